@@ -1,0 +1,580 @@
+"""The CaseRecords service: commands in (plain values and the actor), plain data out."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.errors import (
+    CaseNotFoundError,
+    ClientNotFoundError,
+    ConcurrencyConflictError,
+    InvalidValueError,
+    VersionMismatchError,
+)
+from caserecord.domain.recording import Actor, Recording, recording
+from caserecord.persistence.chain import Record, Verification, stream_key, verify
+from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.presenters import case_to_dict, client_to_dict, event_to_dict
+from caserecord.transcodings import all_transcodings
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Options(TypedDict):
+    """What every command accepts besides its own values."""
+
+    effective_at: NotRequired[datetime | None]
+    reason: NotRequired[str]
+    correlation_id: NotRequired[str | None]
+    expected_version: NotRequired[int | None]
+    idempotency: NotRequired[tuple[str, str] | None]
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    id: UUID
+    version: int
+    position: int
+    entity_id: str | None = None
+
+
+def as_bytes(state: object) -> bytes:
+    # A tampered row can come back as text (SQLite keeps whatever type was written).
+    if isinstance(state, bytes | bytearray | memoryview):
+        return bytes(state)
+    return str(state).encode()
+
+
+def new_id() -> str:
+    return str(uuid4())
+
+
+class CaseRecords(Application[UUID]):
+    snapshotting_intervals = {Case: 100, Client: 100}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in all_transcodings():
+            transcoder.register(transcoding)
+
+    # ---- clients -------------------------------------------------------------------
+    def register_client(
+        self,
+        actor: Actor,
+        *,
+        given_name: str,
+        family_name: str,
+        date_of_birth: date | None = None,
+        client_number: str = "",
+        preferred_language: str = "",
+        phone: str = "",
+        email: str = "",
+        address: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        with self._recording(actor, opts):
+            client = Client(
+                agency_id=actor.agency_id,
+                given_name=given_name,
+                family_name=family_name,
+                date_of_birth=date_of_birth,
+                client_number=client_number,
+                preferred_language=preferred_language,
+                phone=phone,
+                email=email,
+                address=address,
+            )
+        return self._save(actor, client, opts)
+
+    def correct_client_details(
+        self, actor: Actor, client_id: UUID, *, changes: dict[str, Any], **opts: Unpack[Options]
+    ) -> CommandResult:
+        reason = opts.get("reason") or ""
+        return self._update_client(
+            actor, client_id, opts, lambda c: c.correct_details(changes, reason)
+        )
+
+    def add_support_contact(
+        self,
+        actor: Actor,
+        client_id: UUID,
+        *,
+        name: str,
+        relationship: str,
+        phone: str = "",
+        email: str = "",
+        may_contact: bool = True,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        contact_id = new_id()
+        return self._update_client(
+            actor,
+            client_id,
+            opts,
+            lambda c: c.add_support_contact(
+                contact_id, name, relationship, phone, email, may_contact
+            ),
+            contact_id,
+        )
+
+    def remove_support_contact(
+        self, actor: Actor, client_id: UUID, *, contact_id: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        reason = opts.get("reason") or ""
+        return self._update_client(
+            actor, client_id, opts, lambda c: c.remove_support_contact(contact_id, reason)
+        )
+
+    # ---- cases: intake, assessment, history, assignment, closure -------------------
+    def open_case(
+        self,
+        actor: Actor,
+        *,
+        client_id: UUID,
+        specialty: str,
+        referral_source: str,
+        presenting_needs: list[str],
+        interview_summary: str,
+        case_manager_id: str,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        self._client(actor, client_id)
+        with self._recording(actor, opts):
+            case = Case(
+                client_id=client_id,
+                agency_id=actor.agency_id,
+                specialty=specialty,
+                referral_source=referral_source,
+                presenting_needs=list(presenting_needs),
+                interview_summary=interview_summary,
+                case_manager_id=case_manager_id,
+            )
+        return self._save(actor, case, opts)
+
+    def assess_needs(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        assessments: list[dict[str, Any]],
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        items = [dict(a) for a in assessments]
+        return self._update_case(actor, case_id, opts, lambda c: c.assess_needs(items))
+
+    def review_prior_treatment(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        treatment: str,
+        provider: str = "",
+        started_on: date | None = None,
+        ended_on: date | None = None,
+        outcome: str = "",
+        effectiveness: int,
+        notes: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.review_prior_treatment(
+                treatment, provider, started_on, ended_on, outcome, effectiveness, notes
+            ),
+        )
+
+    def assign_case_manager(
+        self, actor: Actor, case_id: UUID, *, case_manager_id: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        reason = opts.get("reason") or ""
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.assign_case_manager(case_manager_id, reason)
+        )
+
+    def close_case(
+        self, actor: Actor, case_id: UUID, *, outcome: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        reason = opts.get("reason") or ""
+        return self._update_case(actor, case_id, opts, lambda c: c.close(reason, outcome))
+
+    def reopen_case(self, actor: Actor, case_id: UUID, **opts: Unpack[Options]) -> CommandResult:
+        reason = opts.get("reason") or ""
+        return self._update_case(actor, case_id, opts, lambda c: c.reopen(reason))
+
+    def mark_entry_in_error(
+        self, actor: Actor, case_id: UUID, *, target_version: int, **opts: Unpack[Options]
+    ) -> CommandResult:
+        reason = opts.get("reason") or ""
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.mark_entry_in_error(target_version, reason)
+        )
+
+    # ---- plan ----------------------------------------------------------------------
+    def draft_plan(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        title: str,
+        activities: list[dict[str, Any]],
+        next_review_on: date | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        plan_id = new_id()
+        items = [dict(a) for a in activities]
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.draft_plan(plan_id, title, items, next_review_on),
+            plan_id,
+        )
+
+    def revise_plan(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        plan_id: str,
+        title: str,
+        activities: list[dict[str, Any]],
+        next_review_on: date | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        rationale = opts.get("reason") or ""
+        items = [dict(a) for a in activities]
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.revise_plan(plan_id, title, items, next_review_on, rationale),
+        )
+
+    def change_plan_status(
+        self, actor: Actor, case_id: UUID, *, plan_id: str, action: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        """action: activate, suspend, resume, complete or revoke."""
+        reason = opts.get("reason") or ""
+        moves: dict[str, Callable[[Case], None]] = {
+            "activate": lambda c: c.activate_plan(plan_id),
+            "suspend": lambda c: c.suspend_plan(plan_id, reason),
+            "resume": lambda c: c.resume_plan(plan_id),
+            "complete": lambda c: c.complete_plan(plan_id),
+            "revoke": lambda c: c.revoke_plan(plan_id, reason),
+        }
+        if action not in moves:
+            raise InvalidValueError(f"plan action must be one of: {', '.join(moves)}")
+        return self._update_case(actor, case_id, opts, moves[action])
+
+    # ---- goals ---------------------------------------------------------------------
+    def add_goal(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        plan_id: str,
+        description: str,
+        need_domain: str,
+        target_measure: str = "",
+        due_on: date | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        goal_id = new_id()
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.add_goal(
+                goal_id, plan_id, description, need_domain, target_measure, due_on
+            ),
+            goal_id,
+        )
+
+    def revise_goal(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        goal_id: str,
+        description: str,
+        need_domain: str,
+        target_measure: str = "",
+        due_on: date | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.revise_goal(goal_id, description, need_domain, target_measure, due_on),
+        )
+
+    def change_goal_lifecycle(
+        self, actor: Actor, case_id: UUID, *, goal_id: str, lifecycle: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.change_goal_lifecycle(goal_id, lifecycle)
+        )
+
+    def record_goal_progress(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        goal_id: str,
+        achievement: str,
+        measured_value: str = "",
+        note: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.record_goal_progress(goal_id, achievement, measured_value, note),
+        )
+
+    # ---- referrals -----------------------------------------------------------------
+    def make_referral(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        resource_kind: str,
+        organisation: str,
+        service_name: str,
+        referral_reason: str = "",
+        urgency: str = "routine",
+        respond_by: date | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        referral_id = new_id()
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.make_referral(
+                referral_id,
+                resource_kind,
+                organisation,
+                service_name,
+                referral_reason,
+                urgency,
+                respond_by,
+            ),
+            referral_id,
+        )
+
+    def accept_referral(
+        self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        return self._update_case(actor, case_id, opts, lambda c: c.accept_referral(referral_id))
+
+    def decline_referral(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        referral_id: str,
+        declined_by: str,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        reason = opts.get("reason") or ""
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.decline_referral(referral_id, declined_by, reason)
+        )
+
+    def complete_referral(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        referral_id: str,
+        outcome: str,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.complete_referral(referral_id, outcome)
+        )
+
+    def withdraw_referral(
+        self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        reason = opts.get("reason") or ""
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.withdraw_referral(referral_id, reason)
+        )
+
+    # ---- notes ---------------------------------------------------------------------
+    def record_note(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        text: str,
+        contact_kind: str,
+        contact_mode: str,
+        present: list[str] | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        note_id = new_id()
+        people = list(present or [])
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.record_note(note_id, text, contact_kind, contact_mode, people),
+            note_id,
+        )
+
+    def append_addendum(
+        self, actor: Actor, case_id: UUID, *, note_id: str, text: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        return self._update_case(actor, case_id, opts, lambda c: c.append_addendum(note_id, text))
+
+    # ---- queries -------------------------------------------------------------------
+    def get_client(self, actor: Actor, client_id: UUID) -> dict[str, Any]:
+        return client_to_dict(self._client(actor, client_id))
+
+    def get_case(self, actor: Actor, case_id: UUID, version: int | None = None) -> dict[str, Any]:
+        return case_to_dict(self._case(actor, case_id, version))
+
+    def case_events(self, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
+        """Every event of the case and of its client, in recording order."""
+        case = self._case(actor, case_id)
+        events = [*self._events(case.client_id), *self._events(case_id)]
+        return [event_to_dict(e) for e in sorted(events, key=lambda e: e.timestamp)]
+
+    def case_as_recorded_at(self, actor: Actor, case_id: UUID, at: datetime) -> dict[str, Any]:
+        """The case as the agency knew it at ``at``: events recorded up to then."""
+        self._case(actor, case_id)
+        version = 0
+        for event in self._events(case_id):
+            if event.timestamp > at:
+                break
+            version = event.originator_version
+        if version == 0:
+            raise CaseNotFoundError(f"case {case_id} had not been opened at {at.isoformat()}")
+        return case_to_dict(self._case(actor, case_id, version))
+
+    def verify_stream(self, stream_id: UUID) -> Verification:
+        """Check the stored records of one aggregate against its hash chain."""
+        records = [
+            Record(stream_key(s.originator_id), s.originator_version, s.topic, as_bytes(s.state))
+            for s in self.recorder.select_events(stream_id)
+        ]
+        return verify(stream_key(stream_id), records, self.recorder.chain_links(stream_id))  # type: ignore[attr-defined]
+
+    def verify_case(self, actor: Actor, case_id: UUID) -> list[Verification]:
+        case = self._case(actor, case_id)
+        return [self.verify_stream(case_id), self.verify_stream(case.client_id)]
+
+    def find_idempotent_result(self, actor: Actor, key: str) -> IdempotencyRecord | None:
+        found: IdempotencyRecord | None = self.recorder.find_idempotency(actor.agency_id, key)  # type: ignore[attr-defined]
+        return found
+
+    # ---- internals -----------------------------------------------------------------
+    def _events(self, stream_id: UUID, gt: int | None = None) -> list[RecordAggregate.Event]:
+        return [
+            e for e in self.events.get(stream_id, gt=gt) if isinstance(e, RecordAggregate.Event)
+        ]
+
+    @contextmanager
+    def _recording(self, actor: Actor, opts: Options) -> Iterator[Recording]:
+        rec = Recording(
+            actor=actor,
+            effective_at=opts.get("effective_at"),
+            reason=opts.get("reason") or "",
+            correlation_id=opts.get("correlation_id") or new_id(),
+        )
+        with recording(rec):
+            yield rec
+
+    def _get(self, kind: type[A], aggregate_id: UUID, version: int | None) -> A | None:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def _case(self, actor: Actor, case_id: UUID, version: int | None = None) -> Case:
+        case = self._get(Case, case_id, version)
+        if case is None or case.agency_id != actor.agency_id:
+            raise CaseNotFoundError(f"no case {case_id}")
+        return case
+
+    def _client(self, actor: Actor, client_id: UUID) -> Client:
+        client = self._get(Client, client_id, None)
+        if client is None or client.agency_id != actor.agency_id:
+            raise ClientNotFoundError(f"no client {client_id}")
+        return client
+
+    def _update_case(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        opts: Options,
+        command: Callable[[Case], None],
+        entity_id: str | None = None,
+    ) -> CommandResult:
+        return self._update(actor, self._case(actor, case_id), opts, command, entity_id)
+
+    def _update_client(
+        self,
+        actor: Actor,
+        client_id: UUID,
+        opts: Options,
+        command: Callable[[Client], None],
+        entity_id: str | None = None,
+    ) -> CommandResult:
+        return self._update(actor, self._client(actor, client_id), opts, command, entity_id)
+
+    def _update(
+        self,
+        actor: Actor,
+        aggregate: A,
+        opts: Options,
+        command: Callable[[A], None],
+        entity_id: str | None,
+    ) -> CommandResult:
+        expected = opts.get("expected_version")
+        if expected is not None and expected != aggregate.version:
+            raise VersionMismatchError(
+                f"the record is at version {aggregate.version}, not {expected}"
+            )
+        with self._recording(actor, opts):
+            command(aggregate)
+        return self._save(actor, aggregate, opts, entity_id)
+
+    def _save(
+        self, actor: Actor, aggregate: Aggregate, opts: Options, entity_id: str | None = None
+    ) -> CommandResult:
+        version = aggregate.version
+        kwargs: dict[str, Any] = {}
+        idempotency = opts.get("idempotency")
+        if idempotency is not None:
+            key, fingerprint = idempotency
+            result = {"id": str(aggregate.id), "version": version, "entity_id": entity_id}
+            created = datetime.now(UTC).isoformat()
+            kwargs["idempotency"] = IdempotencyRecord(
+                actor.agency_id, key, fingerprint, result, created
+            )
+        try:
+            recordings = self.save(aggregate, **kwargs)
+        except IntegrityError:
+            raise ConcurrencyConflictError(
+                "another change was saved to this record first: reload and retry"
+            ) from None
+        return CommandResult(aggregate.id, version, recordings[-1].notification.id, entity_id)

@@ -1,0 +1,34 @@
+"""The `caserecord` command line. Every failure is one line on stderr and a non-zero exit."""
+
+import sys
+
+import typer
+
+from caserecord.cli import db
+from caserecord.config import ConfigError
+from caserecord.domain.errors import DomainError
+from caserecord.store import StoreError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app.add_typer(db.app, name="db")
+app.command("verify")(db.verify)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except (StoreError, ConfigError) as e:
+        print(f"caserecord: {e}", file=sys.stderr)
+        sys.exit(1)
+    except DomainError as e:
+        print(f"caserecord: {e.message} [{e.code}]", file=sys.stderr)
+        sys.exit(1)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as e:  # the CLI's last line of defence: one line, never a traceback
+        show = getattr(e, "show", None)
+        if callable(show):  # typer's own usage errors already read well
+            show()
+            sys.exit(int(getattr(e, "exit_code", 2)))
+        print(f"caserecord: unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,85 @@
+"""Settings, read from CASERECORD_* environment variables (and .env), and their translation
+into the eventsourcing library's environment."""
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/caserecord.db"
+
+
+class ConfigError(Exception):
+    """A setting is unusable; the message is one line a person can act on."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CASERECORD_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    snapshot_interval: int = Field(default=100, ge=10)
+    aggregate_cache_size: int = Field(default=1000, ge=0)
+    read_your_writes_timeout: float = Field(default=5.0, gt=0)
+    poll_interval: float = Field(default=0.2, gt=0)
+    max_page_size: int = Field(default=500, ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    run_projections: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        database_env(url)
+        return url
+
+    def eventsourcing_env(self, *, create_table: bool = False) -> dict[str, str]:
+        env = database_env(self.database_url)
+        env["CREATE_TABLE"] = "y" if create_table else "n"
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
+        return env
+
+
+def database_env(url: str) -> dict[str, str]:
+    """Translate CASERECORD_DATABASE_URL into the library's persistence settings."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        if url.startswith("sqlite:///"):
+            path = url[len("sqlite:///") :]
+        if not path:
+            raise ConfigError(f"database URL {url!r} names no SQLite file")
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": (
+                "caserecord.persistence.sqlite:ChainedSQLiteApplicationRecorder"
+            ),
+        }
+    if parsed.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        dbname = parsed.path.lstrip("/")
+        if not dbname:
+            raise ConfigError(f"database URL {url!r} names no PostgreSQL database")
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(dbname),
+            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "APPLICATION_RECORDER_TOPIC": (
+                "caserecord.persistence.postgres:ChainedPostgresApplicationRecorder"
+            ),
+        }
+        schema = parse_qs(parsed.query).get("schema")
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema[0]
+        return env
+    raise ConfigError(
+        f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://HOST/DB"
+    )

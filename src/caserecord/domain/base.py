@@ -1,0 +1,47 @@
+"""The aggregate base every record type shares: the event envelope and its guards."""
+
+from datetime import datetime
+from typing import Any, Self
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, CanInitAggregate, CanMutateAggregate
+
+from caserecord.domain.errors import ReasonRequiredError
+from caserecord.domain.recording import envelope_for
+
+
+class RecordAggregate(Aggregate):
+    class Event(Aggregate.Event):
+        """Envelope: who recorded it, when it happened (effective) and why.
+
+        ``timestamp`` (from the library) is when it was recorded.
+        """
+
+        actor_id: str
+        actor_role: str
+        actor_agency_id: str
+        effective_at: datetime
+        reason: str
+        correlation_id: str
+
+    @classmethod
+    def _create(
+        cls,
+        event_class: type[CanInitAggregate[UUID]],
+        *,
+        id: UUID | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        recorded_at = event_class.create_timestamp()
+        envelope = envelope_for(recorded_at)
+        return super()._create(event_class, id=id, timestamp=recorded_at, **(envelope | kwargs))
+
+    def trigger_event(self, event_class: type[CanMutateAggregate[UUID]], **kwargs: Any) -> None:
+        recorded_at = event_class.create_timestamp()
+        envelope = envelope_for(recorded_at)
+        super().trigger_event(event_class, timestamp=recorded_at, **(envelope | kwargs))
+
+
+def require_reason(reason: str, action: str) -> None:
+    if not reason.strip():
+        raise ReasonRequiredError(f"a reason is required to {action}")

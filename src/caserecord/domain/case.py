@@ -1,0 +1,708 @@
+"""The case: one episode of case management for one client in one agency."""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from caserecord.domain.base import RecordAggregate, require_reason
+from caserecord.domain.entities import (
+    Addendum,
+    Assessment,
+    Change,
+    Goal,
+    GoalRevision,
+    Note,
+    Plan,
+    PlanVersion,
+    PriorTreatment,
+    Progress,
+    Referral,
+    current,
+)
+from caserecord.domain.errors import (
+    AlreadyInErrorError,
+    CaseClosedError,
+    CaseNotClosedError,
+    DuplicateIdError,
+    EntryNotCorrectableError,
+    EntryNotFoundError,
+    GoalNotFoundError,
+    GoalNotOnCurrentPlanError,
+    InvalidTransitionError,
+    InvalidValueError,
+    NoteNotFoundError,
+    PlanAlreadyCurrentError,
+    PlanNotFoundError,
+    ReferralNotFoundError,
+)
+from caserecord.domain.values import (
+    GOAL_TRANSITIONS,
+    PLAN_TRANSITIONS,
+    REFERRAL_TRANSITIONS,
+    Achievement,
+    CaseStatus,
+    ContactKind,
+    ContactMode,
+    DeclinedBy,
+    GoalLifecycle,
+    NeedDomain,
+    NeedLevel,
+    PlanStatus,
+    ReferralStatus,
+    ResourceKind,
+    Specialty,
+    Urgency,
+    parse,
+)
+
+CADENCES = ("daily", "weekly", "fortnightly", "monthly", "as_needed")
+Flag = Callable[[], None]
+
+
+def check_activities(activities: list[dict[str, Any]]) -> None:
+    """Schedule and routines: recurring activities with a cadence and an optional time."""
+    for i, activity in enumerate(activities):
+        if not str(activity.get("activity", "")).strip():
+            raise InvalidValueError(f"activities[{i}].activity is required")
+        if activity.get("cadence") not in CADENCES:
+            raise InvalidValueError(
+                f"activities[{i}].cadence must be one of: {', '.join(CADENCES)}"
+            )
+
+
+class Case(RecordAggregate):
+    # ---- intake -------------------------------------------------------------------
+    class Opened(RecordAggregate.Created):
+        client_id: UUID
+        agency_id: str
+        specialty: str
+        referral_source: str
+        presenting_needs: list[str]
+        interview_summary: str
+        case_manager_id: str
+
+    @event(Opened)
+    def __init__(
+        self,
+        client_id: UUID,
+        agency_id: str,
+        specialty: str,
+        referral_source: str,
+        presenting_needs: list[str],
+        interview_summary: str,
+        case_manager_id: str,
+    ) -> None:
+        parse(Specialty, specialty, "specialty")
+        if not case_manager_id.strip():
+            raise InvalidValueError("an intake assigns a case manager")
+        self.client_id = client_id
+        self.agency_id = agency_id
+        self.specialty = specialty
+        self.referral_source = referral_source
+        self.presenting_needs = presenting_needs
+        self.interview_summary = interview_summary
+        self.statuses = [Change(1, CaseStatus.OPEN)]
+        self.managers = [Change(1, case_manager_id)]
+        self.assessments: list[Assessment] = []
+        self.prior_treatments: list[PriorTreatment] = []
+        self.plans: list[Plan] = []
+        self.goals: dict[str, Goal] = {}
+        self.referrals: dict[str, Referral] = {}
+        self.notes: dict[str, Note] = {}
+        self.corrections: dict[int, int] = {}
+
+    @property
+    def status(self) -> str:
+        return current(self.statuses).value
+
+    @property
+    def case_manager_id(self) -> str:
+        return current(self.managers).value
+
+    @property
+    def current_plan(self) -> Plan | None:
+        for plan in reversed(self.plans):
+            if not plan.in_error:
+                final = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
+                return None if final else plan
+        return None
+
+    def _next(self) -> int:
+        return self.version + 1
+
+    def _check_open(self) -> None:
+        if self.status == CaseStatus.CLOSED:
+            raise CaseClosedError("the case is closed: it must be reopened first")
+
+    # ---- assessment and history -----------------------------------------------------
+    class NeedsAssessed(RecordAggregate.Event):
+        assessments: list[dict[str, Any]]
+
+    @event(NeedsAssessed)
+    def assess_needs(self, assessments: list[dict[str, Any]]) -> None:
+        self._check_open()
+        if not assessments:
+            raise InvalidValueError("an assessment rates at least one need domain")
+        for i, a in enumerate(assessments):
+            parse(NeedDomain, a.get("domain", ""), f"assessments[{i}].domain")
+            parse(NeedLevel, a.get("level", ""), f"assessments[{i}].level")
+        self.assessments.extend(
+            Assessment(
+                self._next(),
+                a["domain"],
+                a["level"],
+                a.get("notes", ""),
+                a.get("instrument", ""),
+                a.get("score"),
+            )
+            for a in assessments
+        )
+
+    class PriorTreatmentReviewed(RecordAggregate.Event):
+        treatment: str
+        provider: str
+        started_on: date | None
+        ended_on: date | None
+        outcome: str
+        effectiveness: int
+        notes: str
+
+    @event(PriorTreatmentReviewed)
+    def review_prior_treatment(
+        self,
+        treatment: str,
+        provider: str,
+        started_on: date | None,
+        ended_on: date | None,
+        outcome: str,
+        effectiveness: int,
+        notes: str,
+    ) -> None:
+        self._check_open()
+        if not treatment.strip():
+            raise InvalidValueError("the former treatment or program must be named")
+        if not 1 <= effectiveness <= 5:
+            raise InvalidValueError("effectiveness is rated from 1 (none) to 5 (high)")
+        if started_on and ended_on and ended_on < started_on:
+            raise InvalidValueError("a treatment period cannot end before it starts")
+        self.prior_treatments.append(
+            PriorTreatment(
+                self._next(),
+                treatment,
+                provider,
+                started_on,
+                ended_on,
+                outcome,
+                effectiveness,
+                notes,
+            )
+        )
+
+    class CaseManagerAssigned(RecordAggregate.Event):
+        case_manager_id: str
+        reason: str
+
+    @event(CaseManagerAssigned)
+    def assign_case_manager(self, case_manager_id: str, reason: str) -> None:
+        self._check_open()
+        require_reason(reason, "transfer a case")
+        if not case_manager_id.strip():
+            raise InvalidValueError("case_manager_id is required")
+        if case_manager_id == self.case_manager_id:
+            raise InvalidTransitionError("the case is already assigned to that manager")
+        self.managers.append(Change(self._next(), case_manager_id, {"reason": reason}))
+
+    # ---- treatment and recovery plan ------------------------------------------------
+    class PlanDrafted(RecordAggregate.Event):
+        plan_id: str
+        title: str
+        activities: list[dict[str, Any]]
+        next_review_on: date | None
+
+    @event(PlanDrafted)
+    def draft_plan(
+        self,
+        plan_id: str,
+        title: str,
+        activities: list[dict[str, Any]],
+        next_review_on: date | None,
+    ) -> None:
+        self._check_open()
+        if self.current_plan is not None:
+            raise PlanAlreadyCurrentError(
+                "the case already has a current plan: revise, complete or revoke it"
+            )
+        if any(p.plan_id == plan_id for p in self.plans):
+            raise DuplicateIdError(f"plan {plan_id} already exists")
+        if not title.strip():
+            raise InvalidValueError("a plan needs a title")
+        check_activities(activities)
+        v = self._next()
+        version = PlanVersion(1, v, title, activities, next_review_on, "")
+        self.plans.append(Plan(plan_id, [version], [Change(v, PlanStatus.DRAFT)]))
+
+    class PlanRevised(RecordAggregate.Event):
+        plan_id: str
+        title: str
+        activities: list[dict[str, Any]]
+        next_review_on: date | None
+        rationale: str
+
+    @event(PlanRevised)
+    def revise_plan(
+        self,
+        plan_id: str,
+        title: str,
+        activities: list[dict[str, Any]],
+        next_review_on: date | None,
+        rationale: str,
+    ) -> None:
+        plan = self._plan(plan_id)
+        require_reason(rationale, "revise a plan (rationale)")
+        if not title.strip():
+            raise InvalidValueError("a plan needs a title")
+        check_activities(activities)
+        number = plan.versions[-1].number + 1
+        plan.versions.append(
+            PlanVersion(number, self._next(), title, activities, next_review_on, rationale)
+        )
+
+    class PlanActivated(RecordAggregate.Event):
+        plan_id: str
+
+    @event(PlanActivated)
+    def activate_plan(self, plan_id: str) -> None:
+        if self._plan(plan_id).status != PlanStatus.DRAFT:
+            raise InvalidTransitionError("only a draft plan can be activated")
+        self._move_plan(plan_id, PlanStatus.ACTIVE, {})
+
+    class PlanSuspended(RecordAggregate.Event):
+        plan_id: str
+        reason: str
+
+    @event(PlanSuspended)
+    def suspend_plan(self, plan_id: str, reason: str) -> None:
+        require_reason(reason, "suspend a plan")
+        self._move_plan(plan_id, PlanStatus.SUSPENDED, {"reason": reason})
+
+    class PlanResumed(RecordAggregate.Event):
+        plan_id: str
+
+    @event(PlanResumed)
+    def resume_plan(self, plan_id: str) -> None:
+        if self._plan(plan_id).status != PlanStatus.SUSPENDED:
+            raise InvalidTransitionError("only a suspended plan can be resumed")
+        self._move_plan(plan_id, PlanStatus.ACTIVE, {})
+
+    class PlanCompleted(RecordAggregate.Event):
+        plan_id: str
+
+    @event(PlanCompleted)
+    def complete_plan(self, plan_id: str) -> None:
+        self._move_plan(plan_id, PlanStatus.COMPLETED, {})
+
+    class PlanRevoked(RecordAggregate.Event):
+        plan_id: str
+        reason: str
+
+    @event(PlanRevoked)
+    def revoke_plan(self, plan_id: str, reason: str) -> None:
+        require_reason(reason, "revoke a plan")
+        self._move_plan(plan_id, PlanStatus.REVOKED, {"reason": reason})
+
+    def _move_plan(self, plan_id: str, status: str, details: dict[str, Any]) -> None:
+        plan = self._plan(plan_id)
+        check_transition(PLAN_TRANSITIONS, plan.status, status, "plan")
+        plan.statuses.append(Change(self._next(), status, details))
+
+    def _plan(self, plan_id: str) -> Plan:
+        self._check_open()
+        plan = self.current_plan
+        if plan is None or plan.plan_id != plan_id:
+            raise PlanNotFoundError(f"plan {plan_id} is not the current plan of the case")
+        return plan
+
+    # ---- goals --------------------------------------------------------------------
+    class GoalAdded(RecordAggregate.Event):
+        goal_id: str
+        plan_id: str
+        description: str
+        need_domain: str
+        target_measure: str
+        due_on: date | None
+
+    @event(GoalAdded)
+    def add_goal(
+        self,
+        goal_id: str,
+        plan_id: str,
+        description: str,
+        need_domain: str,
+        target_measure: str,
+        due_on: date | None,
+    ) -> None:
+        self._plan(plan_id)
+        if goal_id in self.goals:
+            raise DuplicateIdError(f"goal {goal_id} already exists")
+        check_goal(description, need_domain)
+        v = self._next()
+        revision = GoalRevision(v, description, need_domain, target_measure, due_on)
+        lifecycle = [Change(v, GoalLifecycle.PROPOSED)]
+        self.goals[goal_id] = Goal(goal_id, plan_id, [revision], lifecycle)
+
+    class GoalRevised(RecordAggregate.Event):
+        goal_id: str
+        description: str
+        need_domain: str
+        target_measure: str
+        due_on: date | None
+
+    @event(GoalRevised)
+    def revise_goal(
+        self,
+        goal_id: str,
+        description: str,
+        need_domain: str,
+        target_measure: str,
+        due_on: date | None,
+    ) -> None:
+        goal = self._goal(goal_id)
+        check_goal(description, need_domain)
+        goal.revisions.append(
+            GoalRevision(self._next(), description, need_domain, target_measure, due_on)
+        )
+
+    class GoalLifecycleChanged(RecordAggregate.Event):
+        goal_id: str
+        lifecycle: str
+
+    @event(GoalLifecycleChanged)
+    def change_goal_lifecycle(self, goal_id: str, lifecycle: str) -> None:
+        goal = self._goal(goal_id)
+        target = parse(GoalLifecycle, lifecycle, "lifecycle")
+        check_transition(GOAL_TRANSITIONS, goal.status, target, "goal")
+        goal.lifecycle.append(Change(self._next(), target))
+
+    class GoalProgressRecorded(RecordAggregate.Event):
+        goal_id: str
+        achievement: str
+        measured_value: str
+        note: str
+
+    @event(GoalProgressRecorded)
+    def record_goal_progress(
+        self, goal_id: str, achievement: str, measured_value: str, note: str
+    ) -> None:
+        goal = self._goal(goal_id)
+        parse(Achievement, achievement, "achievement")
+        if goal.status not in (GoalLifecycle.ACTIVE, GoalLifecycle.ON_HOLD):
+            raise InvalidTransitionError(
+                f"progress is recorded on active or on-hold goals, not {goal.status} ones"
+            )
+        goal.progress.append(Progress(self._next(), achievement, measured_value, note))
+
+    def _goal(self, goal_id: str) -> Goal:
+        self._check_open()
+        goal = self.goals.get(goal_id)
+        if goal is None or goal.in_error:
+            raise GoalNotFoundError(f"no goal {goal_id} on this case")
+        plan = self.current_plan
+        if plan is None or goal.plan_id != plan.plan_id:
+            raise GoalNotOnCurrentPlanError(
+                f"goal {goal_id} belongs to a former plan, not the current one"
+            )
+        return goal
+
+    # ---- service referrals (closed loop) ----------------------------------------------
+    class ReferralMade(RecordAggregate.Event):
+        referral_id: str
+        resource_kind: str
+        organisation: str
+        service_name: str
+        referral_reason: str
+        urgency: str
+        respond_by: date | None
+
+    @event(ReferralMade)
+    def make_referral(
+        self,
+        referral_id: str,
+        resource_kind: str,
+        organisation: str,
+        service_name: str,
+        referral_reason: str,
+        urgency: str,
+        respond_by: date | None,
+    ) -> None:
+        self._check_open()
+        parse(ResourceKind, resource_kind, "resource_kind")
+        parse(Urgency, urgency, "urgency")
+        if not organisation.strip() or not service_name.strip():
+            raise InvalidValueError("a referral names the organisation and the service")
+        if referral_id in self.referrals:
+            raise DuplicateIdError(f"referral {referral_id} already exists")
+        v = self._next()
+        self.referrals[referral_id] = Referral(
+            referral_id,
+            v,
+            resource_kind,
+            organisation,
+            service_name,
+            referral_reason,
+            urgency,
+            respond_by,
+            [Change(v, ReferralStatus.PENDING)],
+        )
+
+    class ReferralAccepted(RecordAggregate.Event):
+        referral_id: str
+
+    @event(ReferralAccepted)
+    def accept_referral(self, referral_id: str) -> None:
+        self._move_referral(referral_id, ReferralStatus.ACCEPTED, {})
+
+    class ReferralDeclined(RecordAggregate.Event):
+        referral_id: str
+        declined_by: str
+        reason: str
+
+    @event(ReferralDeclined)
+    def decline_referral(self, referral_id: str, declined_by: str, reason: str) -> None:
+        parse(DeclinedBy, declined_by, "declined_by")
+        require_reason(reason, "decline a referral")
+        details = {"declined_by": declined_by, "reason": reason}
+        self._move_referral(referral_id, ReferralStatus.DECLINED, details)
+
+    class ReferralCompleted(RecordAggregate.Event):
+        referral_id: str
+        outcome: str
+
+    @event(ReferralCompleted)
+    def complete_referral(self, referral_id: str, outcome: str) -> None:
+        if not outcome.strip():
+            raise InvalidValueError("a completed referral records its outcome")
+        self._move_referral(referral_id, ReferralStatus.COMPLETED, {"outcome": outcome})
+
+    class ReferralWithdrawn(RecordAggregate.Event):
+        referral_id: str
+        reason: str
+
+    @event(ReferralWithdrawn)
+    def withdraw_referral(self, referral_id: str, reason: str) -> None:
+        require_reason(reason, "withdraw a referral")
+        self._move_referral(referral_id, ReferralStatus.WITHDRAWN, {"reason": reason})
+
+    def _move_referral(self, referral_id: str, status: str, details: dict[str, Any]) -> None:
+        referral = self._referral(referral_id)
+        check_transition(REFERRAL_TRANSITIONS, referral.status, status, "referral")
+        referral.statuses.append(Change(self._next(), status, details))
+
+    def _referral(self, referral_id: str) -> Referral:
+        self._check_open()
+        referral = self.referrals.get(referral_id)
+        if referral is None or referral.in_error:
+            raise ReferralNotFoundError(f"no referral {referral_id} on this case")
+        return referral
+
+    # ---- progress notes --------------------------------------------------------------
+    class ProgressNoteRecorded(RecordAggregate.Event):
+        note_id: str
+        text: str
+        contact_kind: str
+        contact_mode: str
+        present: list[str]
+
+    @event(ProgressNoteRecorded)
+    def record_note(
+        self,
+        note_id: str,
+        text: str,
+        contact_kind: str,
+        contact_mode: str,
+        present: list[str],
+    ) -> None:
+        self._check_open()
+        parse(ContactKind, contact_kind, "contact_kind")
+        parse(ContactMode, contact_mode, "contact_mode")
+        if not text.strip():
+            raise InvalidValueError("a progress note needs an observation")
+        if note_id in self.notes:
+            raise DuplicateIdError(f"note {note_id} already exists")
+        self.notes[note_id] = Note(note_id, self._next(), text, contact_kind, contact_mode, present)
+
+    class AddendumAppended(RecordAggregate.Event):
+        note_id: str
+        text: str
+
+    @event(AddendumAppended)
+    def append_addendum(self, note_id: str, text: str) -> None:
+        self._check_open()
+        note = self.notes.get(note_id)
+        if note is None or note.in_error:
+            raise NoteNotFoundError(f"no note {note_id} on this case")
+        if not text.strip():
+            raise InvalidValueError("an addendum needs text")
+        note.addenda.append(Addendum(self._next(), text))
+
+    # ---- corrections ----------------------------------------------------------------
+    class EntryMarkedInError(RecordAggregate.Event):
+        target_version: int
+        reason: str
+
+    def mark_entry_in_error(self, target_version: int, reason: str) -> None:
+        self._check_open()
+        require_reason(reason, "mark an entry in error")
+        self._locate(target_version)
+        self._record_in_error(target_version=target_version, reason=reason)
+
+    @event(EntryMarkedInError)
+    def _record_in_error(self, target_version: int, reason: str) -> None:
+        self._locate(target_version)()
+        self.corrections[target_version] = self._next()
+
+    def _locate(self, v: int) -> Flag:
+        """Find what event ``v`` recorded and return how to set it aside."""
+        if not 1 <= v <= self.version:
+            raise EntryNotFoundError(f"the case has no version {v}")
+        if v in self.corrections:
+            raise AlreadyInErrorError(f"version {v} is already marked in error")
+        if v == 1:
+            raise EntryNotCorrectableError(
+                "the intake that opened the case cannot be marked in error; "
+                "close the case with a reason instead"
+            )
+        for find in (
+            self._locate_content,
+            self._locate_plan,
+            self._locate_goal,
+            self._locate_referral,
+            self._locate_case_change,
+        ):
+            flag = find(v)
+            if flag is not None:
+                return flag
+        raise EntryNotCorrectableError(f"version {v} is not an entry that can be marked in error")
+
+    def _locate_content(self, v: int) -> Flag | None:
+        entries: list[Any] = [a for a in self.assessments if a.version == v]
+        if entries:
+            return flag_all(entries)
+        entries = [t for t in self.prior_treatments if t.version == v]
+        for note in self.notes.values():
+            entries += [note] if note.version == v else []
+            entries += [a for a in note.addenda if a.version == v]
+        return flag_entry(entries[0]) if entries else None
+
+    def _locate_plan(self, v: int) -> Flag | None:
+        for plan in self.plans:
+            if plan.versions[0].version == v:
+                return flag_entry(plan)
+            for revision in plan.versions[1:]:
+                if revision.version == v:
+                    return flag_entry(revision)
+            if any(c.version == v for c in plan.statuses):
+                return self._revert_plan_status(plan, v)
+        return None
+
+    def _revert_plan_status(self, plan: Plan, v: int) -> Flag:
+        flag = latest_change(plan.statuses, v, "plan status")
+        reopens = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
+        if reopens and plan is not self.plans[-1]:
+            raise EntryNotCorrectableError(
+                "a later plan is current: this plan's closing cannot be undone"
+            )
+        return flag
+
+    def _locate_goal(self, v: int) -> Flag | None:
+        for goal in self.goals.values():
+            if goal.revisions[0].version == v:
+                return flag_entry(goal)
+            entries: list[GoalRevision | Progress] = [*goal.revisions[1:], *goal.progress]
+            for entry in entries:
+                if entry.version == v:
+                    return flag_entry(entry)
+            if any(c.version == v for c in goal.lifecycle):
+                return latest_change(goal.lifecycle, v, "goal lifecycle")
+        return None
+
+    def _locate_referral(self, v: int) -> Flag | None:
+        for referral in self.referrals.values():
+            if referral.version == v:
+                return flag_entry(referral)
+            if any(c.version == v for c in referral.statuses):
+                return latest_change(referral.statuses, v, "referral status")
+        return None
+
+    def _locate_case_change(self, v: int) -> Flag | None:
+        for changes, what in (
+            (self.statuses, "case status"),
+            (self.managers, "assignment"),
+        ):
+            if any(c.version == v for c in changes):
+                return latest_change(changes, v, what)
+        return None
+
+    # ---- closure --------------------------------------------------------------------
+    class Closed(RecordAggregate.Event):
+        reason: str
+        outcome: str
+
+    @event(Closed)
+    def close(self, reason: str, outcome: str) -> None:
+        self._check_open()
+        require_reason(reason, "close a case")
+        self.statuses.append(
+            Change(self._next(), CaseStatus.CLOSED, {"reason": reason, "outcome": outcome})
+        )
+
+    class Reopened(RecordAggregate.Event):
+        reason: str
+
+    @event(Reopened)
+    def reopen(self, reason: str) -> None:
+        if self.status != CaseStatus.CLOSED:
+            raise CaseNotClosedError("only a closed case can be reopened")
+        require_reason(reason, "reopen a case")
+        self.statuses.append(Change(self._next(), CaseStatus.OPEN, {"reason": reason}))
+
+
+def check_transition(
+    allowed: dict[Any, frozenset[Any]], current_status: str, target: str, what: str
+) -> None:
+    if target not in allowed[current_status]:
+        raise InvalidTransitionError(f"a {what} cannot go from {current_status} to {target}")
+
+
+def check_goal(description: str, need_domain: str) -> None:
+    if not description.strip():
+        raise InvalidValueError("a goal needs a description")
+    parse(NeedDomain, need_domain, "need_domain")
+
+
+def flag_entry(entry: Any) -> Flag:
+    if entry.in_error:
+        raise AlreadyInErrorError("that entry is already marked in error")
+    return lambda: setattr(entry, "in_error", True)
+
+
+def flag_all(entries: list[Any]) -> Flag:
+    if all(e.in_error for e in entries):
+        raise AlreadyInErrorError("that entry is already marked in error")
+
+    def flag() -> None:
+        for entry in entries:
+            entry.in_error = True
+
+    return flag
+
+
+def latest_change(changes: list[Change], v: int, what: str) -> Flag:
+    valid = [c for c in changes if not c.in_error]
+    if valid[-1].version != v or len(valid) == 1:
+        raise EntryNotCorrectableError(
+            f"only the latest {what} change can be marked in error; record a further change instead"
+        )
+    return flag_entry(valid[-1])

@@ -1,0 +1,142 @@
+"""The client: the person served. One client can have several cases over time."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from eventsourcing.domain import event
+
+from caserecord.domain.base import RecordAggregate, require_reason
+from caserecord.domain.errors import (
+    DuplicateIdError,
+    InvalidValueError,
+    NothingToCorrectError,
+    SupportContactNotFoundError,
+)
+from caserecord.domain.values import Relationship, parse
+
+CORRECTABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "client_number",
+    "preferred_language",
+    "phone",
+    "email",
+    "address",
+)
+
+
+@dataclass
+class SupportContact:
+    contact_id: str
+    name: str
+    relationship: str
+    phone: str
+    email: str
+    may_contact: bool
+    added_in: int
+    removed_in: int | None = None
+    removal_reason: str = ""
+
+
+class Client(RecordAggregate):
+    class Registered(RecordAggregate.Created):
+        agency_id: str
+        given_name: str
+        family_name: str
+        date_of_birth: date | None
+        client_number: str
+        preferred_language: str
+        phone: str
+        email: str
+        address: str
+
+    @event(Registered)
+    def __init__(
+        self,
+        agency_id: str,
+        given_name: str,
+        family_name: str,
+        date_of_birth: date | None,
+        client_number: str,
+        preferred_language: str,
+        phone: str,
+        email: str,
+        address: str,
+    ) -> None:
+        if not given_name.strip() or not family_name.strip():
+            raise InvalidValueError("given_name and family_name are required")
+        self.agency_id = agency_id
+        self.given_name = given_name
+        self.family_name = family_name
+        self.date_of_birth = date_of_birth
+        self.client_number = client_number
+        self.preferred_language = preferred_language
+        self.phone = phone
+        self.email = email
+        self.address = address
+        self.support_contacts: dict[str, SupportContact] = {}
+
+    class DetailsCorrected(RecordAggregate.Event):
+        changes: list[dict[str, Any]]
+        reason: str
+
+    def correct_details(self, new_values: dict[str, Any], reason: str) -> None:
+        require_reason(reason, "correct client details")
+        unknown = sorted(set(new_values) - set(CORRECTABLE_FIELDS))
+        if unknown:
+            raise InvalidValueError(f"fields cannot be corrected: {', '.join(unknown)}")
+        changes = [
+            {"field": name, "old": getattr(self, name), "new": value}
+            for name, value in new_values.items()
+            if getattr(self, name) != value
+        ]
+        if not changes:
+            raise NothingToCorrectError("the new values equal the recorded ones")
+        self._record_correction(changes=changes, reason=reason)
+
+    @event(DetailsCorrected)
+    def _record_correction(self, changes: list[dict[str, Any]], reason: str) -> None:
+        for change in changes:
+            setattr(self, change["field"], change["new"])
+
+    class SupportContactAdded(RecordAggregate.Event):
+        contact_id: str
+        name: str
+        relationship: str
+        phone: str
+        email: str
+        may_contact: bool
+
+    @event(SupportContactAdded)
+    def add_support_contact(
+        self,
+        contact_id: str,
+        name: str,
+        relationship: str,
+        phone: str,
+        email: str,
+        may_contact: bool,
+    ) -> None:
+        parse(Relationship, relationship, "relationship")
+        if not name.strip():
+            raise InvalidValueError("a support contact needs a name")
+        if contact_id in self.support_contacts:
+            raise DuplicateIdError(f"support contact {contact_id} already exists")
+        self.support_contacts[contact_id] = SupportContact(
+            contact_id, name, relationship, phone, email, may_contact, self.version + 1
+        )
+
+    class SupportContactRemoved(RecordAggregate.Event):
+        contact_id: str
+        reason: str
+
+    @event(SupportContactRemoved)
+    def remove_support_contact(self, contact_id: str, reason: str) -> None:
+        contact = self.support_contacts.get(contact_id)
+        if contact is None or contact.removed_in is not None:
+            raise SupportContactNotFoundError(f"no current support contact {contact_id}")
+        require_reason(reason, "remove a support contact")
+        contact.removed_in = self.version + 1
+        contact.removal_reason = reason

@@ -1,0 +1,164 @@
+"""Parts of a case: small mutable records kept inside the Case aggregate.
+
+Each remembers the case version that recorded it, so an entry marked in error can be found
+and set aside without rewriting anything.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass
+class Change:
+    """One status change (or assignment) of an item, in order."""
+
+    version: int
+    value: str
+    details: dict[str, Any] = field(default_factory=dict)
+    in_error: bool = False
+
+
+def current(changes: list[Change]) -> Change:
+    return [c for c in changes if not c.in_error][-1]
+
+
+@dataclass
+class Assessment:
+    version: int
+    domain: str
+    level: str
+    notes: str
+    instrument: str
+    score: float | None
+    in_error: bool = False
+
+
+@dataclass
+class PriorTreatment:
+    version: int
+    treatment: str
+    provider: str
+    started_on: date | None
+    ended_on: date | None
+    outcome: str
+    effectiveness: int
+    notes: str
+    in_error: bool = False
+
+
+@dataclass
+class PlanVersion:
+    number: int
+    version: int
+    title: str
+    activities: list[dict[str, Any]]
+    next_review_on: date | None
+    rationale: str
+    in_error: bool = False
+
+
+@dataclass
+class Plan:
+    plan_id: str
+    versions: list[PlanVersion]
+    statuses: list[Change]
+    in_error: bool = False
+
+    @property
+    def status(self) -> str:
+        return current(self.statuses).value
+
+    @property
+    def current_version(self) -> PlanVersion:
+        return [v for v in self.versions if not v.in_error][-1]
+
+
+@dataclass
+class GoalRevision:
+    version: int
+    description: str
+    need_domain: str
+    target_measure: str
+    due_on: date | None
+    in_error: bool = False
+
+
+@dataclass
+class Progress:
+    version: int
+    achievement: str
+    measured_value: str
+    note: str
+    in_error: bool = False
+
+
+@dataclass
+class Goal:
+    goal_id: str
+    plan_id: str
+    revisions: list[GoalRevision]
+    lifecycle: list[Change]
+    progress: list[Progress] = field(default_factory=list)
+    in_error: bool = False
+
+    @property
+    def status(self) -> str:
+        return current(self.lifecycle).value
+
+    @property
+    def latest_progress(self) -> Progress | None:
+        valid = [p for p in self.progress if not p.in_error]
+        return valid[-1] if valid else None
+
+
+@dataclass
+class Referral:
+    referral_id: str
+    version: int
+    resource_kind: str
+    organisation: str
+    service_name: str
+    referral_reason: str
+    urgency: str
+    respond_by: date | None
+    statuses: list[Change]
+    in_error: bool = False
+
+    @property
+    def status(self) -> str:
+        return current(self.statuses).value
+
+
+@dataclass
+class Addendum:
+    version: int
+    text: str
+    in_error: bool = False
+
+
+@dataclass
+class Note:
+    note_id: str
+    version: int
+    text: str
+    contact_kind: str
+    contact_mode: str
+    present: list[str]
+    addenda: list[Addendum] = field(default_factory=list)
+    in_error: bool = False
+
+
+ENTITY_CLASSES: tuple[type, ...] = (
+    Change,
+    Assessment,
+    PriorTreatment,
+    PlanVersion,
+    Plan,
+    GoalRevision,
+    Progress,
+    Goal,
+    Referral,
+    Addendum,
+    Note,
+)

@@ -1,0 +1,169 @@
+"""Closed vocabularies of the case record, kept as string enums so events stay plain JSON."""
+
+from enum import StrEnum
+from typing import TypeVar
+
+from caserecord.domain.errors import InvalidValueError
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"
+    SUPERVISOR = "supervisor"
+    COMPLIANCE_REVIEWER = "compliance_reviewer"
+    ADMIN = "admin"
+
+
+class Specialty(StrEnum):
+    CORRECTIONAL = "correctional"
+    FORENSIC = "forensic"
+    GERIATRIC = "geriatric"
+    JUVENILE = "juvenile"
+    CHILD = "child"
+    REHABILITATION = "rehabilitation"
+    LEGAL = "legal"
+    SUBSTANCE_ABUSE = "substance_abuse"
+    CLINICAL = "clinical"
+    MENTAL_HEALTH = "mental_health"
+    SOCIAL_WORK = "social_work"
+    MEDICAL = "medical"
+    NURSE = "nurse"
+
+
+class NeedDomain(StrEnum):
+    THERAPEUTIC = "therapeutic"
+    MEDICAL = "medical"
+    PSYCHO_SOCIAL = "psycho_social"
+    PSYCHIATRIC = "psychiatric"
+
+
+class NeedLevel(StrEnum):
+    NONE = "none"
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Relationship(StrEnum):
+    FAMILY = "family"
+    FRIEND = "friend"
+    SPONSOR = "sponsor"
+    GUARDIAN = "guardian"
+    PROVIDER = "provider"
+    OTHER = "other"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    COMPLETED = "completed"
+    REVOKED = "revoked"
+
+
+class GoalLifecycle(StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    ON_HOLD = "on-hold"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Achievement(StrEnum):
+    IN_PROGRESS = "in-progress"
+    IMPROVING = "improving"
+    WORSENING = "worsening"
+    NO_CHANGE = "no-change"
+    ACHIEVED = "achieved"
+    NOT_ACHIEVED = "not-achieved"
+
+
+class ResourceKind(StrEnum):
+    GOVERNMENT_BENEFIT = "government_benefit"
+    SUPPORT_GROUP = "support_group"
+    COMMUNITY_RESOURCE = "community_resource"
+    MEDICAL = "medical"
+    HOUSING = "housing"
+    LEGAL = "legal"
+    EMPLOYMENT = "employment"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class ReferralStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+
+class DeclinedBy(StrEnum):
+    PROVIDER = "provider"
+    CLIENT = "client"
+
+
+class ContactKind(StrEnum):
+    CLIENT = "client"
+    SUPPORT_NETWORK = "support_network"
+    PROVIDER = "provider"
+    INTERNAL = "internal"
+
+
+class ContactMode(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+    MESSAGE = "message"
+
+
+PLAN_TRANSITIONS: dict[PlanStatus, frozenset[PlanStatus]] = {
+    PlanStatus.DRAFT: frozenset({PlanStatus.ACTIVE, PlanStatus.REVOKED}),
+    PlanStatus.ACTIVE: frozenset({PlanStatus.SUSPENDED, PlanStatus.COMPLETED, PlanStatus.REVOKED}),
+    PlanStatus.SUSPENDED: frozenset({PlanStatus.ACTIVE, PlanStatus.REVOKED}),
+    PlanStatus.COMPLETED: frozenset(),
+    PlanStatus.REVOKED: frozenset(),
+}
+
+GOAL_TRANSITIONS: dict[GoalLifecycle, frozenset[GoalLifecycle]] = {
+    GoalLifecycle.PROPOSED: frozenset({GoalLifecycle.ACTIVE, GoalLifecycle.CANCELLED}),
+    GoalLifecycle.ACTIVE: frozenset(
+        {GoalLifecycle.ON_HOLD, GoalLifecycle.COMPLETED, GoalLifecycle.CANCELLED}
+    ),
+    GoalLifecycle.ON_HOLD: frozenset({GoalLifecycle.ACTIVE, GoalLifecycle.CANCELLED}),
+    GoalLifecycle.COMPLETED: frozenset(),
+    GoalLifecycle.CANCELLED: frozenset(),
+}
+
+REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    ReferralStatus.PENDING: frozenset(
+        {ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN}
+    ),
+    ReferralStatus.ACCEPTED: frozenset(
+        {ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN}
+    ),
+    ReferralStatus.DECLINED: frozenset(),
+    ReferralStatus.COMPLETED: frozenset(),
+    ReferralStatus.WITHDRAWN: frozenset(),
+}
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse(enum: type[E], value: str, field: str) -> E:
+    """Turn a plain string into a vocabulary member, or raise a clear domain error."""
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidValueError(f"{field} must be one of: {allowed} (got {value!r})") from None

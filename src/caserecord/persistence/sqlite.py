@@ -1,0 +1,89 @@
+"""SQLite application recorder with the hash chain and idempotency keys in the same
+transaction as the events."""
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
+from caserecord.persistence.idempotency import IdempotencyRecord
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS event_chain ("
+            "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
+            "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+            "agency_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+            "result TEXT NOT NULL, created_at TEXT NOT NULL, "
+            "PRIMARY KEY (agency_id, idem_key)) WITHOUT ROWID",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        for stream_id, records in group(stored_events).items():
+            prev = self._prev_hash(c, stream_id, records[0].version)
+            c.executemany(
+                "INSERT INTO event_chain VALUES (?,?,?,?)",
+                [
+                    (r.stream_id, r.version, link.prev_hash, link.hash)
+                    for r, link in chain(prev, records)
+                ],
+            )
+        idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
+        if idempotency is not None:
+            c.execute(
+                "INSERT INTO idempotency_keys VALUES (?,?,?,?,?)",
+                idempotency.row(),
+            )
+        return ids
+
+    def _prev_hash(self, c: SQLiteCursor, stream_id: str, version: int) -> str:
+        if version == 1:
+            return GENESIS
+        c.execute(
+            "SELECT hash FROM event_chain WHERE originator_id=? AND originator_version=?",
+            (stream_id, version - 1),
+        )
+        row = c.fetchone()
+        return str(row["hash"]) if row else "missing"
+
+    def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT originator_version, prev_hash, hash FROM event_chain "
+                "WHERE originator_id=? ORDER BY originator_version",
+                (stream_key(originator_id),),
+            )
+            return {
+                row["originator_version"]: Link(row["prev_hash"], row["hash"])
+                for row in c.fetchall()
+            }
+
+    def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT * FROM idempotency_keys WHERE agency_id=? AND idem_key=?",
+                (agency_id, key),
+            )
+            row = c.fetchone()
+            return IdempotencyRecord.from_row(tuple(row)) if row else None
+
+
+def group(stored_events: Sequence[StoredEvent]) -> dict[str, list[Record]]:
+    streams: dict[str, list[Record]] = {}
+    for s in stored_events:
+        key = stream_key(s.originator_id)
+        streams.setdefault(key, []).append(
+            Record(key, s.originator_version, s.topic, bytes(s.state))
+        )
+    return streams

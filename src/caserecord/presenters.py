@@ -1,0 +1,160 @@
+"""Plain data out: aggregates and events as dicts, so no aggregate leaks past the service."""
+
+import dataclasses
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.entities import Change, current
+
+
+def plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    return obj
+
+
+def valid(items: list[Any]) -> list[Any]:
+    return [plain(i) for i in items if not i.in_error]
+
+
+def changes(items: list[Change]) -> list[dict[str, Any]]:
+    return [plain(c) for c in items]
+
+
+def client_to_dict(client: Client) -> dict[str, Any]:
+    return {
+        "id": client.id,
+        "version": client.version,
+        "agency_id": client.agency_id,
+        "given_name": client.given_name,
+        "family_name": client.family_name,
+        "date_of_birth": client.date_of_birth,
+        "client_number": client.client_number,
+        "preferred_language": client.preferred_language,
+        "phone": client.phone,
+        "email": client.email,
+        "address": client.address,
+        "support_contacts": [
+            plain(c) for c in client.support_contacts.values() if c.removed_in is None
+        ],
+        "registered_at": client.created_on,
+        "modified_at": client.modified_on,
+    }
+
+
+def case_to_dict(case: Case) -> dict[str, Any]:
+    plan = case.current_plan
+    return {
+        "id": case.id,
+        "version": case.version,
+        "client_id": case.client_id,
+        "agency_id": case.agency_id,
+        "specialty": case.specialty,
+        "status": case.status,
+        "case_manager_id": case.case_manager_id,
+        "referral_source": case.referral_source,
+        "presenting_needs": list(case.presenting_needs),
+        "interview_summary": case.interview_summary,
+        "opened_at": case.created_on,
+        "modified_at": case.modified_on,
+        "status_history": changes(case.statuses),
+        "assignments": changes(case.managers),
+        "assessments": valid(case.assessments),
+        "prior_treatments": valid(case.prior_treatments),
+        "current_plan": plan_to_dict(case, plan) if plan else None,
+        "plans": [plan_to_dict(case, p) for p in case.plans if not p.in_error],
+        "referrals": [referral_to_dict(r) for r in case.referrals.values() if not r.in_error],
+        "notes": [note_to_dict(n) for n in case.notes.values() if not n.in_error],
+        "entries_in_error": dict(sorted(case.corrections.items())),
+    }
+
+
+def plan_to_dict(case: Case, plan: Any) -> dict[str, Any]:
+    version = plan.current_version
+    goals = [g for g in case.goals.values() if g.plan_id == plan.plan_id and not g.in_error]
+    return {
+        "plan_id": plan.plan_id,
+        "status": plan.status,
+        "version_number": version.number,
+        "title": version.title,
+        "activities": plain(version.activities),
+        "next_review_on": version.next_review_on,
+        "rationale": version.rationale,
+        "versions": valid(plan.versions),
+        "status_history": changes(plan.statuses),
+        "goals": [goal_to_dict(g) for g in goals],
+    }
+
+
+def goal_to_dict(goal: Any) -> dict[str, Any]:
+    revision = [r for r in goal.revisions if not r.in_error][-1]
+    latest = goal.latest_progress
+    return {
+        "goal_id": goal.goal_id,
+        "plan_id": goal.plan_id,
+        "description": revision.description,
+        "need_domain": revision.need_domain,
+        "target_measure": revision.target_measure,
+        "due_on": revision.due_on,
+        "lifecycle": goal.status,
+        "achievement": latest.achievement if latest else None,
+        "latest_progress": plain(latest) if latest else None,
+        "progress": valid(goal.progress),
+        "revisions": valid(goal.revisions),
+    }
+
+
+def referral_to_dict(referral: Any) -> dict[str, Any]:
+    status = current(referral.statuses)
+    return {
+        "referral_id": referral.referral_id,
+        "status": status.value,
+        "resource_kind": referral.resource_kind,
+        "organisation": referral.organisation,
+        "service_name": referral.service_name,
+        "referral_reason": referral.referral_reason,
+        "urgency": referral.urgency,
+        "respond_by": referral.respond_by,
+        "made_in_version": referral.version,
+        "outcome": status.details.get("outcome", ""),
+        "declined_by": status.details.get("declined_by", ""),
+        "status_history": changes(referral.statuses),
+    }
+
+
+def note_to_dict(note: Any) -> dict[str, Any]:
+    data = plain(note)
+    data["addenda"] = valid(note.addenda)
+    return dict(data)
+
+
+ENVELOPE = ("actor_id", "actor_role", "actor_agency_id", "effective_at", "reason", "correlation_id")
+INTERNAL = ("originator_id", "originator_version", "timestamp", "originator_topic")
+
+
+def event_to_dict(event: RecordAggregate.Event) -> dict[str, Any]:
+    fields = dict(vars(event))
+    return {
+        "stream_id": event.originator_id,
+        "version": event.originator_version,
+        "type": type(event).__name__,
+        "topic": get_topic(type(event)),
+        "recorded_at": event.timestamp,
+        "effective_at": fields.get("effective_at", event.timestamp),
+        "actor": {
+            "id": fields.get("actor_id"),
+            "role": fields.get("actor_role"),
+            "agency_id": fields.get("actor_agency_id"),
+        },
+        "reason": fields.get("reason", ""),
+        "correlation_id": fields.get("correlation_id", ""),
+        "data": plain({k: v for k, v in fields.items() if k not in ENVELOPE + INTERNAL}),
+    }

@@ -1,0 +1,55 @@
+"""Opening the record store with errors a person can act on, instead of tracebacks."""
+
+from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
+
+from caserecord.application import CaseRecords
+from caserecord.config import ConfigError, Settings
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message is one line."""
+
+
+def describe(settings: Settings) -> str:
+    url = settings.database_url
+    if "@" in url:  # never echo a password
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecords:
+    """A ready CaseRecords, or a StoreError naming what is wrong."""
+    try:
+        env = settings.eventsourcing_env(create_table=create_table)
+    except ConfigError as e:
+        raise StoreError(str(e)) from None
+    try:
+        app = CaseRecords(env=env)
+    except (PersistenceError, OSError) as e:
+        raise StoreError(
+            f"cannot open the database {describe(settings)}: {first_line(e)}"
+        ) from None
+    try:
+        app.recorder.max_notification_id()
+    except (ProgrammingError, OperationalError) as e:
+        app.close()
+        message = first_line(e)
+        if "no such table" in message or "does not exist" in message:
+            raise StoreError(
+                f"the database {describe(settings)} is not initialised: "
+                "run `caserecord db init` first"
+            ) from None
+        raise StoreError(f"cannot use the database {describe(settings)}: {message}") from None
+    return app
+
+
+def init_store(settings: Settings) -> None:
+    """Create every table once, before any worker starts (workers never run DDL)."""
+    app = open_records(settings, create_table=True)
+    app.close()
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

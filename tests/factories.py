@@ -1,0 +1,45 @@
+"""Small builders so tests say only what matters to them."""
+
+from datetime import date
+from uuid import UUID
+
+from caserecord.application import CaseRecords
+from caserecord.domain.recording import Actor
+
+
+def a_client(app: CaseRecords, actor: Actor, **overrides: object) -> UUID:
+    values: dict[str, object] = {
+        "given_name": "Maria",
+        "family_name": "Lopez",
+        "date_of_birth": date(1984, 5, 17),
+        "client_number": "C-1001",
+        "preferred_language": "es",
+        "phone": "555-0100",
+    } | overrides
+    return app.register_client(actor, **values).id  # type: ignore[arg-type]
+
+
+def an_open_case(app: CaseRecords, actor: Actor, client_id: UUID | None = None) -> UUID:
+    client_id = client_id or a_client(app, actor)
+    return app.open_case(
+        actor,
+        client_id=client_id,
+        specialty="substance_abuse",
+        referral_source="county court",
+        presenting_needs=["alcohol use", "housing instability"],
+        interview_summary="Client requests help with sobriety and stable housing.",
+        case_manager_id=actor.id,
+    ).id
+
+
+def an_active_plan(app: CaseRecords, actor: Actor, case_id: UUID) -> str:
+    plan_id = app.draft_plan(
+        actor,
+        case_id,
+        title="Recovery plan",
+        activities=[{"activity": "AA meeting", "cadence": "weekly", "time": "19:00"}],
+        next_review_on=date(2027, 3, 1),
+    ).entity_id
+    assert plan_id is not None
+    app.change_plan_status(actor, case_id, plan_id=plan_id, action="activate")
+    return plan_id
