@@ -20,7 +20,6 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
-    snapshot_interval: int = Field(default=100, ge=10)
     aggregate_cache_size: int = Field(default=1000, ge=0)
     read_your_writes_timeout: float = Field(default=5.0, gt=0)
     poll_interval: float = Field(default=0.2, gt=0)
