@@ -73,7 +73,10 @@ def case_to_dict(case: Case) -> dict[str, Any]:
         "plans": [plan_to_dict(case, p) for p in case.plans if not p.in_error],
         "referrals": [referral_to_dict(r) for r in case.referrals.values() if not r.in_error],
         "notes": [note_to_dict(n) for n in case.notes.values() if not n.in_error],
-        "entries_in_error": dict(sorted(case.corrections.items())),
+        "entries_in_error": {
+            c.target_version: c.marked_in
+            for c in sorted(case.corrections, key=lambda c: c.target_version)
+        },
     }
 
 

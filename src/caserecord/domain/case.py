@@ -12,6 +12,7 @@ from caserecord.domain.entities import (
     Addendum,
     Assessment,
     Change,
+    Correction,
     Goal,
     GoalRevision,
     Note,
@@ -112,7 +113,7 @@ class Case(RecordAggregate):
         self.goals: dict[str, Goal] = {}
         self.referrals: dict[str, Referral] = {}
         self.notes: dict[str, Note] = {}
-        self.corrections: dict[int, int] = {}
+        self.corrections: list[Correction] = []
 
     @property
     def status(self) -> str:
@@ -561,13 +562,15 @@ class Case(RecordAggregate):
     @event(EntryMarkedInError)
     def _record_in_error(self, target_version: int, reason: str) -> None:
         self._locate(target_version)()
-        self.corrections[target_version] = self._next()
+        self.corrections.append(Correction(target_version, self._next()))
 
     def _locate(self, v: int) -> Flag:
         """Find what event ``v`` recorded and return how to set it aside."""
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise InvalidValueError(f"target_version must be a version number (got {v!r})")
         if not 1 <= v <= self.version:
             raise EntryNotFoundError(f"the case has no version {v}")
-        if v in self.corrections:
+        if any(c.target_version == v for c in self.corrections):
             raise AlreadyInErrorError(f"version {v} is already marked in error")
         if v == 1:
             raise EntryNotCorrectableError(

@@ -149,6 +149,18 @@ class Note:
     in_error: bool = False
 
 
+@dataclass
+class Correction:
+    """An earlier event of the case set aside: which version, by which later version.
+
+    A list of these rather than a dict keyed by version, because snapshots go through JSON,
+    which would turn integer keys into strings.
+    """
+
+    target_version: int
+    marked_in: int
+
+
 ENTITY_CLASSES: tuple[type, ...] = (
     Change,
     Assessment,
@@ -161,4 +173,5 @@ ENTITY_CLASSES: tuple[type, ...] = (
     Referral,
     Addendum,
     Note,
+    Correction,
 )
