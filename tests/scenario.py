@@ -92,12 +92,13 @@ class _Script:
         return result
 
     def goal(self, goal_id: str, **changes: Any) -> dict[str, Any]:
-        goals = copy.deepcopy(self.state["goals"])
+        goals: dict[str, Any] = copy.deepcopy(self.state["goals"])
         goals[goal_id] = goals.get(goal_id, {}) | changes
         return goals
 
     def referral(self, referral_id: str, status: str) -> dict[str, str]:
-        return self.state["referrals"] | {referral_id: status}
+        referrals: dict[str, str] = self.state["referrals"]
+        return referrals | {referral_id: status}
 
 
 def entity(result: CommandResult) -> str:
