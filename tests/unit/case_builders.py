@@ -1,0 +1,83 @@
+"""Builders for domain unit tests: plain aggregates recorded under a recording context."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
+from caserecord.domain.recording import Actor, Recording, recording
+
+WORKER = Actor("worker-1", "caseworker", "agency-a")
+SUPERVISOR = Actor("super-1", "supervisor", "agency-a")
+CLIENT_ID = UUID("00000000-0000-4000-8000-000000000001")
+
+
+@contextmanager
+def as_actor(actor: Actor = WORKER, **options: Any) -> Iterator[Recording]:
+    with recording(Recording(actor, **options)) as rec:
+        yield rec
+
+
+def opened_case(**overrides: Any) -> Case:
+    values: dict[str, Any] = {
+        "client_id": CLIENT_ID,
+        "agency_id": "agency-a",
+        "specialty": "mental_health",
+        "referral_source": "GP",
+        "presenting_needs": ["low mood"],
+        "interview_summary": "Referred by GP after a crisis visit.",
+        "case_manager_id": "worker-1",
+    } | overrides
+    return Case(**values)
+
+
+def with_plan(case: Case, *, activate: bool = True) -> str:
+    plan_id = str(uuid4())
+    case.draft_plan(
+        plan_id,
+        "Stabilisation plan",
+        [{"activity": "Counselling", "cadence": "weekly", "time": "10:00"}],
+        date(2027, 1, 1),
+    )
+    if activate:
+        case.activate_plan(plan_id)
+    return plan_id
+
+
+def with_goal(case: Case, plan_id: str, *, lifecycle: str | None = "active") -> str:
+    goal_id = str(uuid4())
+    case.add_goal(goal_id, plan_id, "Sleep through the night", "psychiatric", "6h", None)
+    if lifecycle is not None:
+        case.change_goal_lifecycle(goal_id, lifecycle)
+    return goal_id
+
+
+def with_referral(case: Case, *, accepted: bool = False) -> str:
+    referral_id = str(uuid4())
+    case.make_referral(
+        referral_id, "support_group", "Mind", "Peer support", "isolation", "routine", None
+    )
+    if accepted:
+        case.accept_referral(referral_id)
+    return referral_id
+
+
+def with_note(case: Case) -> str:
+    note_id = str(uuid4())
+    case.record_note(note_id, "Client attended.", "client", "in_person", ["client"])
+    return note_id
+
+
+def last_event(case: Case) -> RecordAggregate.Event:
+    """The most recent pending event (collecting clears them)."""
+    events = case.collect_events()
+    event = events[-1]
+    assert isinstance(event, RecordAggregate.Event)
+    return event
+
+
+def payload(event: RecordAggregate.Event) -> dict[str, Any]:
+    return dict(vars(event))
