@@ -596,7 +596,10 @@ class Case(RecordAggregate):
         entries = [t for t in self.prior_treatments if t.version == v]
         for note in self.notes.values():
             entries += [note] if note.version == v else []
-            entries += [a for a in note.addenda if a.version == v]
+            addenda = [a for a in note.addenda if a.version == v]
+            if addenda:
+                check_not_set_aside(note)
+            entries += addenda
         return flag_entry(entries[0]) if entries else None
 
     def _locate_plan(self, v: int) -> Flag | None:
@@ -605,8 +608,10 @@ class Case(RecordAggregate):
                 return flag_entry(plan)
             for revision in plan.versions[1:]:
                 if revision.version == v:
+                    check_not_set_aside(plan)
                     return flag_entry(revision)
             if any(c.version == v for c in plan.statuses):
+                check_not_set_aside(plan)
                 return self._revert_plan_status(plan, v)
         return None
 
@@ -626,8 +631,10 @@ class Case(RecordAggregate):
             entries: list[GoalRevision | Progress] = [*goal.revisions[1:], *goal.progress]
             for entry in entries:
                 if entry.version == v:
+                    check_not_set_aside(goal)
                     return flag_entry(entry)
             if any(c.version == v for c in goal.lifecycle):
+                check_not_set_aside(goal)
                 return latest_change(goal.lifecycle, v, "goal lifecycle")
         return None
 
@@ -636,6 +643,7 @@ class Case(RecordAggregate):
             if referral.version == v:
                 return flag_entry(referral)
             if any(c.version == v for c in referral.statuses):
+                check_not_set_aside(referral)
                 return latest_change(referral.statuses, v, "referral status")
         return None
 
@@ -683,6 +691,12 @@ def check_goal(description: str, need_domain: str) -> None:
     if not description.strip():
         raise InvalidValueError("a goal needs a description")
     parse(NeedDomain, need_domain, "need_domain")
+
+
+def check_not_set_aside(item: Any) -> None:
+    # The item's own marking already set aside everything recorded about it.
+    if item.in_error:
+        raise AlreadyInErrorError("that entry belongs to an item already marked in error")
 
 
 def flag_entry(entry: Any) -> Flag:
