@@ -1,0 +1,191 @@
+"""Command path: notes recorded through CaseRecords against the bare library and raw commits.
+
+Three things run in alternating rounds on the same store kind:
+- CaseRecords.record_note (domain guards, envelope, hash chain, snapshots every 100 events);
+- the bare eventsourcing library: repository.get + one event + save, same cache size and
+  snapshot interval, the library's own recorder (no chain);
+- one-row INSERT + COMMIT with the raw driver (the physical reference).
+"""
+
+import itertools
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from benchmarks.common import Row, interleaved_rates, temp_store
+from caserecord.config import Settings
+from caserecord.domain.recording import Actor
+from caserecord.store import open_records
+
+ACTOR = Actor("bench-worker", "caseworker", "agency-bench")
+NOTE = "Phoned client; attended the group session and reports two weeks sober."
+CASES = 50
+
+
+class Ledger(Aggregate):
+    """The smallest aggregate that records a note: what the bare library baseline saves."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last = ""
+
+    @event("Noted")
+    def note(self, text: str) -> None:
+        self.count += 1
+        self.last = text
+
+
+class BareApp(Application[UUID]):
+    snapshotting_intervals = {Ledger: 100}
+
+
+@contextmanager
+def caserecords_op(settings: Settings) -> Iterator[Callable[[], object]]:
+    app = open_records(settings)
+    try:
+        cases = itertools.cycle([open_case(app) for _ in range(CASES)])
+
+        def op() -> object:
+            return app.record_note(
+                ACTOR, next(cases), text=NOTE, contact_kind="client", contact_mode="phone"
+            )
+
+        yield op
+    finally:
+        app.close()
+
+
+def open_case(app: Any) -> UUID:
+    client = app.register_client(ACTOR, given_name="Bench", family_name="Client").id
+    result = app.open_case(
+        ACTOR,
+        client_id=client,
+        specialty="substance_abuse",
+        referral_source="self",
+        presenting_needs=["housing"],
+        interview_summary="Benchmark case.",
+        case_manager_id=ACTOR.id,
+    )
+    return UUID(str(result.id))
+
+
+@contextmanager
+def bare_library_op(settings: Settings) -> Iterator[Callable[[], object]]:
+    env = settings.eventsourcing_env(create_table=True)
+    env.pop("APPLICATION_RECORDER_TOPIC")  # the library's own recorder, no hash chain
+    app = BareApp(env=env)
+    try:
+        ids = []
+        for _ in range(CASES):
+            ledger = Ledger()
+            app.save(ledger)
+            ids.append(ledger.id)
+        cycle = itertools.cycle(ids)
+
+        def op() -> object:
+            ledger: Ledger = app.repository.get(next(cycle))
+            ledger.note(NOTE)
+            return app.save(ledger)
+
+        yield op
+    finally:
+        app.close()
+
+
+@contextmanager
+def raw_sqlite_op(path: Path) -> Iterator[Callable[[], object]]:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT)")
+    try:
+
+        def op() -> object:
+            conn.execute("BEGIN")
+            conn.execute("INSERT INTO rows (body) VALUES (?)", (NOTE,))
+            conn.execute("COMMIT")
+            return None
+
+        yield op
+    finally:
+        conn.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@contextmanager
+def raw_postgres_op(settings: Settings) -> Iterator[Callable[[], object]]:
+    url, _, query = settings.database_url.partition("?schema=")
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute(f'SET search_path TO "{query}"')
+    conn.execute("CREATE TABLE raw_rows (id bigserial PRIMARY KEY, body text)")
+    try:
+
+        def op() -> object:
+            conn.execute("INSERT INTO raw_rows (body) VALUES (%s)", (NOTE,))
+            return None
+
+        yield op
+    finally:
+        conn.close()
+
+
+def run(kind: str, *, quick: bool) -> list[Row]:
+    rounds, seconds = (3, 1.0) if quick else (5, 3.0)
+    with ExitStack() as stack:
+        ours = stack.enter_context(temp_store(kind, "cmd"))
+        bare = stack.enter_context(temp_store(kind, "bare", init=False))
+        if kind == "sqlite":
+            raw_path = Path(ours.database_url.removeprefix("sqlite:///") + ".raw")
+            raw = stack.enter_context(raw_sqlite_op(raw_path))
+        else:
+            raw = stack.enter_context(raw_postgres_op(ours))
+        ops = {
+            "caserecords": stack.enter_context(caserecords_op(ours)),
+            "bare": stack.enter_context(bare_library_op(bare)),
+            "raw": raw,
+        }
+        rates = interleaved_rates(ops, rounds, seconds)
+    driver = "sqlite3" if kind == "sqlite" else "psycopg"
+    note = f"median of {rounds} alternating rounds of {seconds:g}s"
+    return [
+        Row(
+            "command path",
+            "record note (CaseRecords) vs bare library",
+            kind,
+            rates["caserecords"],
+            "cmd/s",
+            "bare eventsourcing get+event+save",
+            rates["bare"],
+            ">= 0.8",
+            note,
+        ),
+        Row(
+            "command path",
+            "record note (CaseRecords) vs raw commit",
+            kind,
+            rates["caserecords"],
+            "cmd/s",
+            f"raw {driver} one-row commit",
+            rates["raw"],
+            "reference",
+            note,
+        ),
+        Row(
+            "command path",
+            "bare library vs raw commit",
+            kind,
+            rates["bare"],
+            "cmd/s",
+            f"raw {driver} one-row commit",
+            rates["raw"],
+            "reference",
+            note,
+        ),
+    ]

@@ -1,0 +1,92 @@
+"""`make bench`: every benchmark in one run, as ratios against baselines from the same run.
+
+    .venv/bin/python benchmarks/run.py [--quick] [--only SECTION ...] [--stores sqlite postgres]
+
+Prints a table and writes benchmarks/results/latest.json (latest-quick.json with --quick).
+"""
+
+import argparse
+import importlib
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import Row, machine_info, postgres_problem  # noqa: E402
+from benchmarks.report import markdown_table, print_table  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+# section name -> (module under benchmarks/, store kinds it runs on)
+SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "commands": ("bench_commands", ("sqlite", "postgres")),
+    "http": ("bench_http", ("sqlite", "postgres")),
+    "reads": ("bench_reads", ("sqlite", "postgres")),
+    "replay": ("bench_replay", ("sqlite", "postgres")),
+}
+
+
+def section_runner(module: str) -> Callable[..., list[Row]]:
+    run: Callable[..., list[Row]] = importlib.import_module(f"benchmarks.{module}").run
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, about 1-2 minutes")
+    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="sections to run")
+    parser.add_argument("--stores", nargs="*", choices=["sqlite", "postgres"])
+    parser.add_argument("--output", type=Path, help="where to write the JSON")
+    args = parser.parse_args(argv)
+
+    stores = list(args.stores or ["sqlite", "postgres"])
+    problem = postgres_problem()
+    if "postgres" in stores and problem is not None:
+        print(f"PostgreSQL skipped: {problem}", file=sys.stderr)
+        stores.remove("postgres")
+
+    rows: list[Row] = []
+    failures: list[str] = []
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    for name in args.only or list(SECTIONS):
+        module, kinds = SECTIONS[name]
+        for kind in [k for k in kinds if k in stores]:
+            t0 = time.perf_counter()
+            print(f"-- {name} on {kind} ...", file=sys.stderr, flush=True)
+            try:
+                rows.extend(section_runner(module)(kind, quick=args.quick))
+            except Exception as e:  # one broken section must not lose the others' figures
+                traceback.print_exc()
+                failures.append(f"{name}/{kind}: {type(e).__name__}: {e}")
+            timings[f"{name}/{kind}"] = round(time.perf_counter() - t0, 1)
+
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if args.quick else "full",
+        "seconds": round(time.perf_counter() - started, 1),
+        "section_seconds": timings,
+        "machine": machine_info(),
+        "failures": failures,
+        "rows": [row.as_dict() for row in rows],
+        "markdown": markdown_table(rows),
+    }
+    output = args.output or RESULTS / ("latest-quick.json" if args.quick else "latest.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print_table(rows, result)
+    print(f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
