@@ -1,7 +1,7 @@
 """The client: the person served. One client can have several cases over time."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.domain import event
@@ -87,9 +87,10 @@ class Client(RecordAggregate):
         unknown = sorted(set(new_values) - set(CORRECTABLE_FIELDS))
         if unknown:
             raise InvalidValueError(f"fields cannot be corrected: {', '.join(unknown)}")
+        checked = {name: checked_value(name, value) for name, value in new_values.items()}
         changes = [
             {"field": name, "old": getattr(self, name), "new": value}
-            for name, value in new_values.items()
+            for name, value in checked.items()
             if getattr(self, name) != value
         ]
         if not changes:
@@ -140,3 +141,21 @@ class Client(RecordAggregate):
         require_reason(reason, "remove a support contact")
         contact.removed_in = self.version + 1
         contact.removal_reason = reason
+
+
+def checked_value(name: str, value: Any) -> Any:
+    """A corrected value of the type the field holds: text, or a date for date_of_birth."""
+    if name == "date_of_birth":
+        if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidValueError(
+                f"date_of_birth must be a date (YYYY-MM-DD), got {value!r}"
+            ) from None
+    if not isinstance(value, str):
+        raise InvalidValueError(f"{name} must be text, got {value!r}")
+    if name in ("given_name", "family_name") and not value.strip():
+        raise InvalidValueError(f"{name} cannot be blank")
+    return value
