@@ -1,0 +1,243 @@
+"""The client: registration, corrections with old and new values, support contacts."""
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from caserecord.application import CaseRecords
+from caserecord.domain.client import Client
+from caserecord.domain.errors import (
+    ClientNotFoundError,
+    DuplicateIdError,
+    InvalidValueError,
+    NothingToCorrectError,
+    ReasonRequiredError,
+    SupportContactNotFoundError,
+)
+from caserecord.domain.recording import Actor, Recording
+from tests.factories import a_client
+from tests.unit.case_builders import as_actor
+
+
+@pytest.fixture
+def as_worker() -> Iterator[Recording]:
+    with as_actor() as rec:
+        yield rec
+
+
+def a_registered_client() -> Client:
+    return Client(
+        agency_id="agency-a",
+        given_name="Ana",
+        family_name="Silva",
+        date_of_birth=date(1990, 1, 2),
+        client_number="C-7",
+        preferred_language="pt",
+        phone="555-0101",
+        email="ana@example.org",
+        address="1 Quay St",
+    )
+
+
+def test_registering_a_client_records_every_detail(as_worker: Recording) -> None:
+    client = a_registered_client()
+
+    (event,) = client.collect_events()
+
+    assert isinstance(event, Client.Registered)
+    assert (event.given_name, event.family_name, event.date_of_birth) == (
+        "Ana",
+        "Silva",
+        date(1990, 1, 2),
+    )
+    assert (event.agency_id, event.client_number, event.preferred_language) == (
+        "agency-a",
+        "C-7",
+        "pt",
+    )
+    assert (event.phone, event.email, event.address) == (
+        "555-0101",
+        "ana@example.org",
+        "1 Quay St",
+    )
+    assert vars(event)["actor_id"] == "worker-1"
+
+
+def test_a_client_needs_a_given_and_a_family_name(as_worker: Recording) -> None:
+    with pytest.raises(InvalidValueError, match="given_name and family_name are required"):
+        Client("agency-a", "Ana", " ", None, "", "", "", "", "")
+
+
+def test_a_correction_records_each_field_with_old_and_new_value(as_worker: Recording) -> None:
+    client = a_registered_client()
+    client.collect_events()
+
+    client.correct_details(
+        {"family_name": "Silva Costa", "date_of_birth": "1990-02-01", "phone": "555-0101"},
+        "misspelt at intake",
+    )
+
+    (event,) = client.collect_events()
+    assert isinstance(event, Client.DetailsCorrected)
+    assert event.reason == "misspelt at intake"
+    assert event.changes == [
+        {"field": "family_name", "old": "Silva", "new": "Silva Costa"},
+        {"field": "date_of_birth", "old": date(1990, 1, 2), "new": date(1990, 2, 1)},
+    ]
+    assert (client.family_name, client.date_of_birth) == ("Silva Costa", date(1990, 2, 1))
+
+
+@pytest.mark.parametrize(
+    ("values", "error", "message"),
+    [
+        ({"agency_id": "agency-b"}, InvalidValueError, "cannot be corrected: agency_id"),
+        ({"date_of_birth": "yesterday"}, InvalidValueError, "date_of_birth must be a date"),
+        ({"phone": 5550101}, InvalidValueError, "phone must be text"),
+        ({"given_name": ""}, InvalidValueError, "given_name cannot be blank"),
+        ({"phone": "555-0101"}, NothingToCorrectError, "equal the recorded ones"),
+    ],
+)
+def test_an_invalid_correction_is_refused_and_changes_nothing(
+    as_worker: Recording, values: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    client = a_registered_client()
+    client.collect_events()
+
+    with pytest.raises(error, match=message):
+        client.correct_details(values, "because")
+
+    assert client.collect_events() == []
+    assert (client.agency_id, client.phone, client.given_name) == ("agency-a", "555-0101", "Ana")
+
+
+def test_a_correction_needs_a_reason(as_worker: Recording) -> None:
+    with pytest.raises(ReasonRequiredError, match="correct client details"):
+        a_registered_client().correct_details({"phone": "555-9999"}, "")
+
+
+@pytest.mark.parametrize(
+    "relationship", ["family", "friend", "sponsor", "guardian", "provider", "other"]
+)
+def test_a_support_contact_is_added_with_relationship_and_consent(
+    as_worker: Recording, relationship: str
+) -> None:
+    client = a_registered_client()
+    client.collect_events()
+
+    client.add_support_contact("sc-1", "Rui", relationship, "555-0102", "", False)
+
+    (event,) = client.collect_events()
+    assert isinstance(event, Client.SupportContactAdded)
+    assert (event.contact_id, event.name, event.relationship) == ("sc-1", "Rui", relationship)
+    assert (event.phone, event.email, event.may_contact) == ("555-0102", "", False)
+    assert client.support_contacts["sc-1"].added_in == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "relationship", "message"),
+    [("", "friend", "needs a name"), ("Rui", "enemy", "relationship must be one of")],
+)
+def test_an_invalid_support_contact_is_refused(
+    as_worker: Recording, name: str, relationship: str, message: str
+) -> None:
+    client = a_registered_client()
+
+    with pytest.raises(InvalidValueError, match=message):
+        client.add_support_contact("sc-1", name, relationship, "", "", True)
+
+    assert client.support_contacts == {}
+
+
+def test_a_support_contact_id_cannot_be_reused(as_worker: Recording) -> None:
+    client = a_registered_client()
+    client.add_support_contact("sc-1", "Rui", "friend", "", "", True)
+
+    with pytest.raises(DuplicateIdError):
+        client.add_support_contact("sc-1", "Eva", "family", "", "", True)
+
+
+def test_a_support_contact_is_removed_with_a_reason(as_worker: Recording) -> None:
+    client = a_registered_client()
+    client.add_support_contact("sc-1", "Rui", "friend", "", "", True)
+    client.collect_events()
+
+    client.remove_support_contact("sc-1", "client withdrew consent")
+
+    (event,) = client.collect_events()
+    assert isinstance(event, Client.SupportContactRemoved)
+    assert (event.contact_id, event.reason) == ("sc-1", "client withdrew consent")
+    contact = client.support_contacts["sc-1"]
+    assert (contact.removed_in, contact.removal_reason) == (3, "client withdrew consent")
+
+
+def test_removing_a_support_contact_needs_a_reason(as_worker: Recording) -> None:
+    client = a_registered_client()
+    client.add_support_contact("sc-1", "Rui", "friend", "", "", True)
+
+    with pytest.raises(ReasonRequiredError, match="remove a support contact"):
+        client.remove_support_contact("sc-1", "")
+
+    assert client.support_contacts["sc-1"].removed_in is None
+
+
+def test_an_unknown_or_removed_support_contact_cannot_be_removed(as_worker: Recording) -> None:
+    client = a_registered_client()
+    client.add_support_contact("sc-1", "Rui", "friend", "", "", True)
+    client.remove_support_contact("sc-1", "moved")
+
+    with pytest.raises(SupportContactNotFoundError) as refused:
+        client.remove_support_contact("sc-1", "again")
+    with pytest.raises(SupportContactNotFoundError):
+        client.remove_support_contact("sc-x", "who")
+
+    assert refused.value.code == "support_contact_not_found"
+
+
+# ---- through the service -----------------------------------------------------------
+
+
+def test_the_client_query_shows_corrected_details_and_current_contacts(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    app = sqlite_records
+    client_id = a_client(app, worker)
+    kept = app.add_support_contact(worker, client_id, name="Eva", relationship="family")
+    gone = app.add_support_contact(worker, client_id, name="Rui", relationship="sponsor")
+    assert gone.entity_id is not None
+    app.remove_support_contact(worker, client_id, contact_id=gone.entity_id, reason="relapsed")
+    result = app.correct_client_details(
+        worker, client_id, changes={"preferred_language": "en"}, reason="asked for English"
+    )
+
+    client = app.get_client(worker, client_id)
+
+    assert result.version == 5
+    assert client["version"] == 5
+    assert client["preferred_language"] == "en"
+    assert [c["contact_id"] for c in client["support_contacts"]] == [kept.entity_id]
+    assert client["support_contacts"][0]["relationship"] == "family"
+
+
+def test_another_agencys_client_is_not_found(
+    sqlite_records: CaseRecords, worker: Actor, outsider: Actor
+) -> None:
+    client_id = a_client(sqlite_records, worker)
+
+    with pytest.raises(ClientNotFoundError):
+        sqlite_records.get_client(outsider, client_id)
+    with pytest.raises(ClientNotFoundError):
+        sqlite_records.add_support_contact(outsider, client_id, name="X", relationship="other")
+
+    assert sqlite_records.get_client(worker, client_id)["support_contacts"] == []
+
+
+def test_an_unknown_client_is_a_domain_error(sqlite_records: CaseRecords, worker: Actor) -> None:
+    with pytest.raises(ClientNotFoundError) as refused:
+        sqlite_records.correct_client_details(
+            worker, uuid4(), changes={"phone": "1"}, reason="typo"
+        )
+
+    assert refused.value.code == "client_not_found"
