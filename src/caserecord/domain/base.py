@@ -24,6 +24,9 @@ class RecordAggregate(Aggregate):
         reason: str
         correlation_id: str
 
+    class Created(Event, Aggregate.Created):
+        """The first event of a record; declared so type checkers see its envelope too."""
+
     @classmethod
     def _create(
         cls,
