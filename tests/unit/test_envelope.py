@@ -1,0 +1,199 @@
+"""The envelope every event carries: actor, recorded and effective time, reason, correlation."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from caserecord.application import CaseRecords
+from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.errors import (
+    EffectiveTimeInFutureError,
+    InvalidValueError,
+    MissingActorError,
+)
+from caserecord.domain.recording import Actor
+from tests.factories import a_client, an_active_plan, an_open_case
+from tests.unit.case_builders import opened_case
+
+
+def catalogue(aggregate: type[RecordAggregate]) -> set[str]:
+    """The event classes an aggregate declares itself."""
+    return {
+        name
+        for name, value in vars(aggregate).items()
+        if isinstance(value, type)
+        and issubclass(value, RecordAggregate.Event)
+        and name not in ("Event", "Created")
+    }
+
+
+def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
+    """One command for every event type of the catalogue, on one case and its client."""
+    client_id = a_client(app, actor)
+    contact = app.add_support_contact(actor, client_id, name="Eva", relationship="family")
+    assert contact.entity_id is not None
+    app.remove_support_contact(actor, client_id, contact_id=contact.entity_id, reason="asked")
+    app.correct_client_details(actor, client_id, changes={"phone": "555-0199"}, reason="new")
+    case_id = an_open_case(app, actor, client_id)
+    app.assess_needs(actor, case_id, assessments=[{"domain": "medical", "level": "low"}])
+    app.review_prior_treatment(actor, case_id, treatment="Detox", effectiveness=3)
+    app.assign_case_manager(boss, case_id, case_manager_id="worker-2", reason="leave")
+    plan_id = an_active_plan(app, actor, case_id)
+    app.revise_plan(actor, case_id, plan_id=plan_id, title="v2", activities=[], reason="why")
+    for action in ("suspend", "resume"):
+        app.change_plan_status(actor, case_id, plan_id=plan_id, action=action, reason="r")
+    goal = app.add_goal(actor, case_id, plan_id=plan_id, description="G", need_domain="medical")
+    assert goal.entity_id is not None
+    app.revise_goal(actor, case_id, goal_id=goal.entity_id, description="G2", need_domain="medical")
+    app.change_goal_lifecycle(actor, case_id, goal_id=goal.entity_id, lifecycle="active")
+    app.record_goal_progress(actor, case_id, goal_id=goal.entity_id, achievement="improving")
+    app.change_plan_status(actor, case_id, plan_id=plan_id, action="complete")
+    plan_id = an_active_plan(app, actor, case_id)
+    app.change_plan_status(actor, case_id, plan_id=plan_id, action="revoke", reason="r")
+    refs = [
+        app.make_referral(actor, case_id, resource_kind="legal", organisation="O", service_name=s)
+        for s in ("a", "b", "c")
+    ]
+    a, b, c = (r.entity_id or "" for r in refs)
+    app.accept_referral(actor, case_id, referral_id=a)
+    app.complete_referral(actor, case_id, referral_id=a, outcome="done")
+    app.decline_referral(actor, case_id, referral_id=b, declined_by="provider", reason="full")
+    app.withdraw_referral(actor, case_id, referral_id=c, reason="not needed")
+    note = app.record_note(actor, case_id, text="Hi", contact_kind="client", contact_mode="phone")
+    assert note.entity_id is not None
+    app.append_addendum(actor, case_id, note_id=note.entity_id, text="later")
+    app.mark_entry_in_error(boss, case_id, target_version=note.version + 1, reason="wrong")
+    app.close_case(boss, case_id, outcome="met", reason="done")
+    app.reopen_case(boss, case_id, reason="back")
+    return case_id
+
+
+def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
+    sqlite_records: CaseRecords, worker: Actor, supervisor: Actor
+) -> None:
+    case_id = record_every_event(sqlite_records, worker, supervisor)
+
+    events = sqlite_records.case_events(worker, case_id)
+
+    assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
+    assert len(catalogue(Case)) == 25 and len(catalogue(Client)) == 4
+    for e in events:
+        assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
+        assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]
+        assert e["actor"]["agency_id"] == "agency-a", e["type"]
+        assert e["effective_at"] == e["recorded_at"], e["type"]
+        assert e["recorded_at"].tzinfo is not None, e["type"]
+        assert UUID(e["correlation_id"]), e["type"]
+    assert len({e["correlation_id"] for e in events}) == len(events)
+
+
+def test_reasons_given_to_a_command_travel_in_the_envelope(
+    sqlite_records: CaseRecords, worker: Actor, supervisor: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+    sqlite_records.assign_case_manager(
+        supervisor, case_id, case_manager_id="worker-2", reason="caseload", correlation_id="req-9"
+    )
+
+    event = sqlite_records.case_events(worker, case_id)[-1]
+
+    assert event["type"] == "CaseManagerAssigned"
+    assert (event["reason"], event["correlation_id"]) == ("caseload", "req-9")
+    assert event["data"] == {"case_manager_id": "worker-2"}
+
+
+def test_a_late_entry_keeps_when_it_happened_apart_from_when_it_was_recorded(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+    happened = datetime.now(UTC) - timedelta(days=3)
+
+    sqlite_records.record_note(
+        worker, case_id, text="Visit", contact_kind="client", contact_mode="in_person",
+        effective_at=happened,
+    )  # fmt: skip
+
+    event = sqlite_records.case_events(worker, case_id)[-1]
+    assert event["effective_at"] == happened
+    assert event["recorded_at"] > happened
+
+
+def test_an_effective_time_in_the_future_is_refused_and_nothing_is_stored(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+
+    with pytest.raises(EffectiveTimeInFutureError) as refused:
+        sqlite_records.record_note(
+            worker, case_id, text="Visit", contact_kind="client", contact_mode="phone",
+            effective_at=datetime.now(UTC) + timedelta(minutes=5),
+        )  # fmt: skip
+
+    assert refused.value.code == "effective_time_in_future"
+    assert "cannot be recorded before it happens" in refused.value.message
+    assert sqlite_records.get_case(worker, case_id)["version"] == 1
+    assert len(sqlite_records.case_events(worker, case_id)) == 2  # registered + opened
+
+
+def test_an_effective_time_in_the_future_is_refused_for_a_new_case_too(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    client_id = a_client(sqlite_records, worker)
+
+    with pytest.raises(EffectiveTimeInFutureError):
+        sqlite_records.open_case(
+            worker, client_id=client_id, specialty="medical", referral_source="GP",
+            presenting_needs=[], interview_summary="", case_manager_id="worker-1",
+            effective_at=datetime.now(UTC) + timedelta(days=1),
+        )  # fmt: skip
+
+    assert sqlite_records.recorder.max_notification_id() == 1
+
+
+def test_an_effective_time_without_a_timezone_is_refused(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+
+    with pytest.raises(InvalidValueError, match="timezone"):
+        sqlite_records.close_case(
+            worker, case_id, outcome="", reason="done", effective_at=datetime(2026, 1, 1)
+        )
+
+
+def test_an_event_cannot_be_recorded_without_an_actor() -> None:
+    with pytest.raises(MissingActorError) as refused:
+        opened_case()
+
+    assert refused.value.code == "missing_actor"
+
+
+@pytest.mark.parametrize(
+    ("actor_id", "role", "agency", "message"),
+    [
+        ("w", "janitor", "a", "actor role must be one of"),
+        (" ", "caseworker", "a", "actor id and agency are required"),
+        ("w", "caseworker", "", "actor id and agency are required"),
+    ],
+)
+def test_an_actor_needs_an_id_a_known_role_and_an_agency(
+    actor_id: str, role: str, agency: str, message: str
+) -> None:
+    with pytest.raises(InvalidValueError, match=message):
+        Actor(actor_id, role, agency)
+
+
+def test_events_read_back_from_the_store_keep_their_envelope_types(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+
+    (stored,) = sqlite_records.repository.event_store.get(case_id)
+
+    assert isinstance(stored, Case.Opened)
+    assert isinstance(stored.effective_at, datetime)
+    assert stored.effective_at == stored.timestamp
+    assert vars(stored)["actor_role"] == "caseworker"
