@@ -513,6 +513,9 @@ class CaseRecords(Application[UUID]):
         case = self._get(Case, case_id, version)
         if case is None or case.agency_id != actor.agency_id:
             raise CaseNotFoundError(f"no case {case_id}")
+        # The library answers a version past the end with the latest one; say so instead.
+        if version is not None and case.version != version:
+            raise CaseNotFoundError(f"case {case_id} has no version {version}")
         return case
 
     def _client(self, actor: Actor, client_id: UUID) -> Client:
