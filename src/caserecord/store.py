@@ -2,6 +2,7 @@
 
 from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
 
+from caserecord.access.db import create_access_tables
 from caserecord.application import CaseRecords
 from caserecord.config import ConfigError, Settings
 
@@ -47,6 +48,7 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
 def init_store(settings: Settings) -> None:
     """Create every table once, before any worker starts (workers never run DDL)."""
     app = open_records(settings, create_table=True)
+    create_access_tables(app)  # the API's tokens and access log
     app.close()
 
 

@@ -5,6 +5,8 @@ import sys
 import typer
 
 from caserecord.cli import db
+from caserecord.cli import serve as serve_cli
+from caserecord.cli import tokens as tokens_cli
 from caserecord.config import ConfigError
 from caserecord.domain.errors import DomainError
 from caserecord.store import StoreError
@@ -12,6 +14,8 @@ from caserecord.store import StoreError
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(db.app, name="db")
 app.command("verify")(db.verify)
+app.command("serve")(serve_cli.serve)
+app.add_typer(tokens_cli.app, name="tokens")
 
 
 def main() -> None:

@@ -1,0 +1,88 @@
+"""Plain SQL tables kept in the same database as the events (SQLite file or PostgreSQL schema).
+
+The tables go through the event store's own datastore so they share its connection settings,
+its schema and its lock timeouts; only the parameter style and table qualification differ.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.postgres import PostgresDatastore
+
+from caserecord.application import CaseRecords
+
+SQLITE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS api_tokens ("
+    "token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
+    "agency_id TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT NOT NULL, "
+    "revoked_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS access_log ("
+    "entry_id INTEGER PRIMARY KEY AUTOINCREMENT, agency_id TEXT NOT NULL, "
+    "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, token_id TEXT NOT NULL, "
+    "action TEXT NOT NULL, purpose TEXT NOT NULL, client_id TEXT, case_id TEXT, "
+    "accessed_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS access_log_client ON access_log (agency_id, client_id, entry_id)",
+)
+
+POSTGRES_TABLES = (
+    "CREATE TABLE IF NOT EXISTS {schema}.api_tokens ("
+    "token_id text PRIMARY KEY, token_hash text NOT NULL UNIQUE, name text NOT NULL, "
+    "agency_id text NOT NULL, role text NOT NULL, created_at text NOT NULL, "
+    "revoked_at text)",
+    "CREATE TABLE IF NOT EXISTS {schema}.access_log ("
+    "entry_id bigserial PRIMARY KEY, agency_id text NOT NULL, "
+    "actor_id text NOT NULL, actor_role text NOT NULL, token_id text NOT NULL, "
+    "action text NOT NULL, purpose text NOT NULL, client_id text, case_id text, "
+    "accessed_at text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS access_log_client "
+    "ON {schema}.access_log (agency_id, client_id, entry_id)",
+)
+
+
+class Tables:
+    """Runs SQL written with ``?`` placeholders and ``{t}`` table prefixes on either store."""
+
+    def __init__(self, records: CaseRecords) -> None:
+        # Holding the application keeps its datastore open (closing happens when it is freed).
+        self.records = records
+        self.datastore: Any = records.recorder.datastore  # type: ignore[attr-defined]
+        self.postgres = isinstance(self.datastore, PostgresDatastore)
+        self.prefix = f'"{self.datastore.schema}".' if self.postgres else ""
+
+    def sql(self, statement: str) -> str:
+        statement = statement.replace("{t}", self.prefix)
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    @contextmanager
+    def cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        with self.cursor(commit=True) as c:
+            c.execute(self.sql(statement), tuple(params))
+
+    def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.cursor(commit=True) as c:
+            c.executemany(self.sql(statement), [tuple(r) for r in rows])
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.cursor(commit=False) as c:
+            c.execute(self.sql(statement), tuple(params))
+            return [dict(row) for row in c.fetchall()]
+
+    def create(self) -> None:
+        if self.postgres:
+            schema = f'"{self.datastore.schema}"'
+            statements = [s.format(schema=schema) for s in POSTGRES_TABLES]
+        else:
+            statements = list(SQLITE_TABLES)
+        with self.cursor(commit=True) as c:
+            for statement in statements:
+                c.execute(statement)
+
+
+def create_access_tables(records: CaseRecords) -> None:
+    """Called by ``init_store``: workers never run DDL."""
+    Tables(records).create()

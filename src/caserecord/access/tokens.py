@@ -1,0 +1,108 @@
+"""API tokens: shown once when created, kept only as a SHA-256 hash."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from caserecord.access.db import Tables
+from caserecord.domain.errors import InvalidValueError, NotFoundError
+from caserecord.domain.values import Role, parse
+
+TOKEN_PREFIX = "crt_"
+
+
+class TokenNotFoundError(NotFoundError):
+    code = "token_not_found"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    token_id: str
+    name: str
+    agency_id: str
+    role: str
+    created_at: str
+    revoked_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "TokenInfo":
+        return cls(
+            str(row["token_id"]),
+            str(row["name"]),
+            str(row["agency_id"]),
+            str(row["role"]),
+            str(row["created_at"]),
+            None if row["revoked_at"] is None else str(row["revoked_at"]),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokenStore:
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def create(self, *, agency_id: str, role: str, name: str) -> tuple[TokenInfo, str]:
+        """A new token and its secret; the secret is not stored and cannot be shown again."""
+        parse(Role, role, "role")
+        if not agency_id.strip() or not name.strip():
+            raise InvalidValueError("a token needs an agency and a name")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        info = TokenInfo(
+            token_id=secrets.token_hex(8),
+            name=name.strip(),
+            agency_id=agency_id.strip(),
+            role=role,
+            created_at=datetime.now(UTC).isoformat(),
+        )
+        self.tables.execute(
+            "INSERT INTO {t}api_tokens (token_id, token_hash, name, agency_id, role, created_at) "
+            "VALUES (?,?,?,?,?,?)",
+            (info.token_id, hash_token(secret), info.name, info.agency_id, role, info.created_at),
+        )
+        return info, secret
+
+    def authenticate(self, secret: str) -> TokenInfo | None:
+        """The active token with this secret, or None (unknown and revoked look the same)."""
+        if not secret.startswith(TOKEN_PREFIX):
+            return None
+        rows = self.tables.query(
+            "SELECT * FROM {t}api_tokens WHERE token_hash = ?", (hash_token(secret),)
+        )
+        if not rows:
+            return None
+        info = TokenInfo.from_row(rows[0])
+        return info if info.active else None
+
+    def list(self, agency_id: str | None = None) -> list[TokenInfo]:
+        if agency_id is None:
+            rows = self.tables.query("SELECT * FROM {t}api_tokens ORDER BY created_at, token_id")
+        else:
+            rows = self.tables.query(
+                "SELECT * FROM {t}api_tokens WHERE agency_id = ? ORDER BY created_at, token_id",
+                (agency_id,),
+            )
+        return [TokenInfo.from_row(r) for r in rows]
+
+    def get(self, token_id: str, agency_id: str | None = None) -> TokenInfo:
+        rows = self.tables.query("SELECT * FROM {t}api_tokens WHERE token_id = ?", (token_id,))
+        if not rows or (agency_id is not None and rows[0]["agency_id"] != agency_id):
+            raise TokenNotFoundError(f"no token {token_id}")
+        return TokenInfo.from_row(rows[0])
+
+    def revoke(self, token_id: str, agency_id: str | None = None) -> TokenInfo:
+        """Revoke a token (revoking twice keeps the first revocation time)."""
+        self.get(token_id, agency_id)
+        self.tables.execute(
+            "UPDATE {t}api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+            (datetime.now(UTC).isoformat(), token_id),
+        )
+        return self.get(token_id, agency_id)

@@ -1,0 +1,146 @@
+"""Running a write: If-Match, Idempotency-Key, the command itself, and its response."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from caserecord.api.deps import (
+    Caller,
+    IdempotencyKeyDep,
+    IfMatchDep,
+    RuntimeDep,
+    WriterDep,
+    allow,
+    etag,
+)
+from caserecord.api.errors import ApiError
+from caserecord.api.runtime import Runtime
+from caserecord.api.schemas import CommandOut, WriteOptions
+from caserecord.application import CaseRecords, CommandResult
+from caserecord.domain.errors import ConcurrencyConflictError
+from caserecord.domain.values import Role
+
+Command = Callable[..., CommandResult]
+
+
+@dataclass(frozen=True)
+class Write:
+    runtime: Runtime
+    caller: Caller
+    expected_version: int | None
+    idempotency_key: str | None
+    method: str
+    path: str
+
+    @property
+    def records(self) -> CaseRecords:
+        return self.runtime.records
+
+    @property
+    def actor(self) -> Any:
+        return self.caller.actor
+
+    def run(
+        self,
+        body: WriteOptions,
+        command: Command,
+        *,
+        status: int = 200,
+        location: str | None = None,
+    ) -> JSONResponse:
+        """Run ``command(**options)`` once per idempotency key; answer with its result."""
+        opts: dict[str, Any] = {
+            "effective_at": body.effective_at,
+            "reason": body.reason,
+            "correlation_id": body.correlation_id,
+            "expected_version": self.expected_version,
+        }
+        key = self.idempotency_key
+        fingerprint = self.fingerprint(body)
+        if key is not None:
+            first = self.replay(key, fingerprint, status, location)
+            if first is not None:
+                return first
+            opts["idempotency"] = (key, fingerprint)
+        try:
+            result = command(**opts)
+        except ConcurrencyConflictError:
+            # A concurrent duplicate of this very request may have won the race.
+            first = self.replay(key, fingerprint, status, location) if key else None
+            if first is not None:
+                return first
+            raise
+        self.runtime.wrote(self.caller.agency_id, result.position)
+        out = CommandOut(id=result.id, version=result.version, entity_id=result.entity_id)
+        return respond(out, status, location, replayed=False)
+
+    def fingerprint(self, body: WriteOptions) -> str:
+        canonical = json.dumps(
+            {"method": self.method, "path": self.path, "body": body.model_dump(mode="json")},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def replay(
+        self, key: str, fingerprint: str, status: int, location: str | None
+    ) -> JSONResponse | None:
+        found = self.records.find_idempotent_result(self.actor, key)
+        if found is None:
+            return None
+        if found.fingerprint != fingerprint:
+            raise ApiError(
+                422,
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used with another request body or path",
+            )
+        out = CommandOut.model_validate(found.result)
+        return respond(out, status, location, replayed=True)
+
+
+def respond(out: CommandOut, status: int, location: str | None, *, replayed: bool) -> JSONResponse:
+    headers = etag(out.version)
+    if location is not None:
+        headers["Location"] = location.format(id=out.id)
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(out.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Caller,
+    if_match: IfMatchDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    return Write(runtime, caller, if_match, idempotency_key, request.method, request.url.path)
+
+
+def writer_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: WriterDep,
+    if_match: IfMatchDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    return _write(request, runtime, caller, if_match, idempotency_key)
+
+
+def supervisor_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Annotated[Caller, Depends(allow(Role.SUPERVISOR))],
+    if_match: IfMatchDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    return _write(request, runtime, caller, if_match, idempotency_key)
+
+
+WriteDep = Annotated[Write, Depends(writer_write)]
+SupervisedWriteDep = Annotated[Write, Depends(supervisor_write)]

@@ -1,0 +1,145 @@
+"""Request dependencies: who is calling, in which role, and what they asked for."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from caserecord.access import Reader, Subject, TokenInfo
+from caserecord.api.errors import forbidden, unauthorized
+from caserecord.api.runtime import Runtime
+from caserecord.application import CaseRecords
+from caserecord.domain.errors import VersionMismatchError
+from caserecord.domain.recording import Actor
+from caserecord.domain.values import Role
+
+DEFAULT_PURPOSE = "case_management"
+
+bearer = HTTPBearer(auto_error=False, description="An API token: `caserecord tokens create`")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_records(runtime: RuntimeDep) -> CaseRecords:
+    return runtime.records
+
+
+RecordsDep = Annotated[CaseRecords, Depends(get_records)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    actor: Actor
+    token: TokenInfo
+    purpose: str
+
+    @property
+    def agency_id(self) -> str:
+        return self.actor.agency_id
+
+    @property
+    def reader(self) -> Reader:
+        return Reader(
+            self.actor.id, self.actor.role, self.agency_id, self.token.token_id, self.purpose
+        )
+
+
+def get_caller(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    x_purpose_of_use: Annotated[
+        str,
+        Header(
+            max_length=100,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description="Why the data is read; kept in the access log",
+        ),
+    ] = DEFAULT_PURPOSE,
+) -> Caller:
+    if credentials is None:
+        raise unauthorized("a bearer token is required")
+    token = runtime.tokens.authenticate(credentials.credentials)
+    if token is None:
+        raise unauthorized("the token is unknown or revoked")
+    return Caller(Actor(token.name, token.role, token.agency_id), token, x_purpose_of_use)
+
+
+def allow(*roles: Role) -> Callable[..., Caller]:
+    allowed = {r.value for r in roles}
+
+    def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+        if caller.actor.role not in allowed:
+            raise forbidden(caller.actor.role)
+        return caller
+
+    return check
+
+
+READERS = (Role.CASEWORKER, Role.SUPERVISOR, Role.COMPLIANCE_REVIEWER)
+WRITERS = (Role.CASEWORKER, Role.SUPERVISOR)
+AUDITORS = (Role.SUPERVISOR, Role.COMPLIANCE_REVIEWER)
+
+ReaderDep = Annotated[Caller, Depends(allow(*READERS))]
+WriterDep = Annotated[Caller, Depends(allow(*WRITERS))]
+SupervisorDep = Annotated[Caller, Depends(allow(Role.SUPERVISOR))]
+AuditorDep = Annotated[Caller, Depends(allow(*AUDITORS))]
+AdminDep = Annotated[Caller, Depends(allow(Role.ADMIN))]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``"5"``, ``W/"5"`` or ``5`` -> 5; ``*`` or absent -> no precondition."""
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise VersionMismatchError(f"If-Match {value!r} does not match the record's ETag")
+    return int(tag)
+
+
+def get_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(description="The ETag (version) the change is based on; 412 if it moved on"),
+    ] = None,
+) -> int | None:
+    return parse_if_match(if_match)
+
+
+IfMatchDep = Annotated[int | None, Depends(get_if_match)]
+
+IdempotencyKeyDep = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retrying with the same key and body returns the first response",
+    ),
+]
+
+
+def get_limit(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1)] = 50) -> int:
+    """Page size, capped at the server's maximum."""
+    return min(limit, runtime.settings.max_page_size)
+
+
+LimitDep = Annotated[int, Depends(get_limit)]
+OffsetDep = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+def reveal(runtime: Runtime, caller: Caller, action: str, subjects: list[Subject]) -> None:
+    """Record the read before any of its data leaves; raises (-> 503) if it cannot."""
+    runtime.access_log.record(caller.reader, action, subjects)
+
+
+def etag(version: Any) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}

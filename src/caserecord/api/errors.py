@@ -1,0 +1,205 @@
+"""Every error the API answers with, as RFC 9457 problem+json, mapped in this one place."""
+
+import logging
+from typing import Any
+
+from eventsourcing.persistence import DataError, IntegrityError, PersistenceError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from caserecord.access.log import AccessLogUnavailableError
+from caserecord.domain import errors as domain
+from caserecord.store import StoreError
+
+log = logging.getLogger("caserecord.api")
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = "5"
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (authentication, roles, idempotency...)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, {"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(role: str) -> ApiError:
+    return ApiError(403, "forbidden", f"the {role} role may not do this")
+
+
+def unavailable(detail: str) -> ApiError:
+    return ApiError(503, "service_unavailable", detail, {"Retry-After": RETRY_AFTER_SECONDS})
+
+
+# The first matching class decides; more specific classes come first.
+DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
+    (domain.NotFoundError, 404),
+    (domain.VersionMismatchError, 412),
+    (domain.ConcurrencyConflictError, 409),
+    (domain.CaseClosedError, 409),
+    (domain.CaseNotClosedError, 409),
+    (domain.InvalidTransitionError, 409),
+    (domain.PlanAlreadyCurrentError, 409),
+    (domain.GoalNotOnCurrentPlanError, 409),
+    (domain.EntryNotCorrectableError, 409),
+    (domain.AlreadyInErrorError, 409),
+    (domain.NothingToCorrectError, 409),
+    (domain.DuplicateIdError, 409),
+    (domain.DomainError, 422),
+)
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    503: "Service unavailable",
+    507: "Insufficient storage",
+}
+
+
+def domain_status(error: domain.DomainError) -> int:
+    return next(status for kind, status in DOMAIN_STATUS if isinstance(error, kind))
+
+
+def problem_body(
+    status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:caserecord:problem:{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, code, detail, errors),
+        status_code=status,
+        headers=headers,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "activities", 0, "cadence")`` -> ``"activities[0].cadence"``."""
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    if loc and loc[0] in ("query", "header", "path"):
+        return f"{loc[0]}:{path.split('.', 1)[1] if '.' in path else path}"
+    return path or "body"
+
+
+def on_domain_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, domain.DomainError)
+    return problem(domain_status(error), error.code, error.message)
+
+
+def on_api_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return problem(error.status, error.code, error.detail, headers=error.headers)
+
+
+def on_validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {"path": field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e["type"]}
+        for e in error.errors()
+    ]
+    detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+    return problem(422, "validation_failed", detail or "the request is not valid", errors=errors)
+
+
+def on_http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
+    code = TITLES.get(error.status_code, "error").lower().replace(" ", "_")
+    return problem(error.status_code, code, detail, headers=dict(error.headers or {}))
+
+
+def on_store_error(_request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, DataError):
+        return problem(422, "invalid_value", "the store refused a value in the request")
+    if isinstance(error, IntegrityError):
+        return problem(409, "concurrency_conflict", "another change was saved first: retry")
+    return on_store_unavailable(_request, error)
+
+
+def on_store_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    log.warning("store unavailable: %s: %s", type(error).__name__, error)
+    return problem(
+        503,
+        "store_unavailable",
+        "the record store is unavailable: retry later",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def on_access_log_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    log.warning("access log unavailable: %s", error.__cause__ or error)
+    return problem(
+        503,
+        "access_log_unavailable",
+        "the read could not be recorded in the access log, so no data is returned",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def on_unexpected(request: Request, _error: Exception) -> JSONResponse:
+    # Logged in full on the server; the caller never sees a trace, SQL or a path.
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(500, "internal_error", "an unexpected error occurred")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(domain.DomainError, on_domain_error)
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(PersistenceError, on_store_error)
+    app.add_exception_handler(StoreError, on_store_unavailable)
+    app.add_exception_handler(AccessLogUnavailableError, on_access_log_unavailable)
+    app.add_exception_handler(Exception, on_unexpected)

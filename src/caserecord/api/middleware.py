@@ -1,0 +1,65 @@
+"""Refuse oversized request bodies before anything parses them."""
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from caserecord.api.errors import PROBLEM_JSON, problem_body
+
+
+class BodyLimitMiddleware:
+    """413 when Content-Length says too much, or when the streamed bytes pass the limit.
+
+    The body is read (at most ``limit`` bytes of it) before the app runs, so a chunked upload
+    that would pass the limit never reaches the JSON parser or the route.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self.refuse(send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await self.refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def refuse(self, send: Send) -> None:
+        body = json.dumps(
+            problem_body(
+                413, "content_too_large", f"the request body is larger than {self.limit} bytes"
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

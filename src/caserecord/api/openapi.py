@@ -1,0 +1,119 @@
+"""The status codes routes share, declared once with examples, and the OpenAPI touch-ups."""
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from caserecord.api.errors import PROBLEM_JSON, problem_body
+from caserecord.api.schemas import Problem
+
+Responses = dict[int | str, dict[str, Any]]
+
+EXAMPLES: dict[int, tuple[str, str]] = {
+    401: ("unauthorized", "a bearer token is required"),
+    403: ("forbidden", "the compliance_reviewer role may not do this"),
+    404: ("case_not_found", "no case 9b2f7f0e-7d4a-4a4b-9a55-2f3f6a1c0b11"),
+    409: ("case_closed", "the case is closed: it must be reopened first"),
+    412: ("version_mismatch", "the record is at version 7, not 5"),
+    413: ("content_too_large", "the request body is larger than 1048576 bytes"),
+    422: ("validation_failed", "activities[0].cadence: Input should be 'daily', 'weekly'..."),
+    500: ("internal_error", "an unexpected error occurred"),
+    503: ("store_unavailable", "the record store is unavailable: retry later"),
+}
+
+DESCRIPTIONS = {
+    401: "Missing, unknown or revoked bearer token",
+    403: "The token's role may not do this (nothing is recorded)",
+    404: "No such record in the caller's agency",
+    409: "The change conflicts with the record's state, or another change won the race",
+    412: "If-Match does not match the record's current ETag (version)",
+    413: "The request body is over the size limit (refused before parsing)",
+    422: "The request is not valid; `errors` names each field path",
+    500: "Unexpected error (no details are disclosed)",
+    503: "The store, the access log or the read models are unavailable; see Retry-After",
+}
+
+
+def problem_response(status: int) -> dict[str, Any]:
+    code, detail = EXAMPLES[status]
+    example = problem_body(status, code, detail)
+    if status == 422:
+        example["errors"] = [
+            {"path": "activities[0].cadence", "message": "Input should be ...", "type": "enum"}
+        ]
+    response: dict[str, Any] = {
+        "model": Problem,
+        "description": DESCRIPTIONS[status],
+        "content": {PROBLEM_JSON: {"example": example}},
+    }
+    if status == 503:
+        response["headers"] = {"Retry-After": {"schema": {"type": "string"}, "example": "5"}}
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    return response
+
+
+def problems(*statuses: int) -> Responses:
+    return {s: problem_response(s) for s in statuses}
+
+
+ETAG = {"ETag": {"description": "The record's version", "schema": {"type": "string"}}}
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored first response to the same key",
+        "schema": {"type": "string"},
+    }
+}
+
+# Every authenticated route can answer these.
+BASE: Responses = problems(401, 403, 422, 500, 503)
+READ: Responses = BASE | problems(404)
+LIST: Responses = BASE
+WRITE: Responses = BASE | problems(404, 409, 412, 413)
+CREATE: Responses = BASE | problems(404, 409, 413)
+
+
+def ok(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "headers": headers or {}}
+
+
+def written(description: str = "Recorded") -> Responses:
+    """A write that changes an existing record."""
+    return {200: ok(description, headers=ETAG | REPLAYED)} | WRITE
+
+
+def created(description: str) -> Responses:
+    """A write that creates a record (201 with Location)."""
+    location = {"Location": {"description": "The new record", "schema": {"type": "string"}}}
+    return {201: ok(description, headers=ETAG | REPLAYED | location)} | CREATE
+
+
+def read(description: str, *, versioned: bool = False) -> Responses:
+    """A read of one record (404 outside the caller's agency)."""
+    return {200: ok(description, headers=ETAG if versioned else None)} | READ
+
+
+def install(app: FastAPI) -> None:
+    """Error bodies are problem+json: move their schemas there from application/json."""
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status).isdigit() and int(status) >= 400 and PROBLEM_JSON in content:
+                        plain = content.pop("application/json", {})
+                        if "schema" in plain:
+                            content[PROBLEM_JSON]["schema"] = plain["schema"]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+__all__ = ["LIST", "READ", "created", "install", "read", "written"]

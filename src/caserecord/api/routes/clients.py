@@ -1,0 +1,119 @@
+"""Clients: register, read, correct, support contacts, search, and who has read them."""
+
+from datetime import date
+from functools import partial
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from caserecord.access import Subject
+from caserecord.api.commands import WriteDep
+from caserecord.api.deps import AuditorDep, LimitDep, ReaderDep, RuntimeDep, etag, reveal
+from caserecord.api.openapi import LIST, READ, created, read, written
+from caserecord.api.schemas import (
+    AccessLogPage,
+    ClientCorrection,
+    ClientOut,
+    ClientRegistration,
+    CommandOut,
+    Rows,
+    SupportContactIn,
+    SupportContactRemoval,
+)
+
+router = APIRouter(prefix="/v1/clients", tags=["clients"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CommandOut,
+    responses=created("Registered"),
+)
+def register_client(body: ClientRegistration, write: WriteDep) -> JSONResponse:
+    command = partial(write.records.register_client, write.actor, **body.values())
+    return write.run(body, command, status=201, location="/v1/clients/{id}")
+
+
+@router.get("", response_model=Rows, responses=LIST)
+def search_clients(
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    limit: LimitDep,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    date_of_birth: date | None = None,
+    client_number: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    """Find clients of the caller's agency (also the duplicate check before registering)."""
+    views = runtime.views
+    runtime.catch_up(caller.agency_id)
+    items = views.search_clients(
+        caller.agency_id,
+        name=name,
+        date_of_birth=date_of_birth,
+        client_number=client_number,
+        limit=limit,
+    )
+    subjects = [Subject(UUID(str(i["client_id"]))) for i in items]
+    reveal(runtime, caller, "search_clients", subjects)
+    return {"items": items, "limit": limit}
+
+
+@router.get(
+    "/{client_id}",
+    response_model=ClientOut,
+    responses=read("The client", versioned=True),
+)
+def read_client(client_id: UUID, caller: ReaderDep, runtime: RuntimeDep) -> JSONResponse:
+    client = runtime.records.get_client(caller.actor, client_id)
+    reveal(runtime, caller, "read_client", [Subject(client_id)])
+    body = ClientOut.model_validate(client).model_dump(mode="json")
+    return JSONResponse(body, headers=etag(client["version"]))
+
+
+@router.post("/{client_id}/corrections", response_model=CommandOut, responses=written())
+def correct_client(client_id: UUID, body: ClientCorrection, write: WriteDep) -> JSONResponse:
+    changes = body.changes.model_dump(exclude_unset=True)
+    command = partial(write.records.correct_client_details, write.actor, client_id, changes=changes)
+    return write.run(body, command)
+
+
+@router.post(
+    "/{client_id}/support-contacts",
+    response_model=CommandOut,
+    responses=written(),
+)
+def add_support_contact(client_id: UUID, body: SupportContactIn, write: WriteDep) -> JSONResponse:
+    command = partial(write.records.add_support_contact, write.actor, client_id, **body.values())
+    return write.run(body, command)
+
+
+@router.post(
+    "/{client_id}/support-contacts/{contact_id}/removal",
+    response_model=CommandOut,
+    responses=written(),
+)
+def remove_support_contact(
+    client_id: UUID, contact_id: str, body: SupportContactRemoval, write: WriteDep
+) -> JSONResponse:
+    command = partial(
+        write.records.remove_support_contact, write.actor, client_id, contact_id=contact_id
+    )
+    return write.run(body, command)
+
+
+@router.get("/{client_id}/access-log", response_model=AccessLogPage, responses=READ)
+def client_access_log(
+    client_id: UUID,
+    caller: AuditorDep,
+    runtime: RuntimeDep,
+    limit: LimitDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Who has read this client's records (and its cases'), oldest first."""
+    runtime.records.get_client(caller.actor, client_id)  # 404 outside the caller's agency
+    entries = runtime.access_log.for_client(caller.agency_id, client_id, after=after, limit=limit)
+    next_after = entries[-1]["entry_id"] if entries else after
+    return {"client_id": client_id, "entries": entries, "next_after": next_after}

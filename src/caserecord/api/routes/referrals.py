@@ -1,0 +1,125 @@
+"""Referrals: make one and follow it to an outcome (closed loop); the tracker listing."""
+
+from functools import partial
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from caserecord.access import Subject
+from caserecord.api.commands import WriteDep
+from caserecord.api.deps import LimitDep, OffsetDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.openapi import LIST, written
+from caserecord.api.schemas import (
+    CommandOut,
+    ReferralCompletionIn,
+    ReferralDeclineIn,
+    ReferralIn,
+    ReferralStepIn,
+    Rows,
+)
+from caserecord.domain.values import ReferralStatus
+
+router = APIRouter(tags=["referrals"])
+CASE = "/v1/cases/{case_id}/referrals"
+
+
+@router.post(CASE, response_model=CommandOut, responses=written())
+def make_referral(case_id: UUID, body: ReferralIn, write: WriteDep) -> JSONResponse:
+    command = partial(write.records.make_referral, write.actor, case_id, **body.values())
+    return write.run(body, command)
+
+
+@router.post(CASE + "/{referral_id}/acceptance", response_model=CommandOut, responses=written())
+def accept_referral(
+    case_id: UUID, referral_id: str, body: ReferralStepIn, write: WriteDep
+) -> JSONResponse:
+    command = partial(write.records.accept_referral, write.actor, case_id, referral_id=referral_id)
+    return write.run(body, command)
+
+
+@router.post(CASE + "/{referral_id}/decline", response_model=CommandOut, responses=written())
+def decline_referral(
+    case_id: UUID, referral_id: str, body: ReferralDeclineIn, write: WriteDep
+) -> JSONResponse:
+    """Declined by the provider or the client; a reason is required."""
+    command = partial(
+        write.records.decline_referral,
+        write.actor,
+        case_id,
+        referral_id=referral_id,
+        **body.values(),
+    )
+    return write.run(body, command)
+
+
+@router.post(CASE + "/{referral_id}/completion", response_model=CommandOut, responses=written())
+def complete_referral(
+    case_id: UUID, referral_id: str, body: ReferralCompletionIn, write: WriteDep
+) -> JSONResponse:
+    command = partial(
+        write.records.complete_referral,
+        write.actor,
+        case_id,
+        referral_id=referral_id,
+        **body.values(),
+    )
+    return write.run(body, command)
+
+
+@router.post(CASE + "/{referral_id}/withdrawal", response_model=CommandOut, responses=written())
+def withdraw_referral(
+    case_id: UUID, referral_id: str, body: ReferralStepIn, write: WriteDep
+) -> JSONResponse:
+    command = partial(
+        write.records.withdraw_referral, write.actor, case_id, referral_id=referral_id
+    )
+    return write.run(body, command)
+
+
+@router.get("/v1/referrals", response_model=Rows, responses=LIST)
+def referral_tracker(
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    limit: LimitDep,
+    offset: OffsetDep = 0,
+    status: ReferralStatus | None = None,
+    overdue: bool | None = None,
+    organisation: Annotated[str | None, Query(max_length=200)] = None,
+    case_id: UUID | None = None,
+) -> dict[str, Any]:
+    """Referrals of the caller's agency: pending, overdue, by organisation or case."""
+    views = runtime.views
+    runtime.catch_up(caller.agency_id)
+    items = views.referrals(
+        caller.agency_id,
+        status=None if status is None else status.value,
+        overdue=overdue,
+        organisation=organisation,
+        case_id=case_id,
+        limit=limit,
+        offset=offset,
+    )
+    reveal(runtime, caller, "list_referrals", subjects_of(items))
+    return {"items": items, "limit": limit, "offset": offset}
+
+
+@router.get("/v1/referrals/outcomes", response_model=Rows, responses=LIST)
+def referral_outcomes(caller: ReaderDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Counts of referral outcomes per organisation and resource kind (no client data)."""
+    views = runtime.views
+    runtime.catch_up(caller.agency_id)
+    items = views.referral_outcomes(caller.agency_id)
+    return {"items": items, "limit": len(items)}
+
+
+def subjects_of(items: list[dict[str, Any]]) -> list[Subject]:
+    """The clients and cases a listing reveals, for the access log."""
+    return [
+        Subject(
+            UUID(str(i["client_id"])) if i.get("client_id") else None,
+            UUID(str(i["case_id"])) if i.get("case_id") else None,
+        )
+        for i in items
+    ]

@@ -1,0 +1,111 @@
+"""What the app holds while it runs: the record service, the access tables and the views."""
+
+import importlib
+import logging
+import threading
+from typing import Any
+
+from caserecord.access import AccessLog, Tables, TokenStore
+from caserecord.api.errors import unavailable
+from caserecord.application import CaseRecords
+from caserecord.config import Settings
+from caserecord.store import StoreError, open_records
+
+log = logging.getLogger("caserecord.api")
+
+
+class Runtime:
+    """Opened lazily and reopened after a failure, so the API answers 503 while the store is
+    down and recovers without a restart."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._records: CaseRecords | None = None
+        self._tokens: TokenStore | None = None
+        self._access_log: AccessLog | None = None
+        self._projections: Any = None
+        self._written: dict[str, int] = {}
+
+    # ---- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        try:
+            self._open()
+        except StoreError as e:
+            log.warning("starting without the record store: %s", e)
+        if self.settings.run_projections:
+            self._start_projections()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._projections is not None:
+                self._projections.stop()
+                self._projections = None
+            if self._records is not None:
+                self._records.close()
+                self._records = None
+
+    def _open(self) -> CaseRecords:
+        with self._lock:
+            if self._records is None:
+                records = open_records(self.settings)
+                tables = Tables(records)
+                self._tokens = TokenStore(tables)
+                self._access_log = AccessLog(tables)
+                self._records = records
+            return self._records
+
+    def _start_projections(self) -> None:
+        try:
+            module = importlib.import_module("caserecord.projections")
+            service = module.ProjectionService(self.settings)
+            service.start()
+        except Exception as e:  # the write side and record reads still work without views
+            log.warning("read models not started: %s: %s", type(e).__name__, e)
+            return
+        self._projections = service
+
+    # ---- parts ---------------------------------------------------------------------
+    @property
+    def records(self) -> CaseRecords:
+        return self._records or self._open()
+
+    @property
+    def tokens(self) -> TokenStore:
+        if self._tokens is None:
+            self._open()
+        assert self._tokens is not None
+        return self._tokens
+
+    @property
+    def access_log(self) -> AccessLog:
+        if self._access_log is None:
+            self._open()
+        assert self._access_log is not None
+        return self._access_log
+
+    @property
+    def views(self) -> Any:
+        """The read models, once they are up to date with the agency's own last write."""
+        service = self._projections
+        if service is None:
+            raise unavailable("the read models are not running on this server")
+        return service.queries
+
+    def wrote(self, agency_id: str, position: int) -> None:
+        with self._lock:
+            self._written[agency_id] = max(position, self._written.get(agency_id, 0))
+
+    def catch_up(self, agency_id: str) -> None:
+        """Read-your-writes for view routes: wait until the views have seen this agency's
+        last write through this process (writes themselves never wait)."""
+        service = self._projections
+        position = self._written.get(agency_id)
+        if service is None or position is None:
+            return
+        try:
+            service.wait(position, timeout=self.settings.read_your_writes_timeout)
+        except Exception as e:
+            if type(e).__name__ == "ReadModelTimeoutError":
+                raise unavailable("the read models are behind: retry shortly") from None
+            raise

@@ -1,0 +1,506 @@
+"""Request and response bodies of the HTTP API, kept apart from the domain events."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from caserecord.domain.values import (
+    Achievement,
+    ContactKind,
+    ContactMode,
+    DeclinedBy,
+    GoalLifecycle,
+    NeedDomain,
+    NeedLevel,
+    Relationship,
+    ResourceKind,
+    Role,
+    Specialty,
+    Urgency,
+)
+
+Text = Field(default="", max_length=10_000)
+Name = Field(min_length=1, max_length=200)
+Cadence = Literal["daily", "weekly", "fortnightly", "monthly", "as_needed"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class WriteOptions(Body):
+    """What every write accepts: when it happened (if not now) and why."""
+
+    effective_at: AwareDatetime | None = Field(
+        default=None,
+        description="When it happened, if earlier than now (a late entry); with a UTC offset.",
+    )
+    reason: str = Field(default="", max_length=2_000, description="Why; required by some writes.")
+    correlation_id: str | None = Field(default=None, max_length=200)
+
+    def values(self) -> dict[str, Any]:
+        """The command's own values, without the options every write shares."""
+        return self.model_dump(exclude={"effective_at", "reason", "correlation_id"})
+
+
+# ---- requests: clients -------------------------------------------------------------
+class ClientRegistration(WriteOptions):
+    given_name: str = Name
+    family_name: str = Name
+    date_of_birth: date | None = None
+    client_number: str = Field(default="", max_length=100)
+    preferred_language: str = Field(default="", max_length=50)
+    phone: str = Field(default="", max_length=50)
+    email: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=500)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "given_name": "Maria",
+                    "family_name": "Lopez",
+                    "date_of_birth": "1984-05-17",
+                    "client_number": "C-1001",
+                    "preferred_language": "es",
+                    "phone": "555-0100",
+                }
+            ]
+        },
+    )
+
+
+class ClientChanges(Body):
+    given_name: str | None = Field(default=None, min_length=1, max_length=200)
+    family_name: str | None = Field(default=None, min_length=1, max_length=200)
+    date_of_birth: date | None = None
+    client_number: str | None = Field(default=None, max_length=100)
+    preferred_language: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, max_length=50)
+    email: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+
+
+class ClientCorrection(WriteOptions):
+    changes: ClientChanges
+
+
+class SupportContactIn(WriteOptions):
+    name: str = Name
+    relationship: Relationship
+    phone: str = Field(default="", max_length=50)
+    email: str = Field(default="", max_length=200)
+    may_contact: bool = True
+
+
+class SupportContactRemoval(WriteOptions):
+    pass
+
+
+# ---- requests: cases ---------------------------------------------------------------
+class CaseIntake(WriteOptions):
+    client_id: UUID
+    specialty: Specialty
+    referral_source: str = Field(default="", max_length=500)
+    presenting_needs: list[str] = Field(default_factory=list, max_length=50)
+    interview_summary: str = Text
+    case_manager_id: str = Name
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": "9b2f7f0e-7d4a-4a4b-9a55-2f3f6a1c0b11",
+                    "specialty": "substance_abuse",
+                    "referral_source": "county court",
+                    "presenting_needs": ["alcohol use", "housing instability"],
+                    "interview_summary": "Client requests help with sobriety and housing.",
+                    "case_manager_id": "worker-1",
+                }
+            ]
+        },
+    )
+
+
+class NeedRating(Body):
+    domain: NeedDomain
+    level: NeedLevel
+    notes: str = Text
+    instrument: str = Field(default="", max_length=200)
+    score: float | None = None
+
+
+class AssessmentIn(WriteOptions):
+    assessments: list[NeedRating] = Field(min_length=1, max_length=20)
+
+
+class PriorTreatmentIn(WriteOptions):
+    treatment: str = Name
+    provider: str = Field(default="", max_length=200)
+    started_on: date | None = None
+    ended_on: date | None = None
+    outcome: str = Text
+    effectiveness: int = Field(ge=1, le=5, description="1 (none) to 5 (high)")
+    notes: str = Text
+
+
+class AssignmentIn(WriteOptions):
+    case_manager_id: str = Name
+
+
+class ClosureIn(WriteOptions):
+    outcome: str = Field(min_length=1, max_length=2_000)
+
+
+class ReopenIn(WriteOptions):
+    pass
+
+
+class CorrectionIn(WriteOptions):
+    target_version: int = Field(ge=1, description="The case version (event) recorded in error")
+
+
+# ---- requests: plan and goals ------------------------------------------------------
+class Activity(Body):
+    activity: str = Name
+    cadence: Cadence
+    time: str = Field(default="", max_length=50)
+    notes: str = Field(default="", max_length=1_000)
+
+
+class PlanIn(WriteOptions):
+    title: str = Name
+    activities: list[Activity] = Field(default_factory=list, max_length=100)
+    next_review_on: date | None = None
+
+
+class PlanStatusIn(WriteOptions):
+    pass
+
+
+class GoalIn(WriteOptions):
+    plan_id: str = Name
+    description: str = Field(min_length=1, max_length=2_000)
+    need_domain: NeedDomain
+    target_measure: str = Field(default="", max_length=500)
+    due_on: date | None = None
+
+
+class GoalRevisionIn(WriteOptions):
+    description: str = Field(min_length=1, max_length=2_000)
+    need_domain: NeedDomain
+    target_measure: str = Field(default="", max_length=500)
+    due_on: date | None = None
+
+
+class GoalLifecycleIn(WriteOptions):
+    lifecycle: GoalLifecycle
+
+
+class GoalProgressIn(WriteOptions):
+    achievement: Achievement
+    measured_value: str = Field(default="", max_length=200)
+    note: str = Text
+
+
+# ---- requests: referrals and notes -------------------------------------------------
+class ReferralIn(WriteOptions):
+    resource_kind: ResourceKind
+    organisation: str = Name
+    service_name: str = Name
+    referral_reason: str = Field(default="", max_length=2_000)
+    urgency: Urgency = Urgency.ROUTINE
+    respond_by: date | None = None
+
+
+class ReferralStepIn(WriteOptions):
+    pass
+
+
+class ReferralDeclineIn(WriteOptions):
+    declined_by: DeclinedBy
+
+
+class ReferralCompletionIn(WriteOptions):
+    outcome: str = Field(min_length=1, max_length=2_000)
+
+
+class NoteIn(WriteOptions):
+    text: str = Field(min_length=1, max_length=20_000)
+    contact_kind: ContactKind
+    contact_mode: ContactMode
+    present: list[str] = Field(default_factory=list, max_length=50)
+
+
+class AddendumIn(WriteOptions):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+# ---- requests: tokens --------------------------------------------------------------
+class TokenIn(Body):
+    name: str = Name
+    role: Role
+
+
+# ---- responses ---------------------------------------------------------------------
+class CommandOut(BaseModel):
+    """What a write returns: the record it changed, its new version and any new part's id."""
+
+    id: UUID
+    version: int
+    entity_id: str | None = Field(
+        default=None, description="Id of the plan, goal, referral, note or contact created"
+    )
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class SupportContactOut(BaseModel):
+    contact_id: str
+    name: str
+    relationship: str
+    phone: str
+    email: str
+    may_contact: bool
+    added_in: int
+
+
+class ClientOut(BaseModel):
+    id: UUID
+    version: int
+    agency_id: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    client_number: str
+    preferred_language: str
+    phone: str
+    email: str
+    address: str
+    support_contacts: list[SupportContactOut]
+    registered_at: datetime
+    modified_at: datetime
+
+
+class ChangeOut(BaseModel):
+    version: int
+    value: str
+    details: dict[str, Any]
+    in_error: bool
+
+
+class AssessmentOut(BaseModel):
+    version: int
+    domain: str
+    level: str
+    notes: str
+    instrument: str
+    score: float | None
+
+
+class PriorTreatmentOut(BaseModel):
+    version: int
+    treatment: str
+    provider: str
+    started_on: date | None
+    ended_on: date | None
+    outcome: str
+    effectiveness: int
+    notes: str
+
+
+class PlanVersionOut(BaseModel):
+    number: int
+    version: int
+    title: str
+    activities: list[dict[str, Any]]
+    next_review_on: date | None
+    rationale: str
+
+
+class ProgressOut(BaseModel):
+    version: int
+    achievement: str
+    measured_value: str
+    note: str
+
+
+class GoalRevisionOut(BaseModel):
+    version: int
+    description: str
+    need_domain: str
+    target_measure: str
+    due_on: date | None
+
+
+class GoalOut(BaseModel):
+    goal_id: str
+    plan_id: str
+    description: str
+    need_domain: str
+    target_measure: str
+    due_on: date | None
+    lifecycle: str
+    achievement: str | None
+    latest_progress: ProgressOut | None
+    progress: list[ProgressOut]
+    revisions: list[GoalRevisionOut]
+
+
+class PlanOut(BaseModel):
+    plan_id: str
+    status: str
+    version_number: int
+    title: str
+    activities: list[dict[str, Any]]
+    next_review_on: date | None
+    rationale: str
+    versions: list[PlanVersionOut]
+    status_history: list[ChangeOut]
+    goals: list[GoalOut]
+
+
+class ReferralOut(BaseModel):
+    referral_id: str
+    status: str
+    resource_kind: str
+    organisation: str
+    service_name: str
+    referral_reason: str
+    urgency: str
+    respond_by: date | None
+    made_in_version: int
+    outcome: str
+    declined_by: str
+    status_history: list[ChangeOut]
+
+
+class AddendumOut(BaseModel):
+    version: int
+    text: str
+
+
+class NoteOut(BaseModel):
+    note_id: str
+    version: int
+    text: str
+    contact_kind: str
+    contact_mode: str
+    present: list[str]
+    addenda: list[AddendumOut]
+
+
+class CaseOut(BaseModel):
+    id: UUID
+    version: int
+    client_id: UUID
+    agency_id: str
+    specialty: str
+    status: str
+    case_manager_id: str
+    referral_source: str
+    presenting_needs: list[str]
+    interview_summary: str
+    opened_at: datetime
+    modified_at: datetime
+    status_history: list[ChangeOut]
+    assignments: list[ChangeOut]
+    assessments: list[AssessmentOut]
+    prior_treatments: list[PriorTreatmentOut]
+    current_plan: PlanOut | None
+    plans: list[PlanOut]
+    referrals: list[ReferralOut]
+    notes: list[NoteOut]
+    entries_in_error: dict[int, int] = Field(
+        description="Case version marked in error -> the version that marked it"
+    )
+
+
+class EventOut(BaseModel):
+    position: int | None = None
+    stream_id: UUID
+    version: int
+    type: str
+    topic: str
+    recorded_at: datetime
+    effective_at: datetime
+    actor: dict[str, str | None]
+    reason: str
+    correlation_id: str
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    next_after: int = Field(description="Pass as `after` to continue from here")
+    has_more: bool
+
+
+class Rows(BaseModel):
+    """A page of rows from a read model."""
+
+    items: list[dict[str, Any]]
+    limit: int
+    offset: int = 0
+
+
+class TimelineOut(BaseModel):
+    case_id: UUID
+    entries: list[dict[str, Any]]
+
+
+class VerificationOut(BaseModel):
+    stream_id: str
+    ok: bool
+    versions_checked: int
+    head_hash: str
+    first_bad_version: int | None
+    problem: str
+
+
+class CaseVerificationOut(BaseModel):
+    case_id: UUID
+    ok: bool
+    streams: list[VerificationOut]
+
+
+class AccessLogEntry(BaseModel):
+    entry_id: int
+    actor_id: str
+    actor_role: str
+    token_id: str
+    action: str
+    purpose: str
+    client_id: str | None
+    case_id: str | None
+    accessed_at: datetime
+
+
+class AccessLogPage(BaseModel):
+    client_id: UUID
+    entries: list[AccessLogEntry]
+    next_after: int
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    name: str
+    agency_id: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="The bearer token; shown only this once")

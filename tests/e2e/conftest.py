@@ -1,0 +1,120 @@
+"""An HTTP client on the app (`TestClient`) with a token for every role in two agencies."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from caserecord.access import Tables, TokenStore
+from caserecord.api import create_app
+from caserecord.config import Settings
+from caserecord.domain.values import Role
+from caserecord.store import init_store, open_records
+
+AGENCIES = ("agency-a", "agency-b")
+
+
+@dataclass
+class Api:
+    """The app over HTTP, acting as ``role`` of ``agency`` (agency-a unless told)."""
+
+    client: TestClient
+    settings: Settings
+    tokens: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def headers(self, role: str, agency: str, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.tokens[agency, role]}"}
+        return headers | (extra or {})
+
+    def get(
+        self,
+        path: str,
+        *,
+        role: str = "caseworker",
+        agency: str = "agency-a",
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> Any:
+        return self.client.get(path, params=params, headers=self.headers(role, agency, headers))
+
+    def post(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        role: str = "caseworker",
+        agency: str = "agency-a",
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        return self.client.post(path, json=body or {}, headers=self.headers(role, agency, headers))
+
+    def created(self, path: str, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """POST that must succeed; its JSON body."""
+        response = self.post(path, body, **kwargs)
+        assert response.status_code in (200, 201), response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def issue_tokens(settings: Settings) -> dict[tuple[str, str], str]:
+    records = open_records(settings)
+    try:
+        store = TokenStore(Tables(records))
+        return {
+            (agency, role.value): store.create(
+                agency_id=agency, role=role.value, name=f"{role.value}@{agency}"
+            )[1]
+            for agency in AGENCIES
+            for role in Role
+        }
+    finally:
+        records.close()
+
+
+def serve(settings: Settings) -> Iterator[Api]:
+    init_store(settings)
+    tokens = issue_tokens(settings)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield Api(client, settings, tokens)
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    """The API on both stores (SQLite and PostgreSQL)."""
+    yield from serve(Settings(database_url=database_url, poll_interval=0.05))
+
+
+@pytest.fixture
+def sqlite_api(sqlite_url: str) -> Iterator[Api]:
+    """The API on SQLite only."""
+    yield from serve(Settings(database_url=sqlite_url, poll_interval=0.05))
+
+
+CLIENT = {
+    "given_name": "Maria",
+    "family_name": "Lopez",
+    "date_of_birth": "1984-05-17",
+    "client_number": "C-1001",
+    "preferred_language": "es",
+    "phone": "555-0100",
+}
+
+
+def intake(client_id: str) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "specialty": "substance_abuse",
+        "referral_source": "county court",
+        "presenting_needs": ["alcohol use", "housing instability"],
+        "interview_summary": "Client requests help with sobriety and stable housing.",
+        "case_manager_id": "worker-1",
+    }
+
+
+def a_case(api: Api, agency: str = "agency-a") -> tuple[str, str]:
+    """(client_id, case_id) of a newly opened case."""
+    client_id = api.created("/v1/clients", CLIENT, agency=agency)["id"]
+    case_id = api.created("/v1/cases", intake(client_id), agency=agency)["id"]
+    return client_id, case_id
