@@ -5,11 +5,12 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Subscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.subscription import PollingSubscription
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
@@ -68,6 +69,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 row["originator_version"]: Link(row["prev_hash"], row["hash"])
                 for row in c.fetchall()
             }
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        # The library has no SQLite subscription: poll the notification log instead.
+        return PollingSubscription(self, gt=gt, topics=topics)
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as c:

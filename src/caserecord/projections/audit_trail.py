@@ -1,0 +1,179 @@
+"""Read model 4: the audit trail, one row per event across all cases and clients.
+
+It keeps every event, including entries later marked in error (flagged, never dropped):
+an audit trail that forgot corrected entries would not be one.  The hash of each event is
+joined from the ``event_chain`` table at query time, so it is always the stored one.  The
+rows also serve as the (stream, version, recorded_at, effective_at) index the "as of"
+replay uses to find versions without reading the whole stream.
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.errors import InvalidValueError
+from caserecord.presenters import ENVELOPE, INTERNAL, plain
+from caserecord.projections.base import ViewProjection, envelope, from_iso, iso
+from caserecord.projections.sql import Database, ViewSchema, Write
+from caserecord.projections.summaries import summarise
+
+
+class AuditTrailSchema(ViewSchema):
+    name = "audit_trail"
+    tables = ("view_audit", "view_audit_streams")
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {s}view_audit ("
+        "position BIGINT PRIMARY KEY, stream_id TEXT NOT NULL, stream_kind TEXT NOT NULL, "
+        "version BIGINT NOT NULL, case_id TEXT, client_id TEXT, agency_id TEXT NOT NULL, "
+        "event_type TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_at TEXT NOT NULL, "
+        "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, actor_agency_id TEXT NOT NULL, "
+        "summary TEXT NOT NULL, reason TEXT NOT NULL, correlation_id TEXT NOT NULL, "
+        "late INTEGER NOT NULL, target_version BIGINT, marked_in_error_by BIGINT)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS view_audit_stream ON {s}view_audit (stream_id, version)",
+        "CREATE INDEX IF NOT EXISTS view_audit_recorded ON {s}view_audit (stream_id, recorded_at)",
+        "CREATE INDEX IF NOT EXISTS view_audit_agency ON {s}view_audit (agency_id, position)",
+        "CREATE INDEX IF NOT EXISTS view_audit_client ON {s}view_audit (client_id, position)",
+        "CREATE INDEX IF NOT EXISTS view_audit_actor ON {s}view_audit (actor_id, position)",
+        "CREATE TABLE IF NOT EXISTS {s}view_audit_streams ("
+        "stream_id TEXT PRIMARY KEY, kind TEXT NOT NULL, agency_id TEXT NOT NULL, "
+        "client_id TEXT NOT NULL)",
+    )
+    digest_queries = (
+        "SELECT * FROM {s}view_audit ORDER BY position",
+        "SELECT * FROM {s}view_audit_streams ORDER BY stream_id",
+    )
+
+
+ADD_STREAM = "INSERT INTO {s}view_audit_streams VALUES (?,?,?,?)"
+# A stream's agency and client come from its first event, looked up in SQL so a batch of
+# events can be written in one go.
+ADD_ROW = (
+    "INSERT INTO {s}view_audit VALUES (?,?,"
+    "(SELECT kind FROM {s}view_audit_streams WHERE stream_id=?),?,"
+    "(SELECT CASE WHEN kind='case' THEN stream_id END "
+    "FROM {s}view_audit_streams WHERE stream_id=?),"
+    "(SELECT client_id FROM {s}view_audit_streams WHERE stream_id=?),"
+    "(SELECT agency_id FROM {s}view_audit_streams WHERE stream_id=?),"
+    "?,?,?,?,?,?,?,?,?,?,?,NULL)"
+)
+MARK = "UPDATE {s}view_audit SET marked_in_error_by=? WHERE stream_id=? AND version=?"
+
+
+def event_data(event: RecordAggregate.Event) -> dict[str, Any]:
+    return dict(plain({k: v for k, v in vars(event).items() if k not in ENVELOPE + INTERNAL}))
+
+
+class AuditTrailProjection(ViewProjection):
+    name = "audit_trail"
+    schema = AuditTrailSchema
+
+    def writes_for(self, event: Any, position: int) -> list[Write]:
+        if not isinstance(event, Case.Event | Client.Event):
+            return []
+        stream = str(event.originator_id)
+        writes: list[Write] = []
+        if isinstance(event, Case.Opened):
+            writes.append((ADD_STREAM, (stream, "case", event.agency_id, str(event.client_id))))
+        elif isinstance(event, Client.Registered):
+            writes.append((ADD_STREAM, (stream, "client", event.agency_id, stream)))
+        env = envelope(event)
+        recorded = iso(event.timestamp)
+        effective = iso(env["effective_at"])
+        target = event.target_version if isinstance(event, Case.EntryMarkedInError) else None
+        event_type = type(event).__name__
+        row = (
+            position,
+            stream,
+            stream,
+            event.originator_version,
+            stream,
+            stream,
+            stream,
+            event_type,
+            recorded,
+            effective,
+            env["actor_id"],
+            env["actor_role"],
+            env["actor_agency_id"],
+            summarise(event_type, event_data(event)),
+            env["reason"],
+            env["correlation_id"],
+            int(effective < recorded),
+            target,
+        )
+        writes.append((ADD_ROW, row))
+        if target is not None:
+            writes.append((MARK, (event.originator_version, stream, target)))
+        return writes
+
+
+def audit_trail(
+    db: Database,
+    agency_id: str,
+    *,
+    case_id: UUID | None = None,
+    client_id: UUID | None = None,
+    actor_id: str | None = None,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.utcoffset() is None:
+            raise InvalidValueError(f"{name} must include a timezone offset")
+    where = ["a.agency_id=?"]
+    params: list[Any] = [agency_id]
+    filters: list[tuple[str, Any]] = [
+        ("a.case_id=?", str(case_id) if case_id else None),
+        ("a.client_id=?", str(client_id) if client_id else None),
+        ("a.actor_id=?", actor_id),
+        ("a.event_type=?", event_type),
+        ("a.recorded_at>=?", iso(since) if since else None),
+        ("a.recorded_at<=?", iso(until) if until else None),
+        ("a.position>?", after),
+    ]
+    for clause, value in filters:
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    rows = db.query(
+        "SELECT a.*, ch.hash FROM {s}view_audit a LEFT JOIN {s}event_chain ch "
+        "ON ch.originator_id = a.stream_id AND ch.originator_version = a.version "
+        f"WHERE {' AND '.join(where)} ORDER BY a.position LIMIT ?",
+        [*params, limit],
+    )
+    return [audit_row(r) for r in rows]
+
+
+def audit_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "position": row["position"],
+        "stream_id": UUID(row["stream_id"]),
+        "stream_kind": row["stream_kind"],
+        "version": row["version"],
+        "case_id": UUID(row["case_id"]) if row["case_id"] else None,
+        "client_id": UUID(row["client_id"]) if row["client_id"] else None,
+        "agency_id": row["agency_id"],
+        "event_type": row["event_type"],
+        "recorded_at": from_iso(row["recorded_at"]),
+        "effective_at": from_iso(row["effective_at"]),
+        "actor": {
+            "id": row["actor_id"],
+            "role": row["actor_role"],
+            "agency_id": row["actor_agency_id"],
+        },
+        "summary": row["summary"],
+        "reason": row["reason"],
+        "correlation_id": row["correlation_id"],
+        "late": bool(row["late"]),
+        "target_version": row["target_version"],
+        "marked_in_error_by": row["marked_in_error_by"],
+        "hash": row["hash"],
+    }

@@ -1,0 +1,112 @@
+"""What every projection shares: writes plus tracking in one transaction, and a fold of
+the aggregates a view is derived from."""
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from caserecord.domain.base import RecordAggregate
+from caserecord.projections.sql import View, ViewSchema, Write
+
+# Loads an aggregate as it was at a version, from the event store (snapshots help).
+Loader = Callable[[UUID, int], Aggregate | None]
+
+
+def iso(value: datetime) -> str:
+    """A timestamp as UTC text of fixed width, so text order is time order on both stores."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def envelope(event: RecordAggregate.Event) -> dict[str, Any]:
+    fields = vars(event)
+    return {
+        "actor_id": fields.get("actor_id", ""),
+        "actor_role": fields.get("actor_role", ""),
+        "actor_agency_id": fields.get("actor_agency_id", ""),
+        "effective_at": fields.get("effective_at", event.timestamp),
+        "reason": fields.get("reason", ""),
+        "correlation_id": fields.get("correlation_id", ""),
+    }
+
+
+class Folder:
+    """Keeps the latest state of recently seen aggregates by applying each event in turn.
+
+    Views derived from the whole state of a case (which entries are set aside, which
+    status an item returned to) then follow the domain's own rules instead of repeating
+    them.  After a restart, or when an aggregate fell out of the cache, its state at the
+    previous version is loaded from the event store.
+    """
+
+    def __init__(self, loader: Loader | None, maxsize: int = 2000) -> None:
+        self.loader = loader
+        self.maxsize = maxsize
+        self.cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def fold(self, event: RecordAggregate.Event) -> Aggregate:
+        key = event.originator_id
+        aggregate = self.cache.pop(key, None)
+        previous = event.originator_version - 1
+        if aggregate is None or aggregate.version != previous:
+            aggregate = self._load(key, previous)
+        folded = event.mutate(aggregate)
+        assert isinstance(folded, Aggregate)
+        self.cache[key] = folded
+        if len(self.cache) > self.maxsize:
+            self.cache.popitem(last=False)
+        return folded
+
+    def _load(self, key: UUID, version: int) -> Aggregate | None:
+        if version == 0:
+            return None
+        if self.loader is None:
+            msg = f"cannot load {key} at version {version}: this projection has no loader"
+            raise RuntimeError(msg)
+        aggregate = self.loader(key, version)
+        if aggregate is None:
+            msg = f"aggregate {key} has no version {version} in the event store"
+            raise RuntimeError(msg)
+        return aggregate
+
+
+class ViewProjection(Projection[View]):
+    """A projection whose handlers return writes; the view commits them with the tracking.
+
+    Every event gets a tracking row, also events a view ignores, so waiting for a position
+    always ends.
+    """
+
+    schema: ClassVar[type[ViewSchema]]
+
+    def __init__(self, view: View, loader: Loader | None = None) -> None:
+        super().__init__(view)
+        self.folder = Folder(loader)
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.write(self.writes_for(domain_event, tracking.notification_id), tracking)
+
+    def writes_for(self, event: Any, position: int) -> list[Write]:
+        raise NotImplementedError
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -1,0 +1,176 @@
+"""Read model 2: open cases per case manager and per agency, with what needs attention."""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.errors import InvalidValueError
+from caserecord.domain.values import CaseStatus, ContactKind, ReferralStatus
+from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, iso_date, today
+from caserecord.projections.sql import Database, ViewSchema, Write
+
+
+class CaseloadSchema(ViewSchema):
+    name = "caseload"
+    tables = ("view_caseload", "view_caseload_clients", "view_caseload_contacts")
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {s}view_caseload ("
+        "case_id TEXT PRIMARY KEY, agency_id TEXT NOT NULL, client_id TEXT NOT NULL, "
+        "specialty TEXT NOT NULL, case_manager_id TEXT NOT NULL, status TEXT NOT NULL, "
+        "opened_at TEXT NOT NULL, last_contact_at TEXT, plan_status TEXT, "
+        "next_review_on TEXT, open_referrals INTEGER NOT NULL, case_version BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS view_caseload_manager "
+        "ON {s}view_caseload (agency_id, case_manager_id)",
+        "CREATE TABLE IF NOT EXISTS {s}view_caseload_clients ("
+        "client_id TEXT PRIMARY KEY, agency_id TEXT NOT NULL, "
+        "given_name TEXT NOT NULL, family_name TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {s}view_caseload_contacts ("
+        "case_id TEXT NOT NULL, version BIGINT NOT NULL, effective_at TEXT NOT NULL, "
+        "PRIMARY KEY (case_id, version))",
+    )
+    digest_queries = (
+        "SELECT * FROM {s}view_caseload ORDER BY case_id",
+        "SELECT * FROM {s}view_caseload_clients ORDER BY client_id",
+        "SELECT * FROM {s}view_caseload_contacts ORDER BY case_id, version",
+    )
+
+
+OPEN_REFERRALS = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+
+UPSERT_CASE = (
+    "INSERT INTO {s}view_caseload VALUES (?,?,?,?,?,?,?,"
+    "(SELECT MAX(effective_at) FROM {s}view_caseload_contacts WHERE case_id=?),?,?,?,?) "
+    "ON CONFLICT (case_id) DO UPDATE SET case_manager_id=excluded.case_manager_id, "
+    "status=excluded.status, last_contact_at=excluded.last_contact_at, "
+    "plan_status=excluded.plan_status, next_review_on=excluded.next_review_on, "
+    "open_referrals=excluded.open_referrals, case_version=excluded.case_version"
+)
+ADD_CONTACT = "INSERT INTO {s}view_caseload_contacts VALUES (?,?,?)"
+DROP_CONTACT = "DELETE FROM {s}view_caseload_contacts WHERE case_id=? AND version=?"
+UPSERT_CLIENT = (
+    "INSERT INTO {s}view_caseload_clients VALUES (?,?,?,?) ON CONFLICT (client_id) "
+    "DO UPDATE SET given_name=excluded.given_name, family_name=excluded.family_name"
+)
+
+
+class CaseloadProjection(ViewProjection):
+    name = "caseload"
+    schema = CaseloadSchema
+
+    def writes_for(self, event: Any, position: int) -> list[Write]:
+        if isinstance(event, Client.Event):
+            return self._client(event)
+        if not isinstance(event, Case.Event):
+            return []
+        case = self.folder.fold(event)
+        assert isinstance(case, Case)
+        writes: list[Write] = []
+        key = str(case.id)
+        if (
+            isinstance(event, Case.ProgressNoteRecorded)
+            and event.contact_kind != ContactKind.INTERNAL
+        ):
+            effective = iso(envelope(event)["effective_at"])
+            writes.append((ADD_CONTACT, (key, event.originator_version, effective)))
+        if isinstance(event, Case.EntryMarkedInError):
+            writes.append((DROP_CONTACT, (key, event.target_version)))
+        plan = case.current_plan
+        opened = case.created_on
+        row = (
+            key,
+            case.agency_id,
+            str(case.client_id),
+            case.specialty,
+            case.case_manager_id,
+            case.status,
+            iso(envelope(event)["effective_at"] if isinstance(event, Case.Opened) else opened),
+            key,
+            plan.status if plan else None,
+            iso_date(plan.current_version.next_review_on) if plan else None,
+            sum(
+                1 for r in case.referrals.values() if not r.in_error and r.status in OPEN_REFERRALS
+            ),
+            case.version,
+        )
+        writes.append((UPSERT_CASE, row))
+        return writes
+
+    def _client(self, event: Client.Event) -> list[Write]:
+        client = self.folder.fold(event)
+        assert isinstance(client, Client)
+        if not isinstance(event, Client.Registered | Client.DetailsCorrected):
+            return []
+        row = (str(client.id), client.agency_id, client.given_name, client.family_name)
+        return [(UPSERT_CLIENT, row)]
+
+
+SORTS = {
+    # Longest without contact first: who needs attention.
+    "last_contact": "c.last_contact_at IS NOT NULL, c.last_contact_at, c.case_id",
+    "client_name": "k.family_name, k.given_name, c.case_id",
+    "opened_at": "c.opened_at, c.case_id",
+    "next_review": "c.next_review_on IS NULL, c.next_review_on, c.case_id",
+    "case_manager": "c.case_manager_id, c.case_id",
+}
+
+
+def caseload(
+    db: Database,
+    agency_id: str,
+    *,
+    case_manager_id: str | None = None,
+    specialty: str | None = None,
+    review_overdue: bool | None = None,
+    sort: str = "last_contact",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    if sort not in SORTS:
+        raise InvalidValueError(f"sort must be one of: {', '.join(SORTS)} (got {sort!r})")
+    if limit < 1 or offset < 0:
+        raise InvalidValueError("limit must be at least 1 and offset not negative")
+    where = ["c.agency_id=?", "c.status=?"]
+    params: list[Any] = [agency_id, CaseStatus.OPEN.value]
+    if case_manager_id is not None:
+        where.append("c.case_manager_id=?")
+        params.append(case_manager_id)
+    if specialty is not None:
+        where.append("c.specialty=?")
+        params.append(specialty)
+    day = today().isoformat()
+    if review_overdue is True:
+        where.append("c.next_review_on IS NOT NULL AND c.next_review_on < ?")
+        params.append(day)
+    elif review_overdue is False:
+        where.append("(c.next_review_on IS NULL OR c.next_review_on >= ?)")
+        params.append(day)
+    rows = db.query(
+        "SELECT c.*, k.given_name, k.family_name FROM {s}view_caseload c "
+        "LEFT JOIN {s}view_caseload_clients k ON k.client_id = c.client_id "
+        f"WHERE {' AND '.join(where)} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [caseload_row(r, day) for r in rows]
+
+
+def caseload_row(row: dict[str, Any], day: str) -> dict[str, Any]:
+    review = row["next_review_on"]
+    name = " ".join(n for n in (row["given_name"], row["family_name"]) if n)
+    return {
+        "case_id": UUID(row["case_id"]),
+        "client_id": UUID(row["client_id"]),
+        "agency_id": row["agency_id"],
+        "client_name": name,
+        "specialty": row["specialty"],
+        "case_manager_id": row["case_manager_id"],
+        "status": row["status"],
+        "opened_at": from_iso(row["opened_at"]),
+        "last_contact_at": from_iso(row["last_contact_at"]),
+        "plan_status": row["plan_status"],
+        "next_review_on": date.fromisoformat(review) if review else None,
+        "review_overdue": review is not None and review < day,
+        "open_referrals": row["open_referrals"],
+        "case_version": row["case_version"],
+    }

@@ -1,0 +1,111 @@
+"""Queries over the views: plain dicts out, always within one agency (the tenant)."""
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from caserecord.projections import audit_trail as audit
+from caserecord.projections import caseload as load
+from caserecord.projections import client_index as clients
+from caserecord.projections import current_plans as plans
+from caserecord.projections import referrals as tracker
+from caserecord.projections.sql import Database
+
+
+class ReadModels:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def current_plan(self, agency_id: str, case_id: UUID) -> dict[str, Any] | None:
+        return plans.current_plan(self.db, agency_id, case_id)
+
+    def caseload(
+        self,
+        agency_id: str,
+        *,
+        case_manager_id: str | None = None,
+        specialty: str | None = None,
+        review_overdue: bool | None = None,
+        sort: str = "last_contact",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        return load.caseload(
+            self.db,
+            agency_id,
+            case_manager_id=case_manager_id,
+            specialty=specialty,
+            review_overdue=review_overdue,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        )
+
+    def referrals(
+        self,
+        agency_id: str,
+        *,
+        status: str | None = None,
+        overdue: bool | None = None,
+        organisation: str | None = None,
+        case_id: UUID | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        return tracker.referrals(
+            self.db,
+            agency_id,
+            status=status,
+            overdue=overdue,
+            organisation=organisation,
+            case_id=case_id,
+            limit=limit,
+            offset=offset,
+        )
+
+    def referral_outcomes(self, agency_id: str) -> list[dict[str, Any]]:
+        return tracker.referral_outcomes(self.db, agency_id)
+
+    def audit_trail(
+        self,
+        agency_id: str,
+        *,
+        case_id: UUID | None = None,
+        client_id: UUID | None = None,
+        actor_id: str | None = None,
+        event_type: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: int | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        return audit.audit_trail(
+            self.db,
+            agency_id,
+            case_id=case_id,
+            client_id=client_id,
+            actor_id=actor_id,
+            event_type=event_type,
+            since=since,
+            until=until,
+            after=after,
+            limit=limit,
+        )
+
+    def search_clients(
+        self,
+        agency_id: str,
+        *,
+        name: str | None = None,
+        date_of_birth: date | None = None,
+        client_number: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return clients.search_clients(
+            self.db,
+            agency_id,
+            name=name,
+            date_of_birth=date_of_birth,
+            client_number=client_number,
+            limit=limit,
+        )

@@ -1,0 +1,187 @@
+"""Read model 3: the referral tracker, across cases, with days open and overdue."""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from caserecord.domain.case import Case
+from caserecord.domain.entities import Referral
+from caserecord.domain.errors import InvalidValueError
+from caserecord.domain.values import ReferralStatus, parse
+from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, iso_date, today
+from caserecord.projections.sql import Database, ViewSchema, Write
+
+
+class ReferralsSchema(ViewSchema):
+    name = "referrals"
+    tables = ("view_referrals",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {s}view_referrals ("
+        "referral_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, agency_id TEXT NOT NULL, "
+        "client_id TEXT NOT NULL, organisation TEXT NOT NULL, service_name TEXT NOT NULL, "
+        "resource_kind TEXT NOT NULL, urgency TEXT NOT NULL, status TEXT NOT NULL, "
+        "made_at TEXT NOT NULL, respond_by TEXT, closed_at TEXT, outcome TEXT NOT NULL, "
+        "declined_by TEXT NOT NULL, case_version BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS view_referrals_status ON {s}view_referrals (agency_id, status)",
+        "CREATE INDEX IF NOT EXISTS view_referrals_case ON {s}view_referrals (case_id)",
+    )
+    digest_queries = ("SELECT * FROM {s}view_referrals ORDER BY referral_id",)
+
+
+FINAL = (ReferralStatus.DECLINED, ReferralStatus.COMPLETED, ReferralStatus.WITHDRAWN)
+STATUS_EVENTS = (
+    Case.ReferralAccepted,
+    Case.ReferralDeclined,
+    Case.ReferralCompleted,
+    Case.ReferralWithdrawn,
+)
+
+INSERT = "INSERT INTO {s}view_referrals VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,'','',?)"
+# closed_at is the effective time of the move into a final state; it is kept while the
+# referral stays final and cleared when that move is marked in error.
+SET_STATUS = (
+    "UPDATE {s}view_referrals SET status=?, outcome=?, declined_by=?, case_version=?, "
+    "closed_at=CASE WHEN ? THEN COALESCE(?, closed_at) ELSE NULL END WHERE referral_id=?"
+)
+DELETE = "DELETE FROM {s}view_referrals WHERE referral_id=?"
+
+
+class ReferralsProjection(ViewProjection):
+    name = "referrals"
+    schema = ReferralsSchema
+
+    def writes_for(self, event: Any, position: int) -> list[Write]:
+        if not isinstance(event, Case.Event):
+            return []
+        case = self.folder.fold(event)
+        assert isinstance(case, Case)
+        effective = iso(envelope(event)["effective_at"])
+        if isinstance(event, Case.ReferralMade):
+            r = case.referrals[event.referral_id]
+            row = (
+                r.referral_id,
+                str(case.id),
+                case.agency_id,
+                str(case.client_id),
+                r.organisation,
+                r.service_name,
+                r.resource_kind,
+                r.urgency,
+                r.status,
+                effective,
+                iso_date(r.respond_by),
+                case.version,
+            )
+            return [(INSERT, row)]
+        if isinstance(event, STATUS_EVENTS):
+            return [status_write(case.referrals[event.referral_id], case.version, effective)]
+        if isinstance(event, Case.EntryMarkedInError):
+            return [
+                (DELETE, (r.referral_id,)) if r.in_error else status_write(r, case.version, None)
+                for r in case.referrals.values()
+            ]
+        return []
+
+
+def status_write(r: Referral, version: int, closed_at: str | None) -> Write:
+    status = [c for c in r.statuses if not c.in_error][-1]
+    final = status.value in FINAL
+    return (
+        SET_STATUS,
+        (
+            r.status,
+            status.details.get("outcome", ""),
+            status.details.get("declined_by", ""),
+            version,
+            final,
+            closed_at,
+            r.referral_id,
+        ),
+    )
+
+
+def referrals(
+    db: Database,
+    agency_id: str,
+    *,
+    status: str | None = None,
+    overdue: bool | None = None,
+    organisation: str | None = None,
+    case_id: UUID | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    if limit < 1 or offset < 0:
+        raise InvalidValueError("limit must be at least 1 and offset not negative")
+    where = ["agency_id=?"]
+    params: list[Any] = [agency_id]
+    if status is not None:
+        where.append("status=?")
+        params.append(parse(ReferralStatus, status, "status").value)
+    if organisation is not None:
+        where.append("organisation=?")
+        params.append(organisation)
+    if case_id is not None:
+        where.append("case_id=?")
+        params.append(str(case_id))
+    day = today()
+    overdue_sql = "status=? AND respond_by IS NOT NULL AND respond_by < ?"
+    if overdue is True:
+        where.append(overdue_sql)
+        params += [ReferralStatus.PENDING.value, day.isoformat()]
+    elif overdue is False:
+        where.append(f"NOT ({overdue_sql})")
+        params += [ReferralStatus.PENDING.value, day.isoformat()]
+    rows = db.query(
+        f"SELECT * FROM {{s}}view_referrals WHERE {' AND '.join(where)} "
+        "ORDER BY made_at, referral_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [referral_row(r, day) for r in rows]
+
+
+def referral_row(row: dict[str, Any], day: date) -> dict[str, Any]:
+    made = from_iso(row["made_at"])
+    closed = from_iso(row["closed_at"])
+    assert made is not None
+    respond_by = date.fromisoformat(row["respond_by"]) if row["respond_by"] else None
+    end = closed.date() if closed else day
+    return {
+        "referral_id": row["referral_id"],
+        "case_id": UUID(row["case_id"]),
+        "client_id": UUID(row["client_id"]),
+        "agency_id": row["agency_id"],
+        "organisation": row["organisation"],
+        "service_name": row["service_name"],
+        "resource_kind": row["resource_kind"],
+        "urgency": row["urgency"],
+        "status": row["status"],
+        "made_at": made,
+        "respond_by": respond_by,
+        "closed_at": closed,
+        "outcome": row["outcome"],
+        "declined_by": row["declined_by"],
+        "days_open": (end - made.date()).days,
+        "overdue": row["status"] == ReferralStatus.PENDING
+        and respond_by is not None
+        and respond_by < day,
+        "case_version": row["case_version"],
+    }
+
+
+def referral_outcomes(db: Database, agency_id: str) -> list[dict[str, Any]]:
+    rows = db.query(
+        "SELECT organisation, status, COUNT(*) AS n FROM {s}view_referrals "
+        "WHERE agency_id=? GROUP BY organisation, status ORDER BY organisation, status",
+        (agency_id,),
+    )
+    by_org: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        counts = by_org.setdefault(
+            row["organisation"],
+            {"organisation": row["organisation"], "total": 0}
+            | {s.value: 0 for s in ReferralStatus},
+        )
+        counts[row["status"]] = int(row["n"])
+        counts["total"] += int(row["n"])
+    return list(by_org.values())

@@ -1,0 +1,172 @@
+"""Running the views: the library's ProjectionRunner for following new events, and a
+batched catch-up (one transaction per page of events) for starting, ``--once`` and rebuilds.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.projection import BaseProjectionRunner, ProjectionRunner
+from eventsourcing.utils import EnvType
+
+from caserecord.application import CaseRecords
+from caserecord.projections.audit_trail import AuditTrailProjection
+from caserecord.projections.base import Loader, ViewProjection
+from caserecord.projections.caseload import CaseloadProjection
+from caserecord.projections.client_index import ClientIndexProjection
+from caserecord.projections.current_plans import CurrentPlansProjection
+from caserecord.projections.referrals import ReferralsProjection
+from caserecord.projections.sql import Database, PostgresView, SQLiteView, View
+
+PROJECTIONS: dict[str, type[ViewProjection]] = {
+    p.name: p
+    for p in (
+        CurrentPlansProjection,
+        CaseloadProjection,
+        ReferralsProjection,
+        AuditTrailProjection,
+        ClientIndexProjection,
+    )
+}
+
+APPLICATION_NAME = CaseRecords.name
+CATCH_UP_PAGE = 1000
+
+Progress = Callable[[int, int], None]  # (last position applied, events applied so far)
+
+
+def _view_classes(base: type[View]) -> dict[str, type[View]]:
+    return {
+        name: type(
+            f"{p.__name__.removesuffix('Projection')}{base.__name__}", (base,), {"schema": p.schema}
+        )
+        for name, p in PROJECTIONS.items()
+    }
+
+
+SQLITE_VIEWS = _view_classes(SQLiteView)
+POSTGRES_VIEWS = _view_classes(PostgresView)
+
+
+def view_class(name: str, env: EnvType) -> type[View]:
+    postgres = env.get("PERSISTENCE_MODULE", "") == "eventsourcing.postgres"
+    return (POSTGRES_VIEWS if postgres else SQLITE_VIEWS)[name]
+
+
+def construct_view(name: str, env: EnvType) -> View:
+    factory = InfrastructureFactory.construct(
+        env=BaseProjectionRunner._construct_env(name=name, env=env)
+    )
+    view = factory.tracking_recorder(view_class(name, env))
+    assert isinstance(view, View)
+    return view
+
+
+def check_names(names: list[str] | None) -> list[str]:
+    unknown = sorted(set(names or []) - set(PROJECTIONS))
+    if unknown:
+        msg = f"unknown view {', '.join(unknown)}: choose from {', '.join(PROJECTIONS)}"
+        raise ValueError(msg)
+    return list(names or PROJECTIONS)
+
+
+def loader_for(records: CaseRecords) -> Loader:
+    def load(aggregate_id: UUID, version: int) -> Aggregate | None:
+        aggregate: Aggregate = records.repository.get(aggregate_id, version=version)
+        return aggregate
+
+    return load
+
+
+class ViewRunner(ProjectionRunner[CaseRecords, View]):
+    """The library's runner, with a projection that can load aggregates through the
+    runner's own application (used when a view resumes in the middle of a stream)."""
+
+    def __init__(self, *, name: str, env: EnvType) -> None:
+        self.view = construct_view(name, env)
+        self.projection = PROJECTIONS[name](view=self.view, loader=self._load)
+        BaseProjectionRunner.__init__(
+            self,
+            projection=self.projection,
+            application_class=CaseRecords,
+            tracking_recorder=self.view,
+            topics=(),  # every event, so every position gets a tracking row
+            env=env,
+        )
+
+    def _load(self, aggregate_id: UUID, version: int) -> Aggregate | None:
+        return loader_for(self.app)(aggregate_id, version)
+
+    def close(self) -> None:
+        try:
+            self.__exit__(None, None, None)
+        finally:
+            self.view.close()
+
+
+def catch_up(
+    records: CaseRecords,
+    view: View,
+    projection: ViewProjection,
+    *,
+    page: int = CATCH_UP_PAGE,
+    until: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Apply every event after the view's position, a page per transaction. Returns how
+    many events were applied."""
+    position = view.max_tracking_id(APPLICATION_NAME) or 0
+    applied = 0
+    while until is None or position < until:
+        notifications = records.recorder.select_notifications(
+            start=position, limit=page, stop=until, inclusive_of_start=False
+        )
+        if not notifications:
+            break
+        writes = []
+        for n in notifications:
+            writes.extend(projection.writes_for(records.mapper.to_domain_event(n), n.id))
+        position = notifications[-1].id
+        view.write(writes, Tracking(APPLICATION_NAME, position))
+        applied += len(notifications)
+        if progress is not None:
+            progress(position, applied)
+    return applied
+
+
+def view_position(db: Database, name: str) -> int:
+    rows = db.query(
+        f"SELECT notification_id FROM {{s}}{PROJECTIONS[name].schema.tracking_table()} "
+        "WHERE application_name=?",
+        (APPLICATION_NAME,),
+    )
+    return int(rows[0]["notification_id"]) if rows else 0
+
+
+def digest(db: Database, name: str) -> str:
+    """A stable hash of a view's rows (not of its position), to compare two ways of
+    building it."""
+    h = hashlib.sha256()
+    for statement in PROJECTIONS[name].schema.digest_queries:
+        for row in db.query(statement):
+            h.update(json.dumps([canonical(v) for v in row.values()]).encode())
+            h.update(b"\n")
+    return h.hexdigest()
+
+
+def canonical(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    return str(value)
+
+
+def create_views(env: EnvType) -> None:
+    """Create every view's tables (``caserecord db init``; workers never run DDL)."""
+    for name in PROJECTIONS:
+        construct_view(name, {**env, "CREATE_TABLE": "y"}).close()

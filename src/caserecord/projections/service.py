@@ -1,0 +1,179 @@
+"""The facade the HTTP API and the CLI use: start and stop the runners, wait for a
+position (read-your-writes), rebuild and digest views, and query them."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from caserecord.config import Settings
+from caserecord.persistence.subscription import wake_all
+from caserecord.projections.queries import ReadModels
+from caserecord.projections.runner import (
+    PROJECTIONS,
+    ViewRunner,
+    catch_up,
+    check_names,
+    construct_view,
+    digest,
+    loader_for,
+    view_position,
+)
+from caserecord.projections.sql import Database
+from caserecord.store import open_records
+
+log = logging.getLogger(__name__)
+
+WAIT_STEP = 0.01
+SUPERVISE_EVERY = 1.0
+
+
+class ReadModelTimeoutError(Exception):
+    """A view did not reach a position in time; the API answers 503 and the client retries."""
+
+    code = "read_model_timeout"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def service_env(settings: Settings) -> dict[str, str]:
+    env = settings.eventsourcing_env(create_table=False)
+    # Five runners, each with its own application and view: keep PostgreSQL pools small.
+    env.setdefault("POSTGRES_POOL_SIZE", "1")
+    env.setdefault("POSTGRES_MAX_OVERFLOW", "4")
+    return env
+
+
+class ProjectionService:
+    def __init__(self, settings: Settings, *, names: list[str] | None = None) -> None:
+        self.settings = settings
+        self.names = check_names(names)
+        self.env = service_env(settings)
+        self.db = Database.from_env(self.env)
+        self.queries = ReadModels(self.db)
+        self._runners: dict[str, ViewRunner] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+
+    # ---- running -------------------------------------------------------------------
+    def start(self) -> None:
+        """Catch every view up in pages, then follow new events in background runners."""
+        self.catch_up()
+        self._stopping.clear()
+        with self._lock:
+            for name in self.names:
+                self._runners[name] = self._start_runner(name)
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="caserecord-projections", daemon=True
+        )
+        self._supervisor.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
+            self._supervisor = None
+        with self._lock:
+            runners, self._runners = self._runners, {}
+        for name, runner in runners.items():
+            try:
+                runner.close()
+            except Exception:  # a failed runner re-raises its error on close
+                log.exception("projection %s stopped with an error", name)
+
+    def close(self) -> None:
+        self.stop()
+        self.db.close()
+
+    def _start_runner(self, name: str) -> ViewRunner:
+        runner = ViewRunner(name=name, env=self.env)
+        runner.__enter__()
+        return runner
+
+    def _supervise(self) -> None:
+        # A runner stops at its first error (for example the database went away); start
+        # it again from its tracked position, which loses and repeats nothing.
+        while not self._stopping.wait(SUPERVISE_EVERY):
+            with self._lock:
+                failed = [n for n, r in self._runners.items() if r.is_interrupted.is_set()]
+            for name in failed:
+                if self._stopping.is_set():
+                    return
+                with self._lock:
+                    runner = self._runners.pop(name)
+                try:
+                    runner.close()
+                except Exception:
+                    log.exception("projection %s failed; restarting it", name)
+                try:
+                    replacement = self._start_runner(name)
+                except Exception:
+                    log.exception("projection %s could not restart; will retry", name)
+                    self._runners[name] = runner
+                    continue
+                with self._lock:
+                    self._runners[name] = replacement
+
+    def wait(self, position: int, timeout: float | None = None) -> None:
+        """Block until every view has processed ``position`` (read-your-writes)."""
+        limit = self.settings.read_your_writes_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        wake_all()
+        while True:
+            behind = [n for n in self.names if view_position(self.db, n) < position]
+            if not behind:
+                return
+            if time.monotonic() >= deadline:
+                raise ReadModelTimeoutError(
+                    f"the read models ({', '.join(behind)}) have not reached position "
+                    f"{position} within {limit:g}s; try again shortly"
+                )
+            time.sleep(WAIT_STEP)
+
+    def positions(self) -> dict[str, int]:
+        return {name: view_position(self.db, name) for name in self.names}
+
+    # ---- maintenance ---------------------------------------------------------------
+    def catch_up(
+        self,
+        names: list[str] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> dict[str, int]:
+        """Apply every event not yet in the views, a page per transaction."""
+        applied: dict[str, int] = {}
+        records = open_records(self.settings)
+        try:
+            for name in check_names(names) if names else self.names:
+                view = construct_view(name, self.env)
+                try:
+                    projection = PROJECTIONS[name](view=view, loader=loader_for(records))
+                    report = (lambda p, n, name=name: progress(name, p, n)) if progress else None
+                    applied[name] = catch_up(records, view, projection, progress=report)
+                finally:
+                    view.close()
+        finally:
+            records.close()
+        return applied
+
+    def rebuild(
+        self,
+        names: list[str] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> dict[str, int]:
+        """Empty views and replay them from the whole log (stop the runners first)."""
+        chosen = check_names(names) if names else self.names
+        for name in chosen:
+            view = construct_view(name, self.env)
+            try:
+                view.reset()
+            finally:
+                view.close()
+        return self.catch_up(chosen, progress)
+
+    def digests(self, names: list[str] | None = None) -> dict[str, str]:
+        return {
+            name: digest(self.db, name) for name in (check_names(names) if names else self.names)
+        }

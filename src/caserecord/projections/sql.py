@@ -1,0 +1,149 @@
+"""The SQL both stores share, and the two tracking-recorder bases every view builds on.
+
+Views are written once in a small common SQL dialect: ``?`` placeholders and ``{s}`` before
+each table name (nothing on SQLite, the schema on PostgreSQL).  Each view update and its
+tracking row commit in one transaction, so a view is updated exactly once per event, also
+after a crash.
+"""
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
+from psycopg.sql import SQL
+
+# One statement and its parameters.
+Write = tuple[str, Sequence[Any]]
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+class Database:
+    """Plain reads (and DDL) over the same database as the events."""
+
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.is_postgres = isinstance(datastore, PostgresDatastore)
+        self.prefix = f'"{datastore.schema}".' if isinstance(datastore, PostgresDatastore) else ""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "Database":
+        factory = InfrastructureFactory.construct(env=Environment("views", env))
+        datastore = factory.datastore  # type: ignore[attr-defined]
+        assert isinstance(datastore, SQLiteDatastore | PostgresDatastore)
+        return cls(datastore)
+
+    def sql(self, statement: str) -> str:
+        statement = statement.replace("{s}", self.prefix)
+        return _PLACEHOLDER.sub("%s", statement) if self.is_postgres else statement
+
+    @contextmanager
+    def cursor(self, *, commit: bool = False) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.cursor() as c:
+            c.execute(self.sql(statement), tuple(params))
+            return [dict(row) for row in c.fetchall()]
+
+    def execute(self, writes: Sequence[Write]) -> None:
+        with self.cursor(commit=True) as c:
+            run_writes(c, self, writes)
+
+    def close(self) -> None:
+        self.datastore.close()
+
+
+def run_writes(c: Any, db: Database, writes: Sequence[Write]) -> None:
+    """Execute writes in order, batching runs of the same statement (rebuilds send many)."""
+    i = 0
+    while i < len(writes):
+        statement = writes[i][0]
+        j = i + 1
+        while j < len(writes) and writes[j][0] == statement:
+            j += 1
+        if j - i == 1:
+            c.execute(db.sql(statement), tuple(writes[i][1]))
+        else:
+            c.executemany(db.sql(statement), [tuple(w[1]) for w in writes[i:j]])
+        i = j
+
+
+class ViewSchema:
+    """What a view stores: its tables and indexes, and the rows its digest covers."""
+
+    name: ClassVar[str] = ""
+    ddl: ClassVar[tuple[str, ...]] = ()
+    tables: ClassVar[tuple[str, ...]] = ()
+    # One ordered SELECT per table, so a digest does not depend on storage order.
+    digest_queries: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def tracking_table(cls) -> str:
+        return f"{cls.name}_tracking"
+
+
+class View(TrackingRecorder):
+    """What a projection needs from its view, on either store."""
+
+    schema: ClassVar[type[ViewSchema]]
+    db: Database
+
+    def write(self, writes: Sequence[Write], tracking: Tracking) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.db.close()
+
+    def reset(self) -> None:
+        """Empty the view and forget its position, in one transaction (for a rebuild)."""
+        writes: list[Write] = [(f"DELETE FROM {{s}}{t}", ()) for t in self.schema.tables]
+        writes.append((f"DELETE FROM {{s}}{self.schema.tracking_table()}", ()))
+        self.db.execute(writes)
+
+
+class SQLiteView(SQLiteTrackingRecorder, View):
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        table = self.schema.tracking_table()
+        # Every view keeps its own position: they share one database file.
+        self.insert_tracking_statement = self.insert_tracking_statement.replace(
+            "INTO tracking", f"INTO {table}"
+        ).replace("WHERE tracking.", f"WHERE {table}.")
+        self.select_max_tracking_id_statement = self.select_max_tracking_id_statement.replace(
+            "FROM tracking", f"FROM {table}"
+        )
+        self.db = Database(datastore)
+
+    def construct_create_table_statements(self) -> list[str]:
+        table = self.schema.tracking_table()
+        statements = [
+            s.replace("IF NOT EXISTS tracking (", f"IF NOT EXISTS {table} (")
+            for s in super().construct_create_table_statements()
+        ]
+        return statements + [s.replace("{s}", "") for s in self.schema.ddl]
+
+    def write(self, writes: Sequence[Write], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            run_writes(c, self.db, writes)
+            self._insert_tracking(c, tracking)
+
+
+class PostgresView(PostgresTrackingRecorder, View):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        kwargs["tracking_table_name"] = self.schema.tracking_table()
+        super().__init__(datastore, **kwargs)
+        self.db = Database(datastore)
+        for statement in self.schema.ddl:
+            self.sql_create_statements.append(SQL(self.db.sql(statement)).format())
+
+    def write(self, writes: Sequence[Write], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            run_writes(c, self.db, writes)
+            self._insert_tracking(c, tracking)

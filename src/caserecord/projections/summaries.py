@@ -1,0 +1,79 @@
+"""One-line human summaries of events, shared by the audit trail and the case timeline.
+
+They name what happened and to which item, but leave free text (notes, summaries) out:
+the audit trail is read by people who may not need to see the clinical content.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+Data = dict[str, Any]
+
+
+def _short(value: object) -> str:
+    text = str(value or "")
+    return text[:8] if len(text) > 8 else text
+
+
+def _fixed(text: str) -> Callable[[Data], str]:
+    return lambda _: text
+
+
+def _changes(d: Data) -> str:
+    fields = ", ".join(str(c.get("field")) for c in d.get("changes", []))
+    return f"Client details corrected ({fields})"
+
+
+SUMMARIES: dict[str, Callable[[Data], str]] = {
+    "Registered": _fixed("Client registered"),
+    "DetailsCorrected": _changes,
+    "SupportContactAdded": lambda d: f"Support contact added ({d.get('relationship')})",
+    "SupportContactRemoved": lambda d: f"Support contact {_short(d.get('contact_id'))} removed",
+    "Opened": lambda d: (
+        f"Case opened at intake ({d.get('specialty')}), manager {d.get('case_manager_id')}"
+    ),
+    "NeedsAssessed": lambda d: (
+        "Needs assessed: "
+        + ", ".join(f"{a.get('domain')} {a.get('level')}" for a in d.get("assessments", []))
+    ),
+    "PriorTreatmentReviewed": lambda d: (
+        f"Prior treatment reviewed: {d.get('treatment')} (effectiveness {d.get('effectiveness')}/5)"
+    ),
+    "CaseManagerAssigned": lambda d: f"Case transferred to {d.get('case_manager_id')}",
+    "PlanDrafted": lambda d: f"Plan drafted: {d.get('title')}",
+    "PlanRevised": lambda d: f"Plan revised: {d.get('title')}",
+    "PlanActivated": _fixed("Plan activated"),
+    "PlanSuspended": _fixed("Plan suspended"),
+    "PlanResumed": _fixed("Plan resumed"),
+    "PlanCompleted": _fixed("Plan completed"),
+    "PlanRevoked": _fixed("Plan revoked"),
+    "GoalAdded": lambda d: f"Goal added ({d.get('need_domain')})",
+    "GoalRevised": lambda d: f"Goal {_short(d.get('goal_id'))} revised",
+    "GoalLifecycleChanged": lambda d: (
+        f"Goal {_short(d.get('goal_id'))} is now {d.get('lifecycle')}"
+    ),
+    "GoalProgressRecorded": lambda d: (
+        f"Goal {_short(d.get('goal_id'))} progress: {d.get('achievement')}"
+    ),
+    "ReferralMade": lambda d: (
+        f"Referral made to {d.get('organisation')} ({d.get('service_name')}, {d.get('urgency')})"
+    ),
+    "ReferralAccepted": lambda d: f"Referral {_short(d.get('referral_id'))} accepted",
+    "ReferralDeclined": lambda d: (
+        f"Referral {_short(d.get('referral_id'))} declined by {d.get('declined_by')}"
+    ),
+    "ReferralCompleted": lambda d: f"Referral {_short(d.get('referral_id'))} completed",
+    "ReferralWithdrawn": lambda d: f"Referral {_short(d.get('referral_id'))} withdrawn",
+    "ProgressNoteRecorded": lambda d: (
+        f"Progress note recorded ({d.get('contact_kind')}, {d.get('contact_mode')})"
+    ),
+    "AddendumAppended": lambda d: f"Addendum appended to note {_short(d.get('note_id'))}",
+    "EntryMarkedInError": lambda d: f"Entry v{d.get('target_version')} marked in error",
+    "Closed": _fixed("Case closed"),
+    "Reopened": _fixed("Case reopened"),
+}
+
+
+def summarise(event_type: str, data: Data) -> str:
+    describe = SUMMARIES.get(event_type)
+    return describe(data) if describe else event_type
