@@ -50,6 +50,10 @@ def init_store(settings: Settings) -> None:
     app = open_records(settings, create_table=True)
     create_access_tables(app)  # the API's tokens and access log
     app.close()
+    # Imported here: the projections package itself opens records through this module.
+    from caserecord.projections.runner import create_views
+
+    create_views(settings.eventsourcing_env(create_table=True))  # the read models
 
 
 def first_line(error: BaseException) -> str:
