@@ -5,6 +5,7 @@ import sys
 import typer
 
 from caserecord.cli import db
+from caserecord.cli import demo as demo_cli
 from caserecord.cli import serve as serve_cli
 from caserecord.cli import tokens as tokens_cli
 from caserecord.config import ConfigError
@@ -15,12 +16,13 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 app.add_typer(db.app, name="db")
 app.command("verify")(db.verify)
 app.command("serve")(serve_cli.serve)
+app.command("demo")(demo_cli.demo)
 app.add_typer(tokens_cli.app, name="tokens")
 
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except (StoreError, ConfigError) as e:
         print(f"caserecord: {e}", file=sys.stderr)
         sys.exit(1)
@@ -36,3 +38,6 @@ def main() -> None:
             sys.exit(int(getattr(e, "exit_code", 2)))
         print(f"caserecord: unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(1)
+    # Outside standalone mode click hands back a command's `Exit` code instead of exiting.
+    if isinstance(code, int) and code:
+        sys.exit(code)
