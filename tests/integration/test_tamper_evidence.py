@@ -1,0 +1,269 @@
+"""Tamper evidence against the real stores: edit the database behind the service's back and
+the verifier names the stream and the first bad version."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+from uuid import UUID
+
+import psycopg
+import pytest
+from eventsourcing.cryptography import AESCipher
+from psycopg import sql
+
+from caserecord.application import CaseRecords
+from caserecord.config import Settings
+from caserecord.domain.recording import Actor
+from tests.conftest import PG_ADMIN_DSN
+from tests.scenario import ScenarioResult, run_core_scenario
+
+
+class StoredRows:
+    """Direct access to the event and chain tables, as someone with database access has."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.postgres = not database_url.startswith("sqlite")
+
+    def _run(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        # The library names the PostgreSQL events table after the application.
+        if self.postgres:
+            query = query.replace("stored_events", "caserecords_events").replace("?", "%s")
+            schema = parse_qs(urlparse(self.url).query)["schema"][0]
+            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as pg:
+                pg.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+                cursor = pg.execute(query.encode(), params)
+                return cursor.fetchall() if cursor.description else []
+        lite = sqlite3.connect(self.url.removeprefix("sqlite:///"))
+        try:
+            with lite:
+                return lite.execute(query, params).fetchall()
+        finally:
+            lite.close()
+
+    def event_id(self, stream: UUID) -> Any:
+        return stream if self.postgres else stream.hex
+
+    def state(self, stream: UUID, version: int) -> bytes:
+        (row,) = self._run(
+            "SELECT state FROM stored_events WHERE originator_id=? AND originator_version=?",
+            self.event_id(stream),
+            version,
+        )
+        return bytes(row[0])
+
+    def set_state(self, stream: UUID, version: int, state: bytes) -> None:
+        self._run(
+            "UPDATE stored_events SET state=? WHERE originator_id=? AND originator_version=?",
+            state,
+            self.event_id(stream),
+            version,
+        )
+
+    def flip_byte(self, stream: UUID, version: int, position: int | None = None) -> None:
+        state = bytearray(self.state(stream, version))
+        state[len(state) // 2 if position is None else position] ^= 0x01
+        self.set_state(stream, version, bytes(state))
+
+    def delete_event(self, stream: UUID, version: int) -> None:
+        self._run(
+            "DELETE FROM stored_events WHERE originator_id=? AND originator_version=?",
+            self.event_id(stream),
+            version,
+        )
+
+    def set_link(self, stream: UUID, version: int, column: str, value: str) -> None:
+        assert column in ("hash", "prev_hash")
+        self._run(
+            f"UPDATE event_chain SET {column}=? WHERE originator_id=? AND originator_version=?",
+            value,
+            str(stream),
+            version,
+        )
+
+    def link(self, stream: UUID, version: int) -> tuple[str, str]:
+        (row,) = self._run(
+            "SELECT prev_hash, hash FROM event_chain "
+            "WHERE originator_id=? AND originator_version=?",
+            str(stream),
+            version,
+        )
+        return str(row[0]), str(row[1])
+
+
+@pytest.fixture
+def scenario(records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
+    result = run_core_scenario(records, worker, supervisor)
+    assert records.verify_stream(result.case_id).ok
+    return result
+
+
+@pytest.fixture
+def rows(database_url: str) -> StoredRows:
+    return StoredRows(database_url)
+
+
+@pytest.mark.parametrize("version", [1, 7, "last"])
+def test_one_changed_byte_of_a_stored_event_is_found_at_its_version(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows, version: int | str
+) -> None:
+    target = scenario.final_version if version == "last" else int(version)
+    rows.flip_byte(scenario.case_id, target)
+
+    result = records.verify_stream(scenario.case_id)
+
+    assert not result.ok
+    assert result.stream_id == str(scenario.case_id)
+    assert result.first_bad_version == target
+    assert result.versions_checked == target - 1
+
+
+def test_every_byte_of_a_stored_event_is_covered(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows
+) -> None:
+    version = scenario.steps["note_recorded"]
+    original = rows.state(scenario.case_id, version)
+    # Every position would be slow on PostgreSQL; both ends and a stride through the middle.
+    positions = sorted({0, len(original) - 1, *range(0, len(original), 97)})
+
+    missed = []
+    for position in positions:
+        rows.flip_byte(scenario.case_id, version, position)
+        if records.verify_stream(scenario.case_id).first_bad_version != version:
+            missed.append(position)
+        rows.set_state(scenario.case_id, version, original)
+
+    assert missed == []
+    assert records.verify_stream(scenario.case_id).ok
+
+
+def test_a_restored_event_verifies_again(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows
+) -> None:
+    original = rows.state(scenario.case_id, 3)
+    rows.flip_byte(scenario.case_id, 3)
+    rows.set_state(scenario.case_id, 3, original)
+
+    assert records.verify_stream(scenario.case_id).ok
+
+
+def test_a_changed_client_event_is_found_in_the_client_stream(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows, worker: Actor
+) -> None:
+    rows.flip_byte(scenario.client_id, 1)
+
+    case_check, client_check = records.verify_case(worker, scenario.case_id)
+
+    assert case_check.ok
+    assert (client_check.ok, client_check.stream_id) == (False, str(scenario.client_id))
+    assert client_check.first_bad_version == 1
+
+
+@pytest.mark.parametrize("column", ["hash", "prev_hash"])
+def test_a_changed_chain_row_is_found_at_its_version(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows, column: str
+) -> None:
+    rows.set_link(scenario.case_id, 5, column, "ab" * 32)
+
+    result = records.verify_stream(scenario.case_id)
+
+    assert (result.ok, result.first_bad_version) == (False, 5)
+
+
+def test_a_deleted_last_event_is_found(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows
+) -> None:
+    rows.delete_event(scenario.case_id, scenario.final_version)
+
+    result = records.verify_stream(scenario.case_id)
+
+    assert (result.ok, result.first_bad_version) == (False, scenario.final_version)
+    assert result.problem == "a chained event is missing"
+
+
+def test_a_deleted_middle_event_is_found(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows
+) -> None:
+    rows.delete_event(scenario.case_id, 10)
+
+    result = records.verify_stream(scenario.case_id)
+
+    assert (result.ok, result.first_bad_version) == (False, 10)
+
+
+def test_two_swapped_events_are_found_at_the_first_of_them(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows
+) -> None:
+    closed, reopened = scenario.steps["closed"], scenario.steps["reopened"]
+    first, second = rows.state(scenario.case_id, closed), rows.state(scenario.case_id, reopened)
+    rows.set_state(scenario.case_id, closed, second)
+    rows.set_state(scenario.case_id, reopened, first)
+
+    result = records.verify_stream(scenario.case_id)
+
+    assert (result.ok, result.first_bad_version) == (False, closed)
+
+
+def test_the_cli_names_the_tampered_stream_and_version_in_one_line(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows, database_url: str
+) -> None:
+    rows.flip_byte(scenario.case_id, 4)
+    cli = Path(sys.executable).parent / "caserecord"
+    env = os.environ | {"CASERECORD_DATABASE_URL": database_url}
+
+    done = subprocess.run(
+        [str(cli), "verify", str(scenario.case_id)],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"TAMPERED: stream {scenario.case_id} version 4: the stored event does not match its hash"
+    ]
+
+
+# ---- encryption at rest -------------------------------------------------------------
+
+
+@pytest.fixture
+def encrypted(settings: Settings) -> Iterator[CaseRecords]:
+    env = settings.eventsourcing_env() | {
+        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        "CIPHER_KEY": AESCipher.create_key(16),
+    }
+    app = CaseRecords(env=env)
+    yield app
+    app.close()
+
+
+def test_the_chain_covers_the_encrypted_bytes_so_verification_needs_no_key(
+    records: CaseRecords,
+    encrypted: CaseRecords,
+    rows: StoredRows,
+    worker: Actor,
+    supervisor: Actor,
+) -> None:
+    result = run_core_scenario(encrypted, worker, supervisor)
+    stored = rows.state(result.client_id, 1)
+
+    assert b"Maria" not in stored and b"Lopez" not in stored
+    assert encrypted.get_client(worker, result.client_id)["given_name"] == "Maria"
+    assert encrypted.verify_stream(result.case_id).ok
+    # `records` has no cipher key: the chain is over the stored bytes, not the plaintext.
+    assert records.verify_stream(result.case_id).ok
+
+    rows.flip_byte(result.case_id, 6)
+
+    for app in (encrypted, records):
+        check = app.verify_stream(result.case_id)
+        assert (check.ok, check.stream_id, check.first_bad_version) == (
+            False,
+            str(result.case_id),
+            6,
+        )
