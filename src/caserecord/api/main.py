@@ -7,7 +7,17 @@ from fastapi import FastAPI
 
 from caserecord.api import errors, openapi
 from caserecord.api.middleware import BodyLimitMiddleware
-from caserecord.api.routes import cases, clients, notes, plans, referrals
+from caserecord.api.routes import (
+    audit,
+    caseloads,
+    cases,
+    clients,
+    events,
+    notes,
+    plans,
+    referrals,
+    tokens,
+)
 from caserecord.api.runtime import Runtime
 from caserecord.config import Settings
 
@@ -42,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
-    for module in (clients, cases, plans, referrals, notes):
+    for module in (clients, cases, plans, referrals, notes, caseloads, audit, events, tokens):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     openapi.install(app)

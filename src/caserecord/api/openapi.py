@@ -116,4 +116,4 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-__all__ = ["LIST", "READ", "created", "install", "read", "written"]
+__all__ = ["BASE", "LIST", "READ", "created", "install", "problems", "read", "written"]

@@ -1,0 +1,69 @@
+"""Compliance: hash-chain verification of a case and the audit trail."""
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from caserecord.access import Subject
+from caserecord.api.deps import AuditorDep, LimitDep, RuntimeDep, reveal
+from caserecord.api.openapi import LIST, read
+from caserecord.api.schemas import CaseVerificationOut, Rows
+
+router = APIRouter(tags=["compliance"])
+
+
+@router.get(
+    "/v1/cases/{case_id}/verification",
+    response_model=CaseVerificationOut,
+    responses=read("The hash-chain check of the case's and its client's streams"),
+)
+def verify_case(case_id: UUID, caller: AuditorDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Recompute the hash chains from the stored records: any edit, deletion or swap shows."""
+    streams = runtime.records.verify_case(caller.actor, case_id)
+    return {
+        "case_id": case_id,
+        "ok": all(s.ok for s in streams),
+        "streams": [vars(s) for s in streams],
+    }
+
+
+@router.get("/v1/audit-trail", response_model=Rows, responses=LIST)
+def audit_trail(
+    caller: AuditorDep,
+    runtime: RuntimeDep,
+    limit: LimitDep,
+    case_id: UUID | None = None,
+    client_id: UUID | None = None,
+    actor_id: Annotated[str | None, Query(max_length=200)] = None,
+    event_type: Annotated[str | None, Query(max_length=100)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: Annotated[int | None, Query(ge=0, description="Continue after this position")] = None,
+) -> dict[str, Any]:
+    """Who recorded what and when, one row per event, with its chain hash."""
+    views = runtime.views
+    runtime.catch_up(caller.agency_id)
+    items = views.audit_trail(
+        caller.agency_id,
+        case_id=case_id,
+        client_id=client_id,
+        actor_id=actor_id,
+        event_type=event_type,
+        since=since,
+        until=until,
+        after=after,
+        limit=limit,
+    )
+    reveal(runtime, caller, "read_audit_trail", subjects_of(items))
+    return {"items": items, "limit": limit}
+
+
+def subjects_of(items: list[dict[str, Any]]) -> list[Subject]:
+    seen = {(i.get("client_id"), i.get("case_id")) for i in items}
+    return [
+        Subject(UUID(str(cl)) if cl else None, UUID(str(ca)) if ca else None)
+        for cl, ca in sorted(seen, key=str)
+        if cl or ca
+    ]

@@ -1,0 +1,45 @@
+"""The event feed, so API clients can build their own views of their agency's records."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from caserecord.access import Subject
+from caserecord.api.deps import LimitDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.feed import agency_events
+from caserecord.api.openapi import LIST
+from caserecord.api.schemas import EventPage
+
+router = APIRouter(tags=["events"])
+
+
+@router.get("/v1/events", response_model=EventPage, responses=LIST)
+def event_feed(
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    limit: LimitDep,
+    after: Annotated[int, Query(ge=0, description="Position to continue after")] = 0,
+) -> dict[str, Any]:
+    """Events of the caller's agency in recording order; pass `next_after` to go on."""
+    records = runtime.records
+    events, cursor, has_more = agency_events(
+        records, caller.agency_id, after=after, limit=limit, max_scan=limit * 20
+    )
+    reveal(runtime, caller, "read_events", subjects(records, caller, events))
+    return {"events": events, "next_after": cursor, "has_more": has_more}
+
+
+def subjects(records: Any, caller: Any, events: list[dict[str, Any]]) -> list[Subject]:
+    """One access-log subject per client or case whose events the page reveals."""
+    found: dict[UUID, Subject] = {}
+    for e in events:
+        stream = UUID(str(e["stream_id"]))
+        if stream in found:
+            continue
+        if e["topic"].startswith("caserecord.domain.client:"):
+            found[stream] = Subject(stream)
+        else:
+            client_id = records.get_case(caller.actor, stream)["client_id"]
+            found[stream] = Subject(client_id, stream)
+    return list(found.values())
