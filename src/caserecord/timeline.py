@@ -1,0 +1,407 @@
+"""A case's history from the event log itself: the timeline, "as of" replay and the
+difference between two moments.
+
+Two time axes:
+
+* recorded: what the agency knew at T, i.e. the events recorded up to T.  Timestamps of
+  one stream grow with its versions, so that is the case at one version, rebuilt from the
+  nearest snapshot.
+* effective: what was true at T, as known now, i.e. the events that took effect up to T,
+  applied in version order (the order they were recorded in, which their checks assumed),
+  with every entry marked in error set aside, whenever the marking was recorded.  Both
+  together ("known at T1 about T2") apply the effective rule to the events recorded up to T1.
+
+An event whose effect depends on one outside the cut (progress on a goal whose creation
+took effect later) cannot apply; it is set aside and listed, never guessed at.
+
+Versions are found with the (stream, version, recorded_at, effective_at) rows of the audit
+trail view when they are there, and from the log for anything the view has not reached
+yet, so a lagging or empty view makes a replay slower, never wrong.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import PersistenceError
+
+from caserecord.application import CaseRecords
+from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
+from caserecord.domain.errors import CaseNotFoundError, DomainError, InvalidValueError
+from caserecord.domain.recording import Actor
+from caserecord.presenters import case_to_dict
+from caserecord.projections.base import envelope, iso
+from caserecord.projections.sql import Database
+from caserecord.projections.summaries import summarise
+
+AXES = ("recorded", "effective")
+MARKING = "EntryMarkedInError"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where one event of a case sits on both time axes."""
+
+    version: int
+    recorded_at: str
+    effective_at: str
+    event_type: str
+    target_version: int | None
+
+
+# ---- timeline --------------------------------------------------------------------------
+def case_timeline(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
+    """Every event of the case and of its client, in recording order, with a summary.
+
+    Entries marked in error carry who set them aside and why; addenda point at their note;
+    late entries (effective before they were recorded) say so.
+    """
+    events = records.case_events(actor, case_id)
+    markings = {
+        e["data"]["target_version"]: e
+        for e in events
+        if e["stream_id"] == case_id and e["type"] == MARKING
+    }
+    notes = {
+        e["data"]["note_id"]: e["version"]
+        for e in events
+        if e["stream_id"] == case_id and e["type"] == "ProgressNoteRecorded"
+    }
+    timeline = []
+    for e in events:
+        in_case = e["stream_id"] == case_id
+        marking = markings.get(e["version"]) if in_case else None
+        item = {
+            **e,
+            "stream": "case" if in_case else "client",
+            "summary": summarise(e["type"], e["data"]),
+            "late": e["effective_at"] < e["recorded_at"],
+            "in_error": marking is not None,
+            "marked_in_error": None
+            if marking is None
+            else {
+                "by_version": marking["version"],
+                "recorded_at": marking["recorded_at"],
+                "actor": marking["actor"],
+                "reason": marking["reason"],
+            },
+            "addendum_to": None,
+        }
+        if in_case and e["type"] == "AddendumAppended":
+            note_id = e["data"]["note_id"]
+            item["addendum_to"] = {"note_id": note_id, "note_version": notes.get(note_id)}
+        timeline.append(item)
+    return timeline
+
+
+# ---- "as of" ---------------------------------------------------------------------------
+def case_as_of(
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    *,
+    recorded_at: datetime | None = None,
+    effective_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The case as the agency knew it at ``recorded_at``, as it was in effect at
+    ``effective_at`` (as known now), or both ("known at T1 about T2")."""
+    check_time("recorded_at", recorded_at)
+    check_time("effective_at", effective_at)
+    check_access(records, actor, case_id)
+    index = StreamIndex(records, case_id)
+    known = index.version_recorded_by(recorded_at) if recorded_at else index.top()
+    if known == 0:
+        assert recorded_at is not None
+        raise CaseNotFoundError(f"case {case_id} had not been opened at {recorded_at.isoformat()}")
+    if effective_at is None:
+        case = get_case(records, case_id, known)
+        info = {"applied": known, "excluded": 0, "set_aside": []}
+    else:
+        case, info = fold_effective(records, index, case_id, known, effective_at)
+    result = case_to_dict(case)
+    result["as_of"] = {
+        "recorded_at": recorded_at,
+        "effective_at": effective_at,
+        "known_version": known,
+        "events_applied": info["applied"],
+        "events_excluded": info["excluded"],
+        "set_aside_versions": info["set_aside"],
+    }
+    return result
+
+
+def fold_effective(
+    records: CaseRecords, index: "StreamIndex", case_id: UUID, known: int, at: datetime
+) -> tuple[Case, dict[str, Any]]:
+    cut = iso(at)
+    prefix = index.effective_prefix(known, cut)
+    rest = index.entries(prefix, known)
+    included = included_versions(rest, cut, prefix)
+    if prefix == 0 and 1 not in included:
+        raise CaseNotFoundError(f"case {case_id} was not yet open (in effect) at {at.isoformat()}")
+    case: Case | None = get_case(records, case_id, prefix) if prefix else None
+    set_aside: list[int] = []
+    for event in read_versions(records, case_id, sorted(included)):
+        case, ok = apply(case, event)
+        if not ok:
+            set_aside.append(event.originator_version)
+    assert isinstance(case, Case)
+    applied = prefix + len(included) - len(set_aside)
+    return case, {
+        "applied": applied,
+        "excluded": known - prefix - len(included),
+        "set_aside": set_aside,
+    }
+
+
+def included_versions(rest: list[Entry], cut: str, prefix: int) -> set[int]:
+    """Versions after the prefix that apply at the cut: those in effect by then, and the
+    markings of any entry that applies (a marking counts whenever it was recorded)."""
+    included = {e.version for e in rest if e.event_type != MARKING and e.effective_at <= cut}
+    for e in rest:
+        target = e.target_version
+        if (
+            e.event_type == MARKING
+            and target is not None
+            and (target <= prefix or target in included)
+        ):
+            included.add(e.version)
+    return included
+
+
+def apply(case: Case | None, event: RecordAggregate.Event) -> tuple[Case | None, bool]:
+    """Apply one event out of its full sequence: the version it expects is set first."""
+    if case is not None:
+        case.version = event.originator_version - 1
+    try:
+        folded = event.mutate(case)
+    except DomainError:
+        return case, False
+    assert isinstance(folded, Case)
+    return folded, True
+
+
+def get_case(records: CaseRecords, case_id: UUID, version: int) -> Case:
+    case: object = records.repository.get(case_id, version=version)
+    assert isinstance(case, Case)
+    return case
+
+
+def read_versions(
+    records: CaseRecords, case_id: UUID, versions: list[int]
+) -> Iterator[RecordAggregate.Event]:
+    """The events of the given versions, read as contiguous runs."""
+    for first, last in runs(versions):
+        for event in records.events.get(case_id, gt=first - 1, lte=last):
+            assert isinstance(event, RecordAggregate.Event)
+            yield event
+
+
+def runs(versions: Iterable[int]) -> Iterator[tuple[int, int]]:
+    start = end = None
+    for v in versions:
+        if start is None:
+            start = end = v
+        elif v == end + 1:  # type: ignore[operator]
+            end = v
+        else:
+            yield start, end  # type: ignore[misc]
+            start = end = v
+    if start is not None:
+        yield start, end  # type: ignore[misc]
+
+
+# ---- the (stream, version, recorded_at, effective_at) index -------------------------------
+class StreamIndex:
+    """Versions of one case by time: audit-trail rows first, the log for the rest."""
+
+    def __init__(self, records: CaseRecords, case_id: UUID) -> None:
+        self.records = records
+        self.case_id = case_id
+        self.stream = str(case_id)
+        self.db = Database(records.recorder.datastore)  # type: ignore[attr-defined]
+        self.indexed = self._indexed_top()
+        self.tail = [entry(e) for e in self._events_after(self.indexed)]
+
+    def top(self) -> int:
+        return self.tail[-1].version if self.tail else self.indexed
+
+    def version_recorded_by(self, at: datetime) -> int:
+        cut = iso(at)
+        in_tail = [e.version for e in self.tail if e.recorded_at <= cut]
+        if in_tail:
+            return in_tail[-1]
+        rows = self._query(
+            "SELECT version FROM {s}view_audit WHERE stream_id=? AND recorded_at<=? "
+            "ORDER BY recorded_at DESC, version DESC LIMIT 1",
+            (self.stream, cut),
+        )
+        return int(rows[0]["version"]) if rows else 0
+
+    def effective_prefix(self, known: int, cut: str) -> int:
+        """The highest version v such that every event up to v took effect by the cut."""
+        rows = self._query(
+            "SELECT MIN(version) AS v FROM {s}view_audit "
+            "WHERE stream_id=? AND version<=? AND effective_at>?",
+            (self.stream, min(known, self.indexed), cut),
+        )
+        first_after = rows[0]["v"] if rows and rows[0]["v"] is not None else None
+        if first_after is None:
+            first_after = next(
+                (e.version for e in self.tail if e.version <= known and e.effective_at > cut),
+                None,
+            )
+        return known if first_after is None else int(first_after) - 1
+
+    def entries(self, after: int, upto: int) -> list[Entry]:
+        rows = self._query(
+            "SELECT version, recorded_at, effective_at, event_type, target_version "
+            "FROM {s}view_audit WHERE stream_id=? AND version>? AND version<=? ORDER BY version",
+            (self.stream, after, min(upto, self.indexed)),
+        )
+        found = [
+            Entry(
+                int(r["version"]),
+                r["recorded_at"],
+                r["effective_at"],
+                r["event_type"],
+                None if r["target_version"] is None else int(r["target_version"]),
+            )
+            for r in rows
+        ]
+        return found + [e for e in self.tail if after < e.version <= upto]
+
+    def _indexed_top(self) -> int:
+        rows = self._query(
+            "SELECT MAX(version) AS v FROM {s}view_audit WHERE stream_id=?", (self.stream,)
+        )
+        value = rows[0]["v"] if rows else None
+        # A stream's rows are written in version order, so versions 1..top are all there.
+        return int(value) if value is not None else 0
+
+    def _events_after(self, version: int) -> list[RecordAggregate.Event]:
+        return [
+            e
+            for e in self.records.events.get(self.case_id, gt=version or None)
+            if isinstance(e, RecordAggregate.Event)
+        ]
+
+    def _query(self, statement: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        try:
+            return self.db.query(statement, params)
+        except PersistenceError:
+            # No read-model tables (never initialised): fall back to the log alone.
+            return []
+
+
+def entry(event: RecordAggregate.Event) -> Entry:
+    target = event.target_version if isinstance(event, Case.EntryMarkedInError) else None
+    return Entry(
+        event.originator_version,
+        iso(event.timestamp),
+        iso(envelope(event)["effective_at"]),
+        type(event).__name__,
+        target,
+    )
+
+
+# ---- difference between two moments ---------------------------------------------------
+IGNORED = ("version", "modified_at", "as_of")
+# Most specific first: a goal also carries the id of its plan.
+ID_KEYS = ("goal_id", "referral_id", "note_id", "contact_id", "plan_id", "version")
+
+
+def case_diff(
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    *,
+    t1: datetime,
+    t2: datetime,
+    axis: str = "recorded",
+) -> dict[str, Any]:
+    """What changed in the case from ``t1`` to ``t2`` on one time axis: each changed field
+    (an added or removed item once, whole), and the events in between."""
+    if axis not in AXES:
+        raise InvalidValueError(f"axis must be one of: {', '.join(AXES)} (got {axis!r})")
+    check_time("t1", t1)
+    check_time("t2", t2)
+    if t2 < t1:
+        raise InvalidValueError("t2 must not be before t1")
+    key = "recorded_at" if axis == "recorded" else "effective_at"
+    before = state_or_none(records, actor, case_id, **{key: t1})
+    after = case_as_of(records, actor, case_id, **{key: t2})
+    events = [
+        e
+        for e in case_timeline(records, actor, case_id)
+        if e["stream"] == "case" and t1 < e[key] <= t2
+    ]
+    return {
+        "case_id": case_id,
+        "axis": axis,
+        "t1": t1,
+        "t2": t2,
+        "from_version": before["as_of"]["known_version"] if before else 0,
+        "to_version": after["as_of"]["known_version"],
+        "changes": differences(without(before), without(after)),
+        "events": events,
+    }
+
+
+def state_or_none(
+    records: CaseRecords, actor: Actor, case_id: UUID, **at: datetime
+) -> dict[str, Any] | None:
+    try:
+        return case_as_of(records, actor, case_id, **at)
+    except CaseNotFoundError:
+        check_access(records, actor, case_id)  # another agency's case stays not found
+        return None
+
+
+def without(state: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (state or {}).items() if k not in IGNORED}
+
+
+def differences(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        found: list[dict[str, Any]] = []
+        for k in [*old, *(k for k in new if k not in old)]:
+            found += differences(old.get(k), new.get(k), f"{path}.{k}" if path else str(k))
+        return found
+    key = item_key(old, new)
+    if key is not None:
+        before = {str(v[key]): v for v in old}
+        after = {str(v[key]): v for v in new}
+        found = []
+        for k in [*before, *(k for k in after if k not in before)]:
+            found += differences(before.get(k), after.get(k), f"{path}[{k}]")
+        return found
+    return [{"path": path, "before": old, "after": new}]
+
+
+def item_key(old: Any, new: Any) -> str | None:
+    """The id that pairs up items of two lists of records, if they have one."""
+    if not (isinstance(old, list) and isinstance(new, list)):
+        return None
+    items = [*old, *new]
+    if not items or not all(isinstance(v, dict) for v in items):
+        return None
+    return next((k for k in ID_KEYS if all(k in v for v in items)), None)
+
+
+# ---- checks ----------------------------------------------------------------------------
+def check_time(name: str, value: datetime | None) -> None:
+    if value is not None and value.utcoffset() is None:
+        raise InvalidValueError(f"{name} must include a timezone offset")
+
+
+def check_access(records: CaseRecords, actor: Actor, case_id: UUID) -> None:
+    """Tenancy from the case's first event alone: cheap even for a long case."""
+    first = next(iter(records.events.get(case_id, lte=1)), None)
+    if not isinstance(first, Case.Opened) or first.agency_id != actor.agency_id:
+        raise CaseNotFoundError(f"no case {case_id}")
