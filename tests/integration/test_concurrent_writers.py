@@ -1,0 +1,210 @@
+"""Two writers saving the same case version at once: one wins, the other gets a conflict, and
+after reloading and retrying no acknowledged update is lost. Threads and processes, both stores.
+"""
+
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from caserecord.application import CaseRecords, CommandResult
+from caserecord.config import Settings
+from caserecord.domain.errors import ConcurrencyConflictError
+from caserecord.domain.recording import Actor
+from caserecord.store import open_records
+from tests.factories import an_open_case
+
+WORKER = Actor("worker-1", "caseworker", "agency-a")
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def hold_saves_at(app: CaseRecords, barrier: Any) -> None:
+    """Make the service wait at ``barrier`` after loading and changing the case, just before
+    saving, so two writers are sure to save the same version at the same moment."""
+    save = app.save
+
+    def held_save(*args: Any, **kwargs: Any) -> Any:
+        barrier.wait(timeout=30)
+        return save(*args, **kwargs)
+
+    app.save = held_save  # type: ignore[method-assign]
+
+
+def write_note(app: CaseRecords, case_id: UUID, text: str) -> CommandResult:
+    return app.record_note(
+        WORKER, case_id, text=text, contact_kind="internal", contact_mode="phone"
+    )
+
+
+def write_with_retry(app: CaseRecords, case_id: UUID, text: str) -> tuple[CommandResult, int]:
+    """What a client does with a conflict: reload (the service does) and try again."""
+    conflicts = 0
+    while True:
+        try:
+            return write_note(app, case_id, text), conflicts
+        except ConcurrencyConflictError:
+            conflicts += 1
+            if conflicts > 200:
+                raise
+
+
+def outcome(call: Callable[[], CommandResult]) -> CommandResult | ConcurrencyConflictError:
+    try:
+        return call()
+    except ConcurrencyConflictError as conflict:
+        return conflict
+
+
+def assert_nothing_lost(
+    app: CaseRecords, case_id: UUID, acknowledged: list[tuple[str, int]]
+) -> None:
+    """Every acknowledged write is in the case at the version it was acknowledged with, the
+    versions are contiguous and the chain verifies."""
+    case = app.get_case(WORKER, case_id)
+    notes = {n["note_id"]: n["version"] for n in case["notes"]}
+    assert notes == dict(acknowledged)
+    assert sorted(notes.values()) == list(range(2, 2 + len(acknowledged)))
+    assert case["version"] == 1 + len(acknowledged)
+    events = [e["version"] for e in app.case_events(WORKER, case_id) if e["stream_id"] == case_id]
+    assert events == list(range(1, case["version"] + 1))
+    check = app.verify_stream(case_id)
+    assert (check.ok, check.versions_checked) == (True, case["version"])
+
+
+@pytest.fixture
+def two_apps(records: CaseRecords, settings: Settings) -> Iterator[tuple[CaseRecords, ...]]:
+    """Two independent service instances on the same store, like two web workers."""
+    apps = (open_records(settings), open_records(settings))
+    yield apps
+    for app in apps:
+        app.close()
+
+
+# ---- threads ------------------------------------------------------------------------
+
+
+def test_two_threads_saving_the_same_version_one_wins_one_conflicts(
+    records: CaseRecords, two_apps: tuple[CaseRecords, ...]
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    barrier = threading.Barrier(2)
+    for app in two_apps:
+        hold_saves_at(app, barrier)
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(outcome, partial(write_note, app, case_id, f"writer {i}"))
+            for i, app in enumerate(two_apps)
+        ]
+        results = [f.result(timeout=60) for f in futures]
+
+    wins = [r for r in results if isinstance(r, CommandResult)]
+    conflicts = [r for r in results if isinstance(r, ConcurrencyConflictError)]
+    assert len(wins) == 1 and len(conflicts) == 1
+    assert wins[0].version == 2
+    assert conflicts[0].code == "concurrency_conflict"
+    assert "reload and retry" in conflicts[0].message
+
+    loser = two_apps[results.index(conflicts[0])]
+    barrier.reset()
+    loser.save = CaseRecords.save.__get__(loser)  # type: ignore[method-assign]
+    retried = write_note(loser, case_id, "writer retried")
+
+    assert retried.version == 3
+    assert wins[0].entity_id and retried.entity_id
+    assert_nothing_lost(records, case_id, [(wins[0].entity_id, 2), (retried.entity_id, 3)])
+
+
+def test_many_threads_with_retries_lose_no_acknowledged_write(
+    records: CaseRecords, two_apps: tuple[CaseRecords, ...]
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    apps = [*two_apps, records]
+
+    def writer(n: int) -> list[tuple[str, int]]:
+        acknowledged = []
+        for i in range(8):
+            result, _ = write_with_retry(apps[n % len(apps)], case_id, f"t{n}-{i}")
+            assert result.entity_id is not None
+            acknowledged.append((result.entity_id, result.version))
+        return acknowledged
+
+    with ThreadPoolExecutor(4) as pool:
+        acknowledged = [ack for batch in pool.map(writer, range(4), timeout=120) for ack in batch]
+
+    assert len(acknowledged) == 32
+    assert_nothing_lost(records, case_id, acknowledged)
+
+
+# ---- processes ----------------------------------------------------------------------
+
+
+def process_write_once(url: str, case_id: str, barrier: Any, results: Any, n: int) -> None:
+    app = open_records(Settings(database_url=url))
+    try:
+        hold_saves_at(app, barrier)
+        result = outcome(lambda: write_note(app, UUID(case_id), f"process {n}"))
+        if isinstance(result, CommandResult):
+            results.put((n, "won", result.entity_id, result.version))
+        else:
+            results.put((n, result.code, None, None))
+    finally:
+        app.close()
+
+
+def process_write_many(args: tuple[str, str, int, int]) -> tuple[list[tuple[str, int]], int]:
+    url, case_id, n, writes = args
+    app = open_records(Settings(database_url=url))
+    acknowledged, conflicts = [], 0
+    try:
+        for i in range(writes):
+            result, retried = write_with_retry(app, UUID(case_id), f"p{n}-{i}")
+            assert result.entity_id is not None
+            acknowledged.append((result.entity_id, result.version))
+            conflicts += retried
+    finally:
+        app.close()
+    return acknowledged, conflicts
+
+
+def test_two_processes_saving_the_same_version_one_wins_one_conflicts(
+    records: CaseRecords, database_url: str
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    barrier, results = SPAWN.Barrier(2), SPAWN.Queue()
+    processes = [
+        SPAWN.Process(
+            target=process_write_once, args=(database_url, str(case_id), barrier, results, n)
+        )
+        for n in range(2)
+    ]
+    for p in processes:
+        p.start()
+    outcomes = sorted(results.get(timeout=60) for _ in processes)
+    for p in processes:
+        p.join(timeout=30)
+
+    assert [p.exitcode for p in processes] == [0, 0]
+    assert sorted(o[1] for o in outcomes) == ["concurrency_conflict", "won"]
+    (winner,) = [o for o in outcomes if o[1] == "won"]
+    assert winner[3] == 2
+    assert_nothing_lost(records, case_id, [(winner[2], 2)])
+
+
+def test_four_processes_with_retries_lose_no_acknowledged_write(
+    records: CaseRecords, database_url: str
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    jobs = [(database_url, str(case_id), n, 10) for n in range(4)]
+
+    with SPAWN.Pool(4) as pool:
+        batches = pool.map(process_write_many, jobs, chunksize=1)
+
+    acknowledged = [ack for batch, _ in batches for ack in batch]
+    assert len(acknowledged) == 40
+    assert_nothing_lost(records, case_id, acknowledged)
