@@ -6,7 +6,9 @@ import typer
 
 from caserecord.cli import db
 from caserecord.cli import demo as demo_cli
+from caserecord.cli import projections as projections_cli
 from caserecord.cli import serve as serve_cli
+from caserecord.cli import timeline as timeline_cli
 from caserecord.cli import tokens as tokens_cli
 from caserecord.config import ConfigError
 from caserecord.domain.errors import DomainError
@@ -15,6 +17,8 @@ from caserecord.store import StoreError
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(db.app, name="db")
 app.command("verify")(db.verify)
+app.add_typer(projections_cli.app, name="projections")
+app.command("timeline")(timeline_cli.timeline)
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
 app.add_typer(tokens_cli.app, name="tokens")

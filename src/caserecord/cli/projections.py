@@ -1,0 +1,98 @@
+"""`caserecord projections run|rebuild|digest`: the read models, from the command line."""
+
+import signal
+import threading
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from caserecord.cli.common import settings
+from caserecord.projections import VIEW_NAMES, ProjectionService
+from caserecord.store import open_records
+
+app = typer.Typer(no_args_is_help=True, help="Read models (views of the event log).")
+
+
+@app.command("run")
+def run(
+    once: Annotated[bool, typer.Option("--once", help="Catch up with the log, then exit.")] = False,
+) -> None:
+    """Keep the views up to date with new events until stopped (Ctrl-C or SIGTERM)."""
+    service = ProjectionService(settings())
+    if once:
+        applied = service.catch_up()
+        service.close()
+        for name, count in applied.items():
+            typer.echo(f"{name}: {count} events applied")
+        return
+    stopped = threading.Event()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    service.start()
+    typer.echo(f"following new events for: {', '.join(service.names)}")
+    try:
+        while not stopped.wait(1.0):
+            pass
+    finally:
+        service.close()
+    typer.echo("stopped")
+
+
+@app.command("rebuild")
+def rebuild(
+    name: Annotated[
+        str | None,
+        typer.Argument(help=f"One view ({', '.join(VIEW_NAMES)}); all when left out."),
+    ] = None,
+) -> None:
+    """Empty views and replay them from the whole log. Stop running services first."""
+    s = settings()
+    names = [name] if name else list(VIEW_NAMES)
+    if name and name not in VIEW_NAMES:
+        raise typer.BadParameter(f"choose from {', '.join(VIEW_NAMES)}", param_hint="NAME")
+    records = open_records(s)
+    total = records.recorder.max_notification_id() or 0
+    records.close()
+    service = ProjectionService(s, names=names)
+    columns = (
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns) as progress:
+            tasks = {n: progress.add_task(n, total=total) for n in names}
+
+            def report(view: str, position: int, _applied: int) -> None:
+                progress.update(tasks[view], completed=position)
+
+            applied = service.rebuild(names, report)
+            for n in names:
+                progress.update(tasks[n], completed=total)
+    finally:
+        service.close()
+    for n, count in applied.items():
+        typer.echo(f"{n}: rebuilt from {count} events")
+
+
+@app.command("digest")
+def digest(
+    name: Annotated[str | None, typer.Argument(help="One view; all when left out.")] = None,
+) -> None:
+    """Print a stable hash of each view's rows, and its position in the log."""
+    if name and name not in VIEW_NAMES:
+        raise typer.BadParameter(f"choose from {', '.join(VIEW_NAMES)}", param_hint="NAME")
+    service = ProjectionService(settings(), names=[name] if name else None)
+    try:
+        positions = service.positions()
+        for view, value in service.digests().items():
+            typer.echo(f"{view}\t{value}\t{positions[view]}")
+    finally:
+        service.close()
