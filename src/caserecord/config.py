@@ -4,7 +4,7 @@ into the eventsourcing library's environment."""
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/caserecord.db"
@@ -40,6 +40,17 @@ class Settings(BaseSettings):
         return env
 
 
+def load_settings() -> Settings:
+    """Settings from the environment, or a ConfigError naming the first bad variable."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        error = e.errors()[0]
+        name = "CASERECORD_" + "_".join(str(part) for part in error["loc"]).upper()
+        value = error.get("input")
+        raise ConfigError(f"invalid setting {name}={value!r}: {error['msg']}") from None
+
+
 def database_env(url: str) -> dict[str, str]:
     """Translate CASERECORD_DATABASE_URL into the library's persistence settings."""
     parsed = urlparse(url)
@@ -50,7 +61,14 @@ def database_env(url: str) -> dict[str, str]:
         if not path:
             raise ConfigError(f"database URL {url!r} names no SQLite file")
         if path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(path).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ConfigError(
+                    f"cannot create the folder {str(folder)!r} for the SQLite file: "
+                    f"{e.strerror or e}"
+                ) from None
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
