@@ -188,9 +188,9 @@ def on_access_log_unavailable(_request: Request, error: Exception) -> JSONRespon
     )
 
 
-def on_unexpected(request: Request, _error: Exception) -> JSONResponse:
+def on_unexpected(request: Request, error: Exception) -> JSONResponse:
     # Logged in full on the server; the caller never sees a trace, SQL or a path.
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return problem(500, "internal_error", "an unexpected error occurred")
 
 

@@ -1,0 +1,64 @@
+"""Reads of client and case data are recorded before the data is returned."""
+
+from caserecord.access import Tables
+from caserecord.store import open_records
+from tests.e2e.conftest import Api, a_case
+
+
+def test_reads_of_a_client_and_its_case_are_listed_in_the_clients_access_log(api: Api) -> None:
+    client_id, case_id = a_case(api)
+
+    api.get(f"/v1/clients/{client_id}", headers={"X-Purpose-Of-Use": "treatment"})
+    api.get(f"/v1/cases/{case_id}", role="supervisor")
+    log = api.get(f"/v1/clients/{client_id}/access-log", role="compliance_reviewer")
+
+    assert log.status_code == 200
+    entries = log.json()["entries"]
+    assert [(e["actor_id"], e["action"], e["purpose"]) for e in entries] == [
+        ("caseworker@agency-a", "read_client", "treatment"),
+        ("supervisor@agency-a", "read_case", "case_management"),
+    ]
+    assert entries[1]["case_id"] == case_id
+    assert all(e["client_id"] == client_id for e in entries)
+
+
+def test_the_access_log_pages_with_a_cursor(sqlite_api: Api) -> None:
+    client_id, _ = a_case(sqlite_api)
+    for _ in range(3):
+        sqlite_api.get(f"/v1/clients/{client_id}")
+
+    first = sqlite_api.get(
+        f"/v1/clients/{client_id}/access-log", role="compliance_reviewer", limit=2
+    ).json()
+    rest = sqlite_api.get(
+        f"/v1/clients/{client_id}/access-log",
+        role="compliance_reviewer",
+        after=first["next_after"],
+    ).json()
+
+    assert len(first["entries"]) == 2
+    assert len(rest["entries"]) == 1
+
+
+def test_a_read_that_cannot_be_recorded_returns_no_data(sqlite_api: Api) -> None:
+    client_id, case_id = a_case(sqlite_api)
+    records = open_records(sqlite_api.settings)
+    Tables(records).execute("DROP TABLE access_log")
+    records.close()
+
+    client = sqlite_api.get(f"/v1/clients/{client_id}")
+    case = sqlite_api.get(f"/v1/cases/{case_id}")
+
+    for response in (client, case):
+        assert response.status_code == 503
+        assert response.json()["code"] == "access_log_unavailable"
+        assert response.headers["retry-after"]
+        assert "Lopez" not in response.text and "sobriety" not in response.text
+
+
+def test_the_access_log_is_for_auditors_and_only_of_their_agency(sqlite_api: Api) -> None:
+    client_id, _ = a_case(sqlite_api)
+    path = f"/v1/clients/{client_id}/access-log"
+
+    assert sqlite_api.get(path).status_code == 403
+    assert sqlite_api.get(path, role="compliance_reviewer", agency="agency-b").status_code == 404

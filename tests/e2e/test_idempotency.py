@@ -1,0 +1,119 @@
+"""Idempotency-Key: a retry returns the first response and appends nothing."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.e2e.conftest import CLIENT, Api, a_case
+
+NOTE = {
+    "text": "Phone check-in; attending meetings.",
+    "contact_kind": "client",
+    "contact_mode": "phone",
+}
+
+
+def events_of(api: Api, case_id: str) -> int:
+    return int(api.get(f"/v1/cases/{case_id}").json()["version"])
+
+
+def test_a_retried_post_returns_the_first_response_and_appends_nothing(api: Api) -> None:
+    _, case_id = a_case(api)
+    key = {"Idempotency-Key": "note-2026-11-27-001"}
+
+    first = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+    version = events_of(api, case_id)
+    retry = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+
+    assert first.status_code == retry.status_code == 200
+    assert retry.json() == first.json()
+    assert retry.headers["etag"] == first.headers["etag"]
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert events_of(api, case_id) == version
+    notes = api.get(f"/v1/cases/{case_id}").json()["notes"]
+    assert [n["note_id"] for n in notes] == [first.json()["entity_id"]]
+
+
+def test_a_retried_registration_returns_the_same_client_and_location(sqlite_api: Api) -> None:
+    key = {"Idempotency-Key": "register-maria"}
+
+    first = sqlite_api.post("/v1/clients", CLIENT, headers=key)
+    retry = sqlite_api.post("/v1/clients", CLIENT, headers=key)
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.headers["location"] == first.headers["location"]
+    assert len(sqlite_api.get("/v1/events").json()["events"]) == 1
+
+
+def test_the_same_key_with_another_body_is_422_and_appends_nothing(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    key = {"Idempotency-Key": "k-1"}
+    sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+    version = events_of(sqlite_api, case_id)
+
+    other = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE | {"text": "other"}, headers=key)
+
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert events_of(sqlite_api, case_id) == version
+
+
+def test_the_same_key_on_another_route_is_422(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    key = {"Idempotency-Key": "k-2"}
+    sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+
+    other = sqlite_api.post("/v1/clients", CLIENT, headers=key)
+
+    assert other.status_code == 422
+
+
+def test_idempotency_keys_are_scoped_per_agency(sqlite_api: Api) -> None:
+    key = {"Idempotency-Key": "shared-key"}
+
+    mine = sqlite_api.post("/v1/clients", CLIENT, headers=key)
+    theirs = sqlite_api.post("/v1/clients", CLIENT, headers=key, agency="agency-b")
+
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()["id"] != theirs.json()["id"]
+    assert "idempotent-replayed" not in theirs.headers
+    assert sqlite_api.get(f"/v1/clients/{mine.json()['id']}", agency="agency-b").status_code == 404
+
+
+def test_concurrent_duplicates_record_once_and_all_get_the_first_response(
+    sqlite_api: Api,
+) -> None:
+    _, case_id = a_case(sqlite_api)
+    version = events_of(sqlite_api, case_id)
+    key = {"Idempotency-Key": "burst"}
+
+    def send(_: int) -> tuple[int, str]:
+        r = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+        return r.status_code, r.text
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(send, range(6)))
+
+    assert {status for status, _ in answers} == {200}
+    assert len({text for _, text in answers}) == 1
+    assert events_of(sqlite_api, case_id) == version + 1
+
+
+def test_a_failed_command_does_not_consume_its_key(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    key = {"Idempotency-Key": "retry-after-fix"}
+    closure = {"outcome": "moved away"}
+
+    refused = sqlite_api.post(
+        f"/v1/cases/{case_id}/closure", closure, role="supervisor", headers=key
+    )
+    fixed = sqlite_api.post(
+        f"/v1/cases/{case_id}/closure",
+        closure | {"reason": "relocated"},
+        role="supervisor",
+        headers=key,
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "reason_required"
+    assert fixed.status_code == 200

@@ -1,0 +1,134 @@
+"""Oversized bodies, validation errors, page caps and what an error may disclose."""
+
+from collections.abc import Iterator
+
+from fastapi.testclient import TestClient
+
+from caserecord.api import create_app
+from caserecord.config import Settings
+from tests.e2e.conftest import CLIENT, Api, a_case, serve
+
+TWO_MIB = 2 * 1024 * 1024
+
+
+def test_a_2_mib_body_is_refused_with_413_before_parsing(sqlite_api: Api) -> None:
+    body = b'{"given_name": "' + b"x" * TWO_MIB + b'", "family_name": "Lopez"}'
+
+    response = sqlite_api.client.post(
+        "/v1/clients",
+        content=body,
+        headers=sqlite_api.headers("caseworker", "agency-a", None)
+        | {"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "content_too_large"
+    assert sqlite_api.get("/v1/events").json()["events"] == []
+
+
+def test_a_streamed_body_without_length_is_cut_off_at_the_limit(sqlite_api: Api) -> None:
+    chunks_sent = []
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(64):
+            chunks_sent.append(i)
+            yield b" " * 65536
+
+    response = sqlite_api.client.post(
+        "/v1/clients",
+        content=chunks(),
+        headers=sqlite_api.headers("caseworker", "agency-a", None)
+        | {"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert sqlite_api.get("/v1/events").json()["events"] == []
+
+
+def test_even_an_unauthenticated_oversized_body_is_refused_unread(sqlite_api: Api) -> None:
+    response = sqlite_api.client.post("/v1/clients", content=b"x" * TWO_MIB)
+
+    assert response.status_code == 413
+
+
+def test_validation_errors_name_each_field_path(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+
+    response = sqlite_api.post(
+        f"/v1/cases/{case_id}/plans",
+        {"title": "Plan", "activities": [{"activity": "AA", "cadence": "hourly"}]},
+    )
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    assert problem["status"] == 422
+    assert [e["path"] for e in problem["errors"]] == ["activities[0].cadence"]
+
+
+def test_a_domain_rule_answers_with_its_error_code(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+
+    response = sqlite_api.post(
+        f"/v1/cases/{case_id}/assignment", {"case_manager_id": "worker-2"}, role="supervisor"
+    )
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "reason_required"
+    assert response.json()["type"] == "urn:caserecord:problem:reason_required"
+
+
+def test_a_naive_effective_time_is_a_validation_error(sqlite_api: Api) -> None:
+    response = sqlite_api.post("/v1/clients", CLIENT | {"effective_at": "2026-01-01T10:00:00"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "effective_at"
+
+
+def test_an_effective_time_in_the_future_is_refused(sqlite_api: Api) -> None:
+    response = sqlite_api.post("/v1/clients", CLIENT | {"effective_at": "2999-01-01T10:00:00Z"})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "effective_time_in_future"
+
+
+def test_page_sizes_are_capped_by_the_server(sqlite_url: str) -> None:
+    settings = Settings(database_url=sqlite_url, max_page_size=3, run_projections=False)
+    for api in serve(settings):
+        for n in range(5):
+            api.created("/v1/clients", CLIENT | {"client_number": f"C-{n}"})
+
+        page = api.get("/v1/events", limit=1000).json()
+
+        assert len(page["events"]) == 3
+        assert page["has_more"] is True
+
+
+def test_an_unexpected_error_discloses_no_trace_sql_or_path(sqlite_api: Api) -> None:
+    records = sqlite_api.client.app.state.runtime.records  # type: ignore[attr-defined]
+    records.get_case = lambda *a, **k: 1 / 0  # noqa: ARG005
+
+    response = sqlite_api.get("/v1/cases/00000000-0000-4000-8000-000000000000")
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "urn:caserecord:problem:internal_error",
+        "title": "Internal server error",
+        "status": 500,
+        "detail": "an unexpected error occurred",
+        "code": "internal_error",
+    }
+
+
+def test_a_store_that_is_not_there_is_503_with_retry_after(tmp_path: object) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/never-initialised.db", run_projections=False
+    )
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        response = client.get("/v1/events", headers={"Authorization": "Bearer crt_x"})
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "never-initialised" not in response.text

@@ -1,0 +1,124 @@
+"""Bearer tokens, roles and tenancy at the HTTP boundary."""
+
+from caserecord.access import Tables, TokenStore
+from caserecord.store import open_records
+from tests.e2e.conftest import CLIENT, Api, a_case
+
+
+def test_a_request_without_a_token_is_401_with_a_bearer_challenge(sqlite_api: Api) -> None:
+    response = sqlite_api.client.get("/v1/caseloads")
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_an_unknown_token_is_401(sqlite_api: Api) -> None:
+    response = sqlite_api.client.get(
+        "/v1/events", headers={"Authorization": "Bearer crt_not-a-real-token"}
+    )
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "the token is unknown or revoked"
+
+
+def test_a_revoked_token_is_401_from_then_on(sqlite_api: Api) -> None:
+    assert sqlite_api.get("/v1/events").status_code == 200
+    records = open_records(sqlite_api.settings)
+    store = TokenStore(Tables(records))
+    (mine,) = [t for t in store.list("agency-a") if t.role == "caseworker"]
+    store.revoke(mine.token_id)
+    records.close()
+
+    assert sqlite_api.get("/v1/events").status_code == 401
+
+
+def test_only_the_hash_of_a_token_is_stored(sqlite_api: Api) -> None:
+    secret = sqlite_api.tokens["agency-a", "caseworker"]
+    records = open_records(sqlite_api.settings)
+    rows = Tables(records).query("SELECT * FROM api_tokens")
+    records.close()
+
+    assert rows
+    assert not any(secret in str(value) for row in rows for value in row.values())
+
+
+def test_a_compliance_reviewer_cannot_write_and_nothing_is_recorded(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    before = sqlite_api.get(f"/v1/cases/{case_id}").json()["version"]
+
+    response = sqlite_api.post(
+        f"/v1/cases/{case_id}/notes",
+        {"text": "x", "contact_kind": "client", "contact_mode": "phone"},
+        role="compliance_reviewer",
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+    assert sqlite_api.get(f"/v1/cases/{case_id}").json()["version"] == before
+
+
+def test_a_caseworker_cannot_close_a_case_but_a_supervisor_can(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    closure = {"outcome": "goals met", "reason": "plan completed"}
+
+    refused = sqlite_api.post(f"/v1/cases/{case_id}/closure", closure)
+    closed = sqlite_api.post(f"/v1/cases/{case_id}/closure", closure, role="supervisor")
+
+    assert refused.status_code == 403
+    assert closed.status_code == 200
+    assert sqlite_api.get(f"/v1/cases/{case_id}").json()["status"] == "closed"
+
+
+def test_a_refused_read_is_not_in_the_access_log(sqlite_api: Api) -> None:
+    client_id = sqlite_api.created("/v1/clients", CLIENT)["id"]
+
+    assert sqlite_api.get(f"/v1/clients/{client_id}", role="admin").status_code == 403
+    log = sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="compliance_reviewer")
+
+    assert log.status_code == 200
+    assert log.json()["entries"] == []
+
+
+def test_another_agencys_client_is_404_and_reveals_nothing(sqlite_api: Api) -> None:
+    client_id = sqlite_api.created("/v1/clients", CLIENT)["id"]
+
+    read = sqlite_api.get(f"/v1/clients/{client_id}", agency="agency-b")
+    write = sqlite_api.post(
+        f"/v1/clients/{client_id}/support-contacts",
+        {"name": "Ana", "relationship": "family"},
+        agency="agency-b",
+    )
+
+    assert (read.status_code, write.status_code) == (404, 404)
+    assert "Lopez" not in read.text + write.text
+    assert sqlite_api.get(f"/v1/clients/{client_id}").json()["support_contacts"] == []
+
+
+def test_an_admin_manages_the_tokens_of_its_own_agency_over_http(sqlite_api: Api) -> None:
+    made = sqlite_api.post("/v1/tokens", {"name": "new-worker", "role": "caseworker"}, role="admin")
+    assert made.status_code == 201
+    token = made.json()["token"]
+    token_id = made.json()["token_id"]
+    as_new = {"Authorization": f"Bearer {token}"}
+    assert sqlite_api.client.get("/v1/events", headers=as_new).status_code == 200
+
+    listed = sqlite_api.get("/v1/tokens", role="admin").json()
+    others = sqlite_api.get("/v1/tokens", role="admin", agency="agency-b").json()
+    foreign = sqlite_api.post(f"/v1/tokens/{token_id}/revocation", role="admin", agency="agency-b")
+    revoked = sqlite_api.post(f"/v1/tokens/{token_id}/revocation", role="admin")
+
+    assert token_id in [t["token_id"] for t in listed]
+    assert "token" not in listed[0]
+    assert token_id not in [t["token_id"] for t in others]
+    assert foreign.status_code == 404
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert sqlite_api.client.get("/v1/events", headers=as_new).status_code == 401
+
+
+def test_token_management_is_refused_to_every_other_role(sqlite_api: Api) -> None:
+    for role in ("caseworker", "supervisor", "compliance_reviewer"):
+        assert sqlite_api.get("/v1/tokens", role=role).status_code == 403
+        made = sqlite_api.post("/v1/tokens", {"name": "x", "role": "admin"}, role=role)
+        assert made.status_code == 403
