@@ -1,5 +1,6 @@
 """Opening the record store with errors a person can act on, instead of tracebacks."""
 
+import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
 
 from caserecord.access.db import create_access_tables
@@ -25,6 +26,7 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
         env = settings.eventsourcing_env(create_table=create_table)
     except ConfigError as e:
         raise StoreError(str(e)) from None
+    probe_postgres(settings, env)
     try:
         app = CaseRecords(env=env)
     except (PersistenceError, OSError) as e:
@@ -43,6 +45,27 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
             ) from None
         raise StoreError(f"cannot use the database {describe(settings)}: {message}") from None
     return app
+
+
+def probe_postgres(settings: Settings, env: dict[str, str]) -> None:
+    """Connect once directly: the library's pool only reports that it timed out, after
+    waiting, whereas the server's own refusal (wrong port, unknown database, bad password)
+    is immediate and says what to fix."""
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
+        return
+    try:
+        psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+        ).close()
+    except psycopg.Error as e:
+        raise StoreError(
+            f"cannot connect to the database {describe(settings)}: {first_line(e)}"
+        ) from None
 
 
 def init_store(settings: Settings) -> None:
