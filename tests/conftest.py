@@ -10,6 +10,7 @@ import pytest
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
+from caserecord.projections import ProjectionService
 from caserecord.store import init_store, open_records
 
 PG_ADMIN_DSN = os.environ.get(
@@ -96,3 +97,12 @@ def supervisor() -> Actor:
 @pytest.fixture
 def outsider() -> Actor:
     return Actor("worker-b", "caseworker", "agency-b")
+
+
+@pytest.fixture
+def projections(settings: Settings, records: CaseRecords) -> Iterator[ProjectionService]:
+    """The read models over the ``records`` store, not started: tests call ``start()`` or
+    ``catch_up()`` themselves."""
+    service = ProjectionService(settings)
+    yield service
+    service.close()
