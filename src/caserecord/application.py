@@ -481,6 +481,13 @@ class CaseRecords(Application[UUID]):
         case = self._case(actor, case_id)
         return [self.verify_stream(case_id), self.verify_stream(case.client_id)]
 
+    def client_of_case(self, actor: Actor, case_id: UUID) -> UUID:
+        """The client a case is for, from its first event alone (cheap for a long case)."""
+        opened = next(iter(self.events.get(case_id, lte=1)), None)
+        if not isinstance(opened, Case.Opened) or opened.agency_id != actor.agency_id:
+            raise CaseNotFoundError(f"no case {case_id}")
+        return opened.client_id
+
     def find_idempotent_result(self, actor: Actor, key: str) -> IdempotencyRecord | None:
         found: IdempotencyRecord | None = self.recorder.find_idempotency(actor.agency_id, key)  # type: ignore[attr-defined]
         return found

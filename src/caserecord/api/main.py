@@ -13,6 +13,7 @@ from caserecord.api.routes import (
     cases,
     clients,
     events,
+    history,
     notes,
     plans,
     referrals,
@@ -52,7 +53,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
-    for module in (clients, cases, plans, referrals, notes, caseloads, audit, events, tokens):
+    for module in (
+        clients,
+        cases,
+        plans,
+        referrals,
+        notes,
+        history,
+        caseloads,
+        audit,
+        events,
+        tokens,
+    ):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     openapi.install(app)

@@ -1,17 +1,18 @@
 """What the app holds while it runs: the record service, the access tables and the views."""
 
-import importlib
 import logging
 import threading
-from typing import Any
+import time
 
 from caserecord.access import AccessLog, Tables, TokenStore
 from caserecord.api.errors import unavailable
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
+from caserecord.projections import ProjectionService, ReadModels, ReadModelTimeoutError
 from caserecord.store import StoreError, open_records
 
 log = logging.getLogger("caserecord.api")
+RETRY_SECONDS = 5.0
 
 
 class Runtime:
@@ -24,8 +25,9 @@ class Runtime:
         self._records: CaseRecords | None = None
         self._tokens: TokenStore | None = None
         self._access_log: AccessLog | None = None
-        self._projections: Any = None
+        self._projections: ProjectionService | None = None
         self._written: dict[str, int] = {}
+        self._last_attempt = float("-inf")
 
     # ---- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -56,9 +58,9 @@ class Runtime:
             return self._records
 
     def _start_projections(self) -> None:
+        self._last_attempt = time.monotonic()
         try:
-            module = importlib.import_module("caserecord.projections")
-            service = module.ProjectionService(self.settings)
+            service = ProjectionService(self.settings)
             service.start()
         except Exception as e:  # the write side and record reads still work without views
             log.warning("read models not started: %s: %s", type(e).__name__, e)
@@ -85,8 +87,12 @@ class Runtime:
         return self._access_log
 
     @property
-    def views(self) -> Any:
+    def views(self) -> ReadModels:
         """The read models, once they are up to date with the agency's own last write."""
+        if self._projections is None and self.settings.run_projections:
+            with self._lock:
+                if time.monotonic() - self._last_attempt > RETRY_SECONDS:
+                    self._start_projections()  # they could not start earlier; try again
         service = self._projections
         if service is None:
             raise unavailable("the read models are not running on this server")
@@ -105,7 +111,5 @@ class Runtime:
             return
         try:
             service.wait(position, timeout=self.settings.read_your_writes_timeout)
-        except Exception as e:
-            if type(e).__name__ == "ReadModelTimeoutError":
-                raise unavailable("the read models are behind: retry shortly") from None
-            raise
+        except ReadModelTimeoutError:
+            raise unavailable("the read models are behind: retry shortly") from None

@@ -427,6 +427,30 @@ class CaseOut(BaseModel):
     )
 
 
+class AsOfOut(BaseModel):
+    recorded_at: datetime | None
+    effective_at: datetime | None
+    known_version: int
+    events_applied: int
+    events_excluded: int
+    set_aside_versions: list[int]
+
+
+class CaseAsOfOut(CaseOut):
+    as_of: AsOfOut
+
+
+class CaseDiffOut(BaseModel):
+    case_id: UUID
+    axis: str
+    t1: datetime
+    t2: datetime
+    from_version: int
+    to_version: int
+    changes: list[dict[str, Any]] = Field(description="path, before, after")
+    events: list[dict[str, Any]]
+
+
 class EventOut(BaseModel):
     position: int | None = None
     stream_id: UUID
@@ -453,6 +477,11 @@ class Rows(BaseModel):
     items: list[dict[str, Any]]
     limit: int
     offset: int = 0
+
+
+class CurrentPlanOut(BaseModel):
+    case_id: UUID
+    plan: dict[str, Any] | None = Field(description="None while the case has no plan")
 
 
 class TimelineOut(BaseModel):

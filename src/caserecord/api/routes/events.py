@@ -40,6 +40,5 @@ def subjects(records: Any, caller: Any, events: list[dict[str, Any]]) -> list[Su
         if e["topic"].startswith("caserecord.domain.client:"):
             found[stream] = Subject(stream)
         else:
-            client_id = records.get_case(caller.actor, stream)["client_id"]
-            found[stream] = Subject(client_id, stream)
+            found[stream] = Subject(records.client_of_case(caller.actor, stream), stream)
     return list(found.values())

@@ -13,6 +13,7 @@ from caserecord.api.deps import ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import READ, written
 from caserecord.api.schemas import (
     CommandOut,
+    CurrentPlanOut,
     GoalIn,
     GoalLifecycleIn,
     GoalProgressIn,
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
 PlanAction = Literal["activate", "suspend", "resume", "complete", "revoke"]
 
 
-@router.get("/plan", responses=READ)
+@router.get("/plan", response_model=CurrentPlanOut, responses=READ)
 def current_plan(case_id: UUID, caller: ReaderDep, runtime: RuntimeDep) -> dict[str, Any]:
     """The current plan from the read model (goals, routines, next review)."""
     views = runtime.views

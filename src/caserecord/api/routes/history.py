@@ -1,0 +1,62 @@
+"""A case's history: its timeline, the case "as of" a moment, and what changed between two."""
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from caserecord.access import Subject
+from caserecord.api.deps import ReaderDep, RuntimeDep, reveal
+from caserecord.api.openapi import read
+from caserecord.api.schemas import CaseAsOfOut, CaseDiffOut, TimelineOut
+from caserecord.timeline import case_as_of, case_diff, case_timeline
+
+router = APIRouter(prefix="/v1/cases/{case_id}", tags=["history"])
+Moment = Annotated[AwareDatetime | None, Query(description="ISO 8601 with an offset")]
+
+
+@router.get("/timeline", response_model=TimelineOut, responses=read("The timeline"))
+def timeline(case_id: UUID, caller: ReaderDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Every event of the case and its client in order, with a one-line summary; entries
+    marked in error, late entries and addenda are flagged."""
+    records = runtime.records
+    entries = case_timeline(records, caller.actor, case_id)
+    reveal(runtime, caller, "read_timeline", [subject(runtime, caller, case_id)])
+    return {"case_id": case_id, "entries": entries}
+
+
+@router.get("/as-of", response_model=CaseAsOfOut, responses=read("The case at that moment"))
+def as_of(
+    case_id: UUID,
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    as_of: Moment = None,
+    effective_at: Moment = None,
+) -> dict[str, Any]:
+    """`as_of`: what the agency knew then (events recorded up to it). `effective_at`: what
+    was in effect then, as known now. Both: what was known at `as_of` about `effective_at`."""
+    case = case_as_of(
+        runtime.records, caller.actor, case_id, recorded_at=as_of, effective_at=effective_at
+    )
+    reveal(runtime, caller, "read_case_as_of", [Subject(case["client_id"], case_id)])
+    return case
+
+
+@router.get("/diff", response_model=CaseDiffOut, responses=read("What changed"))
+def diff(
+    case_id: UUID,
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    t1: Annotated[AwareDatetime, Query(description="From (ISO 8601 with an offset)")],
+    t2: Annotated[AwareDatetime, Query(description="To (ISO 8601 with an offset)")],
+    axis: Literal["recorded", "effective"] = "recorded",
+) -> dict[str, Any]:
+    """Each field that changed between `t1` and `t2` and the events in between."""
+    changes = case_diff(runtime.records, caller.actor, case_id, t1=t1, t2=t2, axis=axis)
+    reveal(runtime, caller, "read_case_diff", [subject(runtime, caller, case_id)])
+    return changes
+
+
+def subject(runtime: Any, caller: Any, case_id: UUID) -> Subject:
+    return Subject(runtime.records.client_of_case(caller.actor, case_id), case_id)
