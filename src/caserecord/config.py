@@ -36,7 +36,12 @@ class Settings(BaseSettings):
     def eventsourcing_env(self, *, create_table: bool = False) -> dict[str, str]:
         env = database_env(self.database_url)
         env["CREATE_TABLE"] = "y" if create_table else "n"
-        env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
+        # The library reads a maximum size of 0 as "unbounded"; here 0 means no cache.
+        if self.aggregate_cache_size > 0:
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
+            # Commands get a copy, so one that fails half-way cannot corrupt the cached case;
+            # pinned here because the library would otherwise take it from os.environ.
+            env["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "y"
         return env
 
 
