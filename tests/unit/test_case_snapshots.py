@@ -1,0 +1,166 @@
+"""Snapshots every 100 events and the aggregate cache: same answers, nothing leaks."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from caserecord.application import CaseRecords
+from caserecord.config import Settings
+from caserecord.domain.case import Case
+from caserecord.domain.errors import ReasonRequiredError
+from caserecord.domain.recording import Actor
+from tests.factories import an_open_case
+from tests.scenario import ScenarioResult, run_core_scenario
+
+LONG = 250
+# An entry marked in error between two snapshots.
+MARKED = 149
+
+
+def grow(app: CaseRecords, actor: Actor, s: ScenarioResult, until: int) -> None:
+    """Add a mix of entries until the case reaches ``until`` events."""
+    version = s.final_version
+    n = 0
+    while version < until:
+        n += 1
+        match n % 4:
+            case 0:
+                r = app.record_note(
+                    actor, s.case_id, text=f"note {n}", contact_kind="client", contact_mode="phone"
+                )
+            case 1:
+                r = app.append_addendum(actor, s.case_id, note_id=s.kept_note_id, text=f"add {n}")
+            case 2:
+                r = app.record_goal_progress(
+                    actor, s.case_id, goal_id=s.sobriety_goal_id, achievement="improving",
+                    measured_value=f"{n} days",
+                )  # fmt: skip
+            case _:
+                r = app.make_referral(
+                    actor, s.case_id, resource_kind="other", organisation="Org",
+                    service_name=f"service {n}",
+                )  # fmt: skip
+        version = r.version
+        if version == MARKED:
+            version = app.mark_entry_in_error(
+                actor, s.case_id, target_version=MARKED, reason="typo"
+            ).version
+
+
+@pytest.fixture
+def long_case(records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
+    s = run_core_scenario(records, worker, supervisor)
+    grow(records, worker, s, LONG)
+    return s
+
+
+@pytest.fixture
+def without_snapshots(settings: Settings) -> Iterator[CaseRecords]:
+    env = settings.eventsourcing_env() | {"IS_SNAPSHOTTING_ENABLED": "n"}
+    app = CaseRecords(env=env)
+    assert app.snapshots is None
+    yield app
+    app.close()
+
+
+def snapshot_versions(app: CaseRecords, s: ScenarioResult) -> list[int]:
+    assert app.snapshots is not None
+    return [snap.originator_version for snap in app.snapshots.get(s.case_id)]
+
+
+def test_a_long_case_reads_the_same_with_and_without_snapshots(
+    records: CaseRecords,
+    without_snapshots: CaseRecords,
+    long_case: ScenarioResult,
+    worker: Actor,
+) -> None:
+    with_snapshots = records.get_case(worker, long_case.case_id)
+    from_events = without_snapshots.get_case(worker, long_case.case_id)
+
+    assert snapshot_versions(records, long_case) == [100, 200]
+    assert with_snapshots["version"] == LONG
+    assert with_snapshots == from_events
+    wrong = long_case.steps["wrong_note_recorded"]
+    assert with_snapshots["entries_in_error"] == {wrong: wrong + 1, MARKED: MARKED + 1}
+
+
+def test_a_long_case_reads_the_same_at_versions_around_the_snapshots(
+    records: CaseRecords,
+    without_snapshots: CaseRecords,
+    long_case: ScenarioResult,
+    worker: Actor,
+) -> None:
+    for version in (1, 99, 100, 101, MARKED, MARKED + 1, 199, 200, 201, LONG - 1):
+        with_snapshots = records.get_case(worker, long_case.case_id, version=version)
+        from_events = without_snapshots.get_case(worker, long_case.case_id, version=version)
+
+        assert with_snapshots["version"] == version
+        assert with_snapshots == from_events, f"version {version}"
+
+
+# ---- the aggregate cache ------------------------------------------------------------
+
+
+def note_then_fail(case: Case) -> None:
+    """A command that changes the case and then breaks a rule."""
+    case.record_note("note-x", "half-done", "client", "phone", [])
+    case.close("", "no reason given")
+
+
+def test_a_failed_command_leaves_no_trace_in_the_cached_case(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    app = sqlite_records
+    assert app.repository.cache is not None
+    case_id = an_open_case(app, worker)
+    before = app.get_case(worker, case_id)
+
+    with pytest.raises(ReasonRequiredError):
+        app._update_case(worker, case_id, {}, note_then_fail)
+
+    assert app.get_case(worker, case_id) == before
+    result = app.record_note(
+        worker, case_id, text="next", contact_kind="client", contact_mode="phone"
+    )
+    assert result.version == 2
+    assert [n["text"] for n in app.get_case(worker, case_id)["notes"]] == ["next"]
+
+
+def test_a_case_changed_by_another_worker_is_read_fresh_from_the_cache(
+    sqlite_records: CaseRecords, sqlite_url: str, worker: Actor
+) -> None:
+    other = CaseRecords(env=Settings(database_url=sqlite_url).eventsourcing_env())
+    case_id = an_open_case(sqlite_records, worker)
+    sqlite_records.get_case(worker, case_id)  # now cached here
+
+    other.record_note(worker, case_id, text="from B", contact_kind="client", contact_mode="phone")
+    case: dict[str, Any] = sqlite_records.get_case(worker, case_id)
+    other.close()
+
+    assert case["version"] == 2
+    assert [n["text"] for n in case["notes"]] == ["from B"]
+
+
+def test_a_cache_size_of_zero_turns_the_cache_off(sqlite_url: str) -> None:
+    app = CaseRecords(
+        env=Settings(database_url=sqlite_url, aggregate_cache_size=0).eventsourcing_env()
+    )
+
+    assert app.repository.cache is None
+    app.close()
+
+
+def test_commands_work_on_a_copy_even_if_the_environment_says_otherwise(
+    sqlite_url: str, worker: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEEPCOPY_FROM_AGGREGATE_CACHE", "n")
+    app = CaseRecords(env=Settings(database_url=sqlite_url).eventsourcing_env(create_table=True))
+    case_id = an_open_case(app, worker)
+    app.get_case(worker, case_id)
+
+    with pytest.raises(ReasonRequiredError):
+        app._update_case(worker, case_id, {}, note_then_fail)
+
+    assert app.get_case(worker, case_id)["notes"] == []
+    app.close()
