@@ -35,8 +35,11 @@ class Api:
         role: str = "caseworker",
         agency: str = "agency-a",
         headers: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
         **params: Any,
     ) -> Any:
+        """GET with query parameters given as keywords (or as ``query``)."""
+        params = (query or {}) | params
         return self.client.get(path, params=params, headers=self.headers(role, agency, headers))
 
     def post(

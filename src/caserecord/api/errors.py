@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caserecord.access.log import AccessLogUnavailableError
 from caserecord.domain import errors as domain
-from caserecord.store import StoreError
+from caserecord.store import StoreError, is_storage_full
 
 log = logging.getLogger("caserecord.api")
 
@@ -165,6 +165,14 @@ def on_store_error(_request: Request, error: Exception) -> JSONResponse:
         return problem(422, "invalid_value", "the store refused a value in the request")
     if isinstance(error, IntegrityError):
         return problem(409, "concurrency_conflict", "another change was saved first: retry")
+    if is_storage_full(error):
+        log.warning("store full: %s", error)
+        return problem(
+            507,
+            "storage_full",
+            "the record store is out of space: nothing was recorded; retry once space is freed",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
     return on_store_unavailable(_request, error)
 
 

@@ -65,12 +65,12 @@ REPLAYED = {
     }
 }
 
-# Every authenticated route can answer these.
-BASE: Responses = problems(401, 403, 422, 500, 503)
+# Every route can answer these (413 too: the size limit applies before routing).
+BASE: Responses = problems(401, 403, 413, 422, 500, 503)
 READ: Responses = BASE | problems(404)
 LIST: Responses = BASE
-WRITE: Responses = BASE | problems(404, 409, 412, 413)
-CREATE: Responses = BASE | problems(404, 409, 413)
+WRITE: Responses = BASE | problems(404, 409, 412)
+CREATE: Responses = BASE | problems(404, 409)
 
 
 def ok(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:

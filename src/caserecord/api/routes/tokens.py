@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from caserecord.access import TokenInfo
 from caserecord.api.deps import AdminDep, RuntimeDep
-from caserecord.api.openapi import BASE, READ, problems
+from caserecord.api.openapi import BASE, READ
 from caserecord.api.schemas import NewTokenOut, TokenIn, TokenOut
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
@@ -17,7 +17,7 @@ def list_tokens(caller: AdminDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     return [as_dict(t) for t in runtime.tokens.list(caller.agency_id)]
 
 
-@router.post("", status_code=201, response_model=NewTokenOut, responses=BASE | problems(413))
+@router.post("", status_code=201, response_model=NewTokenOut, responses=BASE)
 def create_token(body: TokenIn, caller: AdminDep, runtime: RuntimeDep) -> dict[str, Any]:
     """The token is in this response only; just its hash is kept. Not idempotent: a retry
     makes another token (revoke the spare one)."""

@@ -1,0 +1,40 @@
+"""Caseloads over HTTP, read back right after the writes (read-your-writes)."""
+
+from tests.e2e.conftest import Api, a_case
+
+
+def test_a_caseload_lists_the_agencys_open_cases_by_manager(api: Api) -> None:
+    _, first = a_case(api)
+    _, second = a_case(api)
+    api.created(
+        f"/v1/cases/{second}/assignment",
+        {"case_manager_id": "worker-2", "reason": "transfer"},
+        role="supervisor",
+    )
+    a_case(api, agency="agency-b")
+
+    everyone = api.get("/v1/caseloads").json()["items"]
+    mine = api.get("/v1/caseloads", case_manager_id="worker-1").json()["items"]
+
+    assert {c["case_id"] for c in everyone} == {first, second}
+    assert [c["case_id"] for c in mine] == [first]
+    assert mine[0]["client_name"] == "Maria Lopez"
+
+
+def test_caseload_filters_are_validated(sqlite_api: Api) -> None:
+    bad_sort = sqlite_api.get("/v1/caseloads", sort="shoe_size")
+    bad_specialty = sqlite_api.get("/v1/caseloads", specialty="astrology")
+
+    assert bad_sort.status_code == 422 and bad_sort.json()["errors"][0]["path"] == "query:sort"
+    assert bad_specialty.status_code == 422
+
+
+def test_a_closed_case_leaves_the_caseload(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    sqlite_api.created(
+        f"/v1/cases/{case_id}/closure",
+        {"outcome": "done", "reason": "goals met"},
+        role="supervisor",
+    )
+
+    assert sqlite_api.get("/v1/caseloads").json()["items"] == []

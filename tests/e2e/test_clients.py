@@ -1,0 +1,73 @@
+"""Clients over HTTP: register, read, correct, support contacts, search."""
+
+from tests.e2e.conftest import CLIENT, Api
+
+
+def test_a_registered_client_can_be_read_corrected_and_found(api: Api) -> None:
+    registered = api.post("/v1/clients", CLIENT)
+    client_id = registered.json()["id"]
+
+    corrected = api.post(
+        f"/v1/clients/{client_id}/corrections",
+        {"changes": {"phone": "555-0199"}, "reason": "client gave a new number"},
+        headers={"If-Match": registered.headers["etag"]},
+    )
+    read = api.get(f"/v1/clients/{client_id}")
+    found = api.get("/v1/clients", name="lopez")
+
+    assert registered.status_code == 201
+    assert registered.headers["location"] == f"/v1/clients/{client_id}"
+    assert corrected.status_code == 200 and corrected.json()["version"] == 2
+    assert read.json()["phone"] == "555-0199"
+    assert read.json()["given_name"] == "Maria"
+    assert read.headers["etag"] == '"2"'
+    assert [c["client_id"] for c in found.json()["items"]] == [client_id]
+
+
+def test_a_correction_needs_a_reason_and_a_change(sqlite_api: Api) -> None:
+    client_id = sqlite_api.created("/v1/clients", CLIENT)["id"]
+
+    no_reason = sqlite_api.post(f"/v1/clients/{client_id}/corrections", {"changes": {"phone": "1"}})
+    no_change = sqlite_api.post(
+        f"/v1/clients/{client_id}/corrections",
+        {"changes": {"phone": CLIENT["phone"]}, "reason": "typo"},
+    )
+    unknown_field = sqlite_api.post(
+        f"/v1/clients/{client_id}/corrections", {"changes": {"agency_id": "b"}, "reason": "x"}
+    )
+
+    assert (no_reason.status_code, no_reason.json()["code"]) == (422, "reason_required")
+    assert (no_change.status_code, no_change.json()["code"]) == (409, "nothing_to_correct")
+    assert unknown_field.status_code == 422
+    assert unknown_field.json()["errors"][0]["path"] == "changes.agency_id"
+
+
+def test_support_contacts_are_added_and_removed_with_a_reason(sqlite_api: Api) -> None:
+    client_id = sqlite_api.created("/v1/clients", CLIENT)["id"]
+    contacts = f"/v1/clients/{client_id}/support-contacts"
+
+    added = sqlite_api.created(contacts, {"name": "Ana Lopez", "relationship": "family"})
+    contact_id = added["entity_id"]
+    without_reason = sqlite_api.post(f"{contacts}/{contact_id}/removal", {})
+    removed = sqlite_api.post(f"{contacts}/{contact_id}/removal", {"reason": "client asked"})
+    again = sqlite_api.post(f"{contacts}/{contact_id}/removal", {"reason": "client asked"})
+    bad = sqlite_api.post(contacts, {"name": "X", "relationship": "neighbour"})
+
+    assert without_reason.status_code == 422
+    assert removed.status_code == 200
+    assert again.status_code == 404
+    assert again.json()["code"] == "support_contact_not_found"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "relationship"
+    assert sqlite_api.get(f"/v1/clients/{client_id}").json()["support_contacts"] == []
+
+
+def test_search_finds_only_the_callers_agency(sqlite_api: Api) -> None:
+    sqlite_api.created("/v1/clients", CLIENT)
+    sqlite_api.created("/v1/clients", CLIENT, agency="agency-b")
+
+    mine = sqlite_api.get("/v1/clients", client_number="C-1001").json()["items"]
+    theirs = sqlite_api.get("/v1/clients", client_number="C-1001", agency="agency-b").json()
+
+    assert len(mine) == 1 and len(theirs["items"]) == 1
+    assert mine[0]["client_id"] != theirs["items"][0]["client_id"]
+    assert {c["agency_id"] for c in mine} == {"agency-a"}

@@ -1,0 +1,48 @@
+"""Compliance over HTTP: hash-chain verification and the audit trail."""
+
+from caserecord.access import Tables
+from caserecord.store import open_records
+from tests.e2e.conftest import Api, a_case
+
+
+def test_a_case_verifies_and_a_tampered_event_is_named(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    path = f"/v1/cases/{case_id}/verification"
+    intact = sqlite_api.get(path, role="compliance_reviewer").json()
+    records = open_records(sqlite_api.settings)
+    Tables(records).execute(
+        "UPDATE stored_events SET state = CAST(REPLACE(CAST(state AS TEXT), 'sobriety', "
+        "'SOBRIETY') AS BLOB) WHERE originator_version = 1 AND originator_id = ?",
+        (case_id.replace("-", ""),),
+    )
+    records.close()
+    sqlite_api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+
+    tampered = sqlite_api.get(path, role="compliance_reviewer").json()
+
+    assert intact["ok"] is True
+    assert [s["versions_checked"] for s in intact["streams"]] == [1, 1]
+    assert tampered["ok"] is False
+    assert tampered["streams"][0]["first_bad_version"] == 1
+
+
+def test_the_audit_trail_lists_who_recorded_what_within_the_agency(api: Api) -> None:
+    client_id, case_id = a_case(api)
+    a_case(api, agency="agency-b")
+
+    trail = api.get("/v1/audit-trail", role="compliance_reviewer").json()["items"]
+    of_case = api.get("/v1/audit-trail", role="supervisor", case_id=case_id).json()["items"]
+
+    assert [(r["event_type"], r["agency_id"]) for r in trail] == [
+        ("Registered", "agency-a"),
+        ("Opened", "agency-a"),
+    ]
+    assert [r["event_type"] for r in of_case] == ["Opened"]
+    assert trail[0]["client_id"] == client_id
+
+
+def test_compliance_routes_are_refused_to_caseworkers(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+
+    assert sqlite_api.get("/v1/audit-trail").status_code == 403
+    assert sqlite_api.get(f"/v1/cases/{case_id}/verification").status_code == 403

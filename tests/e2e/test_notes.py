@@ -1,0 +1,49 @@
+"""Progress notes and addenda over HTTP, including late entries."""
+
+from datetime import UTC, datetime, timedelta
+
+from tests.e2e.conftest import Api, a_case
+
+VISIT = {
+    "text": "Home visit.",
+    "contact_kind": "client",
+    "contact_mode": "in_person",
+    "present": ["client", "sister"],
+}
+
+
+def test_a_note_and_its_addendum_are_recorded_in_order(api: Api) -> None:
+    _, case_id = a_case(api)
+    base = f"/v1/cases/{case_id}/notes"
+
+    note_id = api.created(base, VISIT)["entity_id"]
+    api.created(f"{base}/{note_id}/addenda", {"text": "Sister is the main support."})
+    (note,) = api.get(f"/v1/cases/{case_id}").json()["notes"]
+
+    assert note["note_id"] == note_id
+    assert note["present"] == ["client", "sister"]
+    assert [a["text"] for a in note["addenda"]] == ["Sister is the main support."]
+
+
+def test_a_late_note_keeps_when_it_happened_and_is_flagged(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    happened = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
+
+    sqlite_api.created(
+        f"/v1/cases/{case_id}/notes",
+        VISIT | {"effective_at": happened.isoformat(), "reason": "late entry"},
+    )
+    timeline = sqlite_api.get(f"/v1/cases/{case_id}/timeline").json()["entries"]
+
+    (entry,) = [e for e in timeline if e["type"] == "ProgressNoteRecorded"]
+    assert datetime.fromisoformat(entry["effective_at"]) == happened
+    assert entry["late"] is True
+    assert entry["reason"] == "late entry"
+
+
+def test_an_addendum_to_an_unknown_note_is_404(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+
+    response = sqlite_api.post(f"/v1/cases/{case_id}/notes/missing/addenda", {"text": "x"})
+
+    assert (response.status_code, response.json()["code"]) == (404, "note_not_found")

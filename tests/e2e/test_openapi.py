@@ -1,0 +1,60 @@
+"""The OpenAPI document: every status a route can answer, with examples; /docs serves it."""
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Api
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def operations(sqlite_api: Api) -> list[tuple[str, str, dict[str, Any]]]:
+    document = sqlite_api.client.get("/openapi.json").json()
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_every_operation_documents_auth_validation_and_unavailability(
+    operations: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    for method, path, operation in operations:
+        statuses = set(operation["responses"])
+        assert {"401", "403", "413", "422", "500", "503"} <= statuses, (method, path)
+        if "{" in path:
+            assert "404" in statuses, (method, path)
+        if method == "POST" and not path.startswith("/v1/tokens"):
+            assert {"409", "404"} <= statuses, (method, path)
+
+
+def test_error_responses_are_problem_json_with_an_example(
+    operations: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    for method, path, operation in operations:
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            content = response["content"]
+            assert list(content) == [PROBLEM], (method, path, status)
+            assert content[PROBLEM]["schema"]["$ref"].endswith("/Problem")
+            assert content[PROBLEM]["example"]["status"] == int(status)
+
+
+def test_the_api_is_versioned_and_uses_bearer_tokens(sqlite_api: Api) -> None:
+    document = sqlite_api.client.get("/openapi.json").json()
+
+    assert all(path.startswith("/v1/") for path in document["paths"])
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert "/v1/clients" in document["paths"] and "post" in document["paths"]["/v1/clients"]
+    assert "/v1/events" in document["paths"]
+
+
+def test_docs_are_served(sqlite_api: Api) -> None:
+    response = sqlite_api.client.get("/docs")
+
+    assert response.status_code == 200
+    assert "/openapi.json" in response.text

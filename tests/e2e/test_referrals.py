@@ -1,0 +1,56 @@
+"""Referrals over HTTP: the closed loop and the tracker."""
+
+from tests.e2e.conftest import Api, a_case
+
+HOUSING = {
+    "resource_kind": "housing",
+    "organisation": "Harbor Housing Trust",
+    "service_name": "Sober living residence",
+    "urgency": "urgent",
+    "respond_by": "2020-01-01",
+}
+
+
+def test_a_referral_is_made_accepted_and_completed_and_tracked(api: Api) -> None:
+    _, case_id = a_case(api)
+    base = f"/v1/cases/{case_id}/referrals"
+
+    referral_id = api.created(base, HOUSING)["entity_id"]
+    pending = api.get("/v1/referrals", status="pending").json()["items"]
+    overdue = api.get("/v1/referrals", overdue=True).json()["items"]
+    api.created(f"{base}/{referral_id}/acceptance", {})
+    api.created(f"{base}/{referral_id}/completion", {"outcome": "moved in"})
+    done = api.get("/v1/referrals", case_id=case_id).json()["items"]
+    theirs = api.get("/v1/referrals", agency="agency-b").json()["items"]
+
+    assert [r["referral_id"] for r in pending] == [referral_id]
+    assert [r["referral_id"] for r in overdue] == [referral_id]
+    assert [(r["status"], r["outcome"]) for r in done] == [("completed", "moved in")]
+    assert theirs == []
+    outcomes = api.get("/v1/referrals/outcomes").json()["items"]
+    assert outcomes and outcomes[0]["organisation"] == "Harbor Housing Trust"
+
+
+def test_declines_and_withdrawals_close_the_loop_with_a_reason(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    base = f"/v1/cases/{case_id}/referrals"
+    declined_id = sqlite_api.created(base, HOUSING)["entity_id"]
+    withdrawn_id = sqlite_api.created(base, HOUSING | {"service_name": "Shelter"})["entity_id"]
+
+    no_reason = sqlite_api.post(f"{base}/{declined_id}/decline", {"declined_by": "provider"})
+    declined = sqlite_api.post(
+        f"{base}/{declined_id}/decline", {"declined_by": "provider", "reason": "waiting list"}
+    )
+    withdrawn = sqlite_api.post(f"{base}/{withdrawn_id}/withdrawal", {"reason": "not needed"})
+    after_final = sqlite_api.post(f"{base}/{declined_id}/acceptance", {})
+    unknown = sqlite_api.post(f"{base}/nope/acceptance", {})
+
+    assert no_reason.json()["code"] == "reason_required"
+    assert (declined.status_code, withdrawn.status_code) == (200, 200)
+    assert (after_final.status_code, after_final.json()["code"]) == (409, "invalid_transition")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "referral_not_found")
+    statuses = {
+        r["referral_id"]: r["status"]
+        for r in sqlite_api.get(f"/v1/cases/{case_id}").json()["referrals"]
+    }
+    assert statuses == {declined_id: "declined", withdrawn_id: "withdrawn"}

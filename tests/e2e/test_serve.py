@@ -1,0 +1,130 @@
+"""The real thing: `caserecord serve` under uvicorn on 127.0.0.1, and the demo."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+import pytest
+
+from caserecord.access import Tables, TokenStore
+from caserecord.config import Settings
+from caserecord.demo import DEMO_AGENCY
+from caserecord.domain.recording import Actor
+from caserecord.store import open_records
+
+CASERECORD = str(Path(sys.executable).parent / "caserecord")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def env(sqlite_url: str) -> dict[str, str]:
+    return os.environ | {"CASERECORD_DATABASE_URL": sqlite_url}
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CASERECORD, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def server(env: dict[str, str]) -> Iterator[str]:
+    assert run(env, "db", "init").returncode == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [CASERECORD, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_a_real_uvicorn_process_answers_on_localhost(server: str, env: dict[str, str]) -> None:
+    made = run(
+        env,
+        "tokens",
+        "create",
+        "--agency",
+        "agency-a",
+        "--role",
+        "caseworker",
+        "--name",
+        "worker-1",
+    )
+    token = made.stdout.strip()
+    auth = {"Authorization": f"Bearer {token}"}
+
+    registered = httpx.post(
+        f"{server}/v1/clients",
+        headers=auth,
+        timeout=10,
+        json={"given_name": "Maria", "family_name": "Lopez"},
+    )
+    feed = httpx.get(f"{server}/v1/events", headers=auth, timeout=10)
+    docs = httpx.get(f"{server}/docs", timeout=10)
+    anonymous = httpx.get(f"{server}/v1/events", timeout=10)
+
+    assert made.returncode == 0 and token.startswith("crt_")
+    assert registered.status_code == 201
+    assert [e["type"] for e in feed.json()["events"]] == ["Registered"]
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert anonymous.status_code == 401
+
+
+def test_serve_on_an_uninitialised_store_fails_with_one_line(env: dict[str, str]) -> None:
+    result = run(env, "serve", "--port", str(free_port()))
+
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "caserecord db init" in result.stderr
+
+
+def test_the_demo_loads_once_and_prints_a_working_token_per_role(env: dict[str, str]) -> None:
+    assert run(env, "db", "init").returncode == 0
+
+    first = run(env, "demo")
+    second = run(env, "demo")
+
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert "0 already there" in first.stdout
+    assert " 0 changes recorded" in second.stdout
+    tokens = dict(line.split() for line in first.stdout.splitlines() if "crt_" in line)
+    assert list(tokens) == ["caseworker", "supervisor", "compliance_reviewer", "admin"]
+    records = open_records(Settings(database_url=env["CASERECORD_DATABASE_URL"]))
+    store = TokenStore(Tables(records))
+    for role, secret in tokens.items():
+        token = store.authenticate(secret)
+        assert token is not None and (token.agency_id, token.role) == (DEMO_AGENCY, role)
+    worker = Actor("demo-caseworker", "caseworker", DEMO_AGENCY)
+    opened = [e for e in records.recorder.select_notifications(1, 1000) if "Opened" in e.topic]
+    assert len(opened) == 3
+    assert (
+        records.get_case(worker, UUID(str(opened[0].originator_id)))["specialty"]
+        == "substance_abuse"
+    )
+    records.close()
