@@ -1,0 +1,346 @@
+"""Property: for random times over a generated history, "as of T" equals a from-scratch
+fold of the events recorded up to T, and likewise for effective time (SQLite, PostgreSQL).
+
+Each history is long enough to cross a snapshot, has late entries and entries marked in
+error, and its last events are not yet in the audit view, so replay uses snapshots, the
+index and the log together.
+"""
+
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caserecord.application import CaseRecords
+from caserecord.config import Settings
+from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
+from caserecord.domain.errors import CaseNotFoundError, DomainError
+from caserecord.domain.recording import Actor
+from caserecord.presenters import case_to_dict
+from caserecord.projections import ProjectionService
+from caserecord.store import init_store, open_records
+from caserecord.timeline import case_as_of
+from tests.conftest import PG_ADMIN_DSN, require_postgres
+from tests.factories import a_client
+
+WORKER = Actor("worker-1", "caseworker", "agency-a")
+SUPERVISOR = Actor("super-1", "supervisor", "agency-a")
+SEEDS = (11, 12)
+EXAMPLES = {"sqlite": 100, "postgres": 30}
+
+
+@dataclass
+class History:
+    records: CaseRecords
+    case_id: UUID
+    events: list[RecordAggregate.Event]
+
+    def times(self) -> list[datetime]:
+        found = {e.timestamp for e in self.events} | {effective(e) for e in self.events}
+        return sorted(found)
+
+
+def effective(event: RecordAggregate.Event) -> datetime:
+    value = vars(event).get("effective_at", event.timestamp)
+    assert isinstance(value, datetime)
+    return value
+
+
+def generate(records: CaseRecords, rnd: random.Random, commands: int) -> UUID:
+    """A random case history: late entries, plan and goal moves, referrals, corrections."""
+    start = datetime.now(UTC)
+
+    def when() -> datetime | None:
+        # A third of the entries are typed in late, up to ten hours after they happened.
+        return start - timedelta(hours=rnd.uniform(0, 10)) if rnd.random() < 0.33 else None
+
+    case_id = records.open_case(
+        WORKER,
+        client_id=a_client(records, WORKER),
+        specialty="mental_health",
+        referral_source="self",
+        presenting_needs=["anxiety"],
+        interview_summary="First contact.",
+        case_manager_id=WORKER.id,
+        effective_at=start - timedelta(hours=12),
+    ).id
+    ids: dict[str, list[str]] = {"plan": [], "goal": [], "referral": [], "note": []}
+
+    def pick(kind: str) -> str:
+        return rnd.choice(ids[kind]) if ids[kind] else "missing"
+
+    moves: list[Callable[[], Any]] = [
+        lambda: records.record_note(
+            WORKER,
+            case_id,
+            text="seen",
+            contact_kind="client",
+            contact_mode="phone",
+            effective_at=when(),
+        ),
+        lambda: records.append_addendum(
+            WORKER, case_id, note_id=pick("note"), text="more", effective_at=when()
+        ),
+        lambda: records.assess_needs(
+            WORKER,
+            case_id,
+            assessments=[{"domain": "psychiatric", "level": "low"}],
+            effective_at=when(),
+        ),
+        lambda: records.draft_plan(
+            WORKER,
+            case_id,
+            title="Plan",
+            activities=[],
+            next_review_on=date(2027, 1, 1),
+            effective_at=when(),
+        ),
+        lambda: records.change_plan_status(
+            WORKER,
+            case_id,
+            plan_id=pick("plan"),
+            action=rnd.choice(["activate", "suspend", "resume", "complete"]),
+            reason="review",
+            effective_at=when(),
+        ),
+        lambda: records.add_goal(
+            WORKER,
+            case_id,
+            plan_id=pick("plan"),
+            description="Sleep",
+            need_domain="medical",
+            effective_at=when(),
+        ),
+        lambda: records.change_goal_lifecycle(
+            WORKER,
+            case_id,
+            goal_id=pick("goal"),
+            lifecycle=rnd.choice(["active", "on-hold", "completed"]),
+            effective_at=when(),
+        ),
+        lambda: records.record_goal_progress(
+            WORKER,
+            case_id,
+            goal_id=pick("goal"),
+            achievement=rnd.choice(["improving", "no-change", "worsening"]),
+            effective_at=when(),
+        ),
+        lambda: records.make_referral(
+            WORKER,
+            case_id,
+            resource_kind="medical",
+            organisation=rnd.choice("ABC"),
+            service_name="clinic",
+            effective_at=when(),
+        ),
+        lambda: records.accept_referral(
+            WORKER, case_id, referral_id=pick("referral"), effective_at=when()
+        ),
+        lambda: records.complete_referral(
+            WORKER, case_id, referral_id=pick("referral"), outcome="done", effective_at=when()
+        ),
+        lambda: records.mark_entry_in_error(
+            SUPERVISOR,
+            case_id,
+            target_version=rnd.randint(2, max(2, version())),
+            reason="wrong",
+            effective_at=when(),
+        ),
+        lambda: records.close_case(
+            SUPERVISOR, case_id, outcome="ended", reason="ended", effective_at=when()
+        ),
+        lambda: records.reopen_case(SUPERVISOR, case_id, reason="back", effective_at=when()),
+    ]
+    weights = [8, 2, 2, 2, 3, 3, 3, 5, 2, 2, 2, 3, 1, 1]
+
+    def version() -> int:
+        return int(records.get_case(WORKER, case_id)["version"])
+
+    done = 0
+    while done < commands:
+        move = rnd.choices(moves, weights)[0]
+        try:
+            result = move()
+        except DomainError:
+            continue
+        done += 1
+        if result.entity_id:
+            kind = next(k for k in ids if k in type_of(records, case_id, result.version))
+            ids[kind].append(result.entity_id)
+    return case_id
+
+
+def type_of(records: CaseRecords, case_id: UUID, version: int) -> str:
+    [event] = records.events.get(case_id, gt=version - 1, lte=version)
+    name = type(event).__name__.lower()
+    return "note" if "note" in name else name
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def histories(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[int, History]]]:
+    schema = ""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('as_of')}/records.db"
+    else:
+        require_postgres()
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{PG_ADMIN_DSN}?schema={schema}"
+    store = Settings(database_url=url)
+    init_store(store)
+    records = open_records(store)
+    found: dict[int, History] = {}
+    try:
+        for seed in SEEDS:
+            rnd = random.Random(seed)
+            case_id = generate(records, rnd, commands=130)
+            service = ProjectionService(store)
+            service.catch_up()  # the index covers all but the events that follow
+            service.close()
+            generate_more(records, case_id, rnd)
+            found[seed] = History(records, case_id, list(records.events.get(case_id)))  # type: ignore[arg-type]
+        yield request.param, found
+    finally:
+        records.close()
+        if schema:
+            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def generate_more(records: CaseRecords, case_id: UUID, rnd: random.Random) -> None:
+    for _ in range(5):
+        hours = rnd.uniform(0, 10)
+        records.record_note(
+            WORKER,
+            case_id,
+            text="late",
+            contact_kind="client",
+            contact_mode="video",
+            effective_at=datetime.now(UTC) - timedelta(hours=hours),
+        )
+
+
+# ---- the reference folds: every event from scratch, no snapshot, no index ---------------
+def fold(events: list[RecordAggregate.Event]) -> Case:
+    case: Any = None
+    for e in events:
+        if case is not None:
+            case.version = e.originator_version - 1
+        try:
+            case = e.mutate(case)
+        except DomainError:
+            continue
+    assert isinstance(case, Case)
+    return case
+
+
+def reference_recorded(history: History, at: datetime) -> dict[str, Any] | None:
+    known = [e for e in history.events if e.timestamp <= at]
+    return case_to_dict(fold(known)) if known else None
+
+
+def reference_effective(
+    history: History, at: datetime, known_at: datetime | None = None
+) -> dict[str, Any] | None:
+    known = [e for e in history.events if known_at is None or e.timestamp <= known_at]
+    applies = {
+        e.originator_version
+        for e in known
+        if not isinstance(e, Case.EntryMarkedInError) and effective(e) <= at
+    }
+    applies |= {
+        e.originator_version
+        for e in known
+        if isinstance(e, Case.EntryMarkedInError) and e.target_version in applies
+    }
+    if 1 not in applies:
+        return None
+    return case_to_dict(fold([e for e in known if e.originator_version in applies]))
+
+
+def replay(history: History, **at: datetime) -> dict[str, Any] | None:
+    try:
+        result = case_as_of(history.records, WORKER, history.case_id, **at)
+    except CaseNotFoundError:
+        return None
+    return {k: v for k, v in result.items() if k != "as_of"}
+
+
+def moments(data: st.DataObject, history: History) -> datetime:
+    times = history.times()
+    base = data.draw(st.sampled_from(times))
+    nudge = data.draw(st.sampled_from([-1, 0, 1, 0, 0]))  # just before, at, just after
+    return base + timedelta(microseconds=nudge)
+
+
+def test_as_of_a_recorded_time_equals_a_fold_of_the_events_recorded_by_then(
+    histories: tuple[str, dict[int, History]],
+) -> None:
+    kind, found = histories
+
+    @settings(max_examples=EXAMPLES[kind], deadline=None)
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        history = found[data.draw(st.sampled_from(SEEDS))]
+        at = moments(data, history)
+        assert replay(history, recorded_at=at) == reference_recorded(history, at)
+
+    check()
+
+
+def test_as_of_an_effective_time_equals_a_fold_of_the_events_in_effect_by_then(
+    histories: tuple[str, dict[int, History]],
+) -> None:
+    kind, found = histories
+
+    @settings(max_examples=EXAMPLES[kind], deadline=None)
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        history = found[data.draw(st.sampled_from(SEEDS))]
+        at = moments(data, history)
+        assert replay(history, effective_at=at) == reference_effective(history, at)
+
+    check()
+
+
+def test_known_at_one_time_about_another_equals_the_fold_of_what_was_recorded_by_then(
+    histories: tuple[str, dict[int, History]],
+) -> None:
+    kind, found = histories
+
+    @settings(max_examples=EXAMPLES[kind] // 2, deadline=None)
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        history = found[data.draw(st.sampled_from(SEEDS))]
+        known_at, at = moments(data, history), moments(data, history)
+        expected = reference_effective(history, at, known_at)
+        if reference_recorded(history, known_at) is None:
+            expected = None
+        assert replay(history, recorded_at=known_at, effective_at=at) == expected
+
+    check()
+
+
+def test_the_generated_histories_exercise_snapshots_late_entries_and_corrections(
+    histories: tuple[str, dict[int, History]],
+) -> None:
+    _, found = histories
+    for history in found.values():
+        events = history.events
+        assert len(events) > 100  # past the first snapshot
+        assert any(effective(e) < e.timestamp - timedelta(minutes=1) for e in events)
+        assert any(isinstance(e, Case.EntryMarkedInError) for e in events)
