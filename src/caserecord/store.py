@@ -12,6 +12,16 @@ class StoreError(Exception):
     """The store cannot be used; the message is one line."""
 
 
+# SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100) and the operating system's ENOSPC.
+STORAGE_FULL_SIGNS = ("database or disk is full", "could not extend file", "no space left")
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """The store refused a write for want of space (its transaction was rolled back)."""
+    text = f"{error} {error.__cause__ or ''}".lower()
+    return any(sign in text for sign in STORAGE_FULL_SIGNS)
+
+
 def describe(settings: Settings) -> str:
     url = settings.database_url
     if "@" in url:  # never echo a password
