@@ -15,7 +15,6 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
-from caserecord.presenters import ENVELOPE, INTERNAL, plain
 from caserecord.projections.base import ViewProjection, envelope, from_iso, iso
 from caserecord.projections.sql import Database, ViewSchema, Write
 from caserecord.projections.summaries import summarise
@@ -63,7 +62,8 @@ MARK = "UPDATE {s}view_audit SET marked_in_error_by=? WHERE stream_id=? AND vers
 
 
 def event_data(event: RecordAggregate.Event) -> dict[str, Any]:
-    return dict(plain({k: v for k, v in vars(event).items() if k not in ENVELOPE + INTERNAL}))
+    # The summaries read a few plain fields; no need to convert the whole event.
+    return vars(event)
 
 
 class AuditTrailProjection(ViewProjection):

@@ -5,7 +5,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -102,6 +102,24 @@ class ViewProjection(Projection[View]):
 
     def writes_for(self, event: Any, position: int) -> list[Write]:
         raise NotImplementedError
+
+
+class Entry(Protocol):
+    in_error: bool
+
+
+E = TypeVar("E", bound=Entry)
+
+
+def latest_or_none(entries: list[E]) -> E | None:
+    """The last entry not set aside, looked for from the end (histories grow long)."""
+    return next((e for e in reversed(entries) if not e.in_error), None)
+
+
+def latest(entries: list[E]) -> E:
+    found = latest_or_none(entries)
+    assert found is not None, "the first entry of a history is never set aside"
+    return found
 
 
 def today() -> date:

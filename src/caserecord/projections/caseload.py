@@ -8,7 +8,15 @@ from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import CaseStatus, ContactKind, ReferralStatus
-from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, iso_date, today
+from caserecord.projections.base import (
+    ViewProjection,
+    envelope,
+    from_iso,
+    iso,
+    iso_date,
+    latest,
+    today,
+)
 from caserecord.projections.sql import Database, ViewSchema, Write
 
 
@@ -19,7 +27,7 @@ class CaseloadSchema(ViewSchema):
         "CREATE TABLE IF NOT EXISTS {s}view_caseload ("
         "case_id TEXT PRIMARY KEY, agency_id TEXT NOT NULL, client_id TEXT NOT NULL, "
         "specialty TEXT NOT NULL, case_manager_id TEXT NOT NULL, status TEXT NOT NULL, "
-        "opened_at TEXT NOT NULL, last_contact_at TEXT, plan_status TEXT, "
+        "opened_at TEXT NOT NULL, plan_status TEXT, "
         "next_review_on TEXT, open_referrals INTEGER NOT NULL, case_version BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS view_caseload_manager "
         "ON {s}view_caseload (agency_id, case_manager_id)",
@@ -29,6 +37,8 @@ class CaseloadSchema(ViewSchema):
         "CREATE TABLE IF NOT EXISTS {s}view_caseload_contacts ("
         "case_id TEXT NOT NULL, version BIGINT NOT NULL, effective_at TEXT NOT NULL, "
         "PRIMARY KEY (case_id, version))",
+        "CREATE INDEX IF NOT EXISTS view_caseload_contacts_latest "
+        "ON {s}view_caseload_contacts (case_id, effective_at)",
     )
     digest_queries = (
         "SELECT * FROM {s}view_caseload ORDER BY case_id",
@@ -40,15 +50,34 @@ class CaseloadSchema(ViewSchema):
 OPEN_REFERRALS = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 
 UPSERT_CASE = (
-    "INSERT INTO {s}view_caseload VALUES (?,?,?,?,?,?,?,"
-    "(SELECT MAX(effective_at) FROM {s}view_caseload_contacts WHERE case_id=?),?,?,?,?) "
+    "INSERT INTO {s}view_caseload VALUES (?,?,?,?,?,?,?,?,?,?,?) "
     "ON CONFLICT (case_id) DO UPDATE SET case_manager_id=excluded.case_manager_id, "
-    "status=excluded.status, last_contact_at=excluded.last_contact_at, "
+    "status=excluded.status, "
     "plan_status=excluded.plan_status, next_review_on=excluded.next_review_on, "
     "open_referrals=excluded.open_referrals, case_version=excluded.case_version"
 )
 ADD_CONTACT = "INSERT INTO {s}view_caseload_contacts VALUES (?,?,?)"
 DROP_CONTACT = "DELETE FROM {s}view_caseload_contacts WHERE case_id=? AND version=?"
+# Only these change what a caseload row shows (notes are handled on their own).
+ROW_EVENTS = (
+    Case.Opened,
+    Case.CaseManagerAssigned,
+    Case.Closed,
+    Case.Reopened,
+    Case.PlanDrafted,
+    Case.PlanRevised,
+    Case.PlanActivated,
+    Case.PlanSuspended,
+    Case.PlanResumed,
+    Case.PlanCompleted,
+    Case.PlanRevoked,
+    Case.ReferralMade,
+    Case.ReferralAccepted,
+    Case.ReferralDeclined,
+    Case.ReferralCompleted,
+    Case.ReferralWithdrawn,
+    Case.EntryMarkedInError,
+)
 UPSERT_CLIENT = (
     "INSERT INTO {s}view_caseload_clients VALUES (?,?,?,?) ON CONFLICT (client_id) "
     "DO UPDATE SET given_name=excluded.given_name, family_name=excluded.family_name"
@@ -66,31 +95,33 @@ class CaseloadProjection(ViewProjection):
             return []
         case = self.folder.fold(event)
         assert isinstance(case, Case)
-        writes: list[Write] = []
         key = str(case.id)
-        if (
-            isinstance(event, Case.ProgressNoteRecorded)
-            and event.contact_kind != ContactKind.INTERNAL
-        ):
+        if isinstance(event, Case.ProgressNoteRecorded):
+            if event.contact_kind == ContactKind.INTERNAL:
+                return []
             effective = iso(envelope(event)["effective_at"])
-            writes.append((ADD_CONTACT, (key, event.originator_version, effective)))
+            return [(ADD_CONTACT, (key, event.originator_version, effective))]
+        if not isinstance(event, ROW_EVENTS):
+            return []
+        writes: list[Write] = []
         if isinstance(event, Case.EntryMarkedInError):
             writes.append((DROP_CONTACT, (key, event.target_version)))
         plan = case.current_plan
-        opened = case.created_on
+        opened = envelope(event)["effective_at"] if isinstance(event, Case.Opened) else None
         row = (
             key,
             case.agency_id,
             str(case.client_id),
             case.specialty,
-            case.case_manager_id,
-            case.status,
-            iso(envelope(event)["effective_at"] if isinstance(event, Case.Opened) else opened),
-            key,
-            plan.status if plan else None,
-            iso_date(plan.current_version.next_review_on) if plan else None,
+            latest(case.managers).value,
+            latest(case.statuses).value,
+            iso(opened or case.created_on),
+            latest(plan.statuses).value if plan else None,
+            iso_date(latest(plan.versions).next_review_on) if plan else None,
             sum(
-                1 for r in case.referrals.values() if not r.in_error and r.status in OPEN_REFERRALS
+                1
+                for r in case.referrals.values()
+                if not r.in_error and latest(r.statuses).value in OPEN_REFERRALS
             ),
             case.version,
         )
@@ -108,11 +139,11 @@ class CaseloadProjection(ViewProjection):
 
 SORTS = {
     # Longest without contact first: who needs attention.
-    "last_contact": "c.last_contact_at IS NOT NULL, c.last_contact_at, c.case_id",
-    "client_name": "k.family_name, k.given_name, c.case_id",
-    "opened_at": "c.opened_at, c.case_id",
-    "next_review": "c.next_review_on IS NULL, c.next_review_on, c.case_id",
-    "case_manager": "c.case_manager_id, c.case_id",
+    "last_contact": "last_contact_at IS NOT NULL, last_contact_at, case_id",
+    "client_name": "family_name, given_name, case_id",
+    "opened_at": "opened_at, case_id",
+    "next_review": "next_review_on IS NULL, next_review_on, case_id",
+    "case_manager": "case_manager_id, case_id",
 }
 
 
@@ -147,9 +178,11 @@ def caseload(
         where.append("(c.next_review_on IS NULL OR c.next_review_on >= ?)")
         params.append(day)
     rows = db.query(
-        "SELECT c.*, k.given_name, k.family_name FROM {s}view_caseload c "
+        "SELECT * FROM (SELECT c.*, k.given_name, k.family_name, "
+        "(SELECT MAX(effective_at) FROM {s}view_caseload_contacts t "
+        "WHERE t.case_id = c.case_id) AS last_contact_at FROM {s}view_caseload c "
         "LEFT JOIN {s}view_caseload_clients k ON k.client_id = c.client_id "
-        f"WHERE {' AND '.join(where)} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
+        f"WHERE {' AND '.join(where)}) AS q ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
     return [caseload_row(r, day) for r in rows]

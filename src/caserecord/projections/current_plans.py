@@ -6,8 +6,15 @@ from typing import Any
 from uuid import UUID
 
 from caserecord.domain.case import Case
-from caserecord.presenters import plan_to_dict
-from caserecord.projections.base import ViewProjection, iso_date, to_json, today
+from caserecord.domain.entities import Plan
+from caserecord.projections.base import (
+    ViewProjection,
+    iso_date,
+    latest,
+    latest_or_none,
+    to_json,
+    today,
+)
 from caserecord.projections.sql import Database, ViewSchema, Write
 
 
@@ -66,35 +73,52 @@ class CurrentPlansProjection(ViewProjection):
         plan = case.current_plan
         if plan is None:
             return [(DELETE, (str(case.id),))]
-        data = plan_to_dict(case, plan)
-        goals = [
+        return [(UPSERT, plan_row(case, plan))]
+
+
+def plan_row(case: Case, plan: Plan) -> tuple[Any, ...]:
+    # Only what the view shows: rendering every goal's whole history on each event would
+    # make a rebuild quadratic in the length of a case.
+    version = latest(plan.versions)
+    goals = []
+    for goal in case.goals.values():
+        if goal.plan_id != plan.plan_id or goal.in_error:
+            continue
+        revision = latest(goal.revisions)
+        progress = latest_or_none(goal.progress)
+        goals.append(
             {
-                "goal_id": g["goal_id"],
-                "description": g["description"],
-                "need_domain": g["need_domain"],
-                "target_measure": g["target_measure"],
-                "due_on": iso_date(g["due_on"]),
-                "lifecycle": g["lifecycle"],
-                "achievement": g["achievement"],
-                "latest_progress": g["latest_progress"],
+                "goal_id": goal.goal_id,
+                "description": revision.description,
+                "need_domain": revision.need_domain,
+                "target_measure": revision.target_measure,
+                "due_on": iso_date(revision.due_on),
+                "lifecycle": latest(goal.lifecycle).value,
+                "achievement": progress.achievement if progress else None,
+                "latest_progress": None
+                if progress is None
+                else {
+                    "version": progress.version,
+                    "achievement": progress.achievement,
+                    "measured_value": progress.measured_value,
+                    "note": progress.note,
+                },
             }
-            for g in data["goals"]
-        ]
-        row = (
-            str(case.id),
-            case.agency_id,
-            str(case.client_id),
-            data["plan_id"],
-            data["status"],
-            data["version_number"],
-            data["title"],
-            to_json(data["activities"]),
-            iso_date(data["next_review_on"]),
-            data["rationale"],
-            to_json(goals),
-            case.version,
         )
-        return [(UPSERT, row)]
+    return (
+        str(case.id),
+        case.agency_id,
+        str(case.client_id),
+        plan.plan_id,
+        latest(plan.statuses).value,
+        version.number,
+        version.title,
+        to_json(version.activities),
+        iso_date(version.next_review_on),
+        version.rationale,
+        to_json(goals),
+        case.version,
+    )
 
 
 def current_plan(db: Database, agency_id: str, case_id: UUID) -> dict[str, Any] | None:

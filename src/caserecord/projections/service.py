@@ -163,14 +163,16 @@ class ProjectionService:
         names: list[str] | None = None,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> dict[str, int]:
-        """Empty views and replay them from the whole log (stop the runners first)."""
+        """Drop views, create them again and replay them from the whole log (an operator
+        task: stop the runners first)."""
         chosen = check_names(names) if names else self.names
         for name in chosen:
             view = construct_view(name, self.env)
             try:
-                view.reset()
+                view.drop()
             finally:
                 view.close()
+            construct_view(name, {**self.env, "CREATE_TABLE": "y"}).close()
         return self.catch_up(chosen, progress)
 
     def digests(self, names: list[str] | None = None) -> dict[str, str]:

@@ -101,11 +101,11 @@ class View(TrackingRecorder):
     def close(self) -> None:
         self.db.close()
 
-    def reset(self) -> None:
-        """Empty the view and forget its position, in one transaction (for a rebuild)."""
-        writes: list[Write] = [(f"DELETE FROM {{s}}{t}", ()) for t in self.schema.tables]
-        writes.append((f"DELETE FROM {{s}}{self.schema.tracking_table()}", ()))
-        self.db.execute(writes)
+    def drop(self) -> None:
+        """Remove the view's tables and its position, in one transaction (for a rebuild,
+        which then creates them afresh, so a changed view definition takes effect)."""
+        tables = [*self.schema.tables, self.schema.tracking_table()]
+        self.db.execute([(f"DROP TABLE IF EXISTS {{s}}{t}", ()) for t in tables])
 
 
 class SQLiteView(SQLiteTrackingRecorder, View):
