@@ -39,6 +39,7 @@ from caserecord.projections.summaries import summarise
 
 AXES = ("recorded", "effective")
 MARKING = "EntryMarkedInError"
+MAX_QUERIES = 8
 
 
 @dataclass(frozen=True)
@@ -193,11 +194,17 @@ def get_case(records: CaseRecords, case_id: UUID, version: int) -> Case:
 def read_versions(
     records: CaseRecords, case_id: UUID, versions: list[int]
 ) -> Iterator[RecordAggregate.Event]:
-    """The events of the given versions, read as contiguous runs."""
-    for first, last in runs(versions):
+    """The events of the given versions: a query per contiguous run, or one query for the
+    whole span when the versions are scattered (a round trip costs more than decoding)."""
+    spans = list(runs(versions))
+    if len(spans) > MAX_QUERIES:
+        spans = [(versions[0], versions[-1])]
+    wanted = set(versions)
+    for first, last in spans:
         for event in records.events.get(case_id, gt=first - 1, lte=last):
             assert isinstance(event, RecordAggregate.Event)
-            yield event
+            if event.originator_version in wanted:
+                yield event
 
 
 def runs(versions: Iterable[int]) -> Iterator[tuple[int, int]]:
