@@ -22,6 +22,7 @@ from caserecord.domain.errors import (
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor, Recording, recording
+from caserecord.domain.values import text_list
 from caserecord.persistence.chain import Record, Verification, stream_key, verify
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.presenters import case_to_dict, client_to_dict, event_to_dict
@@ -155,7 +156,7 @@ class CaseRecords(Application[UUID]):
                 agency_id=actor.agency_id,
                 specialty=specialty,
                 referral_source=referral_source,
-                presenting_needs=list(presenting_needs),
+                presenting_needs=text_list(presenting_needs, "presenting_needs"),
                 interview_summary=interview_summary,
                 case_manager_id=case_manager_id,
             )
@@ -430,7 +431,7 @@ class CaseRecords(Application[UUID]):
         **opts: Unpack[Options],
     ) -> CommandResult:
         note_id = new_id()
-        people = list(present or [])
+        people = text_list(present or [], "present")
         return self._update_case(
             actor,
             case_id,

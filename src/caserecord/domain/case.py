@@ -56,7 +56,9 @@ from caserecord.domain.values import (
     ResourceKind,
     Specialty,
     Urgency,
+    check_date,
     parse,
+    text_list,
 )
 
 CADENCES = ("daily", "weekly", "fortnightly", "monthly", "as_needed")
@@ -65,7 +67,11 @@ Flag = Callable[[], None]
 
 def check_activities(activities: list[dict[str, Any]]) -> None:
     """Schedule and routines: recurring activities with a cadence and an optional time."""
+    if not isinstance(activities, list):
+        raise InvalidValueError("activities must be a list")
     for i, activity in enumerate(activities):
+        if not isinstance(activity, dict):
+            raise InvalidValueError(f"activities[{i}] must be an object")
         if not str(activity.get("activity", "")).strip():
             raise InvalidValueError(f"activities[{i}].activity is required")
         if activity.get("cadence") not in CADENCES:
@@ -97,6 +103,7 @@ class Case(RecordAggregate):
         case_manager_id: str,
     ) -> None:
         parse(Specialty, specialty, "specialty")
+        text_list(presenting_needs, "presenting_needs")
         if not case_manager_id.strip():
             raise InvalidValueError("an intake assigns a case manager")
         self.client_id = client_id
@@ -148,8 +155,15 @@ class Case(RecordAggregate):
         if not assessments:
             raise InvalidValueError("an assessment rates at least one need domain")
         for i, a in enumerate(assessments):
+            if not isinstance(a, dict):
+                raise InvalidValueError(f"assessments[{i}] must be an object")
             parse(NeedDomain, a.get("domain", ""), f"assessments[{i}].domain")
             parse(NeedLevel, a.get("level", ""), f"assessments[{i}].level")
+            score = a.get("score")
+            if score is not None and (
+                isinstance(score, bool) or not isinstance(score, int | float)
+            ):
+                raise InvalidValueError(f"assessments[{i}].score must be a number")
         self.assessments.extend(
             Assessment(
                 self._next(),
@@ -185,6 +199,10 @@ class Case(RecordAggregate):
         self._check_open()
         if not treatment.strip():
             raise InvalidValueError("the former treatment or program must be named")
+        check_date(started_on, "started_on")
+        check_date(ended_on, "ended_on")
+        if isinstance(effectiveness, bool) or not isinstance(effectiveness, int):
+            raise InvalidValueError("effectiveness is rated with a whole number from 1 to 5")
         if not 1 <= effectiveness <= 5:
             raise InvalidValueError("effectiveness is rated from 1 (none) to 5 (high)")
         if started_on and ended_on and ended_on < started_on:
@@ -241,6 +259,7 @@ class Case(RecordAggregate):
         if not title.strip():
             raise InvalidValueError("a plan needs a title")
         check_activities(activities)
+        check_date(next_review_on, "next_review_on")
         v = self._next()
         version = PlanVersion(1, v, title, activities, next_review_on, "")
         self.plans.append(Plan(plan_id, [version], [Change(v, PlanStatus.DRAFT)]))
@@ -266,6 +285,7 @@ class Case(RecordAggregate):
         if not title.strip():
             raise InvalidValueError("a plan needs a title")
         check_activities(activities)
+        check_date(next_review_on, "next_review_on")
         number = plan.versions[-1].number + 1
         plan.versions.append(
             PlanVersion(number, self._next(), title, activities, next_review_on, rationale)
@@ -348,7 +368,7 @@ class Case(RecordAggregate):
         self._plan(plan_id)
         if goal_id in self.goals:
             raise DuplicateIdError(f"goal {goal_id} already exists")
-        check_goal(description, need_domain)
+        check_goal(description, need_domain, due_on)
         v = self._next()
         revision = GoalRevision(v, description, need_domain, target_measure, due_on)
         lifecycle = [Change(v, GoalLifecycle.PROPOSED)]
@@ -371,7 +391,7 @@ class Case(RecordAggregate):
         due_on: date | None,
     ) -> None:
         goal = self._goal(goal_id)
-        check_goal(description, need_domain)
+        check_goal(description, need_domain, due_on)
         goal.revisions.append(
             GoalRevision(self._next(), description, need_domain, target_measure, due_on)
         )
@@ -441,6 +461,7 @@ class Case(RecordAggregate):
         self._check_open()
         parse(ResourceKind, resource_kind, "resource_kind")
         parse(Urgency, urgency, "urgency")
+        check_date(respond_by, "respond_by")
         if not organisation.strip() or not service_name.strip():
             raise InvalidValueError("a referral names the organisation and the service")
         if referral_id in self.referrals:
@@ -528,6 +549,7 @@ class Case(RecordAggregate):
         self._check_open()
         parse(ContactKind, contact_kind, "contact_kind")
         parse(ContactMode, contact_mode, "contact_mode")
+        text_list(present, "present")
         if not text.strip():
             raise InvalidValueError("a progress note needs an observation")
         if note_id in self.notes:
@@ -687,10 +709,11 @@ def check_transition(
         raise InvalidTransitionError(f"a {what} cannot go from {current_status} to {target}")
 
 
-def check_goal(description: str, need_domain: str) -> None:
+def check_goal(description: str, need_domain: str, due_on: date | None) -> None:
     if not description.strip():
         raise InvalidValueError("a goal needs a description")
     parse(NeedDomain, need_domain, "need_domain")
+    check_date(due_on, "due_on")
 
 
 def check_not_set_aside(item: Any) -> None:

@@ -1,5 +1,6 @@
 """Closed vocabularies of the case record, kept as string enums so events stay plain JSON."""
 
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -167,3 +168,18 @@ def parse(enum: type[E], value: str, field: str) -> E:
     except ValueError:
         allowed = ", ".join(m.value for m in enum)
         raise InvalidValueError(f"{field} must be one of: {allowed} (got {value!r})") from None
+
+
+def text_list(values: object, field: str) -> list[str]:
+    """A list of short texts (a bare string is refused: it would split into characters)."""
+    if isinstance(values, str) or not isinstance(values, list | tuple):
+        raise InvalidValueError(f"{field} must be a list of text")
+    if not all(isinstance(v, str) for v in values):
+        raise InvalidValueError(f"{field} must contain only text")
+    return list(values)
+
+
+def check_date(value: object, field: str) -> None:
+    """A calendar date or nothing; a datetime is refused so dates compare cleanly."""
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        raise InvalidValueError(f"{field} must be a date (got {value!r})")
