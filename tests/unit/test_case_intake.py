@@ -210,3 +210,46 @@ def test_a_transfer_to_the_current_manager_is_refused() -> None:
 def test_a_transfer_to_nobody_is_refused() -> None:
     with pytest.raises(InvalidValueError, match="case_manager_id is required"):
         opened_case().assign_case_manager("", "leaving")
+
+
+@pytest.mark.parametrize(
+    ("needs", "message"),
+    [("alcohol", "must be a list of text"), (["alcohol", 3], "must contain only text")],
+)
+def test_presenting_needs_must_be_a_list_of_text(needs: object, message: str) -> None:
+    with pytest.raises(InvalidValueError, match=f"presenting_needs {message}"):
+        opened_case(presenting_needs=needs)
+
+
+@pytest.mark.parametrize(
+    ("assessment", "message"),
+    [
+        ("medical", "assessments[0] must be an object"),
+        ({"domain": "medical", "level": "low", "score": "high"}, "assessments[0].score"),
+        ({"domain": "medical", "level": "low", "score": True}, "assessments[0].score"),
+    ],
+)
+def test_an_assessment_entry_must_be_an_object_with_a_numeric_score(
+    assessment: object, message: str
+) -> None:
+    case = opened_case()
+
+    with pytest.raises(InvalidValueError, match=re.escape(message)):
+        case.assess_needs([assessment])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("start", "rating", "message"),
+    [
+        ("2021-01-01", 3, "started_on must be a date"),
+        (None, "4", "whole number from 1 to 5"),
+        (None, 3.5, "whole number from 1 to 5"),
+    ],
+)
+def test_prior_treatment_dates_and_rating_must_have_the_right_type(
+    start: object, rating: object, message: str
+) -> None:
+    case = opened_case()
+
+    with pytest.raises(InvalidValueError, match=message):
+        case.review_prior_treatment("CBT", "", start, None, "", rating, "")  # type: ignore[arg-type]

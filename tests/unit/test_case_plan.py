@@ -477,3 +477,28 @@ def test_an_unknown_achievement_value_is_refused() -> None:
 
     with pytest.raises(InvalidValueError, match="achievement must be one of"):
         case.record_goal_progress(goal_id, "great", "", "")
+
+
+@pytest.mark.parametrize(
+    ("activities", "review", "message"),
+    [
+        ("weekly walk", None, "activities must be a list"),
+        (["weekly walk"], None, "activities[0] must be an object"),
+        ([], "2027-01-01", "next_review_on must be a date"),
+    ],
+)
+def test_a_plan_with_badly_typed_values_is_refused(
+    activities: object, review: object, message: str
+) -> None:
+    case = opened_case()
+
+    with pytest.raises(InvalidValueError, match=re.escape(message)):
+        case.draft_plan("plan-1", "Plan", activities, review)  # type: ignore[arg-type]
+
+
+def test_a_goal_due_date_must_be_a_date() -> None:
+    case = opened_case()
+    plan_id = with_plan(case)
+
+    with pytest.raises(InvalidValueError, match="due_on must be a date"):
+        case.add_goal("goal-1", plan_id, "Walk", "medical", "", "soon")  # type: ignore[arg-type]

@@ -275,3 +275,13 @@ def test_an_addendum_needs_text_and_a_known_note() -> None:
 
     assert refused.value.code == "note_not_found"
     assert case.notes[note_id].addenda == []
+
+
+def test_a_referral_respond_by_must_be_a_date() -> None:
+    with pytest.raises(InvalidValueError, match="respond_by must be a date"):
+        opened_case().make_referral("r", "legal", "O", "S", "", "routine", "tomorrow")  # type: ignore[arg-type]
+
+
+def test_who_was_present_must_be_a_list_of_names() -> None:
+    with pytest.raises(InvalidValueError, match="present must be a list of text"):
+        opened_case().record_note("n", "Hi", "client", "phone", "client")  # type: ignore[arg-type]

@@ -225,3 +225,23 @@ def test_case_events_list_the_client_and_case_events_in_recording_order(
     assert events[2]["data"]["changes"] == [
         {"field": "phone", "old": "555-0100", "new": "555-0000"}
     ]
+
+
+def test_a_bare_string_is_not_taken_for_a_list_of_needs_or_people(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    client_id = a_client(sqlite_records, worker)
+    case_id = an_open_case(sqlite_records, worker, client_id)
+
+    with pytest.raises(InvalidValueError, match="presenting_needs must be a list of text"):
+        sqlite_records.open_case(
+            worker, client_id=client_id, specialty="child", referral_source="",
+            presenting_needs="truancy", interview_summary="", case_manager_id="w",  # type: ignore[arg-type]
+        )  # fmt: skip
+    with pytest.raises(InvalidValueError, match="present must be a list of text"):
+        sqlite_records.record_note(
+            worker, case_id, text="x", contact_kind="client", contact_mode="phone",
+            present="client",  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    assert sqlite_records.get_case(worker, case_id)["version"] == 1
