@@ -640,7 +640,8 @@ class Case(RecordAggregate):
     def _revert_plan_status(self, plan: Plan, v: int) -> Flag:
         flag = latest_change(plan.statuses, v, "plan status")
         reopens = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
-        if reopens and plan is not self.plans[-1]:
+        latest = [p for p in self.plans if not p.in_error][-1]
+        if reopens and plan is not latest:
             raise EntryNotCorrectableError(
                 "a later plan is current: this plan's closing cannot be undone"
             )
