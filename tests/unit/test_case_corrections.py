@@ -345,3 +345,17 @@ def test_an_addendum_of_a_note_set_aside_cannot_be_marked_separately() -> None:
 
     with pytest.raises(AlreadyInErrorError):
         mark(case, 3)
+
+
+def test_a_completion_can_be_undone_once_the_later_plan_is_itself_set_aside() -> None:
+    case = opened_case()
+    first = with_plan(case)
+    case.complete_plan(first)
+    completed_in = case.version
+    with_plan(case, activate=False)
+    mark(case, case.version)  # the later plan was drafted by mistake
+
+    mark(case, completed_in)
+
+    assert case.current_plan is not None
+    assert (case.current_plan.plan_id, case.current_plan.status) == (first, "active")
