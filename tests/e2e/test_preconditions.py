@@ -42,12 +42,13 @@ def test_a_write_with_a_stale_etag_is_412_and_records_nothing(sqlite_api: Api) -
     assert sqlite_api.get(f"/v1/cases/{case_id}").json()["version"] == 2
 
 
-def test_an_unparseable_if_match_never_matches(sqlite_api: Api) -> None:
+def test_an_if_match_that_is_not_an_etag_is_a_validation_error(sqlite_api: Api) -> None:
     _, case_id = a_case(sqlite_api)
 
     response = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE, headers={"If-Match": "abc"})
 
-    assert response.status_code == 412
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "header:if-match"
 
 
 def test_a_lost_race_is_409(sqlite_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

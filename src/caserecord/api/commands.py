@@ -142,5 +142,16 @@ def supervisor_write(
     return _write(request, runtime, caller, if_match, idempotency_key)
 
 
+def creating_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: WriterDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    # A new record has no version yet, so there is no If-Match to honour.
+    return _write(request, runtime, caller, None, idempotency_key)
+
+
 WriteDep = Annotated[Write, Depends(writer_write)]
+CreateDep = Annotated[Write, Depends(creating_write)]
 SupervisedWriteDep = Annotated[Write, Depends(supervisor_write)]

@@ -107,7 +107,11 @@ def parse_if_match(value: str | None) -> int | None:
 def get_if_match(
     if_match: Annotated[
         str | None,
-        Header(description="The ETag (version) the change is based on; 412 if it moved on"),
+        Header(
+            description="The ETag (version) the change is based on; 412 if it moved on",
+            pattern=r'^(\*|W/"[0-9]+"|"[0-9]+"|[0-9]+)$',
+            examples=['"3"'],
+        ),
     ] = None,
 ) -> int | None:
     return parse_if_match(if_match)

@@ -7,6 +7,7 @@ from eventsourcing.persistence import DataError, IntegrityError, PersistenceErro
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caserecord.access.log import AccessLogUnavailableError
@@ -153,11 +154,27 @@ def on_validation_error(_request: Request, error: Exception) -> JSONResponse:
     return problem(422, "validation_failed", detail or "the request is not valid", errors=errors)
 
 
-def on_http_error(_request: Request, error: Exception) -> JSONResponse:
+def on_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
     code = TITLES.get(error.status_code, "error").lower().replace(" ", "_")
-    return problem(error.status_code, code, detail, headers=dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # Starlette names only the first route that matched the path, not all of its methods.
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem(error.status_code, code, detail, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    path = request.url.path
+    return sorted(
+        {
+            method
+            for route in request.app.routes
+            if isinstance(route, APIRoute) and route.path_regex.match(path)
+            for method in route.methods or ()
+        }
+    )
 
 
 def on_store_error(_request: Request, error: Exception) -> JSONResponse:

@@ -1,10 +1,11 @@
 """Request and response bodies of the HTTP API, kept apart from the domain events."""
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from caserecord.domain.values import (
     Achievement,
@@ -21,6 +22,32 @@ from caserecord.domain.values import (
     Urgency,
 )
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})"
+)
+
+
+def iso_date(value: Any) -> Any:
+    # pydantic would also take 0 or "0" as 1970-01-01: callers must say which day they mean.
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def iso_moment(value: Any) -> Any:
+    if isinstance(value, str) and ISO_MOMENT.fullmatch(value):
+        return value
+    if isinstance(value, datetime):
+        return value
+    raise ValueError("must be an ISO 8601 date and time with an offset, e.g. 2026-03-01T09:30Z")
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
+Moment = Annotated[AwareDatetime, BeforeValidator(iso_moment)]
+
 Text = Field(default="", max_length=10_000)
 Name = Field(min_length=1, max_length=200)
 Cadence = Literal["daily", "weekly", "fortnightly", "monthly", "as_needed"]
@@ -33,7 +60,7 @@ class Body(BaseModel):
 class WriteOptions(Body):
     """What every write accepts: when it happened (if not now) and why."""
 
-    effective_at: AwareDatetime | None = Field(
+    effective_at: Moment | None = Field(
         default=None,
         description="When it happened, if earlier than now (a late entry); with a UTC offset.",
     )
@@ -49,7 +76,7 @@ class WriteOptions(Body):
 class ClientRegistration(WriteOptions):
     given_name: str = Name
     family_name: str = Name
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     client_number: str = Field(default="", max_length=100)
     preferred_language: str = Field(default="", max_length=50)
     phone: str = Field(default="", max_length=50)
@@ -76,7 +103,7 @@ class ClientRegistration(WriteOptions):
 class ClientChanges(Body):
     given_name: str | None = Field(default=None, min_length=1, max_length=200)
     family_name: str | None = Field(default=None, min_length=1, max_length=200)
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     client_number: str | None = Field(default=None, max_length=100)
     preferred_language: str | None = Field(default=None, max_length=50)
     phone: str | None = Field(default=None, max_length=50)
@@ -141,8 +168,8 @@ class AssessmentIn(WriteOptions):
 class PriorTreatmentIn(WriteOptions):
     treatment: str = Name
     provider: str = Field(default="", max_length=200)
-    started_on: date | None = None
-    ended_on: date | None = None
+    started_on: IsoDate | None = None
+    ended_on: IsoDate | None = None
     outcome: str = Text
     effectiveness: int = Field(ge=1, le=5, description="1 (none) to 5 (high)")
     notes: str = Text
@@ -175,7 +202,7 @@ class Activity(Body):
 class PlanIn(WriteOptions):
     title: str = Name
     activities: list[Activity] = Field(default_factory=list, max_length=100)
-    next_review_on: date | None = None
+    next_review_on: IsoDate | None = None
 
 
 class PlanStatusIn(WriteOptions):
@@ -187,14 +214,14 @@ class GoalIn(WriteOptions):
     description: str = Field(min_length=1, max_length=2_000)
     need_domain: NeedDomain
     target_measure: str = Field(default="", max_length=500)
-    due_on: date | None = None
+    due_on: IsoDate | None = None
 
 
 class GoalRevisionIn(WriteOptions):
     description: str = Field(min_length=1, max_length=2_000)
     need_domain: NeedDomain
     target_measure: str = Field(default="", max_length=500)
-    due_on: date | None = None
+    due_on: IsoDate | None = None
 
 
 class GoalLifecycleIn(WriteOptions):
@@ -214,7 +241,7 @@ class ReferralIn(WriteOptions):
     service_name: str = Name
     referral_reason: str = Field(default="", max_length=2_000)
     urgency: Urgency = Urgency.ROUTINE
-    respond_by: date | None = None
+    respond_by: IsoDate | None = None
 
 
 class ReferralStepIn(WriteOptions):

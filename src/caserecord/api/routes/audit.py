@@ -1,6 +1,5 @@
 """Compliance: hash-chain verification of a case and the audit trail."""
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,7 +8,7 @@ from fastapi import APIRouter, Query
 from caserecord.access import Subject
 from caserecord.api.deps import AuditorDep, LimitDep, RuntimeDep, reveal
 from caserecord.api.openapi import LIST, read
-from caserecord.api.schemas import CaseVerificationOut, Rows
+from caserecord.api.schemas import CaseVerificationOut, Moment, Rows
 
 router = APIRouter(tags=["compliance"])
 
@@ -38,8 +37,8 @@ def audit_trail(
     client_id: UUID | None = None,
     actor_id: Annotated[str | None, Query(max_length=200)] = None,
     event_type: Annotated[str | None, Query(max_length=100)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     after: Annotated[int | None, Query(ge=0, description="Continue after this position")] = None,
 ) -> dict[str, Any]:
     """Who recorded what and when, one row per event, with its chain hash."""

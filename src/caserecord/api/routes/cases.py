@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
-from caserecord.api.commands import SupervisedWriteDep, WriteDep
+from caserecord.api.commands import CreateDep, SupervisedWriteDep, WriteDep
 from caserecord.api.deps import ReaderDep, RuntimeDep, etag, reveal
 from caserecord.api.openapi import created, read, written
 from caserecord.api.schemas import (
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
     response_model=CommandOut,
     responses=created("Opened"),
 )
-def open_case(body: CaseIntake, write: WriteDep) -> JSONResponse:
+def open_case(body: CaseIntake, write: CreateDep) -> JSONResponse:
     """Open a case from the intake interview (the client must be registered first)."""
     command = partial(write.records.open_case, write.actor, **body.values())
     return write.run(body, command, status=201, location="/v1/cases/{id}")

@@ -1,6 +1,5 @@
 """Clients: register, read, correct, support contacts, search, and who has read them."""
 
-from datetime import date
 from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
-from caserecord.api.commands import WriteDep
+from caserecord.api.commands import CreateDep, WriteDep
 from caserecord.api.deps import AuditorDep, LimitDep, ReaderDep, RuntimeDep, etag, reveal
 from caserecord.api.openapi import LIST, READ, created, read, written
 from caserecord.api.schemas import (
@@ -18,6 +17,7 @@ from caserecord.api.schemas import (
     ClientOut,
     ClientRegistration,
     CommandOut,
+    IsoDate,
     Rows,
     SupportContactIn,
     SupportContactRemoval,
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1/clients", tags=["clients"])
     response_model=CommandOut,
     responses=created("Registered"),
 )
-def register_client(body: ClientRegistration, write: WriteDep) -> JSONResponse:
+def register_client(body: ClientRegistration, write: CreateDep) -> JSONResponse:
     command = partial(write.records.register_client, write.actor, **body.values())
     return write.run(body, command, status=201, location="/v1/clients/{id}")
 
@@ -43,7 +43,7 @@ def search_clients(
     runtime: RuntimeDep,
     limit: LimitDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
-    date_of_birth: date | None = None,
+    date_of_birth: IsoDate | None = None,
     client_number: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
     """Find clients of the caller's agency (also the duplicate check before registering)."""

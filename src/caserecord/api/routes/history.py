@@ -4,16 +4,15 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from caserecord.access import Subject
 from caserecord.api.deps import ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import read
-from caserecord.api.schemas import CaseAsOfOut, CaseDiffOut, TimelineOut
+from caserecord.api.schemas import CaseAsOfOut, CaseDiffOut, Moment, TimelineOut
 from caserecord.timeline import case_as_of, case_diff, case_timeline
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["history"])
-Moment = Annotated[AwareDatetime | None, Query(description="ISO 8601 with an offset")]
+At = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
 
 
 @router.get("/timeline", response_model=TimelineOut, responses=read("The timeline"))
@@ -31,8 +30,8 @@ def as_of(
     case_id: UUID,
     caller: ReaderDep,
     runtime: RuntimeDep,
-    as_of: Moment = None,
-    effective_at: Moment = None,
+    as_of: At = None,
+    effective_at: At = None,
 ) -> dict[str, Any]:
     """`as_of`: what the agency knew then (events recorded up to it). `effective_at`: what
     was in effect then, as known now. Both: what was known at `as_of` about `effective_at`."""
@@ -48,8 +47,8 @@ def diff(
     case_id: UUID,
     caller: ReaderDep,
     runtime: RuntimeDep,
-    t1: Annotated[AwareDatetime, Query(description="From (ISO 8601 with an offset)")],
-    t2: Annotated[AwareDatetime, Query(description="To (ISO 8601 with an offset)")],
+    t1: Annotated[Moment, Query(description="From (ISO 8601 with an offset)")],
+    t2: Annotated[Moment, Query(description="To (ISO 8601 with an offset)")],
     axis: Literal["recorded", "effective"] = "recorded",
 ) -> dict[str, Any]:
     """Each field that changed between `t1` and `t2` and the events in between."""
