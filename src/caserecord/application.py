@@ -460,6 +460,8 @@ class CaseRecords(Application[UUID]):
 
     def case_as_recorded_at(self, actor: Actor, case_id: UUID, at: datetime) -> dict[str, Any]:
         """The case as the agency knew it at ``at``: events recorded up to then."""
+        if at.utcoffset() is None:
+            raise InvalidValueError("the moment must include a timezone offset")
         self._case(actor, case_id)
         version = 0
         for event in self._events(case_id):
@@ -518,6 +520,8 @@ class CaseRecords(Application[UUID]):
         return aggregate if isinstance(aggregate, kind) else None
 
     def _case(self, actor: Actor, case_id: UUID, version: int | None = None) -> Case:
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+            raise InvalidValueError(f"a case version is a whole number (got {version!r})")
         case = self._get(Case, case_id, version)
         if case is None or case.agency_id != actor.agency_id:
             raise CaseNotFoundError(f"no case {case_id}")
