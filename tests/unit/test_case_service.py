@@ -245,3 +245,20 @@ def test_a_bare_string_is_not_taken_for_a_list_of_needs_or_people(
         )  # fmt: skip
 
     assert sqlite_records.get_case(worker, case_id)["version"] == 1
+
+
+def test_a_moment_without_a_timezone_is_refused(sqlite_records: CaseRecords, worker: Actor) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+
+    with pytest.raises(InvalidValueError, match="timezone"):
+        sqlite_records.case_as_recorded_at(worker, case_id, datetime(2030, 1, 1))
+
+
+@pytest.mark.parametrize("version", ["1", 1.0, True])
+def test_a_case_version_must_be_a_whole_number(
+    sqlite_records: CaseRecords, worker: Actor, version: object
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+
+    with pytest.raises(InvalidValueError, match="whole number"):
+        sqlite_records.get_case(worker, case_id, version=version)  # type: ignore[arg-type]
