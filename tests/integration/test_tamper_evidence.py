@@ -77,6 +77,16 @@ class StoredRows:
             version,
         )
 
+    def append_event(self, stream: UUID, version: int, topic: str, state: bytes) -> None:
+        self._run(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+            "VALUES (?,?,?,?)",
+            self.event_id(stream),
+            version,
+            topic,
+            state,
+        )
+
     def set_link(self, stream: UUID, version: int, column: str, value: str) -> None:
         assert column in ("hash", "prev_hash")
         self._run(
@@ -184,6 +194,19 @@ def test_a_deleted_last_event_is_found(
 
     assert (result.ok, result.first_bad_version) == (False, scenario.final_version)
     assert result.problem == "a chained event is missing"
+
+
+def test_an_event_slipped_in_behind_the_service_is_found(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows, worker: Actor
+) -> None:
+    forged = scenario.final_version + 1
+    closed = rows.state(scenario.case_id, scenario.steps["closed"])
+    rows.append_event(scenario.case_id, forged, "caserecord.domain.case:Case.Closed", closed)
+
+    result = records.verify_stream(scenario.case_id)
+
+    assert (result.ok, result.first_bad_version) == (False, forged)
+    assert result.problem == "the event has no hash-chain link"
 
 
 def test_a_deleted_middle_event_is_found(
