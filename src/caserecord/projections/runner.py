@@ -20,7 +20,13 @@ from caserecord.projections.caseload import CaseloadProjection
 from caserecord.projections.client_index import ClientIndexProjection
 from caserecord.projections.current_plans import CurrentPlansProjection
 from caserecord.projections.referrals import ReferralsProjection
-from caserecord.projections.sql import Database, PostgresView, SQLiteView, View
+from caserecord.projections.sql import (
+    Database,
+    PositionMovedError,
+    PostgresView,
+    SQLiteView,
+    View,
+)
 
 PROJECTIONS: dict[str, type[ViewProjection]] = {
     p.name: p
@@ -130,8 +136,14 @@ def catch_up(
         writes = []
         for n in notifications:
             writes.extend(projection.writes_for(records.mapper.to_domain_event(n), n.id))
-        position = notifications[-1].id
-        view.write(writes, Tracking(APPLICATION_NAME, position))
+        last = notifications[-1].id
+        try:
+            view.write(writes, Tracking(APPLICATION_NAME, last), after=position)
+        except PositionMovedError as moved:
+            # Another runner got there first: carry on from where it is.
+            position = moved.position
+            continue
+        position = last
         applied += len(notifications)
         if progress is not None:
             progress(position, applied)

@@ -9,9 +9,14 @@ after a crash.
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    Tracking,
+    TrackingRecorder,
+)
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
@@ -75,6 +80,14 @@ def run_writes(c: Any, db: Database, writes: Sequence[Write]) -> None:
         i = j
 
 
+class PositionMovedError(Exception):
+    """Another runner moved a view on while a page of events was being applied."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"the view is now at position {position}")
+        self.position = position
+
+
 class ViewSchema:
     """What a view stores: its tables and indexes, and the rows its digest covers."""
 
@@ -95,8 +108,51 @@ class View(TrackingRecorder):
     schema: ClassVar[type[ViewSchema]]
     db: Database
 
-    def write(self, writes: Sequence[Write], tracking: Tracking) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the library's tracking recorders
+        datastore: Any
+
+        def _insert_tracking(self, c: Any, tracking: Tracking) -> None: ...
+
+    def write(
+        self, writes: Sequence[Write], tracking: Tracking, *, after: int | None = None
+    ) -> None:
+        """Apply the writes and record the position, all or nothing.
+
+        One event (``after`` left out): if another runner, another API worker say, applied
+        this position first, its transaction did what ours would have and ours rolled
+        back; nothing more to do.  A page of events (``after`` = the position the page
+        starts after): the position moves only if it is still ``after``, otherwise
+        :class:`PositionMovedError`, so overlapping pages are never applied twice.
+        """
+        try:
+            with self.datastore.transaction(commit=True) as c:
+                run_writes(c, self.db, writes)
+                if after is None:
+                    self._insert_tracking(c, tracking)
+                else:
+                    self._move_tracking(c, tracking, after)
+        except IntegrityError:
+            done = self.max_tracking_id(tracking.application_name) or 0
+            if after is not None:
+                raise PositionMovedError(done) from None
+            if done < tracking.notification_id:
+                raise
+
+    def _move_tracking(self, c: Any, tracking: Tracking, after: int) -> None:
+        table = self.schema.tracking_table()
+        if after == 0:
+            statement = f"INSERT INTO {{s}}{table} VALUES (?, ?) RETURNING notification_id"
+            params: tuple[Any, ...] = (tracking.application_name, tracking.notification_id)
+        else:
+            statement = (
+                f"UPDATE {{s}}{table} SET notification_id=? "
+                "WHERE application_name=? AND notification_id=? RETURNING notification_id"
+            )
+            params = (tracking.notification_id, tracking.application_name, after)
+        c.execute(self.db.sql(statement), params)
+        if c.fetchone() is None:
+            msg = f"{self.schema.name} is no longer at position {after}"
+            raise IntegrityError(msg)
 
     def close(self) -> None:
         self.db.close()
@@ -129,11 +185,6 @@ class SQLiteView(SQLiteTrackingRecorder, View):
         ]
         return statements + [s.replace("{s}", "") for s in self.schema.ddl]
 
-    def write(self, writes: Sequence[Write], tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            run_writes(c, self.db, writes)
-            self._insert_tracking(c, tracking)
-
 
 class PostgresView(PostgresTrackingRecorder, View):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
@@ -142,8 +193,3 @@ class PostgresView(PostgresTrackingRecorder, View):
         self.db = Database(datastore)
         for statement in self.schema.ddl:
             self.sql_create_statements.append(SQL(self.db.sql(statement)).format())
-
-    def write(self, writes: Sequence[Write], tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            run_writes(c, self.db, writes)
-            self._insert_tracking(c, tracking)

@@ -1,0 +1,147 @@
+"""Projection mechanics on SQLite: positions, exactly-once, resuming with a cold cache,
+overlapping runners, and the summaries every event gets."""
+
+import threading
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from caserecord.application import CaseRecords
+from caserecord.config import Settings
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.recording import Actor
+from caserecord.projections import VIEW_NAMES, ProjectionService
+from caserecord.projections.runner import (
+    APPLICATION_NAME,
+    PROJECTIONS,
+    catch_up,
+    construct_view,
+    loader_for,
+)
+from caserecord.projections.service import service_env
+from caserecord.projections.sql import PositionMovedError
+from caserecord.projections.summaries import SUMMARIES, summarise
+from tests.factories import an_active_plan, an_open_case
+from tests.scenario import run_core_scenario
+
+
+@pytest.fixture
+def service(sqlite_url: str, sqlite_records: CaseRecords) -> Any:
+    s = ProjectionService(Settings(database_url=sqlite_url))
+    yield s
+    s.close()
+
+
+def head(records: CaseRecords) -> int:
+    return int(records.recorder.max_notification_id() or 0)
+
+
+def test_every_view_records_the_position_of_events_it_ignores(
+    sqlite_records: CaseRecords, service: ProjectionService, worker: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+    sqlite_records.record_note(
+        worker, case_id, text="internal", contact_kind="internal", contact_mode="message"
+    )
+
+    service.catch_up()
+
+    assert service.positions() == dict.fromkeys(VIEW_NAMES, head(sqlite_records))
+
+
+def test_a_position_already_applied_is_never_applied_twice(
+    sqlite_records: CaseRecords, sqlite_url: str, worker: Actor
+) -> None:
+    an_open_case(sqlite_records, worker)
+    env = service_env(Settings(database_url=sqlite_url))
+    view = construct_view("audit_trail", env)
+    projection = PROJECTIONS["audit_trail"](view=view)
+    first = sqlite_records.recorder.select_notifications(1, 1)[0]
+    writes = projection.writes_for(sqlite_records.mapper.to_domain_event(first), first.id)
+    try:
+        view.write(writes, Tracking(APPLICATION_NAME, first.id))
+        view.write(writes, Tracking(APPLICATION_NAME, first.id))  # a second runner: no-op
+        with pytest.raises(PositionMovedError):
+            view.write(writes, Tracking(APPLICATION_NAME, first.id), after=0)
+        rows = view.db.query("SELECT COUNT(*) AS n FROM view_audit")
+        assert rows[0]["n"] == 1
+        with pytest.raises(IntegrityError):  # a real conflict still surfaces
+            view.write(writes, Tracking(APPLICATION_NAME, first.id + 1))
+    finally:
+        view.close()
+
+
+def test_a_view_resuming_mid_stream_with_a_cold_cache_ends_equal_to_a_rebuild(
+    sqlite_records: CaseRecords,
+    sqlite_url: str,
+    service: ProjectionService,
+    worker: Actor,
+    supervisor: Actor,
+) -> None:
+    run_core_scenario(sqlite_records, worker, supervisor)
+    env = service_env(Settings(database_url=sqlite_url))
+    for cut in (5, 12, 19):
+        for name in ("current_plans", "caseload", "referrals"):
+            view = construct_view(name, env)
+            projection = PROJECTIONS[name](view=view, loader=loader_for(sqlite_records))
+            catch_up(sqlite_records, view, projection, until=cut, page=3)
+            view.close()
+        service.catch_up()  # a fresh projection: every case is loaded from the store
+        resumed = service.digests()
+        service.rebuild()
+        assert service.digests() == resumed
+
+
+def test_two_runners_catching_up_at_once_apply_each_event_once(
+    sqlite_records: CaseRecords, sqlite_url: str, worker: Actor
+) -> None:
+    for _ in range(6):
+        case_id = an_open_case(sqlite_records, worker)
+        an_active_plan(sqlite_records, worker, case_id)
+    services = [ProjectionService(Settings(database_url=sqlite_url)) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def run(s: ProjectionService) -> None:
+        try:
+            s.catch_up()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in services]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    together = services[0].digests()
+    services[0].rebuild()
+
+    assert errors == []
+    assert services[0].digests() == together
+    audit = services[0].queries.audit_trail("agency-a", limit=500)
+    assert len(audit) == head(sqlite_records)
+    for s in services:
+        s.close()
+
+
+def test_an_unknown_view_name_is_refused_with_the_choices(sqlite_url: str) -> None:
+    with pytest.raises(ValueError, match="current_plans"):
+        ProjectionService(Settings(database_url=sqlite_url), names=["plans"])
+
+
+def test_every_event_type_has_its_own_summary() -> None:
+    events = [
+        name
+        for kind in (Case, Client)
+        for name, value in vars(kind).items()
+        # The library's own base classes are never recorded by these aggregates.
+        if isinstance(value, type)
+        and issubclass(value, kind.Event)
+        and name not in ("Event", "Created")
+    ]
+
+    assert len(events) == 29
+    assert [e for e in events if e not in SUMMARIES] == []
+    assert summarise("EntryMarkedInError", {"target_version": 7}) == "Entry v7 marked in error"
+    assert summarise("SomethingNew", {}) == "SomethingNew"
