@@ -132,3 +132,29 @@ def test_a_store_that_is_not_there_is_503_with_retry_after(tmp_path: object) -> 
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "never-initialised" not in response.text
+
+
+def test_a_misspelt_filter_is_refused_rather_than_ignored(sqlite_api: Api) -> None:
+    response = sqlite_api.get("/v1/caseloads", case_manager="worker-1")
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "query:case_manager"
+
+
+def test_a_body_that_is_not_text_is_a_validation_error(sqlite_api: Api) -> None:
+    response = sqlite_api.client.post(
+        "/v1/clients",
+        content=b"\xff\xfe\x00garbage",
+        headers=sqlite_api.headers("caseworker", "agency-a", None)
+        | {"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "body"
+
+
+def test_405_names_every_method_the_path_allows(sqlite_api: Api) -> None:
+    response = sqlite_api.client.delete("/v1/tokens")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from caserecord.access import Reader, Subject, TokenInfo
-from caserecord.api.errors import forbidden, unauthorized
+from caserecord.api.errors import ApiError, forbidden, unauthorized
 from caserecord.api.runtime import Runtime
 from caserecord.application import CaseRecords
 from caserecord.domain.errors import VersionMismatchError
@@ -138,6 +140,32 @@ def get_limit(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1)] = 50) -> i
 
 LimitDep = Annotated[int, Depends(get_limit)]
 OffsetDep = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+def query_names(dependant: Dependant) -> frozenset[str]:
+    names = {str(f.alias) for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= query_names(sub)
+    return frozenset(names)
+
+
+def no_unknown_query(request: Request) -> None:
+    """A misspelt filter must not quietly widen a listing: unknown query parameters are 422."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - query_names(route.dependant))
+    if unknown:
+        errors = [
+            {"path": f"query:{name}", "message": "unknown query parameter", "type": "extra"}
+            for name in unknown
+        ]
+        raise ApiError(
+            422,
+            "validation_failed",
+            "; ".join(f"{e['path']}: {e['message']}" for e in errors),
+            errors=errors,
+        )
 
 
 def reveal(runtime: Runtime, caller: Caller, action: str, subjects: list[Subject]) -> None:

@@ -29,12 +29,14 @@ class ApiError(Exception):
         code: str,
         detail: str,
         headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
         self.headers = headers or {}
+        self.errors = errors
 
 
 def unauthorized(detail: str) -> ApiError:
@@ -141,7 +143,9 @@ def on_domain_error(_request: Request, error: Exception) -> JSONResponse:
 
 def on_api_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    return problem(error.status, error.code, error.detail, headers=error.headers)
+    return problem(
+        error.status, error.code, error.detail, errors=error.errors, headers=error.headers
+    )
 
 
 def on_validation_error(_request: Request, error: Exception) -> JSONResponse:
@@ -159,6 +163,10 @@ def on_http_error(request: Request, error: Exception) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
     code = TITLES.get(error.status_code, "error").lower().replace(" ", "_")
     headers = dict(error.headers or {})
+    if error.status_code == 400:
+        # FastAPI's answer to a body that is not even text; other bad JSON is already 422.
+        errors = [{"path": "body", "message": detail, "type": "body_unreadable"}]
+        return problem(422, "validation_failed", "body: the body is not valid JSON", errors=errors)
     if error.status_code == 405:
         # Starlette names only the first route that matched the path, not all of its methods.
         headers["Allow"] = ", ".join(allowed_methods(request))

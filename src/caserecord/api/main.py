@@ -3,9 +3,10 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from caserecord.api import errors, openapi
+from caserecord.api.deps import no_unknown_query
 from caserecord.api.middleware import BodyLimitMiddleware
 from caserecord.api.routes import (
     audit,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(no_unknown_query)],
     )
     app.state.runtime = runtime
     app.state.settings = settings

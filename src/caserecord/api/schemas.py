@@ -49,7 +49,7 @@ IsoDate = Annotated[date, BeforeValidator(iso_date)]
 Moment = Annotated[AwareDatetime, BeforeValidator(iso_moment)]
 
 Text = Field(default="", max_length=10_000)
-Name = Field(min_length=1, max_length=200)
+Name = Field(min_length=1, max_length=200, pattern=r"\S")
 Cadence = Literal["daily", "weekly", "fortnightly", "monthly", "as_needed"]
 
 
