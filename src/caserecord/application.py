@@ -1,5 +1,6 @@
 """The CaseRecords service: commands in (plain values and the actor), plain data out."""
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import get_topic
 
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
@@ -54,6 +56,14 @@ def as_bytes(state: object) -> bytes:
     if isinstance(state, bytes | bytearray | memoryview):
         return bytes(state)
     return str(state).encode()
+
+
+def snapshot_state(aggregate: Aggregate) -> dict[str, Any]:
+    """What the library's Snapshot.take() keeps of an aggregate."""
+    state = dict(vars(aggregate))
+    for internal in ("_id", "_version", "_pending_events"):
+        state.pop(internal, None)
+    return state
 
 
 def new_id() -> str:
@@ -473,12 +483,50 @@ class CaseRecords(Application[UUID]):
         return case_to_dict(self._case(actor, case_id, version))
 
     def verify_stream(self, stream_id: UUID) -> Verification:
-        """Check the stored records of one aggregate against its hash chain."""
+        """Check the stored records of one aggregate against its hash chain, then its
+        snapshots against the events."""
         records = [
             Record(stream_key(s.originator_id), s.originator_version, s.topic, as_bytes(s.state))
             for s in self.recorder.select_events(stream_id)
         ]
-        return verify(stream_key(stream_id), records, self.recorder.chain_links(stream_id))  # type: ignore[attr-defined]
+        result = verify(stream_key(stream_id), records, self.recorder.chain_links(stream_id))  # type: ignore[attr-defined]
+        return self._verify_snapshots(stream_id, result) if result.ok else result
+
+    def _verify_snapshots(self, stream_id: UUID, result: Verification) -> Verification:
+        """Reads start from the latest snapshot, so a snapshot changed in the database would
+        change what is served without touching the chained events: each stored snapshot must
+        equal the state replayed from the verified events up to its version."""
+        if self.snapshots is None:
+            return result
+        stored = list(self.snapshots.recorder.select_events(stream_id))
+        if not stored:
+            return result
+        events = iter(self.events.get(stream_id))
+        aggregate: Any = None
+        for row in stored:
+            version = row.originator_version
+            problem = ""
+            try:
+                snapshot: Any = self.snapshots.mapper.to_domain_event(row)
+            except Exception:  # whatever a damaged row makes the decoder raise
+                snapshot, problem = None, "the stored snapshot cannot be read"
+            while aggregate is None or aggregate.version < version:
+                event: Any = next(events, None)
+                if event is None:
+                    break
+                aggregate = event.mutate(aggregate)
+            if not problem and (aggregate is None or aggregate.version != version):
+                problem = "the stored snapshot is ahead of the events"
+            elif not problem and (
+                snapshot.topic != get_topic(type(aggregate))
+                or snapshot.state != snapshot_state(aggregate)
+            ):
+                problem = "the stored snapshot does not match the events"
+            if problem:
+                return dataclasses.replace(
+                    result, ok=False, first_bad_version=version, problem=f"snapshot: {problem}"
+                )
+        return result
 
     def verify_case(self, actor: Actor, case_id: UUID) -> list[Verification]:
         case = self._case(actor, case_id)
