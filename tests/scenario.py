@@ -402,3 +402,42 @@ def run_core_scenario(app: CaseRecords, actor: Actor, supervisor: Actor) -> Scen
         expected=s.expected,
         positions=s.positions,
     )
+
+
+def extend_case(
+    app: CaseRecords,
+    actor: Actor,
+    s: ScenarioResult,
+    until: int,
+    *,
+    mark_in_error: int | None = None,
+) -> None:
+    """Grow the scenario's case with a mix of notes, addenda, goal progress and referrals
+    until it has ``until`` events (for snapshot and long-case tests); the entry recorded as
+    version ``mark_in_error``, if given, is then marked in error."""
+    version = app.get_case(actor, s.case_id)["version"]
+    n = 0
+    while version < until:
+        n += 1
+        match n % 4:
+            case 0:
+                r = app.record_note(
+                    actor, s.case_id, text=f"note {n}", contact_kind="client", contact_mode="phone"
+                )
+            case 1:
+                r = app.append_addendum(actor, s.case_id, note_id=s.kept_note_id, text=f"add {n}")
+            case 2:
+                r = app.record_goal_progress(
+                    actor, s.case_id, goal_id=s.sobriety_goal_id, achievement="improving",
+                    measured_value=f"{n} days",
+                )  # fmt: skip
+            case _:
+                r = app.make_referral(
+                    actor, s.case_id, resource_kind="other", organisation="Org",
+                    service_name=f"service {n}",
+                )  # fmt: skip
+        version = r.version
+        if version == mark_in_error:
+            version = app.mark_entry_in_error(
+                actor, s.case_id, target_version=version, reason="typo"
+            ).version

@@ -20,7 +20,7 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from tests.conftest import PG_ADMIN_DSN
-from tests.scenario import ScenarioResult, run_core_scenario
+from tests.scenario import ScenarioResult, extend_case, run_core_scenario
 
 
 class StoredRows:
@@ -33,7 +33,8 @@ class StoredRows:
     def _run(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         # The library names the PostgreSQL events table after the application.
         if self.postgres:
-            query = query.replace("stored_events", "caserecords_events").replace("?", "%s")
+            query = query.replace("stored_events", "caserecords_events")
+            query = query.replace("stored_snapshots", "caserecords_snapshots").replace("?", "%s")
             schema = parse_qs(urlparse(self.url).query)["schema"][0]
             with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as pg:
                 pg.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
@@ -73,6 +74,22 @@ class StoredRows:
     def delete_event(self, stream: UUID, version: int) -> None:
         self._run(
             "DELETE FROM stored_events WHERE originator_id=? AND originator_version=?",
+            self.event_id(stream),
+            version,
+        )
+
+    def snapshot(self, stream: UUID, version: int) -> bytes:
+        (row,) = self._run(
+            "SELECT state FROM stored_snapshots WHERE originator_id=? AND originator_version=?",
+            self.event_id(stream),
+            version,
+        )
+        return bytes(row[0])
+
+    def set_snapshot(self, stream: UUID, version: int, state: bytes) -> None:
+        self._run(
+            "UPDATE stored_snapshots SET state=? WHERE originator_id=? AND originator_version=?",
+            state,
             self.event_id(stream),
             version,
         )
@@ -249,6 +266,54 @@ def test_the_cli_names_the_tampered_stream_and_version_in_one_line(
     assert done.stderr.strip().splitlines() == [
         f"TAMPERED: stream {scenario.case_id} version 4: the stored event does not match its hash"
     ]
+
+
+# ---- snapshots ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def snapshotted(records: CaseRecords, scenario: ScenarioResult, worker: Actor) -> ScenarioResult:
+    extend_case(records, worker, scenario, 120)
+    return scenario
+
+
+def test_a_snapshotted_case_verifies(records: CaseRecords, snapshotted: ScenarioResult) -> None:
+    result = records.verify_stream(snapshotted.case_id)
+
+    assert (result.ok, result.versions_checked) == (True, 120)
+
+
+def test_a_snapshot_changed_in_the_database_is_found_at_its_version(
+    records: CaseRecords, snapshotted: ScenarioResult, rows: StoredRows, worker: Actor
+) -> None:
+    state = rows.snapshot(snapshotted.case_id, 100)
+    assert b"Home visit: client sober" in state
+    rows.set_snapshot(
+        snapshotted.case_id,
+        100,
+        state.replace(b"Home visit: client sober", b"Home visit: client drunk"),
+    )
+    records.repository.cache = None  # read from the store, as a freshly started worker does
+
+    served = records.get_case(worker, snapshotted.case_id)
+    result = records.verify_stream(snapshotted.case_id)
+
+    # The forged snapshot is what a read serves, which is why the verifier checks it.
+    assert "client drunk" in served["notes"][0]["text"]
+    assert (result.ok, result.stream_id) == (False, str(snapshotted.case_id))
+    assert result.first_bad_version == 100
+    assert result.problem == "snapshot: the stored snapshot does not match the events"
+
+
+def test_an_unreadable_snapshot_is_found_at_its_version(
+    records: CaseRecords, snapshotted: ScenarioResult, rows: StoredRows
+) -> None:
+    rows.set_snapshot(snapshotted.case_id, 100, b"\x00garbage")
+
+    result = records.verify_stream(snapshotted.case_id)
+
+    assert (result.ok, result.first_bad_version) == (False, 100)
+    assert result.problem == "snapshot: the stored snapshot cannot be read"
 
 
 # ---- encryption at rest -------------------------------------------------------------

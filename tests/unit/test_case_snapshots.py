@@ -11,47 +11,17 @@ from caserecord.domain.case import Case
 from caserecord.domain.errors import ReasonRequiredError
 from caserecord.domain.recording import Actor
 from tests.factories import an_open_case
-from tests.scenario import ScenarioResult, run_core_scenario
+from tests.scenario import ScenarioResult, extend_case, run_core_scenario
 
 LONG = 250
 # An entry marked in error between two snapshots.
 MARKED = 149
 
 
-def grow(app: CaseRecords, actor: Actor, s: ScenarioResult, until: int) -> None:
-    """Add a mix of entries until the case reaches ``until`` events."""
-    version = s.final_version
-    n = 0
-    while version < until:
-        n += 1
-        match n % 4:
-            case 0:
-                r = app.record_note(
-                    actor, s.case_id, text=f"note {n}", contact_kind="client", contact_mode="phone"
-                )
-            case 1:
-                r = app.append_addendum(actor, s.case_id, note_id=s.kept_note_id, text=f"add {n}")
-            case 2:
-                r = app.record_goal_progress(
-                    actor, s.case_id, goal_id=s.sobriety_goal_id, achievement="improving",
-                    measured_value=f"{n} days",
-                )  # fmt: skip
-            case _:
-                r = app.make_referral(
-                    actor, s.case_id, resource_kind="other", organisation="Org",
-                    service_name=f"service {n}",
-                )  # fmt: skip
-        version = r.version
-        if version == MARKED:
-            version = app.mark_entry_in_error(
-                actor, s.case_id, target_version=MARKED, reason="typo"
-            ).version
-
-
 @pytest.fixture
 def long_case(records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
     s = run_core_scenario(records, worker, supervisor)
-    grow(records, worker, s, LONG)
+    extend_case(records, worker, s, LONG, mark_in_error=MARKED)
     return s
 
 
