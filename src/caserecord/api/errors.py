@@ -1,13 +1,13 @@
 """Every error the API answers with, as RFC 9457 problem+json, mapped in this one place."""
 
 import logging
+import re
 from typing import Any
 
 from eventsourcing.persistence import DataError, IntegrityError, PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caserecord.access.log import AccessLogUnavailableError
@@ -151,7 +151,12 @@ def on_api_error(_request: Request, error: Exception) -> JSONResponse:
 def on_validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
-        {"path": field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e["type"]}
+        {
+            # A JSON syntax error's location is a character offset, not a field.
+            "path": "body" if e["type"] == "json_invalid" else field_path(e.get("loc", ())),
+            "message": e.get("msg", ""),
+            "type": e["type"],
+        }
         for e in error.errors()
     ]
     detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
@@ -174,15 +179,13 @@ def on_http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    path = request.url.path
-    return sorted(
-        {
-            method
-            for route in request.app.routes
-            if isinstance(route, APIRoute) and route.path_regex.match(path)
-            for method in route.methods or ()
-        }
-    )
+    """The methods the OpenAPI document gives for the request's path."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            return sorted(method.upper() for method in operations)
+    return []
 
 
 def on_store_error(_request: Request, error: Exception) -> JSONResponse:
