@@ -90,7 +90,13 @@ def show_events(events: list[dict[str, Any]], output: str) -> None:
             e["summary"],
             ", ".join(flags),
         )
-    Console().print(table)
+    console().print(table)
+
+
+def console() -> Console:
+    # Piped into a file or another program, lines stay whole instead of wrapping at 80.
+    found = Console()
+    return found if found.is_terminal else Console(width=240)
 
 
 def show_state(state: dict[str, Any], output: str) -> None:
@@ -112,4 +118,4 @@ def show_state(state: dict[str, Any], output: str) -> None:
     ]
     for field, value in rows:
         table.add_row(field, value)
-    Console().print(table)
+    console().print(table)

@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from eventsourcing.persistence import PersistenceError
+
 from caserecord.config import Settings
 from caserecord.persistence.subscription import wake_all
 from caserecord.projections.queries import ReadModels
@@ -20,7 +22,7 @@ from caserecord.projections.runner import (
     view_position,
 )
 from caserecord.projections.sql import Database
-from caserecord.store import open_records
+from caserecord.store import StoreError, describe, first_line, open_records
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,24 @@ class ProjectionService:
         self.env = service_env(settings)
         self.db = Database.from_env(self.env)
         self.queries = ReadModels(self.db)
+        self._check_tables()
         self._runners: dict[str, ViewRunner] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
+
+    def _check_tables(self) -> None:
+        try:
+            self.positions()
+        except PersistenceError as e:
+            self.db.close()
+            message = first_line(e)
+            where = describe(self.settings)
+            if "no such table" in message or "does not exist" in message:
+                raise StoreError(
+                    f"the read models are not set up in {where}: run `caserecord db init`"
+                ) from None
+            raise StoreError(f"cannot read the read models in {where}: {message}") from None
 
     # ---- running -------------------------------------------------------------------
     def start(self) -> None:

@@ -1,0 +1,121 @@
+"""The read-model and timeline commands, run as a person would run them."""
+
+import json
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from caserecord.application import CaseRecords
+from caserecord.config import Settings
+from caserecord.domain.recording import Actor
+from caserecord.store import open_records
+from tests.integration.test_runner_processes import CASERECORD, env_for
+from tests.scenario import ScenarioResult, run_core_scenario
+
+
+def caserecord(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CASERECORD, *args], env=env_for(settings), capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def scenario(records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
+    return run_core_scenario(records, worker, supervisor)
+
+
+def digests(output: str) -> dict[str, str]:
+    return {line.split("\t")[0]: line.split("\t")[1] for line in output.strip().splitlines()}
+
+
+def test_run_once_then_digest_then_rebuild_gives_the_same_digests(
+    settings: Settings, scenario: ScenarioResult
+) -> None:
+    once = caserecord(settings, "projections", "run", "--once")
+    first = caserecord(settings, "projections", "digest")
+    rebuilt = caserecord(settings, "projections", "rebuild")
+    second = caserecord(settings, "projections", "digest")
+
+    assert once.returncode == 0, once.stderr
+    assert "audit_trail: 26 events applied" in once.stdout
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "caseload: rebuilt from 26 events" in rebuilt.stdout
+    assert set(digests(first.stdout)) == {
+        "current_plans",
+        "caseload",
+        "referrals",
+        "audit_trail",
+        "client_index",
+    }
+    assert digests(second.stdout) == digests(first.stdout)
+    assert all(line.endswith("\t26") for line in second.stdout.strip().splitlines())
+
+
+def test_rebuild_of_one_view_and_of_an_unknown_view(
+    settings: Settings, scenario: ScenarioResult
+) -> None:
+    one = caserecord(settings, "projections", "rebuild", "referrals")
+    unknown = caserecord(settings, "projections", "rebuild", "plans")
+
+    assert one.returncode == 0 and "referrals: rebuilt from 26 events" in one.stdout
+    assert "caseload" not in one.stdout
+    assert unknown.returncode == 2
+    assert "choose from current_plans" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+
+def test_the_timeline_command_prints_events_and_an_as_of_state(
+    settings: Settings, scenario: ScenarioResult
+) -> None:
+    case = str(scenario.case_id)
+    table = caserecord(settings, "timeline", case)
+    as_json = caserecord(settings, "timeline", case, "--format", "json")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S%z")
+    state = caserecord(settings, "timeline", case, "--as-of", now, "--format", "json")
+
+    assert table.returncode == 0, table.stderr
+    assert "Case reopened" in table.stdout
+    events = json.loads(as_json.stdout)
+    assert len(events) == scenario.final_version + 1
+    assert [e["stream"] for e in events].count("client") == 1
+    assert state.returncode == 0, state.stderr
+    assert json.loads(state.stdout)["as_of"]["known_version"] == scenario.final_version
+
+
+def test_the_timeline_command_refuses_bad_input_in_one_line(
+    settings: Settings, scenario: ScenarioResult
+) -> None:
+    unknown = caserecord(settings, "timeline", "6b7c5a2e-1111-4111-8111-111111111111")
+    bad_format = caserecord(settings, "timeline", str(scenario.case_id), "--format", "xml")
+    naive = caserecord(settings, "timeline", str(scenario.case_id), "--as-of", "2026-01-01")
+
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().splitlines() == [
+        "caserecord: no case 6b7c5a2e-1111-4111-8111-111111111111 [case_not_found]"
+    ]
+    assert bad_format.returncode == 2 and "table, json" in bad_format.stderr
+    assert naive.returncode == 2 and "--as-of" in naive.stderr
+    for result in (unknown, bad_format, naive):
+        assert "Traceback" not in result.stderr
+
+
+def test_without_view_tables_the_commands_say_to_run_db_init(
+    sqlite_url: str, worker: Actor, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=sqlite_url)
+    records = open_records(settings, create_table=True)  # events only, no view tables
+    records.register_client(worker, given_name="Ana", family_name="Diaz")
+    records.close()
+
+    result = caserecord(settings, "projections", "digest")
+
+    assert result.returncode == 1
+    assert "run `caserecord db init`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "view_audit" not in tables  # no command quietly ran DDL
