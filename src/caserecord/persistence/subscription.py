@@ -16,12 +16,21 @@ from collections.abc import Sequence
 from eventsourcing.persistence import ApplicationRecorder, ListenNotifySubscription
 
 DEFAULT_POLL_INTERVAL = 0.2
+_configured: float | None = None
 
 _live: "weakref.WeakSet[PollingSubscription]" = weakref.WeakSet()
 _live_lock = threading.Lock()
 
 
+def set_poll_interval(seconds: float) -> None:
+    """The interval for subscriptions started from now on in this process (from Settings)."""
+    global _configured
+    _configured = seconds if seconds > 0 else None
+
+
 def poll_interval_from_env() -> float:
+    if _configured is not None:
+        return _configured
     try:
         value = float(os.environ.get("CASERECORD_POLL_INTERVAL", DEFAULT_POLL_INTERVAL))
     except ValueError:
@@ -64,6 +73,13 @@ class PollingSubscription(ListenNotifySubscription[ApplicationRecorder]):
         # Gaps in rowids are harmless: each pull asks for everything after the last id seen.
         while not self._stopped.wait(self._poll_interval):
             self._has_been_notified.set()
+
+
+def wake(subscription: object) -> None:
+    """Make any library subscription pull now: a safety net for a missed NOTIFY too."""
+    event = getattr(subscription, "_has_been_notified", None)
+    if event is not None:
+        event.set()
 
 
 def wake_all() -> None:

@@ -104,6 +104,11 @@ class ViewRunner(ProjectionRunner[CaseRecords, View]):
             env=env,
         )
 
+    @property
+    def subscription(self) -> object:
+        """The library's subscription under the runner's application subscription."""
+        return self._subscription.subscription
+
     def _load(self, aggregate_id: UUID, version: int) -> Aggregate | None:
         return loader_for(self.app)(aggregate_id, version)
 

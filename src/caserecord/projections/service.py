@@ -9,7 +9,7 @@ from collections.abc import Callable
 from eventsourcing.persistence import PersistenceError
 
 from caserecord.config import Settings
-from caserecord.persistence.subscription import wake_all
+from caserecord.persistence.subscription import set_poll_interval, wake, wake_all
 from caserecord.projections.queries import ReadModels
 from caserecord.projections.runner import (
     PROJECTIONS,
@@ -53,6 +53,7 @@ class ProjectionService:
         self.settings = settings
         self.names = check_names(names)
         self.env = service_env(settings)
+        set_poll_interval(settings.poll_interval)
         self.db = Database.from_env(self.env)
         self.queries = ReadModels(self.db)
         self._check_tables()
@@ -115,6 +116,10 @@ class ProjectionService:
         while not self._stopping.wait(SUPERVISE_EVERY):
             with self._lock:
                 failed = [n for n, r in self._runners.items() if r.is_interrupted.is_set()]
+                for runner in self._runners.values():
+                    # PostgreSQL wakes runners with NOTIFY; pull now and then anyway, in
+                    # case one was missed while a connection was being replaced.
+                    wake(runner.subscription)
             for name in failed:
                 if self._stopping.is_set():
                     return
