@@ -554,7 +554,11 @@ class Case(RecordAggregate):
             raise InvalidValueError("a progress note needs an observation")
         if note_id in self.notes:
             raise DuplicateIdError(f"note {note_id} already exists")
-        self.notes[note_id] = Note(note_id, self._next(), text, contact_kind, contact_mode, present)
+        effective_at, recorded_at = self.event_times()
+        self.notes[note_id] = Note(
+            note_id, self._next(), text, contact_kind, contact_mode, present,
+            effective_at=effective_at, recorded_at=recorded_at,
+        )  # fmt: skip
 
     class AddendumAppended(RecordAggregate.Event):
         note_id: str
@@ -568,7 +572,10 @@ class Case(RecordAggregate):
             raise NoteNotFoundError(f"no note {note_id} on this case")
         if not text.strip():
             raise InvalidValueError("an addendum needs text")
-        note.addenda.append(Addendum(self._next(), text))
+        effective_at, recorded_at = self.event_times()
+        note.addenda.append(
+            Addendum(self._next(), text, effective_at=effective_at, recorded_at=recorded_at)
+        )
 
     # ---- corrections ----------------------------------------------------------------
     class EntryMarkedInError(RecordAggregate.Event):

@@ -5,7 +5,7 @@ and set aside without rewriting anything.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 
@@ -135,6 +135,8 @@ class Addendum:
     version: int
     text: str
     in_error: bool = False
+    effective_at: datetime | None = None
+    recorded_at: datetime | None = None
 
 
 @dataclass
@@ -147,6 +149,9 @@ class Note:
     present: list[str]
     addenda: list[Addendum] = field(default_factory=list)
     in_error: bool = False
+    # Defaults keep snapshots taken before notes were dated readable.
+    effective_at: datetime | None = None
+    recorded_at: datetime | None = None
 
 
 @dataclass
