@@ -1,7 +1,7 @@
 """Closed-loop service referrals and progress notes with addenda."""
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -285,3 +285,24 @@ def test_a_referral_respond_by_must_be_a_date() -> None:
 def test_who_was_present_must_be_a_list_of_names() -> None:
     with pytest.raises(InvalidValueError, match="present must be a list of text"):
         opened_case().record_note("n", "Hi", "client", "phone", "client")  # type: ignore[arg-type]
+
+
+def test_a_note_and_its_addendum_are_dated_with_their_event_times() -> None:
+    case = opened_case()
+    happened = datetime.now(UTC) - timedelta(hours=3)
+    with as_actor(effective_at=happened):
+        case.record_note("note-1", "Late visit note.", "client", "in_person", [])
+    case.append_addendum("note-1", "Checked with the family.")
+
+    note_event, addendum_event = case.collect_events()[1:]
+
+    note = case.notes["note-1"]
+    assert (note.effective_at, note.recorded_at) == (happened, note_event.timestamp)
+    (addendum,) = note.addenda
+    assert addendum.recorded_at == addendum_event.timestamp
+    assert addendum.effective_at == addendum.recorded_at
+
+
+def test_event_times_are_only_known_while_an_event_is_applied() -> None:
+    with pytest.raises(RuntimeError, match="only available while an event is applied"):
+        opened_case().event_times()

@@ -262,3 +262,23 @@ def test_a_case_version_must_be_a_whole_number(
 
     with pytest.raises(InvalidValueError, match="whole number"):
         sqlite_records.get_case(worker, case_id, version=version)  # type: ignore[arg-type]
+
+
+def test_notes_read_back_with_their_dates_after_replay(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+    happened = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    noted = sqlite_records.record_note(
+        worker, case_id, text="Visit", contact_kind="client", contact_mode="in_person",
+        effective_at=happened,
+    )  # fmt: skip
+    assert noted.entity_id is not None
+    sqlite_records.append_addendum(worker, case_id, note_id=noted.entity_id, text="Later")
+    sqlite_records.repository.cache = None  # replay from the store
+    events = sqlite_records.case_events(worker, case_id)
+
+    (note,) = sqlite_records.get_case(worker, case_id)["notes"]
+
+    assert (note["effective_at"], note["recorded_at"]) == (happened, events[-2]["recorded_at"])
+    assert note["addenda"][0]["recorded_at"] == events[-1]["recorded_at"]
