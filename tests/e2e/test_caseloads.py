@@ -1,6 +1,9 @@
 """Caseloads over HTTP, read back right after the writes (read-your-writes)."""
 
-from tests.e2e.conftest import Api, a_case
+from fastapi.testclient import TestClient
+
+from caserecord.api import create_app
+from tests.e2e.conftest import CLIENT, Api, a_case, intake
 
 
 def test_a_caseload_lists_the_agencys_open_cases_by_manager(api: Api) -> None:
@@ -38,3 +41,17 @@ def test_a_closed_case_leaves_the_caseload(sqlite_api: Api) -> None:
     )
 
     assert sqlite_api.get("/v1/caseloads").json()["items"] == []
+
+
+def test_another_worker_reads_your_write_when_given_its_position(sqlite_api: Api) -> None:
+    other_worker = TestClient(create_app(sqlite_api.settings))
+    auth = sqlite_api.headers("caseworker", "agency-a", None)
+    with other_worker:
+        client_id = sqlite_api.created("/v1/clients", CLIENT)["id"]
+        opened = sqlite_api.post("/v1/cases", intake(client_id))
+        position = opened.headers["x-record-position"]
+
+        seen = other_worker.get("/v1/caseloads", headers=auth | {"X-Min-Position": position})
+
+    assert int(position) == 2
+    assert [c["case_id"] for c in seen.json()["items"]] == [opened.json()["id"]]

@@ -28,6 +28,7 @@ def test_a_retried_post_returns_the_first_response_and_appends_nothing(api: Api)
     assert retry.headers["etag"] == first.headers["etag"]
     assert retry.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
+    assert "x-record-position" in first.headers and "x-record-position" not in retry.headers
     assert events_of(api, case_id) == version
     notes = api.get(f"/v1/cases/{case_id}").json()["notes"]
     assert [n["note_id"] for n in notes] == [first.json()["entity_id"]]

@@ -77,7 +77,9 @@ class Write:
             raise
         self.runtime.wrote(self.caller.agency_id, result.position)
         out = CommandOut(id=result.id, version=result.version, entity_id=result.entity_id)
-        return respond(out, status, location, replayed=False)
+        response = respond(out, status, location, replayed=False)
+        response.headers["X-Record-Position"] = str(result.position)
+        return response
 
     def fingerprint(self, body: WriteOptions) -> str:
         canonical = json.dumps(

@@ -16,6 +16,7 @@ from caserecord.application import CaseRecords
 from caserecord.domain.errors import VersionMismatchError
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role
+from caserecord.projections import ReadModels
 
 DEFAULT_PURPOSE = "case_management"
 
@@ -94,6 +95,26 @@ WriterDep = Annotated[Caller, Depends(allow(*WRITERS))]
 SupervisorDep = Annotated[Caller, Depends(allow(Role.SUPERVISOR))]
 AuditorDep = Annotated[Caller, Depends(allow(*AUDITORS))]
 AdminDep = Annotated[Caller, Depends(allow(Role.ADMIN))]
+
+
+def get_views(
+    runtime: RuntimeDep,
+    caller: Annotated[Caller, Depends(get_caller)],
+    x_min_position: Annotated[
+        int | None,
+        Header(
+            ge=0,
+            description="Wait until the views include this position (from X-Record-Position)",
+        ),
+    ] = None,
+) -> ReadModels:
+    """The read models, caught up with the caller's own writes."""
+    views = runtime.views
+    runtime.catch_up(caller.agency_id, x_min_position)
+    return views
+
+
+ViewsDep = Annotated[ReadModels, Depends(get_views)]
 
 
 def parse_if_match(value: str | None) -> int | None:

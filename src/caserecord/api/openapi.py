@@ -58,6 +58,13 @@ def problems(*statuses: int) -> Responses:
 
 
 ETAG = {"ETag": {"description": "The record's version", "schema": {"type": "string"}}}
+POSITION = {
+    "X-Record-Position": {
+        "description": "Position of the write in the event log; send it as X-Min-Position "
+        "to a view route (any worker) to read your own write. Absent on replays.",
+        "schema": {"type": "string"},
+    }
+}
 REPLAYED = {
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored first response to the same key",
@@ -79,13 +86,13 @@ def ok(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, 
 
 def written(description: str = "Recorded") -> Responses:
     """A write that changes an existing record."""
-    return {200: ok(description, headers=ETAG | REPLAYED)} | WRITE
+    return {200: ok(description, headers=ETAG | REPLAYED | POSITION)} | WRITE
 
 
 def created(description: str) -> Responses:
     """A write that creates a record (201 with Location)."""
     location = {"Location": {"description": "The new record", "schema": {"type": "string"}}}
-    return {201: ok(description, headers=ETAG | REPLAYED | location)} | CREATE
+    return {201: ok(description, headers=ETAG | REPLAYED | POSITION | location)} | CREATE
 
 
 def read(description: str, *, versioned: bool = False) -> Responses:

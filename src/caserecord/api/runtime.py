@@ -102,12 +102,13 @@ class Runtime:
         with self._lock:
             self._written[agency_id] = max(position, self._written.get(agency_id, 0))
 
-    def catch_up(self, agency_id: str) -> None:
+    def catch_up(self, agency_id: str, at_least: int | None = None) -> None:
         """Read-your-writes for view routes: wait until the views have seen this agency's
-        last write through this process (writes themselves never wait)."""
+        last write through this process, or ``at_least`` (a position another worker
+        reported in ``X-Record-Position``). Writes themselves never wait."""
         service = self._projections
-        position = self._written.get(agency_id)
-        if service is None or position is None:
+        position = max(self._written.get(agency_id, 0), at_least or 0)
+        if service is None or position == 0:
             return
         try:
             service.wait(position, timeout=self.settings.read_your_writes_timeout)

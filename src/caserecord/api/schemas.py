@@ -275,6 +275,18 @@ class TokenIn(Body):
 
 # ---- responses ---------------------------------------------------------------------
 class CommandOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f",
+                    "version": 7,
+                    "entity_id": "5b0c7c1e-2f4d-4c8e-9a1b-7d6e5f4a3b2c",
+                }
+            ]
+        }
+    )
+
     """What a write returns: the record it changed, its new version and any new part's id."""
 
     id: UUID
@@ -493,12 +505,33 @@ class EventOut(BaseModel):
 
 
 class EventPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"events": [], "next_after": 1200, "has_more": False}]}
+    )
+
     events: list[EventOut]
     next_after: int = Field(description="Pass as `after` to continue from here")
     has_more: bool
 
 
 class Rows(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f",
+                            "client_name": "Maria Lopez",
+                        }
+                    ],
+                    "limit": 50,
+                    "offset": 0,
+                }
+            ]
+        }
+    )
+
     """A page of rows from a read model."""
 
     items: list[dict[str, Any]]
@@ -507,11 +540,23 @@ class Rows(BaseModel):
 
 
 class CurrentPlanOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f", "plan": None}]
+        }
+    )
+
     case_id: UUID
     plan: dict[str, Any] | None = Field(description="None while the case has no plan")
 
 
 class TimelineOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f", "entries": []}]
+        }
+    )
+
     case_id: UUID
     entries: list[dict[str, Any]]
 
@@ -526,6 +571,14 @@ class VerificationOut(BaseModel):
 
 
 class CaseVerificationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f", "ok": True, "streams": []}
+            ]
+        }
+    )
+
     case_id: UUID
     ok: bool
     streams: list[VerificationOut]
@@ -544,12 +597,39 @@ class AccessLogEntry(BaseModel):
 
 
 class AccessLogPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f",
+                    "entries": [],
+                    "next_after": 0,
+                }
+            ]
+        }
+    )
+
     client_id: UUID
     entries: list[AccessLogEntry]
     next_after: int
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token_id": "9f1c2b3a4d5e6f70",
+                    "name": "j.smith",
+                    "agency_id": "agency-a",
+                    "role": "caseworker",
+                    "created_at": "2026-11-27T09:00:00Z",
+                    "revoked_at": None,
+                }
+            ]
+        }
+    )
+
     token_id: str
     name: str
     agency_id: str
@@ -559,4 +639,20 @@ class TokenOut(BaseModel):
 
 
 class NewTokenOut(TokenOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token_id": "9f1c2b3a4d5e6f70",
+                    "name": "j.smith",
+                    "agency_id": "agency-a",
+                    "role": "caseworker",
+                    "created_at": "2026-11-27T09:00:00Z",
+                    "revoked_at": None,
+                    "token": "crt_…",
+                }
+            ]
+        }
+    )
+
     token: str = Field(description="The bearer token; shown only this once")

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import AuditorDep, LimitDep, RuntimeDep, reveal
+from caserecord.api.deps import AuditorDep, LimitDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read
 from caserecord.api.schemas import CaseVerificationOut, Moment, Rows
 
@@ -31,6 +31,7 @@ def verify_case(case_id: UUID, caller: AuditorDep, runtime: RuntimeDep) -> dict[
 @router.get("/v1/audit-trail", response_model=Rows, responses=LIST)
 def audit_trail(
     caller: AuditorDep,
+    views: ViewsDep,
     runtime: RuntimeDep,
     limit: LimitDep,
     case_id: UUID | None = None,
@@ -42,8 +43,6 @@ def audit_trail(
     after: Annotated[int | None, Query(ge=0, description="Continue after this position")] = None,
 ) -> dict[str, Any]:
     """Who recorded what and when, one row per event, with its chain hash."""
-    views = runtime.views
-    runtime.catch_up(caller.agency_id)
     items = views.audit_trail(
         caller.agency_id,
         case_id=case_id,

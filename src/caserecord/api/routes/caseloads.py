@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from caserecord.api.deps import LimitDep, OffsetDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import LimitDep, OffsetDep, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST
 from caserecord.api.routes.referrals import subjects_of
 from caserecord.api.schemas import Rows
@@ -17,6 +17,7 @@ Sort = Literal["last_contact", "next_review", "opened_at", "client_name", "case_
 @router.get("/v1/caseloads", response_model=Rows, responses=LIST)
 def caseload(
     caller: ReaderDep,
+    views: ViewsDep,
     runtime: RuntimeDep,
     limit: LimitDep,
     offset: OffsetDep = 0,
@@ -25,8 +26,6 @@ def caseload(
     review_overdue: bool | None = None,
     sort: Sort = "last_contact",
 ) -> dict[str, Any]:
-    views = runtime.views
-    runtime.catch_up(caller.agency_id)
     items = views.caseload(
         caller.agency_id,
         case_manager_id=case_manager_id,

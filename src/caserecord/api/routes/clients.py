@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import CreateDep, WriteDep
-from caserecord.api.deps import AuditorDep, LimitDep, ReaderDep, RuntimeDep, etag, reveal
+from caserecord.api.deps import AuditorDep, LimitDep, ReaderDep, RuntimeDep, ViewsDep, etag, reveal
 from caserecord.api.openapi import LIST, READ, created, read, written
 from caserecord.api.schemas import (
     AccessLogPage,
@@ -40,6 +40,7 @@ def register_client(body: ClientRegistration, write: CreateDep) -> JSONResponse:
 @router.get("", response_model=Rows, responses=LIST)
 def search_clients(
     caller: ReaderDep,
+    views: ViewsDep,
     runtime: RuntimeDep,
     limit: LimitDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
@@ -47,8 +48,6 @@ def search_clients(
     client_number: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
     """Find clients of the caller's agency (also the duplicate check before registering)."""
-    views = runtime.views
-    runtime.catch_up(caller.agency_id)
     items = views.search_clients(
         caller.agency_id,
         name=name,

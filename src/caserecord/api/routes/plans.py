@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import READ, written
 from caserecord.api.schemas import (
     CommandOut,
@@ -27,13 +27,13 @@ PlanAction = Literal["activate", "suspend", "resume", "complete", "revoke"]
 
 
 @router.get("/plan", response_model=CurrentPlanOut, responses=READ)
-def current_plan(case_id: UUID, caller: ReaderDep, runtime: RuntimeDep) -> dict[str, Any]:
+def current_plan(
+    case_id: UUID, caller: ReaderDep, views: ViewsDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     """The current plan from the read model (goals, routines, next review)."""
-    views = runtime.views
-    case = runtime.records.get_case(caller.actor, case_id)  # 404 outside the caller's agency
-    runtime.catch_up(caller.agency_id)
+    client_id = runtime.records.client_of_case(caller.actor, case_id)  # 404 if not theirs
     plan = views.current_plan(caller.agency_id, case_id)
-    reveal(runtime, caller, "read_plan", [Subject(case["client_id"], case_id)])
+    reveal(runtime, caller, "read_plan", [Subject(client_id, case_id)])
     return {"case_id": case_id, "plan": plan}
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import LimitDep, OffsetDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import LimitDep, OffsetDep, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, written
 from caserecord.api.schemas import (
     CommandOut,
@@ -81,6 +81,7 @@ def withdraw_referral(
 @router.get("/v1/referrals", response_model=Rows, responses=LIST)
 def referral_tracker(
     caller: ReaderDep,
+    views: ViewsDep,
     runtime: RuntimeDep,
     limit: LimitDep,
     offset: OffsetDep = 0,
@@ -90,8 +91,6 @@ def referral_tracker(
     case_id: UUID | None = None,
 ) -> dict[str, Any]:
     """Referrals of the caller's agency: pending, overdue, by organisation or case."""
-    views = runtime.views
-    runtime.catch_up(caller.agency_id)
     items = views.referrals(
         caller.agency_id,
         status=None if status is None else status.value,
@@ -106,10 +105,8 @@ def referral_tracker(
 
 
 @router.get("/v1/referrals/outcomes", response_model=Rows, responses=LIST)
-def referral_outcomes(caller: ReaderDep, runtime: RuntimeDep) -> dict[str, Any]:
+def referral_outcomes(caller: ReaderDep, views: ViewsDep) -> dict[str, Any]:
     """Counts of referral outcomes per organisation and resource kind (no client data)."""
-    views = runtime.views
-    runtime.catch_up(caller.agency_id)
     items = views.referral_outcomes(caller.agency_id)
     return {"items": items, "limit": len(items)}
 
