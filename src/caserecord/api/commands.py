@@ -14,8 +14,8 @@ from caserecord.api.deps import (
     IdempotencyKeyDep,
     IfMatchDep,
     RuntimeDep,
+    SupervisorDep,
     WriterDep,
-    allow,
     etag,
 )
 from caserecord.api.errors import ApiError
@@ -23,7 +23,7 @@ from caserecord.api.runtime import Runtime
 from caserecord.api.schemas import CommandOut, WriteOptions
 from caserecord.application import CaseRecords, CommandResult
 from caserecord.domain.errors import ConcurrencyConflictError
-from caserecord.domain.values import Role
+from caserecord.domain.recording import Actor
 
 Command = Callable[..., CommandResult]
 
@@ -42,7 +42,7 @@ class Write:
         return self.runtime.records
 
     @property
-    def actor(self) -> Any:
+    def actor(self) -> Actor:
         return self.caller.actor
 
     def run(
@@ -137,7 +137,7 @@ def writer_write(
 def supervisor_write(
     request: Request,
     runtime: RuntimeDep,
-    caller: Annotated[Caller, Depends(allow(Role.SUPERVISOR))],
+    caller: SupervisorDep,
     if_match: IfMatchDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Write:
