@@ -30,6 +30,7 @@ SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "http": ("bench_http", ("sqlite", "postgres")),
     "reads": ("bench_reads", ("sqlite", "postgres")),
     "replay": ("bench_replay", ("sqlite", "postgres")),
+    "read-side": ("bench_read_side", ("sqlite", "postgres")),
 }
 
 

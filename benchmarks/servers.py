@@ -1,0 +1,100 @@
+"""Start the service and the baseline app under uvicorn, the same way, on 127.0.0.1."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from benchmarks.common import WORKDIR, peak_rss_mib, process_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.argv = [*argv, "--host", "127.0.0.1", "--port", str(self.port)]
+        self.env = os.environ | env
+        WORKDIR.mkdir(parents=True, exist_ok=True)
+        self.log = WORKDIR / f"{name}-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> Self:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.argv, env=self.env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/docs", timeout=1):
+                    return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start within {timeout}s")
+
+    def peak_rss_mib(self) -> float:
+        """Peak RSS summed over the server and its worker processes."""
+        assert self.process is not None
+        return sum(peak_rss_mib(pid) for pid in process_tree(self.process.pid))
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+        self.process = None
+        self.log.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def service(database_url: str, workers: int, **env: str) -> Server:
+    argv = [str(BIN / "caserecord"), "serve", "--workers", str(workers), "--log-level", "warning"]
+    return Server(f"service-{workers}w", argv, {"CASERECORD_DATABASE_URL": database_url} | env)
+
+
+def baseline(db_path: Path, workers: int) -> Server:
+    argv = [
+        str(BIN / "uvicorn"),
+        "benchmarks.baseline_app:app",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    return Server(f"baseline-{workers}w", argv, {"BASELINE_DB": str(db_path)})
