@@ -158,3 +158,17 @@ def test_405_names_every_method_the_path_allows(sqlite_api: Api) -> None:
 
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"
+
+
+def test_an_unreachable_postgresql_is_503_with_retry_after() -> None:
+    settings = Settings(
+        database_url="postgresql://postgres@127.0.0.1:1/test", run_projections=False
+    )
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        response = client.get("/v1/events", headers={"Authorization": "Bearer crt_x"})
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["code"] == "store_unavailable"
+    assert "127.0.0.1" not in response.text

@@ -12,7 +12,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from caserecord.access import Reader, Subject, TokenInfo
 from caserecord.api.errors import ApiError, forbidden, unauthorized
 from caserecord.api.runtime import Runtime
-from caserecord.application import CaseRecords
 from caserecord.domain.errors import VersionMismatchError
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role
@@ -29,13 +28,6 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-def get_records(runtime: RuntimeDep) -> CaseRecords:
-    return runtime.records
-
-
-RecordsDep = Annotated[CaseRecords, Depends(get_records)]
 
 
 @dataclass(frozen=True)
