@@ -121,3 +121,158 @@ def a_case(api: Api, agency: str = "agency-a") -> tuple[str, str]:
     client_id = api.created("/v1/clients", CLIENT, agency=agency)["id"]
     case_id = api.created("/v1/cases", intake(client_id), agency=agency)["id"]
     return client_id, case_id
+
+
+# ---- a populated agency, and a valid body for every write (tenancy and role matrices) ----
+
+# Distinctive texts, so a leak of agency A's data into another response cannot go unnoticed.
+SEED_CLIENT = {
+    "given_name": "Ximena",
+    "family_name": "Quillabamba",
+    "date_of_birth": "1979-02-03",
+    "client_number": "A-SEED-7731",
+    "phone": "555-7731",
+}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """One agency's populated case: its ids by path parameter name, and its secret texts."""
+
+    agency: str
+    ids: dict[str, str]
+    texts: dict[str, str]
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Everything of this agency no other agency may ever see (its name too)."""
+        return (self.agency, *self.ids.values(), *self.texts.values())
+
+
+def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
+    """A client with a support contact, and a case with an assessment, a plan with a goal,
+    a referral and a note; every text carries ``marker``."""
+
+    def made(path: str, body: dict[str, Any], role: str = "caseworker") -> dict[str, Any]:
+        return api.created(path, body, agency=agency, role=role)
+
+    texts = {
+        "family_name": f"Quillabamba{marker}",
+        "client_number": f"{marker}-7731",
+        "contact": f"Rosalind {marker}",
+        "summary": f"Intake summary {marker}",
+        "plan": f"Recovery plan {marker}",
+        "goal": f"Stay sober {marker}",
+        "organisation": f"Harbour Trust {marker}",
+        "note": f"Home visit {marker}",
+    }
+    client = SEED_CLIENT | {
+        "family_name": texts["family_name"],
+        "client_number": texts["client_number"],
+    }
+    client_id = made("/v1/clients", client)["id"]
+    contact_id = made(
+        f"/v1/clients/{client_id}/support-contacts",
+        {"name": texts["contact"], "relationship": "family"},
+    )["entity_id"]
+    case_id = made("/v1/cases", intake(client_id) | {"interview_summary": texts["summary"]})["id"]
+    base = f"/v1/cases/{case_id}"
+    made(f"{base}/assessments", {"assessments": [{"domain": "therapeutic", "level": "high"}]})
+    plan_id = made(
+        f"{base}/plans",
+        {"title": texts["plan"], "activities": [{"activity": "AA", "cadence": "weekly"}]},
+    )["entity_id"]
+    goal_id = made(
+        f"{base}/goals",
+        {"plan_id": plan_id, "description": texts["goal"], "need_domain": "therapeutic"},
+    )["entity_id"]
+    referral_id = made(
+        f"{base}/referrals",
+        {"resource_kind": "housing", "organisation": texts["organisation"], "service_name": "S"},
+    )["entity_id"]
+    note_id = made(
+        f"{base}/notes",
+        {"text": texts["note"], "contact_kind": "client", "contact_mode": "phone"},
+    )["entity_id"]
+    tokens = api.get("/v1/tokens", role="admin", agency=agency).json()
+    ids = {
+        "client_id": client_id,
+        "contact_id": contact_id,
+        "case_id": case_id,
+        "plan_id": plan_id,
+        "goal_id": goal_id,
+        "referral_id": referral_id,
+        "note_id": note_id,
+        "token_id": tokens[0]["token_id"],
+    }
+    return Seeded(agency, ids, texts)
+
+
+# A valid body for every write, by route path; "{name}" is replaced by the id of that name.
+WRITE_BODIES: dict[str, dict[str, Any]] = {
+    "/v1/clients": SEED_CLIENT,
+    "/v1/clients/{client_id}/corrections": {"changes": {"phone": "555-0199"}, "reason": "typo"},
+    "/v1/clients/{client_id}/support-contacts": {"name": "Ana", "relationship": "friend"},
+    "/v1/clients/{client_id}/support-contacts/{contact_id}/removal": {"reason": "moved"},
+    "/v1/cases": intake("{client_id}"),
+    "/v1/cases/{case_id}/assessments": {
+        "assessments": [{"domain": "medical", "level": "low"}],
+    },
+    "/v1/cases/{case_id}/prior-treatments": {"treatment": "Detox", "effectiveness": 3},
+    "/v1/cases/{case_id}/assignment": {"case_manager_id": "worker-9", "reason": "balancing"},
+    "/v1/cases/{case_id}/closure": {"outcome": "goals met", "reason": "moved away"},
+    "/v1/cases/{case_id}/reopening": {"reason": "returned"},
+    "/v1/cases/{case_id}/corrections": {"target_version": 2, "reason": "wrong case"},
+    "/v1/cases/{case_id}/plans": {"title": "Another plan"},
+    "/v1/cases/{case_id}/plans/{plan_id}/revisions": {"title": "Revised", "reason": "review"},
+    "/v1/cases/{case_id}/plans/{plan_id}/{action}": {"reason": "review"},
+    "/v1/cases/{case_id}/goals": {
+        "plan_id": "{plan_id}",
+        "description": "Find work",
+        "need_domain": "psycho_social",
+    },
+    "/v1/cases/{case_id}/goals/{goal_id}/revisions": {
+        "description": "Stay sober for 90 days",
+        "need_domain": "therapeutic",
+    },
+    "/v1/cases/{case_id}/goals/{goal_id}/lifecycle": {"lifecycle": "active"},
+    "/v1/cases/{case_id}/goals/{goal_id}/progress": {"achievement": "improving"},
+    "/v1/cases/{case_id}/referrals": {
+        "resource_kind": "legal",
+        "organisation": "Legal Aid",
+        "service_name": "Advice",
+    },
+    "/v1/cases/{case_id}/referrals/{referral_id}/acceptance": {},
+    "/v1/cases/{case_id}/referrals/{referral_id}/decline": {
+        "declined_by": "provider",
+        "reason": "full",
+    },
+    "/v1/cases/{case_id}/referrals/{referral_id}/completion": {"outcome": "housed"},
+    "/v1/cases/{case_id}/referrals/{referral_id}/withdrawal": {"reason": "no longer needed"},
+    "/v1/cases/{case_id}/notes": {
+        "text": "Phoned",
+        "contact_kind": "client",
+        "contact_mode": "phone",
+    },
+    "/v1/cases/{case_id}/notes/{note_id}/addenda": {"text": "And texted"},
+    "/v1/tokens": {"name": "spare", "role": "caseworker"},
+    "/v1/tokens/{token_id}/revocation": {},
+}
+
+# Values for path parameters that are not record ids.
+FIXED_PATH_VALUES = {"action": "activate"}
+
+
+def fill(template: Any, ids: dict[str, str]) -> Any:
+    """``template`` with every ``{name}`` replaced by ``ids[name]`` (in strings, lists, dicts)."""
+    if isinstance(template, str):
+        return template.format_map(ids | FIXED_PATH_VALUES)
+    if isinstance(template, list):
+        return [fill(t, ids) for t in template]
+    if isinstance(template, dict):
+        return {k: fill(v, ids) for k, v in template.items()}
+    return template
+
+
+# Values for required query parameters, by name.
+QUERY_VALUES = {"t1": "2020-01-01T00:00:00Z", "t2": "2099-01-01T00:00:00Z"}
