@@ -2,6 +2,8 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.e2e.conftest import CLIENT, Api, a_case
 
 NOTE = {
@@ -81,15 +83,13 @@ def test_idempotency_keys_are_scoped_per_agency(sqlite_api: Api) -> None:
     assert sqlite_api.get(f"/v1/clients/{mine.json()['id']}", agency="agency-b").status_code == 404
 
 
-def test_concurrent_duplicates_record_once_and_all_get_the_first_response(
-    sqlite_api: Api,
-) -> None:
-    _, case_id = a_case(sqlite_api)
-    version = events_of(sqlite_api, case_id)
+def test_concurrent_duplicates_record_once_and_all_get_the_first_response(api: Api) -> None:
+    _, case_id = a_case(api)
+    version = events_of(api, case_id)
     key = {"Idempotency-Key": "burst"}
 
     def send(_: int) -> tuple[int, str]:
-        r = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+        r = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
         return r.status_code, r.text
 
     with ThreadPoolExecutor(6) as pool:
@@ -97,7 +97,7 @@ def test_concurrent_duplicates_record_once_and_all_get_the_first_response(
 
     assert {status for status, _ in answers} == {200}
     assert len({text for _, text in answers}) == 1
-    assert events_of(sqlite_api, case_id) == version + 1
+    assert events_of(api, case_id) == version + 1
 
 
 def test_a_failed_command_does_not_consume_its_key(sqlite_api: Api) -> None:
@@ -118,3 +118,25 @@ def test_a_failed_command_does_not_consume_its_key(sqlite_api: Api) -> None:
     assert refused.status_code == 422
     assert refused.json()["code"] == "reason_required"
     assert fixed.status_code == 200
+
+
+def test_a_retry_after_a_crash_between_commit_and_response_gets_the_first_result(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, case_id = a_case(api)
+    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    key = {"Idempotency-Key": "lost-response"}
+
+    def crash(*_: object) -> None:
+        raise RuntimeError("process died after the commit")
+
+    monkeypatch.setattr(runtime, "wrote", crash)
+    lost = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+    monkeypatch.undo()
+    retry = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+
+    assert lost.status_code == 500
+    assert retry.status_code == 200
+    assert retry.headers["idempotent-replayed"] == "true"
+    notes = api.get(f"/v1/cases/{case_id}").json()["notes"]
+    assert [n["note_id"] for n in notes] == [retry.json()["entity_id"]]
