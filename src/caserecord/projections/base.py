@@ -46,6 +46,7 @@ def envelope(event: RecordAggregate.Event) -> dict[str, Any]:
 
 class Folder:
     """Keeps the latest state of recently seen aggregates by applying each event in turn.
+    Several projections can share one, each asking for every event in turn.
 
     Views derived from the whole state of a case (which entries are set aside, which
     status an item returned to) then follow the domain's own rules instead of repeating
@@ -61,6 +62,10 @@ class Folder:
     def fold(self, event: RecordAggregate.Event) -> Aggregate:
         key = event.originator_id
         aggregate = self.cache.pop(key, None)
+        if aggregate is not None and aggregate.version == event.originator_version:
+            # Already applied: projections sharing this folder each ask for every event.
+            self.cache[key] = aggregate
+            return aggregate
         previous = event.originator_version - 1
         if aggregate is None or aggregate.version != previous:
             aggregate = self._load(key, previous)

@@ -26,6 +26,7 @@ from caserecord.projections.sql import (
     PostgresView,
     SQLiteView,
     View,
+    Write,
 )
 
 PROJECTIONS: dict[str, type[ViewProjection]] = {
@@ -130,28 +131,59 @@ def catch_up(
 ) -> int:
     """Apply every event after the view's position, a page per transaction. Returns how
     many events were applied."""
-    position = view.max_tracking_id(APPLICATION_NAME) or 0
-    applied = 0
-    while until is None or position < until:
+    report = (lambda _name, position, applied: progress(position, applied)) if progress else None
+    name = projection.name
+    found = catch_up_views(
+        records, {name: (view, projection)}, page=page, until=until, progress=report
+    )
+    return found[name]
+
+
+def catch_up_views(
+    records: CaseRecords,
+    views: dict[str, tuple[View, ViewProjection]],
+    *,
+    page: int = CATCH_UP_PAGE,
+    until: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """Catch several views up in one pass over the log: each page is read and decoded
+    once, each event handed to every view still behind it, and each view commits its
+    part of the page with its position in its own transaction."""
+    positions = {
+        name: view.max_tracking_id(APPLICATION_NAME) or 0 for name, (view, _) in views.items()
+    }
+    applied = dict.fromkeys(views, 0)
+    start = min(positions.values(), default=0)
+    while views and (until is None or start < until):
         notifications = records.recorder.select_notifications(
-            start=position, limit=page, stop=until, inclusive_of_start=False
+            start=start, limit=page, stop=until, inclusive_of_start=False
         )
         if not notifications:
             break
-        writes = []
+        writes: dict[str, list[Write]] = {name: [] for name in views}
+        counts = dict.fromkeys(views, 0)
         for n in notifications:
-            writes.extend(projection.writes_for(records.mapper.to_domain_event(n), n.id))
+            event = records.mapper.to_domain_event(n)
+            for name, (_, projection) in views.items():
+                if n.id > positions[name]:
+                    writes[name].extend(projection.writes_for(event, n.id))
+                    counts[name] += 1
         last = notifications[-1].id
-        try:
-            view.write(writes, Tracking(APPLICATION_NAME, last), after=position)
-        except PositionMovedError as moved:
-            # Another runner got there first: carry on from where it is.
-            position = moved.position
-            continue
-        position = last
-        applied += len(notifications)
-        if progress is not None:
-            progress(position, applied)
+        for name, (view, _) in views.items():
+            if positions[name] >= last:
+                continue
+            try:
+                view.write(writes[name], Tracking(APPLICATION_NAME, last), after=positions[name])
+            except PositionMovedError as moved:
+                # Another runner got there first: carry on from where it is.
+                positions[name] = moved.position
+                continue
+            positions[name] = last
+            applied[name] += counts[name]
+            if progress is not None:
+                progress(name, last, applied[name])
+        start = min(positions.values())
     return applied
 
 

@@ -10,18 +10,19 @@ from eventsourcing.persistence import PersistenceError
 
 from caserecord.config import Settings
 from caserecord.persistence.subscription import set_poll_interval, wake, wake_all
+from caserecord.projections.base import Folder, ViewProjection
 from caserecord.projections.queries import ReadModels
 from caserecord.projections.runner import (
     PROJECTIONS,
     ViewRunner,
-    catch_up,
+    catch_up_views,
     check_names,
     construct_view,
     digest,
     loader_for,
     view_position,
 )
-from caserecord.projections.sql import Database
+from caserecord.projections.sql import Database, View
 from caserecord.store import StoreError, describe, first_line, open_records
 
 log = logging.getLogger(__name__)
@@ -111,30 +112,33 @@ class ProjectionService:
         return runner
 
     def _supervise(self) -> None:
-        # A runner stops at its first error (for example the database went away); start
-        # it again from its tracked position, which loses and repeats nothing.
+        # A runner stops at its first error (the database went away, say); start it again
+        # from its tracked position, which loses and repeats nothing.
+        pending: set[str] = set()
         while not self._stopping.wait(SUPERVISE_EVERY):
             with self._lock:
-                failed = [n for n, r in self._runners.items() if r.is_interrupted.is_set()]
+                failed = {n: r for n, r in self._runners.items() if r.is_interrupted.is_set()}
+                for name in failed:
+                    del self._runners[name]
                 for runner in self._runners.values():
                     # PostgreSQL wakes runners with NOTIFY; pull now and then anyway, in
                     # case one was missed while a connection was being replaced.
                     wake(runner.subscription)
-            for name in failed:
-                if self._stopping.is_set():
-                    return
-                with self._lock:
-                    runner = self._runners.pop(name)
+            for name, runner in failed.items():
                 try:
                     runner.close()
                 except Exception:
-                    log.exception("projection %s failed; restarting it", name)
+                    log.exception("projection %s failed; starting it again", name)
+                pending.add(name)
+            for name in sorted(pending):
+                if self._stopping.is_set():
+                    return
                 try:
                     replacement = self._start_runner(name)
-                except Exception:
-                    log.exception("projection %s could not restart; will retry", name)
-                    self._runners[name] = runner
+                except Exception as e:
+                    log.warning("projection %s not restarted yet: %s", name, e)
                     continue
+                pending.discard(name)
                 with self._lock:
                     self._runners[name] = replacement
 
@@ -163,21 +167,23 @@ class ProjectionService:
         names: list[str] | None = None,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> dict[str, int]:
-        """Apply every event not yet in the views, a page per transaction."""
-        applied: dict[str, int] = {}
+        """Apply every event not yet in the views: one pass over the log for them all, a
+        page per transaction per view."""
+        chosen = check_names(names) if names else self.names
         records = open_records(self.settings)
+        folder = Folder(loader_for(records))  # one fold of each case for every view
+        views: dict[str, tuple[View, ViewProjection]] = {}
         try:
-            for name in check_names(names) if names else self.names:
+            for name in chosen:
                 view = construct_view(name, self.env)
-                try:
-                    projection = PROJECTIONS[name](view=view, loader=loader_for(records))
-                    report = (lambda p, n, name=name: progress(name, p, n)) if progress else None
-                    applied[name] = catch_up(records, view, projection, progress=report)
-                finally:
-                    view.close()
+                projection = PROJECTIONS[name](view=view)
+                projection.folder = folder
+                views[name] = (view, projection)
+            return catch_up_views(records, views, progress=progress)
         finally:
+            for view, _ in views.values():
+                view.close()
             records.close()
-        return applied
 
     def rebuild(
         self,
