@@ -122,3 +122,14 @@ def test_token_management_is_refused_to_every_other_role(sqlite_api: Api) -> Non
         assert sqlite_api.get("/v1/tokens", role=role).status_code == 403
         made = sqlite_api.post("/v1/tokens", {"name": "x", "role": "admin"}, role=role)
         assert made.status_code == 403
+
+
+def test_responses_are_never_cached_or_sniffed(sqlite_api: Api) -> None:
+    client_id = sqlite_api.created("/v1/clients", CLIENT)["id"]
+
+    read = sqlite_api.get(f"/v1/clients/{client_id}")
+    refused = sqlite_api.client.get("/v1/events")
+
+    for response in (read, refused):
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-content-type-options"] == "nosniff"

@@ -7,7 +7,7 @@ from fastapi import Depends, FastAPI
 
 from caserecord.api import errors, openapi
 from caserecord.api.deps import no_unknown_query
-from caserecord.api.middleware import BodyLimitMiddleware
+from caserecord.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from caserecord.api.routes import (
     audit,
     caseloads,
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    # Added last, so outermost: even a 413 carries the headers.
+    app.add_middleware(SecurityHeadersMiddleware)
     openapi.install(app)
     return app
 
