@@ -1,5 +1,6 @@
 """An HTTP client on the app (`TestClient`) with a token for every role in two agencies."""
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,3 +277,97 @@ def fill(template: Any, ids: dict[str, str]) -> Any:
 
 # Values for required query parameters, by name.
 QUERY_VALUES = {"t1": "2020-01-01T00:00:00Z", "t2": "2099-01-01T00:00:00Z"}
+
+
+# ---- the operations of the app, called generically ---------------------------------------
+
+ROLES = [r.value for r in Role]
+PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    required_query: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> list[str]:
+        return PARAM.findall(self.path)
+
+    @property
+    def body(self) -> dict[str, Any] | None:
+        if self.method == "GET":
+            return None
+        assert self.path in WRITE_BODIES, f"add a valid body for {self} to WRITE_BODIES"
+        return WRITE_BODIES[self.path]
+
+    @property
+    def names_a_record(self) -> bool:
+        """True when the path or the body carries the id of an existing record."""
+        return bool(self.params or PARAM.search(str(self.body)))
+
+
+def routes_of(api: Api) -> list[Route]:
+    """Every operation of the app's OpenAPI document (FastAPI builds it from the routes)."""
+    document = api.client.get("/openapi.json").json()
+    found = [
+        Route(
+            method.upper(),
+            path,
+            tuple(
+                p["name"]
+                for p in operation.get("parameters", [])
+                if p["in"] == "query" and p.get("required")
+            ),
+        )
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+    unexpected = [r for r in found if r.method not in ("GET", "POST")]
+    assert not unexpected, f"teach the route matrices about {unexpected}"
+    return found
+
+
+def call(
+    api: Api,
+    route: Route,
+    ids: dict[str, str],
+    role: str,
+    agency: str,
+    query: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+) -> Any:
+    """Call ``route`` on the records ``ids`` names, with its valid body unless told."""
+    missing = set(route.params) - set(ids) - {"action"}
+    assert not missing, f"no seeded id for {missing} in {route}"
+    path = fill(route.path, ids)
+    if route.method == "GET":
+        unknown = set(route.required_query) - set(QUERY_VALUES)
+        assert not unknown, f"add values for {unknown} of {route} to QUERY_VALUES"
+        required = {name: QUERY_VALUES[name] for name in route.required_query}
+        query = required | (query or {})
+        return api.get(path, role=role, agency=agency, query=query, headers=headers)
+    body = fill(route.body, ids) if body is None else body
+    return api.post(path, body, role=role, agency=agency, headers=headers)
+
+
+def footprint(api: Api, a: Seeded) -> dict[str, Any]:
+    """What any write or recorded read on A's records would change."""
+    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    client, case = a.ids["client_id"], a.ids["case_id"]
+    feed = api.get("/v1/events", limit=1000).json()
+    return {
+        "client": api.get(f"/v1/clients/{client}").json(),
+        "case": api.get(f"/v1/cases/{case}").json(),
+        "positions": [e["position"] for e in feed["events"]],
+        "last_position": runtime.records.recorder.max_notification_id(),
+        "tokens": api.get("/v1/tokens", role="admin").json(),
+        "readers": {
+            (e["actor_id"], e["action"])
+            for e in api.get(
+                f"/v1/clients/{client}/access-log", role="compliance_reviewer", limit=1000
+            ).json()["entries"]
+        },
+    }

@@ -5,7 +5,6 @@ The routes come from the app's own OpenAPI document, so a new route is swept (or
 want of a body) without anyone remembering to add it here.
 """
 
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,76 +12,7 @@ from typing import Any
 
 import pytest
 
-from caserecord.domain.values import Role
-from tests.e2e.conftest import QUERY_VALUES, WRITE_BODIES, Api, Seeded, fill, seed_agency
-
-ROLES = [r.value for r in Role]
-PARAM = re.compile(r"{(\w+)}")
-# Query parameters through which a listing could be pointed at one of A's records.
-POINTING = ("case_id", "client_id", "name", "client_number", "organisation", "actor_id")
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    required_query: tuple[str, ...] = ()
-
-    @property
-    def params(self) -> list[str]:
-        return PARAM.findall(self.path)
-
-    @property
-    def body(self) -> dict[str, Any] | None:
-        if self.method == "GET":
-            return None
-        assert self.path in WRITE_BODIES, f"add a valid body for {self} to WRITE_BODIES"
-        return WRITE_BODIES[self.path]
-
-    @property
-    def names_a_record(self) -> bool:
-        """True when the path or the body carries the id of an existing record."""
-        return bool(self.params or PARAM.search(str(self.body)))
-
-
-def routes_of(api: Api) -> list[Route]:
-    """Every operation of the app's OpenAPI document (FastAPI builds it from the routes)."""
-    document = api.client.get("/openapi.json").json()
-    found = [
-        Route(
-            method.upper(),
-            path,
-            tuple(
-                p["name"]
-                for p in operation.get("parameters", [])
-                if p["in"] == "query" and p.get("required")
-            ),
-        )
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
-    ]
-    unexpected = [r for r in found if r.method not in ("GET", "POST")]
-    assert not unexpected, f"teach the tenancy matrix about {unexpected}"
-    return found
-
-
-def call(
-    api: Api,
-    route: Route,
-    ids: dict[str, str],
-    role: str,
-    agency: str,
-    query: dict[str, Any] | None = None,
-) -> Any:
-    missing = set(route.params) - set(ids) - {"action"}
-    assert not missing, f"no seeded id for {missing} in {route}"
-    path = fill(route.path, ids)
-    if route.method == "GET":
-        unknown = set(route.required_query) - set(QUERY_VALUES)
-        assert not unknown, f"add values for {unknown} of {route} to QUERY_VALUES"
-        required = {name: QUERY_VALUES[name] for name in route.required_query}
-        return api.get(path, role=role, agency=agency, query=required | (query or {}))
-    return api.post(path, fill(route.body, ids), role=role, agency=agency)
+from tests.e2e.conftest import ROLES, Api, Route, Seeded, call, footprint, routes_of, seed_agency
 
 
 def masked(text: str, ids: dict[str, str]) -> str:
@@ -90,6 +20,10 @@ def masked(text: str, ids: dict[str, str]) -> str:
     for name, value in ids.items():
         text = text.replace(value, f"<{name}>")
     return text
+
+
+# Query parameters through which a listing could be pointed at one of A's records.
+POINTING = ("case_id", "client_id", "name", "client_number", "organisation", "actor_id")
 
 
 @dataclass(frozen=True)
@@ -101,26 +35,6 @@ class Agencies:
 @pytest.fixture
 def agencies(api: Api) -> Iterator[Agencies]:
     yield Agencies(seed_agency(api, "agency-a", "Alpha"), seed_agency(api, "agency-b", "Bravo"))
-
-
-def footprint(api: Api, a: Seeded) -> dict[str, Any]:
-    """What any write or recorded read on A's records would change."""
-    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
-    client, case = a.ids["client_id"], a.ids["case_id"]
-    feed = api.get("/v1/events", limit=1000).json()
-    return {
-        "client": api.get(f"/v1/clients/{client}").json(),
-        "case": api.get(f"/v1/cases/{case}").json(),
-        "positions": [e["position"] for e in feed["events"]],
-        "last_position": runtime.records.recorder.max_notification_id(),
-        "tokens": api.get("/v1/tokens", role="admin").json(),
-        "readers": {
-            (e["actor_id"], e["action"])
-            for e in api.get(
-                f"/v1/clients/{client}/access-log", role="compliance_reviewer", limit=1000
-            ).json()["entries"]
-        },
-    }
 
 
 def test_every_route_answers_another_agencys_ids_with_404_exactly_as_for_unknown_ids(
