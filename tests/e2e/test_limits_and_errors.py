@@ -172,3 +172,17 @@ def test_an_unreachable_postgresql_is_503_with_retry_after() -> None:
     assert response.headers["retry-after"] == "5"
     assert response.json()["code"] == "store_unavailable"
     assert "127.0.0.1" not in response.text
+
+
+def test_moments_at_the_ends_of_the_calendar_are_refused_before_recording(
+    sqlite_api: Api,
+) -> None:
+    _, case_id = a_case(sqlite_api)
+
+    write = sqlite_api.post("/v1/clients", CLIENT | {"effective_at": "0001-01-01T00:00:00+01:00"})
+    read = sqlite_api.get(f"/v1/cases/{case_id}/as-of", effective_at="9999-12-31T23:59:59-01:00")
+    caseload = sqlite_api.get("/v1/caseloads")
+
+    assert (write.status_code, write.json()["errors"][0]["path"]) == (422, "effective_at")
+    assert (read.status_code, read.json()["errors"][0]["path"]) == (422, "query:effective_at")
+    assert caseload.status_code == 200

@@ -1,11 +1,18 @@
 """Request and response bodies of the HTTP API, kept apart from the domain events."""
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
 
 from caserecord.domain.values import (
     Achievement,
@@ -45,8 +52,24 @@ def iso_moment(value: Any) -> Any:
     raise ValueError("must be an ISO 8601 date and time with an offset, e.g. 2026-03-01T09:30Z")
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def in_range(value: datetime) -> datetime:
+    """In UTC, and within years any record can mean (nearer the ends of the calendar an
+    offset cannot even be converted, which would poison every later reader of the event)."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("must be between 1900-01-01 and 2999-12-31 (UTC)")
+    return utc
+
+
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
-Moment = Annotated[AwareDatetime, BeforeValidator(iso_moment)]
+Moment = Annotated[AwareDatetime, BeforeValidator(iso_moment), AfterValidator(in_range)]
 
 Text = Field(default="", max_length=10_000)
 Name = Field(min_length=1, max_length=200, pattern=r"\S")
