@@ -137,7 +137,7 @@ def raw_postgres_op(settings: Settings) -> Iterator[Callable[[], object]]:
 
 
 def run(kind: str, *, quick: bool) -> list[Row]:
-    rounds, seconds = (3, 1.0) if quick else (5, 3.0)
+    rounds, seconds = (3, 1.0) if quick else (4, 2.5)
     with ExitStack() as stack:
         ours = stack.enter_context(temp_store(kind, "cmd"))
         bare = stack.enter_context(temp_store(kind, "bare", init=False))

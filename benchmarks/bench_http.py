@@ -67,7 +67,7 @@ def measure(server: Server, make: Request, seconds: float) -> LoadResult:
 
 
 def run(kind: str, *, quick: bool) -> list[Row]:
-    rounds, seconds = (1, 3.0) if quick else (3, 5.0)
+    rounds, seconds = (1, 3.0) if quick else (2, 4.0)
     rows: list[Row] = []
     with temp_store(kind, "http") as settings:
         token, cases = seed(settings)

@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/run.py [--quick] [--only SECTION ...] [--stores sqlite postgres]
 
 Prints a table and writes benchmarks/results/latest.json (latest-quick.json with --quick).
+--quick uses small sizes and runs the HTTP, read-path and read-side sections on SQLite only
+(name --stores to choose).
 """
 
 import argparse
@@ -24,13 +26,14 @@ from benchmarks.report import markdown_table, print_table  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
-# section name -> (module under benchmarks/, store kinds it runs on)
-SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "commands": ("bench_commands", ("sqlite", "postgres")),
-    "http": ("bench_http", ("sqlite", "postgres")),
-    "reads": ("bench_reads", ("sqlite", "postgres")),
-    "replay": ("bench_replay", ("sqlite", "postgres")),
-    "read-side": ("bench_read_side", ("sqlite", "postgres")),
+# section name -> (module under benchmarks/, stores in full mode, stores in --quick mode)
+BOTH = ("sqlite", "postgres")
+SECTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "commands": ("bench_commands", BOTH, BOTH),
+    "http": ("bench_http", BOTH, ("sqlite",)),
+    "reads": ("bench_reads", BOTH, ("sqlite",)),
+    "replay": ("bench_replay", BOTH, BOTH),
+    "read-side": ("bench_read_side", BOTH, ("sqlite",)),
 }
 
 
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     for name in args.only or list(SECTIONS):
-        module, kinds = SECTIONS[name]
+        module, full_kinds, quick_kinds = SECTIONS[name]
+        kinds = quick_kinds if args.quick and not args.stores else full_kinds
         for kind in [k for k in kinds if k in stores]:
             t0 = time.perf_counter()
             print(f"-- {name} on {kind} ...", file=sys.stderr, flush=True)
