@@ -1,5 +1,6 @@
 """The benchmark table, for the terminal (rich) and for the README (markdown)."""
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -74,3 +75,40 @@ def print_table(rows: list[Row], result: dict[str, Any]) -> None:
     console.print(table)
     for note in sorted({f"{r.section}: {r.note}" for r in rows if r.note}):
         console.print(f"  {note}")
+
+
+START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def readme_block(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    return "\n".join(
+        [
+            START,
+            f"Latest {result['mode']} run: {result['when']}, {result['seconds']:.0f} s, on "
+            f"{m['cores']} cores ({m['cpu']}, {m['memory_gib']} GiB), {m['platform']}; "
+            f"Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}, "
+            f"eventsourcing {m['eventsourcing']}; load average at the start "
+            f"{', '.join(f'{x:.1f}' for x in m['load_average'])} (the machine is shared).",
+            "",
+            result["markdown"],
+            END,
+        ]
+    )
+
+
+def update_readme(readme: Path, result: dict[str, Any]) -> None:
+    """Replace the generated table inside `## Benchmarks` (created at the end if missing);
+    text around the markers is left as written."""
+    text = readme.read_text()
+    block = readme_block(result)
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + block + after
+    elif "\n## Benchmarks\n" in text:
+        head, tail = text.split("\n## Benchmarks\n", 1)
+        text = f"{head}\n## Benchmarks\n\n{block}\n{tail}"
+    else:
+        text = text.rstrip("\n") + f"\n\n## Benchmarks\n\n{block}\n"
+    readme.write_text(text)

@@ -5,9 +5,11 @@ TCP proxy that the test takes down and brings back."""
 import os
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.store import init_store, open_records
 from tests.factories import an_open_case
+from tests.faults.conftest import rounds
 from tests.faults.proxy import TcpProxy
 from tests.faults.service import CASERECORD, Service, free_port, make_token
 
@@ -82,33 +85,40 @@ def test_while_postgres_is_down_writes_get_503_with_retry_after_and_recover_with
         before = http.post(path, json=note("before the outage"))
         assert before.status_code == 200, before.text
 
-        proxy.down()
-        started = time.monotonic()
-        down = http.post(path, json=note("during the outage"))
-        waited = time.monotonic() - started
-        read = http.get(f"/v1/cases/{case_id}")
-
-        for response in (down, read):
-            assert response.status_code == 503, response.text
-            assert response.headers["content-type"].startswith("application/problem+json")
-            assert int(response.headers["Retry-After"]) > 0
-        assert waited < 30, f"the 503 took {waited:.1f}s"
-
-        proxy.up()
-        deadline = time.monotonic() + 60
-        after = None
-        while time.monotonic() < deadline:
-            try:
-                after = http.post(path, json=note("after the outage"))
-            except httpx.HTTPError:
-                after = None
-            if after is not None and after.status_code == 200:
-                break
-            time.sleep(0.5)
-        assert after is not None and after.status_code == 200, after and after.text
-        recovered = time.monotonic() - started
+        outages = rounds(2, 10)
+        for n in range(outages):
+            outage(proxy, http, case_id, f"after outage {n}")
         case = http.get(f"/v1/cases/{case_id}").json()
 
     texts = [n["text"] for n in case["notes"]]
-    assert texts == ["before the outage", "after the outage"]
-    assert recovered < 60
+    assert texts == ["before the outage", *(f"after outage {n}" for n in range(outages))]
+
+
+def outage(proxy: TcpProxy, http: httpx.Client, case_id: UUID, text: str) -> None:
+    """Take the database away: 503 + Retry-After at once; bring it back: writes resume."""
+    path = f"/v1/cases/{case_id}/notes"
+    proxy.down()
+    started = time.monotonic()
+    down = http.post(path, json=note("during the outage"))
+    waited = time.monotonic() - started
+    read = http.get(f"/v1/cases/{case_id}")
+
+    for response in (down, read):
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert int(response.headers["Retry-After"]) > 0
+    assert waited < 30, f"the 503 took {waited:.1f}s"
+
+    proxy.up()
+    key = {"Idempotency-Key": str(uuid.uuid4())}  # retried until it lands, recorded once
+    deadline = time.monotonic() + 60
+    after = None
+    while time.monotonic() < deadline:
+        try:
+            after = http.post(path, json=note(text), headers=key)
+        except httpx.HTTPError:
+            after = None
+        if after is not None and after.status_code == 200:
+            break
+        time.sleep(0.5)
+    assert after is not None and after.status_code == 200, after and after.text
