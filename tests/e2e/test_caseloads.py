@@ -55,3 +55,12 @@ def test_another_worker_reads_your_write_when_given_its_position(sqlite_api: Api
 
     assert int(position) == 2
     assert [c["case_id"] for c in seen.json()["items"]] == [opened.json()["id"]]
+
+
+def test_a_position_past_the_head_of_the_log_is_not_waited_for(sqlite_api: Api) -> None:
+    a_case(sqlite_api)
+
+    response = sqlite_api.get("/v1/caseloads", headers={"X-Min-Position": "999999999"})
+
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 1

@@ -107,7 +107,12 @@ class Runtime:
         last write through this process, or ``at_least`` (a position another worker
         reported in ``X-Record-Position``). Writes themselves never wait."""
         service = self._projections
-        position = max(self._written.get(agency_id, 0), at_least or 0)
+        position = self._written.get(agency_id, 0)
+        if at_least and at_least > position:
+            # A committed write is never past the head of the log: a larger number is a
+            # mistake, and waiting for it would only end in a timeout.
+            head = self.records.recorder.max_notification_id() or 0
+            position = max(position, min(at_least, head))
         if service is None or position == 0:
             return
         try:
