@@ -1,6 +1,7 @@
 """The read-model and timeline commands, run as a person would run them."""
 
 import json
+import signal
 import sqlite3
 import subprocess
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ import pytest
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
+from caserecord.projections import ProjectionService
 from caserecord.store import open_records
 from tests.integration.test_runner_processes import CASERECORD, env_for
 from tests.scenario import ScenarioResult, run_core_scenario
@@ -119,3 +121,29 @@ def test_without_view_tables_the_commands_say_to_run_db_init(
     with sqlite3.connect(path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert "view_audit" not in tables  # no command quietly ran DDL
+
+
+def test_projections_run_follows_until_sigterm_then_stops_cleanly(
+    settings: Settings, records: CaseRecords, worker: Actor
+) -> None:
+    runner = subprocess.Popen(
+        [CASERECORD, "projections", "run"],
+        env=env_for(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert runner.stdout is not None
+    first_line = runner.stdout.readline()  # printed once it follows new events
+    position = records.register_client(worker, given_name="Eva", family_name="Moss").position
+    service = ProjectionService(settings)
+    try:
+        service.wait(position, timeout=20)
+    finally:
+        service.close()
+        runner.send_signal(signal.SIGTERM)
+        out, err = runner.communicate(timeout=30)
+
+    assert first_line.startswith("following new events for: current_plans")
+    assert runner.returncode == 0, err
+    assert out.strip() == "stopped"

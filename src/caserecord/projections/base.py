@@ -54,7 +54,9 @@ class Folder:
     previous version is loaded from the event store.
     """
 
-    def __init__(self, loader: Loader | None, maxsize: int = 2000) -> None:
+    # Bounded by count: a long case's state is large, and a rebuild must not grow with the
+    # number of cases; a case evicted and seen again is loaded from its latest snapshot.
+    def __init__(self, loader: Loader | None, maxsize: int = 500) -> None:
         self.loader = loader
         self.maxsize = maxsize
         self.cache: OrderedDict[UUID, Aggregate] = OrderedDict()
