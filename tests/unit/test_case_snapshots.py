@@ -1,17 +1,19 @@
 """Snapshots every 100 events and the aggregate cache: same answers, nothing leaks."""
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from caserecord.application import CaseRecords
+from caserecord.application import CaseRecords, snapshot_state
 from caserecord.config import Settings
 from caserecord.domain.case import Case
 from caserecord.domain.errors import ReasonRequiredError
 from caserecord.domain.recording import Actor
 from tests.factories import an_open_case
 from tests.scenario import ScenarioResult, extend_case, run_core_scenario
+from tests.unit.case_builders import as_actor, opened_case, with_goal, with_plan
 
 LONG = 250
 # An entry marked in error between two snapshots.
@@ -134,3 +136,31 @@ def test_commands_work_on_a_copy_even_if_the_environment_says_otherwise(
 
     assert app.get_case(worker, case_id)["notes"] == []
     app.close()
+
+
+def test_a_deep_copy_of_a_case_is_equal_and_independent() -> None:
+    with as_actor():
+        case = opened_case()
+        plan_id = with_plan(case)
+        goal_id = with_goal(case, plan_id)
+        case.collect_events()
+        copied = copy.deepcopy(case)
+
+        copied.record_goal_progress(goal_id, "improving", "", "")
+        copied.record_note("note-1", "only in the copy", "client", "phone", [])
+
+    assert copied.version == case.version + 2
+    assert case.goals[goal_id].progress == [] and case.notes == {}
+    assert snapshot_state(copy.deepcopy(case)) == snapshot_state(case)
+
+
+def test_a_deep_copy_falls_back_when_pickle_refuses() -> None:
+    with as_actor():
+        case = opened_case()
+    case.collect_events()
+    case.unpicklable = lambda: None  # type: ignore[attr-defined]
+
+    copied = copy.deepcopy(case)
+
+    assert copied is not case
+    assert copied.statuses == case.statuses and copied.statuses is not case.statuses
