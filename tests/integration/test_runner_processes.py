@@ -176,6 +176,10 @@ def test_waiting_for_a_position_no_runner_reaches_times_out_clearly(
 
         with pytest.raises(ReadModelTimeoutError, match="have not reached position 1"):
             service.wait(position, timeout=0.2)
+        service.catch_up(["client_index"])
+        service.wait(position, timeout=0.2, views=["client_index"])  # that one is there
+        with pytest.raises(ReadModelTimeoutError, match=r"\(current_plans, caseload"):
+            service.wait(position, timeout=0.2)
         service.catch_up()
         service.wait(position, timeout=0.2)  # caught up: returns at once
     finally:

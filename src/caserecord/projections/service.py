@@ -142,13 +142,18 @@ class ProjectionService:
                 with self._lock:
                     self._runners[name] = replacement
 
-    def wait(self, position: int, timeout: float | None = None) -> None:
-        """Block until every view has processed ``position`` (read-your-writes)."""
+    def wait(
+        self, position: int, timeout: float | None = None, *, views: list[str] | None = None
+    ) -> None:
+        """Block until every view (or the ``views`` named) has processed ``position``
+        (read-your-writes); ReadModelTimeoutError when that takes longer than ``timeout``
+        (default: the read_your_writes_timeout setting)."""
+        names = check_names(views) if views else self.names
         limit = self.settings.read_your_writes_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         wake_all()
         while True:
-            behind = [n for n in self.names if view_position(self.db, n) < position]
+            behind = [n for n in names if view_position(self.db, n) < position]
             if not behind:
                 return
             if time.monotonic() >= deadline:
