@@ -320,7 +320,8 @@ def test_an_unreadable_snapshot_is_found_at_its_version(
 
 
 @pytest.fixture
-def encrypted(settings: Settings) -> Iterator[CaseRecords]:
+def encrypted(records: CaseRecords, settings: Settings) -> Iterator[CaseRecords]:
+    """The same store (made by ``records``) opened with the library's cipher switched on."""
     env = settings.eventsourcing_env() | {
         "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
         "CIPHER_KEY": AESCipher.create_key(16),
@@ -355,3 +356,20 @@ def test_the_chain_covers_the_encrypted_bytes_so_verification_needs_no_key(
             str(result.case_id),
             6,
         )
+
+
+def test_encrypted_snapshots_are_verified_with_the_key(
+    encrypted: CaseRecords, rows: StoredRows, worker: Actor, supervisor: Actor
+) -> None:
+    result = run_core_scenario(encrypted, worker, supervisor)
+    extend_case(encrypted, worker, result, 100)
+    assert b"Home visit" not in rows.snapshot(result.case_id, 100)
+    assert encrypted.verify_stream(result.case_id).ok
+
+    state = bytearray(rows.snapshot(result.case_id, 100))
+    state[len(state) // 2] ^= 0x01
+    rows.set_snapshot(result.case_id, 100, bytes(state))
+
+    check = encrypted.verify_stream(result.case_id)
+    assert (check.ok, check.first_bad_version) == (False, 100)
+    assert check.problem == "snapshot: the stored snapshot cannot be read"
