@@ -6,9 +6,18 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    UUIDAsHex,
+)
+
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.recording import Actor, Recording, recording
+from caserecord.transcodings import all_transcodings
 
 WORKER = Actor("worker-1", "caseworker", "agency-a")
 SUPERVISOR = Actor("super-1", "supervisor", "agency-a")
@@ -81,3 +90,11 @@ def last_event(case: Case) -> RecordAggregate.Event:
 
 def payload(event: RecordAggregate.Event) -> dict[str, Any]:
     return dict(vars(event))
+
+
+def mapper() -> Mapper[UUID]:
+    """The storage encoding CaseRecords uses (without a database)."""
+    transcoder = JSONTranscoder()
+    for transcoding in [UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), *all_transcodings()]:
+        transcoder.register(transcoding)
+    return Mapper(transcoder=transcoder)

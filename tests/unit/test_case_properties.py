@@ -4,15 +4,7 @@ snapshot."""
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
-    JSONTranscoder,
-    Mapper,
-    UUIDAsHex,
-)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_statistic
 from hypothesis import strategies as st
@@ -21,9 +13,9 @@ from caserecord.application import snapshot_state
 from caserecord.domain.case import Case
 from caserecord.domain.errors import DomainError
 from caserecord.domain.values import Achievement, GoalLifecycle
-from caserecord.transcodings import all_transcodings
 from tests.unit.case_builders import (
     as_actor,
+    mapper,
     opened_case,
     with_goal,
     with_note,
@@ -33,13 +25,6 @@ from tests.unit.case_builders import (
 
 REASONS = st.sampled_from(["", "because", "because", "because"])
 DATES = st.one_of(st.none(), st.dates(date(2020, 1, 1), date(2030, 1, 1)))
-
-
-def mapper() -> Mapper[UUID]:
-    transcoder = JSONTranscoder()
-    for transcoding in [UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), *all_transcodings()]:
-        transcoder.register(transcoding)
-    return Mapper(transcoder=transcoder)
 
 
 class Ids:

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from caserecord.application import CaseRecords
+from caserecord.application import CaseRecords, snapshot_state
 from caserecord.domain.client import Client
 from caserecord.domain.errors import (
     ClientNotFoundError,
@@ -19,7 +19,7 @@ from caserecord.domain.errors import (
 )
 from caserecord.domain.recording import Actor, Recording
 from tests.factories import a_client
-from tests.unit.case_builders import as_actor
+from tests.unit.case_builders import as_actor, mapper
 
 
 @pytest.fixture
@@ -241,3 +241,25 @@ def test_an_unknown_client_is_a_domain_error(sqlite_records: CaseRecords, worker
         )
 
     assert refused.value.code == "client_not_found"
+
+
+def test_a_client_rebuilds_the_same_from_encoded_events_and_from_a_snapshot(
+    as_worker: Recording,
+) -> None:
+    client = a_registered_client()
+    client.add_support_contact("sc-1", "Rui", "friend", "", "", True)
+    client.add_support_contact("sc-2", "Eva", "guardian", "", "e@x.org", False)
+    client.remove_support_contact("sc-1", "moved")
+    client.correct_details({"date_of_birth": date(1990, 1, 3)}, "typo")
+    events: list[Any] = list(client.collect_events())
+    stored = mapper()
+
+    replayed: Any = None
+    for event in events:
+        decoded: Any = stored.to_domain_event(stored.to_stored_event(event))
+        replayed = decoded.mutate(replayed)
+    snapshot: Any = stored.to_domain_event(stored.to_stored_event(Client.Snapshot.take(client)))
+
+    assert snapshot_state(replayed) == snapshot_state(client)
+    assert snapshot_state(snapshot.mutate(None)) == snapshot_state(client)
+    assert replayed.support_contacts["sc-1"].removed_in == 4
