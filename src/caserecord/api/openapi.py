@@ -100,6 +100,17 @@ def read(description: str, *, versioned: bool = False) -> Responses:
     return {200: ok(description, headers=ETAG if versioned else None)} | READ
 
 
+def never_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query or header parameter is absent or a string, never JSON null: FastAPI documents
+    ``X | None`` as ``anyOf [X, null]``, which tells clients (and fuzzers) to send "null"."""
+    options = schema.get("anyOf")
+    if not options or {"type": "null"} not in options:
+        return schema
+    rest = [o for o in options if o != {"type": "null"}]
+    outer = {k: v for k, v in schema.items() if k != "anyOf"}
+    return outer | rest[0] if len(rest) == 1 else outer | {"anyOf": rest}
+
+
 def install(app: FastAPI) -> None:
     """Error bodies are problem+json: move their schemas there from application/json."""
 
@@ -111,6 +122,8 @@ def install(app: FastAPI) -> None:
         schema = generate()
         for path in schema.get("paths", {}).values():
             for operation in path.values():
+                for parameter in operation.get("parameters", []):
+                    parameter["schema"] = never_null(parameter["schema"])
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if str(status).isdigit() and int(status) >= 400 and PROBLEM_JSON in content:
