@@ -153,6 +153,9 @@ def get_limit(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1)] = 50) -> i
 
 LimitDep = Annotated[int, Depends(get_limit)]
 OffsetDep = Annotated[int, Query(ge=0, le=1_000_000)]
+# Versions and log positions a request may name: larger ones cannot exist, and past 2**63 the
+# stores' integers overflow (a 500 rather than an empty answer).
+MAX_POSITION = 2**53
 
 
 def query_names(dependant: Dependant) -> frozenset[str]:

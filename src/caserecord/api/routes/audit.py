@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import AuditorDep, LimitDep, RuntimeDep, ViewsDep, reveal
+from caserecord.api.deps import MAX_POSITION, AuditorDep, LimitDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read
 from caserecord.api.schemas import CaseVerificationOut, Moment, Rows
 
@@ -40,7 +40,9 @@ def audit_trail(
     event_type: Annotated[str | None, Query(max_length=100)] = None,
     since: Moment | None = None,
     until: Moment | None = None,
-    after: Annotated[int | None, Query(ge=0, description="Continue after this position")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="Continue after this position")
+    ] = None,
 ) -> dict[str, Any]:
     """Who recorded what and when, one row per event, with its chain hash."""
     items = views.audit_trail(

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import CreateDep, SupervisedWriteDep, WriteDep
-from caserecord.api.deps import ReaderDep, RuntimeDep, etag, reveal
+from caserecord.api.deps import MAX_POSITION, ReaderDep, RuntimeDep, etag, reveal
 from caserecord.api.openapi import created, read, written
 from caserecord.api.schemas import (
     AssessmentIn,
@@ -43,7 +43,9 @@ def read_case(
     case_id: UUID,
     caller: ReaderDep,
     runtime: RuntimeDep,
-    version: Annotated[int | None, Query(ge=1, description="An earlier version")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=MAX_POSITION, description="An earlier version")
+    ] = None,
 ) -> JSONResponse:
     case = runtime.records.get_case(caller.actor, case_id, version)
     reveal(runtime, caller, "read_case", [Subject(case["client_id"], case_id)])

@@ -9,7 +9,16 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import CreateDep, WriteDep
-from caserecord.api.deps import AuditorDep, LimitDep, ReaderDep, RuntimeDep, ViewsDep, etag, reveal
+from caserecord.api.deps import (
+    MAX_POSITION,
+    AuditorDep,
+    LimitDep,
+    ReaderDep,
+    RuntimeDep,
+    ViewsDep,
+    etag,
+    reveal,
+)
 from caserecord.api.openapi import LIST, READ, created, read, written
 from caserecord.api.schemas import (
     AccessLogPage,
@@ -109,7 +118,7 @@ def client_access_log(
     caller: AuditorDep,
     runtime: RuntimeDep,
     limit: LimitDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
 ) -> dict[str, Any]:
     """Who has read this client's records (and its cases'), oldest first."""
     runtime.records.get_client(caller.actor, client_id)  # 404 outside the caller's agency

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import LimitDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import MAX_POSITION, LimitDep, ReaderDep, RuntimeDep, reveal
 from caserecord.api.feed import agency_events
 from caserecord.api.openapi import LIST
 from caserecord.api.schemas import EventPage
@@ -19,7 +19,9 @@ def event_feed(
     caller: ReaderDep,
     runtime: RuntimeDep,
     limit: LimitDep,
-    after: Annotated[int, Query(ge=0, description="Position to continue after")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_POSITION, description="Position to continue after")
+    ] = 0,
 ) -> dict[str, Any]:
     """Events of the caller's agency in recording order; pass `next_after` to go on."""
     records = runtime.records
