@@ -26,10 +26,30 @@ from caserecord.config import Settings
 DESCRIPTION = """
 An event-sourced case record for case management agencies.
 
-Authenticate with `Authorization: Bearer <token>` (`caserecord tokens create`). Every record
-belongs to the token's agency; another agency's record is answered with 404.
-Reads of client and case data are recorded in the access log (send `X-Purpose-Of-Use`).
-Writes accept `If-Match` (the ETag) and `Idempotency-Key`; errors are `application/problem+json`.
+**Authentication.** `Authorization: Bearer <token>`; tokens come from
+`caserecord tokens create --agency A --role R --name N` (or `POST /v1/tokens` as an admin).
+Missing, unknown or revoked tokens are answered with 401.
+
+**Roles.** caseworker: read and write the agency's clients and cases. supervisor: the same,
+plus assignment, closure and reopening, the audit trail, verification and the access log.
+compliance_reviewer: read only, including timelines, "as of", the audit trail, verification
+and the access log. admin: tokens only. A role without the right gets 403 and nothing is
+recorded.
+
+**Tenancy.** Every record belongs to the token's agency; another agency's record is 404.
+
+**Access log.** Every read of client or case data is recorded (who, what, when and the
+`X-Purpose-Of-Use` header) before the data is returned; if it cannot be recorded, 503.
+
+**Writes.** Every write takes `effective_at` (when it happened, if earlier) and `reason`.
+Responses carry `ETag` (the record's version); send it back as `If-Match` (412 if the record
+moved on; 409 if another write won the race). `Idempotency-Key` on a POST makes a retry
+return the first response (`Idempotent-Replayed: true`) and record nothing more; the same
+key with another body is 422. `X-Record-Position` on a write can be sent as
+`X-Min-Position` to any view route to read your own write.
+
+**Errors** are `application/problem+json` (RFC 9457) with the domain error `code` and, for
+validation, `errors` with field paths. Bodies over 1 MiB are refused with 413.
 """
 
 
