@@ -6,10 +6,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import MAX_POSITION, LimitDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import MAX_POSITION, Caller, LimitDep, ReaderDep, RuntimeDep, reveal
 from caserecord.api.feed import agency_events
 from caserecord.api.openapi import LIST
 from caserecord.api.schemas import EventPage
+from caserecord.application import CaseRecords
 
 router = APIRouter(tags=["events"])
 
@@ -32,7 +33,7 @@ def event_feed(
     return {"events": events, "next_after": cursor, "has_more": has_more}
 
 
-def subjects(records: Any, caller: Any, events: list[dict[str, Any]]) -> list[Subject]:
+def subjects(records: CaseRecords, caller: Caller, events: list[dict[str, Any]]) -> list[Subject]:
     """One access-log subject per client or case whose events the page reveals."""
     found: dict[UUID, Subject] = {}
     for e in events:

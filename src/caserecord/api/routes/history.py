@@ -6,8 +6,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import Caller, ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import read
+from caserecord.api.runtime import Runtime
 from caserecord.api.schemas import CaseAsOfOut, CaseDiffOut, Moment, TimelineOut
 from caserecord.timeline import case_as_of, case_diff, case_timeline
 
@@ -57,5 +58,5 @@ def diff(
     return changes
 
 
-def subject(runtime: Any, caller: Any, case_id: UUID) -> Subject:
+def subject(runtime: Runtime, caller: Caller, case_id: UUID) -> Subject:
     return Subject(runtime.records.client_of_case(caller.actor, case_id), case_id)
