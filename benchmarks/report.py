@@ -1,5 +1,6 @@
 """The benchmark table, for the terminal (rich) and for the README (markdown)."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,17 @@ def cells(row: Row) -> list[str]:
 
 
 def verdict(row: Row) -> str:
-    """'met' or 'MISSED' for targets of the form '>= x' or '<= x' on the ratio."""
-    ratio = row.ratio
-    if ratio is None or row.target[:2] not in (">=", "<="):
+    """'met' or 'MISSED' for targets like '>= 0.8' (on the ratio) or '<= 10 ms' (on the
+    value, when a unit follows the number)."""
+    found = re.search(r"(>=|<=)\s*([\d,.]+)\s*([A-Za-z/%]+)?", row.target)
+    if found is None:
         return ""
-    limit = float(row.target[2:].split()[0])
-    ok = ratio >= limit if row.target.startswith(">=") else ratio <= limit
+    sign, number, unit = found.groups()
+    limit = float(number.replace(",", ""))
+    measured = row.value if unit else row.ratio
+    if measured is None:
+        return ""
+    ok = measured >= limit if sign == ">=" else measured <= limit
     return "met" if ok else "MISSED"
 
 

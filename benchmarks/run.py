@@ -91,8 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(),
         "failures": failures,
         "rows": [row.as_dict() for row in rows],
-        "markdown": markdown_table(rows),
+        "markdown": "",
     }
+    try:
+        result["markdown"] = markdown_table(rows)
+    except Exception as e:  # never lose the measured rows to a formatting problem
+        failures.append(f"table: {type(e).__name__}: {e}")
     output = args.output or RESULTS / ("latest-quick.json" if args.quick else "latest.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, default=str) + "\n")
