@@ -26,6 +26,7 @@ from caserecord.domain.errors import (
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.domain.values import text_list
 from caserecord.persistence.chain import Record, Verification, stream_key, verify
+from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.presenters import case_to_dict, client_to_dict, event_to_dict
 from caserecord.transcodings import all_transcodings
@@ -491,6 +492,19 @@ class CaseRecords(Application[UUID]):
         ]
         result = verify(stream_key(stream_id), records, self.recorder.chain_links(stream_id))  # type: ignore[attr-defined]
         return self._verify_snapshots(stream_id, result) if result.ok else result
+
+    def export_stream(self, stream_id: UUID) -> dict[str, Any]:
+        """The stream's stored records and links, for a reviewer to check offline."""
+        records = [
+            Record(stream_key(s.originator_id), s.originator_version, s.topic, as_bytes(s.state))
+            for s in self.recorder.select_events(stream_id)
+        ]
+        links = self.recorder.chain_links(stream_id)  # type: ignore[attr-defined]
+        return export_stream(stream_key(stream_id), records, links)
+
+    def chain_heads(self) -> dict[str, tuple[int, str]]:
+        heads: dict[str, tuple[int, str]] = self.recorder.chain_heads()  # type: ignore[attr-defined]
+        return heads
 
     def _verify_snapshots(self, stream_id: UUID, result: Verification) -> Verification:
         """Reads start from the latest snapshot, so a snapshot changed in the database would

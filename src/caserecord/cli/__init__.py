@@ -4,6 +4,7 @@ import sys
 
 import typer
 
+from caserecord.cli import chain as chain_cli
 from caserecord.cli import db
 from caserecord.cli import demo as demo_cli
 from caserecord.cli import projections as projections_cli
@@ -22,6 +23,7 @@ app.command("timeline")(timeline_cli.timeline)
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
 app.add_typer(tokens_cli.app, name="tokens")
+app.add_typer(chain_cli.app, name="chain")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ def verify(stream_id: UUID) -> None:
     result = records.verify_stream(stream_id)
     records.close()
     if result.ok and result.versions_checked == 0:
-        typer.echo(f"no stream {result.stream_id} in this store", err=True)
+        typer.echo(f"caserecord: no stream {result.stream_id} in this store", err=True)
         raise typer.Exit(1)
     if result.ok:
         checked = result.versions_checked

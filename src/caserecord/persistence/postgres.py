@@ -89,6 +89,20 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             }
 
+    def chain_heads(self) -> dict[str, tuple[int, str]]:
+        """The latest link of every stream: what a signed checkpoint commits to."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT DISTINCT ON (originator_id) originator_id, originator_version, hash "
+                    "FROM {} ORDER BY originator_id, originator_version DESC"
+                ).format(self.chain_table)
+            )
+            return {
+                row["originator_id"]: (row["originator_version"], row["hash"])
+                for row in curs.fetchall()
+            }
+
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(

@@ -76,6 +76,19 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         # The library has no SQLite subscription: poll the notification log instead.
         return PollingSubscription(self, gt=gt, topics=topics)
 
+    def chain_heads(self) -> dict[str, tuple[int, str]]:
+        """The latest link of every stream: what a signed checkpoint commits to."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT originator_id, originator_version, hash FROM event_chain AS e "
+                "WHERE originator_version = (SELECT MAX(originator_version) FROM event_chain "
+                "WHERE originator_id = e.originator_id)"
+            )
+            return {
+                row["originator_id"]: (row["originator_version"], row["hash"])
+                for row in c.fetchall()
+            }
+
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
