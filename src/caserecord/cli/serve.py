@@ -1,12 +1,33 @@
 """`caserecord serve`: the HTTP API under uvicorn."""
 
-from typing import Annotated
+import copy
+import logging
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from caserecord.cli.common import settings
 from caserecord.store import open_records
+
+
+class WithoutQueryString(logging.Filter):
+    """Query strings can hold names and dates of birth (client search): keep them out of
+    the request log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            addr, method, path, version, status = record.args
+            record.args = (addr, method, str(path).split("?", 1)[0], version, status)
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"no_query": {"()": f"{__name__}.WithoutQueryString"}}
+    config["handlers"]["access"]["filters"] = ["no_query"]
+    return config
 
 
 def serve(
@@ -26,4 +47,5 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=log_config(),
     )
