@@ -25,7 +25,7 @@ from caserecord.domain.errors import (
 )
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.domain.values import text_list
-from caserecord.persistence.chain import Record, Verification, stream_key, verify
+from caserecord.persistence.chain import Link, Record, Verification, stream_key, verify
 from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.presenters import case_to_dict, client_to_dict, event_to_dict
@@ -486,21 +486,22 @@ class CaseRecords(Application[UUID]):
     def verify_stream(self, stream_id: UUID) -> Verification:
         """Check the stored records of one aggregate against its hash chain, then its
         snapshots against the events."""
-        records = [
-            Record(stream_key(s.originator_id), s.originator_version, s.topic, as_bytes(s.state))
-            for s in self.recorder.select_events(stream_id)
-        ]
-        result = verify(stream_key(stream_id), records, self.recorder.chain_links(stream_id))  # type: ignore[attr-defined]
+        records, links = self._stored_stream(stream_id)
+        result = verify(stream_key(stream_id), records, links)
         return self._verify_snapshots(stream_id, result) if result.ok else result
 
     def export_stream(self, stream_id: UUID) -> dict[str, Any]:
         """The stream's stored records and links, for a reviewer to check offline."""
+        return export_stream(stream_key(stream_id), *self._stored_stream(stream_id))
+
+    def _stored_stream(self, stream_id: UUID) -> tuple[list[Record], dict[int, Link]]:
+        """As stored, not as the aggregate sees it: verification must not trust the mapper."""
         records = [
             Record(stream_key(s.originator_id), s.originator_version, s.topic, as_bytes(s.state))
             for s in self.recorder.select_events(stream_id)
         ]
-        links = self.recorder.chain_links(stream_id)  # type: ignore[attr-defined]
-        return export_stream(stream_key(stream_id), records, links)
+        links: dict[int, Link] = self.recorder.chain_links(stream_id)  # type: ignore[attr-defined]
+        return records, links
 
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         heads: dict[str, tuple[int, str]] = self.recorder.chain_heads()  # type: ignore[attr-defined]
