@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
 )
 
 from caserecord.domain.values import (
@@ -78,6 +79,15 @@ Cadence = Literal["daily", "weekly", "fortnightly", "monthly", "as_needed"]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    @field_validator("*")
+    @classmethod
+    def no_nul_character(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: one such event would stall every read model.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain the NUL character (\\u0000)")
+        return value
 
 
 class WriteOptions(Body):
