@@ -25,7 +25,7 @@ from schemathesis.python.asgi import shutdown_lifespans
 
 from caserecord.api import create_app
 from caserecord.config import Settings
-from tests.e2e.conftest import Api, Seeded, a_case, seed_agency, serve
+from tests.e2e.conftest import CLIENT, Api, Seeded, a_case, seed_agency, serve
 
 MAX_EXAMPLES = 20
 KEY = re.compile(r"[\x21-\x7e]{1,200}")
@@ -185,3 +185,26 @@ def test_a_version_or_position_too_large_for_any_store_is_refused_not_a_500(
 
     assert [a.status_code for a in answers] == [422] * 4
     assert all(a.json()["code"] == "validation_failed" for a in answers)
+
+
+def test_a_nul_character_is_refused_before_it_can_stall_the_read_models(api: Api) -> None:
+    _, case_id = a_case(api)
+    note = {"text": "a\x00b", "contact_kind": "client", "contact_mode": "phone"}
+
+    client = api.post("/v1/clients", CLIENT | {"family_name": "Lo\x00pez"})
+    noted = api.post(f"/v1/cases/{case_id}/notes", note)
+    needs = api.post(
+        f"/v1/cases/{case_id}/notes", note | {"text": "ok", "present": ["client", "x\x00"]}
+    )
+    searched = api.get("/v1/clients", name="Lo\x00pez")
+
+    assert [r.status_code for r in (client, noted, needs)] == [422, 422, 422]
+    assert [e["path"] for r in (client, noted, needs) for e in r.json()["errors"]] == [
+        "family_name",
+        "text",
+        "present",
+    ]
+    assert searched.status_code in (200, 422)
+    # The read models still answer (on PostgreSQL one NUL in an event stalled them all).
+    assert api.get("/v1/clients", name="Lopez").json()["items"]
+    assert api.get(f"/v1/cases/{case_id}").json()["version"] == 1
