@@ -56,11 +56,10 @@ def verdict(row: Row) -> str:
 
 
 def markdown_table(rows: list[Row]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(c.replace("|", "/") for c in cells(r)) + " |" for r in rows]
-    notes = sorted({f"{r.section}: {r.note}" for r in rows if r.note})
-    if notes:
-        lines += ["", *[f"- {n}" for n in notes]]
+    headers = [*HEADERS, "how"]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for r in rows:
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in [*cells(r), r.note]) + " |")
     return "\n".join(lines)
 
 
