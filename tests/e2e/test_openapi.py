@@ -58,3 +58,12 @@ def test_docs_are_served(sqlite_api: Api) -> None:
 
     assert response.status_code == 200
     assert "/openapi.json" in response.text
+
+
+def test_operation_ids_are_the_route_names_and_unique(
+    operations: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations]
+
+    assert len(ids) == len(set(ids))
+    assert "register_client" in ids and "record_note" in ids

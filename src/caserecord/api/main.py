@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 
 from caserecord.api import errors, openapi
 from caserecord.api.deps import no_unknown_query
@@ -71,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(no_unknown_query)],
+        # Operation ids are the route functions' names: short, stable names for generated
+        # clients (`register_client`, `record_note`...).
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
     app.state.settings = settings
@@ -93,6 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     openapi.install(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def app_from_environment() -> FastAPI:
