@@ -23,7 +23,8 @@ from caserecord.config import Settings
 from caserecord.store import init_store
 
 PG_DSN = os.environ.get("CASERECORD_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-WORKDIR = Path(os.environ.get("CASERECORD_BENCH_DIR", "var/bench"))
+ROOT = Path(__file__).resolve().parent.parent
+WORKDIR = Path(os.environ.get("CASERECORD_BENCH_DIR", ROOT / "var" / "bench"))
 
 
 @dataclass
