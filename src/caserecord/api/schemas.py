@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 from caserecord.domain.values import (
@@ -145,7 +146,13 @@ class ClientChanges(Body):
 
 
 class ClientCorrection(WriteOptions):
-    changes: ClientChanges
+    changes: ClientChanges = Field(description="Only the fields to correct")
+
+    @model_validator(mode="after")
+    def _something_to_correct(self) -> "ClientCorrection":
+        if not self.changes.model_fields_set:
+            raise ValueError("changes must name at least one field to correct")
+        return self
 
 
 class SupportContactIn(WriteOptions):
