@@ -76,3 +76,17 @@ def test_history_of_another_agencys_case_is_404(sqlite_api: Api) -> None:
         response = sqlite_api.get(f"/v1/cases/{case_id}/{path}", agency="agency-b", query=params)
         assert response.status_code == 404, path
         assert "Lopez" not in response.text
+
+
+def test_a_long_timeline_comes_in_pages(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    for n in range(4):
+        sqlite_api.created(f"/v1/cases/{case_id}/notes", NOTE | {"text": f"call {n}"})
+    path = f"/v1/cases/{case_id}/timeline"
+
+    first = sqlite_api.get(path, limit=3).json()
+    rest = sqlite_api.get(path, limit=3, offset=3).json()
+
+    assert first["total"] == rest["total"] == 6
+    assert [e["type"] for e in first["entries"]] == ["Registered", "Opened", "ProgressNoteRecorded"]
+    assert [e["data"]["text"] for e in rest["entries"]] == ["call 1", "call 2", "call 3"]

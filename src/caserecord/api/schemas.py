@@ -593,12 +593,23 @@ class CurrentPlanOut(BaseModel):
 class TimelineOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f", "entries": []}]
+            "examples": [
+                {
+                    "case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f",
+                    "entries": [],
+                    "total": 0,
+                    "offset": 0,
+                    "limit": 500,
+                }
+            ]
         }
     )
 
     case_id: UUID
     entries: list[dict[str, Any]]
+    total: int = Field(description="Entries in the whole timeline")
+    offset: int
+    limit: int
 
 
 class VerificationOut(BaseModel):

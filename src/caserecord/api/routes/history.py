@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import Caller, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import Caller, OffsetDep, ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import read
 from caserecord.api.runtime import Runtime
 from caserecord.api.schemas import CaseAsOfOut, CaseDiffOut, Moment, TimelineOut
@@ -17,13 +17,26 @@ At = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
 
 
 @router.get("/timeline", response_model=TimelineOut, responses=read("The timeline"))
-def timeline(case_id: UUID, caller: ReaderDep, runtime: RuntimeDep) -> dict[str, Any]:
+def timeline(
+    case_id: UUID,
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    offset: OffsetDep = 0,
+    limit: Annotated[int, Query(ge=1, description="Capped at the server's page size")] = 500,
+) -> dict[str, Any]:
     """Every event of the case and its client in order, with a one-line summary; entries
-    marked in error, late entries and addenda are flagged."""
-    records = runtime.records
-    entries = case_timeline(records, caller.actor, case_id)
+    marked in error, late entries and addenda are flagged. A long case comes in pages."""
+    limit = min(limit, runtime.settings.max_page_size)
+    entries = case_timeline(runtime.records, caller.actor, case_id)
+    page = entries[offset : offset + limit]
     reveal(runtime, caller, "read_timeline", [subject(runtime, caller, case_id)])
-    return {"case_id": case_id, "entries": entries}
+    return {
+        "case_id": case_id,
+        "entries": page,
+        "total": len(entries),
+        "offset": offset,
+        "limit": limit,
+    }
 
 
 @router.get("/as-of", response_model=CaseAsOfOut, responses=read("The case at that moment"))
