@@ -1,4 +1,5 @@
-"""schemathesis over every operation, in-process over ASGI, against a seeded store.
+"""schemathesis over every operation, in-process over ASGI, against a seeded store
+(SQLite, then PostgreSQL).
 
 Each operation gets a bounded number of generated requests (examples, coverage and fuzzing
 phases) with a valid token; path ids are agency A's real records about half the time, so the
@@ -11,10 +12,11 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -25,27 +27,18 @@ from schemathesis.python.asgi import shutdown_lifespans
 
 from caserecord.api import create_app
 from caserecord.config import Settings
+from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.e2e.conftest import CLIENT, Api, Seeded, a_case, seed_agency, serve
 
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 15
 KEY = re.compile(r"[\x21-\x7e]{1,200}")
 KEYS = itertools.count()
 REACHED = {200, 201, 409, 412}
 RECENT = {"t1": "2020-01-01T00:00:00Z", "since": "2020-01-01T00:00:00Z", "t2": "2026-01-05T09:30Z"}
 # Status codes answered, by operation, checked once all operations ran.
 SEEN: dict[str, Counter[int]] = {}
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Seeded, Any]]:
-    folder: Path = tmp_path_factory.mktemp("schemathesis")
-    config = Settings(database_url=f"sqlite:///{folder}/records.db", poll_interval=0.05)
-    seeding = serve(config)
-    api = next(seeding)
-    seeded = seed_agency(api, "agency-a", "Alpha")
-    tokens = api.tokens
-    next(seeding, None)  # stops that app
-    yield config, seeded, tokens
+# The records of the store under test, for the hooks that put their ids into requests.
+SEEDED: list[Seeded] = []
 
 
 # The document the app serves, loaded without starting the app, so collecting this module
@@ -62,12 +55,13 @@ schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
 )
 
 
-def with_real_ids(values: Any, seeded: Seeded) -> Any:
+def with_real_ids(values: Any) -> Any:
     """``values`` with each well-formed id of a seeded kind replaced by the real record's.
 
     A malformed id is left alone: the negative phases sent it on purpose."""
-    if not isinstance(values, dict):
+    if not isinstance(values, dict) or not SEEDED:
         return values
+    seeded = SEEDED[0]
     real = {k: seeded.ids[k] for k, v in values.items() if k in seeded.ids and sound(k, v)}
     # Most generated moments are centuries away and refused; recent past ones go through.
     moments = {k: RECENT.get(k, RECENT["t2"]) for k, v in values.items() if moment(v)}
@@ -94,28 +88,62 @@ def sound(name: str, value: Any) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def app(world: tuple[Settings, Seeded, Any]) -> Iterator[Any]:
-    config, seeded, _ = world
+@schema.hook
+def flatmap_path_parameters(_context: Any, parameters: dict[str, Any] | None) -> Any:
+    return st.sampled_from([with_real_ids(parameters), parameters])
+
+
+@schema.hook
+def flatmap_body(_context: Any, body: Any) -> Any:
+    return st.sampled_from([with_real_ids(body), body])
+
+
+@schema.hook
+def flatmap_query(_context: Any, query: Any) -> Any:
+    return st.sampled_from([with_real_ids(query), query])
+
+
+@dataclass(frozen=True)
+class World:
+    app: Any
+    seeded: Seeded
+    tokens: dict[tuple[str, str], str]
+
+
+def seeded_world(config: Settings) -> Iterator[World]:
+    seeding = serve(config)
+    api = next(seeding)
+    seeded = seed_agency(api, "agency-a", "Alpha")
+    next(seeding, None)  # stops the app that seeded the store
     app = create_app(config)
-
-    @schema.hook
-    def flatmap_path_parameters(_context: Any, parameters: dict[str, Any] | None) -> Any:
-        return st.sampled_from([with_real_ids(parameters, seeded), parameters])
-
-    @schema.hook
-    def flatmap_body(_context: Any, body: Any) -> Any:
-        return st.sampled_from([with_real_ids(body, seeded), body])
-
-    @schema.hook
-    def flatmap_query(_context: Any, query: Any) -> Any:
-        return st.sampled_from([with_real_ids(query, seeded), query])
-
     with TestClient(app) as client:
         assert client.get("/openapi.json").json() == DOCUMENT
-    yield app
+    SEEDED[:] = [seeded]
+    yield World(app, seeded, api.tokens)
     # schemathesis keeps the app's lifespan (the runtime) running until told.
     shutdown_lifespans()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """Agency A's seeded records, on each store in turn, and an app serving them."""
+    if request.param == "sqlite":
+        folder = tmp_path_factory.mktemp("schemathesis")
+        yield from seeded_world(Settings(database_url=f"sqlite:///{folder}/records.db"))
+        return
+    require_postgres()
+    name = f"st_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    try:
+        yield from seeded_world(Settings(database_url=f"{PG_ADMIN_DSN}?schema={name}"))
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 @schema.parametrize()
@@ -125,10 +153,8 @@ def app(world: tuple[Settings, Seeded, Any]) -> Iterator[Any]:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_every_operation_answers_generated_requests_as_documented(
-    case: Any, app: Any, world: tuple[Settings, Seeded, Any]
-) -> None:
-    tokens = world[2]
+def test_every_operation_answers_generated_requests_as_documented(case: Any, world: World) -> None:
+    app, tokens = world.app, world.tokens
     # The operations were made from the document at collection; the app they go to is this
     # one (their schema's transport also carries the checks' own probe requests).
     case.operation.app = case.operation.schema.app = app
@@ -145,7 +171,7 @@ def test_every_operation_answers_generated_requests_as_documented(
     if case.path.endswith("/closure") and response.status_code == 200:
         # Keep the seeded case open, so the other writes do not all meet "case closed".
         reopened = TestClient(app).post(
-            f"/v1/cases/{world[1].ids['case_id']}/reopening",
+            f"/v1/cases/{world.seeded.ids['case_id']}/reopening",
             json={"reason": "schemathesis closed it"},
             headers={"Authorization": f"Bearer {tokens['agency-a', 'supervisor']}"},
         )
