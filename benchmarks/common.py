@@ -13,10 +13,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import eventsourcing
 import psycopg
 
 from caserecord.config import Settings
@@ -180,6 +180,8 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "postgresql": pg or "unreachable",
-        "eventsourcing": getattr(eventsourcing, "__version__", "9.5"),
+        "eventsourcing": metadata.version("eventsourcing"),
+        "fastapi": metadata.version("fastapi"),
+        "uvicorn": metadata.version("uvicorn"),
         "load_average": os.getloadavg(),
     }
