@@ -93,13 +93,18 @@ def readme_block(result: dict[str, Any]) -> str:
             f"Latest {result['mode']} run: {result['when']}, {result['seconds']:.0f} s, on "
             f"{m['cores']} cores ({m['cpu']}, {m['memory_gib']} GiB), {m['platform']}; "
             f"Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}, "
-            f"eventsourcing {m['eventsourcing']}; load average at the start "
-            f"{', '.join(f'{x:.1f}' for x in m['load_average'])} (the machine is shared).",
+            f"eventsourcing {m['eventsourcing']}; load average (1, 5, 15 min) "
+            f"{loads(m.get('load_average'))} at the start and "
+            f"{loads(m.get('load_average_end'))} at the end (the machine is shared).",
             "",
             result["markdown"],
             END,
         ]
     )
+
+
+def loads(values: list[float] | None) -> str:
+    return "/".join(f"{x:.1f}" for x in values) if values else "?"
 
 
 def update_readme(readme: Path, result: dict[str, Any]) -> None:

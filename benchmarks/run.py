@@ -10,6 +10,7 @@ Prints a table and writes benchmarks/results/latest.json (latest-quick.json with
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 import traceback
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    machine = machine_info()  # the load average before the run
     for name in args.only or list(SECTIONS):
         module, full_kinds, quick_kinds = SECTIONS[name]
         kinds = quick_kinds if args.quick and not args.stores else full_kinds
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "mode": "quick" if args.quick else "full",
         "seconds": round(time.perf_counter() - started, 1),
         "section_seconds": timings,
-        "machine": machine_info(),
+        "machine": machine | {"load_average_end": os.getloadavg()},
         "failures": failures,
         "rows": [row.as_dict() for row in rows],
         "markdown": "",
