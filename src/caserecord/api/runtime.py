@@ -88,7 +88,8 @@ class Runtime:
 
     @property
     def views(self) -> ReadModels:
-        """The read models, once they are up to date with the agency's own last write."""
+        """The read models; started here if they could not start with the app (at most
+        every few seconds), else 503."""
         if self._projections is None and self.settings.run_projections:
             with self._lock:
                 if time.monotonic() - self._last_attempt > RETRY_SECONDS:
