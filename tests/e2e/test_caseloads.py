@@ -1,9 +1,14 @@
 """Caseloads over HTTP, read back right after the writes (read-your-writes)."""
 
+import pytest
+from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 
 from caserecord.api import create_app
-from tests.e2e.conftest import CLIENT, Api, a_case, intake
+from caserecord.api import runtime as runtime_module
+from caserecord.config import Settings
+from caserecord.projections import ProjectionService
+from tests.e2e.conftest import CLIENT, Api, a_case, intake, serve
 
 
 def test_a_caseload_lists_the_agencys_open_cases_by_manager(api: Api) -> None:
@@ -64,3 +69,27 @@ def test_a_position_past_the_head_of_the_log_is_not_waited_for(sqlite_api: Api) 
 
     assert response.status_code == 200
     assert len(response.json()["items"]) == 1
+
+
+def test_read_models_that_could_not_start_with_the_app_start_on_a_later_request(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_start = ProjectionService.start
+    attempts: list[int] = []
+
+    def start_failing_once(service: ProjectionService) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("database is locked")
+        real_start(service)
+
+    monkeypatch.setattr(ProjectionService, "start", start_failing_once)
+    monkeypatch.setattr(runtime_module, "RETRY_SECONDS", 0.0)
+    for api in serve(Settings(database_url=sqlite_url, poll_interval=0.05)):
+        a_case(api)
+
+        response = api.get("/v1/caseloads")
+
+        assert response.status_code == 200
+        assert len(response.json()["items"]) == 1
+    assert len(attempts) == 2
