@@ -92,6 +92,10 @@ def test_each_read_is_allowed_to_exactly_the_roles_the_issue_gives(
 
     expected = {r.path: allowed_roles(r) for r in routes_of(api) if r.method == "GET"}
     assert granted == expected
+    # A refused read reveals nothing, so it is not in the access log either.
+    log = f"/v1/clients/{seeded.ids['client_id']}/access-log"
+    readers = {e["actor_role"] for e in api.get(log, role=SUPERVISOR, limit=1000).json()["entries"]}
+    assert readers == {CASEWORKER, SUPERVISOR, REVIEWER}
 
 
 @pytest.mark.parametrize("role", [REVIEWER, ADMIN])
