@@ -199,6 +199,13 @@ def test_the_core_scenario_over_http_from_intake_to_reopening(api: Api) -> None:
         role="supervisor",
     )
     closed_at = r.version
+    stale = api.post(
+        f"/v1/cases/{case_id}/notes",
+        {"text": "Written on an old copy.", "contact_kind": "client", "contact_mode": "phone"},
+        headers={"If-Match": f'"{closed_at - 1}"'},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "version_mismatch"
     r.step("/reopening", {"reason": "client returned to the area"}, role="supervisor")
     final = r.version
 
@@ -258,7 +265,10 @@ def test_the_core_scenario_over_http_from_intake_to_reopening(api: Api) -> None:
     trail = api.get(
         "/v1/audit-trail", role="compliance_reviewer", case_id=case_id, limit=100
     ).json()["items"]
-    assert len(trail) == final
+    assert [row["version"] for row in trail] == list(range(1, final + 1))
+    assert all(row["hash"] for row in trail)
+    assert [r["version"] for r in trail if r["marked_in_error_by"]] == [wrong]
+    assert trail[wrong - 1]["marked_in_error_by"] == wrong + 1
     by_supervisor = sorted(row["version"] for row in trail if row["actor"]["id"] == SUPERVISOR)
     assert by_supervisor == [wrong + 1, final - 2, final - 1, final]
     assert {row["actor"]["id"] for row in trail} == {CASEWORKER, SUPERVISOR}
