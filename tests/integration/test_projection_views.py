@@ -1,6 +1,6 @@
 """Each read model's content after the core scenario, on SQLite and PostgreSQL."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
@@ -285,3 +285,33 @@ def test_overdue_referrals_are_pending_past_their_respond_by_date(
     assert (row["referral_id"], row["overdue"], row["days_open"]) == (late, True, 3)
     assert len(projections.queries.referrals("agency-a", overdue=False)) == 1
     assert len(projections.queries.referrals("agency-a", organisation="Legal Aid")) == 2
+
+
+def test_a_nul_character_or_a_moment_at_the_calendars_edge_does_not_stop_the_views(
+    records: CaseRecords, projections: ProjectionService, worker: Actor
+) -> None:
+    # Both reached the store through the API once, and stalled every view in a loop.
+    client_id = a_client(records, worker, given_name="An\x00a", family_name="Kowalska")
+    edge = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+    case_id = records.open_case(
+        worker,
+        client_id=client_id,
+        specialty="geriatric",
+        referral_source="GP",
+        presenting_needs=["falls"],
+        interview_summary="Lives alone.",
+        case_manager_id=worker.id,
+        effective_at=edge,
+    ).id
+    projections.start()
+
+    position = records.record_note(
+        worker, case_id, text="home visit", contact_kind="client", contact_mode="in_person"
+    ).position
+    projections.wait(position, timeout=20)
+
+    [client] = projections.queries.search_clients("agency-a", name="kowalska")
+    assert client["given_name"] == "An\ufffda"
+    [opened] = projections.queries.audit_trail("agency-a", event_type="Opened")
+    assert opened["effective_at"] == datetime.min.replace(tzinfo=UTC)
+    assert opened["late"] is True

@@ -21,7 +21,13 @@ Loader = Callable[[UUID, int], Aggregate | None]
 
 def iso(value: datetime) -> str:
     """A timestamp as UTC text of fixed width, so text order is time order on both stores."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    try:
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    except OverflowError:
+        # A moment at the very edge of the calendar (year 1 with a positive offset, say)
+        # has no UTC form; it stays at that edge rather than stopping every view.
+        edge = datetime.min if value.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=UTC).isoformat(timespec="microseconds")
 
 
 def iso_date(value: date | None) -> str | None:

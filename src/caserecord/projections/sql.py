@@ -43,6 +43,12 @@ class Database:
         assert isinstance(datastore, SQLiteDatastore | PostgresDatastore)
         return cls(datastore)
 
+    def params(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        # PostgreSQL text cannot hold NUL and SQLite's text functions stop at it; the event
+        # log (bytes) can hold it. One such character must not stop every view, so views
+        # show it as U+FFFD, on both stores alike.
+        return tuple(v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values)
+
     def sql(self, statement: str) -> str:
         statement = statement.replace("{s}", self.prefix)
         return _PLACEHOLDER.sub("%s", statement) if self.is_postgres else statement
@@ -54,7 +60,7 @@ class Database:
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.cursor() as c:
-            c.execute(self.sql(statement), tuple(params))
+            c.execute(self.sql(statement), self.params(params))
             return [dict(row) for row in c.fetchall()]
 
     def execute(self, writes: Sequence[Write]) -> None:
@@ -74,9 +80,9 @@ def run_writes(c: Any, db: Database, writes: Sequence[Write]) -> None:
         while j < len(writes) and writes[j][0] == statement:
             j += 1
         if j - i == 1:
-            c.execute(db.sql(statement), tuple(writes[i][1]))
+            c.execute(db.sql(statement), db.params(writes[i][1]))
         else:
-            c.executemany(db.sql(statement), [tuple(w[1]) for w in writes[i:j]])
+            c.executemany(db.sql(statement), [db.params(w[1]) for w in writes[i:j]])
         i = j
 
 
