@@ -133,3 +133,20 @@ def test_responses_are_never_cached_or_sniffed(sqlite_api: Api) -> None:
     for response in (read, refused):
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_retried_token_creation_issues_no_second_token(api: Api) -> None:
+    key = {"Idempotency-Key": "onboard-j.smith"}
+    body = {"name": "j.smith", "role": "caseworker"}
+
+    first = api.post("/v1/tokens", body, role="admin", headers=key)
+    retry = api.post("/v1/tokens", body, role="admin", headers=key)
+    other = api.post("/v1/tokens", body | {"role": "supervisor"}, role="admin", headers=key)
+
+    assert first.status_code == 201
+    assert (retry.status_code, retry.json()["code"]) == (409, "token_already_issued")
+    assert first.json()["token_id"] in retry.json()["detail"]
+    assert first.json()["token"] not in retry.text
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    names = [t["name"] for t in api.get("/v1/tokens", role="admin").json()]
+    assert names.count("j.smith") == 1

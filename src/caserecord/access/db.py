@@ -63,6 +63,12 @@ class Tables:
         with self.cursor(commit=True) as c:
             c.execute(self.sql(statement), tuple(params))
 
+    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Several statements in one transaction: all or nothing."""
+        with self.cursor(commit=True) as c:
+            for statement, params in statements:
+                c.execute(self.sql(statement), tuple(params))
+
     def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.cursor(commit=True) as c:
             c.executemany(self.sql(statement), [tuple(r) for r in rows])

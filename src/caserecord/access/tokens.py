@@ -9,6 +9,7 @@ from typing import Any
 from caserecord.access.db import Tables
 from caserecord.domain.errors import InvalidValueError, NotFoundError
 from caserecord.domain.values import Role, parse
+from caserecord.persistence.idempotency import IdempotencyRecord
 
 TOKEN_PREFIX = "crt_"
 
@@ -50,8 +51,18 @@ class TokenStore:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
 
-    def create(self, *, agency_id: str, role: str, name: str) -> tuple[TokenInfo, str]:
-        """A new token and its secret; the secret is not stored and cannot be shown again."""
+    def create(
+        self,
+        *,
+        agency_id: str,
+        role: str,
+        name: str,
+        idempotency: tuple[str, str] | None = None,
+    ) -> tuple[TokenInfo, str]:
+        """A new token and its secret; the secret is not stored and cannot be shown again.
+
+        ``idempotency`` (key, fingerprint) is kept with the token in one transaction, as the
+        event store keeps it with events, so a retry can be recognised."""
         parse(Role, role, "role")
         if not agency_id.strip() or not name.strip():
             raise InvalidValueError("a token needs an agency and a name")
@@ -63,11 +74,27 @@ class TokenStore:
             role=role,
             created_at=datetime.now(UTC).isoformat(),
         )
-        self.tables.execute(
-            "INSERT INTO {t}api_tokens (token_id, token_hash, name, agency_id, role, created_at) "
-            "VALUES (?,?,?,?,?,?)",
-            (info.token_id, hash_token(secret), info.name, info.agency_id, role, info.created_at),
-        )
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "INSERT INTO {t}api_tokens "
+                "(token_id, token_hash, name, agency_id, role, created_at) VALUES (?,?,?,?,?,?)",
+                (
+                    info.token_id,
+                    hash_token(secret),
+                    info.name,
+                    info.agency_id,
+                    role,
+                    info.created_at,
+                ),
+            )
+        ]
+        if idempotency is not None:
+            key, fingerprint = idempotency
+            record = IdempotencyRecord(
+                info.agency_id, key, fingerprint, {"token_id": info.token_id}, info.created_at
+            )
+            statements.append(("INSERT INTO {t}idempotency_keys VALUES (?,?,?,?,?)", record.row()))
+        self.tables.execute_all(statements)
         return info, secret
 
     def authenticate(self, secret: str) -> TokenInfo | None:

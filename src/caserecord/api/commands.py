@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from caserecord.api.deps import (
     Caller,
@@ -82,12 +83,7 @@ class Write:
         return response
 
     def fingerprint(self, body: WriteOptions) -> str:
-        canonical = json.dumps(
-            {"method": self.method, "path": self.path, "body": body.model_dump(mode="json")},
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return fingerprint(self.method, self.path, body)
 
     def replay(
         self, key: str, fingerprint: str, status: int, location: str | None
@@ -96,13 +92,27 @@ class Write:
         if found is None:
             return None
         if found.fingerprint != fingerprint:
-            raise ApiError(
-                422,
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used with another request body or path",
-            )
+            raise key_reused()
         out = CommandOut.model_validate(found.result)
         return respond(out, status, location, replayed=True)
+
+
+def fingerprint(method: str, path: str, body: BaseModel) -> str:
+    """What an idempotency key is bound to: the method, the path and the parsed body."""
+    canonical = json.dumps(
+        {"method": method, "path": path, "body": body.model_dump(mode="json")},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def key_reused() -> ApiError:
+    return ApiError(
+        422,
+        "idempotency_key_reused",
+        "this Idempotency-Key was already used with another request body or path",
+    )
 
 
 def respond(out: CommandOut, status: int, location: str | None, *, replayed: bool) -> JSONResponse:

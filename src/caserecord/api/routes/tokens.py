@@ -2,11 +2,15 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from eventsourcing.persistence import IntegrityError
+from fastapi import APIRouter, Request
 
 from caserecord.access import TokenInfo
-from caserecord.api.deps import AdminDep, RuntimeDep
-from caserecord.api.openapi import BASE, READ
+from caserecord.api.commands import fingerprint, key_reused
+from caserecord.api.deps import AdminDep, Caller, IdempotencyKeyDep, RuntimeDep
+from caserecord.api.errors import ApiError
+from caserecord.api.openapi import BASE, READ, problems
+from caserecord.api.runtime import Runtime
 from caserecord.api.schemas import NewTokenOut, TokenIn, TokenOut
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
@@ -17,14 +21,48 @@ def list_tokens(caller: AdminDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     return [as_dict(t) for t in runtime.tokens.list(caller.agency_id)]
 
 
-@router.post("", status_code=201, response_model=NewTokenOut, responses=BASE)
-def create_token(body: TokenIn, caller: AdminDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """The token is in this response only; just its hash is kept. Not idempotent: a retry
-    makes another token (revoke the spare one)."""
-    info, secret = runtime.tokens.create(
-        agency_id=caller.agency_id, role=str(body.role), name=body.name
-    )
+@router.post("", status_code=201, response_model=NewTokenOut, responses=BASE | problems(409))
+def create_token(
+    request: Request,
+    body: TokenIn,
+    caller: AdminDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> dict[str, Any]:
+    """The token is in this response only; just its hash is kept. A retry with the same
+    Idempotency-Key makes no second token: it is answered 409 naming the first one, whose
+    secret cannot be shown again (revoke it and create another if it was lost)."""
+    idempotency = None
+    if idempotency_key is not None:
+        idempotency = (idempotency_key, fingerprint("POST", request.url.path, body))
+        refuse_a_retry(runtime, caller, idempotency)
+    try:
+        info, secret = runtime.tokens.create(
+            agency_id=caller.agency_id,
+            role=str(body.role),
+            name=body.name,
+            idempotency=idempotency,
+        )
+    except IntegrityError:
+        if idempotency is not None:  # a concurrent duplicate of this request won
+            refuse_a_retry(runtime, caller, idempotency)
+        raise
     return as_dict(info) | {"token": secret}
+
+
+def refuse_a_retry(runtime: Runtime, caller: Caller, idempotency: tuple[str, str]) -> None:
+    key, fingerprint_ = idempotency
+    found = runtime.records.find_idempotent_result(caller.actor, key)
+    if found is None:
+        return
+    if found.fingerprint != fingerprint_:
+        raise key_reused()
+    raise ApiError(
+        409,
+        "token_already_issued",
+        f"token {found.result.get('token_id')} was already issued for this Idempotency-Key; "
+        "its secret is shown only once: revoke it and create another if it was lost",
+    )
 
 
 @router.post("/{token_id}/revocation", response_model=TokenOut, responses=READ)
