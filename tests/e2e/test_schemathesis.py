@@ -88,6 +88,18 @@ def sound(name: str, value: Any) -> bool:
     return True
 
 
+# What a response must never carry: a trace, SQL, a driver's name or a path on the server.
+INTERNALS = re.compile(
+    r"Traceback|File \"|/work/|site-packages|\bSELECT\b|\bINSERT\b|psycopg|sqlite3"
+)
+
+
+def discloses_no_internals(_ctx: Any, response: Any, _case: Any) -> None:
+    found = INTERNALS.search(response.text)
+    if found:
+        raise AssertionError(f"the response discloses {found.group(0)!r}: {response.text[:300]}")
+
+
 @schema.hook
 def flatmap_path_parameters(_context: Any, parameters: dict[str, Any] | None) -> Any:
     return st.sampled_from([with_real_ids(parameters), parameters])
@@ -166,7 +178,7 @@ def test_every_operation_answers_generated_requests_as_documented(case: Any, wor
         # A generated bearer token becomes a real one; a case left without one stays so.
         role = "admin" if case.path.startswith("/v1/tokens") else "supervisor"
         case.headers["Authorization"] = f"Bearer {tokens['agency-a', role]}"
-    response = case.call_and_validate()
+    response = case.call_and_validate(additional_checks=[discloses_no_internals])
     SEEN.setdefault(f"{case.method} {case.path}", Counter())[response.status_code] += 1
     if case.path.endswith("/closure") and response.status_code == 200:
         # Keep the seeded case open, so the other writes do not all meet "case closed".
