@@ -22,7 +22,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.config._checks import PositiveDataAcceptanceConfig
+from schemathesis.config import PositiveDataAcceptanceConfig
 from schemathesis.python.asgi import shutdown_lifespans
 
 from caserecord.api import create_app
