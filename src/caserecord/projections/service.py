@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 WAIT_STEP = 0.01
 SUPERVISE_EVERY = 1.0
+MAX_BACKOFF = 30.0
 
 
 class ReadModelTimeoutError(Exception):
@@ -113,14 +114,18 @@ class ProjectionService:
 
     def _supervise(self) -> None:
         # A runner stops at its first error (the database went away, say); start it again
-        # from its tracked position, which loses and repeats nothing.
-        pending: set[str] = set()
+        # from its tracked position, which loses and repeats nothing.  One that keeps
+        # failing (an event it cannot apply) is retried less and less often, up to
+        # MAX_BACKOFF, so it does not flood the log; the others carry on meanwhile.
+        failures: dict[str, int] = {}
+        due: dict[str, float] = {}
         while not self._stopping.wait(SUPERVISE_EVERY):
             with self._lock:
                 failed = {n: r for n, r in self._runners.items() if r.is_interrupted.is_set()}
                 for name in failed:
                     del self._runners[name]
-                for runner in self._runners.values():
+                for name, runner in self._runners.items():
+                    failures.pop(name, None)  # up for a whole round: healthy again
                     # PostgreSQL wakes runners with NOTIFY; pull now and then anyway, in
                     # case one was missed while a connection was being replaced.
                     wake(runner.subscription)
@@ -129,16 +134,21 @@ class ProjectionService:
                     runner.close()
                 except Exception:
                     log.exception("projection %s failed; starting it again", name)
-                pending.add(name)
-            for name in sorted(pending):
+                failures[name] = failures.get(name, 0) + 1
+                due[name] = time.monotonic() + min(MAX_BACKOFF, 2.0 ** (failures[name] - 1))
+            for name in sorted(due):
                 if self._stopping.is_set():
                     return
+                if time.monotonic() < due[name]:
+                    continue
                 try:
                     replacement = self._start_runner(name)
                 except Exception as e:
                     log.warning("projection %s not restarted yet: %s", name, e)
+                    failures[name] = failures.get(name, 0) + 1
+                    due[name] = time.monotonic() + min(MAX_BACKOFF, 2.0 ** failures[name])
                     continue
-                pending.discard(name)
+                del due[name]
                 with self._lock:
                     self._runners[name] = replacement
 
