@@ -102,7 +102,7 @@ def test_after_db_init_the_same_store_opens(database_url: str) -> None:
     assert (init.returncode, init.stderr) == (0, "")
     assert init.stdout.startswith("initialised ")
     assert (verify.returncode, verify.stdout) == (1, "")
-    assert verify.stderr.strip().splitlines() == [f"no stream {missing} in this store"]
+    assert verify.stderr.strip().splitlines() == [f"caserecord: no stream {missing} in this store"]
 
 
 # ---- in-process ---------------------------------------------------------------------
