@@ -1,6 +1,6 @@
 """The envelope every event carries: actor, recorded and effective time, reason, correlation."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
@@ -14,7 +14,7 @@ from caserecord.domain.errors import (
     InvalidValueError,
     MissingActorError,
 )
-from caserecord.domain.recording import Actor
+from caserecord.domain.recording import Actor, Recording
 from tests.factories import a_client, an_active_plan, an_open_case
 from tests.unit.case_builders import opened_case
 
@@ -197,3 +197,24 @@ def test_events_read_back_from_the_store_keep_their_envelope_types(
     assert isinstance(stored.effective_at, datetime)
     assert stored.effective_at == stored.timestamp
     assert vars(stored)["actor_role"] == "caseworker"
+
+
+def test_an_effective_time_is_kept_in_utc_whatever_offset_it_was_given_in() -> None:
+    given = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
+
+    rec = Recording(Actor("w", "caseworker", "a"), effective_at=given)
+
+    assert rec.effective_at == given
+    assert rec.effective_at is not None and rec.effective_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),  # no UTC equivalent
+        datetime(1899, 12, 31, tzinfo=UTC),
+    ],
+)
+def test_an_effective_time_outside_the_record_s_range_is_refused(moment: datetime) -> None:
+    with pytest.raises(InvalidValueError):
+        Recording(Actor("w", "caseworker", "a"), effective_at=moment)

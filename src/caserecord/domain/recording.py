@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import uuid4
 
 from caserecord.domain.errors import (
@@ -34,6 +34,10 @@ class Actor:
             raise InvalidValueError("actor id and agency are required")
 
 
+# No case record concerns events before this year; earlier ones are typing mistakes.
+EARLIEST_EFFECTIVE = 1900
+
+
 @dataclass(frozen=True)
 class Recording:
     actor: Actor
@@ -42,8 +46,19 @@ class Recording:
     correlation_id: str = field(default_factory=lambda: str(uuid4()))
 
     def __post_init__(self) -> None:
-        if self.effective_at is not None and self.effective_at.utcoffset() is None:
+        if self.effective_at is None:
+            return
+        if self.effective_at.utcoffset() is None:
             raise InvalidValueError("effective_at must include a timezone offset")
+        # Stored as UTC so every reader (views, replay, other processes) compares like with like;
+        # a moment UTC cannot hold (year 1 with a positive offset) would stall them all later.
+        try:
+            utc = self.effective_at.astimezone(UTC)
+        except OverflowError:
+            raise InvalidValueError("effective_at is outside the range of UTC dates") from None
+        if utc.year < EARLIEST_EFFECTIVE:
+            raise InvalidValueError(f"effective_at must be in {EARLIEST_EFFECTIVE} or later")
+        object.__setattr__(self, "effective_at", utc)
 
 
 _current: ContextVar[Recording | None] = ContextVar("caserecord_recording", default=None)
