@@ -41,7 +41,7 @@ class Runtime:
     def close(self) -> None:
         with self._lock:
             if self._projections is not None:
-                self._projections.stop()
+                self._projections.close()  # also closes the read models' own connections
                 self._projections = None
             if self._records is not None:
                 self._records.close()
