@@ -19,6 +19,7 @@ EXAMPLES: dict[int, tuple[str, str]] = {
     422: ("validation_failed", "activities[0].cadence: Input should be 'daily', 'weekly'..."),
     500: ("internal_error", "an unexpected error occurred"),
     503: ("store_unavailable", "the record store is unavailable: retry later"),
+    507: ("storage_full", "the record store is out of space: nothing was recorded"),
 }
 
 DESCRIPTIONS = {
@@ -31,6 +32,7 @@ DESCRIPTIONS = {
     422: "The request is not valid; `errors` names each field path",
     500: "Unexpected error (no details are disclosed)",
     503: "The store, the access log or the read models are unavailable; see Retry-After",
+    507: "The store is out of space; nothing was recorded (see Retry-After)",
 }
 
 
@@ -46,7 +48,7 @@ def problem_response(status: int) -> dict[str, Any]:
         "description": DESCRIPTIONS[status],
         "content": {PROBLEM_JSON: {"example": example}},
     }
-    if status == 503:
+    if status in (503, 507):
         response["headers"] = {"Retry-After": {"schema": {"type": "string"}, "example": "5"}}
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
@@ -76,8 +78,9 @@ REPLAYED = {
 BASE: Responses = problems(401, 403, 413, 422, 500, 503)
 READ: Responses = BASE | problems(404)
 LIST: Responses = BASE
-WRITE: Responses = BASE | problems(404, 409, 412)
-CREATE: Responses = BASE | problems(404, 409)
+# A write can find the store full (507); a read only writes the access log, which is 503.
+WRITE: Responses = BASE | problems(404, 409, 412, 507)
+CREATE: Responses = BASE | problems(404, 409, 507)
 
 
 def ok(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, Any]:
