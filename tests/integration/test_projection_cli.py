@@ -75,7 +75,8 @@ def test_the_timeline_command_prints_events_and_an_as_of_state(
     case = str(scenario.case_id)
     table = caserecord(settings, "timeline", case)
     as_json = caserecord(settings, "timeline", case, "--format", "json")
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S%z")
+    # Whole seconds would land before events recorded earlier in the same second.
+    now = datetime.now(UTC).isoformat()
     state = caserecord(settings, "timeline", case, "--as-of", now, "--format", "json")
 
     assert table.returncode == 0, table.stderr
