@@ -665,21 +665,18 @@ class AccessLogPage(BaseModel):
     next_after: int
 
 
+TOKEN_EXAMPLE: dict[str, Any] = {
+    "token_id": "9f1c2b3a4d5e6f70",
+    "name": "j.smith",
+    "agency_id": "agency-a",
+    "role": "caseworker",
+    "created_at": "2026-11-27T09:00:00Z",
+    "revoked_at": None,
+}
+
+
 class TokenOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "token_id": "9f1c2b3a4d5e6f70",
-                    "name": "j.smith",
-                    "agency_id": "agency-a",
-                    "role": "caseworker",
-                    "created_at": "2026-11-27T09:00:00Z",
-                    "revoked_at": None,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [TOKEN_EXAMPLE]})
 
     token_id: str
     name: str
@@ -690,20 +687,6 @@ class TokenOut(BaseModel):
 
 
 class NewTokenOut(TokenOut):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "token_id": "9f1c2b3a4d5e6f70",
-                    "name": "j.smith",
-                    "agency_id": "agency-a",
-                    "role": "caseworker",
-                    "created_at": "2026-11-27T09:00:00Z",
-                    "revoked_at": None,
-                    "token": "crt_…",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [TOKEN_EXAMPLE | {"token": "crt_…"}]})
 
     token: str = Field(description="The bearer token; shown only this once")
