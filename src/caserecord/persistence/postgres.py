@@ -75,6 +75,25 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         row = curs.fetchone()
         return str(row["hash"]) if row else "missing"
 
+    def select_versions(self, originator_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
+        """Chosen events of one stream in one query (a page of notes is scattered)."""
+        if not versions:
+            return []
+        statement = self.select_events_statement + SQL(
+            " AND originator_version = ANY(%s) ORDER BY originator_version"
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, [originator_id, list(versions)])
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(

@@ -58,6 +58,27 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         row = c.fetchone()
         return str(row["hash"]) if row else "missing"
 
+    def select_versions(self, originator_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
+        """Chosen events of one stream in one query (a page of notes is scattered)."""
+        if not versions:
+            return []
+        marks = ",".join("?" * len(versions))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"{self.select_events_statement}AND originator_version IN ({marks}) "
+                "ORDER BY originator_version",
+                [originator_id.hex, *versions],
+            )
+            return [
+                StoredEvent(
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
+
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
