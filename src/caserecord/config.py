@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     def eventsourcing_env(self, *, create_table: bool = False) -> dict[str, str]:
         env = database_env(self.database_url)
         env["CREATE_TABLE"] = "y" if create_table else "n"
+        # Carries each event's agency to the recorder, which indexes it for the event feed.
+        env["MAPPER_TOPIC"] = "caserecord.persistence.feed:AgencyMapper"
         # The library reads a maximum size of 0 as "unbounded"; here 0 means no cache.
         if self.aggregate_cache_size > 0:
             env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)

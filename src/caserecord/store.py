@@ -1,11 +1,14 @@
 """Opening the record store with errors a person can act on, instead of tracebacks."""
 
+from typing import Any
+
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
 
 from caserecord.access.db import create_access_tables
 from caserecord.application import CaseRecords
 from caserecord.config import ConfigError, Settings
+from caserecord.persistence.feed import agency_of
 
 
 class StoreError(Exception):
@@ -54,6 +57,17 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
                 "run `caserecord db init` first"
             ) from None
         raise StoreError(f"cannot use the database {describe(settings)}: {message}") from None
+    try:
+        app.recorder.probe_feed_index()  # type: ignore[attr-defined]
+    except (ProgrammingError, OperationalError) as e:
+        app.close()
+        message = first_line(e)
+        if "no such table" in message or "does not exist" in message:
+            raise StoreError(
+                f"the database {describe(settings)} has no event feed index (made by an "
+                "earlier version): run `caserecord db init` to add it"
+            ) from None
+        raise StoreError(f"cannot use the database {describe(settings)}: {message}") from None
     return app
 
 
@@ -81,12 +95,45 @@ def probe_postgres(settings: Settings, env: dict[str, str]) -> None:
 def init_store(settings: Settings) -> None:
     """Create every table once, before any worker starts (workers never run DDL)."""
     app = open_records(settings, create_table=True)
-    create_access_tables(app)  # the API's tokens and access log
-    app.close()
+    try:
+        create_access_tables(app)  # the API's tokens and access log
+        index_feed(app)
+    finally:
+        app.close()
     # Imported here: the projections package itself opens records through this module.
     from caserecord.projections.runner import create_views
 
     create_views(settings.eventsourcing_env(create_table=True))  # the read models
+
+
+FEED_INDEX_PAGE = 2000
+
+
+def index_feed(app: CaseRecords) -> int:
+    """Index for the event feed the events logged before the index existed (an upgraded
+    store); returns how many events it read.  The recorders index every new event in its own
+    transaction, so a complete index is one with a row per event, and an interrupted run
+    is simply run again."""
+    recorder: Any = app.recorder
+    events, indexed = recorder.feed_index_counts()
+    if events == indexed:
+        return 0
+    read, start = 0, 1
+    while batch := recorder.select_notifications(start=start, limit=FEED_INDEX_PAGE):
+        rows = []
+        for notification in batch:
+            try:
+                event = app.mapper.to_domain_event(notification)
+            except Exception as e:  # whatever a damaged row makes the decoder raise
+                raise StoreError(
+                    f"cannot index the event at position {notification.id} for the feed: "
+                    f"{first_line(e)}"
+                ) from None
+            rows.append((agency_of(event), notification.id))
+        recorder.add_to_feed_index(rows)
+        read += len(rows)
+        start = batch[-1].id + 1
+    return read
 
 
 def first_line(error: BaseException) -> str:

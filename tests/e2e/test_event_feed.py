@@ -1,6 +1,8 @@
 """The event feed: the caller's agency only, in order, with a cursor."""
 
+from caserecord.application import CaseRecords
 from tests.e2e.conftest import CLIENT, Api, a_case
+from tests.integration.test_event_feed_index import registrations
 
 
 def test_the_feed_holds_only_the_callers_agency_in_recording_order(api: Api) -> None:
@@ -41,6 +43,24 @@ def test_the_cursor_continues_where_the_last_page_ended(sqlite_api: Api) -> None
     assert (first["has_more"], second["has_more"]) == (True, True)
     assert end["events"] == [] and end["has_more"] is False
     assert end["next_after"] == third["next_after"]
+
+
+def test_one_page_holds_an_agencys_sparse_events_however_many_others_lie_between(
+    api: Api,
+) -> None:
+    records: CaseRecords = api.client.app.state.runtime.records  # type: ignore[attr-defined]
+    first = api.created("/v1/clients", CLIENT | {"client_number": "A-1"})
+    records.events.put(registrations(1_000))
+    second = api.created("/v1/clients", CLIENT | {"client_number": "A-2"})
+    records.events.put(registrations(1_000))
+
+    page = api.get("/v1/events", limit=10).json()
+    after_end = api.get("/v1/events", limit=10, after=page["next_after"]).json()
+
+    assert [e["stream_id"] for e in page["events"]] == [first["id"], second["id"]]
+    assert page["has_more"] is False
+    assert page["next_after"] == records.recorder.max_notification_id()
+    assert after_end == {"events": [], "next_after": page["next_after"], "has_more": False}
 
 
 def test_reading_the_feed_is_recorded_in_the_access_log(sqlite_api: Api) -> None:

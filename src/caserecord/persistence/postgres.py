@@ -1,18 +1,19 @@
-"""PostgreSQL application recorder with the hash chain and idempotency keys written in the
-same transaction as the events, after the library's table lock (so links are computed in
-commit order)."""
+"""PostgreSQL application recorder with the hash chain, idempotency keys and the event
+feed's agency index written in the same transaction as the events, after the library's table
+lock (so links are computed in commit order)."""
 
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from caserecord.persistence.chain import GENESIS, Link, chain, stream_key
+from caserecord.persistence.feed import FEED_TABLE, agencies, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.sqlite import group
 
@@ -25,6 +26,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         schema = Identifier(self.datastore.schema)
         self.chain_table = SQL("{}.event_chain").format(schema)
         self.idempotency_table = SQL("{}.idempotency_keys").format(schema)
+        self.feed_table = SQL("{}.{}").format(schema, Identifier(FEED_TABLE))
+        self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} ("
@@ -41,11 +44,30 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "PRIMARY KEY (agency_id, idem_key))"
             ).format(self.idempotency_table)
         )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                "agency_id text NOT NULL, notification_id bigint NOT NULL, "
+                "PRIMARY KEY (agency_id, notification_id))"
+            ).format(self.feed_table)
+        )
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # Runs before the events are inserted, where an error still rolls the transaction
+        # back (one raised after the insert is re-raised only once the library committed).
+        agencies(stored_events)
+        super()._insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        curs.executemany(
+            SQL("INSERT INTO {} VALUES (%s,%s)").format(self.feed_table),
+            index_rows(agencies(stored_events), ids),
+        )
         for stream_id, records in group(stored_events).items():
             prev = self._prev_hash(curs, stream_id, records[0].version)
             curs.executemany(
@@ -93,6 +115,62 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+    def agency_notifications(
+        self, agency_id: str, *, after: int, limit: int
+    ) -> tuple[int, list[Notification]]:
+        """The head of the log, and up to ``limit`` of the agency's events after ``after``
+        and not past that head, through the agency index.  The head is read first: the
+        table lock makes positions commit in order, so every event up to it is visible."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.max_notification_id_statement)
+            found = curs.fetchone()
+            head = int(found["max"] or 0) if found else 0
+            curs.execute(
+                SQL(
+                    "SELECT e.notification_id, e.originator_id, e.originator_version, "
+                    "e.topic, e.state FROM {} AS a JOIN {} AS e "
+                    "ON e.notification_id = a.notification_id "
+                    "WHERE a.agency_id=%s AND a.notification_id>%s AND a.notification_id<=%s "
+                    "ORDER BY a.notification_id LIMIT %s"
+                ).format(self.feed_table, self.events_table),
+                (agency_id, after, head, limit),
+            )
+            return head, [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def probe_feed_index(self) -> None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT 1 FROM {} LIMIT 1").format(self.feed_table))
+
+    def feed_index_counts(self) -> tuple[int, int]:
+        """(events logged, events indexed): equal when the feed's index is complete.
+        Also the probe that the index table exists."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT (SELECT COUNT(*) FROM {}) AS events, (SELECT COUNT(*) FROM {}) AS n"
+                ).format(self.events_table, self.feed_table)
+            )
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["events"]), int(row["n"])
+
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Index events logged before the index existed; rows already there are kept."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.executemany(
+                SQL("INSERT INTO {} VALUES (%s,%s) ON CONFLICT DO NOTHING").format(self.feed_table),
+                rows,
+            )
 
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

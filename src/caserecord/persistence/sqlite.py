@@ -1,14 +1,20 @@
-"""SQLite application recorder with the hash chain and idempotency keys in the same
-transaction as the events."""
+"""SQLite application recorder with the hash chain, idempotency keys and the event feed's
+agency index in the same transaction as the events."""
 
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Subscription
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Notification,
+    StoredEvent,
+    Subscription,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
+from caserecord.persistence.feed import FEED_TABLE, agencies, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.subscription import PollingSubscription
 
@@ -25,12 +31,17 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "agency_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
             "result TEXT NOT NULL, created_at TEXT NOT NULL, "
             "PRIMARY KEY (agency_id, idem_key)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {FEED_TABLE} ("
+            "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, "
+            "PRIMARY KEY (agency_id, notification_id)) WITHOUT ROWID",
         ]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        agency_ids = agencies(stored_events)
         ids = super()._insert_events(c, stored_events, **kwargs)
+        c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?)", index_rows(agency_ids, ids))
         for stream_id, records in group(stored_events).items():
             prev = self._prev_hash(c, stream_id, records[0].version)
             c.executemany(
@@ -78,6 +89,50 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 )
                 for row in c.fetchall()
             ]
+
+    def agency_notifications(
+        self, agency_id: str, *, after: int, limit: int
+    ) -> tuple[int, list[Notification]]:
+        """The head of the log, and up to ``limit`` of the agency's events after ``after``
+        and not past that head, through the agency index (one read transaction)."""
+        with self.datastore.transaction(commit=False) as c:
+            head = self._max_notification_id(c) or 0
+            c.execute(
+                "SELECT e.rowid AS notification_id, e.originator_id, e.originator_version, "
+                f"e.topic, e.state FROM {FEED_TABLE} AS a "
+                f"JOIN {self.events_table_name} AS e ON e.rowid = a.notification_id "
+                "WHERE a.agency_id=? AND a.notification_id>? AND a.notification_id<=? "
+                "ORDER BY a.notification_id LIMIT ?",
+                (agency_id, after, head, limit),
+            )
+            return head, [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
+
+    def probe_feed_index(self) -> None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT 1 FROM {FEED_TABLE} LIMIT 1")
+
+    def feed_index_counts(self) -> tuple[int, int]:
+        """(events logged, events indexed): equal when the feed's index is complete.
+        Also the probe that the index table exists."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name}")
+            events = int(c.fetchone()[0])
+            c.execute(f"SELECT COUNT(*) FROM {FEED_TABLE}")
+            return events, int(c.fetchone()[0])
+
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Index events logged before the index existed; rows already there are kept."""
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(f"INSERT OR IGNORE INTO {FEED_TABLE} VALUES (?,?)", rows)
 
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         with self.datastore.transaction(commit=False) as c:

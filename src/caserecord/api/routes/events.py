@@ -26,9 +26,7 @@ def event_feed(
 ) -> dict[str, Any]:
     """Events of the caller's agency in recording order; pass `next_after` to go on."""
     records = runtime.records
-    events, cursor, has_more = agency_events(
-        records, caller.agency_id, after=after, limit=limit, max_scan=limit * 20
-    )
+    events, cursor, has_more = agency_events(records, caller.agency_id, after=after, limit=limit)
     reveal(runtime, caller, "read_events", subjects(records, caller, events))
     return {"events": events, "next_after": cursor, "has_more": has_more}
 

@@ -1,0 +1,74 @@
+"""The event feed's index: which agency each logged event belongs to, kept in the events'
+own transaction so the feed finds an agency's events without scanning everyone else's.
+
+The agency comes from the event's envelope (``actor_agency_id``) while the event is still
+an object, before the library's transcoder, compressor and cipher turn it into stored bytes:
+the recorder could not read it from the state once encrypted.  The mapper attaches it to
+each stored event; the recorders refuse events that did not come through this mapper, so a
+misconfigured writer fails loudly instead of leaving events the feed would never show.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent
+
+FEED_TABLE = "event_agency"
+# Events without an agency (none are recorded today) still get a row, so the index holds
+# exactly one row per event and `db init` can tell a complete index by counting.
+NO_AGENCY = ""
+
+
+class FeedIndexError(Exception):
+    """An event cannot be indexed for the feed; nothing of the transaction is written."""
+
+
+@dataclass(frozen=True)
+class AgencyStoredEvent(StoredEvent):
+    agency_id: str = NO_AGENCY
+
+
+class AgencyMapper(Mapper[UUID]):
+    """The library's mapper, also carrying each event's agency to the recorder."""
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        stored = super().to_stored_event(domain_event)
+        return AgencyStoredEvent(
+            originator_id=stored.originator_id,
+            originator_version=stored.originator_version,
+            topic=stored.topic,
+            state=stored.state,
+            agency_id=agency_of(domain_event),
+        )
+
+
+def agency_of(event: Any) -> str:
+    agency = getattr(event, "actor_agency_id", None)
+    return agency if isinstance(agency, str) else NO_AGENCY
+
+
+def agencies(stored_events: Sequence[StoredEvent]) -> list[str]:
+    """The agency of each event, checked before anything is inserted: on PostgreSQL the
+    library commits a transaction whose post-insert step raised a Python error."""
+    found = []
+    for stored in stored_events:
+        if not isinstance(stored, AgencyStoredEvent):
+            raise FeedIndexError(
+                "an event reached the recorder without its agency: the application must use "
+                "MAPPER_TOPIC=caserecord.persistence.feed:AgencyMapper (set by the settings)"
+            )
+        found.append(stored.agency_id)
+    return found
+
+
+def index_rows(
+    agency_ids: Sequence[str], notification_ids: Sequence[int] | None
+) -> list[tuple[str, int]]:
+    """(agency, position) for each event just inserted."""
+    # The library checks that it got a position for every event; None would mean a
+    # recorder that does not report them, which these recorders never are.
+    assert notification_ids is not None and len(notification_ids) == len(agency_ids)
+    return list(zip(agency_ids, notification_ids, strict=True))
