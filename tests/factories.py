@@ -1,6 +1,7 @@
 """Small builders so tests say only what matters to them."""
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from caserecord.application import CaseRecords
@@ -43,3 +44,29 @@ def an_active_plan(app: CaseRecords, actor: Actor, case_id: UUID) -> str:
     assert plan_id is not None
     app.change_plan_status(actor, case_id, plan_id=plan_id, action="activate")
     return plan_id
+
+
+def all_notes(app: CaseRecords, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
+    """Every note standing in the case, oldest first (a case shows only its latest)."""
+    found: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page = app.case_notes(actor, case_id, limit=100, before=before)
+        found += page["items"]
+        before = page["next_before"]
+        if before is None:
+            return found[::-1]
+
+
+def all_notes_over_http(http: Any, case_id: UUID | str) -> list[dict[str, Any]]:
+    """The same through GET /v1/cases/{id}/notes (any httpx-like client)."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        response = http.get(f"/v1/cases/{case_id}/notes", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        found += page["items"]
+        if page["next_before"] is None:
+            return found[::-1]
+        params["before"] = page["next_before"]

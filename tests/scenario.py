@@ -65,7 +65,7 @@ def key_fields(case: dict[str, Any]) -> dict[str, Any]:
             for g in plan["goals"]
         },
         "referrals": {r["referral_id"]: r["status"] for r in case["referrals"]},
-        "note_count": len(case["notes"]),
+        "note_count": case["note_count"],
         "addendum_count": sum(len(n["addenda"]) for n in case["notes"]),
         "entries_in_error": dict(case["entries_in_error"]),
     }

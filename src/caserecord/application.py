@@ -28,10 +28,12 @@ from caserecord.domain.values import text_list
 from caserecord.persistence.chain import Link, Record, Verification, stream_key, verify
 from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
-from caserecord.presenters import case_to_dict, client_to_dict, event_to_dict
+from caserecord.presenters import case_to_dict, client_to_dict, event_to_dict, note_to_dict
 from caserecord.transcodings import all_transcodings
 
 A = TypeVar("A", bound=Aggregate)
+RECENT_NOTES = 20  # notes a case carries when read whole; the rest come in pages
+READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
 
 
 class Options(TypedDict):
@@ -60,10 +62,22 @@ def as_bytes(state: object) -> bytes:
 
 
 def snapshot_state(aggregate: Aggregate) -> dict[str, Any]:
-    """What the library's Snapshot.take() keeps of an aggregate."""
+    """What the library's Snapshot.take() keeps of an aggregate, as the current class
+    version reads it."""
     state = dict(vars(aggregate))
     for internal in ("_id", "_version", "_pending_events"):
         state.pop(internal, None)
+    return state
+
+
+def upcast_state(cls: type, stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored snapshot's state as the current class reads it (what Snapshot.mutate does
+    before it builds the aggregate), so a snapshot of an older shape is still checked."""
+    state = dict(stored)
+    version = state.pop("class_version", 1)
+    while version < getattr(cls, "class_version", 1):
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
     return state
 
 
@@ -461,7 +475,63 @@ class CaseRecords(Application[UUID]):
         return client_to_dict(self._client(actor, client_id))
 
     def get_case(self, actor: Actor, case_id: UUID, version: int | None = None) -> dict[str, Any]:
-        return case_to_dict(self._case(actor, case_id, version))
+        return self.case_state(self._case(actor, case_id, version))
+
+    def case_notes(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        limit: int,
+        before: int | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of the case's notes, newest first, each with its addenda."""
+        return self.note_page(self._case(actor, case_id, version), limit=limit, before=before)
+
+    def case_state(self, case: Case) -> dict[str, Any]:
+        """A case as plain data with its latest notes (``case_notes`` pages through all)."""
+        page = self.note_page(case, limit=RECENT_NOTES)
+        return case_to_dict(case, notes=page["items"][::-1], note_count=page["note_count"])
+
+    def note_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
+        """Notes recorded before version ``before`` (all when None), newest first.
+
+        The case holds only the index of its notes; their text is read from its events,
+        so a page costs the same however long the case."""
+        if limit < 1:
+            raise InvalidValueError(f"limit must be at least 1 (got {limit})")
+        set_aside = case.set_aside_versions()
+        valid = [(i, v) for i, v in case.notes.items() if v not in set_aside]
+        older = valid if before is None else [(i, v) for i, v in valid if v < before]
+        chosen = older[: -limit - 1 : -1]
+        return {
+            "items": self.notes_of(case, [note_id for note_id, _ in chosen]),
+            "note_count": len(valid),
+            "next_before": chosen[-1][1] if len(older) > limit else None,
+        }
+
+    def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:
+        """The given notes of the case (in that order) as they stand in this state, each
+        with its addenda still standing, read from the log in one go."""
+        set_aside = case.set_aside_versions()
+        addenda = {
+            note_id: [a for a in case.addenda.get(note_id, ()) if a not in set_aside]
+            for note_id in note_ids
+        }
+        wanted = [case.notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
+        events = {e.originator_version: e for e in self._read_versions(case.id, wanted)}
+        return [
+            note_to_dict(events[case.notes[i]], [events[a] for a in addenda[i]]) for i in note_ids
+        ]
+
+    def _read_versions(self, stream_id: UUID, versions: list[int]) -> list[Any]:
+        found: list[Any] = []
+        for start in range(0, len(versions), READ_CHUNK):
+            chunk = sorted(versions[start : start + READ_CHUNK])
+            stored = self.recorder.select_versions(stream_id, chunk)  # type: ignore[attr-defined]
+            found += [self.mapper.to_domain_event(s) for s in stored]
+        return found
 
     def case_events(self, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
         """Every event of the case and of its client, in recording order."""
@@ -481,7 +551,7 @@ class CaseRecords(Application[UUID]):
             version = event.originator_version
         if version == 0:
             raise CaseNotFoundError(f"case {case_id} had not been opened at {at.isoformat()}")
-        return case_to_dict(self._case(actor, case_id, version))
+        return self.case_state(self._case(actor, case_id, version))
 
     def verify_stream(self, stream_id: UUID) -> Verification:
         """Check the stored records of one aggregate against its hash chain, then its
@@ -534,7 +604,7 @@ class CaseRecords(Application[UUID]):
                 problem = "the stored snapshot is ahead of the events"
             elif not problem and (
                 snapshot.topic != get_topic(type(aggregate))
-                or snapshot.state != snapshot_state(aggregate)
+                or upcast_state(type(aggregate), snapshot.state) != snapshot_state(aggregate)
             ):
                 problem = "the stored snapshot does not match the events"
             if problem:

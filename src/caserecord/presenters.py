@@ -8,7 +8,7 @@ from eventsourcing.utils import get_topic
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
-from caserecord.domain.entities import Change, current
+from caserecord.domain.entities import Addendum, Change, Note, current
 
 
 def plain(obj: Any) -> Any:
@@ -50,7 +50,8 @@ def client_to_dict(client: Client) -> dict[str, Any]:
     }
 
 
-def case_to_dict(case: Case) -> dict[str, Any]:
+def case_to_dict(case: Case, *, notes: list[dict[str, Any]], note_count: int) -> dict[str, Any]:
+    """``notes``: those the caller chose to show (the case holds only their index)."""
     plan = case.current_plan
     return {
         "id": case.id,
@@ -72,7 +73,8 @@ def case_to_dict(case: Case) -> dict[str, Any]:
         "current_plan": plan_to_dict(case, plan) if plan else None,
         "plans": [plan_to_dict(case, p) for p in case.plans if not p.in_error],
         "referrals": [referral_to_dict(r) for r in case.referrals.values() if not r.in_error],
-        "notes": [note_to_dict(n) for n in case.notes.values() if not n.in_error],
+        "notes": notes,
+        "note_count": note_count,
         "entries_in_error": {
             c.target_version: c.marked_in
             for c in sorted(case.corrections, key=lambda c: c.target_version)
@@ -133,10 +135,28 @@ def referral_to_dict(referral: Any) -> dict[str, Any]:
     }
 
 
-def note_to_dict(note: Any) -> dict[str, Any]:
-    data = plain(note)
-    data["addenda"] = valid(note.addenda)
-    return dict(data)
+def note_to_dict(
+    note: Case.ProgressNoteRecorded, addenda: list[Case.AddendumAppended]
+) -> dict[str, Any]:
+    """A note from its event, with the addenda still standing."""
+    data: dict[str, Any] = plain(
+        Note(
+            note.note_id,
+            note.originator_version,
+            note.text,
+            note.contact_kind,
+            note.contact_mode,
+            list(note.present),
+            [
+                Addendum(a.originator_version, a.text, False, a.effective_at, a.timestamp)
+                for a in addenda
+            ],
+            False,
+            note.effective_at,
+            note.timestamp,
+        )
+    )
+    return data
 
 
 ENVELOPE = ("actor_id", "actor_role", "actor_agency_id", "effective_at", "reason", "correlation_id")

@@ -32,7 +32,6 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError, DomainError, InvalidValueError
 from caserecord.domain.recording import Actor
-from caserecord.presenters import case_to_dict
 from caserecord.projections.base import envelope, iso
 from caserecord.projections.sql import Database
 from caserecord.projections.summaries import summarise
@@ -109,6 +108,34 @@ def case_as_of(
 ) -> dict[str, Any]:
     """The case as the agency knew it at ``recorded_at``, as it was in effect at
     ``effective_at`` (as known now), or both ("known at T1 about T2")."""
+    case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
+    result = records.case_state(case)
+    result["as_of"] = replayed
+    return result
+
+
+def notes_as_of(
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    *,
+    recorded_at: datetime | None = None,
+    effective_at: datetime | None = None,
+    limit: int,
+    before: int | None = None,
+) -> dict[str, Any]:
+    """A page of the notes standing in the case "as of" (see case_as_of), newest first."""
+    case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
+    return records.note_page(case, limit=limit, before=before) | {"as_of": replayed}
+
+
+def state_as_of(
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    recorded_at: datetime | None,
+    effective_at: datetime | None,
+) -> tuple[Case, dict[str, Any]]:
     check_time("recorded_at", recorded_at)
     check_time("effective_at", effective_at)
     check_access(records, actor, case_id)
@@ -122,8 +149,7 @@ def case_as_of(
         info = {"applied": known, "excluded": 0, "set_aside": []}
     else:
         case, info = fold_effective(records, index, case_id, known, effective_at)
-    result = case_to_dict(case)
-    result["as_of"] = {
+    return case, {
         "recorded_at": recorded_at,
         "effective_at": effective_at,
         "known_version": known,
@@ -131,7 +157,6 @@ def case_as_of(
         "events_excluded": info["excluded"],
         "set_aside_versions": info["set_aside"],
     }
-    return result
 
 
 def fold_effective(
@@ -316,7 +341,9 @@ def entry(event: RecordAggregate.Event) -> Entry:
 
 
 # ---- difference between two moments ---------------------------------------------------
-IGNORED = ("version", "modified_at", "as_of")
+# The notes a state shows are its latest few, a window that slides as notes are added;
+# note_count and the events in between say what changed.
+IGNORED = ("version", "modified_at", "as_of", "notes")
 # Most specific first: a goal also carries the id of its plan.
 ID_KEYS = ("goal_id", "referral_id", "note_id", "contact_id", "plan_id", "version")
 
@@ -339,8 +366,14 @@ def case_diff(
     if t2 < t1:
         raise InvalidValueError("t2 must not be before t1")
     key = "recorded_at" if axis == "recorded" else "effective_at"
-    before = state_or_none(records, actor, case_id, **{key: t1})
-    after = case_as_of(records, actor, case_id, **{key: t2})
+
+    def on_axis(t: datetime) -> tuple[datetime | None, datetime | None]:
+        return (t, None) if axis == "recorded" else (None, t)
+
+    old = state_or_none(records, actor, case_id, *on_axis(t1))
+    new, replayed = state_as_of(records, actor, case_id, *on_axis(t2))
+    before = records.case_state(old[0]) if old else None
+    after = records.case_state(new)
     events = [
         e
         for e in case_timeline(records, actor, case_id)
@@ -351,18 +384,50 @@ def case_diff(
         "axis": axis,
         "t1": t1,
         "t2": t2,
-        "from_version": before["as_of"]["known_version"] if before else 0,
-        "to_version": after["as_of"]["known_version"],
-        "changes": differences(without(before), without(after)),
+        "from_version": old[1]["known_version"] if old else 0,
+        "to_version": replayed["known_version"],
+        "changes": differences(without(before), without(after))
+        + note_changes(records, old[0] if old else None, new),
         "events": events,
     }
 
 
+def note_changes(records: CaseRecords, old: Case | None, new: Case) -> list[dict[str, Any]]:
+    """Notes added, set aside or given addenda between two states, each whole: the states
+    themselves show only their latest notes."""
+    before, after = standing_notes(old), standing_notes(new)
+    changed = [i for i in after if after[i] != before.get(i)]
+    gone = [i for i in before if i not in after]
+    kept = [i for i in changed if i in before]
+    earlier = dict(zip(gone + kept, records.notes_of(old, gone + kept), strict=True)) if old else {}
+    later = dict(zip(changed, records.notes_of(new, changed), strict=True))
+    found: list[dict[str, Any]] = []
+    for i in [*changed, *gone]:
+        found += differences(earlier.get(i), later.get(i), f"notes[{i}]")
+    return found
+
+
+def standing_notes(case: Case | None) -> dict[str, tuple[int, ...]]:
+    """Each note standing in the state -> its addenda standing."""
+    if case is None:
+        return {}
+    aside = case.set_aside_versions()
+    return {
+        i: tuple(a for a in case.addenda.get(i, ()) if a not in aside)
+        for i, v in case.notes.items()
+        if v not in aside
+    }
+
+
 def state_or_none(
-    records: CaseRecords, actor: Actor, case_id: UUID, **at: datetime
-) -> dict[str, Any] | None:
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    recorded_at: datetime | None,
+    effective_at: datetime | None,
+) -> tuple[Case, dict[str, Any]] | None:
     try:
-        return case_as_of(records, actor, case_id, **at)
+        return state_as_of(records, actor, case_id, recorded_at, effective_at)
     except CaseNotFoundError:
         check_access(records, actor, case_id)  # another agency's case stays not found
         return None

@@ -51,7 +51,7 @@ def test_the_difference_between_two_moments_lists_changes_and_events(api: Api) -
 
     assert (diff["from_version"], diff["to_version"]) == (1, 2)
     assert [e["type"] for e in diff["events"]] == ["ProgressNoteRecorded"]
-    assert [c["path"].split("[")[0] for c in diff["changes"]] == ["notes"]
+    assert [c["path"].split("[")[0] for c in diff["changes"]] == ["note_count", "notes"]
 
 
 def test_history_needs_moments_with_an_offset(sqlite_api: Api) -> None:

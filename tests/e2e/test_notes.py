@@ -47,3 +47,23 @@ def test_an_addendum_to_an_unknown_note_is_404(sqlite_api: Api) -> None:
     response = sqlite_api.post(f"/v1/cases/{case_id}/notes/missing/addenda", {"text": "x"})
 
     assert (response.status_code, response.json()["code"]) == (404, "note_not_found")
+
+
+def test_notes_are_listed_newest_first_in_pages_and_as_they_stood_at_a_moment(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    base = f"/v1/cases/{case_id}/notes"
+    ids = [api.created(base, VISIT | {"text": f"visit {i}"})["entity_id"] for i in range(3)]
+    then = datetime.now(UTC)
+    api.created(base, VISIT | {"text": "visit 3"})
+
+    first = api.get(base, limit=2).json()
+    rest = api.get(base, limit=2, before=first["next_before"]).json()
+    at_then = api.get(base, as_of=then.isoformat()).json()
+
+    assert [n["text"] for n in first["items"]] == ["visit 3", "visit 2"]
+    assert [n["note_id"] for n in rest["items"]] == [ids[1], ids[0]]
+    assert (first["note_count"], rest["next_before"]) == (4, None)
+    assert [n["note_id"] for n in at_then["items"]] == ids[::-1]
+    assert at_then["as_of"]["known_version"] == 4

@@ -19,7 +19,7 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.store import init_store, open_records
-from tests.factories import an_open_case
+from tests.factories import all_notes_over_http, an_open_case
 from tests.faults.conftest import assert_store_whole
 from tests.faults.service import make_token
 
@@ -128,7 +128,7 @@ def test_over_http_a_full_disk_is_a_507_problem_and_writes_resume_when_space_ret
     resumed = client.post(f"/v1/cases/{case_id}/notes", json=note("space is back"))
     assert resumed.status_code == 200, resumed.text
     case = client.get(f"/v1/cases/{case_id}").json()
-    recorded = [n["note_id"] for n in case["notes"]]
+    recorded = [n["note_id"] for n in all_notes_over_http(client, case_id)]
     assert recorded == [*acknowledged, resumed.json()["entity_id"]]
     # The views were starved too; they catch up once space returns.
     caseload = client.get("/v1/caseloads")

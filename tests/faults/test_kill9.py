@@ -13,6 +13,7 @@ from caserecord.access import Tables
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.store import open_records
+from tests.factories import all_notes
 from tests.faults.conftest import Seeded, assert_store_whole, events_table, rounds, scalar
 from tests.faults.service import Service
 
@@ -83,8 +84,7 @@ def test_every_acknowledged_write_survives_repeated_kill_9_of_the_service(
     records = open_records(seeded.settings)
     try:
         for case_id in seeded.cases:
-            case = records.get_case(worker, case_id)
-            notes = {n["note_id"]: n["version"] for n in case["notes"]}
+            notes = {n["note_id"]: n["version"] for n in all_notes(records, worker, case_id)}
             for ack in (a for a in acks if a.case_id == case_id):
                 assert notes.get(ack.note_id) == ack.version, f"acknowledged {ack} is missing"
         clients = [UUID(str(records.get_case(worker, c)["client_id"])) for c in seeded.cases]

@@ -17,7 +17,7 @@ import pytest
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.store import init_store, open_records
-from tests.factories import an_open_case
+from tests.factories import all_notes_over_http, an_open_case
 from tests.faults.conftest import rounds
 from tests.faults.proxy import TcpProxy
 from tests.faults.service import CASERECORD, Service, free_port, make_token
@@ -88,9 +88,9 @@ def test_while_postgres_is_down_writes_get_503_with_retry_after_and_recover_with
         outages = rounds(2, 10)
         for n in range(outages):
             outage(proxy, http, case_id, f"after outage {n}")
-        case = http.get(f"/v1/cases/{case_id}").json()
+        notes = all_notes_over_http(http, case_id)
 
-    texts = [n["text"] for n in case["notes"]]
+    texts = [n["text"] for n in notes]
     assert texts == ["before the outage", *(f"after outage {n}" for n in range(outages))]
 
 

@@ -19,16 +19,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caserecord.application import CaseRecords
+from caserecord.application import RECENT_NOTES, CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError, DomainError
 from caserecord.domain.recording import Actor
-from caserecord.presenters import case_to_dict
+from caserecord.presenters import case_to_dict, note_to_dict
 from caserecord.projections import ProjectionService
 from caserecord.store import init_store, open_records
-from caserecord.timeline import case_as_of
+from caserecord.timeline import case_as_of, notes_as_of
 from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.factories import a_client
 
@@ -235,8 +235,9 @@ def generate_more(records: CaseRecords, case_id: UUID, rnd: random.Random) -> No
 
 
 # ---- the reference folds: every event from scratch, no snapshot, no index ---------------
-def fold(events: list[RecordAggregate.Event]) -> Case:
+def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
     case: Any = None
+    applied = []
     for e in events:
         if case is not None:
             case.version = e.originator_version - 1
@@ -244,13 +245,35 @@ def fold(events: list[RecordAggregate.Event]) -> Case:
             case = e.mutate(case)
         except DomainError:
             continue
+        applied.append(e)
     assert isinstance(case, Case)
-    return case
+    notes = standing_notes(applied)
+    state = case_to_dict(case, notes=notes[-RECENT_NOTES:], note_count=len(notes))
+    return state | {"all_notes": notes}
+
+
+def standing_notes(applied: list[RecordAggregate.Event]) -> list[dict[str, Any]]:
+    """The notes not set aside, each with its addenda not set aside, straight from the
+    events that applied (the case itself keeps only their index)."""
+    set_aside = {e.target_version for e in applied if isinstance(e, Case.EntryMarkedInError)}
+    standing = [e for e in applied if e.originator_version not in set_aside]
+    return [
+        note_to_dict(
+            n,
+            [
+                a
+                for a in standing
+                if isinstance(a, Case.AddendumAppended) and a.note_id == n.note_id
+            ],
+        )
+        for n in standing
+        if isinstance(n, Case.ProgressNoteRecorded)
+    ]
 
 
 def reference_recorded(history: History, at: datetime) -> dict[str, Any] | None:
     known = [e for e in history.events if e.timestamp <= at]
-    return case_to_dict(fold(known)) if known else None
+    return fold(known) if known else None
 
 
 def reference_effective(
@@ -269,7 +292,7 @@ def reference_effective(
     }
     if 1 not in applies:
         return None
-    return case_to_dict(fold([e for e in known if e.originator_version in applies]))
+    return fold([e for e in known if e.originator_version in applies])
 
 
 def replay(history: History, **at: datetime) -> dict[str, Any] | None:
@@ -277,7 +300,20 @@ def replay(history: History, **at: datetime) -> dict[str, Any] | None:
         result = case_as_of(history.records, WORKER, history.case_id, **at)
     except CaseNotFoundError:
         return None
-    return {k: v for k, v in result.items() if k != "as_of"}
+    state = {k: v for k, v in result.items() if k != "as_of"}
+    return state | {"all_notes": replayed_notes(history, **at)}
+
+
+def replayed_notes(history: History, **at: datetime) -> list[dict[str, Any]]:
+    """Every note standing as of the moment, oldest first, read in pages of 7."""
+    found: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page = notes_as_of(history.records, WORKER, history.case_id, limit=7, before=before, **at)
+        found += page["items"]
+        before = page["next_before"]
+        if before is None:
+            return found[::-1]
 
 
 def moments(data: st.DataObject, history: History) -> datetime:
@@ -344,3 +380,6 @@ def test_the_generated_histories_exercise_snapshots_late_entries_and_corrections
         assert len(events) > 100  # past the first snapshot
         assert any(effective(e) < e.timestamp - timedelta(minutes=1) for e in events)
         assert any(isinstance(e, Case.EntryMarkedInError) for e in events)
+    latest = [fold(h.events) for h in found.values()]
+    assert any(state["note_count"] > RECENT_NOTES for state in latest)  # notes come in pages
+    assert any(n["addenda"] for state in latest for n in state["all_notes"])

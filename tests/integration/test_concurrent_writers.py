@@ -17,7 +17,7 @@ from caserecord.config import Settings
 from caserecord.domain.errors import ConcurrencyConflictError
 from caserecord.domain.recording import Actor
 from caserecord.store import open_records
-from tests.factories import an_open_case
+from tests.factories import all_notes, an_open_case
 
 WORKER = Actor("worker-1", "caseworker", "agency-a")
 SPAWN = multiprocessing.get_context("spawn")
@@ -66,7 +66,7 @@ def assert_nothing_lost(
     """Every acknowledged write is in the case at the version it was acknowledged with, the
     versions are contiguous and the chain verifies."""
     case = app.get_case(WORKER, case_id)
-    notes = {n["note_id"]: n["version"] for n in case["notes"]}
+    notes = {n["note_id"]: n["version"] for n in all_notes(app, WORKER, case_id)}
     assert notes == dict(acknowledged)
     assert sorted(notes.values()) == list(range(2, 2 + len(acknowledged)))
     assert case["version"] == 1 + len(acknowledged)

@@ -12,6 +12,7 @@ from caserecord.domain.errors import (
     EntryNotCorrectableError,
     EntryNotFoundError,
     InvalidValueError,
+    NoteNotFoundError,
     ReasonRequiredError,
 )
 from caserecord.domain.recording import Actor, Recording
@@ -50,7 +51,7 @@ def test_marking_an_entry_in_error_records_the_target_version_and_reason() -> No
     assert isinstance(event, Case.EntryMarkedInError)
     assert (event.originator_version, event.target_version, event.reason) == (3, 2, "wrong client")
     assert event.actor_id == "super-1"
-    assert [n.in_error for n in case.notes.values()] == [True]
+    assert case.set_aside_versions() == {2}
     assert [(c.target_version, c.marked_in) for c in case.corrections] == [(2, 3)]
 
 
@@ -60,8 +61,10 @@ def test_a_marked_note_is_set_aside_but_kept() -> None:
 
     mark(case, 2)
 
-    assert case.notes[note_id].in_error
-    assert case.notes[note_id].text == "Client attended."
+    assert case.notes == {note_id: 2}
+    assert case.set_aside_versions() == {2}
+    with pytest.raises(NoteNotFoundError):
+        case.append_addendum(note_id, "no longer stands")
 
 
 def test_a_marked_addendum_is_set_aside_and_the_note_stays() -> None:
@@ -71,9 +74,9 @@ def test_a_marked_addendum_is_set_aside_and_the_note_stays() -> None:
 
     mark(case, 3)
 
-    note = case.notes[note_id]
-    assert not note.in_error
-    assert [a.in_error for a in note.addenda] == [True]
+    assert case.addenda == {note_id: [3]}
+    assert case.set_aside_versions() == {3}
+    case.append_addendum(note_id, "The note itself stands")
 
 
 def test_a_marked_assessment_sets_aside_every_domain_it_rated() -> None:

@@ -5,10 +5,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from caserecord.application import CaseRecords, snapshot_state
 from caserecord.config import Settings
 from caserecord.domain.case import Case
+from caserecord.domain.entities import Addendum, Note
 from caserecord.domain.errors import ReasonRequiredError
 from caserecord.domain.recording import Actor
 from tests.factories import an_open_case
@@ -158,3 +160,40 @@ def test_a_deep_copy_falls_back_when_pickle_refuses() -> None:
 
     assert copied is not case
     assert copied.statuses == case.statuses and copied.statuses is not case.statuses
+
+
+def test_a_snapshot_taken_when_cases_held_whole_notes_reads_and_verifies(
+    records: CaseRecords, without_snapshots: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    noted = records.record_note(
+        worker, case_id, text="Seen at home.", contact_kind="client", contact_mode="in_person"
+    )
+    note_id = str(noted.entity_id)
+    records.append_addendum(worker, case_id, note_id=note_id, text="Family present.")
+    case: Any = records.repository.get(case_id)
+    # The shape class version 1 stored: whole notes, their addenda inside them.
+    old = snapshot_state(case)
+    del old["addenda"]
+    old["notes"] = {
+        note_id: Note(note_id, 2, "Seen at home.", "client", "in_person", [], [Addendum(3, "x")])
+    }
+    assert records.snapshots is not None
+    records.snapshots.put(
+        [
+            Case.Snapshot(
+                originator_id=case_id,
+                originator_version=case.version,
+                timestamp=Case.Snapshot.create_timestamp(),
+                topic=get_topic(Case),
+                state=old,
+            )
+        ]
+    )
+    records.repository.cache = None
+
+    read: Any = records.repository.get(case_id)
+
+    assert (read.notes, read.addenda) == ({note_id: 2}, {note_id: [3]})
+    assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
+    assert records.verify_stream(case_id).ok

@@ -225,7 +225,8 @@ def test_the_difference_on_the_effective_axis_starts_from_nothing_before_the_int
     )
 
     paths = {c["path"] for c in diff["changes"]}
-    assert {"status", "notes", "case_manager_id"} <= paths
+    assert {"status", "note_count", "case_manager_id"} <= paths
+    assert [p for p in paths if p.startswith("notes[")]  # the note itself, whole
     assert [e["type"] for e in diff["events"]] == ["Opened", "ProgressNoteRecorded"]
     assert diff["from_version"] == 0
 
@@ -246,3 +247,31 @@ def test_replay_refuses_another_agency_and_times_without_an_offset(
         case_diff(sqlite_records, worker, scenario.case_id, t1=now, t2=now, axis="sideways")
     with pytest.raises(InvalidValueError, match="t2"):
         case_diff(sqlite_records, worker, scenario.case_id, t1=now, t2=hours_ago(1))
+
+
+def test_the_difference_shows_each_note_added_set_aside_or_given_an_addendum_whole(
+    sqlite_records: CaseRecords, worker: Actor, supervisor: Actor
+) -> None:
+    case_id = a_case_opened(sqlite_records, worker, hours=3)
+    wrong = note(sqlite_records, worker, case_id, "wrong client")
+    extended = sqlite_records.record_note(
+        worker, case_id, text="visit", contact_kind="client", contact_mode="phone"
+    ).entity_id
+    assert extended is not None
+    t1 = datetime.now(UTC)
+    sqlite_records.mark_entry_in_error(supervisor, case_id, target_version=wrong, reason="slip")
+    sqlite_records.append_addendum(worker, case_id, note_id=extended, text="family agreed")
+    added = note(sqlite_records, worker, case_id, "follow-up")
+
+    diff = case_diff(sqlite_records, worker, case_id, t1=t1, t2=datetime.now(UTC))
+
+    changes = {c["path"]: (c["before"], c["after"]) for c in diff["changes"]}
+    notes = {p: v for p, v in changes.items() if p.startswith("notes[")}
+    assert len(notes) == 3
+    removed = [before for before, after in notes.values() if after is None]
+    new = [after for p, (before, after) in notes.items() if before is None and "]." not in p]
+    assert [n["text"] for n in removed] == ["wrong client"]
+    assert [(n["text"], n["version"]) for n in new] == [("follow-up", added)]
+    (addendum,) = [after for path, (_, after) in notes.items() if f"[{extended}].addenda" in path]
+    assert addendum["text"] == "family agreed"
+    assert "note_count" not in changes  # one set aside, one added

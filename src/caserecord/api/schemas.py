@@ -468,6 +468,8 @@ class ReferralOut(BaseModel):
 class AddendumOut(BaseModel):
     version: int
     text: str
+    effective_at: datetime
+    recorded_at: datetime
 
 
 class NoteOut(BaseModel):
@@ -477,7 +479,9 @@ class NoteOut(BaseModel):
     contact_kind: str
     contact_mode: str
     present: list[str]
-    addenda: list[AddendumOut]
+    effective_at: datetime
+    recorded_at: datetime
+    addenda: list[AddendumOut] = Field(description="Addenda still standing, oldest first")
 
 
 class CaseOut(BaseModel):
@@ -500,7 +504,10 @@ class CaseOut(BaseModel):
     current_plan: PlanOut | None
     plans: list[PlanOut]
     referrals: list[ReferralOut]
-    notes: list[NoteOut]
+    notes: list[NoteOut] = Field(
+        description="The latest notes, oldest first; all of them: GET /v1/cases/{id}/notes"
+    )
+    note_count: int = Field(description="Notes standing (not marked in error)")
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
     )
@@ -517,6 +524,16 @@ class AsOfOut(BaseModel):
 
 class CaseAsOfOut(CaseOut):
     as_of: AsOfOut
+
+
+class NotePageOut(BaseModel):
+    case_id: UUID
+    items: list[NoteOut] = Field(description="Newest first")
+    note_count: int = Field(description="Notes standing (not marked in error)")
+    next_before: int | None = Field(
+        description="Pass as `before` for the next page; null on the last page"
+    )
+    as_of: AsOfOut | None = None
 
 
 class CaseDiffOut(BaseModel):

@@ -113,7 +113,7 @@ def show_state(state: dict[str, Any], output: str) -> None:
         ("plan", f"{plan['title']} v{plan['version_number']} ({plan['status']})" if plan else "-"),
         ("goals", str(len(plan["goals"])) if plan else "0"),
         ("referrals", ", ".join(f"{r['organisation']}: {r['status']}" for r in state["referrals"])),
-        ("notes", str(len(state["notes"]))),
+        ("notes", str(state["note_count"])),
         ("entries in error", str(len(state["entries_in_error"]))),
     ]
     for field, value in rows:

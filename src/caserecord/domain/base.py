@@ -2,7 +2,6 @@
 
 import copy
 import pickle
-from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Self
 from uuid import UUID
@@ -27,15 +26,6 @@ class RecordAggregate(Aggregate):
         reason: str
         correlation_id: str
 
-        def mutate(self, aggregate: Any) -> Any:
-            # Lets the aggregate date the parts it records (see RecordAggregate.event_times),
-            # on first recording and on replay alike.
-            token = _applying.set(self)
-            try:
-                return super().mutate(aggregate)
-            finally:
-                _applying.reset(token)
-
     class Created(Event, Aggregate.Created):
         """The first event of a record; declared so type checkers see its envelope too."""
 
@@ -50,13 +40,6 @@ class RecordAggregate(Aggregate):
             memo[id(self)] = copied
             copied.__dict__.update(copy.deepcopy(vars(self), memo))
         return copied
-
-    def event_times(self) -> tuple[datetime, datetime]:
-        """When the event being applied happened (effective) and was recorded."""
-        applying = _applying.get()
-        if applying is None:
-            raise RuntimeError("event_times() is only available while an event is applied")
-        return applying.effective_at, applying.timestamp
 
     @classmethod
     def _create(
@@ -74,11 +57,6 @@ class RecordAggregate(Aggregate):
         recorded_at = event_class.create_timestamp()
         envelope = envelope_for(recorded_at)
         super().trigger_event(event_class, timestamp=recorded_at, **(envelope | kwargs))
-
-
-_applying: ContextVar[RecordAggregate.Event | None] = ContextVar(
-    "caserecord_applying", default=None
-)
 
 
 def require_reason(reason: str, action: str) -> None:

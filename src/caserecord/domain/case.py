@@ -9,13 +9,11 @@ from eventsourcing.domain import event
 
 from caserecord.domain.base import RecordAggregate, require_reason
 from caserecord.domain.entities import (
-    Addendum,
     Assessment,
     Change,
     Correction,
     Goal,
     GoalRevision,
-    Note,
     Plan,
     PlanVersion,
     PriorTreatment,
@@ -81,6 +79,23 @@ def check_activities(activities: list[dict[str, Any]]) -> None:
 
 
 class Case(RecordAggregate):
+    """Notes are kept as an index (id and versions) rather than whole: a long case is
+    mostly notes, and every read, command and snapshot copies the state, so their text
+    stays in the events and is read from the log a page at a time."""
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Snapshots taken when the state held whole notes."""
+        notes = state["notes"]
+        state["notes"] = {note_id: note.version for note_id, note in notes.items()}
+        state["addenda"] = {
+            note_id: [a.version for a in note.addenda]
+            for note_id, note in notes.items()
+            if note.addenda
+        }
+
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
         client_id: UUID
@@ -119,7 +134,8 @@ class Case(RecordAggregate):
         self.plans: list[Plan] = []
         self.goals: dict[str, Goal] = {}
         self.referrals: dict[str, Referral] = {}
-        self.notes: dict[str, Note] = {}
+        self.notes: dict[str, int] = {}  # note id -> the version that recorded it
+        self.addenda: dict[str, list[int]] = {}  # note id -> versions of its addenda
         self.corrections: list[Correction] = []
 
     @property
@@ -137,6 +153,12 @@ class Case(RecordAggregate):
                 final = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
                 return None if final else plan
         return None
+
+    def set_aside_versions(self) -> set[int]:
+        return {c.target_version for c in self.corrections}
+
+    def _is_set_aside(self, version: int) -> bool:
+        return any(c.target_version == version for c in self.corrections)
 
     def _next(self) -> int:
         return self.version + 1
@@ -554,11 +576,7 @@ class Case(RecordAggregate):
             raise InvalidValueError("a progress note needs an observation")
         if note_id in self.notes:
             raise DuplicateIdError(f"note {note_id} already exists")
-        effective_at, recorded_at = self.event_times()
-        self.notes[note_id] = Note(
-            note_id, self._next(), text, contact_kind, contact_mode, present,
-            effective_at=effective_at, recorded_at=recorded_at,
-        )  # fmt: skip
+        self.notes[note_id] = self._next()
 
     class AddendumAppended(RecordAggregate.Event):
         note_id: str
@@ -567,15 +585,12 @@ class Case(RecordAggregate):
     @event(AddendumAppended)
     def append_addendum(self, note_id: str, text: str) -> None:
         self._check_open()
-        note = self.notes.get(note_id)
-        if note is None or note.in_error:
+        version = self.notes.get(note_id)
+        if version is None or self._is_set_aside(version):
             raise NoteNotFoundError(f"no note {note_id} on this case")
         if not text.strip():
             raise InvalidValueError("an addendum needs text")
-        effective_at, recorded_at = self.event_times()
-        note.addenda.append(
-            Addendum(self._next(), text, effective_at=effective_at, recorded_at=recorded_at)
-        )
+        self.addenda.setdefault(note_id, []).append(self._next())
 
     # ---- corrections ----------------------------------------------------------------
     class EntryMarkedInError(RecordAggregate.Event):
@@ -623,13 +638,21 @@ class Case(RecordAggregate):
         if entries:
             return flag_all(entries)
         entries = [t for t in self.prior_treatments if t.version == v]
-        for note in self.notes.values():
-            entries += [note] if note.version == v else []
-            addenda = [a for a in note.addenda if a.version == v]
-            if addenda:
-                check_not_set_aside(note)
-            entries += addenda
-        return flag_entry(entries[0]) if entries else None
+        return flag_entry(entries[0]) if entries else self._locate_note(v)
+
+    def _locate_note(self, v: int) -> Flag | None:
+        # A note's set-aside state is its correction alone (the index holds no flags), and
+        # _locate has already refused a version marked before.
+        for note_id, version in self.notes.items():
+            if version == v:
+                return no_flag
+            if v in self.addenda.get(note_id, ()):
+                if self._is_set_aside(version):
+                    raise AlreadyInErrorError(
+                        "that entry belongs to an item already marked in error"
+                    )
+                return no_flag
+        return None
 
     def _locate_plan(self, v: int) -> Flag | None:
         for plan in self.plans:
@@ -734,6 +757,10 @@ def flag_entry(entry: Any) -> Flag:
     if entry.in_error:
         raise AlreadyInErrorError("that entry is already marked in error")
     return lambda: setattr(entry, "in_error", True)
+
+
+def no_flag() -> None:
+    """Nothing to set on the entry: the correction recorded with it is enough."""
 
 
 def flag_all(entries: list[Any]) -> Flag:

@@ -1,16 +1,48 @@
 """Progress notes and their addenda."""
 
 from functools import partial
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.openapi import written
-from caserecord.api.schemas import AddendumIn, CommandOut, NoteIn
+from caserecord.api.deps import MAX_POSITION, LimitDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.openapi import read, written
+from caserecord.api.schemas import AddendumIn, CommandOut, Moment, NoteIn, NotePageOut
+from caserecord.timeline import notes_as_of
 
 router = APIRouter(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
+At = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
+
+
+@router.get("", response_model=NotePageOut, responses=read("A page of notes"))
+def list_notes(
+    case_id: UUID,
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    limit: LimitDep,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
+    ] = None,
+    as_of: At = None,
+    effective_at: At = None,
+) -> dict[str, Any]:
+    """The case's notes, newest first, each with the addenda still standing. `as_of` and
+    `effective_at` ask for the notes standing then, as for the case itself (`/as-of`)."""
+    records = runtime.records
+    if as_of is None and effective_at is None:
+        page = records.case_notes(caller.actor, case_id, limit=limit, before=before)
+    else:
+        page = notes_as_of(
+            records, caller.actor, case_id,
+            recorded_at=as_of, effective_at=effective_at, limit=limit, before=before,
+        )  # fmt: skip
+    subject = Subject(records.client_of_case(caller.actor, case_id), case_id)
+    reveal(runtime, caller, "read_notes", [subject])
+    return {"case_id": case_id, **page}
 
 
 @router.post("", response_model=CommandOut, responses=written())
