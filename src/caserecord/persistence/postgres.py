@@ -6,8 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    Notification,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -52,11 +58,30 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ).format(self.feed_table)
         )
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert (table lock, NOTIFY, events, then our rows, one transaction)
+        without psycopg's pipeline mode.  In pipeline mode psycopg flushes once after the last
+        queued command and then only waits to read, so a statement larger than the socket
+        buffers (a save of 10,000 notes) is never sent in full and both sides wait for ever.
+        Outside it each statement is sent in full before its result is awaited; the few extra
+        round trips cost far less than the commit.  And unlike the library's pipeline, which
+        commits before re-raising a Python error raised after the insert, any error here rolls
+        the whole transaction back."""
+        if not stored_events:
+            return None
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        # Runs before the events are inserted, where an error still rolls the transaction
-        # back (one raised after the insert is re-raised only once the library committed).
+        # Checked before the table lock is taken, so a misconfigured writer is refused
+        # without holding up the other writers.
         agencies(stored_events)
         super()._insert_events(curs, stored_events, **kwargs)
 
@@ -64,18 +89,29 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        curs.executemany(
-            SQL("INSERT INTO {} VALUES (%s,%s)").format(self.feed_table),
-            index_rows(agencies(stored_events), ids),
+        # Each table gets one statement of arrays, not executemany: psycopg runs executemany
+        # in pipeline mode, which can stall on a large batch (see insert_events).
+        feed = index_rows(agencies(stored_events), ids)
+        curs.execute(
+            SQL("INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[])").format(
+                self.feed_table
+            ),
+            ([agency for agency, _ in feed], [position for _, position in feed]),
         )
         for stream_id, records in group(stored_events).items():
             prev = self._prev_hash(curs, stream_id, records[0].version)
-            curs.executemany(
-                SQL("INSERT INTO {} VALUES (%s,%s,%s,%s)").format(self.chain_table),
-                [
-                    (r.stream_id, r.version, link.prev_hash, link.hash)
-                    for r, link in chain(prev, records)
-                ],
+            links = chain(prev, records)
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} SELECT * FROM unnest("
+                    "%s::text[], %s::bigint[], %s::text[], %s::text[])"
+                ).format(self.chain_table),
+                (
+                    [r.stream_id for r, _ in links],
+                    [r.version for r, _ in links],
+                    [link.prev_hash for _, link in links],
+                    [link.hash for _, link in links],
+                ),
             )
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
         if idempotency is not None:
