@@ -502,13 +502,18 @@ class CaseRecords(Application[UUID]):
         if limit < 1:
             raise InvalidValueError(f"limit must be at least 1 (got {limit})")
         set_aside = case.set_aside_versions()
-        valid = [(i, v) for i, v in case.notes.items() if v not in set_aside]
-        older = valid if before is None else [(i, v) for i, v in valid if v < before]
-        chosen = older[: -limit - 1 : -1]
+        chosen: list[tuple[str, int]] = []
+        for note_id, version in reversed(case.notes.items()):
+            if version in set_aside or (before is not None and version >= before):
+                continue
+            chosen.append((note_id, version))
+            if len(chosen) > limit:  # one more than asked says whether a page follows
+                break
+        page = chosen[:limit]
         return {
-            "items": self.notes_of(case, [note_id for note_id, _ in chosen]),
-            "note_count": len(valid),
-            "next_before": chosen[-1][1] if len(older) > limit else None,
+            "items": self.notes_of(case, [note_id for note_id, _ in page]),
+            "note_count": case.note_count,
+            "next_before": page[-1][1] if len(chosen) > limit else None,
         }
 
     def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:

@@ -63,6 +63,7 @@ def test_a_marked_note_is_set_aside_but_kept() -> None:
 
     assert case.notes == {note_id: 2}
     assert case.set_aside_versions() == {2}
+    assert case.note_count == 0
     with pytest.raises(NoteNotFoundError):
         case.append_addendum(note_id, "no longer stands")
 

@@ -90,6 +90,7 @@ class Case(RecordAggregate):
         """Snapshots taken when the state held whole notes."""
         notes = state["notes"]
         state["notes"] = {note_id: note.version for note_id, note in notes.items()}
+        state["notes_set_aside"] = sum(1 for note in notes.values() if note.in_error)
         state["addenda"] = {
             note_id: [a.version for a in note.addenda]
             for note_id, note in notes.items()
@@ -136,6 +137,7 @@ class Case(RecordAggregate):
         self.referrals: dict[str, Referral] = {}
         self.notes: dict[str, int] = {}  # note id -> the version that recorded it
         self.addenda: dict[str, list[int]] = {}  # note id -> versions of its addenda
+        self.notes_set_aside = 0
         self.corrections: list[Correction] = []
 
     @property
@@ -153,6 +155,11 @@ class Case(RecordAggregate):
                 final = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
                 return None if final else plan
         return None
+
+    @property
+    def note_count(self) -> int:
+        """Notes standing: a long case is counted without walking its notes."""
+        return len(self.notes) - self.notes_set_aside
 
     def set_aside_versions(self) -> set[int]:
         return {c.target_version for c in self.corrections}
@@ -641,11 +648,12 @@ class Case(RecordAggregate):
         return flag_entry(entries[0]) if entries else self._locate_note(v)
 
     def _locate_note(self, v: int) -> Flag | None:
-        # A note's set-aside state is its correction alone (the index holds no flags), and
-        # _locate has already refused a version marked before.
+        # A note's set-aside state is its correction (the index holds no flags; only the
+        # count of notes standing changes), and _locate has already refused a version
+        # marked before.
         for note_id, version in self.notes.items():
             if version == v:
-                return no_flag
+                return self._count_note_set_aside
             if v in self.addenda.get(note_id, ()):
                 if self._is_set_aside(version):
                     raise AlreadyInErrorError(
@@ -708,6 +716,9 @@ class Case(RecordAggregate):
             if any(c.version == v for c in changes):
                 return latest_change(changes, v, what)
         return None
+
+    def _count_note_set_aside(self) -> None:
+        self.notes_set_aside += 1
 
     # ---- closure --------------------------------------------------------------------
     class Closed(RecordAggregate.Event):
