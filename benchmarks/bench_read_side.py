@@ -32,7 +32,6 @@ from benchmarks.common import Row, latencies, percentile, postgres_problem, temp
 from caserecord.application import CaseRecords  # noqa: E402
 from caserecord.domain.case import Case  # noqa: E402
 from caserecord.domain.recording import Actor, Recording, recording  # noqa: E402
-from caserecord.presenters import case_to_dict  # noqa: E402
 from caserecord.projections import VIEW_NAMES, ProjectionService  # noqa: E402
 from caserecord.store import open_records  # noqa: E402
 from caserecord.timeline import case_as_of  # noqa: E402
@@ -202,7 +201,7 @@ def as_of_rows(kind: str, settings: Any, app: CaseRecords, size: int, samples: i
     current = latencies(lambda: app.repository.get(case_id), samples)
     versions = iter([rnd.randint(1, size) for _ in range(samples + 5)])
     replay_only = latencies(lambda: app.repository.get(case_id, version=next(versions)), samples)
-    rendering = latencies(lambda: case_to_dict(app.repository.get(case_id)), samples // 2 or 1)
+    rendering = latencies(lambda: app.case_state(app.repository.get(case_id)), samples // 2 or 1)
     from_scratch = latencies(lambda: fold(app, case_id), 5, warmup=1)
     rows = []
     for axis, times in (("recorded_at", recorded), ("effective_at", effective)):
