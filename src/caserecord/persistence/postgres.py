@@ -203,9 +203,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
         """Index events logged before the index existed; rows already there are kept."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.executemany(
-                SQL("INSERT INTO {} VALUES (%s,%s) ON CONFLICT DO NOTHING").format(self.feed_table),
-                rows,
+            # One statement of arrays, like the insert path (executemany pipelines).
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+                    "ON CONFLICT DO NOTHING"
+                ).format(self.feed_table),
+                ([agency for agency, _ in rows], [position for _, position in rows]),
             )
 
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
