@@ -1,7 +1,9 @@
 """Plain data out: aggregates and events as dicts, so no aggregate leaks past the service."""
 
 import dataclasses
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
@@ -10,10 +12,21 @@ from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.entities import Addendum, Change, Note, current
 
+SCALARS = frozenset({str, int, float, bool, type(None), datetime, date, UUID})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
 
 def plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    # A long case is tens of thousands of values, mostly scalars: they are settled by one
+    # set lookup, and each dataclass's field names are looked up once per class.
+    cls = type(obj)
+    if cls in SCALARS:
+        return obj
+    names = _FIELDS.get(cls)
+    if names is None and dataclasses.is_dataclass(cls):
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    if names is not None:
+        return {n: plain(getattr(obj, n)) for n in names}
     if isinstance(obj, dict):
         return {k: plain(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -52,7 +65,8 @@ def client_to_dict(client: Client) -> dict[str, Any]:
 
 def case_to_dict(case: Case, *, notes: list[dict[str, Any]], note_count: int) -> dict[str, Any]:
     """``notes``: those the caller chose to show (the case holds only their index)."""
-    plan = case.current_plan
+    current_id = case.current_plan.plan_id if case.current_plan else None
+    plans = {p.plan_id: plan_to_dict(case, p) for p in case.plans if not p.in_error}
     return {
         "id": case.id,
         "version": case.version,
@@ -70,8 +84,9 @@ def case_to_dict(case: Case, *, notes: list[dict[str, Any]], note_count: int) ->
         "assignments": changes(case.managers),
         "assessments": valid(case.assessments),
         "prior_treatments": valid(case.prior_treatments),
-        "current_plan": plan_to_dict(case, plan) if plan else None,
-        "plans": [plan_to_dict(case, p) for p in case.plans if not p.in_error],
+        # The current plan is one of the plans: presented once (a long plan is costly).
+        "current_plan": plans[current_id] if current_id else None,
+        "plans": list(plans.values()),
         "referrals": [referral_to_dict(r) for r in case.referrals.values() if not r.in_error],
         "notes": notes,
         "note_count": note_count,
