@@ -1,8 +1,11 @@
 """Plain data out: aggregates and events as dicts, so no aggregate leaks past the service."""
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from operator import attrgetter
+from types import UnionType
+from typing import Any, get_args
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -13,24 +16,46 @@ from caserecord.domain.client import Client
 from caserecord.domain.entities import Addendum, Change, Note, current
 
 SCALARS = frozenset({str, int, float, bool, type(None), datetime, date, UUID})
-_FIELDS: dict[type, tuple[str, ...]] = {}
+Shape = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...]]
+_SHAPES: dict[type, Shape] = {}
+
+
+def shape(cls: type) -> Shape:
+    """A dataclass's field names, a getter of all their values at once, and the fields
+    whose values may need converting in turn (those not declared as plain scalars)."""
+    fields = dataclasses.fields(cls)
+    names = tuple(f.name for f in fields)
+    nested = tuple(f.name for f in fields if not is_scalar_type(f.type))
+    get = attrgetter(*names) if len(names) > 1 else (lambda o: (getattr(o, names[0]),))
+    return names, get, nested
+
+
+def is_scalar_type(declared: Any) -> bool:
+    if isinstance(declared, UnionType):
+        return all(is_scalar_type(t) for t in get_args(declared))
+    return declared in SCALARS
 
 
 def plain(obj: Any) -> Any:
-    # A long case is tens of thousands of values, mostly scalars: they are settled by one
-    # set lookup, and each dataclass's field names are looked up once per class.
+    # A long case is tens of thousands of values: scalars are settled by one set lookup,
+    # and a part of a case is copied field by field in C, converting only the fields that
+    # can hold more than a scalar.
     cls = type(obj)
     if cls in SCALARS:
         return obj
-    names = _FIELDS.get(cls)
-    if names is None and dataclasses.is_dataclass(cls):
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    if names is not None:
-        return {n: plain(getattr(obj, n)) for n in names}
+    found = _SHAPES.get(cls)
+    if found is None and dataclasses.is_dataclass(cls):
+        found = _SHAPES[cls] = shape(cls)
+    if found is not None:
+        names, get, nested = found
+        data = dict(zip(names, get(obj), strict=True))
+        for name in nested:
+            data[name] = plain(data[name])
+        return data
     if isinstance(obj, dict):
-        return {k: plain(v) for k, v in obj.items()}
+        return {k: v if type(v) in SCALARS else plain(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [plain(v) for v in obj]
+        return [v if type(v) in SCALARS else plain(v) for v in obj]
     return obj
 
 
