@@ -4,9 +4,8 @@ Cases of 1,000 and 10,000 events are written through the application, so they ca
 snapshots production would take (every 100 events).  A case keeps an index entry per note
 (about 44 bytes; the text stays in the events), so snapshotting a 100,000-note case every
 100 events would still write about 2 GB (quadratic); that case is written through the
-library's event store without snapshots, and its row says so (SQLite only: PostgreSQL
-stops at 10,000).  Baseline: reading the current state of the same case (no cache) in the
-same run.
+library's event store without snapshots, and its row says so.  Baseline: reading the
+current state of the same case (no cache) in the same run.
 """
 
 import random
@@ -68,7 +67,7 @@ def take_due_snapshots(app: CaseRecords, case: Case, pending: list[Any]) -> None
 
 
 def run(kind: str, *, quick: bool) -> list[Row]:
-    sizes = (1_000, 10_000) if quick or kind == "postgres" else (1_000, 10_000, 100_000)
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     samples = 20 if quick else 30
     rows: list[Row] = []
     with temp_store(kind, "replay") as settings:
