@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     run_projections: bool = True
+    # How often a process that does not run the views asks for the runner lock again: the
+    # longest a standby waits to take over from a runner process that died.
+    projection_lock_retry: float = Field(default=2.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -62,6 +62,26 @@ def test_another_worker_reads_your_write_when_given_its_position(sqlite_api: Api
     assert [c["case_id"] for c in seen.json()["items"]] == [opened.json()["id"]]
 
 
+def test_workers_that_do_not_run_the_views_serve_them_from_the_process_that_does(
+    sqlite_url: str,
+) -> None:
+    views_elsewhere = Settings(database_url=sqlite_url, run_projections=False)
+    for api in serve(views_elsewhere):
+        runner = ProjectionService(views_elsewhere)  # `caserecord projections run`
+        try:
+            assert runner.start() is True
+            client_id = api.created("/v1/clients", CLIENT)["id"]
+            opened = api.post("/v1/cases", intake(client_id))
+            position = opened.headers["x-record-position"]
+
+            seen = api.get("/v1/caseloads", headers={"X-Min-Position": position})
+        finally:
+            runner.close()
+
+        assert seen.status_code == 200, seen.text
+        assert [c["case_id"] for c in seen.json()["items"]] == [opened.json()["id"]]
+
+
 def test_a_position_past_the_head_of_the_log_is_not_waited_for(sqlite_api: Api) -> None:
     a_case(sqlite_api)
 

@@ -1,5 +1,6 @@
 """What the app holds while it runs: the record service, the access tables and the views."""
 
+import contextlib
 import logging
 import threading
 import time
@@ -35,8 +36,7 @@ class Runtime:
             self._open()
         except StoreError as e:
             log.warning("starting without the record store: %s", e)
-        if self.settings.run_projections:
-            self._start_projections()
+        self._start_projections()
 
     def close(self) -> None:
         with self._lock:
@@ -58,13 +58,23 @@ class Runtime:
             return self._records
 
     def _start_projections(self) -> None:
+        """Open the read models, and run them unless told not to (then another process,
+        `caserecord projections run`, runs them and this one only reads them)."""
         self._last_attempt = time.monotonic()
+        service: ProjectionService | None = None
         try:
             service = ProjectionService(self.settings)
-            service.start()
+            leading = service.start() if self.settings.run_projections else False
         except Exception as e:  # the write side and record reads still work without views
             log.warning("read models not started: %s: %s", type(e).__name__, e)
+            if service is not None:
+                with contextlib.suppress(Exception):
+                    service.close()
             return
+        if self.settings.run_projections and not leading:
+            # Another worker (or `caserecord projections run`) runs them; this one reads the
+            # views and takes over if that process stops.
+            log.info("read models run by %s; this process stands by", service.holder())
         self._projections = service
 
     # ---- parts ---------------------------------------------------------------------
@@ -88,15 +98,15 @@ class Runtime:
 
     @property
     def views(self) -> ReadModels:
-        """The read models; started here if they could not start with the app (at most
+        """The read models; opened here if they could not be opened with the app (at most
         every few seconds), else 503."""
-        if self._projections is None and self.settings.run_projections:
+        if self._projections is None:
             with self._lock:
                 if time.monotonic() - self._last_attempt > RETRY_SECONDS:
                     self._start_projections()  # they could not start earlier; try again
         service = self._projections
         if service is None:
-            raise unavailable("the read models are not running on this server")
+            raise unavailable("the read models are not available on this server")
         return service.queries
 
     def wrote(self, agency_id: str, position: int) -> None:

@@ -17,9 +17,26 @@ app = typer.Typer(no_args_is_help=True, help="Read models (views of the event lo
 
 @app.command("run")
 def run(
-    once: Annotated[bool, typer.Option("--once", help="Catch up with the log, then exit.")] = False,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="Catch up with the log, then exit (safe beside running runners: takes no lock).",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="If another process already runs the views, stand by and take over when "
+            "it stops (--wait), or exit with status 1 (--no-wait).",
+        ),
+    ] = True,
 ) -> None:
-    """Keep the views up to date with new events until stopped (Ctrl-C or SIGTERM)."""
+    """Keep the views up to date with new events until stopped (Ctrl-C or SIGTERM).
+
+    One process at a time runs them (an API worker or this command); the others stand by.
+    """
     service = ProjectionService(settings())
     if once:
         applied = service.catch_up()
@@ -34,11 +51,29 @@ def run(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    service.start()
-    typer.echo(f"following new events for: {', '.join(service.names)}")
     try:
-        while not stopped.wait(1.0):
-            pass
+        leading = service.start(standby=wait)
+        if not leading and not wait:
+            typer.echo(
+                f"caserecord: the views are already run by {service.holder()}; "
+                "nothing to do (--wait stands by to take over)",
+                err=True,
+            )
+            raise typer.Exit(1)
+        announced: bool | None = None
+        while True:
+            leading = service.leading
+            if leading != announced:
+                if leading:
+                    typer.echo(f"following new events for: {', '.join(service.names)}")
+                else:
+                    typer.echo(
+                        f"standing by: the views are run by {service.holder()}; "
+                        "this process takes over if it stops"
+                    )
+                announced = leading
+            if stopped.wait(0.2):
+                break
     finally:
         service.close()
     typer.echo("stopped")
