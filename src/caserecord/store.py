@@ -17,10 +17,15 @@ class StoreError(Exception):
 
 # SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100) and the operating system's ENOSPC.
 STORAGE_FULL_SIGNS = ("database or disk is full", "could not extend file", "no space left")
+# PostgreSQL's disk_full, raised as 'could not extend file "...": No space left on device'
+# when a table or index file cannot grow; the code holds whatever the server's lc_messages.
+DISK_FULL_SQLSTATE = "53100"
 
 
 def is_storage_full(error: BaseException) -> bool:
     """The store refused a write for want of space (its transaction was rolled back)."""
+    if getattr(error.__cause__, "sqlstate", None) == DISK_FULL_SQLSTATE:
+        return True
     text = f"{error} {error.__cause__ or ''}".lower()
     return any(sign in text for sign in STORAGE_FULL_SIGNS)
 
