@@ -51,8 +51,8 @@ def agency_of(event: Any) -> str:
 
 
 def agencies(stored_events: Sequence[StoredEvent]) -> list[str]:
-    """The agency of each event, checked before anything is inserted: on PostgreSQL the
-    library commits a transaction whose post-insert step raised a Python error."""
+    """The agency of each event, checked before anything is inserted, so a misconfigured
+    writer is refused before it takes the table lock or writes a row."""
     found = []
     for stored in stored_events:
         if not isinstance(stored, AgencyStoredEvent):
