@@ -218,3 +218,22 @@ def test_a_postgresql_store_needs_no_doorbell_and_keys_its_lock_by_schema() -> N
 
     assert doorbell_address(env) is None
     assert AdvisoryLock(env).key == AdvisoryLock(dict(env)).key != AdvisoryLock(other).key
+
+
+def test_a_rebuild_beside_the_process_that_runs_the_views_needs_no_lock_and_ends_equal(
+    two_services: tuple[ProjectionService, ProjectionService], records: CaseRecords, worker: Actor
+) -> None:
+    leader, standby = two_services
+    a_client(records, worker)
+
+    rebuilt = standby.rebuild()  # as `caserecord projections rebuild` beside the service
+    position = records.register_client(worker, given_name="Aki", family_name="Sato").position
+
+    assert rebuilt["client_index"] == position - 1
+    standby.wait(position, timeout=WITHIN)  # the runners went on after it
+    assert leader.leading
+    incremental = standby.digests()
+    leader.stop()
+    standby.stop()
+    standby.rebuild()
+    assert standby.digests() == incremental
