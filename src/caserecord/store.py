@@ -1,5 +1,6 @@
 """Opening the record store with errors a person can act on, instead of tracebacks."""
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -51,29 +52,25 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
         raise StoreError(
             f"cannot open the database {describe(settings)}: {first_line(e)}"
         ) from None
-    try:
-        app.recorder.max_notification_id()
-    except (ProgrammingError, OperationalError) as e:
-        app.close()
-        message = first_line(e)
-        if "no such table" in message or "does not exist" in message:
-            raise StoreError(
-                f"the database {describe(settings)} is not initialised: "
-                "run `caserecord db init` first"
-            ) from None
-        raise StoreError(f"cannot use the database {describe(settings)}: {message}") from None
-    try:
-        app.recorder.probe_feed_index()  # type: ignore[attr-defined]
-    except (ProgrammingError, OperationalError) as e:
-        app.close()
-        message = first_line(e)
-        if "no such table" in message or "does not exist" in message:
-            raise StoreError(
-                f"the database {describe(settings)} has no event feed index (made by an "
-                "earlier version): run `caserecord db init` to add it"
-            ) from None
-        raise StoreError(f"cannot use the database {describe(settings)}: {message}") from None
+    uninitialised = "is not initialised: run `caserecord db init` first"
+    probe(app, settings, app.recorder.max_notification_id, uninitialised)
+    no_feed_index = (
+        "has no event feed index (made by an earlier version): run `caserecord db init` to add it"
+    )
+    probe(app, settings, app.recorder.probe_feed_index, no_feed_index)  # type: ignore[attr-defined]
     return app
+
+
+def probe(app: CaseRecords, settings: Settings, query: Callable[[], object], missing: str) -> None:
+    """Run one cheap query; a missing table means ``missing``, anything else is reported."""
+    try:
+        query()
+    except (ProgrammingError, OperationalError) as e:
+        app.close()
+        message = first_line(e)
+        if "no such table" in message or "does not exist" in message:
+            raise StoreError(f"the database {describe(settings)} {missing}") from None
+        raise StoreError(f"cannot use the database {describe(settings)}: {message}") from None
 
 
 def probe_postgres(settings: Settings, env: dict[str, str]) -> None:

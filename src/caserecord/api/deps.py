@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from caserecord.access import Reader, Subject, TokenInfo
 from caserecord.api.errors import ApiError, forbidden, unauthorized
 from caserecord.api.runtime import Runtime
+from caserecord.api.schemas import Moment
 from caserecord.domain.errors import VersionMismatchError
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role
@@ -153,6 +154,7 @@ def get_limit(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1)] = 50) -> i
 
 LimitDep = Annotated[int, Depends(get_limit)]
 OffsetDep = Annotated[int, Query(ge=0, le=1_000_000)]
+AtQuery = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
 # Versions and log positions a request may name: larger ones cannot exist, and past 2**63 the
 # stores' integers overflow (a 500 rather than an empty answer).
 MAX_POSITION = 2**53

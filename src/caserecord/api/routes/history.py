@@ -6,14 +6,13 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import Caller, OffsetDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import AtQuery, Caller, OffsetDep, ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import read
 from caserecord.api.runtime import Runtime
 from caserecord.api.schemas import CaseAsOfOut, CaseDiffOut, Moment, TimelineOut
 from caserecord.timeline import case_as_of, case_diff, case_timeline
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["history"])
-At = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
 
 
 @router.get("/timeline", response_model=TimelineOut, responses=read("The timeline"))
@@ -44,8 +43,8 @@ def as_of(
     case_id: UUID,
     caller: ReaderDep,
     runtime: RuntimeDep,
-    as_of: At = None,
-    effective_at: At = None,
+    as_of: AtQuery = None,
+    effective_at: AtQuery = None,
 ) -> dict[str, Any]:
     """`as_of`: what the agency knew then (events recorded up to it). `effective_at`: what
     was in effect then, as known now. Both: what was known at `as_of` about `effective_at`."""

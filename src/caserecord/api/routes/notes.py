@@ -9,13 +9,12 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import MAX_POSITION, LimitDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import MAX_POSITION, AtQuery, LimitDep, ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import read, written
-from caserecord.api.schemas import AddendumIn, CommandOut, Moment, NoteIn, NotePageOut
+from caserecord.api.schemas import AddendumIn, CommandOut, NoteIn, NotePageOut
 from caserecord.timeline import notes_as_of
 
 router = APIRouter(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
-At = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
 
 
 @router.get("", response_model=NotePageOut, responses=read("A page of notes"))
@@ -27,8 +26,8 @@ def list_notes(
     before: Annotated[
         int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
     ] = None,
-    as_of: At = None,
-    effective_at: At = None,
+    as_of: AtQuery = None,
+    effective_at: AtQuery = None,
 ) -> dict[str, Any]:
     """The case's notes, newest first, each with the addenda still standing. `as_of` and
     `effective_at` ask for the notes standing then, as for the case itself (`/as-of`)."""
