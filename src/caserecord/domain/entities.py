@@ -6,7 +6,7 @@ and set aside without rewriting anything.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 
 @dataclass
@@ -20,7 +20,27 @@ class Change:
 
 
 def current(changes: list[Change]) -> Change:
-    return [c for c in changes if not c.in_error][-1]
+    latest = last_standing(changes)
+    if latest is None:
+        raise IndexError("no change stands")
+    return latest
+
+
+class Entry(Protocol):
+    in_error: bool
+
+
+E = TypeVar("E", bound=Entry)
+
+
+def last_standing(entries: list[E]) -> E | None:
+    """The latest entry not marked in error, or None.  From the end: a long history (a plan
+    suspended and resumed hundreds of times) is checked on every command and replayed
+    event, and the latest entry nearly always stands."""
+    for entry in reversed(entries):
+        if not entry.in_error:
+            return entry
+    return None
 
 
 @dataclass
@@ -71,7 +91,10 @@ class Plan:
 
     @property
     def current_version(self) -> PlanVersion:
-        return [v for v in self.versions if not v.in_error][-1]
+        latest = last_standing(self.versions)
+        if latest is None:  # never: the draft is set aside only with the whole plan
+            raise IndexError("no plan version stands")
+        return latest
 
 
 @dataclass
@@ -108,8 +131,7 @@ class Goal:
 
     @property
     def latest_progress(self) -> Progress | None:
-        valid = [p for p in self.progress if not p.in_error]
-        return valid[-1] if valid else None
+        return last_standing(self.progress)
 
 
 @dataclass
