@@ -22,20 +22,13 @@ from caserecord.application import CaseRecords
 from caserecord.domain.case import Case
 from caserecord.projections import ProjectionService
 from caserecord.store import open_records
+from caserecord.timeline import case_as_of
 
 BATCH = 500
 
 
 def as_of_reader(app: CaseRecords) -> tuple[str, Callable[[UUID, datetime], object]]:
-    """The replay the API serves, or the application's own scan if that is not there yet."""
-    try:
-        from caserecord.timeline import (  # type: ignore[import-not-found,unused-ignore]
-            case_as_of,  # built in parallel; may be missing
-        )
-    except ImportError:
-        return "CaseRecords.case_as_recorded_at (timeline module missing)", (
-            lambda case_id, at: app.case_as_recorded_at(ACTOR, case_id, at)
-        )
+    """The replay the API serves."""
     return "timeline.case_as_of(recorded_at=T)", (
         lambda case_id, at: case_as_of(app, ACTOR, case_id, recorded_at=at)
     )

@@ -544,20 +544,6 @@ class CaseRecords(Application[UUID]):
         events = [*self._events(case.client_id), *self._events(case_id)]
         return [event_to_dict(e) for e in sorted(events, key=lambda e: e.timestamp)]
 
-    def case_as_recorded_at(self, actor: Actor, case_id: UUID, at: datetime) -> dict[str, Any]:
-        """The case as the agency knew it at ``at``: events recorded up to then."""
-        if at.utcoffset() is None:
-            raise InvalidValueError("the moment must include a timezone offset")
-        self._case(actor, case_id)
-        version = 0
-        for event in self._events(case_id):
-            if event.timestamp > at:
-                break
-            version = event.originator_version
-        if version == 0:
-            raise CaseNotFoundError(f"case {case_id} had not been opened at {at.isoformat()}")
-        return self.case_state(self._case(actor, case_id, version))
-
     def verify_stream(self, stream_id: UUID) -> Verification:
         """Check the stored records of one aggregate against its hash chain, then its
         snapshots against the events."""

@@ -18,6 +18,7 @@ from caserecord.domain.errors import (
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor
+from caserecord.timeline import case_as_of
 from tests.factories import a_client, an_active_plan, an_open_case
 
 
@@ -197,13 +198,13 @@ def test_a_case_reads_back_as_it_was_recorded_at_a_moment(
     between = sqlite_records.case_events(worker, case_id)[-1]["recorded_at"]
     sqlite_records.close_case(worker, case_id, outcome="", reason="done")
 
-    at_note = sqlite_records.case_as_recorded_at(worker, case_id, between)
-    now = sqlite_records.case_as_recorded_at(worker, case_id, datetime.now(UTC))
+    at_note = case_as_of(sqlite_records, worker, case_id, recorded_at=between)
+    now = case_as_of(sqlite_records, worker, case_id, recorded_at=datetime.now(UTC))
 
     assert (at_note["version"], at_note["status"]) == (2, "open")
     assert (now["version"], now["status"]) == (3, "closed")
     with pytest.raises(CaseNotFoundError, match="had not been opened"):
-        sqlite_records.case_as_recorded_at(worker, case_id, before)
+        case_as_of(sqlite_records, worker, case_id, recorded_at=before)
 
 
 def test_case_events_list_the_client_and_case_events_in_recording_order(
@@ -251,7 +252,7 @@ def test_a_moment_without_a_timezone_is_refused(sqlite_records: CaseRecords, wor
     case_id = an_open_case(sqlite_records, worker)
 
     with pytest.raises(InvalidValueError, match="timezone"):
-        sqlite_records.case_as_recorded_at(worker, case_id, datetime(2030, 1, 1))
+        case_as_of(sqlite_records, worker, case_id, recorded_at=datetime(2030, 1, 1))
 
 
 @pytest.mark.parametrize("version", ["1", 1.0, True])
