@@ -152,6 +152,8 @@ class Referral:
         return current(self.statuses).value
 
 
+# Notes and addenda are no longer kept in the case (class version 2 keeps an index): these
+# shape the pages of notes read from the log, and snapshots of version 1 still decode to them.
 @dataclass
 class Addendum:
     version: int
