@@ -20,6 +20,7 @@ from caserecord.domain.errors import (
     CaseNotFoundError,
     ClientNotFoundError,
     ConcurrencyConflictError,
+    GoalNotFoundError,
     InvalidValueError,
     VersionMismatchError,
 )
@@ -28,11 +29,21 @@ from caserecord.domain.values import text_list
 from caserecord.persistence.chain import Link, Record, Verification, stream_key, verify
 from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
-from caserecord.presenters import case_to_dict, client_to_dict, event_to_dict, note_to_dict
+from caserecord.presenters import (
+    RECENT,
+    case_to_dict,
+    client_to_dict,
+    event_to_dict,
+    note_to_dict,
+    progress_to_dict,
+    referral_to_dict,
+    shown_versions,
+)
 from caserecord.transcodings import all_transcodings
 
 A = TypeVar("A", bound=Aggregate)
-RECENT_NOTES = 20  # notes a case carries when read whole; the rest come in pages
+T = TypeVar("T")
+RECENT_NOTES = RECENT  # notes a case carries when read whole; the rest come in pages
 READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
 
 
@@ -489,32 +500,87 @@ class CaseRecords(Application[UUID]):
         """A page of the case's notes, newest first, each with its addenda."""
         return self.note_page(self._case(actor, case_id, version), limit=limit, before=before)
 
-    def case_state(self, case: Case) -> dict[str, Any]:
-        """A case as plain data with its latest notes (``case_notes`` pages through all)."""
-        page = self.note_page(case, limit=RECENT_NOTES)
-        return case_to_dict(case, notes=page["items"][::-1], note_count=page["note_count"])
+    def case_referrals(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        limit: int,
+        before: int | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of the case's referrals, latest made first, each as it stands."""
+        return self.referral_page(self._case(actor, case_id, version), limit=limit, before=before)
+
+    def goal_progress(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        goal_id: str,
+        *,
+        limit: int,
+        before: int | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of the progress recorded on a goal, newest first."""
+        case = self._case(actor, case_id, version)
+        return self.progress_page(case, goal_id, limit=limit, before=before)
+
+    def case_state(self, case: Case, *, every: bool = False) -> dict[str, Any]:
+        """A case as plain data with its latest notes, referrals and goal progress (pages
+        hold the rest; ``every`` shows all referrals and progress, as a diff needs)."""
+        return case_to_dict(
+            case, self._events_of(case, shown_versions(case, every=every)), every=every
+        )
 
     def note_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
         """Notes recorded before version ``before`` (all when None), newest first.
 
         The case holds only the index of its notes; their text is read from its events,
         so a page costs the same however long the case."""
-        if limit < 1:
-            raise InvalidValueError(f"limit must be at least 1 (got {limit})")
-        set_aside = case.set_aside_versions()
-        chosen: list[tuple[str, int]] = []
-        for note_id, version in reversed(case.notes.items()):
-            if version in set_aside or (before is not None and version >= before):
-                continue
-            chosen.append((note_id, version))
-            if len(chosen) > limit:  # one more than asked says whether a page follows
-                break
-        page = chosen[:limit]
+        aside = case.set_aside_versions()
+        standing = [(i, v) for i, v in case.notes.items() if v not in aside]
+        page, next_before = keyset_page(standing, lambda item: item[1], limit, before)
         return {
             "items": self.notes_of(case, [note_id for note_id, _ in page]),
             "note_count": case.note_count,
-            "next_before": page[-1][1] if len(chosen) > limit else None,
+            "next_before": next_before,
         }
+
+    def referral_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
+        """Referrals made before version ``before`` (all when None), latest first."""
+        standing = case.standing_referrals()
+        page, next_before = keyset_page(standing, lambda r: r.version, limit, before)
+        events = self._events_of(case, [r.version for r in page])
+        return {
+            "items": [referral_to_dict(r, events) for r in page],
+            "referral_count": len(standing),
+            "next_before": next_before,
+        }
+
+    def progress_page(
+        self, case: Case, goal_id: str, *, limit: int, before: int | None = None
+    ) -> dict[str, Any]:
+        """Progress on the goal recorded before version ``before``, newest first."""
+        goal = case.goals.get(goal_id)
+        if goal is None or goal.in_error:
+            raise GoalNotFoundError(f"no goal {goal_id} on this case")
+        standing = case.standing_progress(goal)
+        page, next_before = keyset_page(standing, lambda v: v, limit, before)
+        events = self._events_of(case, page)
+        return {
+            "goal_id": goal_id,
+            "items": [progress_to_dict(events[v]) for v in page],
+            "progress_count": len(standing),
+            "next_before": next_before,
+        }
+
+    def events_at(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
+        """Events of one stream at the given versions, by version, in few queries."""
+        return {e.originator_version: e for e in self._read_versions(stream_id, versions)}
+
+    def _events_of(self, case: Case, versions: list[int]) -> dict[int, Any]:
+        return self.events_at(case.id, versions)
 
     def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:
         """The given notes of the case (in that order) as they stand in this state, each
@@ -525,7 +591,7 @@ class CaseRecords(Application[UUID]):
             for note_id in note_ids
         }
         wanted = [case.notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
-        events = {e.originator_version: e for e in self._read_versions(case.id, wanted)}
+        events = self._events_of(case, wanted)
         return [
             note_to_dict(events[case.notes[i]], [events[a] for a in addenda[i]]) for i in note_ids
         ]
@@ -717,3 +783,22 @@ class CaseRecords(Application[UUID]):
                 "another change was saved to this record first: reload and retry"
             ) from None
         return CommandResult(aggregate.id, version, recordings[-1].notification.id, entity_id)
+
+
+def keyset_page(
+    items: list[T], version_of: Callable[[T], int], limit: int, before: int | None
+) -> tuple[list[T], int | None]:
+    """Newest first, those recorded before version ``before`` (``items`` oldest first),
+    and the ``before`` of the next page (None on the last): stable while entries are
+    added, since a page is cut by version, not by offset."""
+    if limit < 1:
+        raise InvalidValueError(f"limit must be at least 1 (got {limit})")
+    chosen: list[T] = []
+    for item in reversed(items):
+        if before is not None and version_of(item) >= before:
+            continue
+        chosen.append(item)
+        if len(chosen) > limit:  # one more than asked says whether a page follows
+            break
+    page = chosen[:limit]
+    return page, version_of(page[-1]) if len(chosen) > limit else None

@@ -1,11 +1,11 @@
 """Plain data out: aggregates and events as dicts, so no aggregate leaks past the service."""
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from operator import attrgetter
 from types import UnionType
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -13,11 +13,12 @@ from eventsourcing.utils import get_topic
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
-from caserecord.domain.entities import Addendum, Change, Note, current
+from caserecord.domain.entities import Addendum, Change, Goal, Note, Referral, current
 
 SCALARS = frozenset({str, int, float, bool, type(None), datetime, date, UUID})
 Shape = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...]]
 _SHAPES: dict[type, Shape] = {}
+T = TypeVar("T")
 
 
 def shape(cls: type) -> Shape:
@@ -88,10 +89,59 @@ def client_to_dict(client: Client) -> dict[str, Any]:
     }
 
 
-def case_to_dict(case: Case, *, notes: list[dict[str, Any]], note_count: int) -> dict[str, Any]:
-    """``notes``: those the caller chose to show (the case holds only their index)."""
+RECENT = 20
+"""Entries of each long list a case shows when read whole (notes, referrals, each goal's
+progress): the latest ones, with a count; the rest come in pages."""
+
+Events = Mapping[int, Any]
+"""The case's events by version: those ``shown_versions`` named, read from the log."""
+
+
+def shown_versions(case: Case, *, every: bool = False) -> list[int]:
+    """The versions whose events a case view reads from the log: its latest notes with
+    their addenda, its latest referrals and each shown goal's latest progress (with
+    ``every``, all referrals and all progress, as a diff compares them)."""
+    aside = case.set_aside_versions()
+    notes = latest_notes(case, aside)
+    wanted = [*notes.values(), *(a for i in notes for a in addenda_of(case, i, aside))]
+    wanted += [r.version for r in window(case.standing_referrals(), every)]
+    for goal in shown_goals(case):
+        wanted += window(case.standing_progress(goal), every)
+    return wanted
+
+
+def window(items: list[T], every: bool) -> list[T]:
+    return items if every else items[-RECENT:]
+
+
+def latest_notes(case: Case, aside: set[int]) -> dict[str, int]:
+    """The latest notes standing, oldest first: note id -> version."""
+    found: list[tuple[str, int]] = []
+    for note_id, version in reversed(case.notes.items()):
+        if version not in aside:
+            found.append((note_id, version))
+            if len(found) == RECENT:
+                break
+    return dict(reversed(found))
+
+
+def addenda_of(case: Case, note_id: str, aside: set[int]) -> list[int]:
+    return [a for a in case.addenda.get(note_id, ()) if a not in aside]
+
+
+def shown_goals(case: Case) -> list[Goal]:
+    plans = {p.plan_id for p in case.plans if not p.in_error}
+    return [g for g in case.goals.values() if g.plan_id in plans and not g.in_error]
+
+
+def case_to_dict(case: Case, events: Events, *, every: bool = False) -> dict[str, Any]:
+    """``events``: at least those ``shown_versions`` names (the case holds only the index
+    of its notes, referrals and progress)."""
+    aside = case.set_aside_versions()
+    notes = latest_notes(case, aside)
+    referrals = case.standing_referrals()
     current_id = case.current_plan.plan_id if case.current_plan else None
-    plans = {p.plan_id: plan_to_dict(case, p) for p in case.plans if not p.in_error}
+    plans = {p.plan_id: plan_to_dict(case, p, events, every) for p in case.plans if not p.in_error}
     return {
         "id": case.id,
         "version": case.version,
@@ -112,9 +162,13 @@ def case_to_dict(case: Case, *, notes: list[dict[str, Any]], note_count: int) ->
         # The current plan is one of the plans: presented once (a long plan is costly).
         "current_plan": plans[current_id] if current_id else None,
         "plans": list(plans.values()),
-        "referrals": [referral_to_dict(r) for r in case.referrals.values() if not r.in_error],
-        "notes": notes,
-        "note_count": note_count,
+        "referrals": [referral_to_dict(r, events) for r in window(referrals, every)],
+        "referral_count": len(referrals),
+        "notes": [
+            note_to_dict(events[v], [events[a] for a in addenda_of(case, i, aside)])
+            for i, v in notes.items()
+        ],
+        "note_count": case.note_count,
         "entries_in_error": {
             c.target_version: c.marked_in
             for c in sorted(case.corrections, key=lambda c: c.target_version)
@@ -122,7 +176,7 @@ def case_to_dict(case: Case, *, notes: list[dict[str, Any]], note_count: int) ->
     }
 
 
-def plan_to_dict(case: Case, plan: Any) -> dict[str, Any]:
+def plan_to_dict(case: Case, plan: Any, events: Events, every: bool) -> dict[str, Any]:
     version = plan.current_version
     goals = [g for g in case.goals.values() if g.plan_id == plan.plan_id and not g.in_error]
     return {
@@ -135,13 +189,15 @@ def plan_to_dict(case: Case, plan: Any) -> dict[str, Any]:
         "rationale": version.rationale,
         "versions": valid(plan.versions),
         "status_history": changes(plan.statuses),
-        "goals": [goal_to_dict(g) for g in goals],
+        "goals": [goal_to_dict(g, case.standing_progress(g), events, every) for g in goals],
     }
 
 
-def goal_to_dict(goal: Any) -> dict[str, Any]:
+def goal_to_dict(goal: Goal, progress: list[int], events: Events, every: bool) -> dict[str, Any]:
+    """``progress``: the versions of the goal's progress standing, oldest first."""
     revision = [r for r in goal.revisions if not r.in_error][-1]
-    latest = goal.latest_progress
+    shown = [progress_to_dict(events[v]) for v in window(progress, every)]
+    latest = shown[-1] if shown else None
     return {
         "goal_id": goal.goal_id,
         "plan_id": goal.plan_id,
@@ -150,25 +206,41 @@ def goal_to_dict(goal: Any) -> dict[str, Any]:
         "target_measure": revision.target_measure,
         "due_on": revision.due_on,
         "lifecycle": goal.status,
-        "achievement": latest.achievement if latest else None,
-        "latest_progress": plain(latest) if latest else None,
-        "progress": valid(goal.progress),
+        "achievement": latest["achievement"] if latest else None,
+        "latest_progress": latest,
+        "progress": shown,
+        "progress_count": len(progress),
         "revisions": valid(goal.revisions),
     }
 
 
-def referral_to_dict(referral: Any) -> dict[str, Any]:
+def progress_to_dict(event: Case.GoalProgressRecorded) -> dict[str, Any]:
+    return {
+        "version": event.originator_version,
+        "achievement": event.achievement,
+        "measured_value": event.measured_value,
+        "note": event.note,
+        "effective_at": event.effective_at,
+        "recorded_at": event.timestamp,
+    }
+
+
+def referral_to_dict(referral: Referral, events: Events) -> dict[str, Any]:
+    """The referral as made (its event) with its status as it stands."""
+    made: Case.ReferralMade = events[referral.version]
     status = current(referral.statuses)
     return {
         "referral_id": referral.referral_id,
         "status": status.value,
-        "resource_kind": referral.resource_kind,
-        "organisation": referral.organisation,
-        "service_name": referral.service_name,
-        "referral_reason": referral.referral_reason,
-        "urgency": referral.urgency,
-        "respond_by": referral.respond_by,
+        "resource_kind": made.resource_kind,
+        "organisation": made.organisation,
+        "service_name": made.service_name,
+        "referral_reason": made.referral_reason,
+        "urgency": made.urgency,
+        "respond_by": made.respond_by,
         "made_in_version": referral.version,
+        "effective_at": made.effective_at,
+        "recorded_at": made.timestamp,
         "outcome": status.details.get("outcome", ""),
         "declined_by": status.details.get("declined_by", ""),
         "status_history": changes(referral.statuses),

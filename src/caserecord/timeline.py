@@ -129,6 +129,38 @@ def notes_as_of(
     return records.note_page(case, limit=limit, before=before) | {"as_of": replayed}
 
 
+def referrals_as_of(
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    *,
+    recorded_at: datetime | None = None,
+    effective_at: datetime | None = None,
+    limit: int,
+    before: int | None = None,
+) -> dict[str, Any]:
+    """A page of the referrals standing in the case "as of", latest made first."""
+    case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
+    return records.referral_page(case, limit=limit, before=before) | {"as_of": replayed}
+
+
+def progress_as_of(
+    records: CaseRecords,
+    actor: Actor,
+    case_id: UUID,
+    goal_id: str,
+    *,
+    recorded_at: datetime | None = None,
+    effective_at: datetime | None = None,
+    limit: int,
+    before: int | None = None,
+) -> dict[str, Any]:
+    """A page of a goal's progress standing "as of", newest first."""
+    case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
+    page = records.progress_page(case, goal_id, limit=limit, before=before)
+    return page | {"as_of": replayed}
+
+
 def state_as_of(
     records: CaseRecords,
     actor: Actor,
@@ -342,7 +374,8 @@ def entry(event: RecordAggregate.Event) -> Entry:
 
 # ---- difference between two moments ---------------------------------------------------
 # The notes a state shows are its latest few, a window that slides as notes are added;
-# note_count and the events in between say what changed.
+# note_count and the events in between say what changed (referrals and goal progress are
+# compared whole).
 IGNORED = ("version", "modified_at", "as_of", "notes")
 # Most specific first: a goal also carries the id of its plan.
 ID_KEYS = ("goal_id", "referral_id", "note_id", "contact_id", "plan_id", "version")
@@ -372,8 +405,9 @@ def case_diff(
 
     old = state_or_none(records, actor, case_id, *on_axis(t1))
     new, replayed = state_as_of(records, actor, case_id, *on_axis(t2))
-    before = records.case_state(old[0]) if old else None
-    after = records.case_state(new)
+    # Every referral and progress entry: a window of the latest would slide.
+    before = records.case_state(old[0], every=True) if old else None
+    after = records.case_state(new, every=True)
     events = [
         e
         for e in case_timeline(records, actor, case_id)

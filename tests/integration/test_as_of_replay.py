@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -19,20 +20,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from caserecord import presenters
 from caserecord.application import RECENT_NOTES, CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError, DomainError
 from caserecord.domain.recording import Actor
-from caserecord.presenters import case_to_dict, note_to_dict
+from caserecord.presenters import (
+    case_to_dict,
+    note_to_dict,
+    progress_to_dict,
+    referral_to_dict,
+    shown_goals,
+)
 from caserecord.projections import ProjectionService
 from caserecord.store import init_store, open_records
-from caserecord.timeline import case_as_of, notes_as_of
+from caserecord.timeline import case_as_of, notes_as_of, progress_as_of, referrals_as_of
 from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.factories import a_client
 
 WORKER = Actor("worker-1", "caseworker", "agency-a")
+WINDOW = 3
 SUPERVISOR = Actor("super-1", "supervisor", "agency-a")
 SEEDS = (11, 12)
 EXAMPLES = {"sqlite": 100, "postgres": 30}
@@ -247,9 +256,16 @@ def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
             continue
         applied.append(e)
     assert isinstance(case, Case)
-    notes = standing_notes(applied)
-    state = case_to_dict(case, notes=notes[-RECENT_NOTES:], note_count=len(notes))
-    return state | {"all_notes": notes}
+    by_version: dict[int, Any] = {e.originator_version: e for e in applied}
+    state = case_to_dict(case, by_version)
+    return state | {
+        "all_notes": standing_notes(applied),
+        "all_referrals": [referral_to_dict(r, by_version) for r in case.standing_referrals()],
+        "all_progress": {
+            g.goal_id: [progress_to_dict(by_version[v]) for v in case.standing_progress(g)]
+            for g in shown_goals(case)
+        },
+    }
 
 
 def standing_notes(applied: list[RecordAggregate.Event]) -> list[dict[str, Any]]:
@@ -301,7 +317,29 @@ def replay(history: History, **at: datetime) -> dict[str, Any] | None:
     except CaseNotFoundError:
         return None
     state = {k: v for k, v in result.items() if k != "as_of"}
-    return state | {"all_notes": replayed_notes(history, **at)}
+    goals = [g["goal_id"] for plan in state["plans"] for g in plan["goals"]]
+    return state | {
+        "all_notes": replayed_notes(history, **at),
+        "all_referrals": replayed_pages(partial(referrals_as_of, history.records), history, **at),
+        "all_progress": {
+            goal_id: replayed_pages(
+                partial(progress_as_of, history.records, goal_id=goal_id), history, **at
+            )
+            for goal_id in goals
+        },
+    }
+
+
+def replayed_pages(read: Any, history: History, **at: datetime) -> list[dict[str, Any]]:
+    """Every entry standing as of the moment, oldest first, read in pages of 7."""
+    found: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page = read(WORKER, history.case_id, limit=7, before=before, **at)
+        found += page["items"]
+        before = page["next_before"]
+        if before is None:
+            return found[::-1]
 
 
 def replayed_notes(history: History, **at: datetime) -> list[dict[str, Any]]:
@@ -314,6 +352,13 @@ def replayed_notes(history: History, **at: datetime) -> list[dict[str, Any]]:
         before = page["next_before"]
         if before is None:
             return found[::-1]
+
+
+@pytest.fixture(autouse=True)
+def short_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A case shows its latest 3 notes, referrals and progress entries here, not 20, so
+    that the generated histories (130 commands) cut those windows too."""
+    monkeypatch.setattr(presenters, "RECENT", WINDOW)
 
 
 def moments(data: st.DataObject, history: History) -> datetime:
@@ -383,3 +428,6 @@ def test_the_generated_histories_exercise_snapshots_late_entries_and_corrections
     latest = [fold(h.events) for h in found.values()]
     assert any(state["note_count"] > RECENT_NOTES for state in latest)  # notes come in pages
     assert any(n["addenda"] for state in latest for n in state["all_notes"])
+    assert any(state["referral_count"] > WINDOW for state in latest)
+    goals = [g for state in latest for plan in state["plans"] for g in plan["goals"]]
+    assert any(g["progress_count"] > WINDOW for g in goals)

@@ -10,7 +10,7 @@ from eventsourcing.utils import get_topic
 from caserecord.application import CaseRecords, snapshot_state
 from caserecord.config import Settings
 from caserecord.domain.case import Case
-from caserecord.domain.entities import Addendum, Note
+from caserecord.domain.entities import Addendum, Note, Progress
 from caserecord.domain.errors import ReasonRequiredError
 from caserecord.domain.recording import Actor
 from tests.factories import an_open_case
@@ -195,5 +195,44 @@ def test_a_snapshot_taken_when_cases_held_whole_notes_reads_and_verifies(
     read: Any = records.repository.get(case_id)
 
     assert (read.notes, read.addenda) == ({note_id: 2}, {note_id: [3]})
+    assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
+    assert records.verify_stream(case_id).ok
+
+
+def test_a_snapshot_taken_when_goals_held_their_progress_whole_reads_and_verifies(
+    records: CaseRecords, without_snapshots: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    plan_id = str(records.draft_plan(worker, case_id, title="Plan", activities=[]).entity_id)
+    records.change_plan_status(worker, case_id, plan_id=plan_id, action="activate")
+    goal_id = str(
+        records.add_goal(
+            worker, case_id, plan_id=plan_id, description="Sleep", need_domain="medical"
+        ).entity_id
+    )
+    records.change_goal_lifecycle(worker, case_id, goal_id=goal_id, lifecycle="active")
+    done = records.record_goal_progress(worker, case_id, goal_id=goal_id, achievement="improving")
+    case: Any = records.repository.get(case_id)
+    # The shape class version 2 stored: each goal's progress whole.
+    old = snapshot_state(case) | {"class_version": 2}
+    old["goals"] = copy.deepcopy(old["goals"])
+    old["goals"][goal_id].progress = [Progress(done.version, "improving", "", "")]
+    assert records.snapshots is not None
+    records.snapshots.put(
+        [
+            Case.Snapshot(
+                originator_id=case_id,
+                originator_version=case.version,
+                timestamp=Case.Snapshot.create_timestamp(),
+                topic=get_topic(Case),
+                state=old,
+            )
+        ]
+    )
+    records.repository.cache = None
+
+    read: Any = records.repository.get(case_id)
+
+    assert read.goals[goal_id].progress == [done.version]
     assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
     assert records.verify_stream(case_id).ok

@@ -4,7 +4,7 @@ import json
 
 from eventsourcing.persistence import JSONTranscoder
 
-from caserecord.domain.entities import Change, Progress
+from caserecord.domain.entities import Change, Progress, Referral
 from caserecord.transcodings import all_transcodings
 
 
@@ -16,12 +16,32 @@ def transcoder() -> JSONTranscoder:
 
 
 def test_a_part_of_a_case_is_stored_as_its_field_values_in_order() -> None:
-    change = Change(7, "active", {"reason": "back"}, False)
+    change = Change(7, "active", {"reason": "back"}, True)
 
     stored = json.loads(transcoder().encode([change]))
 
-    assert stored == [{"_type_": "Change", "_data_": [7, "active", {"reason": "back"}, False]}]
+    assert stored == [{"_type_": "Change", "_data_": [7, "active", {"reason": "back"}, True]}]
     assert transcoder().decode(transcoder().encode([change])) == [change]
+
+
+def test_trailing_fields_equal_to_their_defaults_are_not_stored() -> None:
+    changes = [Change(7, "active"), Change(8, "suspended", {"reason": "away"})]
+
+    stored = json.loads(transcoder().encode(changes))
+
+    assert [c["_data_"] for c in stored] == [[7, "active"], [8, "suspended", {"reason": "away"}]]
+    assert transcoder().decode(transcoder().encode(changes)) == changes
+
+
+def test_a_referral_stored_whole_by_case_version_2_reads_as_its_index() -> None:
+    whole = [
+        "ref-1", 5, "housing", "Trust", "Tenancy", "homeless", "urgent", None,
+        [{"_type_": "Change", "_data_": [5, "pending", {}, False]}], False,
+    ]  # fmt: skip
+
+    decoded = transcoder().decode(json.dumps({"_type_": "Referral", "_data_": whole}).encode())
+
+    assert decoded == Referral("ref-1", 5, [Change(5, "pending")], False)
 
 
 def test_a_part_stored_as_a_dict_of_fields_by_an_earlier_version_still_reads() -> None:

@@ -17,7 +17,6 @@ from caserecord.domain.entities import (
     Plan,
     PlanVersion,
     PriorTreatment,
-    Progress,
     Referral,
     current,
 )
@@ -79,11 +78,12 @@ def check_activities(activities: list[dict[str, Any]]) -> None:
 
 
 class Case(RecordAggregate):
-    """Notes are kept as an index (id and versions) rather than whole: a long case is
-    mostly notes, and every read, command and snapshot copies the state, so their text
-    stays in the events and is read from the log a page at a time."""
+    """What grows without end (notes, goal progress, referrals) is kept as an index of
+    versions plus what the rules need, rather than whole: every read, command and "as
+    of" replay decodes or copies the state, so their content stays in the events and is
+    read from the log a page at a time."""
 
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -96,6 +96,13 @@ class Case(RecordAggregate):
             for note_id, note in notes.items()
             if note.addenda
         }
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Snapshots taken when goals held their progress whole (referrals shed their
+        content as they decode: ``Referral.from_version_2``)."""
+        for goal in state["goals"].values():
+            goal.progress = [p.version for p in goal.progress]
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -160,6 +167,15 @@ class Case(RecordAggregate):
     def note_count(self) -> int:
         """Notes standing: a long case is counted without walking its notes."""
         return len(self.notes) - self.notes_set_aside
+
+    def standing_progress(self, goal: Goal) -> list[int]:
+        """Versions of the goal's progress entries not set aside, oldest first."""
+        aside = self.set_aside_versions()
+        return [v for v in goal.progress if v not in aside]
+
+    def standing_referrals(self) -> list[Referral]:
+        """Referrals not set aside, in the order they were made."""
+        return [r for r in self.referrals.values() if not r.in_error]
 
     def set_aside_versions(self) -> set[int]:
         return {c.target_version for c in self.corrections}
@@ -452,7 +468,7 @@ class Case(RecordAggregate):
             raise InvalidTransitionError(
                 f"progress is recorded on active or on-hold goals, not {goal.status} ones"
             )
-        goal.progress.append(Progress(self._next(), achievement, measured_value, note))
+        goal.progress.append(self._next())
 
     def _goal(self, goal_id: str) -> Goal:
         self._check_open()
@@ -496,17 +512,7 @@ class Case(RecordAggregate):
         if referral_id in self.referrals:
             raise DuplicateIdError(f"referral {referral_id} already exists")
         v = self._next()
-        self.referrals[referral_id] = Referral(
-            referral_id,
-            v,
-            resource_kind,
-            organisation,
-            service_name,
-            referral_reason,
-            urgency,
-            respond_by,
-            [Change(v, ReferralStatus.PENDING)],
-        )
+        self.referrals[referral_id] = Referral(referral_id, v, [Change(v, ReferralStatus.PENDING)])
 
     class ReferralAccepted(RecordAggregate.Event):
         referral_id: str
@@ -689,11 +695,13 @@ class Case(RecordAggregate):
         for goal in self.goals.values():
             if goal.revisions[0].version == v:
                 return flag_entry(goal)
-            entries: list[GoalRevision | Progress] = [*goal.revisions[1:], *goal.progress]
-            for entry in entries:
-                if entry.version == v:
+            for revision in goal.revisions[1:]:
+                if revision.version == v:
                     check_not_set_aside(goal)
-                    return flag_entry(entry)
+                    return flag_entry(revision)
+            if v in goal.progress:
+                check_not_set_aside(goal)
+                return no_flag  # as a note: its correction is the record
             if any(c.version == v for c in goal.lifecycle):
                 check_not_set_aside(goal)
                 return latest_change(goal.lifecycle, v, "goal lifecycle")

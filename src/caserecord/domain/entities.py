@@ -107,6 +107,7 @@ class GoalRevision:
     in_error: bool = False
 
 
+# Case version 2 kept progress whole: its snapshots still decode to these.
 @dataclass
 class Progress:
     version: int
@@ -118,38 +119,41 @@ class Progress:
 
 @dataclass
 class Goal:
+    """``progress``: the versions that recorded progress on the goal.  A goal followed for
+    years gathers thousands of entries and no rule reads their content, so it stays in
+    the events (a correction's record says which are set aside)."""
+
     goal_id: str
     plan_id: str
     revisions: list[GoalRevision]
     lifecycle: list[Change]
-    progress: list[Progress] = field(default_factory=list)
+    progress: list[int] = field(default_factory=list)
     in_error: bool = False
 
     @property
     def status(self) -> str:
         return current(self.lifecycle).value
 
-    @property
-    def latest_progress(self) -> Progress | None:
-        return last_standing(self.progress)
-
 
 @dataclass
 class Referral:
+    """What the referral's rules need: its status history.  What it asks for (service,
+    organisation, urgency...) is in the event that made it, at ``version``."""
+
     referral_id: str
     version: int
-    resource_kind: str
-    organisation: str
-    service_name: str
-    referral_reason: str
-    urgency: str
-    respond_by: date | None
     statuses: list[Change]
     in_error: bool = False
 
     @property
     def status(self) -> str:
         return current(self.statuses).value
+
+    @staticmethod
+    def from_version_2(fields: list[Any]) -> list[Any]:
+        """The field values version 2 stored, as this class takes them (it also kept
+        resource kind, organisation, service, reason, urgency and respond-by)."""
+        return [fields[0], fields[1], fields[8], *fields[9:]]
 
 
 # Notes and addenda are no longer kept in the case (class version 2 keeps an index): these

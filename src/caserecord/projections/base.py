@@ -17,6 +17,9 @@ from caserecord.projections.sql import View, ViewSchema, Write
 
 # Loads an aggregate as it was at a version, from the event store (snapshots help).
 Loader = Callable[[UUID, int], Aggregate | None]
+# Reads events of one stream at the given versions, from the event store: the content a
+# case keeps only as an index of versions (progress, notes, referrals).
+Reader = Callable[[UUID, list[int]], dict[int, Any]]
 
 
 def iso(value: datetime) -> str:
@@ -62,8 +65,11 @@ class Folder:
 
     # Bounded by count: a long case's state is large, and a rebuild must not grow with the
     # number of cases; a case evicted and seen again is loaded from its latest snapshot.
-    def __init__(self, loader: Loader | None, maxsize: int = 500) -> None:
+    def __init__(
+        self, loader: Loader | None, maxsize: int = 500, reader: Reader | None = None
+    ) -> None:
         self.loader = loader
+        self.reader = reader
         self.maxsize = maxsize
         self.cache: OrderedDict[UUID, Aggregate] = OrderedDict()
 
@@ -83,6 +89,12 @@ class Folder:
         if len(self.cache) > self.maxsize:
             self.cache.popitem(last=False)
         return folded
+
+    def read(self, key: UUID, versions: list[int]) -> dict[int, Any]:
+        if self.reader is None:
+            msg = f"cannot read events of {key}: this projection has no reader"
+            raise RuntimeError(msg)
+        return self.reader(key, versions)
 
     def _load(self, key: UUID, version: int) -> Aggregate | None:
         if version == 0:
@@ -106,9 +118,11 @@ class ViewProjection(Projection[View]):
 
     schema: ClassVar[type[ViewSchema]]
 
-    def __init__(self, view: View, loader: Loader | None = None) -> None:
+    def __init__(
+        self, view: View, loader: Loader | None = None, reader: Reader | None = None
+    ) -> None:
         super().__init__(view)
-        self.folder = Folder(loader)
+        self.folder = Folder(loader, reader=reader)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.view.write(self.writes_for(domain_event, tracking.notification_id), tracking)

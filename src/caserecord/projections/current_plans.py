@@ -1,6 +1,7 @@
 """Read model 1: the current plan of each case, with its goals."""
 
 import json
+from collections import OrderedDict
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -11,7 +12,6 @@ from caserecord.projections.base import (
     ViewProjection,
     iso_date,
     latest,
-    latest_or_none,
     to_json,
     today,
 )
@@ -62,21 +62,54 @@ DELETE = "DELETE FROM {s}view_current_plans WHERE case_id=?"
 class CurrentPlansProjection(ViewProjection):
     name = "current_plans"
     schema = CurrentPlansSchema
+    SEEN = 5_000  # progress entries remembered, so a plan event seldom reads the log
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: OrderedDict[tuple[UUID, int], dict[str, Any]] = OrderedDict()
 
     def writes_for(self, event: Any, position: int) -> list[Write]:
         if not isinstance(event, Case.Event):
             return []
         case = self.folder.fold(event)
         assert isinstance(case, Case)
+        if isinstance(event, Case.GoalProgressRecorded):
+            self._remember(case.id, event)
         if not isinstance(event, PLAN_EVENTS):
             return []
         plan = case.current_plan
         if plan is None:
             return [(DELETE, (str(case.id),))]
-        return [(UPSERT, plan_row(case, plan))]
+        return [(UPSERT, plan_row(case, plan, self._latest_progress(case, plan)))]
+
+    def _latest_progress(self, case: Case, plan: Plan) -> dict[str, dict[str, Any]]:
+        """Goal id -> its latest progress standing.  The case keeps only the versions of
+        its progress, so the content comes from the events: those this projection saw
+        lately, else the log (after a restart, or when the latest entry was set aside)."""
+        latest_of = {}
+        for goal in case.goals.values():
+            if goal.plan_id == plan.plan_id and not goal.in_error:
+                standing = case.standing_progress(goal)
+                if standing:
+                    latest_of[goal.goal_id] = standing[-1]
+        missing = [v for v in latest_of.values() if (case.id, v) not in self.seen]
+        if missing:
+            for event in self.folder.read(case.id, missing).values():
+                self._remember(case.id, event)
+        return {goal_id: self.seen[(case.id, v)] for goal_id, v in latest_of.items()}
+
+    def _remember(self, case_id: UUID, event: Case.GoalProgressRecorded) -> None:
+        self.seen[(case_id, event.originator_version)] = {
+            "version": event.originator_version,
+            "achievement": event.achievement,
+            "measured_value": event.measured_value,
+            "note": event.note,
+        }
+        if len(self.seen) > self.SEEN:
+            self.seen.popitem(last=False)
 
 
-def plan_row(case: Case, plan: Plan) -> tuple[Any, ...]:
+def plan_row(case: Case, plan: Plan, progress_of: dict[str, dict[str, Any]]) -> tuple[Any, ...]:
     # Only what the view shows: rendering every goal's whole history on each event would
     # make a rebuild quadratic in the length of a case.
     version = latest(plan.versions)
@@ -85,7 +118,7 @@ def plan_row(case: Case, plan: Plan) -> tuple[Any, ...]:
         if goal.plan_id != plan.plan_id or goal.in_error:
             continue
         revision = latest(goal.revisions)
-        progress = latest_or_none(goal.progress)
+        progress = progress_of.get(goal.goal_id)
         goals.append(
             {
                 "goal_id": goal.goal_id,
@@ -94,15 +127,8 @@ def plan_row(case: Case, plan: Plan) -> tuple[Any, ...]:
                 "target_measure": revision.target_measure,
                 "due_on": iso_date(revision.due_on),
                 "lifecycle": latest(goal.lifecycle).value,
-                "achievement": progress.achievement if progress else None,
-                "latest_progress": None
-                if progress is None
-                else {
-                    "version": progress.version,
-                    "achievement": progress.achievement,
-                    "measured_value": progress.measured_value,
-                    "note": progress.note,
-                },
+                "achievement": progress["achievement"] if progress else None,
+                "latest_progress": progress,
             }
         )
     return (

@@ -57,19 +57,18 @@ class ReferralsProjection(ViewProjection):
         assert isinstance(case, Case)
         effective = iso(envelope(event)["effective_at"])
         if isinstance(event, Case.ReferralMade):
-            r = case.referrals[event.referral_id]
             row = (
-                r.referral_id,
+                event.referral_id,
                 str(case.id),
                 case.agency_id,
                 str(case.client_id),
-                r.organisation,
-                r.service_name,
-                r.resource_kind,
-                r.urgency,
-                r.status,
+                event.organisation,
+                event.service_name,
+                event.resource_kind,
+                event.urgency,
+                case.referrals[event.referral_id].status,
                 effective,
-                iso_date(r.respond_by),
+                iso_date(event.respond_by),
                 case.version,
             )
             return [(INSERT, row)]

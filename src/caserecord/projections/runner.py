@@ -15,7 +15,7 @@ from eventsourcing.utils import EnvType
 
 from caserecord.application import CaseRecords
 from caserecord.projections.audit_trail import AuditTrailProjection
-from caserecord.projections.base import Loader, ViewProjection
+from caserecord.projections.base import Loader, Reader, ViewProjection
 from caserecord.projections.caseload import CaseloadProjection
 from caserecord.projections.client_index import ClientIndexProjection
 from caserecord.projections.current_plans import CurrentPlansProjection
@@ -89,13 +89,20 @@ def loader_for(records: CaseRecords) -> Loader:
     return load
 
 
+def reader_for(records: CaseRecords) -> Reader:
+    def read(stream_id: UUID, versions: list[int]) -> dict[int, Any]:
+        return records.events_at(stream_id, versions)
+
+    return read
+
+
 class ViewRunner(ProjectionRunner[CaseRecords, View]):
     """The library's runner, with a projection that can load aggregates through the
     runner's own application (used when a view resumes in the middle of a stream)."""
 
     def __init__(self, *, name: str, env: EnvType) -> None:
         self.view = construct_view(name, env)
-        self.projection = PROJECTIONS[name](view=self.view, loader=self._load)
+        self.projection = PROJECTIONS[name](view=self.view, loader=self._load, reader=self._read)
         BaseProjectionRunner.__init__(
             self,
             projection=self.projection,
@@ -112,6 +119,9 @@ class ViewRunner(ProjectionRunner[CaseRecords, View]):
 
     def _load(self, aggregate_id: UUID, version: int) -> Aggregate | None:
         return loader_for(self.app)(aggregate_id, version)
+
+    def _read(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
+        return reader_for(self.app)(stream_id, versions)
 
     def close(self) -> None:
         try:

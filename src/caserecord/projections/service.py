@@ -21,6 +21,7 @@ from caserecord.projections.runner import (
     construct_view,
     digest,
     loader_for,
+    reader_for,
     view_position,
 )
 from caserecord.projections.sql import Database, View
@@ -282,7 +283,7 @@ class ProjectionService:
         page per transaction per view."""
         chosen = check_names(names) if names else self.names
         records = open_records(self.settings)
-        folder = Folder(loader_for(records))  # one fold of each case for every view
+        folder = Folder(loader_for(records), reader=reader_for(records))  # shared by the views
         views: dict[str, tuple[View, ViewProjection]] = {}
         try:
             for name in chosen:
