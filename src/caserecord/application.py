@@ -1,14 +1,14 @@
 """The CaseRecords service: commands in (plain values and the actor), plain data out."""
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
@@ -96,8 +96,29 @@ def new_id() -> str:
     return str(uuid4())
 
 
+def project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's projector without its per-event ``isinstance`` check against a
+    runtime-checkable Protocol: on Python 3.11 that check costs about 30 µs an event, more
+    than applying the event, and every replay, "as of" read and cache fast-forward pays
+    it.  The events come from this application's own mapper."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class CaseRepository(Repository[UUID]):
+    def get(self, aggregate_id: UUID, **options: Any) -> Any:
+        options.setdefault("projector_func", project)
+        return super().get(aggregate_id, **options)
+
+
 class CaseRecords(Application[UUID]):
     snapshotting_intervals = {Case: 100, Client: 100}
+
+    def construct_repository(self) -> Repository[UUID]:
+        built = super().construct_repository()
+        built.__class__ = CaseRepository  # same state, a faster projector by default
+        return built
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

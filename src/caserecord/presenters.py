@@ -65,7 +65,17 @@ def valid(items: list[Any]) -> list[Any]:
 
 
 def changes(items: list[Change]) -> list[dict[str, Any]]:
-    return [plain(c) for c in items]
+    # Field by field rather than through plain(): a plan suspended and resumed for years
+    # has a status history of hundreds, shown on every read of the case.
+    return [
+        {
+            "version": c.version,
+            "value": c.value,
+            "details": plain(c.details) if c.details else {},
+            "in_error": c.in_error,
+        }
+        for c in items
+    ]
 
 
 def client_to_dict(client: Client) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 import dataclasses
 from datetime import date
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from eventsourcing.persistence import Transcoding
 
@@ -22,18 +22,22 @@ class DateAsISO(Transcoding):
 
 
 def dataclass_transcoding(cls: type) -> Transcoding:
-    """Shallow: nested values are transcoded by the transcoder itself.
-
-    Stored as a list of field values in declaration order, without the trailing values
+    """Stored as a list of field values in declaration order, without the trailing values
     that equal their defaults: a snapshot of a long case holds thousands of these, and a
     list costs the decoder no hook call of its own (a dict does, even an empty one), nor
-    the field names.  So the declaration order is the stored format: a new field goes
-    last, with a default.  Snapshots taken before stored a dict of fields, or (for a class
-    that has since shed fields) a longer list; they still read.
+    the field names.  A field holding a list of such parts (a status history) stores each
+    part the same way inline, so it costs no hook call either.  The declaration order is
+    the stored format: a new field goes last, with a default.
+
+    Snapshots taken before stored a dict of fields, nested parts as their own objects, or
+    (for a class that has since shed fields) a longer list; they still read.
     """
-    fields = dataclasses.fields(cls)
-    names = tuple(f.name for f in fields)
-    defaults = tuple(default_of(f) for f in fields)
+    layout = Layout(cls)
+    inline = {
+        i: Layout(part)
+        for i, f in enumerate(dataclasses.fields(cls))
+        if (part := part_of_list(f.type)) is not None
+    }
     legacy = getattr(cls, "from_version_2", None)
 
     class AsFields(Transcoding):
@@ -41,19 +45,50 @@ def dataclass_transcoding(cls: type) -> Transcoding:
         name = cls.__name__
 
         def encode(self, obj: Any) -> list[Any]:
-            values = [getattr(obj, n) for n in names]
-            while values and values[-1] == defaults[len(values) - 1]:
-                values.pop()
+            values = layout.values(obj)
+            for i, part in inline.items():
+                if i < len(values):
+                    values[i] = [part.values(item) for item in values[i]]
             return values
 
         def decode(self, data: list[Any] | dict[str, Any]) -> Any:
             if isinstance(data, dict):
-                return cls(**{k: v for k, v in data.items() if k in names})
-            if len(data) > len(names) and legacy is not None:
-                data = legacy(data)
-            return cls(*data)
+                return cls(**{k: v for k, v in data.items() if k in layout.names})
+            values = legacy(data) if len(data) > len(layout.names) and legacy else data
+            for i, part in inline.items():
+                if i < len(values):
+                    values[i] = [part.build(item) for item in values[i]]
+            return cls(*values)
 
     return AsFields()
+
+
+class Layout:
+    """A dataclass as a list of its field values, trailing defaults left out."""
+
+    def __init__(self, cls: type) -> None:
+        fields = dataclasses.fields(cls)
+        self.cls = cls
+        self.names = tuple(f.name for f in fields)
+        self.defaults = tuple(default_of(f) for f in fields)
+
+    def values(self, obj: Any) -> list[Any]:
+        values = [getattr(obj, n) for n in self.names]
+        while values and values[-1] == self.defaults[len(values) - 1]:
+            values.pop()
+        return values
+
+    def build(self, item: Any) -> Any:
+        # Stored before parts went inline: already decoded by its own hook.
+        return self.cls(*item) if isinstance(item, list) else item
+
+
+def part_of_list(declared: Any) -> type | None:
+    """X when a field is declared ``list[X]`` and X is a part of a case."""
+    if get_origin(declared) is not list:
+        return None
+    (item,) = get_args(declared)
+    return item if item in ENTITY_CLASSES else None
 
 
 class NoDefault:

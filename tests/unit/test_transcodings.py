@@ -57,3 +57,26 @@ def test_a_part_stored_as_a_dict_of_fields_by_an_earlier_version_still_reads() -
     }
 
     assert transcoder().decode(json.dumps([earlier]).encode()) == [Progress(4, "improving", "", "")]
+
+
+def test_a_status_history_is_stored_inline_as_field_values() -> None:
+    referral = Referral("ref-1", 5, [Change(5, "pending"), Change(6, "accepted")])
+
+    stored = json.loads(transcoder().encode(referral))
+
+    assert stored == {
+        "_type_": "Referral",
+        "_data_": ["ref-1", 5, [[5, "pending"], [6, "accepted"]]],
+    }
+    assert transcoder().decode(transcoder().encode(referral)) == referral
+
+
+def test_a_status_history_stored_as_separate_parts_still_reads() -> None:
+    earlier = {
+        "_type_": "Referral",
+        "_data_": ["ref-1", 5, [{"_type_": "Change", "_data_": [5, "pending", {}, False]}]],
+    }
+
+    decoded = transcoder().decode(json.dumps(earlier).encode())
+
+    assert decoded == Referral("ref-1", 5, [Change(5, "pending")])
