@@ -413,6 +413,8 @@ class ProgressOut(BaseModel):
     achievement: str
     measured_value: str
     note: str
+    effective_at: datetime
+    recorded_at: datetime
 
 
 class GoalRevisionOut(BaseModel):
@@ -433,7 +435,11 @@ class GoalOut(BaseModel):
     lifecycle: str
     achievement: str | None
     latest_progress: ProgressOut | None
-    progress: list[ProgressOut]
+    progress: list[ProgressOut] = Field(
+        description="The latest 20 standing, oldest first; all of them: "
+        "GET /v1/cases/{id}/goals/{goal_id}/progress"
+    )
+    progress_count: int = Field(description="Progress entries standing (not marked in error)")
     revisions: list[GoalRevisionOut]
 
 
@@ -460,6 +466,8 @@ class ReferralOut(BaseModel):
     urgency: str
     respond_by: date | None
     made_in_version: int
+    effective_at: datetime
+    recorded_at: datetime
     outcome: str
     declined_by: str
     status_history: list[ChangeOut]
@@ -503,7 +511,14 @@ class CaseOut(BaseModel):
     prior_treatments: list[PriorTreatmentOut]
     current_plan: PlanOut | None
     plans: list[PlanOut]
-    referrals: list[ReferralOut]
+    referrals: list[ReferralOut] = Field(
+        description="The latest 20 standing, oldest first; all of them: "
+        "GET /v1/cases/{id}/referrals"
+    )
+    referral_count: int = Field(
+        description="Referrals standing (not marked in error); all of them: "
+        "GET /v1/cases/{id}/referrals"
+    )
     notes: list[NoteOut] = Field(
         description="The latest notes, oldest first; all of them: GET /v1/cases/{id}/notes"
     )
@@ -530,6 +545,27 @@ class NotePageOut(BaseModel):
     case_id: UUID
     items: list[NoteOut] = Field(description="Newest first")
     note_count: int = Field(description="Notes standing (not marked in error)")
+    next_before: int | None = Field(
+        description="Pass as `before` for the next page; null on the last page"
+    )
+    as_of: AsOfOut | None = None
+
+
+class ReferralPageOut(BaseModel):
+    case_id: UUID
+    items: list[ReferralOut] = Field(description="Latest made first")
+    referral_count: int = Field(description="Referrals standing (not marked in error)")
+    next_before: int | None = Field(
+        description="Pass as `before` for the next page; null on the last page"
+    )
+    as_of: AsOfOut | None = None
+
+
+class ProgressPageOut(BaseModel):
+    case_id: UUID
+    goal_id: str
+    items: list[ProgressOut] = Field(description="Newest first")
+    progress_count: int = Field(description="Progress entries standing (not marked in error)")
     next_before: int | None = Field(
         description="Pass as `before` for the next page; null on the last page"
     )

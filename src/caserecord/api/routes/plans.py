@@ -1,16 +1,24 @@
 """The plan of a case: draft, revise, and its status moves; goals on the current plan."""
 
 from functools import partial
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import ReaderDep, RuntimeDep, ViewsDep, reveal
-from caserecord.api.openapi import READ, written
+from caserecord.api.deps import (
+    MAX_POSITION,
+    AtQuery,
+    LimitDep,
+    ReaderDep,
+    RuntimeDep,
+    ViewsDep,
+    reveal,
+)
+from caserecord.api.openapi import READ, read, written
 from caserecord.api.schemas import (
     CommandOut,
     CurrentPlanOut,
@@ -20,7 +28,9 @@ from caserecord.api.schemas import (
     GoalRevisionIn,
     PlanIn,
     PlanStatusIn,
+    ProgressPageOut,
 )
+from caserecord.timeline import progress_as_of
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
 PlanAction = Literal["activate", "suspend", "resume", "complete", "revoke"]
@@ -85,6 +95,38 @@ def change_goal_lifecycle(
         write.records.change_goal_lifecycle, write.actor, case_id, goal_id=goal_id, **body.values()
     )
     return write.run(body, command)
+
+
+@router.get(
+    "/goals/{goal_id}/progress",
+    response_model=ProgressPageOut,
+    responses=read("A page of progress"),
+)
+def list_goal_progress(
+    case_id: UUID,
+    goal_id: str,
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    limit: LimitDep,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
+    ] = None,
+    as_of: AtQuery = None,
+    effective_at: AtQuery = None,
+) -> dict[str, Any]:
+    """The progress recorded on a goal, newest first. `as_of` and `effective_at` ask for
+    the progress standing then, as for the case itself (`/as-of`)."""
+    records = runtime.records
+    if as_of is None and effective_at is None:
+        page = records.goal_progress(caller.actor, case_id, goal_id, limit=limit, before=before)
+    else:
+        page = progress_as_of(
+            records, caller.actor, case_id, goal_id,
+            recorded_at=as_of, effective_at=effective_at, limit=limit, before=before,
+        )  # fmt: skip
+    subject = Subject(records.client_of_case(caller.actor, case_id), case_id)
+    reveal(runtime, caller, "read_goal_progress", [subject])
+    return {"case_id": case_id, **page}
 
 
 @router.post("/goals/{goal_id}/progress", response_model=CommandOut, responses=written())

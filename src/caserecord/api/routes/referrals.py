@@ -9,20 +9,58 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import LimitDep, OffsetDep, ReaderDep, RuntimeDep, ViewsDep, reveal
-from caserecord.api.openapi import LIST, written
+from caserecord.api.deps import (
+    MAX_POSITION,
+    AtQuery,
+    LimitDep,
+    OffsetDep,
+    ReaderDep,
+    RuntimeDep,
+    ViewsDep,
+    reveal,
+)
+from caserecord.api.openapi import LIST, read, written
 from caserecord.api.schemas import (
     CommandOut,
     ReferralCompletionIn,
     ReferralDeclineIn,
     ReferralIn,
+    ReferralPageOut,
     ReferralStepIn,
     Rows,
 )
 from caserecord.domain.values import ReferralStatus
+from caserecord.timeline import referrals_as_of
 
 router = APIRouter(tags=["referrals"])
 CASE = "/v1/cases/{case_id}/referrals"
+
+
+@router.get(CASE, response_model=ReferralPageOut, responses=read("A page of referrals"))
+def list_case_referrals(
+    case_id: UUID,
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    limit: LimitDep,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
+    ] = None,
+    as_of: AtQuery = None,
+    effective_at: AtQuery = None,
+) -> dict[str, Any]:
+    """The case's referrals, latest made first, each as it stands. `as_of` and
+    `effective_at` ask for the referrals standing then, as for the case itself (`/as-of`)."""
+    records = runtime.records
+    if as_of is None and effective_at is None:
+        page = records.case_referrals(caller.actor, case_id, limit=limit, before=before)
+    else:
+        page = referrals_as_of(
+            records, caller.actor, case_id,
+            recorded_at=as_of, effective_at=effective_at, limit=limit, before=before,
+        )  # fmt: skip
+    subject = Subject(records.client_of_case(caller.actor, case_id), case_id)
+    reveal(runtime, caller, "read_referrals", [subject])
+    return {"case_id": case_id, **page}
 
 
 @router.post(CASE, response_model=CommandOut, responses=written())
