@@ -57,7 +57,9 @@ def dataclass_transcoding(cls: type) -> Transcoding:
             values = legacy(data) if len(data) > len(layout.names) and legacy else data
             for i, part in inline.items():
                 if i < len(values):
-                    values[i] = [part.build(item) for item in values[i]]
+                    # Parts stored before they went inline were decoded by their own hook.
+                    make = part.cls
+                    values[i] = [make(*v) if type(v) is list else v for v in values[i]]
             return cls(*values)
 
     return AsFields()
@@ -77,10 +79,6 @@ class Layout:
         while values and values[-1] == self.defaults[len(values) - 1]:
             values.pop()
         return values
-
-    def build(self, item: Any) -> Any:
-        # Stored before parts went inline: already decoded by its own hook.
-        return self.cls(*item) if isinstance(item, list) else item
 
 
 def part_of_list(declared: Any) -> type | None:
