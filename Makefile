@@ -31,7 +31,7 @@ fmt: install
 	$(BIN)/ruff format src tests benchmarks
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python benchmarks/run.py

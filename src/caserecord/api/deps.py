@@ -158,6 +158,10 @@ AtQuery = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
 # Versions and log positions a request may name: larger ones cannot exist, and past 2**63 the
 # stores' integers overflow (a 500 rather than an empty answer).
 MAX_POSITION = 2**53
+# The keyset cursor of pages of a case's notes, referrals and goal progress.
+BeforeQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
+]
 
 
 def query_names(dependant: Dependant) -> frozenset[str]:

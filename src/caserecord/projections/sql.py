@@ -47,7 +47,8 @@ class Database:
         # PostgreSQL text cannot hold NUL and SQLite's text functions stop at it; the event
         # log (bytes) can hold it. One such character must not stop every view, so views
         # show it as U+FFFD, on both stores alike.
-        return tuple(v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values)
+        # A list comprehension, not a generator: a rebuild passes millions of values here.
+        return tuple([v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values])
 
     def sql(self, statement: str) -> str:
         statement = statement.replace("{s}", self.prefix)

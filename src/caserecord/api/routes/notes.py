@@ -1,15 +1,15 @@
 """Progress notes and their addenda."""
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import MAX_POSITION, AtQuery, LimitDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import AtQuery, BeforeQuery, LimitDep, ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import read, written
 from caserecord.api.schemas import AddendumIn, CommandOut, NoteIn, NotePageOut
 from caserecord.timeline import notes_as_of
@@ -23,9 +23,7 @@ def list_notes(
     caller: ReaderDep,
     runtime: RuntimeDep,
     limit: LimitDep,
-    before: Annotated[
-        int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
-    ] = None,
+    before: BeforeQuery = None,
     as_of: AtQuery = None,
     effective_at: AtQuery = None,
 ) -> dict[str, Any]:

@@ -1,17 +1,17 @@
 """The plan of a case: draft, revise, and its status moves; goals on the current plan."""
 
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
 from caserecord.api.deps import (
-    MAX_POSITION,
     AtQuery,
+    BeforeQuery,
     LimitDep,
     ReaderDep,
     RuntimeDep,
@@ -108,9 +108,7 @@ def list_goal_progress(
     caller: ReaderDep,
     runtime: RuntimeDep,
     limit: LimitDep,
-    before: Annotated[
-        int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
-    ] = None,
+    before: BeforeQuery = None,
     as_of: AtQuery = None,
     effective_at: AtQuery = None,
 ) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
 from caserecord.api.deps import (
-    MAX_POSITION,
     AtQuery,
+    BeforeQuery,
     LimitDep,
     OffsetDep,
     ReaderDep,
@@ -42,9 +42,7 @@ def list_case_referrals(
     caller: ReaderDep,
     runtime: RuntimeDep,
     limit: LimitDep,
-    before: Annotated[
-        int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
-    ] = None,
+    before: BeforeQuery = None,
     as_of: AtQuery = None,
     effective_at: AtQuery = None,
 ) -> dict[str, Any]:
