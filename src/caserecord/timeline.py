@@ -19,7 +19,6 @@ trail view when they are there, and from the log for anything the view has not r
 yet, so a lagging or empty view makes a replay slower, never wrong.
 """
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,7 +37,6 @@ from caserecord.projections.summaries import summarise
 
 AXES = ("recorded", "effective")
 MARKING = "EntryMarkedInError"
-MAX_QUERIES = 8
 
 
 @dataclass(frozen=True)
@@ -196,13 +194,17 @@ def fold_effective(
 ) -> tuple[Case, dict[str, Any]]:
     cut = iso(at)
     prefix = index.effective_prefix(known, cut)
-    rest = index.entries(prefix, known)
+    rest = index.entries(prefix, known, cut)
     included = included_versions(rest, cut, prefix)
     if prefix == 0 and 1 not in included:
         raise CaseNotFoundError(f"case {case_id} was not yet open (in effect) at {at.isoformat()}")
     case: Case | None = get_case(records, case_id, prefix) if prefix else None
     set_aside: list[int] = []
-    for event in read_versions(records, case_id, sorted(included)):
+    # Exactly the versions that apply, in a query per 500: late entries are scattered
+    # through the rest of the case, and reading the whole span decoded every event in it.
+    events = records.events_at(case_id, sorted(included))
+    for version in sorted(events):
+        event = events[version]
         case, ok = apply(case, event)
         if not ok:
             set_aside.append(event.originator_version)
@@ -248,36 +250,6 @@ def get_case(records: CaseRecords, case_id: UUID, version: int) -> Case:
     return case
 
 
-def read_versions(
-    records: CaseRecords, case_id: UUID, versions: list[int]
-) -> Iterator[RecordAggregate.Event]:
-    """The events of the given versions: a query per contiguous run, or one query for the
-    whole span when the versions are scattered (a round trip costs more than decoding)."""
-    spans = list(runs(versions))
-    if len(spans) > MAX_QUERIES:
-        spans = [(versions[0], versions[-1])]
-    wanted = set(versions)
-    for first, last in spans:
-        for event in records.events.get(case_id, gt=first - 1, lte=last):
-            assert isinstance(event, RecordAggregate.Event)
-            if event.originator_version in wanted:
-                yield event
-
-
-def runs(versions: Iterable[int]) -> Iterator[tuple[int, int]]:
-    start = end = None
-    for v in versions:
-        if start is None:
-            start = end = v
-        elif v == end + 1:  # type: ignore[operator]
-            end = v
-        else:
-            yield start, end  # type: ignore[misc]
-            start = end = v
-    if start is not None:
-        yield start, end  # type: ignore[misc]
-
-
 # ---- the (stream, version, recorded_at, effective_at) index -------------------------------
 class StreamIndex:
     """Versions of one case by time: audit-trail rows first, the log for the rest."""
@@ -320,11 +292,15 @@ class StreamIndex:
             )
         return known if first_after is None else int(first_after) - 1
 
-    def entries(self, after: int, upto: int) -> list[Entry]:
+    def entries(self, after: int, upto: int, cut: str) -> list[Entry]:
+        """Entries after ``after`` up to ``upto`` that may apply at the cut: those in
+        effect by then and every marking (the rest cannot apply, and a long case has
+        thousands of them)."""
         rows = self._query(
             "SELECT version, recorded_at, effective_at, event_type, target_version "
-            "FROM {s}view_audit WHERE stream_id=? AND version>? AND version<=? ORDER BY version",
-            (self.stream, after, min(upto, self.indexed)),
+            "FROM {s}view_audit WHERE stream_id=? AND version>? AND version<=? "
+            "AND (effective_at<=? OR event_type=?) ORDER BY version",
+            (self.stream, after, min(upto, self.indexed), cut, MARKING),
         )
         found = [
             Entry(
