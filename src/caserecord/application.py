@@ -30,7 +30,6 @@ from caserecord.persistence.chain import Link, Record, Verification, stream_key,
 from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.presenters import (
-    RECENT,
     case_to_dict,
     client_to_dict,
     event_to_dict,
@@ -43,7 +42,6 @@ from caserecord.transcodings import all_transcodings
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
-RECENT_NOTES = RECENT  # notes a case carries when read whole; the rest come in pages
 READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
 
 

@@ -21,13 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caserecord import presenters
-from caserecord.application import RECENT_NOTES, CaseRecords
+from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError, DomainError
 from caserecord.domain.recording import Actor
 from caserecord.presenters import (
+    RECENT,
     case_to_dict,
     note_to_dict,
     progress_to_dict,
@@ -426,7 +427,7 @@ def test_the_generated_histories_exercise_snapshots_late_entries_and_corrections
         assert any(effective(e) < e.timestamp - timedelta(minutes=1) for e in events)
         assert any(isinstance(e, Case.EntryMarkedInError) for e in events)
     latest = [fold(h.events) for h in found.values()]
-    assert any(state["note_count"] > RECENT_NOTES for state in latest)  # notes come in pages
+    assert any(state["note_count"] > RECENT for state in latest)  # notes come in pages
     assert any(n["addenda"] for state in latest for n in state["all_notes"])
     assert any(state["referral_count"] > WINDOW for state in latest)
     goals = [g for state in latest for plan in state["plans"] for g in plan["goals"]]

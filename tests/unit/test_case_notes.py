@@ -4,9 +4,10 @@ from uuid import UUID
 
 import pytest
 
-from caserecord.application import RECENT_NOTES, CaseRecords
+from caserecord.application import CaseRecords
 from caserecord.domain.errors import CaseNotFoundError, InvalidValueError
 from caserecord.domain.recording import Actor
+from caserecord.presenters import RECENT
 from tests.factories import an_open_case
 
 
@@ -61,12 +62,12 @@ def test_a_case_shows_its_latest_notes_in_recording_order_and_counts_them_all(
     sqlite_records: CaseRecords, worker: Actor
 ) -> None:
     case_id = an_open_case(sqlite_records, worker)
-    ids = notes(sqlite_records, worker, case_id, RECENT_NOTES + 3)
+    ids = notes(sqlite_records, worker, case_id, RECENT + 3)
 
     case = sqlite_records.get_case(worker, case_id)
 
     assert [n["note_id"] for n in case["notes"]] == ids[3:]
-    assert case["note_count"] == RECENT_NOTES + 3
+    assert case["note_count"] == RECENT + 3
 
 
 def test_notes_of_an_earlier_version_are_those_standing_then(

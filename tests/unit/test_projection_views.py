@@ -145,3 +145,49 @@ def test_every_event_type_has_its_own_summary() -> None:
     assert [e for e in events if e not in SUMMARIES] == []
     assert summarise("EntryMarkedInError", {"target_version": 7}) == "Entry v7 marked in error"
     assert summarise("SomethingNew", {}) == "SomethingNew"
+
+
+def test_the_current_plan_shows_the_earlier_progress_when_the_latest_is_marked_in_error(
+    sqlite_records: CaseRecords,
+    sqlite_url: str,
+    service: ProjectionService,
+    worker: Actor,
+    supervisor: Actor,
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+    plan_id = an_active_plan(sqlite_records, worker, case_id)
+    goal_id = str(
+        sqlite_records.add_goal(
+            worker, case_id, plan_id=plan_id, description="Sleep", need_domain="medical"
+        ).entity_id
+    )
+    sqlite_records.change_goal_lifecycle(worker, case_id, goal_id=goal_id, lifecycle="active")
+    first = sqlite_records.record_goal_progress(
+        worker, case_id, goal_id=goal_id, achievement="improving", measured_value="6h"
+    )
+    latest = sqlite_records.record_goal_progress(
+        worker, case_id, goal_id=goal_id, achievement="achieved", measured_value="8h"
+    )
+    service.catch_up()
+    # A fresh service has seen no progress event: the earlier entry comes from the log.
+    restarted = ProjectionService(Settings(database_url=sqlite_url))
+
+    sqlite_records.mark_entry_in_error(
+        supervisor, case_id, target_version=latest.version, reason="wrong goal"
+    )
+    restarted.catch_up()
+
+    plan = restarted.queries.current_plan(worker.agency_id, case_id)
+    assert plan is not None
+    [goal] = plan["goals"]
+    assert goal["achievement"] == "improving"
+    assert goal["latest_progress"] == {
+        "version": first.version,
+        "achievement": "improving",
+        "measured_value": "6h",
+        "note": "",
+    }
+    incremental = restarted.digests()
+    restarted.rebuild(["current_plans"])
+    assert restarted.digests() == incremental
+    restarted.close()
