@@ -19,6 +19,7 @@ trail view when they are there, and from the log for anything the view has not r
 yet, so a lagging or empty view makes a replay slower, never wrong.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,51 +113,20 @@ def case_as_of(
     return result
 
 
-def notes_as_of(
+def page_as_of(
     records: CaseRecords,
     actor: Actor,
     case_id: UUID,
+    page: Callable[[Case], dict[str, Any]],
     *,
     recorded_at: datetime | None = None,
     effective_at: datetime | None = None,
-    limit: int,
-    before: int | None = None,
 ) -> dict[str, Any]:
-    """A page of the notes standing in the case "as of" (see case_as_of), newest first."""
+    """A page of the case's notes, referrals or a goal's progress standing "as of" (see
+    case_as_of): ``page`` reads it from the case as it stood then (``note_page``,
+    ``referral_page``, ``progress_page`` of the service)."""
     case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
-    return records.note_page(case, limit=limit, before=before) | {"as_of": replayed}
-
-
-def referrals_as_of(
-    records: CaseRecords,
-    actor: Actor,
-    case_id: UUID,
-    *,
-    recorded_at: datetime | None = None,
-    effective_at: datetime | None = None,
-    limit: int,
-    before: int | None = None,
-) -> dict[str, Any]:
-    """A page of the referrals standing in the case "as of", latest made first."""
-    case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
-    return records.referral_page(case, limit=limit, before=before) | {"as_of": replayed}
-
-
-def progress_as_of(
-    records: CaseRecords,
-    actor: Actor,
-    case_id: UUID,
-    goal_id: str,
-    *,
-    recorded_at: datetime | None = None,
-    effective_at: datetime | None = None,
-    limit: int,
-    before: int | None = None,
-) -> dict[str, Any]:
-    """A page of a goal's progress standing "as of", newest first."""
-    case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
-    page = records.progress_page(case, goal_id, limit=limit, before=before)
-    return page | {"as_of": replayed}
+    return page(case) | {"as_of": replayed}
 
 
 def state_as_of(

@@ -37,7 +37,7 @@ from caserecord.presenters import (
 )
 from caserecord.projections import ProjectionService
 from caserecord.store import init_store, open_records
-from caserecord.timeline import case_as_of, notes_as_of, progress_as_of, referrals_as_of
+from caserecord.timeline import case_as_of, page_as_of
 from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.factories import a_client
 
@@ -321,10 +321,10 @@ def replay(history: History, **at: datetime) -> dict[str, Any] | None:
     goals = [g["goal_id"] for plan in state["plans"] for g in plan["goals"]]
     return state | {
         "all_notes": replayed_notes(history, **at),
-        "all_referrals": replayed_pages(partial(referrals_as_of, history.records), history, **at),
+        "all_referrals": replayed_pages(history.records.referral_page, history, **at),
         "all_progress": {
             goal_id: replayed_pages(
-                partial(progress_as_of, history.records, goal_id=goal_id), history, **at
+                partial(history.records.progress_page, goal_id=goal_id), history, **at
             )
             for goal_id in goals
         },
@@ -332,11 +332,18 @@ def replay(history: History, **at: datetime) -> dict[str, Any] | None:
 
 
 def replayed_pages(read: Any, history: History, **at: datetime) -> list[dict[str, Any]]:
-    """Every entry standing as of the moment, oldest first, read in pages of 7."""
+    """Every entry standing as of the moment, oldest first, read in pages of 7 (``read``
+    is the service's page of notes, referrals or a goal's progress)."""
     found: list[dict[str, Any]] = []
     before = None
     while True:
-        page = read(WORKER, history.case_id, limit=7, before=before, **at)
+        page = page_as_of(
+            history.records,
+            WORKER,
+            history.case_id,
+            partial(read, limit=7, before=before),
+            **at,
+        )
         found += page["items"]
         before = page["next_before"]
         if before is None:
@@ -345,14 +352,7 @@ def replayed_pages(read: Any, history: History, **at: datetime) -> list[dict[str
 
 def replayed_notes(history: History, **at: datetime) -> list[dict[str, Any]]:
     """Every note standing as of the moment, oldest first, read in pages of 7."""
-    found: list[dict[str, Any]] = []
-    before = None
-    while True:
-        page = notes_as_of(history.records, WORKER, history.case_id, limit=7, before=before, **at)
-        found += page["items"]
-        before = page["next_before"]
-        if before is None:
-            return found[::-1]
+    return replayed_pages(history.records.note_page, history, **at)
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import AtQuery, BeforeQuery, LimitDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import AtQuery, BeforeQuery, LimitDep, ReaderDep, RuntimeDep
 from caserecord.api.openapi import read, written
+from caserecord.api.pages import case_page
 from caserecord.api.schemas import AddendumIn, CommandOut, NoteIn, NotePageOut
-from caserecord.timeline import notes_as_of
 
 router = APIRouter(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
 
@@ -30,16 +29,12 @@ def list_notes(
     """The case's notes, newest first, each with the addenda still standing. `as_of` and
     `effective_at` ask for the notes standing then, as for the case itself (`/as-of`)."""
     records = runtime.records
-    if as_of is None and effective_at is None:
-        page = records.case_notes(caller.actor, case_id, limit=limit, before=before)
-    else:
-        page = notes_as_of(
-            records, caller.actor, case_id,
-            recorded_at=as_of, effective_at=effective_at, limit=limit, before=before,
-        )  # fmt: skip
-    subject = Subject(records.client_of_case(caller.actor, case_id), case_id)
-    reveal(runtime, caller, "read_notes", [subject])
-    return {"case_id": case_id, **page}
+    return case_page(
+        runtime, caller, case_id, "read_notes",
+        now=partial(records.case_notes, caller.actor, case_id, limit=limit, before=before),
+        then=partial(records.note_page, limit=limit, before=before),
+        as_of=as_of, effective_at=effective_at,
+    )  # fmt: skip
 
 
 @router.post("", response_model=CommandOut, responses=written())

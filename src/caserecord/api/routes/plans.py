@@ -19,6 +19,7 @@ from caserecord.api.deps import (
     reveal,
 )
 from caserecord.api.openapi import READ, read, written
+from caserecord.api.pages import case_page
 from caserecord.api.schemas import (
     CommandOut,
     CurrentPlanOut,
@@ -30,7 +31,6 @@ from caserecord.api.schemas import (
     PlanStatusIn,
     ProgressPageOut,
 )
-from caserecord.timeline import progress_as_of
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
 PlanAction = Literal["activate", "suspend", "resume", "complete", "revoke"]
@@ -115,16 +115,13 @@ def list_goal_progress(
     """The progress recorded on a goal, newest first. `as_of` and `effective_at` ask for
     the progress standing then, as for the case itself (`/as-of`)."""
     records = runtime.records
-    if as_of is None and effective_at is None:
-        page = records.goal_progress(caller.actor, case_id, goal_id, limit=limit, before=before)
-    else:
-        page = progress_as_of(
-            records, caller.actor, case_id, goal_id,
-            recorded_at=as_of, effective_at=effective_at, limit=limit, before=before,
-        )  # fmt: skip
-    subject = Subject(records.client_of_case(caller.actor, case_id), case_id)
-    reveal(runtime, caller, "read_goal_progress", [subject])
-    return {"case_id": case_id, **page}
+    now = partial(records.goal_progress, caller.actor, case_id, goal_id, limit=limit, before=before)
+    return case_page(
+        runtime, caller, case_id, "read_goal_progress",
+        now=now,
+        then=partial(records.progress_page, goal_id=goal_id, limit=limit, before=before),
+        as_of=as_of, effective_at=effective_at,
+    )  # fmt: skip
 
 
 @router.post("/goals/{goal_id}/progress", response_model=CommandOut, responses=written())

@@ -20,6 +20,7 @@ from caserecord.api.deps import (
     reveal,
 )
 from caserecord.api.openapi import LIST, read, written
+from caserecord.api.pages import case_page
 from caserecord.api.schemas import (
     CommandOut,
     ReferralCompletionIn,
@@ -30,7 +31,6 @@ from caserecord.api.schemas import (
     Rows,
 )
 from caserecord.domain.values import ReferralStatus
-from caserecord.timeline import referrals_as_of
 
 router = APIRouter(tags=["referrals"])
 CASE = "/v1/cases/{case_id}/referrals"
@@ -49,16 +49,12 @@ def list_case_referrals(
     """The case's referrals, latest made first, each as it stands. `as_of` and
     `effective_at` ask for the referrals standing then, as for the case itself (`/as-of`)."""
     records = runtime.records
-    if as_of is None and effective_at is None:
-        page = records.case_referrals(caller.actor, case_id, limit=limit, before=before)
-    else:
-        page = referrals_as_of(
-            records, caller.actor, case_id,
-            recorded_at=as_of, effective_at=effective_at, limit=limit, before=before,
-        )  # fmt: skip
-    subject = Subject(records.client_of_case(caller.actor, case_id), case_id)
-    reveal(runtime, caller, "read_referrals", [subject])
-    return {"case_id": case_id, **page}
+    return case_page(
+        runtime, caller, case_id, "read_referrals",
+        now=partial(records.case_referrals, caller.actor, case_id, limit=limit, before=before),
+        then=partial(records.referral_page, limit=limit, before=before),
+        as_of=as_of, effective_at=effective_at,
+    )  # fmt: skip
 
 
 @router.post(CASE, response_model=CommandOut, responses=written())

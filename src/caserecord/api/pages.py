@@ -1,0 +1,40 @@
+"""Pages of a case's long lists (notes, referrals, a goal's progress), now or as of a moment."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from caserecord.access import Subject
+from caserecord.api.deps import Caller, reveal
+from caserecord.api.runtime import Runtime
+from caserecord.domain.case import Case
+from caserecord.timeline import page_as_of
+
+Page = dict[str, Any]
+
+
+def case_page(
+    runtime: Runtime,
+    caller: Caller,
+    case_id: UUID,
+    action: str,
+    *,
+    now: Callable[[], Page],
+    then: Callable[[Case], Page],
+    as_of: datetime | None,
+    effective_at: datetime | None,
+) -> Page:
+    """``now`` reads the page as the case stands; with a moment on either axis, ``then``
+    reads it from the case replayed to that moment.  The read is logged before it leaves."""
+    records = runtime.records
+    if as_of is None and effective_at is None:
+        page = now()
+    else:
+        page = page_as_of(
+            records, caller.actor, case_id, then, recorded_at=as_of, effective_at=effective_at
+        )
+    reveal(
+        runtime, caller, action, [Subject(records.client_of_case(caller.actor, case_id), case_id)]
+    )
+    return {"case_id": case_id, **page}
