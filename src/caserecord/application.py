@@ -549,7 +549,7 @@ class CaseRecords(Application[UUID]):
         """A case as plain data with its latest notes, referrals and goal progress (pages
         hold the rest; ``every`` shows all referrals and progress, as a diff needs)."""
         return case_to_dict(
-            case, self._events_of(case, shown_versions(case, every=every)), every=every
+            case, self.events_at(case.id, shown_versions(case, every=every)), every=every
         )
 
     def note_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
@@ -570,7 +570,7 @@ class CaseRecords(Application[UUID]):
         """Referrals made before version ``before`` (all when None), latest first."""
         standing = case.standing_referrals()
         page, next_before = keyset_page(standing, lambda r: r.version, limit, before)
-        events = self._events_of(case, [r.version for r in page])
+        events = self.events_at(case.id, [r.version for r in page])
         return {
             "items": [referral_to_dict(r, events) for r in page],
             "referral_count": len(standing),
@@ -586,7 +586,7 @@ class CaseRecords(Application[UUID]):
             raise GoalNotFoundError(f"no goal {goal_id} on this case")
         standing = case.standing_progress(goal)
         page, next_before = keyset_page(standing, lambda v: v, limit, before)
-        events = self._events_of(case, page)
+        events = self.events_at(case.id, page)
         return {
             "goal_id": goal_id,
             "items": [progress_to_dict(events[v]) for v in page],
@@ -598,19 +598,13 @@ class CaseRecords(Application[UUID]):
         """Events of one stream at the given versions, by version, in few queries."""
         return {e.originator_version: e for e in self._read_versions(stream_id, versions)}
 
-    def _events_of(self, case: Case, versions: list[int]) -> dict[int, Any]:
-        return self.events_at(case.id, versions)
-
     def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:
         """The given notes of the case (in that order) as they stand in this state, each
         with its addenda still standing, read from the log in one go."""
         set_aside = case.set_aside_versions()
-        addenda = {
-            note_id: [a for a in case.addenda.get(note_id, ()) if a not in set_aside]
-            for note_id in note_ids
-        }
+        addenda = {note_id: case.standing_addenda(note_id, set_aside) for note_id in note_ids}
         wanted = [case.notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
-        events = self._events_of(case, wanted)
+        events = self.events_at(case.id, wanted)
         return [
             note_to_dict(events[case.notes[i]], [events[a] for a in addenda[i]]) for i in note_ids
         ]

@@ -113,7 +113,7 @@ def shown_versions(case: Case, *, every: bool = False) -> list[int]:
     ``every``, all referrals and all progress, as a diff compares them)."""
     aside = case.set_aside_versions()
     notes = latest_notes(case, aside)
-    wanted = [*notes.values(), *(a for i in notes for a in addenda_of(case, i, aside))]
+    wanted = [*notes.values(), *(a for i in notes for a in case.standing_addenda(i, aside))]
     wanted += [r.version for r in window(case.standing_referrals(), every)]
     for goal in shown_goals(case):
         wanted += window(case.standing_progress(goal), every)
@@ -133,10 +133,6 @@ def latest_notes(case: Case, aside: set[int]) -> dict[str, int]:
             if len(found) == RECENT:
                 break
     return dict(reversed(found))
-
-
-def addenda_of(case: Case, note_id: str, aside: set[int]) -> list[int]:
-    return [a for a in case.addenda.get(note_id, ()) if a not in aside]
 
 
 def shown_goals(case: Case) -> list[Goal]:
@@ -175,7 +171,7 @@ def case_to_dict(case: Case, events: Events, *, every: bool = False) -> dict[str
         "referrals": [referral_to_dict(r, events) for r in window(referrals, every)],
         "referral_count": len(referrals),
         "notes": [
-            note_to_dict(events[v], [events[a] for a in addenda_of(case, i, aside)])
+            note_to_dict(events[v], [events[a] for a in case.standing_addenda(i, aside)])
             for i, v in notes.items()
         ],
         "note_count": case.note_count,

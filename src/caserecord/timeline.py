@@ -393,9 +393,7 @@ def standing_notes(case: Case | None) -> dict[str, tuple[int, ...]]:
         return {}
     aside = case.set_aside_versions()
     return {
-        i: tuple(a for a in case.addenda.get(i, ()) if a not in aside)
-        for i, v in case.notes.items()
-        if v not in aside
+        i: tuple(case.standing_addenda(i, aside)) for i, v in case.notes.items() if v not in aside
     }
 
 

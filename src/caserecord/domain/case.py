@@ -173,6 +173,10 @@ class Case(RecordAggregate):
         aside = self.set_aside_versions()
         return [v for v in goal.progress if v not in aside]
 
+    def standing_addenda(self, note_id: str, aside: set[int]) -> list[int]:
+        """Versions of the note's addenda not set aside (``aside``: set_aside_versions())."""
+        return [a for a in self.addenda.get(note_id, ()) if a not in aside]
+
     def standing_referrals(self) -> list[Referral]:
         """Referrals not set aside, in the order they were made."""
         return [r for r in self.referrals.values() if not r.in_error]

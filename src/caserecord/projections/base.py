@@ -5,7 +5,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -13,6 +13,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from caserecord.domain.base import RecordAggregate
+from caserecord.domain.entities import E, last_standing
 from caserecord.projections.sql import View, ViewSchema, Write
 
 # Loads an aggregate as it was at a version, from the event store (snapshots help).
@@ -131,20 +132,8 @@ class ViewProjection(Projection[View]):
         raise NotImplementedError
 
 
-class Entry(Protocol):
-    in_error: bool
-
-
-E = TypeVar("E", bound=Entry)
-
-
-def latest_or_none(entries: list[E]) -> E | None:
-    """The last entry not set aside, looked for from the end (histories grow long)."""
-    return next((e for e in reversed(entries) if not e.in_error), None)
-
-
 def latest(entries: list[E]) -> E:
-    found = latest_or_none(entries)
+    found = last_standing(entries)
     assert found is not None, "the first entry of a history is never set aside"
     return found
 
