@@ -38,6 +38,21 @@ def without_snapshots(settings: Settings) -> Iterator[CaseRecords]:
     app.close()
 
 
+def store_snapshot(app: CaseRecords, case_id: Any, version: int, state: dict[str, Any]) -> None:
+    """A snapshot of the given (older) shape, as an earlier version stored it; the cache is
+    dropped so the next read starts from it."""
+    assert app.snapshots is not None
+    snapshot = Case.Snapshot(
+        originator_id=case_id,
+        originator_version=version,
+        timestamp=Case.Snapshot.create_timestamp(),
+        topic=get_topic(Case),
+        state=state,
+    )
+    app.snapshots.put([snapshot])
+    app.repository.cache = None
+
+
 def snapshot_versions(app: CaseRecords, s: ScenarioResult) -> list[int]:
     assert app.snapshots is not None
     return [snap.originator_version for snap in app.snapshots.get(s.case_id)]
@@ -178,19 +193,7 @@ def test_a_snapshot_taken_when_cases_held_whole_notes_reads_and_verifies(
     old["notes"] = {
         note_id: Note(note_id, 2, "Seen at home.", "client", "in_person", [], [Addendum(3, "x")])
     }
-    assert records.snapshots is not None
-    records.snapshots.put(
-        [
-            Case.Snapshot(
-                originator_id=case_id,
-                originator_version=case.version,
-                timestamp=Case.Snapshot.create_timestamp(),
-                topic=get_topic(Case),
-                state=old,
-            )
-        ]
-    )
-    records.repository.cache = None
+    store_snapshot(records, case_id, case.version, old)
 
     read: Any = records.repository.get(case_id)
 
@@ -217,19 +220,7 @@ def test_a_snapshot_taken_when_goals_held_their_progress_whole_reads_and_verifie
     old = snapshot_state(case) | {"class_version": 2}
     old["goals"] = copy.deepcopy(old["goals"])
     old["goals"][goal_id].progress = [Progress(done.version, "improving", "", "")]
-    assert records.snapshots is not None
-    records.snapshots.put(
-        [
-            Case.Snapshot(
-                originator_id=case_id,
-                originator_version=case.version,
-                timestamp=Case.Snapshot.create_timestamp(),
-                topic=get_topic(Case),
-                state=old,
-            )
-        ]
-    )
-    records.repository.cache = None
+    store_snapshot(records, case_id, case.version, old)
 
     read: Any = records.repository.get(case_id)
 
