@@ -558,8 +558,9 @@ class CaseRecords(Application[UUID]):
         The case holds only the index of its notes; their text is read from its events,
         so a page costs the same however long the case."""
         aside = case.set_aside_versions()
-        standing = [(i, v) for i, v in case.notes.items() if v not in aside]
-        page, next_before = keyset_page(standing, lambda item: item[1], limit, before)
+        # Lazily from the newest: a page of a long case stops after limit + 1 notes.
+        newest = ((i, v) for i, v in reversed(case.notes.items()) if v not in aside)
+        page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
         return {
             "items": self.notes_of(case, [note_id for note_id, _ in page]),
             "note_count": case.note_count,
@@ -569,7 +570,7 @@ class CaseRecords(Application[UUID]):
     def referral_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
         """Referrals made before version ``before`` (all when None), latest first."""
         standing = case.standing_referrals()
-        page, next_before = keyset_page(standing, lambda r: r.version, limit, before)
+        page, next_before = keyset_page(reversed(standing), lambda r: r.version, limit, before)
         events = self.events_at(case.id, [r.version for r in page])
         return {
             "items": [referral_to_dict(r, events) for r in page],
@@ -585,7 +586,7 @@ class CaseRecords(Application[UUID]):
         if goal is None or goal.in_error:
             raise GoalNotFoundError(f"no goal {goal_id} on this case")
         standing = case.standing_progress(goal)
-        page, next_before = keyset_page(standing, lambda v: v, limit, before)
+        page, next_before = keyset_page(reversed(standing), lambda v: v, limit, before)
         events = self.events_at(case.id, page)
         return {
             "goal_id": goal_id,
@@ -799,15 +800,15 @@ class CaseRecords(Application[UUID]):
 
 
 def keyset_page(
-    items: list[T], version_of: Callable[[T], int], limit: int, before: int | None
+    newest_first: Iterable[T], version_of: Callable[[T], int], limit: int, before: int | None
 ) -> tuple[list[T], int | None]:
-    """Newest first, those recorded before version ``before`` (``items`` oldest first),
-    and the ``before`` of the next page (None on the last): stable while entries are
-    added, since a page is cut by version, not by offset."""
+    """Newest first, those recorded before version ``before``, and the ``before`` of the
+    next page (None on the last): stable while entries are added, since a page is cut by
+    version, not by offset."""
     if limit < 1:
         raise InvalidValueError(f"limit must be at least 1 (got {limit})")
     chosen: list[T] = []
-    for item in reversed(items):
+    for item in newest_first:
         if before is not None and version_of(item) >= before:
             continue
         chosen.append(item)
