@@ -96,7 +96,7 @@ def new_id() -> str:
 
 def project(aggregate: Any, events: Iterable[Any]) -> Any:
     """The library's projector without its per-event ``isinstance`` check against a
-    runtime-checkable Protocol: on Python 3.11 that check costs about 30 µs an event, more
+    runtime-checkable Protocol: on Python 3.11 that check costs about 20 µs an event, more
     than applying the event, and every replay, "as of" read and cache fast-forward pays
     it.  The events come from this application's own mapper."""
     for event in events:
