@@ -114,7 +114,7 @@ def shown_versions(case: Case, *, every: bool = False) -> list[int]:
     aside = case.set_aside_versions()
     notes = latest_notes(case, aside)
     wanted = [*notes.values(), *(a for i in notes for a in case.standing_addenda(i, aside))]
-    wanted += [r.version for r in window(case.standing_referrals(), every)]
+    wanted += window(list(case.standing_referral_versions(aside).values()), every)
     for goal in shown_goals(case):
         wanted += window(case.standing_progress(goal), every)
     return wanted
@@ -145,7 +145,7 @@ def case_to_dict(case: Case, events: Events, *, every: bool = False) -> dict[str
     of its notes, referrals and progress)."""
     aside = case.set_aside_versions()
     notes = latest_notes(case, aside)
-    referrals = case.standing_referrals()
+    referrals = list(case.standing_referral_versions(aside))
     current_id = case.current_plan.plan_id if case.current_plan else None
     plans = {p.plan_id: plan_to_dict(case, p, events, every) for p in case.plans if not p.in_error}
     return {
@@ -168,7 +168,9 @@ def case_to_dict(case: Case, events: Events, *, every: bool = False) -> dict[str
         # The current plan is one of the plans: presented once (a long plan is costly).
         "current_plan": plans[current_id] if current_id else None,
         "plans": list(plans.values()),
-        "referrals": [referral_to_dict(r, events) for r in window(referrals, every)],
+        "referrals": [
+            referral_to_dict(case.referrals[i], events) for i in window(referrals, every)
+        ],
         "referral_count": len(referrals),
         "notes": [
             note_to_dict(events[v], [events[a] for a in case.standing_addenda(i, aside)])

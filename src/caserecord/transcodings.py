@@ -7,7 +7,7 @@ from typing import Any, get_args, get_origin
 from eventsourcing.persistence import Transcoding
 
 from caserecord.domain.client import SupportContact
-from caserecord.domain.entities import ENTITY_CLASSES
+from caserecord.domain.entities import ENTITY_CLASSES, Referral, Referrals
 
 
 class DateAsISO(Transcoding):
@@ -101,5 +101,39 @@ def default_of(f: "dataclasses.Field[Any]") -> Any:
     return NoDefault()
 
 
+REFERRAL = dataclass_transcoding(Referral)
+ID, VERSION = (Layout(Referral).names.index(n) for n in ("referral_id", "version"))
+
+
+def referral_from_stored(values: list[Any]) -> Referral:
+    """A referral from the field values ``ReferralsAsRows`` stored (what ``Referrals``
+    calls on first use of one)."""
+    referral: Referral = REFERRAL.decode(values)
+    return referral
+
+
+class ReferralsAsRows(Transcoding):
+    """A case's referrals as one list of their field values (as a Referral part stores
+    them), in the order they were made.  One decoder hook for them all, and none is made a
+    Referral until it is used: a snapshot of a long case holds hundreds.  Snapshots taken
+    before stored a dict of parts (Case class version 3 and earlier)."""
+
+    type = Referrals
+    name = "referrals"
+
+    def encode(self, obj: Referrals) -> list[Any]:
+        rows = []
+        for referral_id in obj:
+            found = obj.stored_or_part(referral_id)
+            rows.append(REFERRAL.encode(found) if type(found) is Referral else found)
+        return rows
+
+    def decode(self, data: list[list[Any]]) -> Referrals:
+        made = {row[ID]: row[VERSION] for row in data}
+        stored = {row[ID]: row for row in data}
+        return Referrals.restored(made, stored, referral_from_stored)
+
+
 def all_transcodings() -> list[Transcoding]:
-    return [DateAsISO()] + [dataclass_transcoding(c) for c in (*ENTITY_CLASSES, SupportContact)]
+    parts = [dataclass_transcoding(c) for c in (*ENTITY_CLASSES, SupportContact)]
+    return [DateAsISO(), ReferralsAsRows(), *parts]

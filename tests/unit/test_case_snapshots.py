@@ -1,6 +1,7 @@
 """Snapshots every 100 events and the aggregate cache: same answers, nothing leaks."""
 
 import copy
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,9 +11,10 @@ from eventsourcing.utils import get_topic
 from caserecord.application import CaseRecords, snapshot_state
 from caserecord.config import Settings
 from caserecord.domain.case import Case
-from caserecord.domain.entities import Addendum, Note, Progress
+from caserecord.domain.entities import Addendum, Note, Progress, Referrals
 from caserecord.domain.errors import ReasonRequiredError
 from caserecord.domain.recording import Actor
+from caserecord.transcodings import referral_from_stored
 from tests.factories import an_open_case
 from tests.scenario import ScenarioResult, extend_case, run_core_scenario
 from tests.unit.case_builders import as_actor, opened_case, with_goal, with_plan
@@ -227,3 +229,74 @@ def test_a_snapshot_taken_when_goals_held_their_progress_whole_reads_and_verifie
     assert read.goals[goal_id].progress == [done.version]
     assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
     assert records.verify_stream(case_id).ok
+
+
+def a_referral(app: CaseRecords, actor: Actor, case_id: Any) -> str:
+    made = app.make_referral(
+        actor, case_id, resource_kind="housing", organisation="Trust", service_name="Tenancy"
+    )
+    return str(made.entity_id)
+
+
+def test_a_snapshot_taken_when_referrals_were_a_dict_of_parts_reads_and_verifies(
+    records: CaseRecords, without_snapshots: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    referral_id = a_referral(records, worker, case_id)
+    records.accept_referral(worker, case_id, referral_id=referral_id)
+    case: Any = records.repository.get(case_id)
+    # The shape class version 3 stored: a dict of referrals, each its own part.
+    old = snapshot_state(case) | {"class_version": 3, "referrals": dict(case.referrals.items())}
+    store_snapshot(records, case_id, case.version, old)
+    assert records.snapshots is not None
+    (row,) = records.snapshots.recorder.select_events(case_id)
+    assert b'"_type_":"Referral"' in row.state
+
+    read: Any = records.repository.get(case_id)
+
+    assert isinstance(read.referrals, Referrals)
+    assert read.referrals[referral_id].status == "accepted"
+    assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
+    assert records.verify_stream(case_id).ok
+
+
+def test_a_case_restored_with_its_referrals_unmade_copies_equal_and_independent(
+    records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    first, second = a_referral(records, worker, case_id), a_referral(records, worker, case_id)
+    assert records.snapshots is not None
+    mapper = records.snapshots.mapper
+    snapshot: Any = mapper.to_domain_event(
+        mapper.to_stored_event(Case.Snapshot.take(records.repository.get(case_id)))
+    )
+    restored = snapshot.mutate(None)
+
+    pickled = pickle.loads(pickle.dumps(restored))  # how the cache hands out copies
+    copied = copy.deepcopy(restored)
+    with as_actor():
+        copied.accept_referral(first)
+
+    assert snapshot_state(pickled) == snapshot_state(restored)
+    assert restored.referrals[first].status == "pending"
+    assert copied.referrals[first].status == "accepted"
+    assert copied.referrals[second] == restored.referrals[second]
+
+
+def test_a_snapshot_holding_a_damaged_referral_cannot_be_read_by_the_verifier(
+    records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    referral_id = a_referral(records, worker, case_id)
+    case: Any = records.repository.get(case_id)
+    # A stored referral short of its status history: decoded unmade, it fails when made.
+    damaged = Referrals.restored(
+        {referral_id: 2}, {referral_id: [referral_id, 2]}, referral_from_stored
+    )
+    state = snapshot_state(case) | {"class_version": Case.class_version, "referrals": damaged}
+    store_snapshot(records, case_id, case.version, state)
+
+    result = records.verify_stream(case_id)
+
+    assert (result.ok, result.first_bad_version) == (False, case.version)
+    assert result.problem == "snapshot: the stored snapshot cannot be read"

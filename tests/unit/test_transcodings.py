@@ -4,7 +4,7 @@ import json
 
 from eventsourcing.persistence import JSONTranscoder
 
-from caserecord.domain.entities import Change, Progress, Referral
+from caserecord.domain.entities import Change, Progress, Referral, Referrals
 from caserecord.transcodings import all_transcodings
 
 
@@ -80,3 +80,57 @@ def test_a_status_history_stored_as_separate_parts_still_reads() -> None:
     decoded = transcoder().decode(json.dumps(earlier).encode())
 
     assert decoded == Referral("ref-1", 5, [Change(5, "pending")])
+
+
+def two_referrals() -> Referrals:
+    return Referrals(
+        [
+            Referral("ref-1", 5, [Change(5, "pending"), Change(6, "accepted")]),
+            Referral("ref-2", 7, [Change(7, "pending")], True),
+        ]
+    )
+
+
+def test_a_case_s_referrals_are_stored_as_one_list_of_their_field_values() -> None:
+    referrals = two_referrals()
+
+    stored = json.loads(transcoder().encode(referrals))
+
+    assert stored == {
+        "_type_": "referrals",
+        "_data_": [
+            ["ref-1", 5, [[5, "pending"], [6, "accepted"]]],
+            ["ref-2", 7, [[7, "pending"]], True],
+        ],
+    }
+    assert transcoder().decode(transcoder().encode(referrals)) == referrals
+
+
+def test_restored_referrals_answer_as_a_mapping_in_the_order_they_were_made() -> None:
+    restored = transcoder().decode(transcoder().encode(two_referrals()))
+
+    assert restored.made == {"ref-1": 5, "ref-2": 7}
+    assert (len(restored), list(restored), "ref-2" in restored, "ref-3" in restored) == (
+        2,
+        ["ref-1", "ref-2"],
+        True,
+        False,
+    )
+    assert restored.get("ref-3") is None
+    assert restored["ref-2"] == Referral("ref-2", 7, [Change(7, "pending")], True)
+    assert [r.referral_id for r in restored.values()] == ["ref-1", "ref-2"]
+    assert restored == dict(two_referrals().items())
+
+
+def test_restored_referrals_store_again_as_they_were_with_the_changes_made_since() -> None:
+    restored = transcoder().decode(transcoder().encode(two_referrals()))
+    restored["ref-2"].statuses.append(Change(8, "accepted"))
+    restored.add(Referral("ref-3", 9, [Change(9, "pending")]))
+
+    stored = json.loads(transcoder().encode(restored))["_data_"]
+
+    assert stored == [
+        ["ref-1", 5, [[5, "pending"], [6, "accepted"]]],
+        ["ref-2", 7, [[7, "pending"], [8, "accepted"]], True],
+        ["ref-3", 9, [[9, "pending"]]],
+    ]

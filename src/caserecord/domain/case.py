@@ -18,6 +18,7 @@ from caserecord.domain.entities import (
     PlanVersion,
     PriorTreatment,
     Referral,
+    Referrals,
     current,
 )
 from caserecord.domain.errors import (
@@ -83,7 +84,7 @@ class Case(RecordAggregate):
     of" replay decodes or copies the state, so their content stays in the events and is
     read from the log a page at a time."""
 
-    class_version = 3
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -103,6 +104,11 @@ class Case(RecordAggregate):
         content as they decode: ``Referral.from_version_2``)."""
         for goal in state["goals"].values():
             goal.progress = [p.version for p in goal.progress]
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Snapshots taken when referrals were a dict, each stored as its own part."""
+        state["referrals"] = Referrals(state["referrals"].values())
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -141,7 +147,7 @@ class Case(RecordAggregate):
         self.prior_treatments: list[PriorTreatment] = []
         self.plans: list[Plan] = []
         self.goals: dict[str, Goal] = {}
-        self.referrals: dict[str, Referral] = {}
+        self.referrals = Referrals()
         self.notes: dict[str, int] = {}  # note id -> the version that recorded it
         self.addenda: dict[str, list[int]] = {}  # note id -> versions of its addenda
         self.notes_set_aside = 0
@@ -180,6 +186,13 @@ class Case(RecordAggregate):
     def standing_referrals(self) -> list[Referral]:
         """Referrals not set aside, in the order they were made."""
         return [r for r in self.referrals.values() if not r.in_error]
+
+    def standing_referral_versions(self, aside: set[int]) -> dict[str, int]:
+        """As ``standing_referrals``, id -> the version that made it (``aside``:
+        set_aside_versions()), without making every referral of a restored case: a
+        referral is set aside by marking the version that made it, and a read shows only
+        the latest few."""
+        return {i: v for i, v in self.referrals.made.items() if v not in aside}
 
     def set_aside_versions(self) -> set[int]:
         return {c.target_version for c in self.corrections}
@@ -516,7 +529,7 @@ class Case(RecordAggregate):
         if referral_id in self.referrals:
             raise DuplicateIdError(f"referral {referral_id} already exists")
         v = self._next()
-        self.referrals[referral_id] = Referral(referral_id, v, [Change(v, ReferralStatus.PENDING)])
+        self.referrals.add(Referral(referral_id, v, [Change(v, ReferralStatus.PENDING)]))
 
     class ReferralAccepted(RecordAggregate.Event):
         referral_id: str

@@ -4,6 +4,7 @@ Each remembers the case version that recorded it, so an entry marked in error ca
 and set aside without rewriting anything.
 """
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
@@ -154,6 +155,83 @@ class Referral:
         """The field values version 2 stored, as this class takes them (it also kept
         resource kind, organisation, service, reason, urgency and respond-by)."""
         return [fields[0], fields[1], fields[8], *fields[9:]]
+
+
+class Referrals:
+    """A case's referrals by id, in the order they were made: a mapping (``[id]``, ``get``,
+    ``in``, ``len``, iteration over ids, ``values``, ``items``, ``==``) plus the index
+    ``made`` (id -> the version that made it).
+
+    A long case makes hundreds of referrals and every read of it starts from a snapshot
+    holding them all, while a read shows the latest few and a replay touches the ones its
+    events name.  So a snapshot restores them in their stored form, with a function that
+    makes a Referral of one (``restored``), and each is made the first time it is used;
+    until then the stored form is what a snapshot of this state stores again.  Not a dict
+    subclass: the JSON encoder would write one as a plain object, never asking a
+    transcoding.
+    """
+
+    def __init__(self, referrals: Iterable[Referral] = ()) -> None:
+        self._parts: dict[str, Referral] = {r.referral_id: r for r in referrals}
+        self.made: dict[str, int] = {i: r.version for i, r in self._parts.items()}
+        self._stored: dict[str, Any] = {}
+        self._make: Callable[[Any], Referral] | None = None
+
+    @classmethod
+    def restored(
+        cls, made: dict[str, int], stored: dict[str, Any], make: Callable[[Any], Referral]
+    ) -> "Referrals":
+        """``made``: as the attribute; ``stored``: each referral's stored form, by id;
+        ``make``: a module-level function (the state is pickled) that makes one a Referral."""
+        found = cls()
+        found.made, found._stored, found._make = made, stored, make
+        return found
+
+    def add(self, referral: Referral) -> None:
+        self._parts[referral.referral_id] = referral
+        self.made[referral.referral_id] = referral.version
+
+    def stored_or_part(self, referral_id: str) -> Any:
+        """The referral as stored if it has not been used since it was restored (a
+        snapshot stores it unchanged), else the Referral."""
+        part = self._parts.get(referral_id)
+        return self._stored[referral_id] if part is None else part
+
+    def __getitem__(self, referral_id: str) -> Referral:
+        part = self._parts.get(referral_id)
+        if part is None:
+            stored = self._stored.pop(referral_id)  # KeyError: no such referral
+            assert self._make is not None
+            part = self._parts[referral_id] = self._make(stored)
+        return part
+
+    def get(self, referral_id: str, default: Referral | None = None) -> Referral | None:
+        return self[referral_id] if referral_id in self.made else default
+
+    def __contains__(self, referral_id: object) -> bool:
+        return referral_id in self.made
+
+    def __len__(self) -> int:
+        return len(self.made)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.made)
+
+    def values(self) -> list[Referral]:
+        return [self[i] for i in self.made]
+
+    def items(self) -> list[tuple[str, Referral]]:
+        return [(i, self[i]) for i in self.made]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Referrals):
+            other = dict(other.items())
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Referrals({self.values()!r})"
 
 
 # Notes and addenda are no longer kept in the case (class version 2 keeps an index): these
