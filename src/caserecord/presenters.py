@@ -44,6 +44,8 @@ def plain(obj: Any) -> Any:
     cls = type(obj)
     if cls in SCALARS:
         return obj
+    if cls is dict:  # before asking whether it is a dataclass: most often it is a dict
+        return {k: v if type(v) in SCALARS else plain(v) for k, v in obj.items()}
     found = _SHAPES.get(cls)
     if found is None and dataclasses.is_dataclass(cls):
         found = _SHAPES[cls] = shape(cls)

@@ -229,23 +229,44 @@ class StreamIndex:
         self.case_id = case_id
         self.stream = str(case_id)
         self.db = Database(records.recorder.datastore)  # type: ignore[attr-defined]
-        self.indexed = self._indexed_top()
-        self.tail = [entry(e) for e in self._events_after(self.indexed)]
+        self._indexed: int | None = None
+        self._tail: list[Entry] | None = None
+
+    @property
+    def indexed(self) -> int:
+        """The highest version the view holds."""
+        if self._indexed is None:
+            self._indexed = self._indexed_top()
+        return self._indexed
+
+    @property
+    def tail(self) -> list[Entry]:
+        """The events the view has not reached yet, from the log."""
+        if self._tail is None:
+            self._tail = [entry(e) for e in self._events_after(self.indexed)]
+        return self._tail
 
     def top(self) -> int:
         return self.tail[-1].version if self.tail else self.indexed
 
     def version_recorded_by(self, at: datetime) -> int:
         cut = iso(at)
-        in_tail = [e.version for e in self.tail if e.recorded_at <= cut]
-        if in_tail:
-            return in_tail[-1]
+        # The view's top comes in the same query: a version below it was recorded by the
+        # cut while the top was not, so no later event can have been either, and the log
+        # need not be read for the tail.
         rows = self._query(
-            "SELECT version FROM {s}view_audit WHERE stream_id=? AND recorded_at<=? "
+            "SELECT version, (SELECT MAX(version) FROM {s}view_audit WHERE stream_id=?) AS top "
+            "FROM {s}view_audit WHERE stream_id=? AND recorded_at<=? "
             "ORDER BY recorded_at DESC, version DESC LIMIT 1",
-            (self.stream, cut),
+            (self.stream, self.stream, cut),
         )
-        return int(rows[0]["version"]) if rows else 0
+        found = int(rows[0]["version"]) if rows else 0
+        if rows:
+            self._indexed = int(rows[0]["top"])
+            if found < self._indexed:
+                return found
+        in_tail = [e.version for e in self.tail if e.recorded_at <= cut]
+        return in_tail[-1] if in_tail else found
 
     def effective_prefix(self, known: int, cut: str) -> int:
         """The highest version v such that every event up to v took effect by the cut."""
