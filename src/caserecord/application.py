@@ -1,7 +1,7 @@
 """The CaseRecords service: commands in (plain values and the actor), plain data out."""
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -113,6 +113,21 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def project_keeping(read: dict[int, Any]) -> Callable[[Any, Iterable[Any]], Any]:
+    """``project``, keeping the events it applies (not the snapshot) in ``read`` by
+    version: a view of the case shows the latest entries, which are mostly the ones just
+    replayed, and need not read and decode them again."""
+
+    def projector(aggregate: Any, events: Iterable[Any]) -> Any:
+        for event in events:
+            aggregate = event.mutate(aggregate)
+            if isinstance(event, RecordAggregate.Event):
+                read[event.originator_version] = event
+        return aggregate
+
+    return projector
 
 
 class CaseRepository(Repository[UUID]):
@@ -556,12 +571,17 @@ class CaseRecords(Application[UUID]):
         case = self._case(actor, case_id, version)
         return self.progress_page(case, goal_id, limit=limit, before=before)
 
-    def case_state(self, case: Case, *, every: bool = False) -> dict[str, Any]:
+    def case_state(
+        self, case: Case, *, every: bool = False, read: Mapping[int, Any] | None = None
+    ) -> dict[str, Any]:
         """A case as plain data with its latest notes, referrals and goal progress (pages
-        hold the rest; ``every`` shows all referrals and progress, as a diff needs)."""
-        return case_to_dict(
-            case, self.events_at(case.id, shown_versions(case, every=every)), every=every
-        )
+        hold the rest; ``every`` shows all referrals and progress, as a diff needs).
+        ``read``: events of the case already read, by version, not read again."""
+        read = read or {}
+        wanted = shown_versions(case, every=every)
+        events = {v: read[v] for v in wanted if v in read}
+        events |= self.events_at(case.id, [v for v in wanted if v not in events])
+        return case_to_dict(case, events, every=every)
 
     def note_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
         """Notes recorded before version ``before`` (all when None), newest first.

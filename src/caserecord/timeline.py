@@ -27,7 +27,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
-from caserecord.application import CaseRecords
+from caserecord.application import CaseRecords, project_keeping
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError, DomainError, InvalidValueError
@@ -107,8 +107,9 @@ def case_as_of(
 ) -> dict[str, Any]:
     """The case as the agency knew it at ``recorded_at``, as it was in effect at
     ``effective_at`` (as known now), or both ("known at T1 about T2")."""
-    case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
-    result = records.case_state(case)
+    read: dict[int, Any] = {}
+    case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at, read)
+    result = records.case_state(case, read=read)
     result["as_of"] = replayed
     return result
 
@@ -135,7 +136,10 @@ def state_as_of(
     case_id: UUID,
     recorded_at: datetime | None,
     effective_at: datetime | None,
+    read: dict[int, Any] | None = None,
 ) -> tuple[Case, dict[str, Any]]:
+    """The case and what was replayed; ``read``, if given, gets the events read from the
+    log on the way, by version."""
     check_time("recorded_at", recorded_at)
     check_time("effective_at", effective_at)
     check_access(records, actor, case_id)
@@ -145,10 +149,10 @@ def state_as_of(
         assert recorded_at is not None
         raise CaseNotFoundError(f"case {case_id} had not been opened at {recorded_at.isoformat()}")
     if effective_at is None:
-        case = get_case(records, case_id, known)
+        case = get_case(records, case_id, known, read)
         info = {"applied": known, "excluded": 0, "set_aside": []}
     else:
-        case, info = fold_effective(records, index, case_id, known, effective_at)
+        case, info = fold_effective(records, index, case_id, known, effective_at, read)
     return case, {
         "recorded_at": recorded_at,
         "effective_at": effective_at,
@@ -160,7 +164,12 @@ def state_as_of(
 
 
 def fold_effective(
-    records: CaseRecords, index: "StreamIndex", case_id: UUID, known: int, at: datetime
+    records: CaseRecords,
+    index: "StreamIndex",
+    case_id: UUID,
+    known: int,
+    at: datetime,
+    read: dict[int, Any] | None = None,
 ) -> tuple[Case, dict[str, Any]]:
     cut = iso(at)
     prefix = index.effective_prefix(known, cut)
@@ -168,11 +177,13 @@ def fold_effective(
     included = included_versions(rest, cut, prefix)
     if prefix == 0 and 1 not in included:
         raise CaseNotFoundError(f"case {case_id} was not yet open (in effect) at {at.isoformat()}")
-    case: Case | None = get_case(records, case_id, prefix) if prefix else None
+    case: Case | None = get_case(records, case_id, prefix, read) if prefix else None
     set_aside: list[int] = []
     # Exactly the versions that apply, in a query per 500: late entries are scattered
     # through the rest of the case, and reading the whole span decoded every event in it.
     events = records.events_at(case_id, sorted(included))
+    if read is not None:
+        read |= events
     for version in sorted(events):
         event = events[version]
         case, ok = apply(case, event)
@@ -214,8 +225,16 @@ def apply(case: Case | None, event: RecordAggregate.Event) -> tuple[Case | None,
     return folded, True
 
 
-def get_case(records: CaseRecords, case_id: UUID, version: int) -> Case:
-    case: object = records.repository.get(case_id, version=version)
+def get_case(
+    records: CaseRecords, case_id: UUID, version: int, read: dict[int, Any] | None = None
+) -> Case:
+    """The case at ``version``; ``read``, if given, gets the events replayed on top of
+    its snapshot, by version."""
+    case: object = (
+        records.repository.get(case_id, version=version)
+        if read is None
+        else records.repository.get(case_id, version=version, projector_func=project_keeping(read))
+    )
     assert isinstance(case, Case)
     return case
 

@@ -109,6 +109,29 @@ def test_as_of_a_recorded_time_is_the_case_at_the_version_recorded_by_then(
         assert result["as_of"]["known_version"] == item["version"]
 
 
+def test_as_of_reads_again_none_of_the_events_it_replayed_to_show_the_case(
+    sqlite_records: CaseRecords, worker: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = a_case_opened(sqlite_records, worker, 1)
+    for i in range(5):
+        note(sqlite_records, worker, case_id, f"note {i}")
+    at = case_items(sqlite_records, worker, case_id)[-1]["recorded_at"]
+    expected = sqlite_records.get_case(worker, case_id, 6)
+    asked: list[list[int]] = []
+    events_at = sqlite_records.events_at
+
+    def spy(stream_id: UUID, versions: list[int]) -> dict[int, Any]:
+        asked.append(sorted(versions))
+        return events_at(stream_id, versions)
+
+    monkeypatch.setattr(sqlite_records, "events_at", spy)
+    result = case_as_of(sqlite_records, worker, case_id, recorded_at=at)
+
+    # No snapshot below version 100: the replay read all six events, the notes among them.
+    assert state(result) == expected
+    assert asked == [[]]
+
+
 def test_the_same_replay_with_and_without_the_read_model_index(
     sqlite_records: CaseRecords, sqlite_url: str, scenario: ScenarioResult, worker: Actor
 ) -> None:
