@@ -1,6 +1,6 @@
 """Read model 2: open cases per case manager and per agency, with what needs attention."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -59,24 +59,26 @@ UPSERT_CASE = (
 ADD_CONTACT = "INSERT INTO {s}view_caseload_contacts VALUES (?,?,?)"
 DROP_CONTACT = "DELETE FROM {s}view_caseload_contacts WHERE case_id=? AND version=?"
 # Only these change what a caseload row shows (notes are handled on their own).
-ROW_EVENTS = (
-    Case.Opened,
-    Case.CaseManagerAssigned,
-    Case.Closed,
-    Case.Reopened,
-    Case.PlanDrafted,
-    Case.PlanRevised,
-    Case.PlanActivated,
-    Case.PlanSuspended,
-    Case.PlanResumed,
-    Case.PlanCompleted,
-    Case.PlanRevoked,
-    Case.ReferralMade,
-    Case.ReferralAccepted,
-    Case.ReferralDeclined,
-    Case.ReferralCompleted,
-    Case.ReferralWithdrawn,
-    Case.EntryMarkedInError,
+ROW_EVENTS: frozenset[type] = frozenset(
+    (
+        Case.Opened,
+        Case.CaseManagerAssigned,
+        Case.Closed,
+        Case.Reopened,
+        Case.PlanDrafted,
+        Case.PlanRevised,
+        Case.PlanActivated,
+        Case.PlanSuspended,
+        Case.PlanResumed,
+        Case.PlanCompleted,
+        Case.PlanRevoked,
+        Case.ReferralMade,
+        Case.ReferralAccepted,
+        Case.ReferralDeclined,
+        Case.ReferralCompleted,
+        Case.ReferralWithdrawn,
+        Case.EntryMarkedInError,
+    )
 )
 UPSERT_CLIENT = (
     "INSERT INTO {s}view_caseload_clients VALUES (?,?,?,?) ON CONFLICT (client_id) "
@@ -95,21 +97,31 @@ class CaseloadProjection(ViewProjection):
             return []
         case = self.folder.fold(event)
         assert isinstance(case, Case)
-        key = str(case.id)
         if isinstance(event, Case.ProgressNoteRecorded):
             if event.contact_kind == ContactKind.INTERNAL:
                 return []
             effective = iso(envelope(event)["effective_at"])
-            return [(ADD_CONTACT, (key, event.originator_version, effective))]
-        if not isinstance(event, ROW_EVENTS):
+            return [(ADD_CONTACT, (str(case.id), event.originator_version, effective))]
+        if type(event) not in ROW_EVENTS:
             return []
-        writes: list[Write] = []
-        if isinstance(event, Case.EntryMarkedInError):
-            writes.append((DROP_CONTACT, (key, event.target_version)))
-        plan = case.current_plan
+        # The row keeps the effective time of the intake as its opening time.
         opened = envelope(event)["effective_at"] if isinstance(event, Case.Opened) else None
+        earlier = self.touched.get(case.id)
+        # The version of the last event that changed the row (later ones of the batch may
+        # only move the fold on).
+        self.touch(case.id, (case, case.version, opened or (earlier[2] if earlier else None)))
+        if isinstance(event, Case.EntryMarkedInError):
+            return [(DROP_CONTACT, (str(case.id), event.target_version))]
+        return []
+
+    def rows_for(self, key: UUID, value: Any) -> list[Write]:
+        case: Case
+        version: int
+        opened: datetime | None
+        case, version, opened = value
+        plan = case.current_plan
         row = (
-            key,
+            str(key),
             case.agency_id,
             str(case.client_id),
             case.specialty,
@@ -123,10 +135,9 @@ class CaseloadProjection(ViewProjection):
                 for r in case.referrals.values()
                 if not r.in_error and latest(r.statuses).value in OPEN_REFERRALS
             ),
-            case.version,
+            version,
         )
-        writes.append((UPSERT_CASE, row))
-        return writes
+        return [(UPSERT_CASE, row)]
 
     def _client(self, event: Client.Event) -> list[Write]:
         client = self.folder.fold(event)

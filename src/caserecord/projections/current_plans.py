@@ -75,12 +75,20 @@ class CurrentPlansProjection(ViewProjection):
         assert isinstance(case, Case)
         if isinstance(event, Case.GoalProgressRecorded):
             self._remember(case.id, event)
-        if not isinstance(event, PLAN_EVENTS):
-            return []
+        if isinstance(event, PLAN_EVENTS):
+            # The row shows the version of the last event that changed it; later events
+            # of the batch (notes, say) move the fold on but leave the plan as it is.
+            self.touch(case.id, (case, case.version))
+        return []
+
+    def rows_for(self, key: UUID, value: Any) -> list[Write]:
+        case: Case
+        version: int
+        case, version = value
         plan = case.current_plan
         if plan is None:
-            return [(DELETE, (str(case.id),))]
-        return [(UPSERT, plan_row(case, plan, self._latest_progress(case, plan)))]
+            return [(DELETE, (str(key),))]
+        return [(UPSERT, plan_row(case, plan, self._latest_progress(case, plan), version))]
 
     def _latest_progress(self, case: Case, plan: Plan) -> dict[str, dict[str, Any]]:
         """Goal id -> its latest progress standing.  The case keeps only the versions of
@@ -109,10 +117,12 @@ class CurrentPlansProjection(ViewProjection):
             self.seen.popitem(last=False)
 
 
-def plan_row(case: Case, plan: Plan, progress_of: dict[str, dict[str, Any]]) -> tuple[Any, ...]:
+def plan_row(
+    case: Case, plan: Plan, progress_of: dict[str, dict[str, Any]], version: int
+) -> tuple[Any, ...]:
     # Only what the view shows: rendering every goal's whole history on each event would
     # make a rebuild quadratic in the length of a case.
-    version = latest(plan.versions)
+    current = latest(plan.versions)
     goals = []
     for goal in case.goals.values():
         if goal.plan_id != plan.plan_id or goal.in_error:
@@ -137,13 +147,13 @@ def plan_row(case: Case, plan: Plan, progress_of: dict[str, dict[str, Any]]) -> 
         str(case.client_id),
         plan.plan_id,
         latest(plan.statuses).value,
-        version.number,
-        version.title,
-        to_json(version.activities),
-        iso_date(version.next_review_on),
-        version.rationale,
+        current.number,
+        current.title,
+        to_json(current.activities),
+        iso_date(current.next_review_on),
+        current.rationale,
         to_json(goals),
-        case.version,
+        version,
     )
 
 

@@ -55,7 +55,6 @@ class ReferralsProjection(ViewProjection):
             return []
         case = self.folder.fold(event)
         assert isinstance(case, Case)
-        effective = iso(envelope(event)["effective_at"])
         if isinstance(event, Case.ReferralMade):
             row = (
                 event.referral_id,
@@ -67,12 +66,13 @@ class ReferralsProjection(ViewProjection):
                 event.resource_kind,
                 event.urgency,
                 case.referrals[event.referral_id].status,
-                effective,
+                iso(envelope(event)["effective_at"]),
                 iso_date(event.respond_by),
                 case.version,
             )
             return [(INSERT, row)]
         if isinstance(event, STATUS_EVENTS):
+            effective = iso(envelope(event)["effective_at"])
             return [status_write(case.referrals[event.referral_id], case.version, effective)]
         if isinstance(event, Case.EntryMarkedInError):
             return [

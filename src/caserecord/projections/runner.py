@@ -173,12 +173,19 @@ def catch_up_views(
             break
         writes: dict[str, list[Write]] = {name: [] for name in views}
         counts = dict.fromkeys(views, 0)
-        for n in notifications:
-            event = records.mapper.to_domain_event(n)
+        try:
+            for n in notifications:
+                event = records.mapper.to_domain_event(n)
+                for name, (_, projection) in views.items():
+                    if n.id > positions[name]:
+                        writes[name].extend(projection.writes_for(event, n.id))
+                        counts[name] += 1
             for name, (_, projection) in views.items():
-                if n.id > positions[name]:
-                    writes[name].extend(projection.writes_for(event, n.id))
-                    counts[name] += 1
+                writes[name].extend(projection.flush())
+        except BaseException:
+            for _, projection in views.values():
+                projection.discard()
+            raise
         last = notifications[-1].id
         for name, (view, _) in views.items():
             if positions[name] >= last:
