@@ -7,6 +7,7 @@ rows also serve as the (stream, version, recorded_at, effective_at) index the "a
 replay uses to find versions without reading the whole stream.
 """
 
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -47,17 +48,8 @@ class AuditTrailSchema(ViewSchema):
 
 
 ADD_STREAM = "INSERT INTO {s}view_audit_streams VALUES (?,?,?,?)"
-# A stream's agency and client come from its first event, looked up in SQL so a batch of
-# events can be written in one go.
-ADD_ROW = (
-    "INSERT INTO {s}view_audit VALUES (?,?,"
-    "(SELECT kind FROM {s}view_audit_streams WHERE stream_id=?),?,"
-    "(SELECT CASE WHEN kind='case' THEN stream_id END "
-    "FROM {s}view_audit_streams WHERE stream_id=?),"
-    "(SELECT client_id FROM {s}view_audit_streams WHERE stream_id=?),"
-    "(SELECT agency_id FROM {s}view_audit_streams WHERE stream_id=?),"
-    "?,?,?,?,?,?,?,?,?,?,?,NULL)"
-)
+FIND_STREAM = "SELECT kind, agency_id, client_id FROM {s}view_audit_streams WHERE stream_id=?"
+ADD_ROW = "INSERT INTO {s}view_audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
 MARK = "UPDATE {s}view_audit SET marked_in_error_by=? WHERE stream_id=? AND version=?"
 
 
@@ -69,6 +61,13 @@ def event_data(event: RecordAggregate.Event) -> dict[str, Any]:
 class AuditTrailProjection(ViewProjection):
     name = "audit_trail"
     schema = AuditTrailSchema
+    STREAMS = 10_000  # more than a catch-up page can add, so a page never loses its own
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Stream id -> (kind, agency, client), fixed by a stream's first event: remembered
+        # rather than looked up in SQL for every row.
+        self.streams: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
 
     def writes_for(self, event: Any, position: int) -> list[Write]:
         if not isinstance(event, Case.Event | Client.Event):
@@ -76,9 +75,12 @@ class AuditTrailProjection(ViewProjection):
         stream = str(event.originator_id)
         writes: list[Write] = []
         if isinstance(event, Case.Opened):
-            writes.append((ADD_STREAM, (stream, "case", event.agency_id, str(event.client_id))))
+            self._remember(stream, ("case", event.agency_id, str(event.client_id)))
+            writes.append((ADD_STREAM, (stream, *self.streams[stream])))
         elif isinstance(event, Client.Registered):
-            writes.append((ADD_STREAM, (stream, "client", event.agency_id, stream)))
+            self._remember(stream, ("client", event.agency_id, stream))
+            writes.append((ADD_STREAM, (stream, *self.streams[stream])))
+        kind, agency_id, client_id = self._stream(stream)
         env = envelope(event)
         recorded = iso(event.timestamp)
         effective = iso(env["effective_at"])
@@ -87,11 +89,11 @@ class AuditTrailProjection(ViewProjection):
         row = (
             position,
             stream,
-            stream,
+            kind,
             event.originator_version,
-            stream,
-            stream,
-            stream,
+            stream if kind == "case" else None,
+            client_id,
+            agency_id,
             event_type,
             recorded,
             effective,
@@ -108,6 +110,23 @@ class AuditTrailProjection(ViewProjection):
         if target is not None:
             writes.append((MARK, (event.originator_version, stream, target)))
         return writes
+
+    def _stream(self, stream: str) -> tuple[str, str, str]:
+        found = self.streams.get(stream)
+        if found is None:
+            rows = self.view.db.query(FIND_STREAM, (stream,))
+            if not rows:
+                msg = f"the audit trail has no first event of stream {stream}"
+                raise RuntimeError(msg)
+            found = (rows[0]["kind"], rows[0]["agency_id"], rows[0]["client_id"])
+        self._remember(stream, found)
+        return found
+
+    def _remember(self, stream: str, facts: tuple[str, str, str]) -> None:
+        self.streams[stream] = facts
+        self.streams.move_to_end(stream)
+        if len(self.streams) > self.STREAMS:
+            self.streams.popitem(last=False)
 
 
 def audit_trail(
