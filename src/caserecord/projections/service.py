@@ -305,6 +305,9 @@ class ProjectionService:
         """Drop views, create them again and replay them from the whole log (an operator
         task: stop the runners first)."""
         chosen = check_names(names) if names else self.names
+        later = {
+            i: ddl for n in chosen for i, ddl in PROJECTIONS[n].schema.secondary_indexes().items()
+        }
         for name in chosen:
             view = construct_view(name, self.env)
             try:
@@ -312,7 +315,12 @@ class ProjectionService:
             finally:
                 view.close()
             construct_view(name, {**self.env, "CREATE_TABLE": "y"}).close()
-        return self.catch_up(chosen, progress)
+        self.db.execute([(f"DROP INDEX IF EXISTS {{s}}{index}", ()) for index in later])
+        try:
+            return self.catch_up(chosen, progress)
+        finally:
+            # Also after a failed replay: the queries need them whatever the view holds.
+            self.db.execute([(ddl, ()) for ddl in later.values()])
 
     def digests(self, names: list[str] | None = None) -> dict[str, str]:
         return {

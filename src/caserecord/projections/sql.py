@@ -26,6 +26,7 @@ from psycopg.sql import SQL
 Write = tuple[str, Sequence[Any]]
 
 _PLACEHOLDER = re.compile(r"\?")
+_SECONDARY_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ")
 
 
 class Database:
@@ -107,6 +108,17 @@ class ViewSchema:
     @classmethod
     def tracking_table(cls) -> str:
         return f"{cls.name}_tracking"
+
+    @classmethod
+    def secondary_indexes(cls) -> dict[str, str]:
+        """Index name -> its DDL, for the indexes that serve queries only: no write of the
+        view looks rows up through them, and none enforces uniqueness.  A rebuild creates
+        them after the replay, which sorts each once instead of growing it row by row."""
+        return {
+            match.group(1): statement
+            for statement in cls.ddl
+            if (match := _SECONDARY_INDEX.match(statement)) is not None
+        }
 
 
 class View(TrackingRecorder):
