@@ -2,6 +2,7 @@
 agency index in the same transaction as the events."""
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,19 @@ from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.subscription import PollingSubscription
 
 
+@lru_cache(maxsize=4096)
+def _uuid(text: str) -> UUID:
+    return UUID(text)
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def convert_originator_id(self, originator_id: str) -> UUID | str:
+        # A page of the log holds the events of a few streams: parsing each stream's id
+        # once, not once per event, is a fifth of reading a page (measured in a rebuild).
+        if self.datastore.originator_id_type == "uuid":
+            return _uuid(originator_id)
+        return originator_id
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
