@@ -16,7 +16,7 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
-from caserecord.projections.base import ViewProjection, envelope, from_iso, iso
+from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, text_id
 from caserecord.projections.sql import Database, ViewSchema, Write
 from caserecord.projections.summaries import summarise
 
@@ -72,7 +72,7 @@ class AuditTrailProjection(ViewProjection):
     def writes_for(self, event: Any, position: int) -> list[Write]:
         if not isinstance(event, Case.Event | Client.Event):
             return []
-        stream = str(event.originator_id)
+        stream = text_id(event.originator_id)
         writes: list[Write] = []
         if isinstance(event, Case.Opened):
             self._remember(stream, ("case", event.agency_id, str(event.client_id)))

@@ -5,6 +5,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -23,8 +24,17 @@ Loader = Callable[[UUID, int], Aggregate | None]
 Reader = Callable[[UUID, list[int]], dict[int, Any]]
 
 
+@lru_cache(maxsize=4096)
+def text_id(value: UUID) -> str:
+    """An aggregate id as the views store it: a page of events names few streams, and
+    formatting a UUID costs more than looking it up."""
+    return str(value)
+
+
 def iso(value: datetime) -> str:
     """A timestamp as UTC text of fixed width, so text order is time order on both stores."""
+    if value.tzinfo is UTC:  # as the library records every timestamp: no conversion
+        return value.isoformat(timespec="microseconds")
     try:
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     except OverflowError:

@@ -15,6 +15,7 @@ from caserecord.projections.base import (
     iso,
     iso_date,
     latest,
+    text_id,
     today,
 )
 from caserecord.projections.sql import Database, ViewSchema, Write
@@ -101,7 +102,7 @@ class CaseloadProjection(ViewProjection):
             if event.contact_kind == ContactKind.INTERNAL:
                 return []
             effective = iso(envelope(event)["effective_at"])
-            return [(ADD_CONTACT, (str(case.id), event.originator_version, effective))]
+            return [(ADD_CONTACT, (text_id(case.id), event.originator_version, effective))]
         if type(event) not in ROW_EVENTS:
             return []
         # The row keeps the effective time of the intake as its opening time.
@@ -111,7 +112,7 @@ class CaseloadProjection(ViewProjection):
         # only move the fold on).
         self.touch(case.id, (case, case.version, opened or (earlier[2] if earlier else None)))
         if isinstance(event, Case.EntryMarkedInError):
-            return [(DROP_CONTACT, (str(case.id), event.target_version))]
+            return [(DROP_CONTACT, (text_id(case.id), event.target_version))]
         return []
 
     def rows_for(self, key: UUID, value: Any) -> list[Write]:

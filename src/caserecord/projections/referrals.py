@@ -8,7 +8,15 @@ from caserecord.domain.case import Case
 from caserecord.domain.entities import Referral
 from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import ReferralStatus, parse
-from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, iso_date, today
+from caserecord.projections.base import (
+    ViewProjection,
+    envelope,
+    from_iso,
+    iso,
+    iso_date,
+    text_id,
+    today,
+)
 from caserecord.projections.sql import Database, ViewSchema, Write
 
 
@@ -58,7 +66,7 @@ class ReferralsProjection(ViewProjection):
         if isinstance(event, Case.ReferralMade):
             row = (
                 event.referral_id,
-                str(case.id),
+                text_id(case.id),
                 case.agency_id,
                 str(case.client_id),
                 event.organisation,
