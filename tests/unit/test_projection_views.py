@@ -12,7 +12,7 @@ from caserecord.config import Settings
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.recording import Actor
-from caserecord.projections import VIEW_NAMES, ProjectionService
+from caserecord.projections import VIEW_NAMES, ProjectionService, caseload, current_plans
 from caserecord.projections.runner import (
     APPLICATION_NAME,
     PROJECTIONS,
@@ -21,7 +21,7 @@ from caserecord.projections.runner import (
     loader_for,
 )
 from caserecord.projections.service import service_env
-from caserecord.projections.sql import PositionMovedError
+from caserecord.projections.sql import PositionMovedError, View
 from caserecord.projections.summaries import SUMMARIES, summarise
 from tests.factories import an_active_plan, an_open_case
 from tests.scenario import run_core_scenario
@@ -83,7 +83,7 @@ def test_a_view_resuming_mid_stream_with_a_cold_cache_ends_equal_to_a_rebuild(
     run_core_scenario(sqlite_records, worker, supervisor)
     env = service_env(Settings(database_url=sqlite_url))
     for cut in (5, 12, 19):
-        for name in ("current_plans", "caseload", "referrals"):
+        for name in ("current_plans", "caseload", "referrals", "audit_trail"):
             view = construct_view(name, env)
             projection = PROJECTIONS[name](view=view, loader=loader_for(sqlite_records))
             catch_up(sqlite_records, view, projection, until=cut, page=3)
@@ -191,3 +191,68 @@ def test_the_current_plan_shows_the_earlier_progress_when_the_latest_is_marked_i
     restarted.rebuild(["current_plans"])
     assert restarted.digests() == incremental
     restarted.close()
+
+
+def test_a_page_of_events_writes_each_case_row_once_and_ends_as_one_event_at_a_time_would(
+    sqlite_records: CaseRecords,
+    sqlite_url: str,
+    service: ProjectionService,
+    worker: Actor,
+    supervisor: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_core_scenario(sqlite_records, worker, supervisor)
+    for _ in range(3):
+        case_id = an_open_case(sqlite_records, worker)
+        an_active_plan(sqlite_records, worker, case_id)
+    env = service_env(Settings(database_url=sqlite_url))
+    for name in ("current_plans", "caseload"):
+        view = construct_view(name, env)
+        catch_up(sqlite_records, view, PROJECTIONS[name](view=view), page=1)
+        view.close()
+    one_at_a_time = service.digests(["current_plans", "caseload"])
+    written: list[str] = []
+    original = View.write
+
+    def spy(self: View, writes: Any, tracking: Tracking, **kwargs: Any) -> None:
+        written.extend(statement for statement, _ in writes)
+        original(self, writes, tracking, **kwargs)
+
+    monkeypatch.setattr(View, "write", spy)
+
+    service.rebuild(["current_plans", "caseload"])
+
+    assert service.digests(["current_plans", "caseload"]) == one_at_a_time
+    cases = service.db.query("SELECT COUNT(*) AS n FROM view_caseload")[0]["n"]
+    assert cases == 4
+    assert written.count(current_plans.UPSERT) + written.count(current_plans.DELETE) == cases
+    assert written.count(caseload.UPSERT_CASE) == cases
+
+
+def test_a_rebuild_creates_the_query_indexes_after_the_replay_even_when_it_fails(
+    sqlite_records: CaseRecords,
+    service: ProjectionService,
+    worker: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    an_open_case(sqlite_records, worker)
+    expected = {i for p in PROJECTIONS.values() for i in p.schema.secondary_indexes()}
+
+    def indexes() -> set[str]:
+        rows = service.db.query("SELECT name FROM sqlite_master WHERE type='index'")
+        return {row["name"] for row in rows} & expected
+
+    seen_during: list[set[str]] = []
+
+    def failing(*args: Any, **kwargs: Any) -> dict[str, int]:
+        seen_during.append(indexes())
+        raise RuntimeError("replay failed")
+
+    monkeypatch.setattr(service, "catch_up", failing)
+
+    with pytest.raises(RuntimeError, match="replay failed"):
+        service.rebuild()
+
+    assert seen_during == [set()]
+    assert indexes() == expected
+    assert len(expected) == 11
