@@ -3,6 +3,7 @@ overlapping runners, and the summaries every event gets."""
 
 import threading
 from typing import Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -12,7 +13,13 @@ from caserecord.config import Settings
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.recording import Actor
-from caserecord.projections import VIEW_NAMES, ProjectionService, caseload, current_plans
+from caserecord.projections import (
+    VIEW_NAMES,
+    ProjectionService,
+    caseload,
+    current_plans,
+    referrals,
+)
 from caserecord.projections.runner import (
     APPLICATION_NAME,
     PROJECTIONS,
@@ -202,15 +209,17 @@ def test_a_page_of_events_writes_each_case_row_once_and_ends_as_one_event_at_a_t
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     run_core_scenario(sqlite_records, worker, supervisor)
-    for _ in range(3):
+    for _ in range(2):
         case_id = an_open_case(sqlite_records, worker)
         an_active_plan(sqlite_records, worker, case_id)
+    referrals_in_one_page(sqlite_records, supervisor, an_open_case(sqlite_records, worker))
+    names = ["current_plans", "caseload", "referrals"]
     env = service_env(Settings(database_url=sqlite_url))
-    for name in ("current_plans", "caseload"):
+    for name in names:
         view = construct_view(name, env)
         catch_up(sqlite_records, view, PROJECTIONS[name](view=view), page=1)
         view.close()
-    one_at_a_time = service.digests(["current_plans", "caseload"])
+    one_at_a_time = service.digests(names)
     written: list[str] = []
     original = View.write
 
@@ -220,13 +229,41 @@ def test_a_page_of_events_writes_each_case_row_once_and_ends_as_one_event_at_a_t
 
     monkeypatch.setattr(View, "write", spy)
 
-    service.rebuild(["current_plans", "caseload"])
+    service.rebuild(names)
 
-    assert service.digests(["current_plans", "caseload"]) == one_at_a_time
+    assert service.digests(names) == one_at_a_time
     cases = service.db.query("SELECT COUNT(*) AS n FROM view_caseload")[0]["n"]
     assert cases == 4
     assert written.count(current_plans.UPSERT) + written.count(current_plans.DELETE) == cases
     assert written.count(caseload.UPSERT_CASE) == cases
+    made = service.db.query("SELECT COUNT(*) AS n FROM view_referrals")[0]["n"]
+    assert made == 2 + 2  # the core scenario's two and two standing of the three made here
+    assert written.count(referrals.INSERT) == made
+    assert written.count(referrals.SET_STATUS) + written.count(referrals.DELETE) == 0
+
+
+def referrals_in_one_page(records: CaseRecords, actor: Actor, case_id: UUID) -> None:
+    """A referral completed, the completion marked in error, then withdrawn; one made in
+    error; one declined."""
+
+    def make() -> tuple[str, int]:
+        made = records.make_referral(
+            actor, case_id, resource_kind="housing", organisation="Trust", service_name="Flat"
+        )
+        assert made.entity_id is not None
+        return made.entity_id, made.version
+
+    (kept, _), (_, wrong), (declined, _) = make(), make(), make()
+    records.accept_referral(actor, case_id, referral_id=kept)
+    completed = records.complete_referral(actor, case_id, referral_id=kept, outcome="housed")
+    records.mark_entry_in_error(
+        actor, case_id, target_version=completed.version, reason="another client's"
+    )
+    records.withdraw_referral(actor, case_id, referral_id=kept, reason="moved away")
+    records.mark_entry_in_error(actor, case_id, target_version=wrong, reason="duplicate")
+    records.decline_referral(
+        actor, case_id, referral_id=declined, declined_by="provider", reason="no places"
+    )
 
 
 def test_a_rebuild_creates_the_query_indexes_after_the_replay_even_when_it_fails(

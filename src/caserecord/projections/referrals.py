@@ -1,11 +1,12 @@
 """Read model 3: the referral tracker, across cases, with days open and overdue."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from caserecord.domain.case import Case
-from caserecord.domain.entities import Referral
+from caserecord.domain.entities import current
 from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import ReferralStatus, parse
 from caserecord.projections.base import (
@@ -44,7 +45,7 @@ STATUS_EVENTS = (
     Case.ReferralWithdrawn,
 )
 
-INSERT = "INSERT INTO {s}view_referrals VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,'','',?)"
+INSERT = "INSERT INTO {s}view_referrals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 # closed_at is the effective time of the move into a final state; it is kept while the
 # referral stays final and cleared when that move is marked in error.
 SET_STATUS = (
@@ -54,7 +55,20 @@ SET_STATUS = (
 DELETE = "DELETE FROM {s}view_referrals WHERE referral_id=?"
 
 
+@dataclass
+class Touched:
+    """What a referral's row needs beyond the case's state, from the events of a batch."""
+
+    case: Case
+    version: int  # of the last event that changed the row
+    made: tuple[Any, ...] | None = None  # the row's fixed part, if made in this batch
+    closed_at: str | None = None  # of the last move into a final state in this batch
+
+
 class ReferralsProjection(ViewProjection):
+    """One row per referral, written once per batch (see ``ViewProjection.touch``): a
+    referral made and accepted in one page of a catch-up is one insert."""
+
     name = "referrals"
     schema = ReferralsSchema
 
@@ -64,7 +78,7 @@ class ReferralsProjection(ViewProjection):
         case = self.folder.fold(event)
         assert isinstance(case, Case)
         if isinstance(event, Case.ReferralMade):
-            row = (
+            made = (
                 event.referral_id,
                 text_id(case.id),
                 case.agency_id,
@@ -73,38 +87,43 @@ class ReferralsProjection(ViewProjection):
                 event.service_name,
                 event.resource_kind,
                 event.urgency,
-                case.referrals[event.referral_id].status,
                 iso(envelope(event)["effective_at"]),
                 iso_date(event.respond_by),
-                case.version,
             )
-            return [(INSERT, row)]
-        if isinstance(event, STATUS_EVENTS):
-            effective = iso(envelope(event)["effective_at"])
-            return [status_write(case.referrals[event.referral_id], case.version, effective)]
-        if isinstance(event, Case.EntryMarkedInError):
-            return [
-                (DELETE, (r.referral_id,)) if r.in_error else status_write(r, case.version, None)
-                for r in case.referrals.values()
-            ]
+            self.touch(event.referral_id, Touched(case, case.version, made))
+        elif isinstance(event, STATUS_EVENTS):
+            touched = self._touched(event.referral_id, case)
+            final = case.referrals[event.referral_id].status in FINAL
+            touched.closed_at = iso(envelope(event)["effective_at"]) if final else None
+        elif isinstance(event, Case.EntryMarkedInError):
+            for referral_id in case.referrals:
+                self._touched(referral_id, case)
         return []
 
+    def _touched(self, referral_id: str, case: Case) -> Touched:
+        touched: Touched | None = self.touched.get(referral_id)
+        if touched is None:
+            touched = Touched(case, case.version)
+            self.touch(referral_id, touched)
+        touched.case, touched.version = case, case.version
+        return touched
 
-def status_write(r: Referral, version: int, closed_at: str | None) -> Write:
-    status = [c for c in r.statuses if not c.in_error][-1]
-    final = status.value in FINAL
-    return (
-        SET_STATUS,
-        (
-            r.status,
-            status.details.get("outcome", ""),
-            status.details.get("declined_by", ""),
-            version,
-            final,
-            closed_at,
-            r.referral_id,
-        ),
-    )
+    def rows_for(self, key: str, value: Any) -> list[Write]:
+        touched: Touched = value
+        r = touched.case.referrals[key]
+        if r.in_error:  # set aside: gone, or never written if made in this batch
+            return [] if touched.made else [(DELETE, (key,))]
+        status = current(r.statuses)
+        final = status.value in FINAL
+        outcome = status.details.get("outcome", "")
+        declined_by = status.details.get("declined_by", "")
+        if touched.made is None:
+            params = (status.value, outcome, declined_by, touched.version, final)
+            return [(SET_STATUS, (*params, touched.closed_at, key))]
+        (*fixed, made_at, respond_by) = touched.made
+        closed_at = touched.closed_at if final else None
+        row = (*fixed, status.value, made_at, respond_by, closed_at, outcome, declined_by)
+        return [(INSERT, (*row, touched.version))]
 
 
 def referrals(
