@@ -119,7 +119,7 @@ def test_restored_referrals_answer_as_a_mapping_in_the_order_they_were_made() ->
     assert restored.get("ref-3") is None
     assert restored["ref-2"] == Referral("ref-2", 7, [Change(7, "pending")], True)
     assert [r.referral_id for r in restored.values()] == ["ref-1", "ref-2"]
-    assert restored == dict(two_referrals().items())
+    assert restored == dict(two_referrals().items()) == dict(restored)
 
 
 def test_restored_referrals_store_again_as_they_were_with_the_changes_made_since() -> None:

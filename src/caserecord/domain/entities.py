@@ -4,7 +4,7 @@ Each remembers the case version that recorded it, so an entry marked in error ca
 and set aside without rewriting anything.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
@@ -216,6 +216,9 @@ class Referrals:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.made)
+
+    def keys(self) -> KeysView[str]:
+        return self.made.keys()
 
     def values(self) -> list[Referral]:
         return [self[i] for i in self.made]
