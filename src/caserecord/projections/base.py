@@ -15,6 +15,7 @@ from eventsourcing.projection import Projection
 
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.entities import E, last_standing
+from caserecord.domain.replay import apply_next
 from caserecord.projections.sql import View, ViewSchema, Write
 
 # Loads an aggregate as it was at a version, from the event store (snapshots help).
@@ -94,7 +95,7 @@ class Folder:
         previous = event.originator_version - 1
         if aggregate is None or aggregate.version != previous:
             aggregate = self._load(key, previous)
-        folded = event.mutate(aggregate)
+        folded = apply_next(aggregate, event)
         assert isinstance(folded, Aggregate)
         self.cache[key] = folded
         if len(self.cache) > self.maxsize:
