@@ -25,6 +25,7 @@ from caserecord.domain.errors import (
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor, Recording, recording
+from caserecord.domain.replay import apply_next
 from caserecord.domain.values import text_list
 from caserecord.persistence.chain import Link, Record, Verification, stream_key, verify
 from caserecord.persistence.checkpoint import export_stream
@@ -109,9 +110,10 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
     """The library's projector without its per-event ``isinstance`` check against a
     runtime-checkable Protocol: on Python 3.11 that check costs about 20 µs an event, more
     than applying the event, and every replay, "as of" read and cache fast-forward pays
-    it.  The events come from this application's own mapper."""
+    it.  The events come from this application's own mapper, and apply as ``apply_next``
+    does (``mutate`` without its per-event copying and filtering)."""
     for event in events:
-        aggregate = event.mutate(aggregate)
+        aggregate = apply_next(aggregate, event)
     return aggregate
 
 
@@ -122,7 +124,7 @@ def project_keeping(read: dict[int, Any]) -> Callable[[Any, Iterable[Any]], Any]
 
     def projector(aggregate: Any, events: Iterable[Any]) -> Any:
         for event in events:
-            aggregate = event.mutate(aggregate)
+            aggregate = apply_next(aggregate, event)
             if isinstance(event, RecordAggregate.Event):
                 read[event.originator_version] = event
         return aggregate

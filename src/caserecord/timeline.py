@@ -32,6 +32,7 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError, DomainError, InvalidValueError
 from caserecord.domain.recording import Actor
+from caserecord.domain.replay import apply_next
 from caserecord.projections.base import envelope, iso
 from caserecord.projections.sql import Database
 from caserecord.projections.summaries import summarise
@@ -218,7 +219,7 @@ def apply(case: Case | None, event: RecordAggregate.Event) -> tuple[Case | None,
     if case is not None:
         case.version = event.originator_version - 1
     try:
-        folded = event.mutate(case)
+        folded = apply_next(case, event)
     except DomainError:
         return case, False
     assert isinstance(folded, Case)
