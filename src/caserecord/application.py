@@ -27,7 +27,14 @@ from caserecord.domain.errors import (
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.domain.replay import apply_next
 from caserecord.domain.values import text_list
-from caserecord.persistence.chain import Link, Record, Verification, stream_key, verify
+from caserecord.persistence.chain import (
+    Link,
+    MissingEventsError,
+    Record,
+    Verification,
+    stream_key,
+    verify,
+)
 from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.presenters import (
@@ -630,8 +637,13 @@ class CaseRecords(Application[UUID]):
         }
 
     def events_at(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
-        """Events of one stream at the given versions, by version, in few queries."""
-        return {e.originator_version: e for e in self._read_versions(stream_id, versions)}
+        """Events of one stream at the given versions, by version, in few queries.  The
+        case's indexes name each of them, so one that is missing is a damaged store
+        (:class:`MissingEventsError`), not a page with a hole in it."""
+        found = {e.originator_version: e for e in self._read_versions(stream_id, versions)}
+        if len(found) < len(set(versions)):
+            raise MissingEventsError(stream_id, sorted(set(versions) - set(found)))
+        return found
 
     def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:
         """The given notes of the case (in that order) as they stand in this state, each

@@ -46,3 +46,27 @@ def test_compliance_routes_are_refused_to_caseworkers(sqlite_api: Api) -> None:
 
     assert sqlite_api.get("/v1/audit-trail").status_code == 403
     assert sqlite_api.get(f"/v1/cases/{case_id}/verification").status_code == 403
+
+
+def test_a_read_that_needs_a_deleted_event_answers_a_problem_naming_it(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    note = {"text": "Home visit.", "contact_kind": "client", "contact_mode": "in_person"}
+    version = sqlite_api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    sqlite_api.created(f"/v1/cases/{case_id}/notes", note)  # the deleted one is not the last
+    records = open_records(sqlite_api.settings)
+    Tables(records).execute(
+        "DELETE FROM stored_events WHERE originator_version = ? AND originator_id = ?",
+        (version, case_id.replace("-", "")),
+    )
+    records.close()
+
+    page = sqlite_api.get(f"/v1/cases/{case_id}/notes")  # the case itself is cached
+    sqlite_api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    replayed = sqlite_api.get(f"/v1/cases/{case_id}")  # read from the store: a gap
+
+    for response in (page, replayed):
+        assert response.status_code == 500
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "record_incomplete"
+    assert f"no event at version {version} of stream {case_id}" in page.json()["detail"]
+    assert "/verification" in replayed.json()["detail"]

@@ -19,6 +19,7 @@ from psycopg import sql
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
+from caserecord.persistence.chain import MissingEventsError
 from tests.conftest import PG_ADMIN_DSN
 from tests.scenario import ScenarioResult, extend_case, run_core_scenario
 
@@ -373,3 +374,16 @@ def test_encrypted_snapshots_are_verified_with_the_key(
     check = encrypted.verify_stream(result.case_id)
     assert (check.ok, check.first_bad_version) == (False, 100)
     assert check.problem == "snapshot: the stored snapshot cannot be read"
+
+
+def test_a_page_that_needs_a_deleted_event_names_it_instead_of_failing_blindly(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows, worker: Actor
+) -> None:
+    version: int = records.repository.get(scenario.case_id).notes[scenario.kept_note_id]
+    rows.delete_event(scenario.case_id, version)
+
+    with pytest.raises(MissingEventsError) as raised:
+        records.case_notes(worker, scenario.case_id, limit=50)
+
+    assert raised.value.versions == [version]
+    assert f"no event at version {version} of stream {scenario.case_id}" in str(raised.value)

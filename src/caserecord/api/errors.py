@@ -4,6 +4,7 @@ import logging
 import re
 from typing import Any
 
+from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import DataError, IntegrityError, PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caserecord.access.log import AccessLogUnavailableError
 from caserecord.domain import errors as domain
+from caserecord.persistence.chain import MissingEventsError
 from caserecord.store import StoreError, is_storage_full
 
 log = logging.getLogger("caserecord.api")
@@ -224,6 +226,18 @@ def on_access_log_unavailable(_request: Request, error: Exception) -> JSONRespon
     )
 
 
+def on_missing_events(_request: Request, error: Exception) -> JSONResponse:
+    # Not the caller's fault and not transient: the record is damaged, and says where.
+    log.error("record incomplete: %s", error)
+    if isinstance(error, OriginatorVersionError):  # a replay met a gap in a stream
+        detail = (
+            "the event store is missing events of this record (a version out of sequence): "
+            "check the case with GET /v1/cases/{case_id}/verification"
+        )
+        return problem(500, "record_incomplete", detail)
+    return problem(500, "record_incomplete", str(error))
+
+
 def on_unexpected(request: Request, error: Exception) -> JSONResponse:
     # Logged in full on the server; the caller never sees a trace, SQL or a path.
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
@@ -238,4 +252,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PersistenceError, on_store_error)
     app.add_exception_handler(StoreError, on_store_unavailable)
     app.add_exception_handler(AccessLogUnavailableError, on_access_log_unavailable)
+    app.add_exception_handler(MissingEventsError, on_missing_events)
+    app.add_exception_handler(OriginatorVersionError, on_missing_events)
     app.add_exception_handler(Exception, on_unexpected)

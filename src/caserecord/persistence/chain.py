@@ -16,6 +16,22 @@ from uuid import UUID
 GENESIS = "0" * 64
 
 
+class MissingEventsError(Exception):
+    """Events a record needs are not in the store: rows removed behind the application's
+    back, which the stream's hash chain shows.  The message is one line."""
+
+    code = "record_incomplete"
+
+    def __init__(self, stream_id: object, versions: list[int]) -> None:
+        shown = ", ".join(str(v) for v in versions[:5]) + (" ..." if len(versions) > 5 else "")
+        super().__init__(
+            f"the event store has no event at version {shown} of stream {stream_id}: "
+            "check the case with GET /v1/cases/{case_id}/verification"
+        )
+        self.stream_id = stream_id
+        self.versions = versions
+
+
 @dataclass(frozen=True)
 class Link:
     prev_hash: str
