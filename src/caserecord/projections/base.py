@@ -127,9 +127,11 @@ class ViewProjection(Projection[View]):
     Every event gets a tracking row, also events a view ignores, so waiting for a position
     always ends.
 
-    A row derived from a whole aggregate (a case's current plan, its caseload row) is not
-    written by ``writes_for`` but marked with :meth:`touch`; :meth:`flush` then writes it
-    once, from the aggregate's state after the last event of the batch.  One event is a
+    A row derived from a whole aggregate (a case's current plan, its caseload row, a
+    referral's row) is not written by ``writes_for`` but marked with :meth:`touch`;
+    :meth:`flush` then writes it once, from the aggregate's state after the last event of
+    the batch (later events of the batch that did not touch it leave what it shows as it
+    was).  One event is a
     batch of one, so the live runner writes what it wrote before; a catch-up page of 2,500
     events writes each such row once instead of once for every event of that case.
     """
