@@ -16,7 +16,7 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
-from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, text_id
+from caserecord.projections.base import ViewProjection, from_iso, iso, text_id
 from caserecord.projections.sql import Database, ViewSchema, Write
 from caserecord.projections.summaries import summarise
 
@@ -26,7 +26,7 @@ class AuditTrailSchema(ViewSchema):
     tables = ("view_audit", "view_audit_streams")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {s}view_audit ("
-        "position BIGINT PRIMARY KEY, stream_id TEXT NOT NULL, stream_kind TEXT NOT NULL, "
+        "position {rowid} PRIMARY KEY, stream_id TEXT NOT NULL, stream_kind TEXT NOT NULL, "
         "version BIGINT NOT NULL, case_id TEXT, client_id TEXT, agency_id TEXT NOT NULL, "
         "event_type TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_at TEXT NOT NULL, "
         "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, actor_agency_id TEXT NOT NULL, "
@@ -81,11 +81,13 @@ class AuditTrailProjection(ViewProjection):
             self._remember(stream, ("client", event.agency_id, stream))
             writes.append((ADD_STREAM, (stream, *self.streams[stream])))
         kind, agency_id, client_id = self._stream(stream)
-        env = envelope(event)
+        data = event_data(event)
         recorded = iso(event.timestamp)
-        effective = iso(env["effective_at"])
+        effective = iso(data.get("effective_at", event.timestamp))
         target = event.target_version if isinstance(event, Case.EntryMarkedInError) else None
         event_type = type(event).__name__
+        # The envelope's fields read straight from the event (as envelope() does, without
+        # building its dict): the audit trail writes a row for every event of a rebuild.
         row = (
             position,
             stream,
@@ -97,12 +99,12 @@ class AuditTrailProjection(ViewProjection):
             event_type,
             recorded,
             effective,
-            env["actor_id"],
-            env["actor_role"],
-            env["actor_agency_id"],
-            summarise(event_type, event_data(event)),
-            env["reason"],
-            env["correlation_id"],
+            data.get("actor_id", ""),
+            data.get("actor_role", ""),
+            data.get("actor_agency_id", ""),
+            summarise(event_type, data),
+            data.get("reason", ""),
+            data.get("correlation_id", ""),
             int(effective < recorded),
             target,
         )

@@ -1,7 +1,9 @@
 """The SQL both stores share, and the two tracking-recorder bases every view builds on.
 
-Views are written once in a small common SQL dialect: ``?`` placeholders and ``{s}`` before
-each table name (nothing on SQLite, the schema on PostgreSQL).  Each view update and its
+Views are written once in a small common SQL dialect: ``?`` placeholders, ``{s}`` before
+each table name (nothing on SQLite, the schema on PostgreSQL) and ``{rowid}`` for a 64-bit
+integer key (``INTEGER`` on SQLite, where that makes it the rowid: rows stored in key order
+with no separate index to keep; ``BIGINT`` on PostgreSQL).  Each view update and its
 tracking row commit in one transaction, so a view is updated exactly once per event, also
 after a crash.
 """
@@ -49,11 +51,15 @@ class Database:
         # log (bytes) can hold it. One such character must not stop every view, so views
         # show it as U+FFFD, on both stores alike.
         # A list comprehension, not a generator: a rebuild passes millions of values here.
-        return tuple([v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values])
+        return tuple(
+            [v.replace("\x00", "\ufffd") if type(v) is str and "\x00" in v else v for v in values]
+        )
 
     def sql(self, statement: str) -> str:
         statement = statement.replace("{s}", self.prefix)
-        return _PLACEHOLDER.sub("%s", statement) if self.is_postgres else statement
+        if self.is_postgres:
+            return _PLACEHOLDER.sub("%s", statement.replace("{rowid}", "BIGINT"))
+        return statement.replace("{rowid}", "INTEGER")
 
     @contextmanager
     def cursor(self, *, commit: bool = False) -> Iterator[Any]:
@@ -202,7 +208,8 @@ class SQLiteView(SQLiteTrackingRecorder, View):
             s.replace("IF NOT EXISTS tracking (", f"IF NOT EXISTS {table} (")
             for s in super().construct_create_table_statements()
         ]
-        return statements + [s.replace("{s}", "") for s in self.schema.ddl]
+        ddl = [s.replace("{s}", "").replace("{rowid}", "INTEGER") for s in self.schema.ddl]
+        return statements + ddl
 
 
 class PostgresView(PostgresTrackingRecorder, View):
