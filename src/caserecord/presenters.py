@@ -198,7 +198,10 @@ def plan_to_dict(case: Case, plan: Any, events: Events, every: bool) -> dict[str
         "next_review_on": version.next_review_on,
         "rationale": version.rationale,
         "versions": valid(plan.versions),
-        "status_history": changes(plan.statuses),
+        # A plan suspended and resumed for years has hundreds of changes: the latest few
+        # are shown (all of them in a diff); the timeline holds every one.
+        "status_history": changes(window(plan.statuses, every)),
+        "status_change_count": len(plan.statuses),
         "goals": [goal_to_dict(g, case.standing_progress(g), events, every) for g in goals],
     }
 

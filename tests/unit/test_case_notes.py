@@ -8,7 +8,7 @@ from caserecord.application import CaseRecords
 from caserecord.domain.errors import CaseNotFoundError, InvalidValueError
 from caserecord.domain.recording import Actor
 from caserecord.presenters import RECENT
-from tests.factories import an_open_case
+from tests.factories import an_active_plan, an_open_case
 
 
 def notes(app: CaseRecords, actor: Actor, case_id: UUID, count: int) -> list[str]:
@@ -90,3 +90,23 @@ def test_a_page_needs_a_positive_limit_and_the_callers_own_case(
         sqlite_records.case_notes(worker, case_id, limit=0)
     with pytest.raises(CaseNotFoundError):
         sqlite_records.case_notes(outsider, case_id, limit=10)
+
+
+def test_a_plan_shows_its_latest_status_changes_and_counts_them_all(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+    plan_id = an_active_plan(sqlite_records, worker, case_id)
+    for _ in range(RECENT):
+        for action in ("suspend", "resume"):
+            sqlite_records.change_plan_status(
+                worker, case_id, plan_id=plan_id, action=action, reason="in hospital"
+            )
+
+    (plan,) = sqlite_records.get_case(worker, case_id)["plans"]
+    every = sqlite_records.case_state(sqlite_records.repository.get(case_id), every=True)
+
+    assert plan["status_change_count"] == 2 + 2 * RECENT  # drafted, activated, then pairs
+    assert len(plan["status_history"]) == RECENT
+    assert [c["value"] for c in plan["status_history"][-2:]] == ["suspended", "active"]
+    assert len(every["plans"][0]["status_history"]) == 2 + 2 * RECENT

@@ -452,7 +452,11 @@ class PlanOut(BaseModel):
     next_review_on: date | None
     rationale: str
     versions: list[PlanVersionOut]
-    status_history: list[ChangeOut]
+    status_history: list[ChangeOut] = Field(
+        description="The latest 20 status changes, oldest first, including those marked in "
+        "error (flagged); the case timeline holds every one"
+    )
+    status_change_count: int = Field(description="Status changes in all, marked in error or not")
     goals: list[GoalOut]
 
 
