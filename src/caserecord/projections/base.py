@@ -14,6 +14,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
 from caserecord.domain.entities import E, last_standing
 from caserecord.domain.replay import apply_next
 from caserecord.projections.sql import View, ViewSchema, Write
@@ -172,6 +173,19 @@ class ViewProjection(Projection[View]):
     def rows_for(self, key: Any, value: Any) -> list[Write]:
         """The writes of one touched row; views that touch rows say how."""
         raise NotImplementedError
+
+
+# A plan's moves through its lifecycle: both the current plan and the caseload row show
+# where the plan stands.
+PLAN_LIFECYCLE_EVENTS = (
+    Case.PlanDrafted,
+    Case.PlanRevised,
+    Case.PlanActivated,
+    Case.PlanSuspended,
+    Case.PlanResumed,
+    Case.PlanCompleted,
+    Case.PlanRevoked,
+)
 
 
 def latest(entries: list[E]) -> E:

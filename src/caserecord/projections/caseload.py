@@ -9,6 +9,7 @@ from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import CaseStatus, ContactKind, ReferralStatus
 from caserecord.projections.base import (
+    PLAN_LIFECYCLE_EVENTS,
     ViewProjection,
     envelope,
     from_iso,
@@ -66,13 +67,7 @@ ROW_EVENTS: frozenset[type] = frozenset(
         Case.CaseManagerAssigned,
         Case.Closed,
         Case.Reopened,
-        Case.PlanDrafted,
-        Case.PlanRevised,
-        Case.PlanActivated,
-        Case.PlanSuspended,
-        Case.PlanResumed,
-        Case.PlanCompleted,
-        Case.PlanRevoked,
+        *PLAN_LIFECYCLE_EVENTS,
         Case.ReferralMade,
         Case.ReferralAccepted,
         Case.ReferralDeclined,

@@ -9,6 +9,7 @@ from uuid import UUID
 from caserecord.domain.case import Case
 from caserecord.domain.entities import Plan
 from caserecord.projections.base import (
+    PLAN_LIFECYCLE_EVENTS,
     ViewProjection,
     iso_date,
     latest,
@@ -35,13 +36,7 @@ class CurrentPlansSchema(ViewSchema):
 
 # Events after which the current plan may look different; the rest only move the fold on.
 PLAN_EVENTS = (
-    Case.PlanDrafted,
-    Case.PlanRevised,
-    Case.PlanActivated,
-    Case.PlanSuspended,
-    Case.PlanResumed,
-    Case.PlanCompleted,
-    Case.PlanRevoked,
+    *PLAN_LIFECYCLE_EVENTS,
     Case.GoalAdded,
     Case.GoalRevised,
     Case.GoalLifecycleChanged,
