@@ -641,8 +641,9 @@ class CaseRecords(Application[UUID]):
         case's indexes name each of them, so one that is missing is a damaged store
         (:class:`MissingEventsError`), not a page with a hole in it."""
         found = {e.originator_version: e for e in self._read_versions(stream_id, versions)}
-        if len(found) < len(set(versions)):
-            raise MissingEventsError(stream_id, sorted(set(versions) - set(found)))
+        missing = set(versions).difference(found)
+        if missing:
+            raise MissingEventsError(stream_id, sorted(missing))
         return found
 
     def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:

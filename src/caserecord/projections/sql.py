@@ -31,6 +31,11 @@ _PLACEHOLDER = re.compile(r"\?")
 _SECONDARY_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ")
 
 
+def table_ddl(statement: str, *, postgres: bool) -> str:
+    """A view's DDL with its 64-bit key type filled in (only DDL holds ``{rowid}``)."""
+    return statement.replace("{rowid}", "BIGINT" if postgres else "INTEGER")
+
+
 class Database:
     """Plain reads (and DDL) over the same database as the events."""
 
@@ -57,9 +62,7 @@ class Database:
 
     def sql(self, statement: str) -> str:
         statement = statement.replace("{s}", self.prefix)
-        if self.is_postgres:
-            return _PLACEHOLDER.sub("%s", statement.replace("{rowid}", "BIGINT"))
-        return statement.replace("{rowid}", "INTEGER")
+        return _PLACEHOLDER.sub("%s", statement) if self.is_postgres else statement
 
     @contextmanager
     def cursor(self, *, commit: bool = False) -> Iterator[Any]:
@@ -208,7 +211,7 @@ class SQLiteView(SQLiteTrackingRecorder, View):
             s.replace("IF NOT EXISTS tracking (", f"IF NOT EXISTS {table} (")
             for s in super().construct_create_table_statements()
         ]
-        ddl = [s.replace("{s}", "").replace("{rowid}", "INTEGER") for s in self.schema.ddl]
+        ddl = [table_ddl(s.replace("{s}", ""), postgres=False) for s in self.schema.ddl]
         return statements + ddl
 
 
@@ -218,4 +221,5 @@ class PostgresView(PostgresTrackingRecorder, View):
         super().__init__(datastore, **kwargs)
         self.db = Database(datastore)
         for statement in self.schema.ddl:
-            self.sql_create_statements.append(SQL(self.db.sql(statement)).format())
+            ddl = self.db.sql(table_ddl(statement, postgres=True))
+            self.sql_create_statements.append(SQL(ddl).format())
