@@ -16,7 +16,7 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
-from caserecord.projections.base import ViewProjection, from_iso, iso, text_id
+from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, text_id
 from caserecord.projections.sql import Database, ViewSchema, Write
 from caserecord.projections.summaries import summarise
 
@@ -81,13 +81,11 @@ class AuditTrailProjection(ViewProjection):
             self._remember(stream, ("client", event.agency_id, stream))
             writes.append((ADD_STREAM, (stream, *self.streams[stream])))
         kind, agency_id, client_id = self._stream(stream)
-        data = event_data(event)
+        env = envelope(event)
         recorded = iso(event.timestamp)
-        effective = iso(data.get("effective_at", event.timestamp))
+        effective = iso(env["effective_at"])
         target = event.target_version if isinstance(event, Case.EntryMarkedInError) else None
         event_type = type(event).__name__
-        # The envelope's fields read straight from the event (as envelope() does, without
-        # building its dict): the audit trail writes a row for every event of a rebuild.
         row = (
             position,
             stream,
@@ -99,12 +97,12 @@ class AuditTrailProjection(ViewProjection):
             event_type,
             recorded,
             effective,
-            data.get("actor_id", ""),
-            data.get("actor_role", ""),
-            data.get("actor_agency_id", ""),
-            summarise(event_type, data),
-            data.get("reason", ""),
-            data.get("correlation_id", ""),
+            env["actor_id"],
+            env["actor_role"],
+            env["actor_agency_id"],
+            summarise(event_type, event_data(event)),
+            env["reason"],
+            env["correlation_id"],
             int(effective < recorded),
             target,
         )
