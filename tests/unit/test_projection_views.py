@@ -293,3 +293,20 @@ def test_a_rebuild_creates_the_query_indexes_after_the_replay_even_when_it_fails
     assert seen_during == [set()]
     assert indexes() == expected
     assert len(expected) == 11
+
+
+def test_dropping_a_view_removes_its_tables_and_leaves_the_connection_setting_it_changed(
+    sqlite_records: CaseRecords, service: ProjectionService, sqlite_url: str, worker: Actor
+) -> None:
+    an_open_case(sqlite_records, worker)
+    service.catch_up()
+    view = construct_view("audit_trail", service_env(Settings(database_url=sqlite_url)))
+    before = view.db.query("PRAGMA secure_delete")
+
+    view.drop()
+
+    tables = {r["name"] for r in service.db.query("SELECT name FROM sqlite_master")}
+    assert tables.isdisjoint({"view_audit", "view_audit_streams", "audit_trail_tracking"})
+    assert "view_caseload" in tables
+    assert view.db.query("PRAGMA secure_delete") == before
+    view.close()
