@@ -55,10 +55,12 @@ class Database:
         # PostgreSQL text cannot hold NUL and SQLite's text functions stop at it; the event
         # log (bytes) can hold it. One such character must not stop every view, so views
         # show it as U+FFFD, on both stores alike.
-        # A list comprehension, not a generator: a rebuild passes millions of values here.
-        return tuple(
-            [v.replace("\x00", "\ufffd") if type(v) is str and "\x00" in v else v for v in values]
-        )
+        # A rebuild passes millions of rows here, and almost none holds the character:
+        # look first, copy only then.
+        for value in values:
+            if type(value) is str and "\x00" in value:
+                return tuple([v.replace("\x00", "\ufffd") if type(v) is str else v for v in values])
+        return values if type(values) is tuple else tuple(values)
 
     def sql(self, statement: str) -> str:
         statement = statement.replace("{s}", self.prefix)
