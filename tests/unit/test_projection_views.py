@@ -310,3 +310,24 @@ def test_dropping_a_view_removes_its_tables_and_leaves_the_connection_setting_it
     assert "view_caseload" in tables
     assert view.db.query("PRAGMA secure_delete") == before
     view.close()
+
+
+def test_a_view_commits_without_waiting_for_the_disk_while_events_still_wait(
+    sqlite_records: CaseRecords, sqlite_url: str, worker: Actor
+) -> None:
+    an_open_case(sqlite_records, worker)
+    view = construct_view("audit_trail", service_env(Settings(database_url=sqlite_url)))
+    projection = PROJECTIONS["audit_trail"](view=view)
+    first = sqlite_records.recorder.select_notifications(1, 1)[0]
+    writes = projection.writes_for(sqlite_records.mapper.to_domain_event(first), first.id)
+
+    view.write(writes, Tracking(APPLICATION_NAME, first.id))
+
+    with view.datastore.transaction(commit=False) as c:
+        c.execute("PRAGMA synchronous")
+        view_setting = c.fetchone()[0]
+    with sqlite_records.recorder.datastore.transaction(commit=False) as c:
+        c.execute("PRAGMA synchronous")
+        event_setting = c.fetchone()[0]
+    view.close()
+    assert (view_setting, event_setting) == (1, 2)  # NORMAL, FULL
