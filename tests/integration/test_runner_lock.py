@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
+from caserecord.projections import service as service_module
 from caserecord.projections.leader import (
     AdvisoryLock,
     Doorbell,
@@ -22,6 +24,7 @@ from caserecord.projections.leader import (
     doorbell_address,
     ring,
 )
+from caserecord.projections.runner import catch_up_views
 from tests.factories import a_client
 from tests.integration.test_runner_processes import CASERECORD, env_for
 
@@ -237,3 +240,34 @@ def test_a_rebuild_beside_the_process_that_runs_the_views_needs_no_lock_and_ends
     standby.stop()
     standby.rebuild()
     assert standby.digests() == incremental
+
+
+def test_an_event_the_running_views_apply_in_the_middle_of_a_rebuild_leaves_no_row_out(
+    two_services: tuple[ProjectionService, ProjectionService],
+    records: CaseRecords,
+    worker: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    leader, standby = two_services
+    for n in range(6):
+        a_client(records, worker, given_name=f"Client {n}")
+    monkeypatch.setattr(service_module, "catch_up_views", partial(catch_up_views, page=2))
+    later: list[int] = []
+
+    def meanwhile(_view: str, _position: int, _applied: int) -> None:
+        # After the rebuild's first page: the service's runners see a new event and go on.
+        if not later:
+            later.append(
+                records.register_client(worker, given_name="Lu", family_name="Late").position
+            )
+            eventually(lambda: standby.positions()["audit_trail"] >= later[0], timeout=5.0)
+
+    standby.rebuild(["audit_trail"], progress=meanwhile)
+    standby.wait(later[0], timeout=WITHIN)
+    leader.stop()
+    both_ways = standby.digests(["audit_trail"])
+    standby.rebuild(["audit_trail"])
+
+    assert standby.digests(["audit_trail"]) == both_ways
+    rows = standby.queries.audit_trail("agency-a", limit=100)
+    assert [r["position"] for r in rows] == list(range(1, later[0] + 1))

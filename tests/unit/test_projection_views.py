@@ -20,6 +20,7 @@ from caserecord.projections import (
     current_plans,
     referrals,
 )
+from caserecord.projections.base import ViewMovedError
 from caserecord.projections.runner import (
     APPLICATION_NAME,
     PROJECTIONS,
@@ -331,3 +332,32 @@ def test_a_view_commits_without_waiting_for_the_disk_while_events_still_wait(
         event_setting = c.fetchone()[0]
     view.close()
     assert (view_setting, event_setting) == (1, 2)  # NORMAL, FULL
+
+
+def test_a_live_projection_skips_what_another_runner_applied_and_stops_when_its_view_was_reset(
+    sqlite_records: CaseRecords, sqlite_url: str, worker: Actor
+) -> None:
+    for _ in range(2):
+        an_open_case(sqlite_records, worker)  # 2 events each
+    env = service_env(Settings(database_url=sqlite_url))
+    view = construct_view("audit_trail", env)
+    live = PROJECTIONS["audit_trail"](view=view)
+    events = [
+        (sqlite_records.mapper.to_domain_event(n), Tracking(APPLICATION_NAME, n.id))
+        for n in sqlite_records.recorder.select_notifications(0, 10, inclusive_of_start=False)
+    ]
+    other = construct_view("audit_trail", env)
+    catch_up(sqlite_records, other, PROJECTIONS["audit_trail"](view=other), until=2)
+
+    live.process_event(*events[0])  # applied by the other runner already
+    live.process_event(*events[1])
+    live.process_event(*events[2])
+    other.drop()  # a rebuild starts the view again
+    construct_view("audit_trail", {**env, "CREATE_TABLE": "y"}).close()
+    with pytest.raises(ViewMovedError, match="at position 0, not 3"):
+        live.process_event(*events[3])
+
+    assert live.position == 3
+    assert view.max_tracking_id(APPLICATION_NAME) is None
+    view.close()
+    other.close()

@@ -17,7 +17,7 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.entities import E, last_standing
 from caserecord.domain.replay import apply_next
-from caserecord.projections.sql import View, ViewSchema, Write
+from caserecord.projections.sql import PositionMovedError, View, ViewSchema, Write
 
 # Loads an aggregate as it was at a version, from the event store (snapshots help).
 Loader = Callable[[UUID, int], Aggregate | None]
@@ -122,6 +122,16 @@ class Folder:
         return aggregate
 
 
+class ViewMovedError(Exception):
+    """The view is not where its live runner left it: it was rebuilt, or another process
+    applied events past it.  The runner stops and starts again from the view's position."""
+
+    def __init__(self, view: str, expected: int, found: int) -> None:
+        super().__init__(
+            f"view {view} is at position {found}, not {expected} where its runner left it"
+        )
+
+
 class ViewProjection(Projection[View]):
     """A projection whose handlers return writes; the view commits them with the tracking.
 
@@ -144,16 +154,31 @@ class ViewProjection(Projection[View]):
     ) -> None:
         super().__init__(view)
         self.folder = Folder(loader, reader=reader)
+        # Where the view was when this projection began to follow it (the runner sets
+        # it), then the last position it applied.
+        self.position = 0
         # Key -> the aggregate (and what else the row needs) as of the last event seen.
         self.touched: dict[Any, Any] = {}
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Apply one event (the live runner), moving the view on only from where this
+        projection left it: a view another process moved meanwhile (a rebuild started it
+        again, say) is never moved past events it has not applied."""
+        position = tracking.notification_id
+        if position <= self.position:
+            return  # another runner applied it and went on
         try:
-            writes = self.writes_for(domain_event, tracking.notification_id) + self.flush()
+            writes = self.writes_for(domain_event, position) + self.flush()
         except BaseException:
             self.discard()
             raise
-        self.view.write(writes, tracking)
+        try:
+            self.view.write(writes, tracking, after=self.position)
+        except PositionMovedError as moved:
+            if moved.position < position:
+                raise ViewMovedError(self.name, self.position, moved.position) from None
+            position = moved.position  # another runner applied this event and maybe more
+        self.position = position
 
     def writes_for(self, event: Any, position: int) -> list[Write]:
         raise NotImplementedError

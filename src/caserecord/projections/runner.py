@@ -103,6 +103,9 @@ class ViewRunner(ProjectionRunner[CaseRecords, View]):
     def __init__(self, *, name: str, env: EnvType) -> None:
         self.view = construct_view(name, env)
         self.projection = PROJECTIONS[name](view=self.view, loader=self._load, reader=self._read)
+        # The library reads it again to subscribe; if it moved in between, the first
+        # event finds the view moved and the runner starts again.
+        self.projection.position = self.view.max_tracking_id(APPLICATION_NAME) or 0
         BaseProjectionRunner.__init__(
             self,
             projection=self.projection,

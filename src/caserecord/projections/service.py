@@ -10,7 +10,7 @@ from eventsourcing.persistence import PersistenceError
 
 from caserecord.config import Settings
 from caserecord.persistence.subscription import set_poll_interval, wake, wake_all
-from caserecord.projections.base import Folder, ViewProjection
+from caserecord.projections.base import Folder, ViewMovedError, ViewProjection
 from caserecord.projections.leader import Doorbell, doorbell_address, ring, runner_lock
 from caserecord.projections.queries import ReadModels
 from caserecord.projections.runner import (
@@ -226,6 +226,11 @@ class ProjectionService:
             for name, runner in failed.items():
                 try:
                     runner.close()
+                except ViewMovedError as e:
+                    # Not a failure: a rebuild (or another runner) moved the view.
+                    log.info("projection %s starting again from its position: %s", name, e)
+                    due[name] = time.monotonic()
+                    continue
                 except Exception:
                     log.exception("projection %s failed; starting it again", name)
                 failures[name] = failures.get(name, 0) + 1
