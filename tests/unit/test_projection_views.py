@@ -69,14 +69,13 @@ def test_a_position_already_applied_is_never_applied_twice(
     first = sqlite_records.recorder.select_notifications(1, 1)[0]
     writes = projection.writes_for(sqlite_records.mapper.to_domain_event(first), first.id)
     try:
-        view.write(writes, Tracking(APPLICATION_NAME, first.id))
-        view.write(writes, Tracking(APPLICATION_NAME, first.id))  # a second runner: no-op
-        with pytest.raises(PositionMovedError):
-            view.write(writes, Tracking(APPLICATION_NAME, first.id), after=0)
+        view.write(writes, Tracking(APPLICATION_NAME, first.id), after=0)
+        with pytest.raises(PositionMovedError, match=f"now at position {first.id}"):
+            view.write(writes, Tracking(APPLICATION_NAME, first.id), after=0)  # a second runner
         rows = view.db.query("SELECT COUNT(*) AS n FROM view_audit")
         assert rows[0]["n"] == 1
-        with pytest.raises(IntegrityError):  # a real conflict still surfaces
-            view.write(writes, Tracking(APPLICATION_NAME, first.id + 1))
+        with pytest.raises(IntegrityError):  # a real conflict still surfaces, not as a move
+            view.write(writes, Tracking(APPLICATION_NAME, first.id + 1), after=first.id)
     finally:
         view.close()
 
@@ -322,7 +321,7 @@ def test_a_view_commits_without_waiting_for_the_disk_while_events_still_wait(
     first = sqlite_records.recorder.select_notifications(1, 1)[0]
     writes = projection.writes_for(sqlite_records.mapper.to_domain_event(first), first.id)
 
-    view.write(writes, Tracking(APPLICATION_NAME, first.id))
+    view.write(writes, Tracking(APPLICATION_NAME, first.id), after=0)
 
     with view.datastore.transaction(commit=False) as c:
         c.execute("PRAGMA synchronous")

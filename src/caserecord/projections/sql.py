@@ -137,35 +137,26 @@ class View(TrackingRecorder):
 
     schema: ClassVar[type[ViewSchema]]
     db: Database
+
     if TYPE_CHECKING:  # provided by the library's tracking recorders
         datastore: Any
 
-        def _insert_tracking(self, c: Any, tracking: Tracking) -> None: ...
-
-    def write(
-        self, writes: Sequence[Write], tracking: Tracking, *, after: int | None = None
-    ) -> None:
-        """Apply the writes and record the position, all or nothing.
-
-        One event (``after`` left out): if another runner, another API worker say, applied
-        this position first, its transaction did what ours would have and ours rolled
-        back; nothing more to do.  A page of events (``after`` = the position the page
-        starts after): the position moves only if it is still ``after``, otherwise
-        :class:`PositionMovedError`, so overlapping pages are never applied twice.
-        """
+    def write(self, writes: Sequence[Write], tracking: Tracking, *, after: int) -> None:
+        """Apply the writes and move the position from ``after`` to the tracking's, all
+        or nothing.  If the view is no longer at ``after`` (another runner applied these
+        events, or a rebuild started the view again), nothing is written and
+        :class:`PositionMovedError` says where it is, so no event is applied twice and
+        none is skipped.  Writes that conflict with the view's rows while it is still at
+        ``after`` are a fault, raised as they are."""
         try:
             with self.transaction() as c:
                 run_writes(c, self.db, writes)
-                if after is None:
-                    self._insert_tracking(c, tracking)
-                else:
-                    self._move_tracking(c, tracking, after)
+                self._move_tracking(c, tracking, after)
         except IntegrityError:
             done = self.max_tracking_id(tracking.application_name) or 0
-            if after is not None:
-                raise PositionMovedError(done) from None
-            if done < tracking.notification_id:
+            if done == after:
                 raise
+            raise PositionMovedError(done) from None
 
     def transaction(self) -> AbstractContextManager[Any]:
         """A write transaction that commits without waiting for the disk, unlike an
