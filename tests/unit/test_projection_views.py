@@ -360,3 +360,40 @@ def test_a_live_projection_skips_what_another_runner_applied_and_stops_when_its_
     assert view.max_tracking_id(APPLICATION_NAME) is None
     view.close()
     other.close()
+
+
+def test_the_live_runner_commits_the_events_it_already_holds_together_and_ends_as_a_rebuild(
+    sqlite_records: CaseRecords,
+    sqlite_url: str,
+    service: ProjectionService,
+    worker: Actor,
+    supervisor: Actor,
+) -> None:
+    run_core_scenario(sqlite_records, worker, supervisor)
+    referrals_in_one_page(sqlite_records, supervisor, an_open_case(sqlite_records, worker))
+    events = [
+        (sqlite_records.mapper.to_domain_event(n), Tracking(APPLICATION_NAME, n.id))
+        for n in sqlite_records.recorder.select_notifications(0, 1000, inclusive_of_start=False)
+    ]
+    positions = [tracking.notification_id for _, tracking in events]
+    env = service_env(Settings(database_url=sqlite_url))
+    commits: dict[str, list[int]] = {}
+    for name in VIEW_NAMES:
+        view = construct_view(name, env)
+        live = PROJECTIONS[name](view=view, loader=loader_for(sqlite_records))
+        for i, (event, tracking) in enumerate(events):
+            # The runner holds the events three at a time.
+            live.more_at_hand = lambda i=i: i % 3 != 2 and i + 1 < len(events)
+            live.process_event(event, tracking)
+            if not live.pending_events:
+                commits.setdefault(name, []).append(live.position)
+        view.close()
+    live_digests = service.digests()
+
+    service.rebuild()
+
+    assert service.digests() == live_digests
+    every_third = positions[2::3]
+    if every_third[-1] != positions[-1]:
+        every_third.append(positions[-1])
+    assert commits == dict.fromkeys(VIEW_NAMES, every_third)

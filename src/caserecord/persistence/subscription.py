@@ -82,6 +82,16 @@ def wake(subscription: object) -> None:
         event.set()
 
 
+def has_more_at_hand(subscription: object) -> bool:
+    """Whether the library's subscription holds a next notification already, so that
+    asking for it does not wait.  Reads its internals; if they change, the answer is
+    "no", and each event is committed on its own, as before."""
+    held = getattr(subscription, "_notifications", ())
+    index = getattr(subscription, "_notifications_index", len(held))
+    waiting = getattr(subscription, "_notifications_queue", None)
+    return bool(index < len(held) or (waiting is not None and not waiting.empty()))
+
+
 def wake_all() -> None:
     """Make every polling subscription in this process look for new events now."""
     with _live_lock:

@@ -142,12 +142,13 @@ class ViewProjection(Projection[View]):
     referral's row) is not written by ``writes_for`` but marked with :meth:`touch`;
     :meth:`flush` then writes it once, from the aggregate's state after the last event of
     the batch (later events of the batch that did not touch it leave what it shows as it
-    was).  One event is a
-    batch of one, so the live runner writes what it wrote before; a catch-up page of 2,500
-    events writes each such row once instead of once for every event of that case.
+    was).  A catch-up page of 2,500 events writes each such row once instead of once for
+    every event of that case.  The live runner's batch is the events it already holds:
+    one when events come one at a time, more when they come faster than it commits.
     """
 
     schema: ClassVar[type[ViewSchema]]
+    LIVE_BATCH = 500  # events at most in one live commit (the library pulls 500 at a time)
 
     def __init__(
         self, view: View, loader: Loader | None = None, reader: Reader | None = None
@@ -159,25 +160,40 @@ class ViewProjection(Projection[View]):
         self.position = 0
         # Key -> the aggregate (and what else the row needs) as of the last event seen.
         self.touched: dict[Any, Any] = {}
+        # The live batch not yet committed: its writes and how many events it holds.
+        self.pending: list[Write] = []
+        self.pending_events = 0
+        # Whether the runner already holds the next event (the runner says how): if so,
+        # the batch waits for it instead of committing without it.
+        self.more_at_hand: Callable[[], bool] = lambda: False
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """Apply one event (the live runner), moving the view on only from where this
+        """Apply an event (the live runner), moving the view on only from where this
         projection left it: a view another process moved meanwhile (a rebuild started it
         again, say) is never moved past events it has not applied."""
         position = tracking.notification_id
         if position <= self.position:
             return  # another runner applied it and went on
         try:
-            writes = self.writes_for(domain_event, position) + self.flush()
+            self.pending.extend(self.writes_for(domain_event, position))
         except BaseException:
             self.discard()
             raise
+        self.pending_events += 1
+        if self.pending_events < self.LIVE_BATCH and self.more_at_hand():
+            return  # the next event is already here: commit them together
+        self.commit(tracking)
+
+    def commit(self, tracking: Tracking) -> None:
+        """Commit the live batch, whose last event is at the tracking's position."""
+        writes, self.pending, self.pending_events = self.pending + self.flush(), [], 0
+        position = tracking.notification_id
         try:
             self.view.write(writes, tracking, after=self.position)
         except PositionMovedError as moved:
             if moved.position < position:
                 raise ViewMovedError(self.name, self.position, moved.position) from None
-            position = moved.position  # another runner applied this event and maybe more
+            position = moved.position  # another runner applied these events and maybe more
         self.position = position
 
     def writes_for(self, event: Any, position: int) -> list[Write]:
@@ -194,6 +210,7 @@ class ViewProjection(Projection[View]):
     def discard(self) -> None:
         """Forget the rows touched by a batch that failed: its writes are never committed."""
         self.touched = {}
+        self.pending, self.pending_events = [], 0
 
     def rows_for(self, key: Any, value: Any) -> list[Write]:
         """The writes of one touched row; views that touch rows say how."""

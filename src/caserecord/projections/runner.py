@@ -14,6 +14,7 @@ from eventsourcing.projection import BaseProjectionRunner, ProjectionRunner
 from eventsourcing.utils import EnvType
 
 from caserecord.application import CaseRecords
+from caserecord.persistence.subscription import has_more_at_hand
 from caserecord.projections.audit_trail import AuditTrailProjection
 from caserecord.projections.base import Loader, Reader, ViewProjection
 from caserecord.projections.caseload import CaseloadProjection
@@ -106,6 +107,7 @@ class ViewRunner(ProjectionRunner[CaseRecords, View]):
         # The library reads it again to subscribe; if it moved in between, the first
         # event finds the view moved and the runner starts again.
         self.projection.position = self.view.max_tracking_id(APPLICATION_NAME) or 0
+        self.projection.more_at_hand = self._more_at_hand
         BaseProjectionRunner.__init__(
             self,
             projection=self.projection,
@@ -119,6 +121,9 @@ class ViewRunner(ProjectionRunner[CaseRecords, View]):
     def subscription(self) -> object:
         """The library's subscription under the runner's application subscription."""
         return self._subscription.subscription
+
+    def _more_at_hand(self) -> bool:
+        return has_more_at_hand(self.subscription)
 
     def _load(self, aggregate_id: UUID, version: int) -> Aggregate | None:
         return loader_for(self.app)(aggregate_id, version)
