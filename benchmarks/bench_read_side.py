@@ -242,8 +242,8 @@ def fold(app: CaseRecords, case_id: UUID) -> Any:
 
 
 def run(kind: str, *, quick: bool = False) -> list[Row]:
-    # PostgreSQL runs through pure-Python psycopg here, several times slower per row:
-    # fewer events keep the whole `make bench` within its budget.
+    # PostgreSQL is slower per row (a round trip per statement): fewer events keep the
+    # whole `make bench` within its budget.
     events = 20_000 if quick else (100_000 if kind == "sqlite" else 50_000)
     size = 10_000
     samples = 30 if quick else (100 if kind == "sqlite" else 50)

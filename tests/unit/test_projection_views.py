@@ -2,11 +2,13 @@
 overlapping runners, and the summaries every event gets."""
 
 import threading
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
@@ -326,7 +328,9 @@ def test_a_view_commits_without_waiting_for_the_disk_while_events_still_wait(
     with view.datastore.transaction(commit=False) as c:
         c.execute("PRAGMA synchronous")
         view_setting = c.fetchone()[0]
-    with sqlite_records.recorder.datastore.transaction(commit=False) as c:
+    recorder = sqlite_records.recorder
+    assert isinstance(recorder, SQLiteApplicationRecorder)
+    with recorder.datastore.transaction(commit=False) as c:
         c.execute("PRAGMA synchronous")
         event_setting = c.fetchone()[0]
     view.close()
@@ -383,7 +387,7 @@ def test_the_live_runner_commits_the_events_it_already_holds_together_and_ends_a
         live = PROJECTIONS[name](view=view, loader=loader_for(sqlite_records))
         for i, (event, tracking) in enumerate(events):
             # The runner holds the events three at a time.
-            live.more_at_hand = lambda i=i: i % 3 != 2 and i + 1 < len(events)
+            live.more_at_hand = answer(i % 3 != 2 and i + 1 < len(events))
             live.process_event(event, tracking)
             if not live.pending_events:
                 commits.setdefault(name, []).append(live.position)
@@ -397,3 +401,7 @@ def test_the_live_runner_commits_the_events_it_already_holds_together_and_ends_a
     if every_third[-1] != positions[-1]:
         every_third.append(positions[-1])
     assert commits == dict.fromkeys(VIEW_NAMES, every_third)
+
+
+def answer(value: bool) -> Callable[[], bool]:
+    return lambda: value
