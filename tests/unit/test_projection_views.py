@@ -3,12 +3,14 @@ overlapping runners, and the summaries every event gets."""
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import get_topic
 
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
@@ -22,7 +24,7 @@ from caserecord.projections import (
     current_plans,
     referrals,
 )
-from caserecord.projections.base import ViewMovedError
+from caserecord.projections.base import ViewMovedError, iso
 from caserecord.projections.runner import (
     APPLICATION_NAME,
     PROJECTIONS,
@@ -405,3 +407,35 @@ def test_the_live_runner_commits_the_events_it_already_holds_together_and_ends_a
 
 def answer(value: bool) -> Callable[[], bool]:
     return lambda: value
+
+
+def test_the_recorder_reads_notifications_as_the_library_does_for_every_kind_of_range(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    for _ in range(3):
+        an_open_case(sqlite_records, worker)
+    recorder = sqlite_records.recorder
+    assert isinstance(recorder, SQLiteApplicationRecorder)
+    topic = get_topic(Case.Opened)
+    ranges: list[dict[str, Any]] = [
+        {"start": None, "limit": 100},
+        {"start": 2, "limit": 3},
+        {"start": 2, "limit": 3, "inclusive_of_start": False},
+        {"start": 1, "limit": 100, "stop": 4},
+        {"start": 0, "limit": 100, "topics": [topic]},
+        {"start": 3, "limit": 1, "stop": 5, "topics": [topic], "inclusive_of_start": False},
+    ]
+
+    for given in ranges:
+        ours = recorder.select_notifications(**given)
+        assert ours == SQLiteApplicationRecorder.select_notifications(recorder, **given), given
+    assert len(recorder.select_notifications(None, 100)) == 6
+
+
+def test_a_view_timestamp_is_utc_text_of_one_width_with_or_without_microseconds() -> None:
+    whole = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    later = whole.replace(microsecond=5)
+
+    assert iso(whole) == "2026-11-27T09:30:00.000000+00:00"
+    assert iso(later) == "2026-11-27T09:30:00.000005+00:00"
+    assert iso(whole.astimezone(timezone(timedelta(hours=2)))) == iso(whole)

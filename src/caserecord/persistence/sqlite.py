@@ -25,6 +25,27 @@ def _uuid(text: str) -> UUID:
     return UUID(text)
 
 
+def notification(
+    position: int, originator_id: UUID | str, version: int, topic: str, state: bytes
+) -> Notification:
+    """A Notification made as the library's mapper makes events, without the frozen
+    dataclass's ``__init__`` (an ``object.__setattr__`` per field): a rebuild reads every
+    event through here, and that ``__init__`` was a fifth of reading one."""
+    made = object.__new__(Notification)
+    object.__setattr__(
+        made,
+        "__dict__",
+        {
+            "originator_id": originator_id,
+            "originator_version": version,
+            "topic": topic,
+            "state": state,
+            "id": position,
+        },
+    )
+    return made
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def convert_originator_id(self, originator_id: str) -> UUID | str:
         # A page of the log holds the events of a few streams: parsing each stream's id
@@ -32,6 +53,41 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         if self.datastore.originator_id_type == "uuid":
             return _uuid(originator_id)
         return originator_id
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's query, with its rows made into notifications more cheaply."""
+        where: list[str] = []
+        params: list[int | str] = []
+        if start is not None:
+            where.append("rowid>=?" if inclusive_of_start else "rowid>?")
+            params.append(start)
+        if stop is not None:
+            where.append("rowid<=?")
+            params.append(stop)
+        if topics:
+            where.append(f"topic IN ({','.join('?' * len(topics))})")
+            params.extend(topics)
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY rowid LIMIT ?"
+        )
+        params.append(limit)
+        convert = self.convert_originator_id
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                notification(position, convert(stream), version, topic, state)
+                for position, stream, version, topic, state in c.fetchall()
+            ]
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -118,15 +174,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 "ORDER BY a.notification_id LIMIT ?",
                 (agency_id, after, head, limit),
             )
+            convert = self.convert_originator_id
             return head, [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=self.convert_originator_id(row["originator_id"]),
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=row["state"],
-                )
-                for row in c.fetchall()
+                notification(position, convert(stream), version, topic, state)
+                for position, stream, version, topic, state in c.fetchall()
             ]
 
     def probe_feed_index(self) -> None:
