@@ -347,10 +347,7 @@ def test_a_live_projection_skips_what_another_runner_applied_and_stops_when_its_
     env = service_env(Settings(database_url=sqlite_url))
     view = construct_view("audit_trail", env)
     live = PROJECTIONS["audit_trail"](view=view)
-    events = [
-        (sqlite_records.mapper.to_domain_event(n), Tracking(APPLICATION_NAME, n.id))
-        for n in sqlite_records.recorder.select_notifications(0, 10, inclusive_of_start=False)
-    ]
+    events = as_the_runner_gets_them(sqlite_records)
     other = construct_view("audit_trail", env)
     catch_up(sqlite_records, other, PROJECTIONS["audit_trail"](view=other), until=2)
 
@@ -377,10 +374,7 @@ def test_the_live_runner_commits_the_events_it_already_holds_together_and_ends_a
 ) -> None:
     run_core_scenario(sqlite_records, worker, supervisor)
     referrals_in_one_page(sqlite_records, supervisor, an_open_case(sqlite_records, worker))
-    events = [
-        (sqlite_records.mapper.to_domain_event(n), Tracking(APPLICATION_NAME, n.id))
-        for n in sqlite_records.recorder.select_notifications(0, 1000, inclusive_of_start=False)
-    ]
+    events = as_the_runner_gets_them(sqlite_records)
     positions = [tracking.notification_id for _, tracking in events]
     env = service_env(Settings(database_url=sqlite_url))
     commits: dict[str, list[int]] = {}
@@ -439,3 +433,11 @@ def test_a_view_timestamp_is_utc_text_of_one_width_with_or_without_microseconds(
     assert iso(whole) == "2026-11-27T09:30:00.000000+00:00"
     assert iso(later) == "2026-11-27T09:30:00.000005+00:00"
     assert iso(whole.astimezone(timezone(timedelta(hours=2)))) == iso(whole)
+
+
+def as_the_runner_gets_them(records: CaseRecords) -> list[tuple[Any, Tracking]]:
+    """Every event of the log with its tracking, as the library's runner hands them on."""
+    return [
+        (records.mapper.to_domain_event(n), Tracking(APPLICATION_NAME, n.id))
+        for n in records.recorder.select_notifications(None, 10_000)
+    ]
