@@ -17,6 +17,7 @@ from caserecord.config import Settings
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.recording import Actor
+from caserecord.persistence.subscription import has_more_at_hand
 from caserecord.projections import (
     VIEW_NAMES,
     ProjectionService,
@@ -441,3 +442,17 @@ def as_the_runner_gets_them(records: CaseRecords) -> list[tuple[Any, Tracking]]:
         (records.mapper.to_domain_event(n), Tracking(APPLICATION_NAME, n.id))
         for n in records.recorder.select_notifications(None, 10_000)
     ]
+
+
+def test_the_runner_can_tell_when_its_subscription_holds_the_next_event_already(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    for _ in range(2):
+        an_open_case(sqlite_records, worker)  # 4 events, pulled in one page
+    with sqlite_records.recorder.subscribe(gt=0) as subscription:
+        held = []
+        for _ in range(4):
+            next(subscription)
+            held.append(has_more_at_hand(subscription))
+
+    assert held == [True, True, True, False]
