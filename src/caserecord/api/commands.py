@@ -134,7 +134,7 @@ def _write(
     return Write(runtime, caller, if_match, idempotency_key, request.method, request.url.path)
 
 
-def writer_write(
+async def writer_write(
     request: Request,
     runtime: RuntimeDep,
     caller: WriterDep,
@@ -144,7 +144,7 @@ def writer_write(
     return _write(request, runtime, caller, if_match, idempotency_key)
 
 
-def supervisor_write(
+async def supervisor_write(
     request: Request,
     runtime: RuntimeDep,
     caller: SupervisorDep,
@@ -154,7 +154,7 @@ def supervisor_write(
     return _write(request, runtime, caller, if_match, idempotency_key)
 
 
-def creating_write(
+async def creating_write(
     request: Request,
     runtime: RuntimeDep,
     caller: WriterDep,
