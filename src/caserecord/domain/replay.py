@@ -3,9 +3,8 @@ without the per-event work that replaying events already recorded does not need.
 
 ``mutate`` on an ``@event`` method's event copies the event's attributes, filters them
 against the method's parameters (a set lookup per attribute), binds the method and walks
-the ``apply`` chain of the event's bases: about a third of the instructions of replaying a
-case (measured with callgrind: 52,000 instructions an event, 36,000 this way).  Replay
-runs on every "as of" read and for every event of a view rebuild.
+the ``apply`` chain of the event's bases: a large share of the cost of replaying a case.
+Replay runs on every "as of" read and for every event of a view rebuild.
 """
 
 import inspect

@@ -36,7 +36,7 @@ def text_id(value: UUID) -> str:
 def iso(value: datetime) -> str:
     """A timestamp as UTC text of fixed width, so text order is time order on both stores."""
     if value.tzinfo is UTC:  # as the library records every timestamp: no conversion
-        # Without the keyword when it gives the same text: 0.83 against 1.14 µs, per row.
+        # Without the keyword when it gives the same text: it is cheaper, and runs per row.
         return value.isoformat() if value.microsecond else value.isoformat(timespec="microseconds")
     try:
         return value.astimezone(UTC).isoformat(timespec="microseconds")

@@ -162,8 +162,8 @@ class View(TrackingRecorder):
         """A write transaction that commits without waiting for the disk, unlike an
         event's.  A power cut can then lose a view's last commits, positions with them
         but never half of one (SQLite's WAL, PostgreSQL's), and the view applies those
-        events again from the log, whose own commits did wait.  Waiting held up every
-        writer of the file (one POST note, 1 worker: 155-189 -> 195-208 req/s)."""
+        events again from the log, whose own commits did wait.  Waiting would hold up
+        every writer of the file."""
         raise NotImplementedError
 
     def _move_tracking(self, c: Any, tracking: Tracking, after: int) -> None:
@@ -218,8 +218,8 @@ class SQLiteView(SQLiteTrackingRecorder, View):
         self.db = Database(datastore)
 
     def drop(self) -> None:
-        # Builds of SQLite with secure_delete on (Debian's, this machine's) overwrite every
-        # page a DROP frees: a tenth of rebuilding a large view.  It hides nothing here: the
+        # Builds of SQLite with secure_delete on (Debian's) overwrite every page a DROP
+        # frees, a noticeable part of rebuilding a large view.  It hides nothing here: the
         # rows are copies of events this same file keeps, and the rebuild that follows
         # writes its rows into the freed pages.
         with self.db.cursor(commit=True) as c:
