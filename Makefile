@@ -34,7 +34,7 @@ test: lint
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: install
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --docs
 
 bench-quick: install
 	$(BIN)/python benchmarks/run.py --quick

@@ -1,4 +1,4 @@
-"""The benchmark table, for the terminal (rich) and for the README (markdown)."""
+"""The benchmark table, for the terminal (rich) and for docs/benchmarks.md (markdown)."""
 
 import re
 from pathlib import Path
@@ -85,7 +85,7 @@ def print_table(rows: list[Row], result: dict[str, Any]) -> None:
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
 
-def readme_block(result: dict[str, Any]) -> str:
+def figures_block(result: dict[str, Any]) -> str:
     m = result["machine"]
     return "\n".join(
         [
@@ -107,18 +107,19 @@ def loads(values: list[float] | None) -> str:
     return "/".join(f"{x:.1f}" for x in values) if values else "?"
 
 
-def update_readme(readme: Path, result: dict[str, Any]) -> None:
-    """Replace the generated table inside `## Benchmarks` (created at the end if missing);
-    text around the markers is left as written."""
-    text = readme.read_text()
-    block = readme_block(result)
+FIGURES_HEADING = "## Latest figures"
+
+
+def update_figures(doc: Path, result: dict[str, Any]) -> None:
+    """Replace the generated table between the markers in ``doc`` (docs/benchmarks.md),
+    or add it under ``## Latest figures`` at the end; text around the markers is left as
+    written."""
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    block = figures_block(result)
     if START in text and END in text:
         before, rest = text.split(START, 1)
         after = rest.split(END, 1)[1]
         text = before + block + after
-    elif "\n## Benchmarks\n" in text:
-        head, tail = text.split("\n## Benchmarks\n", 1)
-        text = f"{head}\n## Benchmarks\n\n{block}\n{tail}"
     else:
-        text = text.rstrip("\n") + f"\n\n## Benchmarks\n\n{block}\n"
-    readme.write_text(text)
+        text = text.rstrip("\n") + f"\n\n{FIGURES_HEADING}\n\n{block}\n"
+    doc.write_text(text)

@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/run.py [--quick] [--only SECTION ...] [--stores sqlite postgres]
 
-Prints a table and writes benchmarks/results/latest.json (latest-quick.json with --quick).
+Prints a table and writes benchmarks/results/latest.json (latest-quick.json with --quick);
+--docs also puts the table in docs/benchmarks.md, between its generated-table markers.
 --quick uses small sizes and runs the HTTP, read-path and read-side sections on SQLite only
 (name --stores to choose).
 """
@@ -23,9 +24,10 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable a
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import Row, machine_info, postgres_problem  # noqa: E402
-from benchmarks.report import markdown_table, print_table, update_readme  # noqa: E402
+from benchmarks.report import markdown_table, print_table, update_figures  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+FIGURES_DOC = ROOT / "docs" / "benchmarks.md"
 
 # section name -> (module under benchmarks/, stores in full mode, stores in --quick mode)
 BOTH = ("sqlite", "postgres")
@@ -50,15 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="sections to run")
     parser.add_argument("--stores", nargs="*", choices=["sqlite", "postgres"])
     parser.add_argument("--output", type=Path, help="where to write the JSON")
+    parser.add_argument("--docs", action="store_true", help="put the table in docs/benchmarks.md")
     parser.add_argument(
-        "--readme", action="store_true", help="put the table in README.md (## Benchmarks)"
-    )
-    parser.add_argument(
-        "--readme-from", type=Path, metavar="JSON", help="only put an earlier run's table in README"
+        "--docs-from",
+        type=Path,
+        metavar="JSON",
+        help="only put an earlier run's table in docs/benchmarks.md",
     )
     args = parser.parse_args(argv)
-    if args.readme_from:
-        update_readme(ROOT / "README.md", json.loads(args.readme_from.read_text()))
+    if args.docs_from:
+        update_figures(FIGURES_DOC, json.loads(args.docs_from.read_text()))
         return 0
 
     stores = list(args.stores or ["sqlite", "postgres"])
@@ -103,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print_table(rows, result)
-    if args.readme:
-        update_readme(ROOT / "README.md", result)
+    if args.docs:
+        update_figures(FIGURES_DOC, result)
     print(f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
