@@ -13,13 +13,39 @@ def test_reads_of_a_client_and_its_case_are_listed_in_the_clients_access_log(api
     log = api.get(f"/v1/clients/{client_id}/access-log", role="compliance_reviewer")
 
     assert log.status_code == 200
-    entries = log.json()["entries"]
-    assert [(e["actor_id"], e["action"], e["purpose"]) for e in entries] == [
+    entries = log.json()["items"]
+    assert [(e["actor"]["id"], e["action"], e["purpose"]) for e in entries] == [
         ("caseworker@agency-a", "read_client", "treatment"),
         ("supervisor@agency-a", "read_case", "case_management"),
     ]
-    assert entries[1]["case_id"] == case_id
-    assert all(e["client_id"] == client_id for e in entries)
+    assert entries[0]["subjects"] == [{"client_id": client_id, "case_id": None}]
+    assert entries[1]["subjects"] == [{"client_id": client_id, "case_id": case_id}]
+
+
+def test_a_listing_is_one_entry_naming_every_client_it_showed_and_the_request(
+    sqlite_api: Api,
+) -> None:
+    clients = [a_case(sqlite_api)[0] for _ in range(3)]
+
+    listing = sqlite_api.get("/v1/clients", headers={"X-Request-ID": "req-42"})
+    log = sqlite_api.get(f"/v1/clients/{clients[1]}/access-log", role="compliance_reviewer")
+
+    assert listing.headers["x-request-id"] == "req-42"
+    searches = [e for e in log.json()["items"] if e["action"] == "search_clients"]
+    assert len(searches) == 1
+    assert searches[0]["request_id"] == "req-42"
+    assert sorted(s["client_id"] for s in searches[0]["subjects"]) == sorted(clients)
+
+
+def test_a_request_without_an_id_is_given_one(sqlite_api: Api) -> None:
+    client_id, _ = a_case(sqlite_api)
+
+    read = sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="supervisor")
+    search = sqlite_api.get("/v1/clients", headers={"X-Request-ID": "not a token!"})
+    log = sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="supervisor").json()
+
+    assert read.headers["x-request-id"] and search.headers["x-request-id"] != "not a token!"
+    assert log["items"][-1]["request_id"] == search.headers["x-request-id"]
 
 
 def test_the_access_log_pages_with_a_cursor(sqlite_api: Api) -> None:
@@ -33,11 +59,11 @@ def test_the_access_log_pages_with_a_cursor(sqlite_api: Api) -> None:
     rest = sqlite_api.get(
         f"/v1/clients/{client_id}/access-log",
         role="compliance_reviewer",
-        after=first["next_after"],
+        cursor=first["next"],
     ).json()
 
-    assert len(first["entries"]) == 2
-    assert len(rest["entries"]) == 1
+    assert len(first["items"]) == 2
+    assert len(rest["items"]) == 1 and rest["next"] is None
 
 
 def test_a_read_that_cannot_be_recorded_returns_no_data(sqlite_api: Api) -> None:

@@ -203,8 +203,8 @@ def test_every_caseload_sort_pages_through_every_case_once(sqlite_api: Api, sort
     whole = sqlite_api.get("/v1/caseloads", sort=sort, limit=100).json()["items"]
     walked, cursor = [], None
     while True:
-        more = {} if cursor is None else {"cursor": cursor}
-        page = sqlite_api.get("/v1/caseloads", sort=sort, limit=1, **more).json()
+        more: dict[str, Any] = {} if cursor is None else {"cursor": cursor}
+        page = sqlite_api.get("/v1/caseloads", query=more | {"sort": sort, "limit": 1}).json()
         assert "items" in page, page
         walked += page["items"]
         if (cursor := page["next"]) is None:
