@@ -1,8 +1,13 @@
 """Reads of client and case data are recorded before the data is returned."""
 
+import sqlite3
+
 from caserecord.access import Tables
+from caserecord.config import Settings
 from caserecord.store import open_records
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.conftest import CLIENT, Api, a_case, serve
+
+NOW = "2026-01-05T10:00:00+00:00"
 
 
 def test_reads_of_a_client_and_its_case_are_listed_in_the_clients_access_log(api: Api) -> None:
@@ -88,3 +93,36 @@ def test_the_access_log_is_for_auditors_and_only_of_their_agency(sqlite_api: Api
 
     assert sqlite_api.get(path).status_code == 403
     assert sqlite_api.get(path, role="compliance_reviewer", agency="agency-b").status_code == 404
+
+
+def test_entries_of_a_log_kept_before_one_entry_per_request_still_name_their_subject(
+    sqlite_url: str,
+) -> None:
+    # A store whose access log has the earlier shape: one row per subject, no request id.
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as db:
+        db.execute(
+            "CREATE TABLE access_log (entry_id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "agency_id TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, "
+            "token_id TEXT NOT NULL, action TEXT NOT NULL, purpose TEXT NOT NULL, "
+            "client_id TEXT, case_id TEXT, accessed_at TEXT NOT NULL)"
+        )
+    settings = Settings(database_url=sqlite_url, poll_interval=0.05)
+
+    for api in serve(settings):  # `db init` brings the table up to date
+        client = api.created("/v1/clients", CLIENT)["id"]
+        records = open_records(settings)
+        Tables(records).execute(
+            "INSERT INTO access_log (agency_id, actor_id, actor_role, token_id, action, "
+            "purpose, client_id, case_id, accessed_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            ("agency-a", "old", "caseworker", "t", "read_client", "p", client, None, NOW),
+        )
+        records.close()
+        api.get(f"/v1/clients/{client}", headers={"X-Request-ID": "new-1"})
+
+        log = api.get(f"/v1/clients/{client}/access-log", role="supervisor").json()["items"]
+
+        assert [(e["actor"]["id"], e["request_id"]) for e in log] == [
+            ("old", None),
+            ("caseworker@agency-a", "new-1"),
+        ]
+        assert log[0]["subjects"] == log[1]["subjects"] == [{"client_id": client, "case_id": None}]
