@@ -67,6 +67,6 @@ def all_notes_over_http(http: Any, case_id: UUID | str) -> list[dict[str, Any]]:
         assert response.status_code == 200, response.text
         page = response.json()
         found += page["items"]
-        if page["next_before"] is None:
+        if page["next"] is None:
             return found[::-1]
-        params["before"] = page["next_before"]
+        params["cursor"] = page["next"]

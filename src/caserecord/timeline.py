@@ -54,10 +54,12 @@ class Entry:
 
 # ---- timeline --------------------------------------------------------------------------
 def case_timeline(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
-    """Every event of the case and of its client, in recording order, with a summary.
+    """Every event of the case and of its client, in recording order, with a summary, in
+    the audit trail's vocabulary (``event_type``, ``stream_kind``, ``in_error``...).
 
-    Entries marked in error carry who set them aside and why; addenda point at their note;
-    late entries (effective before they were recorded) say so.
+    Entries marked in error name the entry that set them aside (its actor and reason are
+    on that entry); addenda point at their note; late entries (effective before they were
+    recorded) say so.
     """
     events = records.case_events(actor, case_id)
     markings = {
@@ -74,27 +76,28 @@ def case_timeline(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dic
     for e in events:
         in_case = e["stream_id"] == case_id
         marking = markings.get(e["version"]) if in_case else None
+        fields = {k: v for k, v in e.items() if k != "type"}
         item = {
-            **e,
-            "stream": "case" if in_case else "client",
+            **fields,
+            "event_type": e["type"],
+            "stream_kind": "case" if in_case else "client",
             "summary": summarise(e["type"], e["data"]),
             "late": e["effective_at"] < e["recorded_at"],
             "in_error": marking is not None,
-            "marked_in_error": None
-            if marking is None
-            else {
-                "by_version": marking["version"],
-                "recorded_at": marking["recorded_at"],
-                "actor": marking["actor"],
-                "reason": marking["reason"],
-            },
+            "marked_in_error_by": None if marking is None else marking["version"],
             "addendum_to": None,
         }
         if in_case and e["type"] == "AddendumAppended":
             note_id = e["data"]["note_id"]
             item["addendum_to"] = {"note_id": note_id, "note_version": notes.get(note_id)}
         timeline.append(item)
+    timeline.sort(key=timeline_key)  # ties of time (rare) in one order pages can follow
     return timeline
+
+
+def timeline_key(entry: dict[str, Any]) -> tuple[str, str, int]:
+    """Where an entry sits in the timeline's order, for continuing after it."""
+    return (iso(entry["recorded_at"]), str(entry["stream_id"]), entry["version"])
 
 
 # ---- "as of" ---------------------------------------------------------------------------
@@ -398,7 +401,7 @@ def case_diff(
     events = [
         e
         for e in case_timeline(records, actor, case_id)
-        if e["stream"] == "case" and t1 < e[key] <= t2
+        if e["stream_kind"] == "case" and t1 < e[key] <= t2
     ]
     return {
         "case_id": case_id,

@@ -213,6 +213,10 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
 WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/clients": SEED_CLIENT,
     "/v1/clients/{client_id}/corrections": {"changes": {"phone": "555-0199"}, "reason": "typo"},
+    "/v1/clients/{client_id}/detail-corrections": {
+        "changes": {"phone": "555-0198"},
+        "reason": "typo",
+    },
     "/v1/clients/{client_id}/support-contacts": {"name": "Ana", "relationship": "friend"},
     "/v1/clients/{client_id}/support-contacts/{contact_id}/removal": {"reason": "moved"},
     "/v1/cases": intake("{client_id}"),
@@ -224,6 +228,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/closure": {"outcome": "goals met", "reason": "moved away"},
     "/v1/cases/{case_id}/reopening": {"reason": "returned"},
     "/v1/cases/{case_id}/corrections": {"target_version": 2, "reason": "wrong case"},
+    "/v1/cases/{case_id}/entries-in-error": {"target_version": 2, "reason": "wrong case"},
     "/v1/cases/{case_id}/plans": {"title": "Another plan"},
     "/v1/cases/{case_id}/plans/{plan_id}/revisions": {"title": "Revised", "reason": "review"},
     "/v1/cases/{case_id}/plans/{plan_id}/{action}": {"reason": "review"},
@@ -361,13 +366,13 @@ def footprint(api: Api, a: Seeded) -> dict[str, Any]:
     return {
         "client": api.get(f"/v1/clients/{client}").json(),
         "case": api.get(f"/v1/cases/{case}").json(),
-        "positions": [e["position"] for e in feed["events"]],
+        "positions": [e["position"] for e in feed["items"]],
         "last_position": runtime.records.recorder.max_notification_id(),
         "tokens": api.get("/v1/tokens", role="admin").json(),
         "readers": {
-            (e["actor_id"], e["action"])
+            (e["actor"]["id"], e["action"])
             for e in api.get(
                 f"/v1/clients/{client}/access-log", role="compliance_reviewer", limit=1000
-            ).json()["entries"]
+            ).json()["items"]
         },
     }

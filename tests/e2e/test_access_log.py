@@ -1,8 +1,13 @@
 """Reads of client and case data are recorded before the data is returned."""
 
+import sqlite3
+
 from caserecord.access import Tables
+from caserecord.config import Settings
 from caserecord.store import open_records
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.conftest import CLIENT, Api, a_case, serve
+
+NOW = "2026-01-05T10:00:00+00:00"
 
 
 def test_reads_of_a_client_and_its_case_are_listed_in_the_clients_access_log(api: Api) -> None:
@@ -13,13 +18,39 @@ def test_reads_of_a_client_and_its_case_are_listed_in_the_clients_access_log(api
     log = api.get(f"/v1/clients/{client_id}/access-log", role="compliance_reviewer")
 
     assert log.status_code == 200
-    entries = log.json()["entries"]
-    assert [(e["actor_id"], e["action"], e["purpose"]) for e in entries] == [
+    entries = log.json()["items"]
+    assert [(e["actor"]["id"], e["action"], e["purpose"]) for e in entries] == [
         ("caseworker@agency-a", "read_client", "treatment"),
         ("supervisor@agency-a", "read_case", "case_management"),
     ]
-    assert entries[1]["case_id"] == case_id
-    assert all(e["client_id"] == client_id for e in entries)
+    assert entries[0]["subjects"] == [{"client_id": client_id, "case_id": None}]
+    assert entries[1]["subjects"] == [{"client_id": client_id, "case_id": case_id}]
+
+
+def test_a_listing_is_one_entry_naming_every_client_it_showed_and_the_request(
+    sqlite_api: Api,
+) -> None:
+    clients = [a_case(sqlite_api)[0] for _ in range(3)]
+
+    listing = sqlite_api.get("/v1/clients", headers={"X-Request-ID": "req-42"})
+    log = sqlite_api.get(f"/v1/clients/{clients[1]}/access-log", role="compliance_reviewer")
+
+    assert listing.headers["x-request-id"] == "req-42"
+    searches = [e for e in log.json()["items"] if e["action"] == "search_clients"]
+    assert len(searches) == 1
+    assert searches[0]["request_id"] == "req-42"
+    assert sorted(s["client_id"] for s in searches[0]["subjects"]) == sorted(clients)
+
+
+def test_a_request_without_an_id_is_given_one(sqlite_api: Api) -> None:
+    client_id, _ = a_case(sqlite_api)
+
+    read = sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="supervisor")
+    search = sqlite_api.get("/v1/clients", headers={"X-Request-ID": "not a token!"})
+    log = sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="supervisor").json()
+
+    assert read.headers["x-request-id"] and search.headers["x-request-id"] != "not a token!"
+    assert log["items"][-1]["request_id"] == search.headers["x-request-id"]
 
 
 def test_the_access_log_pages_with_a_cursor(sqlite_api: Api) -> None:
@@ -33,11 +64,11 @@ def test_the_access_log_pages_with_a_cursor(sqlite_api: Api) -> None:
     rest = sqlite_api.get(
         f"/v1/clients/{client_id}/access-log",
         role="compliance_reviewer",
-        after=first["next_after"],
+        cursor=first["next"],
     ).json()
 
-    assert len(first["entries"]) == 2
-    assert len(rest["entries"]) == 1
+    assert len(first["items"]) == 2
+    assert len(rest["items"]) == 1 and rest["next"] is None
 
 
 def test_a_read_that_cannot_be_recorded_returns_no_data(sqlite_api: Api) -> None:
@@ -62,3 +93,36 @@ def test_the_access_log_is_for_auditors_and_only_of_their_agency(sqlite_api: Api
 
     assert sqlite_api.get(path).status_code == 403
     assert sqlite_api.get(path, role="compliance_reviewer", agency="agency-b").status_code == 404
+
+
+def test_entries_of_a_log_kept_before_one_entry_per_request_still_name_their_subject(
+    sqlite_url: str,
+) -> None:
+    # A store whose access log has the earlier shape: one row per subject, no request id.
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as db:
+        db.execute(
+            "CREATE TABLE access_log (entry_id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "agency_id TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, "
+            "token_id TEXT NOT NULL, action TEXT NOT NULL, purpose TEXT NOT NULL, "
+            "client_id TEXT, case_id TEXT, accessed_at TEXT NOT NULL)"
+        )
+    settings = Settings(database_url=sqlite_url, poll_interval=0.05)
+
+    for api in serve(settings):  # `db init` brings the table up to date
+        client = api.created("/v1/clients", CLIENT)["id"]
+        records = open_records(settings)
+        Tables(records).execute(
+            "INSERT INTO access_log (agency_id, actor_id, actor_role, token_id, action, "
+            "purpose, client_id, case_id, accessed_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            ("agency-a", "old", "caseworker", "t", "read_client", "p", client, None, NOW),
+        )
+        records.close()
+        api.get(f"/v1/clients/{client}", headers={"X-Request-ID": "new-1"})
+
+        log = api.get(f"/v1/clients/{client}/access-log", role="supervisor").json()["items"]
+
+        assert [(e["actor"]["id"], e["request_id"]) for e in log] == [
+            ("old", None),
+            ("caseworker@agency-a", "new-1"),
+        ]
+        assert log[0]["subjects"] == log[1]["subjects"] == [{"client_id": client, "case_id": None}]

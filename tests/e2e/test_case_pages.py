@@ -55,12 +55,12 @@ def a_long_case(api: Api) -> LongCase:
 
 
 def walk(api: Api, path: str, limit: int, **query: Any) -> list[dict[str, Any]]:
-    """Every page of a listing, following next_before until the last (a cursor that never
-    ends fails rather than hangs)."""
+    """Every page of a listing, following `next` until the last (a cursor that never ends
+    fails rather than hangs)."""
     pages = [api.get(path, limit=limit, **query).json()]
-    while pages[-1]["next_before"] is not None:
+    while pages[-1]["next"] is not None:
         assert len(pages) <= MANY, f"{path} pages on past {MANY} pages"
-        pages.append(api.get(path, limit=limit, before=pages[-1]["next_before"], **query).json())
+        pages.append(api.get(path, limit=limit, cursor=pages[-1]["next"], **query).json())
     return pages
 
 
@@ -89,7 +89,7 @@ def test_pages_of_referrals_and_of_progress_walk_every_entry_newest_first(api: A
     progress_pages = walk(api, long.progress, limit=10)
     log = api.get(
         f"/v1/clients/{long.client_id}/access-log", role="compliance_reviewer", limit=1000
-    ).json()["entries"]
+    ).json()["items"]
 
     assert [len(p["items"]) for p in referral_pages] == [10, 10, 3]
     assert [r["referral_id"] for p in referral_pages for r in p["items"]] == long.referral_ids[::-1]
@@ -105,7 +105,7 @@ def test_pages_of_referrals_and_of_progress_walk_every_entry_newest_first(api: A
     ]
     assert [e["note"] for e in progress_pages[-1]["items"]] == ["week 2", "week 1", "week 0"]
     assert {(p["goal_id"], p["progress_count"]) for p in progress_pages} == {(long.goal_id, MANY)}
-    actions = [e["action"] for e in log if e["case_id"] == long.case_id]
+    actions = [e["action"] for e in log if e["subjects"][0]["case_id"] == long.case_id]
     assert actions.count("read_referrals") == 3 and actions.count("read_goal_progress") == 3
 
 
@@ -114,7 +114,7 @@ def test_an_entry_marked_in_error_is_left_out_of_pages_and_counts(api: Api) -> N
     referrals = api.get(long.referrals, limit=MANY).json()["items"]
     wrong_referral = referrals[5]
     wrong_progress = long.progress_versions[-1]
-    corrections = f"/v1/cases/{long.case_id}/corrections"
+    corrections = f"/v1/cases/{long.case_id}/entries-in-error"
 
     for version in (wrong_referral["made_in_version"], wrong_progress):
         api.created(corrections, {"target_version": version, "reason": "wrong case"})
@@ -139,7 +139,7 @@ def test_a_page_as_of_a_moment_shows_what_was_standing_then(api: Api) -> None:
     then = datetime.now(UTC).isoformat()
     latest = api.get(long.referrals, limit=1).json()["items"][0]
     api.created(
-        f"/v1/cases/{long.case_id}/corrections",
+        f"/v1/cases/{long.case_id}/entries-in-error",
         {"target_version": latest["made_in_version"], "reason": "wrong case"},
     )
     api.created(

@@ -92,19 +92,20 @@ def test_an_entry_marked_in_error_is_set_aside_but_kept(api: Api) -> None:
     )
 
     marked = api.post(
-        f"/v1/cases/{case_id}/corrections",
+        f"/v1/cases/{case_id}/entries-in-error",
         {"target_version": note["version"], "reason": "recorded on the wrong case"},
     )
     twice = api.post(
         f"/v1/cases/{case_id}/corrections", {"target_version": note["version"], "reason": "again"}
     )
     case = api.get(f"/v1/cases/{case_id}").json()
-    timeline = api.get(f"/v1/cases/{case_id}/timeline").json()["entries"]
+    timeline = api.get(f"/v1/cases/{case_id}/timeline").json()["items"]
 
     assert marked.status_code == 200
     assert (twice.status_code, twice.json()["code"]) == (409, "already_in_error")
     assert case["notes"] == []
     assert case["entries_in_error"] == {str(note["version"]): marked.json()["version"]}
-    (entry,) = [e for e in timeline if e["type"] == "ProgressNoteRecorded"]
+    (entry,) = [e for e in timeline if e["event_type"] == "ProgressNoteRecorded"]
     assert entry["in_error"] is True
-    assert entry["marked_in_error"]["reason"] == "recorded on the wrong case"
+    marking = next(e for e in timeline if e["version"] == entry["marked_in_error_by"])
+    assert marking["reason"] == "recorded on the wrong case"

@@ -1,6 +1,6 @@
 """Clients over HTTP: register, read, correct, support contacts, search."""
 
-from tests.e2e.conftest import CLIENT, Api
+from tests.e2e.conftest import CLIENT, Api, intake
 
 
 def test_a_registered_client_can_be_read_corrected_and_found(api: Api) -> None:
@@ -8,7 +8,7 @@ def test_a_registered_client_can_be_read_corrected_and_found(api: Api) -> None:
     client_id = registered.json()["id"]
 
     corrected = api.post(
-        f"/v1/clients/{client_id}/corrections",
+        f"/v1/clients/{client_id}/detail-corrections",
         {"changes": {"phone": "555-0199"}, "reason": "client gave a new number"},
         headers={"If-Match": registered.headers["etag"]},
     )
@@ -27,19 +27,24 @@ def test_a_registered_client_can_be_read_corrected_and_found(api: Api) -> None:
 def test_a_correction_needs_a_reason_and_a_change(sqlite_api: Api) -> None:
     client_id = sqlite_api.created("/v1/clients", CLIENT)["id"]
 
-    no_reason = sqlite_api.post(f"/v1/clients/{client_id}/corrections", {"changes": {"phone": "1"}})
+    no_reason = sqlite_api.post(
+        f"/v1/clients/{client_id}/detail-corrections", {"changes": {"phone": "1"}}
+    )
     no_change = sqlite_api.post(
-        f"/v1/clients/{client_id}/corrections",
+        f"/v1/clients/{client_id}/detail-corrections",
         {"changes": {"phone": CLIENT["phone"]}, "reason": "typo"},
     )
     unknown_field = sqlite_api.post(
-        f"/v1/clients/{client_id}/corrections", {"changes": {"agency_id": "b"}, "reason": "x"}
+        f"/v1/clients/{client_id}/detail-corrections",
+        {"changes": {"agency_id": "b"}, "reason": "x"},
     )
 
     assert (no_reason.status_code, no_reason.json()["code"]) == (422, "reason_required")
     assert (no_change.status_code, no_change.json()["code"]) == (409, "nothing_to_correct")
     assert unknown_field.status_code == 422
-    empty = sqlite_api.post(f"/v1/clients/{client_id}/corrections", {"changes": {}, "reason": "x"})
+    empty = sqlite_api.post(
+        f"/v1/clients/{client_id}/detail-corrections", {"changes": {}, "reason": "x"}
+    )
     assert empty.status_code == 422 and empty.json()["code"] == "validation_failed"
     assert unknown_field.json()["errors"][0]["path"] == "changes.agency_id"
 
@@ -73,3 +78,33 @@ def test_search_finds_only_the_callers_agency(sqlite_api: Api) -> None:
     assert len(mine) == 1 and len(theirs["items"]) == 1
     assert mine[0]["client_id"] != theirs["items"][0]["client_id"]
     assert {c["agency_id"] for c in mine} == {"agency-a"}
+
+
+def test_the_old_corrections_paths_still_work_and_say_they_are_deprecated(
+    sqlite_api: Api,
+) -> None:
+    client_id = sqlite_api.created("/v1/clients", CLIENT)["id"]
+    case_id = sqlite_api.created("/v1/cases", intake(client_id))["id"]
+    note = sqlite_api.created(
+        f"/v1/cases/{case_id}/notes",
+        {"text": "Wrong case", "contact_kind": "client", "contact_mode": "phone"},
+    )
+    document = sqlite_api.client.get("/openapi.json").json()["paths"]
+
+    details = sqlite_api.post(
+        f"/v1/clients/{client_id}/corrections", {"changes": {"phone": "1"}, "reason": "typo"}
+    )
+    entry = sqlite_api.post(
+        f"/v1/cases/{case_id}/corrections",
+        {"target_version": note["version"], "reason": "wrong case"},
+    )
+
+    assert sqlite_api.get(f"/v1/clients/{client_id}").json()["phone"] == "1"
+    assert sqlite_api.get(f"/v1/cases/{case_id}").json()["notes"] == []
+    assert details.headers["deprecation"] == entry.headers["deprecation"] == "true"
+    assert f"/v1/clients/{client_id}/detail-corrections" in details.headers["link"]
+    assert f"/v1/cases/{case_id}/entries-in-error" in entry.headers["link"]
+    assert document["/v1/clients/{client_id}/corrections"]["post"]["deprecated"] is True
+    assert document["/v1/cases/{case_id}/corrections"]["post"]["deprecated"] is True
+    assert "deprecated" not in document["/v1/clients/{client_id}/detail-corrections"]["post"]
+    assert "deprecated" not in document["/v1/cases/{case_id}/entries-in-error"]["post"]

@@ -1,5 +1,6 @@
 """The event feed: the caller's agency only, in order, with a cursor."""
 
+from caserecord.api.paging import decode
 from caserecord.application import CaseRecords
 from tests.e2e.conftest import CLIENT, Api, a_case
 from tests.integration.test_event_feed_index import registrations
@@ -16,15 +17,15 @@ def test_the_feed_holds_only_the_callers_agency_in_recording_order(api: Api) -> 
     page = api.get("/v1/events").json()
     theirs = api.get("/v1/events", agency="agency-b").json()
 
-    assert [(e["stream_id"], e["type"]) for e in page["events"]] == [
+    assert [(e["stream_id"], e["type"]) for e in page["items"]] == [
         (mine_client, "Registered"),
         (mine_case, "Opened"),
         (mine_case, "ProgressNoteRecorded"),
     ]
-    assert {e["actor"]["agency_id"] for e in page["events"]} == {"agency-a"}
+    assert {e["actor"]["agency_id"] for e in page["items"]} == {"agency-a"}
     assert mine_case not in str(theirs)
-    assert {e["actor"]["agency_id"] for e in theirs["events"]} == {"agency-b"}
-    positions = [e["position"] for e in page["events"]]
+    assert {e["actor"]["agency_id"] for e in theirs["items"]} == {"agency-b"}
+    positions = [e["position"] for e in page["items"]]
     assert positions == sorted(positions)
 
 
@@ -34,15 +35,18 @@ def test_the_cursor_continues_where_the_last_page_ended(sqlite_api: Api) -> None
         sqlite_api.created("/v1/clients", CLIENT, agency="agency-b")
 
     first = sqlite_api.get("/v1/events", limit=2).json()
-    second = sqlite_api.get("/v1/events", limit=2, after=first["next_after"]).json()
-    third = sqlite_api.get("/v1/events", limit=2, after=second["next_after"]).json()
-    end = sqlite_api.get("/v1/events", limit=2, after=third["next_after"]).json()
+    second = sqlite_api.get("/v1/events", limit=2, cursor=first["next"]).json()
+    third = sqlite_api.get("/v1/events", limit=2, cursor=second["next"]).json()
+    end = sqlite_api.get("/v1/events", limit=2, cursor=third["resume"]).json()
+    sqlite_api.created("/v1/clients", CLIENT | {"client_number": "C-5"})
+    later = sqlite_api.get("/v1/events", limit=2, cursor=third["resume"]).json()
 
-    numbers = [e["data"]["client_number"] for p in (first, second, third) for e in p["events"]]
+    numbers = [e["data"]["client_number"] for p in (first, second, third) for e in p["items"]]
     assert numbers == ["C-0", "C-1", "C-2", "C-3", "C-4"]
-    assert (first["has_more"], second["has_more"]) == (True, True)
-    assert end["events"] == [] and end["has_more"] is False
-    assert end["next_after"] == third["next_after"]
+    assert third["next"] is None
+    assert end["items"] == [] and end["next"] is None
+    assert end["resume"] == third["resume"]
+    assert [e["data"]["client_number"] for e in later["items"]] == ["C-5"]
 
 
 def test_one_page_holds_an_agencys_sparse_events_however_many_others_lie_between(
@@ -55,12 +59,12 @@ def test_one_page_holds_an_agencys_sparse_events_however_many_others_lie_between
     records.events.put(registrations(1_000))
 
     page = api.get("/v1/events", limit=10).json()
-    after_end = api.get("/v1/events", limit=10, after=page["next_after"]).json()
+    after_end = api.get("/v1/events", limit=10, cursor=page["resume"]).json()
 
-    assert [e["stream_id"] for e in page["events"]] == [first["id"], second["id"]]
-    assert page["has_more"] is False
-    assert page["next_after"] == records.recorder.max_notification_id()
-    assert after_end == {"events": [], "next_after": page["next_after"], "has_more": False}
+    assert [e["stream_id"] for e in page["items"]] == [first["id"], second["id"]]
+    assert page["next"] is None
+    assert decode(page["resume"], int) == records.recorder.max_notification_id()
+    assert after_end == {"items": [], "next": None, "resume": page["resume"]}
 
 
 def test_reading_the_feed_is_recorded_in_the_access_log(sqlite_api: Api) -> None:
@@ -69,7 +73,6 @@ def test_reading_the_feed_is_recorded_in_the_access_log(sqlite_api: Api) -> None
     sqlite_api.get("/v1/events")
     log = sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="compliance_reviewer")
 
-    assert {(e["action"], e["case_id"]) for e in log.json()["entries"]} == {
-        ("read_events", None),
-        ("read_events", case_id),
-    }
+    (entry,) = log.json()["items"]
+    assert entry["action"] == "read_events"
+    assert {s["case_id"] for s in entry["subjects"]} == {None, case_id}

@@ -50,7 +50,7 @@ def test_the_difference_between_two_moments_lists_changes_and_events(api: Api) -
     diff = api.get(f"{base}/diff", t1=t1.isoformat(), t2=t2.isoformat()).json()
 
     assert (diff["from_version"], diff["to_version"]) == (1, 2)
-    assert [e["type"] for e in diff["events"]] == ["ProgressNoteRecorded"]
+    assert [e["event_type"] for e in diff["events"]] == ["ProgressNoteRecorded"]
     assert [c["path"].split("[")[0] for c in diff["changes"]] == ["note_count", "notes"]
 
 
@@ -85,8 +85,13 @@ def test_a_long_timeline_comes_in_pages(sqlite_api: Api) -> None:
     path = f"/v1/cases/{case_id}/timeline"
 
     first = sqlite_api.get(path, limit=3).json()
-    rest = sqlite_api.get(path, limit=3, offset=3).json()
+    rest = sqlite_api.get(path, limit=3, cursor=first["next"]).json()
 
     assert first["total"] == rest["total"] == 6
-    assert [e["type"] for e in first["entries"]] == ["Registered", "Opened", "ProgressNoteRecorded"]
-    assert [e["data"]["text"] for e in rest["entries"]] == ["call 1", "call 2", "call 3"]
+    assert [e["event_type"] for e in first["items"]] == [
+        "Registered",
+        "Opened",
+        "ProgressNoteRecorded",
+    ]
+    assert [e["data"]["text"] for e in rest["items"]] == ["call 1", "call 2", "call 3"]
+    assert rest["next"] is None

@@ -170,7 +170,7 @@ def test_the_core_scenario_over_http_from_intake_to_reopening(api: Api) -> None:
     )
     wrong = r.version
     r.step(
-        "/corrections",
+        "/entries-in-error",
         {"target_version": wrong, "reason": "recorded on the wrong case"},
         role="supervisor",
     )
@@ -248,7 +248,7 @@ def test_the_core_scenario_over_http_from_intake_to_reopening(api: Api) -> None:
     assert len(plan["goals"]) == 2
 
     # ---- the timeline: the client's registration and every case event, flagged ------------
-    entries = api.get(f"/v1/cases/{case_id}/timeline").json()["entries"]
+    entries = api.get(f"/v1/cases/{case_id}/timeline").json()["items"]
     assert len(entries) == 1 + final
     case_entries = [e for e in entries if e["stream_id"] == case_id]
     assert [e["version"] for e in case_entries] == list(range(1, final + 1))
@@ -268,6 +268,8 @@ def test_the_core_scenario_over_http_from_intake_to_reopening(api: Api) -> None:
     assert [row["version"] for row in trail] == list(range(1, final + 1))
     assert all(row["hash"] for row in trail)
     assert [r["version"] for r in trail if r["marked_in_error_by"]] == [wrong]
+    assert [r["version"] for r in trail if r["in_error"]] == [wrong]
+    assert trail[wrong - 1]["marked_in_error_by"] == case_entries[wrong - 1]["marked_in_error_by"]
     assert trail[wrong - 1]["marked_in_error_by"] == wrong + 1
     by_supervisor = sorted(row["version"] for row in trail if row["actor"]["id"] == SUPERVISOR)
     assert by_supervisor == [wrong + 1, final - 2, final - 1, final]
@@ -275,7 +277,7 @@ def test_the_core_scenario_over_http_from_intake_to_reopening(api: Api) -> None:
 
     # ---- the event feed: the same events, in recording order -----------------------------
     feed = api.get("/v1/events", limit=100).json()
-    assert not feed["has_more"]
-    assert [(e["stream_id"], e["version"]) for e in feed["events"]] == [(client_id, 1)] + [
+    assert feed["next"] is None
+    assert [(e["stream_id"], e["version"]) for e in feed["items"]] == [(client_id, 1)] + [
         (case_id, v) for v in range(1, final + 1)
     ]

@@ -45,7 +45,7 @@ def test_a_retried_registration_returns_the_same_client_and_location(sqlite_api:
     assert first.status_code == retry.status_code == 201
     assert retry.json()["id"] == first.json()["id"]
     assert retry.headers["location"] == first.headers["location"]
-    assert len(sqlite_api.get("/v1/events").json()["events"]) == 1
+    assert len(sqlite_api.get("/v1/events").json()["items"]) == 1
 
 
 def test_the_same_key_with_another_body_is_422_and_appends_nothing(sqlite_api: Api) -> None:

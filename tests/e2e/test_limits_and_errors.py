@@ -24,7 +24,7 @@ def test_a_2_mib_body_is_refused_with_413_before_parsing(sqlite_api: Api) -> Non
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "content_too_large"
-    assert sqlite_api.get("/v1/events").json()["events"] == []
+    assert sqlite_api.get("/v1/events").json()["items"] == []
 
 
 def test_a_streamed_body_without_length_is_cut_off_at_the_limit(sqlite_api: Api) -> None:
@@ -43,7 +43,7 @@ def test_a_streamed_body_without_length_is_cut_off_at_the_limit(sqlite_api: Api)
     )
 
     assert response.status_code == 413
-    assert sqlite_api.get("/v1/events").json()["events"] == []
+    assert sqlite_api.get("/v1/events").json()["items"] == []
 
 
 def test_even_an_unauthenticated_oversized_body_is_refused_unread(sqlite_api: Api) -> None:
@@ -101,8 +101,8 @@ def test_page_sizes_are_capped_by_the_server(sqlite_url: str) -> None:
 
         page = api.get("/v1/events", limit=1000).json()
 
-        assert len(page["events"]) == 3
-        assert page["has_more"] is True
+        assert len(page["items"]) == 3
+        assert page["next"] is not None
 
 
 def test_an_unexpected_error_discloses_no_trace_sql_or_path(sqlite_api: Api) -> None:

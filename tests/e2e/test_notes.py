@@ -33,9 +33,9 @@ def test_a_late_note_keeps_when_it_happened_and_is_flagged(sqlite_api: Api) -> N
         f"/v1/cases/{case_id}/notes",
         VISIT | {"effective_at": happened.isoformat(), "reason": "late entry"},
     )
-    timeline = sqlite_api.get(f"/v1/cases/{case_id}/timeline").json()["entries"]
+    timeline = sqlite_api.get(f"/v1/cases/{case_id}/timeline").json()["items"]
 
-    (entry,) = [e for e in timeline if e["type"] == "ProgressNoteRecorded"]
+    (entry,) = [e for e in timeline if e["event_type"] == "ProgressNoteRecorded"]
     assert datetime.fromisoformat(entry["effective_at"]) == happened
     assert entry["late"] is True
     assert entry["reason"] == "late entry"
@@ -59,11 +59,11 @@ def test_notes_are_listed_newest_first_in_pages_and_as_they_stood_at_a_moment(
     api.created(base, VISIT | {"text": "visit 3"})
 
     first = api.get(base, limit=2).json()
-    rest = api.get(base, limit=2, before=first["next_before"]).json()
+    rest = api.get(base, limit=2, cursor=first["next"]).json()
     at_then = api.get(base, as_of=then.isoformat()).json()
 
     assert [n["text"] for n in first["items"]] == ["visit 3", "visit 2"]
     assert [n["note_id"] for n in rest["items"]] == [ids[1], ids[0]]
-    assert (first["note_count"], rest["next_before"]) == (4, None)
+    assert (first["note_count"], rest["next"]) == (4, None)
     assert [n["note_id"] for n in at_then["items"]] == ids[::-1]
     assert at_then["as_of"]["known_version"] == 4

@@ -54,3 +54,28 @@ def test_declines_and_withdrawals_close_the_loop_with_a_reason(sqlite_api: Api) 
         for r in sqlite_api.get(f"/v1/cases/{case_id}").json()["referrals"]
     }
     assert statuses == {declined_id: "declined", withdrawn_id: "withdrawn"}
+
+
+def test_outcomes_are_counted_per_organisation_and_resource_kind(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    base = f"/v1/cases/{case_id}/referrals"
+    housed = sqlite_api.created(base, HOUSING)["entity_id"]
+    sqlite_api.created(base, HOUSING | {"service_name": "Shelter"})
+    sqlite_api.created(base, HOUSING | {"resource_kind": "legal", "service_name": "Tenancy law"})
+    wrong = sqlite_api.created(base, HOUSING | {"resource_kind": "medical", "service_name": "GP"})
+    sqlite_api.created(f"{base}/{housed}/acceptance", {})
+    sqlite_api.created(f"{base}/{housed}/completion", {"outcome": "moved in"})
+    sqlite_api.created(
+        f"/v1/cases/{case_id}/entries-in-error",
+        {"target_version": wrong["version"], "reason": "wrong service"},
+    )
+
+    outcomes = sqlite_api.get("/v1/referrals/outcomes").json()["items"]
+
+    assert [(o["organisation"], o["resource_kind"]) for o in outcomes] == [
+        ("Harbor Housing Trust", "housing"),
+        ("Harbor Housing Trust", "legal"),
+    ]
+    housing, legal = outcomes
+    assert (housing["total"], housing["completed"], housing["pending"]) == (2, 1, 1)
+    assert (legal["total"], legal["pending"]) == (1, 1)

@@ -94,7 +94,9 @@ def test_each_read_is_allowed_to_exactly_the_roles_the_issue_gives(
     assert granted == expected
     # A refused read reveals nothing, so it is not in the access log either.
     log = f"/v1/clients/{seeded.ids['client_id']}/access-log"
-    readers = {e["actor_role"] for e in api.get(log, role=SUPERVISOR, limit=1000).json()["entries"]}
+    readers = {
+        e["actor"]["role"] for e in api.get(log, role=SUPERVISOR, limit=1000).json()["items"]
+    }
     assert readers == {CASEWORKER, SUPERVISOR, REVIEWER}
 
 

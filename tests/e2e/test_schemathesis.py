@@ -26,6 +26,7 @@ from schemathesis.config import PositiveDataAcceptanceConfig
 from schemathesis.python.asgi import shutdown_lifespans
 
 from caserecord.api import create_app
+from caserecord.api.paging import encode
 from caserecord.config import Settings
 from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.e2e.conftest import CLIENT, Api, Seeded, a_case, seed_agency, serve
@@ -214,15 +215,19 @@ def test_a_version_or_position_too_large_for_any_store_is_refused_not_a_500(
     client_id = sqlite_api.get(f"/v1/cases/{case_id}").json()["client_id"]
     huge = 2**63
 
+    cursor = encode(huge)
+
     answers = [
         sqlite_api.get(f"/v1/cases/{case_id}", version=huge),
-        sqlite_api.get("/v1/audit-trail", role="compliance_reviewer", after=huge),
-        sqlite_api.get("/v1/events", after=huge),
-        sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="supervisor", after=huge),
+        sqlite_api.get("/v1/audit-trail", role="compliance_reviewer", cursor=cursor),
+        sqlite_api.get("/v1/events", cursor=cursor),
+        sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="supervisor", cursor=cursor),
+        sqlite_api.get(f"/v1/cases/{case_id}/notes", cursor=cursor),
+        sqlite_api.get("/v1/events", limit=huge),
     ]
 
-    assert [a.status_code for a in answers] == [422] * 4
-    assert all(a.json()["code"] == "validation_failed" for a in answers)
+    assert [a.status_code for a in answers] == [422] * 6
+    assert {a.json()["code"] for a in answers} == {"validation_failed", "invalid_cursor"}
 
 
 def test_a_nul_character_is_refused_before_it_can_stall_the_read_models(api: Api) -> None:

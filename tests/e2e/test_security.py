@@ -78,7 +78,7 @@ def test_a_refused_read_is_not_in_the_access_log(sqlite_api: Api) -> None:
     log = sqlite_api.get(f"/v1/clients/{client_id}/access-log", role="compliance_reviewer")
 
     assert log.status_code == 200
-    assert log.json()["entries"] == []
+    assert log.json()["items"] == []
 
 
 def test_another_agencys_client_is_404_and_reveals_nothing(sqlite_api: Api) -> None:
@@ -104,8 +104,8 @@ def test_an_admin_manages_the_tokens_of_its_own_agency_over_http(sqlite_api: Api
     as_new = {"Authorization": f"Bearer {token}"}
     assert sqlite_api.client.get("/v1/events", headers=as_new).status_code == 200
 
-    listed = sqlite_api.get("/v1/tokens", role="admin").json()
-    others = sqlite_api.get("/v1/tokens", role="admin", agency="agency-b").json()
+    listed = sqlite_api.get("/v1/tokens", role="admin").json()["items"]
+    others = sqlite_api.get("/v1/tokens", role="admin", agency="agency-b").json()["items"]
     foreign = sqlite_api.post(f"/v1/tokens/{token_id}/revocation", role="admin", agency="agency-b")
     revoked = sqlite_api.post(f"/v1/tokens/{token_id}/revocation", role="admin")
 
@@ -148,5 +148,5 @@ def test_a_retried_token_creation_issues_no_second_token(api: Api) -> None:
     assert first.json()["token_id"] in retry.json()["detail"]
     assert first.json()["token"] not in retry.text
     assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
-    names = [t["name"] for t in api.get("/v1/tokens", role="admin").json()]
+    names = [t["name"] for t in api.get("/v1/tokens", role="admin").json()["items"]]
     assert names.count("j.smith") == 1

@@ -106,7 +106,7 @@ def test_a_real_uvicorn_process_answers_on_localhost(server: Server, env: dict[s
 
     assert made.returncode == 0 and token.startswith("crt_")
     assert registered.status_code == 201
-    assert [e["type"] for e in feed.json()["events"]] == ["Registered"]
+    assert [e["type"] for e in feed.json()["items"]] == ["Registered"]
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert anonymous.status_code == 401
     assert search.status_code == 200

@@ -120,13 +120,13 @@ def test_another_agencys_event_feed_pages_hold_only_its_own_events(
     api: Api, agencies: Agencies
 ) -> None:
     seen: list[dict[str, Any]] = []
-    after = 0
+    more: dict[str, Any] = {}
     for _ in range(100):
-        page = api.get("/v1/events", agency="agency-b", after=after, limit=3).json()
-        seen += page["events"]
-        after = page["next_after"]
-        if not page["has_more"]:
+        page = api.get("/v1/events", agency="agency-b", query=more | {"limit": 3}).json()
+        seen += page["items"]
+        if page["next"] is None:
             break
+        more = {"cursor": page["next"]}
 
     assert seen
     assert {e["actor"]["agency_id"] for e in seen} == {"agency-b"}
@@ -137,7 +137,9 @@ def test_another_agencys_event_feed_pages_hold_only_its_own_events(
 def test_another_agency_cannot_revoke_a_token_and_it_keeps_working(
     api: Api, agencies: Agencies
 ) -> None:
-    (admin_a,) = [t for t in api.get("/v1/tokens", role="admin").json() if t["role"] == "admin"]
+    (admin_a,) = [
+        t for t in api.get("/v1/tokens", role="admin").json()["items"] if t["role"] == "admin"
+    ]
 
     refused = api.post(
         f"/v1/tokens/{admin_a['token_id']}/revocation", role="admin", agency="agency-b"

@@ -83,7 +83,7 @@ def test_the_timeline_command_prints_events_and_an_as_of_state(
     assert "Case reopened" in table.stdout
     events = json.loads(as_json.stdout)
     assert len(events) == scenario.final_version + 1
-    assert [e["stream"] for e in events].count("client") == 1
+    assert [e["stream_kind"] for e in events].count("client") == 1
     assert state.returncode == 0, state.stderr
     assert json.loads(state.stdout)["as_of"]["known_version"] == scenario.final_version
 

@@ -43,7 +43,9 @@ app.close()
 
 def env_for(settings: Settings) -> dict[str, str]:
     root = str(Path(__file__).parents[2])
-    return os.environ | {"CASERECORD_DATABASE_URL": settings.database_url, "PYTHONPATH": root}
+    # The source tree of this checkout first: the venv may point at another one.
+    path = os.pathsep.join([str(Path(root) / "src"), root])
+    return os.environ | {"CASERECORD_DATABASE_URL": settings.database_url, "PYTHONPATH": path}
 
 
 def write_elsewhere(settings: Settings, actor_id: str, notes: int) -> subprocess.Popen[str]:

@@ -25,7 +25,7 @@ def hours_ago(hours: float) -> datetime:
 
 
 def case_items(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
-    return [e for e in case_timeline(records, actor, case_id) if e["stream"] == "case"]
+    return [e for e in case_timeline(records, actor, case_id) if e["stream_kind"] == "case"]
 
 
 @pytest.fixture
@@ -62,8 +62,8 @@ def test_the_timeline_has_every_event_of_the_case_and_its_client_in_recording_or
 ) -> None:
     timeline = case_timeline(sqlite_records, worker, scenario.case_id)
 
-    assert timeline[0]["stream"] == "client" and timeline[0]["type"] == "Registered"
-    case_items = [e for e in timeline if e["stream"] == "case"]
+    assert timeline[0]["stream_kind"] == "client" and timeline[0]["event_type"] == "Registered"
+    case_items = [e for e in timeline if e["stream_kind"] == "case"]
     assert [e["version"] for e in case_items] == list(range(1, scenario.final_version + 1))
     assert [e["recorded_at"] for e in timeline] == sorted(e["recorded_at"] for e in timeline)
     assert all(e["summary"] and e["actor"]["id"] for e in timeline)
@@ -76,14 +76,16 @@ def test_the_timeline_marks_the_entry_in_error_links_the_addendum_and_flags_the_
     items = {
         e["version"]: e
         for e in case_timeline(sqlite_records, worker, scenario.case_id)
-        if e["stream"] == "case"
+        if e["stream_kind"] == "case"
     }
 
     wrong = items[scenario.steps["wrong_note_recorded"]]
     assert wrong["in_error"] is True
-    assert wrong["marked_in_error"]["by_version"] == scenario.steps["note_marked_in_error"]
-    assert wrong["marked_in_error"]["actor"]["id"] == "super-1"
-    assert wrong["marked_in_error"]["reason"]
+    assert wrong["marked_in_error_by"] == scenario.steps["note_marked_in_error"]
+    marking = items[wrong["marked_in_error_by"]]
+    assert marking["event_type"] == "EntryMarkedInError"
+    assert marking["actor"]["id"] == "super-1"
+    assert marking["reason"]
     addendum = items[scenario.steps["addendum_appended"]]
     assert addendum["addendum_to"] == {
         "note_id": scenario.kept_note_id,
@@ -97,7 +99,9 @@ def test_as_of_a_recorded_time_is_the_case_at_the_version_recorded_by_then(
     sqlite_records: CaseRecords, scenario: ScenarioResult, worker: Actor
 ) -> None:
     items = [
-        e for e in case_timeline(sqlite_records, worker, scenario.case_id) if e["stream"] == "case"
+        e
+        for e in case_timeline(sqlite_records, worker, scenario.case_id)
+        if e["stream_kind"] == "case"
     ]
 
     for item in items:
@@ -136,7 +140,9 @@ def test_the_same_replay_with_and_without_the_read_model_index(
     sqlite_records: CaseRecords, sqlite_url: str, scenario: ScenarioResult, worker: Actor
 ) -> None:
     items = [
-        e for e in case_timeline(sqlite_records, worker, scenario.case_id) if e["stream"] == "case"
+        e
+        for e in case_timeline(sqlite_records, worker, scenario.case_id)
+        if e["stream_kind"] == "case"
     ]
     times = [items[3]["recorded_at"], items[15]["recorded_at"], items[-1]["recorded_at"]]
     at = [{"recorded_at": t} for t in times] + [{"effective_at": t} for t in times]
@@ -220,7 +226,9 @@ def test_the_difference_between_two_recorded_times(
     sqlite_records: CaseRecords, scenario: ScenarioResult, worker: Actor
 ) -> None:
     items = [
-        e for e in case_timeline(sqlite_records, worker, scenario.case_id) if e["stream"] == "case"
+        e
+        for e in case_timeline(sqlite_records, worker, scenario.case_id)
+        if e["stream_kind"] == "case"
     ]
     t1 = items[scenario.steps["transferred"] - 2]["recorded_at"]
     t2 = items[scenario.steps["closed"] - 1]["recorded_at"]
@@ -230,7 +238,7 @@ def test_the_difference_between_two_recorded_times(
     changed = {c["path"]: (c["before"], c["after"]) for c in diff["changes"]}
     assert changed["case_manager_id"] == ("worker-1", "worker-2")
     assert changed["status"] == ("open", "closed")
-    assert [e["type"] for e in diff["events"]] == ["CaseManagerAssigned", "Closed"]
+    assert [e["event_type"] for e in diff["events"]] == ["CaseManagerAssigned", "Closed"]
     assert (diff["from_version"], diff["to_version"]) == (
         scenario.steps["transferred"] - 1,
         scenario.steps["closed"],
@@ -250,7 +258,7 @@ def test_the_difference_on_the_effective_axis_starts_from_nothing_before_the_int
     paths = {c["path"] for c in diff["changes"]}
     assert {"status", "note_count", "case_manager_id"} <= paths
     assert [p for p in paths if p.startswith("notes[")]  # the note itself, whole
-    assert [e["type"] for e in diff["events"]] == ["Opened", "ProgressNoteRecorded"]
+    assert [e["event_type"] for e in diff["events"]] == ["Opened", "ProgressNoteRecorded"]
     assert diff["from_version"] == 0
 
 

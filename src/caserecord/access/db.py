@@ -23,6 +23,11 @@ SQLITE_TABLES = (
     "action TEXT NOT NULL, purpose TEXT NOT NULL, client_id TEXT, case_id TEXT, "
     "accessed_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS access_log_client ON access_log (agency_id, client_id, entry_id)",
+    "CREATE TABLE IF NOT EXISTS access_log_subjects ("
+    "entry_id BIGINT NOT NULL, agency_id TEXT NOT NULL, client_id TEXT, case_id TEXT)",
+    "CREATE INDEX IF NOT EXISTS access_log_subjects_client "
+    "ON access_log_subjects (agency_id, client_id, entry_id)",
+    "CREATE INDEX IF NOT EXISTS access_log_subjects_entry ON access_log_subjects (entry_id)",
 )
 
 POSTGRES_TABLES = (
@@ -37,6 +42,13 @@ POSTGRES_TABLES = (
     "accessed_at text NOT NULL)",
     "CREATE INDEX IF NOT EXISTS access_log_client "
     "ON {schema}.access_log (agency_id, client_id, entry_id)",
+    "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS request_id text",
+    "CREATE TABLE IF NOT EXISTS {schema}.access_log_subjects ("
+    "entry_id bigint NOT NULL, agency_id text NOT NULL, client_id text, case_id text)",
+    "CREATE INDEX IF NOT EXISTS access_log_subjects_client "
+    "ON {schema}.access_log_subjects (agency_id, client_id, entry_id)",
+    "CREATE INDEX IF NOT EXISTS access_log_subjects_entry "
+    "ON {schema}.access_log_subjects (entry_id)",
 )
 
 
@@ -69,6 +81,19 @@ class Tables:
             for statement, params in statements:
                 c.execute(self.sql(statement), tuple(params))
 
+    def insert_returning(
+        self, statement: str, params: Sequence[Any], then: str, rows: Sequence[Sequence[Any]]
+    ) -> Any:
+        """Insert one row (``statement`` ends with RETURNING one column), then ``rows`` of
+        ``then`` whose first parameter is that value, in one transaction."""
+        with self.cursor(commit=True) as c:
+            c.execute(self.sql(statement), tuple(params))
+            found = c.fetchone()
+            value = next(iter(found.values())) if isinstance(found, dict) else found[0]
+            if rows:
+                c.executemany(self.sql(then), [(value, *r) for r in rows])
+            return value
+
     def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.cursor(commit=True) as c:
             c.executemany(self.sql(statement), [tuple(r) for r in rows])
@@ -87,6 +112,10 @@ class Tables:
         with self.cursor(commit=True) as c:
             for statement in statements:
                 c.execute(statement)
+            if not self.postgres:  # SQLite has no ADD COLUMN IF NOT EXISTS
+                c.execute("PRAGMA table_info(access_log)")
+                if "request_id" not in {row[1] for row in c.fetchall()}:
+                    c.execute("ALTER TABLE access_log ADD COLUMN request_id TEXT")
 
 
 def create_access_tables(records: CaseRecords) -> None:

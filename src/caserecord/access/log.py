@@ -1,6 +1,7 @@
-"""The access log: who read which client's or case's records, when and for what purpose.
+"""The access log: who read which clients' or cases' records, when and for what purpose.
 
-A read is written here before its data is returned; if the write fails the caller gets
+One entry per read request, naming every client and case its answer held.  It is written
+before the data is returned; if the write fails the caller gets
 :class:`AccessLogUnavailableError` and must not return the data.
 """
 
@@ -24,12 +25,26 @@ class Reader:
     agency_id: str
     token_id: str
     purpose: str
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Subject:
     client_id: UUID | None
     case_id: UUID | None = None
+
+
+ADD_ENTRY = (
+    "INSERT INTO {t}access_log (agency_id, actor_id, actor_role, token_id, action, purpose, "
+    "request_id, accessed_at) VALUES (?,?,?,?,?,?,?,?) RETURNING entry_id"
+)
+ADD_SUBJECT = (
+    "INSERT INTO {t}access_log_subjects (entry_id, agency_id, client_id, case_id) VALUES (?,?,?,?)"
+)
+
+
+def text(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
 
 
 class AccessLog:
@@ -39,27 +54,19 @@ class AccessLog:
     def record(self, reader: Reader, action: str, subjects: Sequence[Subject]) -> None:
         if not subjects:
             return
-        now = datetime.now(UTC).isoformat()
-        rows = [
-            (
-                reader.agency_id,
-                reader.actor_id,
-                reader.actor_role,
-                reader.token_id,
-                action,
-                reader.purpose,
-                None if s.client_id is None else str(s.client_id),
-                None if s.case_id is None else str(s.case_id),
-                now,
-            )
-            for s in subjects
-        ]
+        entry = (
+            reader.agency_id,
+            reader.actor_id,
+            reader.actor_role,
+            reader.token_id,
+            action,
+            reader.purpose,
+            reader.request_id,
+            datetime.now(UTC).isoformat(),
+        )
+        named = [(reader.agency_id, text(s.client_id), text(s.case_id)) for s in subjects]
         try:
-            self.tables.execute_many(
-                "INSERT INTO {t}access_log (agency_id, actor_id, actor_role, token_id, action, "
-                "purpose, client_id, case_id, accessed_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
+            self.tables.insert_returning(ADD_ENTRY, entry, ADD_SUBJECT, list(dict.fromkeys(named)))
         except Exception as e:
             raise AccessLogUnavailableError(
                 "the read could not be recorded in the access log"
@@ -68,10 +75,45 @@ class AccessLog:
     def for_client(
         self, agency_id: str, client_id: UUID, *, after: int = 0, limit: int = 100
     ) -> list[dict[str, Any]]:
-        return self.tables.query(
-            "SELECT entry_id, actor_id, actor_role, token_id, action, purpose, client_id, "
-            "case_id, accessed_at FROM {t}access_log "
-            "WHERE agency_id = ? AND client_id = ? AND entry_id > ? "
-            "ORDER BY entry_id LIMIT ?",
-            (agency_id, str(client_id), after, limit),
+        """Entries whose answer named the client (or one of its cases), oldest first, after
+        entry ``after``.  Entries written before there was one per request name their one
+        subject in the entry itself."""
+        entries = self.tables.query(
+            "SELECT * FROM {t}access_log l WHERE l.agency_id = ? AND l.entry_id > ? AND "
+            "(l.client_id = ? OR l.entry_id IN (SELECT s.entry_id FROM {t}access_log_subjects s "
+            "WHERE s.agency_id = ? AND s.client_id = ? AND s.entry_id > ?)) "
+            "ORDER BY l.entry_id LIMIT ?",
+            (agency_id, after, str(client_id), agency_id, str(client_id), after, limit),
         )
+        subjects: dict[int, list[dict[str, Any]]] = {}
+        ids = [e["entry_id"] for e in entries]
+        if ids:
+            rows = self.tables.query(
+                "SELECT entry_id, client_id, case_id FROM {t}access_log_subjects "
+                f"WHERE entry_id IN ({', '.join('?' * len(ids))}) ORDER BY client_id, case_id",
+                ids,
+            )
+            for row in rows:
+                subjects.setdefault(row["entry_id"], []).append(
+                    {"client_id": row["client_id"], "case_id": row["case_id"]}
+                )
+        return [entry_row(e, subjects.get(e["entry_id"])) for e in entries]
+
+
+def entry_row(entry: dict[str, Any], subjects: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {
+        "entry_id": entry["entry_id"],
+        "request_id": entry["request_id"],
+        "action": entry["action"],
+        "purpose": entry["purpose"],
+        "actor": {
+            "id": entry["actor_id"],
+            "role": entry["actor_role"],
+            "agency_id": entry["agency_id"],
+        },
+        "token_id": entry["token_id"],
+        "accessed_at": datetime.fromisoformat(entry["accessed_at"]),
+        "subjects": subjects
+        if subjects is not None
+        else [{"client_id": entry["client_id"], "case_id": entry["case_id"]}],
+    }

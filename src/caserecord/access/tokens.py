@@ -109,14 +109,32 @@ class TokenStore:
         info = TokenInfo.from_row(rows[0])
         return info if info.active else None
 
-    def list(self, agency_id: str | None = None) -> list[TokenInfo]:
-        if agency_id is None:
-            rows = self.tables.query("SELECT * FROM {t}api_tokens ORDER BY created_at, token_id")
-        else:
-            rows = self.tables.query(
-                "SELECT * FROM {t}api_tokens WHERE agency_id = ? ORDER BY created_at, token_id",
-                (agency_id,),
-            )
+    def list(
+        self,
+        agency_id: str | None = None,
+        *,
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[TokenInfo]:
+        """Tokens in the order they were created; ``after``: (created_at, token_id) of the
+        last one already shown."""
+        where: list[str] = ["1=1"]
+        params: list[Any] = []
+        if agency_id is not None:
+            where.append("agency_id = ?")
+            params.append(agency_id)
+        if after is not None:
+            where.append("(created_at, token_id) > (?, ?)")
+            params.extend(after)
+        bound = ""
+        if limit is not None:
+            bound = " LIMIT ?"
+            params.append(limit)
+        rows = self.tables.query(
+            f"SELECT * FROM {{t}}api_tokens WHERE {' AND '.join(where)} "
+            f"ORDER BY created_at, token_id{bound}",
+            params,
+        )
         return [TokenInfo.from_row(r) for r in rows]
 
     def get(self, token_id: str, agency_id: str | None = None) -> TokenInfo:

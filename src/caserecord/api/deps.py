@@ -5,11 +5,13 @@ dependency in its thread pool, a hop that cost more than the check itself on eve
 Those that read the store (the token, the views) stay plain ``def``, off the event loop.
 """
 
+import re
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -41,6 +43,7 @@ class Caller:
     actor: Actor
     token: TokenInfo
     purpose: str
+    request_id: str | None = None
 
     @property
     def agency_id(self) -> str:
@@ -49,11 +52,30 @@ class Caller:
     @property
     def reader(self) -> Reader:
         return Reader(
-            self.actor.id, self.actor.role, self.agency_id, self.token.token_id, self.purpose
+            self.actor.id,
+            self.actor.role,
+            self.agency_id,
+            self.token.token_id,
+            self.purpose,
+            self.request_id,
         )
 
 
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+
+def request_id_of(request: Request, response: Response) -> str:
+    """The caller's X-Request-ID if it is a plain token, else a new one; answered back so
+    the access log entry of a read can be found from the client's side."""
+    given = request.headers.get("x-request-id", "")
+    found = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    response.headers["X-Request-ID"] = found
+    return found
+
+
 def get_caller(
+    request: Request,
+    response: Response,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     x_purpose_of_use: Annotated[
@@ -70,7 +92,8 @@ def get_caller(
     token = runtime.tokens.authenticate(credentials.credentials)
     if token is None:
         raise unauthorized("the token is unknown or revoked")
-    return Caller(Actor(token.name, token.role, token.agency_id), token, x_purpose_of_use)
+    actor = Actor(token.name, token.role, token.agency_id)
+    return Caller(actor, token, x_purpose_of_use, request_id_of(request, response))
 
 
 def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
@@ -152,21 +175,22 @@ IdempotencyKeyDep = Annotated[
 ]
 
 
-async def get_limit(runtime: RuntimeDep, limit: Annotated[int, Query(ge=1)] = 50) -> int:
+# Versions and log positions a request may name: larger ones cannot exist, and past 2**63 the
+# stores' integers overflow (a 500 rather than an empty answer).
+MAX_POSITION = 2**53
+
+
+async def get_limit(
+    runtime: RuntimeDep,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_POSITION, description="Page size; capped at the server's maximum")
+    ] = 50,
+) -> int:
     """Page size, capped at the server's maximum."""
     return min(limit, runtime.settings.max_page_size)
 
 
-LimitDep = Annotated[int, Depends(get_limit)]
-OffsetDep = Annotated[int, Query(ge=0, le=1_000_000)]
 AtQuery = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
-# Versions and log positions a request may name: larger ones cannot exist, and past 2**63 the
-# stores' integers overflow (a 500 rather than an empty answer).
-MAX_POSITION = 2**53
-# The keyset cursor of pages of a case's notes, referrals and goal progress.
-BeforeQuery = Annotated[
-    int | None, Query(ge=1, le=MAX_POSITION, description="next_before of the last page")
-]
 
 
 def query_names(dependant: Dependant) -> frozenset[str]:

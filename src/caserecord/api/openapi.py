@@ -114,6 +114,23 @@ def never_null(schema: dict[str, Any]) -> dict[str, Any]:
     return outer | rest[0] if len(rest) == 1 else outer | {"anyOf": rest}
 
 
+LINK = {
+    "Link": {
+        "description": 'The next page, `<...>; rel="next"`, while `next` is not null',
+        "schema": {"type": "string"},
+    }
+}
+
+
+def is_page(document: dict[str, Any], operation: dict[str, Any]) -> bool:
+    """Whether the operation answers a page of a list (``items`` and ``next``)."""
+    content = operation.get("responses", {}).get("200", {}).get("content", {})
+    ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+    name = ref.rsplit("/", 1)[-1]
+    found = document.get("components", {}).get("schemas", {}).get(name, {})
+    return {"items", "next"} <= set(found.get("properties", {}))
+
+
 def install(app: FastAPI) -> None:
     """Error bodies are problem+json: move their schemas there from application/json."""
 
@@ -127,6 +144,8 @@ def install(app: FastAPI) -> None:
             for operation in path.values():
                 for parameter in operation.get("parameters", []):
                     parameter["schema"] = never_null(parameter["schema"])
+                if is_page(schema, operation):
+                    operation["responses"]["200"].setdefault("headers", {}).update(LINK)
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if str(status).isdigit() and int(status) >= 400 and PROBLEM_JSON in content:

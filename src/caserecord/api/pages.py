@@ -2,16 +2,21 @@
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
+
+from pydantic import Field
 
 from caserecord.access import Subject
 from caserecord.api.deps import Caller, reveal
+from caserecord.api.paging import Paging, encode
 from caserecord.api.runtime import Runtime
 from caserecord.domain.case import Case
 from caserecord.timeline import page_as_of
 
 Page = dict[str, Any]
+# A page of a case continues before a version of the case.
+Version = Annotated[int, Field(ge=1)]
 
 
 def case_page(
@@ -19,6 +24,7 @@ def case_page(
     caller: Caller,
     case_id: UUID,
     action: str,
+    paging: Paging,
     *,
     now: Callable[[], Page],
     then: Callable[[Case], Page],
@@ -26,7 +32,8 @@ def case_page(
     effective_at: datetime | None,
 ) -> Page:
     """``now`` reads the page as the case stands; with a moment on either axis, ``then``
-    reads it from the case replayed to that moment.  The read is logged before it leaves."""
+    reads it from the case replayed to that moment.  The read is logged before it leaves.
+    Both take the version to continue before (from the cursor) and answer ``next_before``."""
     records = runtime.records
     if as_of is None and effective_at is None:
         page = now()
@@ -37,4 +44,7 @@ def case_page(
     reveal(
         runtime, caller, action, [Subject(records.client_of_case(caller.actor, case_id), case_id)]
     )
-    return {"case_id": case_id, **page}
+    next_before = page.pop("next_before")
+    items = page.pop("items")
+    cursor = None if next_before is None else encode(next_before)
+    return paging.answer(items, cursor, case_id=case_id, **page)

@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -545,35 +545,82 @@ class CaseAsOfOut(CaseOut):
     as_of: AsOfOut
 
 
-class NotePageOut(BaseModel):
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a list: every list answers this shape (and a `Link: <...>; rel="next"`
+    header while there is more)."""
+
+    items: list[ItemT]
+    next: str | None = Field(
+        description="Pass as `cursor` for the next page (same other parameters); null on the "
+        "last page"
+    )
+
+
+class NotePage(Page[NoteOut]):
     case_id: UUID
-    items: list[NoteOut] = Field(description="Newest first")
     note_count: int = Field(description="Notes standing (not marked in error)")
-    next_before: int | None = Field(
-        description="Pass as `before` for the next page; null on the last page"
-    )
     as_of: AsOfOut | None = None
 
 
-class ReferralPageOut(BaseModel):
+class ReferralPage(Page[ReferralOut]):
     case_id: UUID
-    items: list[ReferralOut] = Field(description="Latest made first")
     referral_count: int = Field(description="Referrals standing (not marked in error)")
-    next_before: int | None = Field(
-        description="Pass as `before` for the next page; null on the last page"
-    )
     as_of: AsOfOut | None = None
 
 
-class ProgressPageOut(BaseModel):
+class ProgressPage(Page[ProgressOut]):
     case_id: UUID
     goal_id: str
-    items: list[ProgressOut] = Field(description="Newest first")
     progress_count: int = Field(description="Progress entries standing (not marked in error)")
-    next_before: int | None = Field(
-        description="Pass as `before` for the next page; null on the last page"
-    )
     as_of: AsOfOut | None = None
+
+
+class ActorOut(BaseModel):
+    """Who recorded an event or made a request."""
+
+    id: str | None
+    role: str | None
+    agency_id: str | None
+
+
+StreamKind = Literal["case", "client"]
+
+
+class AddendumRef(BaseModel):
+    note_id: str
+    note_version: int | None
+
+
+class TimelineEntry(BaseModel):
+    """One event of a case or its client, with the audit trail's field names."""
+
+    stream_id: UUID
+    stream_kind: StreamKind
+    version: int
+    event_type: str
+    topic: str
+    recorded_at: datetime
+    effective_at: datetime
+    actor: ActorOut
+    reason: str
+    correlation_id: str
+    summary: str
+    late: bool = Field(description="Took effect before it was recorded")
+    in_error: bool
+    marked_in_error_by: int | None = Field(
+        description="Version of the entry that marked this one in error (same stream)"
+    )
+    addendum_to: AddendumRef | None
+    data: dict[str, Any]
+
+
+class FieldChange(BaseModel):
+    path: str = Field(description="Dotted path; list items by id in brackets")
+    before: Any
+    after: Any
 
 
 class CaseDiffOut(BaseModel):
@@ -583,8 +630,8 @@ class CaseDiffOut(BaseModel):
     t2: datetime
     from_version: int
     to_version: int
-    changes: list[dict[str, Any]] = Field(description="path, before, after")
-    events: list[dict[str, Any]]
+    changes: list[FieldChange]
+    events: list[TimelineEntry]
 
 
 class EventOut(BaseModel):
@@ -595,45 +642,129 @@ class EventOut(BaseModel):
     topic: str
     recorded_at: datetime
     effective_at: datetime
-    actor: dict[str, str | None]
+    actor: ActorOut
     reason: str
     correlation_id: str
     data: dict[str, Any]
 
 
-class EventPage(BaseModel):
+class EventPage(Page[EventOut]):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"events": [], "next_after": 1200, "has_more": False}]}
+        json_schema_extra={"examples": [{"items": [], "next": None, "resume": "MTIwMA"}]}
     )
 
-    events: list[EventOut]
-    next_after: int = Field(description="Pass as `after` to continue from here")
-    has_more: bool
-
-
-class Rows(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "items": [
-                        {
-                            "case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f",
-                            "client_name": "Maria Lopez",
-                        }
-                    ],
-                    "limit": 50,
-                    "offset": 0,
-                }
-            ]
-        }
+    resume: str = Field(
+        description="Pass as `cursor` later to follow events recorded after this page"
     )
 
-    """A page of rows from a read model."""
 
-    items: list[dict[str, Any]]
-    limit: int
-    offset: int = 0
+class ClientRow(BaseModel):
+    client_id: UUID
+    agency_id: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    client_number: str
+    registered_at: datetime
+    client_version: int
+
+
+class ClientPage(Page[ClientRow]):
+    """Clients by family name, given name."""
+
+
+class CaseloadRow(BaseModel):
+    case_id: UUID
+    client_id: UUID
+    agency_id: str
+    client_name: str
+    given_name: str
+    family_name: str
+    specialty: str
+    case_manager_id: str
+    status: str
+    opened_at: datetime
+    last_contact_at: datetime | None
+    plan_status: str | None
+    next_review_on: date | None
+    review_overdue: bool
+    open_referrals: int
+    case_version: int
+
+
+class CaseloadPage(Page[CaseloadRow]):
+    """Open cases in the order of `sort`."""
+
+
+class ReferralRow(BaseModel):
+    referral_id: str
+    case_id: UUID
+    client_id: UUID
+    agency_id: str
+    organisation: str
+    service_name: str
+    resource_kind: str
+    urgency: str
+    status: str
+    made_at: datetime
+    respond_by: date | None
+    closed_at: datetime | None
+    outcome: str
+    declined_by: str
+    days_open: int
+    overdue: bool
+    case_version: int
+
+
+class ReferralRowPage(Page[ReferralRow]):
+    """Referrals in the order they were made."""
+
+
+class OutcomeRow(BaseModel):
+    """Referrals of one organisation and resource kind, counted by status."""
+
+    organisation: str
+    resource_kind: str
+    total: int
+    pending: int
+    accepted: int
+    declined: int
+    completed: int
+    withdrawn: int
+
+
+class OutcomePage(Page[OutcomeRow]):
+    """By organisation, then resource kind."""
+
+
+class AuditRow(BaseModel):
+    """One recorded event, with the timeline's field names."""
+
+    position: int
+    stream_id: UUID
+    stream_kind: StreamKind
+    version: int
+    case_id: UUID | None
+    client_id: UUID | None
+    agency_id: str
+    event_type: str
+    recorded_at: datetime
+    effective_at: datetime
+    actor: ActorOut
+    summary: str
+    reason: str
+    correlation_id: str
+    late: bool = Field(description="Took effect before it was recorded")
+    in_error: bool
+    marked_in_error_by: int | None = Field(
+        description="Version of the entry that marked this one in error (same stream)"
+    )
+    target_version: int | None = Field(description="The version an in-error marking names")
+    hash: str | None
+
+
+class AuditPage(Page[AuditRow]):
+    """In recording order (position)."""
 
 
 class CurrentPlanOut(BaseModel):
@@ -647,26 +778,9 @@ class CurrentPlanOut(BaseModel):
     plan: dict[str, Any] | None = Field(description="None while the case has no plan")
 
 
-class TimelineOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f",
-                    "entries": [],
-                    "total": 0,
-                    "offset": 0,
-                    "limit": 500,
-                }
-            ]
-        }
-    )
-
+class TimelinePage(Page[TimelineEntry]):
     case_id: UUID
-    entries: list[dict[str, Any]]
     total: int = Field(description="Entries in the whole timeline")
-    offset: int
-    limit: int
 
 
 class VerificationOut(BaseModel):
@@ -692,34 +806,28 @@ class CaseVerificationOut(BaseModel):
     streams: list[VerificationOut]
 
 
-class AccessLogEntry(BaseModel):
+class SubjectOut(BaseModel):
+    client_id: UUID | None
+    case_id: UUID | None
+
+
+class AccessLogRow(BaseModel):
+    """One read request: who, why, and every client and case its answer named."""
+
     entry_id: int
-    actor_id: str
-    actor_role: str
-    token_id: str
+    request_id: str | None = Field(description="The request's X-Request-ID")
     action: str
     purpose: str
-    client_id: str | None
-    case_id: str | None
+    actor: ActorOut
+    token_id: str
     accessed_at: datetime
+    subjects: list[SubjectOut]
 
 
-class AccessLogPage(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "client_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f",
-                    "entries": [],
-                    "next_after": 0,
-                }
-            ]
-        }
-    )
+class AccessLogPage(Page[AccessLogRow]):
+    """Oldest first."""
 
     client_id: UUID
-    entries: list[AccessLogEntry]
-    next_after: int
 
 
 TOKEN_EXAMPLE: dict[str, Any] = {
@@ -747,3 +855,7 @@ class NewTokenOut(TokenOut):
     model_config = ConfigDict(json_schema_extra={"examples": [TOKEN_EXAMPLE | {"token": "crt_…"}]})
 
     token: str = Field(description="The bearer token; shown only this once")
+
+
+class TokenPage(Page[TokenOut]):
+    """In the order they were created."""

@@ -84,7 +84,7 @@ def show_events(events: list[dict[str, Any]], output: str) -> None:
         table.add_row(
             f"{e['recorded_at']:%Y-%m-%d %H:%M}",
             f"{e['effective_at']:%Y-%m-%d %H:%M}",
-            e["stream"],
+            e["stream_kind"],
             str(e["version"]),
             f"{e['actor']['id']} ({e['actor']['role']})",
             e["summary"],

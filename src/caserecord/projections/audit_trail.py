@@ -147,6 +147,8 @@ def audit_trail(
     after: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
+    """Events in recording order; ``since``/``until`` bound ``recorded_at``, ``after`` is
+    the position of the last row already shown."""
     if limit < 1:
         raise InvalidValueError("limit must be at least 1")
     for name, value in (("since", since), ("until", until)):
@@ -197,7 +199,8 @@ def audit_row(row: dict[str, Any]) -> dict[str, Any]:
         "reason": row["reason"],
         "correlation_id": row["correlation_id"],
         "late": bool(row["late"]),
-        "target_version": row["target_version"],
+        "in_error": row["marked_in_error_by"] is not None,
         "marked_in_error_by": row["marked_in_error_by"],
+        "target_version": row["target_version"],
         "hash": row["hash"],
     }

@@ -144,13 +144,16 @@ class CaseloadProjection(ViewProjection):
         return [(UPSERT_CLIENT, row)]
 
 
-SORTS = {
+# Each sort is a keyset: the expressions order the rows and a page continues after the
+# last row's values.  NULLs are replaced, so row-value comparison can follow them.
+NO_REVIEW = "9999-12-31"
+SORTS: dict[str, tuple[str, ...]] = {
     # Longest without contact first: who needs attention.
-    "last_contact": "last_contact_at IS NOT NULL, last_contact_at, case_id",
-    "client_name": "family_name, given_name, case_id",
-    "opened_at": "opened_at, case_id",
-    "next_review": "next_review_on IS NULL, next_review_on, case_id",
-    "case_manager": "case_manager_id, case_id",
+    "last_contact": ("COALESCE(last_contact_at, '')", "case_id"),
+    "client_name": ("COALESCE(family_name, '')", "COALESCE(given_name, '')", "case_id"),
+    "opened_at": ("opened_at", "case_id"),
+    "next_review": (f"COALESCE(next_review_on, '{NO_REVIEW}')", "case_id"),
+    "case_manager": ("case_manager_id", "case_id"),
 }
 
 
@@ -162,13 +165,17 @@ def caseload(
     specialty: str | None = None,
     review_overdue: bool | None = None,
     sort: str = "last_contact",
+    after: tuple[str, ...] | None = None,
     limit: int = 50,
-    offset: int = 0,
 ) -> list[dict[str, Any]]:
+    """Open cases in ``sort`` order; ``after``: the :func:`caseload_key` of the last one
+    already shown."""
     if sort not in SORTS:
         raise InvalidValueError(f"sort must be one of: {', '.join(SORTS)} (got {sort!r})")
-    if limit < 1 or offset < 0:
-        raise InvalidValueError("limit must be at least 1 and offset not negative")
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
+    if after is not None and len(after) != len(SORTS[sort]):
+        raise InvalidValueError(f"a {sort} page continues after {len(SORTS[sort])} values")
     where = ["c.agency_id=?", "c.status=?"]
     params: list[Any] = [agency_id, CaseStatus.OPEN.value]
     if case_manager_id is not None:
@@ -184,13 +191,18 @@ def caseload(
     elif review_overdue is False:
         where.append("(c.next_review_on IS NULL OR c.next_review_on >= ?)")
         params.append(day)
+    keys = ", ".join(SORTS[sort])
+    outer, later = "", []
+    if after is not None:
+        outer = f"WHERE ({keys}) > ({', '.join('?' * len(after))}) "
+        later = list(after)
     rows = db.query(
         "SELECT * FROM (SELECT c.*, k.given_name, k.family_name, "
         "(SELECT MAX(effective_at) FROM {s}view_caseload_contacts t "
         "WHERE t.case_id = c.case_id) AS last_contact_at FROM {s}view_caseload c "
         "LEFT JOIN {s}view_caseload_clients k ON k.client_id = c.client_id "
-        f"WHERE {' AND '.join(where)}) AS q ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        f"WHERE {' AND '.join(where)}) AS q {outer}ORDER BY {keys} LIMIT ?",
+        [*params, *later, limit],
     )
     return [caseload_row(r, day) for r in rows]
 
@@ -203,6 +215,8 @@ def caseload_row(row: dict[str, Any], day: str) -> dict[str, Any]:
         "client_id": UUID(row["client_id"]),
         "agency_id": row["agency_id"],
         "client_name": name,
+        "given_name": row["given_name"] or "",
+        "family_name": row["family_name"] or "",
         "specialty": row["specialty"],
         "case_manager_id": row["case_manager_id"],
         "status": row["status"],
@@ -214,3 +228,18 @@ def caseload_row(row: dict[str, Any], day: str) -> dict[str, Any]:
         "open_referrals": row["open_referrals"],
         "case_version": row["case_version"],
     }
+
+
+def caseload_key(row: dict[str, Any], sort: str) -> tuple[str, ...]:
+    """The values of ``SORTS[sort]`` for a row :func:`caseload` returned."""
+    case_id = str(row["case_id"])
+    review = row["next_review_on"]
+    contact = row["last_contact_at"]
+    keys: dict[str, tuple[str, ...]] = {
+        "last_contact": (iso(contact) if contact else "", case_id),
+        "client_name": (row["family_name"], row["given_name"], case_id),
+        "opened_at": (iso(row["opened_at"]), case_id),
+        "next_review": (review.isoformat() if review else NO_REVIEW, case_id),
+        "case_manager": (row["case_manager_id"], case_id),
+    }
+    return keys[sort]

@@ -75,8 +75,11 @@ def search_clients(
     name: str | None = None,
     date_of_birth: date | None = None,
     client_number: str | None = None,
+    after: tuple[str, str, str] | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
+    """Matching clients by family name, given name and id; ``after``: the
+    :func:`client_key` of the last one already shown."""
     if limit < 1:
         raise InvalidValueError("limit must be at least 1")
     where = ["agency_id=?"]
@@ -93,6 +96,9 @@ def search_clients(
     if client_number is not None:
         where.append("client_number=?")
         params.append(client_number.strip())
+    if after is not None:
+        where.append("(family_name, given_name, client_id) > (?, ?, ?)")
+        params.extend(after)
     rows = db.query(
         f"SELECT * FROM {{s}}view_clients WHERE {' AND '.join(where)} "
         "ORDER BY family_name, given_name, client_id LIMIT ?",
@@ -111,3 +117,7 @@ def search_clients(
         }
         for r in rows
     ]
+
+
+def client_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return (row["family_name"], row["given_name"], str(row["client_id"]))

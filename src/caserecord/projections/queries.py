@@ -27,8 +27,8 @@ class ReadModels:
         specialty: str | None = None,
         review_overdue: bool | None = None,
         sort: str = "last_contact",
+        after: tuple[str, ...] | None = None,
         limit: int = 50,
-        offset: int = 0,
     ) -> list[dict[str, Any]]:
         return load.caseload(
             self.db,
@@ -37,8 +37,8 @@ class ReadModels:
             specialty=specialty,
             review_overdue=review_overdue,
             sort=sort,
+            after=after,
             limit=limit,
-            offset=offset,
         )
 
     def referrals(
@@ -49,8 +49,8 @@ class ReadModels:
         overdue: bool | None = None,
         organisation: str | None = None,
         case_id: UUID | None = None,
+        after: tuple[str, str] | None = None,
         limit: int = 50,
-        offset: int = 0,
     ) -> list[dict[str, Any]]:
         return tracker.referrals(
             self.db,
@@ -59,12 +59,14 @@ class ReadModels:
             overdue=overdue,
             organisation=organisation,
             case_id=case_id,
+            after=after,
             limit=limit,
-            offset=offset,
         )
 
-    def referral_outcomes(self, agency_id: str) -> list[dict[str, Any]]:
-        return tracker.referral_outcomes(self.db, agency_id)
+    def referral_outcomes(
+        self, agency_id: str, *, after: tuple[str, str] | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        return tracker.referral_outcomes(self.db, agency_id, after=after, limit=limit)
 
     def audit_trail(
         self,
@@ -99,6 +101,7 @@ class ReadModels:
         name: str | None = None,
         date_of_birth: date | None = None,
         client_number: str | None = None,
+        after: tuple[str, str, str] | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
         return clients.search_clients(
@@ -107,5 +110,6 @@ class ReadModels:
             name=name,
             date_of_birth=date_of_birth,
             client_number=client_number,
+            after=after,
             limit=limit,
         )

@@ -134,11 +134,13 @@ def referrals(
     overdue: bool | None = None,
     organisation: str | None = None,
     case_id: UUID | None = None,
+    after: tuple[str, str] | None = None,
     limit: int = 50,
-    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    if limit < 1 or offset < 0:
-        raise InvalidValueError("limit must be at least 1 and offset not negative")
+    """Referrals in the order they were made; ``after``: the :func:`referral_key` of the
+    last one already shown."""
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
     where = ["agency_id=?"]
     params: list[Any] = [agency_id]
     if status is not None:
@@ -158,10 +160,13 @@ def referrals(
     elif overdue is False:
         where.append(f"NOT ({overdue_sql})")
         params += [ReferralStatus.PENDING.value, day.isoformat()]
+    if after is not None:
+        where.append("(made_at, referral_id) > (?, ?)")
+        params.extend(after)
     rows = db.query(
         f"SELECT * FROM {{s}}view_referrals WHERE {' AND '.join(where)} "
-        "ORDER BY made_at, referral_id LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        "ORDER BY made_at, referral_id LIMIT ?",
+        [*params, limit],
     )
     return [referral_row(r, day) for r in rows]
 
@@ -195,19 +200,43 @@ def referral_row(row: dict[str, Any], day: date) -> dict[str, Any]:
     }
 
 
-def referral_outcomes(db: Database, agency_id: str) -> list[dict[str, Any]]:
+def referral_key(row: dict[str, Any]) -> tuple[str, str]:
+    return (iso(row["made_at"]), row["referral_id"])
+
+
+def referral_outcomes(
+    db: Database, agency_id: str, *, after: tuple[str, str] | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Referrals counted by status, per organisation and resource kind (no client data);
+    ``after``: the :func:`outcome_key` of the last group already shown."""
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
+    where, params = "agency_id=?", [agency_id]
+    if after is not None:
+        where += " AND (organisation, resource_kind) > (?, ?)"
+        params.extend(after)
+    # Whole groups: the first `limit` (organisation, resource kind) pairs, then their counts.
     rows = db.query(
-        "SELECT organisation, status, COUNT(*) AS n FROM {s}view_referrals "
-        "WHERE agency_id=? GROUP BY organisation, status ORDER BY organisation, status",
-        (agency_id,),
+        "SELECT r.organisation, r.resource_kind, r.status, COUNT(*) AS n "
+        "FROM {s}view_referrals r JOIN (SELECT DISTINCT organisation, resource_kind "
+        f"FROM {{s}}view_referrals WHERE {where} ORDER BY organisation, resource_kind "
+        "LIMIT ?) g ON g.organisation = r.organisation AND g.resource_kind = r.resource_kind "
+        "WHERE r.agency_id=? GROUP BY r.organisation, r.resource_kind, r.status "
+        "ORDER BY r.organisation, r.resource_kind, r.status",
+        [*params, limit, agency_id],
     )
-    by_org: dict[str, dict[str, Any]] = {}
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
-        counts = by_org.setdefault(
-            row["organisation"],
-            {"organisation": row["organisation"], "total": 0}
+        key = (row["organisation"], row["resource_kind"])
+        counts = groups.setdefault(
+            key,
+            {"organisation": key[0], "resource_kind": key[1], "total": 0}
             | {s.value: 0 for s in ReferralStatus},
         )
         counts[row["status"]] = int(row["n"])
         counts["total"] += int(row["n"])
-    return list(by_org.values())
+    return list(groups.values())
+
+
+def outcome_key(row: dict[str, Any]) -> tuple[str, str]:
+    return (row["organisation"], row["resource_kind"])

@@ -6,9 +6,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import MAX_POSITION, AuditorDep, LimitDep, RuntimeDep, ViewsDep, reveal
+from caserecord.api.deps import AuditorDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read
-from caserecord.api.schemas import CaseVerificationOut, Moment, Rows
+from caserecord.api.paging import PagingDep
+from caserecord.api.schemas import AuditPage, CaseVerificationOut, Moment
 
 router = APIRouter(tags=["compliance"])
 
@@ -28,36 +29,35 @@ def verify_case(case_id: UUID, caller: AuditorDep, runtime: RuntimeDep) -> dict[
     }
 
 
-@router.get("/v1/audit-trail", response_model=Rows, responses=LIST)
+@router.get("/v1/audit-trail", response_model=AuditPage, responses=LIST)
 def audit_trail(
     caller: AuditorDep,
     views: ViewsDep,
     runtime: RuntimeDep,
-    limit: LimitDep,
+    paging: PagingDep,
     case_id: UUID | None = None,
     client_id: UUID | None = None,
-    actor_id: Annotated[str | None, Query(max_length=200)] = None,
+    actor_id: Annotated[str | None, Query(max_length=200, description="`actor.id`")] = None,
     event_type: Annotated[str | None, Query(max_length=100)] = None,
-    since: Moment | None = None,
-    until: Moment | None = None,
-    after: Annotated[
-        int | None, Query(ge=0, le=MAX_POSITION, description="Continue after this position")
-    ] = None,
+    recorded_since: Annotated[Moment | None, Query(description="`recorded_at` from")] = None,
+    recorded_until: Annotated[Moment | None, Query(description="`recorded_at` up to")] = None,
 ) -> dict[str, Any]:
-    """Who recorded what and when, one row per event, with its chain hash."""
-    items = views.audit_trail(
+    """Who recorded what and when, one row per event in recording order, with its chain
+    hash."""
+    rows = views.audit_trail(
         caller.agency_id,
         case_id=case_id,
         client_id=client_id,
         actor_id=actor_id,
         event_type=event_type,
-        since=since,
-        until=until,
-        after=after,
-        limit=limit,
+        since=recorded_since,
+        until=recorded_until,
+        after=paging.after(int),
+        limit=paging.fetch,
     )
-    reveal(runtime, caller, "read_audit_trail", subjects_of(items))
-    return {"items": items, "limit": limit}
+    page = paging.page(rows, lambda r: r["position"])
+    reveal(runtime, caller, "read_audit_trail", subjects_of(page["items"]))
+    return page
 
 
 def subjects_of(items: list[dict[str, Any]]) -> list[Subject]:

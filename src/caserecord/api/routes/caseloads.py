@@ -4,36 +4,48 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from caserecord.api.deps import LimitDep, OffsetDep, ReaderDep, RuntimeDep, ViewsDep, reveal
+from caserecord.api.deps import ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST
+from caserecord.api.paging import PagingDep, bad_cursor
 from caserecord.api.routes.referrals import subjects_of
-from caserecord.api.schemas import Rows
+from caserecord.api.schemas import CaseloadPage
 from caserecord.domain.values import Specialty
+from caserecord.projections.caseload import SORTS, caseload_key
 
 router = APIRouter(tags=["caseloads"])
 Sort = Literal["last_contact", "next_review", "opened_at", "client_name", "case_manager"]
 
 
-@router.get("/v1/caseloads", response_model=Rows, responses=LIST)
+@router.get("/v1/caseloads", response_model=CaseloadPage, responses=LIST)
 def caseload(
     caller: ReaderDep,
     views: ViewsDep,
     runtime: RuntimeDep,
-    limit: LimitDep,
-    offset: OffsetDep = 0,
+    paging: PagingDep,
     case_manager_id: Annotated[str | None, Query(max_length=200)] = None,
     specialty: Specialty | None = None,
     review_overdue: bool | None = None,
     sort: Sort = "last_contact",
 ) -> dict[str, Any]:
-    items = views.caseload(
+    """Open cases of the agency; a cursor continues the `sort` it was made with."""
+    rows = views.caseload(
         caller.agency_id,
         case_manager_id=case_manager_id,
         specialty=None if specialty is None else specialty.value,
         review_overdue=review_overdue,
         sort=sort,
-        limit=limit,
-        offset=offset,
+        after=continued(paging.after(tuple[str, ...]), sort),
+        limit=paging.fetch,
     )
-    reveal(runtime, caller, "list_caseload", subjects_of(items))
-    return {"items": items, "limit": limit, "offset": offset}
+    page = paging.page(rows, lambda r: (sort, *caseload_key(r, sort)))
+    reveal(runtime, caller, "list_caseload", subjects_of(page["items"]))
+    return page
+
+
+def continued(after: tuple[str, ...] | None, sort: str) -> tuple[str, ...] | None:
+    """The cursor names its sort: one made for another sort cannot continue this one."""
+    if after is None:
+        return None
+    if len(after) != len(SORTS[sort]) + 1 or after[0] != sort:
+        raise bad_cursor()
+    return after[1:]

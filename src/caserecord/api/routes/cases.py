@@ -86,8 +86,24 @@ def reopen_case(case_id: UUID, body: ReopenIn, write: SupervisedWriteDep) -> JSO
     return write.run(body, command)
 
 
-@router.post("/{case_id}/corrections", response_model=CommandOut, responses=written())
+@router.post("/{case_id}/entries-in-error", response_model=CommandOut, responses=written())
 def mark_entry_in_error(case_id: UUID, body: CorrectionIn, write: WriteDep) -> JSONResponse:
     """Mark an earlier entry (a case version) as entered in error; nothing is erased."""
     command = partial(write.records.mark_entry_in_error, write.actor, case_id, **body.values())
     return write.run(body, command)
+
+
+@router.post(
+    "/{case_id}/corrections", response_model=CommandOut, responses=written(), deprecated=True
+)
+def mark_entry_in_error_deprecated(
+    case_id: UUID, body: CorrectionIn, write: WriteDep
+) -> JSONResponse:
+    """Deprecated name of `POST /v1/cases/{case_id}/entries-in-error`."""
+    return deprecated(mark_entry_in_error(case_id, body, write), f"{case_id}/entries-in-error")
+
+
+def deprecated(answer: JSONResponse, successor: str) -> JSONResponse:
+    answer.headers["Deprecation"] = "true"
+    answer.headers["Link"] = f'</v1/cases/{successor}>; rel="successor-version"'
+    return answer

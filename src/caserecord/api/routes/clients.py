@@ -9,28 +9,21 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import CreateDep, WriteDep
-from caserecord.api.deps import (
-    MAX_POSITION,
-    AuditorDep,
-    LimitDep,
-    ReaderDep,
-    RuntimeDep,
-    ViewsDep,
-    etag,
-    reveal,
-)
+from caserecord.api.deps import AuditorDep, ReaderDep, RuntimeDep, ViewsDep, etag, reveal
 from caserecord.api.openapi import LIST, READ, created, read, written
+from caserecord.api.paging import PagingDep
 from caserecord.api.schemas import (
     AccessLogPage,
     ClientCorrection,
     ClientOut,
+    ClientPage,
     ClientRegistration,
     CommandOut,
     IsoDate,
-    Rows,
     SupportContactIn,
     SupportContactRemoval,
 )
+from caserecord.projections.client_index import client_key
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])
 
@@ -46,27 +39,30 @@ def register_client(body: ClientRegistration, write: CreateDep) -> JSONResponse:
     return write.run(body, command, status=201, location="/v1/clients/{id}")
 
 
-@router.get("", response_model=Rows, responses=LIST)
+@router.get("", response_model=ClientPage, responses=LIST)
 def search_clients(
     caller: ReaderDep,
     views: ViewsDep,
     runtime: RuntimeDep,
-    limit: LimitDep,
+    paging: PagingDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
     date_of_birth: IsoDate | None = None,
     client_number: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
-    """Find clients of the caller's agency (also the duplicate check before registering)."""
-    items = views.search_clients(
+    """Find clients of the caller's agency (also the duplicate check before registering),
+    by family name, given name."""
+    rows = views.search_clients(
         caller.agency_id,
         name=name,
         date_of_birth=date_of_birth,
         client_number=client_number,
-        limit=limit,
+        after=paging.after(tuple[str, str, str]),
+        limit=paging.fetch,
     )
-    subjects = [Subject(UUID(str(i["client_id"]))) for i in items]
+    page = paging.page(rows, client_key)
+    subjects = [Subject(UUID(str(i["client_id"]))) for i in page["items"]]
     reveal(runtime, caller, "search_clients", subjects)
-    return {"items": items, "limit": limit}
+    return page
 
 
 @router.get(
@@ -81,11 +77,29 @@ def read_client(client_id: UUID, caller: ReaderDep, runtime: RuntimeDep) -> JSON
     return JSONResponse(body, headers=etag(client["version"]))
 
 
-@router.post("/{client_id}/corrections", response_model=CommandOut, responses=written())
-def correct_client(client_id: UUID, body: ClientCorrection, write: WriteDep) -> JSONResponse:
+@router.post("/{client_id}/detail-corrections", response_model=CommandOut, responses=written())
+def correct_client_details(
+    client_id: UUID, body: ClientCorrection, write: WriteDep
+) -> JSONResponse:
+    """Correct the client's details (only the fields named in `changes`)."""
     changes = body.changes.model_dump(exclude_unset=True)
     command = partial(write.records.correct_client_details, write.actor, client_id, changes=changes)
     return write.run(body, command)
+
+
+@router.post(
+    "/{client_id}/corrections",
+    response_model=CommandOut,
+    responses=written(),
+    deprecated=True,
+)
+def correct_client(client_id: UUID, body: ClientCorrection, write: WriteDep) -> JSONResponse:
+    """Deprecated name of `POST /v1/clients/{client_id}/detail-corrections`."""
+    answer = correct_client_details(client_id, body, write)
+    answer.headers["Deprecation"] = "true"
+    successor = f"/v1/clients/{client_id}/detail-corrections"
+    answer.headers["Link"] = f'<{successor}>; rel="successor-version"'
+    return answer
 
 
 @router.post(
@@ -114,14 +128,12 @@ def remove_support_contact(
 
 @router.get("/{client_id}/access-log", response_model=AccessLogPage, responses=READ)
 def client_access_log(
-    client_id: UUID,
-    caller: AuditorDep,
-    runtime: RuntimeDep,
-    limit: LimitDep,
-    after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
+    client_id: UUID, caller: AuditorDep, runtime: RuntimeDep, paging: PagingDep
 ) -> dict[str, Any]:
-    """Who has read this client's records (and its cases'), oldest first."""
+    """Who has read this client's records (and its cases'), oldest first: one entry per
+    read request, naming every client and case its answer held."""
     runtime.records.get_client(caller.actor, client_id)  # 404 outside the caller's agency
-    entries = runtime.access_log.for_client(caller.agency_id, client_id, after=after, limit=limit)
-    next_after = entries[-1]["entry_id"] if entries else after
-    return {"client_id": client_id, "entries": entries, "next_after": next_after}
+    entries = runtime.access_log.for_client(
+        caller.agency_id, client_id, after=paging.after(int) or 0, limit=paging.fetch
+    )
+    return paging.page(entries, lambda e: e["entry_id"], client_id=client_id)

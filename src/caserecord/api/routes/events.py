@@ -3,12 +3,14 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
+from pydantic import Field
 
 from caserecord.access import Subject
-from caserecord.api.deps import MAX_POSITION, Caller, LimitDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import Caller, ReaderDep, RuntimeDep, reveal
 from caserecord.api.feed import agency_events
 from caserecord.api.openapi import LIST
+from caserecord.api.paging import PagingDep, encode
 from caserecord.api.schemas import EventPage
 from caserecord.application import CaseRecords
 
@@ -16,19 +18,17 @@ router = APIRouter(tags=["events"])
 
 
 @router.get("/v1/events", response_model=EventPage, responses=LIST)
-def event_feed(
-    caller: ReaderDep,
-    runtime: RuntimeDep,
-    limit: LimitDep,
-    after: Annotated[
-        int, Query(ge=0, le=MAX_POSITION, description="Position to continue after")
-    ] = 0,
-) -> dict[str, Any]:
-    """Events of the caller's agency in recording order; pass `next_after` to go on."""
+def event_feed(caller: ReaderDep, runtime: RuntimeDep, paging: PagingDep) -> dict[str, Any]:
+    """Events of the caller's agency in recording order. `next` is null once the page
+    holds all there are; `resume` is where to continue later, when more were recorded."""
     records = runtime.records
-    events, cursor, has_more = agency_events(records, caller.agency_id, after=after, limit=limit)
+    after = paging.after(Annotated[int, Field(ge=0)]) or 0
+    events, position, has_more = agency_events(
+        records, caller.agency_id, after=after, limit=paging.limit
+    )
     reveal(runtime, caller, "read_events", subjects(records, caller, events))
-    return {"events": events, "next_after": cursor, "has_more": has_more}
+    cursor = encode(position)
+    return paging.answer(events, cursor if has_more else None, resume=cursor)
 
 
 def subjects(records: CaseRecords, caller: Caller, events: list[dict[str, Any]]) -> list[Subject]:

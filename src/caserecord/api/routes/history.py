@@ -6,36 +6,28 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from caserecord.access import Subject
-from caserecord.api.deps import AtQuery, Caller, OffsetDep, ReaderDep, RuntimeDep, reveal
+from caserecord.api.deps import AtQuery, Caller, ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import read
+from caserecord.api.paging import PagingDep
 from caserecord.api.runtime import Runtime
-from caserecord.api.schemas import CaseAsOfOut, CaseDiffOut, Moment, TimelineOut
-from caserecord.timeline import case_as_of, case_diff, case_timeline
+from caserecord.api.schemas import CaseAsOfOut, CaseDiffOut, Moment, TimelinePage
+from caserecord.timeline import case_as_of, case_diff, case_timeline, timeline_key
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["history"])
 
 
-@router.get("/timeline", response_model=TimelineOut, responses=read("The timeline"))
+@router.get("/timeline", response_model=TimelinePage, responses=read("The timeline"))
 def timeline(
-    case_id: UUID,
-    caller: ReaderDep,
-    runtime: RuntimeDep,
-    offset: OffsetDep = 0,
-    limit: Annotated[int, Query(ge=1, description="Capped at the server's page size")] = 500,
+    case_id: UUID, caller: ReaderDep, runtime: RuntimeDep, paging: PagingDep
 ) -> dict[str, Any]:
-    """Every event of the case and its client in order, with a one-line summary; entries
-    marked in error, late entries and addenda are flagged. A long case comes in pages."""
-    limit = min(limit, runtime.settings.max_page_size)
+    """Every event of the case and its client in recording order, with a one-line summary;
+    entries marked in error, late entries and addenda are flagged. A long case comes in
+    pages."""
     entries = case_timeline(runtime.records, caller.actor, case_id)
-    page = entries[offset : offset + limit]
+    after = paging.after(tuple[str, str, int])
+    rest = entries if after is None else [e for e in entries if timeline_key(e) > after]
     reveal(runtime, caller, "read_timeline", [subject(runtime, caller, case_id)])
-    return {
-        "case_id": case_id,
-        "entries": page,
-        "total": len(entries),
-        "offset": offset,
-        "limit": limit,
-    }
+    return paging.page(rest[: paging.fetch], timeline_key, case_id=case_id, total=len(entries))
 
 
 @router.get("/as-of", response_model=CaseAsOfOut, responses=read("The case at that moment"))

@@ -9,17 +9,10 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import (
-    AtQuery,
-    BeforeQuery,
-    LimitDep,
-    ReaderDep,
-    RuntimeDep,
-    ViewsDep,
-    reveal,
-)
+from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import READ, read, written
-from caserecord.api.pages import case_page
+from caserecord.api.pages import Version, case_page
+from caserecord.api.paging import PagingDep
 from caserecord.api.schemas import (
     CommandOut,
     CurrentPlanOut,
@@ -29,7 +22,7 @@ from caserecord.api.schemas import (
     GoalRevisionIn,
     PlanIn,
     PlanStatusIn,
-    ProgressPageOut,
+    ProgressPage,
 )
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
@@ -99,7 +92,7 @@ def change_goal_lifecycle(
 
 @router.get(
     "/goals/{goal_id}/progress",
-    response_model=ProgressPageOut,
+    response_model=ProgressPage,
     responses=read("A page of progress"),
 )
 def list_goal_progress(
@@ -107,17 +100,16 @@ def list_goal_progress(
     goal_id: str,
     caller: ReaderDep,
     runtime: RuntimeDep,
-    limit: LimitDep,
-    before: BeforeQuery = None,
+    paging: PagingDep,
     as_of: AtQuery = None,
     effective_at: AtQuery = None,
 ) -> dict[str, Any]:
     """The progress recorded on a goal, newest first. `as_of` and `effective_at` ask for
     the progress standing then, as for the case itself (`/as-of`)."""
-    records = runtime.records
+    records, limit, before = runtime.records, paging.limit, paging.after(Version)
     now = partial(records.goal_progress, caller.actor, case_id, goal_id, limit=limit, before=before)
     return case_page(
-        runtime, caller, case_id, "read_goal_progress",
+        runtime, caller, case_id, "read_goal_progress", paging,
         now=now,
         then=partial(records.progress_page, goal_id=goal_id, limit=limit, before=before),
         as_of=as_of, effective_at=effective_at,

@@ -9,48 +9,41 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import (
-    AtQuery,
-    BeforeQuery,
-    LimitDep,
-    OffsetDep,
-    ReaderDep,
-    RuntimeDep,
-    ViewsDep,
-    reveal,
-)
+from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read, written
-from caserecord.api.pages import case_page
+from caserecord.api.pages import Version, case_page
+from caserecord.api.paging import PagingDep
 from caserecord.api.schemas import (
     CommandOut,
+    OutcomePage,
     ReferralCompletionIn,
     ReferralDeclineIn,
     ReferralIn,
-    ReferralPageOut,
+    ReferralPage,
+    ReferralRowPage,
     ReferralStepIn,
-    Rows,
 )
 from caserecord.domain.values import ReferralStatus
+from caserecord.projections.referrals import outcome_key, referral_key
 
 router = APIRouter(tags=["referrals"])
 CASE = "/v1/cases/{case_id}/referrals"
 
 
-@router.get(CASE, response_model=ReferralPageOut, responses=read("A page of referrals"))
+@router.get(CASE, response_model=ReferralPage, responses=read("A page of referrals"))
 def list_case_referrals(
     case_id: UUID,
     caller: ReaderDep,
     runtime: RuntimeDep,
-    limit: LimitDep,
-    before: BeforeQuery = None,
+    paging: PagingDep,
     as_of: AtQuery = None,
     effective_at: AtQuery = None,
 ) -> dict[str, Any]:
     """The case's referrals, latest made first, each as it stands. `as_of` and
     `effective_at` ask for the referrals standing then, as for the case itself (`/as-of`)."""
-    records = runtime.records
+    records, limit, before = runtime.records, paging.limit, paging.after(Version)
     return case_page(
-        runtime, caller, case_id, "read_referrals",
+        runtime, caller, case_id, "read_referrals", paging,
         now=partial(records.case_referrals, caller.actor, case_id, limit=limit, before=before),
         then=partial(records.referral_page, limit=limit, before=before),
         as_of=as_of, effective_at=effective_at,
@@ -110,37 +103,42 @@ def withdraw_referral(
     return write.run(body, command)
 
 
-@router.get("/v1/referrals", response_model=Rows, responses=LIST)
+@router.get("/v1/referrals", response_model=ReferralRowPage, responses=LIST)
 def referral_tracker(
     caller: ReaderDep,
     views: ViewsDep,
     runtime: RuntimeDep,
-    limit: LimitDep,
-    offset: OffsetDep = 0,
+    paging: PagingDep,
     status: ReferralStatus | None = None,
     overdue: bool | None = None,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
     case_id: UUID | None = None,
 ) -> dict[str, Any]:
-    """Referrals of the caller's agency: pending, overdue, by organisation or case."""
-    items = views.referrals(
+    """Referrals of the caller's agency in the order they were made: pending, overdue, by
+    organisation or case."""
+    rows = views.referrals(
         caller.agency_id,
         status=None if status is None else status.value,
         overdue=overdue,
         organisation=organisation,
         case_id=case_id,
-        limit=limit,
-        offset=offset,
+        after=paging.after(tuple[str, str]),
+        limit=paging.fetch,
     )
-    reveal(runtime, caller, "list_referrals", subjects_of(items))
-    return {"items": items, "limit": limit, "offset": offset}
+    page = paging.page(rows, referral_key)
+    reveal(runtime, caller, "list_referrals", subjects_of(page["items"]))
+    return page
 
 
-@router.get("/v1/referrals/outcomes", response_model=Rows, responses=LIST)
-def referral_outcomes(caller: ReaderDep, views: ViewsDep) -> dict[str, Any]:
-    """Counts of referral outcomes per organisation and resource kind (no client data)."""
-    items = views.referral_outcomes(caller.agency_id)
-    return {"items": items, "limit": len(items)}
+@router.get("/v1/referrals/outcomes", response_model=OutcomePage, responses=LIST)
+def referral_outcomes(caller: ReaderDep, views: ViewsDep, paging: PagingDep) -> dict[str, Any]:
+    """Referrals counted by status (pending, accepted, and the outcomes declined, completed,
+    withdrawn) per organisation and resource kind; no client data. Referrals marked in
+    error are not counted."""
+    rows = views.referral_outcomes(
+        caller.agency_id, after=paging.after(tuple[str, str]), limit=paging.fetch
+    )
+    return paging.page(rows, outcome_key)
 
 
 def subjects_of(items: list[dict[str, Any]]) -> list[Subject]:

@@ -10,15 +10,20 @@ from caserecord.api.commands import fingerprint, key_reused
 from caserecord.api.deps import AdminDep, Caller, IdempotencyKeyDep, RuntimeDep
 from caserecord.api.errors import ApiError
 from caserecord.api.openapi import BASE, READ, problems
+from caserecord.api.paging import PagingDep
 from caserecord.api.runtime import Runtime
-from caserecord.api.schemas import NewTokenOut, TokenIn, TokenOut
+from caserecord.api.schemas import NewTokenOut, TokenIn, TokenOut, TokenPage
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
 
-@router.get("", response_model=list[TokenOut], responses=BASE)
-def list_tokens(caller: AdminDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
-    return [as_dict(t) for t in runtime.tokens.list(caller.agency_id)]
+@router.get("", response_model=TokenPage, responses=BASE)
+def list_tokens(caller: AdminDep, runtime: RuntimeDep, paging: PagingDep) -> dict[str, Any]:
+    """The agency's tokens in the order they were created, revoked ones too."""
+    tokens = runtime.tokens.list(
+        caller.agency_id, after=paging.after(tuple[str, str]), limit=paging.fetch
+    )
+    return paging.page([as_dict(t) for t in tokens], lambda t: (t["created_at"], t["token_id"]))
 
 
 @router.post("", status_code=201, response_model=NewTokenOut, responses=BASE | problems(409))
