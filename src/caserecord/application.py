@@ -1,6 +1,10 @@
 """The CaseRecords service: commands in (plain values and the actor), plain data out."""
 
 import dataclasses
+import random
+import threading
+import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +55,12 @@ from caserecord.transcodings import all_transcodings
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
+SAVE_ATTEMPTS = 8
+"""How often a command that named no version is run on the fresh state after losing the
+race to the store, before the conflict is reported."""
+RETRY_JITTER = 0.004
+"""Seconds: the longest first pause before a retry (doubling each time), random so that
+writers from other processes that lost together do not collide again."""
 
 
 class Options(TypedDict):
@@ -147,6 +157,12 @@ class CaseRepository(Repository[UUID]):
 
 class CaseRecords(Application[UUID]):
     snapshotting_intervals = {Case: 100, Client: 100}
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        # One lock per record being written, dropped once no command holds it.
+        self._turns: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
+        self._turns_lock = threading.Lock()
 
     def construct_repository(self) -> Repository[UUID]:
         built = super().construct_repository()
@@ -792,7 +808,9 @@ class CaseRecords(Application[UUID]):
         command: Callable[[Case], None],
         entity_id: str | None = None,
     ) -> CommandResult:
-        return self._update(actor, self._case(actor, case_id), opts, command, entity_id)
+        return self._retrying(
+            actor, case_id, opts, lambda: self._case(actor, case_id), command, entity_id
+        )
 
     def _update_client(
         self,
@@ -802,7 +820,47 @@ class CaseRecords(Application[UUID]):
         command: Callable[[Client], None],
         entity_id: str | None = None,
     ) -> CommandResult:
-        return self._update(actor, self._client(actor, client_id), opts, command, entity_id)
+        return self._retrying(
+            actor, client_id, opts, lambda: self._client(actor, client_id), command, entity_id
+        )
+
+    def _retrying(
+        self,
+        actor: Actor,
+        aggregate_id: UUID,
+        opts: Options,
+        load: Callable[[], A],
+        command: Callable[[A], None],
+        entity_id: str | None,
+    ) -> CommandResult:
+        """Load, run and save the command; a command that named no version and lost the
+        race to the store is run again on the state that won (the cached aggregate is
+        fast-forwarded on each load), so two people adding notes to a case at once both
+        succeed, and only what the fresh state refuses fails, with the domain's own error.
+        Commands of this process on one record take turns: they would only conflict.
+        The command's ids are made once, before, so a retry records the same ones."""
+        attempt = 0
+        while True:
+            try:
+                with self._turn(aggregate_id):
+                    return self._update(actor, load(), opts, command, entity_id)
+            except ConcurrencyConflictError:
+                attempt += 1
+                if opts.get("expected_version") is not None or attempt >= SAVE_ATTEMPTS:
+                    raise
+                idempotency = opts.get("idempotency")
+                if idempotency and self.find_idempotent_result(actor, idempotency[0]):
+                    raise  # a duplicate of this request won: the caller answers with its result
+                time.sleep(random.uniform(0, RETRY_JITTER * 2 ** (attempt - 1)))
+
+    @contextmanager
+    def _turn(self, aggregate_id: UUID) -> Iterator[None]:
+        with self._turns_lock:
+            lock = self._turns.get(aggregate_id)
+            if lock is None:
+                lock = self._turns[aggregate_id] = threading.RLock()
+        with lock:
+            yield
 
     def _update(
         self,
