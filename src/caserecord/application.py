@@ -12,7 +12,12 @@ from datetime import UTC, date, datetime
 from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
@@ -55,12 +60,15 @@ from caserecord.transcodings import all_transcodings
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
-SAVE_ATTEMPTS = 8
+SAVE_ATTEMPTS = 16
 """How often a command that named no version is run on the fresh state after losing the
 race to the store, before the conflict is reported."""
-RETRY_JITTER = 0.004
-"""Seconds: the longest first pause before a retry (doubling each time), random so that
-writers from other processes that lost together do not collide again."""
+EAGER_RETRIES = 3
+"""Retries run at once: the loser has just read the winner's event, and a pause would let
+the other processes' next commands overtake it again and again."""
+RETRY_JITTER = 0.002
+"""Seconds: the longest first pause before a later retry (doubling each time), random so
+that writers from other processes that keep colliding spread out."""
 
 
 class Options(TypedDict):
@@ -163,6 +171,24 @@ class CaseRecords(Application[UUID]):
         # One lock per record being written, dropped once no command holds it.
         self._turns: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
         self._turns_lock = threading.Lock()
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """The library replays the record to the version it snapshots, from the previous
+        snapshot; the saved aggregate is that state already, so a snapshot of it is taken
+        as it stands (decoding the previous snapshot cost more than taking the new one)."""
+        assert self.snapshots is not None
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))  # type: ignore[arg-type]
+            if aggregate is None or interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                snapshot_class: Any = getattr(
+                    type(aggregate), "Snapshot", type(self).snapshot_class
+                )
+                self.snapshots.put([snapshot_class.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, event.originator_version, project)
 
     def construct_repository(self) -> Repository[UUID]:
         built = super().construct_repository()
@@ -851,7 +877,9 @@ class CaseRecords(Application[UUID]):
                 idempotency = opts.get("idempotency")
                 if idempotency and self.find_idempotent_result(actor, idempotency[0]):
                     raise  # a duplicate of this request won: the caller answers with its result
-                time.sleep(random.uniform(0, RETRY_JITTER * 2 ** (attempt - 1)))
+                if attempt > EAGER_RETRIES:
+                    pause = RETRY_JITTER * 2 ** min(attempt - EAGER_RETRIES, 6)
+                    time.sleep(random.uniform(0, pause))
 
     @contextmanager
     def _turn(self, aggregate_id: UUID) -> Iterator[None]:
