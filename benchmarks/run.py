@@ -36,6 +36,7 @@ SECTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "http": ("bench_http", BOTH, ("sqlite",)),
     "reads": ("bench_reads", BOTH, ("sqlite",)),
     "replay": ("bench_replay", BOTH, BOTH),
+    "history": ("bench_history", BOTH, ("sqlite",)),
     # bench_read_side.py (its own module) on PostgreSQL too: run it alone with --stores.
     "read-side": ("bench_read_side", ("sqlite",), ("sqlite",)),
 }

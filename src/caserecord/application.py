@@ -1,6 +1,10 @@
 """The CaseRecords service: commands in (plain values and the actor), plain data out."""
 
 import dataclasses
+import random
+import threading
+import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -8,7 +12,12 @@ from datetime import UTC, date, datetime
 from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
@@ -51,6 +60,15 @@ from caserecord.transcodings import all_transcodings
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
+SAVE_ATTEMPTS = 16
+"""How often a command that named no version is run on the fresh state after losing the
+race to the store, before the conflict is reported."""
+EAGER_RETRIES = 3
+"""Retries run at once: the loser has just read the winner's event, and a pause would let
+the other processes' next commands overtake it again and again."""
+RETRY_JITTER = 0.002
+"""Seconds: the longest first pause before a later retry (doubling each time), random so
+that writers from other processes that keep colliding spread out."""
 
 
 class Options(TypedDict):
@@ -147,6 +165,30 @@ class CaseRepository(Repository[UUID]):
 
 class CaseRecords(Application[UUID]):
     snapshotting_intervals = {Case: 100, Client: 100}
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        # One lock per record being written, dropped once no command holds it.
+        self._turns: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
+        self._turns_lock = threading.Lock()
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """The library replays the record to the version it snapshots, from the previous
+        snapshot; the saved aggregate is that state already, so a snapshot of it is taken
+        as it stands (decoding the previous snapshot cost more than taking the new one)."""
+        assert self.snapshots is not None
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))  # type: ignore[arg-type]
+            if aggregate is None or interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                snapshot_class: Any = getattr(
+                    type(aggregate), "Snapshot", type(self).snapshot_class
+                )
+                self.snapshots.put([snapshot_class.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, event.originator_version, project)
 
     def construct_repository(self) -> Repository[UUID]:
         built = super().construct_repository()
@@ -792,7 +834,9 @@ class CaseRecords(Application[UUID]):
         command: Callable[[Case], None],
         entity_id: str | None = None,
     ) -> CommandResult:
-        return self._update(actor, self._case(actor, case_id), opts, command, entity_id)
+        return self._retrying(
+            actor, case_id, opts, lambda: self._case(actor, case_id), command, entity_id
+        )
 
     def _update_client(
         self,
@@ -802,7 +846,49 @@ class CaseRecords(Application[UUID]):
         command: Callable[[Client], None],
         entity_id: str | None = None,
     ) -> CommandResult:
-        return self._update(actor, self._client(actor, client_id), opts, command, entity_id)
+        return self._retrying(
+            actor, client_id, opts, lambda: self._client(actor, client_id), command, entity_id
+        )
+
+    def _retrying(
+        self,
+        actor: Actor,
+        aggregate_id: UUID,
+        opts: Options,
+        load: Callable[[], A],
+        command: Callable[[A], None],
+        entity_id: str | None,
+    ) -> CommandResult:
+        """Load, run and save the command; a command that named no version and lost the
+        race to the store is run again on the state that won (the cached aggregate is
+        fast-forwarded on each load), so two people adding notes to a case at once both
+        succeed, and only what the fresh state refuses fails, with the domain's own error.
+        Commands of this process on one record take turns: they would only conflict.
+        The command's ids are made once, before, so a retry records the same ones."""
+        attempt = 0
+        while True:
+            try:
+                with self._turn(aggregate_id):
+                    return self._update(actor, load(), opts, command, entity_id)
+            except ConcurrencyConflictError:
+                attempt += 1
+                if opts.get("expected_version") is not None or attempt >= SAVE_ATTEMPTS:
+                    raise
+                idempotency = opts.get("idempotency")
+                if idempotency and self.find_idempotent_result(actor, idempotency[0]):
+                    raise  # a duplicate of this request won: the caller answers with its result
+                if attempt > EAGER_RETRIES:
+                    pause = RETRY_JITTER * 2 ** min(attempt - EAGER_RETRIES, 6)
+                    time.sleep(random.uniform(0, pause))
+
+    @contextmanager
+    def _turn(self, aggregate_id: UUID) -> Iterator[None]:
+        with self._turns_lock:
+            lock = self._turns.get(aggregate_id)
+            if lock is None:
+                lock = self._turns[aggregate_id] = threading.RLock()
+        with lock:
+            yield
 
     def _update(
         self,

@@ -7,7 +7,7 @@ from typing import Any, get_args, get_origin
 from eventsourcing.persistence import Transcoding
 
 from caserecord.domain.client import SupportContact
-from caserecord.domain.entities import ENTITY_CLASSES, Referral, Referrals
+from caserecord.domain.entities import ENTITY_CLASSES, Ledger, Referral, Referrals
 
 
 class DateAsISO(Transcoding):
@@ -134,6 +134,20 @@ class ReferralsAsRows(Transcoding):
         return Referrals.restored(made, stored, referral_from_stored)
 
 
+class LedgerAsPairs(Transcoding):
+    """A ledger as its [key, value] pairs in order (a value of several versions, as a
+    note's addenda, as a list)."""
+
+    type = Ledger
+    name = "ledger"
+
+    def encode(self, obj: Ledger[Any, Any]) -> list[list[Any]]:
+        return [[k, list(v) if type(v) is tuple else v] for k, v in obj.items()]
+
+    def decode(self, data: list[list[Any]]) -> Ledger[Any, Any]:
+        return Ledger((k, tuple(v) if type(v) is list else v) for k, v in data)
+
+
 def all_transcodings() -> list[Transcoding]:
     parts = [dataclass_transcoding(c) for c in (*ENTITY_CLASSES, SupportContact)]
-    return [DateAsISO(), ReferralsAsRows(), *parts]
+    return [DateAsISO(), ReferralsAsRows(), LedgerAsPairs(), *parts]

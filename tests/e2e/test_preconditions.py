@@ -1,12 +1,15 @@
 """ETag and If-Match: optimistic concurrency over HTTP."""
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from caserecord.application import CaseRecords
+from caserecord.domain.recording import Actor
 from tests.e2e.conftest import Api, a_case
 
+WORKER = Actor("worker-1", "caseworker", "agency-a")
 NOTE = {"text": "Called the client.", "contact_kind": "client", "contact_mode": "phone"}
 
 
@@ -51,24 +54,45 @@ def test_an_if_match_that_is_not_an_etag_is_a_validation_error(sqlite_api: Api) 
     assert response.json()["errors"][0]["path"] == "header:if-match"
 
 
-def test_a_lost_race_is_409(sqlite_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, case_id = a_case(sqlite_api)
+def rival_saves_first(sqlite_api: Api, case_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another writer (here the same service, re-entering on the request's thread) commits
+    the next version of the case between the request's read and its save."""
     records: CaseRecords = sqlite_api.client.app.state.runtime.records  # type: ignore[attr-defined]
     original = records.save
     raced: list[int] = []
 
     def save_after_a_rival(*args: Any, **kwargs: Any) -> Any:
         if not raced:
-            # Another writer commits the same next version between our read and our save.
             raced.append(1)
-            rival = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE | {"text": "rival"})
-            assert rival.status_code == 200
+            records.record_note(
+                WORKER, UUID(case_id), text="rival", contact_kind="client", contact_mode="phone"
+            )
         return original(*args, **kwargs)
 
     monkeypatch.setattr(records, "save", save_after_a_rival)
-    lost = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE)
+
+
+def test_a_lost_race_with_if_match_is_409(sqlite_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, case_id = a_case(sqlite_api)
+    rival_saves_first(sqlite_api, case_id, monkeypatch)
+
+    lost = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE, headers={"If-Match": '"1"'})
 
     assert lost.status_code == 409
     assert lost.json()["code"] == "concurrency_conflict"
     notes = sqlite_api.get(f"/v1/cases/{case_id}").json()["notes"]
     assert [n["text"] for n in notes] == ["rival"]
+
+
+def test_a_lost_race_without_if_match_is_run_again_on_the_fresh_case(
+    sqlite_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, case_id = a_case(sqlite_api)
+    rival_saves_first(sqlite_api, case_id, monkeypatch)
+
+    written = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE)
+
+    assert written.status_code == 200
+    assert written.json()["version"] == 3
+    notes = sqlite_api.get(f"/v1/cases/{case_id}").json()["notes"]
+    assert [n["text"] for n in notes] == ["rival", NOTE["text"]]

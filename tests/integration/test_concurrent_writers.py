@@ -1,5 +1,6 @@
-"""Two writers saving the same case version at once: one wins, the other gets a conflict, and
-after reloading and retrying no acknowledged update is lost. Threads and processes, both stores.
+"""Writers saving the same case version at once.  A writer that named the version it expects
+(If-Match) and lost gets a conflict; one that named none is run again on the fresh case and
+succeeds.  No acknowledged update is lost.  Threads and processes, both stores.
 """
 
 import multiprocessing
@@ -35,9 +36,23 @@ def hold_saves_at(app: CaseRecords, barrier: Any) -> None:
     app.save = held_save  # type: ignore[method-assign]
 
 
-def write_note(app: CaseRecords, case_id: UUID, text: str) -> CommandResult:
+def hold_first_save_at(app: CaseRecords, barrier: Any) -> None:
+    """As ``hold_saves_at``, for the first save only: a retry goes straight through."""
+    save = app.save
+    held: list[int] = []
+
+    def held_save(*args: Any, **kwargs: Any) -> Any:
+        if not held:
+            held.append(1)
+            barrier.wait(timeout=30)
+        return save(*args, **kwargs)
+
+    app.save = held_save  # type: ignore[method-assign]
+
+
+def write_note(app: CaseRecords, case_id: UUID, text: str, **opts: Any) -> CommandResult:
     return app.record_note(
-        WORKER, case_id, text=text, contact_kind="internal", contact_mode="phone"
+        WORKER, case_id, text=text, contact_kind="internal", contact_mode="phone", **opts
     )
 
 
@@ -88,7 +103,7 @@ def two_apps(records: CaseRecords, settings: Settings) -> Iterator[tuple[CaseRec
 # ---- threads ------------------------------------------------------------------------
 
 
-def test_two_threads_saving_the_same_version_one_wins_one_conflicts(
+def test_two_threads_saving_the_expected_version_one_wins_one_conflicts(
     records: CaseRecords, two_apps: tuple[CaseRecords, ...]
 ) -> None:
     case_id = an_open_case(records, WORKER)
@@ -98,7 +113,9 @@ def test_two_threads_saving_the_same_version_one_wins_one_conflicts(
 
     with ThreadPoolExecutor(2) as pool:
         futures = [
-            pool.submit(outcome, partial(write_note, app, case_id, f"writer {i}"))
+            pool.submit(
+                outcome, partial(write_note, app, case_id, f"writer {i}", expected_version=1)
+            )
             for i, app in enumerate(two_apps)
         ]
         results = [f.result(timeout=60) for f in futures]
@@ -118,6 +135,103 @@ def test_two_threads_saving_the_same_version_one_wins_one_conflicts(
     assert retried.version == 3
     assert wins[0].entity_id and retried.entity_id
     assert_nothing_lost(records, case_id, [(wins[0].entity_id, 2), (retried.entity_id, 3)])
+
+
+def test_two_threads_saving_without_a_version_both_succeed_in_turn(
+    records: CaseRecords, two_apps: tuple[CaseRecords, ...]
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    barrier = threading.Barrier(2)
+    for app in two_apps:
+        hold_first_save_at(app, barrier)
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(outcome, partial(write_note, app, case_id, f"writer {i}"))
+            for i, app in enumerate(two_apps)
+        ]
+        results = [f.result(timeout=60) for f in futures]
+
+    assert all(isinstance(r, CommandResult) for r in results), results
+    written = sorted((r.version, r.entity_id) for r in results if isinstance(r, CommandResult))
+    assert [v for v, _ in written] == [2, 3]
+    assert_nothing_lost(records, case_id, [(str(i), v) for v, i in written])
+
+
+def test_many_threads_without_a_version_all_succeed_and_each_note_is_there_once(
+    records: CaseRecords, two_apps: tuple[CaseRecords, ...]
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    apps = [*two_apps, records]  # threads of one process, and other processes' writers
+
+    def writer(n: int) -> list[tuple[str, int]]:
+        acknowledged = []
+        for i in range(8):
+            result = write_note(apps[n % len(apps)], case_id, f"t{n}-{i}")
+            assert result.entity_id is not None
+            acknowledged.append((result.entity_id, result.version))
+        return acknowledged
+
+    with ThreadPoolExecutor(6) as pool:
+        acknowledged = [ack for batch in pool.map(writer, range(6), timeout=120) for ack in batch]
+
+    assert len(acknowledged) == 48
+    assert_nothing_lost(records, case_id, acknowledged)
+
+
+def test_an_idempotent_command_retried_after_a_lost_race_records_once(
+    records: CaseRecords, two_apps: tuple[CaseRecords, ...]
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    rival, app = two_apps
+    save = app.save
+    raced: list[CommandResult] = []
+
+    def save_after_a_rival(*args: Any, **kwargs: Any) -> Any:
+        if not raced:
+            raced.append(write_note(rival, case_id, "rival"))
+        return save(*args, **kwargs)
+
+    app.save = save_after_a_rival  # type: ignore[method-assign]
+    written = write_note(app, case_id, "mine", idempotency=("key-1", "fingerprint"))
+
+    assert (raced[0].version, written.version) == (2, 3)
+    stored = records.find_idempotent_result(WORKER, "key-1")
+    assert stored is not None
+    assert stored.result == {
+        "id": str(case_id),
+        "version": 3,
+        "entity_id": written.entity_id,
+    }
+    assert written.entity_id
+    assert_nothing_lost(records, case_id, [(str(raced[0].entity_id), 2), (written.entity_id, 3)])
+
+
+def test_a_duplicate_idempotent_command_that_lost_the_race_is_not_recorded_again(
+    records: CaseRecords, two_apps: tuple[CaseRecords, ...]
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    barrier = threading.Barrier(2)
+    for app in two_apps:
+        hold_first_save_at(app, barrier)
+    same = {"idempotency": ("key-2", "fingerprint")}
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(outcome, partial(write_note, app, case_id, "the same request", **same))
+            for app in two_apps
+        ]
+        results = [f.result(timeout=60) for f in futures]
+
+    wins = [r for r in results if isinstance(r, CommandResult)]
+    # The loser reports the conflict; the API answers it with the winner's stored result.
+    assert len(wins) == 1 and isinstance(
+        next(r for r in results if r is not wins[0]), ConcurrencyConflictError
+    )
+    stored = records.find_idempotent_result(WORKER, "key-2")
+    assert stored is not None and stored.result["version"] == wins[0].version == 2
+    assert wins[0].entity_id
+    assert_nothing_lost(records, case_id, [(wins[0].entity_id, 2)])
 
 
 def test_many_threads_with_retries_lose_no_acknowledged_write(
@@ -148,7 +262,7 @@ def process_write_once(url: str, case_id: str, barrier: Any, results: Any, n: in
     app = open_records(Settings(database_url=url))
     try:
         hold_saves_at(app, barrier)
-        result = outcome(lambda: write_note(app, UUID(case_id), f"process {n}"))
+        result = outcome(lambda: write_note(app, UUID(case_id), f"process {n}", expected_version=1))
         if isinstance(result, CommandResult):
             results.put((n, "won", result.entity_id, result.version))
         else:
@@ -172,7 +286,7 @@ def process_write_many(args: tuple[str, str, int, int]) -> tuple[list[tuple[str,
     return acknowledged, conflicts
 
 
-def test_two_processes_saving_the_same_version_one_wins_one_conflicts(
+def test_two_processes_saving_the_expected_version_one_wins_one_conflicts(
     records: CaseRecords, database_url: str
 ) -> None:
     case_id = an_open_case(records, WORKER)
@@ -207,4 +321,5 @@ def test_four_processes_with_retries_lose_no_acknowledged_write(
 
     acknowledged = [ack for batch, _ in batches for ack in batch]
     assert len(acknowledged) == 40
+    assert sum(conflicts for _, conflicts in batches) == 0  # the service retried them
     assert_nothing_lost(records, case_id, acknowledged)

@@ -75,7 +75,7 @@ def test_a_marked_addendum_is_set_aside_and_the_note_stays() -> None:
 
     mark(case, 3)
 
-    assert case.addenda == {note_id: [3]}
+    assert case.addenda == {note_id: (3,)}
     assert case.set_aside_versions() == {3}
     case.append_addendum(note_id, "The note itself stands")
 

@@ -258,7 +258,7 @@ def test_an_addendum_is_appended_without_changing_the_note() -> None:
     assert isinstance(event, Case.AddendumAppended)
     assert (event.note_id, event.text) == (note_id, "Client later phoned to say thanks.")
     assert case.notes == {note_id: 2}  # the note's own event is untouched
-    assert case.addenda == {note_id: [event.originator_version]}
+    assert case.addenda == {note_id: (event.originator_version,)}
 
 
 def test_an_addendum_needs_text_and_a_known_note() -> None:
@@ -291,4 +291,4 @@ def test_a_case_keeps_its_notes_as_an_index_of_versions() -> None:
     case.append_addendum("note-1", "More on the first.")
 
     assert case.notes == {"note-1": 2, "note-2": 3}
-    assert case.addenda == {"note-1": [4]}
+    assert case.addenda == {"note-1": (4,)}

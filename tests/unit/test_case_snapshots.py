@@ -199,7 +199,7 @@ def test_a_snapshot_taken_when_cases_held_whole_notes_reads_and_verifies(
 
     read: Any = records.repository.get(case_id)
 
-    assert (read.notes, read.addenda) == ({note_id: 2}, {note_id: [3]})
+    assert (read.notes, read.addenda) == ({note_id: 2}, {note_id: (3,)})
     assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
     assert records.verify_stream(case_id).ok
 

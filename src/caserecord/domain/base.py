@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, CanInitAggregate, CanMutateAggregate
 
+from caserecord.domain.entities import sharing_sealed_chunks
 from caserecord.domain.errors import ReasonRequiredError
 from caserecord.domain.recording import envelope_for
 
@@ -31,10 +32,12 @@ class RecordAggregate(Aggregate):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         # The aggregate cache hands every command a deep copy. A record holds plain data, and
-        # a pickle round trip copies it much faster than deepcopy's generic walk; the
-        # generic copy stays as the fallback for anything pickle refuses.
+        # a pickle round trip is faster than deepcopy; the sealed chunks of its ledgers are
+        # never changed, so they are passed by reference rather than copied (a long case
+        # then copies as cheaply as a new one). The generic copy stays as the fallback for
+        # anything pickle refuses.
         try:
-            copied: Self = pickle.loads(pickle.dumps(self, pickle.HIGHEST_PROTOCOL))
+            copied: Self = copy_by_pickle(self)
         except (pickle.PicklingError, TypeError, AttributeError):
             copied = object.__new__(type(self))
             memo[id(self)] = copied
@@ -57,6 +60,11 @@ class RecordAggregate(Aggregate):
         recorded_at = event_class.create_timestamp()
         envelope = envelope_for(recorded_at)
         super().trigger_event(event_class, timestamp=recorded_at, **(envelope | kwargs))
+
+
+def copy_by_pickle(obj: Any) -> Any:
+    with sharing_sealed_chunks():
+        return pickle.loads(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))
 
 
 def require_reason(reason: str, action: str) -> None:

@@ -14,6 +14,7 @@ from caserecord.domain.entities import (
     Correction,
     Goal,
     GoalRevision,
+    Ledger,
     Plan,
     PlanVersion,
     PriorTreatment,
@@ -82,9 +83,11 @@ class Case(RecordAggregate):
     """What grows without end (notes, goal progress, referrals) is kept as an index of
     versions plus what the rules need, rather than whole: every read, command and "as
     of" replay decodes or copies the state, so their content stays in the events and is
-    read from the log a page at a time."""
+    read from the log a page at a time.  The indexes of what only accumulates (notes,
+    addenda, progress, and which of them a version recorded) are ledgers, which a command's
+    copy of the case shares rather than copies."""
 
-    class_version = 4
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -109,6 +112,19 @@ class Case(RecordAggregate):
     def upcast_v3_v4(state: dict[str, Any]) -> None:
         """Snapshots taken when referrals were a dict, each stored as its own part."""
         state["referrals"] = Referrals(state["referrals"].values())
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        """Snapshots taken when the indexes were plain dicts and lists."""
+        state["notes"] = Ledger(state["notes"].items())
+        state["addenda"] = Ledger((i, tuple(v)) for i, v in state["addenda"].items())
+        located: list[tuple[int, tuple[str, str]]] = []
+        located += [(v, ("note", i)) for i, v in state["notes"].items()]
+        located += [(v, ("addendum", i)) for i, vs in state["addenda"].items() for v in vs]
+        for goal in state["goals"].values():
+            goal.progress = Ledger((v, None) for v in goal.progress)
+            located += [(v, ("progress", goal.goal_id)) for v in goal.progress]
+        state["located"] = Ledger(sorted(located))
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -148,8 +164,10 @@ class Case(RecordAggregate):
         self.plans: list[Plan] = []
         self.goals: dict[str, Goal] = {}
         self.referrals = Referrals()
-        self.notes: dict[str, int] = {}  # note id -> the version that recorded it
-        self.addenda: dict[str, list[int]] = {}  # note id -> versions of its addenda
+        self.notes: Ledger[str, int] = Ledger()  # note id -> the version that recorded it
+        self.addenda: Ledger[str, tuple[int, ...]] = Ledger()  # note id -> its addenda
+        # version -> what it recorded ("note", "addendum" or "progress") and on what
+        self.located: Ledger[int, tuple[str, str]] = Ledger()
         self.notes_set_aside = 0
         self.corrections: list[Correction] = []
 
@@ -485,7 +503,9 @@ class Case(RecordAggregate):
             raise InvalidTransitionError(
                 f"progress is recorded on active or on-hold goals, not {goal.status} ones"
             )
-        goal.progress.append(self._next())
+        v = self._next()
+        goal.progress[v] = None
+        self.located[v] = ("progress", goal_id)
 
     def _goal(self, goal_id: str) -> Goal:
         self._check_open()
@@ -606,7 +626,9 @@ class Case(RecordAggregate):
             raise InvalidValueError("a progress note needs an observation")
         if note_id in self.notes:
             raise DuplicateIdError(f"note {note_id} already exists")
-        self.notes[note_id] = self._next()
+        v = self._next()
+        self.notes[note_id] = v
+        self.located[v] = ("note", note_id)
 
     class AddendumAppended(RecordAggregate.Event):
         note_id: str
@@ -620,7 +642,9 @@ class Case(RecordAggregate):
             raise NoteNotFoundError(f"no note {note_id} on this case")
         if not text.strip():
             raise InvalidValueError("an addendum needs text")
-        self.addenda.setdefault(note_id, []).append(self._next())
+        v = self._next()
+        self.addenda[note_id] = (*self.addenda.get(note_id, ()), v)
+        self.located[v] = ("addendum", note_id)
 
     # ---- corrections ----------------------------------------------------------------
     class EntryMarkedInError(RecordAggregate.Event):
@@ -674,15 +698,13 @@ class Case(RecordAggregate):
         # A note's set-aside state is its correction (the index holds no flags; only the
         # count of notes standing changes), and _locate has already refused a version
         # marked before.
-        for note_id, version in self.notes.items():
-            if version == v:
-                return self._count_note_set_aside
-            if v in self.addenda.get(note_id, ()):
-                if self._is_set_aside(version):
-                    raise AlreadyInErrorError(
-                        "that entry belongs to an item already marked in error"
-                    )
-                return no_flag
+        kind, note_id = self.located.get(v, ("", ""))
+        if kind == "note":
+            return self._count_note_set_aside
+        if kind == "addendum":
+            if self._is_set_aside(self.notes[note_id]):
+                raise AlreadyInErrorError("that entry belongs to an item already marked in error")
+            return no_flag
         return None
 
     def _locate_plan(self, v: int) -> Flag | None:
@@ -716,7 +738,7 @@ class Case(RecordAggregate):
                 if revision.version == v:
                     check_not_set_aside(goal)
                     return flag_entry(revision)
-            if v in goal.progress:
+            if self.located.get(v) == ("progress", goal.goal_id):
                 check_not_set_aside(goal)
                 return no_flag  # as a note: its correction is the record
             if any(c.version == v for c in goal.lifecycle):

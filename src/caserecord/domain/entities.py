@@ -4,10 +4,12 @@ Each remembers the case version that recorded it, so an entry marked in error ca
 and set aside without rewriting anything.
 """
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 
 @dataclass
@@ -128,7 +130,7 @@ class Goal:
     plan_id: str
     revisions: list[GoalRevision]
     lifecycle: list[Change]
-    progress: list[int] = field(default_factory=list)
+    progress: "Ledger[int, None]" = field(default_factory=lambda: Ledger())
     in_error: bool = False
 
     @property
@@ -289,3 +291,156 @@ ENTITY_CLASSES: tuple[type, ...] = (
     Note,
     Correction,
 )
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+D = TypeVar("D")
+CHUNK = 64
+
+
+class Sealed(dict[Any, Any]):
+    """A full chunk of a ledger: never changed again."""
+
+    __slots__ = ()
+
+
+_sharing = threading.local()
+
+
+@contextmanager
+def sharing_sealed_chunks() -> Iterator[None]:
+    """Within, pickling a ledger passes its sealed chunks by reference (for a copy made by
+    a pickle round trip in this thread) instead of writing them out."""
+    _sharing.shared = []
+    try:
+        yield
+    finally:
+        del _sharing.shared
+
+
+class Ledger(Generic[K, V]):
+    """An ordered mapping that only grows, for what a case accumulates for as long as it
+    runs (the index of its notes, their addenda, a goal's progress): full chunks are sealed
+    and never changed again, so a copy shares them and costs the same whether the case is
+    a month or ten years old.  Every command works on a copy of the cached case.
+
+    Setting a key already present shadows the earlier value (the latest one is read);
+    iteration yields each key once per setting, in order, which is what the indexes here
+    need (their keys are set once, or are read by key)."""
+
+    __slots__ = ("_sealed", "_size", "_tail")
+
+    def __init__(self, items: Iterable[tuple[K, V]] = ()) -> None:
+        self._sealed: tuple[Sealed, ...] = ()
+        self._tail: dict[K, V] = {}
+        self._size = 0
+        for key, value in items:
+            self[key] = value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        if key in self._tail:
+            self._size -= 1
+            del self._tail[key]  # the newer setting goes last
+        self._tail[key] = value
+        self._size += 1
+        if len(self._tail) >= CHUNK:
+            self._sealed = (*self._sealed, Sealed(self._tail))
+            self._tail = {}
+
+    def get(self, key: K, default: D = None) -> V | D:  # type: ignore[assignment]
+        if key in self._tail:
+            return self._tail[key]
+        for chunk in reversed(self._sealed):
+            if key in chunk:
+                found: V = chunk[key]
+                return found
+        return default
+
+    def __getitem__(self, key: K) -> V:
+        found = self.get(key, _MISSING)
+        if found is _MISSING:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key, _MISSING) is not _MISSING  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[K]:
+        for chunk in self._sealed:
+            yield from chunk
+        yield from self._tail
+
+    def items(self) -> "LedgerItems[K, V]":
+        return LedgerItems(self)
+
+    def values(self) -> list[V]:
+        return [v for _, v in self.items()]
+
+    def copy(self) -> "Ledger[K, V]":
+        copied: Ledger[K, V] = Ledger.__new__(Ledger)
+        copied._sealed = self._sealed
+        copied._tail = dict(self._tail)
+        copied._size = self._size
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Ledger[K, V]":
+        return self.copy()  # keys and values are immutable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        shared: list[Any] | None = getattr(_sharing, "shared", None)
+        if shared is None:
+            return (_ledger, (self._sealed, self._tail, self._size))
+        shared.append(self._sealed)
+        return (_shared_ledger, (len(shared) - 1, self._tail, self._size))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Ledger):
+            return list(self.items()) == list(other.items())
+        if isinstance(other, dict):
+            return dict(self.items()) == other and len(other) == len(self)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Ledger({list(self.items())!r})"
+
+
+_MISSING: Any = object()
+
+
+def _ledger(sealed: tuple[Sealed, ...], tail: dict[Any, Any], size: int) -> Ledger[Any, Any]:
+    made: Ledger[Any, Any] = Ledger.__new__(Ledger)
+    made._sealed, made._tail, made._size = tuple(sealed), tail, size
+    return made
+
+
+def _shared_ledger(index: int, tail: dict[Any, Any], size: int) -> Ledger[Any, Any]:
+    return _ledger(_sharing.shared[index], tail, size)
+
+
+class LedgerItems(Generic[K, V]):
+    """A ledger's (key, value) pairs, oldest first; ``reversed`` gives the newest first
+    without walking the rest (a page of a long case)."""
+
+    def __init__(self, ledger: Ledger[K, V]) -> None:
+        self._ledger = ledger
+
+    def __iter__(self) -> Iterator[tuple[K, V]]:
+        for chunk in self._ledger._sealed:
+            yield from chunk.items()
+        yield from self._ledger._tail.items()
+
+    def __reversed__(self) -> Iterator[tuple[K, V]]:
+        yield from reversed(self._ledger._tail.items())
+        for chunk in reversed(self._ledger._sealed):
+            yield from reversed(chunk.items())
+
+    def __len__(self) -> int:
+        return len(self._ledger)

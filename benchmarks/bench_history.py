@@ -1,0 +1,134 @@
+"""History growth: the cost of a command on a case that already holds 0 / 1k / 10k / 30k
+events, against the same command on a new case in the same run (both stores).
+
+Commands: record a note, an addendum to the case's oldest note, mark its oldest standing
+note in error.  The long cases are written through the service's own recorder in batches
+(hash chain and feed index included), not through 30,000 commands.  Also the size of the
+latest snapshot of a case with 30,000 notes against one with 100.
+"""
+
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from benchmarks.common import Row, temp_store
+from caserecord.application import CaseRecords
+from caserecord.domain.case import Case
+from caserecord.domain.recording import Actor, Recording, recording
+from caserecord.store import open_records
+
+ACTOR = Actor("bench-worker", "caseworker", "agency-bench")
+NOTE = "Phoned client; attended the group session and reports two weeks sober."
+BATCH = 500
+
+
+def long_case(app: CaseRecords, events: int) -> tuple[UUID, list[tuple[str, int]]]:
+    """A case of ``events`` events (intake plus notes), saved in batches; its notes."""
+    client_id = app.register_client(ACTOR, given_name="Bench", family_name="Client").id
+    notes: list[tuple[str, int]] = []
+    with recording(Recording(ACTOR)):
+        case = Case(
+            client_id=client_id,
+            agency_id=ACTOR.agency_id,
+            specialty="substance_abuse",
+            referral_source="bench",
+            presenting_needs=["x"],
+            interview_summary="bench",
+            case_manager_id=ACTOR.id,
+        )
+        while case.version < max(events, 1):
+            note_id = f"n{case.version}"
+            case.record_note(note_id, NOTE, "client", "phone", [])
+            notes.append((note_id, case.version))
+            if len(case.pending_events) >= BATCH:
+                app.save(case)
+        app.save(case)
+    if events >= 100 and case.version % 100:  # save() snapshots every hundredth
+        app.take_snapshot(case.id)
+    return case.id, notes
+
+
+def timed_ms(op: Callable[[], object], count: int) -> float:
+    start = time.perf_counter()
+    for _ in range(count):
+        op()
+    return (time.perf_counter() - start) / count * 1e3
+
+
+def run(kind: str, *, quick: bool) -> list[Row]:
+    sizes = (0, 1_000, 10_000) if quick else (0, 1_000, 10_000, 30_000)
+    count = 30 if quick else 100
+    rows: list[Row] = []
+    with temp_store(kind, "history") as settings:
+        app = open_records(settings)
+        try:
+            costs: dict[str, dict[int, float]] = {"note": {}, "addendum": {}, "in_error": {}}
+            for size in sizes:
+                case_id, notes = long_case(app, size)
+                oldest = iter(notes)
+                costs["note"][size] = timed_ms(partial(record, app, case_id), count)
+                if notes:
+                    addendum = partial(
+                        app.append_addendum, ACTOR, case_id, note_id=notes[0][0], text="late"
+                    )
+                    costs["addendum"][size] = timed_ms(addendum, count)
+                    costs["in_error"][size] = timed_ms(
+                        partial(mark_next, app, case_id, oldest), count
+                    )
+            small_id, _ = long_case(app, 101)
+            big_id, _ = long_case(app, 30_001 if not quick else 10_001)
+            sizes_bytes = {i: snapshot_bytes(app, i) for i in (small_id, big_id)}
+        finally:
+            app.close()
+    base = costs["note"][0]
+    for what, label in (
+        ("note", "record_note"),
+        ("addendum", "addendum to oldest note"),
+        ("in_error", "mark oldest note in error"),
+    ):
+        smallest, largest = min(costs[what]), max(costs[what])
+        for size, ms in costs[what].items():
+            rows.append(
+                Row(
+                    "history growth",
+                    f"{label}, case of {size:,} events",
+                    kind,
+                    1e3 / ms,
+                    "cmd/s",
+                    "record_note on a new case" if what == "note" else f"{label}, smallest case",
+                    1e3 / (base if what == "note" else costs[what][smallest]),
+                    ">= 0.8" if size == largest else "",
+                    f"{count} commands, back to back",
+                )
+            )
+    rows.append(
+        Row(
+            "history growth",
+            f"snapshot bytes, case of {'30,000' if not quick else '10,000'} notes",
+            kind,
+            float(sizes_bytes[big_id]),
+            "bytes",
+            "snapshot bytes, case of 100 notes",
+            float(sizes_bytes[small_id]),
+            "<= 2",
+        )
+    )
+    return rows
+
+
+def mark_next(app: CaseRecords, case_id: UUID, oldest: Iterator[tuple[str, int]]) -> Any:
+    return app.mark_entry_in_error(
+        ACTOR, case_id, target_version=next(oldest)[1], reason="wrong client"
+    )
+
+
+def record(app: CaseRecords, case_id: UUID) -> Any:
+    return app.record_note(ACTOR, case_id, text=NOTE, contact_kind="client", contact_mode="phone")
+
+
+def snapshot_bytes(app: CaseRecords, stream_id: UUID) -> int:
+    assert app.snapshots is not None
+    stored = list(app.snapshots.recorder.select_events(stream_id, desc=True, limit=1))
+    return len(stored[0].state) if stored else 0
