@@ -1,7 +1,6 @@
 """Opening the record store with errors a person can act on, instead of tracebacks."""
 
 from collections.abc import Callable
-from typing import Any
 
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
@@ -57,7 +56,7 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
     no_feed_index = (
         "has no event feed index (made by an earlier version): run `caserecord db init` to add it"
     )
-    probe(app, settings, app.recorder.probe_feed_index, no_feed_index)  # type: ignore[attr-defined]
+    probe(app, settings, app.store.probe_feed_index, no_feed_index)
     return app
 
 
@@ -116,12 +115,11 @@ def index_feed(app: CaseRecords) -> int:
     store); returns how many events it read.  The recorders index every new event in its own
     transaction, so a complete index is one with a row per event, and an interrupted run
     is simply run again."""
-    recorder: Any = app.recorder
-    events, indexed = recorder.feed_index_counts()
+    events, indexed = app.store.feed_index_counts()
     if events == indexed:
         return 0
     read, start = 0, 1
-    while batch := recorder.select_notifications(start=start, limit=FEED_INDEX_PAGE):
+    while batch := app.recorder.select_notifications(start=start, limit=FEED_INDEX_PAGE):
         rows = []
         for notification in batch:
             try:
@@ -132,7 +130,7 @@ def index_feed(app: CaseRecords) -> int:
                     f"{first_line(e)}"
                 ) from None
             rows.append((agency_of(event), notification.id))
-        recorder.add_to_feed_index(rows)
+        app.store.add_to_feed_index(rows)
         read += len(rows)
         start = batch[-1].id + 1
     return read
