@@ -12,7 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from caserecord.persistence.subscription import wake, wake_all
+from caserecord.persistence.library_internals import notify
+from caserecord.persistence.subscription import wake_all
 from caserecord.projections.base import ViewMovedError
 from caserecord.projections.doorbell import Doorbell, doorbell_address
 from caserecord.projections.runner import ViewRunner
@@ -169,7 +170,7 @@ class Supervisor:
                     failures.pop(name, None)  # up for a whole round: healthy again
                     # PostgreSQL wakes runners with NOTIFY; pull now and then anyway, in
                     # case one was missed while a connection was being replaced.
-                    wake(runner.subscription)
+                    notify(runner.subscription)
             for name, runner in failed.items():
                 try:
                     runner.close()
