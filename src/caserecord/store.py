@@ -5,7 +5,6 @@ from collections.abc import Callable
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
 
-from caserecord.access.db import create_access_tables
 from caserecord.application import CaseRecords
 from caserecord.config import ConfigError, Settings
 from caserecord.persistence.feed import agency_of
@@ -91,20 +90,6 @@ def probe_postgres(settings: Settings, env: dict[str, str]) -> None:
         raise StoreError(
             f"cannot connect to the database {describe(settings)}: {first_line(e)}"
         ) from None
-
-
-def init_store(settings: Settings) -> None:
-    """Create every table once, before any worker starts (workers never run DDL)."""
-    app = open_records(settings, create_table=True)
-    try:
-        create_access_tables(app)  # the API's tokens and access log
-        index_feed(app)
-    finally:
-        app.close()
-    # Imported here: the projections package itself opens records through this module.
-    from caserecord.projections.runner import create_views
-
-    create_views(settings.eventsourcing_env(create_table=True))  # the read models
 
 
 FEED_INDEX_PAGE = 2000

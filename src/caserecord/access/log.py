@@ -32,6 +32,17 @@ class Subject:
     case_id: UUID | None = None
 
 
+def listed_subjects(items: Sequence[dict[str, Any]]) -> list[Subject]:
+    """The clients and cases a listing's rows reveal, one subject per row."""
+    return [
+        Subject(
+            UUID(str(i["client_id"])) if i.get("client_id") else None,
+            UUID(str(i["case_id"])) if i.get("case_id") else None,
+        )
+        for i in items
+    ]
+
+
 class AccessLog:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables

@@ -4,9 +4,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from caserecord.access import listed_subjects
 from caserecord.api.deps import LimitDep, OffsetDep, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST
-from caserecord.api.routes.referrals import subjects_of
 from caserecord.api.schemas import Rows
 from caserecord.domain.values import Specialty
 
@@ -35,5 +35,5 @@ def caseload(
         limit=limit,
         offset=offset,
     )
-    reveal(runtime, caller, "list_caseload", subjects_of(items))
+    reveal(runtime, caller, "list_caseload", listed_subjects(items))
     return {"items": items, "limit": limit, "offset": offset}

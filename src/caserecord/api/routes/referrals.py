@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from caserecord.access import Subject
+from caserecord.access import listed_subjects
 from caserecord.api.commands import WriteDep
 from caserecord.api.deps import (
     AtQuery,
@@ -132,7 +132,7 @@ def referral_tracker(
         limit=limit,
         offset=offset,
     )
-    reveal(runtime, caller, "list_referrals", subjects_of(items))
+    reveal(runtime, caller, "list_referrals", listed_subjects(items))
     return {"items": items, "limit": limit, "offset": offset}
 
 
@@ -141,14 +141,3 @@ def referral_outcomes(caller: ReaderDep, views: ViewsDep) -> dict[str, Any]:
     """Counts of referral outcomes per organisation and resource kind (no client data)."""
     items = views.referral_outcomes(caller.agency_id)
     return {"items": items, "limit": len(items)}
-
-
-def subjects_of(items: list[dict[str, Any]]) -> list[Subject]:
-    """The clients and cases a listing reveals, for the access log."""
-    return [
-        Subject(
-            UUID(str(i["client_id"])) if i.get("client_id") else None,
-            UUID(str(i["case_id"])) if i.get("case_id") else None,
-        )
-        for i in items
-    ]
