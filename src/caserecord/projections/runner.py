@@ -1,4 +1,4 @@
-"""Running the views: the library's ProjectionRunner for following new events, and a
+"""Running the views: the library's projection runner for following new events, and a
 batched catch-up (one transaction per page of events) for starting, ``--once`` and rebuilds.
 """
 
