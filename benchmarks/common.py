@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 
 from caserecord.config import Settings
-from caserecord.store import init_store
+from caserecord.provision import init_store
 
 PG_DSN = os.environ.get("CASERECORD_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parent.parent

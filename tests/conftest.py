@@ -11,7 +11,8 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
-from caserecord.store import init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import open_records
 
 PG_ADMIN_DSN = os.environ.get(
     "CASERECORD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"

@@ -20,7 +20,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, strtobool
 
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
@@ -46,6 +46,7 @@ from caserecord.persistence.chain import (
 )
 from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.recorder import CaseRecorder, case_recorder
 from caserecord.presenters import (
     case_to_dict,
     client_to_dict,
@@ -191,9 +192,24 @@ class CaseRecords(Application[UUID]):
                 self.take_snapshot(event.originator_id, event.originator_version, project)
 
     def construct_repository(self) -> Repository[UUID]:
-        built = super().construct_repository()
-        built.__class__ = CaseRepository  # same state, a faster projector by default
-        return built
+        # The library's repository and settings (as Application.construct_repository reads
+        # them), with a faster projector by default.
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CaseRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
+
+    @property
+    def store(self) -> CaseRecorder:
+        """The recorder, typed with the queries caserecord's recorders add."""
+        return case_recorder(self.recorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -703,7 +719,7 @@ class CaseRecords(Application[UUID]):
         found: list[Any] = []
         for start in range(0, len(versions), READ_CHUNK):
             chunk = sorted(versions[start : start + READ_CHUNK])
-            stored = self.recorder.select_versions(stream_id, chunk)  # type: ignore[attr-defined]
+            stored = self.store.select_versions(stream_id, chunk)
             found += [self.mapper.to_domain_event(s) for s in stored]
         return found
 
@@ -730,11 +746,11 @@ class CaseRecords(Application[UUID]):
             Record(stream_key(s.originator_id), s.originator_version, s.topic, as_bytes(s.state))
             for s in self.recorder.select_events(stream_id)
         ]
-        links: dict[int, Link] = self.recorder.chain_links(stream_id)  # type: ignore[attr-defined]
+        links: dict[int, Link] = self.store.chain_links(stream_id)
         return records, links
 
     def chain_heads(self) -> dict[str, tuple[int, str]]:
-        heads: dict[str, tuple[int, str]] = self.recorder.chain_heads()  # type: ignore[attr-defined]
+        heads: dict[str, tuple[int, str]] = self.store.chain_heads()
         return heads
 
     def _verify_snapshots(self, stream_id: UUID, result: Verification) -> Verification:
@@ -782,7 +798,7 @@ class CaseRecords(Application[UUID]):
         return opened.client_id
 
     def find_idempotent_result(self, actor: Actor, key: str) -> IdempotencyRecord | None:
-        found: IdempotencyRecord | None = self.recorder.find_idempotency(actor.agency_id, key)  # type: ignore[attr-defined]
+        found: IdempotencyRecord | None = self.store.find_idempotency(actor.agency_id, key)
         return found
 
     # ---- internals -----------------------------------------------------------------

@@ -1,12 +1,10 @@
 """Opening the record store with errors a person can act on, instead of tracebacks."""
 
 from collections.abc import Callable
-from typing import Any
 
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
 
-from caserecord.access.db import create_access_tables
 from caserecord.application import CaseRecords
 from caserecord.config import ConfigError, Settings
 from caserecord.persistence.feed import agency_of
@@ -57,7 +55,7 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
     no_feed_index = (
         "has no event feed index (made by an earlier version): run `caserecord db init` to add it"
     )
-    probe(app, settings, app.recorder.probe_feed_index, no_feed_index)  # type: ignore[attr-defined]
+    probe(app, settings, app.store.probe_feed_index, no_feed_index)
     return app
 
 
@@ -94,20 +92,6 @@ def probe_postgres(settings: Settings, env: dict[str, str]) -> None:
         ) from None
 
 
-def init_store(settings: Settings) -> None:
-    """Create every table once, before any worker starts (workers never run DDL)."""
-    app = open_records(settings, create_table=True)
-    try:
-        create_access_tables(app)  # the API's tokens and access log
-        index_feed(app)
-    finally:
-        app.close()
-    # Imported here: the projections package itself opens records through this module.
-    from caserecord.projections.runner import create_views
-
-    create_views(settings.eventsourcing_env(create_table=True))  # the read models
-
-
 FEED_INDEX_PAGE = 2000
 
 
@@ -116,12 +100,11 @@ def index_feed(app: CaseRecords) -> int:
     store); returns how many events it read.  The recorders index every new event in its own
     transaction, so a complete index is one with a row per event, and an interrupted run
     is simply run again."""
-    recorder: Any = app.recorder
-    events, indexed = recorder.feed_index_counts()
+    events, indexed = app.store.feed_index_counts()
     if events == indexed:
         return 0
     read, start = 0, 1
-    while batch := recorder.select_notifications(start=start, limit=FEED_INDEX_PAGE):
+    while batch := app.recorder.select_notifications(start=start, limit=FEED_INDEX_PAGE):
         rows = []
         for notification in batch:
             try:
@@ -132,7 +115,7 @@ def index_feed(app: CaseRecords) -> int:
                     f"{first_line(e)}"
                 ) from None
             rows.append((agency_of(event), notification.id))
-        recorder.add_to_feed_index(rows)
+        app.store.add_to_feed_index(rows)
         read += len(rows)
         start = batch[-1].id + 1
     return read

@@ -12,7 +12,8 @@ from caserecord.access import Tables, TokenStore
 from caserecord.api import create_app
 from caserecord.config import Settings
 from caserecord.domain.values import Role
-from caserecord.store import init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import open_records
 
 AGENCIES = ("agency-a", "agency-b")
 

@@ -14,7 +14,8 @@ from caserecord.access import Tables
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
-from caserecord.store import init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import open_records
 from tests.factories import an_open_case
 from tests.faults.service import Service, make_token
 

@@ -18,7 +18,8 @@ from caserecord.api import create_app
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
-from caserecord.store import init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import open_records
 from tests.factories import all_notes_over_http, an_open_case
 from tests.faults.conftest import assert_store_whole
 from tests.faults.service import make_token

@@ -28,7 +28,8 @@ from eventsourcing.persistence import OperationalError
 
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
-from caserecord.store import init_store, is_storage_full, open_records
+from caserecord.provision import init_store
+from caserecord.store import is_storage_full, open_records
 from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.factories import all_notes_over_http, an_open_case
 from tests.faults.conftest import assert_store_whole

@@ -16,7 +16,8 @@ import pytest
 
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
-from caserecord.store import init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import open_records
 from tests.factories import all_notes_over_http, an_open_case
 from tests.faults.conftest import rounds
 from tests.faults.proxy import TcpProxy

@@ -36,7 +36,8 @@ from caserecord.presenters import (
     shown_goals,
 )
 from caserecord.projections import ProjectionService
-from caserecord.store import init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import open_records
 from caserecord.timeline import case_as_of, page_as_of
 from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.factories import a_client

@@ -14,7 +14,8 @@ from caserecord.config import Settings
 from caserecord.domain.client import Client
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.persistence.feed import FeedIndexError
-from caserecord.store import StoreError, init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import StoreError, open_records
 
 BUSY = Actor("worker-b", "caseworker", "agency-b")
 

@@ -17,14 +17,9 @@ from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.projections import service as service_module
-from caserecord.projections.leader import (
-    AdvisoryLock,
-    Doorbell,
-    FileLock,
-    doorbell_address,
-    ring,
-)
+from caserecord.projections.doorbell import Doorbell, doorbell_address, ring
 from caserecord.projections.runner import catch_up_views
+from caserecord.projections.runner_lock import AdvisoryLock, FileLock
 from tests.factories import a_client
 from tests.integration.test_runner_processes import CASERECORD, env_for
 
@@ -62,7 +57,7 @@ def two_services(
 def die(service: ProjectionService) -> None:
     """What a crash does to the holder's lock, without ending this test process: the
     server ends its session (PostgreSQL), the kernel closes its descriptor (SQLite)."""
-    lock = service._runner_lock
+    lock = service.supervisor.lock
     if isinstance(lock, AdvisoryLock):
         assert lock._conn is not None
         pid = lock._conn.info.backend_pid
@@ -82,8 +77,8 @@ def test_of_two_services_on_one_store_only_one_runs_the_runners(
     position = records.register_client(worker, given_name="Ida", family_name="Holm").position
     standby.wait(position, timeout=WITHIN)  # read-your-writes on the standby too
 
-    assert leader.leading and leader._runners
-    assert not standby.leading and not standby._runners
+    assert leader.leading and leader.supervisor.runners
+    assert not standby.leading and not standby.supervisor.runners
     assert len(standby.queries.search_clients("agency-a", name="ida holm")) == 1
 
 
@@ -112,7 +107,7 @@ def test_when_the_runner_dies_the_standby_takes_over_and_the_other_steps_down(
 
     assert eventually(lambda: standby.leading)
     assert eventually(lambda: not leader.leading)  # it noticed, and stopped its runners
-    assert not leader._runners
+    assert not leader.supervisor.runners
     standby.wait(position, timeout=WITHIN)
     assert len(standby.queries.search_clients("agency-a", name="ole dahl")) == 1
 

@@ -16,7 +16,8 @@ from caserecord.config import Settings
 from caserecord.domain.case import Case
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.projections import ProjectionService, ReadModelTimeoutError
-from caserecord.store import init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import open_records
 from tests.factories import a_client, an_open_case
 
 CASERECORD = str(Path(sys.executable).with_name("caserecord"))

@@ -10,7 +10,8 @@ from uuid import uuid4
 import pytest
 
 from caserecord.config import ConfigError, Settings
-from caserecord.store import StoreError, init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import StoreError, open_records
 from tests.conftest import require_postgres
 
 CLI = Path(sys.executable).parent / "caserecord"

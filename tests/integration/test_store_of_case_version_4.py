@@ -16,7 +16,8 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.case import Case
 from caserecord.domain.recording import Actor
-from caserecord.store import init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import open_records
 from tests.factories import all_notes
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "v4_store.db"

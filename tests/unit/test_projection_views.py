@@ -17,7 +17,7 @@ from caserecord.config import Settings
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.recording import Actor
-from caserecord.persistence.subscription import has_more_at_hand
+from caserecord.persistence.library_internals import has_more_at_hand
 from caserecord.projections import (
     VIEW_NAMES,
     ProjectionService,

@@ -1,7 +1,13 @@
 """Who may use the API (tokens) and who has read what (the access log)."""
 
 from caserecord.access.db import Tables, create_access_tables
-from caserecord.access.log import AccessLog, AccessLogUnavailableError, Reader, Subject
+from caserecord.access.log import (
+    AccessLog,
+    AccessLogUnavailableError,
+    Reader,
+    Subject,
+    listed_subjects,
+)
 from caserecord.access.tokens import TokenInfo, TokenNotFoundError, TokenStore
 
 __all__ = [
@@ -14,4 +20,5 @@ __all__ = [
     "TokenNotFoundError",
     "TokenStore",
     "create_access_tables",
+    "listed_subjects",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
 
-from caserecord.application import CaseRecords
+from caserecord.persistence.recorder import HasStore
 
 SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
@@ -55,12 +55,13 @@ POSTGRES_TABLES = (
 class Tables:
     """Runs SQL written with ``?`` placeholders and ``{t}`` table prefixes on either store."""
 
-    def __init__(self, records: CaseRecords) -> None:
+    def __init__(self, records: HasStore) -> None:
         # Holding the application keeps its datastore open (closing happens when it is freed).
         self.records = records
-        self.datastore: Any = records.recorder.datastore  # type: ignore[attr-defined]
-        self.postgres = isinstance(self.datastore, PostgresDatastore)
-        self.prefix = f'"{self.datastore.schema}".' if self.postgres else ""
+        datastore = records.store.datastore
+        self.postgres = isinstance(datastore, PostgresDatastore)
+        self.prefix = f'"{datastore.schema}".' if isinstance(datastore, PostgresDatastore) else ""
+        self.datastore: Any = datastore  # the two stores' cursors are used alike here
 
     def sql(self, statement: str) -> str:
         statement = statement.replace("{t}", self.prefix)
@@ -118,6 +119,6 @@ class Tables:
                     c.execute("ALTER TABLE access_log ADD COLUMN request_id TEXT")
 
 
-def create_access_tables(records: CaseRecords) -> None:
+def create_access_tables(records: HasStore) -> None:
     """Called by ``init_store``: workers never run DDL."""
     Tables(records).create()

@@ -47,6 +47,18 @@ def text(value: UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
+def listed_subjects(items: Sequence[dict[str, Any]]) -> list[Subject]:
+    """The clients and cases a listing's rows reveal, each once, in the order first shown."""
+    seen = dict.fromkeys(
+        (str(i.get("client_id") or ""), str(i.get("case_id") or "")) for i in items
+    )
+    return [
+        Subject(UUID(client) if client else None, UUID(case) if case else None)
+        for client, case in seen
+        if client or case
+    ]
+
+
 class AccessLog:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables

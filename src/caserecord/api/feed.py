@@ -25,7 +25,7 @@ def agency_events(
     if not agency_id:
         return [], after, False
     # One more than asked: tells whether another page is waiting without a second query.
-    head, notifications = records.recorder.agency_notifications(  # type: ignore[attr-defined]
+    head, notifications = records.store.agency_notifications(
         agency_id, after=after, limit=limit + 1
     )
     has_more = len(notifications) > limit

@@ -5,7 +5,8 @@ from uuid import UUID
 import typer
 
 from caserecord.cli.common import settings
-from caserecord.store import describe, init_store, open_records
+from caserecord.provision import init_store
+from caserecord.store import describe, open_records
 
 app = typer.Typer(no_args_is_help=True, help="Database set-up.")
 

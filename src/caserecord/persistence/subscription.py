@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from eventsourcing.persistence import ApplicationRecorder, ListenNotifySubscription
 
+from caserecord.persistence.library_internals import notify
+
 DEFAULT_POLL_INTERVAL = 0.2
 _configured: float | None = None
 
@@ -57,7 +59,7 @@ class PollingSubscription(ListenNotifySubscription[ApplicationRecorder]):
             _live.add(self)
 
     def wake(self) -> None:
-        self._has_been_notified.set()
+        notify(self)
 
     def stop(self) -> None:
         self._stopped.set()
@@ -72,24 +74,7 @@ class PollingSubscription(ListenNotifySubscription[ApplicationRecorder]):
     def _poll(self) -> None:
         # Gaps in rowids are harmless: each pull asks for everything after the last id seen.
         while not self._stopped.wait(self._poll_interval):
-            self._has_been_notified.set()
-
-
-def wake(subscription: object) -> None:
-    """Make any library subscription pull now: a safety net for a missed NOTIFY too."""
-    event = getattr(subscription, "_has_been_notified", None)
-    if event is not None:
-        event.set()
-
-
-def has_more_at_hand(subscription: object) -> bool:
-    """Whether the library's subscription holds a next notification already, so that
-    asking for it does not wait.  Reads its internals; if they change, the answer is
-    "no", and each event is committed on its own, as before."""
-    held = getattr(subscription, "_notifications", ())
-    index = getattr(subscription, "_notifications_index", len(held))
-    waiting = getattr(subscription, "_notifications_queue", None)
-    return bool(index < len(held) or (waiting is not None and not waiting.empty()))
+            notify(self)
 
 
 def wake_all() -> None:

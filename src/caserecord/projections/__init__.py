@@ -9,10 +9,10 @@ Running them:
   a view is updated exactly once per event, whoever runs it and however it was stopped.
 * Inside the service (``CASERECORD_RUN_PROJECTIONS``, the default) or alone with
   ``caserecord projections run``.  One process at a time runs them: each asks for a lock
-  (``leader.py``) and the others stand by, serve reads and take over within
-  ``CASERECORD_PROJECTION_LOCK_RETRY`` seconds if the holder dies.  Two runners of the same
-  view at once (for a moment, or ``projections run --once`` beside the service) are still
-  safe: whoever applies a position first wins and the other skips it.
+  (``runner_lock.py``) and the others stand by (``supervisor.py``), serve reads and take
+  over within ``CASERECORD_PROJECTION_LOCK_RETRY`` seconds if the holder dies.  Two runners of
+  the same view at once (for a moment, or ``projections run --once`` beside the service)
+  are still safe: whoever applies a position first wins and the other skips it.
 * ``caserecord db init`` creates the view tables; runners never run DDL.
   ``caserecord projections rebuild`` drops and recreates them (an operator task: stop the
   runners first), and ``digest`` prints a hash of each view to compare two ways of

@@ -1,34 +1,29 @@
-"""Running the views: the library's ProjectionRunner for following new events, and a
+"""Running the views: the library's projection runner for following new events, and a
 batched catch-up (one transaction per page of events) for starting, ``--once`` and rebuilds.
 """
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.projection import BaseProjectionRunner, ProjectionRunner
-from eventsourcing.utils import EnvType
+from eventsourcing.projection import BaseProjectionRunner
+from eventsourcing.utils import Environment, EnvType
 
 from caserecord.application import CaseRecords
-from caserecord.persistence.subscription import has_more_at_hand
+from caserecord.persistence.library_internals import has_more_at_hand, runner_subscription
 from caserecord.projections.audit_trail import AuditTrailProjection
 from caserecord.projections.base import Loader, Reader, ViewProjection
 from caserecord.projections.caseload import CaseloadProjection
 from caserecord.projections.client_index import ClientIndexProjection
 from caserecord.projections.current_plans import CurrentPlansProjection
 from caserecord.projections.referrals import ReferralsProjection
-from caserecord.projections.sql import (
-    Database,
-    PositionMovedError,
-    PostgresView,
-    SQLiteView,
-    View,
-    Write,
-)
+from caserecord.projections.sql import Database, PositionMovedError, View, Write
+from caserecord.projections.views import POSTGRES_VIEWS, SQLITE_VIEWS
 
 PROJECTIONS: dict[str, type[ViewProjection]] = {
     p.name: p
@@ -47,28 +42,15 @@ CATCH_UP_PAGE = 2500  # events per transaction: commits (fsync) dominate small p
 Progress = Callable[[int, int], None]  # (last position applied, events applied so far)
 
 
-def _view_classes(base: type[View]) -> dict[str, type[View]]:
-    return {
-        name: type(
-            f"{p.__name__.removesuffix('Projection')}{base.__name__}", (base,), {"schema": p.schema}
-        )
-        for name, p in PROJECTIONS.items()
-    }
-
-
-SQLITE_VIEWS = _view_classes(SQLiteView)
-POSTGRES_VIEWS = _view_classes(PostgresView)
-
-
 def view_class(name: str, env: EnvType) -> type[View]:
     postgres = env.get("PERSISTENCE_MODULE", "") == "eventsourcing.postgres"
     return (POSTGRES_VIEWS if postgres else SQLITE_VIEWS)[name]
 
 
 def construct_view(name: str, env: EnvType) -> View:
-    factory = InfrastructureFactory.construct(
-        env=BaseProjectionRunner._construct_env(name=name, env=env)
-    )
+    # As the library's runners configure their views: over the process environment, and
+    # named after the view, so a setting can be given for one view by its name as prefix.
+    factory = InfrastructureFactory.construct(env=Environment(name, {**os.environ, **env}))
     view = factory.tracking_recorder(view_class(name, env))
     assert isinstance(view, View)
     return view
@@ -97,8 +79,8 @@ def reader_for(records: CaseRecords) -> Reader:
     return read
 
 
-class ViewRunner(ProjectionRunner[CaseRecords, View]):
-    """The library's runner, with a projection that can load aggregates through the
+class ViewRunner(BaseProjectionRunner[CaseRecords]):
+    """The library's runner, given a projection that can load aggregates through the
     runner's own application (used when a view resumes in the middle of a stream)."""
 
     def __init__(self, *, name: str, env: EnvType) -> None:
@@ -108,8 +90,7 @@ class ViewRunner(ProjectionRunner[CaseRecords, View]):
         # event finds the view moved and the runner starts again.
         self.projection.position = self.view.max_tracking_id(APPLICATION_NAME) or 0
         self.projection.more_at_hand = self._more_at_hand
-        BaseProjectionRunner.__init__(
-            self,
+        super().__init__(
             projection=self.projection,
             application_class=CaseRecords,
             tracking_recorder=self.view,
@@ -120,7 +101,7 @@ class ViewRunner(ProjectionRunner[CaseRecords, View]):
     @property
     def subscription(self) -> object:
         """The library's subscription under the runner's application subscription."""
-        return self._subscription.subscription
+        return runner_subscription(self)
 
     def _more_at_hand(self) -> bool:
         return has_more_at_hand(self.subscription)

@@ -19,8 +19,8 @@ from eventsourcing.persistence import (
     Tracking,
     TrackingRecorder,
 )
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL
 
@@ -47,9 +47,8 @@ class Database:
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Database":
         factory = InfrastructureFactory.construct(env=Environment("views", env))
-        datastore = factory.datastore  # type: ignore[attr-defined]
-        assert isinstance(datastore, SQLiteDatastore | PostgresDatastore)
-        return cls(datastore)
+        assert isinstance(factory, SQLiteFactory | PostgresFactory)
+        return cls(factory.datastore)
 
     def params(self, values: Sequence[Any]) -> tuple[Any, ...]:
         # PostgreSQL text cannot hold NUL and SQLite's text functions stop at it; the event

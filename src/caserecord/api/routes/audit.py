@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from caserecord.access import Subject
+from caserecord.access import listed_subjects
 from caserecord.api.deps import AuditorDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read
 from caserecord.api.paging import PagingDep
@@ -56,14 +56,5 @@ def audit_trail(
         limit=paging.fetch,
     )
     page = paging.page(rows, lambda r: r["position"])
-    reveal(runtime, caller, "read_audit_trail", subjects_of(page["items"]))
+    reveal(runtime, caller, "read_audit_trail", listed_subjects(page["items"]))
     return page
-
-
-def subjects_of(items: list[dict[str, Any]]) -> list[Subject]:
-    seen = {(i.get("client_id"), i.get("case_id")) for i in items}
-    return [
-        Subject(UUID(str(cl)) if cl else None, UUID(str(ca)) if ca else None)
-        for cl, ca in sorted(seen, key=str)
-        if cl or ca
-    ]

@@ -4,10 +4,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from caserecord.access import listed_subjects
 from caserecord.api.deps import ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST
 from caserecord.api.paging import PagingDep, bad_cursor
-from caserecord.api.routes.referrals import subjects_of
 from caserecord.api.schemas import CaseloadPage
 from caserecord.domain.values import Specialty
 from caserecord.projections.caseload import SORTS, caseload_key
@@ -38,7 +38,7 @@ def caseload(
         limit=paging.fetch,
     )
     page = paging.page(rows, lambda r: (sort, *caseload_key(r, sort)))
-    reveal(runtime, caller, "list_caseload", subjects_of(page["items"]))
+    reveal(runtime, caller, "list_caseload", listed_subjects(page["items"]))
     return page
 
 

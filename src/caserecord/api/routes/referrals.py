@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from caserecord.access import Subject
+from caserecord.access import listed_subjects
 from caserecord.api.commands import WriteDep
 from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read, written
@@ -126,7 +126,7 @@ def referral_tracker(
         limit=paging.fetch,
     )
     page = paging.page(rows, referral_key)
-    reveal(runtime, caller, "list_referrals", subjects_of(page["items"]))
+    reveal(runtime, caller, "list_referrals", listed_subjects(page["items"]))
     return page
 
 
@@ -139,14 +139,3 @@ def referral_outcomes(caller: ReaderDep, views: ViewsDep, paging: PagingDep) -> 
         caller.agency_id, after=paging.after(tuple[str, str]), limit=paging.fetch
     )
     return paging.page(rows, outcome_key)
-
-
-def subjects_of(items: list[dict[str, Any]]) -> list[Subject]:
-    """The clients and cases a listing reveals, for the access log."""
-    return [
-        Subject(
-            UUID(str(i["client_id"])) if i.get("client_id") else None,
-            UUID(str(i["case_id"])) if i.get("case_id") else None,
-        )
-        for i in items
-    ]

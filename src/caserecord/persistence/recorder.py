@@ -1,0 +1,67 @@
+"""What caserecord's application recorders add to the library's, as one typed interface.
+
+The library types ``Application.recorder`` as its ``ApplicationRecorder``; the SQLite and
+PostgreSQL recorders configured for caserecord (``ChainedSQLiteApplicationRecorder``,
+``ChainedPostgresApplicationRecorder``, chosen in ``config.py``) add the queries below.
+:func:`case_recorder` gives code that holds an application's recorder a handle typed with
+them, so a call to a method neither recorder has fails type checking.
+"""
+
+from collections.abc import Sequence
+from typing import Protocol, cast
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+from caserecord.persistence.chain import Link
+from caserecord.persistence.idempotency import IdempotencyRecord
+
+
+class CaseRecorder(Protocol):
+    @property
+    def datastore(self) -> SQLiteDatastore | PostgresDatastore:
+        """The connection pool the events live in; plain tables share it."""
+
+    def select_versions(self, originator_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
+        """Chosen events of one stream in one query, in version order."""
+
+    def agency_notifications(
+        self, agency_id: str, *, after: int, limit: int
+    ) -> tuple[int, list[Notification]]:
+        """The head of the log, and up to ``limit`` of the agency's events after ``after``
+        and not past that head (the event feed)."""
+
+    def probe_feed_index(self) -> None:
+        """Fails if the event feed's index table does not exist."""
+
+    def feed_index_counts(self) -> tuple[int, int]:
+        """(events logged, events indexed): equal when the feed's index is complete."""
+
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Index (agency, position) rows logged before the index existed."""
+
+    def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
+        """One stream's hash chain links, by version."""
+
+    def chain_heads(self) -> dict[str, tuple[int, str]]:
+        """The latest link of every stream: (version, hash) by stream key."""
+
+    def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
+        """The stored result of the command sent with this idempotency key, if any."""
+
+
+def case_recorder(recorder: ApplicationRecorder) -> CaseRecorder:
+    """``recorder`` typed as caserecord's.  No check at run time: the recorder is chosen
+    by configuration, and tests assert that both configured classes satisfy the protocol."""
+    return cast(CaseRecorder, recorder)
+
+
+class HasStore(Protocol):
+    """What owns a caserecord recorder (``CaseRecords``): the library closes the recorder's
+    datastore when its application is freed, so code that keeps using the datastore keeps
+    the owner, not just the datastore."""
+
+    @property
+    def store(self) -> CaseRecorder: ...

@@ -1,0 +1,19 @@
+"""Setting up a store (``caserecord db init``): every table the parts of caserecord use,
+created once, before any worker starts (workers never run DDL).  It sits above the parts
+it provisions, so none of them imports another to create its tables."""
+
+from caserecord.access import create_access_tables
+from caserecord.config import Settings
+from caserecord.projections.runner import create_views
+from caserecord.store import index_feed, open_records
+
+
+def init_store(settings: Settings) -> None:
+    """Create every table: the events', the API's and the read models'."""
+    app = open_records(settings, create_table=True)
+    try:
+        create_access_tables(app)  # the API's tokens and access log
+        index_feed(app)
+    finally:
+        app.close()
+    create_views(settings.eventsourcing_env(create_table=True))  # the read models
