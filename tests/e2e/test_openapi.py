@@ -1,5 +1,6 @@
 """The OpenAPI document: every status a route can answer, with examples; /docs serves it."""
 
+import re
 from typing import Any
 
 import pytest
@@ -58,6 +59,22 @@ def test_docs_are_served(sqlite_api: Api) -> None:
 
     assert response.status_code == 200
     assert "/openapi.json" in response.text
+
+
+ASSET = re.compile(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""")
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_load_only_assets_the_app_serves_itself(sqlite_api: Api, page: str) -> None:
+    html = sqlite_api.client.get(page).text
+
+    urls = ASSET.findall(html)
+    scripts = [u for u in urls if u.endswith(".js")]
+    assert scripts, html
+    assert "://" not in html  # nothing from another host
+    assert all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+    for url in urls:
+        assert sqlite_api.client.get(url).status_code == 200, url
 
 
 def test_operation_ids_are_the_route_names_and_unique(

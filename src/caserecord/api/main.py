@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
-from caserecord.api import errors, openapi
+from caserecord.api import docs, errors, openapi
 from caserecord.api.deps import no_unknown_query
 from caserecord.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from caserecord.api.routes import (
@@ -75,10 +75,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Operation ids are the route functions' names: short, stable names for generated
         # clients (`register_client`, `record_note`...).
         generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
+    docs.install(app)
     for module in (
         clients,
         cases,
