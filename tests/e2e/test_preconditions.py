@@ -26,7 +26,7 @@ def test_a_write_with_the_current_etag_succeeds_and_returns_the_new_one(sqlite_a
 
     written = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE, headers={"If-Match": etag})
 
-    assert written.status_code == 200
+    assert written.status_code == 201
     assert written.headers["etag"] == '"2"'
     assert written.json()["version"] == 2
 
@@ -62,7 +62,7 @@ def test_a_lost_race_is_409(sqlite_api: Api, monkeypatch: pytest.MonkeyPatch) ->
             # Another writer commits the same next version between our read and our save.
             raced.append(1)
             rival = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE | {"text": "rival"})
-            assert rival.status_code == 200
+            assert rival.status_code == 201
         return original(*args, **kwargs)
 
     monkeypatch.setattr(records, "save", save_after_a_rival)

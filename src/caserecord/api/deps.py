@@ -241,8 +241,11 @@ def reveal_case(runtime: Runtime, caller: Caller, action: str, case_id: UUID) ->
     reveal(runtime, caller, action, [Subject(client_id, case_id)])
 
 
-# The case version that recorded an entry (an assessment, a progress entry, an addendum...).
-VersionPath = Annotated[int, Path(ge=1, le=2**53, description="The case version that recorded it")]
+# Entries of a case without an id of their own (an assessment, a progress entry, an
+# addendum...) are known by the case version that recorded them.
+VersionPath = Annotated[
+    int, Path(ge=1, le=2**53, description="The id: the case version that recorded it")
+]
 
 
 def etag(version: Any) -> dict[str, str]:

@@ -109,15 +109,16 @@ class WriteOptions(Body):
 OPTIONS = {"effective_at", "reason", "correlation_id"}
 
 
+Reason = Field(min_length=1, max_length=2_000, pattern=r"\S", description="Why; required.")
+
+
 class ReasonedWrite(WriteOptions):
     """A write that must say why: `reason` is required and not blank."""
 
-    reason: str = Field(
-        min_length=1, max_length=2_000, pattern=r"\S", description="Why; required, not blank."
-    )
+    reason: str = Reason
 
 
-class Revision(ReasonedWrite):
+class Revision(WriteOptions):
     """A revision names only what changes: a field left out keeps its value, and a field
     sent as `null` (where allowed) is cleared."""
 
@@ -276,6 +277,7 @@ class PlanRevisionIn(Revision):
     `next_review_on: null` the review date."""
 
     # Left out: None, never validated, so kept; sent as null: refused (the type has no None).
+    reason: str = Reason
     title: str = Field(default=None, min_length=1, max_length=200, pattern=r"\S")  # type: ignore[assignment]
     activities: list[Activity] | None = Field(default=None, max_length=100)
     next_review_on: IsoDate | None = None

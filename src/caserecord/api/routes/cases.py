@@ -77,14 +77,14 @@ def assess_needs(case_id: UUID, body: AssessmentIn, write: WriteDep) -> JSONResp
 
 
 @router.get(
-    "/{case_id}/assessments/{version}",
+    "/{case_id}/assessments/{assessment_id}",
     response_model=AssessmentEntryOut,
     responses=read("The needs rated by one assessment"),
 )
 def read_assessment(
-    case_id: UUID, version: VersionPath, caller: ReaderDep, runtime: RuntimeDep
+    case_id: UUID, assessment_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    assessment = runtime.records.get_assessment(caller.actor, case_id, version)
+    assessment = runtime.records.get_assessment(caller.actor, case_id, assessment_id)
     reveal_case(runtime, caller, "read_assessment", case_id)
     return assessment
 
@@ -103,14 +103,14 @@ def review_prior_treatment(case_id: UUID, body: PriorTreatmentIn, write: WriteDe
 
 
 @router.get(
-    "/{case_id}/prior-treatments/{version}",
+    "/{case_id}/prior-treatments/{treatment_id}",
     response_model=PriorTreatmentOut,
     responses=read("One prior treatment as reviewed"),
 )
 def read_prior_treatment(
-    case_id: UUID, version: VersionPath, caller: ReaderDep, runtime: RuntimeDep
+    case_id: UUID, treatment_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    treatment = runtime.records.get_prior_treatment(caller.actor, case_id, version)
+    treatment = runtime.records.get_prior_treatment(caller.actor, case_id, treatment_id)
     reveal_case(runtime, caller, "read_prior_treatment", case_id)
     return treatment
 

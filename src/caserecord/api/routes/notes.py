@@ -88,11 +88,11 @@ def append_addendum(case_id: UUID, note_id: str, body: AddendumIn, write: WriteD
 
 
 @router.get(
-    "/{note_id}/addenda/{version}", response_model=AddendumOut, responses=read("The addendum")
+    "/{note_id}/addenda/{addendum_id}", response_model=AddendumOut, responses=read("The addendum")
 )
 def read_addendum(
-    case_id: UUID, note_id: str, version: VersionPath, caller: ReaderDep, runtime: RuntimeDep
+    case_id: UUID, note_id: str, addendum_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    addendum = runtime.records.get_addendum(caller.actor, case_id, note_id, version)
+    addendum = runtime.records.get_addendum(caller.actor, case_id, note_id, addendum_id)
     reveal_case(runtime, caller, "read_note", case_id)
     return addendum

@@ -219,13 +219,13 @@ def record_goal_progress(
 
 
 @router.get(
-    "/goals/{goal_id}/progress/{version}",
+    "/goals/{goal_id}/progress/{progress_id}",
     response_model=ProgressOut,
     responses=read("One progress entry"),
 )
 def read_goal_progress(
-    case_id: UUID, goal_id: str, version: VersionPath, caller: ReaderDep, runtime: RuntimeDep
+    case_id: UUID, goal_id: str, progress_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    entry = runtime.records.get_progress(caller.actor, case_id, goal_id, version)
+    entry = runtime.records.get_progress(caller.actor, case_id, goal_id, progress_id)
     reveal_case(runtime, caller, "read_goal_progress", case_id)
     return entry
