@@ -131,3 +131,18 @@ def test_read_models_that_could_not_start_with_the_app_start_on_a_later_request(
         assert response.status_code == 200
         assert len(response.json()["items"]) == 1
     assert len(attempts) == 2
+
+
+def test_a_caller_waits_for_its_own_writes_not_for_another_callers(sqlite_url: str) -> None:
+    # Nobody runs the views here, so they never reach any write.
+    stalled = Settings(database_url=sqlite_url, run_projections=False, read_your_writes_timeout=0.3)
+    for api in serve(stalled):
+        a_case(api, "agency-a")  # written with the caseworker's token
+
+        colleague = api.get("/v1/caseloads", role="supervisor")
+        writer = api.get("/v1/caseloads", role="caseworker")
+
+        assert colleague.status_code == 200, colleague.text
+        assert int(colleague.headers["X-Position"]) == 0  # what the views reflect
+        assert writer.status_code == 503, writer.text
+        assert writer.headers["Retry-After"]
