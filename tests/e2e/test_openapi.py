@@ -84,3 +84,17 @@ def test_operation_ids_are_the_route_names_and_unique(
 
     assert len(ids) == len(set(ids))
     assert "register_client" in ids and "record_note" in ids
+
+
+def test_reads_declare_their_position_and_only_reads_take_a_minimum_one(
+    operations: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    for method, path, operation in operations:
+        headers = {
+            p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"
+        }
+        if method == "GET":
+            assert "X-Position" in operation["responses"]["200"]["headers"], path
+            assert "x-min-position" in headers, path
+        else:
+            assert "x-min-position" not in headers, (method, path)

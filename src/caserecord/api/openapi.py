@@ -132,7 +132,8 @@ def never_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
-    """Error bodies are problem+json: move their schemas there from application/json."""
+    """Error bodies are problem+json: move their schemas there from application/json.
+    Reads declare the X-Position they answer with; X-Min-Position is for reads only."""
 
     generate = app.openapi
 
@@ -148,7 +149,7 @@ def install(app: FastAPI) -> None:
                     ]
                     if not operation["parameters"]:
                         del operation["parameters"]
-                else:
+                elif "200" in operation["responses"]:
                     operation["responses"]["200"].setdefault("headers", {}).update(READ_POSITION)
                 for parameter in operation.get("parameters", []):
                     parameter["schema"] = never_null(parameter["schema"])
