@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 from uuid import UUID, uuid4
 
@@ -25,12 +26,18 @@ from eventsourcing.utils import get_topic, strtobool
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
+from caserecord.domain.entities import Goal, Plan
 from caserecord.domain.errors import (
     CaseNotFoundError,
     ClientNotFoundError,
     ConcurrencyConflictError,
+    EntryNotFoundError,
     GoalNotFoundError,
     InvalidValueError,
+    NoteNotFoundError,
+    PlanNotFoundError,
+    ReferralNotFoundError,
+    SupportContactNotFoundError,
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor, Recording, recording
@@ -51,10 +58,14 @@ from caserecord.presenters import (
     case_to_dict,
     client_to_dict,
     event_to_dict,
+    goal_to_dict,
     note_to_dict,
+    plain,
+    plan_to_dict,
     progress_to_dict,
     referral_to_dict,
     shown_versions,
+    window,
 )
 from caserecord.transcodings import all_transcodings
 
@@ -130,6 +141,24 @@ def compare_snapshot(snapshot: Any, aggregate: Aggregate) -> str:
 
 def new_id() -> str:
     return str(uuid4())
+
+
+class Unchanged(Enum):
+    """A revision's value for a field it does not name: the field keeps its value."""
+
+    KEEP = "keep"
+
+
+KEEP = Unchanged.KEEP
+
+
+def kept(value: T | Unchanged, current: T) -> T:
+    return current if value is KEEP else value
+
+
+def new_version(aggregate: RecordAggregate) -> str:
+    """The id of an entry the case (or client) knows by the version that recorded it."""
+    return str(aggregate.version)
 
 
 def project(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -319,7 +348,7 @@ class CaseRecords(Application[UUID]):
         **opts: Unpack[Options],
     ) -> CommandResult:
         items = [dict(a) for a in assessments]
-        return self._update_case(actor, case_id, opts, lambda c: c.assess_needs(items))
+        return self._update_case(actor, case_id, opts, lambda c: c.assess_needs(items), new_version)
 
     def review_prior_treatment(
         self,
@@ -342,6 +371,7 @@ class CaseRecords(Application[UUID]):
             lambda c: c.review_prior_treatment(
                 treatment, provider, started_on, ended_on, outcome, effectiveness, notes
             ),
+            new_version,
         )
 
     def assign_case_manager(
@@ -397,19 +427,31 @@ class CaseRecords(Application[UUID]):
         case_id: UUID,
         *,
         plan_id: str,
-        title: str,
-        activities: list[dict[str, Any]],
-        next_review_on: date | None = None,
+        title: str | Unchanged = KEEP,
+        activities: list[dict[str, Any]] | Unchanged | None = KEEP,
+        next_review_on: date | Unchanged | None = KEEP,
         **opts: Unpack[Options],
     ) -> CommandResult:
+        """A new version of the plan: what is not named (``KEEP``) is carried over from the
+        current version; ``activities=None`` clears them. The event holds every value."""
         rationale = opts.get("reason") or ""
-        items = [dict(a) for a in activities]
-        return self._update_case(
-            actor,
-            case_id,
-            opts,
-            lambda c: c.revise_plan(plan_id, title, items, next_review_on, rationale),
-        )
+
+        def revise(c: Case) -> None:
+            plan = c.current_plan
+            now = plan.current_version if plan is not None and plan.plan_id == plan_id else None
+            items = kept(activities, now.activities if now else [])
+            c.revise_plan(
+                plan_id,
+                kept(title, now.title if now else ""),
+                [dict(a) for a in items or []],
+                kept(next_review_on, now.next_review_on if now else None),
+                rationale,
+            )
+
+        def number(c: Case) -> str:
+            return str(next(p for p in c.plans if p.plan_id == plan_id).versions[-1].number)
+
+        return self._update_case(actor, case_id, opts, revise, number)
 
     def change_plan_status(
         self, actor: Actor, case_id: UUID, *, plan_id: str, action: str, **opts: Unpack[Options]
@@ -457,18 +499,28 @@ class CaseRecords(Application[UUID]):
         case_id: UUID,
         *,
         goal_id: str,
-        description: str,
-        need_domain: str,
-        target_measure: str = "",
-        due_on: date | None = None,
+        description: str | Unchanged = KEEP,
+        need_domain: str | Unchanged = KEEP,
+        target_measure: str | Unchanged | None = KEEP,
+        due_on: date | Unchanged | None = KEEP,
         **opts: Unpack[Options],
     ) -> CommandResult:
-        return self._update_case(
-            actor,
-            case_id,
-            opts,
-            lambda c: c.revise_goal(goal_id, description, need_domain, target_measure, due_on),
-        )
+        """What is not named (``KEEP``) keeps its value; ``None`` clears the target measure
+        or the due date. The event holds every value."""
+
+        def revise(c: Case) -> None:
+            goal = c.goals.get(goal_id)
+            standing = [r for r in goal.revisions if not r.in_error] if goal else []
+            now = standing[-1] if standing else None
+            c.revise_goal(
+                goal_id,
+                kept(description, now.description if now else ""),
+                kept(need_domain, now.need_domain if now else ""),
+                kept(target_measure, now.target_measure if now else "") or "",
+                kept(due_on, now.due_on if now else None),
+            )
+
+        return self._update_case(actor, case_id, opts, revise)
 
     def change_goal_lifecycle(
         self, actor: Actor, case_id: UUID, *, goal_id: str, lifecycle: str, **opts: Unpack[Options]
@@ -493,6 +545,7 @@ class CaseRecords(Application[UUID]):
             case_id,
             opts,
             lambda c: c.record_goal_progress(goal_id, achievement, measured_value, note),
+            new_version,
         )
 
     # ---- referrals -----------------------------------------------------------------
@@ -591,7 +644,9 @@ class CaseRecords(Application[UUID]):
     def append_addendum(
         self, actor: Actor, case_id: UUID, *, note_id: str, text: str, **opts: Unpack[Options]
     ) -> CommandResult:
-        return self._update_case(actor, case_id, opts, lambda c: c.append_addendum(note_id, text))
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.append_addendum(note_id, text), new_version
+        )
 
     # ---- queries -------------------------------------------------------------------
     def get_client(self, actor: Actor, client_id: UUID) -> dict[str, Any]:
@@ -637,6 +692,88 @@ class CaseRecords(Application[UUID]):
         """A page of the progress recorded on a goal, newest first."""
         case = self._case(actor, case_id, version)
         return self.progress_page(case, goal_id, limit=limit, before=before)
+
+    # ---- one part of a record, by its id (where a creating POST's Location points) ------
+    def get_support_contact(self, actor: Actor, client_id: UUID, contact_id: str) -> dict[str, Any]:
+        contact = self._client(actor, client_id).support_contacts.get(contact_id)
+        if contact is None or contact.removed_in is not None:
+            raise SupportContactNotFoundError(f"no current support contact {contact_id}")
+        data: dict[str, Any] = plain(contact)
+        return data
+
+    def get_assessment(self, actor: Actor, case_id: UUID, version: int) -> dict[str, Any]:
+        """The needs rated by the assessment recorded in that case version."""
+        case = self._case(actor, case_id)
+        rated = [plain(a) for a in case.assessments if a.version == version and not a.in_error]
+        if not rated:
+            raise EntryNotFoundError(f"no standing assessment at version {version} of the case")
+        return {"version": version, "assessments": rated}
+
+    def get_prior_treatment(self, actor: Actor, case_id: UUID, version: int) -> dict[str, Any]:
+        case = self._case(actor, case_id)
+        found = [plain(t) for t in case.prior_treatments if t.version == version and not t.in_error]
+        if not found:
+            raise EntryNotFoundError(f"no standing prior treatment at version {version}")
+        return dict(found[0])
+
+    def get_plan(self, actor: Actor, case_id: UUID, plan_id: str) -> dict[str, Any]:
+        """The plan with its versions, status history and goals (each goal's latest
+        progress)."""
+        case = self._case(actor, case_id)
+        plan = standing_plan(case, plan_id)
+        goals = [g for g in case.goals.values() if g.plan_id == plan_id and not g.in_error]
+        shown = [v for g in goals for v in window(case.standing_progress(g), False)]
+        return plan_to_dict(case, plan, self.events_at(case.id, shown), False)
+
+    def get_plan_version(
+        self, actor: Actor, case_id: UUID, plan_id: str, number: int
+    ) -> dict[str, Any]:
+        plan = standing_plan(self._case(actor, case_id), plan_id)
+        for version in plan.versions:
+            if version.number == number and not version.in_error:
+                data: dict[str, Any] = plain(version)
+                return data
+        raise EntryNotFoundError(f"plan {plan_id} has no standing version {number}")
+
+    def get_goal(self, actor: Actor, case_id: UUID, goal_id: str) -> dict[str, Any]:
+        """The goal with its revisions and its latest progress (pages hold the rest)."""
+        case = self._case(actor, case_id)
+        goal = standing_goal(case, goal_id)
+        progress = case.standing_progress(goal)
+        events = self.events_at(case.id, window(progress, False))
+        return goal_to_dict(goal, progress, events, False)
+
+    def get_progress(
+        self, actor: Actor, case_id: UUID, goal_id: str, version: int
+    ) -> dict[str, Any]:
+        case = self._case(actor, case_id)
+        if version not in case.standing_progress(standing_goal(case, goal_id)):
+            raise EntryNotFoundError(f"goal {goal_id} has no standing progress at {version}")
+        return progress_to_dict(self.events_at(case.id, [version])[version])
+
+    def get_referral(self, actor: Actor, case_id: UUID, referral_id: str) -> dict[str, Any]:
+        """The referral as made, with its status history."""
+        case = self._case(actor, case_id)
+        version = case.standing_referral_versions(case.set_aside_versions()).get(referral_id)
+        if version is None:
+            raise ReferralNotFoundError(f"no referral {referral_id} on this case")
+        return referral_to_dict(case.referrals[referral_id], self.events_at(case.id, [version]))
+
+    def get_note(self, actor: Actor, case_id: UUID, note_id: str) -> dict[str, Any]:
+        """The note with its addenda still standing."""
+        case = self._case(actor, case_id)
+        version = case.notes.get(note_id)
+        if version is None or version in case.set_aside_versions():
+            raise NoteNotFoundError(f"no note {note_id} on this case")
+        return self.notes_of(case, [note_id])[0]
+
+    def get_addendum(
+        self, actor: Actor, case_id: UUID, note_id: str, version: int
+    ) -> dict[str, Any]:
+        for addendum in self.get_note(actor, case_id, note_id)["addenda"]:
+            if addendum["version"] == version:
+                return dict(addendum)
+        raise EntryNotFoundError(f"note {note_id} has no standing addendum at version {version}")
 
     def case_state(
         self, case: Case, *, every: bool = False, read: Mapping[int, Any] | None = None
@@ -848,7 +985,7 @@ class CaseRecords(Application[UUID]):
         case_id: UUID,
         opts: Options,
         command: Callable[[Case], None],
-        entity_id: str | None = None,
+        entity_id: str | Callable[[Case], str] | None = None,
     ) -> CommandResult:
         return self._retrying(
             actor, case_id, opts, lambda: self._case(actor, case_id), command, entity_id
@@ -873,7 +1010,7 @@ class CaseRecords(Application[UUID]):
         opts: Options,
         load: Callable[[], A],
         command: Callable[[A], None],
-        entity_id: str | None,
+        entity_id: str | Callable[[A], str] | None,
     ) -> CommandResult:
         """Load, run and save the command; a command that named no version and lost the
         race to the store is run again on the state that won (the cached aggregate is
@@ -912,8 +1049,10 @@ class CaseRecords(Application[UUID]):
         aggregate: A,
         opts: Options,
         command: Callable[[A], None],
-        entity_id: str | None,
+        entity_id: str | Callable[[A], str] | None,
     ) -> CommandResult:
+        """``entity_id``: the id of the part the command adds, or how to find it in the
+        changed aggregate (an entry known by its version, a plan version by its number)."""
         expected = opts.get("expected_version")
         if expected is not None and expected != aggregate.version:
             raise VersionMismatchError(
@@ -921,7 +1060,8 @@ class CaseRecords(Application[UUID]):
             )
         with self._recording(actor, opts):
             command(aggregate)
-        return self._save(actor, aggregate, opts, entity_id)
+        made = entity_id(aggregate) if callable(entity_id) else entity_id
+        return self._save(actor, aggregate, opts, made)
 
     def _save(
         self, actor: Actor, aggregate: Aggregate, opts: Options, entity_id: str | None = None
@@ -943,6 +1083,21 @@ class CaseRecords(Application[UUID]):
                 "another change was saved to this record first: reload and retry"
             ) from None
         return CommandResult(aggregate.id, version, recordings[-1].notification.id, entity_id)
+
+
+def standing_plan(case: Case, plan_id: str) -> Plan:
+    for plan in case.plans:
+        if plan.plan_id == plan_id and not plan.in_error:
+            return plan
+    raise PlanNotFoundError(f"no plan {plan_id} on this case")
+
+
+def standing_goal(case: Case, goal_id: str) -> Goal:
+    goal = case.goals.get(goal_id)
+    plans = {p.plan_id for p in case.plans if not p.in_error}
+    if goal is None or goal.in_error or goal.plan_id not in plans:
+        raise GoalNotFoundError(f"no goal {goal_id} on this case")
+    return goal
 
 
 def keyset_page(

@@ -360,10 +360,25 @@ def child_welfare(d: Demo) -> None:
     )
 
 
-def demo_tokens(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> dict[str, str]:
-    """A fresh token per role (secrets cannot be shown again, so each run makes new ones)."""
+@dataclass(frozen=True)
+class DemoTokens:
+    secrets: dict[str, str]
+    """The new token of each role, by role."""
+    revoked: list[str]
+    """The ids of the earlier demo tokens this run revoked."""
+
+
+def demo_tokens(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> DemoTokens:
+    """A fresh token per role, revoking the demo tokens of earlier runs: their secrets
+    cannot be shown again, so reusing them would leave the caller without a usable token,
+    and keeping them would pile up live tokens nobody holds."""
     store = TokenStore(Tables(records))
-    return {
+    names = {f"demo-{role.value}" for role in Role}
+    earlier = [t for t in store.list(agency_id) if t.active and t.name in names]
+    for token in earlier:
+        store.revoke(token.token_id, agency_id)
+    made = {
         role.value: store.create(agency_id=agency_id, role=role.value, name=f"demo-{role.value}")[1]
         for role in Role
     }
+    return DemoTokens(made, [t.token_id for t in earlier])

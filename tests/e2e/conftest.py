@@ -59,6 +59,8 @@ class Api:
         """POST that must succeed; its JSON body."""
         response = self.post(path, body, **kwargs)
         assert response.status_code in (200, 201), response.text
+        if "location" in response.headers:  # a created record or part
+            assert response.status_code == 201, response.text
         result: dict[str, Any] = response.json()
         return result
 
@@ -179,7 +181,12 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     )["entity_id"]
     case_id = made("/v1/cases", intake(client_id) | {"interview_summary": texts["summary"]})["id"]
     base = f"/v1/cases/{case_id}"
-    made(f"{base}/assessments", {"assessments": [{"domain": "therapeutic", "level": "high"}]})
+    assessment_id = made(
+        f"{base}/assessments", {"assessments": [{"domain": "therapeutic", "level": "high"}]}
+    )["entity_id"]
+    treatment_id = made(f"{base}/prior-treatments", {"treatment": "Detox", "effectiveness": 2})[
+        "entity_id"
+    ]
     plan_id = made(
         f"{base}/plans",
         {"title": texts["plan"], "activities": [{"activity": "AA", "cadence": "weekly"}]},
@@ -188,6 +195,10 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         f"{base}/goals",
         {"plan_id": plan_id, "description": texts["goal"], "need_domain": "therapeutic"},
     )["entity_id"]
+    made(f"{base}/goals/{goal_id}/lifecycle", {"lifecycle": "active"})
+    progress_id = made(f"{base}/goals/{goal_id}/progress", {"achievement": "improving"})[
+        "entity_id"
+    ]
     referral_id = made(
         f"{base}/referrals",
         {"resource_kind": "housing", "organisation": texts["organisation"], "service_name": "S"},
@@ -196,6 +207,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         f"{base}/notes",
         {"text": texts["note"], "contact_kind": "client", "contact_mode": "phone"},
     )["entity_id"]
+    addendum_id = made(f"{base}/notes/{note_id}/addenda", {"text": "Later"})["entity_id"]
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     ids = {
         "client_id": client_id,
@@ -207,6 +219,13 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "note_id": note_id,
         "token_id": spare["token_id"],
     }
+    entries = {
+        "assessment_id": assessment_id,
+        "treatment_id": treatment_id,
+        "progress_id": progress_id,
+        "addendum_id": addendum_id,
+    }
+    assert entries == {k: v for k, v in FIXED_PATH_VALUES.items() if k in entries}
     return Seeded(agency, ids, texts)
 
 
@@ -232,7 +251,9 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/entries-in-error": {"target_version": 2, "reason": "wrong case"},
     "/v1/cases/{case_id}/plans": {"title": "Another plan"},
     "/v1/cases/{case_id}/plans/{plan_id}/revisions": {"title": "Revised", "reason": "review"},
-    "/v1/cases/{case_id}/plans/{plan_id}/{action}": {"reason": "review"},
+    "/v1/cases/{case_id}/plans/{plan_id}/{action}": {},
+    "/v1/cases/{case_id}/plans/{plan_id}/suspend": {"reason": "hospital stay"},
+    "/v1/cases/{case_id}/plans/{plan_id}/revoke": {"reason": "wrong focus"},
     "/v1/cases/{case_id}/goals": {
         "plan_id": "{plan_id}",
         "description": "Find work",
@@ -242,7 +263,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
         "description": "Stay sober for 90 days",
         "need_domain": "therapeutic",
     },
-    "/v1/cases/{case_id}/goals/{goal_id}/lifecycle": {"lifecycle": "active"},
+    "/v1/cases/{case_id}/goals/{goal_id}/lifecycle": {"lifecycle": "on-hold"},
     "/v1/cases/{case_id}/goals/{goal_id}/progress": {"achievement": "improving"},
     "/v1/cases/{case_id}/referrals": {
         "resource_kind": "legal",
@@ -266,8 +287,16 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/tokens/{token_id}/revocation": {},
 }
 
-# Values for path parameters that are not record ids.
-FIXED_PATH_VALUES = {"action": "activate"}
+# Values for path parameters that are not record ids: the entries a case knows by the case
+# version that recorded them are at the same versions of every seeded case (not secrets).
+FIXED_PATH_VALUES = {
+    "action": "activate",
+    "number": "1",
+    "assessment_id": "2",
+    "treatment_id": "3",
+    "progress_id": "7",
+    "addendum_id": "10",
+}
 
 
 def fill(template: Any, ids: dict[str, str]) -> Any:
@@ -346,7 +375,7 @@ def call(
     body: dict[str, Any] | None = None,
 ) -> Any:
     """Call ``route`` on the records ``ids`` names, with its valid body unless told."""
-    missing = set(route.params) - set(ids) - {"action"}
+    missing = set(route.params) - set(ids) - set(FIXED_PATH_VALUES)
     assert not missing, f"no seeded id for {missing} in {route}"
     path = fill(route.path, ids)
     if route.method == "GET":

@@ -1,5 +1,7 @@
 """Caseloads over HTTP, read back right after the writes (read-your-writes)."""
 
+import time
+
 import pytest
 from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
@@ -82,13 +84,29 @@ def test_workers_that_do_not_run_the_views_serve_them_from_the_process_that_does
         assert [c["case_id"] for c in seen.json()["items"]] == [opened.json()["id"]]
 
 
-def test_a_position_past_the_head_of_the_log_is_not_waited_for(sqlite_api: Api) -> None:
+def test_a_position_past_the_head_of_the_log_is_refused_at_once_not_waited_for(
+    sqlite_api: Api,
+) -> None:
     a_case(sqlite_api)
+    started = time.monotonic()
 
     response = sqlite_api.get("/v1/caseloads", headers={"X-Min-Position": "999999999"})
 
-    assert response.status_code == 200
-    assert len(response.json()["items"]) == 1
+    assert time.monotonic() - started < sqlite_api.settings.read_your_writes_timeout
+    assert response.status_code == 422
+    assert response.json()["code"] == "position_beyond_log"
+    assert response.json()["errors"][0]["path"] == "header:X-Min-Position"
+
+
+def test_every_read_says_the_log_position_it_reflects(sqlite_api: Api) -> None:
+    client_id, case_id = a_case(sqlite_api)
+    head = sqlite_api.client.app.state.runtime.head()  # type: ignore[attr-defined]
+
+    for path in ("/v1/caseloads", f"/v1/cases/{case_id}", f"/v1/clients/{client_id}"):
+        response = sqlite_api.get(path)
+
+        assert response.status_code == 200, path
+        assert int(response.headers["X-Position"]) == head, path
 
 
 def test_read_models_that_could_not_start_with_the_app_start_on_a_later_request(
@@ -113,3 +131,18 @@ def test_read_models_that_could_not_start_with_the_app_start_on_a_later_request(
         assert response.status_code == 200
         assert len(response.json()["items"]) == 1
     assert len(attempts) == 2
+
+
+def test_a_caller_waits_for_its_own_writes_not_for_another_callers(sqlite_url: str) -> None:
+    # Nobody runs the views here, so they never reach any write.
+    stalled = Settings(database_url=sqlite_url, run_projections=False, read_your_writes_timeout=0.3)
+    for api in serve(stalled):
+        a_case(api, "agency-a")  # written with the caseworker's token
+
+        colleague = api.get("/v1/caseloads", role="supervisor")
+        writer = api.get("/v1/caseloads", role="caseworker")
+
+        assert colleague.status_code == 200, colleague.text
+        assert int(colleague.headers["X-Position"]) == 0  # what the views reflect
+        assert writer.status_code == 503, writer.text
+        assert writer.headers["Retry-After"]

@@ -39,7 +39,8 @@ def test_a_correction_needs_a_reason_and_a_change(sqlite_api: Api) -> None:
         {"changes": {"agency_id": "b"}, "reason": "x"},
     )
 
-    assert (no_reason.status_code, no_reason.json()["code"]) == (422, "reason_required")
+    assert (no_reason.status_code, no_reason.json()["code"]) == (422, "validation_failed")
+    assert [e["path"] for e in no_reason.json()["errors"]] == ["reason"]
     assert (no_change.status_code, no_change.json()["code"]) == (409, "nothing_to_correct")
     assert unknown_field.status_code == 422
     empty = sqlite_api.post(

@@ -25,7 +25,8 @@ def test_a_retried_post_returns_the_first_response_and_appends_nothing(api: Api)
     version = events_of(api, case_id)
     retry = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
 
-    assert first.status_code == retry.status_code == 200
+    assert first.status_code == retry.status_code == 201
+    assert retry.headers["location"] == first.headers["location"]
     assert retry.json() == first.json()
     assert retry.headers["etag"] == first.headers["etag"]
     assert retry.headers["idempotent-replayed"] == "true"
@@ -95,7 +96,7 @@ def test_concurrent_duplicates_record_once_and_all_get_the_first_response(api: A
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(send, range(6)))
 
-    assert {status for status, _ in answers} == {200}
+    assert {status for status, _ in answers} == {201}
     assert len({text for _, text in answers}) == 1
     assert events_of(api, case_id) == version + 1
 
@@ -103,21 +104,15 @@ def test_concurrent_duplicates_record_once_and_all_get_the_first_response(api: A
 def test_a_failed_command_does_not_consume_its_key(sqlite_api: Api) -> None:
     _, case_id = a_case(sqlite_api)
     key = {"Idempotency-Key": "retry-after-fix"}
-    closure = {"outcome": "moved away"}
+    treatment = {"treatment": "Detox", "effectiveness": 3, "started_on": "2020-02-01"}
+    path = f"/v1/cases/{case_id}/prior-treatments"
 
-    refused = sqlite_api.post(
-        f"/v1/cases/{case_id}/closure", closure, role="supervisor", headers=key
-    )
-    fixed = sqlite_api.post(
-        f"/v1/cases/{case_id}/closure",
-        closure | {"reason": "relocated"},
-        role="supervisor",
-        headers=key,
-    )
+    refused = sqlite_api.post(path, treatment | {"ended_on": "2020-01-01"}, headers=key)
+    fixed = sqlite_api.post(path, treatment | {"ended_on": "2020-03-01"}, headers=key)
 
     assert refused.status_code == 422
-    assert refused.json()["code"] == "reason_required"
-    assert fixed.status_code == 200
+    assert refused.json()["code"] == "invalid_value"
+    assert fixed.status_code == 201
 
 
 def test_a_retry_after_a_crash_between_commit_and_response_gets_the_first_result(
@@ -136,7 +131,7 @@ def test_a_retry_after_a_crash_between_commit_and_response_gets_the_first_result
     retry = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
 
     assert lost.status_code == 500
-    assert retry.status_code == 200
+    assert retry.status_code == 201
     assert retry.headers["idempotent-replayed"] == "true"
     notes = api.get(f"/v1/cases/{case_id}").json()["notes"]
     assert [n["note_id"] for n in notes] == [retry.json()["entity_id"]]

@@ -71,12 +71,36 @@ def test_a_domain_rule_answers_with_its_error_code(sqlite_api: Api) -> None:
     _, case_id = a_case(sqlite_api)
 
     response = sqlite_api.post(
-        f"/v1/cases/{case_id}/assignment", {"case_manager_id": "worker-2"}, role="supervisor"
+        f"/v1/cases/{case_id}/prior-treatments",
+        {
+            "treatment": "Detox",
+            "effectiveness": 3,
+            "started_on": "2020-02-01",
+            "ended_on": "2020-01-01",
+        },
     )
 
     assert response.status_code == 422
-    assert response.json()["code"] == "reason_required"
-    assert response.json()["type"] == "urn:caserecord:problem:reason_required"
+    assert response.json()["code"] == "invalid_value"
+    assert response.json()["type"] == "urn:caserecord:problem:invalid_value"
+
+
+def test_a_required_reason_is_required_by_the_schema_with_its_path(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+
+    missing = sqlite_api.post(
+        f"/v1/cases/{case_id}/assignment", {"case_manager_id": "worker-2"}, role="supervisor"
+    )
+    blank = sqlite_api.post(
+        f"/v1/cases/{case_id}/assignment",
+        {"case_manager_id": "worker-2", "reason": "  "},
+        role="supervisor",
+    )
+
+    for response in (missing, blank):
+        assert response.status_code == 422
+        assert response.json()["code"] == "validation_failed"
+        assert [e["path"] for e in response.json()["errors"]] == ["reason"]
 
 
 def test_a_naive_effective_time_is_a_validation_error(sqlite_api: Api) -> None:

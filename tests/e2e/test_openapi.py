@@ -1,5 +1,6 @@
 """The OpenAPI document: every status a route can answer, with examples; /docs serves it."""
 
+import re
 from typing import Any
 
 import pytest
@@ -60,6 +61,22 @@ def test_docs_are_served(sqlite_api: Api) -> None:
     assert "/openapi.json" in response.text
 
 
+ASSET = re.compile(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""")
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_load_only_assets_the_app_serves_itself(sqlite_api: Api, page: str) -> None:
+    html = sqlite_api.client.get(page).text
+
+    urls = ASSET.findall(html)
+    scripts = [u for u in urls if u.endswith(".js")]
+    assert scripts, html
+    assert "://" not in html  # nothing from another host
+    assert all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+    for url in urls:
+        assert sqlite_api.client.get(url).status_code == 200, url
+
+
 def test_operation_ids_are_the_route_names_and_unique(
     operations: list[tuple[str, str, dict[str, Any]]],
 ) -> None:
@@ -67,3 +84,17 @@ def test_operation_ids_are_the_route_names_and_unique(
 
     assert len(ids) == len(set(ids))
     assert "register_client" in ids and "record_note" in ids
+
+
+def test_reads_declare_their_position_and_only_reads_take_a_minimum_one(
+    operations: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    for method, path, operation in operations:
+        headers = {
+            p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"
+        }
+        if method == "GET":
+            assert "X-Position" in operation["responses"]["200"]["headers"], path
+            assert "x-min-position" in headers, path
+        else:
+            assert "x-min-position" not in headers, (method, path)

@@ -29,7 +29,7 @@ def test_a_write_with_the_current_etag_succeeds_and_returns_the_new_one(sqlite_a
 
     written = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE, headers={"If-Match": etag})
 
-    assert written.status_code == 200
+    assert written.status_code == 201
     assert written.headers["etag"] == '"2"'
     assert written.json()["version"] == 2
 

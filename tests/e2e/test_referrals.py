@@ -45,7 +45,8 @@ def test_declines_and_withdrawals_close_the_loop_with_a_reason(sqlite_api: Api) 
     after_final = sqlite_api.post(f"{base}/{declined_id}/acceptance", {})
     unknown = sqlite_api.post(f"{base}/nope/acceptance", {})
 
-    assert no_reason.json()["code"] == "reason_required"
+    assert (no_reason.status_code, no_reason.json()["code"]) == (422, "validation_failed")
+    assert [e["path"] for e in no_reason.json()["errors"]] == ["reason"]
     assert (declined.status_code, withdrawn.status_code) == (200, 200)
     assert (after_final.status_code, after_final.json()["code"]) == (409, "invalid_transition")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "referral_not_found")

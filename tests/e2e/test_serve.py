@@ -133,13 +133,19 @@ def test_the_demo_loads_once_and_prints_a_working_token_per_role(env: dict[str, 
     assert first.returncode == second.returncode == 0, first.stderr
     assert "0 already there" in first.stdout
     assert " 0 changes recorded" in second.stdout
-    tokens = dict(line.split() for line in first.stdout.splitlines() if "crt_" in line)
+    earlier = dict(line.split() for line in first.stdout.splitlines() if "crt_" in line)
+    tokens = dict(line.split() for line in second.stdout.splitlines() if "crt_" in line)
     assert list(tokens) == ["caseworker", "supervisor", "compliance_reviewer", "admin"]
     records = open_records(Settings(database_url=env["CASERECORD_DATABASE_URL"]))
     store = TokenStore(Tables(records))
     for role, secret in tokens.items():
         token = store.authenticate(secret)
         assert token is not None and (token.agency_id, token.role) == (DEMO_AGENCY, role)
+    # The second run revoked the first run's tokens, and said which: they do not pile up.
+    assert all(store.authenticate(secret) is None for secret in earlier.values())
+    assert len([t for t in store.list(DEMO_AGENCY) if t.active]) == len(tokens)
+    assert "revoked the 4 demo tokens of the last run" in second.stdout
+    assert "revoked" not in first.stdout
     worker = Actor("demo-caseworker", "caseworker", DEMO_AGENCY)
     opened = [e for e in records.recorder.select_notifications(1, 1000) if "Opened" in e.topic]
     assert len(opened) == 3

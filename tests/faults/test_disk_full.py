@@ -115,7 +115,7 @@ def test_over_http_a_full_disk_is_a_507_problem_and_writes_resume_when_space_ret
 
     for _ in range(20):
         response = client.post(f"/v1/cases/{case_id}/notes", json=note())
-        if response.status_code != 200:
+        if response.status_code != 201:
             break
         acknowledged.append(response.json()["entity_id"])
 
@@ -127,7 +127,7 @@ def test_over_http_a_full_disk_is_a_507_problem_and_writes_resume_when_space_ret
 
     disk.free()
     resumed = client.post(f"/v1/cases/{case_id}/notes", json=note("space is back"))
-    assert resumed.status_code == 200, resumed.text
+    assert resumed.status_code == 201, resumed.text
     case = client.get(f"/v1/cases/{case_id}").json()
     recorded = [n["note_id"] for n in all_notes_over_http(client, case_id)]
     assert recorded == [*acknowledged, resumed.json()["entity_id"]]

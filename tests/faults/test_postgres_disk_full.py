@@ -178,7 +178,7 @@ def test_a_full_tablespace_is_a_507_problem_and_writes_resume_when_space_returns
         acknowledged = []
         for _ in range(MAX_NOTES):
             response = http.post(path, json=note(incompressible(rng)))
-            if response.status_code != 200:
+            if response.status_code != 201:
                 break
             acknowledged.append(response.json()["entity_id"])
         again = http.post(path, json=note(incompressible(rng)))
@@ -200,7 +200,7 @@ def test_a_full_tablespace_is_a_507_problem_and_writes_resume_when_space_returns
         assert refused.json()["code"] == "storage_full"
         assert int(refused.headers["Retry-After"]) > 0
     assert alive_while_full, log
-    assert resumed.status_code == 200, resumed.text
+    assert resumed.status_code == 201, resumed.text
     assert resumed_in < 10, f"the first write after space returned took {resumed_in:.1f}s"
     assert recorded == [*acknowledged, resumed.json()["entity_id"]]
     assert caseload.status_code == 200, caseload.text

@@ -84,7 +84,7 @@ def test_while_postgres_is_down_writes_get_503_with_retry_after_and_recover_with
     ):
         path = f"/v1/cases/{case_id}/notes"
         before = http.post(path, json=note("before the outage"))
-        assert before.status_code == 200, before.text
+        assert before.status_code == 201, before.text
 
         outages = rounds(2, 10)
         for n in range(outages):
@@ -119,7 +119,7 @@ def outage(proxy: TcpProxy, http: httpx.Client, case_id: UUID, text: str) -> Non
             after = http.post(path, json=note(text), headers=key)
         except httpx.HTTPError:
             after = None
-        if after is not None and after.status_code == 200:
+        if after is not None and after.status_code == 201:
             break
         time.sleep(0.5)
-    assert after is not None and after.status_code == 200, after and after.text
+    assert after is not None and after.status_code == 201, after and after.text

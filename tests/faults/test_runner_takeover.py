@@ -44,7 +44,7 @@ def test_killing_the_worker_that_runs_the_views_hands_them_to_another_worker(
                         "contact_mode": "phone",
                     },
                 )
-                assert written.status_code == 200, written.text
+                assert written.status_code == 201, written.text
                 position = written.headers["x-record-position"]
                 read = http.get("/v1/caseloads", headers={"X-Min-Position": position})
     finally:

@@ -185,9 +185,16 @@ def generate(records: CaseRecords, rnd: random.Random, commands: int) -> UUID:
             continue
         done += 1
         if result.entity_id:
-            kind = next(k for k in ids if k in type_of(records, case_id, result.version))
-            ids[kind].append(result.entity_id)
+            # Only new plans, goals, referrals and notes: not plan versions, nor the entries
+            # known by the case version that recorded them (progress, addenda...).
+            made = type_of(records, case_id, result.version)
+            kind = NEW_PARTS.get(made)
+            if kind is not None:
+                ids[kind].append(result.entity_id)
     return case_id
+
+
+NEW_PARTS = {"plandrafted": "plan", "goaladded": "goal", "referralmade": "referral", "note": "note"}
 
 
 def type_of(records: CaseRecords, case_id: UUID, version: int) -> str:

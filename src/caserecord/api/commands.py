@@ -21,7 +21,7 @@ from caserecord.api.deps import (
 )
 from caserecord.api.errors import ApiError
 from caserecord.api.runtime import Runtime
-from caserecord.api.schemas import CommandOut, WriteOptions
+from caserecord.api.schemas import CommandOut, Revision, WriteOptions
 from caserecord.application import CaseRecords, CommandResult
 from caserecord.domain.errors import ConcurrencyConflictError
 from caserecord.domain.recording import Actor
@@ -54,7 +54,10 @@ class Write:
         status: int = 200,
         location: str | None = None,
     ) -> JSONResponse:
-        """Run ``command(**options)`` once per idempotency key; answer with its result."""
+        """Run ``command(**options)`` once per idempotency key; answer with its result.
+
+        ``location``: where the created part can be read, with ``{id}`` (the record),
+        ``{entity_id}`` (the part) or ``{version}`` in it; a replay answers the same."""
         opts: dict[str, Any] = {
             "effective_at": body.effective_at,
             "reason": body.reason,
@@ -76,7 +79,7 @@ class Write:
             if first is not None:
                 return first
             raise
-        self.runtime.wrote(self.caller.agency_id, result.position)
+        self.runtime.wrote(self.caller.token.token_id, result.position)
         out = CommandOut(id=result.id, version=result.version, entity_id=result.entity_id)
         response = respond(out, status, location, replayed=False)
         response.headers["X-Record-Position"] = str(result.position)
@@ -99,8 +102,10 @@ class Write:
 
 def fingerprint(method: str, path: str, body: BaseModel) -> str:
     """What an idempotency key is bound to: the method, the path and the parsed body."""
+    # A revision means something else when a field is left out than when it is sent as null.
+    parsed = body.model_dump(mode="json", exclude_unset=isinstance(body, Revision))
     canonical = json.dumps(
-        {"method": method, "path": path, "body": body.model_dump(mode="json")},
+        {"method": method, "path": path, "body": parsed},
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -117,8 +122,15 @@ def key_reused() -> ApiError:
 
 def respond(out: CommandOut, status: int, location: str | None, *, replayed: bool) -> JSONResponse:
     headers = etag(out.version)
-    if location is not None:
-        headers["Location"] = location.format(id=out.id)
+    if location is not None and (out.entity_id is not None or "{entity_id}" not in location):
+        filled = {
+            "{id}": str(out.id),
+            "{entity_id}": str(out.entity_id),
+            "{version}": str(out.version),
+        }
+        for name, value in filled.items():
+            location = location.replace(name, value)
+        headers["Location"] = location
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(out.model_dump(mode="json"), status_code=status, headers=headers)

@@ -10,8 +10,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -96,10 +98,46 @@ def get_caller(
     return Caller(actor, token, x_purpose_of_use, request_id_of(request, response))
 
 
+MinPositionHeader = Annotated[
+    int | None,
+    Header(
+        ge=0,
+        le=2**53,
+        description="A read waits until it reflects this log position (a write's "
+        "X-Record-Position, e.g. from another worker); past the end of the log: 422",
+    ),
+]
+
+
+async def observe(
+    request: Request, runtime: RuntimeDep, x_min_position: MinPositionHeader = None
+) -> int | None:
+    """For a read: the log's head, which a read of the records from here on reflects (the
+    X-Position header; a view route lowers it to the views' position), and X-Min-Position,
+    refused when past the head: waiting for a position no write has reached would only
+    end in a timeout."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    head = await run_in_threadpool(runtime.head)
+    if x_min_position is not None and x_min_position > head:
+        message = f"X-Min-Position {x_min_position} is past the end of the log ({head})"
+        raise ApiError(
+            422,
+            "position_beyond_log",
+            message,
+            errors=[{"path": "header:X-Min-Position", "message": message, "type": "too_large"}],
+        )
+    request.state.position = head
+    return x_min_position
+
+
+ObservedDep = Annotated[int | None, Depends(observe)]
+
+
 def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
     allowed = {r.value for r in roles}
 
-    async def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(get_caller)], _: ObservedDep) -> Caller:
         if caller.actor.role not in allowed:
             raise forbidden(caller.actor.role)
         return caller
@@ -119,19 +157,16 @@ AdminDep = Annotated[Caller, Depends(allow(Role.ADMIN))]
 
 
 def get_views(
+    request: Request,
     runtime: RuntimeDep,
     caller: Annotated[Caller, Depends(get_caller)],
-    x_min_position: Annotated[
-        int | None,
-        Header(
-            ge=0,
-            description="Wait until the views include this position (from X-Record-Position)",
-        ),
-    ] = None,
+    min_position: ObservedDep,
 ) -> ReadModels:
-    """The read models, caught up with the caller's own writes."""
+    """The read models, caught up with the caller's (token's) own writes."""
     views = runtime.views
-    runtime.catch_up(caller.agency_id, x_min_position)
+    reflected = runtime.catch_up(caller.token.token_id, min_position)
+    if reflected is not None:
+        request.state.position = reflected
     return views
 
 
@@ -222,6 +257,19 @@ async def no_unknown_query(request: Request) -> None:
 def reveal(runtime: Runtime, caller: Caller, action: str, subjects: list[Subject]) -> None:
     """Record the read before any of its data leaves; raises (-> 503) if it cannot."""
     runtime.access_log.record(caller.reader, action, subjects)
+
+
+def reveal_case(runtime: Runtime, caller: Caller, action: str, case_id: UUID) -> None:
+    """``reveal`` for a read of part of one case."""
+    client_id = runtime.records.client_of_case(caller.actor, case_id)
+    reveal(runtime, caller, action, [Subject(client_id, case_id)])
+
+
+# Entries of a case without an id of their own (an assessment, a progress entry, an
+# addendum...) are known by the case version that recorded them.
+VersionPath = Annotated[
+    int, Path(ge=1, le=2**53, description="The id: the case version that recorded it")
+]
 
 
 def etag(version: Any) -> dict[str, str]:

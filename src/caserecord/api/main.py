@@ -6,9 +6,13 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
-from caserecord.api import errors, openapi
+from caserecord.api import docs, errors, openapi
 from caserecord.api.deps import no_unknown_query
-from caserecord.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from caserecord.api.middleware import (
+    BodyLimitMiddleware,
+    PositionHeaderMiddleware,
+    SecurityHeadersMiddleware,
+)
 from caserecord.api.routes import (
     audit,
     caseloads,
@@ -46,8 +50,17 @@ recorded.
 Responses carry `ETag` (the record's version); send it back as `If-Match` (412 if the record
 moved on; 409 if another write won the race). `Idempotency-Key` on a POST makes a retry
 return the first response (`Idempotent-Replayed: true`) and record nothing more; the same
-key with another body is 422. `X-Record-Position` on a write can be sent as
-`X-Min-Position` to any view route to read your own write.
+key with another body is 422.
+
+**Consistency.** A caller reads its own writes without extra headers: a read after the same
+token's write reflects it (views are waited for, a few seconds at most, else 503 with
+Retry-After). Every read answers `X-Position`, the log position it reflects. On another
+worker, send a write's `X-Record-Position` as `X-Min-Position`; a position past the end of
+the log is 422.
+
+**Created parts** (a case, a plan, a note, an addendum...) answer 201 with `Location`, where
+a GET reads them, and `entity_id`, their id. A revision names only what changes: fields left
+out keep their values, `null` clears a field.
 
 **Errors** are `application/problem+json` (RFC 9457) with the domain error `code` and, for
 validation, `errors` with field paths. Bodies over 1 MiB are refused with 413.
@@ -75,10 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Operation ids are the route functions' names: short, stable names for generated
         # clients (`register_client`, `record_note`...).
         generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
+    docs.install(app)
     for module in (
         clients,
         cases,
@@ -92,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens,
     ):
         app.include_router(module.router)
+    app.add_middleware(PositionHeaderMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     # Added last, so outermost: even a 413 carries the headers.
     app.add_middleware(SecurityHeadersMiddleware)

@@ -89,3 +89,27 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class PositionHeaderMiddleware:
+    """`X-Position` on a read: the log position its answer reflects, which a route's
+    dependencies leave in the request state (they cannot set headers on a response the
+    route builds itself)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, object] = scope.setdefault("state", {})
+
+        async def send_with_position(message: Message) -> None:
+            position = state.get("position")
+            if message["type"] == "http.response.start" and position is not None:
+                header = (b"x-position", str(position).encode())
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_position)

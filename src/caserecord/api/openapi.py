@@ -67,6 +67,13 @@ POSITION = {
         "schema": {"type": "string"},
     }
 }
+READ_POSITION = {
+    "X-Position": {
+        "description": "The log position this read reflects: every write up to it is in "
+        "the answer (the caller's own writes always are)",
+        "schema": {"type": "string"},
+    }
+}
 REPLAYED = {
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored first response to the same key",
@@ -92,10 +99,20 @@ def written(description: str = "Recorded") -> Responses:
     return {200: ok(description, headers=ETAG | REPLAYED | POSITION)} | WRITE
 
 
-def created(description: str) -> Responses:
-    """A write that creates a record (201 with Location)."""
-    location = {"Location": {"description": "The new record", "schema": {"type": "string"}}}
-    return {201: ok(description, headers=ETAG | REPLAYED | POSITION | location)} | CREATE
+LOCATION = {
+    "Location": {
+        "description": "Where the new record or part is read (GET); a replay answers the same",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def created(description: str, *, within: bool = False) -> Responses:
+    """A write that creates a record, or a part ``within`` an existing one (which honours
+    If-Match, so 412 too): 201 with Location."""
+    return {201: ok(description, headers=ETAG | REPLAYED | POSITION | LOCATION)} | (
+        WRITE if within else CREATE
+    )
 
 
 def read(description: str, *, versioned: bool = False) -> Responses:
@@ -132,7 +149,8 @@ def is_page(document: dict[str, Any], operation: dict[str, Any]) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    """Error bodies are problem+json: move their schemas there from application/json."""
+    """Error bodies are problem+json: move their schemas there from application/json.
+    Reads declare the X-Position they answer with; X-Min-Position is for reads only."""
 
     generate = app.openapi
 
@@ -141,7 +159,15 @@ def install(app: FastAPI) -> None:
             return app.openapi_schema
         schema = generate()
         for path in schema.get("paths", {}).values():
-            for operation in path.values():
+            for method, operation in path.items():
+                if method != "get":  # only a read waits for a position
+                    operation["parameters"] = [
+                        p for p in operation.get("parameters", []) if p["name"] != "x-min-position"
+                    ]
+                    if not operation["parameters"]:
+                        del operation["parameters"]
+                elif "200" in operation["responses"]:
+                    operation["responses"]["200"].setdefault("headers", {}).update(READ_POSITION)
                 for parameter in operation.get("parameters", []):
                     parameter["schema"] = never_null(parameter["schema"])
                 if is_page(schema, operation):

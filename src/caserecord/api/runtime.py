@@ -109,24 +109,27 @@ class Runtime:
             raise unavailable("the read models are not available on this server")
         return service.queries
 
-    def wrote(self, agency_id: str, position: int) -> None:
+    def wrote(self, token_id: str, position: int) -> None:
+        """Remember the caller's (token's) last write, for its next reads."""
         with self._lock:
-            self._written[agency_id] = max(position, self._written.get(agency_id, 0))
+            self._written[token_id] = max(position, self._written.get(token_id, 0))
 
-    def catch_up(self, agency_id: str, at_least: int | None = None) -> None:
-        """Read-your-writes for view routes: wait until the views have seen this agency's
+    def head(self) -> int:
+        """The position of the last event in the log (0 when it is empty)."""
+        return self.records.recorder.max_notification_id() or 0
+
+    def catch_up(self, token_id: str, at_least: int | None = None) -> int | None:
+        """Read-your-writes for view routes: wait until the views have seen this token's
         last write through this process, or ``at_least`` (a position another worker
-        reported in ``X-Record-Position``). Writes themselves never wait."""
+        reported in ``X-Record-Position``; the caller checked it is not past the log's
+        end). Writes themselves never wait. Answers the position the views reflect."""
         service = self._projections
-        position = self._written.get(agency_id, 0)
-        if at_least and at_least > position:
-            # A committed write is never past the head of the log: a larger number is a
-            # mistake, and waiting for it would only end in a timeout.
-            head = self.records.recorder.max_notification_id() or 0
-            position = max(position, min(at_least, head))
-        if service is None or position == 0:
-            return
-        try:
-            service.wait(position, timeout=self.settings.read_your_writes_timeout)
-        except ReadModelTimeoutError:
-            raise unavailable("the read models are behind: retry shortly") from None
+        position = max(self._written.get(token_id, 0), at_least or 0)
+        if service is None:
+            return None
+        if position:
+            try:
+                service.wait(position, timeout=self.settings.read_your_writes_timeout)
+            except ReadModelTimeoutError:
+                raise unavailable("the read models are behind: retry shortly") from None
+        return min(service.positions().values(), default=0)

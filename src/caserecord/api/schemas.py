@@ -103,7 +103,33 @@ class WriteOptions(Body):
 
     def values(self) -> dict[str, Any]:
         """The command's own values, without the options every write shares."""
-        return self.model_dump(exclude={"effective_at", "reason", "correlation_id"})
+        return self.model_dump(exclude=OPTIONS)
+
+
+OPTIONS = {"effective_at", "reason", "correlation_id"}
+
+
+Reason = Field(min_length=1, max_length=2_000, pattern=r"\S", description="Why; required.")
+
+
+class ReasonedWrite(WriteOptions):
+    """A write that must say why: `reason` is required and not blank."""
+
+    reason: str = Reason
+
+
+class Revision(WriteOptions):
+    """A revision names only what changes: a field left out keeps its value, and a field
+    sent as `null` (where allowed) is cleared."""
+
+    def values(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude=OPTIONS)
+
+    @model_validator(mode="after")
+    def _something_to_revise(self) -> "Revision":
+        if not self.model_fields_set - OPTIONS:
+            raise ValueError("a revision must name at least one field to change")
+        return self
 
 
 # ---- requests: clients -------------------------------------------------------------
@@ -145,7 +171,7 @@ class ClientChanges(Body):
     address: str | None = Field(default=None, max_length=500)
 
 
-class ClientCorrection(WriteOptions):
+class ClientCorrection(ReasonedWrite):
     changes: ClientChanges = Field(description="Only the fields to correct")
 
     @model_validator(mode="after")
@@ -163,7 +189,7 @@ class SupportContactIn(WriteOptions):
     may_contact: bool = True
 
 
-class SupportContactRemoval(WriteOptions):
+class SupportContactRemoval(ReasonedWrite):
     pass
 
 
@@ -215,19 +241,19 @@ class PriorTreatmentIn(WriteOptions):
     notes: str = Text
 
 
-class AssignmentIn(WriteOptions):
+class AssignmentIn(ReasonedWrite):
     case_manager_id: str = Name
 
 
-class ClosureIn(WriteOptions):
+class ClosureIn(ReasonedWrite):
     outcome: str = Field(min_length=1, max_length=2_000)
 
 
-class ReopenIn(WriteOptions):
+class ReopenIn(ReasonedWrite):
     pass
 
 
-class CorrectionIn(WriteOptions):
+class CorrectionIn(ReasonedWrite):
     target_version: int = Field(ge=1, description="The case version (event) recorded in error")
 
 
@@ -245,7 +271,23 @@ class PlanIn(WriteOptions):
     next_review_on: IsoDate | None = None
 
 
+class PlanRevisionIn(Revision):
+    """`reason` is the rationale of the new version. A field left out is carried over from
+    the current version; `activities: null` (or `[]`) clears the activities and
+    `next_review_on: null` the review date."""
+
+    # Left out: None, never validated, so kept; sent as null: refused (the type has no None).
+    reason: str = Reason
+    title: str = Field(default=None, min_length=1, max_length=200, pattern=r"\S")  # type: ignore[assignment]
+    activities: list[Activity] | None = Field(default=None, max_length=100)
+    next_review_on: IsoDate | None = None
+
+
 class PlanStatusIn(WriteOptions):
+    pass
+
+
+class PlanReasonIn(ReasonedWrite):
     pass
 
 
@@ -257,10 +299,14 @@ class GoalIn(WriteOptions):
     due_on: IsoDate | None = None
 
 
-class GoalRevisionIn(WriteOptions):
-    description: str = Field(min_length=1, max_length=2_000)
-    need_domain: NeedDomain
-    target_measure: str = Field(default="", max_length=500)
+class GoalRevisionIn(Revision):
+    """A field left out keeps its value; `target_measure: null` and `due_on: null` clear
+    them. `reason` says why the goal changes."""
+
+    # Left out: None, never validated, so kept; sent as null: refused (the type has no None).
+    description: str = Field(default=None, min_length=1, max_length=2_000)  # type: ignore[assignment]
+    need_domain: NeedDomain = Field(default=None)  # type: ignore[assignment]
+    target_measure: str | None = Field(default=None, max_length=500)
     due_on: IsoDate | None = None
 
 
@@ -288,8 +334,12 @@ class ReferralStepIn(WriteOptions):
     pass
 
 
-class ReferralDeclineIn(WriteOptions):
+class ReferralDeclineIn(ReasonedWrite):
     declined_by: DeclinedBy
+
+
+class ReferralWithdrawalIn(ReasonedWrite):
+    pass
 
 
 class ReferralCompletionIn(WriteOptions):
@@ -332,7 +382,10 @@ class CommandOut(BaseModel):
     id: UUID
     version: int
     entity_id: str | None = Field(
-        default=None, description="Id of the plan, goal, referral, note or contact created"
+        default=None,
+        description="Id of the part created (the last segment of `Location`): a plan, goal, "
+        "referral, note or support contact id; the plan version's number; the case version "
+        "of an assessment, prior treatment, progress entry or addendum",
     )
 
 
@@ -397,6 +450,11 @@ class PriorTreatmentOut(BaseModel):
     outcome: str
     effectiveness: int
     notes: str
+
+
+class AssessmentEntryOut(BaseModel):
+    version: int = Field(description="The case version that recorded the assessment")
+    assessments: list[AssessmentOut]
 
 
 class PlanVersionOut(BaseModel):

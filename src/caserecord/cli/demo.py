@@ -22,6 +22,9 @@ def demo(
     typer.echo(
         f"demo agency {agency}: {loaded.recorded} changes recorded, {loaded.skipped} already there"
     )
+    if tokens.revoked:
+        revoked = ", ".join(tokens.revoked)
+        typer.echo(f"revoked the {len(tokens.revoked)} demo tokens of the last run: {revoked}")
     typer.echo("demo tokens (shown once; use as `Authorization: Bearer <token>`):")
-    for role, token in tokens.items():
+    for role, token in tokens.secrets.items():
         typer.echo(f"  {role:<20} {token}")

@@ -1,7 +1,7 @@
 """Cases: intake, read, assessment, prior treatment, assignment, closure, corrections."""
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -9,9 +9,18 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.commands import CreateDep, SupervisedWriteDep, WriteDep
-from caserecord.api.deps import MAX_POSITION, ReaderDep, RuntimeDep, etag, reveal
+from caserecord.api.deps import (
+    MAX_POSITION,
+    ReaderDep,
+    RuntimeDep,
+    VersionPath,
+    etag,
+    reveal,
+    reveal_case,
+)
 from caserecord.api.openapi import created, read, written
 from caserecord.api.schemas import (
+    AssessmentEntryOut,
     AssessmentIn,
     AssignmentIn,
     CaseIntake,
@@ -20,6 +29,7 @@ from caserecord.api.schemas import (
     CommandOut,
     CorrectionIn,
     PriorTreatmentIn,
+    PriorTreatmentOut,
     ReopenIn,
 )
 
@@ -53,16 +63,56 @@ def read_case(
     return JSONResponse(body, headers=etag(case["version"]))
 
 
-@router.post("/{case_id}/assessments", response_model=CommandOut, responses=written())
+@router.post(
+    "/{case_id}/assessments",
+    status_code=201,
+    response_model=CommandOut,
+    responses=created("Assessed", within=True),
+)
 def assess_needs(case_id: UUID, body: AssessmentIn, write: WriteDep) -> JSONResponse:
+    """The assessment is known by the case version that recorded it (`entity_id`)."""
     command = partial(write.records.assess_needs, write.actor, case_id, **body.values())
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/assessments/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
 
 
-@router.post("/{case_id}/prior-treatments", response_model=CommandOut, responses=written())
+@router.get(
+    "/{case_id}/assessments/{assessment_id}",
+    response_model=AssessmentEntryOut,
+    responses=read("The needs rated by one assessment"),
+)
+def read_assessment(
+    case_id: UUID, assessment_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    assessment = runtime.records.get_assessment(caller.actor, case_id, assessment_id)
+    reveal_case(runtime, caller, "read_assessment", case_id)
+    return assessment
+
+
+@router.post(
+    "/{case_id}/prior-treatments",
+    status_code=201,
+    response_model=CommandOut,
+    responses=created("Reviewed", within=True),
+)
 def review_prior_treatment(case_id: UUID, body: PriorTreatmentIn, write: WriteDep) -> JSONResponse:
+    """The review is known by the case version that recorded it (`entity_id`)."""
     command = partial(write.records.review_prior_treatment, write.actor, case_id, **body.values())
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/prior-treatments/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.get(
+    "/{case_id}/prior-treatments/{treatment_id}",
+    response_model=PriorTreatmentOut,
+    responses=read("One prior treatment as reviewed"),
+)
+def read_prior_treatment(
+    case_id: UUID, treatment_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    treatment = runtime.records.get_prior_treatment(caller.actor, case_id, treatment_id)
+    reveal_case(runtime, caller, "read_prior_treatment", case_id)
+    return treatment
 
 
 @router.post("/{case_id}/assignment", response_model=CommandOut, responses=written())

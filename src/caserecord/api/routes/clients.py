@@ -21,6 +21,7 @@ from caserecord.api.schemas import (
     CommandOut,
     IsoDate,
     SupportContactIn,
+    SupportContactOut,
     SupportContactRemoval,
 )
 from caserecord.projections.client_index import client_key
@@ -104,12 +105,27 @@ def correct_client(client_id: UUID, body: ClientCorrection, write: WriteDep) -> 
 
 @router.post(
     "/{client_id}/support-contacts",
+    status_code=201,
     response_model=CommandOut,
-    responses=written(),
+    responses=created("Added", within=True),
 )
 def add_support_contact(client_id: UUID, body: SupportContactIn, write: WriteDep) -> JSONResponse:
     command = partial(write.records.add_support_contact, write.actor, client_id, **body.values())
-    return write.run(body, command)
+    location = f"/v1/clients/{client_id}/support-contacts/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.get(
+    "/{client_id}/support-contacts/{contact_id}",
+    response_model=SupportContactOut,
+    responses=read("The support contact (404 once removed)"),
+)
+def read_support_contact(
+    client_id: UUID, contact_id: str, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    contact = runtime.records.get_support_contact(caller.actor, client_id, contact_id)
+    reveal(runtime, caller, "read_support_contact", [Subject(client_id)])
+    return contact
 
 
 @router.post(

@@ -8,11 +8,24 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep
-from caserecord.api.openapi import read, written
+from caserecord.api.deps import (
+    AtQuery,
+    ReaderDep,
+    RuntimeDep,
+    VersionPath,
+    reveal_case,
+)
+from caserecord.api.openapi import created, read
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas import AddendumIn, CommandOut, NoteIn, NotePage
+from caserecord.api.schemas import (
+    AddendumIn,
+    AddendumOut,
+    CommandOut,
+    NoteIn,
+    NoteOut,
+    NotePage,
+)
 
 router = APIRouter(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
 
@@ -37,16 +50,47 @@ def list_notes(
     )  # fmt: skip
 
 
-@router.post("", response_model=CommandOut, responses=written())
+@router.post(
+    "", status_code=201, response_model=CommandOut, responses=created("Recorded", within=True)
+)
 def record_note(case_id: UUID, body: NoteIn, write: WriteDep) -> JSONResponse:
     command = partial(write.records.record_note, write.actor, case_id, **body.values())
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/notes/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
 
 
-@router.post("/{note_id}/addenda", response_model=CommandOut, responses=written())
+@router.get("/{note_id}", response_model=NoteOut, responses=read("The note with its addenda"))
+def read_note(
+    case_id: UUID, note_id: str, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """The note with the addenda still standing (404 once marked in error)."""
+    note = runtime.records.get_note(caller.actor, case_id, note_id)
+    reveal_case(runtime, caller, "read_note", case_id)
+    return note
+
+
+@router.post(
+    "/{note_id}/addenda",
+    status_code=201,
+    response_model=CommandOut,
+    responses=created("Appended", within=True),
+)
 def append_addendum(case_id: UUID, note_id: str, body: AddendumIn, write: WriteDep) -> JSONResponse:
-    """Notes are never edited: an addendum adds to one."""
+    """Notes are never edited: an addendum adds to one. It is known by the case version that
+    recorded it (`entity_id`)."""
     command = partial(
         write.records.append_addendum, write.actor, case_id, note_id=note_id, **body.values()
     )
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/notes/{note_id}/addenda/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.get(
+    "/{note_id}/addenda/{addendum_id}", response_model=AddendumOut, responses=read("The addendum")
+)
+def read_addendum(
+    case_id: UUID, note_id: str, addendum_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    addendum = runtime.records.get_addendum(caller.actor, case_id, note_id, addendum_id)
+    reveal_case(runtime, caller, "read_note", case_id)
+    return addendum

@@ -1,16 +1,24 @@
 """The plan of a case: draft, revise, and its status moves; goals on the current plan."""
 
 from functools import partial
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
-from caserecord.api.commands import WriteDep
-from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal
-from caserecord.api.openapi import READ, read, written
+from caserecord.api.commands import Write, WriteDep
+from caserecord.api.deps import (
+    AtQuery,
+    ReaderDep,
+    RuntimeDep,
+    VersionPath,
+    ViewsDep,
+    reveal,
+    reveal_case,
+)
+from caserecord.api.openapi import READ, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
 from caserecord.api.schemas import (
@@ -18,15 +26,23 @@ from caserecord.api.schemas import (
     CurrentPlanOut,
     GoalIn,
     GoalLifecycleIn,
+    GoalOut,
     GoalProgressIn,
     GoalRevisionIn,
     PlanIn,
+    PlanOut,
+    PlanReasonIn,
+    PlanRevisionIn,
     PlanStatusIn,
+    PlanVersionOut,
+    ProgressOut,
     ProgressPage,
 )
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
-PlanAction = Literal["activate", "suspend", "resume", "complete", "revoke"]
+# Suspending and revoking need a reason: they have routes of their own, whose schema says so.
+PlanAction = Literal["activate", "resume", "complete"]
+PlanNumber = Annotated[int, Path(ge=1, le=2**53, description="The plan version's number")]
 
 
 @router.get("/plan", response_model=CurrentPlanOut, responses=READ)
@@ -40,40 +56,107 @@ def current_plan(
     return {"case_id": case_id, "plan": plan}
 
 
-@router.post("/plans", response_model=CommandOut, responses=written())
+@router.post(
+    "/plans", status_code=201, response_model=CommandOut, responses=created("Drafted", within=True)
+)
 def draft_plan(case_id: UUID, body: PlanIn, write: WriteDep) -> JSONResponse:
     command = partial(write.records.draft_plan, write.actor, case_id, **body.values())
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/plans/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
 
 
-@router.post("/plans/{plan_id}/revisions", response_model=CommandOut, responses=written())
-def revise_plan(case_id: UUID, plan_id: str, body: PlanIn, write: WriteDep) -> JSONResponse:
-    """A new version of the plan; `reason` is the rationale and is required."""
+@router.get("/plans/{plan_id}", response_model=PlanOut, responses=read("The plan"))
+def read_plan(
+    case_id: UUID, plan_id: str, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """The plan (current or former) with its versions, status history and goals."""
+    plan = runtime.records.get_plan(caller.actor, case_id, plan_id)
+    reveal_case(runtime, caller, "read_plan", case_id)
+    return plan
+
+
+@router.post(
+    "/plans/{plan_id}/revisions",
+    status_code=201,
+    response_model=CommandOut,
+    responses=created("A new version of the plan", within=True),
+)
+def revise_plan(case_id: UUID, plan_id: str, body: PlanRevisionIn, write: WriteDep) -> JSONResponse:
+    """A new version of the plan, naming only what changes: a field left out is carried
+    over from the current version, `null` clears it. `reason` is the rationale (required).
+    `entity_id` is the new version's number."""
     command = partial(
         write.records.revise_plan, write.actor, case_id, plan_id=plan_id, **body.values()
     )
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/plans/{plan_id}/versions/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.get(
+    "/plans/{plan_id}/versions/{number}",
+    response_model=PlanVersionOut,
+    responses=read("One version of the plan"),
+)
+def read_plan_version(
+    case_id: UUID, plan_id: str, number: PlanNumber, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    version = runtime.records.get_plan_version(caller.actor, case_id, plan_id, number)
+    reveal_case(runtime, caller, "read_plan", case_id)
+    return version
+
+
+@router.post("/plans/{plan_id}/suspend", response_model=CommandOut, responses=written())
+def suspend_plan(case_id: UUID, plan_id: str, body: PlanReasonIn, write: WriteDep) -> JSONResponse:
+    """Suspend the plan; a reason is required."""
+    return change_plan(case_id, plan_id, "suspend", body, write)
+
+
+@router.post("/plans/{plan_id}/revoke", response_model=CommandOut, responses=written())
+def revoke_plan(case_id: UUID, plan_id: str, body: PlanReasonIn, write: WriteDep) -> JSONResponse:
+    """Revoke the plan; a reason is required."""
+    return change_plan(case_id, plan_id, "revoke", body, write)
 
 
 @router.post("/plans/{plan_id}/{action}", response_model=CommandOut, responses=written())
 def change_plan_status(
     case_id: UUID, plan_id: str, action: PlanAction, body: PlanStatusIn, write: WriteDep
 ) -> JSONResponse:
-    """Activate, suspend (reason), resume, complete or revoke (reason) the plan."""
+    """Activate, resume or complete the plan (suspend and revoke: their own routes)."""
+    return change_plan(case_id, plan_id, action, body, write)
+
+
+def change_plan(
+    case_id: UUID, plan_id: str, action: str, body: PlanStatusIn | PlanReasonIn, write: Write
+) -> JSONResponse:
     command = partial(
         write.records.change_plan_status, write.actor, case_id, plan_id=plan_id, action=action
     )
     return write.run(body, command)
 
 
-@router.post("/goals", response_model=CommandOut, responses=written())
+@router.post(
+    "/goals", status_code=201, response_model=CommandOut, responses=created("Added", within=True)
+)
 def add_goal(case_id: UUID, body: GoalIn, write: WriteDep) -> JSONResponse:
     command = partial(write.records.add_goal, write.actor, case_id, **body.values())
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/goals/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.get("/goals/{goal_id}", response_model=GoalOut, responses=read("The goal"))
+def read_goal(
+    case_id: UUID, goal_id: str, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """The goal with its revisions and its latest progress (all of it: `/progress`)."""
+    goal = runtime.records.get_goal(caller.actor, case_id, goal_id)
+    reveal_case(runtime, caller, "read_goal", case_id)
+    return goal
 
 
 @router.post("/goals/{goal_id}/revisions", response_model=CommandOut, responses=written())
 def revise_goal(case_id: UUID, goal_id: str, body: GoalRevisionIn, write: WriteDep) -> JSONResponse:
+    """Revise the goal, naming only what changes: a field left out keeps its value (a new
+    description keeps the due date); `target_measure: null` or `due_on: null` clears it."""
     command = partial(
         write.records.revise_goal, write.actor, case_id, goal_id=goal_id, **body.values()
     )
@@ -116,11 +199,31 @@ def list_goal_progress(
     )  # fmt: skip
 
 
-@router.post("/goals/{goal_id}/progress", response_model=CommandOut, responses=written())
+@router.post(
+    "/goals/{goal_id}/progress",
+    status_code=201,
+    response_model=CommandOut,
+    responses=created("Recorded", within=True),
+)
 def record_goal_progress(
     case_id: UUID, goal_id: str, body: GoalProgressIn, write: WriteDep
 ) -> JSONResponse:
+    """The entry is known by the case version that recorded it (`entity_id`)."""
     command = partial(
         write.records.record_goal_progress, write.actor, case_id, goal_id=goal_id, **body.values()
     )
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/goals/{goal_id}/progress/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.get(
+    "/goals/{goal_id}/progress/{progress_id}",
+    response_model=ProgressOut,
+    responses=read("One progress entry"),
+)
+def read_goal_progress(
+    case_id: UUID, goal_id: str, progress_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    entry = runtime.records.get_progress(caller.actor, case_id, goal_id, progress_id)
+    reveal_case(runtime, caller, "read_goal_progress", case_id)
+    return entry

@@ -9,8 +9,15 @@ from fastapi.responses import JSONResponse
 
 from caserecord.access import listed_subjects
 from caserecord.api.commands import WriteDep
-from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal
-from caserecord.api.openapi import LIST, read, written
+from caserecord.api.deps import (
+    AtQuery,
+    ReaderDep,
+    RuntimeDep,
+    ViewsDep,
+    reveal,
+    reveal_case,
+)
+from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
 from caserecord.api.schemas import (
@@ -19,9 +26,11 @@ from caserecord.api.schemas import (
     ReferralCompletionIn,
     ReferralDeclineIn,
     ReferralIn,
+    ReferralOut,
     ReferralPage,
     ReferralRowPage,
     ReferralStepIn,
+    ReferralWithdrawalIn,
 )
 from caserecord.domain.values import ReferralStatus
 from caserecord.projections.referrals import outcome_key, referral_key
@@ -50,10 +59,26 @@ def list_case_referrals(
     )  # fmt: skip
 
 
-@router.post(CASE, response_model=CommandOut, responses=written())
+@router.post(
+    CASE, status_code=201, response_model=CommandOut, responses=created("Made", within=True)
+)
 def make_referral(case_id: UUID, body: ReferralIn, write: WriteDep) -> JSONResponse:
     command = partial(write.records.make_referral, write.actor, case_id, **body.values())
-    return write.run(body, command)
+    location = f"/v1/cases/{case_id}/referrals/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.get(
+    CASE + "/{referral_id}",
+    response_model=ReferralOut,
+    responses=read("The referral with its status history"),
+)
+def read_referral(
+    case_id: UUID, referral_id: str, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    referral = runtime.records.get_referral(caller.actor, case_id, referral_id)
+    reveal_case(runtime, caller, "read_referral", case_id)
+    return referral
 
 
 @router.post(CASE + "/{referral_id}/acceptance", response_model=CommandOut, responses=written())
@@ -95,7 +120,7 @@ def complete_referral(
 
 @router.post(CASE + "/{referral_id}/withdrawal", response_model=CommandOut, responses=written())
 def withdraw_referral(
-    case_id: UUID, referral_id: str, body: ReferralStepIn, write: WriteDep
+    case_id: UUID, referral_id: str, body: ReferralWithdrawalIn, write: WriteDep
 ) -> JSONResponse:
     command = partial(
         write.records.withdraw_referral, write.actor, case_id, referral_id=referral_id

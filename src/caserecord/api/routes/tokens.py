@@ -3,7 +3,7 @@
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from caserecord.access import TokenInfo
 from caserecord.api.commands import fingerprint, key_reused
@@ -26,9 +26,20 @@ def list_tokens(caller: AdminDep, runtime: RuntimeDep, paging: PagingDep) -> dic
     return paging.page([as_dict(t) for t in tokens], lambda t: (t["created_at"], t["token_id"]))
 
 
-@router.post("", status_code=201, response_model=NewTokenOut, responses=BASE | problems(409))
+CREATED = {
+    201: {
+        "description": "Created",
+        "headers": {"Location": {"description": "The token", "schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post(
+    "", status_code=201, response_model=NewTokenOut, responses=CREATED | BASE | problems(409)
+)
 def create_token(
     request: Request,
+    response: Response,
     body: TokenIn,
     caller: AdminDep,
     runtime: RuntimeDep,
@@ -52,7 +63,14 @@ def create_token(
         if idempotency is not None:  # a concurrent duplicate of this request won
             refuse_a_retry(runtime, caller, idempotency)
         raise
+    response.headers["Location"] = f"/v1/tokens/{info.token_id}"
     return as_dict(info) | {"token": secret}
+
+
+@router.get("/{token_id}", response_model=TokenOut, responses=READ)
+def read_token(token_id: str, caller: AdminDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """A token of the admin's agency (never its secret)."""
+    return as_dict(runtime.tokens.get(token_id, caller.agency_id))
 
 
 def refuse_a_retry(runtime: Runtime, caller: Caller, idempotency: tuple[str, str]) -> None:
