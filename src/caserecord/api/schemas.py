@@ -79,7 +79,9 @@ Cadence = Literal["daily", "weekly", "fortnightly", "monthly", "as_needed"]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+    # Python's json reads NaN, Infinity and 1e400 (as infinity): none is a value a record
+    # can hold, and JSON cannot carry it back out.
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, allow_inf_nan=False)
 
     @field_validator("*")
     @classmethod

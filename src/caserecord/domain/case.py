@@ -55,6 +55,7 @@ from caserecord.domain.values import (
     Specialty,
     Urgency,
     check_date,
+    check_number,
     parse,
     text_list,
 )
@@ -221,11 +222,7 @@ class Case(RecordAggregate):
                 raise InvalidValueError(f"assessments[{i}] must be an object")
             parse(NeedDomain, a.get("domain", ""), f"assessments[{i}].domain")
             parse(NeedLevel, a.get("level", ""), f"assessments[{i}].level")
-            score = a.get("score")
-            if score is not None and (
-                isinstance(score, bool) or not isinstance(score, int | float)
-            ):
-                raise InvalidValueError(f"assessments[{i}].score must be a number")
+            check_number(a.get("score"), f"assessments[{i}].score")
         self.assessments.extend(
             Assessment(
                 self._next(),

@@ -1,5 +1,6 @@
 """Closed vocabularies of the case record, kept as string enums so events stay plain JSON."""
 
+import math
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -183,3 +184,14 @@ def check_date(value: object, field: str) -> None:
     """A calendar date or nothing; a datetime is refused so dates compare cleanly."""
     if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
         raise InvalidValueError(f"{field} must be a date (got {value!r})")
+
+
+def check_number(value: object, field: str) -> None:
+    """A finite number or nothing: NaN or an infinity would be stored, and JSON cannot
+    carry it back out to the readers of the record."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValueError(f"{field} must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidValueError(f"{field} must be a finite number (got {value!r})")
