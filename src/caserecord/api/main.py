@@ -8,7 +8,11 @@ from fastapi.routing import APIRoute
 
 from caserecord.api import errors, openapi
 from caserecord.api.deps import no_unknown_query
-from caserecord.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from caserecord.api.middleware import (
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from caserecord.api.routes import (
     audit,
     caseloads,
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(UnexpectedErrorMiddleware)
     # Added last, so outermost: even a 413 carries the headers.
     app.add_middleware(SecurityHeadersMiddleware)
     openapi.install(app)
