@@ -22,6 +22,7 @@ from caserecord.domain.errors import (
     ConcurrencyConflictError,
     GoalNotFoundError,
     InvalidValueError,
+    NotFoundError,
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor, Recording, recording
@@ -51,6 +52,7 @@ from caserecord.transcodings import all_transcodings
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
+OWNERS_KEPT = 100_000  # streams whose agency is remembered (a stream id and a short text each)
 
 
 class Options(TypedDict):
@@ -770,6 +772,7 @@ class CaseRecords(Application[UUID]):
     def _case(self, actor: Actor, case_id: UUID, version: int | None = None) -> Case:
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise InvalidValueError(f"a case version is a whole number (got {version!r})")
+        self._check_owner(actor, Case.Opened, case_id, CaseNotFoundError(f"no case {case_id}"))
         case = self._get(Case, case_id, version)
         if case is None or case.agency_id != actor.agency_id:
             raise CaseNotFoundError(f"no case {case_id}")
@@ -779,10 +782,33 @@ class CaseRecords(Application[UUID]):
         return case
 
     def _client(self, actor: Actor, client_id: UUID) -> Client:
+        missing = ClientNotFoundError(f"no client {client_id}")
+        self._check_owner(actor, Client.Registered, client_id, missing)
         client = self._get(Client, client_id, None)
         if client is None or client.agency_id != actor.agency_id:
             raise ClientNotFoundError(f"no client {client_id}")
         return client
+
+    def _check_owner(
+        self, actor: Actor, first: type, stream_id: UUID, missing: NotFoundError
+    ) -> None:
+        """Refuse another agency's record before loading it: from the stream's first event
+        alone, so its size makes no difference, and another agency's id costs one small
+        read, as an unknown id does.  A stream's first event never changes, so an owner
+        found once is remembered and the owner's own reads pay nothing more; a remembered
+        owner that is not the caller is read again, to cost what an unknown id costs."""
+        owners: dict[UUID, tuple[type, str]] = self.__dict__.setdefault("_owners", {})
+        known = owners.get(stream_id)
+        if known is None or known != (first, actor.agency_id):
+            opened = next(iter(self.events.get(stream_id, lte=1)), None)
+            if not isinstance(opened, first):
+                raise missing
+            known = (first, str(getattr(opened, "agency_id", "")))
+            if len(owners) >= OWNERS_KEPT:
+                owners.clear()
+            owners[stream_id] = known
+        if known != (first, actor.agency_id):
+            raise missing
 
     def _update_case(
         self,
