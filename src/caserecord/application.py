@@ -20,6 +20,7 @@ from caserecord.domain.errors import (
     CaseNotFoundError,
     ClientNotFoundError,
     ConcurrencyConflictError,
+    EffectiveBeforeOpeningError,
     GoalNotFoundError,
     InvalidValueError,
     NotFoundError,
@@ -63,6 +64,15 @@ class Options(TypedDict):
     correlation_id: NotRequired[str | None]
     expected_version: NotRequired[int | None]
     idempotency: NotRequired[tuple[str, str] | None]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What a stream's first event says for good: its kind, its agency, when it opened."""
+
+    kind: type
+    agency_id: str
+    opened_at: datetime
 
 
 @dataclass(frozen=True)
@@ -176,7 +186,7 @@ class CaseRecords(Application[UUID]):
         **opts: Unpack[Options],
     ) -> CommandResult:
         with self._recording(actor, opts):
-            client = Client(
+            client = Client.register(
                 agency_id=actor.agency_id,
                 given_name=given_name,
                 family_name=family_name,
@@ -791,24 +801,39 @@ class CaseRecords(Application[UUID]):
 
     def _check_owner(
         self, actor: Actor, first: type, stream_id: UUID, missing: NotFoundError
-    ) -> None:
+    ) -> "Owner":
         """Refuse another agency's record before loading it: from the stream's first event
         alone, so its size makes no difference, and another agency's id costs one small
         read, as an unknown id does.  A stream's first event never changes, so an owner
         found once is remembered and the owner's own reads pay nothing more; a remembered
         owner that is not the caller is read again, to cost what an unknown id costs."""
-        owners: dict[UUID, tuple[type, str]] = self.__dict__.setdefault("_owners", {})
+        owners: dict[UUID, Owner] = self.__dict__.setdefault("_owners", {})
         known = owners.get(stream_id)
-        if known is None or known != (first, actor.agency_id):
-            opened = next(iter(self.events.get(stream_id, lte=1)), None)
+        if known is None or (known.kind, known.agency_id) != (first, actor.agency_id):
+            opened: Any = next(iter(self.events.get(stream_id, lte=1)), None)
             if not isinstance(opened, first):
                 raise missing
-            known = (first, str(getattr(opened, "agency_id", "")))
+            known = Owner(first, str(getattr(opened, "agency_id", "")), opened.effective_at)
             if len(owners) >= OWNERS_KEPT:
                 owners.clear()
             owners[stream_id] = known
-        if known != (first, actor.agency_id):
+        if (known.kind, known.agency_id) != (first, actor.agency_id):
             raise missing
+        return known
+
+    def _check_not_before_opening(self, actor: Actor, case_id: UUID, opts: Options) -> None:
+        """An entry cannot have happened before its case was opened (the intake itself may
+        be backdated)."""
+        effective_at = opts.get("effective_at")
+        if not isinstance(effective_at, datetime) or effective_at.utcoffset() is None:
+            return  # nothing said, or refused with its own message when recorded
+        missing = CaseNotFoundError(f"no case {case_id}")
+        opened_at = self._check_owner(actor, Case.Opened, case_id, missing).opened_at
+        if effective_at < opened_at:
+            raise EffectiveBeforeOpeningError(
+                f"effective_at {effective_at.isoformat()} is before the case was opened "
+                f"({opened_at.isoformat()}): an entry cannot precede its case"
+            )
 
     def _update_case(
         self,
@@ -818,6 +843,7 @@ class CaseRecords(Application[UUID]):
         command: Callable[[Case], None],
         entity_id: str | None = None,
     ) -> CommandResult:
+        self._check_not_before_opening(actor, case_id, opts)
         return self._update(actor, self._case(actor, case_id), opts, command, entity_id)
 
     def _update_client(

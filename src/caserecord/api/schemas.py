@@ -16,7 +16,9 @@ from pydantic import (
     model_validator,
 )
 
+from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import (
+    EARLIEST_BIRTH,
     Achievement,
     ContactKind,
     ContactMode,
@@ -29,6 +31,7 @@ from caserecord.domain.values import (
     Role,
     Specialty,
     Urgency,
+    check_birth_date,
 )
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -70,8 +73,40 @@ def in_range(value: datetime) -> datetime:
     return utc
 
 
+def born(value: date) -> date:
+    try:
+        check_birth_date(value)
+    except InvalidValueError:
+        raise ValueError(
+            f"must be from {EARLIEST_BIRTH.isoformat()} and not in the future"
+        ) from None
+    return value
+
+
+# The limits are also declared as patterns on the years, so a client generated from the
+# document (or a fuzzer) knows them; the validators say the exact bounds.
+MOMENT_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+BIRTH_PATTERN = r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
-Moment = Annotated[AwareDatetime, BeforeValidator(iso_moment), AfterValidator(in_range)]
+BirthDate = Annotated[
+    date,
+    BeforeValidator(iso_date),
+    AfterValidator(born),
+    Field(
+        description="YYYY-MM-DD, from 1900-01-01 and not in the future",
+        json_schema_extra={"pattern": BIRTH_PATTERN},
+    ),
+]
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(iso_moment),
+    AfterValidator(in_range),
+    Field(
+        description="ISO 8601 with an offset, from 1900-01-01 to 2999-12-31 (UTC)",
+        json_schema_extra={"pattern": MOMENT_PATTERN},
+    ),
+]
 
 Text = Field(default="", max_length=10_000)
 Name = Field(min_length=1, max_length=200, pattern=r"\S")
@@ -112,7 +147,7 @@ class WriteOptions(Body):
 class ClientRegistration(WriteOptions):
     given_name: str = Name
     family_name: str = Name
-    date_of_birth: IsoDate | None = None
+    date_of_birth: BirthDate | None = None
     client_number: str = Field(default="", max_length=100)
     preferred_language: str = Field(default="", max_length=50)
     phone: str = Field(default="", max_length=50)
@@ -139,7 +174,7 @@ class ClientRegistration(WriteOptions):
 class ClientChanges(Body):
     given_name: str | None = Field(default=None, min_length=1, max_length=200)
     family_name: str | None = Field(default=None, min_length=1, max_length=200)
-    date_of_birth: IsoDate | None = None
+    date_of_birth: BirthDate | None = None
     client_number: str | None = Field(default=None, max_length=100)
     preferred_language: str | None = Field(default=None, max_length=50)
     phone: str | None = Field(default=None, max_length=50)

@@ -59,6 +59,12 @@ class EffectiveTimeInFutureError(DomainError):
     code = "effective_time_in_future"
 
 
+class EffectiveBeforeOpeningError(DomainError):
+    """An entry said to have happened before its case was opened."""
+
+    code = "effective_before_case_opened"
+
+
 class CaseClosedError(DomainError):
     code = "case_closed"
 
