@@ -800,7 +800,11 @@ class CaseRecords(Application[UUID]):
         return client
 
     def _check_owner(
-        self, actor: Actor, first: type, stream_id: UUID, missing: NotFoundError
+        self,
+        actor: Actor,
+        first: type[RecordAggregate.Event],
+        stream_id: UUID,
+        missing: NotFoundError,
     ) -> "Owner":
         """Refuse another agency's record before loading it: from the stream's first event
         alone, so its size makes no difference, and another agency's id costs one small
@@ -810,7 +814,7 @@ class CaseRecords(Application[UUID]):
         owners: dict[UUID, Owner] = self.__dict__.setdefault("_owners", {})
         known = owners.get(stream_id)
         if known is None or (known.kind, known.agency_id) != (first, actor.agency_id):
-            opened: Any = next(iter(self.events.get(stream_id, lte=1)), None)
+            opened = next(iter(self.events.get(stream_id, lte=1)), None)
             if not isinstance(opened, first):
                 raise missing
             known = Owner(first, str(getattr(opened, "agency_id", "")), opened.effective_at)
