@@ -19,11 +19,13 @@ from caserecord.domain.client import Client
 from caserecord.domain.errors import (
     CaseNotFoundError,
     ClientNotFoundError,
+    ClientNumberTakenError,
     ConcurrencyConflictError,
     EffectiveBeforeOpeningError,
     GoalNotFoundError,
     InvalidValueError,
     NotFoundError,
+    PossibleDuplicateError,
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor, Recording, recording
@@ -39,6 +41,7 @@ from caserecord.persistence.chain import (
 )
 from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.identity import name_key
 from caserecord.presenters import (
     case_to_dict,
     client_to_dict,
@@ -183,8 +186,14 @@ class CaseRecords(Application[UUID]):
         phone: str = "",
         email: str = "",
         address: str = "",
+        confirmed_distinct: bool = False,
         **opts: Unpack[Options],
     ) -> CommandResult:
+        """``confirmed_distinct``: the caller says the person is not an existing client of
+        the same name and date of birth (a number already taken is refused regardless)."""
+        self._check_number_free(actor, client_number)
+        if not confirmed_distinct:
+            self._check_no_namesake(actor, given_name, family_name, date_of_birth)
         with self._recording(actor, opts):
             client = Client.register(
                 agency_id=actor.agency_id,
@@ -197,12 +206,54 @@ class CaseRecords(Application[UUID]):
                 email=email,
                 address=address,
             )
-        return self._save(actor, client, opts)
+        try:
+            return self._save(actor, client, opts)
+        except ConcurrencyConflictError:
+            # A new client conflicts only on its number: another registration took it first.
+            self._check_number_free(actor, client_number)
+            raise
+
+    def _check_number_free(self, actor: Actor, number: str, client_id: UUID | None = None) -> None:
+        """A client number names one client of the agency."""
+        if not isinstance(number, str) or not number.strip():
+            return
+        taken = self.recorder.client_identities(actor.agency_id, client_number=number.strip())  # type: ignore[attr-defined]
+        others = [c for c in taken if c != str(client_id)]
+        if others:
+            raise ClientNumberTakenError(
+                f"client number {number.strip()!r} is already client {others[0]}'s",
+                client_id=others[0],
+            )
+
+    def _check_no_namesake(
+        self, actor: Actor, given_name: str, family_name: str, date_of_birth: date | None
+    ) -> None:
+        """Someone of the agency with the same name and date of birth may be this person."""
+        if not isinstance(date_of_birth, date) or not isinstance(given_name, str):
+            return
+        person = (name_key(given_name), name_key(str(family_name)), date_of_birth.isoformat())
+        found = self.recorder.client_identities(actor.agency_id, person=person)  # type: ignore[attr-defined]
+        if not found:
+            return
+        candidates = [
+            {
+                key: client[key]
+                for key in ("id", "given_name", "family_name", "date_of_birth", "client_number")
+            }
+            for client in (self.get_client(actor, UUID(i)) for i in found)
+        ]
+        raise PossibleDuplicateError(
+            f"{len(candidates)} client(s) of the agency have this name and date of birth: "
+            "if this is another person, register again with confirmed_distinct",
+            candidates=candidates,
+        )
 
     def correct_client_details(
         self, actor: Actor, client_id: UUID, *, changes: dict[str, Any], **opts: Unpack[Options]
     ) -> CommandResult:
         reason = opts.get("reason") or ""
+        if "client_number" in changes:
+            self._check_number_free(actor, changes["client_number"], client_id)
         return self._update_client(
             actor, client_id, opts, lambda c: c.correct_details(changes, reason)
         )

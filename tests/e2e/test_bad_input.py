@@ -70,3 +70,51 @@ def test_every_date_limit_is_declared_in_the_openapi_document(sqlite_api: Api) -
     assert re.match(effective["pattern"], "2999-12-31T23:59Z")
     assert not re.match(effective["pattern"], "3000-01-01T00:00Z")
     assert not re.match(effective["pattern"], "1899-12-31T23:59Z")
+
+
+def test_a_client_number_names_one_client_of_the_agency(api: Api) -> None:
+    first = api.created("/v1/clients", CLIENT)["id"]
+
+    again = api.post("/v1/clients", CLIENT | {"given_name": "Ana", "confirmed_distinct": True})
+    elsewhere = api.post("/v1/clients", CLIENT, agency="agency-b")
+
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "client_number_taken"
+    assert again.json()["client_id"] == first
+    assert first in again.json()["detail"]
+    assert elsewhere.status_code == 201
+
+
+def test_a_namesake_born_the_same_day_is_a_possible_duplicate_unless_confirmed(api: Api) -> None:
+    first = api.created("/v1/clients", CLIENT)["id"]
+    namesake = CLIENT | {"given_name": " maria ", "family_name": "LOPEZ", "client_number": ""}
+
+    refused = api.post("/v1/clients", namesake)
+    confirmed = api.post("/v1/clients", namesake | {"confirmed_distinct": True})
+
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "possible_duplicate"
+    assert refused.json()["candidates"] == [
+        {
+            "id": first,
+            "given_name": "Maria",
+            "family_name": "Lopez",
+            "date_of_birth": "1984-05-17",
+            "client_number": "C-1001",
+        }
+    ]
+    assert confirmed.status_code == 201, confirmed.text
+
+
+def test_a_correction_cannot_take_another_clients_number(sqlite_api: Api) -> None:
+    first = sqlite_api.created("/v1/clients", CLIENT)["id"]
+    other = CLIENT | {"client_number": "C-2", "confirmed_distinct": True}
+    second = sqlite_api.created("/v1/clients", other)["id"]
+
+    response = sqlite_api.post(
+        f"/v1/clients/{second}/corrections",
+        {"changes": {"client_number": "C-1001"}, "reason": "typo"},
+    )
+
+    assert response.status_code == 409, response.text
+    assert response.json()["client_id"] == first

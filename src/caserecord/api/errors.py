@@ -7,6 +7,7 @@ from typing import Any
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import DataError, IntegrityError, PersistenceError
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -67,6 +68,8 @@ DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
     (domain.AlreadyInErrorError, 409),
     (domain.NothingToCorrectError, 409),
     (domain.DuplicateIdError, 409),
+    (domain.ClientNumberTakenError, 409),
+    (domain.PossibleDuplicateError, 409),
     (domain.DomainError, 422),
 )
 
@@ -92,9 +95,13 @@ def domain_status(error: domain.DomainError) -> int:
 
 
 def problem_body(
-    status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    body: dict[str, Any] = (extra or {}) | {
         "type": f"urn:caserecord:problem:{code}",
         "title": TITLES.get(status, "Error"),
         "status": status,
@@ -113,9 +120,10 @@ def problem(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        problem_body(status, code, detail, errors),
+        problem_body(status, code, detail, errors, extra),
         status_code=status,
         headers=headers,
         media_type=PROBLEM_JSON,
@@ -140,7 +148,8 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def on_domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, domain.DomainError)
-    return problem(domain_status(error), error.code, error.message)
+    extra = jsonable_encoder(error.details) if error.details else None
+    return problem(domain_status(error), error.code, error.message, extra=extra)
 
 
 def on_api_error(_request: Request, error: Exception) -> JSONResponse:

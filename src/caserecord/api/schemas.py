@@ -153,6 +153,15 @@ class ClientRegistration(WriteOptions):
     phone: str = Field(default="", max_length=50)
     email: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=500)
+    confirmed_distinct: bool = Field(
+        default=False,
+        description=(
+            "A registration with the name (case and spacing aside) and date of birth of an "
+            "existing client of the agency is refused with 409 possible_duplicate, listing "
+            "the candidates; true says this is another person. A client number already "
+            "taken is refused (409 client_number_taken) regardless."
+        ),
+    )
 
     model_config = ConfigDict(
         extra="forbid",
