@@ -10,7 +10,8 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 from eventsourcing.utils import get_topic
 
 from caserecord.domain.base import RecordAggregate
@@ -35,6 +36,7 @@ from caserecord.persistence.chain import (
     Link,
     MissingEventsError,
     Record,
+    UnreadableEventError,
     Verification,
     stream_key,
     verify,
@@ -134,9 +136,25 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
     than applying the event, and every replay, "as of" read and cache fast-forward pays
     it.  The events come from this application's own mapper, and apply as ``apply_next``
     does (``mutate`` without its per-event copying and filtering)."""
-    for event in events:
-        aggregate = apply_next(aggregate, event)
+    version = getattr(aggregate, "version", 0)
+    stream = getattr(aggregate, "id", None)
+    try:
+        for event in events:
+            stream, version = event.originator_id, event.originator_version
+            aggregate = apply_next(aggregate, event)
+    except (OriginatorVersionError, PersistenceError):
+        raise  # a gap in the stream, or the store: reported as such
+    except Exception as error:  # whatever a damaged event makes decoding or applying raise
+        raise unreadable(stream, version, aggregate, error) from error
     return aggregate
+
+
+def unreadable(stream: Any, version: int, aggregate: Any, error: Exception) -> Exception:
+    """The failing event is the one being applied, or (when decoding failed before it was
+    known) the one after the last applied."""
+    if aggregate is not None and getattr(aggregate, "version", None) == version:
+        version += 1
+    return UnreadableEventError(stream, version, type(error).__name__)
 
 
 def project_keeping(read: dict[int, Any]) -> Callable[[Any, Iterable[Any]], Any]:
@@ -725,8 +743,16 @@ class CaseRecords(Application[UUID]):
         for start in range(0, len(versions), READ_CHUNK):
             chunk = sorted(versions[start : start + READ_CHUNK])
             stored = self.recorder.select_versions(stream_id, chunk)  # type: ignore[attr-defined]
-            found += [self.mapper.to_domain_event(s) for s in stored]
+            found += [self._decoded(s) for s in stored]
         return found
+
+    def _decoded(self, stored: Any) -> Any:
+        try:
+            return self.mapper.to_domain_event(stored)
+        except Exception as error:  # whatever a damaged row makes the decoder raise
+            raise UnreadableEventError(
+                stored.originator_id, stored.originator_version, type(error).__name__
+            ) from error
 
     def case_events(self, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
         """Every event of the case and of its client, in recording order."""
@@ -865,7 +891,7 @@ class CaseRecords(Application[UUID]):
         owners: dict[UUID, Owner] = self.__dict__.setdefault("_owners", {})
         known = owners.get(stream_id)
         if known is None or (known.kind, known.agency_id) != (first, actor.agency_id):
-            opened = next(iter(self.events.get(stream_id, lte=1)), None)
+            opened = self._first_event(stream_id)
             if not isinstance(opened, first):
                 raise missing
             known = Owner(first, str(getattr(opened, "agency_id", "")), opened.effective_at)
@@ -875,6 +901,10 @@ class CaseRecords(Application[UUID]):
         if (known.kind, known.agency_id) != (first, actor.agency_id):
             raise missing
         return known
+
+    def _first_event(self, stream_id: UUID) -> Any:
+        stored = list(self.recorder.select_events(stream_id, lte=1))
+        return self._decoded(stored[0]) if stored else None
 
     def _check_not_before_opening(self, actor: Actor, case_id: UUID, opts: Options) -> None:
         """An entry cannot have happened before its case was opened (the intake itself may

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caserecord.access.log import AccessLogUnavailableError
 from caserecord.domain import errors as domain
-from caserecord.persistence.chain import MissingEventsError
+from caserecord.persistence.chain import MissingEventsError, UnreadableEventError
 from caserecord.store import StoreError, is_storage_full
 
 log = logging.getLogger("caserecord.api")
@@ -247,6 +247,11 @@ def on_missing_events(_request: Request, error: Exception) -> JSONResponse:
     return problem(500, "record_incomplete", str(error))
 
 
+def on_unreadable(_request: Request, error: Exception) -> JSONResponse:
+    log.error("record unreadable: %s", error.__cause__ or error, exc_info=error.__cause__)
+    return problem(500, "record_unreadable", str(error))
+
+
 def on_unexpected(request: Request, error: Exception) -> JSONResponse:
     # Logged in full on the server; the caller never sees a trace, SQL or a path.
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
@@ -263,4 +268,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AccessLogUnavailableError, on_access_log_unavailable)
     app.add_exception_handler(MissingEventsError, on_missing_events)
     app.add_exception_handler(OriginatorVersionError, on_missing_events)
+    app.add_exception_handler(UnreadableEventError, on_unreadable)
     app.add_exception_handler(Exception, on_unexpected)

@@ -1,5 +1,6 @@
 """Request and response bodies of the HTTP API, kept apart from the domain events."""
 
+import math
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -71,6 +72,11 @@ def in_range(value: datetime) -> datetime:
     if not EARLIEST <= utc < LATEST:
         raise ValueError("must be between 1900-01-01 and 2999-12-31 (UTC)")
     return utc
+
+
+def finite_or_none(value: float | None) -> float | None:
+    # A non-finite number stored by an older version is shown as unknown: JSON has no NaN.
+    return value if value is None or math.isfinite(value) else None
 
 
 def born(value: date) -> date:
@@ -431,7 +437,9 @@ class AssessmentOut(BaseModel):
     level: str
     notes: str
     instrument: str
-    score: float | None
+    score: Annotated[float | None, AfterValidator(finite_or_none)] = Field(
+        description="null also for a stored value that is not a finite number"
+    )
 
 
 class PriorTreatmentOut(BaseModel):

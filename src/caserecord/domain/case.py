@@ -212,8 +212,16 @@ class Case(RecordAggregate):
     class NeedsAssessed(RecordAggregate.Event):
         assessments: list[dict[str, Any]]
 
-    @event(NeedsAssessed)
     def assess_needs(self, assessments: list[dict[str, Any]]) -> None:
+        # Checked before the event, not in its method: a replay runs the method again, and a
+        # score stored by an older version must not make the record unreadable.
+        for i, a in enumerate(assessments):
+            if isinstance(a, dict):
+                check_number(a.get("score"), f"assessments[{i}].score")
+        self._assess_needs(assessments=assessments)
+
+    @event(NeedsAssessed)
+    def _assess_needs(self, assessments: list[dict[str, Any]]) -> None:
         self._check_open()
         if not assessments:
             raise InvalidValueError("an assessment rates at least one need domain")
@@ -222,7 +230,6 @@ class Case(RecordAggregate):
                 raise InvalidValueError(f"assessments[{i}] must be an object")
             parse(NeedDomain, a.get("domain", ""), f"assessments[{i}].domain")
             parse(NeedLevel, a.get("level", ""), f"assessments[{i}].level")
-            check_number(a.get("score"), f"assessments[{i}].score")
         self.assessments.extend(
             Assessment(
                 self._next(),
