@@ -68,7 +68,7 @@ def test_a_stored_nan_score_reads_as_null_on_every_route(sqlite_api: Api) -> Non
     )
     answers = read_everything(sqlite_api, case_id, version)
 
-    assert {p: r.status_code for p, r in answers.items()} == {p: 200 for p in READS}
+    assert {p: r.status_code for p, r in answers.items()} == dict.fromkeys(READS, 200)
     case = answers["/v1/cases/{case}"].json()
     assert [a["score"] for a in case["assessments"]] == [None]
     assert "NaN" not in "".join(r.text for r in answers.values())
