@@ -310,8 +310,8 @@ def test_a_case_version_must_be_a_whole_number(
 def test_notes_read_back_with_their_dates_after_replay(
     sqlite_records: CaseRecords, worker: Actor
 ) -> None:
-    case_id = an_open_case(sqlite_records, worker)
     happened = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    case_id = an_open_case(sqlite_records, worker, effective_at=happened)
     noted = sqlite_records.record_note(
         worker, case_id, text="Visit", contact_kind="client", contact_mode="in_person",
         effective_at=happened,
