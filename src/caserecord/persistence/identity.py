@@ -19,7 +19,12 @@ COLUMNS = ("client_number", "given_key", "family_key", "date_of_birth")
 
 def name_key(name: str) -> str:
     """Names compare without case and surrounding or repeated spaces."""
-    return " ".join(name.casefold().split())
+    return " ".join(without_nul(name).casefold().split())
+
+
+def without_nul(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; the API refuses it, an older writer may not have.
+    return text.replace("\x00", "")
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class IdentityChange:
 
 def column_value(field: str, value: Any) -> tuple[str, str | None] | None:
     if field == "client_number":
-        number = str(value or "").strip()
+        number = without_nul(str(value or "")).strip()
         return ("client_number", number or None)  # blanks are not numbers: many may lack one
     if field in ("given_name", "family_name"):
         return (f"{field.split('_')[0]}_key", name_key(str(value)))
