@@ -1,5 +1,6 @@
 """Small builders so tests say only what matters to them."""
 
+import itertools
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -7,20 +8,29 @@ from uuid import UUID
 from caserecord.application import CaseRecords
 from caserecord.domain.recording import Actor
 
+NUMBERS = itertools.count(1001)
+
 
 def a_client(app: CaseRecords, actor: Actor, **overrides: object) -> UUID:
+    """A client; each call another person (its own number, and said to be distinct from
+    any namesake), so tests can register as many as they need."""
     values: dict[str, object] = {
         "given_name": "Maria",
         "family_name": "Lopez",
         "date_of_birth": date(1984, 5, 17),
-        "client_number": "C-1001",
+        "client_number": f"C-{next(NUMBERS)}",
         "preferred_language": "es",
         "phone": "555-0100",
+        "confirmed_distinct": True,
     } | overrides
     return app.register_client(actor, **values).id  # type: ignore[arg-type]
 
 
-def an_open_case(app: CaseRecords, actor: Actor, client_id: UUID | None = None) -> UUID:
+def an_open_case(
+    app: CaseRecords, actor: Actor, client_id: UUID | None = None, **opts: Any
+) -> UUID:
+    """``opts``: the intake's options, e.g. ``effective_at`` to backdate it (entries of the
+    case cannot be effective before it opened)."""
     client_id = client_id or a_client(app, actor)
     return app.open_case(
         actor,
@@ -30,6 +40,7 @@ def an_open_case(app: CaseRecords, actor: Actor, client_id: UUID | None = None) 
         presenting_needs=["alcohol use", "housing instability"],
         interview_summary="Client requests help with sobriety and stable housing.",
         case_manager_id=actor.id,
+        **opts,
     ).id
 
 

@@ -19,8 +19,8 @@ from eventsourcing.application import (
     ProcessingEvent,
     Repository,
 )
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.domain import Aggregate, OriginatorVersionError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError
 from eventsourcing.utils import get_topic, strtobool
 
 from caserecord.domain.base import RecordAggregate
@@ -30,12 +30,16 @@ from caserecord.domain.entities import Goal, Plan
 from caserecord.domain.errors import (
     CaseNotFoundError,
     ClientNotFoundError,
+    ClientNumberTakenError,
     ConcurrencyConflictError,
+    EffectiveBeforeOpeningError,
     EntryNotFoundError,
     GoalNotFoundError,
     InvalidValueError,
     NoteNotFoundError,
+    NotFoundError,
     PlanNotFoundError,
+    PossibleDuplicateError,
     ReferralNotFoundError,
     SupportContactNotFoundError,
     VersionMismatchError,
@@ -47,12 +51,14 @@ from caserecord.persistence.chain import (
     Link,
     MissingEventsError,
     Record,
+    UnreadableEventError,
     Verification,
     stream_key,
     verify,
 )
 from caserecord.persistence.checkpoint import export_stream
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.identity import name_key
 from caserecord.persistence.recorder import CaseRecorder, case_recorder
 from caserecord.presenters import (
     case_to_dict,
@@ -81,6 +87,7 @@ the other processes' next commands overtake it again and again."""
 RETRY_JITTER = 0.002
 """Seconds: the longest first pause before a later retry (doubling each time), random so
 that writers from other processes that keep colliding spread out."""
+OWNERS_KEPT = 100_000  # streams whose agency is remembered (a stream id and a short text each)
 
 
 class Options(TypedDict):
@@ -91,6 +98,15 @@ class Options(TypedDict):
     correlation_id: NotRequired[str | None]
     expected_version: NotRequired[int | None]
     idempotency: NotRequired[tuple[str, str] | None]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What a stream's first event says for good: its kind, its agency, when it opened."""
+
+    kind: type
+    agency_id: str
+    opened_at: datetime
 
 
 @dataclass(frozen=True)
@@ -167,9 +183,25 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
     event, and every replay, "as of" read and cache fast-forward pays
     it.  The events come from this application's own mapper, and apply as ``apply_next``
     does (``mutate`` without its per-event copying and filtering)."""
-    for event in events:
-        aggregate = apply_next(aggregate, event)
+    version = getattr(aggregate, "version", 0)
+    stream = getattr(aggregate, "id", None)
+    try:
+        for event in events:
+            stream, version = event.originator_id, event.originator_version
+            aggregate = apply_next(aggregate, event)
+    except (OriginatorVersionError, PersistenceError):
+        raise  # a gap in the stream, or the store: reported as such
+    except Exception as error:  # whatever a damaged event makes decoding or applying raise
+        raise unreadable(stream, version, aggregate, error) from error
     return aggregate
+
+
+def unreadable(stream: Any, version: int, aggregate: Any, error: Exception) -> Exception:
+    """The failing event is the one being applied, or (when decoding failed before it was
+    known) the one after the last applied."""
+    if aggregate is not None and getattr(aggregate, "version", None) == version:
+        version += 1
+    return UnreadableEventError(stream, version, type(error).__name__)
 
 
 def project_keeping(read: dict[int, Any]) -> Callable[[Any, Iterable[Any]], Any]:
@@ -258,10 +290,16 @@ class CaseRecords(Application[UUID]):
         phone: str = "",
         email: str = "",
         address: str = "",
+        confirmed_distinct: bool = False,
         **opts: Unpack[Options],
     ) -> CommandResult:
+        """``confirmed_distinct``: the caller says the person is not an existing client of
+        the same name and date of birth (a number already taken is refused regardless)."""
+        self._check_number_free(actor, client_number)
+        if not confirmed_distinct:
+            self._check_no_namesake(actor, given_name, family_name, date_of_birth)
         with self._recording(actor, opts):
-            client = Client(
+            client = Client.register(
                 agency_id=actor.agency_id,
                 given_name=given_name,
                 family_name=family_name,
@@ -272,12 +310,54 @@ class CaseRecords(Application[UUID]):
                 email=email,
                 address=address,
             )
-        return self._save(actor, client, opts)
+        try:
+            return self._save(actor, client, opts)
+        except ConcurrencyConflictError:
+            # A new client conflicts only on its number: another registration took it first.
+            self._check_number_free(actor, client_number)
+            raise
+
+    def _check_number_free(self, actor: Actor, number: str, client_id: UUID | None = None) -> None:
+        """A client number names one client of the agency."""
+        if not isinstance(number, str) or not number.strip():
+            return
+        taken = self.recorder.client_identities(actor.agency_id, client_number=number.strip())  # type: ignore[attr-defined]
+        others = [c for c in taken if c != str(client_id)]
+        if others:
+            raise ClientNumberTakenError(
+                f"client number {number.strip()!r} is already client {others[0]}'s",
+                client_id=others[0],
+            )
+
+    def _check_no_namesake(
+        self, actor: Actor, given_name: str, family_name: str, date_of_birth: date | None
+    ) -> None:
+        """Someone of the agency with the same name and date of birth may be this person."""
+        if not isinstance(date_of_birth, date) or not isinstance(given_name, str):
+            return
+        person = (name_key(given_name), name_key(str(family_name)), date_of_birth.isoformat())
+        found = self.recorder.client_identities(actor.agency_id, person=person)  # type: ignore[attr-defined]
+        if not found:
+            return
+        candidates = [
+            {
+                key: client[key]
+                for key in ("id", "given_name", "family_name", "date_of_birth", "client_number")
+            }
+            for client in (self.get_client(actor, UUID(i)) for i in found)
+        ]
+        raise PossibleDuplicateError(
+            f"{len(candidates)} client(s) of the agency have this name and date of birth: "
+            "if this is another person, register again with confirmed_distinct",
+            candidates=candidates,
+        )
 
     def correct_client_details(
         self, actor: Actor, client_id: UUID, *, changes: dict[str, Any], **opts: Unpack[Options]
     ) -> CommandResult:
         reason = opts.get("reason") or ""
+        if "client_number" in changes:
+            self._check_number_free(actor, changes["client_number"], client_id)
         return self._update_client(
             actor, client_id, opts, lambda c: c.correct_details(changes, reason)
         )
@@ -857,8 +937,16 @@ class CaseRecords(Application[UUID]):
         for start in range(0, len(versions), READ_CHUNK):
             chunk = sorted(versions[start : start + READ_CHUNK])
             stored = self.store.select_versions(stream_id, chunk)
-            found += [self.mapper.to_domain_event(s) for s in stored]
+            found += [self._decoded(s) for s in stored]
         return found
+
+    def _decoded(self, stored: Any) -> Any:
+        try:
+            return self.mapper.to_domain_event(stored)
+        except Exception as error:  # whatever a damaged row makes the decoder raise
+            raise UnreadableEventError(
+                stored.originator_id, stored.originator_version, type(error).__name__
+            ) from error
 
     def case_events(self, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
         """Every event of the case and of its client, in recording order."""
@@ -965,6 +1053,7 @@ class CaseRecords(Application[UUID]):
     def _case(self, actor: Actor, case_id: UUID, version: int | None = None) -> Case:
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise InvalidValueError(f"a case version is a whole number (got {version!r})")
+        self._check_owner(actor, Case.Opened, case_id, CaseNotFoundError(f"no case {case_id}"))
         case = self._get(Case, case_id, version)
         if case is None or case.agency_id != actor.agency_id:
             raise CaseNotFoundError(f"no case {case_id}")
@@ -974,10 +1063,56 @@ class CaseRecords(Application[UUID]):
         return case
 
     def _client(self, actor: Actor, client_id: UUID) -> Client:
+        missing = ClientNotFoundError(f"no client {client_id}")
+        self._check_owner(actor, Client.Registered, client_id, missing)
         client = self._get(Client, client_id, None)
         if client is None or client.agency_id != actor.agency_id:
             raise ClientNotFoundError(f"no client {client_id}")
         return client
+
+    def _check_owner(
+        self,
+        actor: Actor,
+        first: type[RecordAggregate.Event],
+        stream_id: UUID,
+        missing: NotFoundError,
+    ) -> "Owner":
+        """Refuse another agency's record before loading it: from the stream's first event
+        alone, so its size makes no difference, and another agency's id costs one small
+        read, as an unknown id does.  A stream's first event never changes, so an owner
+        found once is remembered and the owner's own reads pay nothing more; a remembered
+        owner that is not the caller is read again, to cost what an unknown id costs."""
+        owners: dict[UUID, Owner] = self.__dict__.setdefault("_owners", {})
+        known = owners.get(stream_id)
+        if known is None or (known.kind, known.agency_id) != (first, actor.agency_id):
+            opened = self._first_event(stream_id)
+            if not isinstance(opened, first):
+                raise missing
+            known = Owner(first, str(getattr(opened, "agency_id", "")), opened.effective_at)
+            if len(owners) >= OWNERS_KEPT:
+                owners.clear()
+            owners[stream_id] = known
+        if (known.kind, known.agency_id) != (first, actor.agency_id):
+            raise missing
+        return known
+
+    def _first_event(self, stream_id: UUID) -> Any:
+        stored = list(self.recorder.select_events(stream_id, lte=1))
+        return self._decoded(stored[0]) if stored else None
+
+    def _check_not_before_opening(self, actor: Actor, case_id: UUID, opts: Options) -> None:
+        """An entry cannot have happened before its case was opened (the intake itself may
+        be backdated)."""
+        effective_at = opts.get("effective_at")
+        if not isinstance(effective_at, datetime) or effective_at.utcoffset() is None:
+            return  # nothing said, or refused with its own message when recorded
+        missing = CaseNotFoundError(f"no case {case_id}")
+        opened_at = self._check_owner(actor, Case.Opened, case_id, missing).opened_at
+        if effective_at < opened_at:
+            raise EffectiveBeforeOpeningError(
+                f"effective_at {effective_at.isoformat()} is before the case was opened "
+                f"({opened_at.isoformat()}): an entry cannot precede its case"
+            )
 
     def _update_case(
         self,
@@ -987,6 +1122,7 @@ class CaseRecords(Application[UUID]):
         command: Callable[[Case], None],
         entity_id: str | Callable[[Case], str] | None = None,
     ) -> CommandResult:
+        self._check_not_before_opening(actor, case_id, opts)
         return self._retrying(
             actor, case_id, opts, lambda: self._case(actor, case_id), command, entity_id
         )

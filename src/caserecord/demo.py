@@ -314,6 +314,7 @@ def child_welfare(d: Demo) -> None:
             presenting_needs=["school absence", "behavioural concerns"],
             interview_summary="Missed 20 school days this term; grandmother is guardian.",
             case_manager_id=w.id,
+            effective_at=days_ago(2),
             **o,
         ),
     )

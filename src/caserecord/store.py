@@ -1,13 +1,17 @@
 """Opening the record store with errors a person can act on, instead of tracebacks."""
 
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
+from eventsourcing.utils import get_topic
 
 from caserecord.application import CaseRecords
 from caserecord.config import ConfigError, Settings
+from caserecord.domain.client import Client
 from caserecord.persistence.feed import agency_of
+from caserecord.persistence.identity import COLUMNS, identity_of
 
 
 class StoreError(Exception):
@@ -119,6 +123,31 @@ def index_feed(app: CaseRecords) -> int:
         read += len(rows)
         start = batch[-1].id + 1
     return read
+
+
+def index_clients(app: CaseRecords) -> int:
+    """Fill the client identity table (the duplicate checks) from the clients registered
+    before it existed; returns how many clients it added.  New events keep it up to date in
+    their own transaction, so it is filled only while empty."""
+    recorder: Any = app.recorder
+    if recorder.count_client_identities():
+        return 0
+    topics = [get_topic(Client.Registered), get_topic(Client.DetailsCorrected)]
+    rows: dict[str, list[Any]] = {}
+    start = 1
+    while batch := recorder.select_notifications(start=start, limit=FEED_INDEX_PAGE, topics=topics):
+        for notification in batch:
+            change = identity_of(app.mapper.to_domain_event(notification))
+            if change is None:
+                continue
+            if change.registered:
+                rows[change.client_id] = list(change.insert_row())
+            elif change.client_id in rows:
+                for column, value in change.values:
+                    rows[change.client_id][2 + COLUMNS.index(column)] = value
+        start = batch[-1].id + 1
+    recorder.add_client_identities([tuple(r) for r in rows.values()])
+    return len(rows)
 
 
 def first_line(error: BaseException) -> str:

@@ -1,5 +1,6 @@
 """An HTTP client on the app (`TestClient`) with a token for every role in two agencies."""
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from caserecord.provision import init_store
 from caserecord.store import open_records
 
 AGENCIES = ("agency-a", "agency-b")
+NUMBERS = itertools.count(5001)  # a client number for each client a test makes
 
 
 @dataclass
@@ -120,10 +122,12 @@ def intake(client_id: str) -> dict[str, Any]:
     }
 
 
-def a_case(api: Api, agency: str = "agency-a") -> tuple[str, str]:
-    """(client_id, case_id) of a newly opened case."""
-    client_id = api.created("/v1/clients", CLIENT, agency=agency)["id"]
-    case_id = api.created("/v1/cases", intake(client_id), agency=agency)["id"]
+def a_case(api: Api, agency: str = "agency-a", **intake_options: Any) -> tuple[str, str]:
+    """(client_id, case_id) of a newly opened case (``intake_options``: e.g. effective_at,
+    to backdate the intake: entries cannot be effective before it)."""
+    another = {"client_number": f"C-{next(NUMBERS)}", "confirmed_distinct": True}
+    client_id = api.created("/v1/clients", CLIENT | another, agency=agency)["id"]
+    case_id = api.created("/v1/cases", intake(client_id) | intake_options, agency=agency)["id"]
     return client_id, case_id
 
 

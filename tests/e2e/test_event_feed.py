@@ -31,8 +31,14 @@ def test_the_feed_holds_only_the_callers_agency_in_recording_order(api: Api) -> 
 
 def test_the_cursor_continues_where_the_last_page_ended(sqlite_api: Api) -> None:
     for n in range(5):
-        sqlite_api.created("/v1/clients", CLIENT | {"client_number": f"C-{n}"})
-        sqlite_api.created("/v1/clients", CLIENT, agency="agency-b")
+        sqlite_api.created(
+            "/v1/clients", CLIENT | {"client_number": f"C-{n}", "confirmed_distinct": True}
+        )
+        sqlite_api.created(
+            "/v1/clients",
+            CLIENT | {"client_number": f"C-{n}", "confirmed_distinct": True},
+            agency="agency-b",
+        )
 
     first = sqlite_api.get("/v1/events", limit=2).json()
     second = sqlite_api.get("/v1/events", limit=2, cursor=first["next"]).json()
@@ -53,9 +59,13 @@ def test_one_page_holds_an_agencys_sparse_events_however_many_others_lie_between
     api: Api,
 ) -> None:
     records: CaseRecords = api.client.app.state.runtime.records  # type: ignore[attr-defined]
-    first = api.created("/v1/clients", CLIENT | {"client_number": "A-1"})
+    first = api.created(
+        "/v1/clients", CLIENT | {"client_number": "A-1", "confirmed_distinct": True}
+    )
     records.events.put(registrations(1_000))
-    second = api.created("/v1/clients", CLIENT | {"client_number": "A-2"})
+    second = api.created(
+        "/v1/clients", CLIENT | {"client_number": "A-2", "confirmed_distinct": True}
+    )
     records.events.put(registrations(1_000))
 
     page = api.get("/v1/events", limit=10).json()

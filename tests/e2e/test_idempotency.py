@@ -84,6 +84,22 @@ def test_idempotency_keys_are_scoped_per_agency(sqlite_api: Api) -> None:
     assert sqlite_api.get(f"/v1/clients/{mine.json()['id']}", agency="agency-b").status_code == 404
 
 
+def test_another_users_key_never_returns_their_stored_response(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    key = {"Idempotency-Key": "note-1"}
+    note = {"text": "Phoned the client.", "contact_kind": "client", "contact_mode": "phone"}
+
+    mine = sqlite_api.post(f"/v1/cases/{case_id}/notes", note, headers=key)
+    theirs = sqlite_api.post(f"/v1/cases/{case_id}/notes", note, headers=key, role="supervisor")
+    again = sqlite_api.post(f"/v1/cases/{case_id}/notes", note, headers=key)
+
+    assert mine.status_code == theirs.status_code == again.status_code, theirs.text
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json()["entity_id"] != mine.json()["entity_id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == mine.json()
+
+
 def test_concurrent_duplicates_record_once_and_all_get_the_first_response(api: Api) -> None:
     _, case_id = a_case(api)
     version = events_of(api, case_id)

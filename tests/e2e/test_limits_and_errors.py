@@ -121,7 +121,9 @@ def test_page_sizes_are_capped_by_the_server(sqlite_url: str) -> None:
     settings = Settings(database_url=sqlite_url, max_page_size=3, run_projections=False)
     for api in serve(settings):
         for n in range(5):
-            api.created("/v1/clients", CLIENT | {"client_number": f"C-{n}"})
+            api.created(
+                "/v1/clients", CLIENT | {"client_number": f"C-{n}", "confirmed_distinct": True}
+            )
 
         page = api.get("/v1/events", limit=1000).json()
 

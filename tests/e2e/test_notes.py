@@ -26,8 +26,8 @@ def test_a_note_and_its_addendum_are_recorded_in_order(api: Api) -> None:
 
 
 def test_a_late_note_keeps_when_it_happened_and_is_flagged(sqlite_api: Api) -> None:
-    _, case_id = a_case(sqlite_api)
     happened = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
+    _, case_id = a_case(sqlite_api, effective_at=happened.isoformat())
 
     sqlite_api.created(
         f"/v1/cases/{case_id}/notes",

@@ -1,5 +1,8 @@
 """API tokens in the store itself (both stores): hashed, listed per agency, revoked."""
 
+import hmac
+from typing import Any
+
 import pytest
 
 from caserecord.access import Tables, TokenNotFoundError, TokenStore
@@ -36,3 +39,38 @@ def test_a_made_up_or_mistyped_secret_is_refused(records: CaseRecords) -> None:
 
     assert store.authenticate(secret[:-1]) is None
     assert store.authenticate("not-even-prefixed") is None
+
+
+def test_a_token_check_takes_the_same_steps_whether_the_token_exists_or_not(
+    sqlite_records: CaseRecords, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = TokenStore(Tables(sqlite_records))
+    revoked, revoked_secret = store.create(agency_id="agency-a", role="admin", name="old")
+    store.revoke(revoked.token_id)
+    _, secret = store.create(agency_id="agency-a", role="admin", name="root")
+    steps: list[str] = []
+    query, compare = store.tables.query, hmac.compare_digest
+
+    def counted_query(*args: Any) -> Any:
+        steps.append("query")
+        return query(*args)
+
+    def counted_compare(a: str, b: str) -> bool:
+        steps.append("compare")
+        return compare(a, b)
+
+    monkeypatch.setattr(store.tables, "query", counted_query)
+    monkeypatch.setattr(hmac, "compare_digest", counted_compare)
+    taken = {}
+
+    for name, presented in [
+        ("valid", secret),
+        ("unknown", secret[:-1] + ("A" if secret[-1] != "A" else "B")),
+        ("unprefixed", "not-even-prefixed"),
+        ("revoked", revoked_secret),
+    ]:
+        steps.clear()
+        store.authenticate(presented)
+        taken[name] = list(steps)
+
+    assert taken == {name: ["query", "compare"] for name in taken}

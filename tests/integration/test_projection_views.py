@@ -271,7 +271,7 @@ def test_the_caseload_filters_and_sorts(
 def test_overdue_referrals_are_pending_past_their_respond_by_date(
     records: CaseRecords, projections: ProjectionService, worker: Actor
 ) -> None:
-    case_id = an_open_case(records, worker)
+    case_id = an_open_case(records, worker, effective_at=datetime.now(UTC) - timedelta(days=3))
     late = records.make_referral(
         worker,
         case_id,

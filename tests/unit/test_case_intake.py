@@ -227,6 +227,9 @@ def test_presenting_needs_must_be_a_list_of_text(needs: object, message: str) ->
         ("medical", "assessments[0] must be an object"),
         ({"domain": "medical", "level": "low", "score": "high"}, "assessments[0].score"),
         ({"domain": "medical", "level": "low", "score": True}, "assessments[0].score"),
+        ({"domain": "medical", "level": "low", "score": float("nan")}, "finite number"),
+        ({"domain": "medical", "level": "low", "score": float("inf")}, "finite number"),
+        ({"domain": "medical", "level": "low", "score": float("-inf")}, "finite number"),
     ],
 )
 def test_an_assessment_entry_must_be_an_object_with_a_numeric_score(

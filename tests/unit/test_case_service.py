@@ -1,11 +1,14 @@
 """CaseRecords as a service: plain results, unknown ids, tenancy, versions, history."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from caserecord.application import CaseRecords, CommandResult
+from caserecord.config import Settings
 from caserecord.domain.errors import (
     CaseNotFoundError,
     ClientNotFoundError,
@@ -18,6 +21,8 @@ from caserecord.domain.errors import (
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor
+from caserecord.provision import init_store
+from caserecord.store import open_records
 from caserecord.timeline import case_as_of
 from tests.factories import a_client, an_active_plan, an_open_case
 
@@ -111,6 +116,44 @@ def test_another_agency_cannot_see_or_change_a_case(
         sqlite_records.verify_case(outsider, case_id)
 
     assert sqlite_records.get_case(worker, case_id)["status"] == "open"
+
+
+def test_reading_another_agencys_large_case_costs_what_an_unknown_id_costs(
+    sqlite_url: str, worker: Actor, outsider: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(database_url=sqlite_url, aggregate_cache_size=0)
+    init_store(settings)
+    app = open_records(settings)
+    case_id = an_open_case(app, worker)
+    for n in range(120):
+        app.record_note(
+            worker, case_id, text=f"note {n}", contact_kind="client", contact_mode="phone"
+        )
+    client_id = app.get_case(worker, case_id)["client_id"]
+    reads: list[int] = []
+    for recorder in (app.recorder, app.snapshots.recorder):  # type: ignore[union-attr]
+        select = recorder.select_events
+
+        def counted(*args: Any, select: Any = select, **kwargs: Any) -> Any:
+            found = select(*args, **kwargs)
+            reads.append(len(found))
+            return found
+
+        monkeypatch.setattr(recorder, "select_events", counted)
+
+    def cost(read: Callable[[], object]) -> list[int]:
+        reads.clear()
+        with pytest.raises((CaseNotFoundError, ClientNotFoundError)):
+            read()
+        return list(reads)
+
+    unknown = cost(lambda: app.get_case(outsider, uuid4()))
+    foreign = cost(lambda: app.get_case(outsider, case_id))
+    foreign_client = cost(lambda: app.get_client(outsider, client_id))
+    app.close()
+
+    assert sum(foreign) <= 1 and sum(foreign_client) <= 1  # the first event at most
+    assert len(foreign) == len(unknown) == len(foreign_client) == 1  # one query each
 
 
 def test_a_case_cannot_be_opened_for_another_agencys_client(
@@ -268,8 +311,8 @@ def test_a_case_version_must_be_a_whole_number(
 def test_notes_read_back_with_their_dates_after_replay(
     sqlite_records: CaseRecords, worker: Actor
 ) -> None:
-    case_id = an_open_case(sqlite_records, worker)
     happened = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    case_id = an_open_case(sqlite_records, worker, effective_at=happened)
     noted = sqlite_records.record_note(
         worker, case_id, text="Visit", contact_kind="client", contact_mode="in_person",
         effective_at=happened,

@@ -1,7 +1,7 @@
 """The client: registration, corrections with old and new values, support contacts."""
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -40,6 +40,28 @@ def a_registered_client() -> Client:
         email="ana@example.org",
         address="1 Quay St",
     )
+
+
+@pytest.mark.parametrize(
+    "born", [date(1899, 12, 31), datetime.now(UTC).date() + timedelta(days=1), date(2999, 1, 1)]
+)
+def test_a_date_of_birth_before_1900_or_in_the_future_is_refused(
+    as_worker: Recording, born: date
+) -> None:
+    values = {
+        "agency_id": "agency-a",
+        "given_name": "Ana",
+        "family_name": "Silva",
+        "date_of_birth": born,
+        "client_number": "",
+        "preferred_language": "",
+        "phone": "",
+        "email": "",
+        "address": "",
+    }
+
+    with pytest.raises(InvalidValueError, match="date_of_birth must be from 1900-01-01"):
+        Client.register(**values)
 
 
 def test_registering_a_client_records_every_detail(as_worker: Recording) -> None:
@@ -95,6 +117,8 @@ def test_a_correction_records_each_field_with_old_and_new_value(as_worker: Recor
     [
         ({"agency_id": "agency-b"}, InvalidValueError, "cannot be corrected: agency_id"),
         ({"date_of_birth": "yesterday"}, InvalidValueError, "date_of_birth must be a date"),
+        ({"date_of_birth": "1899-12-31"}, InvalidValueError, "from 1900-01-01"),
+        ({"date_of_birth": "2999-01-01"}, InvalidValueError, "not in the future"),
         ({"phone": 5550101}, InvalidValueError, "phone must be text"),
         ({"given_name": ""}, InvalidValueError, "given_name cannot be blank"),
         ({"phone": "555-0101"}, NothingToCorrectError, "equal the recorded ones"),

@@ -108,8 +108,8 @@ def test_reasons_given_to_a_command_travel_in_the_envelope(
 def test_a_late_entry_keeps_when_it_happened_apart_from_when_it_was_recorded(
     sqlite_records: CaseRecords, worker: Actor
 ) -> None:
-    case_id = an_open_case(sqlite_records, worker)
     happened = datetime.now(UTC) - timedelta(days=3)
+    case_id = an_open_case(sqlite_records, worker, effective_at=happened)
 
     sqlite_records.record_note(
         worker, case_id, text="Visit", contact_kind="client", contact_mode="in_person",

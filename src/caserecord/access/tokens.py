@@ -1,6 +1,7 @@
 """API tokens: shown once when created, kept only as a SHA-256 hash."""
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,18 @@ class TokenInfo:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+# Stands in for the row when nothing matches, so a miss takes the path a hit takes.
+UNKNOWN_TOKEN: dict[str, Any] = {
+    "token_id": "",
+    "token_hash": "0" * 64,
+    "name": "",
+    "agency_id": "",
+    "role": "",
+    "created_at": "",
+    "revoked_at": None,
+}
 
 
 def hash_token(secret: str) -> str:
@@ -98,16 +111,18 @@ class TokenStore:
         return info, secret
 
     def authenticate(self, secret: str) -> TokenInfo | None:
-        """The active token with this secret, or None (unknown and revoked look the same)."""
-        if not secret.startswith(TOKEN_PREFIX):
-            return None
-        rows = self.tables.query(
-            "SELECT * FROM {t}api_tokens WHERE token_hash = ?", (hash_token(secret),)
-        )
-        if not rows:
-            return None
-        info = TokenInfo.from_row(rows[0])
-        return info if info.active else None
+        """The active token with this secret, or None (unknown and revoked look the same).
+
+        The same steps run whatever the secret: one hash, one indexed lookup by that hash,
+        one constant-time comparison, so a timer cannot tell a known prefix, an unknown
+        token or a revoked one apart."""
+        presented = hash_token(secret)
+        rows = self.tables.query("SELECT * FROM {t}api_tokens WHERE token_hash = ?", (presented,))
+        row = rows[0] if rows else UNKNOWN_TOKEN
+        info = TokenInfo.from_row(row)
+        same = hmac.compare_digest(str(row["token_hash"]), presented)
+        known = same & secret.startswith(TOKEN_PREFIX) & info.active
+        return info if known else None
 
     def list(
         self,

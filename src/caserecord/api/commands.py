@@ -112,6 +112,13 @@ def fingerprint(method: str, path: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def caller_key(caller: Caller, key: str) -> str:
+    """An Idempotency-Key as stored: the caller's own (its token's), so another user of the
+    agency who happens to send the same key never gets this caller's response.  Keys
+    stored before they were scoped have no token prefix, and no new request matches them."""
+    return f"{caller.token.token_id}:{key}"
+
+
 def key_reused() -> ApiError:
     return ApiError(
         422,
@@ -143,7 +150,8 @@ def _write(
     if_match: IfMatchDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Write:
-    return Write(runtime, caller, if_match, idempotency_key, request.method, request.url.path)
+    key = None if idempotency_key is None else caller_key(caller, idempotency_key)
+    return Write(runtime, caller, if_match, key, request.method, request.url.path)
 
 
 async def writer_write(

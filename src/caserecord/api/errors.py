@@ -7,13 +7,14 @@ from typing import Any
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import DataError, IntegrityError, PersistenceError
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caserecord.access.log import AccessLogUnavailableError
 from caserecord.domain import errors as domain
-from caserecord.persistence.chain import MissingEventsError
+from caserecord.persistence.chain import MissingEventsError, UnreadableEventError
 from caserecord.store import StoreError, is_storage_full
 
 log = logging.getLogger("caserecord.api")
@@ -67,6 +68,8 @@ DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
     (domain.AlreadyInErrorError, 409),
     (domain.NothingToCorrectError, 409),
     (domain.DuplicateIdError, 409),
+    (domain.ClientNumberTakenError, 409),
+    (domain.PossibleDuplicateError, 409),
     (domain.DomainError, 422),
 )
 
@@ -92,9 +95,13 @@ def domain_status(error: domain.DomainError) -> int:
 
 
 def problem_body(
-    status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    body: dict[str, Any] = (extra or {}) | {
         "type": f"urn:caserecord:problem:{code}",
         "title": TITLES.get(status, "Error"),
         "status": status,
@@ -113,9 +120,10 @@ def problem(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        problem_body(status, code, detail, errors),
+        problem_body(status, code, detail, errors, extra),
         status_code=status,
         headers=headers,
         media_type=PROBLEM_JSON,
@@ -140,7 +148,8 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def on_domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, domain.DomainError)
-    return problem(domain_status(error), error.code, error.message)
+    extra = jsonable_encoder(error.details) if error.details else None
+    return problem(domain_status(error), error.code, error.message, extra=extra)
 
 
 def on_api_error(_request: Request, error: Exception) -> JSONResponse:
@@ -238,6 +247,11 @@ def on_missing_events(_request: Request, error: Exception) -> JSONResponse:
     return problem(500, "record_incomplete", str(error))
 
 
+def on_unreadable(_request: Request, error: Exception) -> JSONResponse:
+    log.error("record unreadable: %s", error.__cause__ or error, exc_info=error.__cause__)
+    return problem(500, "record_unreadable", str(error))
+
+
 def on_unexpected(request: Request, error: Exception) -> JSONResponse:
     # Logged in full on the server; the caller never sees a trace, SQL or a path.
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
@@ -254,4 +268,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AccessLogUnavailableError, on_access_log_unavailable)
     app.add_exception_handler(MissingEventsError, on_missing_events)
     app.add_exception_handler(OriginatorVersionError, on_missing_events)
+    app.add_exception_handler(UnreadableEventError, on_unreadable)
     app.add_exception_handler(Exception, on_unexpected)

@@ -12,6 +12,7 @@ from caserecord.api.middleware import (
     BodyLimitMiddleware,
     PositionHeaderMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
 )
 from caserecord.api.routes import (
     audit,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_middleware(PositionHeaderMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(UnexpectedErrorMiddleware)
     # Added last, so outermost: even a 413 carries the headers.
     app.add_middleware(SecurityHeadersMiddleware)
     openapi.install(app)

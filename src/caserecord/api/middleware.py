@@ -1,10 +1,11 @@
-"""Refuse oversized request bodies before anything parses them."""
+"""Refuse oversized request bodies before anything parses them; put the read position on
+reads; answer an unexpected error as a problem without dropping the connection."""
 
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from caserecord.api.errors import PROBLEM_JSON, problem_body
+from caserecord.api.errors import PROBLEM_JSON, log, problem_body
 
 
 class BodyLimitMiddleware:
@@ -113,3 +114,51 @@ class PositionHeaderMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_position)
+
+
+class UnexpectedErrorMiddleware:
+    """An error no handler knows becomes a 500 problem+json, and the connection stays open.
+
+    Starlette's outermost middleware answers it too, but then re-raises it to the server,
+    and uvicorn closes the keep-alive connection without saying ``Connection: close``: the
+    client's next request on it fails with a reset.  Here it ends as a normal response; only
+    an error after the response has started (nothing can be said any more) goes on up."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as error:
+            if started:
+                raise
+            # Logged in full on the server; the caller never sees a trace, SQL or a path.
+            log.error(
+                "unexpected error on %s %s", scope.get("method"), scope.get("path"), exc_info=error
+            )
+            body = json.dumps(
+                problem_body(500, "internal_error", "an unexpected error occurred")
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})

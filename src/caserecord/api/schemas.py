@@ -1,5 +1,6 @@
 """Request and response bodies of the HTTP API, kept apart from the domain events."""
 
+import math
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -16,7 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import (
+    EARLIEST_BIRTH,
     Achievement,
     ContactKind,
     ContactMode,
@@ -29,6 +32,7 @@ from caserecord.domain.values import (
     Role,
     Specialty,
     Urgency,
+    check_birth_date,
 )
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -70,8 +74,45 @@ def in_range(value: datetime) -> datetime:
     return utc
 
 
+def finite_or_none(value: float | None) -> float | None:
+    # A non-finite number stored by an older version is shown as unknown: JSON has no NaN.
+    return value if value is None or math.isfinite(value) else None
+
+
+def born(value: date) -> date:
+    try:
+        check_birth_date(value)
+    except InvalidValueError:
+        raise ValueError(
+            f"must be from {EARLIEST_BIRTH.isoformat()} and not in the future"
+        ) from None
+    return value
+
+
+# The limits are also declared as patterns on the years, so a client generated from the
+# document (or a fuzzer) knows them; the validators say the exact bounds.
+MOMENT_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+BIRTH_PATTERN = r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
-Moment = Annotated[AwareDatetime, BeforeValidator(iso_moment), AfterValidator(in_range)]
+BirthDate = Annotated[
+    date,
+    BeforeValidator(iso_date),
+    AfterValidator(born),
+    Field(
+        description="YYYY-MM-DD, from 1900-01-01 and not in the future",
+        json_schema_extra={"pattern": BIRTH_PATTERN},
+    ),
+]
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(iso_moment),
+    AfterValidator(in_range),
+    Field(
+        description="ISO 8601 with an offset, from 1900-01-01 to 2999-12-31 (UTC)",
+        json_schema_extra={"pattern": MOMENT_PATTERN},
+    ),
+]
 
 Text = Field(default="", max_length=10_000)
 Name = Field(min_length=1, max_length=200, pattern=r"\S")
@@ -79,7 +120,9 @@ Cadence = Literal["daily", "weekly", "fortnightly", "monthly", "as_needed"]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+    # Python's json reads NaN, Infinity and 1e400 (as infinity): none is a value a record
+    # can hold, and JSON cannot carry it back out.
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, allow_inf_nan=False)
 
     @field_validator("*")
     @classmethod
@@ -136,12 +179,21 @@ class Revision(WriteOptions):
 class ClientRegistration(WriteOptions):
     given_name: str = Name
     family_name: str = Name
-    date_of_birth: IsoDate | None = None
+    date_of_birth: BirthDate | None = None
     client_number: str = Field(default="", max_length=100)
     preferred_language: str = Field(default="", max_length=50)
     phone: str = Field(default="", max_length=50)
     email: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=500)
+    confirmed_distinct: bool = Field(
+        default=False,
+        description=(
+            "A registration with the name (case and spacing aside) and date of birth of an "
+            "existing client of the agency is refused with 409 possible_duplicate, listing "
+            "the candidates; true says this is another person. A client number already "
+            "taken is refused (409 client_number_taken) regardless."
+        ),
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -163,7 +215,7 @@ class ClientRegistration(WriteOptions):
 class ClientChanges(Body):
     given_name: str | None = Field(default=None, min_length=1, max_length=200)
     family_name: str | None = Field(default=None, min_length=1, max_length=200)
-    date_of_birth: IsoDate | None = None
+    date_of_birth: BirthDate | None = None
     client_number: str | None = Field(default=None, max_length=100)
     preferred_language: str | None = Field(default=None, max_length=50)
     phone: str | None = Field(default=None, max_length=50)
@@ -438,7 +490,9 @@ class AssessmentOut(BaseModel):
     level: str
     notes: str
     instrument: str
-    score: float | None
+    score: Annotated[float | None, AfterValidator(finite_or_none)] = Field(
+        description="null also for a stored value that is not a finite number"
+    )
 
 
 class PriorTreatmentOut(BaseModel):

@@ -56,6 +56,7 @@ from caserecord.domain.values import (
     Specialty,
     Urgency,
     check_date,
+    check_number,
     parse,
     text_list,
 )
@@ -229,8 +230,16 @@ class Case(RecordAggregate):
     class NeedsAssessed(RecordAggregate.Event):
         assessments: list[dict[str, Any]]
 
-    @event(NeedsAssessed)
     def assess_needs(self, assessments: list[dict[str, Any]]) -> None:
+        # Checked before the event, not in its method: a replay runs the method again, and a
+        # score stored by an older version must not make the record unreadable.
+        for i, a in enumerate(assessments):
+            if isinstance(a, dict):
+                check_number(a.get("score"), f"assessments[{i}].score")
+        self._assess_needs(assessments=assessments)
+
+    @event(NeedsAssessed)
+    def _assess_needs(self, assessments: list[dict[str, Any]]) -> None:
         self._check_open()
         if not assessments:
             raise InvalidValueError("an assessment rates at least one need domain")
@@ -239,11 +248,6 @@ class Case(RecordAggregate):
                 raise InvalidValueError(f"assessments[{i}] must be an object")
             parse(NeedDomain, a.get("domain", ""), f"assessments[{i}].domain")
             parse(NeedLevel, a.get("level", ""), f"assessments[{i}].level")
-            score = a.get("score")
-            if score is not None and (
-                isinstance(score, bool) or not isinstance(score, int | float)
-            ):
-                raise InvalidValueError(f"assessments[{i}].score must be a number")
         self.assessments.extend(
             Assessment(
                 self._next(),

@@ -13,7 +13,7 @@ from caserecord.domain.errors import (
     NothingToCorrectError,
     SupportContactNotFoundError,
 )
-from caserecord.domain.values import Relationship, parse
+from caserecord.domain.values import Relationship, check_birth_date, parse
 
 CORRECTABLE_FIELDS = (
     "given_name",
@@ -77,6 +77,13 @@ class Client(RecordAggregate):
         self.email = email
         self.address = address
         self.support_contacts: dict[str, SupportContact] = {}
+
+    @classmethod
+    def register(cls, **values: Any) -> "Client":
+        """Register a client, with the checks that depend on the day of recording (kept out
+        of ``__init__``, which every replay runs again)."""
+        check_birth_date(values.get("date_of_birth"))
+        return cls(**values)
 
     class DetailsCorrected(RecordAggregate.Event):
         changes: list[dict[str, Any]]
@@ -146,14 +153,15 @@ class Client(RecordAggregate):
 def checked_value(name: str, value: Any) -> Any:
     """A corrected value of the type the field holds: text, or a date for date_of_birth."""
     if name == "date_of_birth":
-        if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            raise InvalidValueError(
-                f"date_of_birth must be a date (YYYY-MM-DD), got {value!r}"
-            ) from None
+        if value is not None and not (isinstance(value, date) and not isinstance(value, datetime)):
+            try:
+                value = date.fromisoformat(str(value))
+            except ValueError:
+                raise InvalidValueError(
+                    f"date_of_birth must be a date (YYYY-MM-DD), got {value!r}"
+                ) from None
+        check_birth_date(value)
+        return value
     if not isinstance(value, str):
         raise InvalidValueError(f"{name} must be text, got {value!r}")
     if name in ("given_name", "family_name") and not value.strip():

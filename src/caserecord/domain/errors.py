@@ -1,14 +1,17 @@
 """Domain errors: each has a stable machine-readable ``code`` and a clear message."""
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base class for every rule the case record refuses to break."""
 
     code = "domain_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details  # plain data a caller can act on (shown with the message)
 
 
 class NotFoundError(DomainError):
@@ -59,6 +62,12 @@ class EffectiveTimeInFutureError(DomainError):
     code = "effective_time_in_future"
 
 
+class EffectiveBeforeOpeningError(DomainError):
+    """An entry said to have happened before its case was opened."""
+
+    code = "effective_before_case_opened"
+
+
 class CaseClosedError(DomainError):
     code = "case_closed"
 
@@ -93,6 +102,18 @@ class NothingToCorrectError(DomainError):
 
 class DuplicateIdError(DomainError):
     code = "duplicate_id"
+
+
+class ClientNumberTakenError(DomainError):
+    """Another client of the agency already has this client number (``client_id``)."""
+
+    code = "client_number_taken"
+
+
+class PossibleDuplicateError(DomainError):
+    """Clients of the agency with the same name and date of birth (``candidates``)."""
+
+    code = "possible_duplicate"
 
 
 class MissingActorError(DomainError):

@@ -1,6 +1,7 @@
 """Closed vocabularies of the case record, kept as string enums so events stay plain JSON."""
 
-from datetime import date, datetime
+import math
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -183,3 +184,28 @@ def check_date(value: object, field: str) -> None:
     """A calendar date or nothing; a datetime is refused so dates compare cleanly."""
     if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
         raise InvalidValueError(f"{field} must be a date (got {value!r})")
+
+
+def check_number(value: object, field: str) -> None:
+    """A finite number or nothing: NaN or an infinity would be stored, and JSON cannot
+    carry it back out to the readers of the record."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValueError(f"{field} must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidValueError(f"{field} must be a finite number (got {value!r})")
+
+
+# No one served was born before this day; an earlier date is a typing mistake.
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def check_birth_date(value: object, field: str = "date_of_birth") -> None:
+    """A date of birth or nothing: from 1900 and not after today (UTC)."""
+    check_date(value, field)
+    if isinstance(value, date) and not EARLIEST_BIRTH <= value <= datetime.now(UTC).date():
+        raise InvalidValueError(
+            f"{field} must be from {EARLIEST_BIRTH.isoformat()} and not in the future "
+            f"(got {value.isoformat()})"
+        )

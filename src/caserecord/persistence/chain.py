@@ -32,6 +32,22 @@ class MissingEventsError(Exception):
         self.versions = versions
 
 
+class UnreadableEventError(Exception):
+    """A stored event cannot be decoded or applied (written by an older version, a bug or
+    a migration): the record is refused, naming where, rather than shown wrong."""
+
+    code = "record_unreadable"
+
+    def __init__(self, stream_id: object, version: int | None, problem: str) -> None:
+        where = f"version {version} of stream {stream_id}" if version else f"stream {stream_id}"
+        super().__init__(
+            f"the stored event at {where} cannot be read ({problem}): "
+            "check the case with GET /v1/cases/{case_id}/verification"
+        )
+        self.stream_id = stream_id
+        self.version = version
+
+
 @dataclass(frozen=True)
 class Link:
     prev_hash: str

@@ -16,6 +16,8 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from caserecord.persistence.identity import IdentityChange, identity_of
+
 FEED_TABLE = "event_agency"
 # Events without an agency (none are recorded today) still get a row, so the index holds
 # exactly one row per event and `db init` can tell a complete index by counting.
@@ -29,10 +31,12 @@ class FeedIndexError(Exception):
 @dataclass(frozen=True)
 class AgencyStoredEvent(StoredEvent):
     agency_id: str = NO_AGENCY
+    identity: IdentityChange | None = None  # what a client event changes of who they are
 
 
 class AgencyMapper(Mapper[UUID]):
-    """The library's mapper, also carrying each event's agency to the recorder."""
+    """The library's mapper, also carrying each event's agency (and a client event's
+    identity) to the recorder."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         stored = super().to_stored_event(domain_event)
@@ -42,6 +46,7 @@ class AgencyMapper(Mapper[UUID]):
             topic=stored.topic,
             state=stored.state,
             agency_id=agency_of(domain_event),
+            identity=identity_of(domain_event),
         )
 
 
@@ -72,3 +77,11 @@ def index_rows(
     # recorder that does not report them, which these recorders never are.
     assert notification_ids is not None and len(notification_ids) == len(agency_ids)
     return list(zip(agency_ids, notification_ids, strict=True))
+
+
+def identity_changes(stored_events: Sequence[StoredEvent]) -> list[IdentityChange]:
+    return [
+        s.identity
+        for s in stored_events
+        if isinstance(s, AgencyStoredEvent) and s.identity is not None
+    ]

@@ -19,8 +19,9 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from caserecord.persistence.chain import GENESIS, Link, chain, stream_key
-from caserecord.persistence.feed import FEED_TABLE, agencies, index_rows
+from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
 from caserecord.persistence.sqlite import group
 
 
@@ -34,6 +35,21 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.idempotency_table = SQL("{}.idempotency_keys").format(schema)
         self.feed_table = SQL("{}.{}").format(schema, Identifier(FEED_TABLE))
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        self.identity_table = SQL("{}.{}").format(schema, Identifier(IDENTITY_TABLE))
+        self.identity_name = f'"{self.datastore.schema}"."{IDENTITY_TABLE}"'
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                "client_id text PRIMARY KEY, agency_id text NOT NULL, client_number text, "
+                "given_key text, family_key text, date_of_birth text, "
+                "UNIQUE (agency_id, client_number))"
+            ).format(self.identity_table)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} (agency_id, family_key, date_of_birth)"
+            ).format(Identifier(f"{IDENTITY_TABLE}_person"), self.identity_table)
+        )
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} ("
@@ -113,6 +129,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     [link.hash for _, link in links],
                 ),
             )
+        for change in identity_changes(stored_events):
+            if change.registered:
+                curs.execute(
+                    SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s)").format(self.identity_table),
+                    change.insert_row(),
+                )
+            else:
+                statement, params = update_statement(change, self.identity_name, "%s")
+                curs.execute(statement.encode(), params)
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
         if idempotency is not None:
             curs.execute(
@@ -239,6 +264,41 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 row["originator_id"]: (row["originator_version"], row["hash"])
                 for row in curs.fetchall()
             }
+
+    def client_identities(
+        self, agency_id: str, *, client_number: str = "", person: tuple[str, str, str] | None = None
+    ) -> list[str]:
+        """Ids of the agency's clients with this number, or this (given, family) name key
+        and date of birth."""
+        if person is None:
+            where, params = "client_number=%s", [client_number]
+        else:
+            where, params = "given_key=%s AND family_key=%s AND date_of_birth=%s", list(person)
+        statement = (
+            f"SELECT client_id FROM {self.identity_name} WHERE agency_id=%s AND {where} "
+            "ORDER BY client_id"
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement.encode(), [agency_id, *params])
+            return [str(row["client_id"]) for row in curs.fetchall()]
+
+    def count_client_identities(self) -> int:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT COUNT(*) AS n FROM {}").format(self.identity_table))
+            row = curs.fetchone()
+            return int(row["n"]) if row else 0
+
+    def add_client_identities(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows for clients registered before the table existed; a number already taken
+        leaves the later client out (an upgraded store may hold duplicates)."""
+        with self.datastore.transaction(commit=True) as curs:
+            for row in rows:
+                curs.execute(
+                    SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING").format(
+                        self.identity_table
+                    ),
+                    row,
+                )
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

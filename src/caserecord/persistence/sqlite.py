@@ -15,8 +15,9 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
-from caserecord.persistence.feed import FEED_TABLE, agencies, index_rows
+from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
 from caserecord.persistence.subscription import PollingSubscription
 
 
@@ -103,6 +104,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {FEED_TABLE} ("
             "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, "
             "PRIMARY KEY (agency_id, notification_id)) WITHOUT ROWID",
+            *SQLITE_DDL,
         ]
 
     def _insert_events(
@@ -120,6 +122,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                     for r, link in chain(prev, records)
                 ],
             )
+        for change in identity_changes(stored_events):
+            if change.registered:
+                c.execute(f"INSERT INTO {IDENTITY_TABLE} VALUES (?,?,?,?,?,?)", change.insert_row())
+            else:
+                c.execute(*update_statement(change, IDENTITY_TABLE, "?"))
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
         if idempotency is not None:
             c.execute(
@@ -228,6 +235,34 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 row["originator_id"]: (row["originator_version"], row["hash"])
                 for row in c.fetchall()
             }
+
+    def client_identities(
+        self, agency_id: str, *, client_number: str = "", person: tuple[str, str, str] | None = None
+    ) -> list[str]:
+        """Ids of the agency's clients with this number, or this (given, family) name key
+        and date of birth."""
+        if person is None:
+            where, params = "client_number=?", [client_number]
+        else:
+            where, params = "given_key=? AND family_key=? AND date_of_birth=?", list(person)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT client_id FROM {IDENTITY_TABLE} WHERE agency_id=? AND {where} "
+                "ORDER BY client_id",
+                [agency_id, *params],
+            )
+            return [str(row[0]) for row in c.fetchall()]
+
+    def count_client_identities(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {IDENTITY_TABLE}")
+            return int(c.fetchone()[0])
+
+    def add_client_identities(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows for clients registered before the table existed; a number already taken
+        leaves the later client out (an upgraded store may hold duplicates)."""
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(f"INSERT OR IGNORE INTO {IDENTITY_TABLE} VALUES (?,?,?,?,?,?)", rows)
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as c:

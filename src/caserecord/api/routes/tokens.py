@@ -6,7 +6,7 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Request, Response
 
 from caserecord.access import TokenInfo
-from caserecord.api.commands import fingerprint, key_reused
+from caserecord.api.commands import caller_key, fingerprint, key_reused
 from caserecord.api.deps import AdminDep, Caller, IdempotencyKeyDep, RuntimeDep
 from caserecord.api.errors import ApiError
 from caserecord.api.openapi import BASE, READ, problems
@@ -50,7 +50,8 @@ def create_token(
     secret cannot be shown again (revoke it and create another if it was lost)."""
     idempotency = None
     if idempotency_key is not None:
-        idempotency = (idempotency_key, fingerprint("POST", request.url.path, body))
+        key = caller_key(caller, idempotency_key)
+        idempotency = (key, fingerprint("POST", request.url.path, body))
         refuse_a_retry(runtime, caller, idempotency)
     try:
         info, secret = runtime.tokens.create(
