@@ -1,6 +1,7 @@
 """Small builders so tests say only what matters to them."""
 
 import itertools
+import os
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -8,7 +9,7 @@ from uuid import UUID
 from caserecord.application import CaseRecords
 from caserecord.domain.recording import Actor
 
-NUMBERS = itertools.count(1001)
+NUMBERS = itertools.count(1001)  # with the process id: writer processes share a store
 
 
 def a_client(app: CaseRecords, actor: Actor, **overrides: object) -> UUID:
@@ -18,7 +19,7 @@ def a_client(app: CaseRecords, actor: Actor, **overrides: object) -> UUID:
         "given_name": "Maria",
         "family_name": "Lopez",
         "date_of_birth": date(1984, 5, 17),
-        "client_number": f"C-{next(NUMBERS)}",
+        "client_number": f"C-{os.getpid()}-{next(NUMBERS)}",
         "preferred_language": "es",
         "phone": "555-0100",
         "confirmed_distinct": True,

@@ -35,7 +35,7 @@ def test_a_date_of_birth_before_1900_or_in_the_future_is_refused(
 
     assert response.status_code == 422, response.text
     assert [e["path"] for e in response.json()["errors"]] == ["date_of_birth"]
-    assert sqlite_api.get("/v1/events").json()["events"] == []
+    assert sqlite_api.get("/v1/events").json()["items"] == []
 
 
 def test_an_entry_effective_before_the_case_opened_is_refused_saying_when_it_opened(

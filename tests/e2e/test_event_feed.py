@@ -44,7 +44,7 @@ def test_the_cursor_continues_where_the_last_page_ended(sqlite_api: Api) -> None
     second = sqlite_api.get("/v1/events", limit=2, cursor=first["next"]).json()
     third = sqlite_api.get("/v1/events", limit=2, cursor=second["next"]).json()
     end = sqlite_api.get("/v1/events", limit=2, cursor=third["resume"]).json()
-    sqlite_api.created("/v1/clients", CLIENT | {"client_number": "C-5"})
+    sqlite_api.created("/v1/clients", CLIENT | {"client_number": "C-5", "confirmed_distinct": True})
     later = sqlite_api.get("/v1/events", limit=2, cursor=third["resume"]).json()
 
     numbers = [e["data"]["client_number"] for p in (first, second, third) for e in p["items"]]

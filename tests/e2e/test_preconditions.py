@@ -92,7 +92,7 @@ def test_a_lost_race_without_if_match_is_run_again_on_the_fresh_case(
 
     written = sqlite_api.post(f"/v1/cases/{case_id}/notes", NOTE)
 
-    assert written.status_code == 200
+    assert written.status_code == 201
     assert written.json()["version"] == 3
     notes = sqlite_api.get(f"/v1/cases/{case_id}").json()["notes"]
     assert [n["text"] for n in notes] == ["rival", NOTE["text"]]
