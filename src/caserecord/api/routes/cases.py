@@ -19,19 +19,19 @@ from caserecord.api.deps import (
     reveal_case,
 )
 from caserecord.api.openapi import created, read, written
-from caserecord.api.schemas import (
+from caserecord.api.schemas.cases import (
     AssessmentEntryOut,
     AssessmentIn,
     AssignmentIn,
     CaseIntake,
     CaseOut,
     ClosureIn,
-    CommandOut,
     CorrectionIn,
     PriorTreatmentIn,
     PriorTreatmentOut,
     ReopenIn,
 )
+from caserecord.api.schemas.common import CommandOut
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 

@@ -18,14 +18,8 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import created, read
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas import (
-    AddendumIn,
-    AddendumOut,
-    CommandOut,
-    NoteIn,
-    NoteOut,
-    NotePage,
-)
+from caserecord.api.schemas.common import CommandOut
+from caserecord.api.schemas.notes import AddendumIn, AddendumOut, NoteIn, NoteOut, NotePage
 
 router = APIRouter(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
 

@@ -20,8 +20,8 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas import (
-    CommandOut,
+from caserecord.api.schemas.common import CommandOut
+from caserecord.api.schemas.referrals import (
     OutcomePage,
     ReferralCompletionIn,
     ReferralDeclineIn,

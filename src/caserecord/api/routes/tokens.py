@@ -12,7 +12,7 @@ from caserecord.api.errors import ApiError
 from caserecord.api.openapi import BASE, READ, problems
 from caserecord.api.paging import PagingDep
 from caserecord.api.runtime import Runtime
-from caserecord.api.schemas import NewTokenOut, TokenIn, TokenOut, TokenPage
+from caserecord.api.schemas.tokens import NewTokenOut, TokenIn, TokenOut, TokenPage
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
