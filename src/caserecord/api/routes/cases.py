@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
-from caserecord.api.commands import CreateDep, SupervisedWriteDep, WriteDep
 from caserecord.api.deps import (
     MAX_POSITION,
     ReaderDep,
@@ -32,6 +31,7 @@ from caserecord.api.schemas.cases import (
     ReopenIn,
 )
 from caserecord.api.schemas.common import CommandOut
+from caserecord.api.writes import CreateDep, SupervisedWriteDep, WriteDep
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
-from caserecord.api.commands import Write, WriteDep
 from caserecord.api.deps import (
     AtQuery,
     ReaderDep,
@@ -38,6 +37,7 @@ from caserecord.api.schemas.plans import (
     ProgressOut,
     ProgressPage,
 )
+from caserecord.api.writes import Write, WriteDep
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
 # Suspending and revoking need a reason: they have routes of their own, whose schema says so.

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import listed_subjects
-from caserecord.api.commands import WriteDep
 from caserecord.api.deps import (
     AtQuery,
     ReaderDep,
@@ -32,6 +31,7 @@ from caserecord.api.schemas.referrals import (
     ReferralStepIn,
     ReferralWithdrawalIn,
 )
+from caserecord.api.writes import WriteDep
 from caserecord.domain.values import ReferralStatus
 from caserecord.projections.referrals import outcome_key, referral_key
 
