@@ -3,7 +3,7 @@ accepts, what a write answers, problems, pages and actors."""
 
 import math
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from caserecord.domain.errors import InvalidValueError
-from caserecord.domain.values import EARLIEST_BIRTH, check_birth_date
+from caserecord.domain.values import EARLIEST_BIRTH, EARLIEST_EFFECTIVE, check_birth_date
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_MOMENT = re.compile(
@@ -27,7 +27,7 @@ ISO_MOMENT = re.compile(
 )
 
 
-def iso_date(value: Any) -> Any:
+def require_iso_date(value: Any) -> Any:
     # pydantic would also take 0 or "0" as 1970-01-01: callers must say which day they mean.
     if isinstance(value, str) and ISO_DATE.fullmatch(value):
         return value
@@ -36,7 +36,7 @@ def iso_date(value: Any) -> Any:
     raise ValueError("must be a date written YYYY-MM-DD")
 
 
-def iso_moment(value: Any) -> Any:
+def require_iso_moment(value: Any) -> Any:
     if isinstance(value, str) and ISO_MOMENT.fullmatch(value):
         return value
     if isinstance(value, datetime):
@@ -44,8 +44,9 @@ def iso_moment(value: Any) -> Any:
     raise ValueError("must be an ISO 8601 date and time with an offset, e.g. 2026-03-01T09:30Z")
 
 
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+EARLIEST = datetime(EARLIEST_EFFECTIVE, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+FIRST_DAY, LAST_DAY = f"{EARLIEST:%Y-%m-%d}", f"{LATEST - timedelta(days=1):%Y-%m-%d}"
 
 
 def in_range(value: datetime) -> datetime:
@@ -56,7 +57,7 @@ def in_range(value: datetime) -> datetime:
     except OverflowError:
         raise ValueError("is out of range") from None
     if not EARLIEST <= utc < LATEST:
-        raise ValueError("must be between 1900-01-01 and 2999-12-31 (UTC)")
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY} (UTC)")
     return utc
 
 
@@ -80,29 +81,28 @@ def born(value: date) -> date:
 MOMENT_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
 BIRTH_PATTERN = r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
 
-IsoDate = Annotated[date, BeforeValidator(iso_date)]
+IsoDate = Annotated[date, BeforeValidator(require_iso_date)]
 BirthDate = Annotated[
     date,
-    BeforeValidator(iso_date),
+    BeforeValidator(require_iso_date),
     AfterValidator(born),
     Field(
-        description="YYYY-MM-DD, from 1900-01-01 and not in the future",
+        description=f"YYYY-MM-DD, from {EARLIEST_BIRTH.isoformat()} and not in the future",
         json_schema_extra={"pattern": BIRTH_PATTERN},
     ),
 ]
 Moment = Annotated[
     AwareDatetime,
-    BeforeValidator(iso_moment),
+    BeforeValidator(require_iso_moment),
     AfterValidator(in_range),
     Field(
-        description="ISO 8601 with an offset, from 1900-01-01 to 2999-12-31 (UTC)",
+        description=f"ISO 8601 with an offset, from {FIRST_DAY} to {LAST_DAY} (UTC)",
         json_schema_extra={"pattern": MOMENT_PATTERN},
     ),
 ]
 
 Text = Field(default="", max_length=10_000)
 Name = Field(min_length=1, max_length=200, pattern=r"\S")
-Cadence = Literal["daily", "weekly", "fortnightly", "monthly", "as_needed"]
 
 
 class Body(BaseModel):

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from caserecord.api.schemas.common import (
     AsOfOut,
     Body,
-    Cadence,
     ChangeOut,
     IsoDate,
     Name,
@@ -20,7 +19,7 @@ from caserecord.api.schemas.common import (
     Text,
     WriteOptions,
 )
-from caserecord.domain.values import Achievement, GoalLifecycle, NeedDomain
+from caserecord.domain.values import Achievement, Cadence, GoalLifecycle, NeedDomain
 
 
 class Activity(Body):
