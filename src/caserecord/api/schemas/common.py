@@ -162,6 +162,8 @@ class Revision(WriteOptions):
 
 
 class CommandOut(BaseModel):
+    """What a write returns: the record it changed, its new version and any new part's id."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -173,8 +175,6 @@ class CommandOut(BaseModel):
             ]
         }
     )
-
-    """What a write returns: the record it changed, its new version and any new part's id."""
 
     id: UUID
     version: int
