@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from caserecord.access import Reader, Subject, TokenInfo
 from caserecord.api.errors import ApiError, forbidden, unauthorized
 from caserecord.api.runtime import Runtime
-from caserecord.api.schemas import Moment
+from caserecord.api.schemas.common import Moment
 from caserecord.domain.errors import VersionMismatchError
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role

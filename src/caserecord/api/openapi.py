@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from caserecord.api.errors import PROBLEM_JSON, problem_body
-from caserecord.api.schemas import Problem
+from caserecord.api.schemas.common import Problem
 
 Responses = dict[int | str, dict[str, Any]]
 

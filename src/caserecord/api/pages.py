@@ -14,7 +14,7 @@ from caserecord.api.runtime import Runtime
 from caserecord.domain.case import Case
 from caserecord.timeline import page_as_of
 
-Page = dict[str, Any]
+PageBody = dict[str, Any]
 # A page of a case continues before a version of the case.
 Version = Annotated[int, Field(ge=1)]
 
@@ -26,11 +26,11 @@ def case_page(
     action: str,
     paging: Paging,
     *,
-    now: Callable[[], Page],
-    then: Callable[[Case], Page],
+    now: Callable[[], PageBody],
+    then: Callable[[Case], PageBody],
     as_of: datetime | None,
     effective_at: datetime | None,
-) -> Page:
+) -> PageBody:
     """``now`` reads the page as the case stands; with a moment on either axis, ``then``
     reads it from the case replayed to that moment.  The read is logged before it leaves.
     Both take the version to continue before (from the cursor) and answer ``next_before``."""

@@ -39,6 +39,7 @@ from caserecord.domain.errors import (
     ReferralNotFoundError,
 )
 from caserecord.domain.values import (
+    CADENCES,
     GOAL_TRANSITIONS,
     PLAN_TRANSITIONS,
     REFERRAL_TRANSITIONS,
@@ -61,7 +62,6 @@ from caserecord.domain.values import (
     text_list,
 )
 
-CADENCES = ("daily", "weekly", "fortnightly", "monthly", "as_needed")
 Flag = Callable[[], None]
 
 

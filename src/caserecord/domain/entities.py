@@ -29,11 +29,13 @@ def current(changes: list[Change]) -> Change:
     return latest
 
 
-class Entry(Protocol):
+class Markable(Protocol):
+    """An entry a later event can mark in error."""
+
     in_error: bool
 
 
-E = TypeVar("E", bound=Entry)
+E = TypeVar("E", bound=Markable)
 
 
 def last_standing(entries: list[E]) -> E | None:

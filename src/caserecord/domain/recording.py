@@ -17,7 +17,7 @@ from caserecord.domain.errors import (
     InvalidValueError,
     MissingActorError,
 )
-from caserecord.domain.values import Role, parse
+from caserecord.domain.values import EARLIEST_EFFECTIVE, Role, parse
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,6 @@ class Actor:
         parse(Role, self.role, "actor role")
         if not self.id.strip() or not self.agency_id.strip():
             raise InvalidValueError("actor id and agency are required")
-
-
-# No case record concerns events before this year; earlier ones are typing mistakes.
-EARLIEST_EFFECTIVE = 1900
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import math
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Literal, TypeVar, get_args
 
 from caserecord.domain.errors import InvalidValueError
 
@@ -197,8 +197,15 @@ def check_number(value: object, field: str) -> None:
         raise InvalidValueError(f"{field} must be a finite number (got {value!r})")
 
 
+# How often a plan activity recurs: a Literal, not an enum, as activities are stored as plain
+# dicts and the API lists the values in place.
+Cadence = Literal["daily", "weekly", "fortnightly", "monthly", "as_needed"]
+CADENCES: tuple[str, ...] = get_args(Cadence)
+
 # No one served was born before this day; an earlier date is a typing mistake.
 EARLIEST_BIRTH = date(1900, 1, 1)
+# No case record concerns events before this year; earlier ones are typing mistakes.
+EARLIEST_EFFECTIVE = 1900
 
 
 def check_birth_date(value: object, field: str = "date_of_birth") -> None:

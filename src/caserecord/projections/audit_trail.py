@@ -17,7 +17,7 @@ from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
 from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, text_id
-from caserecord.projections.sql import Database, ViewSchema, Write
+from caserecord.projections.sql import Database, Statement, ViewSchema
 from caserecord.projections.summaries import summarise
 
 
@@ -72,11 +72,11 @@ class AuditTrailProjection(ViewProjection):
         # rather than looked up in SQL for every row.
         self.streams: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
 
-    def writes_for(self, event: Any, position: int) -> list[Write]:
+    def writes_for(self, event: Any, position: int) -> list[Statement]:
         if not isinstance(event, RECORDED):
             return []
         stream = text_id(event.originator_id)
-        writes: list[Write] = []
+        writes: list[Statement] = []
         if isinstance(event, Case.Opened):
             self._remember(stream, ("case", event.agency_id, str(event.client_id)))
             writes.append((ADD_STREAM, (stream, *self.streams[stream])))

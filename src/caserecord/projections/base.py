@@ -17,13 +17,13 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.entities import E, last_standing
 from caserecord.domain.replay import apply_next
-from caserecord.projections.sql import PositionMovedError, View, ViewSchema, Write
+from caserecord.projections.sql import PositionMovedError, Statement, View, ViewSchema
 
 # Loads an aggregate as it was at a version, from the event store (snapshots help).
 Loader = Callable[[UUID, int], Aggregate | None]
 # Reads events of one stream at the given versions, from the event store: the content a
 # case keeps only as an index of versions (progress, notes, referrals).
-Reader = Callable[[UUID, list[int]], dict[int, Any]]
+EventReader = Callable[[UUID, list[int]], dict[int, Any]]
 
 
 @lru_cache(maxsize=4096)
@@ -80,7 +80,7 @@ class Folder:
     # Bounded by count: a long case's state is large, and a rebuild must not grow with the
     # number of cases; a case evicted and seen again is loaded from its latest snapshot.
     def __init__(
-        self, loader: Loader | None, maxsize: int = 500, reader: Reader | None = None
+        self, loader: Loader | None, maxsize: int = 500, reader: EventReader | None = None
     ) -> None:
         self.loader = loader
         self.reader = reader
@@ -152,7 +152,7 @@ class ViewProjection(Projection[View]):
     LIVE_BATCH = 500  # events at most in one live commit (the library pulls 500 at a time)
 
     def __init__(
-        self, view: View, loader: Loader | None = None, reader: Reader | None = None
+        self, view: View, loader: Loader | None = None, reader: EventReader | None = None
     ) -> None:
         super().__init__(view)
         self.folder = Folder(loader, reader=reader)
@@ -162,7 +162,7 @@ class ViewProjection(Projection[View]):
         # Key -> the aggregate (and what else the row needs) as of the last event seen.
         self.touched: dict[Any, Any] = {}
         # The live batch not yet committed: its writes and how many events it holds.
-        self.pending: list[Write] = []
+        self.pending: list[Statement] = []
         self.pending_events = 0
         # Whether the runner already holds the next event (the runner says how): if so,
         # the batch waits for it instead of committing without it.
@@ -197,13 +197,13 @@ class ViewProjection(Projection[View]):
             position = moved.position  # another runner applied these events and maybe more
         self.position = position
 
-    def writes_for(self, event: Any, position: int) -> list[Write]:
+    def writes_for(self, event: Any, position: int) -> list[Statement]:
         raise NotImplementedError
 
     def touch(self, key: Any, value: Any) -> None:
         self.touched[key] = value
 
-    def flush(self) -> list[Write]:
+    def flush(self) -> list[Statement]:
         """The writes of the rows touched since the last flush, which are then forgotten."""
         touched, self.touched = self.touched, {}
         return [write for key, value in touched.items() for write in self.rows_for(key, value)]
@@ -213,7 +213,7 @@ class ViewProjection(Projection[View]):
         self.touched = {}
         self.pending, self.pending_events = [], 0
 
-    def rows_for(self, key: Any, value: Any) -> list[Write]:
+    def rows_for(self, key: Any, value: Any) -> list[Statement]:
         """The writes of one touched row; views that touch rows say how."""
         raise NotImplementedError
 

@@ -19,7 +19,7 @@ from caserecord.projections.base import (
     text_id,
     today,
 )
-from caserecord.projections.sql import Database, ViewSchema, Write
+from caserecord.projections.sql import Database, Statement, ViewSchema
 
 
 class CaseloadSchema(ViewSchema):
@@ -86,7 +86,7 @@ class CaseloadProjection(ViewProjection):
     name = "caseload"
     schema = CaseloadSchema
 
-    def writes_for(self, event: Any, position: int) -> list[Write]:
+    def writes_for(self, event: Any, position: int) -> list[Statement]:
         if isinstance(event, Client.Event):
             return self._client(event)
         if not isinstance(event, Case.Event):
@@ -110,7 +110,7 @@ class CaseloadProjection(ViewProjection):
             return [(DROP_CONTACT, (text_id(case.id), event.target_version))]
         return []
 
-    def rows_for(self, key: UUID, value: Any) -> list[Write]:
+    def rows_for(self, key: UUID, value: Any) -> list[Statement]:
         case: Case
         version: int
         opened: datetime | None
@@ -135,7 +135,7 @@ class CaseloadProjection(ViewProjection):
         )
         return [(UPSERT_CASE, row)]
 
-    def _client(self, event: Client.Event) -> list[Write]:
+    def _client(self, event: Client.Event) -> list[Statement]:
         client = self.folder.fold(event)
         assert isinstance(client, Client)
         if not isinstance(event, Client.Registered | Client.DetailsCorrected):

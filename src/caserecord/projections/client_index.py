@@ -7,7 +7,7 @@ from uuid import UUID
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
 from caserecord.projections.base import ViewProjection, from_iso, iso, iso_date
-from caserecord.projections.sql import Database, ViewSchema, Write
+from caserecord.projections.sql import Database, Statement, ViewSchema
 
 
 class ClientIndexSchema(ViewSchema):
@@ -43,7 +43,7 @@ class ClientIndexProjection(ViewProjection):
     name = "client_index"
     schema = ClientIndexSchema
 
-    def writes_for(self, event: Any, position: int) -> list[Write]:
+    def writes_for(self, event: Any, position: int) -> list[Statement]:
         if not isinstance(event, Client.Event):
             return []
         client = self.folder.fold(event)

@@ -16,7 +16,7 @@ from caserecord.projections.base import (
     to_json,
     today,
 )
-from caserecord.projections.sql import Database, ViewSchema, Write
+from caserecord.projections.sql import Database, Statement, ViewSchema
 
 
 class CurrentPlansSchema(ViewSchema):
@@ -63,7 +63,7 @@ class CurrentPlansProjection(ViewProjection):
         super().__init__(*args, **kwargs)
         self.seen: OrderedDict[tuple[UUID, int], dict[str, Any]] = OrderedDict()
 
-    def writes_for(self, event: Any, position: int) -> list[Write]:
+    def writes_for(self, event: Any, position: int) -> list[Statement]:
         if not isinstance(event, Case.Event):
             return []
         case = self.folder.fold(event)
@@ -76,7 +76,7 @@ class CurrentPlansProjection(ViewProjection):
             self.touch(case.id, (case, case.version))
         return []
 
-    def rows_for(self, key: UUID, value: Any) -> list[Write]:
+    def rows_for(self, key: UUID, value: Any) -> list[Statement]:
         case: Case
         version: int
         case, version = value

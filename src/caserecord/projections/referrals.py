@@ -18,7 +18,7 @@ from caserecord.projections.base import (
     text_id,
     today,
 )
-from caserecord.projections.sql import Database, ViewSchema, Write
+from caserecord.projections.sql import Database, Statement, ViewSchema
 
 
 class ReferralsSchema(ViewSchema):
@@ -72,7 +72,7 @@ class ReferralsProjection(ViewProjection):
     name = "referrals"
     schema = ReferralsSchema
 
-    def writes_for(self, event: Any, position: int) -> list[Write]:
+    def writes_for(self, event: Any, position: int) -> list[Statement]:
         if not isinstance(event, Case.Event):
             return []
         case = self.folder.fold(event)
@@ -108,7 +108,7 @@ class ReferralsProjection(ViewProjection):
         touched.case, touched.version = case, case.version
         return touched
 
-    def rows_for(self, key: str, value: Any) -> list[Write]:
+    def rows_for(self, key: str, value: Any) -> list[Statement]:
         touched: Touched = value
         r = touched.case.referrals[key]
         if r.in_error:  # set aside: gone, or never written if made in this batch

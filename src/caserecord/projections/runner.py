@@ -17,12 +17,12 @@ from eventsourcing.utils import Environment, EnvType
 from caserecord.application import CaseRecords
 from caserecord.persistence.library_internals import has_more_at_hand, runner_subscription
 from caserecord.projections.audit_trail import AuditTrailProjection
-from caserecord.projections.base import Loader, Reader, ViewProjection
+from caserecord.projections.base import EventReader, Loader, ViewProjection
 from caserecord.projections.caseload import CaseloadProjection
 from caserecord.projections.client_index import ClientIndexProjection
 from caserecord.projections.current_plans import CurrentPlansProjection
 from caserecord.projections.referrals import ReferralsProjection
-from caserecord.projections.sql import Database, PositionMovedError, View, Write
+from caserecord.projections.sql import Database, PositionMovedError, Statement, View
 from caserecord.projections.views import POSTGRES_VIEWS, SQLITE_VIEWS
 
 PROJECTIONS: dict[str, type[ViewProjection]] = {
@@ -39,7 +39,7 @@ PROJECTIONS: dict[str, type[ViewProjection]] = {
 APPLICATION_NAME = CaseRecords.name
 CATCH_UP_PAGE = 2500  # events per transaction: commits (fsync) dominate small pages
 
-Progress = Callable[[int, int], None]  # (last position applied, events applied so far)
+ProgressCallback = Callable[[int, int], None]  # (last position applied, events applied so far)
 
 
 def view_class(name: str, env: EnvType) -> type[View]:
@@ -72,7 +72,7 @@ def loader_for(records: CaseRecords) -> Loader:
     return load
 
 
-def reader_for(records: CaseRecords) -> Reader:
+def reader_for(records: CaseRecords) -> EventReader:
     def read(stream_id: UUID, versions: list[int]) -> dict[int, Any]:
         return records.events_at(stream_id, versions)
 
@@ -126,7 +126,7 @@ def catch_up(
     *,
     page: int = CATCH_UP_PAGE,
     until: int | None = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> int:
     """Apply every event after the view's position, a page per transaction. Returns how
     many events were applied."""
@@ -160,7 +160,7 @@ def catch_up_views(
         )
         if not notifications:
             break
-        writes: dict[str, list[Write]] = {name: [] for name in views}
+        writes: dict[str, list[Statement]] = {name: [] for name in views}
         counts = dict.fromkeys(views, 0)
         try:
             for n in notifications:

@@ -25,7 +25,7 @@ from eventsourcing.utils import Environment
 from psycopg.sql import SQL
 
 # One statement and its parameters.
-Write = tuple[str, Sequence[Any]]
+Statement = tuple[str, Sequence[Any]]
 
 _PLACEHOLDER = re.compile(r"\?")
 _SECONDARY_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ")
@@ -75,7 +75,7 @@ class Database:
             c.execute(self.sql(statement), self.params(params))
             return [dict(row) for row in c.fetchall()]
 
-    def execute(self, writes: Sequence[Write]) -> None:
+    def execute(self, writes: Sequence[Statement]) -> None:
         with self.cursor(commit=True) as c:
             run_writes(c, self, writes)
 
@@ -83,7 +83,7 @@ class Database:
         self.datastore.close()
 
 
-def run_writes(c: Any, db: Database, writes: Sequence[Write]) -> None:
+def run_writes(c: Any, db: Database, writes: Sequence[Statement]) -> None:
     """Execute writes in order, batching runs of the same statement (rebuilds send many)."""
     i = 0
     while i < len(writes):
@@ -140,7 +140,7 @@ class View(TrackingRecorder):
     if TYPE_CHECKING:  # provided by the library's tracking recorders
         datastore: Any
 
-    def write(self, writes: Sequence[Write], tracking: Tracking, *, after: int) -> None:
+    def write(self, writes: Sequence[Statement], tracking: Tracking, *, after: int) -> None:
         """Apply the writes and move the position from ``after`` to the tracking's, all
         or nothing.  If the view is no longer at ``after`` (another runner applied these
         events, or a rebuild started the view again), nothing is written and
@@ -189,7 +189,7 @@ class View(TrackingRecorder):
         which then creates them afresh, so a changed view definition takes effect)."""
         self.db.execute(self.drop_statements())
 
-    def drop_statements(self) -> list[Write]:
+    def drop_statements(self) -> list[Statement]:
         tables = [*self.schema.tables, self.schema.tracking_table()]
         return [(f"DROP TABLE IF EXISTS {{s}}{t}", ()) for t in tables]
 

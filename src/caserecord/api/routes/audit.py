@@ -9,7 +9,8 @@ from caserecord.access import listed_subjects
 from caserecord.api.deps import AuditorDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas import AuditPage, CaseVerificationOut, Moment
+from caserecord.api.schemas.audit import AuditPage, CaseVerificationOut
+from caserecord.api.schemas.common import Moment
 
 router = APIRouter(tags=["compliance"])
 

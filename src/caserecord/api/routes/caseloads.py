@@ -8,7 +8,7 @@ from caserecord.access import listed_subjects
 from caserecord.api.deps import ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST
 from caserecord.api.paging import PagingDep, bad_cursor
-from caserecord.api.schemas import CaseloadPage
+from caserecord.api.schemas.caseloads import CaseloadPage
 from caserecord.domain.values import Specialty
 from caserecord.projections.caseload import SORTS, caseload_key
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
-from caserecord.api.commands import CreateDep, SupervisedWriteDep, WriteDep
 from caserecord.api.deps import (
     MAX_POSITION,
     ReaderDep,
@@ -19,19 +18,20 @@ from caserecord.api.deps import (
     reveal_case,
 )
 from caserecord.api.openapi import created, read, written
-from caserecord.api.schemas import (
+from caserecord.api.schemas.cases import (
     AssessmentEntryOut,
     AssessmentIn,
     AssignmentIn,
     CaseIntake,
     CaseOut,
     ClosureIn,
-    CommandOut,
     CorrectionIn,
     PriorTreatmentIn,
     PriorTreatmentOut,
     ReopenIn,
 )
+from caserecord.api.schemas.common import CommandOut
+from caserecord.api.writes import CreateDep, SupervisedWriteDep, WriteDep
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 

@@ -8,22 +8,21 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
-from caserecord.api.commands import CreateDep, WriteDep
 from caserecord.api.deps import AuditorDep, ReaderDep, RuntimeDep, ViewsDep, etag, reveal
 from caserecord.api.openapi import LIST, READ, created, read, written
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas import (
+from caserecord.api.schemas.clients import (
     AccessLogPage,
     ClientCorrection,
     ClientOut,
     ClientPage,
     ClientRegistration,
-    CommandOut,
-    IsoDate,
     SupportContactIn,
     SupportContactOut,
     SupportContactRemoval,
 )
+from caserecord.api.schemas.common import CommandOut, IsoDate
+from caserecord.api.writes import CreateDep, WriteDep
 from caserecord.projections.client_index import client_key
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])

@@ -11,7 +11,7 @@ from caserecord.api.deps import Caller, ReaderDep, RuntimeDep, reveal
 from caserecord.api.feed import agency_events
 from caserecord.api.openapi import LIST
 from caserecord.api.paging import PagingDep, encode
-from caserecord.api.schemas import EventPage
+from caserecord.api.schemas.events import EventPage
 from caserecord.application import CaseRecords
 
 router = APIRouter(tags=["events"])

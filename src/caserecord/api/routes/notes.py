@@ -7,7 +7,6 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from caserecord.api.commands import WriteDep
 from caserecord.api.deps import (
     AtQuery,
     ReaderDep,
@@ -18,14 +17,9 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import created, read
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas import (
-    AddendumIn,
-    AddendumOut,
-    CommandOut,
-    NoteIn,
-    NoteOut,
-    NotePage,
-)
+from caserecord.api.schemas.common import CommandOut
+from caserecord.api.schemas.notes import AddendumIn, AddendumOut, NoteIn, NoteOut, NotePage
+from caserecord.api.writes import WriteDep
 
 router = APIRouter(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
 

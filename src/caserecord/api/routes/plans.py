@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
-from caserecord.api.commands import Write, WriteDep
 from caserecord.api.deps import (
     AtQuery,
     ReaderDep,
@@ -21,8 +20,8 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import READ, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas import (
-    CommandOut,
+from caserecord.api.schemas.common import CommandOut
+from caserecord.api.schemas.plans import (
     CurrentPlanOut,
     GoalIn,
     GoalLifecycleIn,
@@ -38,6 +37,7 @@ from caserecord.api.schemas import (
     ProgressOut,
     ProgressPage,
 )
+from caserecord.api.writes import Write, WriteDep
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
 # Suspending and revoking need a reason: they have routes of their own, whose schema says so.

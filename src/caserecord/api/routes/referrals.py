@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import listed_subjects
-from caserecord.api.commands import WriteDep
 from caserecord.api.deps import (
     AtQuery,
     ReaderDep,
@@ -20,8 +19,8 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas import (
-    CommandOut,
+from caserecord.api.schemas.common import CommandOut
+from caserecord.api.schemas.referrals import (
     OutcomePage,
     ReferralCompletionIn,
     ReferralDeclineIn,
@@ -32,6 +31,7 @@ from caserecord.api.schemas import (
     ReferralStepIn,
     ReferralWithdrawalIn,
 )
+from caserecord.api.writes import WriteDep
 from caserecord.domain.values import ReferralStatus
 from caserecord.projections.referrals import outcome_key, referral_key
 

@@ -6,13 +6,13 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Request, Response
 
 from caserecord.access import TokenInfo
-from caserecord.api.commands import caller_key, fingerprint, key_reused
 from caserecord.api.deps import AdminDep, Caller, IdempotencyKeyDep, RuntimeDep
 from caserecord.api.errors import ApiError
 from caserecord.api.openapi import BASE, READ, problems
 from caserecord.api.paging import PagingDep
 from caserecord.api.runtime import Runtime
-from caserecord.api.schemas import NewTokenOut, TokenIn, TokenOut, TokenPage
+from caserecord.api.schemas.tokens import NewTokenOut, TokenIn, TokenOut, TokenPage
+from caserecord.api.writes import caller_key, fingerprint, key_reused
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 

@@ -21,7 +21,7 @@ from caserecord.api.deps import (
 )
 from caserecord.api.errors import ApiError
 from caserecord.api.runtime import Runtime
-from caserecord.api.schemas import CommandOut, Revision, WriteOptions
+from caserecord.api.schemas.common import CommandOut, Revision, WriteOptions
 from caserecord.application import CaseRecords, CommandResult
 from caserecord.domain.errors import ConcurrencyConflictError
 from caserecord.domain.recording import Actor

@@ -1,0 +1,61 @@
+"""Bodies of the compliance routes: the audit trail and the hash-chain verification."""
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from caserecord.api.schemas.common import ActorOut, Page, StreamKind
+
+
+class AuditRow(BaseModel):
+    """One recorded event, with the timeline's field names."""
+
+    position: int
+    stream_id: UUID
+    stream_kind: StreamKind
+    version: int
+    case_id: UUID | None
+    client_id: UUID | None
+    agency_id: str
+    event_type: str
+    recorded_at: datetime
+    effective_at: datetime
+    actor: ActorOut
+    summary: str
+    reason: str
+    correlation_id: str
+    late: bool = Field(description="Took effect before it was recorded")
+    in_error: bool
+    marked_in_error_by: int | None = Field(
+        description="Version of the entry that marked this one in error (same stream)"
+    )
+    target_version: int | None = Field(description="The version an in-error marking names")
+    hash: str | None
+
+
+class AuditPage(Page[AuditRow]):
+    """In recording order (position)."""
+
+
+class VerificationOut(BaseModel):
+    stream_id: str
+    ok: bool
+    versions_checked: int
+    head_hash: str
+    first_bad_version: int | None
+    problem: str
+
+
+class CaseVerificationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f", "ok": True, "streams": []}
+            ]
+        }
+    )
+
+    case_id: UUID
+    ok: bool
+    streams: list[VerificationOut]

@@ -1,0 +1,149 @@
+"""Bodies of the case routes: intake, assessments, prior treatment, assignment, closure,
+reopening, corrections, and the case itself."""
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from caserecord.api.schemas.common import (
+    Body,
+    ChangeOut,
+    IsoDate,
+    Name,
+    ReasonedWrite,
+    Text,
+    WriteOptions,
+    finite_or_none,
+)
+from caserecord.api.schemas.notes import NoteOut
+from caserecord.api.schemas.plans import PlanOut
+from caserecord.api.schemas.referrals import ReferralOut
+from caserecord.domain.values import NeedDomain, NeedLevel, Specialty
+
+
+class CaseIntake(WriteOptions):
+    client_id: UUID
+    specialty: Specialty
+    referral_source: str = Field(default="", max_length=500)
+    presenting_needs: list[str] = Field(default_factory=list, max_length=50)
+    interview_summary: str = Text
+    case_manager_id: str = Name
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": "9b2f7f0e-7d4a-4a4b-9a55-2f3f6a1c0b11",
+                    "specialty": "substance_abuse",
+                    "referral_source": "county court",
+                    "presenting_needs": ["alcohol use", "housing instability"],
+                    "interview_summary": "Client requests help with sobriety and housing.",
+                    "case_manager_id": "worker-1",
+                }
+            ]
+        },
+    )
+
+
+class NeedRating(Body):
+    domain: NeedDomain
+    level: NeedLevel
+    notes: str = Text
+    instrument: str = Field(default="", max_length=200)
+    score: float | None = None
+
+
+class AssessmentIn(WriteOptions):
+    assessments: list[NeedRating] = Field(min_length=1, max_length=20)
+
+
+class PriorTreatmentIn(WriteOptions):
+    treatment: str = Name
+    provider: str = Field(default="", max_length=200)
+    started_on: IsoDate | None = None
+    ended_on: IsoDate | None = None
+    outcome: str = Text
+    effectiveness: int = Field(ge=1, le=5, description="1 (none) to 5 (high)")
+    notes: str = Text
+
+
+class AssignmentIn(ReasonedWrite):
+    case_manager_id: str = Name
+
+
+class ClosureIn(ReasonedWrite):
+    outcome: str = Field(min_length=1, max_length=2_000)
+
+
+class ReopenIn(ReasonedWrite):
+    pass
+
+
+class CorrectionIn(ReasonedWrite):
+    target_version: int = Field(ge=1, description="The case version (event) recorded in error")
+
+
+class AssessmentOut(BaseModel):
+    version: int
+    domain: str
+    level: str
+    notes: str
+    instrument: str
+    score: Annotated[float | None, AfterValidator(finite_or_none)] = Field(
+        description="null also for a stored value that is not a finite number"
+    )
+
+
+class PriorTreatmentOut(BaseModel):
+    version: int
+    treatment: str
+    provider: str
+    started_on: date | None
+    ended_on: date | None
+    outcome: str
+    effectiveness: int
+    notes: str
+
+
+class AssessmentEntryOut(BaseModel):
+    version: int = Field(description="The case version that recorded the assessment")
+    assessments: list[AssessmentOut]
+
+
+class CaseOut(BaseModel):
+    id: UUID
+    version: int
+    client_id: UUID
+    agency_id: str
+    specialty: str
+    status: str
+    case_manager_id: str
+    referral_source: str
+    presenting_needs: list[str]
+    interview_summary: str
+    opened_at: datetime
+    modified_at: datetime
+    status_history: list[ChangeOut]
+    assignments: list[ChangeOut]
+    assessments: list[AssessmentOut]
+    prior_treatments: list[PriorTreatmentOut]
+    current_plan: PlanOut | None
+    plans: list[PlanOut]
+    referrals: list[ReferralOut] = Field(
+        description="The latest 20 standing, oldest first; all of them: "
+        "GET /v1/cases/{id}/referrals"
+    )
+    referral_count: int = Field(
+        description="Referrals standing (not marked in error); all of them: "
+        "GET /v1/cases/{id}/referrals"
+    )
+    notes: list[NoteOut] = Field(
+        description="The latest notes, oldest first; all of them: GET /v1/cases/{id}/notes"
+    )
+    note_count: int = Field(description="Notes standing (not marked in error)")
+    entries_in_error: dict[int, int] = Field(
+        description="Case version marked in error -> the version that marked it"
+    )

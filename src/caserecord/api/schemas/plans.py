@@ -1,0 +1,163 @@
+"""Bodies of the plan routes: plans, their versions and status, goals and their progress."""
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from caserecord.api.schemas.common import (
+    AsOfOut,
+    Body,
+    ChangeOut,
+    IsoDate,
+    Name,
+    Page,
+    Reason,
+    ReasonedWrite,
+    Revision,
+    Text,
+    WriteOptions,
+)
+from caserecord.domain.values import Achievement, Cadence, GoalLifecycle, NeedDomain
+
+
+class Activity(Body):
+    activity: str = Name
+    cadence: Cadence
+    time: str = Field(default="", max_length=50)
+    notes: str = Field(default="", max_length=1_000)
+
+
+class PlanIn(WriteOptions):
+    title: str = Name
+    activities: list[Activity] = Field(default_factory=list, max_length=100)
+    next_review_on: IsoDate | None = None
+
+
+class PlanRevisionIn(Revision):
+    """`reason` is the rationale of the new version. A field left out is carried over from
+    the current version; `activities: null` (or `[]`) clears the activities and
+    `next_review_on: null` the review date."""
+
+    # Left out: None, never validated, so kept; sent as null: refused (the type has no None).
+    reason: str = Reason
+    title: str = Field(default=None, min_length=1, max_length=200, pattern=r"\S")  # type: ignore[assignment]
+    activities: list[Activity] | None = Field(default=None, max_length=100)
+    next_review_on: IsoDate | None = None
+
+
+class PlanStatusIn(WriteOptions):
+    pass
+
+
+class PlanReasonIn(ReasonedWrite):
+    pass
+
+
+class GoalIn(WriteOptions):
+    plan_id: str = Name
+    description: str = Field(min_length=1, max_length=2_000)
+    need_domain: NeedDomain
+    target_measure: str = Field(default="", max_length=500)
+    due_on: IsoDate | None = None
+
+
+class GoalRevisionIn(Revision):
+    """A field left out keeps its value; `target_measure: null` and `due_on: null` clear
+    them. `reason` says why the goal changes."""
+
+    # Left out: None, never validated, so kept; sent as null: refused (the type has no None).
+    description: str = Field(default=None, min_length=1, max_length=2_000)  # type: ignore[assignment]
+    need_domain: NeedDomain = Field(default=None)  # type: ignore[assignment]
+    target_measure: str | None = Field(default=None, max_length=500)
+    due_on: IsoDate | None = None
+
+
+class GoalLifecycleIn(WriteOptions):
+    lifecycle: GoalLifecycle
+
+
+class GoalProgressIn(WriteOptions):
+    achievement: Achievement
+    measured_value: str = Field(default="", max_length=200)
+    note: str = Text
+
+
+class PlanVersionOut(BaseModel):
+    number: int
+    version: int
+    title: str
+    activities: list[dict[str, Any]]
+    next_review_on: date | None
+    rationale: str
+
+
+class ProgressOut(BaseModel):
+    version: int
+    achievement: str
+    measured_value: str
+    note: str
+    effective_at: datetime
+    recorded_at: datetime
+
+
+class GoalRevisionOut(BaseModel):
+    version: int
+    description: str
+    need_domain: str
+    target_measure: str
+    due_on: date | None
+
+
+class GoalOut(BaseModel):
+    goal_id: str
+    plan_id: str
+    description: str
+    need_domain: str
+    target_measure: str
+    due_on: date | None
+    lifecycle: str
+    achievement: str | None
+    latest_progress: ProgressOut | None
+    progress: list[ProgressOut] = Field(
+        description="The latest 20 standing, oldest first; all of them: "
+        "GET /v1/cases/{id}/goals/{goal_id}/progress"
+    )
+    progress_count: int = Field(description="Progress entries standing (not marked in error)")
+    revisions: list[GoalRevisionOut]
+
+
+class PlanOut(BaseModel):
+    plan_id: str
+    status: str
+    version_number: int
+    title: str
+    activities: list[dict[str, Any]]
+    next_review_on: date | None
+    rationale: str
+    versions: list[PlanVersionOut]
+    status_history: list[ChangeOut] = Field(
+        description="The latest 20 status changes, oldest first, including those marked in "
+        "error (flagged); the case timeline holds every one"
+    )
+    status_change_count: int = Field(description="Status changes in all, marked in error or not")
+    goals: list[GoalOut]
+
+
+class ProgressPage(Page[ProgressOut]):
+    case_id: UUID
+    goal_id: str
+    progress_count: int = Field(description="Progress entries standing (not marked in error)")
+    as_of: AsOfOut | None = None
+
+
+class CurrentPlanOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f", "plan": None}]
+        }
+    )
+
+    case_id: UUID
+    plan: dict[str, Any] | None = Field(description="None while the case has no plan")

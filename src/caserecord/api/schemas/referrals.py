@@ -1,0 +1,106 @@
+"""Bodies of the referral routes: a referral, its steps, and the referral lists."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from caserecord.api.schemas.common import (
+    AsOfOut,
+    ChangeOut,
+    IsoDate,
+    Name,
+    Page,
+    ReasonedWrite,
+    WriteOptions,
+)
+from caserecord.domain.values import DeclinedBy, ResourceKind, Urgency
+
+
+class ReferralIn(WriteOptions):
+    resource_kind: ResourceKind
+    organisation: str = Name
+    service_name: str = Name
+    referral_reason: str = Field(default="", max_length=2_000)
+    urgency: Urgency = Urgency.ROUTINE
+    respond_by: IsoDate | None = None
+
+
+class ReferralStepIn(WriteOptions):
+    pass
+
+
+class ReferralDeclineIn(ReasonedWrite):
+    declined_by: DeclinedBy
+
+
+class ReferralWithdrawalIn(ReasonedWrite):
+    pass
+
+
+class ReferralCompletionIn(WriteOptions):
+    outcome: str = Field(min_length=1, max_length=2_000)
+
+
+class ReferralOut(BaseModel):
+    referral_id: str
+    status: str
+    resource_kind: str
+    organisation: str
+    service_name: str
+    referral_reason: str
+    urgency: str
+    respond_by: date | None
+    made_in_version: int
+    effective_at: datetime
+    recorded_at: datetime
+    outcome: str
+    declined_by: str
+    status_history: list[ChangeOut]
+
+
+class ReferralPage(Page[ReferralOut]):
+    case_id: UUID
+    referral_count: int = Field(description="Referrals standing (not marked in error)")
+    as_of: AsOfOut | None = None
+
+
+class ReferralRow(BaseModel):
+    referral_id: str
+    case_id: UUID
+    client_id: UUID
+    agency_id: str
+    organisation: str
+    service_name: str
+    resource_kind: str
+    urgency: str
+    status: str
+    made_at: datetime
+    respond_by: date | None
+    closed_at: datetime | None
+    outcome: str
+    declined_by: str
+    days_open: int
+    overdue: bool
+    case_version: int
+
+
+class ReferralRowPage(Page[ReferralRow]):
+    """Referrals in the order they were made."""
+
+
+class OutcomeRow(BaseModel):
+    """Referrals of one organisation and resource kind, counted by status."""
+
+    organisation: str
+    resource_kind: str
+    total: int
+    pending: int
+    accepted: int
+    declined: int
+    completed: int
+    withdrawn: int
+
+
+class OutcomePage(Page[OutcomeRow]):
+    """By organisation, then resource kind."""
