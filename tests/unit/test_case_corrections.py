@@ -1,8 +1,6 @@
 """Entries marked in error: content is set aside, the latest status change is undone, and
 the intake and the markings themselves stay as recorded."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from caserecord.application import CaseRecords
@@ -15,7 +13,7 @@ from caserecord.domain.errors import (
     NoteNotFoundError,
     ReasonRequiredError,
 )
-from caserecord.domain.recording import Actor, Recording
+from caserecord.domain.recording import Actor
 from tests.factories import an_active_plan, an_open_case
 from tests.unit.case_builders import (
     SUPERVISOR,
@@ -28,11 +26,7 @@ from tests.unit.case_builders import (
     with_referral,
 )
 
-
-@pytest.fixture(autouse=True)
-def as_worker() -> Iterator[Recording]:
-    with as_actor() as rec:
-        yield rec
+pytestmark = pytest.mark.usefixtures("as_worker")
 
 
 def mark(case: Case, version: int, reason: str = "entered on the wrong case") -> None:

@@ -1,6 +1,5 @@
 """The client: registration, corrections with old and new values, support contacts."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -19,13 +18,7 @@ from caserecord.domain.errors import (
 )
 from caserecord.domain.recording import Actor, Recording
 from tests.factories import a_client
-from tests.unit.case_builders import as_actor, mapper
-
-
-@pytest.fixture
-def as_worker() -> Iterator[Recording]:
-    with as_actor() as rec:
-        yield rec
+from tests.unit.case_builders import mapper
 
 
 def a_registered_client() -> Client:
