@@ -125,10 +125,10 @@ class StoredRows:
 
 
 @pytest.fixture
-def scenario(records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
-    result = run_core_scenario(records, worker, supervisor)
-    assert records.verify_stream(result.case_id).ok
-    return result
+def scenario(scenario: ScenarioResult, records: CaseRecords) -> ScenarioResult:
+    """The shared scenario, verified whole before a test changes its stored rows."""
+    assert records.verify_stream(scenario.case_id).ok
+    return scenario
 
 
 @pytest.fixture
