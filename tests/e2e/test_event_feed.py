@@ -2,7 +2,7 @@
 
 from caserecord.api.paging import decode
 from caserecord.application import CaseRecords
-from tests.e2e.conftest import CLIENT, Api, a_case
+from tests.e2e.http import CLIENT, Api, a_case
 from tests.integration.test_event_feed_index import registrations
 
 

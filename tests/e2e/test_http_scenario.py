@@ -9,7 +9,7 @@ audit trail and event feed routes.
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.e2e.conftest import Api
+from tests.e2e.http import Api
 from tests.scenario import NEW_MANAGER, key_fields
 
 CASEWORKER = "caseworker@agency-a"

@@ -20,8 +20,8 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.persistence.chain import MissingEventsError
-from tests.conftest import PG_ADMIN_DSN
 from tests.scenario import ScenarioResult, extend_case, run_core_scenario
+from tests.stores import PG_ADMIN_DSN
 
 
 class StoredRows:
