@@ -12,7 +12,7 @@ from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.store import open_records
-from tests.integration.test_runner_processes import CASERECORD, env_for
+from tests.integration.processes import CASERECORD, env_for
 from tests.scenario import ScenarioResult
 
 

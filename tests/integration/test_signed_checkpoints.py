@@ -19,7 +19,7 @@ from caserecord.persistence.checkpoint import (
     new_private_key_pem,
     sign_checkpoint,
 )
-from tests.integration.test_tamper_evidence import StoredRows
+from tests.integration.stored_rows import StoredRows
 from tests.scenario import ScenarioResult
 
 
