@@ -39,7 +39,7 @@ class Recorder:
         return entity_id
 
 
-def test_the_core_scenario_over_http_from_intake_to_reopening(api: Api) -> None:
+def test_the_core_scenario_runs_over_http_from_intake_to_reopening(api: Api) -> None:
     registered = api.post(
         "/v1/clients",
         {

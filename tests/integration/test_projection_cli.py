@@ -49,7 +49,7 @@ def test_run_once_then_digest_then_rebuild_gives_the_same_digests(
     assert all(line.endswith("\t26") for line in second.stdout.strip().splitlines())
 
 
-def test_rebuild_of_one_view_and_of_an_unknown_view(
+def test_rebuild_rebuilds_only_the_view_named_and_refuses_an_unknown_one(
     settings: Settings, scenario: ScenarioResult
 ) -> None:
     one = caserecord(settings, "projections", "rebuild", "referrals")

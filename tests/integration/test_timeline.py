@@ -223,7 +223,7 @@ def test_progress_dated_before_its_goal_existed_is_set_aside_not_guessed(
     assert result["current_plan"] is None
 
 
-def test_the_difference_between_two_recorded_times(
+def test_the_difference_between_two_recorded_times_lists_the_changes_and_events_between(
     sqlite_records: CaseRecords, scenario: ScenarioResult, worker: Actor
 ) -> None:
     items = [
