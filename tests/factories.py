@@ -6,8 +6,12 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
+
 from caserecord.application import CaseRecords
-from caserecord.domain.recording import Actor
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.recording import Actor, Recording, recording
 
 NUMBERS = itertools.count(1001)  # with the process id: writer processes share a store
 
@@ -82,3 +86,32 @@ def all_notes_over_http(http: Any, case_id: UUID | str) -> list[dict[str, Any]]:
         if page["next"] is None:
             return found[::-1]
         params["cursor"] = page["next"]
+
+
+# ---- bulk history, written past the service's commands ----
+
+BUSY = Actor("worker-b", "caseworker", "agency-b")
+
+
+def registrations(count: int, actor: Actor = BUSY) -> list[DomainEventProtocol[Any]]:
+    """``count`` client registrations of ``actor``'s agency, to write in one transaction."""
+    with recording(Recording(actor)):
+        clients = [
+            Client(actor.agency_id, "Busy", f"Client {n}", None, "", "", "", "", "")
+            for n in range(count)
+        ]
+    return [e for c in clients for e in c.collect_events()]
+
+
+def many_events(records: CaseRecords, actor: Actor, cases: int, notes: int) -> int:
+    """Bulk history: many notes per write, and no snapshots (they would take longer than
+    the events), so thousands of events take little time."""
+    for _ in range(cases):
+        case_id = an_open_case(records, actor)
+        case: object = records.repository.get(case_id)
+        assert isinstance(case, Case)
+        with recording(Recording(actor)):
+            for i in range(notes):
+                case.record_note(f"n{case_id}{i}", f"note {i}", "client", "phone", [])
+        records.events.put(case.collect_events())
+    return int(records.recorder.max_notification_id() or 0)

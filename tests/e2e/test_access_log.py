@@ -5,7 +5,7 @@ import sqlite3
 from caserecord.access import Tables
 from caserecord.config import Settings
 from caserecord.store import open_records
-from tests.e2e.conftest import CLIENT, Api, a_case, serve
+from tests.e2e.http import CLIENT, Api, a_case, serve
 
 NOW = "2026-01-05T10:00:00+00:00"
 

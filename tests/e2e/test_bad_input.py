@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import CLIENT, Api, a_case, intake
+from tests.e2e.http import CLIENT, Api, a_case, intake
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.http import Api, a_case
 
 # More than the case itself shows (the latest 20), and not a whole number of pages.
 MANY = 23

@@ -10,7 +10,7 @@ from caserecord.api import create_app
 from caserecord.api import runtime as runtime_module
 from caserecord.config import Settings
 from caserecord.projections import ProjectionService
-from tests.e2e.conftest import CLIENT, Api, a_case, intake, serve
+from tests.e2e.http import CLIENT, Api, a_case, intake, serve
 
 
 def test_a_caseload_lists_the_agencys_open_cases_by_manager(api: Api) -> None:

@@ -1,6 +1,6 @@
 """Cases over HTTP: intake, assessment, prior treatment, transfer, closure and reopening."""
 
-from tests.e2e.conftest import Api, a_case, intake
+from tests.e2e.http import Api, a_case, intake
 
 
 def test_a_case_is_opened_assessed_reviewed_transferred_closed_and_reopened(api: Api) -> None:

@@ -1,6 +1,6 @@
 """Clients over HTTP: register, read, correct, support contacts, search."""
 
-from tests.e2e.conftest import CLIENT, Api, intake
+from tests.e2e.http import CLIENT, Api, intake
 
 
 def test_a_registered_client_can_be_read_corrected_and_found(api: Api) -> None:

@@ -2,7 +2,7 @@
 
 from caserecord.access import Tables
 from caserecord.store import open_records
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.http import Api, a_case
 
 
 def test_a_case_verifies_and_a_tampered_event_is_named(sqlite_api: Api) -> None:

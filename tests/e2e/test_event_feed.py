@@ -2,8 +2,8 @@
 
 from caserecord.api.paging import decode
 from caserecord.application import CaseRecords
-from tests.e2e.conftest import CLIENT, Api, a_case
-from tests.integration.test_event_feed_index import registrations
+from tests.e2e.http import CLIENT, Api, a_case
+from tests.factories import registrations
 
 
 def test_the_feed_holds_only_the_callers_agency_in_recording_order(api: Api) -> None:

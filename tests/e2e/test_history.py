@@ -3,7 +3,7 @@
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import CLIENT, Api, a_case, intake
+from tests.e2e.http import CLIENT, Api, a_case, intake
 
 NOTE = {"text": "Check-in.", "contact_kind": "client", "contact_mode": "phone"}
 

@@ -9,7 +9,7 @@ audit trail and event feed routes.
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.e2e.conftest import Api
+from tests.e2e.http import Api
 from tests.scenario import NEW_MANAGER, key_fields
 
 CASEWORKER = "caseworker@agency-a"
@@ -39,7 +39,7 @@ class Recorder:
         return entity_id
 
 
-def test_the_core_scenario_over_http_from_intake_to_reopening(api: Api) -> None:
+def test_the_core_scenario_runs_over_http_from_intake_to_reopening(api: Api) -> None:
     registered = api.post(
         "/v1/clients",
         {

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.conftest import CLIENT, Api, a_case
+from tests.e2e.http import CLIENT, Api, a_case
 
 NOTE = {
     "text": "Phone check-in; attending meetings.",

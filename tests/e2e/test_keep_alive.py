@@ -12,7 +12,7 @@ import uvicorn
 from caserecord.api import create_app
 from caserecord.config import Settings
 from caserecord.provision import init_store
-from tests.e2e.conftest import issue_tokens
+from tests.e2e.http import issue_tokens
 
 
 def free_port() -> int:

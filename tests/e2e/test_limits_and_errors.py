@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from caserecord.api import create_app
 from caserecord.config import Settings
-from tests.e2e.conftest import CLIENT, Api, a_case, serve
+from tests.e2e.http import CLIENT, Api, a_case, serve
 
 TWO_MIB = 2 * 1024 * 1024
 

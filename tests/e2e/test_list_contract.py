@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CLIENT, Api, intake
+from tests.e2e.http import CLIENT, Api, intake
 
 # Query parameters of the paging styles a list must not use any more.
 OLD_PAGING = {"offset", "after", "before", "page", "next_after", "next_before"}

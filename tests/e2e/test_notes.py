@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.http import Api, a_case
 
 VISIT = {
     "text": "Home visit.",

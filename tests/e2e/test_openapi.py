@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Api
+from tests.e2e.http import Api
 
 PROBLEM = "application/problem+json"
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.http import Api, a_case
 
 PLAN = {
     "title": "Recovery plan",

@@ -7,7 +7,7 @@ import pytest
 
 from caserecord.application import CaseRecords
 from caserecord.domain.recording import Actor
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.http import Api, a_case
 
 WORKER = Actor("worker-1", "caseworker", "agency-a")
 NOTE = {"text": "Called the client.", "contact_kind": "client", "contact_mode": "phone"}

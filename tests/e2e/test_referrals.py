@@ -1,6 +1,6 @@
 """Referrals over HTTP: the closed loop and the tracker."""
 
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.http import Api, a_case
 
 HOUSING = {
     "resource_kind": "housing",

@@ -3,7 +3,8 @@ GET of that Location reads what was created; revisions keep what they do not nam
 
 from typing import Any
 
-from tests.e2e.conftest import WRITE_BODIES, Api, a_case, fill, seed_agency
+from tests.e2e.http import Api, a_case
+from tests.e2e.matrix import WRITE_BODIES, fill, seed_agency
 
 # Every operation that creates a record or a part of one. A creating POST that answers 200
 # again (or a new one that is not declared 201) fails the test below.

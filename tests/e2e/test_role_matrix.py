@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from caserecord.domain.recording import Actor
-from tests.e2e.conftest import ROLES, Api, Route, Seeded, call, footprint, routes_of, seed_agency
+from tests.e2e.http import Api
+from tests.e2e.matrix import ROLES, Route, Seeded, call, footprint, routes_of, seed_agency
 
 CASEWORKER, SUPERVISOR, REVIEWER, ADMIN = "caseworker", "supervisor", "compliance_reviewer", "admin"
 SUPERVISOR_ONLY = {

@@ -28,8 +28,9 @@ from schemathesis.python.asgi import shutdown_lifespans
 from caserecord.api import create_app
 from caserecord.api.paging import encode
 from caserecord.config import Settings
-from tests.conftest import PG_ADMIN_DSN, require_postgres
-from tests.e2e.conftest import CLIENT, Api, Seeded, a_case, seed_agency, serve
+from tests.e2e.http import CLIENT, Api, a_case, serve
+from tests.e2e.matrix import Seeded, seed_agency
+from tests.stores import PG_ADMIN_DSN, require_postgres
 
 MAX_EXAMPLES = 15
 KEY = re.compile(r"[\x21-\x7e]{1,200}")

@@ -2,7 +2,7 @@
 
 from caserecord.access import Tables, TokenStore
 from caserecord.store import open_records
-from tests.e2e.conftest import CLIENT, Api, a_case
+from tests.e2e.http import CLIENT, Api, a_case
 
 
 def test_a_request_without_a_token_is_401_with_a_bearer_challenge(sqlite_api: Api) -> None:

@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from caserecord.domain.recording import Actor, Recording, recording
-from tests.e2e.conftest import Api, a_case
+from tests.e2e.http import Api, a_case
 
 READS = (
     "/v1/cases/{case}",

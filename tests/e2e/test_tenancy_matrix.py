@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROLES, Api, Route, Seeded, call, footprint, routes_of, seed_agency
+from tests.e2e.http import Api
+from tests.e2e.matrix import ROLES, Route, Seeded, call, footprint, routes_of, seed_agency
 
 
 def masked(text: str, ids: dict[str, str]) -> str:

@@ -7,8 +7,8 @@ from uuid import UUID
 import pytest
 
 from tests.factories import all_notes_over_http
-from tests.faults.conftest import Seeded, rounds
 from tests.faults.service import Service
+from tests.faults.support import Seeded, rounds
 
 WRITERS = 16
 MAX_TRIES = 200

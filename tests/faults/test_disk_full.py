@@ -21,8 +21,8 @@ from caserecord.domain.recording import Actor
 from caserecord.provision import init_store
 from caserecord.store import open_records
 from tests.factories import all_notes_over_http, an_open_case
-from tests.faults.conftest import assert_store_whole
 from tests.faults.service import make_token
+from tests.faults.support import assert_store_whole
 
 NO_CAP = 2_147_483_646
 BIG_NOTE = "x" * 15_000  # larger than a page: every note needs new pages

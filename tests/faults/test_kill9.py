@@ -14,8 +14,8 @@ from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.store import open_records
 from tests.factories import all_notes
-from tests.faults.conftest import Seeded, assert_store_whole, events_table, rounds, scalar
 from tests.faults.service import Service
+from tests.faults.support import Seeded, assert_store_whole, events_table, rounds, scalar
 
 WRITERS = 6
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from caserecord.config import Settings
-from tests.faults.conftest import Seeded
 from tests.faults.service import Service
+from tests.faults.support import Seeded
 
 MIB = 1024 * 1024
 UPLOADS = 100

@@ -30,10 +30,10 @@ from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.provision import init_store
 from caserecord.store import is_storage_full, open_records
-from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.factories import all_notes_over_http, an_open_case
-from tests.faults.conftest import assert_store_whole
 from tests.faults.service import Service, make_token
+from tests.faults.support import assert_store_whole
+from tests.stores import PG_ADMIN_DSN, require_postgres
 
 DISK_BYTES = 16 * 1024 * 1024
 # Room left beside the filler: a few notes fit before the disk is full, far fewer than the

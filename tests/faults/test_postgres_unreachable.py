@@ -19,9 +19,9 @@ from caserecord.domain.recording import Actor
 from caserecord.provision import init_store
 from caserecord.store import open_records
 from tests.factories import all_notes_over_http, an_open_case
-from tests.faults.conftest import rounds
 from tests.faults.proxy import TcpProxy
 from tests.faults.service import CASERECORD, Service, free_port, make_token
+from tests.faults.support import rounds
 
 pytestmark = pytest.mark.postgres
 

@@ -7,7 +7,7 @@ import signal
 import time
 
 from caserecord.projections import ProjectionService
-from tests.faults.conftest import Seeded
+from tests.faults.support import Seeded
 
 WITHIN = 30.0  # generous bound; the takeover itself takes about the retry interval
 

@@ -39,8 +39,8 @@ from caserecord.projections import ProjectionService
 from caserecord.provision import init_store
 from caserecord.store import open_records
 from caserecord.timeline import case_as_of, page_as_of
-from tests.conftest import PG_ADMIN_DSN, require_postgres
 from tests.factories import a_client
+from tests.stores import PG_ADMIN_DSN, require_postgres
 
 WORKER = Actor("worker-1", "caseworker", "agency-a")
 WINDOW = 3

@@ -6,28 +6,15 @@ from typing import Any
 
 import psycopg
 import pytest
-from eventsourcing.domain import DomainEventProtocol
 
 from caserecord.api.feed import agency_events
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
-from caserecord.domain.client import Client
-from caserecord.domain.recording import Actor, Recording, recording
+from caserecord.domain.recording import Actor
 from caserecord.persistence.feed import FeedIndexError
 from caserecord.provision import init_store
 from caserecord.store import StoreError, open_records
-
-BUSY = Actor("worker-b", "caseworker", "agency-b")
-
-
-def registrations(count: int, actor: Actor = BUSY) -> list[DomainEventProtocol[Any]]:
-    """``count`` client registrations of ``actor``'s agency, to write in one transaction."""
-    with recording(Recording(actor)):
-        clients = [
-            Client(actor.agency_id, "Busy", f"Client {n}", None, "", "", "", "", "")
-            for n in range(count)
-        ]
-    return [e for c in clients for e in c.collect_events()]
+from tests.factories import registrations
 
 
 def sparse_log(records: CaseRecords, worker: Actor) -> list[int]:

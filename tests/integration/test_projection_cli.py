@@ -7,26 +7,19 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.store import open_records
-from tests.integration.test_runner_processes import CASERECORD, env_for
-from tests.scenario import ScenarioResult, run_core_scenario
+from tests.integration.processes import CASERECORD, env_for
+from tests.scenario import ScenarioResult
 
 
 def caserecord(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CASERECORD, *args], env=env_for(settings), capture_output=True, text=True, timeout=120
     )
-
-
-@pytest.fixture
-def scenario(records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
-    return run_core_scenario(records, worker, supervisor)
 
 
 def digests(output: str) -> dict[str, str]:
@@ -56,7 +49,7 @@ def test_run_once_then_digest_then_rebuild_gives_the_same_digests(
     assert all(line.endswith("\t26") for line in second.stdout.strip().splitlines())
 
 
-def test_rebuild_of_one_view_and_of_an_unknown_view(
+def test_rebuild_rebuilds_only_the_view_named_and_refuses_an_unknown_one(
     settings: Settings, scenario: ScenarioResult
 ) -> None:
     one = caserecord(settings, "projections", "rebuild", "referrals")

@@ -11,16 +11,14 @@ from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.projections.caseload import caseload_key
 from tests.factories import a_client, an_active_plan, an_open_case
-from tests.scenario import NEW_MANAGER, ScenarioResult, run_core_scenario
+from tests.scenario import NEW_MANAGER, ScenarioResult
 
 
 @pytest.fixture
-def scenario(
-    records: CaseRecords, projections: ProjectionService, worker: Actor, supervisor: Actor
-) -> ScenarioResult:
-    result = run_core_scenario(records, worker, supervisor)
+def scenario(scenario: ScenarioResult, projections: ProjectionService) -> ScenarioResult:
+    """The shared scenario with every view caught up with it."""
     projections.catch_up()
-    return result
+    return scenario
 
 
 def test_the_current_plan_is_the_revised_active_plan_with_both_goals(

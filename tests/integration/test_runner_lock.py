@@ -21,7 +21,7 @@ from caserecord.projections.doorbell import Doorbell, doorbell_address, ring
 from caserecord.projections.runner import catch_up_views
 from caserecord.projections.runner_lock import AdvisoryLock, FileLock
 from tests.factories import a_client
-from tests.integration.test_runner_processes import CASERECORD, env_for
+from tests.integration.processes import CASERECORD, env_for
 
 RETRY = 0.2  # seconds between a standby's attempts at the lock
 WITHIN = 20.0  # a generous bound on anything that should take about RETRY

@@ -1,52 +1,22 @@
 """The runners across processes: events written elsewhere, a runner killed mid-stream,
 writers appending while a view follows, gaps in positions, and read-your-writes."""
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
-from caserecord.domain.case import Case
-from caserecord.domain.recording import Actor, Recording, recording
+from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService, ReadModelTimeoutError
 from caserecord.provision import init_store
 from caserecord.store import open_records
-from tests.factories import a_client, an_open_case
-
-CASERECORD = str(Path(sys.executable).with_name("caserecord"))
-
-# Records one client and one case, then `NOTES` notes; prints the last position.
-WRITER = """
-import sys
-from caserecord.config import Settings
-from caserecord.domain.recording import Actor
-from caserecord.store import open_records
-from tests.factories import an_open_case
-
-app = open_records(Settings())
-actor = Actor(sys.argv[1], "caseworker", "agency-a")
-case_id = an_open_case(app, actor)
-for i in range(int(sys.argv[2])):
-    result = app.record_note(
-        actor, case_id, text=f"note {i}", contact_kind="client", contact_mode="phone"
-    )
-print(result.position)
-app.close()
-"""
-
-
-def env_for(settings: Settings) -> dict[str, str]:
-    root = str(Path(__file__).parents[2])
-    # The source tree of this checkout first: the venv may point at another one.
-    path = os.pathsep.join([str(Path(root) / "src"), root])
-    return os.environ | {"CASERECORD_DATABASE_URL": settings.database_url, "PYTHONPATH": path}
+from tests.factories import a_client, many_events
+from tests.integration.processes import CASERECORD, WRITER, env_for
 
 
 def write_elsewhere(settings: Settings, actor_id: str, notes: int) -> subprocess.Popen[str]:
@@ -56,20 +26,6 @@ def write_elsewhere(settings: Settings, actor_id: str, notes: int) -> subprocess
         stdout=subprocess.PIPE,
         text=True,
     )
-
-
-def many_events(records: CaseRecords, actor: Actor, cases: int, notes: int) -> int:
-    """Bulk history: many notes per write, and no snapshots (they would take longer than
-    the events), so thousands of events take little time."""
-    for _ in range(cases):
-        case_id = an_open_case(records, actor)
-        case: object = records.repository.get(case_id)
-        assert isinstance(case, Case)
-        with recording(Recording(actor)):
-            for i in range(notes):
-                case.record_note(f"n{case_id}{i}", f"note {i}", "client", "phone", [])
-        records.events.put(case.collect_events())
-    return int(records.recorder.max_notification_id() or 0)
 
 
 def test_the_service_follows_events_written_by_another_process(

@@ -14,8 +14,8 @@ from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.projections.client_index import ClientIndexProjection
-from tests.factories import a_client
-from tests.integration.test_runner_processes import CASERECORD, env_for, many_events
+from tests.factories import a_client, many_events
+from tests.integration.processes import CASERECORD, env_for
 
 
 def test_a_runner_that_fails_is_restarted_and_applies_the_event_once(

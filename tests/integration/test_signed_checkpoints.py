@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from uuid import UUID
 
-import pytest
-
 from caserecord.application import CaseRecords
 from caserecord.domain.recording import Actor
 from caserecord.persistence.chain import Record, chain
@@ -21,13 +19,8 @@ from caserecord.persistence.checkpoint import (
     new_private_key_pem,
     sign_checkpoint,
 )
-from tests.integration.test_tamper_evidence import StoredRows
-from tests.scenario import ScenarioResult, run_core_scenario
-
-
-@pytest.fixture
-def scenario(records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
-    return run_core_scenario(records, worker, supervisor)
+from tests.integration.stored_rows import StoredRows
+from tests.scenario import ScenarioResult
 
 
 def rewrite_history(rows: StoredRows, stream: UUID, version: int, last: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 from caserecord.config import ConfigError, Settings
 from caserecord.provision import init_store
 from caserecord.store import StoreError, open_records
-from tests.conftest import require_postgres
+from tests.stores import require_postgres
 
 CLI = Path(sys.executable).parent / "caserecord"
 

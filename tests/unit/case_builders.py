@@ -22,6 +22,7 @@ from caserecord.transcodings import all_transcodings
 WORKER = Actor("worker-1", "caseworker", "agency-a")
 SUPERVISOR = Actor("super-1", "supervisor", "agency-a")
 CLIENT_ID = UUID("00000000-0000-4000-8000-000000000001")
+CORRELATION_ID = "corr-1"
 
 
 @contextmanager

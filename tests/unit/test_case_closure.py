@@ -1,15 +1,13 @@
 """Closing and reopening: nothing but reopen on a closed case."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseClosedError, CaseNotClosedError, ReasonRequiredError
-from caserecord.domain.recording import Recording
 from tests.unit.case_builders import (
-    as_actor,
     last_event,
     opened_case,
     with_goal,
@@ -18,11 +16,7 @@ from tests.unit.case_builders import (
     with_referral,
 )
 
-
-@pytest.fixture(autouse=True)
-def as_worker() -> Iterator[Recording]:
-    with as_actor() as rec:
-        yield rec
+pytestmark = pytest.mark.usefixtures("as_worker")
 
 
 def test_a_case_is_closed_with_a_reason_and_an_outcome() -> None:

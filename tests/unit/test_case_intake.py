@@ -1,7 +1,6 @@
 """Intake, needs assessment, prior treatment review and case manager transfer."""
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -12,14 +11,16 @@ from caserecord.domain.errors import (
     InvalidValueError,
     ReasonRequiredError,
 )
-from caserecord.domain.recording import Recording
-from tests.unit.case_builders import CLIENT_ID, SUPERVISOR, as_actor, last_event, opened_case
+from tests.unit.case_builders import (
+    CLIENT_ID,
+    CORRELATION_ID,
+    SUPERVISOR,
+    as_actor,
+    last_event,
+    opened_case,
+)
 
-
-@pytest.fixture(autouse=True)
-def as_worker() -> Iterator[Recording]:
-    with as_actor(correlation_id="corr-1") as rec:
-        yield rec
+pytestmark = pytest.mark.usefixtures("as_worker")
 
 
 def test_an_intake_interview_opens_a_case_with_its_manager() -> None:
@@ -41,7 +42,7 @@ def test_an_intake_interview_opens_a_case_with_its_manager() -> None:
         "caseworker",
         "agency-a",
     )
-    assert event.correlation_id == "corr-1"
+    assert event.correlation_id == CORRELATION_ID
     assert event.effective_at == event.timestamp
     assert case.status == "open"
     assert case.case_manager_id == "worker-1"

@@ -1,7 +1,6 @@
 """Treatment and recovery plan: versions, status lifecycle, and goals on the current plan."""
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from uuid import uuid4
@@ -19,9 +18,7 @@ from caserecord.domain.errors import (
     PlanNotFoundError,
     ReasonRequiredError,
 )
-from caserecord.domain.recording import Recording
 from tests.unit.case_builders import (
-    as_actor,
     last_event,
     opened_case,
     with_goal,
@@ -34,10 +31,7 @@ ROUTINES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def as_worker() -> Iterator[Recording]:
-    with as_actor() as rec:
-        yield rec
+pytestmark = pytest.mark.usefixtures("as_worker")
 
 
 def test_a_drafted_plan_records_title_routines_and_review_date() -> None:

@@ -1,6 +1,6 @@
 """Closed-loop service referrals and progress notes with addenda."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -14,14 +14,9 @@ from caserecord.domain.errors import (
     ReasonRequiredError,
     ReferralNotFoundError,
 )
-from caserecord.domain.recording import Recording
-from tests.unit.case_builders import as_actor, last_event, opened_case, with_note, with_referral
+from tests.unit.case_builders import last_event, opened_case, with_note, with_referral
 
-
-@pytest.fixture(autouse=True)
-def as_worker() -> Iterator[Recording]:
-    with as_actor() as rec:
-        yield rec
+pytestmark = pytest.mark.usefixtures("as_worker")
 
 
 @pytest.mark.parametrize(

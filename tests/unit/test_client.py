@@ -1,31 +1,21 @@
 """The client: registration, corrections with old and new values, support contacts."""
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
-from caserecord.application import CaseRecords, snapshot_state
+from caserecord.application import snapshot_state
 from caserecord.domain.client import Client
 from caserecord.domain.errors import (
-    ClientNotFoundError,
     DuplicateIdError,
     InvalidValueError,
     NothingToCorrectError,
     ReasonRequiredError,
     SupportContactNotFoundError,
 )
-from caserecord.domain.recording import Actor, Recording
-from tests.factories import a_client
-from tests.unit.case_builders import as_actor, mapper
-
-
-@pytest.fixture
-def as_worker() -> Iterator[Recording]:
-    with as_actor() as rec:
-        yield rec
+from caserecord.domain.recording import Recording
+from tests.unit.case_builders import mapper
 
 
 def a_registered_client() -> Client:
@@ -218,53 +208,6 @@ def test_an_unknown_or_removed_support_contact_cannot_be_removed(as_worker: Reco
         client.remove_support_contact("sc-x", "who")
 
     assert refused.value.code == "support_contact_not_found"
-
-
-# ---- through the service -----------------------------------------------------------
-
-
-def test_the_client_query_shows_corrected_details_and_current_contacts(
-    sqlite_records: CaseRecords, worker: Actor
-) -> None:
-    app = sqlite_records
-    client_id = a_client(app, worker)
-    kept = app.add_support_contact(worker, client_id, name="Eva", relationship="family")
-    gone = app.add_support_contact(worker, client_id, name="Rui", relationship="sponsor")
-    assert gone.entity_id is not None
-    app.remove_support_contact(worker, client_id, contact_id=gone.entity_id, reason="relapsed")
-    result = app.correct_client_details(
-        worker, client_id, changes={"preferred_language": "en"}, reason="asked for English"
-    )
-
-    client = app.get_client(worker, client_id)
-
-    assert result.version == 5
-    assert client["version"] == 5
-    assert client["preferred_language"] == "en"
-    assert [c["contact_id"] for c in client["support_contacts"]] == [kept.entity_id]
-    assert client["support_contacts"][0]["relationship"] == "family"
-
-
-def test_another_agencys_client_is_not_found(
-    sqlite_records: CaseRecords, worker: Actor, outsider: Actor
-) -> None:
-    client_id = a_client(sqlite_records, worker)
-
-    with pytest.raises(ClientNotFoundError):
-        sqlite_records.get_client(outsider, client_id)
-    with pytest.raises(ClientNotFoundError):
-        sqlite_records.add_support_contact(outsider, client_id, name="X", relationship="other")
-
-    assert sqlite_records.get_client(worker, client_id)["support_contacts"] == []
-
-
-def test_an_unknown_client_is_a_domain_error(sqlite_records: CaseRecords, worker: Actor) -> None:
-    with pytest.raises(ClientNotFoundError) as refused:
-        sqlite_records.correct_client_details(
-            worker, uuid4(), changes={"phone": "1"}, reason="typo"
-        )
-
-    assert refused.value.code == "client_not_found"
 
 
 def test_a_client_rebuilds_the_same_from_encoded_events_and_from_a_snapshot(

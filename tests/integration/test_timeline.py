@@ -13,7 +13,7 @@ from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.timeline import case_as_of, case_diff, case_timeline
 from tests.factories import a_client, an_active_plan
-from tests.scenario import ScenarioResult, run_core_scenario
+from tests.scenario import ScenarioResult
 
 
 def state(result: dict[str, Any]) -> dict[str, Any]:
@@ -29,8 +29,9 @@ def case_items(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dict[s
 
 
 @pytest.fixture
-def scenario(sqlite_records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
-    return run_core_scenario(sqlite_records, worker, supervisor)
+def records(sqlite_records: CaseRecords) -> CaseRecords:
+    """SQLite only: the shared ``scenario`` is recorded here."""
+    return sqlite_records
 
 
 def a_case_opened(records: CaseRecords, actor: Actor, hours: float) -> UUID:
@@ -222,7 +223,7 @@ def test_progress_dated_before_its_goal_existed_is_set_aside_not_guessed(
     assert result["current_plan"] is None
 
 
-def test_the_difference_between_two_recorded_times(
+def test_the_difference_between_two_recorded_times_lists_the_changes_and_events_between(
     sqlite_records: CaseRecords, scenario: ScenarioResult, worker: Actor
 ) -> None:
     items = [

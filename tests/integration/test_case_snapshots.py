@@ -16,7 +16,7 @@ from caserecord.domain.errors import ReasonRequiredError
 from caserecord.domain.recording import Actor
 from caserecord.transcodings import referral_from_stored
 from tests.factories import an_open_case
-from tests.scenario import ScenarioResult, extend_case, run_core_scenario
+from tests.scenario import ScenarioResult, extend_case
 from tests.unit.case_builders import as_actor, opened_case, with_goal, with_plan
 
 LONG = 250
@@ -25,10 +25,9 @@ MARKED = 149
 
 
 @pytest.fixture
-def long_case(records: CaseRecords, worker: Actor, supervisor: Actor) -> ScenarioResult:
-    s = run_core_scenario(records, worker, supervisor)
-    extend_case(records, worker, s, LONG, mark_in_error=MARKED)
-    return s
+def long_case(records: CaseRecords, worker: Actor, scenario: ScenarioResult) -> ScenarioResult:
+    extend_case(records, worker, scenario, LONG, mark_in_error=MARKED)
+    return scenario
 
 
 @pytest.fixture

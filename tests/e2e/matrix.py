@@ -1,0 +1,289 @@
+"""Every operation of the app called generically (the tenancy and role matrices): a populated
+agency to call them on, and a valid body for every write."""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from caserecord.domain.values import Role
+from tests.e2e.http import Api, intake
+
+# ---- a populated agency, and a valid body for every write (tenancy and role matrices) ----
+
+# Distinctive texts, so a leak of agency A's data into another response cannot go unnoticed.
+SEED_CLIENT = {
+    "given_name": "Ximena",
+    "family_name": "Quillabamba",
+    "date_of_birth": "1979-02-03",
+    "client_number": "A-SEED-7731",
+    "phone": "555-7731",
+}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """One agency's populated case: its ids by path parameter name, and its secret texts."""
+
+    agency: str
+    ids: dict[str, str]
+    texts: dict[str, str]
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Everything of this agency no other agency may ever see (its name too)."""
+        return (self.agency, *self.ids.values(), *self.texts.values())
+
+
+def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
+    """A client with a support contact, and a case with an assessment, a plan with a goal,
+    a referral and a note; every text carries ``marker``."""
+
+    def made(path: str, body: dict[str, Any], role: str = "caseworker") -> dict[str, Any]:
+        return api.created(path, body, agency=agency, role=role)
+
+    texts = {
+        "family_name": f"Quillabamba{marker}",
+        "client_number": f"{marker}-7731",
+        "contact": f"Rosalind {marker}",
+        "summary": f"Intake summary {marker}",
+        "plan": f"Recovery plan {marker}",
+        "goal": f"Stay sober {marker}",
+        "organisation": f"Harbour Trust {marker}",
+        "note": f"Home visit {marker}",
+    }
+    client = SEED_CLIENT | {
+        "family_name": texts["family_name"],
+        "client_number": texts["client_number"],
+    }
+    client_id = made("/v1/clients", client)["id"]
+    contact_id = made(
+        f"/v1/clients/{client_id}/support-contacts",
+        {"name": texts["contact"], "relationship": "family"},
+    )["entity_id"]
+    case_id = made("/v1/cases", intake(client_id) | {"interview_summary": texts["summary"]})["id"]
+    base = f"/v1/cases/{case_id}"
+    assessment_id = made(
+        f"{base}/assessments", {"assessments": [{"domain": "therapeutic", "level": "high"}]}
+    )["entity_id"]
+    treatment_id = made(f"{base}/prior-treatments", {"treatment": "Detox", "effectiveness": 2})[
+        "entity_id"
+    ]
+    plan_id = made(
+        f"{base}/plans",
+        {"title": texts["plan"], "activities": [{"activity": "AA", "cadence": "weekly"}]},
+    )["entity_id"]
+    goal_id = made(
+        f"{base}/goals",
+        {"plan_id": plan_id, "description": texts["goal"], "need_domain": "therapeutic"},
+    )["entity_id"]
+    made(f"{base}/goals/{goal_id}/lifecycle", {"lifecycle": "active"})
+    progress_id = made(f"{base}/goals/{goal_id}/progress", {"achievement": "improving"})[
+        "entity_id"
+    ]
+    referral_id = made(
+        f"{base}/referrals",
+        {"resource_kind": "housing", "organisation": texts["organisation"], "service_name": "S"},
+    )["entity_id"]
+    note_id = made(
+        f"{base}/notes",
+        {"text": texts["note"], "contact_kind": "client", "contact_mode": "phone"},
+    )["entity_id"]
+    addendum_id = made(f"{base}/notes/{note_id}/addenda", {"text": "Later"})["entity_id"]
+    spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
+    ids = {
+        "client_id": client_id,
+        "contact_id": contact_id,
+        "case_id": case_id,
+        "plan_id": plan_id,
+        "goal_id": goal_id,
+        "referral_id": referral_id,
+        "note_id": note_id,
+        "token_id": spare["token_id"],
+    }
+    entries = {
+        "assessment_id": assessment_id,
+        "treatment_id": treatment_id,
+        "progress_id": progress_id,
+        "addendum_id": addendum_id,
+    }
+    assert entries == {k: v for k, v in FIXED_PATH_VALUES.items() if k in entries}
+    return Seeded(agency, ids, texts)
+
+
+# A valid body for every write, by route path; "{name}" is replaced by the id of that name.
+WRITE_BODIES: dict[str, dict[str, Any]] = {
+    "/v1/clients": SEED_CLIENT,
+    "/v1/clients/{client_id}/corrections": {"changes": {"phone": "555-0199"}, "reason": "typo"},
+    "/v1/clients/{client_id}/detail-corrections": {
+        "changes": {"phone": "555-0198"},
+        "reason": "typo",
+    },
+    "/v1/clients/{client_id}/support-contacts": {"name": "Ana", "relationship": "friend"},
+    "/v1/clients/{client_id}/support-contacts/{contact_id}/removal": {"reason": "moved"},
+    "/v1/cases": intake("{client_id}"),
+    "/v1/cases/{case_id}/assessments": {
+        "assessments": [{"domain": "medical", "level": "low"}],
+    },
+    "/v1/cases/{case_id}/prior-treatments": {"treatment": "Detox", "effectiveness": 3},
+    "/v1/cases/{case_id}/assignment": {"case_manager_id": "worker-9", "reason": "balancing"},
+    "/v1/cases/{case_id}/closure": {"outcome": "goals met", "reason": "moved away"},
+    "/v1/cases/{case_id}/reopening": {"reason": "returned"},
+    "/v1/cases/{case_id}/corrections": {"target_version": 2, "reason": "wrong case"},
+    "/v1/cases/{case_id}/entries-in-error": {"target_version": 2, "reason": "wrong case"},
+    "/v1/cases/{case_id}/plans": {"title": "Another plan"},
+    "/v1/cases/{case_id}/plans/{plan_id}/revisions": {"title": "Revised", "reason": "review"},
+    "/v1/cases/{case_id}/plans/{plan_id}/{action}": {},
+    "/v1/cases/{case_id}/plans/{plan_id}/suspend": {"reason": "hospital stay"},
+    "/v1/cases/{case_id}/plans/{plan_id}/revoke": {"reason": "wrong focus"},
+    "/v1/cases/{case_id}/goals": {
+        "plan_id": "{plan_id}",
+        "description": "Find work",
+        "need_domain": "psycho_social",
+    },
+    "/v1/cases/{case_id}/goals/{goal_id}/revisions": {
+        "description": "Stay sober for 90 days",
+        "need_domain": "therapeutic",
+    },
+    "/v1/cases/{case_id}/goals/{goal_id}/lifecycle": {"lifecycle": "on-hold"},
+    "/v1/cases/{case_id}/goals/{goal_id}/progress": {"achievement": "improving"},
+    "/v1/cases/{case_id}/referrals": {
+        "resource_kind": "legal",
+        "organisation": "Legal Aid",
+        "service_name": "Advice",
+    },
+    "/v1/cases/{case_id}/referrals/{referral_id}/acceptance": {},
+    "/v1/cases/{case_id}/referrals/{referral_id}/decline": {
+        "declined_by": "provider",
+        "reason": "full",
+    },
+    "/v1/cases/{case_id}/referrals/{referral_id}/completion": {"outcome": "housed"},
+    "/v1/cases/{case_id}/referrals/{referral_id}/withdrawal": {"reason": "no longer needed"},
+    "/v1/cases/{case_id}/notes": {
+        "text": "Phoned",
+        "contact_kind": "client",
+        "contact_mode": "phone",
+    },
+    "/v1/cases/{case_id}/notes/{note_id}/addenda": {"text": "And texted"},
+    "/v1/tokens": {"name": "spare", "role": "caseworker"},
+    "/v1/tokens/{token_id}/revocation": {},
+}
+
+# Values for path parameters that are not record ids: the entries a case knows by the case
+# version that recorded them are at the same versions of every seeded case (not secrets).
+FIXED_PATH_VALUES = {
+    "action": "activate",
+    "number": "1",
+    "assessment_id": "2",
+    "treatment_id": "3",
+    "progress_id": "7",
+    "addendum_id": "10",
+}
+
+
+def fill(template: Any, ids: dict[str, str]) -> Any:
+    """``template`` with every ``{name}`` replaced by ``ids[name]`` (in strings, lists, dicts)."""
+    if isinstance(template, str):
+        return template.format_map(ids | FIXED_PATH_VALUES)
+    if isinstance(template, list):
+        return [fill(t, ids) for t in template]
+    if isinstance(template, dict):
+        return {k: fill(v, ids) for k, v in template.items()}
+    return template
+
+
+# Values for required query parameters, by name.
+QUERY_VALUES = {"t1": "2020-01-01T00:00:00Z", "t2": "2099-01-01T00:00:00Z"}
+
+
+# ---- the operations of the app, called generically ---------------------------------------
+
+ROLES = [r.value for r in Role]
+PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    required_query: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> list[str]:
+        return PARAM.findall(self.path)
+
+    @property
+    def body(self) -> dict[str, Any] | None:
+        if self.method == "GET":
+            return None
+        assert self.path in WRITE_BODIES, f"add a valid body for {self} to WRITE_BODIES"
+        return WRITE_BODIES[self.path]
+
+    @property
+    def names_a_record(self) -> bool:
+        """True when the path or the body carries the id of an existing record."""
+        return bool(self.params or PARAM.search(str(self.body)))
+
+
+def routes_of(api: Api) -> list[Route]:
+    """Every operation of the app's OpenAPI document (FastAPI builds it from the routes)."""
+    document = api.client.get("/openapi.json").json()
+    found = [
+        Route(
+            method.upper(),
+            path,
+            tuple(
+                p["name"]
+                for p in operation.get("parameters", [])
+                if p["in"] == "query" and p.get("required")
+            ),
+        )
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+    unexpected = [r for r in found if r.method not in ("GET", "POST")]
+    assert not unexpected, f"teach the route matrices about {unexpected}"
+    return found
+
+
+def call(
+    api: Api,
+    route: Route,
+    ids: dict[str, str],
+    role: str,
+    agency: str,
+    query: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+) -> Any:
+    """Call ``route`` on the records ``ids`` names, with its valid body unless told."""
+    missing = set(route.params) - set(ids) - set(FIXED_PATH_VALUES)
+    assert not missing, f"no seeded id for {missing} in {route}"
+    path = fill(route.path, ids)
+    if route.method == "GET":
+        unknown = set(route.required_query) - set(QUERY_VALUES)
+        assert not unknown, f"add values for {unknown} of {route} to QUERY_VALUES"
+        required = {name: QUERY_VALUES[name] for name in route.required_query}
+        query = required | (query or {})
+        return api.get(path, role=role, agency=agency, query=query, headers=headers)
+    body = fill(route.body, ids) if body is None else body
+    return api.post(path, body, role=role, agency=agency, headers=headers)
+
+
+def footprint(api: Api, a: Seeded) -> dict[str, Any]:
+    """What any write or recorded read on A's records would change."""
+    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    client, case = a.ids["client_id"], a.ids["case_id"]
+    feed = api.get("/v1/events", limit=1000).json()
+    return {
+        "client": api.get(f"/v1/clients/{client}").json(),
+        "case": api.get(f"/v1/cases/{case}").json(),
+        "positions": [e["position"] for e in feed["items"]],
+        "last_position": runtime.records.recorder.max_notification_id(),
+        "tokens": api.get("/v1/tokens", role="admin").json(),
+        "readers": {
+            (e["actor"]["id"], e["action"])
+            for e in api.get(
+                f"/v1/clients/{client}/access-log", role="compliance_reviewer", limit=1000
+            ).json()["items"]
+        },
+    }
