@@ -31,11 +31,13 @@ from caserecord.domain.errors import (
     ConcurrencyConflictError,
     GoalNotFoundError,
     InvalidValueError,
+    NoteNotFoundError,
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.domain.replay import apply_next
 from caserecord.domain.values import text_list
+from caserecord.entries import Entries
 from caserecord.persistence.chain import (
     Link,
     MissingEventsError,
@@ -49,6 +51,7 @@ from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.presenters import (
     case_to_dict,
     client_to_dict,
+    contents_of,
     event_to_dict,
     note_to_dict,
     progress_to_dict,
@@ -351,7 +354,12 @@ class CaseRecords(Application[UUID]):
     ) -> CommandResult:
         reason = opts.get("reason") or ""
         return self._update_case(
-            actor, case_id, opts, lambda c: c.mark_entry_in_error(target_version, reason)
+            actor,
+            case_id,
+            opts,
+            lambda c: c.mark_entry_in_error(
+                target_version, reason, self.entries(c).entry(target_version)
+            ),
         )
 
     # ---- plan ----------------------------------------------------------------------
@@ -568,14 +576,21 @@ class CaseRecords(Application[UUID]):
             actor,
             case_id,
             opts,
-            lambda c: c.record_note(note_id, text, contact_kind, contact_mode, people),
+            lambda c: c.record_note(
+                note_id, text, contact_kind, contact_mode, people, self.entries(c).note(note_id)
+            ),
             note_id,
         )
 
     def append_addendum(
         self, actor: Actor, case_id: UUID, *, note_id: str, text: str, **opts: Unpack[Options]
     ) -> CommandResult:
-        return self._update_case(actor, case_id, opts, lambda c: c.append_addendum(note_id, text))
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.append_addendum(note_id, text, self.entries(c).note(note_id)),
+        )
 
     # ---- queries -------------------------------------------------------------------
     def get_client(self, actor: Actor, client_id: UUID) -> dict[str, Any]:
@@ -629,23 +644,28 @@ class CaseRecords(Application[UUID]):
         hold the rest; ``every`` shows all referrals and progress, as a diff needs).
         ``read``: events of the case already read, by version, not read again."""
         read = read or {}
-        wanted = shown_versions(case, every=every)
+        contents = contents_of(case, self.entries(case), every=every)
+        wanted = shown_versions(case, contents, every=every)
         events = {v: read[v] for v in wanted if v in read}
         events |= self.events_at(case.id, [v for v in wanted if v not in events])
-        return case_to_dict(case, events, every=every)
+        return case_to_dict(case, events, contents, every=every)
+
+    def entries(self, case: Case) -> Entries:
+        """The case state's notes, addenda and progress in the record's entry index."""
+        return Entries.of(self.recorder, case)
 
     def note_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
         """Notes recorded before version ``before`` (all when None), newest first.
 
-        The case holds only the index of its notes; their text is read from its events,
-        so a page costs the same however long the case."""
-        aside = case.set_aside_versions()
+        The record's entry index says which notes the case holds; their text is read from
+        its events, so a page costs the same however long the case."""
+        entries = self.entries(case)
         # Lazily from the newest: a page of a long case stops after limit + 1 notes.
-        newest = ((i, v) for i, v in reversed(case.notes.items()) if v not in aside)
+        newest = ((i, v) for v, i in entries.newest("note", before=before))
         page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
         return {
             "items": self.notes_of(case, [note_id for note_id, _ in page]),
-            "note_count": case.note_count,
+            "note_count": entries.note_count(case),
             "next_before": next_before,
         }
 
@@ -668,13 +688,14 @@ class CaseRecords(Application[UUID]):
         goal = case.goals.get(goal_id)
         if goal is None or goal.in_error:
             raise GoalNotFoundError(f"no goal {goal_id} on this case")
-        standing = case.standing_progress(goal)
-        page, next_before = keyset_page(reversed(standing), lambda v: v, limit, before)
+        entries = self.entries(case)
+        newest = (v for v, _ in entries.newest("progress", goal_id, before))
+        page, next_before = keyset_page(newest, lambda v: v, limit, before)
         events = self.events_at(case.id, page)
         return {
             "goal_id": goal_id,
             "items": [progress_to_dict(events[v]) for v in page],
-            "progress_count": len(standing),
+            "progress_count": entries.progress_count(goal),
             "next_before": next_before,
         }
 
@@ -690,14 +711,29 @@ class CaseRecords(Application[UUID]):
 
     def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:
         """The given notes of the case (in that order) as they stand in this state, each
-        with its addenda still standing, read from the log in one go."""
-        set_aside = case.set_aside_versions()
-        addenda = {note_id: case.standing_addenda(note_id, set_aside) for note_id in note_ids}
-        wanted = [case.notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
+        with its addenda still standing, read from the log in one go
+        (:class:`NoteNotFoundError` for an id the state does not hold)."""
+        entries = self.entries(case)
+        notes = entries.notes(note_ids)
+        unknown = [i for i in note_ids if i not in notes]
+        if unknown:
+            raise NoteNotFoundError(f"no note {unknown[0]} on this case")
+        addenda = entries.addenda(note_ids)
+        wanted = [notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
         events = self.events_at(case.id, wanted)
-        return [
-            note_to_dict(events[case.notes[i]], [events[a] for a in addenda[i]]) for i in note_ids
-        ]
+        return [note_to_dict(events[notes[i]], [events[a] for a in addenda[i]]) for i in note_ids]
+
+    def standing_notes(self, case: Case) -> dict[str, tuple[int, ...]]:
+        """Each note standing in the state -> its addenda standing (every one: a diff
+        compares them)."""
+        entries = self.entries(case)
+        notes = entries.latest_notes(None)
+        addenda = entries.addenda(list(notes))
+        return {i: tuple(addenda[i]) for i in notes}
+
+    def latest_progress(self, case: Case, goal_id: str) -> int | None:
+        """The version of the goal's latest progress standing in the state, if any."""
+        return next((v for v, _ in self.entries(case).newest("progress", goal_id)), None)
 
     def _read_versions(self, stream_id: UUID, versions: list[int]) -> list[Any]:
         found: list[Any] = []

@@ -5,10 +5,13 @@ from typing import Any
 
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError, ProgrammingError
+from eventsourcing.utils import get_topic
 
 from caserecord.access.db import create_access_tables
 from caserecord.application import CaseRecords
 from caserecord.config import ConfigError, Settings
+from caserecord.domain.case import Case
+from caserecord.persistence.entries import entry_of
 from caserecord.persistence.feed import agency_of
 
 
@@ -58,6 +61,10 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
         "has no event feed index (made by an earlier version): run `caserecord db init` to add it"
     )
     probe(app, settings, app.recorder.probe_feed_index, no_feed_index)  # type: ignore[attr-defined]
+    no_entries = (
+        "has no entry index (made by an earlier version): run `caserecord db init` to add it"
+    )
+    probe(app, settings, app.recorder.probe_entries, no_entries)  # type: ignore[attr-defined]
     return app
 
 
@@ -100,6 +107,7 @@ def init_store(settings: Settings) -> None:
     try:
         create_access_tables(app)  # the API's tokens and access log
         index_feed(app)
+        index_entries(app)
     finally:
         app.close()
     # Imported here: the projections package itself opens records through this module.
@@ -133,6 +141,43 @@ def index_feed(app: CaseRecords) -> int:
                 ) from None
             rows.append((agency_of(event), notification.id))
         recorder.add_to_feed_index(rows)
+        read += len(rows)
+        start = batch[-1].id + 1
+    return read
+
+
+ENTRY_TOPICS = tuple(
+    get_topic(c)
+    for c in (Case.ProgressNoteRecorded, Case.AddendumAppended, Case.GoalProgressRecorded)
+)
+
+
+def index_entries(app: CaseRecords) -> int:
+    """Index the notes, addenda and goal progress logged before the entry index existed
+    (an upgraded store); returns how many events it read.  As with the feed's index, the
+    recorders index every new one in its own transaction, so a complete index has a row
+    per such event, and an interrupted run is simply run again."""
+    recorder: Any = app.recorder
+    events, indexed = recorder.entry_counts(ENTRY_TOPICS)
+    if events == indexed:
+        return 0
+    read, start = 0, 1
+    while batch := recorder.select_notifications(
+        start=start, limit=FEED_INDEX_PAGE, topics=ENTRY_TOPICS
+    ):
+        rows = []
+        for notification in batch:
+            try:
+                event = app.mapper.to_domain_event(notification)
+            except Exception as e:  # whatever a damaged row makes the decoder raise
+                raise StoreError(
+                    f"cannot index the event at position {notification.id}: {first_line(e)}"
+                ) from None
+            entry = entry_of(event)
+            if entry is not None:
+                stream = str(notification.originator_id)
+                rows.append((stream, notification.originator_version, *entry))
+        recorder.add_entries(rows)
         read += len(rows)
         start = batch[-1].id + 1
     return read

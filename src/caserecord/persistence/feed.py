@@ -16,6 +16,8 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from caserecord.persistence.entries import entry_of
+
 FEED_TABLE = "event_agency"
 # Events without an agency (none are recorded today) still get a row, so the index holds
 # exactly one row per event and `db init` can tell a complete index by counting.
@@ -29,6 +31,7 @@ class FeedIndexError(Exception):
 @dataclass(frozen=True)
 class AgencyStoredEvent(StoredEvent):
     agency_id: str = NO_AGENCY
+    entry: tuple[str, str] | None = None  # its row in the entry index (entries.py), if any
 
 
 class AgencyMapper(Mapper[UUID]):
@@ -42,6 +45,7 @@ class AgencyMapper(Mapper[UUID]):
             topic=stored.topic,
             state=stored.state,
             agency_id=agency_of(domain_event),
+            entry=entry_of(domain_event),
         )
 
 

@@ -19,6 +19,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from caserecord.persistence.chain import GENESIS, Link, chain, stream_key
+from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, KINDS, Row, entry_rows
 from caserecord.persistence.feed import FEED_TABLE, agencies, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.sqlite import group
@@ -34,6 +35,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.idempotency_table = SQL("{}.idempotency_keys").format(schema)
         self.feed_table = SQL("{}.{}").format(schema, Identifier(FEED_TABLE))
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        self.entry_table = SQL("{}.{}").format(schema, Identifier(ENTRY_TABLE))
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} ("
@@ -56,6 +58,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "agency_id text NOT NULL, notification_id bigint NOT NULL, "
                 "PRIMARY KEY (agency_id, notification_id))"
             ).format(self.feed_table)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                "stream_id text NOT NULL, kind text NOT NULL, version bigint NOT NULL, "
+                "entity_id text NOT NULL, PRIMARY KEY (stream_id, kind, version))"
+            ).format(self.entry_table)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {} (stream_id, kind, entity_id, version)").format(
+                Identifier(ENTRY_INDEX), self.entry_table
+            )
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -112,6 +126,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     [link.prev_hash for _, link in links],
                     [link.hash for _, link in links],
                 ),
+            )
+        entries = entry_rows(stored_events)
+        if entries:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (stream_id, version, kind, entity_id) SELECT * FROM unnest("
+                    "%s::text[], %s::bigint[], %s::text[], %s::text[])"
+                ).format(self.entry_table),
+                tuple(list(column) for column in zip(*entries, strict=True)),
             )
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
         if idempotency is not None:
@@ -210,6 +233,89 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     "ON CONFLICT DO NOTHING"
                 ).format(self.feed_table),
                 ([agency for agency, _ in rows], [position for _, position in rows]),
+            )
+
+    # ---- the entry index (entries.py) ----------------------------------------------
+    def entries_newest(
+        self, stream_id: UUID, kind: str, entity_id: str | None, below: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """(version, entity id) of up to ``limit`` entries of the kind (on the entity, if
+        given) recorded before version ``below``, newest first."""
+        on_entity = SQL("") if entity_id is None else SQL("AND entity_id=%s ")
+        params: list[Any] = [str(stream_id), kind, *([] if entity_id is None else [entity_id])]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT version, entity_id FROM {} WHERE stream_id=%s AND kind=%s "
+                    "{}AND version<%s ORDER BY version DESC LIMIT %s"
+                ).format(self.entry_table, on_entity),
+                [*params, below, limit],
+            )
+            return [(int(r["version"]), str(r["entity_id"])) for r in curs.fetchall()]
+
+    def entries_of(
+        self, stream_id: UUID, kind: str, entity_ids: Sequence[str], upto: int
+    ) -> list[tuple[int, str]]:
+        """(version, entity id) of the entries of the kind on the given entities, up to
+        version ``upto``, oldest first."""
+        if not entity_ids:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT version, entity_id FROM {} WHERE stream_id=%s AND kind=%s "
+                    "AND entity_id = ANY(%s) AND version<=%s ORDER BY version"
+                ).format(self.entry_table),
+                [str(stream_id), kind, list(entity_ids), upto],
+            )
+            return [(int(r["version"]), str(r["entity_id"])) for r in curs.fetchall()]
+
+    def entries_at(self, stream_id: UUID, versions: Sequence[int]) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id) of the entries at the given versions."""
+        if not versions:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT version, kind, entity_id FROM {} WHERE stream_id=%s "
+                    "AND kind = ANY(%s) AND version = ANY(%s) ORDER BY version"
+                ).format(self.entry_table),
+                [str(stream_id), list(KINDS), list(versions)],
+            )
+            return [
+                (int(r["version"]), str(r["kind"]), str(r["entity_id"])) for r in curs.fetchall()
+            ]
+
+    def entry_counts(self, topics: Sequence[str]) -> tuple[int, int]:
+        """(events of the given topics logged, entries indexed): equal when the index is
+        complete.  Also the probe that the table exists."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT (SELECT COUNT(*) FROM {} WHERE topic = ANY(%s)) AS events, "
+                    "(SELECT COUNT(*) FROM {}) AS n"
+                ).format(self.events_table, self.entry_table),
+                (list(topics),),
+            )
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["events"]), int(row["n"])
+
+    def probe_entries(self) -> None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT 1 FROM {} LIMIT 1").format(self.entry_table))
+
+    def add_entries(self, rows: Sequence[Row]) -> None:
+        """Index entries logged before the index existed; rows already there are kept."""
+        if not rows:
+            return
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (stream_id, version, kind, entity_id) SELECT * FROM unnest("
+                    "%s::text[], %s::bigint[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING"
+                ).format(self.entry_table),
+                tuple(list(column) for column in zip(*rows, strict=True)),
             )
 
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
