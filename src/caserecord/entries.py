@@ -42,14 +42,17 @@ class Entries:
         case stops after the entries it shows."""
         below = self.upto + 1 if before is None else min(before, self.upto + 1)
         batch = FIRST_BATCH
-        while True:
+        while below > 1:
             rows = self.recorder.entries_newest(self.stream_id, kind, entity_id, below, batch)
-            for version, entity in rows:
-                if version not in self.outside and version not in self.aside:
+            for version, found, entity in rows:
+                if found == kind and version not in self.outside and version not in self.aside:
                     yield version, entity
-            if len(rows) < batch:
+            if entity_id is None:  # a window of versions, whatever it held
+                below -= batch
+            elif len(rows) < batch:
                 return
-            below = rows[-1][0]
+            else:
+                below = rows[-1][0]
             batch = min(batch * 4, LARGEST_BATCH)
 
     def notes(self, note_ids: list[str]) -> dict[str, int]:

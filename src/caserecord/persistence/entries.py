@@ -18,9 +18,11 @@ from eventsourcing.domain import DomainEventProtocol
 from caserecord.persistence.chain import stream_key
 
 ENTRY_TABLE = "case_entries"
-# Entries are keyed by kind first: a page of notes walks the notes of a stream alone.
+# Keyed by (stream, version), a page of notes walks the stream's entries newest first; an
+# entry's own id (a note's, a goal's) finds it and its addenda or progress through this
+# index.  Lookups by id name no version range: with one, a planner without statistics (a
+# table just filled) can prefer walking the stream by version.
 ENTRY_INDEX = "case_entries_entity"
-KINDS = ("note", "addendum", "progress")
 
 Row = tuple[str, int, str, str]
 """(stream id, version, kind, entity id)."""

@@ -19,7 +19,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from caserecord.persistence.chain import GENESIS, Link, chain, stream_key
-from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, KINDS, Row, entry_rows
+from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_rows
 from caserecord.persistence.feed import FEED_TABLE, agencies, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.sqlite import group
@@ -63,7 +63,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} ("
                 "stream_id text NOT NULL, kind text NOT NULL, version bigint NOT NULL, "
-                "entity_id text NOT NULL, PRIMARY KEY (stream_id, kind, version))"
+                "entity_id text NOT NULL, PRIMARY KEY (stream_id, version))"
             ).format(self.entry_table)
         )
         self.sql_create_statements.append(
@@ -238,37 +238,47 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     # ---- the entry index (entries.py) ----------------------------------------------
     def entries_newest(
         self, stream_id: UUID, kind: str, entity_id: str | None, below: int, limit: int
-    ) -> list[tuple[int, str]]:
-        """(version, entity id) of up to ``limit`` entries of the kind (on the entity, if
-        given) recorded before version ``below``, newest first."""
-        on_entity = SQL("") if entity_id is None else SQL("AND entity_id=%s ")
-        params: list[Any] = [str(stream_id), kind, *([] if entity_id is None else [entity_id])]
+    ) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id), newest first, of the entries recorded before version
+        ``below``: with an entity, up to ``limit`` of the kind on it; without, those of any
+        kind from version ``below - limit`` on (the caller picks: a window of versions
+        bounds the rows read whatever plan the server makes, even without statistics)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                SQL(
-                    "SELECT version, entity_id FROM {} WHERE stream_id=%s AND kind=%s "
-                    "{}AND version<%s ORDER BY version DESC LIMIT %s"
-                ).format(self.entry_table, on_entity),
-                [*params, below, limit],
-            )
-            return [(int(r["version"]), str(r["entity_id"])) for r in curs.fetchall()]
+            if entity_id is None:
+                curs.execute(
+                    SQL(
+                        "SELECT version, kind, entity_id FROM {} WHERE stream_id=%s "
+                        "AND version>=%s AND version<%s ORDER BY version DESC"
+                    ).format(self.entry_table),
+                    (str(stream_id), below - limit, below),
+                )
+            else:
+                curs.execute(
+                    SQL(
+                        "SELECT version, kind, entity_id FROM {} WHERE stream_id=%s AND kind=%s "
+                        "AND entity_id=%s AND version<%s ORDER BY version DESC LIMIT %s"
+                    ).format(self.entry_table),
+                    (str(stream_id), kind, entity_id, below, limit),
+                )
+            return [(int(r["version"]), str(r["kind"]), str(r["entity_id"])) for r in curs]
 
     def entries_of(
         self, stream_id: UUID, kind: str, entity_ids: Sequence[str], upto: int
     ) -> list[tuple[int, str]]:
         """(version, entity id) of the entries of the kind on the given entities, up to
         version ``upto``, oldest first."""
-        if not entity_ids:
-            return []
+        # One statement per id, each an equality on every column of the index before the
+        # version: with ``entity_id = ANY(...)`` a planner without statistics (a table
+        # just filled) walks every entry of the kind instead.
+        statement = SQL(
+            "SELECT version, entity_id FROM {} WHERE stream_id=%s AND kind=%s AND entity_id=%s"
+        ).format(self.entry_table)
+        rows: list[tuple[int, str]] = []
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                SQL(
-                    "SELECT version, entity_id FROM {} WHERE stream_id=%s AND kind=%s "
-                    "AND entity_id = ANY(%s) AND version<=%s ORDER BY version"
-                ).format(self.entry_table),
-                [str(stream_id), kind, list(entity_ids), upto],
-            )
-            return [(int(r["version"]), str(r["entity_id"])) for r in curs.fetchall()]
+            for entity_id in dict.fromkeys(entity_ids):
+                curs.execute(statement, (str(stream_id), kind, entity_id))
+                rows += [(int(r["version"]), str(r["entity_id"])) for r in curs.fetchall()]
+        return sorted((v, e) for v, e in rows if v <= upto)
 
     def entries_at(self, stream_id: UUID, versions: Sequence[int]) -> list[tuple[int, str, str]]:
         """(version, kind, entity id) of the entries at the given versions."""
@@ -278,9 +288,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(
                 SQL(
                     "SELECT version, kind, entity_id FROM {} WHERE stream_id=%s "
-                    "AND kind = ANY(%s) AND version = ANY(%s) ORDER BY version"
+                    "AND version = ANY(%s) ORDER BY version"
                 ).format(self.entry_table),
-                [str(stream_id), list(KINDS), list(versions)],
+                [str(stream_id), list(versions)],
             )
             return [
                 (int(r["version"]), str(r["kind"]), str(r["entity_id"])) for r in curs.fetchall()

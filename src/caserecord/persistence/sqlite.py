@@ -15,7 +15,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
-from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, KINDS, Row, entry_rows
+from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_rows
 from caserecord.persistence.feed import FEED_TABLE, agencies, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.subscription import PollingSubscription
@@ -106,7 +106,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "PRIMARY KEY (agency_id, notification_id)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ENTRY_TABLE} ("
             "stream_id TEXT NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL, "
-            "entity_id TEXT NOT NULL, PRIMARY KEY (stream_id, kind, version)) WITHOUT ROWID",
+            "entity_id TEXT NOT NULL, PRIMARY KEY (stream_id, version)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {ENTRY_INDEX} "
             f"ON {ENTRY_TABLE} (stream_id, kind, entity_id, version)",
         ]
@@ -213,18 +213,25 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     # ---- the entry index (entries.py) ----------------------------------------------
     def entries_newest(
         self, stream_id: UUID, kind: str, entity_id: str | None, below: int, limit: int
-    ) -> list[tuple[int, str]]:
-        """(version, entity id) of up to ``limit`` entries of the kind (on the entity, if
-        given) recorded before version ``below``, newest first."""
-        on_entity = "" if entity_id is None else "AND entity_id=? "
-        params: list[Any] = [str(stream_id), kind, *([] if entity_id is None else [entity_id])]
+    ) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id), newest first, of the entries recorded before version
+        ``below``: with an entity, up to ``limit`` of the kind on it; without, those of any
+        kind from version ``below - limit`` on (the caller picks: a window of versions
+        bounds the rows read whatever plan the store makes)."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT version, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? AND kind=? "
-                f"{on_entity}AND version<? ORDER BY version DESC LIMIT ?",
-                [*params, below, limit],
-            )
-            return [(int(v), str(e)) for v, e in c.fetchall()]
+            if entity_id is None:
+                c.execute(
+                    f"SELECT version, kind, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? "
+                    "AND version>=? AND version<? ORDER BY version DESC",
+                    (str(stream_id), below - limit, below),
+                )
+            else:
+                c.execute(
+                    f"SELECT version, kind, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? "
+                    "AND kind=? AND entity_id=? AND version<? ORDER BY version DESC LIMIT ?",
+                    (str(stream_id), kind, entity_id, below, limit),
+                )
+            return [(int(v), str(k), str(e)) for v, k, e in c.fetchall()]
 
     def entries_of(
         self, stream_id: UUID, kind: str, entity_ids: Sequence[str], upto: int
@@ -237,10 +244,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 chunk = list(entity_ids[start : start + 500])
                 c.execute(
                     f"SELECT version, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? AND kind=? "
-                    f"AND entity_id IN ({','.join('?' * len(chunk))}) AND version<=?",
-                    [str(stream_id), kind, *chunk, upto],
+                    f"AND entity_id IN ({','.join('?' * len(chunk))})",
+                    [str(stream_id), kind, *chunk],
                 )
-                found += [(int(v), str(e)) for v, e in c.fetchall()]
+                found += [(int(v), str(e)) for v, e in c.fetchall() if v <= upto]
         return sorted(found)
 
     def entries_at(self, stream_id: UUID, versions: Sequence[int]) -> list[tuple[int, str, str]]:
@@ -251,9 +258,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 chunk = list(versions[start : start + 500])
                 c.execute(
                     f"SELECT version, kind, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? "
-                    f"AND kind IN ({','.join('?' * len(KINDS))}) "
                     f"AND version IN ({','.join('?' * len(chunk))})",
-                    [str(stream_id), *KINDS, *chunk],
+                    [str(stream_id), *chunk],
                 )
                 found += [(int(v), str(k), str(e)) for v, k, e in c.fetchall()]
         return sorted(found)
