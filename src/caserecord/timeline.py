@@ -250,11 +250,11 @@ class EntriesFolded:
     def admits(self, case: Case | None, event: RecordAggregate.Event) -> bool:
         if case is None:
             return True
+        case.version = event.originator_version - 1  # as ``apply`` does, refused or not
         try:
             if isinstance(event, Case.AddendumAppended):
                 case.check_addendum(event.note_id, self.note(event.note_id))
             elif isinstance(event, Case.EntryMarkedInError):
-                case.version = event.originator_version - 1
                 case.check_marking(event.target_version, self.entry(event.target_version))
         except DomainError:
             return False
