@@ -47,6 +47,7 @@ from caserecord.domain.errors import (
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.domain.replay import apply_next
 from caserecord.domain.values import text_list
+from caserecord.entries import Entries
 from caserecord.persistence.chain import (
     Link,
     MissingEventsError,
@@ -61,8 +62,11 @@ from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import name_key
 from caserecord.persistence.recorder import CaseRecorder, case_recorder
 from caserecord.presenters import (
+    RECENT,
+    Contents,
     case_to_dict,
     client_to_dict,
+    contents_of,
     event_to_dict,
     goal_to_dict,
     note_to_dict,
@@ -71,7 +75,6 @@ from caserecord.presenters import (
     progress_to_dict,
     referral_to_dict,
     shown_versions,
-    window,
 )
 from caserecord.transcodings import all_transcodings
 
@@ -321,7 +324,7 @@ class CaseRecords(Application[UUID]):
         """A client number names one client of the agency."""
         if not isinstance(number, str) or not number.strip():
             return
-        taken = self.recorder.client_identities(actor.agency_id, client_number=number.strip())  # type: ignore[attr-defined]
+        taken = self.store.client_identities(actor.agency_id, client_number=number.strip())
         others = [c for c in taken if c != str(client_id)]
         if others:
             raise ClientNumberTakenError(
@@ -336,7 +339,7 @@ class CaseRecords(Application[UUID]):
         if not isinstance(date_of_birth, date) or not isinstance(given_name, str):
             return
         person = (name_key(given_name), name_key(str(family_name)), date_of_birth.isoformat())
-        found = self.recorder.client_identities(actor.agency_id, person=person)  # type: ignore[attr-defined]
+        found = self.store.client_identities(actor.agency_id, person=person)
         if not found:
             return
         candidates = [
@@ -477,7 +480,12 @@ class CaseRecords(Application[UUID]):
     ) -> CommandResult:
         reason = opts.get("reason") or ""
         return self._update_case(
-            actor, case_id, opts, lambda c: c.mark_entry_in_error(target_version, reason)
+            actor,
+            case_id,
+            opts,
+            lambda c: c.mark_entry_in_error(
+                target_version, reason, self.entries(c).entry(target_version)
+            ),
         )
 
     # ---- plan ----------------------------------------------------------------------
@@ -717,7 +725,9 @@ class CaseRecords(Application[UUID]):
             actor,
             case_id,
             opts,
-            lambda c: c.record_note(note_id, text, contact_kind, contact_mode, people),
+            lambda c: c.record_note(
+                note_id, text, contact_kind, contact_mode, people, self.entries(c).note(note_id)
+            ),
             note_id,
         )
 
@@ -725,7 +735,11 @@ class CaseRecords(Application[UUID]):
         self, actor: Actor, case_id: UUID, *, note_id: str, text: str, **opts: Unpack[Options]
     ) -> CommandResult:
         return self._update_case(
-            actor, case_id, opts, lambda c: c.append_addendum(note_id, text), new_version
+            actor,
+            case_id,
+            opts,
+            lambda c: c.append_addendum(note_id, text, self.entries(c).note(note_id)),
+            new_version,
         )
 
     # ---- queries -------------------------------------------------------------------
@@ -801,9 +815,14 @@ class CaseRecords(Application[UUID]):
         progress)."""
         case = self._case(actor, case_id)
         plan = standing_plan(case, plan_id)
+        entries = self.entries(case)
         goals = [g for g in case.goals.values() if g.plan_id == plan_id and not g.in_error]
-        shown = [v for g in goals for v in window(case.standing_progress(g), False)]
-        return plan_to_dict(case, plan, self.events_at(case.id, shown), False)
+        progress = {g.goal_id: entries.latest("progress", RECENT, g.goal_id) for g in goals}
+        contents = Contents(
+            {}, {}, 0, progress, {g.goal_id: entries.progress_count(g) for g in goals}
+        )
+        shown = [v for versions in progress.values() for v in versions]
+        return plan_to_dict(case, plan, self.events_at(case.id, shown), contents, False)
 
     def get_plan_version(
         self, actor: Actor, case_id: UUID, plan_id: str, number: int
@@ -819,15 +838,24 @@ class CaseRecords(Application[UUID]):
         """The goal with its revisions and its latest progress (pages hold the rest)."""
         case = self._case(actor, case_id)
         goal = standing_goal(case, goal_id)
-        progress = case.standing_progress(goal)
-        events = self.events_at(case.id, window(progress, False))
-        return goal_to_dict(goal, progress, events, False)
+        entries = self.entries(case)
+        progress = entries.latest("progress", RECENT, goal_id)
+        events = self.events_at(case.id, progress)
+        return goal_to_dict(goal, progress, entries.progress_count(goal), events)
 
     def get_progress(
         self, actor: Actor, case_id: UUID, goal_id: str, version: int
     ) -> dict[str, Any]:
         case = self._case(actor, case_id)
-        if version not in case.standing_progress(standing_goal(case, goal_id)):
+        standing_goal(case, goal_id)
+        entries = self.entries(case)
+        found = entries.at([version]).get(version)
+        if (
+            found is None
+            or found.kind != "progress"
+            or found.entity_id != goal_id
+            or version in entries.aside
+        ):
             raise EntryNotFoundError(f"goal {goal_id} has no standing progress at {version}")
         return progress_to_dict(self.events_at(case.id, [version])[version])
 
@@ -842,8 +870,8 @@ class CaseRecords(Application[UUID]):
     def get_note(self, actor: Actor, case_id: UUID, note_id: str) -> dict[str, Any]:
         """The note with its addenda still standing."""
         case = self._case(actor, case_id)
-        version = case.notes.get(note_id)
-        if version is None or version in case.set_aside_versions():
+        found = self.entries(case).note(note_id)
+        if found is None or found.version in case.set_aside_versions():
             raise NoteNotFoundError(f"no note {note_id} on this case")
         return self.notes_of(case, [note_id])[0]
 
@@ -862,23 +890,28 @@ class CaseRecords(Application[UUID]):
         hold the rest; ``every`` shows all referrals and progress, as a diff needs).
         ``read``: events of the case already read, by version, not read again."""
         read = read or {}
-        wanted = shown_versions(case, every=every)
+        contents = contents_of(case, self.entries(case), every=every)
+        wanted = shown_versions(case, contents, every=every)
         events = {v: read[v] for v in wanted if v in read}
         events |= self.events_at(case.id, [v for v in wanted if v not in events])
-        return case_to_dict(case, events, every=every)
+        return case_to_dict(case, events, contents, every=every)
+
+    def entries(self, case: Case) -> Entries:
+        """The case state's notes, addenda and progress in the record's entry index."""
+        return Entries.of(self.store, case)
 
     def note_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
         """Notes recorded before version ``before`` (all when None), newest first.
 
-        The case holds only the index of its notes; their text is read from its events,
-        so a page costs the same however long the case."""
-        aside = case.set_aside_versions()
+        The record's entry index says which notes the case holds; their text is read from
+        its events, so a page costs the same however long the case."""
+        entries = self.entries(case)
         # Lazily from the newest: a page of a long case stops after limit + 1 notes.
-        newest = ((i, v) for i, v in reversed(case.notes.items()) if v not in aside)
+        newest = ((i, v) for v, i in entries.newest("note", before=before))
         page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
         return {
             "items": self.notes_of(case, [note_id for note_id, _ in page]),
-            "note_count": case.note_count,
+            "note_count": entries.note_count(case),
             "next_before": next_before,
         }
 
@@ -901,13 +934,14 @@ class CaseRecords(Application[UUID]):
         goal = case.goals.get(goal_id)
         if goal is None or goal.in_error:
             raise GoalNotFoundError(f"no goal {goal_id} on this case")
-        standing = case.standing_progress(goal)
-        page, next_before = keyset_page(reversed(standing), lambda v: v, limit, before)
+        entries = self.entries(case)
+        newest = (v for v, _ in entries.newest("progress", goal_id, before))
+        page, next_before = keyset_page(newest, lambda v: v, limit, before)
         events = self.events_at(case.id, page)
         return {
             "goal_id": goal_id,
             "items": [progress_to_dict(events[v]) for v in page],
-            "progress_count": len(standing),
+            "progress_count": entries.progress_count(goal),
             "next_before": next_before,
         }
 
@@ -923,14 +957,29 @@ class CaseRecords(Application[UUID]):
 
     def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:
         """The given notes of the case (in that order) as they stand in this state, each
-        with its addenda still standing, read from the log in one go."""
-        set_aside = case.set_aside_versions()
-        addenda = {note_id: case.standing_addenda(note_id, set_aside) for note_id in note_ids}
-        wanted = [case.notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
+        with its addenda still standing, read from the log in one go
+        (:class:`NoteNotFoundError` for an id the state does not hold)."""
+        entries = self.entries(case)
+        notes = entries.notes(note_ids)
+        unknown = [i for i in note_ids if i not in notes]
+        if unknown:
+            raise NoteNotFoundError(f"no note {unknown[0]} on this case")
+        addenda = entries.addenda(note_ids)
+        wanted = [notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
         events = self.events_at(case.id, wanted)
-        return [
-            note_to_dict(events[case.notes[i]], [events[a] for a in addenda[i]]) for i in note_ids
-        ]
+        return [note_to_dict(events[notes[i]], [events[a] for a in addenda[i]]) for i in note_ids]
+
+    def standing_notes(self, case: Case) -> dict[str, tuple[int, ...]]:
+        """Each note standing in the state -> its addenda standing (every one: a diff
+        compares them)."""
+        entries = self.entries(case)
+        notes = entries.latest_notes(None)
+        addenda = entries.addenda(list(notes))
+        return {i: tuple(addenda[i]) for i in notes}
+
+    def latest_progress(self, case: Case, goal_id: str) -> int | None:
+        """The version of the goal's latest progress standing in the state, if any."""
+        return next((v for v, _ in self.entries(case).newest("progress", goal_id)), None)
 
     def _read_versions(self, stream_id: UUID, versions: list[int]) -> list[Any]:
         found: list[Any] = []

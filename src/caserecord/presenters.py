@@ -14,6 +14,7 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.entities import Addendum, Change, Goal, Note, Referral, current
+from caserecord.entries import Entries
 
 SCALARS = frozenset({str, int, float, bool, type(None), datetime, date, UUID})
 Shape = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...]]
@@ -109,16 +110,42 @@ Events = Mapping[int, Any]
 """The case's events by version: those ``shown_versions`` named, read from the log."""
 
 
-def shown_versions(case: Case, *, every: bool = False) -> list[int]:
+@dataclasses.dataclass(frozen=True)
+class Contents:
+    """What a case view shows of the entries the case keeps only counts of (notes and
+    their addenda, goal progress), as the record's entry index has them."""
+
+    notes: dict[str, int]  # the latest notes standing, oldest first: id -> version
+    addenda: dict[str, list[int]]  # each of those notes -> its addenda standing
+    note_count: int
+    progress: dict[str, list[int]]  # each shown goal -> its progress shown, oldest first
+    progress_count: dict[str, int]
+
+
+def contents_of(case: Case, entries: Entries, *, every: bool = False) -> Contents:
+    """The latest notes and each shown goal's latest progress (with ``every``, all of its
+    progress, as a diff compares them)."""
+    notes = entries.latest_notes(RECENT)
+    goals = shown_goals(case)
+    count = None if every else RECENT
+    return Contents(
+        notes,
+        entries.addenda(list(notes)),
+        entries.note_count(case),
+        {g.goal_id: entries.latest("progress", count, g.goal_id) for g in goals},
+        {g.goal_id: entries.progress_count(g) for g in goals},
+    )
+
+
+def shown_versions(case: Case, contents: Contents, *, every: bool = False) -> list[int]:
     """The versions whose events a case view reads from the log: its latest notes with
     their addenda, its latest referrals and each shown goal's latest progress (with
     ``every``, all referrals and all progress, as a diff compares them)."""
     aside = case.set_aside_versions()
-    notes = latest_notes(case, aside)
-    wanted = [*notes.values(), *(a for i in notes for a in case.standing_addenda(i, aside))]
+    wanted = [*contents.notes.values(), *(a for v in contents.addenda.values() for a in v)]
     wanted += window(list(case.standing_referral_versions(aside).values()), every)
-    for goal in shown_goals(case):
-        wanted += window(case.standing_progress(goal), every)
+    for progress in contents.progress.values():
+        wanted += progress
     return wanted
 
 
@@ -126,30 +153,24 @@ def window(items: list[T], every: bool) -> list[T]:
     return items if every else items[-RECENT:]
 
 
-def latest_notes(case: Case, aside: set[int]) -> dict[str, int]:
-    """The latest notes standing, oldest first: note id -> version."""
-    found: list[tuple[str, int]] = []
-    for note_id, version in reversed(case.notes.items()):
-        if version not in aside:
-            found.append((note_id, version))
-            if len(found) == RECENT:
-                break
-    return dict(reversed(found))
-
-
 def shown_goals(case: Case) -> list[Goal]:
     plans = {p.plan_id for p in case.plans if not p.in_error}
     return [g for g in case.goals.values() if g.plan_id in plans and not g.in_error]
 
 
-def case_to_dict(case: Case, events: Events, *, every: bool = False) -> dict[str, Any]:
-    """``events``: at least those ``shown_versions`` names (the case holds only the index
-    of its notes, referrals and progress)."""
+def case_to_dict(
+    case: Case, events: Events, contents: Contents, *, every: bool = False
+) -> dict[str, Any]:
+    """``events``: at least those ``shown_versions`` names (the case holds only counts of
+    its notes and progress, and what its referrals' rules need)."""
     aside = case.set_aside_versions()
-    notes = latest_notes(case, aside)
     referrals = list(case.standing_referral_versions(aside))
     current_id = case.current_plan.plan_id if case.current_plan else None
-    plans = {p.plan_id: plan_to_dict(case, p, events, every) for p in case.plans if not p.in_error}
+    plans = {
+        p.plan_id: plan_to_dict(case, p, events, contents, every)
+        for p in case.plans
+        if not p.in_error
+    }
     return {
         "id": case.id,
         "version": case.version,
@@ -175,10 +196,10 @@ def case_to_dict(case: Case, events: Events, *, every: bool = False) -> dict[str
         ],
         "referral_count": len(referrals),
         "notes": [
-            note_to_dict(events[v], [events[a] for a in case.standing_addenda(i, aside)])
-            for i, v in notes.items()
+            note_to_dict(events[v], [events[a] for a in contents.addenda[i]])
+            for i, v in contents.notes.items()
         ],
-        "note_count": case.note_count,
+        "note_count": contents.note_count,
         "entries_in_error": {
             c.target_version: c.marked_in
             for c in sorted(case.corrections, key=lambda c: c.target_version)
@@ -186,7 +207,9 @@ def case_to_dict(case: Case, events: Events, *, every: bool = False) -> dict[str
     }
 
 
-def plan_to_dict(case: Case, plan: Any, events: Events, every: bool) -> dict[str, Any]:
+def plan_to_dict(
+    case: Case, plan: Any, events: Events, contents: Contents, every: bool
+) -> dict[str, Any]:
     version = plan.current_version
     goals = [g for g in case.goals.values() if g.plan_id == plan.plan_id and not g.in_error]
     return {
@@ -202,14 +225,20 @@ def plan_to_dict(case: Case, plan: Any, events: Events, every: bool) -> dict[str
         # are shown (all of them in a diff); the timeline holds every one.
         "status_history": changes(window(plan.statuses, every)),
         "status_change_count": len(plan.statuses),
-        "goals": [goal_to_dict(g, case.standing_progress(g), events, every) for g in goals],
+        "goals": [
+            goal_to_dict(
+                g, contents.progress[g.goal_id], contents.progress_count[g.goal_id], events
+            )
+            for g in goals
+        ],
     }
 
 
-def goal_to_dict(goal: Goal, progress: list[int], events: Events, every: bool) -> dict[str, Any]:
-    """``progress``: the versions of the goal's progress standing, oldest first."""
+def goal_to_dict(goal: Goal, progress: list[int], count: int, events: Events) -> dict[str, Any]:
+    """``progress``: the versions of the goal's progress shown, oldest first; ``count``:
+    how many stand."""
     revision = [r for r in goal.revisions if not r.in_error][-1]
-    shown = [progress_to_dict(events[v]) for v in window(progress, every)]
+    shown = [progress_to_dict(events[v]) for v in progress]
     latest = shown[-1] if shown else None
     return {
         "goal_id": goal.goal_id,
@@ -222,7 +251,7 @@ def goal_to_dict(goal: Goal, progress: list[int], events: Events, every: bool) -
         "achievement": latest["achievement"] if latest else None,
         "latest_progress": latest,
         "progress": shown,
-        "progress_count": len(progress),
+        "progress_count": count,
         "revisions": valid(goal.revisions),
     }
 

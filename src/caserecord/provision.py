@@ -5,7 +5,7 @@ it provisions, so none of them imports another to create its tables."""
 from caserecord.access import create_access_tables
 from caserecord.config import Settings
 from caserecord.projections.runner import create_views
-from caserecord.store import index_clients, index_feed, open_records
+from caserecord.store import index_clients, index_entries, index_feed, open_records
 
 
 def init_store(settings: Settings) -> None:
@@ -15,6 +15,7 @@ def init_store(settings: Settings) -> None:
         create_access_tables(app)  # the API's tokens and access log
         index_feed(app)
         index_clients(app)
+        index_entries(app)
     finally:
         app.close()
     create_views(settings.eventsourcing_env(create_table=True))  # the read models

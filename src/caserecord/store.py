@@ -9,7 +9,9 @@ from eventsourcing.utils import get_topic
 
 from caserecord.application import CaseRecords
 from caserecord.config import ConfigError, Settings
+from caserecord.domain.case import Case
 from caserecord.domain.client import Client
+from caserecord.persistence.entries import entry_of
 from caserecord.persistence.feed import agency_of
 from caserecord.persistence.identity import COLUMNS, identity_of
 
@@ -60,6 +62,10 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
         "has no event feed index (made by an earlier version): run `caserecord db init` to add it"
     )
     probe(app, settings, app.store.probe_feed_index, no_feed_index)
+    no_entries = (
+        "has no entry index (made by an earlier version): run `caserecord db init` to add it"
+    )
+    probe(app, settings, app.store.probe_entries, no_entries)
     return app
 
 
@@ -129,13 +135,15 @@ def index_clients(app: CaseRecords) -> int:
     """Fill the client identity table (the duplicate checks) from the clients registered
     before it existed; returns how many clients it added.  New events keep it up to date in
     their own transaction, so it is filled only while empty."""
-    recorder: Any = app.recorder
+    recorder = app.store
     if recorder.count_client_identities():
         return 0
     topics = [get_topic(Client.Registered), get_topic(Client.DetailsCorrected)]
     rows: dict[str, list[Any]] = {}
     start = 1
-    while batch := recorder.select_notifications(start=start, limit=FEED_INDEX_PAGE, topics=topics):
+    while batch := app.recorder.select_notifications(
+        start=start, limit=FEED_INDEX_PAGE, topics=topics
+    ):
         for notification in batch:
             change = identity_of(app.mapper.to_domain_event(notification))
             if change is None:
@@ -148,6 +156,43 @@ def index_clients(app: CaseRecords) -> int:
         start = batch[-1].id + 1
     recorder.add_client_identities([tuple(r) for r in rows.values()])
     return len(rows)
+
+
+ENTRY_TOPICS = tuple(
+    get_topic(c)
+    for c in (Case.ProgressNoteRecorded, Case.AddendumAppended, Case.GoalProgressRecorded)
+)
+
+
+def index_entries(app: CaseRecords) -> int:
+    """Index the notes, addenda and goal progress logged before the entry index existed
+    (an upgraded store); returns how many events it read.  As with the feed's index, the
+    recorders index every new one in its own transaction, so a complete index has a row
+    per such event, and an interrupted run is simply run again."""
+    recorder = app.store
+    events, indexed = recorder.entry_counts(ENTRY_TOPICS)
+    if events == indexed:
+        return 0
+    read, start = 0, 1
+    while batch := app.recorder.select_notifications(
+        start=start, limit=FEED_INDEX_PAGE, topics=ENTRY_TOPICS
+    ):
+        rows = []
+        for notification in batch:
+            try:
+                event = app.mapper.to_domain_event(notification)
+            except Exception as e:  # whatever a damaged row makes the decoder raise
+                raise StoreError(
+                    f"cannot index the event at position {notification.id}: {first_line(e)}"
+                ) from None
+            entry = entry_of(event)
+            if entry is not None:
+                stream = str(notification.originator_id)
+                rows.append((stream, notification.originator_version, *entry))
+        recorder.add_entries(rows)
+        read += len(rows)
+        start = batch[-1].id + 1
+    return read
 
 
 def first_line(error: BaseException) -> str:

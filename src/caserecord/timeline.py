@@ -30,9 +30,11 @@ from eventsourcing.persistence import PersistenceError
 from caserecord.application import CaseRecords, project_keeping
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
+from caserecord.domain.entities import Recorded
 from caserecord.domain.errors import CaseNotFoundError, DomainError, InvalidValueError
 from caserecord.domain.recording import Actor
 from caserecord.domain.replay import apply_next
+from caserecord.entries import Entries
 from caserecord.projections.base import envelope, iso
 from caserecord.projections.sql import Database
 from caserecord.projections.summaries import summarise
@@ -188,12 +190,21 @@ def fold_effective(
     events = records.events_at(case_id, sorted(included))
     if read is not None:
         read |= events
+    fold = EntriesFolded(Entries(records.store, case_id, prefix))
     for version in sorted(events):
         event = events[version]
-        case, ok = apply(case, event)
-        if not ok:
+        ok = fold.admits(case, event)
+        if ok:
+            case, ok = apply(case, event)
+        if ok:
+            fold.applied(event)
+        else:
             set_aside.append(event.originator_version)
     assert isinstance(case, Case)
+    skipped = set(set_aside)
+    case.outside = frozenset(
+        v for v in range(prefix + 1, case.version + 1) if v not in included or v in skipped
+    )
     applied = prefix + len(included) - len(set_aside)
     return case, {
         "applied": applied,
@@ -215,6 +226,52 @@ def included_versions(rest: list[Entry], cut: str, prefix: int) -> set[int]:
         ):
             included.add(e.version)
     return included
+
+
+class EntriesFolded:
+    """The notes, addenda and progress of a state being folded from part of a case's
+    events: those up to the prefix from the record's entry index, the rest as they apply.
+    The case keeps only their counts, so an addendum whose note is not in the state, or a
+    marking of an entry that is not, is refused here with the domain's own checks."""
+
+    def __init__(self, base: Entries) -> None:
+        self.base = base
+        self.notes: dict[str, int] = {}
+        self.located: dict[int, Recorded] = {}
+
+    def note(self, note_id: str) -> Recorded | None:
+        version = self.notes.get(note_id)
+        return self.base.note(note_id) if version is None else Recorded(version, "note", note_id)
+
+    def entry(self, version: int) -> Recorded | None:
+        found = self.located.get(version)
+        return self.base.entry(version) if found is None and version <= self.base.upto else found
+
+    def admits(self, case: Case | None, event: RecordAggregate.Event) -> bool:
+        if case is None:
+            return True
+        case.version = event.originator_version - 1  # as ``apply`` does, refused or not
+        try:
+            if isinstance(event, Case.AddendumAppended):
+                case.check_addendum(event.note_id, self.note(event.note_id))
+            elif isinstance(event, Case.EntryMarkedInError):
+                case.check_marking(event.target_version, self.entry(event.target_version))
+        except DomainError:
+            return False
+        return True
+
+    def applied(self, event: RecordAggregate.Event) -> None:
+        v = event.originator_version
+        if isinstance(event, Case.ProgressNoteRecorded):
+            self.notes[event.note_id] = v
+            self.located[v] = Recorded(v, "note", event.note_id)
+        elif isinstance(event, Case.AddendumAppended):
+            note = self.note(event.note_id)
+            self.located[v] = Recorded(
+                v, "addendum", event.note_id, None if note is None else note.version
+            )
+        elif isinstance(event, Case.GoalProgressRecorded):
+            self.located[v] = Recorded(v, "progress", event.goal_id)
 
 
 def apply(case: Case | None, event: RecordAggregate.Event) -> tuple[Case | None, bool]:
@@ -251,7 +308,7 @@ class StreamIndex:
         self.records = records
         self.case_id = case_id
         self.stream = str(case_id)
-        self.db = Database(records.recorder.datastore)  # type: ignore[attr-defined]
+        self.db = Database(records.store.datastore)
         self._indexed: int | None = None
         self._tail: list[Entry] | None = None
 
@@ -419,7 +476,8 @@ def case_diff(
 def note_changes(records: CaseRecords, old: Case | None, new: Case) -> list[dict[str, Any]]:
     """Notes added, set aside or given addenda between two states, each whole: the states
     themselves show only their latest notes."""
-    before, after = standing_notes(old), standing_notes(new)
+    before = records.standing_notes(old) if old else {}
+    after = records.standing_notes(new)
     changed = [i for i in after if after[i] != before.get(i)]
     gone = [i for i in before if i not in after]
     kept = [i for i in changed if i in before]
@@ -429,16 +487,6 @@ def note_changes(records: CaseRecords, old: Case | None, new: Case) -> list[dict
     for i in [*changed, *gone]:
         found += differences(earlier.get(i), later.get(i), f"notes[{i}]")
     return found
-
-
-def standing_notes(case: Case | None) -> dict[str, tuple[int, ...]]:
-    """Each note standing in the state -> its addenda standing."""
-    if case is None:
-        return {}
-    aside = case.set_aside_versions()
-    return {
-        i: tuple(case.standing_addenda(i, aside)) for i, v in case.notes.items() if v not in aside
-    }
 
 
 def state_or_none(

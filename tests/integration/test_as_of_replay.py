@@ -25,10 +25,12 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
+from caserecord.domain.entities import Recorded
 from caserecord.domain.errors import CaseNotFoundError, DomainError
 from caserecord.domain.recording import Actor
 from caserecord.presenters import (
     RECENT,
+    Contents,
     case_to_dict,
     note_to_dict,
     progress_to_dict,
@@ -256,23 +258,60 @@ def generate_more(records: CaseRecords, case_id: UUID, rnd: random.Random) -> No
 def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
     case: Any = None
     applied = []
+    # What the record's entry index says, as the events that applied say it: the case
+    # keeps only counts of its notes and progress.
+    entries: dict[int, Recorded] = {}
+    notes: dict[str, int] = {}
     for e in events:
         if case is not None:
             case.version = e.originator_version - 1
         try:
+            if isinstance(e, Case.AddendumAppended):
+                case.check_addendum(e.note_id, entries.get(notes.get(e.note_id, 0)))
+            elif isinstance(e, Case.EntryMarkedInError):
+                case.check_marking(e.target_version, entries.get(e.target_version))
             case = e.mutate(case)
         except DomainError:
             continue
         applied.append(e)
+        v = e.originator_version
+        if isinstance(e, Case.ProgressNoteRecorded):
+            notes[e.note_id] = v
+            entries[v] = Recorded(v, "note", e.note_id)
+        elif isinstance(e, Case.AddendumAppended):
+            entries[v] = Recorded(v, "addendum", e.note_id, notes[e.note_id])
+        elif isinstance(e, Case.GoalProgressRecorded):
+            entries[v] = Recorded(v, "progress", e.goal_id)
     assert isinstance(case, Case)
     by_version: dict[int, Any] = {e.originator_version: e for e in applied}
-    state = case_to_dict(case, by_version)
+    aside = case.set_aside_versions()
+    standing = [entries[v] for v in sorted(entries) if v not in aside]
+    kept = [e for e in standing if e.kind == "note"][-presenters.RECENT :]
+    progress = {
+        g.goal_id: [
+            e.version for e in standing if e.kind == "progress" and e.entity_id == g.goal_id
+        ]
+        for g in shown_goals(case)
+    }
+    contents = Contents(
+        {e.entity_id: e.version for e in kept},
+        {
+            n.entity_id: [
+                e.version for e in standing if e.kind == "addendum" and e.entity_id == n.entity_id
+            ]
+            for n in kept
+        },
+        sum(1 for e in standing if e.kind == "note"),
+        {g: versions[-presenters.RECENT :] for g, versions in progress.items()},
+        {g: len(versions) for g, versions in progress.items()},
+    )
+    state = case_to_dict(case, by_version, contents)
     return state | {
         "all_notes": standing_notes(applied),
         "all_referrals": [referral_to_dict(r, by_version) for r in case.standing_referrals()],
         "all_progress": {
-            g.goal_id: [progress_to_dict(by_version[v]) for v in case.standing_progress(g)]
-            for g in shown_goals(case)
+            g: [progress_to_dict(by_version[v]) for v in versions]
+            for g, versions in progress.items()
         },
     }
 

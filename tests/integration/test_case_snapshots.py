@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic
 from caserecord.application import CaseRecords, snapshot_state
 from caserecord.config import Settings
 from caserecord.domain.case import Case
-from caserecord.domain.entities import Addendum, Note, Progress, Referrals
+from caserecord.domain.entities import Addendum, Ledger, Note, Progress, Referrals
 from caserecord.domain.errors import ReasonRequiredError
 from caserecord.domain.recording import Actor
 from caserecord.transcodings import referral_from_stored
@@ -162,7 +162,7 @@ def test_a_deep_copy_of_a_case_is_equal_and_independent() -> None:
         copied.record_note("note-1", "only in the copy", "client", "phone", [])
 
     assert copied.version == case.version + 2
-    assert case.goals[goal_id].progress == [] and case.notes == {}
+    assert case.goals[goal_id].progress == 0 and case.notes_recorded == 0
     assert snapshot_state(copy.deepcopy(case)) == snapshot_state(case)
 
 
@@ -190,7 +190,7 @@ def test_a_snapshot_taken_when_cases_held_whole_notes_reads_and_verifies(
     case: Any = records.repository.get(case_id)
     # The shape class version 1 stored: whole notes, their addenda inside them.
     old = snapshot_state(case)
-    del old["addenda"]
+    del old["notes_recorded"]
     old["notes"] = {
         note_id: Note(note_id, 2, "Seen at home.", "client", "in_person", [], [Addendum(3, "x")])
     }
@@ -198,7 +198,7 @@ def test_a_snapshot_taken_when_cases_held_whole_notes_reads_and_verifies(
 
     read: Any = records.repository.get(case_id)
 
-    assert (read.notes, read.addenda) == ({note_id: 2}, {note_id: (3,)})
+    assert read.notes_recorded == 1
     assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
     assert records.verify_stream(case_id).ok
 
@@ -218,15 +218,75 @@ def test_a_snapshot_taken_when_goals_held_their_progress_whole_reads_and_verifie
     done = records.record_goal_progress(worker, case_id, goal_id=goal_id, achievement="improving")
     case: Any = records.repository.get(case_id)
     # The shape class version 2 stored: each goal's progress whole.
-    old = snapshot_state(case) | {"class_version": 2}
+    old = before_version_5(snapshot_state(case)) | {"class_version": 2}
     old["goals"] = copy.deepcopy(old["goals"])
     old["goals"][goal_id].progress = [Progress(done.version, "improving", "", "")]
     store_snapshot(records, case_id, case.version, old)
 
     read: Any = records.repository.get(case_id)
 
-    assert read.goals[goal_id].progress == [done.version]
+    assert read.goals[goal_id].progress == 1
     assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
+    assert records.verify_stream(case_id).ok
+
+
+def before_version_5(state: dict[str, Any]) -> dict[str, Any]:
+    """A state of a case without notes, in the shape versions 2 to 4 stored."""
+    old = {k: v for k, v in state.items() if k != "notes_recorded"}
+    old |= {"notes": {}, "addenda": {}, "notes_set_aside": 0}
+    old["goals"] = copy.deepcopy(old["goals"])
+    for goal in old["goals"].values():
+        goal.progress = []
+    return old
+
+
+def test_a_snapshot_taken_when_the_case_kept_ledgers_of_its_entries_reads_and_verifies(
+    records: CaseRecords, without_snapshots: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    plan_id = str(records.draft_plan(worker, case_id, title="Plan", activities=[]).entity_id)
+    records.change_plan_status(worker, case_id, plan_id=plan_id, action="activate")
+    goal_id = str(
+        records.add_goal(
+            worker, case_id, plan_id=plan_id, description="Sleep", need_domain="medical"
+        ).entity_id
+    )
+    records.change_goal_lifecycle(worker, case_id, goal_id=goal_id, lifecycle="active")
+    progress = records.record_goal_progress(
+        worker, case_id, goal_id=goal_id, achievement="improving"
+    )
+    noted = records.record_note(
+        worker, case_id, text="Seen.", contact_kind="client", contact_mode="phone"
+    )
+    note_id = str(noted.entity_id)
+    addendum = records.append_addendum(worker, case_id, note_id=note_id, text="More.")
+    records.mark_entry_in_error(worker, case_id, target_version=noted.version, reason="wrong")
+    case: Any = records.repository.get(case_id)
+    # The shape class version 5 stored: ledgers of notes, addenda, progress and locations.
+    old = {k: v for k, v in snapshot_state(case).items() if k != "notes_recorded"}
+    old |= {
+        "class_version": 5,
+        "notes": Ledger([(note_id, noted.version)]),
+        "addenda": Ledger([(note_id, (addendum.version,))]),
+        "located": Ledger(
+            [
+                (progress.version, ("progress", goal_id)),
+                (noted.version, ("note", note_id)),
+                (addendum.version, ("addendum", note_id)),
+            ]
+        ),
+        "notes_set_aside": 1,
+    }
+    old["goals"] = copy.deepcopy(old["goals"])
+    old["goals"][goal_id].progress = Ledger([(progress.version, None)])
+    store_snapshot(records, case_id, case.version, old)
+
+    read: Any = records.repository.get(case_id)
+
+    assert (read.notes_recorded, read.goals[goal_id].progress) == (1, 1)
+    assert not {"notes", "addenda", "located", "notes_set_aside"} & set(vars(read))
+    assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
+    assert records.get_case(worker, case_id)["note_count"] == 0
     assert records.verify_stream(case_id).ok
 
 
@@ -245,7 +305,8 @@ def test_a_snapshot_taken_when_referrals_were_a_dict_of_parts_reads_and_verifies
     records.accept_referral(worker, case_id, referral_id=referral_id)
     case: Any = records.repository.get(case_id)
     # The shape class version 3 stored: a dict of referrals, each its own part.
-    old = snapshot_state(case) | {"class_version": 3, "referrals": dict(case.referrals.items())}
+    old = before_version_5(snapshot_state(case))
+    old |= {"class_version": 3, "referrals": dict(case.referrals.items())}
     store_snapshot(records, case_id, case.version, old)
     assert records.snapshots is not None
     (row,) = records.snapshots.recorder.select_events(case_id)

@@ -31,6 +31,7 @@ from caserecord.projections.runner import (
     PROJECTIONS,
     catch_up,
     construct_view,
+    latest_for,
     loader_for,
 )
 from caserecord.projections.service import service_env
@@ -97,7 +98,9 @@ def test_a_view_resuming_mid_stream_with_a_cold_cache_ends_equal_to_a_rebuild(
     for cut in (5, 12, 19):
         for name in ("current_plans", "caseload", "referrals", "audit_trail"):
             view = construct_view(name, env)
-            projection = PROJECTIONS[name](view=view, loader=loader_for(sqlite_records))
+            projection = PROJECTIONS[name](
+                view=view, loader=loader_for(sqlite_records), latest=latest_for(sqlite_records)
+            )
             catch_up(sqlite_records, view, projection, until=cut, page=3)
             view.close()
         service.catch_up()  # a fresh projection: every case is loaded from the store
@@ -222,7 +225,8 @@ def test_a_page_of_events_writes_each_case_row_once_and_ends_as_one_event_at_a_t
     env = service_env(Settings(database_url=sqlite_url))
     for name in names:
         view = construct_view(name, env)
-        catch_up(sqlite_records, view, PROJECTIONS[name](view=view), page=1)
+        projection = PROJECTIONS[name](view=view, latest=latest_for(sqlite_records))
+        catch_up(sqlite_records, view, projection, page=1)
         view.close()
     one_at_a_time = service.digests(names)
     written: list[str] = []
@@ -381,7 +385,9 @@ def test_the_live_runner_commits_the_events_it_already_holds_together_and_ends_a
     commits: dict[str, list[int]] = {}
     for name in VIEW_NAMES:
         view = construct_view(name, env)
-        live = PROJECTIONS[name](view=view, loader=loader_for(sqlite_records))
+        live = PROJECTIONS[name](
+            view=view, loader=loader_for(sqlite_records), latest=latest_for(sqlite_records)
+        )
         for i, (event, tracking) in enumerate(events):
             # The runner holds the events three at a time.
             live.more_at_hand = answer(i % 3 != 2 and i + 1 < len(events))

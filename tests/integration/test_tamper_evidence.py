@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eventsourcing.cryptography import AESCipher
@@ -273,7 +274,8 @@ def test_encrypted_snapshots_are_verified_with_the_key(
 def test_a_page_that_needs_a_deleted_event_names_it_instead_of_failing_blindly(
     records: CaseRecords, scenario: ScenarioResult, rows: StoredRows, worker: Actor
 ) -> None:
-    version: int = records.repository.get(scenario.case_id).notes[scenario.kept_note_id]
+    case: Any = records.repository.get(scenario.case_id)
+    version = records.entries(case).notes([scenario.kept_note_id])[scenario.kept_note_id]
     rows.delete_event(scenario.case_id, version)
 
     with pytest.raises(MissingEventsError) as raised:

@@ -223,6 +223,32 @@ def test_progress_dated_before_its_goal_existed_is_set_aside_not_guessed(
     assert result["current_plan"] is None
 
 
+def test_an_addendum_or_marking_of_a_note_not_yet_in_effect_is_set_aside_on_the_effective_axis(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    case_id = a_case_opened(sqlite_records, worker, hours=5)
+    kept = note(sqlite_records, worker, case_id, "seen at home", hours=4)
+    later = sqlite_records.record_note(
+        worker, case_id, text="phoned", contact_kind="client", contact_mode="phone"
+    )
+    assert later.entity_id is not None
+    addendum = sqlite_records.append_addendum(
+        worker, case_id, note_id=later.entity_id, text="dated early", effective_at=hours_ago(3)
+    )
+    marking = sqlite_records.mark_entry_in_error(
+        worker, case_id, target_version=addendum.version, reason="wrong note"
+    )
+
+    result = case_as_of(sqlite_records, worker, case_id, effective_at=hours_ago(2))
+
+    # The note took effect now, so its addendum (dated earlier) has no note to belong to,
+    # and the marking of that addendum nothing to set aside.
+    assert result["as_of"]["set_aside_versions"] == [addendum.version, marking.version]
+    assert [n["version"] for n in result["notes"]] == [kept]
+    assert result["note_count"] == 1
+    assert result["entries_in_error"] == {}
+
+
 def test_the_difference_between_two_recorded_times_lists_the_changes_and_events_between(
     sqlite_records: CaseRecords, scenario: ScenarioResult, worker: Actor
 ) -> None:

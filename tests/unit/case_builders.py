@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
 
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
+from caserecord.domain.entities import Recorded
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.transcodings import all_transcodings
 
@@ -81,10 +82,43 @@ def with_note(case: Case) -> str:
     return note_id
 
 
+def recorded_entries(case: Case) -> dict[int, Recorded]:
+    """What the record's entry index would say of the case's notes, addenda and progress,
+    from its events not yet collected (a domain test saves none)."""
+    found: dict[int, Recorded] = {}
+    notes: dict[str, int] = {}
+    for event in case.pending_events:
+        v = event.originator_version
+        if isinstance(event, Case.ProgressNoteRecorded):
+            notes[event.note_id] = v
+            found[v] = Recorded(v, "note", event.note_id)
+        elif isinstance(event, Case.AddendumAppended):
+            found[v] = Recorded(v, "addendum", event.note_id, notes.get(event.note_id))
+        elif isinstance(event, Case.GoalProgressRecorded):
+            found[v] = Recorded(v, "progress", event.goal_id)
+    return found
+
+
+def note_entry(case: Case, note_id: str) -> Recorded | None:
+    """The note as the service would find it in the record's entry index."""
+    found = recorded_entries(case).values()
+    return next((e for e in found if e.kind == "note" and e.entity_id == note_id), None)
+
+
+def add_addendum(case: Case, note_id: str, text: str) -> None:
+    """``append_addendum`` with the note the service would hand it."""
+    case.append_addendum(note_id, text, note_entry(case, note_id))
+
+
+def mark_in_error(case: Case, version: int, reason: str) -> None:
+    """``mark_entry_in_error`` with the entry the service would hand it."""
+    case.mark_entry_in_error(version, reason, recorded_entries(case).get(version))
+
+
 def last_event(case: Case) -> RecordAggregate.Event:
-    """The most recent pending event (collecting clears them)."""
-    events = case.collect_events()
-    event = events[-1]
+    """The most recent pending event (kept pending: the entries the service would find in
+    the record are read from them)."""
+    event = case.pending_events[-1]
     assert isinstance(event, RecordAggregate.Event)
     return event
 

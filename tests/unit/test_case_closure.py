@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from caserecord.domain.case import Case
+from caserecord.domain.entities import Recorded
 from caserecord.domain.errors import CaseClosedError, CaseNotClosedError, ReasonRequiredError
 from tests.unit.case_builders import (
     last_event,
@@ -95,8 +96,10 @@ def closed_case_commands() -> dict[str, Callable[[Case, dict[str, Any]], None]]:
         "complete_referral": lambda c, i: c.complete_referral(i["referral"], "done"),
         "withdraw": lambda c, i: c.withdraw_referral(i["referral"], "why"),
         "note": lambda c, _: c.record_note("note-9", "Hi", "client", "phone", []),
-        "addendum": lambda c, i: c.append_addendum(i["note"], "later"),
-        "mark_in_error": lambda c, i: c.mark_entry_in_error(i["note_version"], "wrong"),
+        "addendum": lambda c, i: c.append_addendum(i["note"], "later", i["note_entry"]),
+        "mark_in_error": lambda c, i: c.mark_entry_in_error(
+            i["note_version"], "wrong", i["note_entry"]
+        ),
     }
 
 
@@ -111,6 +114,7 @@ def test_a_closed_case_refuses_everything_but_reopening(command: str) -> None:
         "note": with_note(case),
     }
     items["note_version"] = case.version
+    items["note_entry"] = Recorded(case.version, "note", items["note"])
     case.close("client disengaged", "not met")
     case.collect_events()
     version = case.version

@@ -14,8 +14,11 @@ from caserecord.domain.errors import (
 )
 from tests.unit.case_builders import (
     SUPERVISOR,
+    add_addendum,
     as_actor,
     last_event,
+    mark_in_error,
+    note_entry,
     opened_case,
     with_goal,
     with_note,
@@ -27,13 +30,12 @@ pytestmark = pytest.mark.usefixtures("as_worker")
 
 
 def mark(case: Case, version: int, reason: str = "entered on the wrong case") -> None:
-    case.mark_entry_in_error(version, reason)
+    mark_in_error(case, version, reason)
 
 
 def test_marking_an_entry_in_error_records_the_target_version_and_reason() -> None:
     case = opened_case()
     with_note(case)
-    case.collect_events()
 
     with as_actor(SUPERVISOR, reason="audit finding"):
         mark(case, 2, "wrong client")
@@ -52,23 +54,23 @@ def test_a_marked_note_is_set_aside_but_kept() -> None:
 
     mark(case, 2)
 
-    assert case.notes == {note_id: 2}
+    assert note_entry(case, note_id) is not None  # the note's own event is untouched
     assert case.set_aside_versions() == {2}
-    assert case.note_count == 0
+    assert case.notes_recorded == 1
     with pytest.raises(NoteNotFoundError):
-        case.append_addendum(note_id, "no longer stands")
+        add_addendum(case, note_id, "no longer stands")
 
 
 def test_a_marked_addendum_is_set_aside_and_the_note_stays() -> None:
     case = opened_case()
     note_id = with_note(case)
-    case.append_addendum(note_id, "Wrong addendum")
+    add_addendum(case, note_id, "Wrong addendum")
 
     mark(case, 3)
 
-    assert case.addenda == {note_id: (3,)}
     assert case.set_aside_versions() == {3}
-    case.append_addendum(note_id, "The note itself stands")
+    add_addendum(case, note_id, "The note itself stands")
+    assert case.version == 5
 
 
 def test_a_marked_assessment_sets_aside_every_domain_it_rated() -> None:
@@ -133,7 +135,8 @@ def test_a_marked_goal_and_a_marked_progress_entry_are_set_aside() -> None:
     mark(case, case.version - 2)  # the "achieved" progress
 
     assert case.goals[wrong].in_error
-    assert case.standing_progress(case.goals[kept]) == [case.version - 4]
+    assert case.set_aside_versions() == {case.version - 3, case.version - 2}
+    assert case.goals[kept].progress == 2
 
 
 def test_a_marked_goal_revision_brings_back_the_earlier_wording() -> None:
@@ -336,7 +339,7 @@ def test_a_status_change_of_an_item_set_aside_cannot_be_marked_separately() -> N
 def test_an_addendum_of_a_note_set_aside_cannot_be_marked_separately() -> None:
     case = opened_case()
     note_id = with_note(case)
-    case.append_addendum(note_id, "later")
+    add_addendum(case, note_id, "later")
     mark(case, 2)
 
     with pytest.raises(AlreadyInErrorError):

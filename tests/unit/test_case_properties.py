@@ -15,8 +15,11 @@ from caserecord.domain.errors import DomainError
 from caserecord.domain.replay import apply_next
 from caserecord.domain.values import Achievement, GoalLifecycle
 from tests.unit.case_builders import (
+    add_addendum,
     as_actor,
     mapper,
+    mark_in_error,
+    note_entry,
     opened_case,
     with_goal,
     with_note,
@@ -114,12 +117,12 @@ def a_command(case: Case, data: st.DataObject, ids: Ids) -> None:
         else:
             case.withdraw_referral(referral_id, reason)
     elif name == "note":
-        case.record_note(ids.new("note"), "Seen", "client", "phone", ["client"])
+        note_id = ids.pick(data, "note") if data.draw(st.integers(0, 9)) == 0 else ids.new("note")
+        case.record_note(note_id, "Seen", "client", "phone", ["client"], note_entry(case, note_id))
     elif name == "addendum":
-        case.append_addendum(ids.pick(data, "note"), "More")
+        add_addendum(case, ids.pick(data, "note"), "More")
     elif name == "mark":
-        target = data.draw(st.integers(0, case.version + 1))
-        case.mark_entry_in_error(target, reason)
+        mark_in_error(case, data.draw(st.integers(0, case.version + 1)), reason)
     elif name == "close":
         case.close(reason, "outcome")
     else:

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from caserecord.domain.case import Case
+from caserecord.domain.entities import Recorded
 from caserecord.domain.errors import (
     DuplicateIdError,
     InvalidTransitionError,
@@ -14,7 +15,15 @@ from caserecord.domain.errors import (
     ReasonRequiredError,
     ReferralNotFoundError,
 )
-from tests.unit.case_builders import last_event, opened_case, with_note, with_referral
+from tests.unit.case_builders import (
+    add_addendum,
+    last_event,
+    note_entry,
+    opened_case,
+    recorded_entries,
+    with_note,
+    with_referral,
+)
 
 pytestmark = pytest.mark.usefixtures("as_worker")
 
@@ -231,7 +240,7 @@ def test_an_invalid_note_is_refused(text: str, kind: str, mode: str, message: st
     with pytest.raises(InvalidValueError, match=message):
         case.record_note("note-1", text, kind, mode, [])
 
-    assert case.notes == {}
+    assert case.notes_recorded == 0
 
 
 def test_a_note_id_cannot_be_reused() -> None:
@@ -239,21 +248,23 @@ def test_a_note_id_cannot_be_reused() -> None:
     note_id = with_note(case)
 
     with pytest.raises(DuplicateIdError):
-        case.record_note(note_id, "Again", "client", "phone", [])
+        case.record_note(note_id, "Again", "client", "phone", [], note_entry(case, note_id))
 
 
 def test_an_addendum_is_appended_without_changing_the_note() -> None:
     case = opened_case()
     note_id = with_note(case)
-    case.collect_events()
 
-    case.append_addendum(note_id, "Client later phoned to say thanks.")
+    add_addendum(case, note_id, "Client later phoned to say thanks.")
 
     event = last_event(case)
     assert isinstance(event, Case.AddendumAppended)
     assert (event.note_id, event.text) == (note_id, "Client later phoned to say thanks.")
-    assert case.notes == {note_id: 2}  # the note's own event is untouched
-    assert case.addenda == {note_id: (event.originator_version,)}
+    assert recorded_entries(case) == {  # the note's own event is untouched
+        2: Recorded(2, "note", note_id),
+        3: Recorded(3, "addendum", note_id, 2),
+    }
+    assert case.notes_recorded == 1
 
 
 def test_an_addendum_needs_text_and_a_known_note() -> None:
@@ -261,12 +272,14 @@ def test_an_addendum_needs_text_and_a_known_note() -> None:
     note_id = with_note(case)
 
     with pytest.raises(InvalidValueError, match="needs text"):
-        case.append_addendum(note_id, " ")
+        add_addendum(case, note_id, " ")
     with pytest.raises(NoteNotFoundError) as refused:
-        case.append_addendum("note-x", "text")
+        add_addendum(case, "note-x", "text")
+    with pytest.raises(NoteNotFoundError):  # an entry that is not a note
+        case.append_addendum(note_id, "text", Recorded(2, "addendum", note_id, 2))
 
     assert refused.value.code == "note_not_found"
-    assert case.addenda == {}
+    assert case.version == 2
 
 
 def test_a_referral_respond_by_must_be_a_date() -> None:
@@ -279,11 +292,13 @@ def test_who_was_present_must_be_a_list_of_names() -> None:
         opened_case().record_note("n", "Hi", "client", "phone", "client")  # type: ignore[arg-type]
 
 
-def test_a_case_keeps_its_notes_as_an_index_of_versions() -> None:
+def test_a_case_keeps_only_the_count_of_its_notes() -> None:
     case = opened_case()
     case.record_note("note-1", "First.", "client", "phone", [])
     case.record_note("note-2", "Second.", "client", "phone", [])
-    case.append_addendum("note-1", "More on the first.")
+    add_addendum(case, "note-1", "More on the first.")
 
-    assert case.notes == {"note-1": 2, "note-2": 3}
-    assert case.addenda == {"note-1": (4,)}
+    assert case.notes_recorded == 2
+    assert not any(
+        "note" in name or "addend" in name for name in vars(case) if name != "notes_recorded"
+    )

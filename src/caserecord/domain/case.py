@@ -18,6 +18,7 @@ from caserecord.domain.entities import (
     Plan,
     PlanVersion,
     PriorTreatment,
+    Recorded,
     Referral,
     Referrals,
     current,
@@ -81,14 +82,19 @@ def check_activities(activities: list[dict[str, Any]]) -> None:
 
 
 class Case(RecordAggregate):
-    """What grows without end (notes, goal progress, referrals) is kept as an index of
-    versions plus what the rules need, rather than whole: every read, command and "as
-    of" replay decodes or copies the state, so their content stays in the events and is
-    read from the log a page at a time.  The indexes of what only accumulates (notes,
-    addenda, progress, and which of them a version recorded) are ledgers, which a command's
-    copy of the case shares rather than copies."""
+    """What grows without end is not kept whole: every read, command and "as of" replay
+    decodes or copies the state, and every hundredth event snapshots it.  Referrals keep
+    what their rules need; notes, addenda and goal progress only accumulate, so the case
+    keeps their counts, and what each recorded is in the record's entry index
+    (``persistence/entries.py``), from which the service hands a command the one entry it
+    is about (``Recorded``): an addendum's note, the entry a marking sets aside."""
 
-    class_version = 5
+    class_version = 6
+
+    outside: frozenset[int] = frozenset()
+    """Versions up to this state's own that it does not include: a state folded from the
+    events in effect at a moment (``timeline.fold_effective``) leaves out the later ones.
+    Never part of a stored state."""
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -126,6 +132,16 @@ class Case(RecordAggregate):
             goal.progress = Ledger((v, None) for v in goal.progress)
             located += [(v, ("progress", goal.goal_id)) for v in goal.progress]
         state["located"] = Ledger(sorted(located))
+
+    @staticmethod
+    def upcast_v5_v6(state: dict[str, Any]) -> None:
+        """Snapshots taken when the case kept the index of its notes, addenda and progress
+        (the entry index holds it now)."""
+        state["notes_recorded"] = len(state.pop("notes"))
+        for name in ("addenda", "located", "notes_set_aside"):
+            state.pop(name)
+        for goal in state["goals"].values():
+            goal.progress = len(goal.progress)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -165,11 +181,7 @@ class Case(RecordAggregate):
         self.plans: list[Plan] = []
         self.goals: dict[str, Goal] = {}
         self.referrals = Referrals()
-        self.notes: Ledger[str, int] = Ledger()  # note id -> the version that recorded it
-        self.addenda: Ledger[str, tuple[int, ...]] = Ledger()  # note id -> its addenda
-        # version -> what it recorded ("note", "addendum" or "progress") and on what
-        self.located: Ledger[int, tuple[str, str]] = Ledger()
-        self.notes_set_aside = 0
+        self.notes_recorded = 0
         self.corrections: list[Correction] = []
 
     @property
@@ -187,20 +199,6 @@ class Case(RecordAggregate):
                 final = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
                 return None if final else plan
         return None
-
-    @property
-    def note_count(self) -> int:
-        """Notes standing: a long case is counted without walking its notes."""
-        return len(self.notes) - self.notes_set_aside
-
-    def standing_progress(self, goal: Goal) -> list[int]:
-        """Versions of the goal's progress entries not set aside, oldest first."""
-        aside = self.set_aside_versions()
-        return [v for v in goal.progress if v not in aside]
-
-    def standing_addenda(self, note_id: str, aside: set[int]) -> list[int]:
-        """Versions of the note's addenda not set aside (``aside``: set_aside_versions())."""
-        return [a for a in self.addenda.get(note_id, ()) if a not in aside]
 
     def standing_referrals(self) -> list[Referral]:
         """Referrals not set aside, in the order they were made."""
@@ -497,6 +495,9 @@ class Case(RecordAggregate):
         measured_value: str
         note: str
 
+        def index_entry(self) -> tuple[str, str]:
+            return ("progress", self.goal_id)
+
     @event(GoalProgressRecorded)
     def record_goal_progress(
         self, goal_id: str, achievement: str, measured_value: str, note: str
@@ -507,9 +508,7 @@ class Case(RecordAggregate):
             raise InvalidTransitionError(
                 f"progress is recorded on active or on-hold goals, not {goal.status} ones"
             )
-        v = self._next()
-        goal.progress[v] = None
-        self.located[v] = ("progress", goal_id)
+        goal.progress += 1
 
     def _goal(self, goal_id: str) -> Goal:
         self._check_open()
@@ -613,8 +612,26 @@ class Case(RecordAggregate):
         contact_mode: str
         present: list[str]
 
-    @event(ProgressNoteRecorded)
+        def index_entry(self) -> tuple[str, str]:
+            return ("note", self.note_id)
+
     def record_note(
+        self,
+        note_id: str,
+        text: str,
+        contact_kind: str,
+        contact_mode: str,
+        present: list[str],
+        existing: Recorded | None = None,
+    ) -> None:
+        """``existing``: the note the record already holds with that id, if any."""
+        self._check_open()
+        if existing is not None:
+            raise DuplicateIdError(f"note {note_id} already exists")
+        self._record_note(note_id, text, contact_kind, contact_mode, present)
+
+    @event(ProgressNoteRecorded)
+    def _record_note(
         self,
         note_id: str,
         text: str,
@@ -628,46 +645,61 @@ class Case(RecordAggregate):
         text_list(present, "present")
         if not text.strip():
             raise InvalidValueError("a progress note needs an observation")
-        if note_id in self.notes:
-            raise DuplicateIdError(f"note {note_id} already exists")
-        v = self._next()
-        self.notes[note_id] = v
-        self.located[v] = ("note", note_id)
+        self.notes_recorded += 1
 
     class AddendumAppended(RecordAggregate.Event):
         note_id: str
         text: str
 
-    @event(AddendumAppended)
-    def append_addendum(self, note_id: str, text: str) -> None:
+        def index_entry(self) -> tuple[str, str]:
+            return ("addendum", self.note_id)
+
+    def append_addendum(self, note_id: str, text: str, note: Recorded | None) -> None:
+        """``note``: the record's entry for the note with that id, if it has one."""
+        self.check_addendum(note_id, note)
+        self._append_addendum(note_id, text)
+
+    def check_addendum(self, note_id: str, note: Recorded | None) -> None:
         self._check_open()
-        version = self.notes.get(note_id)
-        if version is None or self._is_set_aside(version):
+        if note is None or note.kind != "note" or self._is_set_aside(note.version):
             raise NoteNotFoundError(f"no note {note_id} on this case")
+
+    @event(AddendumAppended)
+    def _append_addendum(self, note_id: str, text: str) -> None:
+        self._check_open()
         if not text.strip():
             raise InvalidValueError("an addendum needs text")
-        v = self._next()
-        self.addenda[note_id] = (*self.addenda.get(note_id, ()), v)
-        self.located[v] = ("addendum", note_id)
 
     # ---- corrections ----------------------------------------------------------------
     class EntryMarkedInError(RecordAggregate.Event):
         target_version: int
         reason: str
 
-    def mark_entry_in_error(self, target_version: int, reason: str) -> None:
+    def mark_entry_in_error(
+        self, target_version: int, reason: str, entry: Recorded | None = None
+    ) -> None:
+        """``entry``: the record's entry at that version, if it is a note, an addendum or
+        goal progress (those the case does not keep)."""
         self._check_open()
         require_reason(reason, "mark an entry in error")
-        self._locate(target_version)
+        self.check_marking(target_version, entry)
         self._record_in_error(target_version=target_version, reason=reason)
+
+    def check_marking(self, target_version: int, entry: Recorded | None) -> None:
+        self._locate(target_version, entry)
 
     @event(EntryMarkedInError)
     def _record_in_error(self, target_version: int, reason: str) -> None:
-        self._locate(target_version)()
+        # An entry the case does not keep was checked against the record before (by the
+        # command, or by the fold of an effective-time state); its correction is all that
+        # sets it aside.
+        self._locate(target_version, None, indexed=True)()
         self.corrections.append(Correction(target_version, self._next()))
 
-    def _locate(self, v: int) -> Flag:
-        """Find what event ``v`` recorded and return how to set it aside."""
+    def _locate(self, v: int, entry: Recorded | None, *, indexed: bool = False) -> Flag:
+        """Find what event ``v`` recorded and return how to set it aside: in the case, or
+        ``entry`` (with ``indexed``, an entry found in neither is one of the record's
+        entries, already checked)."""
         if isinstance(v, bool) or not isinstance(v, int):
             raise InvalidValueError(f"target_version must be a version number (got {v!r})")
         if not 1 <= v <= self.version:
@@ -689,6 +721,10 @@ class Case(RecordAggregate):
             flag = find(v)
             if flag is not None:
                 return flag
+        if entry is not None and entry.version == v:
+            return self._locate_entry(entry)
+        if indexed:
+            return no_flag
         raise EntryNotCorrectableError(f"version {v} is not an entry that can be marked in error")
 
     def _locate_content(self, v: int) -> Flag | None:
@@ -696,20 +732,24 @@ class Case(RecordAggregate):
         if entries:
             return flag_all(entries)
         entries = [t for t in self.prior_treatments if t.version == v]
-        return flag_entry(entries[0]) if entries else self._locate_note(v)
+        return flag_entry(entries[0]) if entries else None
 
-    def _locate_note(self, v: int) -> Flag | None:
-        # A note's set-aside state is its correction (the index holds no flags; only the
-        # count of notes standing changes), and _locate has already refused a version
-        # marked before.
-        kind, note_id = self.located.get(v, ("", ""))
-        if kind == "note":
-            return self._count_note_set_aside
-        if kind == "addendum":
-            if self._is_set_aside(self.notes[note_id]):
+    def _locate_entry(self, entry: Recorded) -> Flag:
+        # An entry's set-aside state is its correction alone, and _locate has already
+        # refused a version marked before.
+        if entry.kind == "addendum":
+            if entry.note_version is None:
+                raise EntryNotCorrectableError(f"version {entry.version} is on no note")
+            if self._is_set_aside(entry.note_version):
                 raise AlreadyInErrorError("that entry belongs to an item already marked in error")
-            return no_flag
-        return None
+        elif entry.kind == "progress":
+            goal = self.goals.get(entry.entity_id)
+            if goal is None:
+                raise EntryNotCorrectableError(f"version {entry.version} is on no goal")
+            check_not_set_aside(goal)
+        elif entry.kind != "note":
+            raise EntryNotCorrectableError(f"version {entry.version} cannot be marked in error")
+        return no_flag
 
     def _locate_plan(self, v: int) -> Flag | None:
         for plan in self.plans:
@@ -742,9 +782,6 @@ class Case(RecordAggregate):
                 if revision.version == v:
                     check_not_set_aside(goal)
                     return flag_entry(revision)
-            if self.located.get(v) == ("progress", goal.goal_id):
-                check_not_set_aside(goal)
-                return no_flag  # as a note: its correction is the record
             if any(c.version == v for c in goal.lifecycle):
                 check_not_set_aside(goal)
                 return latest_change(goal.lifecycle, v, "goal lifecycle")
@@ -767,9 +804,6 @@ class Case(RecordAggregate):
             if any(c.version == v for c in changes):
                 return latest_change(changes, v, what)
         return None
-
-    def _count_note_set_aside(self) -> None:
-        self.notes_set_aside += 1
 
     # ---- closure --------------------------------------------------------------------
     class Closed(RecordAggregate.Event):

@@ -124,15 +124,15 @@ class Progress:
 
 @dataclass
 class Goal:
-    """``progress``: the versions that recorded progress on the goal.  A goal followed for
-    years gathers thousands of entries and no rule reads their content, so it stays in
-    the events (a correction's record says which are set aside)."""
+    """``progress``: how many progress entries were recorded on the goal.  A goal followed
+    for years gathers thousands and no rule reads them, so they stay in the events and the
+    record's entry index (a correction's record says which are set aside)."""
 
     goal_id: str
     plan_id: str
     revisions: list[GoalRevision]
     lifecycle: list[Change]
-    progress: "Ledger[int, None]" = field(default_factory=lambda: Ledger())
+    progress: int = 0
     in_error: bool = False
 
     @property
@@ -265,6 +265,18 @@ class Note:
     # Defaults keep snapshots taken before notes were dated readable.
     effective_at: datetime | None = None
     recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one version of a case recorded that the case does not keep: a note, an
+    addendum to one, or progress on a goal.  The service finds it in the record's entry
+    index and hands it to the command that needs it (the domain reads no store)."""
+
+    version: int
+    kind: str  # "note", "addendum" or "progress"
+    entity_id: str  # the note's id (an addendum's note's), or the goal's
+    note_version: int | None = None  # an addendum's note
 
 
 @dataclass

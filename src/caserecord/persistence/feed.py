@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from caserecord.persistence.entries import entry_of
 from caserecord.persistence.identity import IdentityChange, identity_of
 
 FEED_TABLE = "event_agency"
@@ -32,6 +33,7 @@ class FeedIndexError(Exception):
 class AgencyStoredEvent(StoredEvent):
     agency_id: str = NO_AGENCY
     identity: IdentityChange | None = None  # what a client event changes of who they are
+    entry: tuple[str, str] | None = None  # its row in the entry index (entries.py), if any
 
 
 class AgencyMapper(Mapper[UUID]):
@@ -47,6 +49,7 @@ class AgencyMapper(Mapper[UUID]):
             state=stored.state,
             agency_id=agency_of(domain_event),
             identity=identity_of(domain_event),
+            entry=entry_of(domain_event),
         )
 
 

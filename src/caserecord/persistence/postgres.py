@@ -19,6 +19,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from caserecord.persistence.chain import GENESIS, Link, chain, stream_key
+from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_rows
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
@@ -50,6 +51,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "CREATE INDEX IF NOT EXISTS {} ON {} (agency_id, family_key, date_of_birth)"
             ).format(Identifier(f"{IDENTITY_TABLE}_person"), self.identity_table)
         )
+        self.entry_table = SQL("{}.{}").format(schema, Identifier(ENTRY_TABLE))
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} ("
@@ -72,6 +74,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "agency_id text NOT NULL, notification_id bigint NOT NULL, "
                 "PRIMARY KEY (agency_id, notification_id))"
             ).format(self.feed_table)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                "stream_id text NOT NULL, kind text NOT NULL, version bigint NOT NULL, "
+                "entity_id text NOT NULL, PRIMARY KEY (stream_id, version))"
+            ).format(self.entry_table)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {} (stream_id, kind, entity_id, version)").format(
+                Identifier(ENTRY_INDEX), self.entry_table
+            )
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -138,6 +152,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             else:
                 statement, params = update_statement(change, self.identity_name, "%s")
                 curs.execute(statement.encode(), params)
+        entries = entry_rows(stored_events)
+        if entries:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (stream_id, version, kind, entity_id) SELECT * FROM unnest("
+                    "%s::text[], %s::bigint[], %s::text[], %s::text[])"
+                ).format(self.entry_table),
+                tuple(list(column) for column in zip(*entries, strict=True)),
+            )
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
         if idempotency is not None:
             curs.execute(
@@ -235,6 +258,99 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     "ON CONFLICT DO NOTHING"
                 ).format(self.feed_table),
                 ([agency for agency, _ in rows], [position for _, position in rows]),
+            )
+
+    # ---- the entry index (entries.py) ----------------------------------------------
+    def entries_newest(
+        self, stream_id: UUID, kind: str, entity_id: str | None, below: int, limit: int
+    ) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id), newest first, of the entries recorded before version
+        ``below``: with an entity, up to ``limit`` of the kind on it; without, those of any
+        kind from version ``below - limit`` on (the caller picks: a window of versions
+        bounds the rows read whatever plan the server makes, even without statistics)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            if entity_id is None:
+                curs.execute(
+                    SQL(
+                        "SELECT version, kind, entity_id FROM {} WHERE stream_id=%s "
+                        "AND version>=%s AND version<%s ORDER BY version DESC"
+                    ).format(self.entry_table),
+                    (str(stream_id), below - limit, below),
+                )
+            else:
+                curs.execute(
+                    SQL(
+                        "SELECT version, kind, entity_id FROM {} WHERE stream_id=%s AND kind=%s "
+                        "AND entity_id=%s AND version<%s ORDER BY version DESC LIMIT %s"
+                    ).format(self.entry_table),
+                    (str(stream_id), kind, entity_id, below, limit),
+                )
+            return [(int(r["version"]), str(r["kind"]), str(r["entity_id"])) for r in curs]
+
+    def entries_of(
+        self, stream_id: UUID, kind: str, entity_ids: Sequence[str], upto: int
+    ) -> list[tuple[int, str]]:
+        """(version, entity id) of the entries of the kind on the given entities, up to
+        version ``upto``, oldest first."""
+        # One statement per id, each an equality on every column of the index before the
+        # version: with ``entity_id = ANY(...)`` a planner without statistics (a table
+        # just filled) walks every entry of the kind instead.
+        statement = SQL(
+            "SELECT version, entity_id FROM {} WHERE stream_id=%s AND kind=%s AND entity_id=%s"
+        ).format(self.entry_table)
+        rows: list[tuple[int, str]] = []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            for entity_id in dict.fromkeys(entity_ids):
+                curs.execute(statement, (str(stream_id), kind, entity_id))
+                rows += [(int(r["version"]), str(r["entity_id"])) for r in curs.fetchall()]
+        return sorted((v, e) for v, e in rows if v <= upto)
+
+    def entries_at(self, stream_id: UUID, versions: Sequence[int]) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id) of the entries at the given versions."""
+        if not versions:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT version, kind, entity_id FROM {} WHERE stream_id=%s "
+                    "AND version = ANY(%s) ORDER BY version"
+                ).format(self.entry_table),
+                [str(stream_id), list(versions)],
+            )
+            return [
+                (int(r["version"]), str(r["kind"]), str(r["entity_id"])) for r in curs.fetchall()
+            ]
+
+    def entry_counts(self, topics: Sequence[str]) -> tuple[int, int]:
+        """(events of the given topics logged, entries indexed): equal when the index is
+        complete.  Also the probe that the table exists."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT (SELECT COUNT(*) FROM {} WHERE topic = ANY(%s)) AS events, "
+                    "(SELECT COUNT(*) FROM {}) AS n"
+                ).format(self.events_table, self.entry_table),
+                (list(topics),),
+            )
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["events"]), int(row["n"])
+
+    def probe_entries(self) -> None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT 1 FROM {} LIMIT 1").format(self.entry_table))
+
+    def add_entries(self, rows: Sequence[Row]) -> None:
+        """Index entries logged before the index existed; rows already there are kept."""
+        if not rows:
+            return
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (stream_id, version, kind, entity_id) SELECT * FROM unnest("
+                    "%s::text[], %s::bigint[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING"
+                ).format(self.entry_table),
+                tuple(list(column) for column in zip(*rows, strict=True)),
             )
 
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:

@@ -8,7 +8,7 @@ them, so a call to a method neither recorder has fails type checking.
 """
 
 from collections.abc import Sequence
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
@@ -16,6 +16,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from caserecord.persistence.chain import Link
+from caserecord.persistence.entries import Row
 from caserecord.persistence.idempotency import IdempotencyRecord
 
 
@@ -50,6 +51,42 @@ class CaseRecorder(Protocol):
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         """The stored result of the command sent with this idempotency key, if any."""
+
+    def client_identities(
+        self, agency_id: str, *, client_number: str = "", person: tuple[str, str, str] | None = None
+    ) -> list[str]:
+        """Ids of the agency's clients with this number, or this (given, family, birth date)
+        person key: the duplicate checks at registration."""
+
+    def count_client_identities(self) -> int:
+        """Clients in the identity table (0 on a store upgraded before it existed)."""
+
+    def add_client_identities(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Identity rows of clients registered before the table existed."""
+
+    def entries_newest(
+        self, stream_id: UUID, kind: str, entity_id: str | None, below: int, limit: int
+    ) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id), newest first, of a case's indexed entries recorded
+        before version ``below``."""
+
+    def entries_of(
+        self, stream_id: UUID, kind: str, entity_ids: Sequence[str], upto: int
+    ) -> list[tuple[int, str]]:
+        """(version, entity id) of the entries of the kind on the given entities, up to
+        version ``upto``."""
+
+    def entries_at(self, stream_id: UUID, versions: Sequence[int]) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id) of the entries at the given versions."""
+
+    def entry_counts(self, topics: Sequence[str]) -> tuple[int, int]:
+        """(events of the given topics logged, entries indexed)."""
+
+    def probe_entries(self) -> None:
+        """Fails if the entry index table does not exist."""
+
+    def add_entries(self, rows: Sequence[Row]) -> None:
+        """Index entries logged before the index existed."""
 
 
 def case_recorder(recorder: ApplicationRecorder) -> CaseRecorder:

@@ -15,6 +15,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
+from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_rows
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
@@ -105,6 +106,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, "
             "PRIMARY KEY (agency_id, notification_id)) WITHOUT ROWID",
             *SQLITE_DDL,
+            f"CREATE TABLE IF NOT EXISTS {ENTRY_TABLE} ("
+            "stream_id TEXT NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL, "
+            "entity_id TEXT NOT NULL, PRIMARY KEY (stream_id, version)) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {ENTRY_INDEX} "
+            f"ON {ENTRY_TABLE} (stream_id, kind, entity_id, version)",
         ]
 
     def _insert_events(
@@ -113,6 +119,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         agency_ids = agencies(stored_events)
         ids = super()._insert_events(c, stored_events, **kwargs)
         c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?)", index_rows(agency_ids, ids))
+        entries = entry_rows(stored_events)
+        if entries:
+            c.executemany(
+                f"INSERT INTO {ENTRY_TABLE} (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
+                entries,
+            )
         for stream_id, records in group(stored_events).items():
             prev = self._prev_hash(c, stream_id, records[0].version)
             c.executemany(
@@ -204,6 +216,86 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         """Index events logged before the index existed; rows already there are kept."""
         with self.datastore.transaction(commit=True) as c:
             c.executemany(f"INSERT OR IGNORE INTO {FEED_TABLE} VALUES (?,?)", rows)
+
+    # ---- the entry index (entries.py) ----------------------------------------------
+    def entries_newest(
+        self, stream_id: UUID, kind: str, entity_id: str | None, below: int, limit: int
+    ) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id), newest first, of the entries recorded before version
+        ``below``: with an entity, up to ``limit`` of the kind on it; without, those of any
+        kind from version ``below - limit`` on (the caller picks: a window of versions
+        bounds the rows read whatever plan the store makes)."""
+        with self.datastore.transaction(commit=False) as c:
+            if entity_id is None:
+                c.execute(
+                    f"SELECT version, kind, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? "
+                    "AND version>=? AND version<? ORDER BY version DESC",
+                    (str(stream_id), below - limit, below),
+                )
+            else:
+                c.execute(
+                    f"SELECT version, kind, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? "
+                    "AND kind=? AND entity_id=? AND version<? ORDER BY version DESC LIMIT ?",
+                    (str(stream_id), kind, entity_id, below, limit),
+                )
+            return [(int(v), str(k), str(e)) for v, k, e in c.fetchall()]
+
+    def entries_of(
+        self, stream_id: UUID, kind: str, entity_ids: Sequence[str], upto: int
+    ) -> list[tuple[int, str]]:
+        """(version, entity id) of the entries of the kind on the given entities, up to
+        version ``upto``, oldest first."""
+        found: list[tuple[int, str]] = []
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(entity_ids), 500):  # SQLite caps a statement's parameters
+                chunk = list(entity_ids[start : start + 500])
+                c.execute(
+                    f"SELECT version, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? AND kind=? "
+                    f"AND entity_id IN ({','.join('?' * len(chunk))})",
+                    [str(stream_id), kind, *chunk],
+                )
+                found += [(int(v), str(e)) for v, e in c.fetchall() if v <= upto]
+        return sorted(found)
+
+    def entries_at(self, stream_id: UUID, versions: Sequence[int]) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id) of the entries at the given versions."""
+        found: list[tuple[int, str, str]] = []
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(versions), 500):
+                chunk = list(versions[start : start + 500])
+                c.execute(
+                    f"SELECT version, kind, entity_id FROM {ENTRY_TABLE} WHERE stream_id=? "
+                    f"AND version IN ({','.join('?' * len(chunk))})",
+                    [str(stream_id), *chunk],
+                )
+                found += [(int(v), str(k), str(e)) for v, k, e in c.fetchall()]
+        return sorted(found)
+
+    def entry_counts(self, topics: Sequence[str]) -> tuple[int, int]:
+        """(events of the given topics logged, entries indexed): equal when the index is
+        complete.  Also the probe that the table exists."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT COUNT(*) FROM {self.events_table_name} "
+                f"WHERE topic IN ({','.join('?' * len(topics))})",
+                list(topics),
+            )
+            events = int(c.fetchone()[0])
+            c.execute(f"SELECT COUNT(*) FROM {ENTRY_TABLE}")
+            return events, int(c.fetchone()[0])
+
+    def probe_entries(self) -> None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT 1 FROM {ENTRY_TABLE} LIMIT 1")
+
+    def add_entries(self, rows: Sequence[Row]) -> None:
+        """Index entries logged before the index existed; rows already there are kept."""
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                f"INSERT OR IGNORE INTO {ENTRY_TABLE} (stream_id, version, kind, entity_id) "
+                "VALUES (?,?,?,?)",
+                rows,
+            )
 
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         with self.datastore.transaction(commit=False) as c:

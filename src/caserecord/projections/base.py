@@ -24,6 +24,9 @@ Loader = Callable[[UUID, int], Aggregate | None]
 # Reads events of one stream at the given versions, from the event store: the content a
 # case keeps only as an index of versions (progress, notes, referrals).
 EventReader = Callable[[UUID, list[int]], dict[int, Any]]
+# The version of a goal's latest progress standing in a case state, from the record's entry
+# index (the case keeps only a count of its progress).
+Latest = Callable[[Any, str], int | None]
 
 
 @lru_cache(maxsize=4096)
@@ -80,10 +83,15 @@ class Folder:
     # Bounded by count: a long case's state is large, and a rebuild must not grow with the
     # number of cases; a case evicted and seen again is loaded from its latest snapshot.
     def __init__(
-        self, loader: Loader | None, maxsize: int = 500, reader: EventReader | None = None
+        self,
+        loader: Loader | None,
+        maxsize: int = 500,
+        reader: EventReader | None = None,
+        latest: Latest | None = None,
     ) -> None:
         self.loader = loader
         self.reader = reader
+        self.latest = latest
         self.maxsize = maxsize
         self.cache: OrderedDict[UUID, Aggregate] = OrderedDict()
 
@@ -109,6 +117,12 @@ class Folder:
             msg = f"cannot read events of {key}: this projection has no reader"
             raise RuntimeError(msg)
         return self.reader(key, versions)
+
+    def latest_progress(self, case: Any, goal_id: str) -> int | None:
+        if self.latest is None:
+            msg = f"cannot find progress of {case.id}: this projection has no entry index"
+            raise RuntimeError(msg)
+        return self.latest(case, goal_id)
 
     def _load(self, key: UUID, version: int) -> Aggregate | None:
         if version == 0:
@@ -152,10 +166,14 @@ class ViewProjection(Projection[View]):
     LIVE_BATCH = 500  # events at most in one live commit (the library pulls 500 at a time)
 
     def __init__(
-        self, view: View, loader: Loader | None = None, reader: EventReader | None = None
+        self,
+        view: View,
+        loader: Loader | None = None,
+        reader: EventReader | None = None,
+        latest: Latest | None = None,
     ) -> None:
         super().__init__(view)
-        self.folder = Folder(loader, reader=reader)
+        self.folder = Folder(loader, reader=reader, latest=latest)
         # Where the view was when this projection began to follow it (the runner sets
         # it), then the last position it applied.
         self.position = 0

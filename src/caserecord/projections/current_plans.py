@@ -86,15 +86,16 @@ class CurrentPlansProjection(ViewProjection):
         return [(UPSERT, plan_row(case, plan, self._latest_progress(case, plan), version))]
 
     def _latest_progress(self, case: Case, plan: Plan) -> dict[str, dict[str, Any]]:
-        """Goal id -> its latest progress standing.  The case keeps only the versions of
-        its progress, so the content comes from the events: those this projection saw
-        lately, else the log (after a restart, or when the latest entry was set aside)."""
+        """Goal id -> its latest progress standing.  The case keeps only a count of its
+        progress, so which entry that is comes from the record's entry index, and its
+        content from the events: those this projection saw lately, else the log (after a
+        restart, or when the latest entry was set aside)."""
         latest_of = {}
         for goal in case.goals.values():
-            if goal.plan_id == plan.plan_id and not goal.in_error:
-                standing = case.standing_progress(goal)
-                if standing:
-                    latest_of[goal.goal_id] = standing[-1]
+            if goal.plan_id == plan.plan_id and not goal.in_error and goal.progress:
+                latest = self.folder.latest_progress(case, goal.goal_id)
+                if latest is not None:
+                    latest_of[goal.goal_id] = latest
         missing = [v for v in latest_of.values() if (case.id, v) not in self.seen]
         if missing:
             for event in self.folder.read(case.id, missing).values():

@@ -17,7 +17,7 @@ from eventsourcing.utils import Environment, EnvType
 from caserecord.application import CaseRecords
 from caserecord.persistence.library_internals import has_more_at_hand, runner_subscription
 from caserecord.projections.audit_trail import AuditTrailProjection
-from caserecord.projections.base import EventReader, Loader, ViewProjection
+from caserecord.projections.base import EventReader, Latest, Loader, ViewProjection
 from caserecord.projections.caseload import CaseloadProjection
 from caserecord.projections.client_index import ClientIndexProjection
 from caserecord.projections.current_plans import CurrentPlansProjection
@@ -72,6 +72,10 @@ def loader_for(records: CaseRecords) -> Loader:
     return load
 
 
+def latest_for(records: CaseRecords) -> Latest:
+    return records.latest_progress
+
+
 def reader_for(records: CaseRecords) -> EventReader:
     def read(stream_id: UUID, versions: list[int]) -> dict[int, Any]:
         return records.events_at(stream_id, versions)
@@ -85,7 +89,9 @@ class ViewRunner(BaseProjectionRunner[CaseRecords]):
 
     def __init__(self, *, name: str, env: EnvType) -> None:
         self.view = construct_view(name, env)
-        self.projection = PROJECTIONS[name](view=self.view, loader=self._load, reader=self._read)
+        self.projection = PROJECTIONS[name](
+            view=self.view, loader=self._load, reader=self._read, latest=self._latest
+        )
         # The library reads it again to subscribe; if it moved in between, the first
         # event finds the view moved and the runner starts again.
         self.projection.position = self.view.max_tracking_id(APPLICATION_NAME) or 0
@@ -108,6 +114,9 @@ class ViewRunner(BaseProjectionRunner[CaseRecords]):
 
     def _load(self, aggregate_id: UUID, version: int) -> Aggregate | None:
         return loader_for(self.app)(aggregate_id, version)
+
+    def _latest(self, case: Any, goal_id: str) -> int | None:
+        return latest_for(self.app)(case, goal_id)
 
     def _read(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
         return reader_for(self.app)(stream_id, versions)

@@ -19,6 +19,7 @@ from caserecord.projections.runner import (
     check_names,
     construct_view,
     digest,
+    latest_for,
     loader_for,
     reader_for,
     view_position,
@@ -141,7 +142,8 @@ class ProjectionService:
         page per transaction per view."""
         chosen = check_names(names) if names else self.names
         records = open_records(self.settings)
-        folder = Folder(loader_for(records), reader=reader_for(records))  # shared by the views
+        # Shared by the views.
+        folder = Folder(loader_for(records), reader=reader_for(records), latest=latest_for(records))
         views: dict[str, tuple[View, ViewProjection]] = {}
         try:
             for name in chosen:
