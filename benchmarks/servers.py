@@ -89,12 +89,20 @@ def service(database_url: str, workers: int, **env: str) -> Server:
 
 
 def baseline(db_path: Path, workers: int) -> Server:
-    argv = [
-        str(BIN / "uvicorn"),
-        "benchmarks.baseline_app:app",
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-    ]
-    return Server(f"baseline-{workers}w", argv, {"BASELINE_DB": str(db_path)})
+    """The bare FastAPI + sqlite3 app, writing to ``db_path``."""
+    return _baseline("benchmarks.baseline_app:app", workers, BASELINE_DB=str(db_path))
+
+
+def postgres_baseline(dsn: str, schema: str, workers: int) -> Server:
+    """The bare FastAPI + psycopg app, writing to ``schema`` of the database at ``dsn``."""
+    return _baseline(
+        "benchmarks.baseline_app:postgres_app",
+        workers,
+        BASELINE_POSTGRES=dsn,
+        BASELINE_SCHEMA=schema,
+    )
+
+
+def _baseline(app: str, workers: int, **env: str) -> Server:
+    argv = [str(BIN / "uvicorn"), app, "--workers", str(workers), "--log-level", "warning"]
+    return Server(f"baseline-{workers}w", argv, env)
