@@ -8,13 +8,14 @@ alternating rounds against:
 - the same service, every connection writing to one case without If-Match (none of these
   may fail: a command that names no version is re-run when it loses the race);
 - the baseline app;
-- with 1 worker, a second service that does not run the read models in its process
-  (CASERECORD_RUN_PROJECTIONS=false): the first service's runner follows its writes from
-  another process, as `caserecord projections run` would.
+- with 1 worker, the deployment that runs the read models in a process of their own: a
+  service with CASERECORD_RUN_PROJECTIONS=false and `caserecord projections run`, on a store
+  of its own.
 
 The services run as configured for production (read models following in each worker).
 Peak RSS (VmHWM) is summed over the server's processes at the end of the load and compared
-with the same after the warm-up.
+with the same after the warm-up.  CPU time per request (user + system, from /proc) is
+reported beside the rates: on a shared machine it moves far less than requests per second.
 """
 
 import itertools
@@ -22,14 +23,14 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.baseline_app import create_postgres_table, create_table
 from benchmarks.bench_commands import ACTOR, NOTE, open_case
 from benchmarks.common import PG_DSN, WORKDIR, Row, temp_store
 from benchmarks.load import LoadResult, Request, run_load
-from benchmarks.servers import Server, baseline, postgres_baseline, service
+from benchmarks.servers import Server, baseline, postgres_baseline, runner, service
 from caserecord.access import Tables, TokenStore
 from caserecord.config import Settings
 from caserecord.store import open_records
@@ -110,18 +111,43 @@ def baseline_server(kind: str, workers: int) -> Iterator[Server]:
 
 @dataclass
 class Load:
-    """One load of the alternating rounds: which server, which requests."""
+    """One load of the alternating rounds: which server, which requests; and what it got."""
 
     server: Server
     make: Request
+    results: list[LoadResult] = field(default_factory=list)
+    cpu: float = 0.0  # CPU seconds the server (and ``also``) used during the measured rounds
+    also: Server | None = None  # a process that does part of the work (the views' runner)
+    also_cpu: float = 0.0
+
+    def measure(self, seconds: float) -> None:
+        before = self.server.cpu_seconds(), self.also.cpu_seconds() if self.also else 0.0
+        self.results.append(measure(self.server, self.make, seconds))
+        self.cpu += self.server.cpu_seconds() - before[0]
+        if self.also is not None:
+            self.also_cpu += self.also.cpu_seconds() - before[1]
+
+    @property
+    def merged(self) -> LoadResult:
+        return merged(self.results)
+
+    def cpu_ms(self, seconds: float | None = None) -> float:
+        """CPU milliseconds per successful request."""
+        ok = self.merged.ok
+        return (self.cpu if seconds is None else seconds) / ok * 1e3 if ok else 0.0
 
 
 def run(kind: str, *, quick: bool) -> list[Row]:
     rounds, seconds = (1, 3.0) if quick else (2, 4.0)
     rows: list[Row] = []
-    with temp_store(kind, "http") as settings:
+    with ExitStack() as stores:
+        settings = stores.enter_context(temp_store(kind, "http"))
         token, cases = seed(settings)
         distinct, one = note_requests(token, cases[:-1]), note_requests(token, cases[-1:])
+        # The deployment that runs the views in a process of their own, on a store of its own
+        # so that the first service's runner does not follow its writes.
+        apart = stores.enter_context(temp_store(kind, "http_apart"))
+        apart_token, apart_cases = seed(apart)
         for workers in (1, 2):
             with ExitStack() as stack:
                 ours = stack.enter_context(service(settings.database_url, workers))
@@ -132,32 +158,35 @@ def run(kind: str, *, quick: bool) -> list[Row]:
                     "baseline": Load(bare, baseline_requests),
                 }
                 if workers == 1:
-                    off = service(settings.database_url, 1, CASERECORD_RUN_PROJECTIONS="false")
-                    loads["views off"] = Load(stack.enter_context(off), distinct)
+                    views = stack.enter_context(runner(apart.database_url))
+                    off = service(apart.database_url, 1, CASERECORD_RUN_PROJECTIONS="false")
+                    loads["views apart"] = Load(
+                        stack.enter_context(off),
+                        note_requests(apart_token, apart_cases[:-1]),
+                        also=views,
+                    )
                 for load in loads.values():
                     measure(load.server, load.make, 1.0)  # warm up
                 warm_rss = (ours.peak_rss_mib(), bare.peak_rss_mib())
-                results: dict[str, list[LoadResult]] = {name: [] for name in loads}
                 for _ in range(rounds):
-                    for name, load in loads.items():
-                        results[name].append(measure(load.server, load.make, seconds))
+                    for load in loads.values():
+                        load.measure(seconds)
                 rss = (ours.peak_rss_mib(), bare.peak_rss_mib())
-            merged_results = {name: merged(r) for name, r in results.items()}
-            rows += rows_for(kind, workers, merged_results, warm_rss, rss, rounds, seconds)
+            rows += rows_for(kind, workers, loads, warm_rss, rss, rounds, seconds)
     return rows
 
 
 def rows_for(
     kind: str,
     workers: int,
-    results: dict[str, LoadResult],
+    loads: dict[str, Load],
     warm_rss: tuple[float, float],
     rss: tuple[float, float],
     rounds: int,
     seconds: float,
 ) -> list[Row]:
     label = f"{workers} worker{'s' if workers > 1 else ''}"
-    ours, one, bare = results["distinct"], results["one case"], results["baseline"]
+    ours, one, bare = (loads[n].merged for n in ("distinct", "one case", "baseline"))
     baseline_name = BASELINE_NAME[kind]
     how = f"{CONCURRENCY} keep-alive connections, {rounds} alternating rounds of {seconds:g}s"
     note = f"{how}; non-2xx or failed: service {not_2xx(ours)}, baseline {not_2xx(bare)}"
@@ -200,6 +229,18 @@ def rows_for(
         ),
         Row(
             "http",
+            f"server CPU per POST note, {label}",
+            kind,
+            loads["distinct"].cpu_ms(),
+            "ms",
+            baseline_name,
+            loads["baseline"].cpu_ms(),
+            "",
+            "user + system CPU of the server's processes over the rounds / 2xx responses; "
+            "steadier than req/s on a busy machine",
+        ),
+        Row(
+            "http",
             f"POST note, {label}, one case",
             kind,
             one.rps,
@@ -233,20 +274,23 @@ def rows_for(
             f"VmHWM summed over the server's processes; {baseline_name}: {rss[1]:.1f} MiB",
         ),
     ]
-    if "views off" in results:
-        off = results["views off"]
+    if "views apart" in loads:
+        apart = loads["views apart"]
         rows.append(
             Row(
                 "http",
-                f"POST note, {label}, read models run by another process",
+                f"POST note, {label}, read models in a process of their own",
                 kind,
-                off.rps,
+                apart.merged.rps,
                 "req/s",
                 "the same with the read models in the API process",
                 ours.rps,
                 "",
-                f"{how}; CASERECORD_RUN_PROJECTIONS=false, the views followed by the other "
-                f"service's runner; non-2xx or failed: {not_2xx(off)}",
+                f"{how}; CASERECORD_RUN_PROJECTIONS=false and `caserecord projections run`; "
+                f"CPU per request: API {apart.cpu_ms():.2f} ms + runner "
+                f"{apart.cpu_ms(apart.also_cpu):.2f} ms, against "
+                f"{loads['distinct'].cpu_ms():.2f} ms in one process; "
+                f"non-2xx or failed: {not_2xx(apart.merged)}",
             )
         )
     return rows

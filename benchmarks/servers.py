@@ -12,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from benchmarks.common import WORKDIR, peak_rss_mib, process_tree
+from benchmarks.common import WORKDIR, cpu_seconds, peak_rss_mib, process_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -26,10 +26,16 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    """A process started in a session of its own; an HTTP server (ready once it answers
+    /docs), or with ``ready_line`` a background process ready once its log shows that."""
+
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], *, ready_line: str = ""
+    ) -> None:
         self.name = name
         self.port = free_port()
-        self.argv = [*argv, "--host", "127.0.0.1", "--port", str(self.port)]
+        self.ready_line = ready_line
+        self.argv = argv if ready_line else [*argv, "--host", "127.0.0.1", "--port", str(self.port)]
         self.env = os.environ | env
         WORKDIR.mkdir(parents=True, exist_ok=True)
         self.log = WORKDIR / f"{name}-{self.port}.log"
@@ -44,6 +50,11 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
+            if self.ready_line:
+                if self.ready_line in self.log.read_text():
+                    return self
+                time.sleep(0.1)
+                continue
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/docs", timeout=1):
                     return self
@@ -56,6 +67,11 @@ class Server:
         """Peak RSS summed over the server and its worker processes."""
         assert self.process is not None
         return sum(peak_rss_mib(pid) for pid in process_tree(self.process.pid))
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and its worker processes."""
+        assert self.process is not None
+        return sum(cpu_seconds(pid) for pid in process_tree(self.process.pid))
 
     def stop(self) -> None:
         if self.process is None:
@@ -86,6 +102,18 @@ class Server:
 def service(database_url: str, workers: int, **env: str) -> Server:
     argv = [str(BIN / "caserecord"), "serve", "--workers", str(workers), "--log-level", "warning"]
     return Server(f"service-{workers}w", argv, {"CASERECORD_DATABASE_URL": database_url} | env)
+
+
+def runner(database_url: str) -> Server:
+    """`caserecord projections run`: the read models followed by a process of their own."""
+    argv = [str(BIN / "caserecord"), "projections", "run"]
+    return Server(
+        "runner",
+        argv,
+        # Unbuffered, so the line it is waited for reaches the log at once.
+        {"CASERECORD_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"},
+        ready_line="following new events",
+    )
 
 
 def baseline(db_path: Path, workers: int) -> Server:
