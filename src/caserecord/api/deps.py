@@ -207,12 +207,25 @@ def query_names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+# A route's query parameters, found once per route rather than on every request (routes
+# are not hashable; their path and name identify them, in every app made by create_app).
+_QUERY_NAMES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def route_query_names(route: APIRoute) -> frozenset[str]:
+    key = (route.path, route.name)
+    names = _QUERY_NAMES.get(key)
+    if names is None:
+        names = _QUERY_NAMES[key] = query_names(route.dependant)
+    return names
+
+
 async def no_unknown_query(request: Request) -> None:
     """A misspelt filter must not quietly widen a listing: unknown query parameters are 422."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not request.scope.get("query_string") or not isinstance(route, APIRoute):
         return
-    unknown = sorted(set(request.query_params) - query_names(route.dependant))
+    unknown = sorted(set(request.query_params) - route_query_names(route))
     if unknown:
         errors = [
             {"path": f"query:{name}", "message": "unknown query parameter", "type": "extra"}
