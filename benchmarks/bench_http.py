@@ -13,6 +13,7 @@ alternating rounds against:
   of its own.
 
 The services run as configured for production (read models following in each worker).
+--quick runs 1 worker only, in shorter rounds.
 Peak RSS (VmHWM) is summed over the server's processes at the end of the load and compared
 with the same after the warm-up.  CPU time per request (user + system, from /proc) is
 reported beside the rates: on a shared machine it moves far less than requests per second.
@@ -30,7 +31,7 @@ from benchmarks.baseline_app import create_postgres_table, create_table
 from benchmarks.bench_commands import ACTOR, NOTE, open_case
 from benchmarks.common import PG_DSN, WORKDIR, Row, temp_store
 from benchmarks.load import LoadResult, Request, run_load
-from benchmarks.servers import Server, baseline, postgres_baseline, runner, service
+from benchmarks.servers import Server, baseline, postgres_baseline, runner, service, started
 from caserecord.access import Tables, TokenStore
 from caserecord.config import Settings
 from caserecord.store import open_records
@@ -91,19 +92,17 @@ def measure(server: Server, make: Request, seconds: float) -> LoadResult:
 
 @contextmanager
 def baseline_server(kind: str, workers: int) -> Iterator[Server]:
-    """The bare app for this store, on a table of its own."""
+    """The bare app for this store (not started yet), on a table of its own."""
     if kind == "postgres":
         with temp_store("postgres", "base", init=False) as base:
             schema = base.database_url.partition("?schema=")[2]
             create_postgres_table(PG_DSN, schema)
-            with postgres_baseline(PG_DSN, schema, workers) as server:
-                yield server
+            yield postgres_baseline(PG_DSN, schema, workers)
         return
     db = WORKDIR / f"baseline-{uuid.uuid4().hex[:8]}.db"
     create_table(str(db))
     try:
-        with baseline(db, workers) as server:
-            yield server
+        yield baseline(db, workers)
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -138,7 +137,8 @@ class Load:
 
 
 def run(kind: str, *, quick: bool) -> list[Row]:
-    rounds, seconds = (1, 3.0) if quick else (2, 4.0)
+    # --quick: 1 worker only, shorter rounds.
+    rounds, seconds, warmup = (1, 2.0, 0.5) if quick else (2, 4.0, 1.0)
     rows: list[Row] = []
     with ExitStack() as stores:
         settings = stores.enter_context(temp_store(kind, "http"))
@@ -148,9 +148,9 @@ def run(kind: str, *, quick: bool) -> list[Row]:
         # so that the first service's runner does not follow its writes.
         apart = stores.enter_context(temp_store(kind, "http_apart"))
         apart_token, apart_cases = seed(apart)
-        for workers in (1, 2):
+        for workers in (1,) if quick else (1, 2):
             with ExitStack() as stack:
-                ours = stack.enter_context(service(settings.database_url, workers))
+                ours = service(settings.database_url, workers)
                 bare = stack.enter_context(baseline_server(kind, workers))
                 loads = {
                     "distinct": Load(ours, distinct),
@@ -158,15 +158,15 @@ def run(kind: str, *, quick: bool) -> list[Row]:
                     "baseline": Load(bare, baseline_requests),
                 }
                 if workers == 1:
-                    views = stack.enter_context(runner(apart.database_url))
+                    views = runner(apart.database_url)
                     off = service(apart.database_url, 1, CASERECORD_RUN_PROJECTIONS="false")
-                    loads["views apart"] = Load(
-                        stack.enter_context(off),
-                        note_requests(apart_token, apart_cases[:-1]),
-                        also=views,
-                    )
+                    apart_notes = note_requests(apart_token, apart_cases[:-1])
+                    loads["views apart"] = Load(off, apart_notes, also=views)
+                    started(stack, ours, bare, off, views)
+                else:
+                    started(stack, ours, bare)
                 for load in loads.values():
-                    measure(load.server, load.make, 1.0)  # warm up
+                    measure(load.server, load.make, warmup)
                 warm_rss = (ours.peak_rss_mib(), bare.peak_rss_mib())
                 for _ in range(rounds):
                     for load in loads.values():

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -42,10 +43,18 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> Self:
+        return self.launch().ready(timeout)
+
+    def launch(self) -> Self:
+        """Start the process without waiting for it (see ``ready`` and ``started``)."""
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 self.argv, env=self.env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True
             )
+        return self
+
+    def ready(self, timeout: float = 60) -> Self:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -102,6 +111,16 @@ class Server:
 def service(database_url: str, workers: int, **env: str) -> Server:
     argv = [str(BIN / "caserecord"), "serve", "--workers", str(workers), "--log-level", "warning"]
     return Server(f"service-{workers}w", argv, {"CASERECORD_DATABASE_URL": database_url} | env)
+
+
+def started(stack: ExitStack, *servers: Server) -> None:
+    """Start the servers side by side (each stopped when ``stack`` closes); return once all
+    are ready."""
+    for server in servers:
+        stack.callback(server.stop)
+        server.launch()
+    for server in servers:
+        server.ready()
 
 
 def runner(database_url: str) -> Server:
