@@ -140,6 +140,12 @@ def rss_mib(pid: int) -> float:
     return _status_kib(pid, "VmRSS") / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _status_kib(pid: int, key: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(f"{key}:"):

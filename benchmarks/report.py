@@ -40,15 +40,19 @@ def cells(row: Row) -> list[str]:
     ]
 
 
+TARGET = re.compile(r"(>=|<=)\s*(\d[\d,]*(?:\.\d+)?)(?:\s+(\S+))?")
+
+
 def verdict(row: Row) -> str:
-    """'met' or 'MISSED' for targets like '>= 0.8' (on the ratio) or '<= 10 ms' (on the
-    value, when a unit follows the number)."""
-    found = re.search(r"(>=|<=)\s*([\d,.]+)\s*([A-Za-z/%]+)?", row.target)
+    """'met' or 'MISSED': the ratio compared with a target like '>= 0.8'; the value when the
+    number is followed by the row's own unit ('<= 10 ms' on a row in ms). Text after the
+    number that is not the row's unit ('>= 0.8 x', '(SQLite)') leaves it on the ratio."""
+    found = TARGET.search(row.target)
     if found is None:
         return ""
     sign, number, unit = found.groups()
     limit = float(number.replace(",", ""))
-    measured = row.value if unit else row.ratio
+    measured = row.value if unit is not None and unit == row.unit else row.ratio
     if measured is None:
         return ""
     ok = measured >= limit if sign == ">=" else measured <= limit

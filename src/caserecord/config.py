@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     run_projections: bool = True
+    # How long the API trusts a token it found active without asking the store again: a
+    # token revoked by another process (a worker, the CLI) is refused here within this time.
+    # 0 (the default) looks every token up on every request. Off by default because that
+    # lookup is also what makes a request fail at once when PostgreSQL goes away: past it,
+    # the event store's reads and writes retry a lost connection for tens of seconds.
+    token_cache_seconds: float = Field(default=0.0, ge=0)
     # How often a process that does not run the views asks for the runner lock again: the
     # longest a standby waits to take over from a runner process that died.
     projection_lock_retry: float = Field(default=2.0, gt=0)

@@ -1,8 +1,14 @@
 """Bearer tokens, roles and tenancy at the HTTP boundary."""
 
+from contextlib import contextmanager
+
+from fastapi import FastAPI
+
 from caserecord.access import Tables, TokenStore
+from caserecord.api.runtime import Runtime
+from caserecord.config import Settings
 from caserecord.store import open_records
-from tests.e2e.http import CLIENT, Api, a_case
+from tests.e2e.http import CLIENT, Api, a_case, serve
 
 
 def test_a_request_without_a_token_is_401_with_a_bearer_challenge(sqlite_api: Api) -> None:
@@ -23,15 +29,40 @@ def test_an_unknown_token_is_401(sqlite_api: Api) -> None:
     assert response.json()["detail"] == "the token is unknown or revoked"
 
 
-def test_a_revoked_token_is_401_from_then_on(sqlite_api: Api) -> None:
-    assert sqlite_api.get("/v1/events").status_code == 200
-    records = open_records(sqlite_api.settings)
+def revoke_elsewhere(api: Api, role: str = "caseworker") -> None:
+    """Revoke the agency-a token of ``role`` as the CLI or another worker would."""
+    records = open_records(api.settings)
     store = TokenStore(Tables(records))
-    (mine,) = [t for t in store.list("agency-a") if t.role == "caseworker"]
+    (mine,) = [t for t in store.list("agency-a") if t.role == role]
     store.revoke(mine.token_id)
     records.close()
 
+
+def test_a_token_revoked_by_another_process_is_401_at_once_by_default(sqlite_api: Api) -> None:
+    assert sqlite_api.get("/v1/events").status_code == 200
+
+    revoke_elsewhere(sqlite_api)
+
     assert sqlite_api.get("/v1/events").status_code == 401
+
+
+def test_with_a_token_cache_a_token_revoked_elsewhere_is_401_once_the_cache_time_passes(
+    sqlite_url: str,
+) -> None:
+    settings = Settings(database_url=sqlite_url, token_cache_seconds=2.0)
+    with contextmanager(serve)(settings) as api:
+        app: FastAPI = api.client.app  # type: ignore[assignment]
+        runtime: Runtime = app.state.runtime
+        now = [1000.0]
+        runtime.tokens.clock = lambda: now[0]
+        assert api.get("/v1/events").status_code == 200
+
+        revoke_elsewhere(api)
+        cached = api.get("/v1/events").status_code
+        now[0] += settings.token_cache_seconds
+
+        assert cached == 200
+        assert api.get("/v1/events").status_code == 401
 
 
 def test_only_the_hash_of_a_token_is_stored(sqlite_api: Api) -> None:

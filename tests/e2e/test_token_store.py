@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from caserecord.access import Tables, TokenNotFoundError, TokenStore
+from caserecord.access import Tables, TokenInfo, TokenNotFoundError, TokenStore
 from caserecord.application import CaseRecords
 
 
@@ -74,3 +74,91 @@ def test_a_token_check_takes_the_same_steps_whether_the_token_exists_or_not(
         taken[name] = list(steps)
 
     assert taken == {name: ["query", "compare"] for name in taken}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_cached_token_revoked_by_another_process_is_refused_once_the_cache_time_passes(
+    records: CaseRecords,
+) -> None:
+    clock = Clock()
+    api = TokenStore(Tables(records), cache_seconds=1.0, clock=clock)
+    cli = TokenStore(Tables(records))  # another process: the CLI, another worker
+    info, secret = cli.create(agency_id="agency-a", role="caseworker", name="c")
+    assert api.authenticate(secret) == info
+
+    cli.revoke(info.token_id)
+    clock.now += 0.5
+    within = api.authenticate(secret)
+    clock.now += 0.5
+
+    assert within == info
+    assert api.authenticate(secret) is None
+
+
+def test_a_token_revoked_through_the_caching_store_is_refused_at_once(
+    records: CaseRecords,
+) -> None:
+    store = TokenStore(Tables(records), cache_seconds=60.0, clock=Clock())
+    info, secret = store.create(agency_id="agency-a", role="caseworker", name="c")
+    assert store.authenticate(secret) == info
+    assert store.cached(secret) == info
+
+    store.revoke(info.token_id)
+
+    assert store.cached(secret) is None
+    assert store.authenticate(secret) is None
+
+
+def test_a_lookup_that_began_before_a_revocation_does_not_cache_the_revoked_token(
+    records: CaseRecords,
+) -> None:
+    tables = Tables(records)
+    store = TokenStore(tables, cache_seconds=60.0, clock=Clock())
+    info, secret = store.create(agency_id="agency-a", role="caseworker", name="c")
+    query = tables.query
+    revoked_meanwhile: list[TokenInfo] = []
+
+    def revoke_during_the_first_lookup(sql: str, params: object = ()) -> object:
+        rows = query(sql, params)  # type: ignore[arg-type]
+        if "token_hash" in sql and not revoked_meanwhile:
+            revoked_meanwhile.append(store.revoke(info.token_id))
+        return rows
+
+    tables.query = revoke_during_the_first_lookup  # type: ignore[assignment,method-assign]
+    first = store.authenticate(secret)
+    tables.query = query  # type: ignore[method-assign]
+
+    assert first == info  # it was active when it was read
+    assert revoked_meanwhile
+    assert store.cached(secret) is None
+    assert store.authenticate(secret) is None
+
+
+def test_unknown_and_revoked_tokens_are_not_cached(records: CaseRecords) -> None:
+    store = TokenStore(Tables(records), cache_seconds=60.0, clock=Clock())
+    info, secret = store.create(agency_id="agency-a", role="caseworker", name="c")
+    store.revoke(info.token_id)
+
+    assert store.authenticate(secret) is None
+    assert store.authenticate(secret[:-1]) is None
+    assert store.cached(secret) is None
+    assert store.cached(secret[:-1]) is None
+
+
+def test_without_a_cache_time_every_lookup_asks_the_store(records: CaseRecords) -> None:
+    store = TokenStore(Tables(records))
+    cli = TokenStore(Tables(records))
+    info, secret = cli.create(agency_id="agency-a", role="caseworker", name="c")
+    assert store.authenticate(secret) == info
+
+    cli.revoke(info.token_id)
+
+    assert store.cached(secret) is None
+    assert store.authenticate(secret) is None

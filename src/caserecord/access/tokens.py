@@ -3,6 +3,9 @@
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,8 +64,32 @@ def hash_token(secret: str) -> str:
 
 
 class TokenStore:
-    def __init__(self, tables: Tables) -> None:
+    """Tokens in the access tables.
+
+    With ``cache_seconds`` > 0, a token found active is trusted for that long without asking
+    the store again (every request authenticates, and the lookup was a query and a hop to a
+    thread). Revoking through this store forgets the token at once; a revocation made by
+    another process (another worker, the CLI) is honoured here within ``cache_seconds``.
+    Unknown and revoked tokens are never cached: they are looked up every time.
+    """
+
+    MAX_CACHED = 10_000
+
+    def __init__(
+        self,
+        tables: Tables,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.tables = tables
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._cache: dict[str, tuple[TokenInfo, float]] = {}
+        # Counts revocations through this store, so that a lookup that began before one
+        # does not put back into the cache the token it just revoked.
+        self._revocations = 0
+        self._cache_lock = threading.Lock()
 
     def create(
         self,
@@ -115,14 +142,43 @@ class TokenStore:
 
         The same steps run whatever the secret: one hash, one indexed lookup by that hash,
         one constant-time comparison, so a timer cannot tell a known prefix, an unknown
-        token or a revoked one apart."""
+        token or a revoked one apart.  Only a token that was just found active may be
+        answered from the cache (``cache_seconds``), which a wrong secret never reaches."""
         presented = hash_token(secret)
+        found = self._cached(presented)
+        if found is not None:
+            return found
+        revocations = self._revocations
         rows = self.tables.query("SELECT * FROM {t}api_tokens WHERE token_hash = ?", (presented,))
         row = rows[0] if rows else UNKNOWN_TOKEN
         info = TokenInfo.from_row(row)
         same = hmac.compare_digest(str(row["token_hash"]), presented)
         known = same & secret.startswith(TOKEN_PREFIX) & info.active
-        return info if known else None
+        if not known:
+            return None
+        if self.cache_seconds > 0:
+            with self._cache_lock:
+                if self._revocations == revocations:
+                    if len(self._cache) >= self.MAX_CACHED:
+                        self._cache.clear()
+                    self._cache[presented] = (info, self.clock() + self.cache_seconds)
+        return info
+
+    def cached(self, secret: str) -> TokenInfo | None:
+        """The token if it is in the cache and still fresh; never asks the store."""
+        if not self.cache_seconds or not secret.startswith(TOKEN_PREFIX):
+            return None
+        return self._cached(hash_token(secret))
+
+    def _cached(self, digest: str) -> TokenInfo | None:
+        entry = self._cache.get(digest)
+        if entry is None:
+            return None
+        info, fresh_until = entry
+        if self.clock() >= fresh_until:
+            self._cache.pop(digest, None)
+            return None
+        return info
 
     def list(
         self,
@@ -165,4 +221,13 @@ class TokenStore:
             "UPDATE {t}api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
             (datetime.now(UTC).isoformat(), token_id),
         )
+        self.forget(token_id)
         return self.get(token_id, agency_id)
+
+    def forget(self, token_id: str) -> None:
+        """Drop a token from the cache, so its next use is looked up in the store."""
+        with self._cache_lock:
+            self._revocations += 1
+            for digest, (info, _) in list(self._cache.items()):
+                if info.token_id == token_id:
+                    del self._cache[digest]

@@ -2,7 +2,8 @@
 
 Those that only look at the request are ``async def``: FastAPI runs a plain ``def``
 dependency in its thread pool, a hop that cost more than the check itself on every request.
-Those that read the store (the token, the views) stay plain ``def``, off the event loop.
+Those that read the store (the views) stay plain ``def``, off the event loop; the caller's
+token is ``async def`` and goes to the pool only when it is not in the token cache.
 """
 
 import re
@@ -75,7 +76,7 @@ def request_id_of(request: Request, response: Response) -> str:
     return found
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     response: Response,
     runtime: RuntimeDep,
@@ -91,7 +92,12 @@ def get_caller(
 ) -> Caller:
     if credentials is None:
         raise unauthorized("a bearer token is required")
-    token = runtime.tokens.authenticate(credentials.credentials)
+    secret = credentials.credentials
+    # A token this process trusts is checked on the event loop; any other is looked up in
+    # the thread pool, off the loop.
+    token = runtime.cached_token(secret) or await run_in_threadpool(
+        lambda: runtime.tokens.authenticate(secret)
+    )
     if token is None:
         raise unauthorized("the token is unknown or revoked")
     actor = Actor(token.name, token.role, token.agency_id)
@@ -235,12 +241,25 @@ def query_names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+# A route's query parameters, found once per route rather than on every request (routes
+# are not hashable; their path and name identify them, in every app made by create_app).
+_QUERY_NAMES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def route_query_names(route: APIRoute) -> frozenset[str]:
+    key = (route.path, route.name)
+    names = _QUERY_NAMES.get(key)
+    if names is None:
+        names = _QUERY_NAMES[key] = query_names(route.dependant)
+    return names
+
+
 async def no_unknown_query(request: Request) -> None:
     """A misspelt filter must not quietly widen a listing: unknown query parameters are 422."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not request.scope.get("query_string") or not isinstance(route, APIRoute):
         return
-    unknown = sorted(set(request.query_params) - query_names(route.dependant))
+    unknown = sorted(set(request.query_params) - route_query_names(route))
     if unknown:
         errors = [
             {"path": f"query:{name}", "message": "unknown query parameter", "type": "extra"}

@@ -34,7 +34,8 @@ An event-sourced case record for case management agencies.
 
 **Authentication.** `Authorization: Bearer <token>`; tokens come from
 `caserecord tokens create --agency A --role R --name N` (or `POST /v1/tokens` as an admin).
-Missing, unknown or revoked tokens are answered with 401.
+Missing, unknown or revoked tokens are answered with 401 (with a token cache,
+`CASERECORD_TOKEN_CACHE_SECONDS`, a token revoked by another process is refused within it).
 
 **Roles.** caseworker: read and write the agency's clients and cases. supervisor: the same,
 plus assignment, closure and reopening, the audit trail, verification and the access log.

@@ -5,7 +5,7 @@ import logging
 import threading
 import time
 
-from caserecord.access import AccessLog, Tables, TokenStore
+from caserecord.access import AccessLog, Tables, TokenInfo, TokenStore
 from caserecord.api.errors import unavailable
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
@@ -52,7 +52,7 @@ class Runtime:
             if self._records is None:
                 records = open_records(self.settings)
                 tables = Tables(records)
-                self._tokens = TokenStore(tables)
+                self._tokens = TokenStore(tables, cache_seconds=self.settings.token_cache_seconds)
                 self._access_log = AccessLog(tables)
                 self._records = records
             return self._records
@@ -88,6 +88,12 @@ class Runtime:
             self._open()
         assert self._tokens is not None
         return self._tokens
+
+    def cached_token(self, secret: str) -> TokenInfo | None:
+        """The token if this process trusts it without asking the store (see TokenStore);
+        None if it must be looked up. Does no I/O, so the event loop may call it."""
+        tokens = self._tokens
+        return tokens.cached(secret) if tokens is not None else None
 
     @property
     def access_log(self) -> AccessLog:

@@ -65,7 +65,8 @@ class Write:
             "expected_version": self.expected_version,
         }
         key = self.idempotency_key
-        fingerprint = self.fingerprint(body)
+        # Only a request with a key is bound to its body.
+        fingerprint = self.fingerprint(body) if key is not None else ""
         if key is not None:
             first = self.replay(key, fingerprint, status, location)
             if first is not None:
