@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from caserecord.domain import case_upcasts
 from caserecord.domain.base import RecordAggregate, require_reason
 from caserecord.domain.corrections import locate
 from caserecord.domain.entities import (
@@ -20,7 +21,6 @@ from caserecord.domain.entities import (
     Correction,
     Goal,
     GoalRevision,
-    Ledger,
     Plan,
     PlanVersion,
     PriorTreatment,
@@ -97,52 +97,11 @@ class Case(RecordAggregate):
     events in effect at a moment (``timeline.fold_effective``) leaves out the later ones.
     Never part of a stored state."""
 
-    @staticmethod
-    def upcast_v1_v2(state: dict[str, Any]) -> None:
-        """Snapshots taken when the state held whole notes."""
-        notes = state["notes"]
-        state["notes"] = {note_id: note.version for note_id, note in notes.items()}
-        state["notes_set_aside"] = sum(1 for note in notes.values() if note.in_error)
-        state["addenda"] = {
-            note_id: [a.version for a in note.addenda]
-            for note_id, note in notes.items()
-            if note.addenda
-        }
-
-    @staticmethod
-    def upcast_v2_v3(state: dict[str, Any]) -> None:
-        """Snapshots taken when goals held their progress whole (referrals shed their
-        content as they decode: ``Referral.from_version_2``)."""
-        for goal in state["goals"].values():
-            goal.progress = [p.version for p in goal.progress]
-
-    @staticmethod
-    def upcast_v3_v4(state: dict[str, Any]) -> None:
-        """Snapshots taken when referrals were a dict, each stored as its own part."""
-        state["referrals"] = Referrals(state["referrals"].values())
-
-    @staticmethod
-    def upcast_v4_v5(state: dict[str, Any]) -> None:
-        """Snapshots taken when the indexes were plain dicts and lists."""
-        state["notes"] = Ledger(state["notes"].items())
-        state["addenda"] = Ledger((i, tuple(v)) for i, v in state["addenda"].items())
-        located: list[tuple[int, tuple[str, str]]] = []
-        located += [(v, ("note", i)) for i, v in state["notes"].items()]
-        located += [(v, ("addendum", i)) for i, vs in state["addenda"].items() for v in vs]
-        for goal in state["goals"].values():
-            goal.progress = Ledger((v, None) for v in goal.progress)
-            located += [(v, ("progress", goal.goal_id)) for v in goal.progress]
-        state["located"] = Ledger(sorted(located))
-
-    @staticmethod
-    def upcast_v5_v6(state: dict[str, Any]) -> None:
-        """Snapshots taken when the case kept the index of its notes, addenda and progress
-        (the entry index holds it now)."""
-        state["notes_recorded"] = len(state.pop("notes"))
-        for name in ("addenda", "located", "notes_set_aside"):
-            state.pop(name)
-        for goal in state["goals"].values():
-            goal.progress = len(goal.progress)
+    upcast_v1_v2 = staticmethod(case_upcasts.v1_v2)
+    upcast_v2_v3 = staticmethod(case_upcasts.v2_v3)
+    upcast_v3_v4 = staticmethod(case_upcasts.v3_v4)
+    upcast_v4_v5 = staticmethod(case_upcasts.v4_v5)
+    upcast_v5_v6 = staticmethod(case_upcasts.v5_v6)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
