@@ -33,6 +33,8 @@ from caserecord.presenters import (
 
 
 class CaseView(RecordsBase):
+    """A client, a case, or one part of a case, as plain data."""
+
     def get_client(self, actor: Actor, client_id: UUID) -> dict[str, Any]:
         return client_to_dict(self._client(actor, client_id))
 

@@ -13,7 +13,8 @@ from caserecord.domain.values import text_list
 
 
 class CaseCommands(WritePath):
-    # ---- cases: intake, assessment, history, assignment, closure -------------------
+    """Intake, assessment, history, assignment, closure and corrections of a case."""
+
     def open_case(
         self,
         actor: Actor,

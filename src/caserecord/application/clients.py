@@ -13,7 +13,8 @@ from caserecord.domain.recording import Actor
 
 
 class ClientCommands(IdentityChecks, WritePath):
-    # ---- clients -------------------------------------------------------------------
+    """Registering a client and changing its details and support contacts."""
+
     def register_client(
         self,
         actor: Actor,

@@ -14,6 +14,8 @@ from caserecord.presenters import client_to_dict
 
 
 class IdentityChecks(RecordsBase):
+    """Refusals before a client is written: a number taken, a possible namesake."""
+
     def _check_number_free(self, actor: Actor, number: str, client_id: UUID | None = None) -> None:
         """A client number names one client of the agency."""
         if not isinstance(number, str) or not number.strip():

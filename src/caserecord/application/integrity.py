@@ -59,6 +59,8 @@ def compare_snapshot(snapshot: Any, aggregate: Aggregate) -> str:
 
 
 class Integrity(RecordsBase):
+    """Checks of the stored records (not of the aggregate the mapper makes of them)."""
+
     def verify_stream(self, stream_id: UUID) -> Verification:
         """Check the stored records of one aggregate against its hash chain, then its
         snapshots against the events."""

@@ -20,6 +20,8 @@ T = TypeVar("T")
 
 
 class Pages(RecordsBase):
+    """Pages of what a case accumulates, newest first."""
+
     def case_notes(
         self,
         actor: Actor,

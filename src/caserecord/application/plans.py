@@ -29,6 +29,8 @@ def kept(value: T | Unchanged, current: T) -> T:
 
 
 class PlanCommands(WritePath):
+    """Drafting, revising and moving a case's plans and goals."""
+
     # ---- plan ----------------------------------------------------------------------
     def draft_plan(
         self,

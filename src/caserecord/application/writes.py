@@ -37,6 +37,8 @@ that writers from other processes that keep colliding spread out."""
 
 
 class WritePath(RecordsBase):
+    """Every command's way to the store: load, check, run, save, retry."""
+
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         # One lock per record being written, dropped once no command holds it.
