@@ -1,20 +1,26 @@
-"""The case: one episode of case management for one client in one agency."""
+"""The case: one episode of case management for one client in one agency.
 
-from collections.abc import Callable
+This module is longer than the others because the aggregate's event classes are nested in
+``Case``: their topics (``caserecord.domain.case:Case.Opened``) are stored with every event,
+so they stay in one class, each beside the command that records it.  What a correction
+targets and how it is checked lives in ``corrections.py``; the parts of a case in
+``entities.py``; its value rules in ``values.py``."""
+
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
+from caserecord.domain import case_upcasts
 from caserecord.domain.base import RecordAggregate, require_reason
+from caserecord.domain.corrections import locate
 from caserecord.domain.entities import (
     Assessment,
     Change,
     Correction,
     Goal,
     GoalRevision,
-    Ledger,
     Plan,
     PlanVersion,
     PriorTreatment,
@@ -24,12 +30,9 @@ from caserecord.domain.entities import (
     current,
 )
 from caserecord.domain.errors import (
-    AlreadyInErrorError,
     CaseClosedError,
     CaseNotClosedError,
     DuplicateIdError,
-    EntryNotCorrectableError,
-    EntryNotFoundError,
     GoalNotFoundError,
     GoalNotOnCurrentPlanError,
     InvalidTransitionError,
@@ -63,8 +66,6 @@ from caserecord.domain.values import (
     text_list,
 )
 
-Flag = Callable[[], None]
-
 
 def check_activities(activities: list[dict[str, Any]]) -> None:
     """Schedule and routines: recurring activities with a cadence and an optional time."""
@@ -96,52 +97,11 @@ class Case(RecordAggregate):
     events in effect at a moment (``timeline.fold_effective``) leaves out the later ones.
     Never part of a stored state."""
 
-    @staticmethod
-    def upcast_v1_v2(state: dict[str, Any]) -> None:
-        """Snapshots taken when the state held whole notes."""
-        notes = state["notes"]
-        state["notes"] = {note_id: note.version for note_id, note in notes.items()}
-        state["notes_set_aside"] = sum(1 for note in notes.values() if note.in_error)
-        state["addenda"] = {
-            note_id: [a.version for a in note.addenda]
-            for note_id, note in notes.items()
-            if note.addenda
-        }
-
-    @staticmethod
-    def upcast_v2_v3(state: dict[str, Any]) -> None:
-        """Snapshots taken when goals held their progress whole (referrals shed their
-        content as they decode: ``Referral.from_version_2``)."""
-        for goal in state["goals"].values():
-            goal.progress = [p.version for p in goal.progress]
-
-    @staticmethod
-    def upcast_v3_v4(state: dict[str, Any]) -> None:
-        """Snapshots taken when referrals were a dict, each stored as its own part."""
-        state["referrals"] = Referrals(state["referrals"].values())
-
-    @staticmethod
-    def upcast_v4_v5(state: dict[str, Any]) -> None:
-        """Snapshots taken when the indexes were plain dicts and lists."""
-        state["notes"] = Ledger(state["notes"].items())
-        state["addenda"] = Ledger((i, tuple(v)) for i, v in state["addenda"].items())
-        located: list[tuple[int, tuple[str, str]]] = []
-        located += [(v, ("note", i)) for i, v in state["notes"].items()]
-        located += [(v, ("addendum", i)) for i, vs in state["addenda"].items() for v in vs]
-        for goal in state["goals"].values():
-            goal.progress = Ledger((v, None) for v in goal.progress)
-            located += [(v, ("progress", goal.goal_id)) for v in goal.progress]
-        state["located"] = Ledger(sorted(located))
-
-    @staticmethod
-    def upcast_v5_v6(state: dict[str, Any]) -> None:
-        """Snapshots taken when the case kept the index of its notes, addenda and progress
-        (the entry index holds it now)."""
-        state["notes_recorded"] = len(state.pop("notes"))
-        for name in ("addenda", "located", "notes_set_aside"):
-            state.pop(name)
-        for goal in state["goals"].values():
-            goal.progress = len(goal.progress)
+    upcast_v1_v2 = staticmethod(case_upcasts.v1_v2)
+    upcast_v2_v3 = staticmethod(case_upcasts.v2_v3)
+    upcast_v3_v4 = staticmethod(case_upcasts.v3_v4)
+    upcast_v4_v5 = staticmethod(case_upcasts.v4_v5)
+    upcast_v5_v6 = staticmethod(case_upcasts.v5_v6)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -686,124 +646,15 @@ class Case(RecordAggregate):
         self._record_in_error(target_version=target_version, reason=reason)
 
     def check_marking(self, target_version: int, entry: Recorded | None) -> None:
-        self._locate(target_version, entry)
+        locate(self, target_version, entry)
 
     @event(EntryMarkedInError)
     def _record_in_error(self, target_version: int, reason: str) -> None:
         # An entry the case does not keep was checked against the record before (by the
         # command, or by the fold of an effective-time state); its correction is all that
         # sets it aside.
-        self._locate(target_version, None, indexed=True)()
+        locate(self, target_version, None, indexed=True)()
         self.corrections.append(Correction(target_version, self._next()))
-
-    def _locate(self, v: int, entry: Recorded | None, *, indexed: bool = False) -> Flag:
-        """Find what event ``v`` recorded and return how to set it aside: in the case, or
-        ``entry`` (with ``indexed``, an entry found in neither is one of the record's
-        entries, already checked)."""
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise InvalidValueError(f"target_version must be a version number (got {v!r})")
-        if not 1 <= v <= self.version:
-            raise EntryNotFoundError(f"the case has no version {v}")
-        if any(c.target_version == v for c in self.corrections):
-            raise AlreadyInErrorError(f"version {v} is already marked in error")
-        if v == 1:
-            raise EntryNotCorrectableError(
-                "the intake that opened the case cannot be marked in error; "
-                "close the case with a reason instead"
-            )
-        for find in (
-            self._locate_content,
-            self._locate_plan,
-            self._locate_goal,
-            self._locate_referral,
-            self._locate_case_change,
-        ):
-            flag = find(v)
-            if flag is not None:
-                return flag
-        if entry is not None and entry.version == v:
-            return self._locate_entry(entry)
-        if indexed:
-            return no_flag
-        raise EntryNotCorrectableError(f"version {v} is not an entry that can be marked in error")
-
-    def _locate_content(self, v: int) -> Flag | None:
-        entries: list[Any] = [a for a in self.assessments if a.version == v]
-        if entries:
-            return flag_all(entries)
-        entries = [t for t in self.prior_treatments if t.version == v]
-        return flag_entry(entries[0]) if entries else None
-
-    def _locate_entry(self, entry: Recorded) -> Flag:
-        # An entry's set-aside state is its correction alone, and _locate has already
-        # refused a version marked before.
-        if entry.kind == "addendum":
-            if entry.note_version is None:
-                raise EntryNotCorrectableError(f"version {entry.version} is on no note")
-            if self._is_set_aside(entry.note_version):
-                raise AlreadyInErrorError("that entry belongs to an item already marked in error")
-        elif entry.kind == "progress":
-            goal = self.goals.get(entry.entity_id)
-            if goal is None:
-                raise EntryNotCorrectableError(f"version {entry.version} is on no goal")
-            check_not_set_aside(goal)
-        elif entry.kind != "note":
-            raise EntryNotCorrectableError(f"version {entry.version} cannot be marked in error")
-        return no_flag
-
-    def _locate_plan(self, v: int) -> Flag | None:
-        for plan in self.plans:
-            if plan.versions[0].version == v:
-                return flag_entry(plan)
-            for revision in plan.versions[1:]:
-                if revision.version == v:
-                    check_not_set_aside(plan)
-                    return flag_entry(revision)
-            if any(c.version == v for c in plan.statuses):
-                check_not_set_aside(plan)
-                return self._revert_plan_status(plan, v)
-        return None
-
-    def _revert_plan_status(self, plan: Plan, v: int) -> Flag:
-        flag = latest_change(plan.statuses, v, "plan status")
-        reopens = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
-        latest = [p for p in self.plans if not p.in_error][-1]
-        if reopens and plan is not latest:
-            raise EntryNotCorrectableError(
-                "a later plan is current: this plan's closing cannot be undone"
-            )
-        return flag
-
-    def _locate_goal(self, v: int) -> Flag | None:
-        for goal in self.goals.values():
-            if goal.revisions[0].version == v:
-                return flag_entry(goal)
-            for revision in goal.revisions[1:]:
-                if revision.version == v:
-                    check_not_set_aside(goal)
-                    return flag_entry(revision)
-            if any(c.version == v for c in goal.lifecycle):
-                check_not_set_aside(goal)
-                return latest_change(goal.lifecycle, v, "goal lifecycle")
-        return None
-
-    def _locate_referral(self, v: int) -> Flag | None:
-        for referral in self.referrals.values():
-            if referral.version == v:
-                return flag_entry(referral)
-            if any(c.version == v for c in referral.statuses):
-                check_not_set_aside(referral)
-                return latest_change(referral.statuses, v, "referral status")
-        return None
-
-    def _locate_case_change(self, v: int) -> Flag | None:
-        for changes, what in (
-            (self.statuses, "case status"),
-            (self.managers, "assignment"),
-        ):
-            if any(c.version == v for c in changes):
-                return latest_change(changes, v, what)
-        return None
 
     # ---- closure --------------------------------------------------------------------
     class Closed(RecordAggregate.Event):
@@ -841,39 +692,3 @@ def check_goal(description: str, need_domain: str, due_on: date | None) -> None:
         raise InvalidValueError("a goal needs a description")
     parse(NeedDomain, need_domain, "need_domain")
     check_date(due_on, "due_on")
-
-
-def check_not_set_aside(item: Any) -> None:
-    # The item's own marking already set aside everything recorded about it.
-    if item.in_error:
-        raise AlreadyInErrorError("that entry belongs to an item already marked in error")
-
-
-def flag_entry(entry: Any) -> Flag:
-    if entry.in_error:
-        raise AlreadyInErrorError("that entry is already marked in error")
-    return lambda: setattr(entry, "in_error", True)
-
-
-def no_flag() -> None:
-    """Nothing to set on the entry: the correction recorded with it is enough."""
-
-
-def flag_all(entries: list[Any]) -> Flag:
-    if all(e.in_error for e in entries):
-        raise AlreadyInErrorError("that entry is already marked in error")
-
-    def flag() -> None:
-        for entry in entries:
-            entry.in_error = True
-
-    return flag
-
-
-def latest_change(changes: list[Change], v: int, what: str) -> Flag:
-    valid = [c for c in changes if not c.in_error]
-    if valid[-1].version != v or len(valid) == 1:
-        raise EntryNotCorrectableError(
-            f"only the latest {what} change can be marked in error; record a further change instead"
-        )
-    return flag_entry(valid[-1])

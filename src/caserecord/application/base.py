@@ -1,0 +1,247 @@
+"""What every part of the service shares: the application's wiring (repository, snapshots,
+transcodings), the typed store, reading events by version, and loading a record the actor
+may see."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.utils import strtobool
+
+from caserecord.application.replay import CaseRepository, project
+from caserecord.domain.base import RecordAggregate
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.errors import (
+    CaseNotFoundError,
+    ClientNotFoundError,
+    InvalidValueError,
+    NoteNotFoundError,
+    NotFoundError,
+)
+from caserecord.domain.recording import Actor
+from caserecord.entries import Entries
+from caserecord.persistence.chain import (
+    MissingEventsError,
+    UnreadableEventError,
+)
+from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.recorder import CaseRecorder, case_recorder
+from caserecord.presenters import note_to_dict
+from caserecord.transcodings import all_transcodings
+
+A = TypeVar("A", bound=Aggregate)
+READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
+OWNERS_KEPT = 100_000  # streams whose agency is remembered (a stream id and a short text each)
+
+
+class Options(TypedDict):
+    """What every command accepts besides its own values."""
+
+    effective_at: NotRequired[datetime | None]
+    reason: NotRequired[str]
+    correlation_id: NotRequired[str | None]
+    expected_version: NotRequired[int | None]
+    idempotency: NotRequired[tuple[str, str] | None]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What a stream's first event says for good: its kind, its agency, when it opened."""
+
+    kind: type
+    agency_id: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    id: UUID
+    version: int
+    position: int
+    entity_id: str | None = None
+
+
+def new_id() -> str:
+    return str(uuid4())
+
+
+def new_version(aggregate: RecordAggregate) -> str:
+    """The id of an entry the case (or client) knows by the version that recorded it."""
+    return str(aggregate.version)
+
+
+class RecordsBase(Application[UUID]):
+    """The shared state and helpers of CaseRecords; each of its jobs is a mixin of this."""
+
+    snapshotting_intervals = {Case: 100, Client: 100}
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """The library replays the record to the version it snapshots, from the previous
+        snapshot; the saved aggregate is that state already, so a snapshot of it is taken
+        as it stands (decoding the previous snapshot cost more than taking the new one)."""
+        assert self.snapshots is not None
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))  # type: ignore[arg-type]
+            if aggregate is None or interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                snapshot_class: Any = getattr(
+                    type(aggregate), "Snapshot", type(self).snapshot_class
+                )
+                self.snapshots.put([snapshot_class.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, event.originator_version, project)
+
+    def construct_repository(self) -> Repository[UUID]:
+        # The library's repository and settings (as Application.construct_repository reads
+        # them), with a faster projector by default.
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CaseRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
+
+    @property
+    def store(self) -> CaseRecorder:
+        """The recorder, typed with the queries caserecord's recorders add."""
+        return case_recorder(self.recorder)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in all_transcodings():
+            transcoder.register(transcoding)
+
+    def entries(self, case: Case) -> Entries:
+        """The case state's notes, addenda and progress in the record's entry index."""
+        return Entries.of(self.store, case)
+
+    def events_at(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
+        """Events of one stream at the given versions, by version, in few queries.  The
+        case's indexes name each of them, so one that is missing is a damaged store
+        (:class:`MissingEventsError`), not a page with a hole in it."""
+        found = {e.originator_version: e for e in self._read_versions(stream_id, versions)}
+        missing = set(versions).difference(found)
+        if missing:
+            raise MissingEventsError(stream_id, sorted(missing))
+        return found
+
+    def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:
+        """The given notes of the case (in that order) as they stand in this state, each
+        with its addenda still standing, read from the log in one go
+        (:class:`NoteNotFoundError` for an id the state does not hold)."""
+        entries = self.entries(case)
+        notes = entries.notes(note_ids)
+        unknown = [i for i in note_ids if i not in notes]
+        if unknown:
+            raise NoteNotFoundError(f"no note {unknown[0]} on this case")
+        addenda = entries.addenda(note_ids)
+        wanted = [notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
+        events = self.events_at(case.id, wanted)
+        return [note_to_dict(events[notes[i]], [events[a] for a in addenda[i]]) for i in note_ids]
+
+    def _read_versions(self, stream_id: UUID, versions: list[int]) -> list[Any]:
+        found: list[Any] = []
+        for start in range(0, len(versions), READ_CHUNK):
+            chunk = sorted(versions[start : start + READ_CHUNK])
+            stored = self.store.select_versions(stream_id, chunk)
+            found += [self._decoded(s) for s in stored]
+        return found
+
+    def _decoded(self, stored: Any) -> Any:
+        try:
+            return self.mapper.to_domain_event(stored)
+        except Exception as error:  # whatever a damaged row makes the decoder raise
+            raise UnreadableEventError(
+                stored.originator_id, stored.originator_version, type(error).__name__
+            ) from error
+
+    def client_of_case(self, actor: Actor, case_id: UUID) -> UUID:
+        """The client a case is for, from its first event alone (cheap for a long case)."""
+        opened = next(iter(self.events.get(case_id, lte=1)), None)
+        if not isinstance(opened, Case.Opened) or opened.agency_id != actor.agency_id:
+            raise CaseNotFoundError(f"no case {case_id}")
+        return opened.client_id
+
+    def find_idempotent_result(self, actor: Actor, key: str) -> IdempotencyRecord | None:
+        found: IdempotencyRecord | None = self.store.find_idempotency(actor.agency_id, key)
+        return found
+
+    # ---- internals -----------------------------------------------------------------
+    def _events(self, stream_id: UUID, gt: int | None = None) -> list[RecordAggregate.Event]:
+        return [
+            e for e in self.events.get(stream_id, gt=gt) if isinstance(e, RecordAggregate.Event)
+        ]
+
+    def _get(self, kind: type[A], aggregate_id: UUID, version: int | None) -> A | None:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def _case(self, actor: Actor, case_id: UUID, version: int | None = None) -> Case:
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+            raise InvalidValueError(f"a case version is a whole number (got {version!r})")
+        self._check_owner(actor, Case.Opened, case_id, CaseNotFoundError(f"no case {case_id}"))
+        case = self._get(Case, case_id, version)
+        if case is None or case.agency_id != actor.agency_id:
+            raise CaseNotFoundError(f"no case {case_id}")
+        # The library answers a version past the end with the latest one; say so instead.
+        if version is not None and case.version != version:
+            raise CaseNotFoundError(f"case {case_id} has no version {version}")
+        return case
+
+    def _client(self, actor: Actor, client_id: UUID) -> Client:
+        missing = ClientNotFoundError(f"no client {client_id}")
+        self._check_owner(actor, Client.Registered, client_id, missing)
+        client = self._get(Client, client_id, None)
+        if client is None or client.agency_id != actor.agency_id:
+            raise ClientNotFoundError(f"no client {client_id}")
+        return client
+
+    def _check_owner(
+        self,
+        actor: Actor,
+        first: type[RecordAggregate.Event],
+        stream_id: UUID,
+        missing: NotFoundError,
+    ) -> "Owner":
+        """Refuse another agency's record before loading it: from the stream's first event
+        alone, so its size makes no difference, and another agency's id costs one small
+        read, as an unknown id does.  A stream's first event never changes, so an owner
+        found once is remembered and the owner's own reads pay nothing more; a remembered
+        owner that is not the caller is read again, to cost what an unknown id costs."""
+        owners: dict[UUID, Owner] = self.__dict__.setdefault("_owners", {})
+        known = owners.get(stream_id)
+        if known is None or (known.kind, known.agency_id) != (first, actor.agency_id):
+            opened = self._first_event(stream_id)
+            if not isinstance(opened, first):
+                raise missing
+            known = Owner(first, str(getattr(opened, "agency_id", "")), opened.effective_at)
+            if len(owners) >= OWNERS_KEPT:
+                owners.clear()
+            owners[stream_id] = known
+        if (known.kind, known.agency_id) != (first, actor.agency_id):
+            raise missing
+        return known
+
+    def _first_event(self, stream_id: UUID) -> Any:
+        stored = list(self.recorder.select_events(stream_id, lte=1))
+        return self._decoded(stored[0]) if stored else None

@@ -1,0 +1,184 @@
+"""Reads of a record as plain data: the client, the case, and one part of it by its id."""
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from caserecord.application.base import RecordsBase
+from caserecord.domain.case import Case
+from caserecord.domain.entities import Goal, Plan
+from caserecord.domain.errors import (
+    EntryNotFoundError,
+    GoalNotFoundError,
+    NoteNotFoundError,
+    PlanNotFoundError,
+    ReferralNotFoundError,
+    SupportContactNotFoundError,
+)
+from caserecord.domain.recording import Actor
+from caserecord.presenters import (
+    RECENT,
+    Contents,
+    case_to_dict,
+    client_to_dict,
+    contents_of,
+    event_to_dict,
+    goal_to_dict,
+    plain,
+    plan_to_dict,
+    progress_to_dict,
+    referral_to_dict,
+    shown_versions,
+)
+
+
+class CaseView(RecordsBase):
+    """A client, a case, or one part of a case, as plain data."""
+
+    def get_client(self, actor: Actor, client_id: UUID) -> dict[str, Any]:
+        return client_to_dict(self._client(actor, client_id))
+
+    def get_case(self, actor: Actor, case_id: UUID, version: int | None = None) -> dict[str, Any]:
+        return self.case_state(self._case(actor, case_id, version))
+
+    # ---- one part of a record, by its id (where a creating POST's Location points) ------
+    def get_support_contact(self, actor: Actor, client_id: UUID, contact_id: str) -> dict[str, Any]:
+        contact = self._client(actor, client_id).support_contacts.get(contact_id)
+        if contact is None or contact.removed_in is not None:
+            raise SupportContactNotFoundError(f"no current support contact {contact_id}")
+        data: dict[str, Any] = plain(contact)
+        return data
+
+    def get_assessment(self, actor: Actor, case_id: UUID, version: int) -> dict[str, Any]:
+        """The needs rated by the assessment recorded in that case version."""
+        case = self._case(actor, case_id)
+        rated = [plain(a) for a in case.assessments if a.version == version and not a.in_error]
+        if not rated:
+            raise EntryNotFoundError(f"no standing assessment at version {version} of the case")
+        return {"version": version, "assessments": rated}
+
+    def get_prior_treatment(self, actor: Actor, case_id: UUID, version: int) -> dict[str, Any]:
+        case = self._case(actor, case_id)
+        found = [plain(t) for t in case.prior_treatments if t.version == version and not t.in_error]
+        if not found:
+            raise EntryNotFoundError(f"no standing prior treatment at version {version}")
+        return dict(found[0])
+
+    def get_plan(self, actor: Actor, case_id: UUID, plan_id: str) -> dict[str, Any]:
+        """The plan with its versions, status history and goals (each goal's latest
+        progress)."""
+        case = self._case(actor, case_id)
+        plan = standing_plan(case, plan_id)
+        entries = self.entries(case)
+        goals = [g for g in case.goals.values() if g.plan_id == plan_id and not g.in_error]
+        progress = {g.goal_id: entries.latest("progress", RECENT, g.goal_id) for g in goals}
+        contents = Contents(
+            {}, {}, 0, progress, {g.goal_id: entries.progress_count(g) for g in goals}
+        )
+        shown = [v for versions in progress.values() for v in versions]
+        return plan_to_dict(case, plan, self.events_at(case.id, shown), contents, False)
+
+    def get_plan_version(
+        self, actor: Actor, case_id: UUID, plan_id: str, number: int
+    ) -> dict[str, Any]:
+        plan = standing_plan(self._case(actor, case_id), plan_id)
+        for version in plan.versions:
+            if version.number == number and not version.in_error:
+                data: dict[str, Any] = plain(version)
+                return data
+        raise EntryNotFoundError(f"plan {plan_id} has no standing version {number}")
+
+    def get_goal(self, actor: Actor, case_id: UUID, goal_id: str) -> dict[str, Any]:
+        """The goal with its revisions and its latest progress (pages hold the rest)."""
+        case = self._case(actor, case_id)
+        goal = standing_goal(case, goal_id)
+        entries = self.entries(case)
+        progress = entries.latest("progress", RECENT, goal_id)
+        events = self.events_at(case.id, progress)
+        return goal_to_dict(goal, progress, entries.progress_count(goal), events)
+
+    def get_progress(
+        self, actor: Actor, case_id: UUID, goal_id: str, version: int
+    ) -> dict[str, Any]:
+        case = self._case(actor, case_id)
+        standing_goal(case, goal_id)
+        entries = self.entries(case)
+        found = entries.at([version]).get(version)
+        if (
+            found is None
+            or found.kind != "progress"
+            or found.entity_id != goal_id
+            or version in entries.aside
+        ):
+            raise EntryNotFoundError(f"goal {goal_id} has no standing progress at {version}")
+        return progress_to_dict(self.events_at(case.id, [version])[version])
+
+    def get_referral(self, actor: Actor, case_id: UUID, referral_id: str) -> dict[str, Any]:
+        """The referral as made, with its status history."""
+        case = self._case(actor, case_id)
+        version = case.standing_referral_versions(case.set_aside_versions()).get(referral_id)
+        if version is None:
+            raise ReferralNotFoundError(f"no referral {referral_id} on this case")
+        return referral_to_dict(case.referrals[referral_id], self.events_at(case.id, [version]))
+
+    def get_note(self, actor: Actor, case_id: UUID, note_id: str) -> dict[str, Any]:
+        """The note with its addenda still standing."""
+        case = self._case(actor, case_id)
+        found = self.entries(case).note(note_id)
+        if found is None or found.version in case.set_aside_versions():
+            raise NoteNotFoundError(f"no note {note_id} on this case")
+        return self.notes_of(case, [note_id])[0]
+
+    def get_addendum(
+        self, actor: Actor, case_id: UUID, note_id: str, version: int
+    ) -> dict[str, Any]:
+        for addendum in self.get_note(actor, case_id, note_id)["addenda"]:
+            if addendum["version"] == version:
+                return dict(addendum)
+        raise EntryNotFoundError(f"note {note_id} has no standing addendum at version {version}")
+
+    def case_state(
+        self, case: Case, *, every: bool = False, read: Mapping[int, Any] | None = None
+    ) -> dict[str, Any]:
+        """A case as plain data with its latest notes, referrals and goal progress (pages
+        hold the rest; ``every`` shows all referrals and progress, as a diff needs).
+        ``read``: events of the case already read, by version, not read again."""
+        read = read or {}
+        contents = contents_of(case, self.entries(case), every=every)
+        wanted = shown_versions(case, contents, every=every)
+        events = {v: read[v] for v in wanted if v in read}
+        events |= self.events_at(case.id, [v for v in wanted if v not in events])
+        return case_to_dict(case, events, contents, every=every)
+
+    def standing_notes(self, case: Case) -> dict[str, tuple[int, ...]]:
+        """Each note standing in the state -> its addenda standing (every one: a diff
+        compares them)."""
+        entries = self.entries(case)
+        notes = entries.latest_notes(None)
+        addenda = entries.addenda(list(notes))
+        return {i: tuple(addenda[i]) for i in notes}
+
+    def latest_progress(self, case: Case, goal_id: str) -> int | None:
+        """The version of the goal's latest progress standing in the state, if any."""
+        return next((v for v, _ in self.entries(case).newest("progress", goal_id)), None)
+
+    def case_events(self, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
+        """Every event of the case and of its client, in recording order."""
+        case = self._case(actor, case_id)
+        events = [*self._events(case.client_id), *self._events(case_id)]
+        return [event_to_dict(e) for e in sorted(events, key=lambda e: e.timestamp)]
+
+
+def standing_plan(case: Case, plan_id: str) -> Plan:
+    for plan in case.plans:
+        if plan.plan_id == plan_id and not plan.in_error:
+            return plan
+    raise PlanNotFoundError(f"no plan {plan_id} on this case")
+
+
+def standing_goal(case: Case, goal_id: str) -> Goal:
+    goal = case.goals.get(goal_id)
+    plans = {p.plan_id for p in case.plans if not p.in_error}
+    if goal is None or goal.in_error or goal.plan_id not in plans:
+        raise GoalNotFoundError(f"no goal {goal_id} on this case")
+    return goal

@@ -1,0 +1,125 @@
+"""Pages of a case's notes, referrals and goal progress, cut by version (keyset)."""
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from caserecord.application.base import RecordsBase
+from caserecord.domain.case import Case
+from caserecord.domain.errors import (
+    GoalNotFoundError,
+    InvalidValueError,
+)
+from caserecord.domain.recording import Actor
+from caserecord.presenters import (
+    progress_to_dict,
+    referral_to_dict,
+)
+
+T = TypeVar("T")
+
+
+class Pages(RecordsBase):
+    """Pages of what a case accumulates, newest first."""
+
+    def case_notes(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        limit: int,
+        before: int | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of the case's notes, newest first, each with its addenda."""
+        return self.note_page(self._case(actor, case_id, version), limit=limit, before=before)
+
+    def case_referrals(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        limit: int,
+        before: int | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of the case's referrals, latest made first, each as it stands."""
+        return self.referral_page(self._case(actor, case_id, version), limit=limit, before=before)
+
+    def goal_progress(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        goal_id: str,
+        *,
+        limit: int,
+        before: int | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of the progress recorded on a goal, newest first."""
+        case = self._case(actor, case_id, version)
+        return self.progress_page(case, goal_id, limit=limit, before=before)
+
+    def note_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
+        """Notes recorded before version ``before`` (all when None), newest first.
+
+        The record's entry index says which notes the case holds; their text is read from
+        its events, so a page costs the same however long the case."""
+        entries = self.entries(case)
+        # Lazily from the newest: a page of a long case stops after limit + 1 notes.
+        newest = ((i, v) for v, i in entries.newest("note", before=before))
+        page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
+        return {
+            "items": self.notes_of(case, [note_id for note_id, _ in page]),
+            "note_count": entries.note_count(case),
+            "next_before": next_before,
+        }
+
+    def referral_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
+        """Referrals made before version ``before`` (all when None), latest first."""
+        standing = case.standing_referral_versions(case.set_aside_versions())
+        newest = reversed(standing.items())
+        page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
+        events = self.events_at(case.id, [v for _, v in page])
+        return {
+            "items": [referral_to_dict(case.referrals[i], events) for i, _ in page],
+            "referral_count": len(standing),
+            "next_before": next_before,
+        }
+
+    def progress_page(
+        self, case: Case, goal_id: str, *, limit: int, before: int | None = None
+    ) -> dict[str, Any]:
+        """Progress on the goal recorded before version ``before``, newest first."""
+        goal = case.goals.get(goal_id)
+        if goal is None or goal.in_error:
+            raise GoalNotFoundError(f"no goal {goal_id} on this case")
+        entries = self.entries(case)
+        newest = (v for v, _ in entries.newest("progress", goal_id, before))
+        page, next_before = keyset_page(newest, lambda v: v, limit, before)
+        events = self.events_at(case.id, page)
+        return {
+            "goal_id": goal_id,
+            "items": [progress_to_dict(events[v]) for v in page],
+            "progress_count": entries.progress_count(goal),
+            "next_before": next_before,
+        }
+
+
+def keyset_page(
+    newest_first: Iterable[T], version_of: Callable[[T], int], limit: int, before: int | None
+) -> tuple[list[T], int | None]:
+    """Newest first, those recorded before version ``before``, and the ``before`` of the
+    next page (None on the last): stable while entries are added, since a page is cut by
+    version, not by offset."""
+    if limit < 1:
+        raise InvalidValueError(f"limit must be at least 1 (got {limit})")
+    chosen: list[T] = []
+    for item in newest_first:
+        if before is not None and version_of(item) >= before:
+            continue
+        chosen.append(item)
+        if len(chosen) > limit:  # one more than asked says whether a page follows
+            break
+    page = chosen[:limit]
+    return page, version_of(page[-1]) if len(chosen) > limit else None

@@ -1,0 +1,180 @@
+"""Commands on a case's plans and goals."""
+
+from collections.abc import Callable
+from datetime import date
+from enum import Enum
+from typing import Any, TypeVar, Unpack
+from uuid import UUID
+
+from caserecord.application.base import CommandResult, Options, new_id, new_version
+from caserecord.application.writes import WritePath
+from caserecord.domain.case import Case
+from caserecord.domain.errors import InvalidValueError
+from caserecord.domain.recording import Actor
+
+T = TypeVar("T")
+
+
+class Unchanged(Enum):
+    """A revision's value for a field it does not name: the field keeps its value."""
+
+    KEEP = "keep"
+
+
+KEEP = Unchanged.KEEP
+
+
+def kept(value: T | Unchanged, current: T) -> T:
+    return current if value is KEEP else value
+
+
+class PlanCommands(WritePath):
+    """Drafting, revising and moving a case's plans and goals."""
+
+    # ---- plan ----------------------------------------------------------------------
+    def draft_plan(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        title: str,
+        activities: list[dict[str, Any]],
+        next_review_on: date | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        plan_id = new_id()
+        items = [dict(a) for a in activities]
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.draft_plan(plan_id, title, items, next_review_on),
+            plan_id,
+        )
+
+    def revise_plan(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        plan_id: str,
+        title: str | Unchanged = KEEP,
+        activities: list[dict[str, Any]] | Unchanged | None = KEEP,
+        next_review_on: date | Unchanged | None = KEEP,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        """A new version of the plan: what is not named (``KEEP``) is carried over from the
+        current version; ``activities=None`` clears them. The event holds every value."""
+        rationale = opts.get("reason") or ""
+
+        def revise(c: Case) -> None:
+            plan = c.current_plan
+            now = plan.current_version if plan is not None and plan.plan_id == plan_id else None
+            items = kept(activities, now.activities if now else [])
+            c.revise_plan(
+                plan_id,
+                kept(title, now.title if now else ""),
+                [dict(a) for a in items or []],
+                kept(next_review_on, now.next_review_on if now else None),
+                rationale,
+            )
+
+        def number(c: Case) -> str:
+            return str(next(p for p in c.plans if p.plan_id == plan_id).versions[-1].number)
+
+        return self._update_case(actor, case_id, opts, revise, number)
+
+    def change_plan_status(
+        self, actor: Actor, case_id: UUID, *, plan_id: str, action: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        """action: activate, suspend, resume, complete or revoke."""
+        reason = opts.get("reason") or ""
+        moves: dict[str, Callable[[Case], None]] = {
+            "activate": lambda c: c.activate_plan(plan_id),
+            "suspend": lambda c: c.suspend_plan(plan_id, reason),
+            "resume": lambda c: c.resume_plan(plan_id),
+            "complete": lambda c: c.complete_plan(plan_id),
+            "revoke": lambda c: c.revoke_plan(plan_id, reason),
+        }
+        if action not in moves:
+            raise InvalidValueError(f"plan action must be one of: {', '.join(moves)}")
+        return self._update_case(actor, case_id, opts, moves[action])
+
+    # ---- goals ---------------------------------------------------------------------
+    def add_goal(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        plan_id: str,
+        description: str,
+        need_domain: str,
+        target_measure: str = "",
+        due_on: date | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        goal_id = new_id()
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.add_goal(
+                goal_id, plan_id, description, need_domain, target_measure, due_on
+            ),
+            goal_id,
+        )
+
+    def revise_goal(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        goal_id: str,
+        description: str | Unchanged = KEEP,
+        need_domain: str | Unchanged = KEEP,
+        target_measure: str | Unchanged | None = KEEP,
+        due_on: date | Unchanged | None = KEEP,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        """What is not named (``KEEP``) keeps its value; ``None`` clears the target measure
+        or the due date. The event holds every value."""
+
+        def revise(c: Case) -> None:
+            goal = c.goals.get(goal_id)
+            standing = [r for r in goal.revisions if not r.in_error] if goal else []
+            now = standing[-1] if standing else None
+            c.revise_goal(
+                goal_id,
+                kept(description, now.description if now else ""),
+                kept(need_domain, now.need_domain if now else ""),
+                kept(target_measure, now.target_measure if now else "") or "",
+                kept(due_on, now.due_on if now else None),
+            )
+
+        return self._update_case(actor, case_id, opts, revise)
+
+    def change_goal_lifecycle(
+        self, actor: Actor, case_id: UUID, *, goal_id: str, lifecycle: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.change_goal_lifecycle(goal_id, lifecycle)
+        )
+
+    def record_goal_progress(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        goal_id: str,
+        achievement: str,
+        measured_value: str = "",
+        note: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.record_goal_progress(goal_id, achievement, measured_value, note),
+            new_version,
+        )

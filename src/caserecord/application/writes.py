@@ -1,0 +1,177 @@
+"""The write path: run a command on the loaded record, save it, retry a lost race."""
+
+import random
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from caserecord.application.base import A, CommandResult, Options, RecordsBase, new_id
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyConflictError,
+    EffectiveBeforeOpeningError,
+    VersionMismatchError,
+)
+from caserecord.domain.recording import Actor, Recording, recording
+from caserecord.persistence.idempotency import IdempotencyRecord
+
+SAVE_ATTEMPTS = 16
+"""How often a command that named no version is run on the fresh state after losing the
+race to the store, before the conflict is reported."""
+EAGER_RETRIES = 3
+"""Retries run at once: the loser has just read the winner's event, and a pause would let
+the other processes' next commands overtake it again and again."""
+RETRY_JITTER = 0.002
+"""Seconds: the longest first pause before a later retry (doubling each time), random so
+that writers from other processes that keep colliding spread out."""
+
+
+class WritePath(RecordsBase):
+    """Every command's way to the store: load, check, run, save, retry."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        # One lock per record being written, dropped once no command holds it.
+        self._turns: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
+        self._turns_lock = threading.Lock()
+
+    @contextmanager
+    def _recording(self, actor: Actor, opts: Options) -> Iterator[Recording]:
+        rec = Recording(
+            actor=actor,
+            effective_at=opts.get("effective_at"),
+            reason=opts.get("reason") or "",
+            correlation_id=opts.get("correlation_id") or new_id(),
+        )
+        with recording(rec):
+            yield rec
+
+    def _check_not_before_opening(self, actor: Actor, case_id: UUID, opts: Options) -> None:
+        """An entry cannot have happened before its case was opened (the intake itself may
+        be backdated)."""
+        effective_at = opts.get("effective_at")
+        if not isinstance(effective_at, datetime) or effective_at.utcoffset() is None:
+            return  # nothing said, or refused with its own message when recorded
+        missing = CaseNotFoundError(f"no case {case_id}")
+        opened_at = self._check_owner(actor, Case.Opened, case_id, missing).opened_at
+        if effective_at < opened_at:
+            raise EffectiveBeforeOpeningError(
+                f"effective_at {effective_at.isoformat()} is before the case was opened "
+                f"({opened_at.isoformat()}): an entry cannot precede its case"
+            )
+
+    def _update_case(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        opts: Options,
+        command: Callable[[Case], None],
+        entity_id: str | Callable[[Case], str] | None = None,
+    ) -> CommandResult:
+        self._check_not_before_opening(actor, case_id, opts)
+        return self._retrying(
+            actor, case_id, opts, lambda: self._case(actor, case_id), command, entity_id
+        )
+
+    def _update_client(
+        self,
+        actor: Actor,
+        client_id: UUID,
+        opts: Options,
+        command: Callable[[Client], None],
+        entity_id: str | None = None,
+    ) -> CommandResult:
+        return self._retrying(
+            actor, client_id, opts, lambda: self._client(actor, client_id), command, entity_id
+        )
+
+    def _retrying(
+        self,
+        actor: Actor,
+        aggregate_id: UUID,
+        opts: Options,
+        load: Callable[[], A],
+        command: Callable[[A], None],
+        entity_id: str | Callable[[A], str] | None,
+    ) -> CommandResult:
+        """Load, run and save the command; a command that named no version and lost the
+        race to the store is run again on the state that won (the cached aggregate is
+        fast-forwarded on each load), so two people adding notes to a case at once both
+        succeed, and only what the fresh state refuses fails, with the domain's own error.
+        Commands of this process on one record take turns: they would only conflict.
+        The command's ids are made once, before, so a retry records the same ones."""
+        attempt = 0
+        while True:
+            try:
+                with self._turn(aggregate_id):
+                    return self._update(actor, load(), opts, command, entity_id)
+            except ConcurrencyConflictError:
+                attempt += 1
+                if opts.get("expected_version") is not None or attempt >= SAVE_ATTEMPTS:
+                    raise
+                idempotency = opts.get("idempotency")
+                if idempotency and self.find_idempotent_result(actor, idempotency[0]):
+                    raise  # a duplicate of this request won: the caller answers with its result
+                if attempt > EAGER_RETRIES:
+                    pause = RETRY_JITTER * 2 ** min(attempt - EAGER_RETRIES, 6)
+                    time.sleep(random.uniform(0, pause))
+
+    @contextmanager
+    def _turn(self, aggregate_id: UUID) -> Iterator[None]:
+        with self._turns_lock:
+            lock = self._turns.get(aggregate_id)
+            if lock is None:
+                lock = self._turns[aggregate_id] = threading.RLock()
+        with lock:
+            yield
+
+    def _update(
+        self,
+        actor: Actor,
+        aggregate: A,
+        opts: Options,
+        command: Callable[[A], None],
+        entity_id: str | Callable[[A], str] | None,
+    ) -> CommandResult:
+        """``entity_id``: the id of the part the command adds, or how to find it in the
+        changed aggregate (an entry known by its version, a plan version by its number)."""
+        expected = opts.get("expected_version")
+        if expected is not None and expected != aggregate.version:
+            raise VersionMismatchError(
+                f"the record is at version {aggregate.version}, not {expected}"
+            )
+        with self._recording(actor, opts):
+            command(aggregate)
+        made = entity_id(aggregate) if callable(entity_id) else entity_id
+        return self._save(actor, aggregate, opts, made)
+
+    def _save(
+        self, actor: Actor, aggregate: Aggregate, opts: Options, entity_id: str | None = None
+    ) -> CommandResult:
+        version = aggregate.version
+        kwargs: dict[str, Any] = {}
+        idempotency = opts.get("idempotency")
+        if idempotency is not None:
+            key, fingerprint = idempotency
+            result = {"id": str(aggregate.id), "version": version, "entity_id": entity_id}
+            created = datetime.now(UTC).isoformat()
+            kwargs["idempotency"] = IdempotencyRecord(
+                actor.agency_id, key, fingerprint, result, created
+            )
+        try:
+            recordings = self.save(aggregate, **kwargs)
+        except IntegrityError:
+            raise ConcurrencyConflictError(
+                "another change was saved to this record first: reload and retry"
+            ) from None
+        return CommandResult(aggregate.id, version, recordings[-1].notification.id, entity_id)
