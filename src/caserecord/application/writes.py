@@ -25,9 +25,13 @@ from caserecord.domain.errors import (
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.persistence.idempotency import IdempotencyRecord
 
-SAVE_ATTEMPTS = 16
-"""How often a command that named no version is run on the fresh state after losing the
-race to the store, before the conflict is reported."""
+SAVE_ATTEMPTS = 64
+"""How often at most a command that named no version is run on the fresh state after
+losing the race to the store, before the conflict is reported."""
+RETRY_SECONDS = 5.0
+"""How long at most such a command keeps retrying: with several worker processes on one
+busy record, a count alone runs out for the process that keeps losing to another whose
+cache is warm."""
 EAGER_RETRIES = 3
 """Retries run at once: the loser has just read the winner's event, and a pause would let
 the other processes' next commands overtake it again and again."""
@@ -110,14 +114,18 @@ class WritePath(RecordsBase):
         succeed, and only what the fresh state refuses fails, with the domain's own error.
         Commands of this process on one record take turns: they would only conflict.
         The command's ids are made once, before, so a retry records the same ones."""
-        attempt = 0
+        attempt, deadline = 0, time.monotonic() + RETRY_SECONDS
         while True:
             try:
                 with self._turn(aggregate_id):
                     return self._update(actor, load(), opts, command, entity_id)
             except ConcurrencyConflictError:
                 attempt += 1
-                if opts.get("expected_version") is not None or attempt >= SAVE_ATTEMPTS:
+                if (
+                    opts.get("expected_version") is not None
+                    or attempt >= SAVE_ATTEMPTS
+                    or time.monotonic() > deadline
+                ):
                     raise
                 idempotency = opts.get("idempotency")
                 if idempotency and self.find_idempotent_result(actor, idempotency[0]):
