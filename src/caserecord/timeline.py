@@ -35,6 +35,8 @@ from caserecord.domain.errors import CaseNotFoundError, DomainError, InvalidValu
 from caserecord.domain.recording import Actor
 from caserecord.domain.replay import apply_next
 from caserecord.entries import Entries
+from caserecord.persistence.decoding import decoded, presented
+from caserecord.presenters import event_to_dict
 from caserecord.projections.base import envelope, iso
 from caserecord.projections.sql import Database
 from caserecord.projections.summaries import summarise
@@ -63,7 +65,9 @@ def case_timeline(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dic
     on that entry); addenda point at their note; late entries (effective before they were
     recorded) say so.
     """
-    events = records.case_events(actor, case_id)
+    opened = check_access(records, actor, case_id)
+    both = [*decoded_events(records, opened.client_id), *decoded_events(records, case_id)]
+    events = [presented(e, event_to_dict) for e in sorted(both, key=lambda e: e.timestamp)]
     markings = {
         e["data"]["target_version"]: e
         for e in events
@@ -394,11 +398,7 @@ class StreamIndex:
         return int(value) if value is not None else 0
 
     def _events_after(self, version: int) -> list[RecordAggregate.Event]:
-        return [
-            e
-            for e in self.records.events.get(self.case_id, gt=version or None)
-            if isinstance(e, RecordAggregate.Event)
-        ]
+        return decoded_events(self.records, self.case_id, gt=version or None)
 
     def _query(self, statement: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         try:
@@ -542,8 +542,19 @@ def check_time(name: str, value: datetime | None) -> None:
         raise InvalidValueError(f"{name} must include a timezone offset")
 
 
-def check_access(records: CaseRecords, actor: Actor, case_id: UUID) -> None:
+def check_access(records: CaseRecords, actor: Actor, case_id: UUID) -> Case.Opened:
     """Tenancy from the case's first event alone: cheap even for a long case."""
-    first = next(iter(records.events.get(case_id, lte=1)), None)
+    first = next(iter(decoded_events(records, case_id, lte=1)), None)
     if not isinstance(first, Case.Opened) or first.agency_id != actor.agency_id:
         raise CaseNotFoundError(f"no case {case_id}")
+    return first
+
+
+def decoded_events(
+    records: CaseRecords, stream_id: UUID, *, gt: int | None = None, lte: int | None = None
+) -> list[RecordAggregate.Event]:
+    """The stream's events from the log; one that cannot be decoded is named by its
+    stream and version (``UnreadableEventError``), never failing the read anonymously."""
+    stored = records.recorder.select_events(stream_id, gt=gt, lte=lte)
+    events = [decoded(records.mapper, s) for s in stored]
+    return [e for e in events if isinstance(e, RecordAggregate.Event)]
