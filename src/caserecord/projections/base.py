@@ -18,10 +18,16 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.entities import E, last_standing
 from caserecord.domain.replay import apply_next
+from caserecord.persistence.chain import UnreadableEventError
 from caserecord.persistence.decoding import Unreadable
 from caserecord.projections.sql import PositionMovedError, Statement, View, ViewSchema
 
 log = logging.getLogger(__name__)
+
+# What reading a damaged event raises: the record named unreadable by a replay, or a value
+# missing or of the wrong shape.  Anything else (the store went away, say) is not the
+# event's fault: the runner stops, starts again and applies the event then.
+DAMAGED = (UnreadableEventError, AttributeError, KeyError, TypeError, ValueError)
 
 # Loads an aggregate as it was at a version, from the event store (snapshots help).
 Loader = Callable[[UUID, int], Aggregate | None]
@@ -232,7 +238,7 @@ class ViewProjection(Projection[View]):
             return self.writes_for(event, position)
         except (PersistenceError, ViewMovedError, PositionMovedError):
             raise  # the store or the view, not the event: the runner starts again
-        except Exception as error:
+        except DAMAGED as error:
             self._skip(event.originator_id, event.originator_version, position, repr(error))
             return []
 
