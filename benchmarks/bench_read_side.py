@@ -7,7 +7,7 @@ in the same run.
   events/s, against reading and decoding the same notification log without writing
   anything (``select_notifications`` + ``mapper.to_domain_event``), the floor any
   projection pays.  Target: >= 20,000 events/s on SQLite.
-* "as of": ``timeline.case_as_of`` at random recorded times and at random effective times
+* "as of": ``history.case_as_of`` at random recorded times and at random effective times
   of one 10,000-event case, p50/p99, against reading the current state of the same case
   (``repository.get`` without the cache).  Target: p50 <= 10 ms.
 
@@ -32,9 +32,9 @@ from benchmarks.common import Row, latencies, percentile, postgres_problem, temp
 from caserecord.application import CaseRecords  # noqa: E402
 from caserecord.domain.case import Case  # noqa: E402
 from caserecord.domain.recording import Actor, Recording, recording  # noqa: E402
+from caserecord.history import case_as_of  # noqa: E402
 from caserecord.projections import VIEW_NAMES, ProjectionService  # noqa: E402
 from caserecord.store import open_records  # noqa: E402
-from caserecord.timeline import case_as_of  # noqa: E402
 
 ACTOR = Actor("bench-worker", "caseworker", "agency-bench")
 NOTE = "Phoned client; attended the group session and reports two weeks sober."

@@ -20,16 +20,16 @@ from benchmarks.bench_commands import ACTOR, NOTE, open_case
 from benchmarks.common import Row, latencies, percentile, temp_store
 from caserecord.application import CaseRecords
 from caserecord.domain.case import Case
+from caserecord.history import case_as_of
 from caserecord.projections import ProjectionService
 from caserecord.store import open_records
-from caserecord.timeline import case_as_of
 
 BATCH = 500
 
 
 def as_of_reader(app: CaseRecords) -> tuple[str, Callable[[UUID, datetime], object]]:
     """The replay the API serves."""
-    return "timeline.case_as_of(recorded_at=T)", (
+    return "history.case_as_of(recorded_at=T)", (
         lambda case_id, at: case_as_of(app, ACTOR, case_id, recorded_at=at)
     )
 

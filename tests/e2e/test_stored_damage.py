@@ -7,8 +7,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID
 
-import pytest
-
 from caserecord.domain.recording import Actor, Recording, recording
 from tests.e2e.http import Api, a_case
 
@@ -92,7 +90,6 @@ def test_an_undecodable_event_makes_the_case_reads_a_500_naming_its_stream_and_v
         assert case_id in problem["detail"] and f"version {version}" in problem["detail"]
 
 
-@pytest.mark.xfail(reason="timeline, as-of, diff and the projection runner decode on their own")
 def test_an_undecodable_event_is_a_clear_500_naming_its_stream_and_version(
     sqlite_api: Api,
 ) -> None:
@@ -110,7 +107,6 @@ def test_an_undecodable_event_is_a_clear_500_naming_its_stream_and_version(
     assert answers["/v1/cases/{case}"].status_code == 500
 
 
-@pytest.mark.xfail(reason="timeline, as-of, diff and the projection runner decode on their own")
 def test_an_event_missing_an_attribute_is_a_clear_500_not_an_internal_error(
     sqlite_api: Api,
 ) -> None:

@@ -28,6 +28,7 @@ from caserecord.domain.case import Case
 from caserecord.domain.entities import Recorded
 from caserecord.domain.errors import CaseNotFoundError, DomainError
 from caserecord.domain.recording import Actor
+from caserecord.history import case_as_of, page_as_of
 from caserecord.presenters import (
     RECENT,
     Contents,
@@ -40,7 +41,6 @@ from caserecord.presenters import (
 from caserecord.projections import ProjectionService
 from caserecord.provision import init_store
 from caserecord.store import open_records
-from caserecord.timeline import case_as_of, page_as_of
 from tests.factories import a_client
 from tests.stores import PG_ADMIN_DSN, require_postgres
 

@@ -21,9 +21,9 @@ from caserecord.domain.errors import (
     VersionMismatchError,
 )
 from caserecord.domain.recording import Actor
+from caserecord.history import case_as_of
 from caserecord.provision import init_store
 from caserecord.store import open_records
-from caserecord.timeline import case_as_of
 from tests.factories import a_client, an_active_plan, an_open_case
 
 

@@ -10,8 +10,8 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.errors import CaseNotFoundError, InvalidValueError
 from caserecord.domain.recording import Actor
+from caserecord.history import case_as_of, case_diff, case_timeline
 from caserecord.projections import ProjectionService
-from caserecord.timeline import case_as_of, case_diff, case_timeline
 from tests.factories import a_client, an_active_plan
 from tests.scenario import ScenarioResult
 

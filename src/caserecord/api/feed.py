@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from caserecord.application import CaseRecords
+from caserecord.persistence.decoding import decoded, presented
 from caserecord.persistence.feed import agency_of
 from caserecord.presenters import event_to_dict
 
@@ -32,11 +33,12 @@ def agency_events(
     notifications = notifications[:limit]
     events: list[dict[str, Any]] = []
     for notification in notifications:
-        event = records.mapper.to_domain_event(notification)
+        event = decoded(records.mapper, notification)
         # The index is only a shortcut: what is shown is decided by the event itself.
         if agency_of(event) != agency_id:
             log.error("feed index names the wrong agency for position %s", notification.id)
             continue
-        events.append({"position": notification.id} | event_to_dict(event))  # type: ignore[arg-type]
+        shown = presented(event, event_to_dict)
+        events.append({"position": notification.id} | shown)
     cursor = notifications[-1].id if has_more else max(after, head)
     return events, cursor, has_more

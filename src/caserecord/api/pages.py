@@ -12,7 +12,7 @@ from caserecord.api.deps import Caller, reveal
 from caserecord.api.paging import Paging, encode
 from caserecord.api.runtime import Runtime
 from caserecord.domain.case import Case
-from caserecord.timeline import page_as_of
+from caserecord.history import page_as_of
 
 PageBody = dict[str, Any]
 # A page of a case continues before a version of the case.

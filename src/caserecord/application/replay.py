@@ -1,6 +1,6 @@
 """Reading a record back from its events: a faster projector, and the repository that uses it."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -45,12 +45,15 @@ def project_keeping(read: dict[int, Any]) -> Callable[[Any, Iterable[Any]], Any]
     version: a view of the case shows the latest entries, which are mostly the ones just
     replayed, and need not read and decode them again."""
 
-    def projector(aggregate: Any, events: Iterable[Any]) -> Any:
+    def kept(events: Iterable[Any]) -> Iterator[Any]:
         for event in events:
-            aggregate = apply_next(aggregate, event)
+            yield event  # applied by ``project`` before the next is asked for
             if isinstance(event, RecordAggregate.Event):
                 read[event.originator_version] = event
-        return aggregate
+
+    def projector(aggregate: Any, events: Iterable[Any]) -> Any:
+        # Through ``project``, so a damaged event is named as unreadable here too.
+        return project(aggregate, kept(events))
 
     return projector
 

@@ -12,8 +12,8 @@ from rich.table import Table
 from caserecord.cli.common import cli_actor, settings
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError
+from caserecord.history import case_as_of, case_timeline
 from caserecord.store import open_records
-from caserecord.timeline import case_as_of, case_timeline
 
 FORMATS = ("table", "json")
 

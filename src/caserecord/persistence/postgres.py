@@ -1,6 +1,11 @@
 """PostgreSQL application recorder with the hash chain, idempotency keys and the event
 feed's agency index written in the same transaction as the events, after the library's table
-lock (so links are computed in commit order)."""
+lock (so links are computed in commit order).
+
+One class, and so one long module: every table written in the events' transaction (chain,
+feed index, client identity, entry index, idempotency) is written by the recorder's own
+insert, and the queries over them share its datastore and schema.  ``sqlite.py`` is its
+twin for the embedded store."""
 
 from collections.abc import Sequence
 from typing import Any

@@ -12,6 +12,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import PersistenceError
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
@@ -204,3 +208,72 @@ def audit_row(row: dict[str, Any]) -> dict[str, Any]:
         "target_version": row["target_version"],
         "hash": row["hash"],
     }
+
+
+# One event's place on both time axes: (version, recorded_at, effective_at, event_type,
+# target_version of a marking), times as the view's UTC text.
+Times = tuple[int, str, str, str, int | None]
+
+
+class StreamTimes:
+    """The audit rows of one stream as a (version, recorded_at, effective_at) index, for
+    finding versions by time without reading the stream.  With no view tables (never
+    initialised) every query finds nothing, and the caller reads the log instead."""
+
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, stream_id: UUID) -> None:
+        self.db = Database(datastore)
+        self.stream = str(stream_id)
+
+    def top(self) -> int:
+        """The highest version the view holds (a stream's rows are written in version
+        order, so versions 1..top are all there)."""
+        rows = self._query(
+            "SELECT MAX(version) AS v FROM {s}view_audit WHERE stream_id=?", (self.stream,)
+        )
+        value = rows[0]["v"] if rows else None
+        return int(value) if value is not None else 0
+
+    def recorded_by(self, cut: str) -> tuple[int, int] | None:
+        """The last version recorded by the cut, and the view's top, in one query."""
+        rows = self._query(
+            "SELECT version, (SELECT MAX(version) FROM {s}view_audit WHERE stream_id=?) AS top "
+            "FROM {s}view_audit WHERE stream_id=? AND recorded_at<=? "
+            "ORDER BY recorded_at DESC, version DESC LIMIT 1",
+            (self.stream, self.stream, cut),
+        )
+        return (int(rows[0]["version"]), int(rows[0]["top"])) if rows else None
+
+    def first_effective_after(self, upto: int, cut: str) -> int | None:
+        """The first version up to ``upto`` that took effect after the cut."""
+        rows = self._query(
+            "SELECT MIN(version) AS v FROM {s}view_audit "
+            "WHERE stream_id=? AND version<=? AND effective_at>?",
+            (self.stream, upto, cut),
+        )
+        value = rows[0]["v"] if rows else None
+        return int(value) if value is not None else None
+
+    def in_effect(self, after: int, upto: int, cut: str, or_type: str) -> list[Times]:
+        """Versions after ``after`` up to ``upto`` in effect by the cut, or of ``or_type``."""
+        rows = self._query(
+            "SELECT version, recorded_at, effective_at, event_type, target_version "
+            "FROM {s}view_audit WHERE stream_id=? AND version>? AND version<=? "
+            "AND (effective_at<=? OR event_type=?) ORDER BY version",
+            (self.stream, after, upto, cut, or_type),
+        )
+        return [
+            (
+                int(r["version"]),
+                r["recorded_at"],
+                r["effective_at"],
+                r["event_type"],
+                None if r["target_version"] is None else int(r["target_version"]),
+            )
+            for r in rows
+        ]
+
+    def _query(self, statement: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        try:
+            return self.db.query(statement, params)
+        except PersistenceError:
+            return []

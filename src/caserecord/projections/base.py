@@ -2,6 +2,7 @@
 the aggregates a view is derived from."""
 
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -10,14 +11,23 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import PersistenceError, Tracking
 from eventsourcing.projection import Projection
 
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.entities import E, last_standing
 from caserecord.domain.replay import apply_next
+from caserecord.persistence.chain import UnreadableEventError
+from caserecord.persistence.decoding import Unreadable
 from caserecord.projections.sql import PositionMovedError, Statement, View, ViewSchema
+
+log = logging.getLogger(__name__)
+
+# What reading a damaged event raises: the record named unreadable by a replay, or a value
+# missing or of the wrong shape.  Anything else (the store went away, say) is not the
+# event's fault: the runner stops, starts again and applies the event then.
+DAMAGED = (UnreadableEventError, AttributeError, KeyError, TypeError, ValueError)
 
 # Loads an aggregate as it was at a version, from the event store (snapshots help).
 Loader = Callable[[UUID, int], Aggregate | None]
@@ -194,7 +204,7 @@ class ViewProjection(Projection[View]):
         if position <= self.position:
             return  # another runner applied it and went on
         try:
-            self.pending.extend(self.writes_for(domain_event, position))
+            self.pending.extend(self.writes_of(domain_event, position))
         except BaseException:
             self.discard()
             raise
@@ -214,6 +224,33 @@ class ViewProjection(Projection[View]):
                 raise ViewMovedError(self.name, self.position, moved.position) from None
             position = moved.position  # another runner applied these events and maybe more
         self.position = position
+
+    def writes_of(self, event: Any, position: int) -> list[Statement]:
+        """The writes of one event; a stored event this view cannot read (undecodable, or
+        lacking what the view or its fold reads) is skipped, loudly, so one damaged event
+        never stops the view for every stream and agency.  The view then keeps the row of
+        that record as it stood before the event: the event is named in the log, and the
+        record's own reads refuse it as unreadable."""
+        if isinstance(event, Unreadable):
+            self._skip(event.originator_id, event.originator_version, position, event.problem)
+            return []
+        try:
+            return self.writes_for(event, position)
+        except (PersistenceError, ViewMovedError, PositionMovedError):
+            raise  # the store or the view, not the event: the runner starts again
+        except DAMAGED as error:
+            self._skip(event.originator_id, event.originator_version, position, repr(error))
+            return []
+
+    def _skip(self, stream: Any, version: int, position: int, problem: str) -> None:
+        log.error(
+            "view %s skips the stored event at version %s of stream %s (position %s): %s",
+            self.name,
+            version,
+            stream,
+            position,
+            problem,
+        )
 
     def writes_for(self, event: Any, position: int) -> list[Statement]:
         raise NotImplementedError

@@ -10,11 +10,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import InfrastructureFactory, Mapper, StoredEvent, Tracking
 from eventsourcing.projection import BaseProjectionRunner
 from eventsourcing.utils import Environment, EnvType
 
 from caserecord.application import CaseRecords
+from caserecord.persistence.decoding import decoded_or_unreadable
 from caserecord.persistence.library_internals import has_more_at_hand, runner_subscription
 from caserecord.projections.audit_trail import AuditTrailProjection
 from caserecord.projections.base import EventReader, Latest, Loader, ViewProjection
@@ -83,6 +84,28 @@ def reader_for(records: CaseRecords) -> EventReader:
     return read
 
 
+class TolerantMapper(Mapper[UUID]):
+    """Hands the views an ``Unreadable`` for a stored event that cannot be decoded,
+    instead of raising in the library's subscription (which would stop the runner, and
+    every restart would stop at the same event)."""
+
+    def to_domain_event(self, stored: StoredEvent) -> Any:
+        return decoded_or_unreadable(super(), stored)
+
+
+class RunnerRecords(CaseRecords):
+    """The application the live runners subscribe through: the service's own, decoding
+    with the tolerant mapper."""
+
+    name = CaseRecords.name
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        mapper = super().construct_mapper()
+        return TolerantMapper(
+            transcoder=mapper.transcoder, cipher=mapper.cipher, compressor=mapper.compressor
+        )
+
+
 class ViewRunner(BaseProjectionRunner[CaseRecords]):
     """The library's runner, given a projection that can load aggregates through the
     runner's own application (used when a view resumes in the middle of a stream)."""
@@ -98,7 +121,7 @@ class ViewRunner(BaseProjectionRunner[CaseRecords]):
         self.projection.more_at_hand = self._more_at_hand
         super().__init__(
             projection=self.projection,
-            application_class=CaseRecords,
+            application_class=RunnerRecords,
             tracking_recorder=self.view,
             topics=(),  # every event, so every position gets a tracking row
             env=env,
@@ -173,10 +196,10 @@ def catch_up_views(
         counts = dict.fromkeys(views, 0)
         try:
             for n in notifications:
-                event = records.mapper.to_domain_event(n)
+                event = decoded_or_unreadable(records.mapper, n)
                 for name, (_, projection) in views.items():
                     if n.id > positions[name]:
-                        writes[name].extend(projection.writes_for(event, n.id))
+                        writes[name].extend(projection.writes_of(event, n.id))
                         counts[name] += 1
             for name, (_, projection) in views.items():
                 writes[name].extend(projection.flush())

@@ -12,7 +12,7 @@ from caserecord.api.paging import PagingDep
 from caserecord.api.runtime import Runtime
 from caserecord.api.schemas.common import Moment
 from caserecord.api.schemas.history import CaseAsOfOut, CaseDiffOut, TimelinePage
-from caserecord.timeline import case_as_of, case_diff, case_timeline, timeline_key
+from caserecord.history import case_as_of, case_diff, case_timeline, timeline_key
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["history"])
 
