@@ -3,9 +3,9 @@
 Each remembers the case version that recorded it, so an entry marked in error can be found
 and set aside without rewriting anything.
 
-Longer than a module usually is here because stored snapshots name these classes by topic
-(``caserecord.domain.entities:Goal``...): every shape a snapshot ever held, the ``Ledger`` of
-class version 5 included, must stay decodable from this module.
+Longer than a module usually is here because stored snapshots hold these parts under their
+class names (``transcodings.py``): every shape a snapshot ever held, the ``Ledger`` of case
+class version 5 included, must stay decodable.
 """
 
 import threading
