@@ -45,14 +45,20 @@ recorded.
 
 **Tenancy.** Every record belongs to the token's agency; another agency's record is 404.
 
-**Access log.** Every read of client or case data is recorded (who, what, when and the
-`X-Purpose-Of-Use` header) before the data is returned; if it cannot be recorded, 503.
+**Access log.** Every read of client or case data is recorded, one entry per request naming
+every client and case it returned (who, what, when, the `X-Purpose-Of-Use` header and the
+request id), before the data is returned; if it cannot be recorded, 503.
 
 **Writes.** Every write takes `effective_at` (when it happened, if earlier) and `reason`.
 Responses carry `ETag` (the record's version); send it back as `If-Match` (412 if the record
-moved on; 409 if another write won the race). `Idempotency-Key` on a POST makes a retry
-return the first response (`Idempotent-Replayed: true`) and record nothing more; the same
-key with another body is 422.
+moved on; 409 if another write with the same `If-Match` won the race). A write without
+`If-Match` that loses the race is run again on the fresh record and fails only if that
+record refuses it. `Idempotency-Key` on a POST makes a retry return the first response
+(`Idempotent-Replayed: true`) and record nothing more; the same key with another body is
+422. Keys belong to the token that sent them.
+
+**Lists** take `limit` and an opaque `cursor` and answer `{"items": [...], "next": ...}` with
+`Link: <...>; rel="next"` while there is more.
 
 **Consistency.** A caller reads its own writes without extra headers: a read after the same
 token's write reflects it (views are waited for, a few seconds at most, else 503 with
