@@ -2,6 +2,7 @@
 transcodings), the typed store, reading events by version, and loading a record the actor
 may see."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict, TypeVar
@@ -61,6 +62,7 @@ class Owner:
     kind: type
     agency_id: str
     opened_at: datetime
+    client_id: UUID | None  # the client a case is for; None for a client's own stream
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class RecordsBase(Application[UUID]):
     """The shared state and helpers of CaseRecords; each of its jobs is a mixin of this."""
 
     snapshotting_intervals = {Case: 100, Client: 100}
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._owners: dict[UUID, Owner] = {}  # see _check_owner
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """The library replays the record to the version it snapshots, from the previous
@@ -173,11 +179,12 @@ class RecordsBase(Application[UUID]):
             ) from error
 
     def client_of_case(self, actor: Actor, case_id: UUID) -> UUID:
-        """The client a case is for, from its first event alone (cheap for a long case)."""
-        opened = next(iter(self.events.get(case_id, lte=1)), None)
-        if not isinstance(opened, Case.Opened) or opened.agency_id != actor.agency_id:
-            raise CaseNotFoundError(f"no case {case_id}")
-        return opened.client_id
+        """The client a case is for, from its first event alone (cheap for a long case);
+        another agency's case is not found."""
+        missing = CaseNotFoundError(f"no case {case_id}")
+        client_id = self._check_owner(actor, Case.Opened, case_id, missing).client_id
+        assert client_id is not None  # every Case.Opened names its client
+        return client_id
 
     def find_idempotent_result(self, actor: Actor, key: str) -> IdempotencyRecord | None:
         found: IdempotencyRecord | None = self.store.find_idempotency(actor.agency_id, key)
@@ -228,13 +235,14 @@ class RecordsBase(Application[UUID]):
         read, as an unknown id does.  A stream's first event never changes, so an owner
         found once is remembered and the owner's own reads pay nothing more; a remembered
         owner that is not the caller is read again, to cost what an unknown id costs."""
-        owners: dict[UUID, Owner] = self.__dict__.setdefault("_owners", {})
+        owners = self._owners
         known = owners.get(stream_id)
         if known is None or (known.kind, known.agency_id) != (first, actor.agency_id):
             opened = self._first_event(stream_id)
             if not isinstance(opened, first):
                 raise missing
-            known = Owner(first, str(getattr(opened, "agency_id", "")), opened.effective_at)
+            agency_id = str(getattr(opened, "agency_id", ""))
+            known = Owner(first, agency_id, opened.effective_at, getattr(opened, "client_id", None))
             if len(owners) >= OWNERS_KEPT:
                 owners.clear()
             owners[stream_id] = known

@@ -20,8 +20,8 @@ def case_timeline(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dic
     on that entry); addenda point at their note; late entries (effective before they were
     recorded) say so.
     """
-    opened = check_access(records, actor, case_id)
-    both = [*decoded_events(records, opened.client_id), *decoded_events(records, case_id)]
+    client_id = check_access(records, actor, case_id)
+    both = [*decoded_events(records, client_id), *decoded_events(records, case_id)]
     events = [presented(e, event_to_dict) for e in sorted(both, key=lambda e: e.timestamp)]
     markings = {
         e["data"]["target_version"]: e
