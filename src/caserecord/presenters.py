@@ -178,6 +178,7 @@ def case_to_dict(
         "agency_id": case.agency_id,
         "specialty": case.specialty,
         "status": case.status,
+        "status_details": plain(current(case.statuses).details),
         "case_manager_id": case.case_manager_id,
         "referral_source": case.referral_source,
         "presenting_needs": list(case.presenting_needs),
@@ -310,6 +311,19 @@ def note_to_dict(
             note.timestamp,
         )
     )
+    data |= {
+        "participants": {
+            "client": note.client_participated,
+            "support_contact_ids": list(note.support_contact_ids),
+            "providers": plain(note.providers),
+            "staff_ids": list(note.staff_ids),
+        },
+        "contact_status": note.contact_status,
+        "location": note.location,
+        "duration_minutes": note.duration_minutes,
+        "goal_ids": list(note.goal_ids),
+        "referral_ids": list(note.referral_ids),
+    }
     return data
 
 

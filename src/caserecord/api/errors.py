@@ -61,6 +61,8 @@ DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
     (domain.ConcurrencyConflictError, 409),
     (domain.CaseClosedError, 409),
     (domain.CaseNotClosedError, 409),
+    (domain.CaseNotInServiceError, 409),
+    (domain.ContactNotPermittedError, 409),
     (domain.InvalidTransitionError, 409),
     (domain.PlanAlreadyCurrentError, 409),
     (domain.GoalNotOnCurrentPlanError, 409),

@@ -1,6 +1,7 @@
 """Commands on a case: intake, assessment, history, assignment, closure, corrections,
 referrals and notes."""
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Unpack
 from uuid import UUID
@@ -8,8 +9,11 @@ from uuid import UUID
 from caserecord.application.base import CommandResult, Options, new_id, new_version
 from caserecord.application.writes import WritePath
 from caserecord.domain.case import Case
+from caserecord.domain.client import SupportContact
+from caserecord.domain.contact import Contact
+from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.recording import Actor
-from caserecord.domain.values import text_list
+from caserecord.domain.values import ContactKind, text_list
 
 
 class CaseCommands(WritePath):
@@ -25,8 +29,11 @@ class CaseCommands(WritePath):
         presenting_needs: list[str],
         interview_summary: str,
         case_manager_id: str,
+        waitlisted: bool = False,
         **opts: Unpack[Options],
     ) -> CommandResult:
+        """``waitlisted``: the intake is done but service cannot start yet
+        (``start_service`` starts it)."""
         self._client(actor, client_id)
         with self._recording(actor, opts):
             case = Case(
@@ -37,6 +44,7 @@ class CaseCommands(WritePath):
                 presenting_needs=text_list(presenting_needs, "presenting_needs"),
                 interview_summary=interview_summary,
                 case_manager_id=case_manager_id,
+                waitlisted=waitlisted,
             )
         return self._save(actor, case, opts)
 
@@ -83,11 +91,41 @@ class CaseCommands(WritePath):
             actor, case_id, opts, lambda c: c.assign_case_manager(case_manager_id, reason)
         )
 
-    def close_case(
-        self, actor: Actor, case_id: UUID, *, outcome: str, **opts: Unpack[Options]
+    def start_service(self, actor: Actor, case_id: UUID, **opts: Unpack[Options]) -> CommandResult:
+        return self._update_case(actor, case_id, opts, lambda c: c.start_service())
+
+    def put_case_on_hold(
+        self, actor: Actor, case_id: UUID, *, until: date | None = None, **opts: Unpack[Options]
     ) -> CommandResult:
         reason = opts.get("reason") or ""
-        return self._update_case(actor, case_id, opts, lambda c: c.close(reason, outcome))
+        return self._update_case(actor, case_id, opts, lambda c: c.put_on_hold(reason, until))
+
+    def resume_case(self, actor: Actor, case_id: UUID, **opts: Unpack[Options]) -> CommandResult:
+        return self._update_case(actor, case_id, opts, lambda c: c.resume())
+
+    def close_case(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        outcome: str,
+        discharge_reason: str = "",
+        discharge_detail: str = "",
+        aftercare_plan: str = "",
+        follow_up_on: date | None = None,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        """``discharge_reason`` "": a closure that does not say why (as callers written
+        before there was one)."""
+        reason = opts.get("reason") or ""
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: c.close(
+                reason, outcome, discharge_reason, discharge_detail, aftercare_plan, follow_up_on
+            ),
+        )
 
     def reopen_case(self, actor: Actor, case_id: UUID, **opts: Unpack[Options]) -> CommandResult:
         reason = opts.get("reason") or ""
@@ -184,22 +222,56 @@ class CaseCommands(WritePath):
         case_id: UUID,
         *,
         text: str,
-        contact_kind: str,
         contact_mode: str,
+        contact_kind: str | None = None,
         present: list[str] | None = None,
+        participants: Mapping[str, Any] | None = None,
+        contact_status: str = "happened",
+        location: str = "",
+        duration_minutes: int | None = None,
+        goal_ids: list[str] | None = None,
+        referral_ids: list[str] | None = None,
         **opts: Unpack[Options],
     ) -> CommandResult:
+        """A progress note of a contact.  ``participants``: ``client`` (true or false),
+        ``support_contact_ids`` (of the client's network), ``providers`` (``name``,
+        ``organisation``), ``staff_ids``; without them, the client took part in a
+        ``client`` contact.  ``contact_kind``, if not given, follows from who took part."""
         note_id = new_id()
         people = text_list(present or [], "present")
+        contact = contact_of(
+            participants,
+            contact_kind,
+            contact_status=contact_status,
+            location=location,
+            duration_minutes=duration_minutes,
+            goal_ids=text_list(goal_ids or [], "goal_ids"),
+            referral_ids=text_list(referral_ids or [], "referral_ids"),
+        )
+        kind = contact_kind or kind_of(contact)
+        network = self._network(actor, case_id) if contact.support_contact_ids else {}
         return self._update_case(
             actor,
             case_id,
             opts,
             lambda c: c.record_note(
-                note_id, text, contact_kind, contact_mode, people, self.entries(c).note(note_id)
+                note_id,
+                text,
+                kind,
+                contact_mode,
+                people,
+                self.entries(c).note(note_id),
+                contact,
+                network,
             ),
             note_id,
         )
+
+    def _network(self, actor: Actor, case_id: UUID) -> dict[str, SupportContact]:
+        """The current support contacts of the case's client (the note is on the case, the
+        network on the client)."""
+        client = self._client(actor, self.client_of_case(actor, case_id))
+        return {i: c for i, c in client.support_contacts.items() if c.removed_in is None}
 
     def append_addendum(
         self, actor: Actor, case_id: UUID, *, note_id: str, text: str, **opts: Unpack[Options]
@@ -211,3 +283,35 @@ class CaseCommands(WritePath):
             lambda c: c.append_addendum(note_id, text, self.entries(c).note(note_id)),
             new_version,
         )
+
+
+def contact_of(
+    participants: Mapping[str, Any] | None, contact_kind: str | None, **values: Any
+) -> Contact:
+    """The contact's values; without a word on the client, the client took part in a
+    contact of kind ``client`` (as a note recorded before participants were named)."""
+    given = dict(participants or {})
+    unknown = sorted(set(given) - {"client", "support_contact_ids", "providers", "staff_ids"})
+    if unknown:
+        raise InvalidValueError(f"participants has unknown fields: {', '.join(unknown)}")
+    client = given.get("client")
+    if client is None:
+        client = contact_kind == ContactKind.CLIENT or (contact_kind is None and not given)
+    return Contact(
+        client_participated=client,
+        support_contact_ids=list(given.get("support_contact_ids") or []),
+        providers=[dict(p) for p in given.get("providers") or []],
+        staff_ids=list(given.get("staff_ids") or []),
+        **values,
+    )
+
+
+def kind_of(contact: Contact) -> str:
+    """The one kind of contact a note of version 1 named, from who took part."""
+    if contact.client_participated:
+        return ContactKind.CLIENT.value
+    if contact.support_contact_ids:
+        return ContactKind.SUPPORT_NETWORK.value
+    if contact.providers:
+        return ContactKind.PROVIDER.value
+    return ContactKind.INTERNAL.value

@@ -6,6 +6,7 @@ so they stay in one class, each beside the command that records it.  What a corr
 targets and how it is checked lives in ``corrections.py``; the parts of a case in
 ``entities.py``; its value rules in ``values.py``."""
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,8 @@ from eventsourcing.domain import event
 
 from caserecord.domain import case_upcasts
 from caserecord.domain.base import RecordAggregate, require_reason
+from caserecord.domain.client import SupportContact
+from caserecord.domain.contact import Contact
 from caserecord.domain.corrections import locate
 from caserecord.domain.entities import (
     Assessment,
@@ -32,6 +35,8 @@ from caserecord.domain.entities import (
 from caserecord.domain.errors import (
     CaseClosedError,
     CaseNotClosedError,
+    CaseNotInServiceError,
+    ContactNotPermittedError,
     DuplicateIdError,
     GoalNotFoundError,
     GoalNotOnCurrentPlanError,
@@ -41,17 +46,22 @@ from caserecord.domain.errors import (
     PlanAlreadyCurrentError,
     PlanNotFoundError,
     ReferralNotFoundError,
+    UnknownReferenceError,
 )
 from caserecord.domain.values import (
     CADENCES,
+    CASE_TRANSITIONS,
     GOAL_TRANSITIONS,
+    NOT_IN_SERVICE,
     PLAN_TRANSITIONS,
     REFERRAL_TRANSITIONS,
     Achievement,
     CaseStatus,
     ContactKind,
     ContactMode,
+    ContactStatus,
     DeclinedBy,
+    DischargeReason,
     GoalLifecycle,
     NeedDomain,
     NeedLevel,
@@ -105,6 +115,8 @@ class Case(RecordAggregate):
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
+        """Version 2: ``waitlisted`` (an intake done before service can start)."""
+
         client_id: UUID
         agency_id: str
         specialty: str
@@ -112,6 +124,13 @@ class Case(RecordAggregate):
         presenting_needs: list[str]
         interview_summary: str
         case_manager_id: str
+        waitlisted: bool
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["waitlisted"] = False
 
     @event(Opened)
     def __init__(
@@ -123,6 +142,7 @@ class Case(RecordAggregate):
         presenting_needs: list[str],
         interview_summary: str,
         case_manager_id: str,
+        waitlisted: bool = False,
     ) -> None:
         parse(Specialty, specialty, "specialty")
         text_list(presenting_needs, "presenting_needs")
@@ -134,7 +154,9 @@ class Case(RecordAggregate):
         self.referral_source = referral_source
         self.presenting_needs = presenting_needs
         self.interview_summary = interview_summary
-        self.statuses = [Change(1, CaseStatus.OPEN)]
+        if not isinstance(waitlisted, bool):
+            raise InvalidValueError("waitlisted must be true or false")
+        self.statuses = [Change(1, CaseStatus.WAITLISTED if waitlisted else CaseStatus.OPEN)]
         self.managers = [Change(1, case_manager_id)]
         self.assessments: list[Assessment] = []
         self.prior_treatments: list[PriorTreatment] = []
@@ -183,6 +205,13 @@ class Case(RecordAggregate):
     def _check_open(self) -> None:
         if self.status == CaseStatus.CLOSED:
             raise CaseClosedError("the case is closed: it must be reopened first")
+
+    def _check_in_service(self, action: str) -> None:
+        """What a waitlisted case or one on hold refuses (``values.NOT_IN_SERVICE``)."""
+        self._check_open()
+        if self.status in NOT_IN_SERVICE[action]:
+            then = "start the service" if self.status == CaseStatus.WAITLISTED else "resume it"
+            raise CaseNotInServiceError(f"the case is {self.status}: {then} to {action}")
 
     # ---- assessment and history -----------------------------------------------------
     class NeedsAssessed(RecordAggregate.Event):
@@ -338,6 +367,7 @@ class Case(RecordAggregate):
 
     @event(PlanActivated)
     def activate_plan(self, plan_id: str) -> None:
+        self._check_in_service("activate a plan")
         if self._plan(plan_id).status != PlanStatus.DRAFT:
             raise InvalidTransitionError("only a draft plan can be activated")
         self._move_plan(plan_id, PlanStatus.ACTIVE, {})
@@ -356,6 +386,7 @@ class Case(RecordAggregate):
 
     @event(PlanResumed)
     def resume_plan(self, plan_id: str) -> None:
+        self._check_in_service("resume a plan")
         if self._plan(plan_id).status != PlanStatus.SUSPENDED:
             raise InvalidTransitionError("only a suspended plan can be resumed")
         self._move_plan(plan_id, PlanStatus.ACTIVE, {})
@@ -462,6 +493,7 @@ class Case(RecordAggregate):
     def record_goal_progress(
         self, goal_id: str, achievement: str, measured_value: str, note: str
     ) -> None:
+        self._check_in_service("record goal progress")
         goal = self._goal(goal_id)
         parse(Achievement, achievement, "achievement")
         if goal.status not in (GoalLifecycle.ACTIVE, GoalLifecycle.ON_HOLD):
@@ -503,7 +535,7 @@ class Case(RecordAggregate):
         urgency: str,
         respond_by: date | None,
     ) -> None:
-        self._check_open()
+        self._check_in_service("make a referral")
         parse(ResourceKind, resource_kind, "resource_kind")
         parse(Urgency, urgency, "urgency")
         check_date(respond_by, "respond_by")
@@ -564,16 +596,54 @@ class Case(RecordAggregate):
             raise ReferralNotFoundError(f"no referral {referral_id} on this case")
         return referral
 
-    # ---- progress notes --------------------------------------------------------------
+    # ---- progress notes (contacts) ---------------------------------------------------
     class ProgressNoteRecorded(RecordAggregate.Event):
+        """Version 2: who took part (the client, support contacts of the client's network
+        by id, providers by name and organisation, staff by id), where, for how long,
+        whether it happened, and the goals and referrals it concerns."""
+
         note_id: str
         text: str
         contact_kind: str
         contact_mode: str
         present: list[str]
+        client_participated: bool
+        support_contact_ids: list[str]
+        providers: list[dict[str, str]]
+        staff_ids: list[str]
+        location: str
+        duration_minutes: int | None
+        contact_status: str
+        goal_ids: list[str]
+        referral_ids: list[str]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # A note of version 1 named one kind of contact: a client contact had the client.
+            state["client_participated"] = state["contact_kind"] == ContactKind.CLIENT
+            state["support_contact_ids"] = []
+            state["providers"] = []
+            state["staff_ids"] = []
+            state["location"] = ""
+            state["duration_minutes"] = None
+            state["contact_status"] = ContactStatus.HAPPENED.value
+            state["goal_ids"] = []
+            state["referral_ids"] = []
 
         def index_entry(self) -> tuple[str, str]:
             return ("note", self.note_id)
+
+        def index_links(self) -> list[tuple[str, str]]:
+            return [("goal", g) for g in self.goal_ids] + [
+                ("referral", r) for r in self.referral_ids
+            ]
+
+        @property
+        def with_client(self) -> bool:
+            """A contact with the client: they took part, and it happened."""
+            return self.client_participated and self.contact_status == ContactStatus.HAPPENED
 
     def record_note(
         self,
@@ -583,12 +653,58 @@ class Case(RecordAggregate):
         contact_mode: str,
         present: list[str],
         existing: Recorded | None = None,
+        contact: Contact | None = None,
+        network: Mapping[str, SupportContact] | None = None,
     ) -> None:
-        """``existing``: the note the record already holds with that id, if any."""
+        """``existing``: the note the record already holds with that id, if any;
+        ``contact``: who took part and the rest of a version 2 note (by default the client
+        took part in a client contact); ``network``: the client's current support contacts
+        (those named must be in it, and may be contacted)."""
         self._check_open()
         if existing is not None:
             raise DuplicateIdError(f"note {note_id} already exists")
-        self._record_note(note_id, text, contact_kind, contact_mode, present)
+        contact = contact or Contact(client_participated=contact_kind == ContactKind.CLIENT)
+        contact.check_values()
+        self._check_network(contact, network or {})
+        self._check_concerns(contact.goal_ids, contact.referral_ids)
+        self._record_note(
+            note_id, text, contact_kind, contact_mode, present, **contact.event_values()
+        )
+
+    def _check_network(self, contact: Contact, network: Mapping[str, SupportContact]) -> None:
+        # Checked before the event, not in its method: the network is the client's, and a
+        # contact removed or whose consent changed later must not make the note unreadable.
+        for contact_id in contact.support_contact_ids:
+            person = network.get(contact_id)
+            if person is None or person.removed_in is not None:
+                raise UnknownReferenceError(
+                    f"the client has no current support contact {contact_id}",
+                    kind="support_contact",
+                    id=contact_id,
+                )
+            if not person.may_contact and contact.contact_status != ContactStatus.NO_SHOW:
+                raise ContactNotPermittedError(
+                    f"{person.name} ({contact_id}) may not be contacted: the client's support "
+                    f"network records may_contact false, so a contact that {contact.verb} "
+                    "cannot include them",
+                    contact_id=contact_id,
+                    name=person.name,
+                )
+
+    def _check_concerns(self, goal_ids: Sequence[str], referral_ids: Sequence[str]) -> None:
+        for goal_id in goal_ids:
+            goal = self.goals.get(goal_id)
+            if goal is None or goal.in_error:
+                raise UnknownReferenceError(
+                    f"no goal {goal_id} on this case", kind="goal", id=goal_id
+                )
+        aside = self.set_aside_versions()
+        for referral_id in referral_ids:
+            version = self.referrals.made.get(referral_id)
+            if version is None or version in aside:
+                raise UnknownReferenceError(
+                    f"no referral {referral_id} on this case", kind="referral", id=referral_id
+                )
 
     @event(ProgressNoteRecorded)
     def _record_note(
@@ -598,10 +714,20 @@ class Case(RecordAggregate):
         contact_kind: str,
         contact_mode: str,
         present: list[str],
+        client_participated: bool = False,
+        support_contact_ids: list[str] | None = None,
+        providers: list[dict[str, str]] | None = None,
+        staff_ids: list[str] | None = None,
+        location: str = "",
+        duration_minutes: int | None = None,
+        contact_status: str = ContactStatus.HAPPENED.value,
+        goal_ids: list[str] | None = None,
+        referral_ids: list[str] | None = None,
     ) -> None:
         self._check_open()
         parse(ContactKind, contact_kind, "contact_kind")
         parse(ContactMode, contact_mode, "contact_mode")
+        parse(ContactStatus, contact_status, "contact_status")
         text_list(present, "present")
         if not text.strip():
             raise InvalidValueError("a progress note needs an observation")
@@ -656,18 +782,88 @@ class Case(RecordAggregate):
         locate(self, target_version, None, indexed=True)()
         self.corrections.append(Correction(target_version, self._next()))
 
-    # ---- closure --------------------------------------------------------------------
+    # ---- lifecycle --------------------------------------------------------------------
+    class ServiceStarted(RecordAggregate.Event):
+        pass
+
+    @event(ServiceStarted)
+    def start_service(self) -> None:
+        self._check_open()
+        if self.status != CaseStatus.WAITLISTED:
+            raise InvalidTransitionError("only a waitlisted case starts service")
+        self._move_case(CaseStatus.OPEN, {})
+
+    class CasePutOnHold(RecordAggregate.Event):
+        reason: str
+        until: date | None
+
+    @event(CasePutOnHold)
+    def put_on_hold(self, reason: str, until: date | None) -> None:
+        self._check_open()
+        require_reason(reason, "put a case on hold")
+        check_date(until, "until")
+        details: dict[str, Any] = {"reason": reason, "until": until}
+        self._move_case(CaseStatus.ON_HOLD, details)
+
+    class CaseResumed(RecordAggregate.Event):
+        pass
+
+    @event(CaseResumed)
+    def resume(self) -> None:
+        self._check_open()
+        if self.status != CaseStatus.ON_HOLD:
+            raise InvalidTransitionError("only a case on hold is resumed")
+        self._move_case(CaseStatus.OPEN, {})
+
     class Closed(RecordAggregate.Event):
+        """Version 2: the structured discharge (why, and the aftercare plan)."""
+
         reason: str
         outcome: str
+        discharge_reason: str
+        discharge_detail: str
+        aftercare_plan: str
+        follow_up_on: date | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["discharge_reason"] = ""
+            state["discharge_detail"] = ""
+            state["aftercare_plan"] = ""
+            state["follow_up_on"] = None
 
     @event(Closed)
-    def close(self, reason: str, outcome: str) -> None:
+    def close(
+        self,
+        reason: str,
+        outcome: str,
+        discharge_reason: str = "",
+        discharge_detail: str = "",
+        aftercare_plan: str = "",
+        follow_up_on: date | None = None,
+    ) -> None:
+        """``discharge_reason`` "" is a closure that does not say (as closures recorded
+        before there was one)."""
         self._check_open()
         require_reason(reason, "close a case")
-        self.statuses.append(
-            Change(self._next(), CaseStatus.CLOSED, {"reason": reason, "outcome": outcome})
-        )
+        if discharge_reason:
+            parse(DischargeReason, discharge_reason, "discharge_reason")
+        if discharge_reason == DischargeReason.OTHER and not discharge_detail.strip():
+            raise InvalidValueError("a discharge for another reason says which (discharge_detail)")
+        check_date(follow_up_on, "follow_up_on")
+        if follow_up_on is not None and not aftercare_plan.strip():
+            raise InvalidValueError("a follow-up date belongs to an aftercare plan")
+        details: dict[str, Any] = {"reason": reason, "outcome": outcome}
+        if discharge_reason:
+            details |= {
+                "discharge_reason": discharge_reason,
+                "discharge_detail": discharge_detail,
+                "aftercare_plan": aftercare_plan,
+                "follow_up_on": follow_up_on,
+            }
+        self._move_case(CaseStatus.CLOSED, details)
 
     class Reopened(RecordAggregate.Event):
         reason: str
@@ -677,7 +873,11 @@ class Case(RecordAggregate):
         if self.status != CaseStatus.CLOSED:
             raise CaseNotClosedError("only a closed case can be reopened")
         require_reason(reason, "reopen a case")
-        self.statuses.append(Change(self._next(), CaseStatus.OPEN, {"reason": reason}))
+        self._move_case(CaseStatus.OPEN, {"reason": reason})
+
+    def _move_case(self, status: str, details: dict[str, Any]) -> None:
+        check_transition(CASE_TRANSITIONS, self.status, status, "case")
+        self.statuses.append(Change(self._next(), status, details))
 
 
 def check_transition(

@@ -76,6 +76,25 @@ class CaseNotClosedError(DomainError):
     code = "case_not_closed"
 
 
+class CaseNotInServiceError(DomainError):
+    """The case is waitlisted or on hold, and the command needs service under way."""
+
+    code = "case_not_in_service"
+
+
+class ContactNotPermittedError(DomainError):
+    """A support contact the client has not allowed to be contacted (``contact_id``,
+    ``name``) was named in a contact."""
+
+    code = "contact_not_permitted"
+
+
+class UnknownReferenceError(InvalidValueError):
+    """A command names something the record does not hold (``kind``, ``id``)."""
+
+    code = "unknown_reference"
+
+
 class InvalidTransitionError(DomainError):
     code = "invalid_transition"
 

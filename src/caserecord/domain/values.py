@@ -56,8 +56,20 @@ class Relationship(StrEnum):
 
 
 class CaseStatus(StrEnum):
+    WAITLISTED = "waitlisted"
     OPEN = "open"
+    ON_HOLD = "on_hold"
     CLOSED = "closed"
+
+
+class DischargeReason(StrEnum):
+    GOALS_MET = "goals_met"
+    MOVED = "moved"
+    DECLINED_SERVICES = "declined_services"
+    TRANSFERRED = "transferred_to_another_agency"
+    INCARCERATED = "incarcerated"
+    DECEASED = "deceased"
+    OTHER = "other"
 
 
 class PlanStatus(StrEnum):
@@ -127,7 +139,44 @@ class ContactMode(StrEnum):
     PHONE = "phone"
     VIDEO = "video"
     MESSAGE = "message"
+    TEXT = "text"
+    EMAIL = "email"
+    LETTER = "letter"
 
+
+class ContactStatus(StrEnum):
+    """Whether the contact a note records took place."""
+
+    HAPPENED = "happened"
+    ATTEMPTED = "attempted"
+    NO_SHOW = "no_show"
+
+
+# Minutes a contact can last: a day, more is a typing mistake.
+LONGEST_CONTACT = 24 * 60
+
+
+CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.WAITLISTED: frozenset({CaseStatus.OPEN, CaseStatus.CLOSED}),
+    CaseStatus.OPEN: frozenset({CaseStatus.ON_HOLD, CaseStatus.CLOSED}),
+    CaseStatus.ON_HOLD: frozenset({CaseStatus.OPEN, CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.OPEN}),
+}
+
+ACTIVE_STATUSES = (CaseStatus.WAITLISTED, CaseStatus.OPEN, CaseStatus.ON_HOLD)
+"""A case in any of these is on someone's caseload."""
+
+# What a case that is not in service refuses.  Service has not started on a waitlisted
+# case and is paused on one on hold: no plan is put into effect and no progress is measured,
+# and no new referral is made while on hold (a waitlisted client may be linked to interim
+# services).  Everything else (notes of attempted contacts, assessments, drafting a plan,
+# corrections, closure) is recorded in any status but closed.
+NOT_IN_SERVICE: dict[str, frozenset[CaseStatus]] = {
+    "activate a plan": frozenset({CaseStatus.WAITLISTED, CaseStatus.ON_HOLD}),
+    "resume a plan": frozenset({CaseStatus.WAITLISTED, CaseStatus.ON_HOLD}),
+    "record goal progress": frozenset({CaseStatus.WAITLISTED, CaseStatus.ON_HOLD}),
+    "make a referral": frozenset({CaseStatus.ON_HOLD}),
+}
 
 PLAN_TRANSITIONS: dict[PlanStatus, frozenset[PlanStatus]] = {
     PlanStatus.DRAFT: frozenset({PlanStatus.ACTIVE, PlanStatus.REVOKED}),

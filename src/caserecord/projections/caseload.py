@@ -1,4 +1,7 @@
-"""Read model 2: open cases per case manager and per agency, with what needs attention."""
+"""Read model 2: the cases on a caseload (waitlisted, open or on hold) per case manager and
+per agency, with what needs attention.  Its last contact is the latest contact with the
+client (they took part, and it happened): a call with a provider or a no-show does not
+count."""
 
 from datetime import date, datetime
 from typing import Any
@@ -7,7 +10,7 @@ from uuid import UUID
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
-from caserecord.domain.values import CaseStatus, ContactKind, ReferralStatus
+from caserecord.domain.values import ACTIVE_STATUSES, ReferralStatus
 from caserecord.projections.base import (
     PLAN_LIFECYCLE_EVENTS,
     ViewProjection,
@@ -65,6 +68,9 @@ ROW_EVENTS: frozenset[type] = frozenset(
     (
         Case.Opened,
         Case.CaseManagerAssigned,
+        Case.ServiceStarted,
+        Case.CasePutOnHold,
+        Case.CaseResumed,
         Case.Closed,
         Case.Reopened,
         *PLAN_LIFECYCLE_EVENTS,
@@ -94,7 +100,7 @@ class CaseloadProjection(ViewProjection):
         case = self.folder.fold(event)
         assert isinstance(case, Case)
         if isinstance(event, Case.ProgressNoteRecorded):
-            if event.contact_kind == ContactKind.INTERNAL:
+            if not event.with_client:
                 return []
             effective = iso(envelope(event)["effective_at"])
             return [(ADD_CONTACT, (text_id(case.id), event.originator_version, effective))]
@@ -164,20 +170,26 @@ def caseload(
     case_manager_id: str | None = None,
     specialty: str | None = None,
     review_overdue: bool | None = None,
+    status: str | None = None,
     sort: str = "last_contact",
     after: tuple[str, ...] | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Open cases in ``sort`` order; ``after``: the :func:`caseload_key` of the last one
-    already shown."""
+    """Cases on the caseload (``status``: only those in that one of ``ACTIVE_STATUSES``)
+    in ``sort`` order; ``after``: the :func:`caseload_key` of the last one already
+    shown."""
     if sort not in SORTS:
         raise InvalidValueError(f"sort must be one of: {', '.join(SORTS)} (got {sort!r})")
     if limit < 1:
         raise InvalidValueError("limit must be at least 1")
     if after is not None and len(after) != len(SORTS[sort]):
         raise InvalidValueError(f"a {sort} page continues after {len(SORTS[sort])} values")
-    where = ["c.agency_id=?", "c.status=?"]
-    params: list[Any] = [agency_id, CaseStatus.OPEN.value]
+    if status is not None and status not in ACTIVE_STATUSES:
+        allowed = ", ".join(ACTIVE_STATUSES)
+        raise InvalidValueError(f"status must be one of: {allowed} (got {status!r})")
+    statuses = [status] if status is not None else [s.value for s in ACTIVE_STATUSES]
+    where = ["c.agency_id=?", f"c.status IN ({','.join('?' * len(statuses))})"]
+    params: list[Any] = [agency_id, *statuses]
     if case_manager_id is not None:
         where.append("c.case_manager_id=?")
         params.append(case_manager_id)

@@ -31,6 +31,7 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     "SupportContactRemoved": lambda d: f"Support contact {_short(d.get('contact_id'))} removed",
     "Opened": lambda d: (
         f"Case opened at intake ({d.get('specialty')}), manager {d.get('case_manager_id')}"
+        + (", waitlisted" if d.get("waitlisted") else "")
     ),
     "NeedsAssessed": lambda d: (
         "Needs assessed: "
@@ -65,11 +66,23 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     "ReferralCompleted": lambda d: f"Referral {_short(d.get('referral_id'))} completed",
     "ReferralWithdrawn": lambda d: f"Referral {_short(d.get('referral_id'))} withdrawn",
     "ProgressNoteRecorded": lambda d: (
-        f"Progress note recorded ({d.get('contact_kind')}, {d.get('contact_mode')})"
+        f"Progress note recorded ({d.get('contact_kind')}, {d.get('contact_mode')}"
+        + (
+            f", {d.get('contact_status')})"
+            if d.get("contact_status", "happened") != "happened"
+            else ")"
+        )
     ),
     "AddendumAppended": lambda d: f"Addendum appended to note {_short(d.get('note_id'))}",
     "EntryMarkedInError": lambda d: f"Entry v{d.get('target_version')} marked in error",
-    "Closed": _fixed("Case closed"),
+    "ServiceStarted": _fixed("Service started (off the waitlist)"),
+    "CasePutOnHold": lambda d: (
+        "Case put on hold" + (f" until {d.get('until')}" if d.get("until") else "")
+    ),
+    "CaseResumed": _fixed("Case resumed"),
+    "Closed": lambda d: (
+        "Case closed" + (f" ({d.get('discharge_reason')})" if d.get("discharge_reason") else "")
+    ),
     "Reopened": _fixed("Case reopened"),
 }
 

@@ -14,6 +14,7 @@ from caserecord.projections.caseload import SORTS, caseload_key
 
 router = APIRouter(tags=["caseloads"])
 Sort = Literal["last_contact", "next_review", "opened_at", "client_name", "case_manager"]
+Status = Literal["waitlisted", "open", "on_hold"]
 
 
 @router.get("/v1/caseloads", response_model=CaseloadPage, responses=LIST)
@@ -25,14 +26,18 @@ def caseload(
     case_manager_id: Annotated[str | None, Query(max_length=200)] = None,
     specialty: Specialty | None = None,
     review_overdue: bool | None = None,
+    status: Status | None = None,
     sort: Sort = "last_contact",
 ) -> dict[str, Any]:
-    """Open cases of the agency; a cursor continues the `sort` it was made with."""
+    """Cases of the agency on a caseload: waitlisted, open and on hold (`status`: one of
+    them). `last_contact_at` is the latest contact the client took part in that happened.
+    A cursor continues the `sort` it was made with."""
     rows = views.caseload(
         caller.agency_id,
         case_manager_id=case_manager_id,
         specialty=None if specialty is None else specialty.value,
         review_overdue=review_overdue,
+        status=status,
         sort=sort,
         after=continued(paging.after(tuple[str, ...]), sort),
         limit=paging.fetch,

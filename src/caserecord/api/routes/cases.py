@@ -26,6 +26,8 @@ from caserecord.api.schemas.cases import (
     CaseOut,
     ClosureIn,
     CorrectionIn,
+    HoldIn,
+    LifecycleIn,
     PriorTreatmentIn,
     PriorTreatmentOut,
     ReopenIn,
@@ -121,6 +123,27 @@ def assign_case_manager(
 ) -> JSONResponse:
     """Transfer the case to another case manager (supervisors; a reason is required)."""
     command = partial(write.records.assign_case_manager, write.actor, case_id, **body.values())
+    return write.run(body, command)
+
+
+@router.post("/{case_id}/service-start", response_model=CommandOut, responses=written())
+def start_service(case_id: UUID, body: LifecycleIn, write: WriteDep) -> JSONResponse:
+    """Start service on a waitlisted case: it becomes open."""
+    command = partial(write.records.start_service, write.actor, case_id)
+    return write.run(body, command)
+
+
+@router.post("/{case_id}/hold", response_model=CommandOut, responses=written())
+def put_case_on_hold(case_id: UUID, body: HoldIn, write: WriteDep) -> JSONResponse:
+    """Put an open case on hold (a reason is required; `until` is when it should end)."""
+    command = partial(write.records.put_case_on_hold, write.actor, case_id, **body.values())
+    return write.run(body, command)
+
+
+@router.post("/{case_id}/resumption", response_model=CommandOut, responses=written())
+def resume_case(case_id: UUID, body: LifecycleIn, write: WriteDep) -> JSONResponse:
+    """Resume a case on hold: it is open again."""
+    command = partial(write.records.resume_case, write.actor, case_id)
     return write.run(body, command)
 
 

@@ -2,7 +2,7 @@
 reopening, corrections, and the case itself."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -20,7 +20,7 @@ from caserecord.api.schemas.common import (
 from caserecord.api.schemas.notes import NoteOut
 from caserecord.api.schemas.plans import PlanOut
 from caserecord.api.schemas.referrals import ReferralOut
-from caserecord.domain.values import NeedDomain, NeedLevel, Specialty
+from caserecord.domain.values import DischargeReason, NeedDomain, NeedLevel, Specialty
 
 
 class CaseIntake(WriteOptions):
@@ -30,6 +30,11 @@ class CaseIntake(WriteOptions):
     presenting_needs: list[str] = Field(default_factory=list, max_length=50)
     interview_summary: str = Text
     case_manager_id: str = Name
+    waitlisted: bool = Field(
+        default=False,
+        description="The intake is done but service cannot start yet: the case opens "
+        "waitlisted (`POST /v1/cases/{id}/service-start` starts it)",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -76,6 +81,29 @@ class AssignmentIn(ReasonedWrite):
 
 class ClosureIn(ReasonedWrite):
     outcome: str = Field(min_length=1, max_length=2_000)
+    discharge_reason: DischargeReason | None = Field(
+        default=None,
+        description="Why the client is discharged (`other` needs `discharge_detail`); "
+        "left out, the closure does not say",
+    )
+    discharge_detail: str = Field(default="", max_length=2_000)
+    aftercare_plan: str = Field(default="", max_length=10_000)
+    follow_up_on: IsoDate | None = Field(
+        default=None, description="When aftercare is followed up (needs `aftercare_plan`)"
+    )
+
+    def values(self) -> dict[str, Any]:
+        found = super().values()
+        found["discharge_reason"] = found["discharge_reason"] or ""
+        return found
+
+
+class HoldIn(ReasonedWrite):
+    until: IsoDate | None = Field(default=None, description="When the hold is expected to end")
+
+
+class LifecycleIn(WriteOptions):
+    pass
 
 
 class ReopenIn(ReasonedWrite):
@@ -119,7 +147,11 @@ class CaseOut(BaseModel):
     client_id: UUID
     agency_id: str
     specialty: str
-    status: str
+    status: str = Field(description="waitlisted, open, on_hold or closed")
+    status_details: dict[str, Any] = Field(
+        description="What the latest status change recorded: a hold's reason and `until`, "
+        "a closure's outcome, discharge reason and aftercare plan"
+    )
     case_manager_id: str
     referral_source: str
     presenting_needs: list[str]
