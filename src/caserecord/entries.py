@@ -121,6 +121,24 @@ class Entries:
                 break
         return found[::-1]
 
+    def concerning(self, kind: str, entity_id: str, count: int) -> dict[str, int]:
+        """The latest ``count`` notes standing that concern the goal or referral (``kind``),
+        newest first: id -> version.  Read by the links' key, newest first, in batches: a
+        few notes set aside or outside the state cost a little more, never a scan."""
+        found: dict[str, int] = {}
+        upto, batch = self.upto, count + 1
+        while upto >= 1 and len(found) < count:
+            versions = self.recorder.links_newest(self.stream_id, kind, entity_id, upto, batch)
+            wanted = [v for v in versions if v not in self.outside and v not in self.aside]
+            notes = self.at(wanted)
+            for v in wanted:
+                if v in notes and len(found) < count:
+                    found[notes[v].entity_id] = v
+            if len(versions) < batch:
+                break
+            upto, batch = versions[-1] - 1, min(batch * 4, LARGEST_BATCH)
+        return found
+
     def latest_notes(self, count: int | None) -> dict[str, int]:
         """The latest ``count`` (all when None) notes standing, oldest first: id -> version."""
         found: list[tuple[str, int]] = []

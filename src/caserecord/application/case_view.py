@@ -95,7 +95,9 @@ class CaseView(RecordsBase):
         entries = self.entries(case)
         progress = entries.latest("progress", RECENT, goal_id)
         events = self.events_at(case.id, progress)
-        return goal_to_dict(goal, progress, entries.progress_count(goal), events)
+        found = goal_to_dict(goal, progress, entries.progress_count(goal), events)
+        found["notes"] = self.notes_of(case, list(entries.concerning("goal", goal_id, RECENT)))
+        return found
 
     def get_progress(
         self, actor: Actor, case_id: UUID, goal_id: str, version: int
@@ -114,12 +116,16 @@ class CaseView(RecordsBase):
         return progress_to_dict(self.events_at(case.id, [version])[version])
 
     def get_referral(self, actor: Actor, case_id: UUID, referral_id: str) -> dict[str, Any]:
-        """The referral as made, with its status history."""
+        """The referral as made, with its status history and the latest notes that concern
+        it."""
         case = self._case(actor, case_id)
         version = case.standing_referral_versions(case.set_aside_versions()).get(referral_id)
         if version is None:
             raise ReferralNotFoundError(f"no referral {referral_id} on this case")
-        return referral_to_dict(case.referrals[referral_id], self.events_at(case.id, [version]))
+        found = referral_to_dict(case.referrals[referral_id], self.events_at(case.id, [version]))
+        concerning = self.entries(case).concerning("referral", referral_id, RECENT)
+        found["notes"] = self.notes_of(case, list(concerning))
+        return found
 
     def get_note(self, actor: Actor, case_id: UUID, note_id: str) -> dict[str, Any]:
         """The note with its addenda still standing."""

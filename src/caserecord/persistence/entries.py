@@ -8,6 +8,10 @@ attaches it to the stored event while the event is still an object, as it does t
 (``feed.py``): the recorder could not read it from the state once encrypted.  Nothing else
 is written to it, so it is append-only like the log; what is set aside is the case's own
 record of its corrections.
+
+Beside it, the links: one row per goal or referral a note concerns, (stream, kind, entity
+id, version), kind being ``goal`` or ``referral`` and the version the note's, so a goal's
+or a referral's page finds its notes by one indexed range read, newest first.
 """
 
 from collections.abc import Sequence
@@ -24,6 +28,8 @@ ENTRY_TABLE = "case_entries"
 # table just filled) can prefer walking the stream by version.
 ENTRY_INDEX = "case_entries_entity"
 
+LINK_TABLE = "case_entry_links"
+
 Row = tuple[str, int, str, str]
 """(stream id, version, kind, entity id)."""
 
@@ -33,6 +39,21 @@ def entry_of(event: DomainEventProtocol[Any] | Any) -> tuple[str, str] | None:
     (``index_entry``), so this module needs no domain class."""
     found = getattr(event, "index_entry", None)
     return found() if callable(found) else None
+
+
+def links_of(event: DomainEventProtocol[Any] | Any) -> tuple[tuple[str, str], ...]:
+    """(kind, entity id) of each goal or referral the event concerns (``index_links``)."""
+    found = getattr(event, "index_links", None)
+    return tuple(found()) if callable(found) else ()
+
+
+def link_rows(stored_events: Sequence[Any]) -> list[Row]:
+    """The link rows of the events about to be inserted."""
+    return [
+        (stream_key(stored.originator_id), stored.originator_version, kind, entity_id)
+        for stored in stored_events
+        for kind, entity_id in getattr(stored, "links", ())
+    ]
 
 
 def entry_rows(stored_events: Sequence[Any]) -> list[Row]:

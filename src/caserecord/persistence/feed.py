@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from caserecord.persistence.entries import entry_of
+from caserecord.persistence.entries import entry_of, links_of
 from caserecord.persistence.identity import IdentityChange, identity_of
 
 FEED_TABLE = "event_agency"
@@ -34,6 +34,7 @@ class AgencyStoredEvent(StoredEvent):
     agency_id: str = NO_AGENCY
     identity: IdentityChange | None = None  # what a client event changes of who they are
     entry: tuple[str, str] | None = None  # its row in the entry index (entries.py), if any
+    links: tuple[tuple[str, str], ...] = ()  # the goals and referrals a note concerns
 
 
 class AgencyMapper(Mapper[UUID]):
@@ -50,6 +51,7 @@ class AgencyMapper(Mapper[UUID]):
             agency_id=agency_of(domain_event),
             identity=identity_of(domain_event),
             entry=entry_of(domain_event),
+            links=links_of(domain_event),
         )
 
 

@@ -24,7 +24,14 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from caserecord.persistence.chain import GENESIS, Link, chain, stream_key
-from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_rows
+from caserecord.persistence.entries import (
+    ENTRY_INDEX,
+    ENTRY_TABLE,
+    LINK_TABLE,
+    Row,
+    entry_rows,
+    link_rows,
+)
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
@@ -57,6 +64,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ).format(Identifier(f"{IDENTITY_TABLE}_person"), self.identity_table)
         )
         self.entry_table = SQL("{}.{}").format(schema, Identifier(ENTRY_TABLE))
+        self.link_table = SQL("{}.{}").format(schema, Identifier(LINK_TABLE))
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} ("
@@ -91,6 +99,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             SQL("CREATE INDEX IF NOT EXISTS {} ON {} (stream_id, kind, entity_id, version)").format(
                 Identifier(ENTRY_INDEX), self.entry_table
             )
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                "stream_id text NOT NULL, kind text NOT NULL, entity_id text NOT NULL, "
+                "version bigint NOT NULL, PRIMARY KEY (stream_id, kind, entity_id, version))"
+            ).format(self.link_table)
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -165,6 +180,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     "%s::text[], %s::bigint[], %s::text[], %s::text[])"
                 ).format(self.entry_table),
                 tuple(list(column) for column in zip(*entries, strict=True)),
+            )
+        concerns = link_rows(stored_events)
+        if concerns:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (stream_id, version, kind, entity_id) SELECT * FROM unnest("
+                    "%s::text[], %s::bigint[], %s::text[], %s::text[])"
+                ).format(self.link_table),
+                tuple(list(column) for column in zip(*concerns, strict=True)),
             )
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
         if idempotency is not None:
@@ -344,6 +368,22 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def probe_entries(self) -> None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(SQL("SELECT 1 FROM {} LIMIT 1").format(self.entry_table))
+            curs.execute(SQL("SELECT 1 FROM {} LIMIT 1").format(self.link_table))
+
+    def links_newest(
+        self, stream_id: UUID, kind: str, entity_id: str, upto: int, limit: int
+    ) -> list[int]:
+        """Versions of the notes concerning the goal or referral, up to ``upto``, newest
+        first, at most ``limit``."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT version FROM {} WHERE stream_id=%s AND kind=%s AND entity_id=%s "
+                    "AND version<=%s ORDER BY version DESC LIMIT %s"
+                ).format(self.link_table),
+                (str(stream_id), kind, entity_id, upto, limit),
+            )
+            return [int(r["version"]) for r in curs]
 
     def add_entries(self, rows: Sequence[Row]) -> None:
         """Index entries logged before the index existed; rows already there are kept."""

@@ -83,7 +83,12 @@ class CaseRecorder(Protocol):
         """(events of the given topics logged, entries indexed)."""
 
     def probe_entries(self) -> None:
-        """Fails if the entry index table does not exist."""
+        """Fails if the entry index table (or its links table) does not exist."""
+
+    def links_newest(
+        self, stream_id: UUID, kind: str, entity_id: str, upto: int, limit: int
+    ) -> list[int]:
+        """Versions of the notes concerning the goal or referral, newest first."""
 
     def add_entries(self, rows: Sequence[Row]) -> None:
         """Index entries logged before the index existed."""

@@ -15,7 +15,14 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
-from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_rows
+from caserecord.persistence.entries import (
+    ENTRY_INDEX,
+    ENTRY_TABLE,
+    LINK_TABLE,
+    Row,
+    entry_rows,
+    link_rows,
+)
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
@@ -111,6 +118,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "entity_id TEXT NOT NULL, PRIMARY KEY (stream_id, version)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {ENTRY_INDEX} "
             f"ON {ENTRY_TABLE} (stream_id, kind, entity_id, version)",
+            f"CREATE TABLE IF NOT EXISTS {LINK_TABLE} ("
+            "stream_id TEXT NOT NULL, kind TEXT NOT NULL, entity_id TEXT NOT NULL, "
+            "version INTEGER NOT NULL, PRIMARY KEY (stream_id, kind, entity_id, version)) "
+            "WITHOUT ROWID",
         ]
 
     def _insert_events(
@@ -124,6 +135,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.executemany(
                 f"INSERT INTO {ENTRY_TABLE} (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
                 entries,
+            )
+        links = link_rows(stored_events)
+        if links:
+            c.executemany(
+                f"INSERT INTO {LINK_TABLE} (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
+                links,
             )
         for stream_id, records in group(stored_events).items():
             prev = self._prev_hash(c, stream_id, records[0].version)
@@ -287,6 +304,20 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def probe_entries(self) -> None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT 1 FROM {ENTRY_TABLE} LIMIT 1")
+            c.execute(f"SELECT 1 FROM {LINK_TABLE} LIMIT 1")
+
+    def links_newest(
+        self, stream_id: UUID, kind: str, entity_id: str, upto: int, limit: int
+    ) -> list[int]:
+        """Versions of the notes concerning the goal or referral, up to ``upto``, newest
+        first, at most ``limit``."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT version FROM {LINK_TABLE} WHERE stream_id=? AND kind=? "
+                "AND entity_id=? AND version<=? ORDER BY version DESC LIMIT ?",
+                (str(stream_id), kind, entity_id, upto, limit),
+            )
+            return [int(v) for (v,) in c.fetchall()]
 
     def add_entries(self, rows: Sequence[Row]) -> None:
         """Index entries logged before the index existed; rows already there are kept."""

@@ -25,7 +25,7 @@ from caserecord.api.schemas.plans import (
     CurrentPlanOut,
     GoalIn,
     GoalLifecycleIn,
-    GoalOut,
+    GoalPageOut,
     GoalProgressIn,
     GoalRevisionIn,
     PlanIn,
@@ -143,11 +143,12 @@ def add_goal(case_id: UUID, body: GoalIn, write: WriteDep) -> JSONResponse:
     return write.run(body, command, status=201, location=location)
 
 
-@router.get("/goals/{goal_id}", response_model=GoalOut, responses=read("The goal"))
+@router.get("/goals/{goal_id}", response_model=GoalPageOut, responses=read("The goal"))
 def read_goal(
     case_id: UUID, goal_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    """The goal with its revisions and its latest progress (all of it: `/progress`)."""
+    """The goal with its revisions, its latest progress (all of it: `/progress`) and the
+    latest notes that concern it."""
     goal = runtime.records.get_goal(caller.actor, case_id, goal_id)
     reveal_case(runtime, caller, "read_goal", case_id)
     return goal

@@ -25,8 +25,8 @@ from caserecord.api.schemas.referrals import (
     ReferralCompletionIn,
     ReferralDeclineIn,
     ReferralIn,
-    ReferralOut,
     ReferralPage,
+    ReferralPageOut,
     ReferralRowPage,
     ReferralStepIn,
     ReferralWithdrawalIn,
@@ -70,7 +70,7 @@ def make_referral(case_id: UUID, body: ReferralIn, write: WriteDep) -> JSONRespo
 
 @router.get(
     CASE + "/{referral_id}",
-    response_model=ReferralOut,
+    response_model=ReferralPageOut,
     responses=read("The referral with its status history"),
 )
 def read_referral(

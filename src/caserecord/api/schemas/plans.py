@@ -19,6 +19,7 @@ from caserecord.api.schemas.common import (
     Text,
     WriteOptions,
 )
+from caserecord.api.schemas.notes import NoteOut
 from caserecord.domain.values import Achievement, Cadence, GoalLifecycle, NeedDomain
 
 
@@ -126,6 +127,13 @@ class GoalOut(BaseModel):
     )
     progress_count: int = Field(description="Progress entries standing (not marked in error)")
     revisions: list[GoalRevisionOut]
+
+
+class GoalPageOut(GoalOut):
+    notes: list[NoteOut] = Field(
+        description="The latest 20 notes standing that concern it (`goal_ids` / "
+        "`referral_ids` of a note), newest first"
+    )
 
 
 class PlanOut(BaseModel):

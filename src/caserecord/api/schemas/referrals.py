@@ -14,6 +14,7 @@ from caserecord.api.schemas.common import (
     ReasonedWrite,
     WriteOptions,
 )
+from caserecord.api.schemas.notes import NoteOut
 from caserecord.domain.values import DeclinedBy, ResourceKind, Urgency
 
 
@@ -57,6 +58,13 @@ class ReferralOut(BaseModel):
     outcome: str
     declined_by: str
     status_history: list[ChangeOut]
+
+
+class ReferralPageOut(ReferralOut):
+    notes: list[NoteOut] = Field(
+        description="The latest 20 notes standing that concern it (`goal_ids` / "
+        "`referral_ids` of a note), newest first"
+    )
 
 
 class ReferralPage(Page[ReferralOut]):
