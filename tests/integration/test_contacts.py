@@ -68,9 +68,7 @@ def test_a_note_in_the_old_shape_has_the_client_taking_part_in_a_client_contact(
     )
 
     assert records.get_note(worker, case_id, str(client.entity_id))["participants"]["client"]
-    assert not records.get_note(worker, case_id, str(provider.entity_id))["participants"][
-        "client"
-    ]
+    assert not records.get_note(worker, case_id, str(provider.entity_id))["participants"]["client"]
 
 
 def test_a_support_contact_who_may_not_be_contacted_is_refused_and_named(
@@ -151,9 +149,7 @@ def test_a_note_naming_a_goal_or_referral_the_case_does_not_have_is_refused(
     with pytest.raises(UnknownReferenceError, match="no goal nope"):
         records.record_note(worker, case_id, text="x", contact_mode="phone", goal_ids=["nope"])
     with pytest.raises(UnknownReferenceError, match="no referral nope"):
-        records.record_note(
-            worker, case_id, text="x", contact_mode="phone", referral_ids=["nope"]
-        )
+        records.record_note(worker, case_id, text="x", contact_mode="phone", referral_ids=["nope"])
 
 
 def test_only_a_contact_with_the_client_that_happened_is_the_last_contact(
