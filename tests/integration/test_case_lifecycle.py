@@ -35,6 +35,7 @@ def test_a_case_on_hold_shows_why_and_until_when_and_refuses_plan_activation(
 ) -> None:
     case_id = an_open_case(records, worker)
     plan_id = records.draft_plan(worker, case_id, title="Plan", activities=[]).entity_id
+    assert plan_id is not None
 
     records.put_case_on_hold(worker, case_id, until=date(2027, 2, 1), reason="inpatient stay")
     with pytest.raises(CaseNotInServiceError, match="on_hold: resume it to activate a plan"):
