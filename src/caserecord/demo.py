@@ -59,6 +59,9 @@ def load_demo(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> Demo:
     recovery(demo)
     geriatric(demo)
     child_welfare(demo)
+    recovery_contacts(demo)
+    waitlisted(demo)
+    on_hold_and_discharged(demo)
     return demo
 
 
@@ -356,6 +359,184 @@ def child_welfare(d: Demo) -> None:
             case,
             case_manager_id="demo-supervisor",
             reason="caseworker on leave; supervisor covers",
+            **o,
+        ),
+    )
+
+
+def recovery_contacts(d: Demo) -> None:
+    """A meeting with the client, his sponsor, the housing provider and a nurse about the
+    goal and the referral; then a no-show."""
+    r, w = d.records, d.worker
+    client, case = d.ids["recovery/client"], d.ids["recovery/case"]
+    sponsor = d.step(
+        "recovery/sponsor",
+        lambda **o: r.add_support_contact(
+            w, client, name="Mike Alvarez", relationship="sponsor", phone="555-0163", **o
+        ),
+    )
+    d.step(
+        "recovery/ex-partner",
+        lambda **o: r.add_support_contact(
+            w, client, name="Carla Reyes", relationship="family", may_contact=False, **o
+        ),
+    )
+    d.step(
+        "recovery/meeting",
+        lambda **o: r.record_note(
+            w,
+            case,
+            text="Planning meeting: move-in date agreed; sponsor will drive him to AA.",
+            contact_mode="in_person",
+            participants={
+                "client": True,
+                "support_contact_ids": [sponsor],
+                "providers": [{"name": "Tom Price", "organisation": "Harbor Housing Trust"}],
+                "staff_ids": ["demo-nurse"],
+            },
+            location="Harbor Housing Trust office",
+            duration_minutes=60,
+            goal_ids=[d.ids["recovery/goal"]],
+            referral_ids=[d.ids["recovery/referral"]],
+            effective_at=days_ago(3),
+            **o,
+        ),
+    )
+    d.step(
+        "recovery/no-show",
+        lambda **o: r.record_note(
+            w,
+            case,
+            text="Did not attend the counselling session; left a voicemail.",
+            contact_mode="in_person",
+            participants={"client": True},
+            contact_status="no_show",
+            location="Clinic room 2",
+            effective_at=days_ago(1),
+            **o,
+        ),
+    )
+
+
+def waitlisted(d: Demo) -> None:
+    """An intake done while the program is full."""
+    r, w = d.records, d.worker
+    client = d.step(
+        "waitlist/client",
+        lambda **o: r.register_client(
+            w,
+            given_name="Priya",
+            family_name="Shah",
+            date_of_birth=date(1995, 8, 14),
+            client_number="DEMO-004",
+            preferred_language="en",
+            **o,
+        ),
+    )
+    case = d.step(
+        "waitlist/case",
+        lambda **o: r.open_case(
+            w,
+            client_id=client,
+            specialty="mental_health",
+            referral_source="self-referral",
+            presenting_needs=["anxiety", "isolation"],
+            interview_summary="Panic attacks at work; the group program has a six-week wait.",
+            case_manager_id=w.id,
+            waitlisted=True,
+            effective_at=days_ago(10),
+            **o,
+        ),
+    )
+    d.step(
+        "waitlist/check-in",
+        lambda **o: r.record_note(
+            w,
+            case,
+            text="Waitlist check-in call: coping, no crisis; reminded of the crisis line.",
+            contact_mode="phone",
+            duration_minutes=10,
+            effective_at=days_ago(3),
+            **o,
+        ),
+    )
+
+
+def on_hold_and_discharged(d: Demo) -> None:
+    """A case on hold during a hospital stay, and one closed with a discharge reason and an
+    aftercare plan."""
+    r, w = d.records, d.worker
+    client = d.step(
+        "hold/client",
+        lambda **o: r.register_client(
+            w,
+            given_name="Walter",
+            family_name="Brooks",
+            date_of_birth=date(1958, 1, 30),
+            client_number="DEMO-005",
+            **o,
+        ),
+    )
+    held = d.step(
+        "hold/case",
+        lambda **o: r.open_case(
+            w,
+            client_id=client,
+            specialty="medical",
+            referral_source="hospital discharge team",
+            presenting_needs=["diabetes management"],
+            interview_summary="Missed insulin doses after his wife's death.",
+            case_manager_id=w.id,
+            effective_at=days_ago(40),
+            **o,
+        ),
+    )
+    d.step(
+        "hold/hold",
+        lambda **o: r.put_case_on_hold(
+            w,
+            held,
+            until=date.today() + timedelta(14),
+            reason="inpatient stay for a foot ulcer",
+            effective_at=days_ago(5),
+            **o,
+        ),
+    )
+    client = d.step(
+        "discharge/client",
+        lambda **o: r.register_client(
+            w,
+            given_name="Keisha",
+            family_name="Grant",
+            date_of_birth=date(1990, 4, 2),
+            client_number="DEMO-006",
+            **o,
+        ),
+    )
+    closed = d.step(
+        "discharge/case",
+        lambda **o: r.open_case(
+            w,
+            client_id=client,
+            specialty="social_work",
+            referral_source="food bank",
+            presenting_needs=["rent arrears"],
+            interview_summary="Two months behind on rent after losing shifts.",
+            case_manager_id=w.id,
+            effective_at=days_ago(90),
+            **o,
+        ),
+    )
+    d.step(
+        "discharge/closure",
+        lambda **o: r.close_case(
+            d.supervisor,
+            closed,
+            outcome="Arrears cleared with a hardship grant; full-time job since last month.",
+            discharge_reason="goals_met",
+            aftercare_plan="Budgeting check-in call; food bank referral kept open.",
+            follow_up_on=date.today() + timedelta(30),
+            reason="goals met",
             **o,
         ),
     )

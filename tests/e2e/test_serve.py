@@ -148,7 +148,7 @@ def test_the_demo_loads_once_and_prints_a_working_token_per_role(env: dict[str, 
     assert "revoked" not in first.stdout
     worker = Actor("demo-caseworker", "caseworker", DEMO_AGENCY)
     opened = [e for e in records.recorder.select_notifications(1, 1000) if "Opened" in e.topic]
-    assert len(opened) == 3
+    assert len(opened) == 6
     assert (
         records.get_case(worker, UUID(str(opened[0].originator_id)))["specialty"]
         == "substance_abuse"
