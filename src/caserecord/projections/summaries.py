@@ -24,6 +24,15 @@ def _changes(d: Data) -> str:
     return f"Client details corrected ({fields})"
 
 
+def _note(d: Data) -> str:
+    # A contact that did not take place says so; one that did reads as before.
+    status = d.get("contact_status", "happened")
+    shown = [d.get("contact_kind"), d.get("contact_mode")] + (
+        [status] if status != "happened" else []
+    )
+    return f"Progress note recorded ({', '.join(str(v) for v in shown)})"
+
+
 SUMMARIES: dict[str, Callable[[Data], str]] = {
     "Registered": _fixed("Client registered"),
     "DetailsCorrected": _changes,
@@ -65,14 +74,7 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     ),
     "ReferralCompleted": lambda d: f"Referral {_short(d.get('referral_id'))} completed",
     "ReferralWithdrawn": lambda d: f"Referral {_short(d.get('referral_id'))} withdrawn",
-    "ProgressNoteRecorded": lambda d: (
-        f"Progress note recorded ({d.get('contact_kind')}, {d.get('contact_mode')}"
-        + (
-            f", {d.get('contact_status')})"
-            if d.get("contact_status", "happened") != "happened"
-            else ")"
-        )
-    ),
+    "ProgressNoteRecorded": _note,
     "AddendumAppended": lambda d: f"Addendum appended to note {_short(d.get('note_id'))}",
     "EntryMarkedInError": lambda d: f"Entry v{d.get('target_version')} marked in error",
     "ServiceStarted": _fixed("Service started (off the waitlist)"),
