@@ -123,21 +123,32 @@ class Entries:
 
     def concerning(self, kind: str, entity_id: str, count: int) -> dict[str, int]:
         """The latest ``count`` notes standing that concern the goal or referral (``kind``),
-        newest first: id -> version.  Read by the links' key, newest first, in batches: a
-        few notes set aside or outside the state cost a little more, never a scan."""
+        newest first: id -> version."""
         found: dict[str, int] = {}
-        upto, batch = self.upto, count + 1
-        while upto >= 1 and len(found) < count:
+        for version, note_id in self.newest_concerning(kind, entity_id):
+            if len(found) == count:
+                break
+            found[note_id] = version
+        return found
+
+    def newest_concerning(
+        self, kind: str, entity_id: str, before: int | None = None
+    ) -> Iterator[tuple[int, str]]:
+        """(version, note id) of the standing notes that concern the goal or referral,
+        recorded before ``before``, newest first, read lazily by the links' key in growing
+        batches: notes set aside or outside the state cost a little more, never a scan."""
+        upto = self.upto if before is None else min(before - 1, self.upto)
+        batch = FIRST_BATCH
+        while upto >= 1:
             versions = self.recorder.links_newest(self.stream_id, kind, entity_id, upto, batch)
             wanted = [v for v in versions if v not in self.outside and v not in self.aside]
             notes = self.at(wanted)
             for v in wanted:
-                if v in notes and len(found) < count:
-                    found[notes[v].entity_id] = v
+                if v in notes:
+                    yield v, notes[v].entity_id
             if len(versions) < batch:
-                break
+                return
             upto, batch = versions[-1] - 1, min(batch * 4, LARGEST_BATCH)
-        return found
 
     def latest_notes(self, count: int | None) -> dict[str, int]:
         """The latest ``count`` (all when None) notes standing, oldest first: id -> version."""

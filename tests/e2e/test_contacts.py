@@ -35,7 +35,9 @@ def test_a_multi_participant_contact_shows_on_the_goal_and_in_the_caseload(api: 
     )
 
     goal = api.get(f"/v1/cases/{case_id}/goals/{goal_id}").json()
+    listed = api.get(f"/v1/cases/{case_id}/notes", goal_id=goal_id).json()["items"]
     assert [n["note_id"] for n in goal["notes"]] == [note_id]
+    assert [n["note_id"] for n in listed] == [note_id]
     assert goal["notes"][0]["participants"]["support_contact_ids"] == [sister]
     assert goal["notes"][0]["duration_minutes"] == 50
     [row] = api.get("/v1/caseloads", case_manager_id="worker-1").json()["items"]

@@ -178,3 +178,30 @@ def test_only_a_contact_with_the_client_that_happened_is_the_last_contact(
     [row] = projections.queries.caseload("agency-a", case_manager_id=worker.id)
     met_note = records.get_note(worker, case_id, str(met.entity_id))
     assert row["last_contact_at"] == met_note["effective_at"]
+
+
+def test_the_notes_about_a_goal_come_in_pages_newest_first(
+    records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    plan_id = an_active_plan(records, worker, case_id)
+    goal_id = records.add_goal(
+        worker, case_id, plan_id=plan_id, description="Stay sober", need_domain="therapeutic"
+    ).entity_id
+    assert goal_id is not None
+    about = []
+    for i in range(5):
+        records.record_note(worker, case_id, text=f"other {i}", contact_mode="phone")
+        noted = records.record_note(
+            worker, case_id, text=f"about {i}", contact_mode="phone", goal_ids=[goal_id]
+        )
+        about.append(noted.entity_id)
+
+    first = records.case_notes(worker, case_id, limit=3, concerning=("goal", goal_id))
+    rest = records.case_notes(
+        worker, case_id, limit=3, before=first["next_before"], concerning=("goal", goal_id)
+    )
+
+    assert [n["note_id"] for n in first["items"]] == about[:1:-1]
+    assert [n["note_id"] for n in rest["items"]] == about[1::-1]
+    assert rest["next_before"] is None

@@ -30,9 +30,12 @@ class Pages(RecordsBase):
         limit: int,
         before: int | None = None,
         version: int | None = None,
+        concerning: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
-        """A page of the case's notes, newest first, each with its addenda."""
-        return self.note_page(self._case(actor, case_id, version), limit=limit, before=before)
+        """A page of the case's notes, newest first, each with its addenda (``concerning``:
+        only those about that ("goal" or "referral", id))."""
+        case = self._case(actor, case_id, version)
+        return self.note_page(case, limit=limit, before=before, concerning=concerning)
 
     def case_referrals(
         self,
@@ -60,14 +63,27 @@ class Pages(RecordsBase):
         case = self._case(actor, case_id, version)
         return self.progress_page(case, goal_id, limit=limit, before=before)
 
-    def note_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
-        """Notes recorded before version ``before`` (all when None), newest first.
+    def note_page(
+        self,
+        case: Case,
+        *,
+        limit: int,
+        before: int | None = None,
+        concerning: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Notes recorded before version ``before`` (all when None), newest first; with
+        ``concerning`` ("goal" or "referral", id), only those about it.
 
         The record's entry index says which notes the case holds; their text is read from
         its events, so a page costs the same however long the case."""
         entries = self.entries(case)
         # Lazily from the newest: a page of a long case stops after limit + 1 notes.
-        newest = ((i, v) for v, i in entries.newest("note", before=before))
+        found = (
+            entries.newest("note", before=before)
+            if concerning is None
+            else entries.newest_concerning(*concerning, before=before)
+        )
+        newest = ((i, v) for v, i in found)
         page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
         return {
             "items": self.notes_of(case, [note_id for note_id, _ in page]),

@@ -1,10 +1,10 @@
 """Progress notes and their addenda."""
 
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.api.deps import (
@@ -20,6 +20,7 @@ from caserecord.api.paging import PagingDep
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.notes import AddendumIn, AddendumOut, NoteIn, NoteOut, NotePage
 from caserecord.api.writes import WriteDep
+from caserecord.domain.errors import InvalidValueError
 
 router = APIRouter(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
 
@@ -32,16 +33,31 @@ def list_notes(
     paging: PagingDep,
     as_of: AtQuery = None,
     effective_at: AtQuery = None,
+    goal_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    referral_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> dict[str, Any]:
-    """The case's notes, newest first, each with the addenda still standing. `as_of` and
-    `effective_at` ask for the notes standing then, as for the case itself (`/as-of`)."""
+    """The case's notes, newest first, each with the addenda still standing; `goal_id` or
+    `referral_id`: only the notes that concern it. `as_of` and `effective_at` ask for the
+    notes standing then, as for the case itself (`/as-of`)."""
     records, limit, before = runtime.records, paging.limit, paging.after(Version)
+    about = concerning(goal_id, referral_id)
     return case_page(
         runtime, caller, case_id, "read_notes", paging,
-        now=partial(records.case_notes, caller.actor, case_id, limit=limit, before=before),
-        then=partial(records.note_page, limit=limit, before=before),
+        now=partial(
+            records.case_notes, caller.actor, case_id, limit=limit, before=before,
+            concerning=about,
+        ),
+        then=partial(records.note_page, limit=limit, before=before, concerning=about),
         as_of=as_of, effective_at=effective_at,
     )  # fmt: skip
+
+
+def concerning(goal_id: str | None, referral_id: str | None) -> tuple[str, str] | None:
+    if goal_id is not None and referral_id is not None:
+        raise InvalidValueError("notes are filtered by a goal or by a referral, not both")
+    if goal_id is not None:
+        return ("goal", goal_id)
+    return None if referral_id is None else ("referral", referral_id)
 
 
 @router.post(
