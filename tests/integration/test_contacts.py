@@ -7,7 +7,11 @@ from uuid import UUID
 import pytest
 
 from caserecord.application import CaseRecords
-from caserecord.domain.errors import ContactNotPermittedError, UnknownReferenceError
+from caserecord.domain.errors import (
+    ContactNotPermittedError,
+    InvalidValueError,
+    UnknownReferenceError,
+)
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from tests.factories import a_client, an_active_plan, an_open_case
@@ -205,3 +209,19 @@ def test_the_notes_about_a_goal_come_in_pages_newest_first(
     assert [n["note_id"] for n in first["items"]] == about[:1:-1]
     assert [n["note_id"] for n in rest["items"]] == about[1::-1]
     assert rest["next_before"] is None
+
+
+def test_a_client_contact_without_the_client_is_refused(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(sqlite_records, worker)
+
+    with pytest.raises(InvalidValueError, match="client among its participants"):
+        sqlite_records.record_note(
+            worker,
+            case_id,
+            text="x",
+            contact_kind="client",
+            contact_mode="phone",
+            participants={"client": False},
+        )

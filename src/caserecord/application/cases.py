@@ -297,6 +297,8 @@ def contact_of(
     client = given.get("client")
     if client is None:
         client = contact_kind == ContactKind.CLIENT or (contact_kind is None and not given)
+    elif client is False and contact_kind == ContactKind.CLIENT:
+        raise InvalidValueError("a client contact has the client among its participants")
     return Contact(
         client_participated=client,
         support_contact_ids=list(given.get("support_contact_ids") or []),
