@@ -8,8 +8,9 @@ from uuid import UUID
 from caserecord.application.base import CommandResult, Options, new_id, new_version
 from caserecord.application.writes import WritePath
 from caserecord.domain.case import Case
+from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.recording import Actor
-from caserecord.domain.values import text_list
+from caserecord.domain.values import ReferralSettlement, parse, text_list
 
 
 class CaseCommands(WritePath):
@@ -84,10 +85,28 @@ class CaseCommands(WritePath):
         )
 
     def close_case(
-        self, actor: Actor, case_id: UUID, *, outcome: str, **opts: Unpack[Options]
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        outcome: str,
+        referrals: dict[str, dict[str, str]] | None = None,
+        **opts: Unpack[Options],
     ) -> CommandResult:
+        """Closing settles the case's open items in the same save: each open referral as
+        ``referrals`` says (id -> ``{"settlement": "withdraw" | "leave_open", "reason"}``,
+        the reason defaulting to the closing's), then each open task is cancelled; a
+        referral left unsaid refuses the closing."""
         reason = opts.get("reason") or ""
-        return self._update_case(actor, case_id, opts, lambda c: c.close(reason, outcome))
+
+        def close(c: Case) -> None:
+            for referral_id, how in (referrals or {}).items():
+                settle_referral(c, referral_id, how, reason)
+            for task_id in c.open_tasks():
+                c.cancel_task(task_id, reason or "the case closed")
+            c.close(reason, outcome)
+
+        return self._update_case(actor, case_id, opts, close)
 
     def reopen_case(self, actor: Actor, case_id: UUID, **opts: Unpack[Options]) -> CommandResult:
         reason = opts.get("reason") or ""
@@ -211,3 +230,14 @@ class CaseCommands(WritePath):
             lambda c: c.append_addendum(note_id, text, self.entries(c).note(note_id)),
             new_version,
         )
+
+
+def settle_referral(case: Case, referral_id: str, how: dict[str, str], default: str) -> None:
+    if not isinstance(how, dict):
+        raise InvalidValueError(f"referrals[{referral_id}] must be an object")
+    settlement = parse(ReferralSettlement, how.get("settlement", ""), "settlement")
+    why = how.get("reason") or default
+    if settlement == ReferralSettlement.WITHDRAW:
+        case.withdraw_referral(referral_id, why)
+    else:
+        case.leave_referral_open(referral_id, why)

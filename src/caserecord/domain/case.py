@@ -639,9 +639,7 @@ class Case(RecordAggregate):
         goal = self._goal(goal_id)
         settled = parse(GoalSettlement, settlement, "settlement")
         if goal.status not in OPEN_GOAL:
-            raise InvalidTransitionError(
-                f"only an open goal is settled, not a {goal.status} one"
-            )
+            raise InvalidTransitionError(f"only an open goal is settled, not a {goal.status} one")
         goal.lifecycle.append(Change(self._next(), settled, {"note": note} if note else {}))
 
     def _goal(self, goal_id: str) -> Goal:
@@ -823,11 +821,8 @@ class Case(RecordAggregate):
                 raise InvalidValueError("a task about the case itself names no concerns_id")
             return
         standing: dict[TaskConcerns, bool] = {
-            TaskConcerns.PLAN: any(
-                p.plan_id == concerns_id and not p.in_error for p in self.plans
-            ),
-            TaskConcerns.GOAL: concerns_id in self.goals
-            and not self.goals[concerns_id].in_error,
+            TaskConcerns.PLAN: any(p.plan_id == concerns_id and not p.in_error for p in self.plans),
+            TaskConcerns.GOAL: concerns_id in self.goals and not self.goals[concerns_id].in_error,
             TaskConcerns.REFERRAL: concerns_id in self.referrals
             and not self.referrals[concerns_id].in_error,
             TaskConcerns.NOTE: True,  # checked against the record by create_task
@@ -880,9 +875,7 @@ class Case(RecordAggregate):
 
     def open_tasks(self) -> list[str]:
         return [
-            t.task_id
-            for t in self.tasks.values()
-            if not t.in_error and t.status == TaskStatus.OPEN
+            t.task_id for t in self.tasks.values() if not t.in_error and t.status == TaskStatus.OPEN
         ]
 
     def unsettled_referrals(self) -> list[str]:
