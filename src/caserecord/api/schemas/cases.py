@@ -20,7 +20,7 @@ from caserecord.api.schemas.common import (
 from caserecord.api.schemas.notes import NoteOut
 from caserecord.api.schemas.plans import PlanOut
 from caserecord.api.schemas.referrals import ReferralOut
-from caserecord.domain.values import NeedDomain, NeedLevel, Specialty
+from caserecord.domain.values import NeedDomain, NeedLevel, ReferralSettlement, Specialty
 
 
 class CaseIntake(WriteOptions):
@@ -74,8 +74,22 @@ class AssignmentIn(ReasonedWrite):
     case_manager_id: str = Name
 
 
+class ReferralSettlementIn(Body):
+    settlement: ReferralSettlement
+    reason: str = Field(
+        default="", max_length=2_000, description="Why; the closing's reason if left out"
+    )
+
+
 class ClosureIn(ReasonedWrite):
+    """Closing settles the case's open items: each open referral as `referrals` says
+    (withdrawn, or left open with a reason), and each open task is cancelled. A pending or
+    accepted referral not named refuses the closing (409 `open_items_on_closing`)."""
+
     outcome: str = Field(min_length=1, max_length=2_000)
+    referrals: dict[str, ReferralSettlementIn] = Field(
+        default_factory=dict, max_length=500, description="Referral id -> its settlement"
+    )
 
 
 class ReopenIn(ReasonedWrite):
