@@ -108,6 +108,8 @@ class PlanCommands(WritePath):
         }
         if action not in moves:
             raise InvalidValueError(f"plan action must be one of: {', '.join(moves)}")
+        if goals and action not in ("complete", "revoke"):
+            raise InvalidValueError("goals are settled when a plan completes or is revoked")
 
         def move(c: Case) -> None:
             settle_goals(c, goals or {})
