@@ -69,6 +69,17 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     ),
     "AddendumAppended": lambda d: f"Addendum appended to note {_short(d.get('note_id'))}",
     "EntryMarkedInError": lambda d: f"Entry v{d.get('target_version')} marked in error",
+    "PlanReviewed": lambda d: (
+        f"Plan reviewed ({d.get('outcome')}), next review {d.get('next_review_on') or 'none'}"
+    ),
+    "GoalSettled": lambda d: f"Goal {_short(d.get('goal_id'))} settled: {d.get('settlement')}",
+    "ReferralLeftOpen": lambda d: f"Referral {_short(d.get('referral_id'))} left open",
+    "TaskCreated": lambda d: (
+        f"Task for {d.get('owner_id')} due {d.get('due_on')} ({d.get('concerns')})"
+    ),
+    "TaskCompleted": lambda d: f"Task {_short(d.get('task_id'))} completed",
+    "TaskReassigned": lambda d: f"Task {_short(d.get('task_id'))} reassigned to {d.get('owner_id')}",
+    "TaskCancelled": lambda d: f"Task {_short(d.get('task_id'))} cancelled",
     "Closed": _fixed("Case closed"),
     "Reopened": _fixed("Case reopened"),
 }
