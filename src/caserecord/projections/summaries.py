@@ -78,7 +78,9 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         f"Task for {d.get('owner_id')} due {d.get('due_on')} ({d.get('concerns')})"
     ),
     "TaskCompleted": lambda d: f"Task {_short(d.get('task_id'))} completed",
-    "TaskReassigned": lambda d: f"Task {_short(d.get('task_id'))} reassigned to {d.get('owner_id')}",
+    "TaskReassigned": lambda d: (
+        f"Task {_short(d.get('task_id'))} reassigned to {d.get('owner_id')}"
+    ),
     "TaskCancelled": lambda d: f"Task {_short(d.get('task_id'))} cancelled",
     "Closed": _fixed("Case closed"),
     "Reopened": _fixed("Case reopened"),
