@@ -7,6 +7,7 @@ from uuid import UUID
 import pytest
 
 from caserecord.application import CaseRecords
+from caserecord.demo import DEMO_AGENCY, load_demo
 from caserecord.domain.errors import OpenItemsOnClosingError
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
@@ -192,3 +193,22 @@ def test_the_live_runner_and_a_rebuild_give_the_same_worklist(
     assert projections.digests(["worklist"]) == live
     assert kinds(projections, "worker-2") == [("task", False)]
     assert len(kinds(projections, "worker-4")) == 4
+
+
+def test_the_demo_agency_gives_the_demo_caseworker_due_and_overdue_work(
+    records: CaseRecords, projections: ProjectionService
+) -> None:
+    load_demo(records)
+    projections.catch_up()
+
+    rows = projections.queries.worklist(
+        DEMO_AGENCY, owner_id="demo-caseworker", standards=STANDARDS
+    )
+
+    assert {
+        ("task", True),
+        ("task", False),
+        ("goal_due", False),
+        ("referral_response", True),
+        ("plan_review", True),
+    } <= {(r["kind"], r["overdue"]) for r in rows}
