@@ -184,7 +184,7 @@ def generate(records: CaseRecords, rnd: random.Random, commands: int) -> UUID:
     weights = [8, 2, 2, 2, 3, 3, 3, 5, 2, 2, 2, 3, 1, 1]
 
     def state() -> Case:
-        found = records.repository.get(case_id)
+        found: object = records.repository.get(case_id)
         assert isinstance(found, Case)
         return found
 

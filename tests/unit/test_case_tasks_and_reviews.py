@@ -2,6 +2,7 @@
 case settles: each rule and the guard that keeps it."""
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -110,11 +111,12 @@ def test_a_task_is_completed_reassigned_or_cancelled_only_while_open() -> None:
     case.reassign_task(task_id, "worker-2")
     case.complete_task(task_id, "done")
 
-    for move in (
+    moves: list[Callable[[], None]] = [
         lambda: case.complete_task(task_id, ""),
         lambda: case.reassign_task(task_id, "worker-3"),
         lambda: case.cancel_task(task_id, "why"),
-    ):
+    ]
+    for move in moves:
         with pytest.raises(InvalidTransitionError, match="no longer open"):
             move()
 
@@ -241,11 +243,12 @@ def test_a_plan_ends_only_once_its_open_goals_are_settled(end: str) -> None:
     proposed = with_goal(case, plan_id, lifecycle=None)
     done = with_goal(case, plan_id)
     case.change_goal_lifecycle(done, "completed")
-    finish = (
-        (lambda: case.complete_plan(plan_id))
-        if end == "complete"
-        else (lambda: case.revoke_plan(plan_id, "replaced"))
-    )
+
+    def finish() -> None:
+        if end == "complete":
+            case.complete_plan(plan_id)
+        else:
+            case.revoke_plan(plan_id, "replaced")
 
     with pytest.raises(GoalsNotSettledError) as refused:
         finish()
@@ -345,7 +348,7 @@ def test_a_goal_with_a_bad_priority_or_measure_is_refused(
 
 
 def test_a_goal_event_recorded_before_measures_reads_with_empty_ones() -> None:
-    state = {"goal_id": "g", "description": "Walk"}
+    state: dict[str, Any] = {"goal_id": "g", "description": "Walk"}
 
     Case.GoalAdded.upcast_v1_v2(state)
 
