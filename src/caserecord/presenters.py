@@ -165,6 +165,7 @@ def case_to_dict(
     its notes and progress, and what its referrals' rules need)."""
     aside = case.set_aside_versions()
     referrals = list(case.standing_referral_versions(aside))
+    tasks = [t for t in case.tasks.values() if not t.in_error]
     current_id = case.current_plan.plan_id if case.current_plan else None
     plans = {
         p.plan_id: plan_to_dict(case, p, events, contents, every)
@@ -200,6 +201,8 @@ def case_to_dict(
             for i, v in contents.notes.items()
         ],
         "note_count": contents.note_count,
+        "tasks": [task_to_dict(case.id, t) for t in window(tasks, every)],
+        "task_count": len(tasks),
         "entries_in_error": {
             c.target_version: c.marked_in
             for c in sorted(case.corrections, key=lambda c: c.target_version)

@@ -20,6 +20,7 @@ from caserecord.api.schemas.common import (
 from caserecord.api.schemas.notes import NoteOut
 from caserecord.api.schemas.plans import PlanOut
 from caserecord.api.schemas.referrals import ReferralOut
+from caserecord.api.schemas.tasks import TaskOut
 from caserecord.domain.values import NeedDomain, NeedLevel, ReferralSettlement, Specialty
 
 
@@ -158,6 +159,11 @@ class CaseOut(BaseModel):
         description="The latest notes, oldest first; all of them: GET /v1/cases/{id}/notes"
     )
     note_count: int = Field(description="Notes standing (not marked in error)")
+    tasks: list[TaskOut] = Field(
+        default_factory=list,
+        description="The latest 20 tasks, oldest first; all of them: GET /v1/cases/{id}/tasks",
+    )
+    task_count: int = Field(default=0, description="Tasks standing (not marked in error)")
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
     )
