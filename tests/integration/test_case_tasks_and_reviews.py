@@ -104,6 +104,7 @@ def test_as_of_and_the_timeline_show_tasks_reviews_and_settlements(
     task_id = records.create_task(
         worker, case_id, title="Book the GP", owner_id="worker-1", due_on=DAY
     ).entity_id
+    assert task_id is not None
     records.review_plan(
         worker, case_id, plan_id=plan_id, outcome="continue", held_on=DAY,
         next_review_on=DAY + timedelta(60),
