@@ -85,3 +85,41 @@ def test_a_worklist_shows_what_is_due_until_the_case_closes(api: Api) -> None:
     closed = api.get("/v1/worklist").json()["items"]
     assert closed and all(i["kind"] == "left_open" for i in closed)
     assert not any(i["overdue"] for i in closed)
+
+
+def test_ending_a_plan_and_closing_a_case_settle_what_is_open(api: Api) -> None:
+    _, case_id = a_case(api)
+    base = f"/v1/cases/{case_id}"
+    plan_id = api.created(f"{base}/plans", {"title": "Plan"})["entity_id"]
+    api.created(f"{base}/plans/{plan_id}/activate", {})
+    goal = {"plan_id": plan_id, "description": "Walk daily", "need_domain": "medical"}
+    goal_id = api.created(f"{base}/goals", goal)["entity_id"]
+    referral_id = api.created(
+        f"{base}/referrals",
+        {"resource_kind": "housing", "organisation": "Harbour", "service_name": "Rooms"},
+    )["entity_id"]
+
+    unsettled = api.post(f"{base}/plans/{plan_id}/complete", {})
+    api.created(f"{base}/plans/{plan_id}/complete", {"goals": {goal_id: "carried-over"}})
+    next_plan = api.created(f"{base}/plans", {"title": "Next plan"})["entity_id"]
+    refused = api.post(f"{base}/closure", {"outcome": "done", "reason": "moved"}, role="supervisor")
+    api.created(
+        f"{base}/closure",
+        {
+            "outcome": "done",
+            "reason": "moved",
+            "referrals": {referral_id: {"settlement": "withdraw"}},
+        },
+        role="supervisor",
+    )
+
+    assert unsettled.status_code == 409
+    assert unsettled.json()["code"] == "goals_not_settled"
+    assert unsettled.json()["goal_ids"] == [goal_id]
+    assert api.get(f"{base}/goals/{goal_id}").json()["plan_id"] == next_plan
+    assert refused.status_code == 409
+    assert refused.json()["referral_ids"] == [referral_id]
+    referral = api.get(f"{base}/referrals/{referral_id}").json()
+    assert referral["status"] == "withdrawn"
+    timeline = [e["summary"] for e in api.get(f"{base}/timeline").json()["items"]]
+    assert f"Goal {goal_id[:8]} settled: carried-over" in timeline
