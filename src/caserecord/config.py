@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # How often a process that does not run the views asks for the runner lock again: the
     # longest a standby waits to take over from a runner process that died.
     projection_lock_retry: float = Field(default=2.0, gt=0)
+    # The longest a case of a specialty may go without client contact before the worklist
+    # shows it ("substance_abuse=7,mental_health=14"); specialties not named keep their
+    # defaults (projections/worklist.py DEFAULT_CONTACT_DAYS).
+    contact_standard_days: str = ""
 
     @field_validator("database_url")
     @classmethod

@@ -62,6 +62,7 @@ def load_demo(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> Demo:
     recovery_contacts(demo)
     waitlisted(demo)
     on_hold_and_discharged(demo)
+    worklist(demo)
     return demo
 
 
@@ -537,6 +538,87 @@ def on_hold_and_discharged(d: Demo) -> None:
             aftercare_plan="Budgeting check-in call; food bank referral kept open.",
             follow_up_on=date.today() + timedelta(30),
             reason="goals met",
+            **o,
+        ),
+    )
+
+
+def worklist(d: Demo) -> None:
+    """Work due for the demo caseworker (its token's name is the staff id): a measured goal
+    due tomorrow, a task due today and one overdue, a referral whose answer is overdue, and
+    a review that continued a plan (the geriatric plan's review is already overdue)."""
+    r, w = d.records, d.worker
+    case, plan = d.ids["recovery/case"], d.ids["recovery/plan"]
+    goal = d.step(
+        "worklist/goal",
+        lambda **o: r.add_goal(
+            w,
+            case,
+            plan_id=plan,
+            description="Attend 12 AA meetings",
+            need_domain="therapeutic",
+            due_on=date.today() + timedelta(1),
+            priority="high",
+            need="alcohol use",
+            measure={"kind": "value", "baseline": 2, "target": 12, "unit": "meetings"},
+            **o,
+        ),
+    )
+    d.step(
+        "worklist/goal-active",
+        lambda **o: r.change_goal_lifecycle(w, case, goal_id=goal, lifecycle="active", **o),
+    )
+    d.step(
+        "worklist/review",
+        lambda **o: r.review_plan(
+            w,
+            case,
+            plan_id=plan,
+            outcome="continue",
+            attendees=[w.id, "client", "sponsor"],
+            client_participated=True,
+            client_agreed=True,
+            next_review_on=date.today() + timedelta(60),
+            summary="On track; the plan stays as it is.",
+            **o,
+        ),
+    )
+    d.step(
+        "worklist/task",
+        lambda **o: r.create_task(
+            w,
+            case,
+            title="Confirm the move-in date with Harbor Housing",
+            owner_id=w.id,
+            due_on=date.today(),
+            concerns="referral",
+            concerns_id=d.ids["recovery/referral"],
+            **o,
+        ),
+    )
+    elder = d.ids["geriatric/case"]
+    d.step(
+        "worklist/overdue-task",
+        lambda **o: r.create_task(
+            w,
+            elder,
+            title="Send the pharmacy the new medication list",
+            owner_id=w.id,
+            due_on=date.today() - timedelta(2),
+            concerns="plan",
+            concerns_id=d.ids["geriatric/plan"],
+            **o,
+        ),
+    )
+    d.step(
+        "worklist/referral",
+        lambda **o: r.make_referral(
+            w,
+            elder,
+            resource_kind="medical",
+            organisation="Valley Home Care",
+            service_name="Home nursing visits",
+            respond_by=date.today() - timedelta(1),
             **o,
         ),
     )

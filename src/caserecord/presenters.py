@@ -13,7 +13,7 @@ from eventsourcing.utils import get_topic
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
-from caserecord.domain.entities import Addendum, Change, Goal, Note, Referral, current
+from caserecord.domain.entities import Addendum, Change, Goal, Note, Referral, Task, current
 from caserecord.entries import Entries
 
 SCALARS = frozenset({str, int, float, bool, type(None), datetime, date, UUID})
@@ -165,6 +165,7 @@ def case_to_dict(
     its notes and progress, and what its referrals' rules need)."""
     aside = case.set_aside_versions()
     referrals = list(case.standing_referral_versions(aside))
+    tasks = [t for t in case.tasks.values() if not t.in_error]
     current_id = case.current_plan.plan_id if case.current_plan else None
     plans = {
         p.plan_id: plan_to_dict(case, p, events, contents, every)
@@ -201,6 +202,8 @@ def case_to_dict(
             for i, v in contents.notes.items()
         ],
         "note_count": contents.note_count,
+        "tasks": [task_to_dict(case.id, t) for t in window(tasks, every)],
+        "task_count": len(tasks),
         "entries_in_error": {
             c.target_version: c.marked_in
             for c in sorted(case.corrections, key=lambda c: c.target_version)
@@ -219,9 +222,11 @@ def plan_to_dict(
         "version_number": version.number,
         "title": version.title,
         "activities": plain(version.activities),
-        "next_review_on": version.next_review_on,
+        "next_review_on": plan.next_review_on,
         "rationale": version.rationale,
         "versions": valid(plan.versions),
+        "reviews": valid(plan.reviews),
+        "revision_due": plan.revision_due is not None,
         # A plan suspended and resumed for years has hundreds of changes: the latest few
         # are shown (all of them in a diff); the timeline holds every one.
         "status_history": changes(window(plan.statuses, every)),
@@ -248,12 +253,33 @@ def goal_to_dict(goal: Goal, progress: list[int], count: int, events: Events) ->
         "need_domain": revision.need_domain,
         "target_measure": revision.target_measure,
         "due_on": revision.due_on,
+        "priority": revision.priority,
+        "need": revision.need,
+        "measure": plain(revision.measure),
         "lifecycle": goal.status,
         "achievement": latest["achievement"] if latest else None,
         "latest_progress": latest,
         "progress": shown,
         "progress_count": count,
         "revisions": valid(goal.revisions),
+    }
+
+
+def task_to_dict(case_id: Any, task: Task) -> dict[str, Any]:
+    status = current(task.statuses)
+    return {
+        "task_id": task.task_id,
+        "case_id": case_id,
+        "title": task.title,
+        "owner_id": task.owner_id,
+        "due_on": task.due_on,
+        "concerns": task.concerns,
+        "concerns_id": task.concerns_id,
+        "status": status.value,
+        "outcome": status.details.get("outcome", ""),
+        "created_in_version": task.version,
+        "owner_history": changes(task.owners),
+        "status_history": changes(task.statuses),
     }
 
 

@@ -50,6 +50,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "goal": f"Stay sober {marker}",
         "organisation": f"Harbour Trust {marker}",
         "note": f"Home visit {marker}",
+        "task": f"Call the landlord {marker}",
     }
     client = SEED_CLIENT | {
         "family_name": texts["family_name"],
@@ -89,6 +90,10 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         {"text": texts["note"], "contact_kind": "client", "contact_mode": "phone"},
     )["entity_id"]
     addendum_id = made(f"{base}/notes/{note_id}/addenda", {"text": "Later"})["entity_id"]
+    task_id = made(
+        f"{base}/tasks",
+        {"title": texts["task"], "owner_id": f"caseworker@{agency}", "due_on": "2027-01-01"},
+    )["entity_id"]
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     ids = {
         "client_id": client_id,
@@ -98,6 +103,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "goal_id": goal_id,
         "referral_id": referral_id,
         "note_id": note_id,
+        "task_id": task_id,
         "token_id": spare["token_id"],
     }
     entries = {
@@ -126,7 +132,11 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     },
     "/v1/cases/{case_id}/prior-treatments": {"treatment": "Detox", "effectiveness": 3},
     "/v1/cases/{case_id}/assignment": {"case_manager_id": "worker-9", "reason": "balancing"},
-    "/v1/cases/{case_id}/closure": {"outcome": "goals met", "reason": "moved away"},
+    "/v1/cases/{case_id}/closure": {
+        "outcome": "goals met",
+        "reason": "moved away",
+        "referrals": {"{referral_id}": {"settlement": "leave_open"}},
+    },
     "/v1/cases/{case_id}/reopening": {"reason": "returned"},
     "/v1/cases/{case_id}/service-start": {},
     "/v1/cases/{case_id}/hold": {"reason": "in hospital", "until": "2030-01-01"},
@@ -148,6 +158,15 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
         "need_domain": "therapeutic",
     },
     "/v1/cases/{case_id}/goals/{goal_id}/lifecycle": {"lifecycle": "on-hold"},
+    "/v1/cases/{case_id}/goals/{goal_id}/settlement": {"settlement": "achieved"},
+    "/v1/cases/{case_id}/plans/{plan_id}/reviews": {
+        "outcome": "continue",
+        "next_review_on": "2999-01-01",
+    },
+    "/v1/cases/{case_id}/tasks": {"title": "Call", "owner_id": "worker-1", "due_on": "2027-01-01"},
+    "/v1/cases/{case_id}/tasks/{task_id}/completion": {},
+    "/v1/cases/{case_id}/tasks/{task_id}/reassignment": {"owner_id": "worker-9"},
+    "/v1/cases/{case_id}/tasks/{task_id}/cancellation": {"reason": "not needed"},
     "/v1/cases/{case_id}/goals/{goal_id}/progress": {"achievement": "improving"},
     "/v1/cases/{case_id}/referrals": {
         "resource_kind": "legal",
@@ -190,7 +209,7 @@ def fill(template: Any, ids: dict[str, str]) -> Any:
     if isinstance(template, list):
         return [fill(t, ids) for t in template]
     if isinstance(template, dict):
-        return {k: fill(v, ids) for k, v in template.items()}
+        return {fill(k, ids): fill(v, ids) for k, v in template.items()}
     return template
 
 

@@ -22,6 +22,7 @@ CREATING = {
     "record_note",
     "append_addendum",
     "create_token",
+    "create_task",
 }
 DRAFT = "/v1/cases/{case_id}/plans"
 
@@ -56,8 +57,14 @@ def test_every_creating_post_answers_201_with_a_location_that_reads_what_it_made
     for template in paths:
         role = "admin" if template.startswith("/v1/tokens") else "caseworker"
         if template == DRAFT:  # one current plan at a time: revoke the seeded one first
+            plan = api.get(fill(DRAFT + "/{plan_id}", seeded.ids)).json()
+            goals = {
+                g["goal_id"]: "no-longer-relevant"
+                for g in plan["goals"]
+                if g["lifecycle"] in ("proposed", "active", "on-hold")
+            }
             revoke = fill(DRAFT + "/{plan_id}/revoke", seeded.ids)
-            api.created(revoke, {"reason": "replaced"})
+            api.created(revoke, {"reason": "replaced", "goals": goals})
         path = fill(template, seeded.ids)
 
         response = api.post(path, fill(WRITE_BODIES[template], seeded.ids), role=role)

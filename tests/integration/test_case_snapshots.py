@@ -3,6 +3,7 @@
 import copy
 import pickle
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -360,3 +361,49 @@ def test_a_snapshot_holding_a_damaged_referral_cannot_be_read_by_the_verifier(
 
     assert (result.ok, result.first_bad_version) == (False, case.version)
     assert result.problem == "snapshot: the stored snapshot cannot be read"
+
+
+def test_a_snapshot_taken_before_cases_held_tasks_reads_and_verifies(
+    records: CaseRecords, without_snapshots: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    records.assess_needs(worker, case_id, assessments=[{"domain": "medical", "level": "low"}])
+    case: Any = records.repository.get(case_id)
+    old = {k: v for k, v in snapshot_state(case).items() if k != "tasks"} | {"class_version": 6}
+    store_snapshot(records, case_id, case.version, old)
+
+    read: Any = records.repository.get(case_id)
+
+    assert read.tasks == {}
+    assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
+    assert records.verify_stream(case_id).ok
+
+
+def test_tasks_reviews_and_measured_goals_read_the_same_from_a_snapshot(
+    records: CaseRecords, without_snapshots: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    plan_id = str(records.draft_plan(worker, case_id, title="Plan", activities=[]).entity_id)
+    records.change_plan_status(worker, case_id, plan_id=plan_id, action="activate")
+    records.add_goal(
+        worker, case_id, plan_id=plan_id, description="Sleep", need_domain="medical",
+        priority="low", need="insomnia",
+        measure={"kind": "instrument", "instrument": "ISI", "target_score": 7,
+                 "direction": "at_most"},
+    )  # fmt: skip
+    records.review_plan(
+        worker, case_id, plan_id=plan_id, outcome="continue", next_review_on=date(2999, 1, 1)
+    )
+    task = records.create_task(
+        worker, case_id, title="Call", owner_id="worker-2", due_on=date(2027, 1, 1)
+    )
+    records.reassign_task(worker, case_id, task_id=str(task.entity_id), owner_id="worker-3")
+    case: Any = records.repository.get(case_id)
+    state = snapshot_state(case) | {"class_version": Case.class_version}
+    store_snapshot(records, case_id, case.version, state)
+
+    read: Any = records.repository.get(case_id)
+
+    assert read.tasks == case.tasks and read.plans == case.plans and read.goals == case.goals
+    assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
+    assert records.verify_stream(case_id).ok

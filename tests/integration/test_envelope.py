@@ -1,6 +1,6 @@
 """The envelope every event carries: actor, recorded and effective time, reason, correlation."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
@@ -50,9 +50,23 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     app.revise_goal(actor, case_id, goal_id=goal.entity_id, description="G2", need_domain="medical")
     app.change_goal_lifecycle(actor, case_id, goal_id=goal.entity_id, lifecycle="active")
     app.record_goal_progress(actor, case_id, goal_id=goal.entity_id, achievement="improving")
+    app.review_plan(
+        actor, case_id, plan_id=plan_id, outcome="continue", next_review_on=date(2999, 1, 1)
+    )
+    app.settle_goal(actor, case_id, goal_id=goal.entity_id, settlement="carried-over")
     app.change_plan_status(actor, case_id, plan_id=plan_id, action="complete")
     plan_id = an_active_plan(app, actor, case_id)
-    app.change_plan_status(actor, case_id, plan_id=plan_id, action="revoke", reason="r")
+    task = app.create_task(
+        actor, case_id, title="Call", owner_id="worker-1", due_on=date(2027, 1, 1)
+    )
+    assert task.entity_id is not None
+    app.reassign_task(actor, case_id, task_id=task.entity_id, owner_id="worker-2")
+    app.complete_task(actor, case_id, task_id=task.entity_id)
+    app.create_task(actor, case_id, title="Visit", owner_id="worker-1", due_on=date(2027, 1, 1))
+    app.change_plan_status(
+        actor, case_id, plan_id=plan_id, action="revoke", reason="r",
+        goals={goal.entity_id: "no-longer-relevant"},
+    )  # fmt: skip
     refs = [
         app.make_referral(actor, case_id, resource_kind="legal", organisation="O", service_name=s)
         for s in ("a", "b", "c")
@@ -66,7 +80,14 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     assert note.entity_id is not None
     app.append_addendum(actor, case_id, note_id=note.entity_id, text="later")
     app.mark_entry_in_error(boss, case_id, target_version=note.version + 1, reason="wrong")
-    app.close_case(boss, case_id, outcome="met", reason="done")
+    kept = app.make_referral(
+        actor, case_id, resource_kind="legal", organisation="O", service_name="d"
+    )
+    assert kept.entity_id is not None
+    app.close_case(
+        boss, case_id, outcome="met", reason="done",
+        referrals={kept.entity_id: {"settlement": "leave_open", "reason": "awaiting"}},
+    )  # fmt: skip
     app.reopen_case(boss, case_id, reason="back")
     return case_id
 
@@ -79,7 +100,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     events = sqlite_records.case_events(worker, case_id)
 
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
-    assert len(catalogue(Case)) == 25 and len(catalogue(Client)) == 4
+    assert len(catalogue(Case)) == 32 and len(catalogue(Client)) == 4
     for e in events:
         assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]
@@ -87,7 +108,9 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
         assert e["effective_at"] == e["recorded_at"], e["type"]
         assert e["recorded_at"].tzinfo is not None, e["type"]
         assert UUID(e["correlation_id"]), e["type"]
-    assert len({e["correlation_id"] for e in events}) == len(events)
+    # A command's events share its correlation id: the revocation settles a goal first,
+    # the closing leaves a referral open and cancels a task.
+    assert len({e["correlation_id"] for e in events}) == len(events) - 3
 
 
 def test_reasons_given_to_a_command_travel_in_the_envelope(

@@ -76,6 +76,14 @@ def with_referral(case: Case, *, accepted: bool = False) -> str:
     return referral_id
 
 
+def with_task(case: Case, *, owner: str = "worker-1", due_on: date | None = None) -> str:
+    task_id = str(uuid4())
+    case.create_task(
+        task_id, "Call the housing office", owner, due_on or date(2027, 1, 1), "case", ""
+    )
+    return task_id
+
+
 def with_note(case: Case) -> str:
     note_id = str(uuid4())
     case.record_note(note_id, "Client attended.", "client", "in_person", ["client"])

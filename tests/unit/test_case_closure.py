@@ -1,6 +1,7 @@
 """Closing and reopening: nothing but reopen on a closed case."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from tests.unit.case_builders import (
     with_note,
     with_plan,
     with_referral,
+    with_task,
 )
 
 pytestmark = pytest.mark.usefixtures("as_worker")
@@ -103,6 +105,17 @@ def closed_case_commands() -> dict[str, Callable[[Case, dict[str, Any]], None]]:
         "mark_in_error": lambda c, i: c.mark_entry_in_error(
             i["note_version"], "wrong", i["note_entry"]
         ),
+        "review_plan": lambda c, i: c.review_plan(
+            i["plan"], "continue", date(2027, 1, 1), [], True, True, date(2027, 4, 1), ""
+        ),
+        "settle_goal": lambda c, i: c.settle_goal(i["goal"], "achieved", ""),
+        "leave_open": lambda c, i: c.leave_referral_open(i["referral"], "still waiting"),
+        "create_task": lambda c, _: c.create_task(
+            "task-9", "Call", "worker-1", date(2027, 1, 1), "case", ""
+        ),
+        "complete_task": lambda c, i: c.complete_task(i["task"], ""),
+        "reassign_task": lambda c, i: c.reassign_task(i["task"], "worker-9"),
+        "cancel_task": lambda c, i: c.cancel_task(i["task"], "why"),
     }
 
 
@@ -118,6 +131,9 @@ def test_a_closed_case_refuses_everything_but_reopening(command: str) -> None:
     }
     items["note_version"] = case.version
     items["note_entry"] = Recorded(case.version, "note", items["note"])
+    items["task"] = with_task(case)
+    case.complete_task(items["task"], "done")
+    case.leave_referral_open(items["referral"], "awaiting the housing list")
     case.close("client disengaged", "not met")
     case.collect_events()
     version = case.version

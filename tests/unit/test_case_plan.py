@@ -299,6 +299,7 @@ def test_a_goal_of_a_completed_or_revoked_plan_cannot_change() -> None:
     case = opened_case()
     old = with_plan(case)
     goal_id = with_goal(case, old)
+    case.settle_goal(goal_id, "no-longer-relevant", "")
     case.revoke_plan(old, "replaced")
     with_plan(case)
 
@@ -316,6 +317,7 @@ def test_a_goal_is_refused_once_its_plan_is_completed_even_without_a_new_plan() 
     case = opened_case()
     plan_id = with_plan(case)
     goal_id = with_goal(case, plan_id)
+    case.settle_goal(goal_id, "achieved", "")
     case.complete_plan(plan_id)
 
     with pytest.raises(GoalNotOnCurrentPlanError):

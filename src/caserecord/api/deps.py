@@ -104,6 +104,12 @@ async def get_caller(
     return Caller(actor, token, x_purpose_of_use, request_id_of(request, response))
 
 
+def staff_id_of(caller: Caller) -> str:
+    """Who the caller is in the agency's staff: the one place that says so (today the
+    name its token was issued to, ``caller.actor.id``)."""
+    return caller.actor.id
+
+
 MinPositionHeader = Annotated[
     int | None,
     Header(

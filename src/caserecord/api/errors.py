@@ -66,6 +66,8 @@ DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
     (domain.InvalidTransitionError, 409),
     (domain.PlanAlreadyCurrentError, 409),
     (domain.GoalNotOnCurrentPlanError, 409),
+    (domain.GoalsNotSettledError, 409),
+    (domain.OpenItemsOnClosingError, 409),
     (domain.EntryNotCorrectableError, 409),
     (domain.AlreadyInErrorError, 409),
     (domain.NothingToCorrectError, 409),

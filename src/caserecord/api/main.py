@@ -24,7 +24,9 @@ from caserecord.api.routes import (
     notes,
     plans,
     referrals,
+    tasks,
     tokens,
+    worklist,
 )
 from caserecord.api.runtime import Runtime
 from caserecord.config import Settings
@@ -108,9 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cases,
         plans,
         referrals,
+        tasks,
         notes,
         history,
         caseloads,
+        worklist,
         audit,
         events,
         tokens,

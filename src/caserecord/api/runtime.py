@@ -8,8 +8,9 @@ import time
 from caserecord.access import AccessLog, Tables, TokenInfo, TokenStore
 from caserecord.api.errors import unavailable
 from caserecord.application import CaseRecords
-from caserecord.config import Settings
+from caserecord.config import ConfigError, Settings
 from caserecord.projections import ProjectionService, ReadModels, ReadModelTimeoutError
+from caserecord.projections.worklist import contact_standards
 from caserecord.store import StoreError, open_records
 
 log = logging.getLogger("caserecord.api")
@@ -22,6 +23,10 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        try:
+            self.contact_standards = contact_standards(settings.contact_standard_days)
+        except ValueError as e:
+            raise ConfigError(f"invalid setting CASERECORD_CONTACT_STANDARD_DAYS: {e}") from None
         self._lock = threading.Lock()
         self._records: CaseRecords | None = None
         self._tokens: TokenStore | None = None

@@ -13,7 +13,7 @@ from caserecord.domain.client import SupportContact
 from caserecord.domain.contact import Contact
 from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.recording import Actor
-from caserecord.domain.values import ContactKind, text_list
+from caserecord.domain.values import ContactKind, ReferralSettlement, parse, text_list
 
 
 class CaseCommands(WritePath):
@@ -113,19 +113,26 @@ class CaseCommands(WritePath):
         discharge_detail: str = "",
         aftercare_plan: str = "",
         follow_up_on: date | None = None,
+        referrals: dict[str, dict[str, str]] | None = None,
         **opts: Unpack[Options],
     ) -> CommandResult:
-        """``discharge_reason`` "": a closure that does not say why (as callers written
-        before there was one)."""
+        """Closing settles the case's open items in the same save: each open referral as
+        ``referrals`` says (id -> ``{"settlement": "withdraw" | "leave_open", "reason"}``,
+        the reason defaulting to the closing's), then each open task is cancelled; a
+        referral left unsaid refuses the closing.  ``discharge_reason`` "": a closure that
+        does not say why (as callers written before there was one)."""
         reason = opts.get("reason") or ""
-        return self._update_case(
-            actor,
-            case_id,
-            opts,
-            lambda c: c.close(
+
+        def close(c: Case) -> None:
+            for referral_id, how in (referrals or {}).items():
+                settle_referral(c, referral_id, how, reason)
+            for task_id in c.open_tasks():
+                c.cancel_task(task_id, reason or "the case closed")
+            c.close(
                 reason, outcome, discharge_reason, discharge_detail, aftercare_plan, follow_up_on
-            ),
-        )
+            )
+
+        return self._update_case(actor, case_id, opts, close)
 
     def reopen_case(self, actor: Actor, case_id: UUID, **opts: Unpack[Options]) -> CommandResult:
         reason = opts.get("reason") or ""
@@ -317,3 +324,14 @@ def kind_of(contact: Contact) -> str:
     if contact.providers:
         return ContactKind.PROVIDER.value
     return ContactKind.INTERNAL.value
+
+
+def settle_referral(case: Case, referral_id: str, how: dict[str, str], default: str) -> None:
+    if not isinstance(how, dict):
+        raise InvalidValueError(f"referrals[{referral_id}] must be an object")
+    settlement = parse(ReferralSettlement, how.get("settlement", ""), "settlement")
+    why = how.get("reason") or default
+    if settlement == ReferralSettlement.WITHDRAW:
+        case.withdraw_referral(referral_id, why)
+    else:
+        case.leave_referral_open(referral_id, why)

@@ -25,12 +25,15 @@ from caserecord.domain.entities import (
     Goal,
     GoalRevision,
     Plan,
+    PlanReview,
     PlanVersion,
     PriorTreatment,
     Recorded,
     Referral,
     Referrals,
+    Task,
     current,
+    last_standing,
 )
 from caserecord.domain.errors import (
     CaseClosedError,
@@ -40,19 +43,24 @@ from caserecord.domain.errors import (
     DuplicateIdError,
     GoalNotFoundError,
     GoalNotOnCurrentPlanError,
+    GoalsNotSettledError,
     InvalidTransitionError,
     InvalidValueError,
     NoteNotFoundError,
+    OpenItemsOnClosingError,
     PlanAlreadyCurrentError,
     PlanNotFoundError,
     ReferralNotFoundError,
+    TaskNotFoundError,
     UnknownReferenceError,
 )
 from caserecord.domain.values import (
     CADENCES,
     CASE_TRANSITIONS,
+    ENDED_PLAN,
     GOAL_TRANSITIONS,
     NOT_IN_SERVICE,
+    OPEN_GOAL,
     PLAN_TRANSITIONS,
     REFERRAL_TRANSITIONS,
     Achievement,
@@ -63,12 +71,18 @@ from caserecord.domain.values import (
     DeclinedBy,
     DischargeReason,
     GoalLifecycle,
+    GoalPriority,
+    GoalSettlement,
     NeedDomain,
     NeedLevel,
+    PlanReviewOutcome,
     PlanStatus,
     ReferralStatus,
     ResourceKind,
+    ScoreDirection,
     Specialty,
+    TaskConcerns,
+    TaskStatus,
     Urgency,
     check_date,
     check_number,
@@ -100,7 +114,7 @@ class Case(RecordAggregate):
     (``persistence/entries.py``), from which the service hands a command the one entry it
     is about (``Recorded``): an addendum's note, the entry a marking sets aside."""
 
-    class_version = 6
+    class_version = 7
 
     outside: frozenset[int] = frozenset()
     """Versions up to this state's own that it does not include: a state folded from the
@@ -112,6 +126,7 @@ class Case(RecordAggregate):
     upcast_v3_v4 = staticmethod(case_upcasts.v3_v4)
     upcast_v4_v5 = staticmethod(case_upcasts.v4_v5)
     upcast_v5_v6 = staticmethod(case_upcasts.v5_v6)
+    upcast_v6_v7 = staticmethod(case_upcasts.v6_v7)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -165,6 +180,7 @@ class Case(RecordAggregate):
         self.referrals = Referrals()
         self.notes_recorded = 0
         self.corrections: list[Correction] = []
+        self.tasks: dict[str, Task] = {}
 
     @property
     def status(self) -> str:
@@ -178,8 +194,7 @@ class Case(RecordAggregate):
     def current_plan(self) -> Plan | None:
         for plan in reversed(self.plans):
             if not plan.in_error:
-                final = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
-                return None if final else plan
+                return None if plan.status in ENDED_PLAN else plan
         return None
 
     def standing_referrals(self) -> list[Referral]:
@@ -334,6 +349,16 @@ class Case(RecordAggregate):
         v = self._next()
         version = PlanVersion(1, v, title, activities, next_review_on, "")
         self.plans.append(Plan(plan_id, [version], [Change(v, PlanStatus.DRAFT)]))
+        for goal in self.goals.values():
+            if not goal.in_error and goal.status == GoalSettlement.CARRIED_OVER:
+                self._carry_over(goal, plan_id, v)
+
+    def _carry_over(self, goal: Goal, plan_id: str, v: int) -> None:
+        """The goal joins the new plan in the state it had before it was settled."""
+        before = last_standing(goal.lifecycle[:-1])
+        status = before.value if before is not None else GoalLifecycle.PROPOSED
+        goal.lifecycle.append(Change(v, status, {"carried_from": goal.plan_id}))
+        goal.plan_id = plan_id
 
     class PlanRevised(RecordAggregate.Event):
         plan_id: str
@@ -394,18 +419,122 @@ class Case(RecordAggregate):
     class PlanCompleted(RecordAggregate.Event):
         plan_id: str
 
-    @event(PlanCompleted)
     def complete_plan(self, plan_id: str) -> None:
+        # The plan's goals are checked before the event, not in its method: plans ended
+        # before goals were settled must still replay.
+        self._plan(plan_id)
+        self.check_goals_settled(plan_id)
+        self._complete_plan(plan_id)
+
+    @event(PlanCompleted)
+    def _complete_plan(self, plan_id: str) -> None:
         self._move_plan(plan_id, PlanStatus.COMPLETED, {})
 
     class PlanRevoked(RecordAggregate.Event):
         plan_id: str
         reason: str
 
-    @event(PlanRevoked)
     def revoke_plan(self, plan_id: str, reason: str) -> None:
+        self._plan(plan_id)
+        self.check_goals_settled(plan_id)
+        self._revoke_plan(plan_id, reason)
+
+    @event(PlanRevoked)
+    def _revoke_plan(self, plan_id: str, reason: str) -> None:
         require_reason(reason, "revoke a plan")
         self._move_plan(plan_id, PlanStatus.REVOKED, {"reason": reason})
+
+    def open_goals(self, plan_id: str) -> list[str]:
+        """The goals of the plan not yet settled, completed or cancelled."""
+        return [
+            g.goal_id
+            for g in self.goals.values()
+            if g.plan_id == plan_id and not g.in_error and g.status in OPEN_GOAL
+        ]
+
+    def check_goals_settled(self, plan_id: str) -> None:
+        open_goals = self.open_goals(plan_id)
+        if open_goals:
+            raise GoalsNotSettledError(
+                f"the plan still has {len(open_goals)} open goal(s): settle each (achieved, "
+                "not-achieved, no-longer-relevant or carried-over) before the plan ends",
+                goal_ids=open_goals,
+            )
+
+    class PlanReviewed(RecordAggregate.Event):
+        plan_id: str
+        outcome: str
+        held_on: date
+        attendees: list[str]
+        client_participated: bool
+        client_agreed: bool
+        next_review_on: date | None
+        summary: str
+
+    def review_plan(
+        self,
+        plan_id: str,
+        outcome: str,
+        held_on: date,
+        attendees: list[str],
+        client_participated: bool,
+        client_agreed: bool,
+        next_review_on: date | None,
+        summary: str,
+    ) -> None:
+        self._plan(plan_id)
+        if outcome == PlanReviewOutcome.DISCONTINUE:
+            self.check_goals_settled(plan_id)
+        self._review_plan(
+            plan_id=plan_id,
+            outcome=outcome,
+            held_on=held_on,
+            attendees=attendees,
+            client_participated=client_participated,
+            client_agreed=client_agreed,
+            next_review_on=next_review_on,
+            summary=summary,
+        )
+
+    @event(PlanReviewed)
+    def _review_plan(
+        self,
+        plan_id: str,
+        outcome: str,
+        held_on: date,
+        attendees: list[str],
+        client_participated: bool,
+        client_agreed: bool,
+        next_review_on: date | None,
+        summary: str,
+    ) -> None:
+        plan = self._plan(plan_id)
+        if plan.status not in (PlanStatus.ACTIVE, PlanStatus.SUSPENDED):
+            raise InvalidTransitionError("only an active or suspended plan is reviewed")
+        decided = parse(PlanReviewOutcome, outcome, "outcome")
+        if held_on is None:
+            raise InvalidValueError("a review records the day the meeting was held (held_on)")
+        check_date(held_on, "held_on")
+        check_date(next_review_on, "next_review_on")
+        text_list(attendees, "attendees")
+        for name, value in (
+            ("client_participated", client_participated),
+            ("client_agreed", client_agreed),
+        ):
+            if not isinstance(value, bool):
+                raise InvalidValueError(f"{name} must be true or false")
+        if client_agreed and not client_participated:
+            raise InvalidValueError("a client who did not take part cannot have agreed")
+        if decided == PlanReviewOutcome.CONTINUE and next_review_on is None:
+            raise InvalidValueError("a plan that continues needs its next review date")
+        if decided == PlanReviewOutcome.DISCONTINUE and next_review_on is not None:
+            raise InvalidValueError("a discontinued plan has no next review")
+        if next_review_on is not None and next_review_on <= held_on:
+            raise InvalidValueError("the next review must come after the review held")
+        v = self._next()
+        plan.reviews.append(PlanReview(v, decided, held_on, next_review_on))
+        if decided == PlanReviewOutcome.DISCONTINUE:
+            plan.statuses.append(Change(v, PlanStatus.DISCONTINUED, {"review": True}))
 
     def _move_plan(self, plan_id: str, status: str, details: dict[str, Any]) -> None:
         plan = self._plan(plan_id)
@@ -421,12 +550,18 @@ class Case(RecordAggregate):
 
     # ---- goals --------------------------------------------------------------------
     class GoalAdded(RecordAggregate.Event):
+        class_version = 2
         goal_id: str
         plan_id: str
         description: str
         need_domain: str
         target_measure: str
         due_on: date | None
+        priority: str
+        need: str
+        measure: dict[str, Any] | None
+
+        upcast_v1_v2 = staticmethod(case_upcasts.goal_v1_v2)
 
     @event(GoalAdded)
     def add_goal(
@@ -437,22 +572,33 @@ class Case(RecordAggregate):
         need_domain: str,
         target_measure: str,
         due_on: date | None,
+        priority: str = "",
+        need: str = "",
+        measure: dict[str, Any] | None = None,
     ) -> None:
         self._plan(plan_id)
         if goal_id in self.goals:
             raise DuplicateIdError(f"goal {goal_id} already exists")
-        check_goal(description, need_domain, due_on)
+        check_goal(description, need_domain, due_on, priority, measure)
         v = self._next()
-        revision = GoalRevision(v, description, need_domain, target_measure, due_on)
+        revision = GoalRevision(
+            v, description, need_domain, target_measure, due_on, False, priority, need, measure
+        )
         lifecycle = [Change(v, GoalLifecycle.PROPOSED)]
         self.goals[goal_id] = Goal(goal_id, plan_id, [revision], lifecycle)
 
     class GoalRevised(RecordAggregate.Event):
+        class_version = 2
         goal_id: str
         description: str
         need_domain: str
         target_measure: str
         due_on: date | None
+        priority: str
+        need: str
+        measure: dict[str, Any] | None
+
+        upcast_v1_v2 = staticmethod(case_upcasts.goal_v1_v2)
 
     @event(GoalRevised)
     def revise_goal(
@@ -462,11 +608,24 @@ class Case(RecordAggregate):
         need_domain: str,
         target_measure: str,
         due_on: date | None,
+        priority: str = "",
+        need: str = "",
+        measure: dict[str, Any] | None = None,
     ) -> None:
         goal = self._goal(goal_id)
-        check_goal(description, need_domain, due_on)
+        check_goal(description, need_domain, due_on, priority, measure)
         goal.revisions.append(
-            GoalRevision(self._next(), description, need_domain, target_measure, due_on)
+            GoalRevision(
+                self._next(),
+                description,
+                need_domain,
+                target_measure,
+                due_on,
+                False,
+                priority,
+                need,
+                measure,
+            )
         )
 
     class GoalLifecycleChanged(RecordAggregate.Event):
@@ -501,6 +660,19 @@ class Case(RecordAggregate):
                 f"progress is recorded on active or on-hold goals, not {goal.status} ones"
             )
         goal.progress += 1
+
+    class GoalSettled(RecordAggregate.Event):
+        goal_id: str
+        settlement: str
+        note: str
+
+    @event(GoalSettled)
+    def settle_goal(self, goal_id: str, settlement: str, note: str) -> None:
+        goal = self._goal(goal_id)
+        settled = parse(GoalSettlement, settlement, "settlement")
+        if goal.status not in OPEN_GOAL:
+            raise InvalidTransitionError(f"only an open goal is settled, not a {goal.status} one")
+        goal.lifecycle.append(Change(self._next(), settled, {"note": note} if note else {}))
 
     def _goal(self, goal_id: str) -> Goal:
         self._check_open()
@@ -584,6 +756,20 @@ class Case(RecordAggregate):
         require_reason(reason, "withdraw a referral")
         self._move_referral(referral_id, ReferralStatus.WITHDRAWN, {"reason": reason})
 
+    class ReferralLeftOpen(RecordAggregate.Event):
+        referral_id: str
+        reason: str
+
+    @event(ReferralLeftOpen)
+    def leave_referral_open(self, referral_id: str, reason: str) -> None:
+        """At closing: the referral stays open on the closed case, for a reason."""
+        referral = self._referral(referral_id)
+        require_reason(reason, "leave a referral open")
+        if referral.status not in OPEN_REFERRALS:
+            raise InvalidTransitionError(f"a {referral.status} referral is not open")
+        details = {"left_open": True, "reason": reason}
+        referral.statuses.append(Change(self._next(), referral.status, details))
+
     def _move_referral(self, referral_id: str, status: str, details: dict[str, Any]) -> None:
         referral = self._referral(referral_id)
         check_transition(REFERRAL_TRANSITIONS, referral.status, status, "referral")
@@ -595,6 +781,142 @@ class Case(RecordAggregate):
         if referral is None or referral.in_error:
             raise ReferralNotFoundError(f"no referral {referral_id} on this case")
         return referral
+
+    # ---- tasks ------------------------------------------------------------------------
+    class TaskCreated(RecordAggregate.Event):
+        task_id: str
+        title: str
+        owner_id: str
+        due_on: date
+        concerns: str
+        concerns_id: str
+
+    def create_task(
+        self,
+        task_id: str,
+        title: str,
+        owner_id: str,
+        due_on: date,
+        concerns: str,
+        concerns_id: str,
+        note: Recorded | None = None,
+    ) -> None:
+        """``note``: the record's entry for the note the task concerns, if it has one."""
+        self._check_open()
+        if concerns == TaskConcerns.NOTE:
+            self.check_addendum(concerns_id, note)  # a note standing on this case
+        self._create_task(
+            task_id=task_id,
+            title=title,
+            owner_id=owner_id,
+            due_on=due_on,
+            concerns=concerns,
+            concerns_id=concerns_id,
+        )
+
+    @event(TaskCreated)
+    def _create_task(
+        self,
+        task_id: str,
+        title: str,
+        owner_id: str,
+        due_on: date,
+        concerns: str,
+        concerns_id: str,
+    ) -> None:
+        self._check_open()
+        if task_id in self.tasks:
+            raise DuplicateIdError(f"task {task_id} already exists")
+        if not title.strip():
+            raise InvalidValueError("a task needs a title")
+        if not owner_id.strip():
+            raise InvalidValueError("a task has an owner (owner_id)")
+        if due_on is None:
+            raise InvalidValueError("a task has a due date (due_on)")
+        check_date(due_on, "due_on")
+        self._check_concerns(parse(TaskConcerns, concerns, "concerns"), concerns_id)
+        v = self._next()
+        self.tasks[task_id] = Task(
+            task_id,
+            v,
+            title,
+            due_on,
+            concerns,
+            concerns_id,
+            [Change(v, owner_id)],
+            [Change(v, TaskStatus.OPEN)],
+        )
+
+    def _check_concerns(self, concerns: TaskConcerns, concerns_id: str) -> None:
+        if concerns == TaskConcerns.CASE:
+            if concerns_id:
+                raise InvalidValueError("a task about the case itself names no concerns_id")
+            return
+        standing: dict[TaskConcerns, bool] = {
+            TaskConcerns.PLAN: any(p.plan_id == concerns_id and not p.in_error for p in self.plans),
+            TaskConcerns.GOAL: concerns_id in self.goals and not self.goals[concerns_id].in_error,
+            TaskConcerns.REFERRAL: concerns_id in self.referrals
+            and not self.referrals[concerns_id].in_error,
+            TaskConcerns.NOTE: True,  # checked against the record by create_task
+        }
+        if not standing[concerns]:
+            raise InvalidValueError(f"the task concerns no {concerns} {concerns_id} of this case")
+
+    class TaskCompleted(RecordAggregate.Event):
+        task_id: str
+        outcome: str
+
+    @event(TaskCompleted)
+    def complete_task(self, task_id: str, outcome: str) -> None:
+        self._move_task(task_id, TaskStatus.COMPLETED, {"outcome": outcome} if outcome else {})
+
+    class TaskReassigned(RecordAggregate.Event):
+        task_id: str
+        owner_id: str
+
+    @event(TaskReassigned)
+    def reassign_task(self, task_id: str, owner_id: str) -> None:
+        task = self._open_task(task_id)
+        if not owner_id.strip():
+            raise InvalidValueError("owner_id is required")
+        if owner_id == task.owner_id:
+            raise InvalidTransitionError("the task already belongs to that staff member")
+        task.owners.append(Change(self._next(), owner_id))
+
+    class TaskCancelled(RecordAggregate.Event):
+        task_id: str
+        reason: str
+
+    @event(TaskCancelled)
+    def cancel_task(self, task_id: str, reason: str) -> None:
+        require_reason(reason, "cancel a task")
+        self._move_task(task_id, TaskStatus.CANCELLED, {"reason": reason})
+
+    def _move_task(self, task_id: str, status: str, details: dict[str, Any]) -> None:
+        task = self._open_task(task_id)
+        task.statuses.append(Change(self._next(), status, details))
+
+    def _open_task(self, task_id: str) -> Task:
+        self._check_open()
+        task = self.tasks.get(task_id)
+        if task is None or task.in_error:
+            raise TaskNotFoundError(f"no task {task_id} on this case")
+        if task.status != TaskStatus.OPEN:
+            raise InvalidTransitionError(f"the task is {task.status}, no longer open")
+        return task
+
+    def open_tasks(self) -> list[str]:
+        return [
+            t.task_id for t in self.tasks.values() if not t.in_error and t.status == TaskStatus.OPEN
+        ]
+
+    def unsettled_referrals(self) -> list[str]:
+        """Referrals still pending or accepted that closing has not left open."""
+        return [
+            r.referral_id
+            for r in self.standing_referrals()
+            if r.status in OPEN_REFERRALS and not current(r.statuses).details.get("left_open")
+        ]
 
     # ---- progress notes (contacts) ---------------------------------------------------
     class ProgressNoteRecorded(RecordAggregate.Event):
@@ -666,7 +988,7 @@ class Case(RecordAggregate):
         contact = contact or Contact(client_participated=contact_kind == ContactKind.CLIENT)
         contact.check_values()
         self._check_network(contact, network or {})
-        self._check_concerns(contact.goal_ids, contact.referral_ids)
+        self._check_note_concerns(contact.goal_ids, contact.referral_ids)
         self._record_note(
             note_id, text, contact_kind, contact_mode, present, **contact.event_values()
         )
@@ -691,7 +1013,7 @@ class Case(RecordAggregate):
                     name=person.name,
                 )
 
-    def _check_concerns(self, goal_ids: Sequence[str], referral_ids: Sequence[str]) -> None:
+    def _check_note_concerns(self, goal_ids: Sequence[str], referral_ids: Sequence[str]) -> None:
         for goal_id in goal_ids:
             goal = self.goals.get(goal_id)
             if goal is None or goal.in_error:
@@ -834,7 +1156,6 @@ class Case(RecordAggregate):
             state["aftercare_plan"] = ""
             state["follow_up_on"] = None
 
-    @event(Closed)
     def close(
         self,
         reason: str,
@@ -846,6 +1167,31 @@ class Case(RecordAggregate):
     ) -> None:
         """``discharge_reason`` "" is a closure that does not say (as closures recorded
         before there was one)."""
+        # Checked before the event: cases closed before closing settled them must replay.
+        self._check_open()
+        referral_ids, task_ids = self.unsettled_referrals(), self.open_tasks()
+        if referral_ids or task_ids:
+            raise OpenItemsOnClosingError(
+                "settle the case's open items before closing it: withdraw each open "
+                "referral or leave it open with a reason, and cancel or complete each "
+                "open task",
+                referral_ids=referral_ids,
+                task_ids=task_ids,
+            )
+        self._close(
+            reason, outcome, discharge_reason, discharge_detail, aftercare_plan, follow_up_on
+        )
+
+    @event(Closed)
+    def _close(
+        self,
+        reason: str,
+        outcome: str,
+        discharge_reason: str,
+        discharge_detail: str,
+        aftercare_plan: str,
+        follow_up_on: date | None,
+    ) -> None:
         self._check_open()
         require_reason(reason, "close a case")
         if discharge_reason:
@@ -887,8 +1233,46 @@ def check_transition(
         raise InvalidTransitionError(f"a {what} cannot go from {current_status} to {target}")
 
 
-def check_goal(description: str, need_domain: str, due_on: date | None) -> None:
+OPEN_REFERRALS = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+
+
+def check_goal(
+    description: str,
+    need_domain: str,
+    due_on: date | None,
+    priority: str = "",
+    measure: dict[str, Any] | None = None,
+) -> None:
     if not description.strip():
         raise InvalidValueError("a goal needs a description")
     parse(NeedDomain, need_domain, "need_domain")
     check_date(due_on, "due_on")
+    if priority:
+        parse(GoalPriority, priority, "priority")
+    check_measure(measure)
+
+
+def check_measure(measure: dict[str, Any] | None) -> None:
+    """What a goal measures: ``{"kind": "value", "baseline", "target", "unit"}`` or
+    ``{"kind": "instrument", "instrument", "baseline", "target_score", "direction"}``
+    (baselines may be unknown, None)."""
+    if measure is None:
+        return
+    if not isinstance(measure, dict):
+        raise InvalidValueError("measure must be an object")
+    kind = measure.get("kind")
+    if kind == "value":
+        required, text = ("target",), ("unit",)
+    elif kind == "instrument":
+        required, text = ("target_score",), ("instrument",)
+        parse(ScoreDirection, measure.get("direction", ""), "measure.direction")
+    else:
+        raise InvalidValueError("measure.kind must be one of: value, instrument")
+    for name in text:
+        if not isinstance(measure.get(name), str) or not measure[name].strip():
+            raise InvalidValueError(f"a {kind} measure names its {name}")
+    for name in required:
+        if measure.get(name) is None:
+            raise InvalidValueError(f"a {kind} measure has a {name}")
+    for name in ("baseline", *required):
+        check_number(measure.get(name), f"measure.{name}")

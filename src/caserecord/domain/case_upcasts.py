@@ -52,3 +52,15 @@ def v5_v6(state: dict[str, Any]) -> None:
         state.pop(name)
     for goal in state["goals"].values():
         goal.progress = len(goal.progress)
+
+
+def v6_v7(state: dict[str, Any]) -> None:
+    """Snapshots taken before cases held tasks."""
+    state["tasks"] = {}
+
+
+def goal_v1_v2(state: dict[str, Any]) -> None:
+    """Goal events recorded before goals had a priority, a need and a measure."""
+    state.setdefault("priority", "")
+    state.setdefault("need", "")
+    state.setdefault("measure", None)

@@ -14,6 +14,7 @@ from caserecord.domain.entities import (
     PriorTreatment,
     Recorded,
     Referrals,
+    Task,
 )
 from caserecord.domain.errors import (
     AlreadyInErrorError,
@@ -21,7 +22,7 @@ from caserecord.domain.errors import (
     EntryNotFoundError,
     InvalidValueError,
 )
-from caserecord.domain.values import PlanStatus
+from caserecord.domain.values import ENDED_PLAN, PlanReviewOutcome
 
 Flag = Callable[[], None]
 """Sets the located entry aside (run by the event, once the command has checked it)."""
@@ -38,6 +39,7 @@ class Corrected(Protocol):
     referrals: Referrals
     statuses: list[Change]
     managers: list[Change]
+    tasks: dict[str, Task]
 
     @property
     def version(self) -> int: ...
@@ -65,6 +67,7 @@ def locate(case: Corrected, v: int, entry: Recorded | None, *, indexed: bool = F
         locate_plan,
         locate_goal,
         locate_referral,
+        locate_task,
         locate_case_change,
     ):
         flag = find(case, v)
@@ -106,7 +109,18 @@ def locate_entry(case: Corrected, entry: Recorded) -> Flag:
 def locate_plan(case: Corrected, v: int) -> Flag | None:
     for plan in case.plans:
         if plan.versions[0].version == v:
+            if any(c.version == v for g in case.goals.values() for c in g.lifecycle):
+                raise EntryNotCorrectableError(
+                    "goals of the former plan were carried over into this plan: revoke it "
+                    "instead, settling them again"
+                )
             return flag_entry(plan)
+        for review in plan.reviews:
+            if review.version == v:
+                check_not_set_aside(plan)
+                if review.outcome != PlanReviewOutcome.DISCONTINUE:
+                    return flag_entry(review)
+                return flag_each(revert_plan_status(case, plan, v), flag_entry(review))
         for revision in plan.versions[1:]:
             if revision.version == v:
                 check_not_set_aside(plan)
@@ -119,7 +133,7 @@ def locate_plan(case: Corrected, v: int) -> Flag | None:
 
 def revert_plan_status(case: Corrected, plan: Plan, v: int) -> Flag:
     flag = latest_change(plan.statuses, v, "plan status")
-    reopens = plan.status in (PlanStatus.COMPLETED, PlanStatus.REVOKED)
+    reopens = plan.status in ENDED_PLAN
     latest = [p for p in case.plans if not p.in_error][-1]
     if reopens and plan is not latest:
         raise EntryNotCorrectableError(
@@ -138,7 +152,28 @@ def locate_goal(case: Corrected, v: int) -> Flag | None:
                 return flag_entry(revision)
         if any(c.version == v for c in goal.lifecycle):
             check_not_set_aside(goal)
+            check_not_ended(case, goal.plan_id)
             return latest_change(goal.lifecycle, v, "goal lifecycle")
+    return None
+
+
+def check_not_ended(case: Corrected, plan_id: str) -> None:
+    """No goal becomes open again on a plan that ended (or whose goals moved on)."""
+    plan = next((p for p in case.plans if p.plan_id == plan_id), None)
+    if plan is not None and plan.status in ENDED_PLAN:
+        raise EntryNotCorrectableError(
+            "the goal's plan has ended: a goal settled with it cannot be reopened"
+        )
+
+
+def locate_task(case: Corrected, v: int) -> Flag | None:
+    for task in case.tasks.values():
+        if task.version == v:
+            return flag_entry(task)
+        for changes, what in ((task.statuses, "task status"), (task.owners, "task owner")):
+            if any(c.version == v for c in changes):
+                check_not_set_aside(task)
+                return latest_change(changes, v, what)
     return None
 
 
@@ -176,6 +211,14 @@ def flag_entry(entry: Any) -> Flag:
 
 def no_flag() -> None:
     """Nothing to set on the entry: the correction recorded with it is enough."""
+
+
+def flag_each(*flags: Flag) -> Flag:
+    def flag() -> None:
+        for each in flags:
+            each()
+
+    return flag
 
 
 def flag_all(entries: list[Any]) -> Flag:

@@ -88,15 +88,46 @@ class PlanVersion:
 
 
 @dataclass
+class PlanReview:
+    """A review meeting of a plan: what the rules and the worklist need (who attended and
+    what was said stay in its event, at ``version``)."""
+
+    version: int
+    outcome: str
+    held_on: date
+    next_review_on: date | None
+    in_error: bool = False
+
+
+@dataclass
 class Plan:
     plan_id: str
     versions: list[PlanVersion]
     statuses: list[Change]
     in_error: bool = False
+    reviews: list[PlanReview] = field(default_factory=list)
 
     @property
     def status(self) -> str:
         return current(self.statuses).value
+
+    @property
+    def next_review_on(self) -> date | None:
+        """From the latest of the current version and the reviews that set a date: a
+        review that continues the plan moves the date without a new version."""
+        version = self.current_version
+        review = last_standing([r for r in self.reviews if r.next_review_on is not None])
+        if review is not None and review.version > version.version:
+            return review.next_review_on
+        return version.next_review_on
+
+    @property
+    def revision_due(self) -> PlanReview | None:
+        """The latest review, if it decided to modify the plan and no version followed."""
+        review = last_standing(self.reviews)
+        if review is None or review.outcome != "modify":
+            return None
+        return None if self.current_version.version > review.version else review
 
     @property
     def current_version(self) -> PlanVersion:
@@ -108,12 +139,18 @@ class Plan:
 
 @dataclass
 class GoalRevision:
+    """``measure``: the baseline and target of a value with its unit, or of a score on a
+    named instrument (see ``check_measure``); ``need``: the need the goal addresses."""
+
     version: int
     description: str
     need_domain: str
     target_measure: str
     due_on: date | None
     in_error: bool = False
+    priority: str = ""
+    need: str = ""
+    measure: dict[str, Any] | None = None
 
 
 # Case version 2 kept progress whole: its snapshots still decode to these.
@@ -142,6 +179,31 @@ class Goal:
     @property
     def status(self) -> str:
         return current(self.lifecycle).value
+
+
+@dataclass
+class Task:
+    """An explicit piece of work on a case: whose it is (``owners``, in order), when it is
+    due, and the part of the case it concerns (``concerns``: a kind of ``TaskConcerns``,
+    with the part's id unless it is the case itself)."""
+
+    task_id: str
+    version: int
+    title: str
+    due_on: date
+    concerns: str
+    concerns_id: str
+    owners: list[Change]
+    statuses: list[Change]
+    in_error: bool = False
+
+    @property
+    def status(self) -> str:
+        return current(self.statuses).value
+
+    @property
+    def owner_id(self) -> str:
+        return current(self.owners).value
 
 
 @dataclass
@@ -308,6 +370,8 @@ ENTITY_CLASSES: tuple[type, ...] = (
     Addendum,
     Note,
     Correction,
+    PlanReview,
+    Task,
 )
 
 

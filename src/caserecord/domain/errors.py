@@ -46,6 +46,10 @@ class SupportContactNotFoundError(NotFoundError):
     code = "support_contact_not_found"
 
 
+class TaskNotFoundError(NotFoundError):
+    code = "task_not_found"
+
+
 class EntryNotFoundError(NotFoundError):
     code = "entry_not_found"
 
@@ -105,6 +109,19 @@ class PlanAlreadyCurrentError(DomainError):
 
 class GoalNotOnCurrentPlanError(DomainError):
     code = "goal_not_on_current_plan"
+
+
+class GoalsNotSettledError(DomainError):
+    """A plan ends only once each of its open goals is settled (``goal_ids``)."""
+
+    code = "goals_not_settled"
+
+
+class OpenItemsOnClosingError(DomainError):
+    """A case closes only once its open referrals and tasks are settled
+    (``referral_ids``, ``task_ids``)."""
+
+    code = "open_items_on_closing"
 
 
 class EntryNotCorrectableError(DomainError):

@@ -78,6 +78,21 @@ class PlanStatus(StrEnum):
     SUSPENDED = "suspended"
     COMPLETED = "completed"
     REVOKED = "revoked"
+    DISCONTINUED = "discontinued"
+
+
+ENDED_PLAN: frozenset[str] = frozenset(
+    {PlanStatus.COMPLETED, PlanStatus.REVOKED, PlanStatus.DISCONTINUED}
+)
+
+
+class PlanReviewOutcome(StrEnum):
+    """What a plan review meeting decided: keep the plan as it is (a new review date),
+    change it (a revision follows), or end it."""
+
+    CONTINUE = "continue"
+    MODIFY = "modify"
+    DISCONTINUE = "discontinue"
 
 
 class GoalLifecycle(StrEnum):
@@ -86,6 +101,57 @@ class GoalLifecycle(StrEnum):
     ON_HOLD = "on-hold"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+OPEN_GOAL: frozenset[str] = frozenset(
+    {GoalLifecycle.PROPOSED, GoalLifecycle.ACTIVE, GoalLifecycle.ON_HOLD}
+)
+
+
+class GoalSettlement(StrEnum):
+    """How an open goal is settled when its plan ends: closed with a status, or carried
+    over to the case's next plan (it moves there when that plan is drafted)."""
+
+    ACHIEVED = "achieved"
+    NOT_ACHIEVED = "not-achieved"
+    NO_LONGER_RELEVANT = "no-longer-relevant"
+    CARRIED_OVER = "carried-over"
+
+
+class GoalPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class ScoreDirection(StrEnum):
+    """Whether an instrument's target score is reached from below or from above."""
+
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TaskConcerns(StrEnum):
+    """The part of a case a task is about (``case``: the case as a whole)."""
+
+    CASE = "case"
+    PLAN = "plan"
+    GOAL = "goal"
+    REFERRAL = "referral"
+    NOTE = "note"
+
+
+class ReferralSettlement(StrEnum):
+    """What closing a case does with a referral still pending or accepted."""
+
+    WITHDRAW = "withdraw"
+    LEAVE_OPEN = "leave_open"
 
 
 class Achievement(StrEnum):
@@ -180,13 +246,24 @@ NOT_IN_SERVICE: dict[str, frozenset[CaseStatus]] = {
 
 PLAN_TRANSITIONS: dict[PlanStatus, frozenset[PlanStatus]] = {
     PlanStatus.DRAFT: frozenset({PlanStatus.ACTIVE, PlanStatus.REVOKED}),
-    PlanStatus.ACTIVE: frozenset({PlanStatus.SUSPENDED, PlanStatus.COMPLETED, PlanStatus.REVOKED}),
-    PlanStatus.SUSPENDED: frozenset({PlanStatus.ACTIVE, PlanStatus.REVOKED}),
+    PlanStatus.ACTIVE: frozenset(
+        {
+            PlanStatus.SUSPENDED,
+            PlanStatus.COMPLETED,
+            PlanStatus.REVOKED,
+            PlanStatus.DISCONTINUED,
+        }
+    ),
+    PlanStatus.SUSPENDED: frozenset(
+        {PlanStatus.ACTIVE, PlanStatus.REVOKED, PlanStatus.DISCONTINUED}
+    ),
     PlanStatus.COMPLETED: frozenset(),
     PlanStatus.REVOKED: frozenset(),
+    PlanStatus.DISCONTINUED: frozenset(),
 }
 
-GOAL_TRANSITIONS: dict[GoalLifecycle, frozenset[GoalLifecycle]] = {
+# A settled goal (``GoalSettlement``) moves no further by a lifecycle change.
+GOAL_TRANSITIONS: dict[str, frozenset[str]] = {
     GoalLifecycle.PROPOSED: frozenset({GoalLifecycle.ACTIVE, GoalLifecycle.CANCELLED}),
     GoalLifecycle.ACTIVE: frozenset(
         {GoalLifecycle.ON_HOLD, GoalLifecycle.COMPLETED, GoalLifecycle.CANCELLED}
@@ -194,6 +271,7 @@ GOAL_TRANSITIONS: dict[GoalLifecycle, frozenset[GoalLifecycle]] = {
     GoalLifecycle.ON_HOLD: frozenset({GoalLifecycle.ACTIVE, GoalLifecycle.CANCELLED}),
     GoalLifecycle.COMPLETED: frozenset(),
     GoalLifecycle.CANCELLED: frozenset(),
+    **{settled: frozenset() for settled in GoalSettlement},
 }
 
 REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {

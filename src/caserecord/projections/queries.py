@@ -9,6 +9,7 @@ from caserecord.projections import caseload as load
 from caserecord.projections import client_index as clients
 from caserecord.projections import current_plans as plans
 from caserecord.projections import referrals as tracker
+from caserecord.projections import worklist as work
 from caserecord.projections.sql import Database
 
 
@@ -114,4 +115,36 @@ class ReadModels:
             client_number=client_number,
             after=after,
             limit=limit,
+        )
+
+    def worklist(
+        self,
+        agency_id: str,
+        *,
+        owner_id: str | None,
+        standards: dict[str, int],
+        window: work.Window = work.ALL,
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return work.worklist(
+            self.db,
+            agency_id,
+            owner_id=owner_id,
+            standards=standards,
+            window=window,
+            after=after,
+            limit=limit,
+        )
+
+    def worklist_summary(
+        self,
+        agency_id: str,
+        *,
+        standards: dict[str, int],
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return work.worklist_summary(
+            self.db, agency_id, standards=standards, after=after, limit=limit
         )

@@ -25,6 +25,7 @@ from caserecord.projections.current_plans import CurrentPlansProjection
 from caserecord.projections.referrals import ReferralsProjection
 from caserecord.projections.sql import Database, PositionMovedError, Statement, View
 from caserecord.projections.views import POSTGRES_VIEWS, SQLITE_VIEWS
+from caserecord.projections.worklist import WorklistProjection
 
 PROJECTIONS: dict[str, type[ViewProjection]] = {
     p.name: p
@@ -34,6 +35,7 @@ PROJECTIONS: dict[str, type[ViewProjection]] = {
         ReferralsProjection,
         AuditTrailProjection,
         ClientIndexProjection,
+        WorklistProjection,
     )
 }
 

@@ -85,6 +85,19 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     "Closed": lambda d: (
         "Case closed" + (f" ({d.get('discharge_reason')})" if d.get("discharge_reason") else "")
     ),
+    "PlanReviewed": lambda d: (
+        f"Plan reviewed ({d.get('outcome')}), next review {d.get('next_review_on') or 'none'}"
+    ),
+    "GoalSettled": lambda d: f"Goal {_short(d.get('goal_id'))} settled: {d.get('settlement')}",
+    "ReferralLeftOpen": lambda d: f"Referral {_short(d.get('referral_id'))} left open",
+    "TaskCreated": lambda d: (
+        f"Task for {d.get('owner_id')} due {d.get('due_on')} ({d.get('concerns')})"
+    ),
+    "TaskCompleted": lambda d: f"Task {_short(d.get('task_id'))} completed",
+    "TaskReassigned": lambda d: (
+        f"Task {_short(d.get('task_id'))} reassigned to {d.get('owner_id')}"
+    ),
+    "TaskCancelled": lambda d: f"Task {_short(d.get('task_id'))} cancelled",
     "Reopened": _fixed("Case reopened"),
 }
 

@@ -8,6 +8,7 @@ from caserecord.projections.client_index import ClientIndexSchema
 from caserecord.projections.current_plans import CurrentPlansSchema
 from caserecord.projections.referrals import ReferralsSchema
 from caserecord.projections.sql import PostgresView, SQLiteView, View
+from caserecord.projections.worklist import WorklistSchema
 
 
 class CurrentPlansSQLiteView(SQLiteView):
@@ -50,6 +51,14 @@ class ClientIndexPostgresView(PostgresView):
     schema = ClientIndexSchema
 
 
+class WorklistSQLiteView(SQLiteView):
+    schema = WorklistSchema
+
+
+class WorklistPostgresView(PostgresView):
+    schema = WorklistSchema
+
+
 SQLITE_VIEWS: dict[str, type[View]] = {
     v.schema.name: v
     for v in (
@@ -58,6 +67,7 @@ SQLITE_VIEWS: dict[str, type[View]] = {
         ReferralsSQLiteView,
         AuditTrailSQLiteView,
         ClientIndexSQLiteView,
+        WorklistSQLiteView,
     )
 }
 POSTGRES_VIEWS: dict[str, type[View]] = {
@@ -68,5 +78,6 @@ POSTGRES_VIEWS: dict[str, type[View]] = {
         ReferralsPostgresView,
         AuditTrailPostgresView,
         ClientIndexPostgresView,
+        WorklistPostgresView,
     )
 }

@@ -28,9 +28,11 @@ from caserecord.api.schemas.plans import (
     GoalPageOut,
     GoalProgressIn,
     GoalRevisionIn,
+    GoalSettlementIn,
     PlanIn,
     PlanOut,
     PlanReasonIn,
+    PlanReviewIn,
     PlanRevisionIn,
     PlanStatusIn,
     PlanVersionOut,
@@ -117,6 +119,16 @@ def revoke_plan(case_id: UUID, plan_id: str, body: PlanReasonIn, write: WriteDep
     return change_plan(case_id, plan_id, "revoke", body, write)
 
 
+@router.post("/plans/{plan_id}/reviews", response_model=CommandOut, responses=written())
+def review_plan(case_id: UUID, plan_id: str, body: PlanReviewIn, write: WriteDep) -> JSONResponse:
+    """A review meeting of the plan: its outcome, who attended, whether the client took
+    part and agreed, and the next review."""
+    command = partial(
+        write.records.review_plan, write.actor, case_id, plan_id=plan_id, **body.values()
+    )
+    return write.run(body, command)
+
+
 @router.post("/plans/{plan_id}/{action}", response_model=CommandOut, responses=written())
 def change_plan_status(
     case_id: UUID, plan_id: str, action: PlanAction, body: PlanStatusIn, write: WriteDep
@@ -129,7 +141,12 @@ def change_plan(
     case_id: UUID, plan_id: str, action: str, body: PlanStatusIn | PlanReasonIn, write: Write
 ) -> JSONResponse:
     command = partial(
-        write.records.change_plan_status, write.actor, case_id, plan_id=plan_id, action=action
+        write.records.change_plan_status,
+        write.actor,
+        case_id,
+        plan_id=plan_id,
+        action=action,
+        goals={k: str(v) for k, v in body.goals.items()},
     )
     return write.run(body, command)
 
@@ -160,6 +177,18 @@ def revise_goal(case_id: UUID, goal_id: str, body: GoalRevisionIn, write: WriteD
     description keeps the due date); `target_measure: null` or `due_on: null` clears it."""
     command = partial(
         write.records.revise_goal, write.actor, case_id, goal_id=goal_id, **body.values()
+    )
+    return write.run(body, command)
+
+
+@router.post("/goals/{goal_id}/settlement", response_model=CommandOut, responses=written())
+def settle_goal(
+    case_id: UUID, goal_id: str, body: GoalSettlementIn, write: WriteDep
+) -> JSONResponse:
+    """Settle an open goal: achieved, not achieved, no longer relevant, or carried over to
+    the next plan (it joins that plan when it is drafted)."""
+    command = partial(
+        write.records.settle_goal, write.actor, case_id, goal_id=goal_id, **body.values()
     )
     return write.run(body, command)
 

@@ -20,7 +20,14 @@ from caserecord.api.schemas.common import (
 from caserecord.api.schemas.notes import NoteOut
 from caserecord.api.schemas.plans import PlanOut
 from caserecord.api.schemas.referrals import ReferralOut
-from caserecord.domain.values import DischargeReason, NeedDomain, NeedLevel, Specialty
+from caserecord.api.schemas.tasks import TaskOut
+from caserecord.domain.values import (
+    DischargeReason,
+    NeedDomain,
+    NeedLevel,
+    ReferralSettlement,
+    Specialty,
+)
 
 
 class CaseIntake(WriteOptions):
@@ -79,7 +86,18 @@ class AssignmentIn(ReasonedWrite):
     case_manager_id: str = Name
 
 
+class ReferralSettlementIn(Body):
+    settlement: ReferralSettlement
+    reason: str = Field(
+        default="", max_length=2_000, description="Why; the closing's reason if left out"
+    )
+
+
 class ClosureIn(ReasonedWrite):
+    """Closing settles the case's open items: each open referral as `referrals` says
+    (withdrawn, or left open with a reason), and each open task is cancelled. A pending or
+    accepted referral not named refuses the closing (409 `open_items_on_closing`)."""
+
     outcome: str = Field(min_length=1, max_length=2_000)
     discharge_reason: DischargeReason | None = Field(
         default=None,
@@ -90,6 +108,9 @@ class ClosureIn(ReasonedWrite):
     aftercare_plan: str = Field(default="", max_length=10_000)
     follow_up_on: IsoDate | None = Field(
         default=None, description="When aftercare is followed up (needs `aftercare_plan`)"
+    )
+    referrals: dict[str, ReferralSettlementIn] = Field(
+        default_factory=dict, max_length=500, description="Referral id -> its settlement"
     )
 
     def values(self) -> dict[str, Any]:
@@ -176,6 +197,11 @@ class CaseOut(BaseModel):
         description="The latest notes, oldest first; all of them: GET /v1/cases/{id}/notes"
     )
     note_count: int = Field(description="Notes standing (not marked in error)")
+    tasks: list[TaskOut] = Field(
+        default_factory=list,
+        description="The latest 20 tasks, oldest first; all of them: GET /v1/cases/{id}/tasks",
+    )
+    task_count: int = Field(default=0, description="Tasks standing (not marked in error)")
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
     )

@@ -1,7 +1,7 @@
 """Bodies of the plan routes: plans, their versions and status, goals and their progress."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +20,16 @@ from caserecord.api.schemas.common import (
     WriteOptions,
 )
 from caserecord.api.schemas.notes import NoteOut
-from caserecord.domain.values import Achievement, Cadence, GoalLifecycle, NeedDomain
+from caserecord.domain.values import (
+    Achievement,
+    Cadence,
+    GoalLifecycle,
+    GoalPriority,
+    GoalSettlement,
+    NeedDomain,
+    PlanReviewOutcome,
+    ScoreDirection,
+)
 
 
 class Activity(Body):
@@ -48,12 +57,79 @@ class PlanRevisionIn(Revision):
     next_review_on: IsoDate | None = None
 
 
+Settlements: Any = Field(
+    default_factory=dict,
+    max_length=500,
+    description="Goal id -> how it is settled, recorded before the plan moves: a plan "
+    "completes, is revoked or discontinued only once each open goal is settled (409 "
+    "`goals_not_settled` names those left). A carried-over goal joins the next plan drafted.",
+)
+
+
 class PlanStatusIn(WriteOptions):
-    pass
+    goals: dict[str, GoalSettlement] = Settlements
 
 
 class PlanReasonIn(ReasonedWrite):
-    pass
+    goals: dict[str, GoalSettlement] = Settlements
+
+
+class PlanRevisionValues(Body):
+    """The new version a review that modifies the plan decides; a field left out is
+    carried over."""
+
+    title: str = Field(default=None, min_length=1, max_length=200, pattern=r"\S")  # type: ignore[assignment]
+    activities: list[Activity] | None = Field(default=None, max_length=100)
+    next_review_on: IsoDate | None = None
+
+    def values(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class PlanReviewIn(WriteOptions):
+    """A review meeting. `continue` keeps the plan (a `next_review_on` is required; no new
+    version); `modify` leads to a revision (give it as `revision`, or revise the plan
+    later: until then the worklist shows the revision due); `discontinue` ends the plan
+    (its open goals settled with `goals`)."""
+
+    outcome: PlanReviewOutcome
+    held_on: IsoDate | None = Field(
+        default=None, description="The day of the meeting; the day it took effect if left out"
+    )
+    attendees: list[str] = Field(default_factory=list, max_length=50)
+    client_participated: bool = False
+    client_agreed: bool = False
+    next_review_on: IsoDate | None = None
+    summary: str = Text
+    goals: dict[str, GoalSettlement] = Settlements
+    revision: PlanRevisionValues | None = None
+
+    def values(self) -> dict[str, Any]:
+        found = super().values()
+        found["revision"] = self.revision.values() if self.revision is not None else None
+        return found
+
+
+class GoalSettlementIn(WriteOptions):
+    settlement: GoalSettlement
+    note: str = Text
+
+
+class Measure(Body):
+    """What a goal measures: a value with a unit (`kind: value`: `baseline`, `target`,
+    `unit`) or a score on a named instrument (`kind: instrument`: `instrument`,
+    `baseline`, `target_score`, `direction`)."""
+
+    kind: Literal["value", "instrument"]
+    baseline: float | None = None
+    target: float | None = None
+    unit: str = Field(default="", max_length=50)
+    instrument: str = Field(default="", max_length=100)
+    target_score: float | None = None
+    direction: ScoreDirection | None = None
+
+    def values(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
 
 
 class GoalIn(WriteOptions):
@@ -62,6 +138,15 @@ class GoalIn(WriteOptions):
     need_domain: NeedDomain
     target_measure: str = Field(default="", max_length=500)
     due_on: IsoDate | None = None
+    priority: GoalPriority | None = None
+    need: str = Field(default="", max_length=500, description="The need the goal addresses")
+    measure: Measure | None = None
+
+    def values(self) -> dict[str, Any]:
+        found = super().values()
+        found["priority"] = found["priority"] or ""
+        found["measure"] = self.measure.values() if self.measure is not None else None
+        return found
 
 
 class GoalRevisionIn(Revision):
@@ -73,6 +158,15 @@ class GoalRevisionIn(Revision):
     need_domain: NeedDomain = Field(default=None)  # type: ignore[assignment]
     target_measure: str | None = Field(default=None, max_length=500)
     due_on: IsoDate | None = None
+    priority: GoalPriority | None = None
+    need: str | None = Field(default=None, max_length=500)
+    measure: Measure | None = None
+
+    def values(self) -> dict[str, Any]:
+        found = super().values()
+        if self.measure is not None:
+            found["measure"] = self.measure.values()
+        return found
 
 
 class GoalLifecycleIn(WriteOptions):
@@ -83,6 +177,13 @@ class GoalProgressIn(WriteOptions):
     achievement: Achievement
     measured_value: str = Field(default="", max_length=200)
     note: str = Text
+
+
+class PlanReviewOut(BaseModel):
+    version: int
+    outcome: str
+    held_on: date
+    next_review_on: date | None
 
 
 class PlanVersionOut(BaseModel):
@@ -109,6 +210,9 @@ class GoalRevisionOut(BaseModel):
     need_domain: str
     target_measure: str
     due_on: date | None
+    priority: str = ""
+    need: str = ""
+    measure: dict[str, Any] | None = None
 
 
 class GoalOut(BaseModel):
@@ -118,6 +222,9 @@ class GoalOut(BaseModel):
     need_domain: str
     target_measure: str
     due_on: date | None
+    priority: str
+    need: str
+    measure: dict[str, Any] | None
     lifecycle: str
     achievement: str | None
     latest_progress: ProgressOut | None
@@ -142,9 +249,15 @@ class PlanOut(BaseModel):
     version_number: int
     title: str
     activities: list[dict[str, Any]]
-    next_review_on: date | None
+    next_review_on: date | None = Field(
+        description="From the latest version, or a later review that set the date"
+    )
     rationale: str
     versions: list[PlanVersionOut]
+    reviews: list[PlanReviewOut]
+    revision_due: bool = Field(
+        description="The latest review decided to modify the plan and no version followed"
+    )
     status_history: list[ChangeOut] = Field(
         description="The latest 20 status changes, oldest first, including those marked in "
         "error (flagged); the case timeline holds every one"
