@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     # How often a process that does not run the views asks for the runner lock again: the
     # longest a standby waits to take over from a runner process that died.
     projection_lock_retry: float = Field(default=2.0, gt=0)
+    # The web console's sessions: ended after this long without a page view, and this long
+    # after sign-in whatever the use.
+    console_idle_minutes: float = Field(default=30.0, gt=0)
+    console_session_hours: float = Field(default=12.0, gt=0)
+    # The session cookie is `Secure` when the request came over HTTPS (as uvicorn's proxy
+    # headers report it); true sends it only over HTTPS whatever the request said.
+    console_secure_cookie: bool = False
 
     @field_validator("database_url")
     @classmethod
