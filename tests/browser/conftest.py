@@ -61,7 +61,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ids = load_demo(records).ids
         store = TokenStore(Tables(records))
         tokens = {
-            (agency, role.value): store.create(agency_id=agency, role=role.value, name=f"{role.value}-{agency}")[1]
+            (agency, role.value): store.create(
+                agency_id=agency, role=role.value, name=f"{role.value}-{agency}"
+            )[1]
             for agency in (DEMO_AGENCY, OTHER_AGENCY)
             for role in Role
         }

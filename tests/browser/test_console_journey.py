@@ -3,15 +3,16 @@ Chromium, another agency's reviewer finding none of it, and an accessibility swe
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.browser.conftest import OTHER_AGENCY, Site, page_view, sign_in
 
-LAPTOP = {"width": 1280, "height": 860}
-TABLET = {"width": 820, "height": 1180}
+LAPTOP: ViewportSize = {"width": 1280, "height": 860}
+TABLET: ViewportSize = {"width": 820, "height": 1180}
 
 
 def shoot(page: Page, site: Site, name: str, *, first_role: bool) -> None:
@@ -47,9 +48,7 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
     expect(page.locator("figure.chart svg circle")).to_have_count(3)
     struck = page.locator("article.note.in-error del")
     expect(struck).to_have_text("Missed appointment; no answer by phone.")
-    expect(page.locator("article.note.in-error .marking").first).to_contain_text(
-        "demo-supervisor"
-    )
+    expect(page.locator("article.note.in-error .marking").first).to_contain_text("demo-supervisor")
     expect(page.locator("article.note.in-error .marking").first).to_contain_text(
         "Recorded on the wrong client's case"
     )
@@ -125,7 +124,7 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("h1")).to_have_text("Sign in")
     again = browser.new_context()
-    again.add_cookies(cookies)
+    again.add_cookies(cast(Any, cookies))  # the same fields a cookie is set with
     stale = again.new_page()
     stale.goto(case_url)
     expect(stale.locator("h1")).to_have_text("Sign in")
@@ -212,4 +211,3 @@ def test_every_main_page_has_no_serious_accessibility_finding_and_the_api_docs_w
     blocked = [m for m in refused if "Content Security Policy" in m]
     assert [m for m in blocked if "cdn.redoc.ly/redoc/logo-mini.svg" not in m] == []
     context.close()
-

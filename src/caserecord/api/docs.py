@@ -66,7 +66,10 @@ def install(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        config = {"url": f"{root}{app.openapi_url}", "oauth2RedirectUrl": f"{root}{OAUTH2_REDIRECT}"}
+        config = {
+            "url": f"{root}{app.openapi_url}",
+            "oauth2RedirectUrl": f"{root}{OAUTH2_REDIRECT}",
+        }
         page = SWAGGER_HTML.format(
             css=f"{root}{STATIC}/swagger-ui.css",
             favicon=f"{root}{STATIC}/favicon.png",

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse, Response
 
 from caserecord.access import Subject, listed_subjects
-from caserecord.projections.caseload import caseload_key
 from caserecord.console.web import (
     PREFIX,
     AuditorDep,
@@ -23,6 +22,7 @@ from caserecord.console.web import (
     query,
     reveal,
 )
+from caserecord.projections.caseload import caseload_key
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -133,7 +133,9 @@ def verification(
         case_id=case_id,
         client=records.get_client(viewer.actor, client_id),
         ok=all(s.ok for s in streams),
-        streams=[{**vars(s), "kind": "case" if s.stream_id == case_id else "client"} for s in streams],
+        streams=[
+            {**vars(s), "kind": "case" if s.stream_id == case_id else "client"} for s in streams
+        ],
         checked_at=datetime.now(UTC),
     )
 
@@ -185,7 +187,13 @@ def caseloads(request: Request, console: ConsoleDep, viewer: ReaderDep) -> HTMLR
         case["contact_overdue"] = contact is None or now - contact > CONTACT_DUE
         load = managers.setdefault(
             case["case_manager_id"],
-            {"manager": case["case_manager_id"], "cases": [], "reviews": 0, "referrals": 0, "contacts": 0},
+            {
+                "manager": case["case_manager_id"],
+                "cases": [],
+                "reviews": 0,
+                "referrals": 0,
+                "contacts": 0,
+            },
         )
         load["cases"].append(case)
         load["reviews"] += case["review_overdue"]

@@ -78,7 +78,8 @@ def progress_chart(progress: list[dict[str, Any]], measure: str) -> Chart | None
         return round(TOP + plot_h - (value - low) / span * plot_h, 1)
 
     points = [
-        Point(x_of(i), y_of(v), label(p, measure)) for i, (p, v) in enumerate(zip(items, values, strict=True))
+        Point(x_of(i), y_of(v), label(p, measure))
+        for i, (p, v) in enumerate(zip(items, values, strict=True))
     ]
     path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
     x_labels = [(points[0].x, first.strftime("%Y-%m-%d"))]

@@ -38,7 +38,10 @@ def notes_with_set_aside(
     """The standing notes and those marked in error, newest first; each note's set-aside
     addenda beside its standing ones. Nothing set aside is left out: it is shown struck
     through."""
-    notes = [{**n, "marking": None, "addenda": [{**a, "marking": None} for a in n["addenda"]]} for n in standing]
+    notes = [
+        {**n, "marking": None, "addenda": [{**a, "marking": None} for a in n["addenda"]]}
+        for n in standing
+    ]
     by_id = {n["note_id"]: n for n in notes}
     for m in marked:
         data = m.entry["data"]
@@ -60,9 +63,9 @@ def notes_with_set_aside(
             by_id[note["note_id"]] = note
     for m in marked:
         if m.entry["event_type"] == "AddendumAppended":
-            note = by_id.get(m.entry["data"].get("note_id"))
-            if note is not None:
-                note["addenda"].append(
+            parent = by_id.get(m.entry["data"].get("note_id"))
+            if parent is not None:
+                parent["addenda"].append(
                     {
                         "version": m.entry["version"],
                         "text": m.entry["data"].get("text", ""),

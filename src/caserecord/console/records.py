@@ -15,6 +15,7 @@ from caserecord.console import history
 from caserecord.console.charts import progress_chart
 from caserecord.console.web import (
     PREFIX,
+    Console,
     ConsoleDep,
     ConsoleRoute,
     PageError,
@@ -26,10 +27,10 @@ from caserecord.console.web import (
     query,
     reveal,
 )
+from caserecord.domain.errors import NotFoundError
 from caserecord.history import case_as_of, case_diff, case_timeline, decoded_events
 from caserecord.presenters import event_to_dict
 from caserecord.projections.summaries import summarise
-from caserecord.console.web import Console
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -178,13 +179,20 @@ def case_as_of_page(
         index = len(steps) - 1 if moment is None else min(moment, len(steps) - 1)
         cut = steps[index]["at"]
     effective_cut = moment_through(effective) if axis == "both" and effective else cut
-    case = case_as_of(
-        records,
-        actor,
-        case_id,
-        recorded_at=None if axis == "effective" else cut,
-        effective_at=None if axis == "recorded" else effective_cut,
-    )
+    try:
+        case = case_as_of(
+            records,
+            actor,
+            case_id,
+            recorded_at=None if axis == "effective" else cut,
+            effective_at=None if axis == "recorded" else effective_cut,
+        )
+    except NotFoundError:
+        if cut >= steps[0]["at"] and effective_cut >= steps[0]["at"]:
+            raise
+        raise PageError(
+            404, "Not in the record yet", "The case had no events then; choose a later moment."
+        ) from None
     shown = {
         "axis": axis,
         "index": index,
@@ -251,7 +259,10 @@ def case_diff_page(
         axis=axis,
         t1=first,
         t2=second,
-        changes=[{**c, "before": as_text(c["before"]), "after": as_text(c["after"])} for c in changes["changes"]],
+        changes=[
+            {**c, "before": as_text(c["before"]), "after": as_text(c["after"])}
+            for c in changes["changes"]
+        ],
         events=changes["events"],
     )
 

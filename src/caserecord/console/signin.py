@@ -74,7 +74,13 @@ async def sign_in(request: Request, console: ConsoleDep) -> Response:
     session_id = await run_in_threadpool(console.sessions.begin, token, purpose)
     response = RedirectResponse(PREFIX, status_code=303)
     set_cookie(response, request, console, SESSION_COOKIE, session_id)
-    response.delete_cookie(SIGN_IN_COOKIE, path=PREFIX, secure=secure(request, console), httponly=True, samesite="strict")
+    response.delete_cookie(
+        SIGN_IN_COOKIE,
+        path=PREFIX,
+        secure=secure(request, console),
+        httponly=True,
+        samesite="strict",
+    )
     return response
 
 
@@ -85,4 +91,3 @@ async def sign_out(request: Request, console: ConsoleDep, viewer: ViewerDep) -> 
     session_id = request.cookies.get(SESSION_COOKIE, "")
     await run_in_threadpool(console.sessions.end, session_id)
     return to_sign_in(request, console)
-

@@ -146,7 +146,9 @@ def secure(request: Request, console: Console) -> bool:
     return console.backend.settings.console_secure_cookie or request.url.scheme == "https"
 
 
-def set_cookie(response: Response, request: Request, console: Console, name: str, value: str) -> None:
+def set_cookie(
+    response: Response, request: Request, console: Console, name: str, value: str
+) -> None:
     response.set_cookie(
         name,
         value,
@@ -234,7 +236,13 @@ def new_csrf_token() -> str:
 
 def to_sign_in(request: Request, console: Console) -> Response:
     response = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path=PREFIX, secure=secure(request, console), httponly=True, samesite="strict")
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path=PREFIX,
+        secure=secure(request, console),
+        httponly=True,
+        samesite="strict",
+    )
     return response
 
 
@@ -275,7 +283,11 @@ def described(error: Exception) -> tuple[int, str, str]:
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) for e in error.errors())
         return 400, "Cannot show that", f"Check the value of: {fields}."
     if isinstance(error, AccessLogUnavailableError):
-        return 503, "Unavailable", "The view could not be recorded in the access log, so it is not shown."
+        return (
+            503,
+            "Unavailable",
+            "The view could not be recorded in the access log, so it is not shown.",
+        )
     status = getattr(error, "status", None)
     if isinstance(status, int):  # an error of the app's own (the views not running...)
         return status, "Unavailable" if status == 503 else "Cannot show that", str(error)
