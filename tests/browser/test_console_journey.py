@@ -15,9 +15,10 @@ LAPTOP: ViewportSize = {"width": 1280, "height": 860}
 TABLET: ViewportSize = {"width": 820, "height": 1180}
 
 
-def shoot(page: Page, site: Site, name: str, *, first_role: bool) -> None:
+def shoot(page: Page, site: Site, name: str, *, first_role: bool, whole: bool = False) -> None:
+    """A screenshot for docs/console.md (written there with UPDATE_CONSOLE_SCREENSHOTS=1)."""
     if first_role:
-        page.screenshot(path=str(site.shots / f"{name}.png"))
+        page.screenshot(path=str(site.shots / f"{name}.png"), full_page=whole)
 
 
 @pytest.mark.parametrize("role", ["compliance_reviewer", "supervisor", "caseworker"])
@@ -52,7 +53,7 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
     expect(page.locator("article.note.in-error .marking").first).to_contain_text(
         "Recorded on the wrong client's case"
     )
-    shoot(page, site, "case", first_role=first)
+    shoot(page, site, "case", first_role=first, whole=True)
     case_url = page.url
     views.append(page_view(page))
 
