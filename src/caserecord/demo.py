@@ -200,7 +200,7 @@ def recovery_revisions(d: Demo, client: UUID, case: UUID, plan: str, goal: str) 
     """What a reviewer looks for: more progress over time, a plan revised with its
     rationale, a note set aside as recorded in error, and a client detail corrected."""
     r, w = d.records, d.worker
-    for key, days, value in (("progress-2", 14, "35"), ("progress-3", 3, "52")):
+    for key, days, value in (("progress-2", 14, "7"), ("progress-3", 7, "14")):
         d.step(
             f"recovery/{key}",
             lambda days=days, value=value, **o: r.record_goal_progress(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from caserecord.access import Tables, TokenStore
 from caserecord.api import create_app
@@ -28,6 +28,8 @@ from caserecord.store import open_records
 
 OTHER_AGENCY = "other-agency"
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "console"
+# The machine is shared with other test processes: a page may take more than the default 5 s.
+expect.set_options(timeout=20_000)
 
 
 def free_port() -> int:

@@ -34,7 +34,7 @@ class Chart:
     points: list[Point]
     path: str
     y_labels: list[tuple[float, str]]
-    x_labels: list[tuple[float, str]]
+    x_labels: list[tuple[float, str, str]]  # x, text, text-anchor
     measure: str
     description: str
 
@@ -82,9 +82,9 @@ def progress_chart(progress: list[dict[str, Any]], measure: str) -> Chart | None
         for i, (p, v) in enumerate(zip(items, values, strict=True))
     ]
     path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
-    x_labels = [(points[0].x, first.strftime("%Y-%m-%d"))]
+    x_labels = [(points[0].x, first.strftime("%Y-%m-%d"), "start")]
     if len(points) > 1:
-        x_labels.append((points[-1].x, last.strftime("%Y-%m-%d")))
+        x_labels.append((points[-1].x, last.strftime("%Y-%m-%d"), "end"))
     shown_as = measure or "value" if numeric else "achievement"
     description = f"{len(items)} progress entries of {shown_as}: " + "; ".join(
         p.label for p in points
