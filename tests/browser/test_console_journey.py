@@ -2,6 +2,7 @@
 Chromium, another agency's reviewer finding none of it, and an accessibility sweep."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any, cast
 
@@ -80,6 +81,7 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
 
     # The timeline filtered by actor
     page.get_by_role("link", name="Timeline", exact=True).click()
+    shoot(page, site, "timeline", first_role=first, whole=True)
     page.get_by_label("Actor").select_option("demo-supervisor")
     page.get_by_role("button", name="Filter").click()
     rows = page.locator("table.timeline tbody tr")
@@ -88,7 +90,6 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
         "demo-supervisor"
     }
     expect(page.locator("table.timeline")).to_contain_text("marked in error")
-    shoot(page, site, "timeline", first_role=first)
 
     if audits:
         # The access log holds this journey's own page views, with the purpose
@@ -102,6 +103,9 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
         # Verification and the export
         page.goto(case_url + "/verification")
         expect(page.locator("[data-verdict]")).to_contain_text("Intact")
+        expect(page.locator("tbody th")).to_have_text(
+            [f"case {case_url[-36:][:8]}", re.compile("client ")]
+        )
         shoot(page, site, "verification", first_role=first)
         with page.expect_download() as download:
             page.locator("[data-export]").click()

@@ -134,7 +134,8 @@ def verification(
         client=records.get_client(viewer.actor, client_id),
         ok=all(s.ok for s in streams),
         streams=[
-            {**vars(s), "kind": "case" if s.stream_id == case_id else "client"} for s in streams
+            {**vars(s), "kind": "case" if str(s.stream_id) == str(case_id) else "client"}
+            for s in streams
         ],
         checked_at=datetime.now(UTC),
     )
