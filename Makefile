@@ -19,6 +19,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/caserecord db init
 	$(BIN)/caserecord demo
+	@echo "web console: http://$(HOST):$(PORT)/console (sign in with one of the tokens above)"
+	@echo "API docs:    http://$(HOST):$(PORT)/docs"
 	$(BIN)/caserecord serve --host $(HOST) --port $(PORT)
 
 lint: install

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     # shows it ("substance_abuse=7,mental_health=14"); specialties not named keep their
     # defaults (projections/worklist.py DEFAULT_CONTACT_DAYS).
     contact_standard_days: str = ""
+    # The web console's sessions: ended after this long without a page view, and this long
+    # after sign-in whatever the use.
+    console_idle_minutes: float = Field(default=30.0, gt=0)
+    console_session_hours: float = Field(default=12.0, gt=0)
+    # The session cookie is `Secure` when the request came over HTTPS (as uvicorn's proxy
+    # headers report it); true sends it only over HTTPS whatever the request said.
+    console_secure_cookie: bool = False
 
     @field_validator("database_url")
     @classmethod

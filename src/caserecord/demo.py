@@ -197,6 +197,71 @@ def recovery(d: Demo) -> None:
             **o,
         ),
     )
+    recovery_revisions(d, client, case, plan, goal)
+
+
+def recovery_revisions(d: Demo, client: UUID, case: UUID, plan: str, goal: str) -> None:
+    """What a reviewer looks for: more progress over time, a plan revised with its
+    rationale, a note set aside as recorded in error, and a client detail corrected."""
+    r, w = d.records, d.worker
+    for key, days, value in (("progress-2", 14, "7"), ("progress-3", 7, "14")):
+        d.step(
+            f"recovery/{key}",
+            lambda days=days, value=value, **o: r.record_goal_progress(
+                w,
+                case,
+                goal_id=goal,
+                achievement="improving",
+                measured_value=value,
+                note=f"{value} days",
+                effective_at=days_ago(days),
+                **o,
+            ),
+        )
+    d.step(
+        "recovery/plan-revised",
+        lambda **o: r.revise_plan(
+            w,
+            case,
+            plan_id=plan,
+            title="Recovery, housing and work plan",
+            activities=[
+                {"activity": "AA meeting", "cadence": "weekly", "time": "19:00"},
+                {"activity": "Counselling session", "cadence": "fortnightly", "time": "10:00"},
+                {"activity": "Job club", "cadence": "weekly", "time": "14:00"},
+            ],
+            reason="Housing place secured; work readiness added at review",
+            **o,
+        ),
+    )
+    wrong = d.step(
+        "recovery/wrong-note",
+        lambda **o: r.record_note(
+            w,
+            case,
+            text="Missed appointment; no answer by phone.",
+            contact_kind="client",
+            contact_mode="phone",
+            present=["client"],
+            **o,
+        ),
+    )
+    d.step(
+        "recovery/wrong-note-in-error",
+        lambda **o: r.mark_entry_in_error(
+            d.supervisor,
+            case,
+            target_version=r.get_note(w, case, wrong)["version"],
+            reason="Recorded on the wrong client's case",
+            **o,
+        ),
+    )
+    d.step(
+        "recovery/phone-corrected",
+        lambda **o: r.correct_client_details(
+            w, client, changes={"phone": "555-0143"}, reason="Client gave a new number", **o
+        ),
+    )
 
 
 def geriatric(d: Demo) -> None:

@@ -12,6 +12,14 @@ from eventsourcing.postgres import PostgresDatastore
 
 from caserecord.persistence.recorder import HasStore
 
+# The web console's sessions: a hash of the cookie's random id (never the id itself), the
+# token it stands for (never its secret) and the session's own CSRF token.
+CONSOLE_SESSIONS = (
+    "CREATE TABLE IF NOT EXISTS {t}console_sessions ("
+    "session_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, csrf_token TEXT NOT NULL, "
+    "purpose TEXT NOT NULL, created_at TEXT NOT NULL, seen_at TEXT NOT NULL, ended_at TEXT)"
+)
+
 SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     "token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
@@ -28,6 +36,7 @@ SQLITE_TABLES = (
     "CREATE INDEX IF NOT EXISTS access_log_subjects_client "
     "ON access_log_subjects (agency_id, client_id, entry_id)",
     "CREATE INDEX IF NOT EXISTS access_log_subjects_entry ON access_log_subjects (entry_id)",
+    CONSOLE_SESSIONS.format(t=""),
 )
 
 POSTGRES_TABLES = (
@@ -49,6 +58,7 @@ POSTGRES_TABLES = (
     "ON {schema}.access_log_subjects (agency_id, client_id, entry_id)",
     "CREATE INDEX IF NOT EXISTS access_log_subjects_entry "
     "ON {schema}.access_log_subjects (entry_id)",
+    CONSOLE_SESSIONS.format(t="{schema}."),
 )
 
 

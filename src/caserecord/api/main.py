@@ -30,6 +30,7 @@ from caserecord.api.routes import (
 )
 from caserecord.api.runtime import Runtime
 from caserecord.config import Settings
+from caserecord.console import install as install_console
 
 DESCRIPTION = """
 An event-sourced case record for case management agencies.
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     docs.install(app)
+    install_console(app, runtime)
     for module in (
         clients,
         cases,

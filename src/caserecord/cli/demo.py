@@ -25,6 +25,9 @@ def demo(
     if tokens.revoked:
         revoked = ", ".join(tokens.revoked)
         typer.echo(f"revoked the {len(tokens.revoked)} demo tokens of the last run: {revoked}")
-    typer.echo("demo tokens (shown once; use as `Authorization: Bearer <token>`):")
+    typer.echo(
+        "demo tokens (shown once; use as `Authorization: Bearer <token>`, "
+        "or paste one into the web console's sign-in page at /console):"
+    )
     for role, token in tokens.secrets.items():
         typer.echo(f"  {role:<20} {token}")

@@ -1,0 +1,211 @@
+"""Pages of oversight: the audit trail, a client's access log, a case's verification and
+export, and the agency's caseloads by case manager."""
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import HTMLResponse, Response
+
+from caserecord.access import Subject, listed_subjects
+from caserecord.console.web import (
+    PREFIX,
+    AuditorDep,
+    ConsoleDep,
+    ConsoleRoute,
+    PageError,
+    ReaderDep,
+    day_start,
+    query,
+    reveal,
+)
+from caserecord.projections.caseload import caseload_key
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+PAGE = 50
+Text = Annotated[str, Query(max_length=200)]
+# A case with no contact recorded for this long is counted as overdue for one.
+CONTACT_DUE = timedelta(days=30)
+# The caseload page reads at most this many open cases of the agency.
+CASELOAD_LIMIT = 5000
+
+
+def uuid_or_none(text: str, name: str) -> UUID | None:
+    if not text.strip():
+        return None
+    try:
+        return UUID(text.strip())
+    except ValueError:
+        raise PageError(400, "Cannot filter", f"{name} {text!r} is not an id") from None
+
+
+@router.get("/audit")
+def audit_trail(
+    request: Request,
+    console: ConsoleDep,
+    viewer: AuditorDep,
+    case_id: Text = "",
+    client_id: Text = "",
+    actor: Text = "",
+    event_type: Text = "",
+    since: Text = "",
+    until: Text = "",
+    after: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+) -> HTMLResponse:
+    """Who recorded what and when across the agency's records, in recording order."""
+    rows = console.backend.views.audit_trail(
+        viewer.actor.agency_id,
+        case_id=uuid_or_none(case_id, "case"),
+        client_id=uuid_or_none(client_id, "client"),
+        actor_id=actor.strip() or None,
+        event_type=event_type.strip() or None,
+        since=day_start(since) if since else None,
+        until=day_start(until) + timedelta(days=1, microseconds=-1) if until else None,
+        after=after,
+        limit=PAGE + 1,
+    )
+    page, more = rows[:PAGE], len(rows) > PAGE
+    reveal(console, viewer, "read_audit_trail", listed_subjects(page))
+    filters = {
+        "case_id": case_id,
+        "client_id": client_id,
+        "actor": actor,
+        "event_type": event_type,
+        "since": since,
+        "until": until,
+    }
+    return console.render(
+        request,
+        "audit.html",
+        viewer,
+        rows=page,
+        filters=filters,
+        next_page=query(**filters, after=page[-1]["position"]) if more else None,
+        first_page=query(**filters) if after is not None else None,
+    )
+
+
+@router.get("/clients/{client_id}/access-log")
+def access_log(
+    request: Request,
+    client_id: UUID,
+    console: ConsoleDep,
+    viewer: AuditorDep,
+    after: Annotated[int, Query(ge=0, le=2**53)] = 0,
+) -> HTMLResponse:
+    """Who has read this client's records, oldest first, one entry per page view or API
+    read, naming what it showed."""
+    client = console.backend.records.get_client(viewer.actor, client_id)
+    reveal(console, viewer, "read_access_log", [Subject(client_id)])
+    entries = console.backend.access_log.for_client(
+        viewer.actor.agency_id, client_id, after=after, limit=PAGE + 1
+    )
+    page, more = entries[:PAGE], len(entries) > PAGE
+    return console.render(
+        request,
+        "access_log.html",
+        viewer,
+        client=client,
+        entries=page,
+        next_page=query(after=page[-1]["entry_id"]) if more else None,
+        first_page=after > 0,
+    )
+
+
+@router.get("/cases/{case_id}/verification")
+def verification(
+    request: Request, case_id: UUID, console: ConsoleDep, viewer: AuditorDep
+) -> HTMLResponse:
+    """The hash chains of the case's and its client's streams, recomputed from what is
+    stored, and the export a reviewer checks offline."""
+    records = console.backend.records
+    streams = records.verify_case(viewer.actor, case_id)
+    client_id = records.client_of_case(viewer.actor, case_id)
+    reveal(console, viewer, "verify_case", [Subject(client_id, case_id)])
+    return console.render(
+        request,
+        "verification.html",
+        viewer,
+        case_id=case_id,
+        client=records.get_client(viewer.actor, client_id),
+        ok=all(s.ok for s in streams),
+        streams=[
+            {**vars(s), "kind": "case" if str(s.stream_id) == str(case_id) else "client"}
+            for s in streams
+        ],
+        checked_at=datetime.now(UTC),
+    )
+
+
+@router.get("/cases/{case_id}/export")
+def export(
+    case_id: UUID,
+    console: ConsoleDep,
+    viewer: AuditorDep,
+    stream: Annotated[str, Query(pattern="^(case|client)$")] = "case",
+) -> Response:
+    """The stream's stored records and links, as ``caserecord chain export`` writes them,
+    for ``caserecord chain check`` against a signed checkpoint."""
+    records = console.backend.records
+    client_id = records.client_of_case(viewer.actor, case_id)
+    stream_id = case_id if stream == "case" else client_id
+    document = records.export_stream(stream_id)
+    reveal(console, viewer, f"export_{stream}", [Subject(client_id, case_id)])
+    body = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    name = f"{stream}-{stream_id}.json"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/caseloads")
+def caseloads(request: Request, console: ConsoleDep, viewer: ReaderDep) -> HTMLResponse:
+    """Open cases per case manager with what is overdue: reviews, referrals past their
+    respond-by date, and contacts (none recorded in the last 30 days)."""
+    views, agency = console.backend.views, viewer.actor.agency_id
+    cases: list[dict[str, Any]] = []
+    after: tuple[str, ...] | None = None
+    while len(cases) < CASELOAD_LIMIT:
+        rows = views.caseload(agency, sort="case_manager", after=after, limit=500)
+        cases += rows
+        if len(rows) < 500:
+            break
+        after = caseload_key(rows[-1], "case_manager")
+    overdue_referrals: dict[str, int] = defaultdict(int)
+    for row in views.referrals(agency, overdue=True, limit=CASELOAD_LIMIT):
+        overdue_referrals[str(row["case_id"])] += 1
+    now = datetime.now(UTC)
+    managers: dict[str, dict[str, Any]] = {}
+    for case in cases:
+        contact = case["last_contact_at"]
+        case["overdue_referrals"] = overdue_referrals.get(str(case["case_id"]), 0)
+        case["contact_overdue"] = contact is None or now - contact > CONTACT_DUE
+        load = managers.setdefault(
+            case["case_manager_id"],
+            {
+                "manager": case["case_manager_id"],
+                "cases": [],
+                "reviews": 0,
+                "referrals": 0,
+                "contacts": 0,
+            },
+        )
+        load["cases"].append(case)
+        load["reviews"] += case["review_overdue"]
+        load["referrals"] += case["overdue_referrals"]
+        load["contacts"] += case["contact_overdue"]
+    reveal(console, viewer, "list_caseloads", listed_subjects(cases))
+    return console.render(
+        request,
+        "caseloads.html",
+        viewer,
+        managers=sorted(managers.values(), key=lambda m: m["manager"]),
+        total=len(cases),
+        contact_days=CONTACT_DUE.days,
+    )

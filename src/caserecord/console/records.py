@@ -1,0 +1,320 @@
+"""Pages of the record: find a client, the client's record, a case, its timeline, the case
+"as of" a moment and what changed between two. Each reads through the service the API uses
+and is recorded in the access log before it is shown."""
+
+import json
+from datetime import date, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import HTMLResponse
+
+from caserecord.access import Subject
+from caserecord.console import history
+from caserecord.console.charts import progress_chart
+from caserecord.console.web import (
+    PREFIX,
+    Console,
+    ConsoleDep,
+    ConsoleRoute,
+    PageError,
+    ReaderDep,
+    Viewer,
+    day_start,
+    local_input,
+    moment_through,
+    query,
+    reveal,
+)
+from caserecord.domain.errors import NotFoundError
+from caserecord.history import case_as_of, case_diff, case_timeline, decoded_events
+from caserecord.presenters import event_to_dict
+from caserecord.projections.summaries import summarise
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+# Pages show this many of a case's notes and referrals, and of a goal's progress; the API's
+# pages hold the rest.
+SHOWN = 50
+TIMELINE_PAGE = 100
+# Services of other parts of the record that a case page shows when the service has them:
+# (the CaseRecords method, the section's heading). Each answers plain rows (dicts).
+OPTIONAL_SECTIONS = (("case_care_team", "Care team"), ("case_worklist", "Worklist"))
+
+Text = Annotated[str, Query(max_length=200)]
+
+
+@router.get("/clients")
+def find_clients(
+    request: Request,
+    console: ConsoleDep,
+    viewer: ReaderDep,
+    name: Text = "",
+    date_of_birth: Text = "",
+    client_number: Text = "",
+) -> HTMLResponse:
+    searched = bool(name.strip() or date_of_birth or client_number.strip())
+    rows: list[dict[str, Any]] = []
+    if searched:
+        rows = console.backend.views.search_clients(
+            viewer.actor.agency_id,
+            name=name.strip() or None,
+            date_of_birth=birth_date(date_of_birth),
+            client_number=client_number.strip() or None,
+            limit=SHOWN,
+        )
+        reveal(console, viewer, "search_clients", [Subject(r["client_id"]) for r in rows])
+    return console.render(
+        request,
+        "clients.html",
+        viewer,
+        rows=rows,
+        searched=searched,
+        form={"name": name, "date_of_birth": date_of_birth, "client_number": client_number},
+    )
+
+
+def birth_date(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PageError(400, "Cannot search", f"{text!r} is not a date") from None
+
+
+@router.get("/clients/{client_id}")
+def client_record(
+    request: Request, client_id: UUID, console: ConsoleDep, viewer: ReaderDep
+) -> HTMLResponse:
+    records = console.backend.records
+    client = records.get_client(viewer.actor, client_id)  # not found outside the agency
+    events = [event_to_dict(e) for e in decoded_events(records, client_id)]
+    corrections = [
+        {**e, "summary": summarise(e["type"], e["data"])}
+        for e in events
+        if e["type"] != "Registered"
+    ]
+    opened = console.backend.views.audit_trail(
+        viewer.actor.agency_id, client_id=client_id, event_type="Opened", limit=500
+    )
+    cases = [records.get_case(viewer.actor, row["case_id"]) for row in opened if row["case_id"]]
+    subjects = [Subject(client_id), *(Subject(client_id, c["id"]) for c in cases)]
+    reveal(console, viewer, "read_client", subjects)
+    return console.render(
+        request,
+        "client.html",
+        viewer,
+        client=client,
+        corrections=corrections,
+        registered=events[0] if events else None,
+        cases=cases,
+    )
+
+
+def case_parts(console: Console, viewer: Viewer, case: dict[str, Any]) -> dict[str, Any]:
+    """What a case page shows besides the case: its client, goals' charts, every
+    referral and note (those set aside struck through, never left out)."""
+    records, actor, case_id = console.backend.records, viewer.actor, case["id"]
+    timeline = case_timeline(records, actor, case_id)
+    marked = history.set_aside(timeline)
+    plan = case["current_plan"]
+    charts = {}
+    for goal in plan["goals"] if plan else []:
+        progress = records.goal_progress(actor, case_id, goal["goal_id"], limit=SHOWN)
+        charts[goal["goal_id"]] = progress_chart(progress["items"], goal["target_measure"])
+    notes = records.case_notes(actor, case_id, limit=SHOWN)
+    referrals = records.case_referrals(actor, case_id, limit=SHOWN)
+    optional = [
+        (heading, getattr(records, method)(actor, case_id))
+        for method, heading in OPTIONAL_SECTIONS
+        if hasattr(records, method)
+    ]
+    return {
+        "client": records.get_client(actor, case["client_id"]),
+        "charts": charts,
+        "notes": history.notes_with_set_aside(notes["items"], marked),
+        "note_count": notes["note_count"],
+        "referrals": referrals["items"],
+        "marked": marked,
+        "optional": optional,
+        "timeline": timeline,
+    }
+
+
+@router.get("/cases/{case_id}")
+def case_page(
+    request: Request, case_id: UUID, console: ConsoleDep, viewer: ReaderDep
+) -> HTMLResponse:
+    case = console.backend.records.get_case(viewer.actor, case_id)
+    parts = case_parts(console, viewer, case)
+    reveal(console, viewer, "read_case", [Subject(case["client_id"], case_id)])
+    return console.render(request, "case.html", viewer, case=case, as_of=None, **parts)
+
+
+@router.get("/cases/{case_id}/as-of")
+def case_as_of_page(
+    request: Request,
+    case_id: UUID,
+    console: ConsoleDep,
+    viewer: ReaderDep,
+    axis: Annotated[str, Query(pattern="^(recorded|effective|both)$")] = "recorded",
+    moment: Annotated[int | None, Query(ge=0, le=10**9)] = None,
+    at: Text = "",
+    effective: Text = "",
+    use: Annotated[str, Query(pattern="^(moment|time)$")] = "moment",
+) -> HTMLResponse:
+    """The case as the record stood at a moment: a step of the slider (an event's own
+    time, exactly) or a typed date and time."""
+    records, actor = console.backend.records, viewer.actor
+    timeline = case_timeline(records, actor, case_id)
+    steps = history.moments(timeline, "effective" if axis == "effective" else "recorded")
+    if not steps:
+        raise PageError(404, "Not found", "The case has no events.")
+    if use == "time" and at:
+        cut = moment_through(at)
+        index = history.index_at(steps, cut)
+    else:
+        index = len(steps) - 1 if moment is None else min(moment, len(steps) - 1)
+        cut = steps[index]["at"]
+    effective_cut = moment_through(effective) if axis == "both" and effective else cut
+    try:
+        case = case_as_of(
+            records,
+            actor,
+            case_id,
+            recorded_at=None if axis == "effective" else cut,
+            effective_at=None if axis == "recorded" else effective_cut,
+        )
+    except NotFoundError:
+        if cut >= steps[0]["at"] and effective_cut >= steps[0]["at"]:
+            raise
+        raise PageError(
+            404, "Not in the record yet", "The case had no events then; choose a later moment."
+        ) from None
+    shown = {
+        "axis": axis,
+        "index": index,
+        "at": local_input(cut),
+        "effective": local_input(effective_cut) if axis == "both" else "",
+        "cut": cut,
+        "effective_cut": effective_cut if axis != "recorded" else None,
+    }
+    marked = history.set_aside(timeline, None if axis == "effective" else cut)
+    notes = history.notes_with_set_aside(case["notes"], marked)
+    plan = case["current_plan"]
+    charts = {
+        g["goal_id"]: progress_chart(g["progress"], g["target_measure"])
+        for g in (plan["goals"] if plan else [])
+    }
+    reveal(console, viewer, "read_case_as_of", [Subject(case["client_id"], case_id)])
+    return console.render(
+        request,
+        "as_of.html",
+        viewer,
+        case=case,
+        client=records.get_client(actor, case["client_id"]),
+        steps=steps,
+        as_of=shown,
+        charts=charts,
+        notes=notes,
+        note_count=case["note_count"],
+        referrals=case["referrals"],
+        marked=marked,
+        optional=[],
+    )
+
+
+@router.get("/cases/{case_id}/diff")
+def case_diff_page(
+    request: Request,
+    case_id: UUID,
+    console: ConsoleDep,
+    viewer: ReaderDep,
+    axis: Annotated[str, Query(pattern="^(recorded|effective)$")] = "recorded",
+    t1: Annotated[int | None, Query(ge=0, le=10**9)] = None,
+    t2: Annotated[int | None, Query(ge=0, le=10**9)] = None,
+) -> HTMLResponse:
+    """What changed between two moments of the case, each a step of its history."""
+    records, actor = console.backend.records, viewer.actor
+    timeline = case_timeline(records, actor, case_id)
+    steps = history.moments(timeline, axis)
+    if not steps:
+        raise PageError(404, "Not found", "The case has no events.")
+    last = len(steps) - 1
+    first, second = min(t1 or 0, last), last if t2 is None else min(t2, last)
+    changes = case_diff(
+        records, actor, case_id, t1=steps[first]["at"], t2=steps[second]["at"], axis=axis
+    )
+    client_id = records.client_of_case(actor, case_id)
+    reveal(console, viewer, "read_case_diff", [Subject(client_id, case_id)])
+    return console.render(
+        request,
+        "diff.html",
+        viewer,
+        case_id=case_id,
+        client=records.get_client(actor, client_id),
+        steps=steps,
+        axis=axis,
+        t1=first,
+        t2=second,
+        changes=[
+            {**c, "before": as_text(c["before"]), "after": as_text(c["after"])}
+            for c in changes["changes"]
+        ],
+        events=changes["events"],
+    )
+
+
+def as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+
+
+@router.get("/cases/{case_id}/timeline")
+def timeline_page(
+    request: Request,
+    case_id: UUID,
+    console: ConsoleDep,
+    viewer: ReaderDep,
+    event_type: Text = "",
+    actor: Text = "",
+    since: Text = "",
+    until: Text = "",
+    page: Annotated[int, Query(ge=1, le=10**6)] = 1,
+) -> HTMLResponse:
+    """Every event of the case and its client, filtered by event type, actor and the
+    period they were recorded in (both days included)."""
+    records = console.backend.records
+    timeline = case_timeline(records, viewer.actor, case_id)
+    shown = history.filtered(
+        timeline,
+        event_type=event_type,
+        actor=actor,
+        since=day_start(since) if since else None,
+        before=day_start(until) + timedelta(days=1) if until else None,
+    )
+    start = (page - 1) * TIMELINE_PAGE
+    client_id = records.client_of_case(viewer.actor, case_id)
+    reveal(console, viewer, "read_timeline", [Subject(client_id, case_id)])
+    filters = {"event_type": event_type, "actor": actor, "since": since, "until": until}
+    more = len(shown) > start + TIMELINE_PAGE
+    return console.render(
+        request,
+        "timeline.html",
+        viewer,
+        case_id=case_id,
+        client=records.get_client(viewer.actor, client_id),
+        entries=shown[start : start + TIMELINE_PAGE],
+        total=len(timeline),
+        matching=len(shown),
+        filters=filters,
+        event_types=sorted({e["event_type"] for e in timeline}),
+        actors=sorted({e["actor"]["id"] for e in timeline}),
+        next_page=query(**filters, page=page + 1) if more else None,
+        previous_page=query(**filters, page=page - 1) if page > 1 else None,
+    )

@@ -1,0 +1,93 @@
+"""Signing in (a token exchanged once for a session), signing out, and the start page."""
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from caserecord.console.web import (
+    PREFIX,
+    PURPOSE_CHOICES,
+    PURPOSES,
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    ConsoleDep,
+    ConsoleRoute,
+    ViewerDep,
+    check_csrf,
+    form_of,
+    new_csrf_token,
+    secure,
+    set_cookie,
+    to_sign_in,
+)
+from caserecord.domain.values import Role
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+
+@router.get("")
+def start(viewer: ViewerDep) -> Response:
+    target = "clients" if viewer.reads_records else "about"
+    return RedirectResponse(f"{PREFIX}/{target}", status_code=303)
+
+
+@router.get("/about")
+def about(request: Request, console: ConsoleDep, viewer: ViewerDep) -> HTMLResponse:
+    return console.render(request, "about.html", viewer)
+
+
+def sign_in_form(
+    request: Request, console: ConsoleDep, status: int = 200, problem: str = ""
+) -> HTMLResponse:
+    """The form, with a CSRF token of its own (there is no session yet) kept in a cookie."""
+    token = new_csrf_token()
+    response = console.render(
+        request,
+        "sign_in.html",
+        None,
+        status,
+        csrf_token=token,
+        problem=problem,
+        purposes=PURPOSE_CHOICES,
+    )
+    set_cookie(response, request, console, SIGN_IN_COOKIE, token)
+    return response
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, console: ConsoleDep) -> HTMLResponse:
+    return sign_in_form(request, console)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, console: ConsoleDep) -> Response:
+    form = await form_of(request)
+    check_csrf(request, form, request.cookies.get(SIGN_IN_COOKIE, ""))
+    secret = form.get("token", "").strip()
+    tokens = console.backend.tokens
+    token = await run_in_threadpool(tokens.authenticate, secret) if secret else None
+    if token is None:
+        return sign_in_form(request, console, 401, "That token is unknown or revoked.")
+    purpose = form.get("purpose", "")
+    if purpose not in PURPOSE_CHOICES:
+        purpose = PURPOSES[Role(token.role)]
+    session_id = await run_in_threadpool(console.sessions.begin, token, purpose)
+    response = RedirectResponse(PREFIX, status_code=303)
+    set_cookie(response, request, console, SESSION_COOKIE, session_id)
+    response.delete_cookie(
+        SIGN_IN_COOKIE,
+        path=PREFIX,
+        secure=secure(request, console),
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, console: ConsoleDep, viewer: ViewerDep) -> Response:
+    form = await form_of(request)
+    check_csrf(request, form, viewer.csrf_token)
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    await run_in_threadpool(console.sessions.end, session_id)
+    return to_sign_in(request, console)

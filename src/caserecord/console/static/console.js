@@ -1,0 +1,32 @@
+// Progressive enhancement of the "as of" form: moving the slider names the event it stops
+// at, copies its time into the date-time field and, once it rests, shows the case then.
+// Without this file the same form works with its buttons.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form[data-as-of]");
+  if (!form) return;
+  const slider = form.querySelector("input[type=range]");
+  const shown = form.querySelector("output");
+  const field = form.querySelector("#at");
+  const button = form.querySelector("button[value=moment]");
+  const moments = slider.dataset.moments.split("|");
+  const labels = slider.dataset.labels.split("|");
+  let resting = null;
+
+  const describe = () => {
+    const i = Number(slider.value);
+    const at = moments[i];
+    shown.textContent = `Event ${i + 1} of ${moments.length}: ${labels[i]} (${at.replace("T", " ").slice(0, 23)} UTC)`;
+    if (field) field.value = at.slice(0, 23);
+  };
+
+  slider.addEventListener("input", describe);
+  slider.addEventListener("change", () => {
+    describe();
+    clearTimeout(resting);
+    resting = setTimeout(() => form.requestSubmit(button), 400);
+  });
+
+  if (new URLSearchParams(window.location.search).get("use") === "moment") slider.focus();
+});
