@@ -18,7 +18,11 @@ def answers(code: str, total: int, **fixed: Any) -> dict[str, Any]:
     high as it goes, in order), with ``fixed`` answers kept as given."""
     d = definition(code)
     found: dict[str, Any] = dict(fixed)
-    left = total - sum(d.item(k).value_of(v) for k, v in fixed.items())  # type: ignore[union-attr]
+    left: float = total
+    for key, value in fixed.items():
+        item = d.item(key)
+        assert item is not None
+        left -= item.value_of(value)
     for item in d.summed():
         if item.id in found:
             continue

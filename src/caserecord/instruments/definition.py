@@ -157,7 +157,8 @@ def check_items(d: Definition) -> None:
 
 def check_conditions(d: Definition) -> None:
     options = {c.name: c.options for c in d.context}
-    for rule in [*d.bands, *d.flags]:
+    rules: list[Band | Flag] = [*d.bands, *d.flags]
+    for rule in rules:
         for name, value in rule.when.items():
             if value not in options.get(name, []):
                 raise ValueError(f"{rule.label}: when {name}={value} names no context option")
