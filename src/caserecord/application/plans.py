@@ -7,6 +7,7 @@ from typing import Any, TypeVar, Unpack
 from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, new_id, new_version
+from caserecord.application.instruments import InstrumentDefinitions
 from caserecord.application.writes import WritePath
 from caserecord.domain.case import Case
 from caserecord.domain.errors import InvalidValueError
@@ -28,7 +29,7 @@ def kept(value: T | Unchanged, current: T) -> T:
     return current if value is KEEP else value
 
 
-class PlanCommands(WritePath):
+class PlanCommands(InstrumentDefinitions, WritePath):
     """Drafting, revising and moving a case's plans and goals."""
 
     # ---- plan ----------------------------------------------------------------------
@@ -111,15 +112,30 @@ class PlanCommands(WritePath):
         need_domain: str,
         target_measure: str = "",
         due_on: date | None = None,
+        target_instrument: str = "",
+        target_score: float | None = None,
+        direction: str = "",
         **opts: Unpack[Options],
     ) -> CommandResult:
+        """``target_instrument``, ``target_score``, ``direction`` (below or above): a goal
+        met by a score of an instrument in force for the agency (PHQ-9 below 10)."""
+        if target_instrument:
+            self.definition_in_force(actor, target_instrument)
         goal_id = new_id()
         return self._update_case(
             actor,
             case_id,
             opts,
             lambda c: c.add_goal(
-                goal_id, plan_id, description, need_domain, target_measure, due_on
+                goal_id,
+                plan_id,
+                description,
+                need_domain,
+                target_measure,
+                due_on,
+                target_instrument,
+                target_score,
+                direction,
             ),
             goal_id,
         )

@@ -14,6 +14,7 @@ from caserecord.domain.entities import (
     PriorTreatment,
     Recorded,
     Referrals,
+    SafetyFlag,
 )
 from caserecord.domain.errors import (
     AlreadyInErrorError,
@@ -38,6 +39,7 @@ class Corrected(Protocol):
     referrals: Referrals
     statuses: list[Change]
     managers: list[Change]
+    safety_flags: list[SafetyFlag]
 
     @property
     def version(self) -> int: ...
@@ -66,6 +68,7 @@ def locate(case: Corrected, v: int, entry: Recorded | None, *, indexed: bool = F
         locate_goal,
         locate_referral,
         locate_case_change,
+        locate_safety_flag,
     ):
         flag = find(case, v)
         if flag is not None:
@@ -98,7 +101,7 @@ def locate_entry(case: Corrected, entry: Recorded) -> Flag:
         if goal is None:
             raise EntryNotCorrectableError(f"version {entry.version} is on no goal")
         check_not_set_aside(goal)
-    elif entry.kind != "note":
+    elif entry.kind not in ("note", "score"):
         raise EntryNotCorrectableError(f"version {entry.version} cannot be marked in error")
     return no_flag
 
@@ -160,6 +163,12 @@ def locate_case_change(case: Corrected, v: int) -> Flag | None:
         if any(c.version == v for c in changes):
             return latest_change(changes, v, what)
     return None
+
+
+def locate_safety_flag(case: Corrected, v: int) -> Flag | None:
+    """An administration that raised a safety flag: set aside, it is no longer due."""
+    flags = [f for f in case.safety_flags if f.version == v]
+    return flag_entry(flags[0]) if flags else None
 
 
 def check_not_set_aside(item: Any) -> None:

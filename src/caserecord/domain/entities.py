@@ -108,11 +108,29 @@ class Plan:
 
 @dataclass
 class GoalRevision:
+    """``target_instrument``, ``target_score``, ``direction``: a goal met by a score
+    (PHQ-9 below 10), whose progress the instrument's administrations show."""
+
     version: int
     description: str
     need_domain: str
     target_measure: str
     due_on: date | None
+    in_error: bool = False
+    target_instrument: str = ""
+    target_score: float | None = None
+    direction: str = ""
+
+
+@dataclass
+class SafetyFlag:
+    """Safety flags an administration raised (PHQ-9 item 9): due for the case manager
+    until reviewed.  ``version``: the administration's."""
+
+    version: int
+    instrument: str
+    flags: list[str]
+    reviewed_in: int | None = None
     in_error: bool = False
 
 
@@ -308,6 +326,7 @@ ENTITY_CLASSES: tuple[type, ...] = (
     Addendum,
     Note,
     Correction,
+    SafetyFlag,
 )
 
 

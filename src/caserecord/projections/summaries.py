@@ -69,6 +69,11 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     ),
     "AddendumAppended": lambda d: f"Addendum appended to note {_short(d.get('note_id'))}",
     "EntryMarkedInError": lambda d: f"Entry v{d.get('target_version')} marked in error",
+    "InstrumentAdministered": lambda d: (
+        f"{d.get('instrument')} v{d.get('definition_version')} administered"
+        + (f" (safety flag: {', '.join(d['safety_flags'])})" if d.get("safety_flags") else "")
+    ),
+    "SafetyFlagReviewed": lambda d: f"Safety flag of v{d.get('flag_version')} reviewed",
     "Closed": _fixed("Case closed"),
     "Reopened": _fixed("Case reopened"),
 }
