@@ -7,6 +7,7 @@ from caserecord.projections.caseload import CaseloadSchema
 from caserecord.projections.client_index import ClientIndexSchema
 from caserecord.projections.current_plans import CurrentPlansSchema
 from caserecord.projections.referrals import ReferralsSchema
+from caserecord.projections.scores import ScoresSchema
 from caserecord.projections.sql import PostgresView, SQLiteView, View
 
 
@@ -50,6 +51,14 @@ class ClientIndexPostgresView(PostgresView):
     schema = ClientIndexSchema
 
 
+class ScoresSQLiteView(SQLiteView):
+    schema = ScoresSchema
+
+
+class ScoresPostgresView(PostgresView):
+    schema = ScoresSchema
+
+
 SQLITE_VIEWS: dict[str, type[View]] = {
     v.schema.name: v
     for v in (
@@ -58,6 +67,7 @@ SQLITE_VIEWS: dict[str, type[View]] = {
         ReferralsSQLiteView,
         AuditTrailSQLiteView,
         ClientIndexSQLiteView,
+        ScoresSQLiteView,
     )
 }
 POSTGRES_VIEWS: dict[str, type[View]] = {
@@ -68,5 +78,6 @@ POSTGRES_VIEWS: dict[str, type[View]] = {
         ReferralsPostgresView,
         AuditTrailPostgresView,
         ClientIndexPostgresView,
+        ScoresPostgresView,
     )
 }
