@@ -10,6 +10,7 @@ import pytest
 from caserecord.application import CaseRecords
 from caserecord.domain.errors import (
     CaseNotFoundError,
+    DuplicateIdError,
     EntryNotFoundError,
     InstrumentNotFoundError,
     InvalidDefinitionError,
@@ -152,7 +153,7 @@ def test_a_definition_that_cannot_score_or_does_not_move_the_version_on_is_refus
 
     with pytest.raises(InvalidDefinitionError, match="bands must cover"):
         sqlite_records.add_instrument(worker, definition=broken)
-    with pytest.raises(InvalidValueError, match="phq-9 is at version 1"):
+    with pytest.raises(DuplicateIdError, match="phq-9 is at version 1"):
         phq = sqlite_records.get_instrument(worker, "phq-9")["versions"][0]
         sqlite_records.add_instrument(
             worker, definition={k: v for k, v in phq.items() if k != "origin"}

@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from caserecord.domain.base import RecordAggregate
-from caserecord.domain.errors import InvalidValueError
+from caserecord.domain.errors import DuplicateIdError, InvalidValueError
 
 
 class InstrumentRegistry(RecordAggregate):
@@ -39,7 +39,7 @@ class InstrumentRegistry(RecordAggregate):
         version of a code comes after every version in force."""
         latest = max([shipped, *self.versions.get(code, [])])
         if version <= latest:
-            raise InvalidValueError(
+            raise DuplicateIdError(
                 f"instrument {code} is at version {latest}: a new definition needs a higher version"
             )
         self._add_definition(code, version, definition)

@@ -119,7 +119,7 @@ class ReadModels:
         self,
         agency_id: str,
         client_id: UUID,
-        instrument: str,
+        instrument: str | None = None,
         *,
         after: tuple[str, str, int] | None = None,
         limit: int = 50,

@@ -117,23 +117,26 @@ def client_scores(
     db: Database,
     agency_id: str,
     client_id: UUID,
-    instrument: str,
+    instrument: str | None = None,
     *,
     after: tuple[str, str, int] | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """The client's scores on the instrument across its cases, oldest first (by when they
-    were given); ``after``: the :func:`score_key` of the last one already shown."""
+    """The client's scores (on one instrument, if named) across its cases, oldest first
+    (by when they were given); ``after``: the :func:`score_key` of the last one shown."""
     if limit < 1:
         raise InvalidValueError("limit must be at least 1")
-    where, params = "", []
+    where, params = ["agency_id=?", "client_id=?"], list[Any]([agency_id, str(client_id)])
+    if instrument is not None:
+        where.append("instrument=?")
+        params.append(instrument)
     if after is not None:
-        where = "AND (effective_at, case_id, version) > (?, ?, ?) "
-        params = list(after)
+        where.append("(effective_at, case_id, version) > (?, ?, ?)")
+        params += list(after)
     rows = db.query(
-        "SELECT * FROM {s}view_scores WHERE agency_id=? AND client_id=? AND instrument=? "
-        f"{where}ORDER BY effective_at, case_id, version LIMIT ?",
-        [agency_id, str(client_id), instrument, *params, limit],
+        f"SELECT * FROM {{s}}view_scores WHERE {' AND '.join(where)} "
+        "ORDER BY effective_at, case_id, version LIMIT ?",
+        [*params, limit],
     )
     return [score_row(r) for r in rows]
 

@@ -113,6 +113,16 @@ class AssessmentEntryOut(BaseModel):
     assessments: list[AssessmentOut]
 
 
+class SafetyFlagOut(BaseModel):
+    """A safety flag an administration raised, due for the case manager until reviewed."""
+
+    version: int = Field(description="The administration's case version")
+    instrument: str
+    flags: list[str]
+    reviewed_in: int | None
+    in_error: bool
+
+
 class CaseOut(BaseModel):
     id: UUID
     version: int
@@ -146,4 +156,9 @@ class CaseOut(BaseModel):
     note_count: int = Field(description="Notes standing (not marked in error)")
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
+    )
+    safety_flags: list[SafetyFlagOut] = Field(
+        default_factory=list,
+        description="Safety flags not yet reviewed (PHQ-9 item 9): due for the case manager; "
+        "POST /v1/cases/{id}/safety-flags/{flag_version}/review",
     )

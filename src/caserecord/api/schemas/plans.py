@@ -1,7 +1,7 @@
 """Bodies of the plan routes: plans, their versions and status, goals and their progress."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,7 @@ from caserecord.api.schemas.common import (
     Text,
     WriteOptions,
 )
-from caserecord.domain.values import Achievement, Cadence, GoalLifecycle, NeedDomain
+from caserecord.domain.values import Achievement, Cadence, GoalLifecycle, NeedDomain, ScoreDirection
 
 
 class Activity(Body):
@@ -56,11 +56,17 @@ class PlanReasonIn(ReasonedWrite):
 
 
 class GoalIn(WriteOptions):
+    """A goal can target a score: `target_instrument` (a code in force), `target_score`
+    and `direction` (met when a score is below or above it): PHQ-9 below 10."""
+
     plan_id: str = Name
     description: str = Field(min_length=1, max_length=2_000)
     need_domain: NeedDomain
     target_measure: str = Field(default="", max_length=500)
     due_on: IsoDate | None = None
+    target_instrument: str = Field(default="", max_length=40)
+    target_score: float | None = None
+    direction: ScoreDirection | Literal[""] = ""
 
 
 class GoalRevisionIn(Revision):
@@ -108,6 +114,26 @@ class GoalRevisionOut(BaseModel):
     need_domain: str
     target_measure: str
     due_on: date | None
+    target_instrument: str = ""
+    target_score: float | None = None
+    direction: str = ""
+
+
+class ScoreTargetOut(BaseModel):
+    instrument: str
+    score: float
+    direction: str
+
+
+class ScoreProgressOut(BaseModel):
+    """One administration of the targeted instrument, and whether it meets the target."""
+
+    version: int
+    total: float | None
+    band: str | None
+    definition_version: int
+    effective_at: datetime
+    met: bool | None
 
 
 class GoalOut(BaseModel):
@@ -126,6 +152,12 @@ class GoalOut(BaseModel):
     )
     progress_count: int = Field(description="Progress entries standing (not marked in error)")
     revisions: list[GoalRevisionOut]
+    score_target: ScoreTargetOut | None = None
+    scores: list[ScoreProgressOut] = Field(
+        default_factory=list,
+        description="On a goal read by itself: the latest 20 administrations of the "
+        "instrument it targets, oldest first",
+    )
 
 
 class PlanOut(BaseModel):
