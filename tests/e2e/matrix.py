@@ -101,7 +101,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "referral_id": referral_id,
         "note_id": note_id,
         "token_id": spare["token_id"],
-        "code": code["entity_id"].split("/")[0],
+        "code": code["entity_id"],
     }
     entries = {
         "assessment_id": assessment_id,

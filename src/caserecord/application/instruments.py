@@ -74,7 +74,7 @@ class InstrumentCommands(InstrumentDefinitions, WritePath):
             opts,
             lambda: self._registry(actor, opts),
             lambda r: r.add_definition(d.code, d.version, stored, shipped),
-            f"{d.code}/{d.version}",
+            d.code,
         )
 
     # ---- administrations -----------------------------------------------------------

@@ -69,8 +69,7 @@ def read_instrument(code: Code, caller: CatalogueReaderDep, runtime: RuntimeDep)
 def add_instrument(body: InstrumentIn, write: AdminWriteDep) -> JSONResponse:
     """Add an agency definition, or a new version of one in force (admins)."""
     command = partial(write.records.add_instrument, write.actor, definition=body.definition)
-    code = str(body.definition.get("code", ""))
-    return write.run(body, command, status=201, location=f"/v1/instruments/{code}")
+    return write.run(body, command, status=201, location="/v1/instruments/{entity_id}")
 
 
 @router.post(

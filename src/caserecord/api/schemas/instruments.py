@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, StrictInt, StrictStr
 
 from caserecord.api.schemas.common import Page, WriteOptions
 from caserecord.domain.values import Respondent
@@ -57,7 +57,8 @@ class AdministrationIn(WriteOptions):
 
     instrument: str = Field(min_length=1, max_length=40)
     respondent: Respondent
-    responses: dict[str, int | float | str] = Field(min_length=1, max_length=200)
+    # Strict: `true` is not an answer of 1 (the scoring refuses it, naming the item).
+    responses: dict[str, StrictInt | StrictFloat | StrictStr] = Field(min_length=1, max_length=200)
     context: dict[str, str] = Field(default_factory=dict, max_length=20)
 
     model_config = ConfigDict(
