@@ -66,6 +66,11 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     assert note.entity_id is not None
     app.append_addendum(actor, case_id, note_id=note.entity_id, text="later")
     app.mark_entry_in_error(boss, case_id, target_version=note.version + 1, reason="wrong")
+    flagged = app.administer_instrument(
+        actor, case_id, instrument="phq-9", respondent="client",
+        responses={str(i): 1 for i in range(1, 10)},
+    )  # fmt: skip
+    app.review_safety_flag(actor, case_id, flag_version=flagged.version, note="Called.")
     app.close_case(boss, case_id, outcome="met", reason="done")
     app.reopen_case(boss, case_id, reason="back")
     return case_id
@@ -79,7 +84,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     events = sqlite_records.case_events(worker, case_id)
 
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
-    assert len(catalogue(Case)) == 25 and len(catalogue(Client)) == 4
+    assert len(catalogue(Case)) == 27 and len(catalogue(Client)) == 4
     for e in events:
         assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]
