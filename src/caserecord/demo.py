@@ -262,6 +262,56 @@ def recovery_revisions(d: Demo, client: UUID, case: UUID, plan: str, goal: str) 
             w, client, changes={"phone": "555-0143"}, reason="Client gave a new number", **o
         ),
     )
+    recovery_scores(d, case, plan)
+
+
+def phq9(*values: int) -> dict[str, Any]:
+    return {str(i + 1): v for i, v in enumerate(values)}
+
+
+def recovery_scores(d: Demo, case: UUID, plan: str) -> None:
+    """PHQ-9 twice with a falling score towards a goal of below 10 (the first answered item
+    9, so it raised a safety flag, since reviewed), and an AUDIT-C."""
+    r, w = d.records, d.worker
+    d.step(
+        "recovery/mood-goal",
+        lambda **o: r.add_goal(
+            w, case, plan_id=plan, description="Depression eases (PHQ-9 below 10)",
+            need_domain="psychiatric", target_instrument="phq-9", target_score=10,
+            direction="below", **o,
+        ),
+    )  # fmt: skip
+    first = d.step(
+        "recovery/phq9-intake",
+        lambda **o: r.administer_instrument(
+            w, case, instrument="phq-9", respondent="client",
+            responses=phq9(2, 3, 2, 2, 1, 2, 1, 1, 1) | {"difficulty": 2},
+            effective_at=days_ago(27), **o,
+        ),
+    )  # fmt: skip
+    d.step(
+        "recovery/phq9-flag-reviewed",
+        lambda **o: r.review_safety_flag(
+            w, case, flag_version=int(first),
+            note="No plan or intent; safety plan agreed, crisis line number given.",
+            effective_at=days_ago(27), **o,
+        ),
+    )  # fmt: skip
+    d.step(
+        "recovery/audit-c",
+        lambda **o: r.administer_instrument(
+            w, case, instrument="audit-c", respondent="client", responses={"1": 4, "2": 3, "3": 3},
+            context={"sex": "male"}, effective_at=days_ago(27), **o,
+        ),
+    )  # fmt: skip
+    d.step(
+        "recovery/phq9-review",
+        lambda **o: r.administer_instrument(
+            w, case, instrument="phq-9", respondent="client",
+            responses=phq9(1, 1, 1, 1, 0, 1, 0, 0, 0) | {"difficulty": 1},
+            effective_at=days_ago(3), **o,
+        ),
+    )  # fmt: skip
 
 
 def geriatric(d: Demo) -> None:
@@ -341,6 +391,23 @@ def geriatric(d: Demo) -> None:
     d.step(
         "geriatric/meals-accepted", lambda **o: r.accept_referral(w, case, referral_id=meals, **o)
     )
+    adl = dict.fromkeys(("bathing", "dressing", "toileting", "transferring"), 1)
+    d.step(
+        "geriatric/katz",
+        lambda **o: r.administer_instrument(
+            w, case, instrument="katz-adl", respondent="clinician",
+            responses=adl | {"continence": 0, "feeding": 1}, **o,
+        ),
+    )  # fmt: skip
+    iadl = dict.fromkeys(("telephone", "medications", "finances", "laundry"), 1)
+    d.step(
+        "geriatric/lawton",
+        lambda **o: r.administer_instrument(
+            w, case, instrument="lawton-iadl", respondent="caregiver",
+            responses=iadl | dict.fromkeys(("shopping", "food_preparation", "housekeeping",
+                                            "transportation"), 0), **o,
+        ),
+    )  # fmt: skip
     d.step(
         "geriatric/meals-completed",
         lambda **o: r.complete_referral(

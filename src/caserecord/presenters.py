@@ -204,6 +204,7 @@ def case_to_dict(
         "note_count": contents.note_count,
         "tasks": [task_to_dict(case.id, t) for t in window(tasks, every)],
         "task_count": len(tasks),
+        "safety_flags": [plain(f) for f in case.open_safety_flags()],
         "entries_in_error": {
             c.target_version: c.marked_in
             for c in sorted(case.corrections, key=lambda c: c.target_version)
@@ -240,9 +241,16 @@ def plan_to_dict(
     }
 
 
-def goal_to_dict(goal: Goal, progress: list[int], count: int, events: Events) -> dict[str, Any]:
+def goal_to_dict(
+    goal: Goal,
+    progress: list[int],
+    count: int,
+    events: Events,
+    scores: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """``progress``: the versions of the goal's progress shown, oldest first; ``count``:
-    how many stand."""
+    how many stand; ``scores``: the administrations of the instrument the goal targets
+    (``score_progress``), when it targets one and they were read."""
     revision = [r for r in goal.revisions if not r.in_error][-1]
     shown = [progress_to_dict(events[v]) for v in progress]
     latest = shown[-1] if shown else None
@@ -262,6 +270,8 @@ def goal_to_dict(goal: Goal, progress: list[int], count: int, events: Events) ->
         "progress": shown,
         "progress_count": count,
         "revisions": valid(goal.revisions),
+        "score_target": score_target(revision),
+        "scores": scores or [],
     }
 
 
@@ -281,6 +291,48 @@ def task_to_dict(case_id: Any, task: Task) -> dict[str, Any]:
         "owner_history": changes(task.owners),
         "status_history": changes(task.statuses),
     }
+
+
+def score_target(revision: Any) -> dict[str, Any] | None:
+    if not revision.target_instrument:
+        return None
+    return {
+        "instrument": revision.target_instrument,
+        "score": revision.target_score,
+        "direction": revision.direction,
+    }
+
+
+def score_to_dict(event: Case.InstrumentAdministered) -> dict[str, Any]:
+    return {
+        "version": event.originator_version,
+        "instrument": event.instrument,
+        "definition_version": event.definition_version,
+        "respondent": event.respondent,
+        "responses": plain(event.responses),
+        "context": dict(event.context),
+        "total": event.total,
+        "band": event.band,
+        "flags": list(event.flags),
+        "safety_flags": list(event.safety_flags),
+        "outcome": plain(event.outcome),
+        "effective_at": event.effective_at,
+        "recorded_at": event.timestamp,
+        "recorded_by": event.actor_id,
+    }
+
+
+def score_progress(target: dict[str, Any], score: dict[str, Any]) -> dict[str, Any]:
+    """One administration as progress towards the score a goal targets."""
+    total = score["total"]
+    if total is None:
+        met = None
+    elif target["direction"] == "below":
+        met = total < target["score"]
+    else:
+        met = total > target["score"]
+    keys = ("version", "total", "band", "definition_version", "effective_at")
+    return {k: score[k] for k in keys} | {"met": met}
 
 
 def progress_to_dict(event: Case.GoalProgressRecorded) -> dict[str, Any]:

@@ -160,7 +160,12 @@ def index_clients(app: CaseRecords) -> int:
 
 ENTRY_TOPICS = tuple(
     get_topic(c)
-    for c in (Case.ProgressNoteRecorded, Case.AddendumAppended, Case.GoalProgressRecorded)
+    for c in (
+        Case.ProgressNoteRecorded,
+        Case.AddendumAppended,
+        Case.GoalProgressRecorded,
+        Case.InstrumentAdministered,
+    )
 )
 
 

@@ -94,6 +94,8 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         f"{base}/tasks",
         {"title": texts["task"], "owner_id": f"caseworker@{agency}", "due_on": "2027-01-01"},
     )["entity_id"]
+    score_id = made(f"{base}/scored-assessments", FLAGGED_PHQ9)["entity_id"]
+    code = made("/v1/instruments", {"definition": mood(f"mood-{marker.lower()}")}, role="admin")
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     ids = {
         "client_id": client_id,
@@ -105,15 +107,37 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "note_id": note_id,
         "task_id": task_id,
         "token_id": spare["token_id"],
+        "code": code["entity_id"],
     }
     entries = {
         "assessment_id": assessment_id,
         "treatment_id": treatment_id,
         "progress_id": progress_id,
         "addendum_id": addendum_id,
+        "score_id": score_id,
     }
     assert entries == {k: v for k, v in FIXED_PATH_VALUES.items() if k in entries}
     return Seeded(agency, ids, texts)
+
+
+# A PHQ-9 with item 9 answered: it raises the safety flag.
+FLAGGED_PHQ9 = {
+    "instrument": "phq-9",
+    "respondent": "client",
+    "responses": {str(i): 1 for i in range(1, 10)},
+}
+
+
+def mood(code: str) -> dict[str, Any]:
+    """An agency's own instrument definition."""
+    options = [{"value": 0, "label": "no"}, {"value": 1, "label": "yes"}]
+    return {
+        "code": code,
+        "version": 1,
+        "title": "Mood check",
+        "items": [{"id": i, "text": i, "options": options} for i in ("a", "b")],
+        "scoring": {"method": "sum"},
+    }
 
 
 # A valid body for every write, by route path; "{name}" is replaced by the id of that name.
@@ -186,6 +210,9 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
         "contact_mode": "phone",
     },
     "/v1/cases/{case_id}/notes/{note_id}/addenda": {"text": "And texted"},
+    "/v1/cases/{case_id}/scored-assessments": FLAGGED_PHQ9,
+    "/v1/cases/{case_id}/safety-flags/{flag_version}/review": {"note": "Called the client."},
+    "/v1/instruments": {"definition": mood("mood-extra")},
     "/v1/tokens": {"name": "spare", "role": "caseworker"},
     "/v1/tokens/{token_id}/revocation": {},
 }
@@ -199,6 +226,8 @@ FIXED_PATH_VALUES = {
     "treatment_id": "3",
     "progress_id": "7",
     "addendum_id": "10",
+    "score_id": "11",
+    "flag_version": "11",
 }
 
 

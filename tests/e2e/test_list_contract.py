@@ -145,6 +145,12 @@ def seed(api: Api) -> dict[str, str]:
         f"{base}/referrals",
         {"resource_kind": "legal", "organisation": "Org 0", "service_name": "Advice"},
     )
+    for i in range(3):
+        answers = {str(n): 1 for n in range(1, 10)} | {"1": i}  # item 9: a safety flag each
+        made(
+            f"{base}/scored-assessments",
+            {"instrument": "phq-9", "respondent": "client", "responses": answers},
+        )
     for _ in range(3):
         assert api.get(base).status_code == 200  # three reads in the access log
     return {"client_id": clients[0], "case_id": cases[0], "goal_id": goal}

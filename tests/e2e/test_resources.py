@@ -23,6 +23,8 @@ CREATING = {
     "append_addendum",
     "create_token",
     "create_task",
+    "add_instrument",
+    "administer_instrument",
 }
 DRAFT = "/v1/cases/{case_id}/plans"
 
@@ -55,7 +57,8 @@ def test_every_creating_post_answers_201_with_a_location_that_reads_what_it_made
     seeded = seed_agency(api, "agency-a", "R")
     paths = sorted(creating_posts(api).values(), key=lambda p: p == DRAFT)  # drafting last
     for template in paths:
-        role = "admin" if template.startswith("/v1/tokens") else "caseworker"
+        admin = template.startswith(("/v1/tokens", "/v1/instruments"))
+        role = "admin" if admin else "caseworker"
         if template == DRAFT:  # one current plan at a time: revoke the seeded one first
             plan = api.get(fill(DRAFT + "/{plan_id}", seeded.ids)).json()
             goals = {

@@ -405,5 +405,22 @@ def test_tasks_reviews_and_measured_goals_read_the_same_from_a_snapshot(
     read: Any = records.repository.get(case_id)
 
     assert read.tasks == case.tasks and read.plans == case.plans and read.goals == case.goals
+
+
+def test_a_snapshot_taken_before_cases_kept_safety_flags_reads_and_verifies(
+    records: CaseRecords, without_snapshots: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    records.administer_instrument(
+        worker, case_id, instrument="gad-7", respondent="client",
+        responses={str(i): 1 for i in range(1, 8)},
+    )  # fmt: skip
+    case: Any = records.repository.get(case_id)
+    old = {k: v for k, v in snapshot_state(case).items() if k != "safety_flags"}
+    store_snapshot(records, case_id, case.version, old | {"class_version": 7})
+
+    read: Any = records.repository.get(case_id)
+
+    assert read.safety_flags == []
     assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
     assert records.verify_stream(case_id).ok

@@ -80,6 +80,11 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     assert note.entity_id is not None
     app.append_addendum(actor, case_id, note_id=note.entity_id, text="later")
     app.mark_entry_in_error(boss, case_id, target_version=note.version + 1, reason="wrong")
+    flagged = app.administer_instrument(
+        actor, case_id, instrument="phq-9", respondent="client",
+        responses={str(i): 1 for i in range(1, 10)},
+    )  # fmt: skip
+    app.review_safety_flag(actor, case_id, flag_version=flagged.version, note="Called.")
     kept = app.make_referral(
         actor, case_id, resource_kind="legal", organisation="O", service_name="d"
     )

@@ -166,6 +166,8 @@ WriterDep = Annotated[Caller, Depends(allow(*WRITERS))]
 SupervisorDep = Annotated[Caller, Depends(allow(Role.SUPERVISOR))]
 AuditorDep = Annotated[Caller, Depends(allow(*AUDITORS))]
 AdminDep = Annotated[Caller, Depends(allow(Role.ADMIN))]
+# What holds no client's data (the instrument definitions), the admin who adds to it too.
+CatalogueReaderDep = Annotated[Caller, Depends(allow(*READERS, Role.ADMIN))]
 
 
 def get_views(

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from caserecord.api.deps import (
+    AdminDep,
     Caller,
     IdempotencyKeyDep,
     IfMatchDep,
@@ -185,6 +186,17 @@ async def creating_write(
     return _write(request, runtime, caller, None, idempotency_key)
 
 
+async def admin_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: AdminDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    # The agency's own registers (its instrument definitions) take no If-Match.
+    return _write(request, runtime, caller, None, idempotency_key)
+
+
 WriteDep = Annotated[Write, Depends(writer_write)]
+AdminWriteDep = Annotated[Write, Depends(admin_write)]
 CreateDep = Annotated[Write, Depends(creating_write)]
 SupervisedWriteDep = Annotated[Write, Depends(supervisor_write)]

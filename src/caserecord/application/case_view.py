@@ -28,6 +28,9 @@ from caserecord.presenters import (
     plan_to_dict,
     progress_to_dict,
     referral_to_dict,
+    score_progress,
+    score_target,
+    score_to_dict,
     shown_versions,
 )
 
@@ -95,9 +98,18 @@ class CaseView(RecordsBase):
         entries = self.entries(case)
         progress = entries.latest("progress", RECENT, goal_id)
         events = self.events_at(case.id, progress)
-        found = goal_to_dict(goal, progress, entries.progress_count(goal), events)
+        target = score_target([r for r in goal.revisions if not r.in_error][-1])
+        scores = self.goal_scores(case, target) if target else []
+        found = goal_to_dict(goal, progress, entries.progress_count(goal), events, scores)
         found["notes"] = self.notes_of(case, list(entries.concerning("goal", goal_id, RECENT)))
         return found
+
+    def goal_scores(self, case: Case, target: dict[str, Any]) -> list[dict[str, Any]]:
+        """The latest administrations of the instrument a goal targets, oldest first, each
+        as progress towards the target."""
+        versions = self.entries(case).latest("score", RECENT, target["instrument"])
+        events = self.events_at(case.id, versions)
+        return [score_progress(target, score_to_dict(events[v])) for v in versions]
 
     def get_progress(
         self, actor: Actor, case_id: UUID, goal_id: str, version: int

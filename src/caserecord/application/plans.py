@@ -7,6 +7,7 @@ from typing import Any, TypeVar, Unpack
 from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, new_id, new_version
+from caserecord.application.instruments import InstrumentDefinitions
 from caserecord.application.writes import WritePath
 from caserecord.domain.case import Case
 from caserecord.domain.errors import InvalidValueError
@@ -29,7 +30,7 @@ def kept(value: T | Unchanged, current: T) -> T:
     return current if value is KEEP else value
 
 
-class PlanCommands(WritePath):
+class PlanCommands(InstrumentDefinitions, WritePath):
     """Drafting, revising and moving a case's plans and goals."""
 
     # ---- plan ----------------------------------------------------------------------
@@ -200,8 +201,15 @@ class PlanCommands(WritePath):
         priority: str = "",
         need: str = "",
         measure: dict[str, Any] | None = None,
+        target_instrument: str = "",
+        target_score: float | None = None,
+        direction: str = "",
         **opts: Unpack[Options],
     ) -> CommandResult:
+        """``target_instrument``, ``target_score``, ``direction`` (below or above): a goal
+        met by a score of an instrument in force for the agency (PHQ-9 below 10)."""
+        if target_instrument:
+            self.definition_in_force(actor, target_instrument)
         goal_id = new_id()
         measured = dict(measure) if measure is not None else None
         return self._update_case(
@@ -218,6 +226,9 @@ class PlanCommands(WritePath):
                 priority,
                 need,
                 measured,
+                target_instrument,
+                target_score,
+                direction,
             ),
             goal_id,
         )

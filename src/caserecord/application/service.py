@@ -3,6 +3,7 @@
 from caserecord.application.case_view import CaseView
 from caserecord.application.cases import CaseCommands
 from caserecord.application.clients import ClientCommands
+from caserecord.application.instruments import InstrumentCommands
 from caserecord.application.integrity import Integrity
 from caserecord.application.pages import Pages
 from caserecord.application.plans import PlanCommands
@@ -10,7 +11,14 @@ from caserecord.application.tasks import TaskCommands
 
 
 class CaseRecords(
-    ClientCommands, CaseCommands, PlanCommands, TaskCommands, CaseView, Pages, Integrity
+    ClientCommands,
+    CaseCommands,
+    PlanCommands,
+    TaskCommands,
+    InstrumentCommands,
+    CaseView,
+    Pages,
+    Integrity,
 ):
     """One application, one mixin per job (each in its own module, all over ``RecordsBase``):
     client and case commands share the write path (``writes``); reads, pages and integrity

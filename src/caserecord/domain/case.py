@@ -31,6 +31,7 @@ from caserecord.domain.entities import (
     Recorded,
     Referral,
     Referrals,
+    SafetyFlag,
     Task,
     current,
     last_standing,
@@ -51,6 +52,7 @@ from caserecord.domain.errors import (
     PlanAlreadyCurrentError,
     PlanNotFoundError,
     ReferralNotFoundError,
+    SafetyFlagNotFoundError,
     TaskNotFoundError,
     UnknownReferenceError,
 )
@@ -79,8 +81,10 @@ from caserecord.domain.values import (
     PlanStatus,
     ReferralStatus,
     ResourceKind,
+    Respondent,
     ScoreDirection,
     Specialty,
+    TargetSide,
     TaskConcerns,
     TaskStatus,
     Urgency,
@@ -114,7 +118,7 @@ class Case(RecordAggregate):
     (``persistence/entries.py``), from which the service hands a command the one entry it
     is about (``Recorded``): an addendum's note, the entry a marking sets aside."""
 
-    class_version = 7
+    class_version = 8
 
     outside: frozenset[int] = frozenset()
     """Versions up to this state's own that it does not include: a state folded from the
@@ -127,6 +131,7 @@ class Case(RecordAggregate):
     upcast_v4_v5 = staticmethod(case_upcasts.v4_v5)
     upcast_v5_v6 = staticmethod(case_upcasts.v5_v6)
     upcast_v6_v7 = staticmethod(case_upcasts.v6_v7)
+    upcast_v7_v8 = staticmethod(case_upcasts.v7_v8)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -181,6 +186,7 @@ class Case(RecordAggregate):
         self.notes_recorded = 0
         self.corrections: list[Correction] = []
         self.tasks: dict[str, Task] = {}
+        self.safety_flags: list[SafetyFlag] = []
 
     @property
     def status(self) -> str:
@@ -562,6 +568,10 @@ class Case(RecordAggregate):
         measure: dict[str, Any] | None
 
         upcast_v1_v2 = staticmethod(case_upcasts.goal_v1_v2)
+        # Defaults: goals added before a goal could target a score read without them.
+        target_instrument: str = ""
+        target_score: float | None = None
+        direction: str = ""
 
     @event(GoalAdded)
     def add_goal(
@@ -575,14 +585,29 @@ class Case(RecordAggregate):
         priority: str = "",
         need: str = "",
         measure: dict[str, Any] | None = None,
+        target_instrument: str = "",
+        target_score: float | None = None,
+        direction: str = "",
     ) -> None:
         self._plan(plan_id)
         if goal_id in self.goals:
             raise DuplicateIdError(f"goal {goal_id} already exists")
         check_goal(description, need_domain, due_on, priority, measure)
+        check_score_target(target_instrument, target_score, direction)
         v = self._next()
         revision = GoalRevision(
-            v, description, need_domain, target_measure, due_on, False, priority, need, measure
+            v,
+            description,
+            need_domain,
+            target_measure,
+            due_on,
+            False,
+            priority,
+            need,
+            measure,
+            target_instrument=target_instrument,
+            target_score=target_score,
+            direction=direction,
         )
         lifecycle = [Change(v, GoalLifecycle.PROPOSED)]
         self.goals[goal_id] = Goal(goal_id, plan_id, [revision], lifecycle)
@@ -614,6 +639,7 @@ class Case(RecordAggregate):
     ) -> None:
         goal = self._goal(goal_id)
         check_goal(description, need_domain, due_on, priority, measure)
+        before = goal.revisions[-1]  # a revision keeps the score the goal targets
         goal.revisions.append(
             GoalRevision(
                 self._next(),
@@ -625,6 +651,9 @@ class Case(RecordAggregate):
                 priority,
                 need,
                 measure,
+                target_instrument=before.target_instrument,
+                target_score=before.target_score,
+                direction=before.direction,
             )
         )
 
@@ -1078,6 +1107,67 @@ class Case(RecordAggregate):
         if not text.strip():
             raise InvalidValueError("an addendum needs text")
 
+    # ---- standardized instruments -----------------------------------------------------
+    class InstrumentAdministered(RecordAggregate.Event):
+        """Responses and the score as the definition version in force computed them."""
+
+        instrument: str
+        definition_version: int
+        respondent: str
+        responses: dict[str, Any]
+        context: dict[str, str]
+        total: float | None
+        band: str | None
+        flags: list[str]
+        safety_flags: list[str]
+        outcome: dict[str, Any]
+
+        def index_entry(self) -> tuple[str, str]:
+            return ("score", self.instrument)
+
+    @event(InstrumentAdministered)
+    def administer_instrument(
+        self,
+        instrument: str,
+        definition_version: int,
+        respondent: str,
+        responses: dict[str, Any],
+        context: dict[str, str],
+        total: float | None,
+        band: str | None,
+        flags: list[str],
+        safety_flags: list[str],
+        outcome: dict[str, Any],
+    ) -> None:
+        self._check_open()
+        parse(Respondent, respondent, "respondent")
+        if not instrument.strip() or not isinstance(responses, dict) or not responses:
+            raise InvalidValueError("an administration names its instrument and responses")
+        text_list(flags, "flags")
+        if text_list(safety_flags, "safety_flags"):
+            self.safety_flags.append(SafetyFlag(self._next(), instrument, safety_flags))
+
+    class SafetyFlagReviewed(RecordAggregate.Event):
+        flag_version: int
+        note: str
+
+    @event(SafetyFlagReviewed)
+    def review_safety_flag(self, flag_version: int, note: str) -> None:
+        self._check_open()
+        flag = self.open_safety_flag(flag_version)
+        if not note.strip():
+            raise InvalidValueError("a safety flag review records what was done")
+        flag.reviewed_in = self._next()
+
+    def open_safety_flag(self, flag_version: int) -> SafetyFlag:
+        for flag in self.safety_flags:
+            if flag.version == flag_version and not flag.in_error and flag.reviewed_in is None:
+                return flag
+        raise SafetyFlagNotFoundError(f"no open safety flag at version {flag_version}")
+
+    def open_safety_flags(self) -> list[SafetyFlag]:
+        return [f for f in self.safety_flags if not f.in_error and f.reviewed_in is None]
+
     # ---- corrections ----------------------------------------------------------------
     class EntryMarkedInError(RecordAggregate.Event):
         target_version: int
@@ -1234,6 +1324,17 @@ def check_transition(
 
 
 OPEN_REFERRALS = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+
+
+def check_score_target(instrument: str, score: float | None, direction: str) -> None:
+    if not instrument:
+        if score is not None or direction:
+            raise InvalidValueError("a target score or direction needs target_instrument")
+        return
+    if score is None:
+        raise InvalidValueError("a goal targeting an instrument needs target_score")
+    check_number(score, "target_score")
+    parse(TargetSide, direction, "direction")
 
 
 def check_goal(

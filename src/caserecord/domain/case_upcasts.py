@@ -59,6 +59,11 @@ def v6_v7(state: dict[str, Any]) -> None:
     state["tasks"] = {}
 
 
+def v7_v8(state: dict[str, Any]) -> None:
+    """Snapshots taken before instruments were administered on cases."""
+    state["safety_flags"] = []
+
+
 def goal_v1_v2(state: dict[str, Any]) -> None:
     """Goal events recorded before goals had a priority, a need and a measure."""
     state.setdefault("priority", "")

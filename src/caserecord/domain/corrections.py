@@ -14,6 +14,7 @@ from caserecord.domain.entities import (
     PriorTreatment,
     Recorded,
     Referrals,
+    SafetyFlag,
     Task,
 )
 from caserecord.domain.errors import (
@@ -40,6 +41,7 @@ class Corrected(Protocol):
     statuses: list[Change]
     managers: list[Change]
     tasks: dict[str, Task]
+    safety_flags: list[SafetyFlag]
 
     @property
     def version(self) -> int: ...
@@ -69,6 +71,7 @@ def locate(case: Corrected, v: int, entry: Recorded | None, *, indexed: bool = F
         locate_referral,
         locate_task,
         locate_case_change,
+        locate_safety_flag,
     ):
         flag = find(case, v)
         if flag is not None:
@@ -101,7 +104,7 @@ def locate_entry(case: Corrected, entry: Recorded) -> Flag:
         if goal is None:
             raise EntryNotCorrectableError(f"version {entry.version} is on no goal")
         check_not_set_aside(goal)
-    elif entry.kind != "note":
+    elif entry.kind not in ("note", "score"):
         raise EntryNotCorrectableError(f"version {entry.version} cannot be marked in error")
     return no_flag
 
@@ -195,6 +198,12 @@ def locate_case_change(case: Corrected, v: int) -> Flag | None:
         if any(c.version == v for c in changes):
             return latest_change(changes, v, what)
     return None
+
+
+def locate_safety_flag(case: Corrected, v: int) -> Flag | None:
+    """An administration that raised a safety flag: set aside, it is no longer due."""
+    flags = [f for f in case.safety_flags if f.version == v]
+    return flag_entry(flags[0]) if flags else None
 
 
 def check_not_set_aside(item: Any) -> None:

@@ -140,7 +140,9 @@ class Plan:
 @dataclass
 class GoalRevision:
     """``measure``: the baseline and target of a value with its unit, or of a score on a
-    named instrument (see ``check_measure``); ``need``: the need the goal addresses."""
+    named instrument (see ``check_measure``); ``need``: the need the goal addresses;
+    ``target_instrument``, ``target_score``, ``direction``: a goal met by a score
+    (PHQ-9 below 10), whose progress the instrument's administrations show."""
 
     version: int
     description: str
@@ -151,6 +153,21 @@ class GoalRevision:
     priority: str = ""
     need: str = ""
     measure: dict[str, Any] | None = None
+    target_instrument: str = ""
+    target_score: float | None = None
+    direction: str = ""
+
+
+@dataclass
+class SafetyFlag:
+    """Safety flags an administration raised (PHQ-9 item 9): due for the case manager
+    until reviewed.  ``version``: the administration's."""
+
+    version: int
+    instrument: str
+    flags: list[str]
+    reviewed_in: int | None = None
+    in_error: bool = False
 
 
 # Case version 2 kept progress whole: its snapshots still decode to these.
@@ -372,6 +389,7 @@ ENTITY_CLASSES: tuple[type, ...] = (
     Correction,
     PlanReview,
     Task,
+    SafetyFlag,
 )
 
 

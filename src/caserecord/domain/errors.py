@@ -166,3 +166,23 @@ class ConcurrencyConflictError(DomainError):
     """Another writer saved the same version first."""
 
     code = "concurrency_conflict"
+
+
+class InstrumentNotFoundError(NotFoundError):
+    code = "instrument_not_found"
+
+
+class InvalidDefinitionError(InvalidValueError):
+    """An instrument definition that cannot score (``field``: where)."""
+
+    code = "invalid_instrument_definition"
+
+
+class InvalidResponseError(InvalidValueError):
+    """An administration's responses are incomplete or out of range (``item``: which)."""
+
+    code = "invalid_response"
+
+
+class SafetyFlagNotFoundError(NotFoundError):
+    code = "safety_flag_not_found"

@@ -174,6 +174,25 @@ class ResourceKind(StrEnum):
     OTHER = "other"
 
 
+class Respondent(StrEnum):
+    """Who answered an instrument's items."""
+
+    CLIENT = "client"
+    PARENT = "parent"
+    GUARDIAN = "guardian"
+    CAREGIVER = "caregiver"
+    CLINICIAN = "clinician"
+    CASE_MANAGER = "case_manager"
+    OTHER = "other"
+
+
+class TargetSide(StrEnum):
+    """Which side of its target score a goal is met on."""
+
+    BELOW = "below"
+    ABOVE = "above"
+
+
 class Urgency(StrEnum):
     ROUTINE = "routine"
     URGENT = "urgent"

@@ -9,6 +9,7 @@ from caserecord.projections import caseload as load
 from caserecord.projections import client_index as clients
 from caserecord.projections import current_plans as plans
 from caserecord.projections import referrals as tracker
+from caserecord.projections import scores
 from caserecord.projections import worklist as work
 from caserecord.projections.sql import Database
 
@@ -147,4 +148,30 @@ class ReadModels:
     ) -> list[dict[str, Any]]:
         return work.worklist_summary(
             self.db, agency_id, standards=standards, after=after, limit=limit
+        )
+
+    def client_scores(
+        self,
+        agency_id: str,
+        client_id: UUID,
+        instrument: str | None = None,
+        *,
+        after: tuple[str, str, int] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return scores.client_scores(
+            self.db, agency_id, client_id, instrument, after=after, limit=limit
+        )
+
+    def safety_flags(
+        self,
+        agency_id: str,
+        *,
+        case_manager_id: str | None = None,
+        after: tuple[str, str, int] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """Safety flags still due in the agency (the worklist's due items), oldest first."""
+        return scores.safety_flags(
+            self.db, agency_id, case_manager_id=case_manager_id, after=after, limit=limit
         )

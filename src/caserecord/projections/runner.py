@@ -23,6 +23,7 @@ from caserecord.projections.caseload import CaseloadProjection
 from caserecord.projections.client_index import ClientIndexProjection
 from caserecord.projections.current_plans import CurrentPlansProjection
 from caserecord.projections.referrals import ReferralsProjection
+from caserecord.projections.scores import ScoresProjection
 from caserecord.projections.sql import Database, PositionMovedError, Statement, View
 from caserecord.projections.views import POSTGRES_VIEWS, SQLITE_VIEWS
 from caserecord.projections.worklist import WorklistProjection
@@ -36,6 +37,7 @@ PROJECTIONS: dict[str, type[ViewProjection]] = {
         AuditTrailProjection,
         ClientIndexProjection,
         WorklistProjection,
+        ScoresProjection,
     )
 }
 

@@ -45,7 +45,7 @@ class ReadModelTimeoutError(Exception):
 
 def service_env(settings: Settings) -> dict[str, str]:
     env = settings.eventsourcing_env(create_table=False)
-    # Five runners, each with its own application and view: keep PostgreSQL pools small.
+    # One runner per view, each with its own application and view: keep PostgreSQL pools small.
     env.setdefault("POSTGRES_POOL_SIZE", "1")
     env.setdefault("POSTGRES_MAX_OVERFLOW", "4")
     return env

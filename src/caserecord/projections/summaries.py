@@ -98,6 +98,11 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         f"Task {_short(d.get('task_id'))} reassigned to {d.get('owner_id')}"
     ),
     "TaskCancelled": lambda d: f"Task {_short(d.get('task_id'))} cancelled",
+    "InstrumentAdministered": lambda d: (
+        f"{d.get('instrument')} v{d.get('definition_version')} administered"
+        + (f" (safety flag: {', '.join(d['safety_flags'])})" if d.get("safety_flags") else "")
+    ),
+    "SafetyFlagReviewed": lambda d: f"Safety flag of v{d.get('flag_version')} reviewed",
     "Reopened": _fixed("Case reopened"),
 }
 

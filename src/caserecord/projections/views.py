@@ -7,6 +7,7 @@ from caserecord.projections.caseload import CaseloadSchema
 from caserecord.projections.client_index import ClientIndexSchema
 from caserecord.projections.current_plans import CurrentPlansSchema
 from caserecord.projections.referrals import ReferralsSchema
+from caserecord.projections.scores import ScoresSchema
 from caserecord.projections.sql import PostgresView, SQLiteView, View
 from caserecord.projections.worklist import WorklistSchema
 
@@ -59,6 +60,14 @@ class WorklistPostgresView(PostgresView):
     schema = WorklistSchema
 
 
+class ScoresSQLiteView(SQLiteView):
+    schema = ScoresSchema
+
+
+class ScoresPostgresView(PostgresView):
+    schema = ScoresSchema
+
+
 SQLITE_VIEWS: dict[str, type[View]] = {
     v.schema.name: v
     for v in (
@@ -68,6 +77,7 @@ SQLITE_VIEWS: dict[str, type[View]] = {
         AuditTrailSQLiteView,
         ClientIndexSQLiteView,
         WorklistSQLiteView,
+        ScoresSQLiteView,
     )
 }
 POSTGRES_VIEWS: dict[str, type[View]] = {
@@ -79,5 +89,6 @@ POSTGRES_VIEWS: dict[str, type[View]] = {
         AuditTrailPostgresView,
         ClientIndexPostgresView,
         WorklistPostgresView,
+        ScoresPostgresView,
     )
 }

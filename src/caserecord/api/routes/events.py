@@ -40,6 +40,7 @@ def subjects(records: CaseRecords, caller: Caller, events: list[dict[str, Any]])
             continue
         if e["topic"].startswith("caserecord.domain.client:"):
             found[stream] = Subject(stream)
-        else:
+        elif e["topic"].startswith("caserecord.domain.case:"):
             found[stream] = Subject(records.client_of_case(caller.actor, stream), stream)
+        # Other streams (the agency's instrument registry) are about no client.
     return list(found.values())

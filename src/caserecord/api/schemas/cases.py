@@ -162,6 +162,16 @@ class AssessmentEntryOut(BaseModel):
     assessments: list[AssessmentOut]
 
 
+class SafetyFlagOut(BaseModel):
+    """A safety flag an administration raised, due for the case manager until reviewed."""
+
+    version: int = Field(description="The administration's case version")
+    instrument: str
+    flags: list[str]
+    reviewed_in: int | None
+    in_error: bool
+
+
 class CaseOut(BaseModel):
     id: UUID
     version: int
@@ -204,4 +214,9 @@ class CaseOut(BaseModel):
     task_count: int = Field(default=0, description="Tasks standing (not marked in error)")
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
+    )
+    safety_flags: list[SafetyFlagOut] = Field(
+        default_factory=list,
+        description="Safety flags not yet reviewed (PHQ-9 item 9): due for the case manager; "
+        "POST /v1/cases/{id}/safety-flags/{flag_version}/review",
     )

@@ -182,7 +182,8 @@ class CommandOut(BaseModel):
         default=None,
         description="Id of the part created (the last segment of `Location`): a plan, goal, "
         "referral, note or support contact id; the plan version's number; the case version "
-        "of an assessment, prior treatment, progress entry or addendum",
+        "of an assessment, prior treatment, progress entry, addendum or scored assessment; "
+        "an instrument's code",
     )
 
 

@@ -29,6 +29,7 @@ from caserecord.domain.values import (
     NeedDomain,
     PlanReviewOutcome,
     ScoreDirection,
+    TargetSide,
 )
 
 
@@ -133,6 +134,9 @@ class Measure(Body):
 
 
 class GoalIn(WriteOptions):
+    """A goal can target a score: `target_instrument` (a code in force), `target_score`
+    and `direction` (met when a score is below or above it): PHQ-9 below 10."""
+
     plan_id: str = Name
     description: str = Field(min_length=1, max_length=2_000)
     need_domain: NeedDomain
@@ -141,6 +145,10 @@ class GoalIn(WriteOptions):
     priority: GoalPriority | None = None
     need: str = Field(default="", max_length=500, description="The need the goal addresses")
     measure: Measure | None = None
+
+    target_instrument: str = Field(default="", max_length=40)
+    target_score: float | None = None
+    direction: TargetSide | Literal[""] = ""
 
     def values(self) -> dict[str, Any]:
         found = super().values()
@@ -213,6 +221,26 @@ class GoalRevisionOut(BaseModel):
     priority: str = ""
     need: str = ""
     measure: dict[str, Any] | None = None
+    target_instrument: str = ""
+    target_score: float | None = None
+    direction: str = ""
+
+
+class ScoreTargetOut(BaseModel):
+    instrument: str
+    score: float
+    direction: str
+
+
+class ScoreProgressOut(BaseModel):
+    """One administration of the targeted instrument, and whether it meets the target."""
+
+    version: int
+    total: float | None
+    band: str | None
+    definition_version: int
+    effective_at: datetime
+    met: bool | None
 
 
 class GoalOut(BaseModel):
@@ -234,6 +262,12 @@ class GoalOut(BaseModel):
     )
     progress_count: int = Field(description="Progress entries standing (not marked in error)")
     revisions: list[GoalRevisionOut]
+    score_target: ScoreTargetOut | None = None
+    scores: list[ScoreProgressOut] = Field(
+        default_factory=list,
+        description="On a goal read by itself: the latest 20 administrations of the "
+        "instrument it targets, oldest first",
+    )
 
 
 class GoalPageOut(GoalOut):
