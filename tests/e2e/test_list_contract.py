@@ -151,6 +151,10 @@ def seed(api: Api) -> dict[str, str]:
             f"{base}/scored-assessments",
             {"instrument": "phq-9", "respondent": "client", "responses": answers},
         )
+    # Tasks: three on the supervisor's worklist (the first role a list is read as) and one
+    # more staff member, so the worklist summary has three.
+    for owner in ("supervisor@agency-a",) * 3 + ("worker-7",):
+        made(f"{base}/tasks", {"title": "Call", "owner_id": owner, "due_on": "2030-01-01"})
     for _ in range(3):
         assert api.get(base).status_code == 200  # three reads in the access log
     return {"client_id": clients[0], "case_id": cases[0], "goal_id": goal}

@@ -37,7 +37,10 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     assert contact.entity_id is not None
     app.remove_support_contact(actor, client_id, contact_id=contact.entity_id, reason="asked")
     app.correct_client_details(actor, client_id, changes={"phone": "555-0199"}, reason="new")
-    case_id = an_open_case(app, actor, client_id)
+    case_id = an_open_case(app, actor, client_id, waitlisted=True)
+    app.start_service(actor, case_id)
+    app.put_case_on_hold(actor, case_id, reason="inpatient stay")
+    app.resume_case(actor, case_id)
     app.assess_needs(actor, case_id, assessments=[{"domain": "medical", "level": "low"}])
     app.review_prior_treatment(actor, case_id, treatment="Detox", effectiveness=3)
     app.assign_case_manager(boss, case_id, case_manager_id="worker-2", reason="leave")
@@ -105,7 +108,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     events = sqlite_records.case_events(worker, case_id)
 
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
-    assert len(catalogue(Case)) == 32 and len(catalogue(Client)) == 4
+    assert len(catalogue(Case)) == 37 and len(catalogue(Client)) == 4
     for e in events:
         assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]

@@ -43,12 +43,13 @@ class WorklistSchema(ViewSchema):
     tables = ("view_worklist_items", "view_worklist_cases", "view_worklist_contacts")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {s}view_worklist_items ("
-        "item_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, client_id TEXT NOT NULL, "
+        "item_id TEXT NOT NULL, case_id TEXT NOT NULL, client_id TEXT NOT NULL, "
         "agency_id TEXT NOT NULL, "
         "owner_id TEXT NOT NULL, kind TEXT NOT NULL, due_on TEXT NOT NULL, "
         "subject_id TEXT NOT NULL, link TEXT NOT NULL, title TEXT NOT NULL, "
-        "case_open INTEGER NOT NULL, case_version BIGINT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS view_worklist_items_case ON {s}view_worklist_items (case_id)",
+        # Keyed by case first: each batch deletes a case's items and writes them again.
+        "case_open INTEGER NOT NULL, case_version BIGINT NOT NULL, "
+        "PRIMARY KEY (case_id, item_id))",
         "CREATE INDEX IF NOT EXISTS view_worklist_items_owner "
         "ON {s}view_worklist_items (agency_id, owner_id, due_on)",
         "CREATE TABLE IF NOT EXISTS {s}view_worklist_cases ("
