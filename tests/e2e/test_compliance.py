@@ -1,8 +1,11 @@
 """Compliance over HTTP: hash-chain verification and the audit trail."""
 
+from uuid import UUID
+
 from caserecord.access import Tables
 from caserecord.store import open_records
 from tests.e2e.http import Api, a_case
+from tests.integration.stored_rows import StoredRows
 
 
 def test_a_case_verifies_and_a_tampered_event_is_named(sqlite_api: Api) -> None:
@@ -70,3 +73,32 @@ def test_a_read_that_needs_a_deleted_event_answers_a_problem_naming_it(sqlite_ap
         assert response.json()["code"] == "record_incomplete"
     assert f"no event at version {version} of stream {case_id}" in page.json()["detail"]
     assert "/verification" in replayed.json()["detail"]
+
+
+def test_a_tampered_case_answers_its_verification_with_where_and_how(api: Api) -> None:
+    _, case_id = a_case(api)
+    note = {"text": "Home visit.", "contact_kind": "client", "contact_mode": "in_person"}
+    flipped = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    deleted = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    api.created(f"/v1/cases/{case_id}/notes", note)
+    rows = StoredRows(api.settings.database_url)
+    rows.flip_byte(UUID(case_id), flipped, 0)  # the first byte: the event no longer decodes
+    rows.delete_event(UUID(case_id), deleted)
+    api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    path = f"/v1/cases/{case_id}/verification"
+
+    answer = api.get(path, role="compliance_reviewer")
+    other_agency = api.get(path, role="compliance_reviewer", agency="agency-b")
+
+    assert api.get(f"/v1/cases/{case_id}").status_code == 500  # the case cannot be served
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ok"] is False
+    assert answer.json()["streams"][0] | {"head_hash": ""} == {
+        "stream_id": case_id,
+        "ok": False,
+        "versions_checked": flipped - 1,
+        "head_hash": "",
+        "first_bad_version": flipped,
+        "problem": "the stored event does not match its hash",
+    }
+    assert other_agency.status_code == 404

@@ -21,7 +21,11 @@ router = APIRouter(tags=["compliance"])
     responses=read("The hash-chain check of the case's and its client's streams"),
 )
 def verify_case(case_id: UUID, caller: AuditorDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Recompute the hash chains from the stored records: any edit, deletion or swap shows."""
+    """Recompute the hash chains from the stored records: any edit, deletion or swap shows.
+
+    The case is never loaded, so a tampered case answers 200 with `ok` false, naming the
+    stream, the first bad version and the problem.  Whose case it is comes from its first
+    stored event while that event matches its chain link; see docs/tamper-evidence.md."""
     streams = runtime.records.verify_case(caller.actor, case_id)
     return {
         "case_id": case_id,
