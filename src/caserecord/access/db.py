@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 
 from caserecord.persistence.recorder import HasStore
+from caserecord.persistence.sqlite_file import check_file
 
 SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
@@ -70,6 +71,8 @@ class Tables:
     @contextmanager
     def cursor(self, *, commit: bool) -> Iterator[Any]:
         with self.datastore.transaction(commit=commit) as c:
+            if commit:
+                check_file(self.datastore)
             yield c
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:

@@ -12,13 +12,14 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
 from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_rows
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
+from caserecord.persistence.sqlite_file import check_file, watch
 from caserecord.persistence.subscription import PollingSubscription
 
 
@@ -49,6 +50,10 @@ def notification(
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        watch(datastore)
+
     def convert_originator_id(self, originator_id: str) -> UUID | str:
         # A page of the log holds the events of a few streams: parsing each stream's id
         # once, not once per event, spares a parse for almost every event read.
@@ -116,6 +121,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # Inside the events' transaction: refused here, nothing is acknowledged.
+        check_file(self.datastore)
         agency_ids = agencies(stored_events)
         ids = super()._insert_events(c, stored_events, **kwargs)
         c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?)", index_rows(agency_ids, ids))

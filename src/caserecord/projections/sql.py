@@ -24,6 +24,8 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteTrackingR
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL
 
+from caserecord.persistence.sqlite_file import check_file, watch
+
 # One statement and its parameters.
 Statement = tuple[str, Sequence[Any]]
 
@@ -202,6 +204,7 @@ class SQLiteView(SQLiteTrackingRecorder, View):
             # changes only outside a transaction.
             connection.cursor().execute("PRAGMA synchronous=NORMAL")
             with connection.transaction(commit=True) as c:
+                check_file(self.datastore)
                 yield c
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
@@ -215,6 +218,7 @@ class SQLiteView(SQLiteTrackingRecorder, View):
             "FROM tracking", f"FROM {table}"
         )
         self.db = Database(datastore)
+        watch(datastore)
 
     def drop(self) -> None:
         # Builds of SQLite with secure_delete on (Debian's) overwrite every page a DROP
