@@ -21,6 +21,7 @@ from caserecord.persistence.chain import (
     verify,
 )
 from caserecord.persistence.checkpoint import export_stream
+from caserecord.persistence.quarantine import Quarantined
 
 
 def as_bytes(state: object) -> bytes:
@@ -87,6 +88,13 @@ class Integrity(RecordsBase):
         ]
         links: dict[int, Link] = self.store.chain_links(stream_id)
         return records, links
+
+    def quarantined_streams(self, agency_id: str | None = None) -> list[Quarantined]:
+        """The streams the views stopped applying at a damaged event (one row per view and
+        stream: where, why, when), in log order; an agency's alone when given.  A stream
+        no readable event of which says whose it is has agency "" and is listed only
+        without ``agency_id`` (a full check, not an agency's reviewer)."""
+        return self.store.quarantined(agency_id=agency_id)
 
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         heads: dict[str, tuple[int, str]] = self.store.chain_heads()

@@ -28,6 +28,14 @@ from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
+from caserecord.persistence.quarantine import (
+    POSTGRES_DDL as QUARANTINE_DDL,
+)
+from caserecord.persistence.quarantine import (
+    QUARANTINE_TABLE,
+    Quarantined,
+    select_statement,
+)
 from caserecord.persistence.sqlite import group
 
 
@@ -91,6 +99,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             SQL("CREATE INDEX IF NOT EXISTS {} ON {} (stream_id, kind, entity_id, version)").format(
                 Identifier(ENTRY_INDEX), self.entry_table
             )
+        )
+        self.sql_create_statements.append(
+            SQL(QUARANTINE_DDL).format(SQL("{}.{}").format(schema, Identifier(QUARANTINE_TABLE)))
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -420,6 +431,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     ),
                     row,
                 )
+
+    def quarantined(
+        self, *, agency_id: str | None = None, stream_id: str | None = None
+    ) -> list[Quarantined]:
+        statement, params = select_statement(agency_id=agency_id, stream_id=stream_id)
+        prefixed = statement.replace("{s}", f'"{self.datastore.schema}".').replace("?", "%s")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL(prefixed).format(), params)
+            return [Quarantined.from_row(tuple(row.values())) for row in curs.fetchall()]
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -19,6 +19,8 @@ from caserecord.persistence.entries import ENTRY_INDEX, ENTRY_TABLE, Row, entry_
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
+from caserecord.persistence.quarantine import SQLITE_DDL as QUARANTINE_DDL
+from caserecord.persistence.quarantine import Quarantined, select_statement
 from caserecord.persistence.sqlite_file import check_file, watch
 from caserecord.persistence.subscription import PollingSubscription
 
@@ -116,6 +118,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "entity_id TEXT NOT NULL, PRIMARY KEY (stream_id, version)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {ENTRY_INDEX} "
             f"ON {ENTRY_TABLE} (stream_id, kind, entity_id, version)",
+            QUARANTINE_DDL,
         ]
 
     def _insert_events(
@@ -362,6 +365,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         leaves the later client out (an upgraded store may hold duplicates)."""
         with self.datastore.transaction(commit=True) as c:
             c.executemany(f"INSERT OR IGNORE INTO {IDENTITY_TABLE} VALUES (?,?,?,?,?,?)", rows)
+
+    def quarantined(
+        self, *, agency_id: str | None = None, stream_id: str | None = None
+    ) -> list[Quarantined]:
+        statement, params = select_statement(agency_id=agency_id, stream_id=stream_id)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement.replace("{s}", ""), params)
+            return [Quarantined.from_row(tuple(row)) for row in c.fetchall()]
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as c:

@@ -24,6 +24,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteTrackingR
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL
 
+from caserecord.persistence import quarantine
 from caserecord.persistence.sqlite_file import check_file, watch
 
 # One statement and its parameters.
@@ -192,8 +193,10 @@ class View(TrackingRecorder):
         self.db.execute(self.drop_statements())
 
     def drop_statements(self) -> list[Statement]:
+        """The view's tables, its position and its quarantine rows."""
         tables = [*self.schema.tables, self.schema.tracking_table()]
-        return [(f"DROP TABLE IF EXISTS {{s}}{t}", ()) for t in tables]
+        drops: list[Statement] = [(f"DROP TABLE IF EXISTS {{s}}{t}", ()) for t in tables]
+        return [*drops, (quarantine.FORGET_VIEW, (self.schema.name,))]
 
 
 class SQLiteView(SQLiteTrackingRecorder, View):
