@@ -3,8 +3,10 @@
 from uuid import UUID
 
 from caserecord.access import Tables
+from caserecord.projections import VIEW_NAMES
 from caserecord.store import open_records
 from tests.e2e.http import Api, a_case
+from tests.e2e.test_stored_damage import write_assessment_directly
 from tests.integration.stored_rows import StoredRows
 
 
@@ -102,3 +104,27 @@ def test_a_tampered_case_answers_its_verification_with_where_and_how(api: Api) -
         "problem": "the stored event does not match its hash",
     }
     assert other_agency.status_code == 404
+
+
+def test_a_stream_the_views_cannot_apply_is_listed_in_the_quarantine_of_its_agency_alone(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    version = write_assessment_directly(api, case_id, lambda _: b"{not json")
+    head = api.client.app.state.runtime.records.recorder.max_notification_id()  # type: ignore[attr-defined]
+    api.get("/v1/caseloads", headers={"X-Min-Position": str(head)})  # the views are there
+
+    listed = api.get("/v1/quarantine", role="compliance_reviewer", limit=2)
+    other_agency = api.get("/v1/quarantine", role="compliance_reviewer", agency="agency-b")
+    case = api.get(f"/v1/cases/{case_id}/plan")
+
+    assert listed.status_code == 200, listed.text
+    walked, cursor = listed.json()["items"], listed.json()["next"]
+    while cursor is not None:
+        page = api.get("/v1/quarantine", role="compliance_reviewer", limit=2, cursor=cursor)
+        walked, cursor = walked + page.json()["items"], page.json()["next"]
+    assert {(q["stream_id"], q["version"]) for q in walked} == {(case_id, version)}
+    assert sorted(q["view"] for q in walked) == sorted(VIEW_NAMES)  # one row per view
+    assert other_agency.json() == {"items": [], "next": None}
+    assert (case.status_code, case.json()["code"]) == (500, "record_incomplete")
+    assert f"stream {case_id} at version {version}" in case.json()["detail"]
