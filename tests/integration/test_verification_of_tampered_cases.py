@@ -6,7 +6,7 @@ import pytest
 from caserecord.application import CaseRecords
 from caserecord.domain.errors import CaseNotFoundError
 from caserecord.domain.recording import Actor
-from caserecord.persistence.chain import Verification
+from caserecord.persistence.chain import MissingEventsError, Verification
 from tests.integration.stored_rows import StoredRows
 from tests.scenario import ScenarioResult, extend_case
 
@@ -119,3 +119,17 @@ def test_another_agency_and_an_unknown_id_are_not_found(
         records.verify_case(outsider, scenario.case_id)
     with pytest.raises(CaseNotFoundError):
         records.verify_case(supervisor, scenario.client_id)  # a client, not a case
+
+
+def test_a_case_whose_tail_was_cut_is_refused_as_incomplete_after_a_restart(
+    records: CaseRecords, scenario: ScenarioResult, rows: StoredRows, worker: Actor
+) -> None:
+    for version in (110, 109):
+        rows.delete_event(scenario.case_id, version)
+    records.repository.cache = None  # as a service started again reads it
+
+    with pytest.raises(MissingEventsError) as refused:
+        records.get_case(worker, scenario.case_id)
+
+    assert refused.value.versions == [109, 110]
+    assert records.get_case(worker, scenario.case_id, version=108)["version"] == 108

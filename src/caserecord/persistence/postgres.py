@@ -383,6 +383,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             }
 
+    def chain_head(self, originator_id: UUID | str) -> int:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT MAX(originator_version) AS head FROM {} WHERE originator_id=%s").format(
+                    self.chain_table
+                ),
+                (stream_key(originator_id),),
+            )
+            row = curs.fetchone()
+            return int(row["head"] or 0) if row else 0
+
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The latest link of every stream: what a signed checkpoint commits to."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

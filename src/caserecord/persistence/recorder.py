@@ -47,6 +47,9 @@ class CaseRecorder(Protocol):
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         """One stream's hash chain links, by version."""
 
+    def chain_head(self, originator_id: UUID | str) -> int:
+        """The latest version one stream's hash chain links (0 for none)."""
+
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The latest link of every stream: (version, hash) by stream key."""
 

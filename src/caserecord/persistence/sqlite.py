@@ -319,6 +319,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for row in c.fetchall()
             }
 
+    def chain_head(self, originator_id: UUID | str) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT MAX(originator_version) FROM event_chain WHERE originator_id=?",
+                (stream_key(originator_id),),
+            )
+            return int(c.fetchone()[0] or 0)
+
     def subscribe(
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[ApplicationRecorder]:
