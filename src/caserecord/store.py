@@ -66,6 +66,11 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
         "has no entry index (made by an earlier version): run `caserecord db init` to add it"
     )
     probe(app, settings, app.store.probe_entries, no_entries)
+    no_quarantine = (
+        "has no quarantine table for the read models (made by an earlier version): "
+        "run `caserecord db init` to add it"
+    )
+    probe(app, settings, app.store.quarantined, no_quarantine)
     return app
 
 

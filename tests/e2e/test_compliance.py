@@ -1,8 +1,13 @@
 """Compliance over HTTP: hash-chain verification and the audit trail."""
 
+from uuid import UUID
+
 from caserecord.access import Tables
+from caserecord.projections import VIEW_NAMES
 from caserecord.store import open_records
 from tests.e2e.http import Api, a_case
+from tests.e2e.test_stored_damage import write_assessment_directly
+from tests.integration.stored_rows import StoredRows
 
 
 def test_a_case_verifies_and_a_tampered_event_is_named(sqlite_api: Api) -> None:
@@ -70,3 +75,56 @@ def test_a_read_that_needs_a_deleted_event_answers_a_problem_naming_it(sqlite_ap
         assert response.json()["code"] == "record_incomplete"
     assert f"no event at version {version} of stream {case_id}" in page.json()["detail"]
     assert "/verification" in replayed.json()["detail"]
+
+
+def test_a_tampered_case_answers_its_verification_with_where_and_how(api: Api) -> None:
+    _, case_id = a_case(api)
+    note = {"text": "Home visit.", "contact_kind": "client", "contact_mode": "in_person"}
+    flipped = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    deleted = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    api.created(f"/v1/cases/{case_id}/notes", note)
+    rows = StoredRows(api.settings.database_url)
+    rows.flip_byte(UUID(case_id), flipped, 0)  # the first byte: the event no longer decodes
+    rows.delete_event(UUID(case_id), deleted)
+    api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    path = f"/v1/cases/{case_id}/verification"
+
+    answer = api.get(path, role="compliance_reviewer")
+    other_agency = api.get(path, role="compliance_reviewer", agency="agency-b")
+
+    assert api.get(f"/v1/cases/{case_id}").status_code == 500  # the case cannot be served
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ok"] is False
+    assert answer.json()["streams"][0] | {"head_hash": ""} == {
+        "stream_id": case_id,
+        "ok": False,
+        "versions_checked": flipped - 1,
+        "head_hash": "",
+        "first_bad_version": flipped,
+        "problem": "the stored event does not match its hash",
+    }
+    assert other_agency.status_code == 404
+
+
+def test_a_stream_the_views_cannot_apply_is_listed_in_the_quarantine_of_its_agency_alone(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    version = write_assessment_directly(api, case_id, lambda _: b"{not json")
+    head = api.client.app.state.runtime.records.recorder.max_notification_id()  # type: ignore[attr-defined]
+    api.get("/v1/caseloads", headers={"X-Min-Position": str(head)})  # the views are there
+
+    listed = api.get("/v1/quarantine", role="compliance_reviewer", limit=2)
+    other_agency = api.get("/v1/quarantine", role="compliance_reviewer", agency="agency-b")
+    case = api.get(f"/v1/cases/{case_id}/plan")
+
+    assert listed.status_code == 200, listed.text
+    walked, cursor = listed.json()["items"], listed.json()["next"]
+    while cursor is not None:
+        page = api.get("/v1/quarantine", role="compliance_reviewer", limit=2, cursor=cursor)
+        walked, cursor = walked + page.json()["items"], page.json()["next"]
+    assert {(q["stream_id"], q["version"]) for q in walked} == {(case_id, version)}
+    assert sorted(q["view"] for q in walked) == sorted(VIEW_NAMES)  # one row per view
+    assert other_agency.json() == {"items": [], "next": None}
+    assert (case.status_code, case.json()["code"]) == (500, "record_incomplete")
+    assert f"stream {case_id} at version {version}" in case.json()["detail"]

@@ -193,6 +193,8 @@ def test_walking_every_list_shows_every_item_exactly_once(
     max_page = api.settings.max_page_size
 
     for path, _ in list_routes(document):
+        if path == "/v1/quarantine":
+            continue  # empty unless a record is damaged: test_compliance.py walks it
         url = path.format(**ids)
         whole = get(api, url, limit=max_page).json()
         assert whole["next"] is None, path

@@ -102,7 +102,10 @@ def test_an_undecodable_event_is_a_clear_500_naming_its_stream_and_version(
         assert response.status_code in (200, 500), (path, response.text)
         if response.status_code == 500:
             problem = response.json()
-            assert problem["code"] == "record_unreadable", (path, problem)
+            # Read from the log: unreadable; served from a view that quarantined the stream
+            # at that event: incomplete.
+            expected = "record_incomplete" if path.endswith("/plan") else "record_unreadable"
+            assert problem["code"] == expected, (path, problem)
             assert case_id in problem["detail"] and f"version {version}" in problem["detail"]
     assert answers["/v1/cases/{case}"].status_code == 500
 

@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 
 from caserecord.persistence.recorder import HasStore
+from caserecord.persistence.sqlite_file import check_file
 
 # The web console's sessions: a hash of the cookie's random id (never the id itself), the
 # token it stands for (never its secret) and the session's own CSRF token.
@@ -80,6 +81,8 @@ class Tables:
     @contextmanager
     def cursor(self, *, commit: bool) -> Iterator[Any]:
         with self.datastore.transaction(commit=commit) as c:
+            if commit:
+                check_file(self.datastore)
             yield c
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:

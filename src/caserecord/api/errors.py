@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from caserecord.access.log import AccessLogUnavailableError
 from caserecord.domain import errors as domain
 from caserecord.persistence.chain import MissingEventsError, UnreadableEventError
+from caserecord.persistence.quarantine import RecordQuarantinedError
+from caserecord.persistence.sqlite_file import StoreReplacedError
 from caserecord.store import StoreError, is_storage_full
 
 log = logging.getLogger("caserecord.api")
@@ -229,6 +231,19 @@ def on_store_unavailable(_request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def on_store_replaced(_request: Request, error: Exception) -> JSONResponse:
+    # Not transient: only a restart on the file the path names again makes writes land
+    # where they are kept.  Retry-After still tells a client when to ask again.
+    log.error("store replaced: %s", error)
+    return problem(
+        503,
+        "store_unavailable",
+        "the record store's database file was replaced or deleted under the service: "
+        "nothing was recorded; retry later",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 def on_access_log_unavailable(_request: Request, error: Exception) -> JSONResponse:
     log.warning("access log unavailable: %s", error.__cause__ or error)
     return problem(
@@ -268,9 +283,11 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(PersistenceError, on_store_error)
+    app.add_exception_handler(StoreReplacedError, on_store_replaced)
     app.add_exception_handler(StoreError, on_store_unavailable)
     app.add_exception_handler(AccessLogUnavailableError, on_access_log_unavailable)
     app.add_exception_handler(MissingEventsError, on_missing_events)
     app.add_exception_handler(OriginatorVersionError, on_missing_events)
     app.add_exception_handler(UnreadableEventError, on_unreadable)
+    app.add_exception_handler(RecordQuarantinedError, on_missing_events)
     app.add_exception_handler(Exception, on_unexpected)

@@ -36,6 +36,7 @@ from caserecord.persistence.chain import (
     UnreadableEventError,
 )
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.quarantine import RecordQuarantinedError
 from caserecord.persistence.recorder import CaseRecorder, case_recorder
 from caserecord.presenters import note_to_dict
 from caserecord.transcodings import all_transcodings
@@ -185,6 +186,13 @@ class RecordsBase(Application[UUID]):
         client_id = self._check_owner(actor, Case.Opened, case_id, missing).client_id
         assert client_id is not None  # every Case.Opened names its client
         return client_id
+
+    def refuse_quarantined(self, stream_id: UUID, version: int | None = None) -> None:
+        """:class:`RecordQuarantinedError` if a view stopped applying the stream at or
+        before ``version`` (at any version when not given)."""
+        for found in self.store.quarantined(stream_id=str(stream_id)):
+            if version is None or found.version <= version:
+                raise RecordQuarantinedError(found)
 
     def find_idempotent_result(self, actor: Actor, key: str) -> IdempotencyRecord | None:
         found: IdempotencyRecord | None = self.store.find_idempotency(actor.agency_id, key)

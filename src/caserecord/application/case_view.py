@@ -16,6 +16,7 @@ from caserecord.domain.errors import (
     SupportContactNotFoundError,
 )
 from caserecord.domain.recording import Actor
+from caserecord.persistence.chain import MissingEventsError
 from caserecord.presenters import (
     RECENT,
     Contents,
@@ -42,7 +43,16 @@ class CaseView(RecordsBase):
         return client_to_dict(self._client(actor, client_id))
 
     def get_case(self, actor: Actor, case_id: UUID, version: int | None = None) -> dict[str, Any]:
-        return self.case_state(self._case(actor, case_id, version))
+        """The case as plain data; refused as incomplete when its hash chain links events
+        the store no longer has (a tail cut behind the service), or while the views have
+        quarantined its stream at or before the version read."""
+        # The chain first: a write landing meanwhile makes the case newer, never older.
+        chained = self.store.chain_head(case_id) if version is None else 0
+        case = self._case(actor, case_id, version)
+        if case.version < chained:
+            raise MissingEventsError(case_id, list(range(case.version + 1, chained + 1)))
+        self.refuse_quarantined(case_id, case.version)
+        return self.case_state(case)
 
     # ---- one part of a record, by its id (where a creating POST's Location points) ------
     def get_support_contact(self, actor: Actor, client_id: UUID, contact_id: str) -> dict[str, Any]:

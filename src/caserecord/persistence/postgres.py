@@ -35,6 +35,14 @@ from caserecord.persistence.entries import (
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
+from caserecord.persistence.quarantine import (
+    POSTGRES_DDL as QUARANTINE_DDL,
+)
+from caserecord.persistence.quarantine import (
+    QUARANTINE_TABLE,
+    Quarantined,
+    select_statement,
+)
 from caserecord.persistence.sqlite import group
 
 
@@ -106,6 +114,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "stream_id text NOT NULL, kind text NOT NULL, entity_id text NOT NULL, "
                 "version bigint NOT NULL, PRIMARY KEY (stream_id, kind, entity_id, version))"
             ).format(self.link_table)
+        )
+        self.sql_create_statements.append(
+            SQL(QUARANTINE_DDL).format(SQL("{}.{}").format(schema, Identifier(QUARANTINE_TABLE)))
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -412,6 +423,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             }
 
+    def chain_head(self, originator_id: UUID | str) -> int:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT MAX(originator_version) AS head FROM {} WHERE originator_id=%s").format(
+                    self.chain_table
+                ),
+                (stream_key(originator_id),),
+            )
+            row = curs.fetchone()
+            return int(row["head"] or 0) if row else 0
+
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The latest link of every stream: what a signed checkpoint commits to."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -460,6 +482,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     ),
                     row,
                 )
+
+    def quarantined(
+        self, *, agency_id: str | None = None, stream_id: str | None = None
+    ) -> list[Quarantined]:
+        statement, params = select_statement(agency_id=agency_id, stream_id=stream_id)
+        prefixed = statement.replace("{s}", f'"{self.datastore.schema}".').replace("?", "%s")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL(prefixed).format(), params)
+            return [Quarantined.from_row(tuple(row.values())) for row in curs.fetchall()]
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

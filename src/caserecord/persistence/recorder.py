@@ -18,6 +18,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from caserecord.persistence.chain import Link
 from caserecord.persistence.entries import Row
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.quarantine import Quarantined
 
 
 class CaseRecorder(Protocol):
@@ -46,8 +47,17 @@ class CaseRecorder(Protocol):
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         """One stream's hash chain links, by version."""
 
+    def chain_head(self, originator_id: UUID | str) -> int:
+        """The latest version one stream's hash chain links (0 for none)."""
+
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The latest link of every stream: (version, hash) by stream key."""
+
+    def quarantined(
+        self, *, agency_id: str | None = None, stream_id: str | None = None
+    ) -> list[Quarantined]:
+        """The streams views stopped applying (of one agency, or one stream), in log order
+        (``persistence/quarantine.py``)."""
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         """The stored result of the command sent with this idempotency key, if any."""

@@ -12,7 +12,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
 from caserecord.persistence.entries import (
@@ -26,6 +26,9 @@ from caserecord.persistence.entries import (
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
+from caserecord.persistence.quarantine import SQLITE_DDL as QUARANTINE_DDL
+from caserecord.persistence.quarantine import Quarantined, select_statement
+from caserecord.persistence.sqlite_file import check_file, watch
 from caserecord.persistence.subscription import PollingSubscription
 
 
@@ -56,6 +59,10 @@ def notification(
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        watch(datastore)
+
     def convert_originator_id(self, originator_id: str) -> UUID | str:
         # A page of the log holds the events of a few streams: parsing each stream's id
         # once, not once per event, spares a parse for almost every event read.
@@ -122,11 +129,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "stream_id TEXT NOT NULL, kind TEXT NOT NULL, entity_id TEXT NOT NULL, "
             "version INTEGER NOT NULL, PRIMARY KEY (stream_id, kind, entity_id, version)) "
             "WITHOUT ROWID",
+            QUARANTINE_DDL,
         ]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # Inside the events' transaction: refused here, nothing is acknowledged.
+        check_file(self.datastore)
         agency_ids = agencies(stored_events)
         ids = super()._insert_events(c, stored_events, **kwargs)
         c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?)", index_rows(agency_ids, ids))
@@ -340,6 +350,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for row in c.fetchall()
             }
 
+    def chain_head(self, originator_id: UUID | str) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT MAX(originator_version) FROM event_chain WHERE originator_id=?",
+                (stream_key(originator_id),),
+            )
+            return int(c.fetchone()[0] or 0)
+
     def subscribe(
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[ApplicationRecorder]:
@@ -386,6 +404,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         leaves the later client out (an upgraded store may hold duplicates)."""
         with self.datastore.transaction(commit=True) as c:
             c.executemany(f"INSERT OR IGNORE INTO {IDENTITY_TABLE} VALUES (?,?,?,?,?,?)", rows)
+
+    def quarantined(
+        self, *, agency_id: str | None = None, stream_id: str | None = None
+    ) -> list[Quarantined]:
+        statement, params = select_statement(agency_id=agency_id, stream_id=stream_id)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement.replace("{s}", ""), params)
+            return [Quarantined.from_row(tuple(row)) for row in c.fetchall()]
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as c:

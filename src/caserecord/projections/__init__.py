@@ -15,8 +15,11 @@ Running them:
   are still safe: whoever applies a position first wins and the other skips it.
 * ``caserecord db init`` creates the view tables; runners never run DDL.
   ``caserecord projections rebuild`` drops and recreates them (an operator task: stop the
-  runners first), and ``digest`` prints a hash of each view to compare two ways of
-  building it.
+  runners first), ``digest`` prints a hash of each view to compare two ways of
+  building it, and ``verify`` rebuilds them into a scratch copy and names every row that
+  differs (``compare.py``).
+* A stream a view cannot apply an event of is quarantined, not applied half-way, and the
+  view carries on with every other (``base.py``, ``persistence/quarantine.py``).
 """
 
 from caserecord.projections.queries import ReadModels

@@ -10,7 +10,8 @@ from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate, OriginatorVersionError
 from eventsourcing.persistence import PersistenceError, Tracking
 from eventsourcing.projection import Projection
 
@@ -18,16 +19,26 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.entities import E, last_standing
 from caserecord.domain.replay import apply_next
-from caserecord.persistence.chain import UnreadableEventError
+from caserecord.persistence import quarantine
+from caserecord.persistence.chain import MissingEventsError, UnreadableEventError
 from caserecord.persistence.decoding import Unreadable
 from caserecord.projections.sql import PositionMovedError, Statement, View, ViewSchema
 
 log = logging.getLogger(__name__)
 
-# What reading a damaged event raises: the record named unreadable by a replay, or a value
-# missing or of the wrong shape.  Anything else (the store went away, say) is not the
-# event's fault: the runner stops, starts again and applies the event then.
-DAMAGED = (UnreadableEventError, AttributeError, KeyError, TypeError, ValueError)
+# What reading a damaged record raises: an event named unreadable by a replay, a value
+# missing or of the wrong shape, or an event the fold needs missing from the store (a
+# replay meeting a gap).  Anything else (the store went away, say) is not the record's
+# fault: the runner stops, starts again and applies the event then.
+DAMAGED = (
+    UnreadableEventError,
+    MissingEventsError,
+    OriginatorVersionError,
+    AttributeError,
+    KeyError,
+    TypeError,
+    ValueError,
+)
 
 # Loads an aggregate as it was at a version, from the event store (snapshots help).
 Loader = Callable[[UUID, int], Aggregate | None]
@@ -141,10 +152,21 @@ class Folder:
             msg = f"cannot load {key} at version {version}: this projection has no loader"
             raise RuntimeError(msg)
         aggregate = self.loader(key, version)
-        if aggregate is None:
-            msg = f"aggregate {key} has no version {version} in the event store"
-            raise RuntimeError(msg)
+        if aggregate is None or aggregate.version != version:
+            # The store lacks events the stream's later ones say were recorded.
+            raise MissingEventsError(key, [version])
         return aggregate
+
+    def agency_of(self, key: UUID) -> str:
+        """Whose record a stream is, as far as its state at hand or its first event tells
+        ("" when neither can be read)."""
+        aggregate = self.cache.get(key)
+        if aggregate is None:
+            try:
+                aggregate = self._load(key, 1)
+            except (*DAMAGED, AggregateNotFoundError, RuntimeError):
+                return ""
+        return str(getattr(aggregate, "agency_id", ""))
 
 
 class ViewMovedError(Exception):
@@ -195,6 +217,9 @@ class ViewProjection(Projection[View]):
         # Whether the runner already holds the next event (the runner says how): if so,
         # the batch waits for it instead of committing without it.
         self.more_at_hand: Callable[[], bool] = lambda: False
+        # The streams this view applies no more events of, as committed (read when first
+        # needed, and again after a batch that was not committed).
+        self.quarantined: set[str] | None = None
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Apply an event (the live runner), moving the view on only from where this
@@ -226,31 +251,47 @@ class ViewProjection(Projection[View]):
         self.position = position
 
     def writes_of(self, event: Any, position: int) -> list[Statement]:
-        """The writes of one event; a stored event this view cannot read (undecodable, or
-        lacking what the view or its fold reads) is skipped, loudly, so one damaged event
-        never stops the view for every stream and agency.  The view then keeps the row of
-        that record as it stood before the event: the event is named in the log, and the
-        record's own reads refuse it as unreadable."""
-        if isinstance(event, Unreadable):
-            self._skip(event.originator_id, event.originator_version, position, event.problem)
+        """The writes of one event.  A stored event this view cannot apply (undecodable,
+        lacking what the view or its fold reads, or needing an event missing from the
+        store) quarantines its stream, loudly, so one damaged record never stops the view
+        for every stream and agency: the quarantine row is written with the view's rows,
+        and no later event of that stream is applied, so the view keeps the record's rows
+        as they stood before the damage rather than half of what followed."""
+        if self.is_quarantined(event.originator_id):
             return []
+        if isinstance(event, Unreadable):
+            return self._quarantine(event, position, event.problem)
         try:
             return self.writes_for(event, position)
         except (PersistenceError, ViewMovedError, PositionMovedError):
             raise  # the store or the view, not the event: the runner starts again
         except DAMAGED as error:
-            self._skip(event.originator_id, event.originator_version, position, repr(error))
-            return []
+            return self._quarantine(event, position, f"{type(error).__name__}: {error}")
 
-    def _skip(self, stream: Any, version: int, position: int, problem: str) -> None:
+    def is_quarantined(self, stream: Any) -> bool:
+        quarantined = self.quarantined
+        if quarantined is None:
+            rows = self.view.db.query(quarantine.STREAMS_OF_VIEW, (self.name,))
+            quarantined = self.quarantined = {str(row["stream_id"]) for row in rows}
+        return bool(quarantined) and str(stream) in quarantined
+
+    def _quarantine(self, event: Any, position: int, problem: str) -> list[Statement]:
+        stream, version = event.originator_id, event.originator_version
         log.error(
-            "view %s skips the stored event at version %s of stream %s (position %s): %s",
+            "view %s quarantines the stored event at version %s of stream %s (position %s) "
+            "and applies none of the stream's later events: %s",
             self.name,
             version,
             stream,
             position,
             problem,
         )
+        agency = self.folder.agency_of(stream) or str(getattr(event, "actor_agency_id", ""))
+        assert self.quarantined is not None  # read by is_quarantined
+        self.quarantined.add(str(stream))
+        at = datetime.now(UTC).isoformat(timespec="microseconds")
+        row = (self.name, str(stream), agency, version, position, problem[:500], at)
+        return [(quarantine.INSERT, row)]
 
     def writes_for(self, event: Any, position: int) -> list[Statement]:
         raise NotImplementedError
@@ -267,6 +308,7 @@ class ViewProjection(Projection[View]):
         """Forget the rows touched by a batch that failed: its writes are never committed."""
         self.touched = {}
         self.pending, self.pending_events = [], 0
+        self.quarantined = None
 
     def rows_for(self, key: Any, value: Any) -> list[Statement]:
         """The writes of one touched row; views that touch rows say how."""

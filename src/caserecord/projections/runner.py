@@ -220,6 +220,7 @@ def catch_up_views(
             except PositionMovedError as moved:
                 # Another runner got there first: carry on from where it is.
                 positions[name] = moved.position
+                views[name][1].discard()  # its quarantine as committed, not as planned
                 continue
             positions[name] = last
             applied[name] += counts[name]

@@ -11,6 +11,7 @@ from eventsourcing.persistence import PersistenceError
 from caserecord.config import Settings
 from caserecord.persistence.subscription import set_poll_interval, wake_all
 from caserecord.projections.base import Folder, ViewProjection
+from caserecord.projections.compare import RowDifference, compare_views
 from caserecord.projections.doorbell import doorbell_address, ring
 from caserecord.projections.queries import ReadModels
 from caserecord.projections.runner import (
@@ -181,6 +182,20 @@ class ProjectionService:
         finally:
             # Also after a failed replay: the queries need them whatever the view holds.
             self.db.execute([(ddl, ()) for ddl in later.values()])
+
+    def verify(
+        self,
+        names: list[str] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[RowDifference]:
+        """Rebuild the views into a scratch copy and name every live row that differs
+        (``compare.py``); ``ViewsMovedError`` if a live view moved on meanwhile."""
+        chosen = check_names(names) if names else self.names
+        records = open_records(self.settings)
+        try:
+            return compare_views(records, self.db, self.env, chosen, progress)
+        finally:
+            records.close()
 
     def digests(self, names: list[str] | None = None) -> dict[str, str]:
         return {

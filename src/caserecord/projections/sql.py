@@ -24,6 +24,9 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteTrackingR
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL
 
+from caserecord.persistence import quarantine
+from caserecord.persistence.sqlite_file import check_file, watch
+
 # One statement and its parameters.
 Statement = tuple[str, Sequence[Any]]
 
@@ -190,8 +193,10 @@ class View(TrackingRecorder):
         self.db.execute(self.drop_statements())
 
     def drop_statements(self) -> list[Statement]:
+        """The view's tables, its position and its quarantine rows."""
         tables = [*self.schema.tables, self.schema.tracking_table()]
-        return [(f"DROP TABLE IF EXISTS {{s}}{t}", ()) for t in tables]
+        drops: list[Statement] = [(f"DROP TABLE IF EXISTS {{s}}{t}", ()) for t in tables]
+        return [*drops, (quarantine.FORGET_VIEW, (self.schema.name,))]
 
 
 class SQLiteView(SQLiteTrackingRecorder, View):
@@ -202,6 +207,7 @@ class SQLiteView(SQLiteTrackingRecorder, View):
             # changes only outside a transaction.
             connection.cursor().execute("PRAGMA synchronous=NORMAL")
             with connection.transaction(commit=True) as c:
+                check_file(self.datastore)
                 yield c
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
@@ -215,6 +221,7 @@ class SQLiteView(SQLiteTrackingRecorder, View):
             "FROM tracking", f"FROM {table}"
         )
         self.db = Database(datastore)
+        watch(datastore)
 
     def drop(self) -> None:
         # Builds of SQLite with secure_delete on (Debian's) overwrite every page a DROP

@@ -1,4 +1,4 @@
-"""Compliance: hash-chain verification of a case and the audit trail."""
+"""Compliance: hash-chain verification of a case, the audit trail and the quarantine."""
 
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,7 +9,7 @@ from caserecord.access import listed_subjects
 from caserecord.api.deps import AuditorDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read
 from caserecord.api.paging import PagingDep
-from caserecord.api.schemas.audit import AuditPage, CaseVerificationOut
+from caserecord.api.schemas.audit import AuditPage, CaseVerificationOut, QuarantinePage
 from caserecord.api.schemas.common import Moment
 
 router = APIRouter(tags=["compliance"])
@@ -21,7 +21,11 @@ router = APIRouter(tags=["compliance"])
     responses=read("The hash-chain check of the case's and its client's streams"),
 )
 def verify_case(case_id: UUID, caller: AuditorDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Recompute the hash chains from the stored records: any edit, deletion or swap shows."""
+    """Recompute the hash chains from the stored records: any edit, deletion or swap shows.
+
+    The case is never loaded, so a tampered case answers 200 with `ok` false, naming the
+    stream, the first bad version and the problem.  Whose case it is comes from its first
+    stored event while that event matches its chain link; see docs/tamper-evidence.md."""
     streams = runtime.records.verify_case(caller.actor, case_id)
     return {
         "case_id": case_id,
@@ -59,3 +63,17 @@ def audit_trail(
     page = paging.page(rows, lambda r: r["position"])
     reveal(runtime, caller, "read_audit_trail", listed_subjects(page["items"]))
     return page
+
+
+@router.get("/v1/quarantine", response_model=QuarantinePage, responses=LIST)
+def quarantine(caller: AuditorDep, runtime: RuntimeDep, paging: PagingDep) -> dict[str, Any]:
+    """The agency's streams the read models stopped applying at an event they could not
+    apply (damaged or missing from the store), one row per view and stream."""
+    after = paging.after(tuple[int, str])
+    found = [
+        vars(q)
+        for q in runtime.records.quarantined_streams(caller.agency_id)
+        if after is None or (q.position, q.view) > tuple(after)
+    ]
+    # Stream ids and where they broke, no client's data: nothing for the access log.
+    return paging.page(found[: paging.fetch], lambda q: (q["position"], q["view"]))

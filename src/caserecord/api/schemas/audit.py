@@ -59,3 +59,19 @@ class CaseVerificationOut(BaseModel):
     case_id: UUID
     ok: bool
     streams: list[VerificationOut]
+
+
+class QuarantinedOut(BaseModel):
+    """A stream one read model stopped applying at a damaged event: the view keeps the
+    record's rows as they stood before it, and the case answers 500 `record_incomplete`."""
+
+    stream_id: str
+    view: str = Field(description="The read model that stopped applying the stream")
+    version: int = Field(description="The first event of the stream it could not apply")
+    position: int = Field(description="That event's position in the log")
+    problem: str
+    quarantined_at: datetime
+
+
+class QuarantinePage(Page[QuarantinedOut]):
+    """In log order (position, then view)."""
