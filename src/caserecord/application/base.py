@@ -15,10 +15,13 @@ from eventsourcing.application import (
     Repository,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import AggregateRecorder, EventStore, JSONTranscoder
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import strtobool
 
 from caserecord.application.replay import CaseRepository, project
+from caserecord.config import ConfigError
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
@@ -36,7 +39,10 @@ from caserecord.persistence.chain import (
     UnreadableEventError,
 )
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.mac import Macs
+from caserecord.persistence.postgres import SealedPostgresSnapshotRecorder
 from caserecord.persistence.recorder import CaseRecorder, case_recorder
+from caserecord.persistence.sqlite import SealedSQLiteSnapshotRecorder
 from caserecord.presenters import note_to_dict
 from caserecord.transcodings import all_transcodings
 
@@ -90,6 +96,35 @@ class RecordsBase(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self._owners: dict[UUID, Owner] = {}  # see _check_owner
+        key = self.env.get("INTEGRITY_KEY")
+        if not key:
+            self.close()
+            raise ConfigError(self.env.get("INTEGRITY_KEY_PROBLEM") or "no integrity key")
+        # The key stays in this process: the recorders MAC what they write and check what
+        # decides a read (snapshots, the feed index) with it.
+        self.macs = Macs(bytes.fromhex(key))
+        for recorder in (self.recorder, self.snapshots and self.snapshots.recorder):
+            if recorder is not None and hasattr(recorder, "macs"):
+                recorder.macs = self.macs
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """The library's snapshot store over a recorder that MACs each snapshot."""
+        factory = self.factory
+        recorder: AggregateRecorder
+        if isinstance(factory, SQLiteFactory):
+            recorder = SealedSQLiteSnapshotRecorder(
+                datastore=factory.datastore, events_table_name="stored_snapshots"
+            )
+        elif isinstance(factory, PostgresFactory):
+            recorder = SealedPostgresSnapshotRecorder(
+                factory.datastore,
+                events_table_name=(factory.env.name.lower() or "stored") + "_snapshots",
+            )
+        else:  # the in-memory store of the library's own tests
+            return super().construct_snapshot_store()
+        if factory.env_create_table():
+            recorder.create_table()
+        return factory.event_store(mapper=self.mapper, recorder=recorder)
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """The library replays the record to the version it snapshots, from the previous

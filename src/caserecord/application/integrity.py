@@ -18,6 +18,7 @@ from caserecord.persistence.chain import (
     verify,
 )
 from caserecord.persistence.checkpoint import export_stream
+from caserecord.persistence.mac import Macs
 
 
 def as_bytes(state: object) -> bytes:
@@ -91,9 +92,13 @@ class Integrity(RecordsBase):
         equal the state replayed from the verified events up to its version."""
         if self.snapshots is None:
             return result
-        stored = list(self.snapshots.recorder.select_events(stream_id))
+        recorder: Any = self.snapshots.recorder
+        # As stored, not only those whose MAC holds (which is all a read would use).
+        select = getattr(recorder, "select_stored", recorder.select_events)
+        stored = list(select(stream_id))
         if not stored:
             return result
+        macs = recorder.snapshot_macs(stream_id) if hasattr(recorder, "snapshot_macs") else None
         events = iter(self.events.get(stream_id))
         aggregate: Any = None
         for row in stored:
@@ -112,6 +117,12 @@ class Integrity(RecordsBase):
                 problem = "the stored snapshot is ahead of the events"
             elif not problem:
                 problem = compare_snapshot(snapshot, aggregate)
+            if not problem and macs is not None:
+                expected = self.macs.snapshot(
+                    stream_key(stream_id), version, row.topic, as_bytes(row.state)
+                )
+                if not Macs.same(expected, macs.get(version)):
+                    problem = "the stored snapshot fails its MAC"
             if problem:
                 return dataclasses.replace(
                     result, ok=False, first_bad_version=version, problem=f"snapshot: {problem}"

@@ -1,0 +1,65 @@
+"""Keyed MACs (HMAC-SHA256) over the rows that decide what is served.
+
+The key never enters the database (``config.py`` finds it: a key file, an environment
+variable or a secrets file), so someone who can write to the database but does not hold
+the key cannot make a row the service will accept: an event appended with a recomputed
+chain link, a new stream, a snapshot moved to another agency, a token with a higher role,
+a feed-index row pointing an event at another agency, a made-up access-log entry.
+
+Each MAC covers a row's content *and* its position (stream and version, log position,
+entry id), under a label per kind of row, so a valid row cannot be moved or reused as
+another kind.  Standard library only.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+
+KEY_BYTES = 32
+
+
+class Macs:
+    """The MAC of each kind of row, under one key."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < KEY_BYTES:
+            raise ValueError(f"the integrity key needs at least {KEY_BYTES} bytes")
+        self._key = key
+        # Keyed once: ``copy()`` of a prepared HMAC skips the key schedule per row.
+        self._base = hmac.new(key, digestmod=hashlib.sha256)
+
+    def _mac(self, *parts: object) -> str:
+        h = self._base.copy()
+        h.update("\x1f".join("" if p is None else str(p) for p in parts).encode())
+        return h.hexdigest()
+
+    def event(self, stream_id: str, version: int, position: int, chain_hash: str) -> str:
+        return self._mac("event", stream_id, version, position, chain_hash)
+
+    def snapshot(self, stream_id: str, version: int, topic: str, state: bytes) -> str:
+        return self._mac("snapshot", stream_id, version, topic, hashlib.sha256(state).hexdigest())
+
+    def feed(self, agency_id: str, position: int) -> str:
+        return self._mac("feed", agency_id, position)
+
+    def tree_head(self, size: int, root: bytes) -> str:
+        return self._mac("tree-head", size, root.hex())
+
+    def token(self, row: Sequence[object]) -> str:
+        """``row``: token_id, token_hash, name, agency_id, role, created_at, revoked_at."""
+        return self._mac("token", *row)
+
+    def access_entry(self, entry: Sequence[object], subjects: Iterable[Sequence[object]]) -> str:
+        """``entry``: the columns of ``access.log.ACCESS_COLUMNS``; ``subjects``: its
+        (agency_id, client_id, case_id) rows, in any order."""
+        named = sorted("|".join("" if v is None else str(v) for v in s) for s in subjects)
+        return self._mac("access", *entry, *named)
+
+    @staticmethod
+    def same(expected: str, found: object) -> bool:
+        return isinstance(found, str) and hmac.compare_digest(expected, found)
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Names a key without revealing it (a stored value tells which key made the MACs)."""
+    return hashlib.sha256(b"caserecord-integrity-key\x00" + key).hexdigest()[:16]
