@@ -18,6 +18,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from caserecord.persistence.chain import Link
 from caserecord.persistence.entries import Row
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.sealing import TreeHead
 
 
 class CaseRecorder(Protocol):
@@ -40,8 +41,14 @@ class CaseRecorder(Protocol):
     def feed_index_counts(self) -> tuple[int, int]:
         """(events logged, events indexed): equal when the feed's index is complete."""
 
-    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
-        """Index (agency, position) rows logged before the index existed."""
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int, str]]) -> None:
+        """Index (agency, position, mac) rows logged before the index existed."""
+
+    def tree_head(self) -> TreeHead:
+        """The Merkle tree's head as stored."""
+
+    def tree_node(self, level: int, index: int) -> bytes:
+        """A stored node of the Merkle tree (level 0: the leaves)."""
 
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         """One stream's hash chain links, by version."""
