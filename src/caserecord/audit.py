@@ -173,7 +173,7 @@ def verify_all(
     extra: Sequence[ExtraCheck] = (),
 ) -> Report:
     """Check everything the service serves from, from the stored rows."""
-    raw, macs, report = Raw(records), records.macs, Report()
+    raw, macs, report = Raw(records), records.integrity_macs, Report()
     total_events = raw.rows(f"SELECT COUNT(*) FROM {raw.events}")[0][0]
     max_position = raw.rows(f"SELECT MAX({'notification_id' if raw.postgres else 'rowid'}) FROM {raw.events}")[0][0] or 0
     feed_positions = _check_feed(raw, macs, report, max_position)
@@ -447,7 +447,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     how many events it sealed.  It seals what is there: each event's link is recomputed and
     must match (a damaged stream is refused, not sealed).  Each page is one transaction
     and the tree's head says how far it got, so an interrupted run is simply run again."""
-    raw, macs = Raw(records), records.macs
+    raw, macs = Raw(records), records.integrity_macs
     head = records.store.tree_head()  # type: ignore[attr-defined]
     after = 0
     if head.size:
@@ -474,13 +474,14 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
                     f"(check it with `caserecord verify {key}`)"
                 )
             prevs[key] = (version, digest)
-            links.append((macs.event(key, version, position, digest), key, version))
+            leaf_index = size + len(leaves)
+            links.append((macs.event(key, version, position, digest), leaf_index, key, version))
             leaves.append(leaf_hash(leaf_data(position, key, version, digest)))
         made = append(size, frontier, leaves)
         with raw.datastore.transaction(commit=True) as c:
             mark = "%s" if raw.postgres else "?"
             c.executemany(
-                f"UPDATE {raw.t('event_chain')} SET mac={mark} "
+                f"UPDATE {raw.t('event_chain')} SET mac={mark}, leaf={mark} "
                 f"WHERE originator_id={mark} AND originator_version={mark}",
                 links,
             )

@@ -55,8 +55,6 @@ def open_records(
     probe_postgres(settings, env)
     try:
         app = CaseRecords(env=env)
-    except ConfigError as e:
-        raise StoreError(str(e)) from None
     except (PersistenceError, OSError) as e:
         raise StoreError(
             f"cannot open the database {describe(settings)}: {first_line(e)}"
@@ -75,6 +73,9 @@ def open_records(
         "has no integrity MACs and Merkle tree (made by an earlier version): run "
         "`caserecord db init` to add them"
     )
+    if app.macs is None:
+        app.close()
+        raise StoreError(app.key_problem)
     if sealed:
         probe(app, settings, lambda: check_sealed(app), unsealed)
     return app
@@ -145,7 +146,7 @@ def index_feed(app: CaseRecords) -> int:
                     f"{first_line(e)}"
                 ) from None
             agency = agency_of(event)
-            rows.append((agency, notification.id, app.macs.feed(agency, notification.id)))
+            rows.append((agency, notification.id, app.integrity_macs.feed(agency, notification.id)))
         app.store.add_to_feed_index(rows)
         read += len(rows)
         start = batch[-1].id + 1

@@ -96,16 +96,22 @@ class RecordsBase(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self._owners: dict[UUID, Owner] = {}  # see _check_owner
-        key = self.env.get("INTEGRITY_KEY")
-        if not key:
-            self.close()
-            raise ConfigError(self.env.get("INTEGRITY_KEY_PROBLEM") or "no integrity key")
         # The key stays in this process: the recorders MAC what they write and check what
-        # decides a read (snapshots, the feed index) with it.
-        self.macs = Macs(bytes.fromhex(key))
+        # decides a read (snapshots, the feed index) with it.  Without it they refuse to
+        # write or to serve those rows, and ``open_records`` refuses to open the store.
+        key = self.env.get("INTEGRITY_KEY")
+        self.key_problem = self.env.get("INTEGRITY_KEY_PROBLEM") or "no integrity key"
+        self.macs: Macs | None = Macs(bytes.fromhex(key)) if key else None
         for recorder in (self.recorder, self.snapshots and self.snapshots.recorder):
             if recorder is not None and hasattr(recorder, "macs"):
                 recorder.macs = self.macs
+
+    @property
+    def integrity_macs(self) -> Macs:
+        """The MACs under the integrity key (a ConfigError without one)."""
+        if self.macs is None:
+            raise ConfigError(self.key_problem)
+        return self.macs
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """The library's snapshot store over a recorder that MACs each snapshot."""

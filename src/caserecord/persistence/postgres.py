@@ -106,6 +106,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS mac text").format(table)
             )
         self.sql_create_statements.append(
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS leaf bigint").format(self.chain_table)
+        )
+        self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (level integer NOT NULL, idx bigint NOT NULL, "
                 "hash bytea NOT NULL, PRIMARY KEY (level, idx))"
@@ -184,7 +187,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         curs.execute(
             SQL(
                 "INSERT INTO {} SELECT * FROM unnest("
-                "%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[])"
+                "%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[])"
             ).format(self.chain_table),
             tuple(list(column) for column in zip(*sealed.chain, strict=True)),
         )
@@ -452,6 +455,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             return {
                 row["originator_version"]: Link(row["prev_hash"], row["hash"])
                 for row in curs.fetchall()
+            }
+
+    def tree_positions(self, originator_id: UUID | str) -> dict[int, tuple[int, int]]:
+        """Each event of a stream's (log position, leaf index in the tree), by version."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT e.originator_version, e.notification_id, c.leaf FROM {} e "
+                    "JOIN {} c ON c.originator_id = e.originator_id::text "
+                    "AND c.originator_version = e.originator_version WHERE e.originator_id=%s"
+                ).format(self.events_table, self.chain_table),
+                (UUID(stream_key(originator_id)),),
+            )
+            return {
+                int(r["originator_version"]): (int(r["notification_id"]), int(r["leaf"]))
+                for r in curs.fetchall()
+                if r["leaf"] is not None
             }
 
     def chain_heads(self) -> dict[str, tuple[int, str]]:

@@ -47,6 +47,9 @@ class CaseRecorder(Protocol):
     def tree_head(self) -> TreeHead:
         """The Merkle tree's head as stored."""
 
+    def tree_positions(self, originator_id: UUID | str) -> dict[int, tuple[int, int]]:
+        """Each event of a stream's (log position, leaf index in the tree), by version."""
+
     def tree_node(self, level: int, index: int) -> bytes:
         """A stored node of the Merkle tree (level 0: the leaves)."""
 

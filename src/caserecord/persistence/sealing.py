@@ -42,7 +42,7 @@ class TreeHead:
 
 @dataclass(frozen=True)
 class Sealed:
-    chain: list[tuple[str, int, str, str, str]]  # stream, version, prev hash, hash, mac
+    chain: list[tuple[str, int, str, str, str, int]]  # stream, version, prev, hash, mac, leaf
     feed: list[tuple[str, int, str]]  # agency, position, mac
     tree: Appended
     head_mac: str
@@ -72,11 +72,10 @@ def seal(
     chain_rows = []
     leaves = []
     for s, position in zip(stored_events, positions, strict=True):
-        key = stream_key(s.originator_id)
-        prev, digest = links[(key, s.originator_version)]
-        chain_rows.append(
-            (key, s.originator_version, prev, digest, macs.event(key, s.originator_version, position, digest))
-        )
+        key, version = stream_key(s.originator_id), s.originator_version
+        prev, digest = links[(key, version)]
+        mac = macs.event(key, version, position, digest)
+        chain_rows.append((key, version, prev, digest, mac, head.size + len(leaves)))
         leaves.append(leaf_hash(leaf_data(position, key, s.originator_version, digest)))
     feed = [(a, p, macs.feed(a, p)) for a, p in zip(agency_ids, positions, strict=True)]
     tree = append(head.size, head.frontier, leaves)

@@ -112,7 +112,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS event_chain ("
             "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
-            "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT, "
+            "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT, leaf INTEGER, "
             "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS idempotency_keys ("
             "agency_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
@@ -137,10 +137,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         super().create_table()
         # Stores made before the MACs: SQLite has no ADD COLUMN IF NOT EXISTS.
         with self.datastore.transaction(commit=True) as c:
-            for table in ("event_chain", FEED_TABLE):
+            for table, column, kind in (
+                ("event_chain", "mac", "TEXT"),
+                ("event_chain", "leaf", "INTEGER"),
+                (FEED_TABLE, "mac", "TEXT"),
+            ):
                 c.execute(f"PRAGMA table_info({table})")
-                if "mac" not in {row[1] for row in c.fetchall()}:
-                    c.execute(f"ALTER TABLE {table} ADD COLUMN mac TEXT")
+                if column not in {row[1] for row in c.fetchall()}:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -159,7 +163,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             self._tree_head(c),
         )
         c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?,?)", sealed.feed)
-        c.executemany("INSERT INTO event_chain VALUES (?,?,?,?,?)", sealed.chain)
+        c.executemany("INSERT INTO event_chain VALUES (?,?,?,?,?,?)", sealed.chain)
         c.executemany(f"INSERT INTO {TREE_NODES} VALUES (?,?,?)", sealed.tree.nodes)
         c.execute(
             f"INSERT INTO {TREE_HEAD} VALUES (1,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
@@ -373,6 +377,26 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     ) -> Subscription[ApplicationRecorder]:
         # The library has no SQLite subscription: poll the notification log instead.
         return PollingSubscription(self, gt=gt, topics=topics)
+
+    def tree_positions(self, originator_id: UUID | str) -> dict[int, tuple[int, int]]:
+        """Each event of a stream's (log position, leaf index in the tree), by version."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, rowid FROM {self.events_table_name} "
+                "WHERE originator_id=?",
+                (UUID(stream_key(originator_id)).hex,),
+            )
+            positions = {int(v): int(p) for v, p in c.fetchall()}
+            c.execute(
+                "SELECT originator_version, leaf FROM event_chain WHERE originator_id=?",
+                (stream_key(originator_id),),
+            )
+            leaves = {int(v): leaf for v, leaf in c.fetchall()}
+        return {
+            v: (p, int(leaves[v]))
+            for v, p in positions.items()
+            if leaves.get(v) is not None
+        }
 
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The latest link of every stream: what a signed checkpoint commits to."""
