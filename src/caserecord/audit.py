@@ -175,7 +175,12 @@ def verify_all(
     """Check everything the service serves from, from the stored rows."""
     raw, macs, report = Raw(records), records.integrity_macs, Report()
     total_events = raw.rows(f"SELECT COUNT(*) FROM {raw.events}")[0][0]
-    max_position = raw.rows(f"SELECT MAX({'notification_id' if raw.postgres else 'rowid'}) FROM {raw.events}")[0][0] or 0
+    max_position = (
+        raw.rows(f"SELECT MAX({'notification_id' if raw.postgres else 'rowid'}) FROM {raw.events}")[
+            0
+        ][0]
+        or 0
+    )
     feed_positions = _check_feed(raw, macs, report, max_position)
     streams = _check_events(raw, macs, report, feed_positions, progress, int(total_events))
     _check_chain_rows(raw, report, streams)
@@ -218,7 +223,7 @@ def _check_events(
     streams: dict[str, StreamTally] = {}
     keys: dict[str, str] = {}
     sha256, dumps = hashlib.sha256, json.dumps
-    size, frontier = 0, []
+    size, frontier = 0, list[bytes]()
     after = 0
     while page := raw.event_page(after, PAGE):
         leaves: list[bytes] = []
@@ -299,7 +304,8 @@ def _check_nodes(raw: Raw, report: Report, nodes: list[tuple[int, int, bytes]]) 
         low, high = min(wanted), max(wanted)
         stored = dict(
             raw.rows(
-                f"SELECT idx, hash FROM {raw.t(TREE_NODES)} WHERE level = ? AND idx BETWEEN ? AND ?",
+                f"SELECT idx, hash FROM {raw.t(TREE_NODES)} "
+                "WHERE level = ? AND idx BETWEEN ? AND ?",
                 (level, low, high),
             )
         )
@@ -354,9 +360,7 @@ def _check_chain_rows(raw: Raw, report: Report, streams: dict[str, StreamTally])
             report.add(Problem("events", f"stream {stream}", problem, stream, logged + 1))
 
 
-def _check_snapshots(
-    raw: Raw, macs: Macs, report: Report, streams: dict[str, StreamTally]
-) -> None:
+def _check_snapshots(raw: Raw, macs: Macs, report: Report, streams: dict[str, StreamTally]) -> None:
     if raw.snapshots is None:
         return
     stored = {}
@@ -379,7 +383,9 @@ def _check_snapshots(
         if not Macs.same(expected, stored.get((key, int(version)))):
             report.add(Problem("snapshots", where, "the snapshot fails its MAC", key, version))
         elif key not in streams or streams[key].version < int(version):
-            report.add(Problem("snapshots", where, "the snapshot is ahead of the events", key, version))
+            report.add(
+                Problem("snapshots", where, "the snapshot is ahead of the events", key, version)
+            )
 
 
 def _check_tokens(raw: Raw, macs: Macs, report: Report) -> None:
@@ -429,7 +435,9 @@ def _last_access_entry_id(raw: Raw) -> int | None:
         schema = raw.prefix.rstrip(".").strip('"')
         rows = raw.rows(
             "SELECT last_value, is_called FROM "
-            + raw.rows("SELECT pg_get_serial_sequence(?, 'entry_id')", (f'"{schema}".access_log',))[0][0]
+            + raw.rows("SELECT pg_get_serial_sequence(?, 'entry_id')", (f'"{schema}".access_log',))[
+                0
+            ][0]
         )
         value, called = rows[0]
         return int(value) if called else None
@@ -448,7 +456,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     must match (a damaged stream is refused, not sealed).  Each page is one transaction
     and the tree's head says how far it got, so an interrupted run is simply run again."""
     raw, macs = Raw(records), records.integrity_macs
-    head = records.store.tree_head()  # type: ignore[attr-defined]
+    head = records.store.tree_head()
     after = 0
     if head.size:
         found = raw.rows(
@@ -462,13 +470,19 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     sealed = 0
     total = int(raw.rows(f"SELECT COUNT(*) FROM {raw.events}")[0][0]) - head.size
     while page := raw.event_page(after, PAGE):
-        links, leaves = [], []
+        links: list[tuple[str, int, str, int]] = []
+        leaves: list[bytes] = []
         for position, stored_id, version, topic, state, prev, digest, _ in page:
             key = _key_of(stored_id)
             last_version, last_hash = prevs.get(key) or _previous_link(raw, key, version)
             where = f"stream {key} version {version}"
             computed = _link(last_hash, key, version, topic, bytes(state))
-            if version != last_version + 1 or digest is None or prev != last_hash or computed != digest:
+            if (
+                version != last_version + 1
+                or digest is None
+                or prev != last_hash
+                or computed != digest
+            ):
                 raise UnsealableStoreError(
                     f"{where} does not verify against its hash chain: it is not sealed "
                     f"(check it with `caserecord verify {key}`)"
@@ -493,7 +507,12 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
             )
             c.execute(
                 f"INSERT INTO {raw.t(TREE_HEAD)} VALUES (1,{mark},{mark},{mark},{mark})",
-                (made.size, made.root, b"".join(made.frontier), macs.tree_head(made.size, made.root)),
+                (
+                    made.size,
+                    made.root,
+                    b"".join(made.frontier),
+                    macs.tree_head(made.size, made.root),
+                ),
             )
         size, frontier = made.size, made.frontier
         sealed += len(page)
@@ -529,7 +548,8 @@ def _previous_link(raw: Raw, key: str, version: int) -> tuple[int, str]:
     if version == 1:
         return 0, GENESIS
     found = raw.rows(
-        f"SELECT hash FROM {raw.t('event_chain')} WHERE originator_id = ? AND originator_version = ?",
+        f"SELECT hash FROM {raw.t('event_chain')} "
+        "WHERE originator_id = ? AND originator_version = ?",
         (key, version - 1),
     )
     return (version - 1, str(found[0][0])) if found else (0, GENESIS)
@@ -555,7 +575,9 @@ def _seal_rows(
 
 def _seal_access_log(raw: Raw, macs: Macs) -> None:
     mark = "%s" if raw.postgres else "?"
-    rows = list(raw.keyset(raw.t("access_log"), ", ".join(ACCESS_COLUMNS), ("entry_id",), "mac IS NULL"))
+    rows = list(
+        raw.keyset(raw.t("access_log"), ", ".join(ACCESS_COLUMNS), ("entry_id",), "mac IS NULL")
+    )
     if not rows:
         return
     subjects: dict[int, list[tuple[Any, ...]]] = {}
@@ -574,7 +596,9 @@ def _seal_snapshots(raw: Raw, macs: Macs) -> None:
     mark = "%s" if raw.postgres else "?"
     have = {
         (str(s), int(v))
-        for s, v in raw.rows(f"SELECT originator_id, originator_version FROM {raw.t(SNAPSHOT_MACS)}")
+        for s, v in raw.rows(
+            f"SELECT originator_id, originator_version FROM {raw.t(SNAPSHOT_MACS)}"
+        )
     }
     id_column = "originator_id::text" if raw.postgres else "originator_id"
     rows = []

@@ -81,7 +81,6 @@ class Settings(BaseSettings):
             env["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "y"
         return env
 
-
     def integrity_key_path(self) -> Path | None:
         """The key file: the configured one, or a default beside a SQLite store's file."""
         if self.integrity_key_file is not None:

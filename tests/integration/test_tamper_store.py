@@ -80,11 +80,17 @@ def store(
     other_a = an_open_case(records, worker)
     records.record_note(worker, other_a, text="first", contact_kind="client", contact_mode="phone")
     case_b = an_open_case(records, outsider, a_client(records, outsider))
-    records.record_note(outsider, case_b, text="b note", contact_kind="client", contact_mode="phone")
+    records.record_note(
+        outsider, case_b, text="b note", contact_kind="client", contact_mode="phone"
+    )
     tables = Tables(records)
     tokens = TokenStore(tables)
     secrets = {}
-    for agency, role in (("agency-a", "caseworker"), ("agency-b", "caseworker"), ("agency-a", "supervisor")):
+    for agency, role in (
+        ("agency-a", "caseworker"),
+        ("agency-b", "caseworker"),
+        ("agency-a", "supervisor"),
+    ):
         info, secret = tokens.create(agency_id=agency, role=role, name=f"{agency} {role}")
         secrets[info.token_id] = secret
     revoked, _ = tokens.create(agency_id="agency-a", role="admin", name="left")
@@ -170,7 +176,9 @@ def test_a_field_edited_with_the_chain_recomputed_is_found_by_both(store: Store)
 
 def test_an_event_deleted_in_the_middle_with_its_link_is_found_by_both(store: Store) -> None:
     store.rows.delete_event(store.case_a, 50)
-    store.sql("DELETE FROM event_chain WHERE originator_id=? AND originator_version=50", str(store.case_a))
+    store.sql(
+        "DELETE FROM event_chain WHERE originator_id=? AND originator_version=50", str(store.case_a)
+    )
 
     assert {"events", "tree"} <= parts(store.verify())
     assert not store.offline(store.case_a).ok
@@ -221,7 +229,9 @@ def test_an_event_inserted_in_the_middle_is_found_by_both(store: Store) -> None:
             store.rows.event_id(store.case_a),
             version,
         )
-    store.rows.append_event(store.case_a, 60, stored(store, store.case_a)[60].topic, store.rows.state(store.case_a, 61))
+    store.rows.append_event(
+        store.case_a, 60, stored(store, store.case_a)[60].topic, store.rows.state(store.case_a, 61)
+    )
     recompute_chain(store, store.case_a)
 
     assert {"events", "tree"} <= parts(store.verify())
@@ -234,7 +244,7 @@ def test_an_event_appended_with_a_valid_link_fails_its_mac(store: Store) -> None
     store.rows.append_event(store.case_a, last + 1, record.topic, record.state)
     prev = store.rows.link(store.case_a, last)[1]
     appended = Record(record.stream_id, last + 1, record.topic, record.state)
-    (_, link), = chain(prev, [appended])
+    ((_, link),) = chain(prev, [appended])
     store.sql(
         "INSERT INTO event_chain VALUES (?,?,?,?,?,?)",
         str(store.case_a), last + 1, link.prev_hash, link.hash, "f" * 64, 10**6,
@@ -270,7 +280,9 @@ def test_a_snapshot_moved_to_another_agency_is_found_and_not_served(
     store.records.repository.cache = None
 
     assert "snapshots" in parts(store.verify())
-    assert store.records.get_case(worker, store.case_a)["version"] == last_version(store, store.case_a)
+    assert store.records.get_case(worker, store.case_a)["version"] == last_version(
+        store, store.case_a
+    )
     with pytest.raises(CaseNotFoundError):
         store.records.get_case(outsider, store.case_a)
 
@@ -311,7 +323,7 @@ def test_access_log_edits_are_found(store: Store, edit: str) -> None:
 @pytest.mark.parametrize("edit", ["move", "delete", "insert"])
 def test_feed_index_edits_are_found_and_a_moved_row_is_not_served(store: Store, edit: str) -> None:
     (position,) = store.sql(
-        f"SELECT notification_id FROM event_agency WHERE agency_id='agency-a' "
+        "SELECT notification_id FROM event_agency WHERE agency_id='agency-a' "
         "ORDER BY notification_id LIMIT 1"
     )[0]
     if edit == "move":
@@ -335,7 +347,7 @@ def test_token_edits_are_found_and_the_token_refused(store: Store, edit: str) ->
     elif edit == "move_agency":
         store.sql("UPDATE api_tokens SET agency_id='agency-b' WHERE token_id=?", token_id)
     else:
-        token_id = [t.token_id for t in store.tokens.list() if not t.active][0]
+        token_id = next(t.token_id for t in store.tokens.list() if not t.active)
         store.sql("UPDATE api_tokens SET revoked_at=NULL WHERE token_id=?", token_id)
 
     assert parts(store.verify()) == {"tokens"}
@@ -368,17 +380,21 @@ def test_an_older_backup_restored_verifies_alone_but_not_against_a_later_checkpo
     old_head = store.sql("SELECT size, root, frontier, mac FROM merkle_head")[0]
     old_nodes = store.sql("SELECT COUNT(*) FROM merkle_nodes")[0][0]
     for n in range(3):
-        records.record_note(worker, store.other_a, text=f"later {n}", contact_kind="client", contact_mode="phone")
+        records.record_note(
+            worker, store.other_a, text=f"later {n}", contact_kind="client", contact_mode="phone"
+        )
     later = sign(records, store.checkpoint)
     assert check_checkpoints(later, store.checkpoint, KEY.public_key()).ok
 
     # The backup taken before those writes, restored row for row.
     streams = {str(store.other_a)}
     store.sql(f"DELETE FROM stored_events WHERE {store.position} > ?", backup_position)
-    store.sql(f"DELETE FROM event_agency WHERE notification_id > ?", backup_position)
+    store.sql("DELETE FROM event_agency WHERE notification_id > ?", backup_position)
     for stream in streams:
         top = last_version(store, UUID(stream))
-        store.sql("DELETE FROM event_chain WHERE originator_id=? AND originator_version>?", stream, top)
+        store.sql(
+            "DELETE FROM event_chain WHERE originator_id=? AND originator_version>?", stream, top
+        )
     for level, index in store.sql("SELECT level, idx FROM merkle_nodes"):
         if (index + 1) << level > old_head[0]:
             store.sql("DELETE FROM merkle_nodes WHERE level=? AND idx=?", level, index)

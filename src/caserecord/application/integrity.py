@@ -116,7 +116,9 @@ class Integrity(RecordsBase):
         naming the tree otherwise: a head the service did not write is not signed)."""
         head: TreeHead = self.store.tree_head()
         if not head_is_authentic(self.integrity_macs, head):
-            raise TreeHeadError("the Merkle tree's head fails its MAC: run `caserecord verify --all`")
+            raise TreeHeadError(
+                "the Merkle tree's head fails its MAC: run `caserecord verify --all`"
+            )
         return head
 
     def tree_consistency(self, old: int) -> list[bytes]:

@@ -9,8 +9,8 @@ from uuid import UUID
 
 import typer
 
-from caserecord.cli.common import settings
 from caserecord.application.integrity import TreeHeadError
+from caserecord.cli.common import settings
 from caserecord.persistence.checkpoint import (
     CHECKPOINT_FORMAT,
     check_against_checkpoint,

@@ -188,7 +188,9 @@ def check_tree(export: Mapping[str, Any], checkpoint: Mapping[str, Any]) -> Chec
                 f"version {version} is not in the log's tree where the export says"
                 + (" (the signed part)" if index < old_size else ""),
             )
-    return CheckResult(True, f"; in the log's tree of {size} events, which extends the signed {old_size}")
+    return CheckResult(
+        True, f"; in the log's tree of {size} events, which extends the signed {old_size}"
+    )
 
 
 def check_checkpoints(

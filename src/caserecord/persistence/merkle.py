@@ -162,7 +162,9 @@ def _subproof(get: NodeGetter, m: int, start: int, n: int, complete: bool) -> li
     return [*_subproof(get, m - k, start + k, n - k, False), subtree_root(get, start, start + k)]
 
 
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+) -> bool:
     """RFC 9162 §2.1.3.2."""
     if index >= size:
         return False

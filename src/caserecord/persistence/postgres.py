@@ -192,9 +192,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             tuple(list(column) for column in zip(*sealed.chain, strict=True)),
         )
         curs.execute(
-            SQL("INSERT INTO {} SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])").format(
-                self.tree_nodes
-            ),
+            SQL(
+                "INSERT INTO {} SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])"
+            ).format(self.tree_nodes),
             tuple(list(column) for column in zip(*sealed.tree.nodes, strict=True)),
         )
         curs.execute(
@@ -597,7 +597,10 @@ class SealedPostgresSnapshotRecorder(PostgresAggregateRecorder):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         """The snapshots as stored, MAC or not (for verification)."""
-        return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        found: Sequence[StoredEvent] = super().select_events(
+            originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
+        return found
 
     def snapshot_macs(self, originator_id: UUID | str) -> dict[int, str]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

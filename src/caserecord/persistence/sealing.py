@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 from eventsourcing.persistence import StoredEvent
 
-from caserecord.persistence.chain import chain, stream_key
-from caserecord.persistence.chain import Record
+from caserecord.persistence.chain import Record, chain, stream_key
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
     EMPTY_ROOT,
@@ -70,7 +69,7 @@ def seal(
         for record, link in chain(prev_hash(key, records[0].version), records):
             links[(key, record.version)] = (link.prev_hash, link.hash)
     chain_rows = []
-    leaves = []
+    leaves: list[bytes] = []
     for s, position in zip(stored_events, positions, strict=True):
         key, version = stream_key(s.originator_id), s.originator_version
         prev, digest = links[(key, version)]
@@ -83,7 +82,9 @@ def seal(
 
 
 def head_is_authentic(macs: Macs, head: TreeHead) -> bool:
-    return head.size == 0 and head.mac is None or Macs.same(macs.tree_head(head.size, head.root), head.mac)
+    return (head.size == 0 and head.mac is None) or Macs.same(
+        macs.tree_head(head.size, head.root), head.mac
+    )
 
 
 def feed_row_is_authentic(macs: Macs | None, agency_id: str, position: int, mac: object) -> bool:
@@ -107,7 +108,11 @@ def snapshot_mac_rows(
     for s in stored_events:
         key = stream_key(s.originator_id)
         rows.append(
-            (key, s.originator_version, macs.snapshot(key, s.originator_version, s.topic, bytes(s.state)))
+            (
+                key,
+                s.originator_version,
+                macs.snapshot(key, s.originator_version, s.topic, bytes(s.state)),
+            )
         )
     return rows
 

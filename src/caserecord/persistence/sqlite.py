@@ -27,9 +27,8 @@ from caserecord.persistence.sealing import (
     TREE_NODES,
     NoIntegrityKeyError,
     TreeHead,
-    log,
-    feed_row_is_authentic,
     authentic_snapshots,
+    feed_row_is_authentic,
     seal,
     snapshot_mac_rows,
 )
@@ -392,11 +391,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 (stream_key(originator_id),),
             )
             leaves = {int(v): leaf for v, leaf in c.fetchall()}
-        return {
-            v: (p, int(leaves[v]))
-            for v, p in positions.items()
-            if leaves.get(v) is not None
-        }
+        return {v: (p, int(leaves[v])) for v, p in positions.items() if leaves.get(v) is not None}
 
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The latest link of every stream: what a signed checkpoint commits to."""
