@@ -160,8 +160,14 @@ def check_tree(export: Mapping[str, Any], checkpoint: Mapping[str, Any]) -> Chec
             f"{checkpoint['issued_at']}: the store was rolled back or cut",
         )
     since = tree.get("since") or {}
+    if not since and (size, root) == (old_size, old_root):
+        since = {"size": old_size, "consistency": []}  # the very tree that was signed
     if int(since.get("size", -1)) != old_size:
-        return CheckResult(False, "the export's consistency proof is not from this checkpoint")
+        return CheckResult(
+            False,
+            "the export carries no consistency proof from this checkpoint: export it with "
+            "`chain export --checkpoint`",
+        )
     proof = [bytes.fromhex(h) for h in since.get("consistency", [])]
     if not verify_consistency(old_size, size, old_root, root, proof):
         return CheckResult(

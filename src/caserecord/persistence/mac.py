@@ -57,7 +57,9 @@ class Macs:
 
     @staticmethod
     def same(expected: str, found: object) -> bool:
-        return isinstance(found, str) and hmac.compare_digest(expected, found)
+        # Compared even when nothing was stored, so a missing MAC takes the steps of a
+        # wrong one.
+        return hmac.compare_digest(expected, found if isinstance(found, str) else "")
 
 
 def key_fingerprint(key: bytes) -> str:
