@@ -10,8 +10,6 @@ Long because it walks every table that decides what is served, each a few lines;
 per-table checks share the pager, the MAC key and the report.
 """
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -22,7 +20,7 @@ from eventsourcing.postgres import PostgresDatastore
 from caserecord.access.log import ACCESS_COLUMNS
 from caserecord.access.tokens import TOKEN_COLUMNS
 from caserecord.application import CaseRecords
-from caserecord.persistence.chain import GENESIS
+from caserecord.persistence.chain import GENESIS, link_digest
 from caserecord.persistence.feed import FEED_TABLE
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
@@ -107,11 +105,19 @@ class Raw:
         if self.postgres:
             statement = statement.replace("?", "%s")
         with self.datastore.transaction(commit=False) as c:
-            c.execute(statement, tuple(params))
-            found = c.fetchall()
-        if self.postgres:
-            return [tuple(r.values()) for r in found]
-        return [tuple(r) for r in found]
+            if self.postgres:
+                c.execute(statement, tuple(params))
+                return [tuple(r.values()) for r in c.fetchall()]
+            # Plain tuples straight from sqlite3: making a Row of each costs more than
+            # hashing it.
+            plain = c.sqlite_cursor.connection.cursor()
+            plain.row_factory = None
+            try:
+                plain.execute(statement, tuple(params))
+                found: list[tuple[Any, ...]] = plain.fetchall()
+            finally:
+                plain.close()
+            return found
 
     def event_page(self, after: int, limit: int, stop: int | None = None) -> list[tuple[Any, ...]]:
         """(position, stream, version, topic, state, prev, hash, mac) in log order."""
@@ -240,7 +246,6 @@ def _check_events(
     tree recomputed from the leaves and compared with the stored nodes and the head."""
     streams: dict[str, StreamTally] = {}
     keys: dict[str, str] = {}
-    sha256, dumps = hashlib.sha256, json.dumps
     size, frontier = 0, list[bytes]()
     after = 0
     while page := raw.event_page(after, PAGE, head.last_position):
@@ -255,19 +260,7 @@ def _check_events(
             where = f"stream {key} version {version} (position {position})"
             state = bytes(state) if not isinstance(state, bytes) else state
             expected_prev = tally.prev
-            computed = sha256(
-                dumps(
-                    {
-                        "prev": expected_prev,
-                        "stream": key,
-                        "version": version,
-                        "topic": topic,
-                        "state_sha256": sha256(state).hexdigest(),
-                    },
-                    sort_keys=True,
-                    separators=(",", ":"),
-                ).encode()
-            ).hexdigest()
+            computed = link_digest(expected_prev, key, version, topic, state)
             problem = ""
             if version != tally.version + 1:
                 problem = f"version {tally.version + 1} is missing before it (or out of order)"
@@ -313,23 +306,22 @@ def _check_events(
 
 def _check_nodes(raw: Raw, report: Report, nodes: list[tuple[int, int, bytes]]) -> None:
     """The stored tree nodes a page of leaves made (proofs are made from them)."""
-    by_level: dict[int, dict[int, bytes]] = {}
+    by_level: dict[int, list[tuple[int, bytes]]] = {}
     for level, index, digest in nodes:
-        by_level.setdefault(level, {})[index] = digest
+        by_level.setdefault(level, []).append((index, digest))
     for level, wanted in by_level.items():
-        low, high = min(wanted), max(wanted)
-        stored = dict(
-            raw.rows(
-                f"SELECT idx, hash FROM {raw.t(TREE_NODES)} "
-                "WHERE level = ? AND idx BETWEEN ? AND ?",
-                (level, low, high),
-            )
+        stored = raw.rows(
+            f"SELECT idx, hash FROM {raw.t(TREE_NODES)} "
+            "WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+            (level, wanted[0][0], wanted[-1][0]),
         )
-        for index, digest in wanted.items():
-            found = stored.get(index)
-            if found is None or bytes(found) != digest:
+        if [(int(i), bytes(h)) for i, h in stored] == wanted:
+            continue
+        found = {int(i): bytes(h) for i, h in stored}
+        for index, digest in wanted:
+            if found.get(index) != digest:
                 what = "leaf" if level == 0 else f"node at level {level}"
-                problem = "missing" if found is None else "does not match the events"
+                problem = "missing" if index not in found else "does not match the events"
                 report.add(Problem("tree", f"{what} {index}", f"the stored {what} is {problem}"))
 
 
@@ -489,7 +481,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
             key = _key_of(stored_id)
             last_version, last_hash = prevs.get(key) or _previous_link(raw, key, version)
             where = f"stream {key} version {version}"
-            computed = _link(last_hash, key, version, topic, bytes(state))
+            computed = link_digest(last_hash, key, version, topic, bytes(state))
             if (
                 version != last_version + 1
                 or digest is None
@@ -538,21 +530,6 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     _seal_access_log(raw, macs)
     _seal_snapshots(raw, macs)
     return sealed
-
-
-def _link(prev: str, key: str, version: int, topic: str, state: bytes) -> str:
-    canonical = json.dumps(
-        {
-            "prev": prev,
-            "stream": key,
-            "version": version,
-            "topic": topic,
-            "state_sha256": hashlib.sha256(state).hexdigest(),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _previous_link(raw: Raw, key: str, version: int) -> tuple[int, str]:

@@ -64,7 +64,7 @@ def test_every_earlier_tree_is_proved_a_prefix_and_a_rewritten_one_is_not(new: i
         proof = consistency_proof(get, old, new)
         old_root = root_of_leaves(LEAVES[:old])
         assert verify_consistency(old, new, old_root, root, proof)
-        if 0 < old:
+        if old > 0:
             rewritten = root_of_leaves([leaf_hash(b"rewritten"), *LEAVES[1:old]])
             assert not verify_consistency(old, new, rewritten, root, proof)
 
