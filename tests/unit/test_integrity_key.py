@@ -1,12 +1,15 @@
 """The integrity key: made by `db init` outside the database, never in production, and a
 production service does not start without one."""
 
+import hashlib
+import hmac
 import stat
 from pathlib import Path
 
 import pytest
 
 from caserecord.config import ConfigError, Settings, load_settings
+from caserecord.persistence.mac import Macs
 
 
 def test_db_init_makes_a_key_beside_a_sqlite_file_readable_by_its_owner(tmp_path: Path) -> None:
@@ -55,3 +58,16 @@ def test_production_never_makes_a_key_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no integrity key"):
         settings.load_integrity_key(create=True)
     assert not path.exists()
+
+
+@pytest.mark.parametrize("size", [32, 64, 65, 100])
+def test_the_macs_are_hmac_sha256_of_their_labelled_text(size: int) -> None:
+    key = bytes(range(size))
+    macs = Macs(key)
+
+    def expected(text: str) -> str:
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+    assert macs.event("s", 2, 7, "h") == expected("event\x1fs\x1f2\x1f7\x1fh")
+    assert macs.feed("agency-a", 7) == expected("feed\x1fagency-a\x1f7")
+    assert macs.token(("t", None)) == expected("token\x1ft\x1f")
