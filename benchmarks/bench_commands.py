@@ -9,7 +9,7 @@ Three things run in alternating rounds on the same store kind:
 
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,19 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from benchmarks.common import Row, interleaved_rates, temp_store
+from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
+from caserecord.persistence.chain import chain
+from caserecord.persistence.entries import ENTRY_TABLE, entry_rows
+from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
+from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
+from caserecord.persistence.sqlite import ChainedSQLiteApplicationRecorder, group
 from caserecord.store import open_records
 
 ACTOR = Actor("bench-worker", "caseworker", "agency-bench")
@@ -154,7 +163,9 @@ def run(kind: str, *, quick: bool) -> list[Row]:
         rates = interleaved_rates(ops, rounds, seconds)
     driver = "sqlite3" if kind == "sqlite" else "psycopg"
     note = f"median of {rounds} alternating rounds of {seconds:g}s"
+    rows = [sealing_cost(quick)] if kind == "sqlite" else []
     return [
+        *rows,
         Row(
             "command path",
             "record note (CaseRecords) vs bare library",
@@ -189,3 +200,96 @@ def run(kind: str, *, quick: bool) -> list[Row]:
             note,
         ),
     ]
+
+
+# ---- the cost of the MACs and the Merkle tree ---------------------------------------------
+class UnsealedSQLiteRecorder(ChainedSQLiteApplicationRecorder):
+    """caserecord's SQLite recorder writing what it wrote before the MACs and the tree (the
+    chain, the feed index, the entry and identity indexes, idempotency keys): the baseline
+    for what sealing adds to a command."""
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        agency_ids = agencies(stored_events)
+        ids = SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
+        c.executemany(
+            f"INSERT INTO {FEED_TABLE} (agency_id, notification_id) VALUES (?,?)",
+            index_rows(agency_ids, ids),
+        )
+        entries = entry_rows(stored_events)
+        if entries:
+            c.executemany(
+                f"INSERT INTO {ENTRY_TABLE} (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
+                entries,
+            )
+        for stream_id, records in group(stored_events).items():
+            prev = self._prev_hash(c, stream_id, records[0].version)
+            c.executemany(
+                "INSERT INTO event_chain (originator_id, originator_version, prev_hash, hash) "
+                "VALUES (?,?,?,?)",
+                [
+                    (r.stream_id, r.version, link.prev_hash, link.hash)
+                    for r, link in chain(prev, records)
+                ],
+            )
+        for change in identity_changes(stored_events):
+            if change.registered:
+                c.execute(f"INSERT INTO {IDENTITY_TABLE} VALUES (?,?,?,?,?,?)", change.insert_row())
+            else:
+                c.execute(*update_statement(change, IDENTITY_TABLE, "?"))
+        idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
+        if idempotency is not None:
+            c.execute("INSERT INTO idempotency_keys VALUES (?,?,?,?,?)", idempotency.row())
+        return ids
+
+
+class UnsealedRecords(CaseRecords):
+    """CaseRecords with the library's own snapshot store (no snapshot MACs)."""
+
+    def construct_snapshot_store(self) -> Any:
+        return Application.construct_snapshot_store(self)
+
+
+@contextmanager
+def unsealed_op(settings: Settings) -> Iterator[Callable[[], object]]:
+    env = settings.eventsourcing_env() | {
+        "APPLICATION_RECORDER_TOPIC": "benchmarks.bench_commands:UnsealedSQLiteRecorder"
+    }
+    app = UnsealedRecords(env=env)
+    try:
+        cases = itertools.cycle([open_case(app) for _ in range(CASES)])
+
+        def op() -> object:
+            return app.record_note(
+                ACTOR, next(cases), text=NOTE, contact_kind="client", contact_mode="phone"
+            )
+
+        yield op
+    finally:
+        app.close()
+
+
+def sealing_cost(quick: bool) -> Row:
+    """record_note with and without the MACs and the tree, alternating, on SQLite stores
+    of the same schema."""
+    rounds, seconds = (3, 1.0) if quick else (6, 2.5)
+    with ExitStack() as stack:
+        sealed = stack.enter_context(temp_store("sqlite", "sealed"))
+        unsealed = stack.enter_context(temp_store("sqlite", "unsealed"))
+        ops = {
+            "sealed": stack.enter_context(caserecords_op(sealed)),
+            "unsealed": stack.enter_context(unsealed_op(unsealed)),
+        }
+        rates = interleaved_rates(ops, rounds, seconds)
+    return Row(
+        "command path",
+        "record note: with MACs and the Merkle tree vs the same write without them",
+        "sqlite",
+        rates["sealed"],
+        "cmd/s",
+        "the same recorder writing chain, indexes and keys only",
+        rates["unsealed"],
+        "ratio >= 0.90",
+        f"median of {rounds} alternating rounds of {seconds:g}s",
+    )

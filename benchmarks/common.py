@@ -73,7 +73,7 @@ def temp_store(kind: str, label: str = "bench", *, init: bool = True) -> Iterato
         try:
             yield settings
         finally:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", ".key"):  # .key: the integrity key beside it
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     schema = f"b_{tag}"

@@ -39,6 +39,7 @@ SECTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "history": ("bench_history", BOTH, ("sqlite",)),
     # bench_read_side.py (its own module) on PostgreSQL too: run it alone with --stores.
     "read-side": ("bench_read_side", ("sqlite",), ("sqlite",)),
+    "verify": ("bench_verify", BOTH, ("sqlite",)),
 }
 
 

@@ -1,13 +1,20 @@
 """Settings, read from CASERECORD_* environment variables (and .env), and their translation
 into the eventsourcing library's environment."""
 
+import os
+import secrets
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qs, unquote, urlparse
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/caserecord.db"
+# Where `db init` keeps the integrity key of a PostgreSQL store when no path is configured
+# (a SQLite store's sits next to its file).
+DEFAULT_POSTGRES_KEY_FILE = "./var/caserecord-integrity.key"
+KEY_BYTES = 32
 
 
 class ConfigError(Exception):
@@ -46,6 +53,19 @@ class Settings(BaseSettings):
     # The session cookie is `Secure` when the request came over HTTPS (as uvicorn's proxy
     # headers report it); true sends it only over HTTPS whatever the request said.
     console_secure_cookie: bool = False
+    # Production refuses to start unless the integrity key is given explicitly (a variable or
+    # a secrets file), never one made next to the database by `db init`.
+    production: bool = False
+    integrity_key: SecretStr | None = None
+    integrity_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _production_has_a_key(self) -> Self:
+        if self.production and self.integrity_key is None and self.integrity_key_file is None:
+            raise ValueError(
+                "production mode needs CASERECORD_INTEGRITY_KEY or CASERECORD_INTEGRITY_KEY_FILE"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -59,12 +79,79 @@ class Settings(BaseSettings):
         # Carries each event's agency to the recorder, which indexes it for the event feed.
         env["MAPPER_TOPIC"] = "caserecord.persistence.feed:AgencyMapper"
         # The library reads a maximum size of 0 as "unbounded"; here 0 means no cache.
+        try:
+            env["INTEGRITY_KEY"] = self.load_integrity_key(create=create_table).hex()
+        except ConfigError as e:
+            # Only what writes or checks records needs the key (the service says so when it
+            # starts); the views' runners and the runner lock do not.
+            env["INTEGRITY_KEY_PROBLEM"] = str(e)
         if self.aggregate_cache_size > 0:
             env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
             # Commands get a copy, so one that fails half-way cannot corrupt the cached case;
             # pinned here because the library would otherwise take it from os.environ.
             env["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "y"
         return env
+
+    def integrity_key_path(self) -> Path | None:
+        """The key file: the configured one, or a default beside a SQLite store's file."""
+        if self.integrity_key_file is not None:
+            return self.integrity_key_file.expanduser()
+        env = database_env(self.database_url)
+        if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+            return Path(DEFAULT_POSTGRES_KEY_FILE)
+        dbname = env["SQLITE_DBNAME"]
+        if dbname == ":memory:" or dbname.startswith("file:"):
+            return None
+        return Path(dbname + ".key").expanduser()
+
+    def load_integrity_key(self, *, create: bool = False) -> bytes:
+        """The integrity key; ``create`` (``db init``) makes the default key file if there is
+        none, except in production, where the key must be provided."""
+        if self.integrity_key is not None:
+            return parse_key(self.integrity_key.get_secret_value(), "CASERECORD_INTEGRITY_KEY")
+        path = self.integrity_key_path()
+        if path is None:
+            raise ConfigError("an in-memory store needs CASERECORD_INTEGRITY_KEY")
+        if not path.exists() and create and not self.production:
+            write_new_key(path)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"no integrity key at {path}: run `caserecord db init`, or set "
+                "CASERECORD_INTEGRITY_KEY_FILE to the key's file"
+            ) from None
+        except OSError as e:
+            raise ConfigError(f"cannot read the integrity key {path}: {e.strerror}") from None
+        return parse_key(text, str(path))
+
+
+def parse_key(text: str, where: str) -> bytes:
+    """A key as kept in a file or a variable: at least 64 hex digits (32 random bytes)."""
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        raise ConfigError(f"the integrity key in {where} is not hexadecimal") from None
+    if len(key) < KEY_BYTES:
+        raise ConfigError(
+            f"the integrity key in {where} is {len(key)} bytes; it needs at least {KEY_BYTES} "
+            "(64 hex digits, e.g. from `openssl rand -hex 32`)"
+        )
+    return key
+
+
+def write_new_key(path: Path) -> None:
+    """A new random key, readable by its owner only; a key another process wrote first
+    (workers initialising at once) is kept."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as e:
+        raise ConfigError(f"cannot create the integrity key {path}: {e.strerror}") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(KEY_BYTES) + "\n")
 
 
 def load_settings() -> Settings:
@@ -73,6 +160,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as e:
         error = e.errors()[0]
+        if not error["loc"]:  # a rule over several settings
+            raise ConfigError(str(error["msg"]).removeprefix("Value error, ")) from None
         name = "CASERECORD_" + "_".join(str(part) for part in error["loc"]).upper()
         value = error.get("input")
         raise ConfigError(f"invalid setting {name}={value!r}: {error['msg']}") from None

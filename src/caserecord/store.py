@@ -43,8 +43,11 @@ def describe(settings: Settings) -> str:
     return url
 
 
-def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecords:
-    """A ready CaseRecords, or a StoreError naming what is wrong."""
+def open_records(
+    settings: Settings, *, create_table: bool = False, sealed: bool = True
+) -> CaseRecords:
+    """A ready CaseRecords, or a StoreError naming what is wrong; ``sealed``: refuse a
+    store whose rows are not yet sealed (only ``db init``, which seals them, opens one)."""
     try:
         env = settings.eventsourcing_env(create_table=create_table)
     except ConfigError as e:
@@ -71,7 +74,25 @@ def open_records(settings: Settings, *, create_table: bool = False) -> CaseRecor
         "run `caserecord db init` to add it"
     )
     probe(app, settings, app.store.quarantined, no_quarantine)
+    unsealed = (
+        "has no integrity MACs and Merkle tree (made by an earlier version): run "
+        "`caserecord db init` to add them"
+    )
+    if app.macs is None:
+        app.close()
+        raise StoreError(app.key_problem)
+    if sealed:
+        probe(app, settings, lambda: check_sealed(app), unsealed)
     return app
+
+
+def check_sealed(app: CaseRecords) -> None:
+    """The tree covers every logged event: a store whose rows were never sealed (or whose
+    sealing was interrupted) must not take new events, which the tree would place wrongly."""
+    head = app.store.tree_head()
+    events, _ = app.store.feed_index_counts()
+    if head.size != events:
+        raise ProgrammingError("no such table: the tree does not cover the log")
 
 
 def probe(app: CaseRecords, settings: Settings, query: Callable[[], object], missing: str) -> None:
@@ -129,7 +150,8 @@ def index_feed(app: CaseRecords) -> int:
                     f"cannot index the event at position {notification.id} for the feed: "
                     f"{first_line(e)}"
                 ) from None
-            rows.append((agency_of(event), notification.id))
+            agency = agency_of(event)
+            rows.append((agency, notification.id, app.integrity_macs.feed(agency, notification.id)))
         app.store.add_to_feed_index(rows)
         read += len(rows)
         start = batch[-1].id + 1

@@ -129,7 +129,9 @@ def test_a_case_changed_by_another_worker_is_read_fresh_from_the_cache(
 
 def test_a_cache_size_of_zero_turns_the_cache_off(sqlite_url: str) -> None:
     app = CaseRecords(
-        env=Settings(database_url=sqlite_url, aggregate_cache_size=0).eventsourcing_env()
+        env=Settings(database_url=sqlite_url, aggregate_cache_size=0).eventsourcing_env(
+            create_table=True
+        )
     )
 
     assert app.repository.cache is None

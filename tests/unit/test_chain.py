@@ -1,6 +1,7 @@
 """The hash chain verifier, on plain records (no database)."""
 
 import hashlib
+import json
 from dataclasses import replace
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from caserecord.persistence.chain import (
     Link,
     Record,
     chain,
+    link_digest,
     link_hash,
     stream_key,
     verify,
@@ -185,3 +187,30 @@ def test_any_single_byte_change_is_found_at_its_version(data: st.DataObject) -> 
 
     assert not result.ok
     assert result.first_bad_version == target + 1
+
+
+@given(
+    prev=st.text(max_size=70),
+    stream=st.text(max_size=40),
+    topic=st.text(max_size=60),
+    version=st.integers(min_value=0, max_value=10**9),
+    state=st.binary(max_size=64),
+)
+def test_a_links_hash_is_that_of_its_canonical_json_whatever_the_text(
+    prev: str, stream: str, topic: str, version: int, state: bytes
+) -> None:
+    canonical = json.dumps(
+        {
+            "prev": prev,
+            "stream": stream,
+            "version": version,
+            "topic": topic,
+            "state_sha256": hashlib.sha256(state).hexdigest(),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+    assert link_digest(prev, stream, version, topic, state) == (
+        hashlib.sha256(canonical.encode()).hexdigest()
+    )

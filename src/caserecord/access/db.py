@@ -10,6 +10,7 @@ from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
 
+from caserecord.persistence.mac import Macs
 from caserecord.persistence.recorder import HasStore
 from caserecord.persistence.sqlite_file import check_file
 
@@ -60,6 +61,8 @@ POSTGRES_TABLES = (
     "CREATE INDEX IF NOT EXISTS access_log_subjects_entry "
     "ON {schema}.access_log_subjects (entry_id)",
     CONSOLE_SESSIONS.format(t="{schema}."),
+    "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS mac text",
+    "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS mac text",
 )
 
 
@@ -73,6 +76,12 @@ class Tables:
         self.postgres = isinstance(datastore, PostgresDatastore)
         self.prefix = f'"{datastore.schema}".' if isinstance(datastore, PostgresDatastore) else ""
         self.datastore: Any = datastore  # the two stores' cursors are used alike here
+        self.macs: Macs | None = getattr(records, "macs", None)
+
+    def mac_key(self) -> Macs:
+        if self.macs is None:
+            raise RuntimeError("the access tables are used without the integrity key")
+        return self.macs
 
     def sql(self, statement: str) -> str:
         statement = statement.replace("{t}", self.prefix)
@@ -127,9 +136,14 @@ class Tables:
             for statement in statements:
                 c.execute(statement)
             if not self.postgres:  # SQLite has no ADD COLUMN IF NOT EXISTS
-                c.execute("PRAGMA table_info(access_log)")
-                if "request_id" not in {row[1] for row in c.fetchall()}:
-                    c.execute("ALTER TABLE access_log ADD COLUMN request_id TEXT")
+                for table, column in (
+                    ("access_log", "request_id"),
+                    ("access_log", "mac"),
+                    ("api_tokens", "mac"),
+                ):
+                    c.execute(f"PRAGMA table_info({table})")
+                    if column not in {row[1] for row in c.fetchall()}:
+                        c.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
 
 def create_access_tables(records: HasStore) -> None:

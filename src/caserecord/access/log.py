@@ -43,6 +43,22 @@ ADD_SUBJECT = (
 )
 
 
+# What an entry's MAC covers, in this order, with its subjects' (agency, client, case) rows.
+ACCESS_COLUMNS = (
+    "entry_id",
+    "agency_id",
+    "actor_id",
+    "actor_role",
+    "token_id",
+    "action",
+    "purpose",
+    "request_id",
+    "accessed_at",
+    "client_id",
+    "case_id",
+)
+
+
 def text(value: UUID | None) -> str | None:
     return None if value is None else str(value)
 
@@ -76,9 +92,21 @@ class AccessLog:
             reader.request_id,
             datetime.now(UTC).isoformat(),
         )
-        named = [(reader.agency_id, text(s.client_id), text(s.case_id)) for s in subjects]
+        named = list(
+            dict.fromkeys((reader.agency_id, text(s.client_id), text(s.case_id)) for s in subjects)
+        )
         try:
-            self.tables.insert_returning(ADD_ENTRY, entry, ADD_SUBJECT, list(dict.fromkeys(named)))
+            tables = self.tables
+            macs = tables.mac_key()
+            with tables.cursor(commit=True) as c:
+                c.execute(tables.sql(ADD_ENTRY), entry)
+                found = c.fetchone()
+                entry_id = next(iter(found.values())) if isinstance(found, dict) else found[0]
+                c.executemany(tables.sql(ADD_SUBJECT), [(entry_id, *n) for n in named])
+                c.execute(
+                    tables.sql("UPDATE {t}access_log SET mac = ? WHERE entry_id = ?"),
+                    (macs.access_entry((entry_id, *entry, None, None), named), entry_id),
+                )
         except Exception as e:
             raise AccessLogUnavailableError(
                 "the read could not be recorded in the access log"

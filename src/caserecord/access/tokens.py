@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -14,6 +15,9 @@ from caserecord.access.db import Tables
 from caserecord.domain.errors import InvalidValueError, NotFoundError
 from caserecord.domain.values import Role, parse
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.mac import Macs
+
+log = logging.getLogger("caserecord.integrity")
 
 TOKEN_PREFIX = "crt_"
 
@@ -56,7 +60,12 @@ UNKNOWN_TOKEN: dict[str, Any] = {
     "role": "",
     "created_at": "",
     "revoked_at": None,
+    "mac": None,
 }
+
+
+# What a token's MAC covers, in this order.
+TOKEN_COLUMNS = ("token_id", "token_hash", "name", "agency_id", "role", "created_at", "revoked_at")
 
 
 def hash_token(secret: str) -> str:
@@ -114,18 +123,13 @@ class TokenStore:
             role=role,
             created_at=datetime.now(UTC).isoformat(),
         )
+        row = (info.token_id, hash_token(secret), info.name, info.agency_id, role, info.created_at)
         statements: list[tuple[str, tuple[Any, ...]]] = [
             (
                 "INSERT INTO {t}api_tokens "
-                "(token_id, token_hash, name, agency_id, role, created_at) VALUES (?,?,?,?,?,?)",
-                (
-                    info.token_id,
-                    hash_token(secret),
-                    info.name,
-                    info.agency_id,
-                    role,
-                    info.created_at,
-                ),
+                "(token_id, token_hash, name, agency_id, role, created_at, mac) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (*row, self.tables.mac_key().token((*row, None))),
             )
         ]
         if idempotency is not None:
@@ -153,8 +157,13 @@ class TokenStore:
         row = rows[0] if rows else UNKNOWN_TOKEN
         info = TokenInfo.from_row(row)
         same = hmac.compare_digest(str(row["token_hash"]), presented)
+        # Checked whatever was found, so a miss still takes the steps a hit takes.
+        authentic = self.authentic(row)
         known = same & secret.startswith(TOKEN_PREFIX) & info.active
         if not known:
+            return None
+        if not authentic:  # a row the service did not write (a role raised, a made-up token)
+            log.error("token %s fails its MAC: refused", info.token_id)
             return None
         if self.cache_seconds > 0:
             with self._cache_lock:
@@ -163,6 +172,11 @@ class TokenStore:
                         self._cache.clear()
                     self._cache[presented] = (info, self.clock() + self.cache_seconds)
         return info
+
+    def authentic(self, row: dict[str, Any]) -> bool:
+        """The row is one this service wrote (its role, agency and revocation included)."""
+        expected = self.tables.mac_key().token([row[c] for c in TOKEN_COLUMNS])
+        return Macs.same(expected, row.get("mac"))
 
     def cached(self, secret: str) -> TokenInfo | None:
         """The token if it is in the cache and still fresh; never asks the store."""
@@ -217,10 +231,26 @@ class TokenStore:
     def revoke(self, token_id: str, agency_id: str | None = None) -> TokenInfo:
         """Revoke a token (revoking twice keeps the first revocation time)."""
         self.get(token_id, agency_id)
-        self.tables.execute(
-            "UPDATE {t}api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-            (datetime.now(UTC).isoformat(), token_id),
-        )
+        with self.tables.cursor(commit=True) as c:
+            c.execute(
+                self.tables.sql("SELECT * FROM {t}api_tokens WHERE token_id = ? FOR UPDATE")
+                if self.tables.postgres
+                else "SELECT * FROM api_tokens WHERE token_id = ?",
+                (token_id,),
+            )
+            row = dict(c.fetchone())
+            if row["revoked_at"] is None:
+                row["revoked_at"] = datetime.now(UTC).isoformat()
+                c.execute(
+                    self.tables.sql(
+                        "UPDATE {t}api_tokens SET revoked_at = ?, mac = ? WHERE token_id = ?"
+                    ),
+                    (
+                        row["revoked_at"],
+                        self.tables.mac_key().token([row[column] for column in TOKEN_COLUMNS]),
+                        token_id,
+                    ),
+                )
         self.forget(token_id)
         return self.get(token_id, agency_id)
 

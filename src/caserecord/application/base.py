@@ -15,10 +15,13 @@ from eventsourcing.application import (
     Repository,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import AggregateRecorder, EventStore, JSONTranscoder
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import strtobool
 
 from caserecord.application.replay import CaseRepository, project
+from caserecord.config import ConfigError
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
@@ -36,8 +39,11 @@ from caserecord.persistence.chain import (
     UnreadableEventError,
 )
 from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.mac import Macs
+from caserecord.persistence.postgres import SealedPostgresSnapshotRecorder
 from caserecord.persistence.quarantine import RecordQuarantinedError
 from caserecord.persistence.recorder import CaseRecorder, case_recorder
+from caserecord.persistence.sqlite import SealedSQLiteSnapshotRecorder
 from caserecord.presenters import note_to_dict
 from caserecord.transcodings import all_transcodings
 
@@ -91,6 +97,41 @@ class RecordsBase(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self._owners: dict[UUID, Owner] = {}  # see _check_owner
+        # The key stays in this process: the recorders MAC what they write and check what
+        # decides a read (snapshots, the feed index) with it.  Without it they refuse to
+        # write or to serve those rows, and ``open_records`` refuses to open the store.
+        key = self.env.get("INTEGRITY_KEY")
+        self.key_problem = self.env.get("INTEGRITY_KEY_PROBLEM") or "no integrity key"
+        self.macs: Macs | None = Macs(bytes.fromhex(key)) if key else None
+        for recorder in (self.recorder, self.snapshots and self.snapshots.recorder):
+            if recorder is not None and hasattr(recorder, "macs"):
+                recorder.macs = self.macs
+
+    @property
+    def integrity_macs(self) -> Macs:
+        """The MACs under the integrity key (a ConfigError without one)."""
+        if self.macs is None:
+            raise ConfigError(self.key_problem)
+        return self.macs
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """The library's snapshot store over a recorder that MACs each snapshot."""
+        factory = self.factory
+        recorder: AggregateRecorder
+        if isinstance(factory, SQLiteFactory):
+            recorder = SealedSQLiteSnapshotRecorder(
+                datastore=factory.datastore, events_table_name="stored_snapshots"
+            )
+        elif isinstance(factory, PostgresFactory):
+            recorder = SealedPostgresSnapshotRecorder(
+                factory.datastore,
+                events_table_name=(factory.env.name.lower() or "stored") + "_snapshots",
+            )
+        else:  # the in-memory store of the library's own tests
+            return super().construct_snapshot_store()
+        if factory.env_create_table():
+            recorder.create_table()
+        return factory.event_store(mapper=self.mapper, recorder=recorder)
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """The library replays the record to the version it snapshots, from the previous

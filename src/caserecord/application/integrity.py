@@ -2,6 +2,7 @@
 and its records exported for an offline check."""
 
 import dataclasses
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,16 @@ from caserecord.persistence.chain import (
     verify,
 )
 from caserecord.persistence.checkpoint import export_stream
+from caserecord.persistence.mac import Macs
+from caserecord.persistence.merkle import consistency_proof, inclusion_proof
 from caserecord.persistence.quarantine import Quarantined
+from caserecord.persistence.sealing import TreeHead, head_is_authentic
+
+
+class TreeHeadError(Exception):
+    """The tree cannot vouch for the log (its head fails its MAC, or went backwards)."""
+
+    code = "tree_head_rejected"
 
 
 def as_bytes(state: object) -> bytes:
@@ -76,9 +86,57 @@ class Integrity(RecordsBase):
         result = verify(stream_key(stream_id), records, links)
         return self._verify_snapshots(stream_id, result) if result.ok else result
 
-    def export_stream(self, stream_id: UUID) -> dict[str, Any]:
-        """The stream's stored records and links, for a reviewer to check offline."""
-        return export_stream(stream_key(stream_id), *self._stored_stream(stream_id))
+    def export_stream(self, stream_id: UUID, since: int | None = None) -> dict[str, Any]:
+        """The stream's stored records and links, for a reviewer to check offline, with a
+        proof that each event is in the log's Merkle tree and, with ``since`` (the tree
+        size of the reviewer's checkpoint), that today's tree extends that one; events
+        before it are proved in the tree of that size, which the checkpoint signed."""
+        document = export_stream(stream_key(stream_id), *self._stored_stream(stream_id))
+        head = self.tree_head()
+        node = lru_cache(maxsize=None)(self.store.tree_node)
+        positions = self.store.tree_positions(stream_id)
+        old = since if since is not None and since <= head.size else None
+        for record in document["records"]:
+            found = positions.get(record["version"])
+            if found is None:
+                continue
+            position, leaf = found
+            size = old if old is not None and leaf < old else head.size
+            record["position"] = position
+            record["inclusion"] = {
+                "leaf": leaf,
+                "size": size,
+                "path": [h.hex() for h in inclusion_proof(node, leaf, size)],
+            }
+        tree: dict[str, Any] = {"size": head.size, "root": head.root.hex()}
+        if since is not None:
+            tree["since"] = {
+                "size": since,
+                "consistency": [h.hex() for h in consistency_proof(node, old, head.size)]
+                if old is not None
+                else [],
+            }
+        document["tree"] = tree
+        return document
+
+    def tree_head(self) -> TreeHead:
+        """The Merkle tree's head, if its MAC holds (an :class:`UnreadableEventError`
+        naming the tree otherwise: a head the service did not write is not signed)."""
+        head: TreeHead = self.store.tree_head()
+        if not head_is_authentic(self.integrity_macs, head):
+            raise TreeHeadError(
+                "the Merkle tree's head fails its MAC: run `caserecord verify --all`"
+            )
+        return head
+
+    def tree_consistency(self, old: int) -> list[bytes]:
+        """Proof that today's tree extends the tree of its first ``old`` events."""
+        head = self.tree_head()
+        if old > head.size:
+            raise TreeHeadError(
+                f"the tree has {head.size} events, fewer than {old}: the store was rolled back"
+            )
+        return consistency_proof(lru_cache(maxsize=None)(self.store.tree_node), old, head.size)
 
     def _stored_stream(self, stream_id: UUID) -> tuple[list[Record], dict[int, Link]]:
         """As stored, not as the aggregate sees it: verification must not trust the mapper."""
@@ -106,9 +164,13 @@ class Integrity(RecordsBase):
         equal the state replayed from the verified events up to its version."""
         if self.snapshots is None:
             return result
-        stored = list(self.snapshots.recorder.select_events(stream_id))
+        recorder: Any = self.snapshots.recorder
+        # As stored, not only those whose MAC holds (which is all a read would use).
+        select = getattr(recorder, "select_stored", recorder.select_events)
+        stored = list(select(stream_id))
         if not stored:
             return result
+        macs = recorder.snapshot_macs(stream_id) if hasattr(recorder, "snapshot_macs") else None
         events = iter(self.recorder.select_events(stream_id))
         aggregate: Any = None
         for row in stored:
@@ -136,6 +198,12 @@ class Integrity(RecordsBase):
                 problem = "the stored snapshot is ahead of the events"
             elif not problem:
                 problem = compare_snapshot(snapshot, aggregate)
+            if not problem and macs is not None:
+                expected = self.integrity_macs.snapshot(
+                    stream_key(stream_id), version, row.topic, as_bytes(row.state)
+                )
+                if not Macs.same(expected, macs.get(version)):
+                    problem = "the stored snapshot fails its MAC"
             if problem:
                 return dataclasses.replace(
                     result, ok=False, first_bad_version=version, problem=f"snapshot: {problem}"

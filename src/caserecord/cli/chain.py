@@ -4,14 +4,17 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from uuid import UUID
 
 import typer
 
+from caserecord.application.integrity import TreeHeadError
 from caserecord.cli.common import settings
 from caserecord.persistence.checkpoint import (
+    CHECKPOINT_FORMAT,
     check_against_checkpoint,
+    check_checkpoints,
     load_private_key,
     load_public_key,
     new_private_key_pem,
@@ -47,24 +50,62 @@ def keygen(
 def checkpoint(
     key: Annotated[Path, typer.Option(help="The Ed25519 signing key (PEM)")],
     out: OutOption = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(help="The last checkpoint: add the proof that this one extends it"),
+    ] = None,
 ) -> None:
-    """Sign the current head (version and hash) of every stream."""
+    """Sign the current head (version and hash) of every stream and the Merkle tree's head
+    (size and root) of the whole log."""
     signing_key = key_from(load_private_key, key)
+    old = read_json(previous) if previous is not None else None
     records = open_records(settings())
     try:
         heads = records.chain_heads()
+        head = records.tree_head()
+        proof = None
+        if old is not None and "tree" in old:
+            old_size = int(old["tree"]["size"])
+            if old_size > head.size:
+                tampered(
+                    f"the tree has {head.size} events, fewer than the {old_size} signed at "
+                    f"{old['issued_at']}: the store was rolled back or cut"
+                )
+            proof = records.tree_consistency(old_size)
+    except TreeHeadError as e:
+        tampered(str(e))
     finally:
         records.close()
     issued_at = datetime.now(UTC).isoformat()
-    emit(sign_checkpoint(signing_key, heads, issued_at), out)
+    document = sign_checkpoint(signing_key, heads, issued_at, (head.size, head.root))
+    if proof is not None and old is not None:
+        document["consistency"] = {
+            "size": int(old["tree"]["size"]),
+            "proof": [h.hex() for h in proof],
+        }
+    emit(document, out)
 
 
 @app.command("export")
-def export(stream_id: UUID, out: OutOption = None) -> None:
-    """Export a stream's stored records and links for an offline check."""
+def export(
+    stream_id: UUID,
+    out: OutOption = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="The checkpoint it will be checked against: prove the tree extends it"),
+    ] = None,
+) -> None:
+    """Export a stream's stored records and links, with proofs that its events are in the
+    log's Merkle tree, for an offline check."""
+    since = None
+    if checkpoint is not None:
+        signed = read_json(checkpoint).get("tree")
+        since = int(signed["size"]) if signed else None
     records = open_records(settings())
     try:
-        document = records.export_stream(stream_id)
+        document = records.export_stream(stream_id, since)
+    except TreeHeadError as e:
+        tampered(str(e))
     finally:
         records.close()
     if not document["records"]:
@@ -74,18 +115,28 @@ def export(stream_id: UUID, out: OutOption = None) -> None:
 
 @app.command("check")
 def check(
-    export_file: Annotated[Path, typer.Argument(help="A file from `caserecord chain export`")],
+    export_file: Annotated[
+        Path, typer.Argument(help="A file from `caserecord chain export`, or a newer checkpoint")
+    ],
     checkpoint_file: Annotated[Path, typer.Option("--checkpoint", help="A signed checkpoint")],
     public_key: Annotated[Path, typer.Option(help="The checkpoint signer's public key")],
 ) -> None:
-    """Check an export against an earlier signed checkpoint. Needs no database."""
-    result = check_against_checkpoint(
-        read_json(export_file), read_json(checkpoint_file), key_from(load_public_key, public_key)
-    )
+    """Check an export, or a newer checkpoint, against an earlier signed checkpoint. Needs
+    no database."""
+    document = read_json(export_file)
+    old, key = read_json(checkpoint_file), key_from(load_public_key, public_key)
+    if document.get("format") == CHECKPOINT_FORMAT:
+        result = check_checkpoints(document, old, key)
+    else:
+        result = check_against_checkpoint(document, old, key)
     if result.ok:
         typer.echo(f"ok: {result.message}")
         return
-    typer.echo(f"TAMPERED: {result.message}", err=True)
+    tampered(result.message)
+
+
+def tampered(message: str) -> NoReturn:
+    typer.echo(f"TAMPERED: {message}", err=True)
     raise typer.Exit(2)
 
 

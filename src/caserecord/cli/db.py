@@ -1,9 +1,19 @@
 """`caserecord db init` and `caserecord verify`."""
 
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
 from uuid import UUID
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from caserecord.audit import Report, verify_all
+from caserecord.cli.checks import EXTRA_CHECKS, checkpoint_problems
 from caserecord.cli.common import settings
 from caserecord.provision import init_store
 from caserecord.store import describe, open_records
@@ -11,16 +21,63 @@ from caserecord.store import describe, open_records
 app = typer.Typer(no_args_is_help=True, help="Database set-up.")
 
 
+@contextmanager
+def progress_bar(label: str, shown: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A bar on stderr (only when asked, or on a terminal); yields its update callback,
+    called with (done, total)."""
+    if not shown:
+        yield None
+        return
+    bar = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    )
+    task = bar.add_task(label, total=None)
+    with bar:
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 @app.command("init")
-def init() -> None:
-    """Create the tables (run once, before starting workers)."""
+def init(
+    progress: Annotated[
+        bool, typer.Option("--progress", help="Show a progress bar on stderr (default: on a TTY)")
+    ] = False,
+) -> None:
+    """Create the tables (run once, before starting workers); on a store made by an earlier
+    version also seal its existing rows (MACs and the Merkle tree)."""
     s = settings()
-    init_store(s)
-    typer.echo(f"initialised {describe(s)}")
+    with progress_bar("sealing events", progress or sys.stderr.isatty()) as update:
+        sealed = init_store(s, progress=update)
+    typer.echo(f"initialised {describe(s)}" + (f"; sealed {sealed} events" if sealed else ""))
 
 
-def verify(stream_id: UUID) -> None:
-    """Verify the hash chain of one stream (a case or a client) from the stored records."""
+def verify(
+    stream_id: Annotated[UUID | None, typer.Argument(help="A case's or client's id")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Check the whole store")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON report on stdout")] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress", help="Show a progress bar on stderr (default: on a TTY)")
+    ] = False,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="With --all: a signed checkpoint the tree must extend")
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option(help="The checkpoint signer's public key")
+    ] = None,
+) -> None:
+    """Verify one stream's hash chain and snapshots, or with --all the whole store: every
+    stream, snapshot, MAC-covered table and the Merkle tree (exit 0 intact, 2 tampered,
+    1 could not check)."""
+    if all_ == (stream_id is not None):
+        raise typer.BadParameter("give a STREAM_ID or --all")
+    if all_:
+        verify_store(as_json, progress or sys.stderr.isatty(), checkpoint, public_key)
+        return
+    assert stream_id is not None
     records = open_records(settings())
     result = records.verify_stream(stream_id)
     records.close()
@@ -36,3 +93,41 @@ def verify(stream_id: UUID) -> None:
         err=True,
     )
     raise typer.Exit(2)
+
+
+def verify_store(
+    as_json: bool, progress: bool, checkpoint: Path | None, public_key: Path | None
+) -> None:
+    if (checkpoint is None) != (public_key is None):
+        raise typer.BadParameter("--checkpoint and --public-key go together")
+    records = open_records(settings())
+    try:
+        extra = [check(records) for check in EXTRA_CHECKS]
+        if checkpoint is not None and public_key is not None:
+            extra.append(checkpoint_problems(records, checkpoint, public_key))
+        with progress_bar("verifying events", progress) as update:
+            report = verify_all(records, progress=update, extra=extra)
+    finally:
+        records.close()
+    show(report, as_json)
+    if report.problems:
+        raise typer.Exit(2)
+    if report.unchecked:
+        raise typer.Exit(1)
+
+
+def show(report: Report, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
+        return
+    for problem in report.problems:
+        typer.echo(f"TAMPERED: {problem.part}: {problem.where}: {problem.problem}", err=True)
+    for part in report.unchecked:
+        typer.echo(f"NOT CHECKED: {part}", err=True)
+    verdict = "ok" if report.ok else ("TAMPERED" if report.problems else "INCOMPLETE")
+    typer.echo(
+        f"{verdict}: {report.events} events in {report.streams} streams, "
+        f"{report.snapshots} snapshots, {report.feed_rows} feed-index rows, {report.tokens} "
+        f"tokens, {report.access_entries} access-log entries; tree of {report.tree_size} "
+        f"events, root {report.tree_root}; {len(report.problems)} problems"
+    )

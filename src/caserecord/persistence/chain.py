@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from uuid import UUID
 
 GENESIS = "0" * 64
@@ -87,18 +88,41 @@ def _is_uuid(value: UUID | str) -> bool:
 
 
 def link_hash(prev_hash: str, record: Record) -> str:
-    canonical = json.dumps(
-        {
-            "prev": prev_hash,
-            "stream": record.stream_id,
-            "version": record.version,
-            "topic": record.topic,
-            "state_sha256": hashlib.sha256(record.state).hexdigest(),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    return link_digest(prev_hash, record.stream_id, record.version, record.topic, record.state)
+
+
+def link_digest(prev_hash: str, stream_id: str, version: int, topic: str, state: bytes) -> str:
+    """The link's hash: SHA-256 of the canonical JSON (sorted keys, no spaces) of
+    {prev, stream, version, topic, state_sha256}.  Text that JSON writes as it is (printable
+    ASCII without quotes or backslashes: ids, hashes, topics) is formatted directly, which
+    gives the same bytes as ``json.dumps`` at a fraction of the cost (a full verify hashes
+    every event); anything else goes through ``json.dumps``."""
+    state_sha256 = hashlib.sha256(state).hexdigest()
+    if type(version) is int and _plain(prev_hash) and _plain(stream_id) and _plain(topic):
+        canonical = (
+            f'{{"prev":"{prev_hash}","state_sha256":"{state_sha256}","stream":"{stream_id}",'
+            f'"topic":"{topic}","version":{version}}}'
+        )
+    else:
+        canonical = json.dumps(
+            {
+                "prev": prev_hash,
+                "stream": stream_id,
+                "version": version,
+                "topic": topic,
+                "state_sha256": state_sha256,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@lru_cache(maxsize=65536)
+def _plain(text: object) -> bool:
+    if not isinstance(text, str):  # a damaged row can hold anything
+        return False
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def chain(prev_hash: str, records: Iterable[Record]) -> list[tuple[Record, Link]]:

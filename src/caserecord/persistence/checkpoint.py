@@ -21,6 +21,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from caserecord.persistence.chain import Link, Record, Verification, verify
+from caserecord.persistence.merkle import (
+    leaf_data,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 
 EXPORT_FORMAT = "caserecord.stream-export/1"
 CHECKPOINT_FORMAT = "caserecord.checkpoint/1"
@@ -64,19 +70,30 @@ def canonical(payload: Mapping[str, Any]) -> bytes:
 
 
 def sign_checkpoint(
-    key: Ed25519PrivateKey, heads: Mapping[str, tuple[int, str]], issued_at: str
+    key: Ed25519PrivateKey,
+    heads: Mapping[str, tuple[int, str]],
+    issued_at: str,
+    tree: tuple[int, bytes] | None = None,
 ) -> dict[str, Any]:
-    payload = {
+    """Sign every stream's head and, with ``tree`` (size, root), the Merkle tree's head."""
+    payload: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "issued_at": issued_at,
         "heads": {s: {"version": v, "hash": h} for s, (v, h) in sorted(heads.items())},
     }
+    if tree is not None:
+        payload["tree"] = {"size": tree[0], "root": tree[1].hex()}
     signature = base64.b64encode(key.sign(canonical(payload))).decode()
     return {**payload, "signature": signature}
 
 
+# Parts of a checkpoint or an export that are proofs, not signed claims: a proof needs no
+# signature, it either verifies against a signed root or it does not.
+UNSIGNED = ("signature", "consistency")
+
+
 def checkpoint_is_authentic(checkpoint: Mapping[str, Any], public_key: Ed25519PublicKey) -> bool:
-    payload = {k: v for k, v in checkpoint.items() if k != "signature"}
+    payload = {k: v for k, v in checkpoint.items() if k not in UNSIGNED}
     try:
         public_key.verify(base64.b64decode(str(checkpoint["signature"])), canonical(payload))
     except (InvalidSignature, KeyError, ValueError):
@@ -115,10 +132,110 @@ def check_against_checkpoint(
         return CheckResult(
             False, f"version {version} differs from the one signed at {checkpoint['issued_at']}"
         )
+    tree = check_tree(export, checkpoint)
+    if not tree.ok:
+        return tree
     return CheckResult(
         True,
         f"chain ok ({result.versions_checked} events); versions 1..{version} match the "
-        f"checkpoint of {checkpoint['issued_at']}",
+        f"checkpoint of {checkpoint['issued_at']}{tree.message}",
+    )
+
+
+def check_tree(export: Mapping[str, Any], checkpoint: Mapping[str, Any]) -> CheckResult:
+    """The export's events are in the log's Merkle tree, those before the checkpoint in the
+    tree it signed, and today's tree extends the signed one."""
+    signed = checkpoint.get("tree")
+    if signed is None:  # a checkpoint made before the tree: only the chain heads
+        return CheckResult(True, "")
+    tree = export.get("tree")
+    if tree is None:
+        return CheckResult(False, "the export carries no tree proofs (export it again)")
+    old_size, old_root = int(signed["size"]), bytes.fromhex(signed["root"])
+    size, root = int(tree["size"]), bytes.fromhex(tree["root"])
+    if size < old_size:
+        return CheckResult(
+            False,
+            f"the log's tree has {size} events, fewer than the {old_size} signed at "
+            f"{checkpoint['issued_at']}: the store was rolled back or cut",
+        )
+    since = tree.get("since") or {}
+    if not since and (size, root) == (old_size, old_root):
+        since = {"size": old_size, "consistency": []}  # the very tree that was signed
+    if int(since.get("size", -1)) != old_size:
+        return CheckResult(
+            False,
+            "the export carries no consistency proof from this checkpoint: export it with "
+            "`chain export --checkpoint`",
+        )
+    proof = [bytes.fromhex(h) for h in since.get("consistency", [])]
+    if not verify_consistency(old_size, size, old_root, root, proof):
+        return CheckResult(
+            False,
+            f"the log's tree is not an extension of the one signed at {checkpoint['issued_at']}:"
+            " events before it were removed, reordered or rewritten",
+        )
+    stream_id = str(export["stream_id"])
+    for r in export["records"]:
+        version = int(r["version"])
+        link = export["links"].get(str(version))
+        inclusion = r.get("inclusion")
+        if link is None or inclusion is None:
+            return CheckResult(False, f"version {version} has no proof that it is in the log")
+        leaf = leaf_hash(leaf_data(int(r["position"]), stream_id, version, str(link["hash"])))
+        index, proof_size = int(inclusion["leaf"]), int(inclusion["size"])
+        against = old_root if proof_size == old_size and index < old_size else root
+        if proof_size not in (old_size, size) or (index < old_size) != (proof_size == old_size):
+            return CheckResult(False, f"version {version}'s proof is against the wrong tree")
+        path = [bytes.fromhex(h) for h in inclusion["path"]]
+        if not verify_inclusion(leaf, index, proof_size, path, against):
+            return CheckResult(
+                False,
+                f"version {version} is not in the log's tree where the export says"
+                + (" (the signed part)" if index < old_size else ""),
+            )
+    return CheckResult(
+        True, f"; in the log's tree of {size} events, which extends the signed {old_size}"
+    )
+
+
+def check_checkpoints(
+    new: Mapping[str, Any], old: Mapping[str, Any], public_key: Ed25519PublicKey
+) -> CheckResult:
+    """Is the newer checkpoint's tree an extension of the older one's?"""
+    for which, checkpoint in (("new", new), ("old", old)):
+        if not checkpoint_is_authentic(checkpoint, public_key):
+            return CheckResult(False, f"the {which} checkpoint's signature does not verify")
+    if "tree" not in new or "tree" not in old:
+        return CheckResult(False, "a checkpoint made before the tree cannot be compared")
+    old_size, new_size = int(old["tree"]["size"]), int(new["tree"]["size"])
+    if new_size < old_size:
+        return CheckResult(
+            False,
+            f"the tree went backwards: {new_size} events at {new['issued_at']}, {old_size} at "
+            f"{old['issued_at']}: the store was rolled back or cut",
+        )
+    consistency = new.get("consistency") or {}
+    if int(consistency.get("size", -1)) != old_size:
+        return CheckResult(
+            False, "the new checkpoint carries no consistency proof from the old one's size"
+        )
+    proof = [bytes.fromhex(h) for h in consistency.get("proof", [])]
+    ok = verify_consistency(
+        old_size,
+        new_size,
+        bytes.fromhex(old["tree"]["root"]),
+        bytes.fromhex(new["tree"]["root"]),
+        proof,
+    )
+    if not ok:
+        return CheckResult(
+            False,
+            f"the tree of {new['issued_at']} is not an extension of the one of "
+            f"{old['issued_at']}: events before it were removed, reordered or rewritten",
+        )
+    return CheckResult(
+        True, f"the tree of {new_size} events extends the {old_size} signed at {old['issued_at']}"
     )
 
 

@@ -17,13 +17,17 @@ from eventsourcing.persistence import (
     OperationalError,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from caserecord.persistence.chain import GENESIS, Link, chain, stream_key
+from caserecord.persistence.chain import GENESIS, Link, stream_key
 from caserecord.persistence.entries import (
     ENTRY_INDEX,
     ENTRY_TABLE,
@@ -35,6 +39,8 @@ from caserecord.persistence.entries import (
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
+from caserecord.persistence.mac import Macs
+from caserecord.persistence.merkle import pack, unpack
 from caserecord.persistence.quarantine import (
     POSTGRES_DDL as QUARANTINE_DDL,
 )
@@ -43,10 +49,22 @@ from caserecord.persistence.quarantine import (
     Quarantined,
     select_statement,
 )
-from caserecord.persistence.sqlite import group
+from caserecord.persistence.sealing import (
+    SNAPSHOT_MACS,
+    TREE_HEAD,
+    TREE_NODES,
+    NoIntegrityKeyError,
+    TreeHead,
+    authentic_snapshots,
+    feed_row_is_authentic,
+    seal,
+    snapshot_mac_rows,
+)
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    macs: Macs | None = None  # given by the service (the key never enters the database)
+
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
@@ -73,6 +91,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self.entry_table = SQL("{}.{}").format(schema, Identifier(ENTRY_TABLE))
         self.link_table = SQL("{}.{}").format(schema, Identifier(LINK_TABLE))
+        self.tree_nodes = SQL("{}.{}").format(schema, Identifier(TREE_NODES))
+        self.tree_head_table = SQL("{}.{}").format(schema, Identifier(TREE_HEAD))
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} ("
@@ -95,6 +115,26 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "agency_id text NOT NULL, notification_id bigint NOT NULL, "
                 "PRIMARY KEY (agency_id, notification_id))"
             ).format(self.feed_table)
+        )
+        # Stores made before the MACs get the column; rows are sealed by `db init`.
+        for table in (self.chain_table, self.feed_table):
+            self.sql_create_statements.append(
+                SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS mac text").format(table)
+            )
+        self.sql_create_statements.append(
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS leaf bigint").format(self.chain_table)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (level integer NOT NULL, idx bigint NOT NULL, "
+                "hash bytea NOT NULL, PRIMARY KEY (level, idx))"
+            ).format(self.tree_nodes)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (id integer PRIMARY KEY CHECK (id = 1), "
+                "size bigint NOT NULL, root bytea NOT NULL, frontier bytea NOT NULL, mac text)"
+            ).format(self.tree_head_table)
         )
         self.sql_create_statements.append(
             SQL(
@@ -144,6 +184,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         # Checked before the table lock is taken, so a misconfigured writer is refused
         # without holding up the other writers.
         agencies(stored_events)
+        if self.macs is None:
+            raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(
@@ -152,28 +194,43 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         # Each table gets one statement of arrays, not executemany: psycopg runs executemany
         # in pipeline mode, which can stall on a large batch (see insert_events).
-        feed = index_rows(agencies(stored_events), ids)
+        agency_ids = agencies(stored_events)
+        positions = [p for _, p in index_rows(agency_ids, ids)]
+        sealed = seal(
+            self.macs,
+            stored_events,
+            positions,
+            agency_ids,
+            lambda stream, version: self._prev_hash(curs, stream, version),
+            self._tree_head(curs),
+        )
         curs.execute(
-            SQL("INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[])").format(
+            SQL("INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[])").format(
                 self.feed_table
             ),
-            ([agency for agency, _ in feed], [position for _, position in feed]),
+            tuple(list(column) for column in zip(*sealed.feed, strict=True)),
         )
-        for stream_id, records in group(stored_events).items():
-            prev = self._prev_hash(curs, stream_id, records[0].version)
-            links = chain(prev, records)
-            curs.execute(
-                SQL(
-                    "INSERT INTO {} SELECT * FROM unnest("
-                    "%s::text[], %s::bigint[], %s::text[], %s::text[])"
-                ).format(self.chain_table),
-                (
-                    [r.stream_id for r, _ in links],
-                    [r.version for r, _ in links],
-                    [link.prev_hash for _, link in links],
-                    [link.hash for _, link in links],
-                ),
-            )
+        curs.execute(
+            SQL(
+                "INSERT INTO {} SELECT * FROM unnest("
+                "%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[])"
+            ).format(self.chain_table),
+            tuple(list(column) for column in zip(*sealed.chain, strict=True)),
+        )
+        curs.execute(
+            SQL(
+                "INSERT INTO {} SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])"
+            ).format(self.tree_nodes),
+            tuple(list(column) for column in zip(*sealed.tree.nodes, strict=True)),
+        )
+        curs.execute(
+            SQL(
+                "INSERT INTO {} VALUES (1,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET "
+                "size=excluded.size, root=excluded.root, frontier=excluded.frontier, "
+                "mac=excluded.mac"
+            ).format(self.tree_head_table),
+            (sealed.tree.size, sealed.tree.root, pack(sealed.tree.frontier), sealed.head_mac),
+        )
         for change in identity_changes(stored_events):
             if change.registered:
                 curs.execute(
@@ -208,6 +265,31 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 idempotency.row(),
             )
         return ids
+
+    def _tree_head(self, curs: Cursor[DictRow]) -> TreeHead:
+        curs.execute(
+            SQL("SELECT size, root, frontier, mac FROM {} WHERE id=1").format(self.tree_head_table)
+        )
+        row = curs.fetchone()
+        if row is None:
+            return TreeHead()
+        return TreeHead(int(row["size"]), bytes(row["root"]), unpack(row["frontier"]), row["mac"])
+
+    def tree_head(self) -> TreeHead:
+        """The Merkle tree's head as stored (checked by the caller)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return self._tree_head(curs)
+
+    def tree_node(self, level: int, index: int) -> bytes:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT hash FROM {} WHERE level=%s AND idx=%s").format(self.tree_nodes),
+                (level, index),
+            )
+            row = curs.fetchone()
+            if row is None:
+                raise LookupError(f"the tree has no node at level {level}, index {index}")
+            return bytes(row["hash"])
 
     def _prev_hash(self, curs: Cursor[DictRow], stream_id: str, version: int) -> str:
         if version == 1:
@@ -253,7 +335,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(
                 SQL(
                     "SELECT e.notification_id, e.originator_id, e.originator_version, "
-                    "e.topic, e.state FROM {} AS a JOIN {} AS e "
+                    "e.topic, e.state, a.mac FROM {} AS a JOIN {} AS e "
                     "ON e.notification_id = a.notification_id "
                     "WHERE a.agency_id=%s AND a.notification_id>%s AND a.notification_id<=%s "
                     "ORDER BY a.notification_id LIMIT %s"
@@ -269,6 +351,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     state=bytes(row["state"]),
                 )
                 for row in curs.fetchall()
+                if feed_row_is_authentic(self.macs, agency_id, row["notification_id"], row["mac"])
             ]
 
     def probe_feed_index(self) -> None:
@@ -288,16 +371,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             assert row is not None
             return int(row["events"]), int(row["n"])
 
-    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int, str]]) -> None:
         """Index events logged before the index existed; rows already there are kept."""
+        if not rows:
+            return
         with self.datastore.transaction(commit=True) as curs:
             # One statement of arrays, like the insert path (executemany pipelines).
             curs.execute(
                 SQL(
-                    "INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+                    "INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[]) "
                     "ON CONFLICT DO NOTHING"
                 ).format(self.feed_table),
-                ([agency for agency, _ in rows], [position for _, position in rows]),
+                tuple(list(column) for column in zip(*rows, strict=True)),
             )
 
     # ---- the entry index (entries.py) ----------------------------------------------
@@ -434,6 +519,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             return int(row["head"] or 0) if row else 0
 
+    def tree_positions(self, originator_id: UUID | str) -> dict[int, tuple[int, int]]:
+        """Each event of a stream's (log position, leaf index in the tree), by version."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT e.originator_version, e.notification_id, c.leaf FROM {} e "
+                    "JOIN {} c ON c.originator_id = e.originator_id::text "
+                    "AND c.originator_version = e.originator_version WHERE e.originator_id=%s"
+                ).format(self.events_table, self.chain_table),
+                (UUID(stream_key(originator_id)),),
+            )
+            return {
+                int(r["originator_version"]): (int(r["notification_id"]), int(r["leaf"]))
+                for r in curs.fetchall()
+                if r["leaf"] is not None
+            }
+
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The latest link of every stream: what a signed checkpoint commits to."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -503,3 +605,80 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
             return IdempotencyRecord.from_row(tuple(row.values())) if row else None
+
+
+class SealedPostgresSnapshotRecorder(PostgresAggregateRecorder):
+    """The snapshots' recorder, with each snapshot's MAC written in its own transaction and
+    checked before a read uses it."""
+
+    macs: Macs | None = None
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.mac_table = SQL("{}.{}").format(
+            Identifier(self.datastore.schema), Identifier(SNAPSHOT_MACS)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (originator_id text NOT NULL, "
+                "originator_version bigint NOT NULL, mac text NOT NULL, "
+                "PRIMARY KEY (originator_id, originator_version))"
+            ).format(self.mac_table)
+        )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        rows = snapshot_mac_rows(self.macs, stored_events)
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[]) "
+                    "ON CONFLICT (originator_id, originator_version) DO UPDATE SET mac=excluded.mac"
+                ).format(self.mac_table),
+                tuple(list(column) for column in zip(*rows, strict=True)),
+            )
+        return None
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        stored = self.select_stored(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        if not stored:
+            return stored
+        return authentic_snapshots(self.macs, stored, self.snapshot_macs(originator_id))
+
+    def select_stored(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The snapshots as stored, MAC or not (for verification)."""
+        found: Sequence[StoredEvent] = super().select_events(
+            originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
+        return found
+
+    def snapshot_macs(self, originator_id: UUID | str) -> dict[int, str]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT originator_version, mac FROM {} WHERE originator_id=%s").format(
+                    self.mac_table
+                ),
+                (stream_key(originator_id),),
+            )
+            return {int(r["originator_version"]): str(r["mac"]) for r in curs.fetchall()}

@@ -19,6 +19,7 @@ from caserecord.persistence.chain import Link
 from caserecord.persistence.entries import Row
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.quarantine import Quarantined
+from caserecord.persistence.sealing import TreeHead
 
 
 class CaseRecorder(Protocol):
@@ -41,8 +42,17 @@ class CaseRecorder(Protocol):
     def feed_index_counts(self) -> tuple[int, int]:
         """(events logged, events indexed): equal when the feed's index is complete."""
 
-    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
-        """Index (agency, position) rows logged before the index existed."""
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int, str]]) -> None:
+        """Index (agency, position, mac) rows logged before the index existed."""
+
+    def tree_head(self) -> TreeHead:
+        """The Merkle tree's head as stored."""
+
+    def tree_positions(self, originator_id: UUID | str) -> dict[int, tuple[int, int]]:
+        """Each event of a stream's (log position, leaf index in the tree), by version."""
+
+    def tree_node(self, level: int, index: int) -> bytes:
+        """A stored node of the Merkle tree (level 0: the leaves)."""
 
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         """One stream's hash chain links, by version."""

@@ -12,9 +12,14 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import (
+    SQLiteAggregateRecorder,
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+)
 
-from caserecord.persistence.chain import GENESIS, Link, Record, chain, stream_key
+from caserecord.persistence.chain import GENESIS, Link, Record, stream_key
 from caserecord.persistence.entries import (
     ENTRY_INDEX,
     ENTRY_TABLE,
@@ -26,8 +31,21 @@ from caserecord.persistence.entries import (
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
+from caserecord.persistence.mac import Macs
+from caserecord.persistence.merkle import pack, unpack
 from caserecord.persistence.quarantine import SQLITE_DDL as QUARANTINE_DDL
 from caserecord.persistence.quarantine import Quarantined, select_statement
+from caserecord.persistence.sealing import (
+    SNAPSHOT_MACS,
+    TREE_HEAD,
+    TREE_NODES,
+    NoIntegrityKeyError,
+    TreeHead,
+    authentic_snapshots,
+    feed_row_is_authentic,
+    seal,
+    snapshot_mac_rows,
+)
 from caserecord.persistence.sqlite_file import check_file, watch
 from caserecord.persistence.subscription import PollingSubscription
 
@@ -59,6 +77,8 @@ def notification(
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    macs: Macs | None = None  # given by the service (the key never enters the database)
+
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         watch(datastore)
@@ -110,15 +130,19 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS event_chain ("
             "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
-            "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, "
+            "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT, leaf INTEGER, "
             "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS idempotency_keys ("
             "agency_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
             "result TEXT NOT NULL, created_at TEXT NOT NULL, "
             "PRIMARY KEY (agency_id, idem_key)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {FEED_TABLE} ("
-            "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, "
+            "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, mac TEXT, "
             "PRIMARY KEY (agency_id, notification_id)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {TREE_NODES} (level INTEGER NOT NULL, "
+            "idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {TREE_HEAD} (id INTEGER PRIMARY KEY CHECK (id = 1), "
+            "size INTEGER NOT NULL, root BLOB NOT NULL, frontier BLOB NOT NULL, mac TEXT)",
             *SQLITE_DDL,
             f"CREATE TABLE IF NOT EXISTS {ENTRY_TABLE} ("
             "stream_id TEXT NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL, "
@@ -132,14 +156,45 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             QUARANTINE_DDL,
         ]
 
+    def create_table(self) -> None:
+        super().create_table()
+        # Stores made before the MACs: SQLite has no ADD COLUMN IF NOT EXISTS.
+        with self.datastore.transaction(commit=True) as c:
+            for table, column, kind in (
+                ("event_chain", "mac", "TEXT"),
+                ("event_chain", "leaf", "INTEGER"),
+                (FEED_TABLE, "mac", "TEXT"),
+            ):
+                c.execute(f"PRAGMA table_info({table})")
+                if column not in {row[1] for row in c.fetchall()}:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         # Inside the events' transaction: refused here, nothing is acknowledged.
         check_file(self.datastore)
         agency_ids = agencies(stored_events)
+        if self.macs is None:
+            raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
         ids = super()._insert_events(c, stored_events, **kwargs)
-        c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?)", index_rows(agency_ids, ids))
+        positions = index_rows(agency_ids, ids)
+        sealed = seal(
+            self.macs,
+            stored_events,
+            [p for _, p in positions],
+            agency_ids,
+            lambda stream, version: self._prev_hash(c, stream, version),
+            self._tree_head(c),
+        )
+        c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?,?)", sealed.feed)
+        c.executemany("INSERT INTO event_chain VALUES (?,?,?,?,?,?)", sealed.chain)
+        c.executemany(f"INSERT INTO {TREE_NODES} VALUES (?,?,?)", sealed.tree.nodes)
+        c.execute(
+            f"INSERT INTO {TREE_HEAD} VALUES (1,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+            "size=excluded.size, root=excluded.root, frontier=excluded.frontier, mac=excluded.mac",
+            (sealed.tree.size, sealed.tree.root, pack(sealed.tree.frontier), sealed.head_mac),
+        )
         entries = entry_rows(stored_events)
         if entries:
             c.executemany(
@@ -151,15 +206,6 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.executemany(
                 f"INSERT INTO {LINK_TABLE} (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
                 links,
-            )
-        for stream_id, records in group(stored_events).items():
-            prev = self._prev_hash(c, stream_id, records[0].version)
-            c.executemany(
-                "INSERT INTO event_chain VALUES (?,?,?,?)",
-                [
-                    (r.stream_id, r.version, link.prev_hash, link.hash)
-                    for r, link in chain(prev, records)
-                ],
             )
         for change in identity_changes(stored_events):
             if change.registered:
@@ -173,6 +219,26 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 idempotency.row(),
             )
         return ids
+
+    def _tree_head(self, c: SQLiteCursor) -> TreeHead:
+        c.execute(f"SELECT size, root, frontier, mac FROM {TREE_HEAD} WHERE id=1")
+        row = c.fetchone()
+        if row is None:
+            return TreeHead()
+        return TreeHead(int(row[0]), bytes(row[1]), unpack(row[2]), row[3])
+
+    def tree_head(self) -> TreeHead:
+        """The Merkle tree's head as stored (checked by the caller)."""
+        with self.datastore.transaction(commit=False) as c:
+            return self._tree_head(c)
+
+    def tree_node(self, level: int, index: int) -> bytes:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT hash FROM {TREE_NODES} WHERE level=? AND idx=?", (level, index))
+            row = c.fetchone()
+            if row is None:
+                raise LookupError(f"the tree has no node at level {level}, index {index}")
+            return bytes(row[0])
 
     def _prev_hash(self, c: SQLiteCursor, stream_id: str, version: int) -> str:
         if version == 1:
@@ -214,7 +280,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             head = self._max_notification_id(c) or 0
             c.execute(
                 "SELECT e.rowid AS notification_id, e.originator_id, e.originator_version, "
-                f"e.topic, e.state FROM {FEED_TABLE} AS a "
+                f"e.topic, e.state, a.mac FROM {FEED_TABLE} AS a "
                 f"JOIN {self.events_table_name} AS e ON e.rowid = a.notification_id "
                 "WHERE a.agency_id=? AND a.notification_id>? AND a.notification_id<=? "
                 "ORDER BY a.notification_id LIMIT ?",
@@ -223,7 +289,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             convert = self.convert_originator_id
             return head, [
                 notification(position, convert(stream), version, topic, state)
-                for position, stream, version, topic, state in c.fetchall()
+                for position, stream, version, topic, state, mac in c.fetchall()
+                if feed_row_is_authentic(self.macs, agency_id, position, mac)
             ]
 
     def probe_feed_index(self) -> None:
@@ -239,10 +306,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT COUNT(*) FROM {FEED_TABLE}")
             return events, int(c.fetchone()[0])
 
-    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int, str]]) -> None:
         """Index events logged before the index existed; rows already there are kept."""
         with self.datastore.transaction(commit=True) as c:
-            c.executemany(f"INSERT OR IGNORE INTO {FEED_TABLE} VALUES (?,?)", rows)
+            c.executemany(f"INSERT OR IGNORE INTO {FEED_TABLE} VALUES (?,?,?)", rows)
 
     # ---- the entry index (entries.py) ----------------------------------------------
     def entries_newest(
@@ -364,6 +431,22 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         # The library has no SQLite subscription: poll the notification log instead.
         return PollingSubscription(self, gt=gt, topics=topics)
 
+    def tree_positions(self, originator_id: UUID | str) -> dict[int, tuple[int, int]]:
+        """Each event of a stream's (log position, leaf index in the tree), by version."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, rowid FROM {self.events_table_name} "
+                "WHERE originator_id=?",
+                (UUID(stream_key(originator_id)).hex,),
+            )
+            positions = {int(v): int(p) for v, p in c.fetchall()}
+            c.execute(
+                "SELECT originator_version, leaf FROM event_chain WHERE originator_id=?",
+                (stream_key(originator_id),),
+            )
+            leaves = {int(v): leaf for v, leaf in c.fetchall()}
+        return {v: (p, int(leaves[v])) for v, p in positions.items() if leaves.get(v) is not None}
+
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         """The latest link of every stream: what a signed checkpoint commits to."""
         with self.datastore.transaction(commit=False) as c:
@@ -431,3 +514,60 @@ def group(stored_events: Sequence[StoredEvent]) -> dict[str, list[Record]]:
             Record(key, s.originator_version, s.topic, bytes(s.state))
         )
     return streams
+
+
+class SealedSQLiteSnapshotRecorder(SQLiteAggregateRecorder):
+    """The snapshots' recorder, with each snapshot's MAC written in its own transaction and
+    checked before a read uses it."""
+
+    macs: Macs | None = None
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {SNAPSHOT_MACS} (originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, mac TEXT NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        rows = snapshot_mac_rows(self.macs, stored_events)
+        super()._insert_events(c, stored_events, **kwargs)
+        c.executemany(f"INSERT OR REPLACE INTO {SNAPSHOT_MACS} VALUES (?,?,?)", rows)
+        return None
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        stored = self.select_stored(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        if not stored:
+            return stored
+        return authentic_snapshots(self.macs, stored, self.snapshot_macs(originator_id))
+
+    def select_stored(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The snapshots as stored, MAC or not (for verification)."""
+        return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+
+    def snapshot_macs(self, originator_id: UUID | str) -> dict[int, str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, mac FROM {SNAPSHOT_MACS} WHERE originator_id=?",
+                (stream_key(originator_id),),
+            )
+            return {int(v): str(m) for v, m in c.fetchall()}

@@ -1,0 +1,605 @@
+"""`caserecord verify --all`: every stream, snapshot, MAC-covered table and the Merkle tree,
+checked from the stored rows in one process.
+
+It reads raw rows in pages in log order and never decodes an event: a link is recomputed
+from the stored bytes, its MAC from the link, the tree from the links, so the cost is
+reading plus a few hashes per event.  Each finding is a :class:`Problem` naming the table,
+the row and what is wrong; the caller turns the list into a summary and an exit code.
+
+Long because it walks every table that decides what is served, each a few lines; the
+per-table checks share the pager, the MAC key and the report.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+
+from caserecord.access.log import ACCESS_COLUMNS
+from caserecord.access.tokens import TOKEN_COLUMNS
+from caserecord.application import CaseRecords
+from caserecord.persistence.chain import GENESIS, link_digest
+from caserecord.persistence.feed import FEED_TABLE
+from caserecord.persistence.mac import Macs
+from caserecord.persistence.merkle import (
+    EMPTY_ROOT,
+    append,
+    leaf_data,
+    leaf_hash,
+    root_of_frontier,
+)
+from caserecord.persistence.sealing import SNAPSHOT_MACS, TREE_HEAD, TREE_NODES
+from caserecord.store import StoreError
+
+PAGE = 5000
+MAX_PROBLEMS = 1000  # a store changed everywhere is named by its first thousand findings
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: what part (``events``, ``tree``...), which row, what is wrong."""
+
+    part: str
+    where: str
+    problem: str
+    stream_id: str | None = None
+    version: int | None = None
+
+
+@dataclass
+class Report:
+    events: int = 0
+    streams: int = 0
+    snapshots: int = 0
+    feed_rows: int = 0
+    tokens: int = 0
+    access_entries: int = 0
+    tree_size: int = 0
+    tree_root: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # parts that could not be checked
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.unchecked
+
+    def add(self, problem: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+    def as_json(self) -> dict[str, Any]:
+        document = asdict(self)
+        document["ok"] = self.ok
+        document["problems_shown"] = len(self.problems)
+        return document
+
+
+Progress = Callable[[int, int], None]  # called with (events done, events in all)
+# Further checks (e.g. the views' quarantine list): each yields its own problems.
+ExtraCheck = Callable[[], Iterable[Problem]]
+
+
+def _key_of(text: str) -> str:
+    """A stream key (dashed UUID) from the events table's id (hex on SQLite)."""
+    return str(UUID(text)) if len(text) == 32 else text
+
+
+class Raw:
+    """The stored rows, read as a database user would, on either store."""
+
+    def __init__(self, records: CaseRecords) -> None:
+        datastore: Any = records.store.datastore
+        self.datastore = datastore
+        self.postgres = isinstance(datastore, PostgresDatastore)
+        self.prefix = f'"{datastore.schema}".' if self.postgres else ""
+        self.events = self.prefix + records.recorder.events_table_name  # type: ignore[attr-defined]
+        snapshots: Any = records.snapshots.recorder if records.snapshots else None
+        self.snapshots = self.prefix + snapshots.events_table_name if snapshots else None
+
+    def t(self, name: str) -> str:
+        return self.prefix + name
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.postgres:
+            statement = statement.replace("?", "%s")
+        with self.datastore.transaction(commit=False) as c:
+            if self.postgres:
+                c.execute(statement, tuple(params))
+                return [tuple(r.values()) for r in c.fetchall()]
+            # Plain tuples straight from sqlite3: making a Row of each costs more than
+            # hashing it.
+            plain = c.sqlite_cursor.connection.cursor()
+            plain.row_factory = None
+            try:
+                plain.execute(statement, tuple(params))
+                found: list[tuple[Any, ...]] = plain.fetchall()
+            finally:
+                plain.close()
+            return found
+
+    def event_page(self, after: int, limit: int, stop: int | None = None) -> list[tuple[Any, ...]]:
+        """(position, stream, version, topic, state, prev, hash, mac) in log order."""
+        if self.postgres:
+            return self.rows(
+                "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, "
+                f"e.state, c.prev_hash, c.hash, c.mac FROM {self.events} e "
+                f"LEFT JOIN {self.t('event_chain')} c ON c.originator_id = e.originator_id::text "
+                "AND c.originator_version = e.originator_version "
+                "WHERE e.notification_id > ? AND e.notification_id <= ? "
+                "ORDER BY e.notification_id LIMIT ?",
+                (after, stop if stop is not None else 2**62, limit),
+            )
+        dashed = (
+            "lower(substr(e.originator_id,1,8)||'-'||substr(e.originator_id,9,4)||'-'||"
+            "substr(e.originator_id,13,4)||'-'||substr(e.originator_id,17,4)||'-'||"
+            "substr(e.originator_id,21))"
+        )
+        return self.rows(
+            "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
+            f"c.prev_hash, c.hash, c.mac FROM {self.events} e "
+            f"LEFT JOIN event_chain c ON c.originator_id = {dashed} "
+            "AND c.originator_version = e.originator_version "
+            "WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
+            (after, stop if stop is not None else 2**62, limit),
+        )
+
+    def keyset(
+        self, table: str, columns: str, key: Sequence[str], where: str = ""
+    ) -> Iterator[tuple[Any, ...]]:
+        """Every row of a table, a page at a time, in the order of its key."""
+        last: tuple[Any, ...] | None = None
+        order = ", ".join(key)
+        while True:
+            clauses = [where] if where else []
+            params: list[Any] = []
+            if last is not None:
+                clauses.append(f"({order}) > ({', '.join('?' * len(key))})")
+                params.extend(last[: len(key)])
+            condition = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+            page = self.rows(
+                f"SELECT {columns} FROM {table} {condition}ORDER BY {order} LIMIT ?",
+                [*params, PAGE],
+            )
+            yield from page
+            if len(page) < PAGE:
+                return
+            last = page[-1]
+
+
+@dataclass
+class StreamTally:
+    version: int = 0
+    prev: str = GENESIS
+
+
+def verify_all(
+    records: CaseRecords,
+    *,
+    progress: Progress | None = None,
+    extra: Sequence[ExtraCheck] = (),
+) -> Report:
+    """Check everything the service serves from, from the stored rows."""
+    raw, macs, report = Raw(records), records.integrity_macs, Report()
+    head = _frozen_head(raw)
+    feed_positions = _check_feed(raw, macs, report, head.last_position)
+    streams = _check_events(raw, macs, report, feed_positions, progress, head)
+    _check_chain_rows(raw, report, streams, head.size)
+    _check_snapshots(raw, macs, report, streams)
+    _check_tokens(raw, macs, report)
+    _check_access_log(raw, macs, report)
+    for check in extra:
+        for problem in check():
+            report.add(problem)
+    return report
+
+
+@dataclass(frozen=True)
+class FrozenHead:
+    """The tree's head and the log's last position, read in one statement: what the run
+    checks (events written while it runs are left to the next run)."""
+
+    size: int
+    root: bytes
+    mac: str | None
+    last_position: int
+    found: bool
+
+
+def _frozen_head(raw: Raw) -> FrozenHead:
+    position = "notification_id" if raw.postgres else "rowid"
+    last = f"(SELECT COALESCE(MAX({position}), 0) FROM {raw.events})"
+    rows = raw.rows(f"SELECT size, root, mac, {last} FROM {raw.t(TREE_HEAD)} WHERE id = 1")
+    if not rows:
+        return FrozenHead(0, EMPTY_ROOT, None, int(raw.rows(f"SELECT {last}")[0][0]), False)
+    size, root, mac, last_position = rows[0]
+    return FrozenHead(int(size), bytes(root), mac, int(last_position), True)
+
+
+def _check_feed(raw: Raw, macs: Macs, report: Report, max_position: int) -> bytearray:
+    """Each feed-index row's MAC; returns how many rows name each position."""
+    seen = bytearray(max_position + 1)
+    for agency, position, mac in raw.keyset(
+        raw.t(FEED_TABLE), "agency_id, notification_id, mac", ("agency_id", "notification_id")
+    ):
+        report.feed_rows += 1
+        where = f"agency {agency}, position {position}"
+        if not Macs.same(macs.feed(agency, position), mac):
+            report.add(Problem("feed_index", where, "the row fails its MAC (moved or made up)"))
+        if 0 < position <= max_position:
+            seen[position] = min(seen[position] + 1, 255)
+        elif position <= 0:  # past the log's end: written during the run, or by its MAC
+            report.add(Problem("feed_index", where, "the row names no event"))
+    return seen
+
+
+def _check_events(
+    raw: Raw,
+    macs: Macs,
+    report: Report,
+    feed: bytearray,
+    progress: Progress | None,
+    head: FrozenHead,
+) -> dict[str, StreamTally]:
+    """Every event in log order: its link, the link's MAC, its feed row and its leaf; the
+    tree recomputed from the leaves and compared with the stored nodes and the head."""
+    streams: dict[str, StreamTally] = {}
+    keys: dict[str, str] = {}
+    size, frontier = 0, list[bytes]()
+    after = 0
+    while page := raw.event_page(after, PAGE, head.last_position):
+        leaves: list[bytes] = []
+        for position, stored_id, version, topic, state, prev, digest, mac in page:
+            key = keys.get(stored_id)
+            if key is None:
+                key = keys[stored_id] = _key_of(stored_id)
+            tally = streams.get(key)
+            if tally is None:
+                tally = streams[key] = StreamTally()
+            where = f"stream {key} version {version} (position {position})"
+            state = bytes(state) if not isinstance(state, bytes) else state
+            expected_prev = tally.prev
+            computed = link_digest(expected_prev, key, version, topic, state)
+            problem = ""
+            if version != tally.version + 1:
+                problem = f"version {tally.version + 1} is missing before it (or out of order)"
+            elif digest is None:
+                problem = "the event has no hash-chain link"
+            elif prev != expected_prev:
+                problem = "the link does not point at the previous event's hash"
+            elif digest != computed:
+                problem = "the stored event does not match its hash"
+            elif not Macs.same(macs.event(key, version, position, digest), mac):
+                problem = "the link fails its MAC (written without the service's key)"
+            if problem:
+                report.add(Problem("events", where, problem, key, version))
+            count = feed[position] if position < len(feed) else 0
+            if count != 1:
+                report.add(
+                    Problem(
+                        "feed_index",
+                        where,
+                        "the event has no feed-index row" if count == 0 else "indexed twice",
+                        key,
+                        version,
+                    )
+                )
+            if position < len(feed):
+                feed[position] = 0  # what is left afterwards names no event
+            tally.version, tally.prev = version, computed
+            leaves.append(leaf_hash(leaf_data(position, key, version, computed)))
+        made = append(size, frontier, leaves)
+        size, frontier = made.size, made.frontier
+        _check_nodes(raw, report, made.nodes)
+        report.events += len(page)
+        after = page[-1][0]
+        if progress is not None:
+            progress(report.events, head.size)
+    report.streams = len(streams)
+    for position, count in enumerate(feed):
+        if count:
+            report.add(Problem("feed_index", f"position {position}", "the row names no event"))
+    _check_head(macs, report, head, size, root_of_frontier(frontier))
+    return streams
+
+
+def _check_nodes(raw: Raw, report: Report, nodes: list[tuple[int, int, bytes]]) -> None:
+    """The stored tree nodes a page of leaves made (proofs are made from them)."""
+    by_level: dict[int, list[tuple[int, bytes]]] = {}
+    for level, index, digest in nodes:
+        by_level.setdefault(level, []).append((index, digest))
+    for level, wanted in by_level.items():
+        stored = raw.rows(
+            f"SELECT idx, hash FROM {raw.t(TREE_NODES)} "
+            "WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+            (level, wanted[0][0], wanted[-1][0]),
+        )
+        if [(int(i), bytes(h)) for i, h in stored] == wanted:
+            continue
+        found = {int(i): bytes(h) for i, h in stored}
+        for index, digest in wanted:
+            if found.get(index) != digest:
+                what = "leaf" if level == 0 else f"node at level {level}"
+                problem = "missing" if index not in found else "does not match the events"
+                report.add(Problem("tree", f"{what} {index}", f"the stored {what} is {problem}"))
+
+
+def _check_head(
+    macs: Macs, report: Report, head: FrozenHead, logged: int, logged_root: bytes
+) -> None:
+    report.tree_size, report.tree_root = head.size, head.root.hex()
+    if head.found and not Macs.same(macs.tree_head(head.size, head.root), head.mac):
+        report.add(Problem("tree", "head", "the tree head fails its MAC"))
+    if head.size != logged:
+        report.add(
+            Problem(
+                "tree",
+                "head",
+                f"the tree holds {head.size} events but the log {logged}: events were "
+                + ("removed from the log" if head.size > logged else "added behind the service"),
+            )
+        )
+    elif head.root != logged_root:
+        report.add(Problem("tree", "head", "the tree's root does not match the log"))
+
+
+def _check_chain_rows(
+    raw: Raw, report: Report, streams: dict[str, StreamTally], tree_size: int
+) -> None:
+    """Links whose events are gone: a stream's tail cut, or a stream removed (links of
+    events written during the run are left out by their leaf)."""
+    for stream, last, count in raw.rows(
+        "SELECT originator_id, MAX(originator_version), COUNT(*) "
+        f"FROM {raw.t('event_chain')} WHERE leaf IS NULL OR leaf < ? GROUP BY originator_id",
+        (tree_size,),
+    ):
+        have = streams.get(stream)
+        logged = have.version if have else 0
+        if int(last) != logged or int(count) != logged:
+            problem = (
+                f"the chain has links up to version {last} but the log ends at version {logged}"
+                if logged
+                else f"the chain has {count} links but the log holds none of its events"
+            )
+            report.add(Problem("events", f"stream {stream}", problem, stream, logged + 1))
+
+
+def _check_snapshots(raw: Raw, macs: Macs, report: Report, streams: dict[str, StreamTally]) -> None:
+    if raw.snapshots is None:
+        return
+    stored = {}
+    for stream, version, mac in raw.keyset(
+        raw.t(SNAPSHOT_MACS),
+        "originator_id, originator_version, mac",
+        ("originator_id", "originator_version"),
+    ):
+        stored[(stream, int(version))] = mac
+    id_column = "originator_id::text" if raw.postgres else "originator_id"
+    for stored_id, version, topic, state in raw.keyset(
+        raw.snapshots,
+        f"{id_column}, originator_version, topic, state",
+        ("originator_id", "originator_version"),
+    ):
+        report.snapshots += 1
+        key = _key_of(stored_id)
+        where = f"snapshot of stream {key} at version {version}"
+        expected = macs.snapshot(key, int(version), topic, bytes(state))
+        if not Macs.same(expected, stored.get((key, int(version)))):
+            report.add(Problem("snapshots", where, "the snapshot fails its MAC", key, version))
+        elif key not in streams or streams[key].version < int(version):
+            report.add(
+                Problem("snapshots", where, "the snapshot is ahead of the events", key, version)
+            )
+
+
+def _check_tokens(raw: Raw, macs: Macs, report: Report) -> None:
+    columns = ", ".join([*TOKEN_COLUMNS, "mac"])
+    for row in raw.keyset(raw.t("api_tokens"), columns, ("token_id",)):
+        report.tokens += 1
+        if not Macs.same(macs.token(row[:-1]), row[-1]):
+            report.add(Problem("tokens", f"token {row[0]}", "the token fails its MAC"))
+
+
+def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
+    columns = ", ".join([*ACCESS_COLUMNS, "mac"])
+    previous = 0
+    subjects_of: dict[int, list[tuple[Any, ...]]] = {}
+    fetched_to = 0
+    for row in raw.keyset(raw.t("access_log"), columns, ("entry_id",)):
+        report.access_entries += 1
+        entry_id = int(row[0])
+        if entry_id > fetched_to:  # the subjects of the next page of entries, in one read
+            subjects_of.clear()
+            fetched_to = entry_id + PAGE
+            for entry, *subject in raw.rows(
+                f"SELECT entry_id, agency_id, client_id, case_id FROM "
+                f"{raw.t('access_log_subjects')} WHERE entry_id >= ? AND entry_id <= ?",
+                (entry_id, fetched_to),
+            ):
+                subjects_of.setdefault(int(entry), []).append(tuple(subject))
+        subjects = subjects_of.get(entry_id, [])
+        where = f"access-log entry {entry_id}"
+        if not Macs.same(macs.access_entry(row[:-1], subjects), row[-1]):
+            report.add(Problem("access_log", where, "the entry fails its MAC"))
+        if entry_id != previous + 1:
+            report.add(
+                Problem("access_log", where, f"entries {previous + 1}..{entry_id - 1} are missing")
+            )
+        previous = entry_id
+    last = _last_access_entry_id(raw)
+    if last is not None and last > previous:
+        report.add(
+            Problem("access_log", "end", f"entries {previous + 1}..{last} are missing (the last)")
+        )
+
+
+def _last_access_entry_id(raw: Raw) -> int | None:
+    """The last entry id the store handed out (its sequence), or None if unknown."""
+    if raw.postgres:
+        schema = raw.prefix.rstrip(".").strip('"')
+        rows = raw.rows(
+            "SELECT last_value, is_called FROM "
+            + raw.rows("SELECT pg_get_serial_sequence(?, 'entry_id')", (f'"{schema}".access_log',))[
+                0
+            ][0]
+        )
+        value, called = rows[0]
+        return int(value) if called else None
+    rows = raw.rows("SELECT seq FROM sqlite_sequence WHERE name = 'access_log'")
+    return int(rows[0][0]) if rows else None
+
+
+# ---- sealing a store written before the MACs and the tree (`db init`) ----------------------
+class UnsealableStoreError(StoreError):
+    """The store's existing rows do not verify, so they are not sealed; one line."""
+
+
+def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> int:
+    """MAC and add to the tree the rows a store made by an earlier version holds; returns
+    how many events it sealed.  It seals what is there: each event's link is recomputed and
+    must match (a damaged stream is refused, not sealed).  Each page is one transaction
+    and the tree's head says how far it got, so an interrupted run is simply run again."""
+    raw, macs = Raw(records), records.integrity_macs
+    head = records.store.tree_head()
+    after = 0
+    if head.size:
+        found = raw.rows(
+            f"SELECT {'notification_id' if raw.postgres else 'rowid'} FROM {raw.events} "
+            f"ORDER BY 1 LIMIT 1 OFFSET ?",
+            (head.size - 1,),
+        )
+        after = int(found[0][0]) if found else 0
+    size, frontier = head.size, list(head.frontier)
+    prevs: dict[str, tuple[int, str]] = {}
+    sealed = 0
+    total = int(raw.rows(f"SELECT COUNT(*) FROM {raw.events}")[0][0]) - head.size
+    while page := raw.event_page(after, PAGE):
+        links: list[tuple[str, int, str, int]] = []
+        leaves: list[bytes] = []
+        for position, stored_id, version, topic, state, prev, digest, _ in page:
+            key = _key_of(stored_id)
+            last_version, last_hash = prevs.get(key) or _previous_link(raw, key, version)
+            where = f"stream {key} version {version}"
+            computed = link_digest(last_hash, key, version, topic, bytes(state))
+            if (
+                version != last_version + 1
+                or digest is None
+                or prev != last_hash
+                or computed != digest
+            ):
+                raise UnsealableStoreError(
+                    f"{where} does not verify against its hash chain: it is not sealed "
+                    f"(check it with `caserecord verify {key}`)"
+                )
+            prevs[key] = (version, digest)
+            leaf_index = size + len(leaves)
+            links.append((macs.event(key, version, position, digest), leaf_index, key, version))
+            leaves.append(leaf_hash(leaf_data(position, key, version, digest)))
+        made = append(size, frontier, leaves)
+        with raw.datastore.transaction(commit=True) as c:
+            mark = "%s" if raw.postgres else "?"
+            c.executemany(
+                f"UPDATE {raw.t('event_chain')} SET mac={mark}, leaf={mark} "
+                f"WHERE originator_id={mark} AND originator_version={mark}",
+                links,
+            )
+            c.executemany(
+                f"INSERT INTO {raw.t(TREE_NODES)} VALUES ({mark},{mark},{mark})", made.nodes
+            )
+            c.execute(
+                f"DELETE FROM {raw.t(TREE_HEAD)}",
+            )
+            c.execute(
+                f"INSERT INTO {raw.t(TREE_HEAD)} VALUES (1,{mark},{mark},{mark},{mark})",
+                (
+                    made.size,
+                    made.root,
+                    b"".join(made.frontier),
+                    macs.tree_head(made.size, made.root),
+                ),
+            )
+        size, frontier = made.size, made.frontier
+        sealed += len(page)
+        after = page[-1][0]
+        if progress is not None:
+            progress(sealed, total)
+    feed_key = ("agency_id", "notification_id")
+    _seal_rows(raw, FEED_TABLE, feed_key, lambda row: macs.feed(*row), feed_key)
+    _seal_rows(raw, "api_tokens", TOKEN_COLUMNS, macs.token, ("token_id",))
+    _seal_access_log(raw, macs)
+    _seal_snapshots(raw, macs)
+    return sealed
+
+
+def _previous_link(raw: Raw, key: str, version: int) -> tuple[int, str]:
+    """(version, hash) of the link before ``version`` (sealed by an earlier, interrupted
+    run), or the start of the chain."""
+    if version == 1:
+        return 0, GENESIS
+    found = raw.rows(
+        f"SELECT hash FROM {raw.t('event_chain')} "
+        "WHERE originator_id = ? AND originator_version = ?",
+        (key, version - 1),
+    )
+    return (version - 1, str(found[0][0])) if found else (0, GENESIS)
+
+
+def _seal_rows(
+    raw: Raw,
+    table: str,
+    columns: Sequence[str],
+    mac_of: Callable[[tuple[Any, ...]], str],
+    key: Sequence[str],
+) -> None:
+    """MAC the rows of a table that have none; ``key`` (its first columns) names a row."""
+    mark = "%s" if raw.postgres else "?"
+    rows = list(raw.keyset(raw.t(table), ", ".join(columns), key, "mac IS NULL"))
+    if not rows:
+        return
+    where = " AND ".join(f"{k}={mark}" for k in key)
+    updates = [(mac_of(row), *row[: len(key)]) for row in rows]
+    with raw.datastore.transaction(commit=True) as c:
+        c.executemany(f"UPDATE {raw.t(table)} SET mac={mark} WHERE {where}", updates)
+
+
+def _seal_access_log(raw: Raw, macs: Macs) -> None:
+    mark = "%s" if raw.postgres else "?"
+    rows = list(
+        raw.keyset(raw.t("access_log"), ", ".join(ACCESS_COLUMNS), ("entry_id",), "mac IS NULL")
+    )
+    if not rows:
+        return
+    subjects: dict[int, list[tuple[Any, ...]]] = {}
+    for entry, *subject in raw.rows(
+        f"SELECT entry_id, agency_id, client_id, case_id FROM {raw.t('access_log_subjects')}"
+    ):
+        subjects.setdefault(int(entry), []).append(tuple(subject))
+    updates = [(macs.access_entry(row, subjects.get(int(row[0]), [])), row[0]) for row in rows]
+    with raw.datastore.transaction(commit=True) as c:
+        c.executemany(f"UPDATE {raw.t('access_log')} SET mac={mark} WHERE entry_id={mark}", updates)
+
+
+def _seal_snapshots(raw: Raw, macs: Macs) -> None:
+    if raw.snapshots is None:
+        return
+    mark = "%s" if raw.postgres else "?"
+    have = {
+        (str(s), int(v))
+        for s, v in raw.rows(
+            f"SELECT originator_id, originator_version FROM {raw.t(SNAPSHOT_MACS)}"
+        )
+    }
+    id_column = "originator_id::text" if raw.postgres else "originator_id"
+    rows = []
+    for stored_id, version, topic, state in raw.keyset(
+        raw.snapshots,
+        f"{id_column}, originator_version, topic, state",
+        ("originator_id", "originator_version"),
+    ):
+        key = _key_of(stored_id)
+        if (key, int(version)) not in have:
+            rows.append((key, int(version), macs.snapshot(key, int(version), topic, bytes(state))))
+    if rows:
+        with raw.datastore.transaction(commit=True) as c:
+            c.executemany(f"INSERT INTO {raw.t(SNAPSHOT_MACS)} VALUES ({mark},{mark},{mark})", rows)

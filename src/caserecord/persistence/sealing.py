@@ -1,0 +1,139 @@
+"""What the recorders write beside a transaction's events so that a database insider without
+the integrity key cannot add, move or rewrite anything unnoticed: each event's chain link
+with its MAC, each event's feed-index row with its MAC, and the events as leaves of the
+global Merkle tree, whose new head carries a MAC too.  Both stores' recorders call
+:func:`seal` with the positions the log gave the events, inside the events' transaction."""
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from eventsourcing.persistence import StoredEvent
+
+from caserecord.persistence.chain import Record, chain, stream_key
+from caserecord.persistence.mac import Macs
+from caserecord.persistence.merkle import (
+    EMPTY_ROOT,
+    Appended,
+    append,
+    leaf_data,
+    leaf_hash,
+)
+
+log = logging.getLogger("caserecord.integrity")
+
+TREE_NODES = "merkle_nodes"
+TREE_HEAD = "merkle_head"
+SNAPSHOT_MACS = "snapshot_macs"
+
+
+class NoIntegrityKeyError(Exception):
+    """A recorder was asked to write without the integrity key: nothing is written."""
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    size: int = 0
+    root: bytes = EMPTY_ROOT
+    frontier: list[bytes] = field(default_factory=list)
+    mac: str | None = None
+
+
+@dataclass(frozen=True)
+class Sealed:
+    chain: list[tuple[str, int, str, str, str, int]]  # stream, version, prev, hash, mac, leaf
+    feed: list[tuple[str, int, str]]  # agency, position, mac
+    tree: Appended
+    head_mac: str
+
+
+def seal(
+    macs: Macs | None,
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+    agency_ids: Sequence[str],
+    prev_hash: Callable[[str, int], str],
+    head: TreeHead,
+) -> Sealed:
+    """The chain links, feed rows and tree nodes of events just given ``positions``."""
+    if macs is None:
+        raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
+    links: dict[tuple[str, int], tuple[str, str]] = {}
+    streams: dict[str, list[Record]] = {}
+    for s in stored_events:
+        key = stream_key(s.originator_id)
+        streams.setdefault(key, []).append(
+            Record(key, s.originator_version, s.topic, bytes(s.state))
+        )
+    for key, records in streams.items():
+        for record, link in chain(prev_hash(key, records[0].version), records):
+            links[(key, record.version)] = (link.prev_hash, link.hash)
+    chain_rows = []
+    leaves: list[bytes] = []
+    for s, position in zip(stored_events, positions, strict=True):
+        key, version = stream_key(s.originator_id), s.originator_version
+        prev, digest = links[(key, version)]
+        mac = macs.event(key, version, position, digest)
+        chain_rows.append((key, version, prev, digest, mac, head.size + len(leaves)))
+        leaves.append(leaf_hash(leaf_data(position, key, s.originator_version, digest)))
+    feed = [(a, p, macs.feed(a, p)) for a, p in zip(agency_ids, positions, strict=True)]
+    tree = append(head.size, head.frontier, leaves)
+    return Sealed(chain_rows, feed, tree, macs.tree_head(tree.size, tree.root))
+
+
+def head_is_authentic(macs: Macs, head: TreeHead) -> bool:
+    return (head.size == 0 and head.mac is None) or Macs.same(
+        macs.tree_head(head.size, head.root), head.mac
+    )
+
+
+def feed_row_is_authentic(macs: Macs | None, agency_id: str, position: int, mac: object) -> bool:
+    """A feed-index row the service wrote; one moved to another agency, or made up, is left
+    out of the feed (and named by ``verify --all``)."""
+    if macs is None:
+        raise NoIntegrityKeyError("the recorder holds no integrity key: the feed is not read")
+    if Macs.same(macs.feed(agency_id, position), mac):
+        return True
+    log.error("feed index row (%s, %s) fails its MAC: left out of the feed", agency_id, position)
+    return False
+
+
+def snapshot_mac_rows(
+    macs: Macs | None, stored_events: Sequence[StoredEvent]
+) -> list[tuple[str, int, str]]:
+    """(stream, version, mac) of each snapshot written, for the snapshots' MAC table."""
+    if macs is None:
+        raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
+    rows = []
+    for s in stored_events:
+        key = stream_key(s.originator_id)
+        rows.append(
+            (
+                key,
+                s.originator_version,
+                macs.snapshot(key, s.originator_version, s.topic, bytes(s.state)),
+            )
+        )
+    return rows
+
+
+def authentic_snapshots(
+    macs: Macs | None, stored: Sequence[StoredEvent], found: dict[int, str]
+) -> list[StoredEvent]:
+    """The snapshots whose MAC holds; a read goes without the others (it replays the events
+    instead), and each one left out is logged."""
+    if macs is None:
+        raise NoIntegrityKeyError("the recorder holds no integrity key: snapshots are not read")
+    kept = []
+    for s in stored:
+        key = stream_key(s.originator_id)
+        expected = macs.snapshot(key, s.originator_version, s.topic, bytes(s.state))
+        if Macs.same(expected, found.get(s.originator_version)):
+            kept.append(s)
+        else:
+            log.error(
+                "snapshot at version %s of stream %s fails its MAC: replaying the events instead",
+                s.originator_version,
+                key,
+            )
+    return kept

@@ -1,0 +1,409 @@
+"""A database insider's edits to a store of several agencies and streams, on both stores:
+each is found by `verify --all` (the MACs under a key the database never holds, and the
+Merkle tree), those before a signed checkpoint also by `chain check` offline, and the
+service does not serve what was changed as intact."""
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from caserecord.access import AccessLog, Reader, Subject, Tables, TokenStore
+from caserecord.application import CaseRecords
+from caserecord.audit import Report, verify_all
+from caserecord.domain.errors import CaseNotFoundError
+from caserecord.domain.recording import Actor
+from caserecord.persistence.chain import GENESIS, Record, chain, stream_key
+from caserecord.persistence.checkpoint import (
+    CheckResult,
+    check_against_checkpoint,
+    check_checkpoints,
+    sign_checkpoint,
+)
+from tests.factories import a_client, an_open_case
+from tests.integration.stored_rows import StoredRows
+from tests.scenario import ScenarioResult, extend_case, run_core_scenario
+
+KEY = Ed25519PrivateKey.generate()
+
+
+@dataclass
+class Store:
+    records: CaseRecords
+    rows: StoredRows
+    case_a: UUID  # agency-a's long case (a snapshot at version 100)
+    other_a: UUID  # another case of agency-a
+    case_b: UUID  # agency-b's case
+    tokens: TokenStore
+    secrets: dict[str, str]  # token id -> secret
+    checkpoint: dict[str, Any]  # signed after all of the above
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self.rows._run(query, *params)
+
+    @property
+    def position(self) -> str:
+        return "notification_id" if self.rows.postgres else "rowid"
+
+    def verify(self) -> Report:
+        self.records.repository.cache = None
+        return verify_all(self.records)
+
+    def offline(self, stream: UUID) -> CheckResult:
+        """`chain export --checkpoint` now, then `chain check` against the checkpoint."""
+        export = self.records.export_stream(stream, int(self.checkpoint["tree"]["size"]))
+        return check_against_checkpoint(export, self.checkpoint, KEY.public_key())
+
+
+def parts(report: Report) -> set[str]:
+    return {p.part for p in report.problems}
+
+
+def sign(records: CaseRecords, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    head = records.tree_head()
+    signed = sign_checkpoint(KEY, records.chain_heads(), "now", (head.size, head.root))
+    if previous is not None:
+        old = int(previous["tree"]["size"])
+        proof = records.tree_consistency(old) if old <= head.size else []
+        signed["consistency"] = {"size": old, "proof": [h.hex() for h in proof]}
+    return signed
+
+
+@pytest.fixture
+def store(
+    records: CaseRecords, database_url: str, worker: Actor, supervisor: Actor, outsider: Actor
+) -> Store:
+    scenario: ScenarioResult = run_core_scenario(records, worker, supervisor)
+    extend_case(records, worker, scenario, 120)
+    other_a = an_open_case(records, worker)
+    records.record_note(worker, other_a, text="first", contact_kind="client", contact_mode="phone")
+    case_b = an_open_case(records, outsider, a_client(records, outsider))
+    records.record_note(
+        outsider, case_b, text="b note", contact_kind="client", contact_mode="phone"
+    )
+    tables = Tables(records)
+    tokens = TokenStore(tables)
+    secrets = {}
+    for agency, role in (
+        ("agency-a", "caseworker"),
+        ("agency-b", "caseworker"),
+        ("agency-a", "supervisor"),
+    ):
+        info, secret = tokens.create(agency_id=agency, role=role, name=f"{agency} {role}")
+        secrets[info.token_id] = secret
+    revoked, _ = tokens.create(agency_id="agency-a", role="admin", name="left")
+    tokens.revoke(revoked.token_id)
+    log = AccessLog(tables)
+    for n in range(4):
+        reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care", f"r{n}")
+        log.record(reader, "read_case", [Subject(scenario.client_id, scenario.case_id)])
+    store = Store(
+        records,
+        StoredRows(database_url),
+        scenario.case_id,
+        other_a,
+        case_b,
+        tokens,
+        secrets,
+        sign(records),
+    )
+    assert store.verify().ok, store.verify().problems
+    return store
+
+
+def stored(store: Store, stream: UUID) -> list[Record]:
+    return [
+        Record(stream_key(s.originator_id), s.originator_version, s.topic, bytes(s.state))
+        for s in store.records.recorder.select_events(stream)
+    ]
+
+
+def recompute_chain(store: Store, stream: UUID) -> None:
+    """What an insider who knows the chain's algorithm does after an edit: every link
+    rewritten to match (the MACs they cannot recompute)."""
+    store.sql("DELETE FROM event_chain WHERE originator_id=?", str(stream))
+    for record, link in chain(GENESIS, stored(store, stream)):
+        store.sql(
+            "INSERT INTO event_chain (originator_id, originator_version, prev_hash, hash, mac, "
+            "leaf) VALUES (?,?,?,?,?,?)",
+            record.stream_id,
+            record.version,
+            link.prev_hash,
+            link.hash,
+            "0" * 64,
+            0,
+        )
+
+
+def last_version(store: Store, stream: UUID) -> int:
+    return max(r.version for r in stored(store, stream))
+
+
+# ---- the events ------------------------------------------------------------------------
+
+
+def test_an_untouched_store_verifies_whole_and_against_its_checkpoint(store: Store) -> None:
+    report = store.verify()
+
+    assert report.ok
+    assert report.streams == 6 and report.snapshots >= 1 and report.tokens == 4
+    assert report.access_entries == 4
+    assert report.tree_size == report.events
+    assert store.offline(store.case_a).ok
+
+
+def test_a_flipped_byte_is_found_by_both(store: Store) -> None:
+    store.rows.flip_byte(store.case_a, 7)
+
+    assert "events" in parts(store.verify())
+    assert not store.offline(store.case_a).ok
+
+
+def test_a_field_edited_with_the_chain_recomputed_is_found_by_both(store: Store) -> None:
+    state = store.rows.state(store.case_a, 1)
+    assert b"sobriety" in state
+    store.rows.set_state(store.case_a, 1, state.replace(b"sobriety", b"sobriaty"))
+    recompute_chain(store, store.case_a)
+
+    report = store.verify()
+
+    assert {"events", "tree"} <= parts(report)
+    assert any("MAC" in p.problem for p in report.problems)
+    assert not store.offline(store.case_a).ok
+
+
+def test_an_event_deleted_in_the_middle_with_its_link_is_found_by_both(store: Store) -> None:
+    store.rows.delete_event(store.case_a, 50)
+    store.sql(
+        "DELETE FROM event_chain WHERE originator_id=? AND originator_version=50", str(store.case_a)
+    )
+
+    assert {"events", "tree"} <= parts(store.verify())
+    assert not store.offline(store.case_a).ok
+
+
+def test_a_cut_tail_is_found_by_both_and_named(store: Store) -> None:
+    last = last_version(store, store.case_a)
+    for version in (last, last - 1):
+        store.rows.delete_event(store.case_a, version)
+        store.sql(
+            "DELETE FROM event_chain WHERE originator_id=? AND originator_version=?",
+            str(store.case_a),
+            version,
+        )
+
+    report = store.verify()
+
+    assert "tree" in parts(report)
+    assert any("removed" in p.problem for p in report.problems)
+    result = store.offline(store.case_a)
+    assert not result.ok and f"version {last}" in result.message
+
+
+def test_two_events_swapped_are_found_by_both(store: Store) -> None:
+    five, six = store.rows.state(store.case_a, 5), store.rows.state(store.case_a, 6)
+    store.rows.set_state(store.case_a, 5, six)
+    store.rows.set_state(store.case_a, 6, five)
+    store.sql(
+        "UPDATE stored_events SET topic = CASE originator_version WHEN 5 THEN ? ELSE ? END "
+        "WHERE originator_id=? AND originator_version IN (5, 6)",
+        stored(store, store.case_a)[5].topic,
+        stored(store, store.case_a)[4].topic,
+        store.rows.event_id(store.case_a),
+    )
+    recompute_chain(store, store.case_a)
+
+    assert {"events", "tree"} <= parts(store.verify())
+    assert not store.offline(store.case_a).ok
+
+
+def test_an_event_inserted_in_the_middle_is_found_by_both(store: Store) -> None:
+    last = last_version(store, store.case_a)
+    for version in range(last, 59, -1):  # make room at version 60
+        store.sql(
+            "UPDATE stored_events SET originator_version=? WHERE originator_id=? "
+            "AND originator_version=?",
+            version + 1,
+            store.rows.event_id(store.case_a),
+            version,
+        )
+    store.rows.append_event(
+        store.case_a, 60, stored(store, store.case_a)[60].topic, store.rows.state(store.case_a, 61)
+    )
+    recompute_chain(store, store.case_a)
+
+    assert {"events", "tree"} <= parts(store.verify())
+    assert not store.offline(store.case_a).ok
+
+
+def test_an_event_appended_with_a_valid_link_fails_its_mac(store: Store) -> None:
+    last = last_version(store, store.case_a)
+    record = stored(store, store.case_a)[-1]
+    store.rows.append_event(store.case_a, last + 1, record.topic, record.state)
+    prev = store.rows.link(store.case_a, last)[1]
+    appended = Record(record.stream_id, last + 1, record.topic, record.state)
+    ((_, link),) = chain(prev, [appended])
+    store.sql(
+        "INSERT INTO event_chain VALUES (?,?,?,?,?,?)",
+        str(store.case_a), last + 1, link.prev_hash, link.hash, "f" * 64, 10**6,
+    )  # fmt: skip
+
+    report = store.verify()
+
+    assert any(p.version == last + 1 and "MAC" in p.problem for p in report.problems)
+    assert "tree" in parts(report)
+
+
+def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
+    forged = uuid4()
+    for record in stored(store, store.case_b):
+        store.rows.append_event(forged, record.version, record.topic, record.state)
+    recompute_chain(store, forged)
+
+    report = store.verify()
+
+    assert {p.stream_id for p in report.problems if p.part == "events"} == {str(forged)}
+    assert "tree" in parts(report)
+
+
+# ---- snapshots -------------------------------------------------------------------------
+
+
+def test_a_snapshot_moved_to_another_agency_is_found_and_not_served(
+    store: Store, worker: Actor, outsider: Actor
+) -> None:
+    state = store.rows.snapshot(store.case_a, 100)
+    assert b"agency-a" in state
+    store.rows.set_snapshot(store.case_a, 100, state.replace(b"agency-a", b"agency-b"))
+    store.records.repository.cache = None
+
+    assert "snapshots" in parts(store.verify())
+    assert store.records.get_case(worker, store.case_a)["version"] == last_version(
+        store, store.case_a
+    )
+    with pytest.raises(CaseNotFoundError):
+        store.records.get_case(outsider, store.case_a)
+
+
+def test_an_edited_snapshot_falls_back_to_the_events(store: Store, worker: Actor) -> None:
+    state = store.rows.snapshot(store.case_a, 100)
+    store.rows.set_snapshot(store.case_a, 100, state.replace(b"sobriety", b"sobriaty"))
+    store.records.repository.cache = None
+
+    served = store.records.get_case(worker, store.case_a)
+
+    assert "sobriety" in served["interview_summary"]
+    assert "snapshots" in parts(store.verify())
+
+
+# ---- the access log, the feed index, the tokens ------------------------------------------
+
+
+@pytest.mark.parametrize("edit", ["edit", "delete_middle", "delete_last", "insert"])
+def test_access_log_edits_are_found(store: Store, edit: str) -> None:
+    ids = [r[0] for r in store.sql("SELECT entry_id FROM access_log ORDER BY entry_id")]
+    if edit == "edit":
+        store.sql("UPDATE access_log SET purpose='audit' WHERE entry_id=?", ids[1])
+    elif edit == "delete_middle":
+        store.sql("DELETE FROM access_log WHERE entry_id=?", ids[1])
+    elif edit == "delete_last":
+        store.sql("DELETE FROM access_log WHERE entry_id=?", ids[-1])
+    else:
+        store.sql(
+            "INSERT INTO access_log (agency_id, actor_id, actor_role, token_id, action, "
+            "purpose, accessed_at) VALUES ('agency-a','x','caseworker','t','read_case','care',"
+            "'2026-01-01T00:00:00+00:00')"
+        )
+
+    assert parts(store.verify()) == {"access_log"}
+
+
+@pytest.mark.parametrize("edit", ["move", "delete", "insert"])
+def test_feed_index_edits_are_found_and_a_moved_row_is_not_served(store: Store, edit: str) -> None:
+    (position,) = store.sql(
+        "SELECT notification_id FROM event_agency WHERE agency_id='agency-a' "
+        "ORDER BY notification_id LIMIT 1"
+    )[0]
+    if edit == "move":
+        store.sql("UPDATE event_agency SET agency_id='agency-b' WHERE notification_id=?", position)
+    elif edit == "delete":
+        store.sql("DELETE FROM event_agency WHERE notification_id=?", position)
+    else:
+        store.sql("INSERT INTO event_agency VALUES ('agency-b', ?, NULL)", position)
+
+    _, feed_b = store.records.store.agency_notifications("agency-b", after=0, limit=1000)
+
+    assert parts(store.verify()) == {"feed_index"}
+    assert position not in [n.id for n in feed_b]
+
+
+@pytest.mark.parametrize("edit", ["raise_role", "unrevoke", "move_agency"])
+def test_token_edits_are_found_and_the_token_refused(store: Store, edit: str) -> None:
+    token_id, secret = next(iter(store.secrets.items()))
+    if edit == "raise_role":
+        store.sql("UPDATE api_tokens SET role='admin' WHERE token_id=?", token_id)
+    elif edit == "move_agency":
+        store.sql("UPDATE api_tokens SET agency_id='agency-b' WHERE token_id=?", token_id)
+    else:
+        token_id = next(t.token_id for t in store.tokens.list() if not t.active)
+        store.sql("UPDATE api_tokens SET revoked_at=NULL WHERE token_id=?", token_id)
+
+    assert parts(store.verify()) == {"tokens"}
+    if edit != "unrevoke":
+        assert store.tokens.authenticate(secret) is None
+
+
+def test_a_token_made_up_in_the_database_is_found_and_refused(store: Store) -> None:
+    secret = "crt_" + "x" * 43
+    from caserecord.access.tokens import hash_token
+
+    store.sql(
+        "INSERT INTO api_tokens (token_id, token_hash, name, agency_id, role, created_at) "
+        "VALUES ('forged', ?, 'f', 'agency-a', 'admin', '2026-01-01')",
+        hash_token(secret),
+    )
+
+    assert parts(store.verify()) == {"tokens"}
+    assert store.tokens.authenticate(secret) is None
+
+
+# ---- time: an older backup restored over a newer store -----------------------------------
+
+
+def test_an_older_backup_restored_verifies_alone_but_not_against_a_later_checkpoint(
+    store: Store, worker: Actor
+) -> None:
+    records = store.records
+    backup_position = store.sql(f"SELECT MAX({store.position}) FROM stored_events")[0][0]
+    old_head = store.sql("SELECT size, root, frontier, mac FROM merkle_head")[0]
+    old_nodes = store.sql("SELECT COUNT(*) FROM merkle_nodes")[0][0]
+    for n in range(3):
+        records.record_note(
+            worker, store.other_a, text=f"later {n}", contact_kind="client", contact_mode="phone"
+        )
+    later = sign(records, store.checkpoint)
+    assert check_checkpoints(later, store.checkpoint, KEY.public_key()).ok
+
+    # The backup taken before those writes, restored row for row.
+    streams = {str(store.other_a)}
+    store.sql(f"DELETE FROM stored_events WHERE {store.position} > ?", backup_position)
+    store.sql("DELETE FROM event_agency WHERE notification_id > ?", backup_position)
+    for stream in streams:
+        top = last_version(store, UUID(stream))
+        store.sql(
+            "DELETE FROM event_chain WHERE originator_id=? AND originator_version>?", stream, top
+        )
+    for level, index in store.sql("SELECT level, idx FROM merkle_nodes"):
+        if (index + 1) << level > old_head[0]:
+            store.sql("DELETE FROM merkle_nodes WHERE level=? AND idx=?", level, index)
+    store.sql("DELETE FROM merkle_head")
+    store.sql("INSERT INTO merkle_head VALUES (1,?,?,?,?)", *old_head)
+    records.repository.cache = None
+    assert store.sql("SELECT COUNT(*) FROM merkle_nodes")[0][0] == old_nodes
+
+    assert store.verify().ok  # consistent with itself: only time shows the rollback
+    rolled_back = sign(records, later)
+    result = check_checkpoints(rolled_back, later, KEY.public_key())
+    assert not result.ok and "rolled back" in result.message

@@ -1,0 +1,101 @@
+"""`db init` on a store written before the MACs and the tree (both stores, and the fixture
+written by the code of Case class version 4) seals what is there once, after which
+`verify --all` and the service hold; a store not yet sealed is refused, and a damaged
+one is not sealed."""
+
+import shutil
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from caserecord.access import AccessLog, Reader, Subject, Tables, TokenStore
+from caserecord.application import CaseRecords
+from caserecord.audit import UnsealableStoreError, verify_all
+from caserecord.config import Settings
+from caserecord.domain.recording import Actor
+from caserecord.provision import init_store
+from caserecord.store import StoreError, open_records
+from tests.integration.stored_rows import StoredRows
+from tests.scenario import extend_case, run_core_scenario
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "v4_store.db"
+
+
+def unseal(rows: StoredRows) -> None:
+    """What a store written by the version before the MACs holds: no MACs, no tree."""
+    for statement in (
+        "UPDATE event_chain SET mac=NULL, leaf=NULL",
+        "UPDATE event_agency SET mac=NULL",
+        "UPDATE api_tokens SET mac=NULL",
+        "UPDATE access_log SET mac=NULL",
+        "DELETE FROM snapshot_macs",
+        "DELETE FROM merkle_nodes",
+        "DELETE FROM merkle_head",
+    ):
+        rows._run(statement)
+
+
+@pytest.fixture
+def old_store(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor, supervisor: Actor
+) -> tuple[StoredRows, str]:
+    scenario = run_core_scenario(records, worker, supervisor)
+    extend_case(records, worker, scenario, 110)
+    tables = Tables(records)
+    _, secret = TokenStore(tables).create(agency_id="agency-a", role="caseworker", name="w")
+    reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care")
+    AccessLog(tables).record(reader, "read_case", [Subject(scenario.client_id, scenario.case_id)])
+    rows = StoredRows(database_url)
+    unseal(rows)
+    return rows, secret
+
+
+def test_an_unsealed_store_is_refused_until_db_init_seals_it(
+    old_store: tuple[StoredRows, str], settings: Settings
+) -> None:
+    _, secret = old_store
+    with pytest.raises(StoreError, match="run `caserecord db init`"):
+        open_records(settings)
+    seen: list[tuple[int, int]] = []
+
+    sealed = init_store(settings, progress=lambda done, total: seen.append((done, total)))
+
+    app = open_records(settings)
+    try:
+        report = verify_all(app)
+        assert report.ok, report.problems
+        assert sealed == report.events == report.tree_size > 110
+        assert seen[-1] == (sealed, sealed)
+        assert report.snapshots >= 1 and report.tokens == 1 and report.access_entries == 1
+        assert TokenStore(Tables(app)).authenticate(secret) is not None
+    finally:
+        app.close()
+    assert init_store(settings) == 0  # once only
+
+
+def test_a_damaged_stream_is_not_sealed(
+    old_store: tuple[StoredRows, str], settings: Settings, records: CaseRecords
+) -> None:
+    rows, _ = old_store
+    (stream,) = rows._run("SELECT originator_id FROM event_chain WHERE originator_version=110")[0]
+    rows.flip_byte(UUID(stream), 5)
+
+    with pytest.raises(UnsealableStoreError, match=f"stream {stream} version 5"):
+        init_store(settings)
+
+
+def test_the_fixture_of_case_version_4_is_sealed_and_verifies(tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    shutil.copy(FIXTURE, path)
+    settings = Settings(database_url=f"sqlite:///{path}")
+
+    sealed = init_store(settings)
+
+    app = open_records(settings)
+    try:
+        report = verify_all(app)
+    finally:
+        app.close()
+    assert report.ok, report.problems
+    assert sealed == report.events > 0 and report.snapshots > 0
