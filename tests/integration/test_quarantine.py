@@ -85,7 +85,7 @@ def test_a_deleted_event_quarantines_its_stream_in_a_rebuild_instead_of_stopping
     service.rebuild()
 
     folding = {q.view: q.version for q in records.quarantined_streams()}
-    assert folding == {"caseload": 4, "current_plans": 4, "referrals": 4}
+    assert folding == {"caseload": 4, "current_plans": 4, "referrals": 4, "worklist": 4}
     assert [r["case_id"] for r in service.queries.caseload("agency-b")] == [later]
     assert service.positions() == dict.fromkeys(VIEW_NAMES, head(records))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from uuid import UUID
 
 from caserecord.application import CaseRecords
+from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.persistence.chain import Record, chain
 from caserecord.persistence.checkpoint import (
@@ -89,6 +90,10 @@ def test_a_reviewer_runs_keygen_checkpoint_export_and_check_from_the_cli(
 ) -> None:
     cli = Path(sys.executable).parent / "caserecord"
     env = os.environ | {"CASERECORD_DATABASE_URL": database_url}
+    # The CLI runs elsewhere: a key path relative to the tests' directory must not move.
+    key = Settings(database_url=database_url).integrity_key_path()
+    if key is not None:
+        env["CASERECORD_INTEGRITY_KEY_FILE"] = str(key.resolve())
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
