@@ -130,3 +130,34 @@ class ConcurrencyConflictError(DomainError):
     """Another writer saved the same version first."""
 
     code = "concurrency_conflict"
+
+
+class StaffNotFoundError(NotFoundError):
+    """The staff member the request's path names is not in the agency's directory."""
+
+    code = "staff_not_found"
+
+
+class UnknownStaffError(DomainError):
+    """A staff member the request's body or headers name is not in the agency's directory:
+    the request is refused as it stands (422), the path it was sent to exists."""
+
+    code = "staff_not_found"
+
+
+class StaffInactiveError(DomainError):
+    """The staff member is in the directory but deactivated."""
+
+    code = "staff_inactive"
+
+
+class NotTheReceiverError(DomainError):
+    """Only the staff member a transfer is addressed to, or a supervisor, answers it."""
+
+    code = "not_the_receiver"
+
+
+class TransferPendingError(DomainError):
+    """The case has a transfer waiting for an answer: answer or cancel it first."""
+
+    code = "transfer_pending"
