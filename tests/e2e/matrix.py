@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caserecord.domain.values import Role
-from tests.e2e.http import Api, intake
+from tests.e2e.http import Api, intake, staff_the_agency
 
 # ---- a populated agency, and a valid body for every write (tenancy and role matrices) ----
 
@@ -40,6 +40,9 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
 
     def made(path: str, body: dict[str, Any], role: str = "caseworker") -> dict[str, Any]:
         return api.created(path, body, agency=agency, role=role)
+
+    staff_id = f"staff-{marker}"
+    staff_the_agency(api, agency, (staff_id,))
 
     texts = {
         "family_name": f"Quillabamba{marker}",
@@ -99,6 +102,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "referral_id": referral_id,
         "note_id": note_id,
         "token_id": spare["token_id"],
+        "staff_id": staff_id,
     }
     entries = {
         "assessment_id": assessment_id,
@@ -165,6 +169,10 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     },
     "/v1/cases/{case_id}/notes/{note_id}/addenda": {"text": "And texted"},
     "/v1/tokens": {"name": "spare", "role": "caseworker"},
+    "/v1/staff": {"staff_id": "cm-new", "name": "New Member", "role": "nurse"},
+    "/v1/staff/{staff_id}": {"name": "Renamed Member", "role": "nurse"},
+    "/v1/staff/{staff_id}/deactivation": {"reason": "left"},
+    "/v1/staff/{staff_id}/reactivation": {"reason": "returned"},
     "/v1/tokens/{token_id}/revocation": {},
 }
 

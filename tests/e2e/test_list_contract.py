@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.http import CLIENT, Api, intake
+from tests.e2e.http import CLIENT, Api, intake, staff_the_agency
 
 # Query parameters of the paging styles a list must not use any more.
 OLD_PAGING = {"offset", "after", "before", "page", "next_after", "next_before"}
@@ -124,6 +124,8 @@ def seed(api: Api) -> dict[str, str]:
     def made(path: str, body: dict[str, Any]) -> str:
         result = api.created(path, body)
         return str(result.get("entity_id") or result["id"])
+
+    staff_the_agency(api)  # three members and more: the directory is a list too
 
     clients = [
         made("/v1/clients", CLIENT | {"family_name": name, "client_number": f"W-{name}"})

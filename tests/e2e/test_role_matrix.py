@@ -32,6 +32,11 @@ def allowed_roles(route: Route) -> set[str]:
     """The roles the issue gives each operation."""
     if route.path.startswith("/v1/tokens"):
         return {ADMIN}
+    if route.path == "/v1/me":
+        return {CASEWORKER, SUPERVISOR, REVIEWER, ADMIN}
+    if route.path.startswith("/v1/staff"):
+        # Admins keep the directory; it holds no client's data, so everyone reads it.
+        return {ADMIN} if route.method != "GET" else {CASEWORKER, SUPERVISOR, REVIEWER, ADMIN}
     if route.method != "GET":
         return {SUPERVISOR} if route.path in SUPERVISOR_ONLY else {CASEWORKER, SUPERVISOR}
     if route.path in AUDIT_READS:

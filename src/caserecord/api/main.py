@@ -24,6 +24,7 @@ from caserecord.api.routes import (
     notes,
     plans,
     referrals,
+    staff,
     tokens,
 )
 from caserecord.api.runtime import Runtime
@@ -113,9 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         caseloads,
         audit,
         events,
+        staff,
         tokens,
     ):
         app.include_router(module.router)
+    app.include_router(staff.me_router)
     app.add_middleware(PositionHeaderMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware)

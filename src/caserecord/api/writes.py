@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from caserecord.api.deps import (
+    AdminDep,
     Caller,
     IdempotencyKeyDep,
     IfMatchDep,
@@ -175,6 +176,16 @@ async def supervisor_write(
     return _write(request, runtime, caller, if_match, idempotency_key)
 
 
+async def admin_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: AdminDep,
+    if_match: IfMatchDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    return _write(request, runtime, caller, if_match, idempotency_key)
+
+
 async def creating_write(
     request: Request,
     runtime: RuntimeDep,
@@ -188,3 +199,4 @@ async def creating_write(
 WriteDep = Annotated[Write, Depends(writer_write)]
 CreateDep = Annotated[Write, Depends(creating_write)]
 SupervisedWriteDep = Annotated[Write, Depends(supervisor_write)]
+AdminWriteDep = Annotated[Write, Depends(admin_write)]

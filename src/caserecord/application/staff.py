@@ -2,7 +2,7 @@
 members, and the checks other commands make against it."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Unpack
 
 from caserecord.application.base import CommandResult, Options
@@ -41,6 +41,10 @@ def staff_to_dict(member: StaffMember) -> dict[str, Any]:
 class StaffDirectory(WritePath):
     """Staff members of the caller's agency, and the questions other parts ask of them:
     who a staff id is (``find_staff``), whether one may be given work (``check_staff``)."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._directories: set[str] = set()  # agencies known to have a staff directory
 
     def add_staff_member(
         self,
@@ -152,7 +156,11 @@ class StaffDirectory(WritePath):
     def has_directory(self, agency_id: str) -> bool:
         """Whether the agency has added a staff member: from then on the work a command
         gives (a case, a transfer) goes to active members of its directory only."""
-        return self._roster(agency_id) is not None
+        # A roster is never removed: an agency found to have one is remembered.
+        known = self._directories
+        if agency_id not in known and self._roster(agency_id) is not None:
+            known.add(agency_id)
+        return agency_id in known
 
     # ---- internals -----------------------------------------------------------------
     def _member(self, agency_id: str, staff_id: str) -> StaffMember | None:
