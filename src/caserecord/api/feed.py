@@ -17,8 +17,8 @@ DIRECTORY_EVENTS = (StaffMember.Event, StaffRoster.Event)
 def agency_events(
     records: CaseRecords, agency_id: str, *, after: int, limit: int
 ) -> tuple[list[dict[str, Any]], int, bool]:
-    """Up to ``limit`` events of the agency's clients and cases after position ``after``, in two queries however
-    many other agencies' events lie between them.
+    """Up to ``limit`` events of the agency's clients and cases after position ``after``,
+    in two queries however many other agencies' events lie between them.
 
     Returns the events, the cursor to continue from and whether the agency has more events
     already logged.  When the page holds all that remain, the cursor moves to the head of the
