@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -56,10 +57,30 @@ def days_ago(n: int) -> datetime:
 
 def load_demo(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> Demo:
     demo = Demo(records, agency_id)
+    staff(demo)
     recovery(demo)
     geriatric(demo)
     child_welfare(demo)
     return demo
+
+
+# The staff directory: one member for each role's demo token (named as the token is), and
+# colleagues to assign and transfer cases to.
+STAFF = (
+    ("demo-caseworker", "Dana Whitfield", "case_manager", 30),
+    ("demo-supervisor", "Sol Okafor", "supervisor", 10),
+    ("demo-compliance_reviewer", "Rae Lindqvist", "compliance", None),
+    ("cm-alice", "Alice Moreno", "case_manager", 25),
+    ("rn-sam", "Sam Kowalski", "nurse", None),
+)
+TOKEN_STAFF = {role: f"demo-{role}" for role in ("caseworker", "supervisor", "compliance_reviewer")}
+
+
+def staff(d: Demo) -> None:
+    admin = Actor("demo-admin", "admin", d.agency_id)
+    for staff_id, name, role, limit in STAFF:
+        add = partial(d.records.add_staff_member, admin, staff_id=staff_id, name=name, role=role)
+        d.step(f"staff/{staff_id}", partial(add, caseload_limit=limit))
 
 
 def recovery(d: Demo) -> None:
@@ -379,7 +400,12 @@ def demo_tokens(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> DemoToken
     for token in earlier:
         store.revoke(token.token_id, agency_id)
     made = {
-        role.value: store.create(agency_id=agency_id, role=role.value, name=f"demo-{role.value}")[1]
+        role.value: store.create(
+            agency_id=agency_id,
+            role=role.value,
+            name=f"demo-{role.value}",
+            staff_id=TOKEN_STAFF.get(role.value),  # the admin's token bootstraps the directory
+        )[1]
         for role in Role
     }
     return DemoTokens(made, [t.token_id for t in earlier])
