@@ -52,3 +52,9 @@ def v5_v6(state: dict[str, Any]) -> None:
         state.pop(name)
     for goal in state["goals"].values():
         goal.progress = len(goal.progress)
+
+
+def v6_v7(state: dict[str, Any]) -> None:
+    """Snapshots taken before cases had a care team and transfers."""
+    state["care_team"] = {}
+    state["transfers"] = []

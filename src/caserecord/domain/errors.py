@@ -161,3 +161,11 @@ class TransferPendingError(DomainError):
     """The case has a transfer waiting for an answer: answer or cancel it first."""
 
     code = "transfer_pending"
+
+
+class TransferNotFoundError(NotFoundError):
+    code = "transfer_not_found"
+
+
+class CareTeamMemberNotFoundError(NotFoundError):
+    code = "care_team_member_not_found"

@@ -48,6 +48,13 @@ class CareTeamRole(StrEnum):
     OTHER = "other"
 
 
+class TransferStatus(StrEnum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
 class Specialty(StrEnum):
     CORRECTIONAL = "correctional"
     FORENSIC = "forensic"
