@@ -28,7 +28,7 @@ class CaseCommands(StaffDirectory):
         **opts: Unpack[Options],
     ) -> CommandResult:
         self._client(actor, client_id)
-        self._check_manager(actor, case_manager_id)
+        self._check_manager(actor, case_manager_id, "case_manager_id")
         with self._recording(actor, opts):
             case = Case(
                 client_id=client_id,
@@ -80,20 +80,10 @@ class CaseCommands(StaffDirectory):
         self, actor: Actor, case_id: UUID, *, case_manager_id: str, **opts: Unpack[Options]
     ) -> CommandResult:
         reason = opts.get("reason") or ""
-        self._check_manager(actor, case_manager_id)
+        self._check_manager(actor, case_manager_id, "case_manager_id")
         return self._update_case(
             actor, case_id, opts, lambda c: c.assign_case_manager(case_manager_id, reason)
         )
-
-    def _check_manager(self, actor: Actor, case_manager_id: str) -> None:
-        """Once the agency has a staff directory, a case goes to an active member of it.
-        Before, case manager ids stay free text, as cases recorded before the directory
-        name them (docs/decisions/0008)."""
-        # A blank id is the case's own rule to refuse, with its own message.
-        if not isinstance(case_manager_id, str) or not case_manager_id.strip():
-            return
-        if self.has_directory(actor.agency_id):
-            self.check_staff(actor.agency_id, case_manager_id, "case_manager_id")
 
     def close_case(
         self, actor: Actor, case_id: UUID, *, outcome: str, **opts: Unpack[Options]

@@ -6,9 +6,12 @@ from caserecord.application.clients import ClientCommands
 from caserecord.application.integrity import Integrity
 from caserecord.application.pages import Pages
 from caserecord.application.plans import PlanCommands
+from caserecord.application.team import CareTeams
 
 
-class CaseRecords(ClientCommands, CaseCommands, PlanCommands, CaseView, Pages, Integrity):
+class CaseRecords(
+    ClientCommands, CaseCommands, CareTeams, PlanCommands, CaseView, Pages, Integrity
+):
     """One application, one mixin per job (each in its own module, all over ``RecordsBase``):
     client and case commands share the write path (``writes``); reads, pages and integrity
     checks share the loading and event reading of ``base``."""

@@ -162,6 +162,16 @@ class StaffDirectory(WritePath):
             known.add(agency_id)
         return agency_id in known
 
+    def _check_manager(self, actor: Actor, case_manager_id: str, field: str) -> None:
+        """Once the agency has a staff directory, a case goes to an active member of it.
+        Before, case manager ids stay free text, as cases recorded before the directory
+        name them (docs/decisions/0008).  ``field``: where the command names it."""
+        # A blank id is the case's own rule to refuse, with its own message.
+        if not isinstance(case_manager_id, str) or not case_manager_id.strip():
+            return
+        if self.has_directory(actor.agency_id):
+            self.check_staff(actor.agency_id, case_manager_id, field)
+
     # ---- internals -----------------------------------------------------------------
     def _member(self, agency_id: str, staff_id: str) -> StaffMember | None:
         if not isinstance(staff_id, str) or not staff_id.strip():

@@ -69,6 +69,14 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     ),
     "AddendumAppended": lambda d: f"Addendum appended to note {_short(d.get('note_id'))}",
     "EntryMarkedInError": lambda d: f"Entry v{d.get('target_version')} marked in error",
+    "TransferRequested": lambda d: f"Transfer to {d.get('to_staff_id')} requested",
+    "TransferAccepted": lambda d: f"Transfer {_short(d.get('transfer_id'))} accepted",
+    "TransferDeclined": lambda d: f"Transfer {_short(d.get('transfer_id'))} declined",
+    "TransferCancelled": lambda d: f"Transfer {_short(d.get('transfer_id'))} cancelled",
+    "CareTeamMemberAdded": lambda d: (
+        f"Care team: {d.get('role')} {d.get('staff_id') or 'from outside the agency'} added"
+    ),
+    "CareTeamMemberEnded": lambda d: f"Care team member {_short(d.get('member_id'))} ended",
     "Closed": _fixed("Case closed"),
     "Reopened": _fixed("Case reopened"),
 }
