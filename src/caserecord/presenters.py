@@ -200,7 +200,7 @@ def case_to_dict(
             for i, v in contents.notes.items()
         ],
         "note_count": contents.note_count,
-        "care_team": [plain(m) for m in case.care_team.values()],
+        "care_team": [plain(m) | {"current": m.current} for m in case.care_team.values()],
         "transfers": [plain(t) for t in case.transfers],
         "pending_transfer": None if case.pending_transfer is None else plain(case.pending_transfer),
         "entries_in_error": {

@@ -53,6 +53,8 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "goal": f"Stay sober {marker}",
         "organisation": f"Harbour Trust {marker}",
         "note": f"Home visit {marker}",
+        "caregiver": f"Caregiver {marker}",
+        "handoff": f"Handoff {marker}",
     }
     client = SEED_CLIENT | {
         "family_name": texts["family_name"],
@@ -92,6 +94,11 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         {"text": texts["note"], "contact_kind": "client", "contact_mode": "phone"},
     )["entity_id"]
     addendum_id = made(f"{base}/notes/{note_id}/addenda", {"text": "Later"})["entity_id"]
+    member_id = made(f"{base}/care-team", {"role": "caregiver", "name": texts["caregiver"]})[
+        "entity_id"
+    ]
+    handoff = {"to_staff_id": "worker-9", "handoff_summary": texts["handoff"]}
+    transfer_id = made(f"{base}/transfers", handoff)["entity_id"]
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     ids = {
         "client_id": client_id,
@@ -103,6 +110,8 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "note_id": note_id,
         "token_id": spare["token_id"],
         "staff_id": staff_id,
+        "member_id": member_id,
+        "transfer_id": transfer_id,
     }
     entries = {
         "assessment_id": assessment_id,
@@ -169,6 +178,12 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     },
     "/v1/cases/{case_id}/notes/{note_id}/addenda": {"text": "And texted"},
     "/v1/tokens": {"name": "spare", "role": "caseworker"},
+    "/v1/cases/{case_id}/care-team": {"role": "caregiver", "name": "Lee"},
+    "/v1/cases/{case_id}/care-team/{member_id}/end": {"reason": "moved away"},
+    "/v1/cases/{case_id}/transfers": {"to_staff_id": "worker-9", "handoff_summary": "Over"},
+    "/v1/cases/{case_id}/transfers/{transfer_id}/acceptance": {},
+    "/v1/cases/{case_id}/transfers/{transfer_id}/decline": {"reason": "caseload full"},
+    "/v1/cases/{case_id}/transfers/{transfer_id}/cancellation": {"reason": "client stays"},
     "/v1/staff": {"staff_id": "cm-new", "name": "New Member", "role": "nurse"},
     "/v1/staff/{staff_id}": {"name": "Renamed Member", "role": "nurse"},
     "/v1/staff/{staff_id}/deactivation": {"reason": "left"},

@@ -25,6 +25,7 @@ from caserecord.api.routes import (
     plans,
     referrals,
     staff,
+    team,
     tokens,
 )
 from caserecord.api.runtime import Runtime
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plans,
         referrals,
         notes,
+        team,
         history,
         caseloads,
         audit,

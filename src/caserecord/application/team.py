@@ -8,6 +8,7 @@ from uuid import UUID
 from caserecord.application.base import CommandResult, Options, new_id
 from caserecord.application.staff import StaffDirectory
 from caserecord.domain.case import Case
+from caserecord.domain.errors import CareTeamMemberNotFoundError, TransferNotFoundError
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role
 from caserecord.presenters import plain
@@ -83,6 +84,20 @@ class CareTeams(StaffDirectory):
         UTC falls within one of their periods), as the record stands now."""
         day = at.astimezone(UTC).date()
         return any(m.staff_id == staff_id for m in self._case(actor, case_id).care_team_on(day))
+
+    def care_team_member(self, actor: Actor, case_id: UUID, member_id: str) -> dict[str, Any]:
+        member = self._case(actor, case_id).care_team.get(member_id)
+        if member is None:
+            raise CareTeamMemberNotFoundError(f"no care team member {member_id} on this case")
+        found: dict[str, Any] = plain(member)
+        return found | {"current": member.current}
+
+    def transfer(self, actor: Actor, case_id: UUID, transfer_id: str) -> dict[str, Any]:
+        found = [t for t in self._case(actor, case_id).transfers if t.transfer_id == transfer_id]
+        if not found:
+            raise TransferNotFoundError(f"no transfer {transfer_id} on this case")
+        result: dict[str, Any] = plain(found[0])
+        return result
 
     # ---- transfers -------------------------------------------------------------------
     def request_transfer(

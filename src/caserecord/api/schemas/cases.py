@@ -20,6 +20,7 @@ from caserecord.api.schemas.common import (
 from caserecord.api.schemas.notes import NoteOut
 from caserecord.api.schemas.plans import PlanOut
 from caserecord.api.schemas.referrals import ReferralOut
+from caserecord.api.schemas.team import CareTeamMemberOut, TransferOut
 from caserecord.domain.values import NeedDomain, NeedLevel, Specialty
 
 
@@ -144,6 +145,13 @@ class CaseOut(BaseModel):
         description="The latest notes, oldest first; all of them: GET /v1/cases/{id}/notes"
     )
     note_count: int = Field(description="Notes standing (not marked in error)")
+    care_team: list[CareTeamMemberOut] = Field(
+        default=[], description="Every member, ended ones too, in the order they were added"
+    )
+    transfers: list[TransferOut] = Field(default=[], description="Oldest first")
+    pending_transfer: TransferOut | None = Field(
+        default=None, description="A transfer awaiting the receiver's answer"
+    )
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
     )
