@@ -99,6 +99,8 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     ]
     handoff = {"to_staff_id": "worker-9", "handoff_summary": texts["handoff"]}
     transfer_id = made(f"{base}/transfers", handoff)["entity_id"]
+    # Answered, so the case takes direct assignment and new transfers as usual.
+    made(f"{base}/transfers/{transfer_id}/cancellation", {"reason": "client stays"})
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     ids = {
         "client_id": client_id,

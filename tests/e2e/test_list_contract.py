@@ -147,6 +147,8 @@ def seed(api: Api) -> dict[str, str]:
         f"{base}/referrals",
         {"resource_kind": "legal", "organisation": "Org 0", "service_name": "Advice"},
     )
+    for name in ("Ann", "Ben", "Cy"):
+        made(f"{base}/care-team", {"role": "caregiver", "name": name})
     for _ in range(3):
         assert api.get(base).status_code == 200  # three reads in the access log
     return {"client_id": clients[0], "case_id": cases[0], "goal_id": goal}

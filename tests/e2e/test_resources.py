@@ -22,6 +22,9 @@ CREATING = {
     "record_note",
     "append_addendum",
     "create_token",
+    "add_staff_member",
+    "add_care_team_member",
+    "request_transfer",
 }
 DRAFT = "/v1/cases/{case_id}/plans"
 
@@ -54,7 +57,7 @@ def test_every_creating_post_answers_201_with_a_location_that_reads_what_it_made
     seeded = seed_agency(api, "agency-a", "R")
     paths = sorted(creating_posts(api).values(), key=lambda p: p == DRAFT)  # drafting last
     for template in paths:
-        role = "admin" if template.startswith("/v1/tokens") else "caseworker"
+        role = "admin" if template.startswith(("/v1/tokens", "/v1/staff")) else "caseworker"
         if template == DRAFT:  # one current plan at a time: revoke the seeded one first
             revoke = fill(DRAFT + "/{plan_id}/revoke", seeded.ids)
             api.created(revoke, {"reason": "replaced"})
