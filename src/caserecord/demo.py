@@ -61,6 +61,7 @@ def load_demo(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> Demo:
     recovery(demo)
     geriatric(demo)
     child_welfare(demo)
+    teams_and_transfers(demo)
     return demo
 
 
@@ -380,6 +381,47 @@ def child_welfare(d: Demo) -> None:
             **o,
         ),
     )
+
+
+def teams_and_transfers(d: Demo) -> None:
+    """A care team on the recovery case, the geriatric case handed over to another case
+    manager, and a transfer of the child welfare case awaiting its answer."""
+    r, w = d.records, d.worker
+    recovery, geriatric = d.ids["recovery/case"], d.ids["geriatric/case"]
+    child = d.ids["child/case"]
+    d.step(
+        "team/nurse",
+        partial(
+            r.add_care_team_member, w, recovery, role="nurse", staff_id="rn-sam",
+            effective_at=days_ago(20),
+        ),
+    )  # fmt: skip
+    d.step(
+        "team/probation",
+        partial(
+            r.add_care_team_member, w, recovery, role="probation_officer", name="Pat Doyle",
+            organisation="County Probation", contact="555-0199", effective_at=days_ago(20),
+        ),
+    )  # fmt: skip
+    summary = "Lives alone; daughter visits Sundays; medication review overdue; fall risk."
+    transfer = d.step(
+        "transfer/geriatric",
+        partial(
+            r.request_transfer, w, geriatric, to_staff_id="cm-alice", handoff_summary=summary,
+        ),
+    )  # fmt: skip
+    alice = Actor("cm-alice", "caseworker", d.agency_id)
+    d.step(
+        "transfer/geriatric/accepted",
+        partial(r.accept_transfer, alice, geriatric, transfer_id=transfer),
+    )
+    d.step(
+        "transfer/child",
+        partial(
+            r.request_transfer, d.supervisor, child, to_staff_id="cm-alice",
+            handoff_summary="School meeting pending; guardian prefers phone calls.",
+        ),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
