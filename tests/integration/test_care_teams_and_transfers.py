@@ -12,6 +12,7 @@ from caserecord.domain.errors import (
     UnknownStaffError,
 )
 from caserecord.domain.recording import Actor
+from caserecord.history import case_as_of, case_timeline
 from caserecord.projections import ProjectionService
 from tests.factories import an_open_case
 
@@ -115,3 +116,48 @@ def test_a_transfer_goes_only_to_an_active_staff_member(
     assert staffed.get_case(worker, case_id)["transfers"][0]["statuses"][-1]["value"] == (
         "cancelled"
     )
+
+
+def test_as_of_a_moment_shows_the_team_and_the_transfer_as_they_stood(
+    staffed: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(staffed, worker)
+    staffed.add_care_team_member(worker, case_id, role="nurse", staff_id="rn-sam")
+    transfer_id = staffed.request_transfer(
+        worker, case_id, to_staff_id="cm-alice", handoff_summary="x"
+    ).entity_id
+    assert transfer_id is not None
+    requested = datetime.now(UTC)
+    staffed.accept_transfer(ALICE, case_id, transfer_id=transfer_id)
+
+    then = case_as_of(staffed, worker, case_id, recorded_at=requested)
+    now = case_as_of(staffed, worker, case_id, recorded_at=datetime.now(UTC))
+
+    assert (then["case_manager_id"], then["pending_transfer"]["to_staff_id"]) == (
+        "worker-1",
+        "cm-alice",
+    )
+    assert [m["staff_id"] for m in then["care_team"]] == ["rn-sam"]
+    assert (now["case_manager_id"], now["pending_transfer"]) == ("cm-alice", None)
+    kinds = [e["event_type"] for e in case_timeline(staffed, worker, case_id)]
+    assert kinds[-3:] == ["CareTeamMemberAdded", "TransferRequested", "TransferAccepted"]
+
+
+def test_the_views_rebuild_to_what_the_live_runner_made_of_staff_teams_and_transfers(
+    staffed: CaseRecords, worker: Actor, projections: ProjectionService
+) -> None:
+    case_id = an_open_case(staffed, worker)
+    staffed.add_care_team_member(worker, case_id, role="nurse", staff_id="rn-sam")
+    transfer_id = staffed.request_transfer(
+        worker, case_id, to_staff_id="cm-alice", handoff_summary="x"
+    ).entity_id
+    assert transfer_id is not None
+    staffed.accept_transfer(ALICE, case_id, transfer_id=transfer_id)
+    projections.start()
+    projections.wait(staffed.recorder.max_notification_id() or 0)
+    live = projections.digests()
+    projections.stop()
+
+    projections.rebuild()
+
+    assert projections.digests() == live
