@@ -178,7 +178,8 @@ def test_every_operation_answers_generated_requests_as_documented(case: Any, wor
         case.headers["Idempotency-Key"] = f"st-{next(KEYS)}"
     if "Authorization" in (case.headers or {}):
         # A generated bearer token becomes a real one; a case left without one stays so.
-        role = "admin" if case.path.startswith("/v1/tokens") else "supervisor"
+        admins = case.path.startswith(("/v1/tokens", "/v1/staff"))
+        role = "admin" if admins else "supervisor"
         case.headers["Authorization"] = f"Bearer {tokens['agency-a', role]}"
     response = case.call_and_validate(additional_checks=[discloses_no_internals])
     SEEN.setdefault(f"{case.method} {case.path}", Counter())[response.status_code] += 1
