@@ -67,7 +67,9 @@ def with_real_ids(values: Any) -> Any:
     real = {k: seeded.ids[k] for k, v in values.items() if k in seeded.ids and sound(k, v)}
     # Most generated moments are centuries away and refused; recent past ones go through.
     moments = {k: RECENT.get(k, RECENT["t2"]) for k, v in values.items() if moment(v)}
-    return values | real | moments
+    # Cases go to staff of the directory the seeding set up (others are refused, 422).
+    staff = {k: "worker-9" for k in ("case_manager_id", "to_staff_id") if k in values}
+    return values | real | moments | staff
 
 
 def moment(value: Any) -> bool:
