@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -56,14 +57,35 @@ def days_ago(n: int) -> datetime:
 
 def load_demo(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> Demo:
     demo = Demo(records, agency_id)
+    staff(demo)
     recovery(demo)
     geriatric(demo)
     child_welfare(demo)
+    teams_and_transfers(demo)
     recovery_contacts(demo)
     waitlisted(demo)
     on_hold_and_discharged(demo)
     worklist(demo)
     return demo
+
+
+# The staff directory: one member for each role's demo token (named as the token is), and
+# colleagues to assign and transfer cases to.
+STAFF = (
+    ("demo-caseworker", "Dana Whitfield", "case_manager", 30),
+    ("demo-supervisor", "Sol Okafor", "supervisor", 10),
+    ("demo-compliance_reviewer", "Rae Lindqvist", "compliance", None),
+    ("cm-alice", "Alice Moreno", "case_manager", 25),
+    ("rn-sam", "Sam Kowalski", "nurse", None),
+)
+TOKEN_STAFF = {role: f"demo-{role}" for role in ("caseworker", "supervisor", "compliance_reviewer")}
+
+
+def staff(d: Demo) -> None:
+    admin = Actor("demo-admin", "admin", d.agency_id)
+    for staff_id, name, role, limit in STAFF:
+        add = partial(d.records.add_staff_member, admin, staff_id=staff_id, name=name, role=role)
+        d.step(f"staff/{staff_id}", partial(add, caseload_limit=limit))
 
 
 def recovery(d: Demo) -> None:
@@ -525,7 +547,7 @@ def recovery_contacts(d: Demo) -> None:
                 "client": True,
                 "support_contact_ids": [sponsor],
                 "providers": [{"name": "Tom Price", "organisation": "Harbor Housing Trust"}],
-                "staff_ids": ["demo-nurse"],
+                "staff_ids": ["rn-sam"],
             },
             location="Harbor Housing Trust office",
             duration_minutes=60,
@@ -756,6 +778,47 @@ def worklist(d: Demo) -> None:
     )
 
 
+def teams_and_transfers(d: Demo) -> None:
+    """A care team on the recovery case, the geriatric case handed over to another case
+    manager, and a transfer of the child welfare case awaiting its answer."""
+    r, w = d.records, d.worker
+    recovery, geriatric = d.ids["recovery/case"], d.ids["geriatric/case"]
+    child = d.ids["child/case"]
+    d.step(
+        "team/nurse",
+        partial(
+            r.add_care_team_member, w, recovery, role="nurse", staff_id="rn-sam",
+            effective_at=days_ago(20),
+        ),
+    )  # fmt: skip
+    d.step(
+        "team/probation",
+        partial(
+            r.add_care_team_member, w, recovery, role="probation_officer", name="Pat Doyle",
+            organisation="County Probation", contact="555-0199", effective_at=days_ago(20),
+        ),
+    )  # fmt: skip
+    summary = "Lives alone; daughter visits Sundays; medication review overdue; fall risk."
+    transfer = d.step(
+        "transfer/geriatric",
+        partial(
+            r.request_transfer, w, geriatric, to_staff_id="cm-alice", handoff_summary=summary,
+        ),
+    )  # fmt: skip
+    alice = Actor("cm-alice", "caseworker", d.agency_id)
+    d.step(
+        "transfer/geriatric/accepted",
+        partial(r.accept_transfer, alice, geriatric, transfer_id=transfer),
+    )
+    d.step(
+        "transfer/child",
+        partial(
+            r.request_transfer, d.supervisor, child, to_staff_id="cm-alice",
+            handoff_summary="School meeting pending; guardian prefers phone calls.",
+        ),
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class DemoTokens:
     secrets: dict[str, str]
@@ -774,7 +837,12 @@ def demo_tokens(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> DemoToken
     for token in earlier:
         store.revoke(token.token_id, agency_id)
     made = {
-        role.value: store.create(agency_id=agency_id, role=role.value, name=f"demo-{role.value}")[1]
+        role.value: store.create(
+            agency_id=agency_id,
+            role=role.value,
+            name=f"demo-{role.value}",
+            staff_id=TOKEN_STAFF.get(role.value),  # the admin's token bootstraps the directory
+        )[1]
         for role in Role
     }
     return DemoTokens(made, [t.token_id for t in earlier])

@@ -205,6 +205,9 @@ def case_to_dict(
         "tasks": [task_to_dict(case.id, t) for t in window(tasks, every)],
         "task_count": len(tasks),
         "safety_flags": [plain(f) for f in case.open_safety_flags()],
+        "care_team": [plain(m) | {"current": m.current} for m in case.care_team.values()],
+        "transfers": [plain(t) for t in case.transfers],
+        "pending_transfer": None if case.pending_transfer is None else plain(case.pending_transfer),
         "entries_in_error": {
             c.target_version: c.marked_in
             for c in sorted(case.corrections, key=lambda c: c.target_version)

@@ -66,6 +66,57 @@ class Api:
         return result
 
 
+def add_staff(
+    api: Api, staff_id: str, role: str = "case_manager", agency: str = "agency-a"
+) -> None:
+    """A staff member of the agency, added by its admin (the first turns the directory on:
+    from then on the agency's other non-admin tokens must name a staff member)."""
+    body = {"staff_id": staff_id, "name": staff_id.title(), "role": role}
+    api.created("/v1/staff", body, role="admin", agency=agency)
+
+
+def staff_token(
+    api: Api,
+    staff_id: str | None,
+    role: str,
+    agency: str = "agency-a",
+    *,
+    service_account: bool = False,
+) -> str:
+    """A token of the staff member (or, with no staff id, a service account) in ``role``:
+    pass what this returns as ``role=`` to act with it."""
+    records = open_records(api.settings)
+    try:
+        secret = TokenStore(Tables(records)).create(
+            agency_id=agency,
+            role=role,
+            name=f"{staff_id or 'service'} token",
+            staff_id=staff_id,
+            service_account=service_account,
+        )[1]
+    finally:
+        records.close()
+    key = f"{role}:{staff_id or 'service'}"
+    api.tokens[agency, key] = secret
+    return key
+
+
+STAFF_ROLE = {"caseworker": "case_manager", "supervisor": "supervisor"}
+STAFF_ROLE["compliance_reviewer"] = "compliance"
+
+
+def staff_the_agency(api: Api, agency: str = "agency-a", extra: tuple[str, ...] = ()) -> None:
+    """Set up the agency's staff directory: a staff member for each non-admin role, named
+    as its token was (``caseworker@agency-a``), whose tokens then act for them; the case
+    managers the intake and assignment bodies name (worker-1, worker-9); and ``extra``."""
+    for role, staff_role in STAFF_ROLE.items():
+        staff_id = f"{role}@{agency}"
+        add_staff(api, staff_id, staff_role, agency)
+        api.tokens[agency, role] = api.tokens[agency, staff_token(api, staff_id, role, agency)]
+    for staff_id in ("worker-1", "worker-9", *extra):
+        add_staff(api, staff_id, "case_manager", agency)
+
+
 def issue_tokens(settings: Settings) -> dict[tuple[str, str], str]:
     records = open_records(settings)
     try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caserecord.domain.values import Role
-from tests.e2e.http import Api, intake
+from tests.e2e.http import Api, intake, staff_the_agency
 
 # ---- a populated agency, and a valid body for every write (tenancy and role matrices) ----
 
@@ -41,6 +41,9 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     def made(path: str, body: dict[str, Any], role: str = "caseworker") -> dict[str, Any]:
         return api.created(path, body, agency=agency, role=role)
 
+    staff_id = f"staff-{marker}"
+    staff_the_agency(api, agency, (staff_id,))
+
     texts = {
         "family_name": f"Quillabamba{marker}",
         "client_number": f"{marker}-7731",
@@ -51,6 +54,8 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "organisation": f"Harbour Trust {marker}",
         "note": f"Home visit {marker}",
         "task": f"Call the landlord {marker}",
+        "caregiver": f"Caregiver {marker}",
+        "handoff": f"Handoff {marker}",
     }
     client = SEED_CLIENT | {
         "family_name": texts["family_name"],
@@ -96,6 +101,13 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     )["entity_id"]
     score_id = made(f"{base}/scored-assessments", FLAGGED_PHQ9)["entity_id"]
     code = made("/v1/instruments", {"definition": mood(f"mood-{marker.lower()}")}, role="admin")
+    member_id = made(f"{base}/care-team", {"role": "caregiver", "name": texts["caregiver"]})[
+        "entity_id"
+    ]
+    handoff = {"to_staff_id": "worker-9", "handoff_summary": texts["handoff"]}
+    transfer_id = made(f"{base}/transfers", handoff)["entity_id"]
+    # Answered, so the case takes direct assignment and new transfers as usual.
+    made(f"{base}/transfers/{transfer_id}/cancellation", {"reason": "client stays"})
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     ids = {
         "client_id": client_id,
@@ -108,6 +120,9 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "task_id": task_id,
         "token_id": spare["token_id"],
         "code": code["entity_id"],
+        "staff_id": staff_id,
+        "member_id": member_id,
+        "transfer_id": transfer_id,
     }
     entries = {
         "assessment_id": assessment_id,
@@ -214,6 +229,16 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/safety-flags/{flag_version}/review": {"note": "Called the client."},
     "/v1/instruments": {"definition": mood("mood-extra")},
     "/v1/tokens": {"name": "spare", "role": "caseworker"},
+    "/v1/cases/{case_id}/care-team": {"role": "caregiver", "name": "Lee"},
+    "/v1/cases/{case_id}/care-team/{member_id}/end": {"reason": "moved away"},
+    "/v1/cases/{case_id}/transfers": {"to_staff_id": "worker-9", "handoff_summary": "Over"},
+    "/v1/cases/{case_id}/transfers/{transfer_id}/acceptance": {},
+    "/v1/cases/{case_id}/transfers/{transfer_id}/decline": {"reason": "caseload full"},
+    "/v1/cases/{case_id}/transfers/{transfer_id}/cancellation": {"reason": "client stays"},
+    "/v1/staff": {"staff_id": "cm-new", "name": "New Member", "role": "nurse"},
+    "/v1/staff/{staff_id}": {"name": "Renamed Member", "role": "nurse"},
+    "/v1/staff/{staff_id}/deactivation": {"reason": "left"},
+    "/v1/staff/{staff_id}/reactivation": {"reason": "returned"},
     "/v1/tokens/{token_id}/revocation": {},
 }
 

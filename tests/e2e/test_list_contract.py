@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.http import CLIENT, Api, intake
+from tests.e2e.http import CLIENT, Api, intake, staff_the_agency
 
 # Query parameters of the paging styles a list must not use any more.
 OLD_PAGING = {"offset", "after", "before", "page", "next_after", "next_before"}
@@ -125,6 +125,8 @@ def seed(api: Api) -> dict[str, str]:
         result = api.created(path, body)
         return str(result.get("entity_id") or result["id"])
 
+    staff_the_agency(api)  # three members and more: the directory is a list too
+
     clients = [
         made("/v1/clients", CLIENT | {"family_name": name, "client_number": f"W-{name}"})
         for name in ("Alvarez", "Baker", "Chen")
@@ -155,6 +157,8 @@ def seed(api: Api) -> dict[str, str]:
     # more staff member, so the worklist summary has three.
     for owner in ("supervisor@agency-a",) * 3 + ("worker-7",):
         made(f"{base}/tasks", {"title": "Call", "owner_id": owner, "due_on": "2030-01-01"})
+    for name in ("Ann", "Ben", "Cy"):
+        made(f"{base}/care-team", {"role": "caregiver", "name": name})
     for _ in range(3):
         assert api.get(base).status_code == 200  # three reads in the access log
     return {"client_id": clients[0], "case_id": cases[0], "goal_id": goal}

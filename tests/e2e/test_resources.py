@@ -25,6 +25,9 @@ CREATING = {
     "create_task",
     "add_instrument",
     "administer_instrument",
+    "add_staff_member",
+    "add_care_team_member",
+    "request_transfer",
 }
 DRAFT = "/v1/cases/{case_id}/plans"
 
@@ -57,7 +60,7 @@ def test_every_creating_post_answers_201_with_a_location_that_reads_what_it_made
     seeded = seed_agency(api, "agency-a", "R")
     paths = sorted(creating_posts(api).values(), key=lambda p: p == DRAFT)  # drafting last
     for template in paths:
-        admin = template.startswith(("/v1/tokens", "/v1/instruments"))
+        admin = template.startswith(("/v1/tokens", "/v1/instruments", "/v1/staff"))
         role = "admin" if admin else "caseworker"
         if template == DRAFT:  # one current plan at a time: revoke the seeded one first
             plan = api.get(fill(DRAFT + "/{plan_id}", seeded.ids)).json()

@@ -35,7 +35,11 @@ def allowed_roles(route: Route) -> set[str]:
     """The roles the issue gives each operation."""
     if route.path.startswith("/v1/tokens"):
         return {ADMIN}
-    if route.path.startswith("/v1/instruments"):  # definitions: no client's data
+    if route.path == "/v1/me":
+        return {CASEWORKER, SUPERVISOR, REVIEWER, ADMIN}
+    # Admins keep the directory and the instrument definitions; neither holds a client's
+    # data, so everyone reads them.
+    if route.path.startswith(("/v1/staff", "/v1/instruments")):
         return {ADMIN} if route.method != "GET" else {CASEWORKER, SUPERVISOR, REVIEWER, ADMIN}
     if route.method != "GET":
         return {SUPERVISOR} if route.path in SUPERVISOR_ONLY else {CASEWORKER, SUPERVISOR}

@@ -67,7 +67,9 @@ def with_real_ids(values: Any) -> Any:
     real = {k: seeded.ids[k] for k, v in values.items() if k in seeded.ids and sound(k, v)}
     # Most generated moments are centuries away and refused; recent past ones go through.
     moments = {k: RECENT.get(k, RECENT["t2"]) for k, v in values.items() if moment(v)}
-    return values | real | moments
+    # Cases go to staff of the directory the seeding set up (others are refused, 422).
+    staff = {k: "worker-9" for k in ("case_manager_id", "to_staff_id") if k in values}
+    return values | real | moments | staff
 
 
 def moment(value: Any) -> bool:
@@ -178,7 +180,7 @@ def test_every_operation_answers_generated_requests_as_documented(case: Any, wor
         case.headers["Idempotency-Key"] = f"st-{next(KEYS)}"
     if "Authorization" in (case.headers or {}):
         # A generated bearer token becomes a real one; a case left without one stays so.
-        admin = case.path.startswith("/v1/tokens") or case.path == "/v1/instruments"
+        admin = case.path.startswith(("/v1/tokens", "/v1/staff")) or case.path == "/v1/instruments"
         role = "admin" if admin else "supervisor"
         case.headers["Authorization"] = f"Bearer {tokens['agency-a', role]}"
     response = case.call_and_validate(additional_checks=[discloses_no_internals])

@@ -83,6 +83,15 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     assert note.entity_id is not None
     app.append_addendum(actor, case_id, note_id=note.entity_id, text="later")
     app.mark_entry_in_error(boss, case_id, target_version=note.version + 1, reason="wrong")
+    member = app.add_care_team_member(actor, case_id, role="guardian", name="Gil").entity_id
+    assert member is not None
+    app.end_care_team_member(actor, case_id, member_id=member, reason="moved")
+    for answer in ("decline", "cancel", "accept"):
+        transfer = app.request_transfer(
+            actor, case_id, to_staff_id="worker-1", handoff_summary="over to you"
+        ).entity_id
+        assert transfer is not None
+        getattr(app, f"{answer}_transfer")(boss, case_id, transfer_id=transfer, reason="r")
     flagged = app.administer_instrument(
         actor, case_id, instrument="phq-9", respondent="client",
         responses={str(i): 1 for i in range(1, 10)},
@@ -108,7 +117,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     events = sqlite_records.case_events(worker, case_id)
 
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
-    assert len(catalogue(Case)) == 37 and len(catalogue(Client)) == 4
+    assert len(catalogue(Case)) == 43 and len(catalogue(Client)) == 4
     for e in events:
         assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]

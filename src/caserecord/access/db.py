@@ -26,7 +26,7 @@ SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     "token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
     "agency_id TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT NOT NULL, "
-    "revoked_at TEXT)",
+    "revoked_at TEXT, staff_id TEXT, service_account INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS access_log ("
     "entry_id INTEGER PRIMARY KEY AUTOINCREMENT, agency_id TEXT NOT NULL, "
     "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, token_id TEXT NOT NULL, "
@@ -41,11 +41,25 @@ SQLITE_TABLES = (
     CONSOLE_SESSIONS.format(t=""),
 )
 
+# Columns added after their tables were first created: a store made before gains them at
+# `caserecord db init`.  Tokens made before a staff directory name no staff member.
+SQLITE_LATER_COLUMNS = (
+    ("access_log", "request_id", "TEXT"),
+    ("access_log", "actor_name", "TEXT"),
+    ("api_tokens", "staff_id", "TEXT"),
+    ("api_tokens", "service_account", "INTEGER NOT NULL DEFAULT 0"),
+    ("access_log", "mac", "TEXT"),
+    ("api_tokens", "mac", "TEXT"),
+)
+
 POSTGRES_TABLES = (
     "CREATE TABLE IF NOT EXISTS {schema}.api_tokens ("
     "token_id text PRIMARY KEY, token_hash text NOT NULL UNIQUE, name text NOT NULL, "
     "agency_id text NOT NULL, role text NOT NULL, created_at text NOT NULL, "
-    "revoked_at text)",
+    "revoked_at text, staff_id text, service_account integer NOT NULL DEFAULT 0)",
+    "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS staff_id text",
+    "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS "
+    "service_account integer NOT NULL DEFAULT 0",
     "CREATE TABLE IF NOT EXISTS {schema}.access_log ("
     "entry_id bigserial PRIMARY KEY, agency_id text NOT NULL, "
     "actor_id text NOT NULL, actor_role text NOT NULL, token_id text NOT NULL, "
@@ -54,6 +68,7 @@ POSTGRES_TABLES = (
     "CREATE INDEX IF NOT EXISTS access_log_client "
     "ON {schema}.access_log (agency_id, client_id, entry_id)",
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS request_id text",
+    "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS actor_name text",
     "CREATE TABLE IF NOT EXISTS {schema}.access_log_subjects ("
     "entry_id bigint NOT NULL, agency_id text NOT NULL, client_id text, case_id text)",
     "CREATE INDEX IF NOT EXISTS access_log_subjects_client "
@@ -136,14 +151,10 @@ class Tables:
             for statement in statements:
                 c.execute(statement)
             if not self.postgres:  # SQLite has no ADD COLUMN IF NOT EXISTS
-                for table, column in (
-                    ("access_log", "request_id"),
-                    ("access_log", "mac"),
-                    ("api_tokens", "mac"),
-                ):
+                for table, column, declared in SQLITE_LATER_COLUMNS:
                     c.execute(f"PRAGMA table_info({table})")
                     if column not in {row[1] for row in c.fetchall()}:
-                        c.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+                        c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
 
 
 def create_access_tables(records: HasStore) -> None:

@@ -26,6 +26,7 @@ class Reader:
     token_id: str
     purpose: str
     request_id: str | None = None
+    actor_name: str | None = None  # the staff member's name, when the token names one
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Subject:
 
 ADD_ENTRY = (
     "INSERT INTO {t}access_log (agency_id, actor_id, actor_role, token_id, action, purpose, "
-    "request_id, accessed_at) VALUES (?,?,?,?,?,?,?,?) RETURNING entry_id"
+    "request_id, accessed_at, actor_name) VALUES (?,?,?,?,?,?,?,?,?) RETURNING entry_id"
 )
 ADD_SUBJECT = (
     "INSERT INTO {t}access_log_subjects (entry_id, agency_id, client_id, case_id) VALUES (?,?,?,?)"
@@ -91,6 +92,7 @@ class AccessLog:
             reader.purpose,
             reader.request_id,
             datetime.now(UTC).isoformat(),
+            reader.actor_name,
         )
         named = list(
             dict.fromkeys((reader.agency_id, text(s.client_id), text(s.case_id)) for s in subjects)
@@ -150,6 +152,7 @@ def entry_row(entry: dict[str, Any], subjects: list[dict[str, Any]] | None) -> d
             "id": entry["actor_id"],
             "role": entry["actor_role"],
             "agency_id": entry["agency_id"],
+            "name": entry.get("actor_name"),
         },
         "token_id": entry["token_id"],
         "accessed_at": datetime.fromisoformat(entry["accessed_at"]),

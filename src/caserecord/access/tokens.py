@@ -34,6 +34,11 @@ class TokenInfo:
     role: str
     created_at: str
     revoked_at: str | None = None
+    staff_id: str | None = None
+    """The staff member the token belongs to; None for a service account, and for a
+    token made before its agency had a staff directory."""
+    service_account: bool = False
+    """A service account acts for the staff member each request names (X-On-Behalf-Of)."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "TokenInfo":
@@ -44,6 +49,8 @@ class TokenInfo:
             str(row["role"]),
             str(row["created_at"]),
             None if row["revoked_at"] is None else str(row["revoked_at"]),
+            None if row.get("staff_id") is None else str(row["staff_id"]),
+            bool(row.get("service_account")),
         )
 
     @property
@@ -61,11 +68,25 @@ UNKNOWN_TOKEN: dict[str, Any] = {
     "created_at": "",
     "revoked_at": None,
     "mac": None,
+    "staff_id": None,
+    "service_account": 0,
 }
 
 
 # What a token's MAC covers, in this order.
-TOKEN_COLUMNS = ("token_id", "token_hash", "name", "agency_id", "role", "created_at", "revoked_at")
+# The MAC covers who the token acts for as well as its role: a staff binding moved in the
+# database would let one person's token act as another.
+TOKEN_COLUMNS = (
+    "token_id",
+    "token_hash",
+    "name",
+    "agency_id",
+    "role",
+    "created_at",
+    "revoked_at",
+    "staff_id",
+    "service_account",
+)
 
 
 def hash_token(secret: str) -> str:
@@ -106,15 +127,25 @@ class TokenStore:
         agency_id: str,
         role: str,
         name: str,
+        staff_id: str | None = None,
+        service_account: bool = False,
         idempotency: tuple[str, str] | None = None,
     ) -> tuple[TokenInfo, str]:
         """A new token and its secret; the secret is not stored and cannot be shown again.
+
+        ``staff_id``: the staff member it belongs to (the caller checks the directory);
+        ``service_account``: it belongs to no one and names a staff member per request.
 
         ``idempotency`` (key, fingerprint) is kept with the token in one transaction, as the
         event store keeps it with events, so a retry can be recognised."""
         parse(Role, role, "role")
         if not agency_id.strip() or not name.strip():
             raise InvalidValueError("a token needs an agency and a name")
+        if service_account and staff_id is not None:
+            raise InvalidValueError(
+                "a service account acts for the staff member each request names: "
+                "it belongs to no staff member itself"
+            )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         info = TokenInfo(
             token_id=secrets.token_hex(8),
@@ -122,14 +153,21 @@ class TokenStore:
             agency_id=agency_id.strip(),
             role=role,
             created_at=datetime.now(UTC).isoformat(),
+            staff_id=staff_id,
+            service_account=service_account,
         )
         row = (info.token_id, hash_token(secret), info.name, info.agency_id, role, info.created_at)
         statements: list[tuple[str, tuple[Any, ...]]] = [
             (
                 "INSERT INTO {t}api_tokens "
-                "(token_id, token_hash, name, agency_id, role, created_at, mac) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (*row, self.tables.mac_key().token((*row, None))),
+                "(token_id, token_hash, name, agency_id, role, created_at, staff_id, "
+                "service_account, mac) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    *row,
+                    staff_id,
+                    int(service_account),
+                    self.tables.mac_key().token((*row, None, staff_id, int(service_account))),
+                ),
             )
         ]
         if idempotency is not None:

@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from caserecord.access import Reader, Subject, TokenInfo
 from caserecord.api.errors import ApiError, forbidden, unauthorized
+from caserecord.api.identity import Identity, identify
 from caserecord.api.runtime import Runtime
 from caserecord.api.schemas.common import Moment
 from caserecord.domain.errors import VersionMismatchError
@@ -47,6 +48,11 @@ class Caller:
     token: TokenInfo
     purpose: str
     request_id: str | None = None
+    staff: dict[str, Any] | None = None  # the staff member acted for, if any
+
+    @property
+    def actor_name(self) -> str | None:
+        return None if self.staff is None else str(self.staff["name"])
 
     @property
     def agency_id(self) -> str:
@@ -61,6 +67,7 @@ class Caller:
             self.token.token_id,
             self.purpose,
             self.request_id,
+            self.actor_name,
         )
 
 
@@ -89,6 +96,14 @@ async def get_caller(
             description="Why the data is read; kept in the access log",
         ),
     ] = DEFAULT_PURPOSE,
+    x_on_behalf_of: Annotated[
+        str | None,
+        Header(
+            max_length=100,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+            description="A service account's token only: the staff member it acts for",
+        ),
+    ] = None,
 ) -> Caller:
     if credentials is None:
         raise unauthorized("a bearer token is required")
@@ -100,8 +115,13 @@ async def get_caller(
     )
     if token is None:
         raise unauthorized("the token is unknown or revoked")
-    actor = Actor(token.name, token.role, token.agency_id)
-    return Caller(actor, token, x_purpose_of_use, request_id_of(request, response))
+    found = token
+    if token.staff_id is None and token.role == Role.ADMIN and x_on_behalf_of is None:
+        identity = Identity(Actor(token.name, token.role, token.agency_id), None)
+    else:  # the directory is read: off the loop
+        identity = await run_in_threadpool(lambda: identify(runtime.records, found, x_on_behalf_of))
+    request_id = request_id_of(request, response)
+    return Caller(identity.actor, token, x_purpose_of_use, request_id, identity.staff)
 
 
 def staff_id_of(caller: Caller) -> str:

@@ -76,6 +76,9 @@ DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
     (domain.DuplicateIdError, 409),
     (domain.ClientNumberTakenError, 409),
     (domain.PossibleDuplicateError, 409),
+    (domain.StaffInactiveError, 409),
+    (domain.TransferPendingError, 409),
+    (domain.NotTheReceiverError, 403),
     (domain.DomainError, 422),
 )
 

@@ -5,18 +5,20 @@ import logging
 from typing import Any
 
 from caserecord.application import CaseRecords
+from caserecord.domain.staff import StaffMember, StaffRoster
 from caserecord.persistence.decoding import decoded, presented
 from caserecord.persistence.feed import agency_of
 from caserecord.presenters import event_to_dict
 
 log = logging.getLogger(__name__)
+DIRECTORY_EVENTS = (StaffMember.Event, StaffRoster.Event)
 
 
 def agency_events(
     records: CaseRecords, agency_id: str, *, after: int, limit: int
 ) -> tuple[list[dict[str, Any]], int, bool]:
-    """Up to ``limit`` events of the agency after position ``after``, in two queries however
-    many other agencies' events lie between them.
+    """Up to ``limit`` events of the agency's clients and cases after position ``after``,
+    in two queries however many other agencies' events lie between them.
 
     Returns the events, the cursor to continue from and whether the agency has more events
     already logged.  When the page holds all that remain, the cursor moves to the head of the
@@ -38,6 +40,8 @@ def agency_events(
         if agency_of(event) != agency_id:
             log.error("feed index names the wrong agency for position %s", notification.id)
             continue
+        if isinstance(event, DIRECTORY_EVENTS):
+            continue  # the feed carries the clients' and cases' records, not the directory
         shown = presented(event, event_to_dict)
         events.append({"position": notification.id} | shown)
     cursor = notifications[-1].id if has_more else max(after, head)

@@ -25,7 +25,9 @@ from caserecord.api.routes import (
     notes,
     plans,
     referrals,
+    staff,
     tasks,
+    team,
     tokens,
     worklist,
 )
@@ -116,14 +118,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks,
         instruments,
         notes,
+        team,
         history,
         caseloads,
         worklist,
         audit,
         events,
+        staff,
         tokens,
     ):
         app.include_router(module.router)
+    app.include_router(staff.me_router)
     app.add_middleware(PositionHeaderMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -176,6 +176,16 @@ async def supervisor_write(
     return _write(request, runtime, caller, if_match, idempotency_key)
 
 
+async def admin_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: AdminDep,
+    if_match: IfMatchDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    return _write(request, runtime, caller, if_match, idempotency_key)
+
+
 async def creating_write(
     request: Request,
     runtime: RuntimeDep,
@@ -183,16 +193,6 @@ async def creating_write(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> Write:
     # A new record has no version yet, so there is no If-Match to honour.
-    return _write(request, runtime, caller, None, idempotency_key)
-
-
-async def admin_write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: AdminDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    # The agency's own registers (its instrument definitions) take no If-Match.
     return _write(request, runtime, caller, None, idempotency_key)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Unpack
 from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, new_id, new_version
-from caserecord.application.writes import WritePath
+from caserecord.application.staff import StaffDirectory
 from caserecord.domain.case import Case
 from caserecord.domain.client import SupportContact
 from caserecord.domain.contact import Contact
@@ -16,7 +16,7 @@ from caserecord.domain.recording import Actor
 from caserecord.domain.values import ContactKind, ReferralSettlement, parse, text_list
 
 
-class CaseCommands(WritePath):
+class CaseCommands(StaffDirectory):
     """Intake, assessment, history, assignment, closure and corrections of a case."""
 
     def open_case(
@@ -35,6 +35,7 @@ class CaseCommands(WritePath):
         """``waitlisted``: the intake is done but service cannot start yet
         (``start_service`` starts it)."""
         self._client(actor, client_id)
+        self._check_manager(actor, case_manager_id, "case_manager_id")
         with self._recording(actor, opts):
             case = Case(
                 client_id=client_id,
@@ -87,6 +88,7 @@ class CaseCommands(WritePath):
         self, actor: Actor, case_id: UUID, *, case_manager_id: str, **opts: Unpack[Options]
     ) -> CommandResult:
         reason = opts.get("reason") or ""
+        self._check_manager(actor, case_manager_id, "case_manager_id")
         return self._update_case(
             actor, case_id, opts, lambda c: c.assign_case_manager(case_manager_id, reason)
         )

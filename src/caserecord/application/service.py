@@ -8,11 +8,13 @@ from caserecord.application.integrity import Integrity
 from caserecord.application.pages import Pages
 from caserecord.application.plans import PlanCommands
 from caserecord.application.tasks import TaskCommands
+from caserecord.application.team import CareTeams
 
 
 class CaseRecords(
     ClientCommands,
     CaseCommands,
+    CareTeams,
     PlanCommands,
     TaskCommands,
     InstrumentCommands,

@@ -164,8 +164,15 @@ class WritePath(RecordsBase):
         return self._save(actor, aggregate, opts, made)
 
     def _save(
-        self, actor: Actor, aggregate: Aggregate, opts: Options, entity_id: str | None = None
+        self,
+        actor: Actor,
+        aggregate: Aggregate,
+        opts: Options,
+        entity_id: str | None = None,
+        also: tuple[Aggregate, ...] = (),
     ) -> CommandResult:
+        """``also``: other records changed by the same command, saved in one transaction
+        (the result names ``aggregate``)."""
         version = aggregate.version
         kwargs: dict[str, Any] = {}
         idempotency = opts.get("idempotency")
@@ -177,7 +184,7 @@ class WritePath(RecordsBase):
                 actor.agency_id, key, fingerprint, result, created
             )
         try:
-            recordings = self.save(aggregate, **kwargs)
+            recordings = self.save(aggregate, *also, **kwargs)
         except IntegrityError:
             raise ConcurrencyConflictError(
                 "another change was saved to this record first: reload and retry"

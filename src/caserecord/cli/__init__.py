@@ -9,6 +9,7 @@ from caserecord.cli import db
 from caserecord.cli import demo as demo_cli
 from caserecord.cli import projections as projections_cli
 from caserecord.cli import serve as serve_cli
+from caserecord.cli import staff as staff_cli
 from caserecord.cli import timeline as timeline_cli
 from caserecord.cli import tokens as tokens_cli
 from caserecord.config import ConfigError
@@ -23,6 +24,7 @@ app.command("timeline")(timeline_cli.timeline)
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
 app.add_typer(tokens_cli.app, name="tokens")
+app.add_typer(staff_cli.app, name="staff")
 app.add_typer(chain_cli.app, name="chain")
 
 

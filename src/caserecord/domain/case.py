@@ -20,6 +20,7 @@ from caserecord.domain.contact import Contact
 from caserecord.domain.corrections import locate
 from caserecord.domain.entities import (
     Assessment,
+    CareTeamMember,
     Change,
     Correction,
     Goal,
@@ -33,10 +34,12 @@ from caserecord.domain.entities import (
     Referrals,
     SafetyFlag,
     Task,
+    Transfer,
     current,
     last_standing,
 )
 from caserecord.domain.errors import (
+    CareTeamMemberNotFoundError,
     CaseClosedError,
     CaseNotClosedError,
     CaseNotInServiceError,
@@ -48,12 +51,15 @@ from caserecord.domain.errors import (
     InvalidTransitionError,
     InvalidValueError,
     NoteNotFoundError,
+    NotTheReceiverError,
     OpenItemsOnClosingError,
     PlanAlreadyCurrentError,
     PlanNotFoundError,
     ReferralNotFoundError,
     SafetyFlagNotFoundError,
     TaskNotFoundError,
+    TransferNotFoundError,
+    TransferPendingError,
     UnknownReferenceError,
 )
 from caserecord.domain.values import (
@@ -66,6 +72,7 @@ from caserecord.domain.values import (
     PLAN_TRANSITIONS,
     REFERRAL_TRANSITIONS,
     Achievement,
+    CareTeamRole,
     CaseStatus,
     ContactKind,
     ContactMode,
@@ -87,6 +94,7 @@ from caserecord.domain.values import (
     TargetSide,
     TaskConcerns,
     TaskStatus,
+    TransferStatus,
     Urgency,
     check_date,
     check_number,
@@ -118,7 +126,7 @@ class Case(RecordAggregate):
     (``persistence/entries.py``), from which the service hands a command the one entry it
     is about (``Recorded``): an addendum's note, the entry a marking sets aside."""
 
-    class_version = 8
+    class_version = 9
 
     outside: frozenset[int] = frozenset()
     """Versions up to this state's own that it does not include: a state folded from the
@@ -132,6 +140,7 @@ class Case(RecordAggregate):
     upcast_v5_v6 = staticmethod(case_upcasts.v5_v6)
     upcast_v6_v7 = staticmethod(case_upcasts.v6_v7)
     upcast_v7_v8 = staticmethod(case_upcasts.v7_v8)
+    upcast_v8_v9 = staticmethod(case_upcasts.v8_v9)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -187,6 +196,8 @@ class Case(RecordAggregate):
         self.corrections: list[Correction] = []
         self.tasks: dict[str, Task] = {}
         self.safety_flags: list[SafetyFlag] = []
+        self.care_team: dict[str, CareTeamMember] = {}
+        self.transfers: list[Transfer] = []
 
     @property
     def status(self) -> str:
@@ -319,12 +330,163 @@ class Case(RecordAggregate):
     @event(CaseManagerAssigned)
     def assign_case_manager(self, case_manager_id: str, reason: str) -> None:
         self._check_open()
+        self._check_no_pending_transfer()
         require_reason(reason, "transfer a case")
         if not case_manager_id.strip():
             raise InvalidValueError("case_manager_id is required")
         if case_manager_id == self.case_manager_id:
             raise InvalidTransitionError("the case is already assigned to that manager")
         self.managers.append(Change(self._next(), case_manager_id, {"reason": reason}))
+
+    # ---- transfer with a handoff ---------------------------------------------------
+    @property
+    def pending_transfer(self) -> Transfer | None:
+        latest = self.transfers[-1] if self.transfers else None
+        return latest if latest and latest.status == TransferStatus.REQUESTED else None
+
+    def _check_no_pending_transfer(self) -> None:
+        pending = self.pending_transfer
+        if pending is not None:
+            raise TransferPendingError(
+                f"transfer {pending.transfer_id} to {pending.to_staff_id} awaits an answer: "
+                "it is accepted, declined or cancelled first"
+            )
+
+    class TransferRequested(RecordAggregate.Event):
+        transfer_id: str
+        to_staff_id: str
+        handoff_summary: str
+
+    @event(TransferRequested)
+    def request_transfer(self, transfer_id: str, to_staff_id: str, handoff_summary: str) -> None:
+        self._check_open()
+        self._check_no_pending_transfer()
+        if not to_staff_id.strip():
+            raise InvalidValueError("a transfer names the case manager it goes to")
+        if to_staff_id == self.case_manager_id:
+            raise InvalidTransitionError("the case is already assigned to that manager")
+        if not handoff_summary.strip():
+            raise InvalidValueError("a transfer hands the case over with a handoff summary")
+        if any(t.transfer_id == transfer_id for t in self.transfers):
+            raise DuplicateIdError(f"transfer {transfer_id} already exists")
+        v = self._next()
+        requested = [Change(v, TransferStatus.REQUESTED)]
+        self.transfers.append(
+            Transfer(transfer_id, v, self.case_manager_id, to_staff_id, handoff_summary, requested)
+        )
+
+    def check_answer(self, transfer_id: str, staff_id: str, supervisor: bool) -> None:
+        """Only the staff member the transfer goes to, or a supervisor, answers it."""
+        transfer = self._pending(transfer_id)
+        if staff_id != transfer.to_staff_id and not supervisor:
+            raise NotTheReceiverError(
+                f"transfer {transfer_id} goes to {transfer.to_staff_id}: only they, or a "
+                "supervisor, accept or decline it"
+            )
+
+    class TransferAccepted(RecordAggregate.Event):
+        transfer_id: str
+
+    @event(TransferAccepted)
+    def accept_transfer(self, transfer_id: str) -> None:
+        transfer = self._pending(transfer_id)
+        v = self._next()
+        transfer.statuses.append(Change(v, TransferStatus.ACCEPTED))
+        details = {"reason": "transfer accepted", "transfer_id": transfer_id}
+        self.managers.append(Change(v, transfer.to_staff_id, details))
+
+    class TransferDeclined(RecordAggregate.Event):
+        transfer_id: str
+        reason: str
+
+    @event(TransferDeclined)
+    def decline_transfer(self, transfer_id: str, reason: str) -> None:
+        transfer = self._pending(transfer_id)
+        require_reason(reason, "decline a transfer")
+        transfer.statuses.append(Change(self._next(), TransferStatus.DECLINED, {"reason": reason}))
+
+    class TransferCancelled(RecordAggregate.Event):
+        transfer_id: str
+        reason: str
+
+    @event(TransferCancelled)
+    def cancel_transfer(self, transfer_id: str, reason: str) -> None:
+        transfer = self._pending(transfer_id)
+        require_reason(reason, "cancel a transfer")
+        details = {"reason": reason}
+        transfer.statuses.append(Change(self._next(), TransferStatus.CANCELLED, details))
+
+    def _pending(self, transfer_id: str) -> Transfer:
+        self._check_open()
+        pending = self.pending_transfer
+        if pending is None or pending.transfer_id != transfer_id:
+            known = any(t.transfer_id == transfer_id for t in self.transfers)
+            if known:
+                raise InvalidTransitionError(f"transfer {transfer_id} was already answered")
+            raise TransferNotFoundError(f"no transfer {transfer_id} on this case")
+        return pending
+
+    # ---- care team ------------------------------------------------------------------
+    class CareTeamMemberAdded(RecordAggregate.Event):
+        member_id: str
+        staff_id: str
+        name: str
+        role: str
+        organisation: str
+        contact: str
+        starts_on: date
+
+    @event(CareTeamMemberAdded)
+    def add_care_team_member(
+        self,
+        member_id: str,
+        staff_id: str,
+        name: str,
+        role: str,
+        organisation: str,
+        contact: str,
+        starts_on: date,
+    ) -> None:
+        """A staff member of the agency (``staff_id``; the service checks the directory)
+        or someone outside it (no ``staff_id``; ``organisation`` and ``contact``)."""
+        self._check_open()
+        parse(CareTeamRole, role, "role")
+        check_date(starts_on, "starts_on")
+        if starts_on is None:
+            raise InvalidValueError("a care team member's period has a first day (starts_on)")
+        if not name.strip():
+            raise InvalidValueError("a care team member needs a name")
+        if member_id in self.care_team:
+            raise DuplicateIdError(f"care team member {member_id} already exists")
+        if staff_id and any(m.staff_id == staff_id and m.current for m in self.care_team.values()):
+            raise DuplicateIdError(f"staff member {staff_id} is already on the care team")
+        self.care_team[member_id] = CareTeamMember(
+            member_id, self._next(), staff_id, name, role, organisation, contact, starts_on
+        )
+
+    class CareTeamMemberEnded(RecordAggregate.Event):
+        member_id: str
+        ends_on: date
+        reason: str
+
+    @event(CareTeamMemberEnded)
+    def end_care_team_member(self, member_id: str, ends_on: date, reason: str) -> None:
+        """``ends_on``: the member's last day on the team."""
+        self._check_open()
+        member = self.care_team.get(member_id)
+        if member is None or not member.current:
+            raise CareTeamMemberNotFoundError(f"no current care team member {member_id}")
+        require_reason(reason, "end a care team membership")
+        check_date(ends_on, "ends_on")
+        if ends_on is None or ends_on < member.starts_on:
+            raise InvalidValueError(
+                f"ends_on must be a day on or after the member's first day ({member.starts_on})"
+            )
+        member.ends_on, member.ended_in, member.end_reason = ends_on, self._next(), reason
+
+    def care_team_on(self, day: date) -> list[CareTeamMember]:
+        """The members on the team on that day, in the order they were added."""
+        return [m for m in self.care_team.values() if m.on_team(day)]
 
     # ---- treatment and recovery plan ------------------------------------------------
     class PlanDrafted(RecordAggregate.Event):

@@ -64,6 +64,12 @@ def v7_v8(state: dict[str, Any]) -> None:
     state["safety_flags"] = []
 
 
+def v8_v9(state: dict[str, Any]) -> None:
+    """Snapshots taken before cases had a care team and transfers."""
+    state["care_team"] = {}
+    state["transfers"] = []
+
+
 def goal_v1_v2(state: dict[str, Any]) -> None:
     """Goal events recorded before goals had a priority, a need and a measure."""
     state.setdefault("priority", "")

@@ -195,7 +195,12 @@ def locate_case_change(case: Corrected, v: int) -> Flag | None:
         (case.statuses, "case status"),
         (case.managers, "assignment"),
     ):
-        if any(c.version == v for c in changes):
+        found = [c for c in changes if c.version == v]
+        if found and "transfer_id" in found[0].details:
+            raise EntryNotCorrectableError(
+                "an accepted transfer is not marked in error: transfer the case back instead"
+            )
+        if found:
             return latest_change(changes, v, what)
     return None
 

@@ -374,6 +374,50 @@ class Correction:
     marked_in: int
 
 
+@dataclass
+class CareTeamMember:
+    """Someone on a case's care team for a period: a staff member of the agency
+    (``staff_id``) or someone outside it (``organisation``, ``contact``).  ``starts_on`` and
+    ``ends_on`` are the first and last days of the period; ``ended_in`` the case version
+    that ended it."""
+
+    member_id: str
+    version: int
+    staff_id: str
+    name: str
+    role: str
+    organisation: str
+    contact: str
+    starts_on: date
+    ends_on: date | None = None
+    ended_in: int | None = None
+    end_reason: str = ""
+
+    @property
+    def current(self) -> bool:
+        return self.ended_in is None
+
+    def on_team(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+@dataclass
+class Transfer:
+    """A handoff of the case to another case manager: requested with a summary, then
+    accepted, declined or cancelled (``statuses``, as ``values.TransferStatus``)."""
+
+    transfer_id: str
+    version: int
+    from_staff_id: str
+    to_staff_id: str
+    handoff_summary: str
+    statuses: list[Change]
+
+    @property
+    def status(self) -> str:
+        return current(self.statuses).value
+
+
 ENTITY_CLASSES: tuple[type, ...] = (
     Change,
     Assessment,
@@ -390,6 +434,8 @@ ENTITY_CLASSES: tuple[type, ...] = (
     PlanReview,
     Task,
     SafetyFlag,
+    CareTeamMember,
+    Transfer,
 )
 
 

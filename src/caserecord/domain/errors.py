@@ -186,3 +186,42 @@ class InvalidResponseError(InvalidValueError):
 
 class SafetyFlagNotFoundError(NotFoundError):
     code = "safety_flag_not_found"
+
+
+class StaffNotFoundError(NotFoundError):
+    """The staff member the request's path names is not in the agency's directory."""
+
+    code = "staff_not_found"
+
+
+class UnknownStaffError(DomainError):
+    """A staff member the request's body or headers name is not in the agency's directory:
+    the request is refused as it stands (422), the path it was sent to exists."""
+
+    code = "staff_not_found"
+
+
+class StaffInactiveError(DomainError):
+    """The staff member is in the directory but deactivated."""
+
+    code = "staff_inactive"
+
+
+class NotTheReceiverError(DomainError):
+    """Only the staff member a transfer is addressed to, or a supervisor, answers it."""
+
+    code = "not_the_receiver"
+
+
+class TransferPendingError(DomainError):
+    """The case has a transfer waiting for an answer: answer or cancel it first."""
+
+    code = "transfer_pending"
+
+
+class TransferNotFoundError(NotFoundError):
+    code = "transfer_not_found"
+
+
+class CareTeamMemberNotFoundError(NotFoundError):
+    code = "care_team_member_not_found"

@@ -15,6 +15,46 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class StaffRole(StrEnum):
+    """What a staff member does in the agency (a token's role says what it may do)."""
+
+    CASE_MANAGER = "case_manager"
+    SUPERVISOR = "supervisor"
+    NURSE = "nurse"
+    PSYCHIATRIST = "psychiatrist"
+    PSYCHOLOGIST = "psychologist"
+    SOCIAL_WORKER = "social_worker"
+    PEER_SUPPORT = "peer_support"
+    COMPLIANCE = "compliance"
+    ADMINISTRATOR = "administrator"
+    OTHER = "other"
+
+
+class CareTeamRole(StrEnum):
+    """A member's part on a case's care team: staff of the agency or people outside it."""
+
+    CO_CASE_MANAGER = "co_case_manager"
+    NURSE = "nurse"
+    PSYCHIATRIST = "psychiatrist"
+    PSYCHOLOGIST = "psychologist"
+    THERAPIST = "therapist"
+    SUPERVISOR = "supervisor"
+    PEER_SUPPORT = "peer_support"
+    PROBATION_OFFICER = "probation_officer"
+    SCHOOL_COUNSELLOR = "school_counsellor"
+    CAREGIVER = "caregiver"
+    GUARDIAN = "guardian"
+    PHYSICIAN = "physician"
+    OTHER = "other"
+
+
+class TransferStatus(StrEnum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
 class Specialty(StrEnum):
     CORRECTIONAL = "correctional"
     FORENSIC = "forensic"

@@ -58,7 +58,7 @@ class Macs:
         return self._mac("tree-head", size, root.hex())
 
     def token(self, row: Sequence[object]) -> str:
-        """``row``: token_id, token_hash, name, agency_id, role, created_at, revoked_at."""
+        """``row``: the columns of ``access.tokens.TOKEN_COLUMNS``, in that order."""
         return self._mac("token", *row)
 
     def access_entry(self, entry: Sequence[object], subjects: Iterable[Sequence[object]]) -> str:

@@ -63,7 +63,8 @@ UPSERT_CASE = (
 )
 ADD_CONTACT = "INSERT INTO {s}view_caseload_contacts VALUES (?,?,?)"
 DROP_CONTACT = "DELETE FROM {s}view_caseload_contacts WHERE case_id=? AND version=?"
-# Only these change what a caseload row shows (notes are handled on their own).
+# Only these change what a caseload row shows (notes are handled on their own); a
+# transfer moves the case to its new manager's caseload when it is accepted, not before.
 ROW_EVENTS: frozenset[type] = frozenset(
     (
         Case.Opened,
@@ -71,6 +72,7 @@ ROW_EVENTS: frozenset[type] = frozenset(
         Case.ServiceStarted,
         Case.CasePutOnHold,
         Case.CaseResumed,
+        Case.TransferAccepted,
         Case.Closed,
         Case.Reopened,
         *PLAN_LIFECYCLE_EVENTS,

@@ -103,6 +103,14 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         + (f" (safety flag: {', '.join(d['safety_flags'])})" if d.get("safety_flags") else "")
     ),
     "SafetyFlagReviewed": lambda d: f"Safety flag of v{d.get('flag_version')} reviewed",
+    "TransferRequested": lambda d: f"Transfer to {d.get('to_staff_id')} requested",
+    "TransferAccepted": lambda d: f"Transfer {_short(d.get('transfer_id'))} accepted",
+    "TransferDeclined": lambda d: f"Transfer {_short(d.get('transfer_id'))} declined",
+    "TransferCancelled": lambda d: f"Transfer {_short(d.get('transfer_id'))} cancelled",
+    "CareTeamMemberAdded": lambda d: (
+        f"Care team: {d.get('role')} {d.get('staff_id') or 'from outside the agency'} added"
+    ),
+    "CareTeamMemberEnded": lambda d: f"Care team member {_short(d.get('member_id'))} ended",
     "Reopened": _fixed("Case reopened"),
 }
 

@@ -35,7 +35,7 @@ CREATED = {
 
 
 @router.post(
-    "", status_code=201, response_model=NewTokenOut, responses=CREATED | BASE | problems(409)
+    "", status_code=201, response_model=NewTokenOut, responses=CREATED | BASE | problems(409, 422)
 )
 def create_token(
     request: Request,
@@ -45,7 +45,9 @@ def create_token(
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> dict[str, Any]:
-    """The token is in this response only; just its hash is kept. A retry with the same
+    """The token is in this response only; just its hash is kept. A token for a staff
+    member (`staff_id`, active in the directory) acts as them; a service account names the
+    staff member of each request in X-On-Behalf-Of. A retry with the same
     Idempotency-Key makes no second token: it is answered 409 naming the first one, whose
     secret cannot be shown again (revoke it and create another if it was lost)."""
     idempotency = None
@@ -53,11 +55,15 @@ def create_token(
         key = caller_key(caller, idempotency_key)
         idempotency = (key, fingerprint("POST", request.url.path, body))
         refuse_a_retry(runtime, caller, idempotency)
+    if body.staff_id is not None:
+        runtime.records.check_staff(caller.agency_id, body.staff_id, "staff_id")
     try:
         info, secret = runtime.tokens.create(
             agency_id=caller.agency_id,
             role=str(body.role),
             name=body.name,
+            staff_id=body.staff_id,
+            service_account=body.service_account,
             idempotency=idempotency,
         )
     except IntegrityError:
@@ -103,4 +109,6 @@ def as_dict(info: TokenInfo) -> dict[str, Any]:
         "role": info.role,
         "created_at": info.created_at,
         "revoked_at": info.revoked_at,
+        "staff_id": info.staff_id,
+        "service_account": info.service_account,
     }

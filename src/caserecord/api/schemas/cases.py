@@ -21,6 +21,7 @@ from caserecord.api.schemas.notes import NoteOut
 from caserecord.api.schemas.plans import PlanOut
 from caserecord.api.schemas.referrals import ReferralOut
 from caserecord.api.schemas.tasks import TaskOut
+from caserecord.api.schemas.team import CareTeamMemberOut, TransferOut
 from caserecord.domain.values import (
     DischargeReason,
     NeedDomain,
@@ -212,6 +213,13 @@ class CaseOut(BaseModel):
         description="The latest 20 tasks, oldest first; all of them: GET /v1/cases/{id}/tasks",
     )
     task_count: int = Field(default=0, description="Tasks standing (not marked in error)")
+    care_team: list[CareTeamMemberOut] = Field(
+        default=[], description="Every member, ended ones too, in the order they were added"
+    )
+    transfers: list[TransferOut] = Field(default=[], description="Oldest first")
+    pending_transfer: TransferOut | None = Field(
+        default=None, description="A transfer awaiting the receiver's answer"
+    )
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
     )

@@ -232,6 +232,9 @@ class ActorOut(BaseModel):
     id: str | None
     role: str | None
     agency_id: str | None
+    name: str | None = Field(
+        default=None, description="The staff member's name, where the entry records it"
+    )
 
 
 StreamKind = Literal["case", "client"]

@@ -12,6 +12,17 @@ from caserecord.domain.values import Role
 class TokenIn(Body):
     name: str = Name
     role: Role
+    staff_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+        description="The active staff member the token belongs to: its requests act as them",
+    )
+    service_account: bool = Field(
+        default=False,
+        description="A token of no one, which names the staff member it acts for in "
+        "X-On-Behalf-Of on every request (not with staff_id)",
+    )
 
 
 TOKEN_EXAMPLE: dict[str, Any] = {
@@ -21,6 +32,8 @@ TOKEN_EXAMPLE: dict[str, Any] = {
     "role": "caseworker",
     "created_at": "2026-11-27T09:00:00Z",
     "revoked_at": None,
+    "staff_id": "cm-alice",
+    "service_account": False,
 }
 
 
@@ -33,6 +46,8 @@ class TokenOut(BaseModel):
     role: str
     created_at: datetime
     revoked_at: datetime | None
+    staff_id: str | None
+    service_account: bool
 
 
 class NewTokenOut(TokenOut):

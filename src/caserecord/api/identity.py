@@ -1,0 +1,66 @@
+"""Who a request acts for: the staff member its token belongs to, the one a service
+account names in ``X-On-Behalf-Of``, or (before the agency has a staff directory, and for
+an admin's own token) the token itself.
+
+Once an agency has a staff directory, every event and every access-log entry of its
+non-admin requests names a staff member: a token that names none is refused, and an
+inactive member's token stops working at once (docs/decisions/0008)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from caserecord.access import TokenInfo
+from caserecord.api.errors import ApiError
+from caserecord.application import CaseRecords
+from caserecord.domain.recording import Actor
+from caserecord.domain.values import Role
+
+ON_BEHALF_OF = "X-On-Behalf-Of"
+
+
+@dataclass(frozen=True)
+class Identity:
+    actor: Actor
+    staff: dict[str, Any] | None  # the staff member acted for, as the directory has them
+
+
+def header_problem(code: str, message: str) -> ApiError:
+    errors = [{"path": f"header:{ON_BEHALF_OF}", "message": message, "type": code}]
+    return ApiError(422, code, message, errors=errors)
+
+
+def refused(code: str, message: str) -> ApiError:
+    return ApiError(403, code, message)
+
+
+def identify(records: CaseRecords, token: TokenInfo, on_behalf_of: str | None) -> Identity:
+    if token.service_account:
+        if on_behalf_of is None:
+            raise header_problem(
+                "on_behalf_of_required",
+                f"a service account names the staff member it acts for in {ON_BEHALF_OF}",
+            )
+        return acting_for(records, token, on_behalf_of, "the staff member named")
+    if on_behalf_of is not None:
+        raise header_problem(
+            "on_behalf_of_not_allowed",
+            f"only a service account's token may name another staff member in {ON_BEHALF_OF}",
+        )
+    if token.staff_id is not None:
+        return acting_for(records, token, token.staff_id, "the token's staff member")
+    if token.role != Role.ADMIN and records.has_directory(token.agency_id):
+        raise refused(
+            "token_not_bound",
+            "the agency has a staff directory and this token names no staff member: "
+            "an admin issues one for a staff member (or a service account)",
+        )
+    return Identity(Actor(token.name, token.role, token.agency_id), None)
+
+
+def acting_for(records: CaseRecords, token: TokenInfo, staff_id: str, who: str) -> Identity:
+    staff = records.find_staff(token.agency_id, staff_id)
+    if staff is None:
+        raise refused("staff_not_found", f"{who}, {staff_id!r}, is not in the staff directory")
+    if not staff["active"]:
+        raise refused("staff_inactive", f"{who}, {staff_id}, is inactive")
+    return Identity(Actor(staff_id, token.role, token.agency_id), staff)
