@@ -106,37 +106,23 @@ class CaseCommands(WritePath):
             ),
         )
 
-    # ---- referrals -----------------------------------------------------------------
-    def make_referral(
+    def relabel_entry(
         self,
         actor: Actor,
         case_id: UUID,
         *,
-        resource_kind: str,
-        organisation: str,
-        service_name: str,
-        referral_reason: str = "",
-        urgency: str = "routine",
-        respond_by: date | None = None,
+        target_version: int,
+        labels: list[str],
         **opts: Unpack[Options],
     ) -> CommandResult:
-        referral_id = new_id()
+        """Set the sensitivity labels of the entry a case version recorded (a reason is
+        required)."""
+        reason = opts.get("reason") or ""
         return self._update_case(
-            actor,
-            case_id,
-            opts,
-            lambda c: c.make_referral(
-                referral_id,
-                resource_kind,
-                organisation,
-                service_name,
-                referral_reason,
-                urgency,
-                respond_by,
-            ),
-            referral_id,
+            actor, case_id, opts, lambda c: c.relabel_entry(target_version, labels, reason)
         )
 
+    # ---- referrals (made by ``disclosures.DisclosureCommands``: a referral discloses) ----
     def accept_referral(
         self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
     ) -> CommandResult:
@@ -187,16 +173,25 @@ class CaseCommands(WritePath):
         contact_kind: str,
         contact_mode: str,
         present: list[str] | None = None,
+        labels: list[str] | None = None,
         **opts: Unpack[Options],
     ) -> CommandResult:
+        """``labels``: sensitivity labels the note carries besides its case's own."""
         note_id = new_id()
         people = text_list(present or [], "present")
+        extra = text_list(labels or [], "labels")
         return self._update_case(
             actor,
             case_id,
             opts,
             lambda c: c.record_note(
-                note_id, text, contact_kind, contact_mode, people, self.entries(c).note(note_id)
+                note_id,
+                text,
+                contact_kind,
+                contact_mode,
+                people,
+                self.entries(c).note(note_id),
+                extra,
             ),
             note_id,
         )

@@ -3,12 +3,15 @@
 from caserecord.application.case_view import CaseView
 from caserecord.application.cases import CaseCommands
 from caserecord.application.clients import ClientCommands
+from caserecord.application.disclosures import DisclosureCommands
 from caserecord.application.integrity import Integrity
 from caserecord.application.pages import Pages
 from caserecord.application.plans import PlanCommands
 
 
-class CaseRecords(ClientCommands, CaseCommands, PlanCommands, CaseView, Pages, Integrity):
+class CaseRecords(
+    ClientCommands, DisclosureCommands, CaseCommands, PlanCommands, CaseView, Pages, Integrity
+):
     """One application, one mixin per job (each in its own module, all over ``RecordsBase``):
     client and case commands share the write path (``writes``); reads, pages and integrity
     checks share the loading and event reading of ``base``."""

@@ -6,6 +6,7 @@ so they stay in one class, each beside the command that records it.  What a corr
 targets and how it is checked lives in ``corrections.py``; the parts of a case in
 ``entities.py``; its value rules in ``values.py``."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from eventsourcing.domain import event
 
 from caserecord.domain import case_upcasts
 from caserecord.domain.base import RecordAggregate, require_reason
+from caserecord.domain.consent import SPECIALTY_LABELS, data_classes
 from caserecord.domain.corrections import locate
 from caserecord.domain.entities import (
     Assessment,
@@ -33,11 +35,13 @@ from caserecord.domain.errors import (
     CaseClosedError,
     CaseNotClosedError,
     DuplicateIdError,
+    EntryNotFoundError,
     GoalNotFoundError,
     GoalNotOnCurrentPlanError,
     InvalidTransitionError,
     InvalidValueError,
     NoteNotFoundError,
+    NothingToCorrectError,
     PlanAlreadyCurrentError,
     PlanNotFoundError,
     ReferralNotFoundError,
@@ -90,7 +94,7 @@ class Case(RecordAggregate):
     (``persistence/entries.py``), from which the service hands a command the one entry it
     is about (``Recorded``): an addendum's note, the entry a marking sets aside."""
 
-    class_version = 6
+    class_version = 7
 
     outside: frozenset[int] = frozenset()
     """Versions up to this state's own that it does not include: a state folded from the
@@ -102,6 +106,7 @@ class Case(RecordAggregate):
     upcast_v3_v4 = staticmethod(case_upcasts.v3_v4)
     upcast_v4_v5 = staticmethod(case_upcasts.v4_v5)
     upcast_v5_v6 = staticmethod(case_upcasts.v5_v6)
+    upcast_v6_v7 = staticmethod(case_upcasts.v6_v7)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -143,6 +148,7 @@ class Case(RecordAggregate):
         self.referrals = Referrals()
         self.notes_recorded = 0
         self.corrections: list[Correction] = []
+        self.entry_labels: dict[str, list[str]] = {}
 
     @property
     def status(self) -> str:
@@ -176,6 +182,51 @@ class Case(RecordAggregate):
 
     def _is_set_aside(self, version: int) -> bool:
         return any(c.target_version == version for c in self.corrections)
+
+    # ---- sensitivity labels ------------------------------------------------------------
+    @property
+    def default_labels(self) -> list[str]:
+        """What every entry of the case carries unless relabelled (from its specialty)."""
+        return list(SPECIALTY_LABELS.get(self.specialty, ()))
+
+    def labels_of(self, version: int) -> list[str]:
+        return list(self.entry_labels.get(str(version), self.default_labels))
+
+    def labelled_classes(self) -> list[str]:
+        """The classes the case's standing entries hold: what the whole record discloses.
+        The intake always stands, so the specialty's labels are always among them."""
+        aside = self.set_aside_versions()
+        found = self.default_labels
+        for version, labels in self.entry_labels.items():
+            if int(version) not in aside:
+                found += [c for c in labels if c not in found]
+        return found
+
+    def _label(self, version: int, labels: Sequence[str]) -> None:
+        if sorted(labels) == sorted(self.default_labels):
+            self.entry_labels.pop(str(version), None)
+        else:
+            self.entry_labels[str(version)] = list(labels)
+
+    class EntryRelabelled(RecordAggregate.Event):
+        target_version: int
+        labels: list[str]
+        reason: str
+
+    def relabel_entry(self, target_version: int, labels: list[str], reason: str) -> None:
+        require_reason(reason, "relabel an entry")
+        if isinstance(target_version, bool) or not isinstance(target_version, int):
+            raise InvalidValueError(f"target_version must be a version number ({target_version!r})")
+        if not 1 <= target_version <= self.version:
+            raise EntryNotFoundError(f"the case has no version {target_version}")
+        labels = data_classes(labels, "labels")
+        if sorted(labels) == sorted(self.labels_of(target_version)):
+            raise NothingToCorrectError(f"version {target_version} already carries those labels")
+        self._relabel_entry(target_version, labels, reason)
+
+    @event(EntryRelabelled)
+    def _relabel_entry(self, target_version: int, labels: list[str], reason: str) -> None:
+        self._label(target_version, labels)
 
     def _next(self) -> int:
         return self.version + 1
@@ -571,6 +622,7 @@ class Case(RecordAggregate):
         contact_kind: str
         contact_mode: str
         present: list[str]
+        labels: Sequence[str] = ()
 
         def index_entry(self) -> tuple[str, str]:
             return ("note", self.note_id)
@@ -583,12 +635,15 @@ class Case(RecordAggregate):
         contact_mode: str,
         present: list[str],
         existing: Recorded | None = None,
+        labels: Sequence[str] = (),
     ) -> None:
-        """``existing``: the note the record already holds with that id, if any."""
+        """``existing``: the note the record already holds with that id, if any.
+        ``labels``: sensitivity labels it carries besides the case's own."""
         self._check_open()
         if existing is not None:
             raise DuplicateIdError(f"note {note_id} already exists")
-        self._record_note(note_id, text, contact_kind, contact_mode, present)
+        extra = data_classes(list(labels), "labels")
+        self._record_note(note_id, text, contact_kind, contact_mode, present, extra)
 
     @event(ProgressNoteRecorded)
     def _record_note(
@@ -598,6 +653,7 @@ class Case(RecordAggregate):
         contact_kind: str,
         contact_mode: str,
         present: list[str],
+        labels: Sequence[str] = (),
     ) -> None:
         self._check_open()
         parse(ContactKind, contact_kind, "contact_kind")
@@ -606,6 +662,9 @@ class Case(RecordAggregate):
         if not text.strip():
             raise InvalidValueError("a progress note needs an observation")
         self.notes_recorded += 1
+        if labels:
+            defaults = self.default_labels
+            self._label(self._next(), defaults + [c for c in labels if c not in defaults])
 
     class AddendumAppended(RecordAggregate.Event):
         note_id: str

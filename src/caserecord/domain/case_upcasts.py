@@ -52,3 +52,8 @@ def v5_v6(state: dict[str, Any]) -> None:
         state.pop(name)
     for goal in state["goals"].values():
         goal.progress = len(goal.progress)
+
+
+def v6_v7(state: dict[str, Any]) -> None:
+    """Snapshots taken before entries carried sensitivity labels of their own."""
+    state["entry_labels"] = {}

@@ -130,3 +130,21 @@ class ConcurrencyConflictError(DomainError):
     """Another writer saved the same version first."""
 
     code = "concurrency_conflict"
+
+
+class ConsentNotFoundError(NotFoundError):
+    code = "consent_not_found"
+
+
+class ConsentRequiredError(DomainError):
+    """The data's classes need consent and none in force covers the disclosure
+    (``missing``: what is not covered)."""
+
+    code = "consent_required"
+
+
+class OverrideNotAllowedError(DomainError):
+    """The caller's role may not break the glass (disclose without consent in an
+    emergency)."""
+
+    code = "override_not_allowed"
