@@ -59,7 +59,7 @@ def test_the_core_scenario_runs_over_http_from_intake_to_reopening(api: Api) -> 
         "/v1/cases",
         {
             "client_id": client_id,
-            "specialty": "substance_abuse",
+            "specialty": "social_work",
             "referral_source": "county court",
             "presenting_needs": ["alcohol use", "housing instability"],
             "interview_summary": "Requests help with sobriety and stable housing.",

@@ -80,7 +80,6 @@ class DisclosureCommands(WritePath):
         """``effective_from``: when the consent takes effect (the grant's effective time
         by default); ``obtained_by``: who obtained it (the actor by default)."""
         consent_id = new_id()
-        at = moment(opts)
         return self._update_client(
             actor,
             client_id,
@@ -91,7 +90,7 @@ class DisclosureCommands(WritePath):
                 recipient,
                 purpose,
                 data,
-                effective_from or at,
+                effective_from or moment(opts),
                 expires_on,
                 expires_on_event,
                 form_sha256,
@@ -104,12 +103,11 @@ class DisclosureCommands(WritePath):
         self, actor: Actor, client_id: UUID, *, consent_id: str, **opts: Unpack[Options]
     ) -> CommandResult:
         """Revoked from the command's effective time: no disclosure under it from then."""
-        at = moment(opts)
         return self._update_client(
             actor,
             client_id,
             opts,
-            lambda c: c.revoke_consent(consent_id, at, actor.id),
+            lambda c: c.revoke_consent(consent_id, moment(opts), actor.id),
             consent_id,
         )
 
@@ -173,7 +171,6 @@ class DisclosureCommands(WritePath):
         """A disclosure made outside the system (by phone, letter, in person...): what
         left, by class and by the case entries it came from (their labels are added)."""
         disclosure_id = new_id()
-        at = moment(opts)
         reason = opts.get("reason") or ""
         named = self._named_entries(actor, client_id, entries or [])
         classes = merged(data_classes, (c for _, labels in named for c in labels))
@@ -182,6 +179,7 @@ class DisclosureCommands(WritePath):
         self._check_override(actor, basis)
 
         def command(client: Client) -> None:
+            at = moment(opts)
             decided = client.decide_basis(
                 recipient, purpose, classes, at, basis, consent_id, order_reference, reason
             )
@@ -239,12 +237,13 @@ class DisclosureCommands(WritePath):
 
         if internal:
             return self._update_case(actor, case_id, opts, refer, referral_id)
-        disclosure_id, at = new_id(), moment(opts)
+        disclosure_id = new_id()
         reason = opts.get("reason") or ""
         purpose = purpose or REFERRAL_PURPOSES.get(resource_kind, Purpose.CARE_COORDINATION)
         self._check_override(actor, basis)
 
         def command(case: Case, client: Client) -> None:
+            at = moment(opts)
             refer(case)
             classes = referral_classes(case, shares)
             decided = client.decide_basis(
@@ -351,11 +350,10 @@ class DisclosureCommands(WritePath):
 
 
 def moment(opts: Options) -> datetime:
-    """When the command takes effect, set on its options so its events say the same."""
-    at = opts.get("effective_at")
-    if at is None:
-        at = opts["effective_at"] = datetime.now(UTC)
-    return at
+    """When the command takes effect: the time it names, else now.  Taken on each attempt
+    of the command, never before: a command run again after losing the race to a
+    revocation must be checked at a moment the revocation has reached."""
+    return opts.get("effective_at") or datetime.now(UTC)
 
 
 def merged(given: list[str], more: Iterable[str]) -> list[str]:
