@@ -19,6 +19,7 @@ from caserecord.api.routes import (
     caseloads,
     cases,
     clients,
+    consents,
     events,
     history,
     notes,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
     for module in (
         clients,
+        consents,
         cases,
         plans,
         referrals,
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens,
     ):
         app.include_router(module.router)
+    app.include_router(consents.review)
     app.add_middleware(PositionHeaderMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -22,6 +22,7 @@ from caserecord.domain.consent import (
     data_classes,
 )
 from caserecord.domain.errors import (
+    DisclosureNotFoundError,
     EntryNotFoundError,
     InvalidValueError,
     OverrideNotAllowedError,
@@ -34,6 +35,7 @@ ACCOUNTING_YEARS = 6
 """HIPAA 45 CFR 164.528: an accounting covers the six years before the request."""
 PART2_YEARS = 3
 """42 CFR 2.25: the list of Part 2 disclosures covers three years."""
+EVER = datetime(1900, 1, 1, tzinfo=UTC)
 
 REFERRAL_PURPOSES: dict[str, str] = {
     ResourceKind.MEDICAL: Purpose.TREATMENT,
@@ -323,6 +325,30 @@ class DisclosureCommands(WritePath):
                     rows.append(row)
             client = apply_next(client, event)
         return rows
+
+    def get_disclosure(
+        self,
+        actor: Actor,
+        client_id: UUID,
+        disclosure_id: str = "",
+        *,
+        referral_id: str = "",
+    ) -> dict[str, Any]:
+        """One disclosure, by its id or by the referral that made it."""
+        for row in self.disclosures(actor, client_id, since=EVER):
+            if disclosure_id and row["disclosure_id"] == disclosure_id:
+                return row
+            if referral_id and row["referral_id"] == referral_id:
+                return row
+        raise DisclosureNotFoundError(f"no disclosure {disclosure_id or referral_id}")
+
+    def get_consent(self, actor: Actor, client_id: UUID, consent_id: str) -> dict[str, Any]:
+        consent = self._client(actor, client_id).consent(consent_id)
+        return consent_to_dict(consent, datetime.now(UTC))
+
+    def accounting_start(self, part2: bool) -> datetime:
+        """Where an accounting asked for now starts when the request names no date."""
+        return years_before(datetime.now(UTC), PART2_YEARS if part2 else ACCOUNTING_YEARS)
 
     def disclosure_events(self, refs: Iterable[tuple[UUID, int]]) -> list[dict[str, Any]]:
         """Disclosures by (client stream, version), each with its consent as it stood."""

@@ -136,6 +136,10 @@ class ConsentNotFoundError(NotFoundError):
     code = "consent_not_found"
 
 
+class DisclosureNotFoundError(NotFoundError):
+    code = "disclosure_not_found"
+
+
 class ConsentRequiredError(DomainError):
     """The data's classes need consent and none in force covers the disclosure
     (``missing``: what is not covered)."""

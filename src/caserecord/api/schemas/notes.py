@@ -6,6 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from caserecord.api.schemas.common import AsOfOut, Page, WriteOptions
+from caserecord.domain.consent import DataClass
 from caserecord.domain.values import ContactKind, ContactMode
 
 
@@ -14,6 +15,12 @@ class NoteIn(WriteOptions):
     contact_kind: ContactKind
     contact_mode: ContactMode
     present: list[str] = Field(default_factory=list, max_length=50)
+    labels: list[DataClass] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Sensitivity labels the note carries besides its case's own (from the "
+        "case's specialty: a substance_abuse case's notes are Part 2 records)",
+    )
 
 
 class AddendumIn(WriteOptions):
