@@ -25,6 +25,7 @@ AUDIT_READS = {
     "/v1/cases/{case_id}/verification",
     "/v1/audit-trail",
     "/v1/clients/{client_id}/access-log",
+    "/v1/break-glass",
 }
 
 

@@ -241,7 +241,7 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
                 r["purpose"],
                 r["channel"],
                 " ".join(r["data_classes"]),
-                " ".join(f"{e['stream_id']}@{e['version']}" for e in r["entries"]),
+                " ".join(f"{e['stream_id']}@{e['version']}" for e in r["entries_disclosed"]),
                 r["basis"],
                 r["consent_id"] or "",
                 r["consent_version"] or "",

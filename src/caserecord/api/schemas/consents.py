@@ -168,7 +168,10 @@ class DisclosureOut(BaseModel):
     purpose: str
     channel: str
     data_classes: list[str]
-    entries: list[EntryOut]
+    entries_disclosed: list[EntryOut] = Field(
+        description="The case entries disclosed (a referral: the case at the version it "
+        "was made in)"
+    )
     basis: str
     emergency: bool = Field(description="Disclosed without consent in an emergency")
     consent_id: str | None
