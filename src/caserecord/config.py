@@ -35,6 +35,18 @@ class Settings(BaseSettings):
     # How often a process that does not run the views asks for the runner lock again: the
     # longest a standby waits to take over from a runner process that died.
     projection_lock_retry: float = Field(default=2.0, gt=0)
+    # Roles that may disclose without consent in a medical emergency ("break the glass"),
+    # comma separated.
+    break_glass_roles: str = "supervisor"
+
+    @field_validator("break_glass_roles")
+    @classmethod
+    def _known_roles(cls, roles: str) -> str:
+        known = {"caseworker", "supervisor", "compliance_reviewer", "admin"}
+        named = {r.strip() for r in roles.split(",") if r.strip()}
+        if not named or named - known:
+            raise ValueError(f"must name roles among {', '.join(sorted(known))}")
+        return ",".join(sorted(named))
 
     @field_validator("database_url")
     @classmethod
@@ -47,6 +59,7 @@ class Settings(BaseSettings):
         env["CREATE_TABLE"] = "y" if create_table else "n"
         # Carries each event's agency to the recorder, which indexes it for the event feed.
         env["MAPPER_TOPIC"] = "caserecord.persistence.feed:AgencyMapper"
+        env["BREAK_GLASS_ROLES"] = self.break_glass_roles
         # The library reads a maximum size of 0 as "unbounded"; here 0 means no cache.
         if self.aggregate_cache_size > 0:
             env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)

@@ -13,6 +13,7 @@ from caserecord.domain.client import Client
 from caserecord.domain.consent import REDISCLOSURE_NOTICE, form_hash
 from caserecord.domain.errors import ConsentRequiredError, OverrideNotAllowedError
 from caserecord.domain.recording import Actor
+from caserecord.provision import init_store
 from caserecord.store import open_records
 from tests.factories import a_client, an_open_case
 
@@ -181,3 +182,19 @@ def test_a_client_s_request_for_the_accounting_is_recorded(
     last = list(records.events.get(client_id))[-1]
     assert isinstance(last, Client.AccountingRequested)
     assert (last.since, last.part2) == (since, True)
+
+
+def test_the_roles_that_may_break_the_glass_are_configured(sqlite_url: str, worker: Actor) -> None:
+    settings = Settings(database_url=sqlite_url, break_glass_roles="caseworker, supervisor")
+    init_store(settings)
+    records = open_records(settings)
+    try:
+        client_id, case_id = part2_case(records, worker)
+
+        made = refer(records, worker, case_id, "County ER", basis="medical_emergency", reason="r")
+
+        assert records.get_disclosure(worker, client_id, referral_id=made.entity_id)["emergency"]
+    finally:
+        records.close()
+    with pytest.raises(ValueError, match="must name roles"):
+        Settings(database_url=sqlite_url, break_glass_roles="janitor")
