@@ -143,6 +143,11 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/clients/{client_id}/consents/{consent_id}/revocation": {},
     "/v1/clients/{client_id}/disclosures": DISCLOSURE,
     "/v1/clients/{client_id}/accounting-requests": {"part2": True},
+    "/v1/cases/{case_id}/exports": {
+        "recipient_kind": "person",
+        "recipient": "Probation officer Diaz",
+        "purpose": "court",
+    },
     "/v1/cases/{case_id}/relabellings": {"target_version": 2, "labels": ["hiv"], "reason": "r"},
     "/v1/clients": SEED_CLIENT,
     "/v1/clients/{client_id}/corrections": {"changes": {"phone": "555-0199"}, "reason": "typo"},

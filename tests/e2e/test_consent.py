@@ -77,3 +77,29 @@ def test_referrals_are_disclosed_under_consent_refused_without_it_and_accounted_
     assert in_force.json()["items"] == []
     referrals = api.get(f"/v1/cases/{case_id}/referrals").json()["items"]
     assert len(referrals) == 2  # the refused ones were never recorded
+
+
+def test_a_case_export_for_an_outside_party_is_a_disclosure_checked_like_a_referral(
+    sqlite_api: Api,
+) -> None:
+    api = sqlite_api
+    client_id, case_id = a_case(api, specialty="mental_health")
+    export = {"recipient_kind": "person", "recipient": "Judge Amari", "purpose": "court"}
+
+    refused = api.post(f"/v1/cases/{case_id}/exports", export)
+    ordered = api.post(
+        f"/v1/cases/{case_id}/exports",
+        export | {"basis": "court_order", "order_reference": "2026-FC-118", "reason": "order"},
+    )
+
+    assert refused.status_code == 409 and refused.json()["code"] == "consent_required"
+    assert ordered.status_code == 201, ordered.text
+    body = ordered.json()
+    assert body["disclosure"]["channel"] == "export"
+    assert body["disclosure"]["data_classes"] == ["mental_health"]
+    assert body["case"]["id"] == case_id and body["case"]["version"] == 1
+    assert ordered.headers["location"] == (
+        f"/v1/clients/{client_id}/disclosures/{body['entity_id']}"
+    )
+    rows = api.get(f"/v1/clients/{client_id}/disclosures").json()["items"]
+    assert [(r["basis"], r["order_reference"]) for r in rows] == [("court_order", "2026-FC-118")]

@@ -1,5 +1,6 @@
 """Consent and disclosure rules on the client, and sensitivity labels on case entries."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -268,7 +269,7 @@ def run(steps: list[tuple[Any, ...]]) -> tuple[Client, list[bool]]:
     whether it was refused for want of consent)."""
     with as_actor():
         client = a_client()
-    clock, granted, refusals = T0, 0, []
+    clock, granted, refusals = T0, 0, list[bool]()
     for kind, *args in steps:
         if kind == "wait":
             clock += timedelta(days=args[0])
@@ -301,7 +302,7 @@ def run(steps: list[tuple[Any, ...]]) -> tuple[Client, list[bool]]:
     return client, refusals
 
 
-def consents_then(events: list[Any]) -> dict[str, dict[str, Any]]:
+def consents_then(events: Sequence[Any]) -> dict[str, dict[str, Any]]:
     """The consents the events before a disclosure recorded, folded independently of the
     aggregate: id -> the grant's fields and when it was revoked."""
     found: dict[str, dict[str, Any]] = {}

@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(consents.review)
+    app.include_router(consents.exports)
     app.add_middleware(PositionHeaderMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -15,6 +15,7 @@ from caserecord.access import Subject
 from caserecord.api.deps import AtQuery, AuditorDep, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, created, ok, read, written
 from caserecord.api.paging import PagingDep
+from caserecord.api.schemas.cases import CaseExportOut, CaseOut
 from caserecord.api.schemas.common import CommandOut, Moment
 from caserecord.api.schemas.consents import (
     AccountingIn,
@@ -27,6 +28,7 @@ from caserecord.api.schemas.consents import (
     DisclosureMadeOut,
     DisclosureOut,
     DisclosurePage,
+    ExportIn,
     RevocationIn,
     RevocationOut,
 )
@@ -35,6 +37,7 @@ from caserecord.application.disclosures import EVER
 
 router = APIRouter(prefix="/v1/clients/{client_id}", tags=["consent"])
 review = APIRouter(tags=["consent"])
+exports = APIRouter(prefix="/v1/cases/{case_id}", tags=["consent"])
 
 CSV = "text/csv"
 CSV_COLUMNS = (
@@ -205,6 +208,29 @@ def request_accounting(client_id: UUID, body: AccountingIn, write: WriteDep) -> 
     rows = records.disclosures(actor, client_id, since=since, part2=body.part2)
     reveal(write.runtime, write.caller, "read_disclosures", [Subject(client_id)])
     return extended(answer, since=since, part2=body.part2, disclosures=rows)
+
+
+@exports.post(
+    "/exports",
+    status_code=201,
+    response_model=CaseExportOut,
+    responses=created("The disclosure recorded, and the case as disclosed", within=True),
+)
+def export_case(case_id: UUID, body: ExportIn, write: WriteDep) -> JSONResponse:
+    """The case record for someone outside the agency (a court, another provider): the
+    disclosure is recorded on the client first, checked against the consents in force as
+    a referral is (409 `consent_required`, and nothing is handed over), then the case is
+    answered as it stood at the version the disclosure names."""
+    records, actor = write.records, write.actor
+    command = partial(records.export_case, actor, case_id, **body.values())
+    location = "/v1/clients/{id}/disclosures/{entity_id}"
+    answer = write.run(body, command, status=201, location=location)
+    client_id = records.client_of_case(actor, case_id)
+    made = answer.headers["Location"].rsplit("/", 1)[-1]
+    disclosure = records.get_disclosure(actor, client_id, made)
+    case = records.get_case(actor, case_id, disclosure["entries_disclosed"][0]["version"])
+    reveal(write.runtime, write.caller, "export_case", [Subject(client_id, case_id)])
+    return extended(answer, disclosure=disclosure, case=CaseOut.model_validate(case))
 
 
 @review.get("/v1/break-glass", response_model=BreakGlassPage, responses=LIST)

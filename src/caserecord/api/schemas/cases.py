@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from caserecord.api.schemas.common import (
     Body,
     ChangeOut,
+    CommandOut,
     IsoDate,
     Name,
     ReasonedWrite,
@@ -17,6 +18,7 @@ from caserecord.api.schemas.common import (
     WriteOptions,
     finite_or_none,
 )
+from caserecord.api.schemas.consents import DisclosureOut
 from caserecord.api.schemas.notes import NoteOut
 from caserecord.api.schemas.plans import PlanOut
 from caserecord.api.schemas.referrals import ReferralOut
@@ -147,3 +149,11 @@ class CaseOut(BaseModel):
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
     )
+
+
+class CaseExportOut(CommandOut):
+    """`id` and `version`: the client record that holds the disclosure; `entity_id`: the
+    disclosure."""
+
+    disclosure: DisclosureOut
+    case: CaseOut = Field(description="The case as disclosed (the version the disclosure names)")

@@ -152,6 +152,17 @@ class DisclosureIn(WriteOptions):
         return values
 
 
+class ExportIn(WriteOptions):
+    recipient_kind: Literal["organisation", "person"]
+    recipient: str = Name
+    purpose: Purpose
+    basis: Literal["consent"] | Exception_ | None = Field(
+        default=None, description=BASIS_DESCRIPTION
+    )
+    consent_id: str = Field(default="", max_length=100)
+    order_reference: str = Field(default="", max_length=200)
+
+
 class EntryOut(BaseModel):
     stream_id: str
     version: int
