@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from caserecord.application import snapshot_state, upcast_state
 from caserecord.domain.case import Case
 from caserecord.domain.client import DISCLOSURES, Basis, Client
 from caserecord.domain.consent import EXCEPTIONS, NEEDS_CONSENT, REDISCLOSURE_NOTICE
@@ -374,3 +375,14 @@ def test_a_disclosure_is_refused_only_when_no_consent_in_force_covers_it(
 
 def done_clock(steps: list[tuple[Any, ...]]) -> datetime:
     return T0 + timedelta(days=sum(s[1] for s in steps if s[0] == "wait"))
+
+
+def test_snapshots_taken_before_consents_and_labels_read_with_none(as_worker: Recording) -> None:
+    client, case = a_client(), opened_case()
+    old_client = snapshot_state(client)
+    del old_client["consents"], old_client["disclosures_recorded"]
+    old_case = snapshot_state(case) | {"class_version": 6}
+    del old_case["entry_labels"]
+
+    assert upcast_state(Client, old_client) == snapshot_state(client)
+    assert upcast_state(Case, old_case) == snapshot_state(case)
