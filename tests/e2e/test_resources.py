@@ -23,7 +23,6 @@ CREATING = {
     "append_addendum",
     "grant_consent",
     "record_disclosure",
-    "export_case",
     "create_token",
 }
 DRAFT = "/v1/cases/{case_id}/plans"

@@ -3,6 +3,7 @@
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
@@ -33,7 +34,6 @@ from caserecord.api.schemas.consents import (
     RevocationOut,
 )
 from caserecord.api.writes import WriteDep, extended
-from caserecord.application.disclosures import EVER
 
 router = APIRouter(prefix="/v1/clients/{client_id}", tags=["consent"])
 review = APIRouter(tags=["consent"])
@@ -162,10 +162,10 @@ def list_disclosures(
     """The accounting of disclosures, oldest first: date, recipient, purpose, what, the
     legal basis and the consent as it stood then. As CSV with `format=csv` or
     `Accept: text/csv`."""
-    rows = runtime.records.disclosures(caller.actor, client_id, since=since, part2=part2)
+    start = since or runtime.records.accounting_start(part2)
+    rows = runtime.records.disclosures(caller.actor, client_id, since=start, part2=part2)
     after = paging.after(int) or 0
     reveal(runtime, caller, "read_disclosures", [Subject(client_id)])
-    start = since or (rows[0]["disclosed_at"] if rows else EVER)
     page = paging.page(
         [r for r in rows if r["version"] > after],
         lambda r: r["version"],
@@ -212,9 +212,8 @@ def request_accounting(client_id: UUID, body: AccountingIn, write: WriteDep) -> 
 
 @exports.post(
     "/exports",
-    status_code=201,
     response_model=CaseExportOut,
-    responses=created("The disclosure recorded, and the case as disclosed", within=True),
+    responses=written("The disclosure recorded, and the case as disclosed"),
 )
 def export_case(case_id: UUID, body: ExportIn, write: WriteDep) -> JSONResponse:
     """The case record for someone outside the agency (a court, another provider): the
@@ -223,10 +222,9 @@ def export_case(case_id: UUID, body: ExportIn, write: WriteDep) -> JSONResponse:
     answered as it stood at the version the disclosure names."""
     records, actor = write.records, write.actor
     command = partial(records.export_case, actor, case_id, **body.values())
-    location = "/v1/clients/{id}/disclosures/{entity_id}"
-    answer = write.run(body, command, status=201, location=location)
+    answer = write.run(body, command)
     client_id = records.client_of_case(actor, case_id)
-    made = answer.headers["Location"].rsplit("/", 1)[-1]
+    made = json.loads(bytes(answer.body))["entity_id"]
     disclosure = records.get_disclosure(actor, client_id, made)
     case = records.get_case(actor, case_id, disclosure["entries_disclosed"][0]["version"])
     reveal(write.runtime, write.caller, "export_case", [Subject(client_id, case_id)])
