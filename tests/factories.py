@@ -40,7 +40,7 @@ def an_open_case(
     return app.open_case(
         actor,
         client_id=client_id,
-        specialty="substance_abuse",
+        specialty="social_work",
         referral_source="county court",
         presenting_needs=["alcohol use", "housing instability"],
         interview_summary="Client requests help with sobriety and stable housing.",

@@ -124,7 +124,7 @@ def run_core_scenario(app: CaseRecords, actor: Actor, supervisor: Actor) -> Scen
     opened = app.open_case(
         actor,
         client_id=client_id,
-        specialty="substance_abuse",
+        specialty="social_work",
         referral_source="county court",
         presenting_needs=["alcohol use", "housing instability"],
         interview_summary="Requests help with sobriety and stable housing.",

@@ -67,6 +67,19 @@ class Settings(BaseSettings):
             )
         return self
 
+    # Roles that may disclose without consent in a medical emergency ("break the glass"),
+    # comma separated.
+    break_glass_roles: str = "supervisor"
+
+    @field_validator("break_glass_roles")
+    @classmethod
+    def _known_roles(cls, roles: str) -> str:
+        known = {"caseworker", "supervisor", "compliance_reviewer", "admin"}
+        named = {r.strip() for r in roles.split(",") if r.strip()}
+        if not named or named - known:
+            raise ValueError(f"must name roles among {', '.join(sorted(known))}")
+        return ",".join(sorted(named))
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, url: str) -> str:
@@ -78,6 +91,7 @@ class Settings(BaseSettings):
         env["CREATE_TABLE"] = "y" if create_table else "n"
         # Carries each event's agency to the recorder, which indexes it for the event feed.
         env["MAPPER_TOPIC"] = "caserecord.persistence.feed:AgencyMapper"
+        env["BREAK_GLASS_ROLES"] = self.break_glass_roles
         # The library reads a maximum size of 0 as "unbounded"; here 0 means no cache.
         try:
             env["INTEGRITY_KEY"] = self.load_integrity_key(create=create_table).hex()

@@ -190,6 +190,20 @@ def recovery(d: Demo) -> None:
             **o,
         ),
     )
+    d.step(
+        "recovery/consent",
+        lambda **o: r.grant_consent(
+            w,
+            client,
+            recipient_kind="organisation",
+            recipient="Harbor Housing Trust",
+            purpose="housing",
+            data=["substance_use"],
+            form_sha256=hashlib.sha256(b"DEMO-001 release of information").hexdigest(),
+            expires_on=date.today() + timedelta(365),
+            **o,
+        ),
+    )
     referral = d.step(
         "recovery/referral",
         lambda **o: r.make_referral(
@@ -206,6 +220,20 @@ def recovery(d: Demo) -> None:
     d.step(
         "recovery/referral-accepted",
         lambda **o: r.accept_referral(w, case, referral_id=referral, **o),
+    )
+    d.step(
+        "recovery/emergency-disclosure",
+        lambda **o: r.record_disclosure(
+            d.supervisor,
+            client,
+            recipient_kind="organisation",
+            recipient="St. Mary's Emergency Department",
+            purpose="treatment",
+            channel="phone",
+            data_classes=["substance_use"],
+            basis="medical_emergency",
+            **o | {"reason": "suspected overdose at the drop-in; ER asked what he takes"},
+        ),
     )
     d.step(
         "recovery/note",

@@ -7,6 +7,7 @@ from typing import Any, get_args, get_origin
 from eventsourcing.persistence import Transcoding
 
 from caserecord.domain.client import SupportContact
+from caserecord.domain.consent import Consent
 from caserecord.domain.entities import ENTITY_CLASSES, Ledger, Referral, Referrals
 
 
@@ -149,5 +150,5 @@ class LedgerAsPairs(Transcoding):
 
 
 def all_transcodings() -> list[Transcoding]:
-    parts = [dataclass_transcoding(c) for c in (*ENTITY_CLASSES, SupportContact)]
+    parts = [dataclass_transcoding(c) for c in (*ENTITY_CLASSES, SupportContact, Consent)]
     return [DateAsISO(), ReferralsAsRows(), LedgerAsPairs(), *parts]

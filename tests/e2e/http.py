@@ -152,7 +152,7 @@ CLIENT = {
 def intake(client_id: str) -> dict[str, Any]:
     return {
         "client_id": client_id,
-        "specialty": "substance_abuse",
+        "specialty": "social_work",
         "referral_source": "county court",
         "presenting_needs": ["alcohol use", "housing instability"],
         "interview_summary": "Client requests help with sobriety and stable housing.",

@@ -56,6 +56,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "task": f"Call the landlord {marker}",
         "caregiver": f"Caregiver {marker}",
         "handoff": f"Handoff {marker}",
+        "recipient": f"Bayview Clinic {marker}",
     }
     client = SEED_CLIENT | {
         "family_name": texts["family_name"],
@@ -108,6 +109,14 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     transfer_id = made(f"{base}/transfers", handoff)["entity_id"]
     # Answered, so the case takes direct assignment and new transfers as usual.
     made(f"{base}/transfers/{transfer_id}/cancellation", {"reason": "client stays"})
+    consent_id = made(
+        f"/v1/clients/{client_id}/consents", CONSENT | {"recipient": texts["recipient"]}
+    )["entity_id"]
+    disclosure_id = made(
+        f"/v1/clients/{client_id}/disclosures", DISCLOSURE | {"recipient": texts["recipient"]}
+    )["entity_id"]
+    emergency = {"basis": "medical_emergency", "reason": "collapsed", "recipient": f"ER {marker}"}
+    made(f"/v1/clients/{client_id}/disclosures", DISCLOSURE | emergency, role="supervisor")
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     ids = {
         "client_id": client_id,
@@ -118,6 +127,8 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "referral_id": referral_id,
         "note_id": note_id,
         "task_id": task_id,
+        "consent_id": consent_id,
+        "disclosure_id": disclosure_id,
         "token_id": spare["token_id"],
         "code": code["entity_id"],
         "staff_id": staff_id,
@@ -155,8 +166,35 @@ def mood(code: str) -> dict[str, Any]:
     }
 
 
+CONSENT = {
+    "recipient_kind": "organisation",
+    "recipient": "Bayview Clinic",
+    "purpose": "treatment",
+    "data": ["substance_use", "hiv"],
+    "form_sha256": "b" * 64,
+    "expires_on": "2099-12-31",
+}
+DISCLOSURE = {
+    "recipient_kind": "organisation",
+    "recipient": "Bayview Clinic",
+    "purpose": "treatment",
+    "channel": "phone",
+    "data_classes": ["hiv"],
+}
+
+
 # A valid body for every write, by route path; "{name}" is replaced by the id of that name.
 WRITE_BODIES: dict[str, dict[str, Any]] = {
+    "/v1/clients/{client_id}/consents": CONSENT,
+    "/v1/clients/{client_id}/consents/{consent_id}/revocation": {},
+    "/v1/clients/{client_id}/disclosures": DISCLOSURE,
+    "/v1/clients/{client_id}/accounting-requests": {"part2": True},
+    "/v1/cases/{case_id}/exports": {
+        "recipient_kind": "person",
+        "recipient": "Probation officer Diaz",
+        "purpose": "court",
+    },
+    "/v1/cases/{case_id}/relabellings": {"target_version": 2, "labels": ["hiv"], "reason": "r"},
     "/v1/clients": SEED_CLIENT,
     "/v1/clients/{client_id}/corrections": {"changes": {"phone": "555-0199"}, "reason": "typo"},
     "/v1/clients/{client_id}/detail-corrections": {

@@ -59,7 +59,7 @@ def test_the_core_scenario_runs_over_http_from_intake_to_reopening(api: Api) -> 
         "/v1/cases",
         {
             "client_id": client_id,
-            "specialty": "substance_abuse",
+            "specialty": "social_work",
             "referral_source": "county court",
             "presenting_needs": ["alcohol use", "housing instability"],
             "interview_summary": "Requests help with sobriety and stable housing.",
@@ -250,9 +250,10 @@ def test_the_core_scenario_runs_over_http_from_intake_to_reopening(api: Api) -> 
     assert [a["activity"] for a in plan["activities"]][-1] == "Tenancy support visit"
     assert len(plan["goals"]) == 2
 
-    # ---- the timeline: the client's registration and every case event, flagged ------------
+    # ---- the timeline: the client's registration, the disclosures of its two referrals, and
+    # every case event, flagged
     entries = api.get(f"/v1/cases/{case_id}/timeline").json()["items"]
-    assert len(entries) == 1 + final
+    assert len(entries) == 3 + final
     case_entries = [e for e in entries if e["stream_id"] == case_id]
     assert [e["version"] for e in case_entries] == list(range(1, final + 1))
     assert [e["version"] for e in case_entries if e["in_error"]] == [wrong]
@@ -263,7 +264,7 @@ def test_the_core_scenario_runs_over_http_from_intake_to_reopening(api: Api) -> 
     verified = api.get(f"/v1/cases/{case_id}/verification", role="compliance_reviewer").json()
     assert verified["ok"] is True
     checked = {s["stream_id"]: s["versions_checked"] for s in verified["streams"]}
-    assert checked == {case_id: final, client_id: 1}
+    assert checked == {case_id: final, client_id: 3}
 
     trail = api.get(
         "/v1/audit-trail", role="compliance_reviewer", case_id=case_id, limit=100
@@ -281,6 +282,7 @@ def test_the_core_scenario_runs_over_http_from_intake_to_reopening(api: Api) -> 
     # ---- the event feed: the same events, in recording order -----------------------------
     feed = api.get("/v1/events", limit=100).json()
     assert feed["next"] is None
-    assert [(e["stream_id"], e["version"]) for e in feed["items"]] == [(client_id, 1)] + [
-        (case_id, v) for v in range(1, final + 1)
-    ]
+    items = [(e["stream_id"], e["version"]) for e in feed["items"]]
+    assert [i for i in items if i[0] == case_id] == [(case_id, v) for v in range(1, final + 1)]
+    assert [i for i in items if i[0] == client_id] == [(client_id, v) for v in (1, 2, 3)]
+    assert len(items) == final + 3

@@ -159,6 +159,22 @@ def seed(api: Api) -> dict[str, str]:
         made(f"{base}/tasks", {"title": "Call", "owner_id": owner, "due_on": "2030-01-01"})
     for name in ("Ann", "Ben", "Cy"):
         made(f"{base}/care-team", {"role": "caregiver", "name": name})
+    consents = f"/v1/clients/{clients[0]}"
+    for i in range(3):
+        consent = {"recipient_kind": "person", "recipient": f"P{i}", "purpose": "legal"}
+        made(
+            f"{consents}/consents",
+            consent | {"data": ["all"], "form_sha256": "a" * 64, "expires_on": "2099-01-01"},
+        )
+        emergency = {"basis": "medical_emergency", "reason": "collapsed"}
+        disclosure = {
+            "recipient_kind": "organisation",
+            "recipient": f"ER {i}",
+            "purpose": "treatment",
+            "channel": "phone",
+            "data_classes": ["hiv"],
+        }
+        api.created(f"{consents}/disclosures", disclosure | emergency, role="supervisor")
     for _ in range(3):
         assert api.get(base).status_code == 200  # three reads in the access log
     return {"client_id": clients[0], "case_id": cases[0], "goal_id": goal}

@@ -21,6 +21,8 @@ CREATING = {
     "make_referral",
     "record_note",
     "append_addendum",
+    "grant_consent",
+    "record_disclosure",
     "create_token",
     "create_task",
     "add_instrument",

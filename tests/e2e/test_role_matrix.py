@@ -26,6 +26,7 @@ AUDIT_READS = {
     "/v1/audit-trail",
     "/v1/clients/{client_id}/access-log",
     "/v1/quarantine",
+    "/v1/break-glass",
 }
 # A supervisor sees every staff member's workload.
 SUPERVISOR_READS = {"/v1/worklist/summary"}

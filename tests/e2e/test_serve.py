@@ -149,8 +149,8 @@ def test_the_demo_loads_once_and_prints_a_working_token_per_role(env: dict[str, 
     worker = Actor("demo-caseworker", "caseworker", DEMO_AGENCY)
     opened = [e for e in records.recorder.select_notifications(1, 1000) if "Opened" in e.topic]
     assert len(opened) == 6
-    assert (
-        records.get_case(worker, UUID(str(opened[0].originator_id)))["specialty"]
-        == "substance_abuse"
-    )
+    recovery = records.get_case(worker, UUID(str(opened[0].originator_id)))
+    assert recovery["specialty"] == "substance_abuse"
+    disclosed = records.disclosures(worker, UUID(str(recovery["client_id"])))
+    assert [d["basis"] for d in disclosed] == ["consent", "medical_emergency"]
     records.close()

@@ -79,7 +79,7 @@ def generate(records: CaseRecords, rnd: random.Random, commands: int) -> UUID:
     case_id = records.open_case(
         WORKER,
         client_id=a_client(records, WORKER),
-        specialty="mental_health",
+        specialty="social_work",
         referral_source="self",
         presenting_needs=["anxiety"],
         interview_summary="First contact.",

@@ -101,6 +101,30 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
         actor, case_id, resource_kind="legal", organisation="O", service_name="d"
     )
     assert kept.entity_id is not None
+    app.relabel_entry(boss, case_id, target_version=note.version, labels=["hiv"], reason="said")
+    consent = app.grant_consent(
+        actor,
+        client_id,
+        recipient_kind="organisation",
+        recipient="O",
+        purpose="legal",
+        data=["all"],
+        form_sha256="0" * 64,
+        expires_on_event="end of the case",
+    ).entity_id
+    app.revoke_consent(actor, client_id, consent_id=consent or "")
+    app.record_disclosure(
+        boss,
+        client_id,
+        recipient_kind="organisation",
+        recipient="County Hospital",
+        purpose="treatment",
+        channel="phone",
+        data_classes=["hiv"],
+        basis="medical_emergency",
+        reason="unconscious in the office",
+    )
+    app.request_accounting(actor, client_id, since=datetime(2020, 1, 1, tzinfo=UTC), part2=False)
     app.close_case(
         boss, case_id, outcome="met", reason="done",
         referrals={kept.entity_id: {"settlement": "leave_open", "reason": "awaiting"}},
@@ -117,7 +141,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     events = sqlite_records.case_events(worker, case_id)
 
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
-    assert len(catalogue(Case)) == 43 and len(catalogue(Client)) == 4
+    assert len(catalogue(Case)) == 44 and len(catalogue(Client)) == 9
     for e in events:
         assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]
@@ -126,8 +150,10 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
         assert e["recorded_at"].tzinfo is not None, e["type"]
         assert UUID(e["correlation_id"]), e["type"]
     # A command's events share its correlation id: the revocation settles a goal first,
-    # the closing leaves a referral open and cancels a task.
-    assert len({e["correlation_id"] for e in events}) == len(events) - 3
+    # the closing leaves a referral open and cancels a task, and a referral and the
+    # disclosure it makes are one request.
+    shared = len([e for e in events if e["type"] == "DisclosureRecorded"])
+    assert len({e["correlation_id"] for e in events}) == len(events) - 3 - shared
 
 
 def test_reasons_given_to_a_command_travel_in_the_envelope(

@@ -35,9 +35,9 @@ def test_run_once_then_digest_then_rebuild_gives_the_same_digests(
     second = caserecord(settings, "projections", "digest")
 
     assert once.returncode == 0, once.stderr
-    assert "audit_trail: 26 events applied" in once.stdout
+    assert "audit_trail: 28 events applied" in once.stdout
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "caseload: rebuilt from 26 events" in rebuilt.stdout
+    assert "caseload: rebuilt from 28 events" in rebuilt.stdout
     assert set(digests(first.stdout)) == {
         "current_plans",
         "caseload",
@@ -48,7 +48,7 @@ def test_run_once_then_digest_then_rebuild_gives_the_same_digests(
         "scores",
     }
     assert digests(second.stdout) == digests(first.stdout)
-    assert all(line.endswith("\t26") for line in second.stdout.strip().splitlines())
+    assert all(line.endswith("\t28") for line in second.stdout.strip().splitlines())
 
 
 def test_rebuild_rebuilds_only_the_view_named_and_refuses_an_unknown_one(
@@ -57,7 +57,7 @@ def test_rebuild_rebuilds_only_the_view_named_and_refuses_an_unknown_one(
     one = caserecord(settings, "projections", "rebuild", "referrals")
     unknown = caserecord(settings, "projections", "rebuild", "plans")
 
-    assert one.returncode == 0 and "referrals: rebuilt from 26 events" in one.stdout
+    assert one.returncode == 0 and "referrals: rebuilt from 28 events" in one.stdout
     assert "caseload" not in one.stdout
     assert unknown.returncode == 2
     assert "choose from current_plans" in unknown.stderr
@@ -77,8 +77,8 @@ def test_the_timeline_command_prints_events_and_an_as_of_state(
     assert table.returncode == 0, table.stderr
     assert "Case reopened" in table.stdout
     events = json.loads(as_json.stdout)
-    assert len(events) == scenario.final_version + 1
-    assert [e["stream_kind"] for e in events].count("client") == 1
+    assert len(events) == scenario.final_version + 3  # with the two referrals' disclosures
+    assert [e["stream_kind"] for e in events].count("client") == 3
     assert state.returncode == 0, state.stderr
     assert json.loads(state.stdout)["as_of"]["known_version"] == scenario.final_version
 

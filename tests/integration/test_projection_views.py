@@ -47,7 +47,7 @@ def test_the_caseload_lists_the_reopened_case_under_its_new_manager(
     assert [r["case_id"] for r in rows] == [scenario.case_id]
     row = rows[0]
     assert row["client_name"] == "Maria Lopez"
-    assert row["specialty"] == "substance_abuse"
+    assert row["specialty"] == "social_work"
     assert row["status"] == "open"
     assert row["plan_status"] == "active"
     assert row["open_referrals"] == 0
@@ -86,7 +86,8 @@ def test_the_audit_trail_has_one_row_per_event_with_its_stored_hash(
     rows = projections.queries.audit_trail("agency-a", limit=500)
 
     events = records.case_events(worker, scenario.case_id)
-    assert len(rows) == len(events) == scenario.final_version + 1  # the client's registration
+    # The client's stream: its registration and the disclosures of the two referrals.
+    assert len(rows) == len(events) == scenario.final_version + 3
     assert [r["position"] for r in rows] == sorted(r["position"] for r in rows)
     case_rows = [r for r in rows if r["stream_kind"] == "case"]
     assert [r["version"] for r in case_rows] == list(range(1, scenario.final_version + 1))

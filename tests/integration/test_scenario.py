@@ -60,4 +60,5 @@ def test_the_scenario_streams_verify(
     case_check, client_check = records.verify_case(worker, result.case_id)
 
     assert case_check.ok and case_check.versions_checked == result.final_version
-    assert client_check.ok and client_check.versions_checked == 1
+    # Registered, and a disclosure for each of the two referrals.
+    assert client_check.ok and client_check.versions_checked == 3

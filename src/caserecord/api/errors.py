@@ -59,6 +59,8 @@ def unavailable(detail: str) -> ApiError:
 # The first matching class decides; more specific classes come first.
 DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
     (domain.NotFoundError, 404),
+    (domain.OverrideNotAllowedError, 403),
+    (domain.ConsentRequiredError, 409),
     (domain.VersionMismatchError, 412),
     (domain.ConcurrencyConflictError, 409),
     (domain.CaseClosedError, 409),

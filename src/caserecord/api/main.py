@@ -19,6 +19,7 @@ from caserecord.api.routes import (
     caseloads,
     cases,
     clients,
+    consents,
     events,
     history,
     instruments,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_console(app, runtime)
     for module in (
         clients,
+        consents,
         cases,
         plans,
         referrals,
@@ -129,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(staff.me_router)
+    app.include_router(consents.review)
+    app.include_router(consents.exports)
     app.add_middleware(PositionHeaderMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -153,37 +153,23 @@ class CaseCommands(StaffDirectory):
             ),
         )
 
-    # ---- referrals -----------------------------------------------------------------
-    def make_referral(
+    def relabel_entry(
         self,
         actor: Actor,
         case_id: UUID,
         *,
-        resource_kind: str,
-        organisation: str,
-        service_name: str,
-        referral_reason: str = "",
-        urgency: str = "routine",
-        respond_by: date | None = None,
+        target_version: int,
+        labels: list[str],
         **opts: Unpack[Options],
     ) -> CommandResult:
-        referral_id = new_id()
+        """Set the sensitivity labels of the entry a case version recorded (a reason is
+        required)."""
+        reason = opts.get("reason") or ""
         return self._update_case(
-            actor,
-            case_id,
-            opts,
-            lambda c: c.make_referral(
-                referral_id,
-                resource_kind,
-                organisation,
-                service_name,
-                referral_reason,
-                urgency,
-                respond_by,
-            ),
-            referral_id,
+            actor, case_id, opts, lambda c: c.relabel_entry(target_version, labels, reason)
         )
 
+    # ---- referrals (made by ``disclosures.DisclosureCommands``: a referral discloses) ----
     def accept_referral(
         self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
     ) -> CommandResult:
@@ -240,14 +226,17 @@ class CaseCommands(StaffDirectory):
         duration_minutes: int | None = None,
         goal_ids: list[str] | None = None,
         referral_ids: list[str] | None = None,
+        labels: list[str] | None = None,
         **opts: Unpack[Options],
     ) -> CommandResult:
         """A progress note of a contact.  ``participants``: ``client`` (true or false),
         ``support_contact_ids`` (of the client's network), ``providers`` (``name``,
         ``organisation``), ``staff_ids``; without them, the client took part in a
-        ``client`` contact.  ``contact_kind``, if not given, follows from who took part."""
+        ``client`` contact.  ``contact_kind``, if not given, follows from who took part.
+        ``labels``: sensitivity labels the note carries besides its case's own."""
         note_id = new_id()
         people = text_list(present or [], "present")
+        extra = text_list(labels or [], "labels")
         contact = contact_of(
             participants,
             contact_kind,
@@ -272,6 +261,7 @@ class CaseCommands(StaffDirectory):
                 self.entries(c).note(note_id),
                 contact,
                 network,
+                extra,
             ),
             note_id,
         )

@@ -3,6 +3,7 @@
 from caserecord.application.case_view import CaseView
 from caserecord.application.cases import CaseCommands
 from caserecord.application.clients import ClientCommands
+from caserecord.application.disclosures import DisclosureCommands
 from caserecord.application.instruments import InstrumentCommands
 from caserecord.application.integrity import Integrity
 from caserecord.application.pages import Pages
@@ -13,6 +14,7 @@ from caserecord.application.team import CareTeams
 
 class CaseRecords(
     ClientCommands,
+    DisclosureCommands,
     CaseCommands,
     CareTeams,
     PlanCommands,

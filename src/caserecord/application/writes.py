@@ -4,7 +4,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -87,6 +87,31 @@ class WritePath(RecordsBase):
             actor, case_id, opts, lambda: self._case(actor, case_id), command, entity_id
         )
 
+    def _update_case_and_client(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        opts: Options,
+        command: Callable[[Case, Client], None],
+        entity_id: str,
+    ) -> CommandResult:
+        """A command on a case that also records on its client (a disclosure beside the
+        referral that makes it), saved in one transaction: both or neither.  Each record's
+        version is checked by the store, so a change to either (a consent revoked) that
+        won the race makes the command run again on the fresh pair."""
+        self._check_not_before_opening(actor, case_id, opts)
+        client_id = self.client_of_case(actor, case_id)
+
+        def attempt() -> CommandResult:
+            with self._turn(case_id), self._turn(client_id):
+                case, client = self._case(actor, case_id), self._client(actor, client_id)
+                self._check_expected(case, opts)
+                with self._recording(actor, opts):
+                    command(case, client)
+                return self._save(actor, case, opts, entity_id, also=[client])
+
+        return self._retry(opts, actor, attempt)
+
     def _update_client(
         self,
         actor: Actor,
@@ -114,24 +139,33 @@ class WritePath(RecordsBase):
         succeed, and only what the fresh state refuses fails, with the domain's own error.
         Commands of this process on one record take turns: they would only conflict.
         The command's ids are made once, before, so a retry records the same ones."""
-        attempt, deadline = 0, time.monotonic() + RETRY_SECONDS
+
+        def attempt() -> CommandResult:
+            with self._turn(aggregate_id):
+                return self._update(actor, load(), opts, command, entity_id)
+
+        return self._retry(opts, actor, attempt)
+
+    def _retry(
+        self, opts: Options, actor: Actor, attempt: Callable[[], CommandResult]
+    ) -> CommandResult:
+        tries, deadline = 0, time.monotonic() + RETRY_SECONDS
         while True:
             try:
-                with self._turn(aggregate_id):
-                    return self._update(actor, load(), opts, command, entity_id)
+                return attempt()
             except ConcurrencyConflictError:
-                attempt += 1
+                tries += 1
                 if (
                     opts.get("expected_version") is not None
-                    or attempt >= SAVE_ATTEMPTS
+                    or tries >= SAVE_ATTEMPTS
                     or time.monotonic() > deadline
                 ):
                     raise
                 idempotency = opts.get("idempotency")
                 if idempotency and self.find_idempotent_result(actor, idempotency[0]):
                     raise  # a duplicate of this request won: the caller answers with its result
-                if attempt > EAGER_RETRIES:
-                    pause = RETRY_JITTER * 2 ** min(attempt - EAGER_RETRIES, 6)
+                if tries > EAGER_RETRIES:
+                    pause = RETRY_JITTER * 2 ** min(tries - EAGER_RETRIES, 6)
                     time.sleep(random.uniform(0, pause))
 
     @contextmanager
@@ -153,15 +187,18 @@ class WritePath(RecordsBase):
     ) -> CommandResult:
         """``entity_id``: the id of the part the command adds, or how to find it in the
         changed aggregate (an entry known by its version, a plan version by its number)."""
+        self._check_expected(aggregate, opts)
+        with self._recording(actor, opts):
+            command(aggregate)
+        made = entity_id(aggregate) if callable(entity_id) else entity_id
+        return self._save(actor, aggregate, opts, made)
+
+    def _check_expected(self, aggregate: Aggregate, opts: Options) -> None:
         expected = opts.get("expected_version")
         if expected is not None and expected != aggregate.version:
             raise VersionMismatchError(
                 f"the record is at version {aggregate.version}, not {expected}"
             )
-        with self._recording(actor, opts):
-            command(aggregate)
-        made = entity_id(aggregate) if callable(entity_id) else entity_id
-        return self._save(actor, aggregate, opts, made)
 
     def _save(
         self,
@@ -169,7 +206,7 @@ class WritePath(RecordsBase):
         aggregate: Aggregate,
         opts: Options,
         entity_id: str | None = None,
-        also: tuple[Aggregate, ...] = (),
+        also: Sequence[Aggregate] = (),
     ) -> CommandResult:
         """``also``: other records changed by the same command, saved in one transaction
         (the result names ``aggregate``)."""

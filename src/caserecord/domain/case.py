@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 from caserecord.domain import case_upcasts
 from caserecord.domain.base import RecordAggregate, require_reason
 from caserecord.domain.client import SupportContact
+from caserecord.domain.consent import SPECIALTY_LABELS, data_classes
 from caserecord.domain.contact import Contact
 from caserecord.domain.corrections import locate
 from caserecord.domain.entities import (
@@ -45,12 +46,14 @@ from caserecord.domain.errors import (
     CaseNotInServiceError,
     ContactNotPermittedError,
     DuplicateIdError,
+    EntryNotFoundError,
     GoalNotFoundError,
     GoalNotOnCurrentPlanError,
     GoalsNotSettledError,
     InvalidTransitionError,
     InvalidValueError,
     NoteNotFoundError,
+    NothingToCorrectError,
     NotTheReceiverError,
     OpenItemsOnClosingError,
     PlanAlreadyCurrentError,
@@ -126,7 +129,7 @@ class Case(RecordAggregate):
     (``persistence/entries.py``), from which the service hands a command the one entry it
     is about (``Recorded``): an addendum's note, the entry a marking sets aside."""
 
-    class_version = 9
+    class_version = 10
 
     outside: frozenset[int] = frozenset()
     """Versions up to this state's own that it does not include: a state folded from the
@@ -141,6 +144,7 @@ class Case(RecordAggregate):
     upcast_v6_v7 = staticmethod(case_upcasts.v6_v7)
     upcast_v7_v8 = staticmethod(case_upcasts.v7_v8)
     upcast_v8_v9 = staticmethod(case_upcasts.v8_v9)
+    upcast_v9_v10 = staticmethod(case_upcasts.v9_v10)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -198,6 +202,7 @@ class Case(RecordAggregate):
         self.safety_flags: list[SafetyFlag] = []
         self.care_team: dict[str, CareTeamMember] = {}
         self.transfers: list[Transfer] = []
+        self.entry_labels: dict[str, list[str]] = {}
 
     @property
     def status(self) -> str:
@@ -230,6 +235,51 @@ class Case(RecordAggregate):
 
     def _is_set_aside(self, version: int) -> bool:
         return any(c.target_version == version for c in self.corrections)
+
+    # ---- sensitivity labels ------------------------------------------------------------
+    @property
+    def default_labels(self) -> list[str]:
+        """What every entry of the case carries unless relabelled (from its specialty)."""
+        return list(SPECIALTY_LABELS.get(self.specialty, ()))
+
+    def labels_of(self, version: int) -> list[str]:
+        return list(self.entry_labels.get(str(version), self.default_labels))
+
+    def labelled_classes(self) -> list[str]:
+        """The classes the case's standing entries hold: what the whole record discloses.
+        The intake always stands, so the specialty's labels are always among them."""
+        aside = self.set_aside_versions()
+        found = self.default_labels
+        for version, labels in self.entry_labels.items():
+            if int(version) not in aside:
+                found += [c for c in labels if c not in found]
+        return found
+
+    def _label(self, version: int, labels: Sequence[str]) -> None:
+        if sorted(labels) == sorted(self.default_labels):
+            self.entry_labels.pop(str(version), None)
+        else:
+            self.entry_labels[str(version)] = list(labels)
+
+    class EntryRelabelled(RecordAggregate.Event):
+        target_version: int
+        labels: list[str]
+        reason: str
+
+    def relabel_entry(self, target_version: int, labels: list[str], reason: str) -> None:
+        require_reason(reason, "relabel an entry")
+        if isinstance(target_version, bool) or not isinstance(target_version, int):
+            raise InvalidValueError(f"target_version must be a version number ({target_version!r})")
+        if not 1 <= target_version <= self.version:
+            raise EntryNotFoundError(f"the case has no version {target_version}")
+        labels = data_classes(labels, "labels")
+        if sorted(labels) == sorted(self.labels_of(target_version)):
+            raise NothingToCorrectError(f"version {target_version} already carries those labels")
+        self._relabel_entry(target_version, labels, reason)
+
+    @event(EntryRelabelled)
+    def _relabel_entry(self, target_version: int, labels: list[str], reason: str) -> None:
+        self._label(target_version, labels)
 
     def _next(self) -> int:
         return self.version + 1
@@ -1129,6 +1179,7 @@ class Case(RecordAggregate):
         contact_status: str
         goal_ids: list[str]
         referral_ids: list[str]
+        labels: Sequence[str] = ()
 
         class_version = 2
 
@@ -1168,11 +1219,13 @@ class Case(RecordAggregate):
         existing: Recorded | None = None,
         contact: Contact | None = None,
         network: Mapping[str, SupportContact] | None = None,
+        labels: Sequence[str] = (),
     ) -> None:
         """``existing``: the note the record already holds with that id, if any;
         ``contact``: who took part and the rest of a version 2 note (by default the client
         took part in a client contact); ``network``: the client's current support contacts
-        (those named must be in it, and may be contacted)."""
+        (those named must be in it, and may be contacted); ``labels``: sensitivity labels it
+        carries besides the case's own."""
         self._check_open()
         if existing is not None:
             raise DuplicateIdError(f"note {note_id} already exists")
@@ -1180,8 +1233,15 @@ class Case(RecordAggregate):
         contact.check_values()
         self._check_network(contact, network or {})
         self._check_note_concerns(contact.goal_ids, contact.referral_ids)
+        extra = data_classes(list(labels), "labels")
         self._record_note(
-            note_id, text, contact_kind, contact_mode, present, **contact.event_values()
+            note_id,
+            text,
+            contact_kind,
+            contact_mode,
+            present,
+            **contact.event_values(),
+            labels=extra,
         )
 
     def _check_network(self, contact: Contact, network: Mapping[str, SupportContact]) -> None:
@@ -1236,6 +1296,7 @@ class Case(RecordAggregate):
         contact_status: str = ContactStatus.HAPPENED.value,
         goal_ids: list[str] | None = None,
         referral_ids: list[str] | None = None,
+        labels: Sequence[str] = (),
     ) -> None:
         self._check_open()
         parse(ContactKind, contact_kind, "contact_kind")
@@ -1245,6 +1306,9 @@ class Case(RecordAggregate):
         if not text.strip():
             raise InvalidValueError("a progress note needs an observation")
         self.notes_recorded += 1
+        if labels:
+            defaults = self.default_labels
+            self._label(self._next(), defaults + [c for c in labels if c not in defaults])
 
     class AddendumAppended(RecordAggregate.Event):
         note_id: str

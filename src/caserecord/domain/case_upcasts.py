@@ -70,6 +70,11 @@ def v8_v9(state: dict[str, Any]) -> None:
     state["transfers"] = []
 
 
+def v9_v10(state: dict[str, Any]) -> None:
+    """Snapshots taken before entries carried sensitivity labels of their own."""
+    state["entry_labels"] = {}
+
+
 def goal_v1_v2(state: dict[str, Any]) -> None:
     """Goal events recorded before goals had a priority, a need and a measure."""
     state.setdefault("priority", "")

@@ -225,3 +225,25 @@ class TransferNotFoundError(NotFoundError):
 
 class CareTeamMemberNotFoundError(NotFoundError):
     code = "care_team_member_not_found"
+
+
+class ConsentNotFoundError(NotFoundError):
+    code = "consent_not_found"
+
+
+class DisclosureNotFoundError(NotFoundError):
+    code = "disclosure_not_found"
+
+
+class ConsentRequiredError(DomainError):
+    """The data's classes need consent and none in force covers the disclosure
+    (``missing``: what is not covered)."""
+
+    code = "consent_required"
+
+
+class OverrideNotAllowedError(DomainError):
+    """The caller's role may not break the glass (disclose without consent in an
+    emergency)."""
+
+    code = "override_not_allowed"

@@ -111,6 +111,22 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         f"Care team: {d.get('role')} {d.get('staff_id') or 'from outside the agency'} added"
     ),
     "CareTeamMemberEnded": lambda d: f"Care team member {_short(d.get('member_id'))} ended",
+    "EntryRelabelled": lambda d: (
+        f"Entry v{d.get('target_version')} labelled {', '.join(d.get('labels', [])) or 'none'}"
+    ),
+    "ConsentGranted": lambda d: (
+        f"Consent {_short(d.get('consent_id'))} granted: {d.get('recipient')} "
+        f"({d.get('purpose')}; {', '.join(d.get('data', []))})"
+    ),
+    "ConsentRevoked": lambda d: f"Consent {_short(d.get('consent_id'))} revoked",
+    "DisclosureRecorded": lambda d: (
+        f"Disclosed to {d.get('recipient')} ({d.get('purpose')}, {d.get('channel')}) "
+        f"on {d.get('basis')}"
+    ),
+    "EmergencyDisclosureRecorded": lambda d: (
+        f"Disclosed to {d.get('recipient')} in an emergency, without consent (break the glass)"
+    ),
+    "AccountingRequested": _fixed("Accounting of disclosures requested"),
     "Reopened": _fixed("Case reopened"),
 }
 

@@ -33,6 +33,7 @@ from caserecord.api.schemas.cases import (
     ReopenIn,
 )
 from caserecord.api.schemas.common import CommandOut
+from caserecord.api.schemas.consents import RelabelIn
 from caserecord.api.writes import CreateDep, SupervisedWriteDep, WriteDep
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -163,6 +164,14 @@ def reopen_case(case_id: UUID, body: ReopenIn, write: SupervisedWriteDep) -> JSO
 def mark_entry_in_error(case_id: UUID, body: CorrectionIn, write: WriteDep) -> JSONResponse:
     """Mark an earlier entry (a case version) as entered in error; nothing is erased."""
     command = partial(write.records.mark_entry_in_error, write.actor, case_id, **body.values())
+    return write.run(body, command)
+
+
+@router.post("/{case_id}/relabellings", response_model=CommandOut, responses=written())
+def relabel_entry(case_id: UUID, body: RelabelIn, write: WriteDep) -> JSONResponse:
+    """Set the sensitivity labels of the entry a case version recorded (a reason is
+    required): they decide what a disclosure of it contains."""
+    command = partial(write.records.relabel_entry, write.actor, case_id, **body.values())
     return write.run(body, command)
 
 

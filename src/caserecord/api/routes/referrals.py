@@ -25,13 +25,14 @@ from caserecord.api.schemas.referrals import (
     ReferralCompletionIn,
     ReferralDeclineIn,
     ReferralIn,
+    ReferralMadeOut,
     ReferralPage,
     ReferralPageOut,
     ReferralRowPage,
     ReferralStepIn,
     ReferralWithdrawalIn,
 )
-from caserecord.api.writes import WriteDep
+from caserecord.api.writes import Write, WriteDep, extended
 from caserecord.domain.values import ReferralStatus
 from caserecord.projections.referrals import outcome_key, referral_key
 
@@ -60,12 +61,31 @@ def list_case_referrals(
 
 
 @router.post(
-    CASE, status_code=201, response_model=CommandOut, responses=created("Made", within=True)
+    CASE,
+    status_code=201,
+    response_model=ReferralMadeOut,
+    responses=created("Made", within=True),
 )
 def make_referral(case_id: UUID, body: ReferralIn, write: WriteDep) -> JSONResponse:
+    """A referral to an outside organisation discloses the case: it is refused with 409
+    `consent_required` (and nothing is recorded) when the case's labelled data needs
+    consent and none in force covers the organisation, purpose and classes. The answer
+    names the disclosure and the redisclosure notice to send with Part 2 data."""
     command = partial(write.records.make_referral, write.actor, case_id, **body.values())
     location = f"/v1/cases/{case_id}/referrals/{{entity_id}}"
-    return write.run(body, command, status=201, location=location)
+    answer = write.run(body, command, status=201, location=location)
+    return extended(answer, disclosure=referral_disclosure(write, case_id, answer, body))
+
+
+def referral_disclosure(
+    write: Write, case_id: UUID, answer: JSONResponse, body: ReferralIn
+) -> dict[str, Any] | None:
+    if body.internal:
+        return None
+    records, actor = write.records, write.actor
+    referral_id = answer.headers["Location"].rsplit("/", 1)[-1]
+    client_id = records.client_of_case(actor, case_id)
+    return records.get_disclosure(actor, client_id, referral_id=referral_id)
 
 
 @router.get(

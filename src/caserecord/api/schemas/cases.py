@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from caserecord.api.schemas.common import (
     Body,
     ChangeOut,
+    CommandOut,
     IsoDate,
     Name,
     ReasonedWrite,
@@ -17,6 +18,7 @@ from caserecord.api.schemas.common import (
     WriteOptions,
     finite_or_none,
 )
+from caserecord.api.schemas.consents import DisclosureOut
 from caserecord.api.schemas.notes import NoteOut
 from caserecord.api.schemas.plans import PlanOut
 from caserecord.api.schemas.referrals import ReferralOut
@@ -228,3 +230,11 @@ class CaseOut(BaseModel):
         description="Safety flags not yet reviewed (PHQ-9 item 9): due for the case manager; "
         "POST /v1/cases/{id}/safety-flags/{flag_version}/review",
     )
+
+
+class CaseExportOut(CommandOut):
+    """`id` and `version`: the client record that holds the disclosure; `entity_id`: the
+    disclosure."""
+
+    disclosure: DisclosureOut
+    case: CaseOut = Field(description="The case as disclosed (the version the disclosure names)")

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from caserecord.api.schemas.common import AsOfOut, Body, Page, WriteOptions
+from caserecord.domain.consent import DataClass
 from caserecord.domain.values import LONGEST_CONTACT, ContactKind, ContactMode, ContactStatus
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]
@@ -45,6 +46,12 @@ class NoteIn(WriteOptions):
         default_factory=list, max_length=50, description="Free-text names of who was present"
     )
     participants: ParticipantsIn | None = None
+    labels: list[DataClass] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Sensitivity labels the note carries besides its case's own (from the "
+        "case's specialty: a substance_abuse case's notes are Part 2 records)",
+    )
     contact_status: ContactStatus = ContactStatus.HAPPENED
     location: str = Field(default="", max_length=500)
     duration_minutes: int | None = Field(default=None, ge=0, le=LONGEST_CONTACT)

@@ -1,6 +1,7 @@
 """Bodies of the referral routes: a referral, its steps, and the referral lists."""
 
 from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -8,13 +9,21 @@ from pydantic import BaseModel, Field
 from caserecord.api.schemas.common import (
     AsOfOut,
     ChangeOut,
+    CommandOut,
     IsoDate,
     Name,
     Page,
     ReasonedWrite,
     WriteOptions,
 )
+from caserecord.api.schemas.consents import (
+    BASIS_DESCRIPTION,
+    DisclosureOut,
+    Exception_,
+    Label,
+)
 from caserecord.api.schemas.notes import NoteOut
+from caserecord.domain.consent import Purpose
 from caserecord.domain.values import DeclinedBy, ResourceKind, Urgency
 
 
@@ -25,6 +34,32 @@ class ReferralIn(WriteOptions):
     referral_reason: str = Field(default="", max_length=2_000)
     urgency: Urgency = Urgency.ROUTINE
     respond_by: IsoDate | None = None
+    internal: bool = Field(
+        default=False,
+        description="The organisation is part of the agency: nothing leaves, nothing is "
+        "disclosed. Otherwise the referral discloses the case and records it on the client",
+    )
+    purpose: Purpose | None = Field(
+        default=None, description="Why it is disclosed; from `resource_kind` if absent"
+    )
+    shares: list[Label] | None = Field(
+        default=None,
+        max_length=10,
+        description="The classes it shares; the case's labelled classes if absent (the "
+        "case's own labels, from its specialty, always)",
+    )
+    basis: Literal["consent"] | Exception_ | None = Field(
+        default=None, description=BASIS_DESCRIPTION
+    )
+    consent_id: str = Field(default="", max_length=100)
+    order_reference: str = Field(default="", max_length=200)
+
+
+class ReferralMadeOut(CommandOut):
+    disclosure: DisclosureOut | None = Field(
+        description="What the referral disclosed, on what basis, and the notice to send "
+        "with it (null for an internal referral)"
+    )
 
 
 class ReferralStepIn(WriteOptions):

@@ -1,0 +1,103 @@
+"""Consent and disclosures over HTTP: a Part 2 consent, referrals checked against it, the
+break-glass override, revocation and the accounting (JSON and CSV)."""
+
+import csv
+import io
+
+from caserecord.domain.consent import REDISCLOSURE_NOTICE, form_hash
+from tests.e2e.http import Api, a_case
+
+CLINIC = "Bayview Clinic"
+
+
+def test_referrals_are_disclosed_under_consent_refused_without_it_and_accounted_for(
+    sqlite_api: Api,
+) -> None:
+    api = sqlite_api
+    client_id, case_id = a_case(api, specialty="substance_abuse")
+    granted = api.created(
+        f"/v1/clients/{client_id}/consents",
+        {
+            "recipient_kind": "organisation",
+            "recipient": CLINIC,
+            "purpose": "treatment",
+            "data": ["substance_use"],
+            "form_sha256": form_hash(b"signed form"),
+            "expires_on": "2099-12-31",
+        },
+    )
+    consent_id = granted["entity_id"]
+    referral = {"resource_kind": "medical", "organisation": CLINIC, "service_name": "MAT"}
+
+    sent = api.post(f"/v1/cases/{case_id}/referrals", referral)
+    refused = api.post(
+        f"/v1/cases/{case_id}/referrals", referral | {"organisation": "Housing First"}
+    )
+    override = {"basis": "medical_emergency", "reason": "overdose in the office"}
+    by_worker = api.post(f"/v1/cases/{case_id}/referrals", referral | override)
+    by_supervisor = api.post(
+        f"/v1/cases/{case_id}/referrals",
+        referral | override | {"organisation": "County ER"},
+        role="supervisor",
+    )
+    revoked = api.post(f"/v1/clients/{client_id}/consents/{consent_id}/revocation", {})
+    after = api.post(f"/v1/cases/{case_id}/referrals", referral)
+    accounting = api.get(f"/v1/clients/{client_id}/disclosures")
+    as_csv = api.get(f"/v1/clients/{client_id}/disclosures", format="csv")
+    glass = api.get("/v1/break-glass", role="compliance_reviewer")
+    in_force = api.get(f"/v1/clients/{client_id}/consents")
+
+    assert sent.status_code == 201, sent.text
+    disclosure = sent.json()["disclosure"]
+    assert (disclosure["basis"], disclosure["consent_id"]) == ("consent", consent_id)
+    assert disclosure["consent_version"] == 1
+    assert disclosure["notice"] == REDISCLOSURE_NOTICE
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "consent_required"
+    assert refused.json()["classes_needing_consent"] == ["substance_use"]
+    assert by_worker.status_code == 403 and by_worker.json()["code"] == "override_not_allowed"
+    assert by_supervisor.status_code == 201, by_supervisor.text
+    assert by_supervisor.json()["disclosure"]["emergency"] is True
+    assert revoked.status_code == 200, revoked.text
+    assert [r["recipient"] for r in revoked.json()["disclosed_to"]] == [CLINIC]
+    assert after.status_code == 409 and after.json()["code"] == "consent_required"
+    rows = accounting.json()["items"]
+    assert [(r["recipient"], r["basis"]) for r in rows] == [
+        (CLINIC, "consent"),
+        ("County ER", "medical_emergency"),
+    ]
+    assert rows[0]["consent"]["status"] == "active" and rows[0]["consent"]["version"] == 1
+    table = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert [(r["recipient"], r["consent_version"]) for r in table] == [
+        (CLINIC, "1"),
+        ("County ER", ""),
+    ]
+    assert [g["recipient"] for g in glass.json()["items"]] == ["County ER"]
+    assert in_force.json()["items"] == []
+    referrals = api.get(f"/v1/cases/{case_id}/referrals").json()["items"]
+    assert len(referrals) == 2  # the refused ones were never recorded
+
+
+def test_a_case_export_for_an_outside_party_is_a_disclosure_checked_like_a_referral(
+    sqlite_api: Api,
+) -> None:
+    api = sqlite_api
+    client_id, case_id = a_case(api, specialty="mental_health")
+    export = {"recipient_kind": "person", "recipient": "Judge Amari", "purpose": "court"}
+
+    refused = api.post(f"/v1/cases/{case_id}/exports", export)
+    ordered = api.post(
+        f"/v1/cases/{case_id}/exports",
+        export | {"basis": "court_order", "order_reference": "2026-FC-118", "reason": "order"},
+    )
+
+    assert refused.status_code == 409 and refused.json()["code"] == "consent_required"
+    assert ordered.status_code == 200, ordered.text
+    body = ordered.json()
+    assert body["disclosure"]["channel"] == "export"
+    assert body["disclosure"]["data_classes"] == ["mental_health"]
+    assert body["case"]["id"] == case_id and body["case"]["version"] == 1
+    assert body["id"] == client_id  # the record that holds the disclosure
+    rows = api.get(f"/v1/clients/{client_id}/disclosures").json()["items"]
+    assert [(r["basis"], r["order_reference"]) for r in rows] == [("court_order", "2026-FC-118")]
