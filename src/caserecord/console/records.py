@@ -40,7 +40,30 @@ SHOWN = 50
 TIMELINE_PAGE = 100
 # Services of other parts of the record that a case page shows when the service has them:
 # (the CaseRecords method, the section's heading). Each answers plain rows (dicts).
-OPTIONAL_SECTIONS = (("case_care_team", "Care team"), ("case_worklist", "Worklist"))
+# Sections read off the case as the service returns it: heading, the case's key, and the
+# columns shown (in that order) of each row.
+CASE_SECTIONS = (
+    (
+        "Care team",
+        "care_team",
+        ("role", "name", "staff_id", "organisation", "starts_on", "ends_on", "current"),
+    ),
+    ("Pending transfer", "pending_transfer", ("from_staff_id", "to_staff_id", "handoff_summary")),
+    ("Tasks", "tasks", ("title", "owner_id", "due_on", "status", "concerns")),
+    ("Safety flags due", "safety_flags", ("instrument", "flags", "version")),
+)
+
+
+def case_sections(case: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The case's care team, pending transfer, tasks and due safety flags, each row cut to
+    the columns a reader scans."""
+    sections = []
+    for heading, key, columns in CASE_SECTIONS:
+        found = case.get(key)
+        rows = found if isinstance(found, list) else [found] if found else []
+        sections.append((heading, [{c: row.get(c) for c in columns if c in row} for row in rows]))
+    return sections
+
 
 Text = Annotated[str, Query(max_length=200)]
 
@@ -126,11 +149,7 @@ def case_parts(console: Console, viewer: Viewer, case: dict[str, Any]) -> dict[s
         charts[goal["goal_id"]] = progress_chart(progress["items"], goal["target_measure"])
     notes = records.case_notes(actor, case_id, limit=SHOWN)
     referrals = records.case_referrals(actor, case_id, limit=SHOWN)
-    optional = [
-        (heading, getattr(records, method)(actor, case_id))
-        for method, heading in OPTIONAL_SECTIONS
-        if hasattr(records, method)
-    ]
+    optional = case_sections(case)
     return {
         "client": records.get_client(actor, case["client_id"]),
         "charts": charts,
