@@ -18,7 +18,7 @@ def due(projections: ProjectionService, owner: str) -> list[tuple[str, bool]]:
     return [(r["kind"], r["overdue"]) for r in rows]
 
 
-def test_a_case_goes_from_intake_through_a_transfer_and_a_review_to_a_discharge_leaving_nothing_due(  # noqa: E501
+def test_a_case_goes_from_intake_through_a_transfer_and_a_review_to_a_discharge_leaving_nothing_due(
     records: CaseRecords, projections: ProjectionService, worker: Actor, supervisor: Actor
 ) -> None:
     admin = Actor("admin-1", "admin", "agency-a")
