@@ -61,11 +61,11 @@ def load_demo(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> Demo:
     recovery(demo)
     geriatric(demo)
     child_welfare(demo)
-    teams_and_transfers(demo)
     recovery_contacts(demo)
     waitlisted(demo)
     on_hold_and_discharged(demo)
     worklist(demo)
+    teams_and_transfers(demo)
     return demo
 
 
@@ -807,10 +807,10 @@ def worklist(d: Demo) -> None:
 
 
 def teams_and_transfers(d: Demo) -> None:
-    """A care team on the recovery case, the geriatric case handed over to another case
+    """A care team on the recovery case, the case on hold handed over to another case
     manager, and a transfer of the child welfare case awaiting its answer."""
     r, w = d.records, d.worker
-    recovery, geriatric = d.ids["recovery/case"], d.ids["geriatric/case"]
+    recovery, held = d.ids["recovery/case"], d.ids["hold/case"]
     child = d.ids["child/case"]
     d.step(
         "team/nurse",
@@ -828,15 +828,13 @@ def teams_and_transfers(d: Demo) -> None:
     )  # fmt: skip
     summary = "Lives alone; daughter visits Sundays; medication review overdue; fall risk."
     transfer = d.step(
-        "transfer/geriatric",
-        partial(
-            r.request_transfer, w, geriatric, to_staff_id="cm-alice", handoff_summary=summary,
-        ),
-    )  # fmt: skip
+        "transfer/held",
+        partial(r.request_transfer, w, held, to_staff_id="cm-alice", handoff_summary=summary),
+    )
     alice = Actor("cm-alice", "caseworker", d.agency_id)
     d.step(
-        "transfer/geriatric/accepted",
-        partial(r.accept_transfer, alice, geriatric, transfer_id=transfer),
+        "transfer/held/accepted",
+        partial(r.accept_transfer, alice, held, transfer_id=transfer),
     )
     d.step(
         "transfer/child",

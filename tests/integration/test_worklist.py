@@ -73,7 +73,7 @@ def test_the_worklist_derives_what_is_due_from_the_record_by_due_date(
     links = {r["kind"]: r["link"] for r in rows}
     assert links["goal_due"] == f"/v1/cases/{ids['case']}/goals/{ids['goal']}"
     assert links["referral_response"] == f"/v1/cases/{ids['case']}/referrals/{ids['referral']}"
-    assert rows[-1]["due_on"] == TODAY + timedelta(days=DEFAULT_CONTACT_DAYS["substance_abuse"])
+    assert rows[-1]["due_on"] == TODAY + timedelta(days=DEFAULT_CONTACT_DAYS["social_work"])
     assert projections.queries.worklist("agency-b", owner_id="worker-1", standards=STANDARDS) == []
 
 
@@ -108,7 +108,7 @@ def test_the_contact_standard_of_the_specialty_comes_from_the_setting(
         worker, case_id, text="Called the GP", contact_kind="provider", contact_mode="phone"
     )  # a collateral call is no client contact
     projections.catch_up()
-    strict = contact_standards("substance_abuse=3")
+    strict = contact_standards("social_work=3")
 
     [row] = projections.queries.worklist(
         "agency-a", owner_id="worker-1", standards=strict, window=Window(("client_contact",))
@@ -212,3 +212,44 @@ def test_the_demo_agency_gives_the_demo_caseworker_due_and_overdue_work(
         ("referral_response", True),
         ("plan_review", True),
     } <= {(r["kind"], r["overdue"]) for r in rows}
+
+
+def test_a_safety_flag_is_due_for_the_case_manager_at_once_until_it_is_reviewed(
+    records: CaseRecords, projections: ProjectionService, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    flagged = records.administer_instrument(
+        worker, case_id, instrument="phq-9", respondent="client",
+        responses={str(i): 1 for i in range(1, 10)},
+    )  # fmt: skip
+    projections.catch_up()
+    rows = projections.queries.worklist("agency-a", owner_id="worker-1", standards=STANDARDS)
+    flags = [r for r in rows if r["kind"] == "safety_flag"]
+
+    records.review_safety_flag(worker, case_id, flag_version=flagged.version, note="Called.")
+    projections.catch_up()
+
+    assert [(r["due_on"], r["link"]) for r in flags] == [
+        (TODAY, f"/v1/cases/{case_id}/scored-assessments/{flagged.version}")
+    ]
+    assert "safety_flag" not in [k for k, _ in kinds(projections, "worker-1")]
+
+
+def test_a_no_show_does_not_count_as_contact_with_the_client(
+    records: CaseRecords, projections: ProjectionService, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    projections.catch_up()
+    before = projections.queries.worklist("agency-a", owner_id="worker-1", standards=STANDARDS)
+
+    records.record_note(
+        worker, case_id, text="Did not come.", contact_mode="in_person",
+        participants={"client": True}, contact_status="no_show",
+    )  # fmt: skip
+    projections.catch_up()
+    after = projections.queries.worklist("agency-a", owner_id="worker-1", standards=STANDARDS)
+
+    contact = [
+        [r["due_on"] for r in rows if r["kind"] == "client_contact"] for rows in (before, after)
+    ]
+    assert contact[0] == contact[1] and contact[0]

@@ -21,7 +21,6 @@ from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import (
     OPEN_GOAL,
     CaseStatus,
-    ContactKind,
     PlanStatus,
     ReferralStatus,
     Specialty,
@@ -78,11 +77,13 @@ KINDS = (
     "referral_response",
     "client_contact",
     "left_open",
+    "safety_flag",
 )
 """What an item is about: an explicit task; a goal's due date; a plan's next review; a
 revision a review decided on (due the day of that review); a pending referral's response
 deadline; the contact standard of the case's specialty; an item left open on a closed case
-(due the day it closed, never overdue)."""
+(due the day it closed, never overdue); a safety flag an instrument raised (due the day it
+was administered, until someone reviews it)."""
 
 INSERT_ITEM = "INSERT INTO {s}view_worklist_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 DROP_ITEMS = "DELETE FROM {s}view_worklist_items WHERE case_id=?"
@@ -128,7 +129,7 @@ class WorklistProjection(ViewProjection):
         case = self.folder.fold(event)
         assert isinstance(case, Case)
         if isinstance(event, Case.ProgressNoteRecorded):
-            if event.contact_kind != ContactKind.CLIENT:
+            if not event.with_client:  # a no-show or a collateral call is not client contact
                 return []
             day = envelope(event)["effective_at"].date().isoformat()
             return [(ADD_CONTACT, (text_id(case.id), event.originator_version, day))]
@@ -136,7 +137,7 @@ class WorklistProjection(ViewProjection):
             return []
         if isinstance(event, Case.ReferralMade):
             self._remember(case.id, event.originator_version, event.respond_by)
-        elif isinstance(event, Case.Closed):
+        elif isinstance(event, Case.Closed | Case.InstrumentAdministered):
             self._remember(
                 case.id, event.originator_version, envelope(event)["effective_at"].date()
             )
@@ -206,6 +207,11 @@ class WorklistProjection(ViewProjection):
             if respond_by is not None:
                 title = "Referral awaiting a response"
                 items.append(("referral_response", referral.referral_id, respond_by, title, ""))
+        for flag in case.open_safety_flags():
+            flagged_on = self._said(case, flag.version)
+            if flagged_on is not None:
+                title = f"{flag.instrument}: {', '.join(flag.flags)} (review at once)"
+                items.append(("safety_flag", str(flag.version), flagged_on, title, ""))
         return items
 
     def _left_open(self, case: Case) -> list[Item]:
@@ -237,7 +243,7 @@ class WorklistProjection(ViewProjection):
         if key not in self.seen:
             event = self.folder.read(case.id, [version])[version]
             said = event.respond_by if isinstance(event, Case.ReferralMade) else None
-            if isinstance(event, Case.Closed):
+            if isinstance(event, Case.Closed | Case.InstrumentAdministered):
                 said = envelope(event)["effective_at"].date()
             self._remember(case.id, version, said)
         return self.seen[key]
@@ -256,6 +262,7 @@ LINKS = {
     "plan_revision": "plans",
     "referral_response": "referrals",
     "left_open": "",
+    "safety_flag": "scored-assessments",
 }
 
 

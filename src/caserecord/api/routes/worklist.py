@@ -34,6 +34,7 @@ Kind = Literal[
     "referral_response",
     "client_contact",
     "left_open",
+    "safety_flag",
 ]
 
 
