@@ -121,7 +121,9 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
         expect(page.locator("h1")).to_have_text("Not for your role")
 
     page.get_by_role("link", name="Caseloads", exact=True).click()
-    expect(page.locator("table.caseloads tbody tr").first).to_contain_text("demo-caseworker")
+    rows = page.locator("table.caseloads tbody tr")
+    expect(rows.filter(has_text="demo-caseworker")).to_have_count(1)
+    expect(rows.filter(has_text="cm-alice")).to_have_count(1)  # the case handed over
     shoot(page, site, "caseloads", first_role=first)
 
     # Sign out: the old cookie no longer opens anything

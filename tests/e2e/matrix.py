@@ -289,8 +289,8 @@ FIXED_PATH_VALUES = {
     "treatment_id": "3",
     "progress_id": "7",
     "addendum_id": "10",
-    "score_id": "11",
-    "flag_version": "11",
+    "score_id": "12",
+    "flag_version": "12",
 }
 
 

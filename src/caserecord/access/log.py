@@ -55,6 +55,7 @@ ACCESS_COLUMNS = (
     "purpose",
     "request_id",
     "accessed_at",
+    "actor_name",
     "client_id",
     "case_id",
 )

@@ -194,6 +194,16 @@ async def admin_write(
     return _write(request, runtime, caller, if_match, idempotency_key)
 
 
+async def register_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: AdminDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    # The agency's own registers (its instrument definitions) take no If-Match.
+    return _write(request, runtime, caller, None, idempotency_key)
+
+
 async def creating_write(
     request: Request,
     runtime: RuntimeDep,
@@ -206,5 +216,6 @@ async def creating_write(
 
 WriteDep = Annotated[Write, Depends(writer_write)]
 AdminWriteDep = Annotated[Write, Depends(admin_write)]
+RegisterWriteDep = Annotated[Write, Depends(register_write)]
 CreateDep = Annotated[Write, Depends(creating_write)]
 SupervisedWriteDep = Annotated[Write, Depends(supervisor_write)]

@@ -33,7 +33,7 @@ from caserecord.api.schemas.instruments import (
     ScorePage,
     ScoreTrendPage,
 )
-from caserecord.api.writes import AdminWriteDep, WriteDep
+from caserecord.api.writes import RegisterWriteDep, WriteDep
 from caserecord.projections.scores import score_key
 
 router = APIRouter(tags=["instruments"])
@@ -66,7 +66,7 @@ def read_instrument(code: Code, caller: CatalogueReaderDep, runtime: RuntimeDep)
 @router.post(
     "/v1/instruments", status_code=201, response_model=CommandOut, responses=created("Added")
 )
-def add_instrument(body: InstrumentIn, write: AdminWriteDep) -> JSONResponse:
+def add_instrument(body: InstrumentIn, write: RegisterWriteDep) -> JSONResponse:
     """Add an agency definition, or a new version of one in force (admins)."""
     command = partial(write.records.add_instrument, write.actor, definition=body.definition)
     return write.run(body, command, status=201, location="/v1/instruments/{entity_id}")
