@@ -4,7 +4,7 @@ an admin's own token) the token itself.
 
 Once an agency has a staff directory, every event and every access-log entry of its
 non-admin requests names a staff member: a token that names none is refused, and an
-inactive member's token stops working at once (docs/decisions/0008)."""
+inactive member's token stops working at once (docs/decisions/0014)."""
 
 from dataclasses import dataclass
 from typing import Any
