@@ -7,7 +7,7 @@ feed index, client identity, entry index, idempotency) is written by the recorde
 insert, and the queries over them share its datastore and schema.  ``sqlite.py`` is its
 twin for the embedded store."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +41,11 @@ from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import pack, unpack
+from caserecord.persistence.postgres_flights import (
+    Executes,
+    fits_two_flights,
+    insert_in_two_flights,
+)
 from caserecord.persistence.quarantine import (
     POSTGRES_DDL as QUARANTINE_DDL,
 )
@@ -173,6 +178,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         the whole transaction back."""
         if not stored_events:
             return None
+        if fits_two_flights(stored_events):
+            return insert_in_two_flights(self, stored_events, **kwargs)
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
             self._insert_stored_events(curs, stored_events, **kwargs)
@@ -192,18 +199,35 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert ids is not None
+        self._write_beside(
+            curs,
+            stored_events,
+            ids,
+            lambda stream, version: self._prev_hash(curs, stream, version),
+            self._tree_head(curs),
+            **kwargs,
+        )
+        return ids
+
+    def _write_beside(
+        self,
+        curs: Executes,
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        prev_hash: Callable[[str, int], str],
+        head: TreeHead,
+        **kwargs: Any,
+    ) -> None:
+        """Every row written beside the events, from the positions the log gave them, the
+        chain's previous links and the tree's head.  Only ``execute`` is called on
+        ``curs``: the two-flight save (``postgres_flights.py``) hands in a batch that
+        sends these statements as one."""
         # Each table gets one statement of arrays, not executemany: psycopg runs executemany
         # in pipeline mode, which can stall on a large batch (see insert_events).
         agency_ids = agencies(stored_events)
         positions = [p for _, p in index_rows(agency_ids, ids)]
-        sealed = seal(
-            self.macs,
-            stored_events,
-            positions,
-            agency_ids,
-            lambda stream, version: self._prev_hash(curs, stream, version),
-            self._tree_head(curs),
-        )
+        sealed = seal(self.macs, stored_events, positions, agency_ids, prev_hash, head)
         curs.execute(
             SQL("INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[])").format(
                 self.feed_table
@@ -264,7 +288,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s)").format(self.idempotency_table),
                 idempotency.row(),
             )
-        return ids
 
     def _tree_head(self, curs: Cursor[DictRow]) -> TreeHead:
         curs.execute(
