@@ -258,7 +258,7 @@ class CaseCommands(StaffDirectory):
                 kind,
                 contact_mode,
                 people,
-                self.entries(c).note(note_id),
+                None,  # the id was made above (a random UUID): no record holds it yet
                 contact,
                 network,
                 extra,

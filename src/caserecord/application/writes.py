@@ -1,5 +1,6 @@
 """The write path: run a command on the loaded record, save it, retry a lost race."""
 
+import copy
 import random
 import threading
 import time
@@ -19,6 +20,7 @@ from caserecord.domain.client import Client
 from caserecord.domain.errors import (
     CaseNotFoundError,
     ConcurrencyConflictError,
+    DomainError,
     EffectiveBeforeOpeningError,
     VersionMismatchError,
 )
@@ -38,6 +40,13 @@ the other processes' next commands overtake it again and again."""
 RETRY_JITTER = 0.002
 """Seconds: the longest first pause before a later retry (doubling each time), random so
 that writers from other processes that keep colliding spread out."""
+STALE_LIMIT = 0.25
+"""Above this share of commands whose cached record turned out behind the store (other
+processes writing the same records), commands load through the store first: a lost first
+attempt costs more than the read it saved."""
+STALE_PROBE = 16
+"""While above the limit, one command in this many still starts from the cache, so the
+share is measured again."""
 
 
 class WritePath(RecordsBase):
@@ -48,6 +57,11 @@ class WritePath(RecordsBase):
         # One lock per record being written, dropped once no command holds it.
         self._turns: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
         self._turns_lock = threading.Lock()
+        # The records that ``_get`` answers from the process cache as they stand, in the
+        # thread running a command's first attempt (see ``_retry``).
+        self._cache_first = threading.local()
+        self._stale = 0.0  # moving share of first attempts that lost to another process
+        self._commands = 0
 
     @contextmanager
     def _recording(self, actor: Actor, opts: Options) -> Iterator[Recording]:
@@ -110,7 +124,7 @@ class WritePath(RecordsBase):
                     command(case, client)
                 return self._save(actor, case, opts, entity_id, also=[client])
 
-        return self._retry(opts, actor, attempt)
+        return self._retry(opts, actor, attempt, (case_id, client_id))
 
     def _update_client(
         self,
@@ -144,16 +158,35 @@ class WritePath(RecordsBase):
             with self._turn(aggregate_id):
                 return self._update(actor, load(), opts, command, entity_id)
 
-        return self._retry(opts, actor, attempt)
+        return self._retry(opts, actor, attempt, (aggregate_id,))
 
     def _retry(
-        self, opts: Options, actor: Actor, attempt: Callable[[], CommandResult]
+        self,
+        opts: Options,
+        actor: Actor,
+        attempt: Callable[[], CommandResult],
+        saved: Sequence[UUID],
     ) -> CommandResult:
+        """``saved``: the records the command saves.  A command that named no version
+        first runs on them as the process cache holds them, without asking the store for
+        later events: the save checks their versions anyway, and a record another process
+        changed meanwhile makes it lose the race and run again on the fresh state.  Only
+        what the store says decides: an error on the cached state is not reported before
+        the fresh state gives it too."""
         tries, deadline = 0, time.monotonic() + RETRY_SECONDS
+        cached = opts.get("expected_version") is None and self._cache_worth_trying()
         while True:
             try:
-                return attempt()
+                with self._answering_from_cache(saved if cached else ()):
+                    result = attempt()
+                if cached:
+                    self._note_staleness(stale=False)
+                return result
             except ConcurrencyConflictError:
+                if cached:
+                    self._note_staleness(stale=True)
+                    cached = False
+                    continue
                 tries += 1
                 if (
                     opts.get("expected_version") is not None
@@ -167,6 +200,58 @@ class WritePath(RecordsBase):
                 if tries > EAGER_RETRIES:
                     pause = RETRY_JITTER * 2 ** min(tries - EAGER_RETRIES, 6)
                     time.sleep(random.uniform(0, pause))
+            except DomainError:
+                if not cached:
+                    raise
+                cached = False  # the cached state may be behind: the fresh one decides
+
+    def _cache_worth_trying(self) -> bool:
+        self._commands += 1
+        return self._stale < STALE_LIMIT or self._commands % STALE_PROBE == 0
+
+    def _note_staleness(self, *, stale: bool) -> None:
+        self._stale = 0.9 * self._stale + (0.1 if stale else 0.0)
+
+    @contextmanager
+    def _answering_from_cache(self, ids: Sequence[UUID]) -> Iterator[None]:
+        self._cache_first.ids = frozenset(ids)
+        try:
+            yield
+        finally:
+            self._cache_first.ids = frozenset()
+
+    def _get(self, kind: type[A], aggregate_id: UUID, version: int | None) -> A | None:
+        if version is None and aggregate_id in getattr(self._cache_first, "ids", ()):
+            cached = self._cached_copy(aggregate_id)
+            if cached is not None:
+                return cached if isinstance(cached, kind) else None
+        return super()._get(kind, aggregate_id, version)
+
+    def _cached_copy(self, aggregate_id: UUID) -> Aggregate | None:
+        """A copy of the record as the process cache holds it, if it does (commands never
+        change the cached object itself)."""
+        cache = self.repository.cache
+        if cache is None:
+            return None
+        try:
+            held: Aggregate = cache.get(aggregate_id)
+        except KeyError:
+            return None
+        return copy.deepcopy(held)
+
+    def _keep(self, *saved: Aggregate) -> None:
+        """Hand the saved records to the process cache, so the next command starts from
+        them; a newer version already there (fast-forwarded by a read) stays."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate in saved:
+            try:
+                held: Aggregate | None = cache.get(aggregate.id)
+            except KeyError:
+                held = None
+            if held is None or held.version < aggregate.version:
+                cache.put(aggregate.id, aggregate)
 
     @contextmanager
     def _turn(self, aggregate_id: UUID) -> Iterator[None]:
@@ -226,4 +311,5 @@ class WritePath(RecordsBase):
             raise ConcurrencyConflictError(
                 "another change was saved to this record first: reload and retry"
             ) from None
+        self._keep(aggregate, *also)
         return CommandResult(aggregate.id, version, recordings[-1].notification.id, entity_id)
