@@ -227,14 +227,14 @@ class WritePath(RecordsBase):
                 return cached if isinstance(cached, kind) else None
         return super()._get(kind, aggregate_id, version)
 
-    def _cached_copy(self, aggregate_id: UUID) -> Aggregate | None:
+    def _cached_copy(self, aggregate_id: UUID) -> Any:
         """A copy of the record as the process cache holds it, if it does (commands never
         change the cached object itself)."""
         cache = self.repository.cache
         if cache is None:
             return None
         try:
-            held: Aggregate = cache.get(aggregate_id)
+            held = cache.get(aggregate_id)
         except KeyError:
             return None
         return copy.deepcopy(held)
@@ -247,10 +247,10 @@ class WritePath(RecordsBase):
             return
         for aggregate in saved:
             try:
-                held: Aggregate | None = cache.get(aggregate.id)
+                held_version = cache.get(aggregate.id).version
             except KeyError:
-                held = None
-            if held is None or held.version < aggregate.version:
+                held_version = 0
+            if held_version < aggregate.version:
                 cache.put(aggregate.id, aggregate)
 
     @contextmanager
