@@ -180,32 +180,69 @@ def count_notes(app: Any, actor: Any, case_ids: list[UUID], idempotency: bool) -
         )  # fmt: skip
 
 
-def main() -> None:
+def count_service(database_url: str, notes: int, idempotency: bool = False) -> Tally:
+    """What ``notes`` notes on distinct warm cases send through the counter."""
     from benchmarks.bench_commands import ACTOR, open_case
-    from benchmarks.common import temp_store
     from caserecord.config import Settings
     from caserecord.store import open_records
+
+    with counting(database_url) as (counter, url):
+        app = open_records(Settings(database_url=url))
+        try:
+            cases = [open_case(app) for _ in range(notes)]
+            count_notes(app, ACTOR, cases, idempotency)  # warm: cache, prepared
+            counter.reset()
+            count_notes(app, ACTOR, cases, idempotency)
+            return counter.reset()
+        finally:
+            app.close()
+
+
+def count_bare_library(database_url: str, notes: int) -> Tally:
+    """The same for the bare library's get + one event + save (``bench_commands``)."""
+    from benchmarks.bench_commands import CASES, bare_library_op
+    from caserecord.config import Settings
+
+    with (
+        counting(database_url) as (counter, url),
+        bare_library_op(Settings(database_url=url)) as op,
+    ):
+        for _ in range(CASES):  # warm: every ledger in the cache
+            op()
+        counter.reset()
+        for _ in range(notes):
+            op()
+        return counter.reset()
+
+
+def run(kind: str, *, quick: bool) -> list[Any]:
+    """Rows for ``benchmarks/run.py``: statements and round trips of a note against the
+    bare library's, on PostgreSQL (SQLite has no round trips)."""
+    from benchmarks.common import Row, temp_store
+
+    assert kind == "postgres", kind
+    notes = 10 if quick else 50
+    with temp_store(kind, "count") as settings:
+        ours = count_service(settings.database_url, notes)
+    with temp_store(kind, "count", init=False) as settings:
+        bare = count_bare_library(settings.database_url, notes)
+    how = f"counted on the wire; {notes} notes on distinct warm cases"
+    return [
+        Row("write path", f"{what} per note (record_note)", kind, getattr(ours, attr) / notes,
+            what, "bare library get+event+save", getattr(bare, attr) / notes, note=how)
+        for what, attr in (("statements", "statements"), ("round trips", "round_trips"))
+    ]  # fmt: skip
+
+
+def main() -> None:
+    from benchmarks.common import temp_store
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notes", type=int, default=20)
     parser.add_argument("--idempotency", action="store_true", help="each note with a key")
     args = parser.parse_args()
-    with (
-        temp_store("postgres", "count") as settings,
-        counting(settings.database_url) as (
-            counter,
-            url,
-        ),
-    ):
-        app = open_records(Settings(database_url=url))
-        try:
-            cases = [open_case(app) for _ in range(args.notes)]
-            count_notes(app, ACTOR, cases, args.idempotency)  # warm: cache, prepared
-            counter.reset()
-            count_notes(app, ACTOR, cases, args.idempotency)
-            tally = counter.reset()
-        finally:
-            app.close()
+    with temp_store("postgres", "count") as settings:
+        tally = count_service(settings.database_url, args.notes, args.idempotency)
     per = args.notes
     print(f"record_note on PostgreSQL, {per} notes on distinct warm cases")
     print(f"statements per note:  {tally.statements / per:.2f}")

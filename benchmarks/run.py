@@ -40,6 +40,7 @@ SECTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     # bench_read_side.py (its own module) on PostgreSQL too: run it alone with --stores.
     "read-side": ("bench_read_side", ("sqlite",), ("sqlite",)),
     "verify": ("bench_verify", BOTH, ("sqlite",)),
+    "statements": ("count_statements", ("postgres",), ("postgres",)),
 }
 
 
