@@ -237,7 +237,10 @@ class WritePath(RecordsBase):
             held = cache.get(aggregate_id)
         except KeyError:
             return None
-        return copy.deepcopy(held)
+        try:
+            return copy.deepcopy(held)
+        except RuntimeError:  # a read fast-forwarding the cached object at this moment
+            return None
 
     def _keep(self, *saved: Aggregate) -> None:
         """Hand the saved records to the process cache, so the next command starts from
