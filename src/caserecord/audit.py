@@ -30,7 +30,13 @@ from caserecord.persistence.merkle import (
     leaf_hash,
     root_of_frontier,
 )
-from caserecord.persistence.sealing import SNAPSHOT_MACS, TREE_HEAD, TREE_NODES
+from caserecord.persistence.sealing import (
+    SNAPSHOT_MACS,
+    TREE_HEAD,
+    TREE_NODES,
+    Leaf,
+    tree_rows,
+)
 from caserecord.store import StoreError
 
 PAGE = 5000
@@ -186,6 +192,7 @@ def verify_all(
     feed_positions = _check_feed(raw, macs, report, head.last_position)
     streams = _check_events(raw, macs, report, feed_positions, progress, head)
     _check_chain_rows(raw, report, streams, head.size)
+    _check_leaves(raw, report, streams, head.size)
     _check_snapshots(raw, macs, report, streams)
     _check_tokens(raw, macs, report)
     _check_access_log(raw, macs, report)
@@ -365,6 +372,42 @@ def _check_chain_rows(
             report.add(Problem("events", f"stream {stream}", problem, stream, logged + 1))
 
 
+def _check_leaves(
+    raw: Raw, report: Report, streams: dict[str, StreamTally], tree_size: int
+) -> None:
+    """Events the tree's leaves name that the log lacks: a stream's tail cut together with
+    its links, or a whole stream removed, named by stream and versions.  (A leaf whose
+    naming columns were edited no longer hashes to the root the head's MAC covers, which
+    the walk over the log reports.)"""
+    for stream, last, count in raw.rows(
+        f"SELECT stream_id, MAX(version), COUNT(*) FROM {raw.t(TREE_NODES)} "
+        "WHERE level = 0 AND stream_id IS NOT NULL AND idx < ? GROUP BY stream_id",
+        (tree_size,),
+    ):
+        have = streams.get(stream)
+        logged = have.version if have else 0
+        if int(last) > logged:
+            report.add(
+                Problem(
+                    "events",
+                    f"stream {stream}",
+                    f"versions {logged + 1}..{last} are in the tree but not in the log "
+                    "(removed, with their links)",
+                    stream,
+                    logged + 1,
+                )
+            )
+        elif int(count) > logged:
+            report.add(
+                Problem(
+                    "events",
+                    f"stream {stream}",
+                    f"the tree has {count} leaves of the stream but the log {logged} events",
+                    stream,
+                )
+            )
+
+
 def _check_snapshots(raw: Raw, macs: Macs, report: Report, streams: dict[str, StreamTally]) -> None:
     if raw.snapshots is None:
         return
@@ -477,6 +520,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     while page := raw.event_page(after, PAGE):
         links: list[tuple[str, int, str, int]] = []
         leaves: list[bytes] = []
+        named: list[Leaf] = []
         for position, stored_id, version, topic, state, prev, digest, _ in page:
             key = _key_of(stored_id)
             last_version, last_hash = prevs.get(key) or _previous_link(raw, key, version)
@@ -496,6 +540,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
             leaf_index = size + len(leaves)
             links.append((macs.event(key, version, position, digest), leaf_index, key, version))
             leaves.append(leaf_hash(leaf_data(position, key, version, digest)))
+            named.append((position, key, version, digest))
         made = append(size, frontier, leaves)
         with raw.datastore.transaction(commit=True) as c:
             mark = "%s" if raw.postgres else "?"
@@ -505,7 +550,8 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
                 links,
             )
             c.executemany(
-                f"INSERT INTO {raw.t(TREE_NODES)} VALUES ({mark},{mark},{mark})", made.nodes
+                f"INSERT INTO {raw.t(TREE_NODES)} VALUES ({', '.join([mark] * 7)})",
+                tree_rows(made, named),
             )
             c.execute(
                 f"DELETE FROM {raw.t(TREE_HEAD)}",
