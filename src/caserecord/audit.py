@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore
 
 from caserecord.access.log import ACCESS_COLUMNS
-from caserecord.access.tokens import TOKEN_COLUMNS
+from caserecord.access.tokens import ISSUED, REVOKED, TOKEN_COLUMNS
 from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest
 from caserecord.persistence.feed import FEED_TABLE
@@ -437,11 +437,46 @@ def _check_snapshots(raw: Raw, macs: Macs, report: Report, streams: dict[str, St
 
 
 def _check_tokens(raw: Raw, macs: Macs, report: Report) -> None:
+    """Each token's MAC, and the tokens table against the token ledger: a token deleted, or
+    made up, or an older copy of its row restored over its revocation."""
     columns = ", ".join([*TOKEN_COLUMNS, "mac"])
+    revoked_at: dict[str, bool] = {}
     for row in raw.keyset(raw.t("api_tokens"), columns, ("token_id",)):
         report.tokens += 1
+        revoked_at[str(row[0])] = row[TOKEN_COLUMNS.index("revoked_at")] is not None
         if not Macs.same(macs.token(row[:-1]), row[-1]):
             report.add(Problem("tokens", f"token {row[0]}", "the token fails its MAC"))
+    ledger: dict[str, set[str]] = {}
+    previous = 0
+    for entry_id, token_id, action, at, mac in raw.keyset(
+        raw.t("token_ledger"), "entry_id, token_id, action, at, mac", ("entry_id",)
+    ):
+        where = f"token-ledger entry {entry_id}"
+        if not Macs.same(macs.token_ledger(int(entry_id), token_id, action, at), mac):
+            report.add(Problem("tokens", where, "the entry fails its MAC"))
+        if int(entry_id) != previous + 1:
+            report.add(
+                Problem("tokens", where, f"entries {previous + 1}..{entry_id - 1} are missing")
+            )
+        previous = int(entry_id)
+        ledger.setdefault(str(token_id), set()).add(str(action))
+    last = _last_entry_id(raw, "token_ledger")
+    if last is not None and last > previous:
+        report.add(Problem("tokens", "token ledger", f"entries {previous + 1}..{last} are missing"))
+    for token_id, actions in ledger.items():
+        where = f"token {token_id}"
+        if token_id not in revoked_at:
+            report.add(
+                Problem("tokens", where, "the ledger issued it but the tokens table lacks it")
+            )
+        elif REVOKED in actions and not revoked_at[token_id]:
+            report.add(Problem("tokens", where, "the ledger has it revoked but it is active"))
+    for token_id, revoked in revoked_at.items():
+        where = f"token {token_id}"
+        if ISSUED not in ledger.get(token_id, set()):
+            report.add(Problem("tokens", where, "the token is not in the ledger (made up)"))
+        elif revoked and REVOKED not in ledger[token_id]:
+            report.add(Problem("tokens", where, "revoked, but the ledger has no revocation"))
 
 
 def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
@@ -470,26 +505,27 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
                 Problem("access_log", where, f"entries {previous + 1}..{entry_id - 1} are missing")
             )
         previous = entry_id
-    last = _last_access_entry_id(raw)
+    last = _last_entry_id(raw, "access_log")
     if last is not None and last > previous:
         report.add(
             Problem("access_log", "end", f"entries {previous + 1}..{last} are missing (the last)")
         )
 
 
-def _last_access_entry_id(raw: Raw) -> int | None:
-    """The last entry id the store handed out (its sequence), or None if unknown."""
+def _last_entry_id(raw: Raw, table: str) -> int | None:
+    """The last entry id the store handed out for ``table`` (its sequence), or None if
+    unknown."""
     if raw.postgres:
         schema = raw.prefix.rstrip(".").strip('"')
         rows = raw.rows(
             "SELECT last_value, is_called FROM "
-            + raw.rows("SELECT pg_get_serial_sequence(?, 'entry_id')", (f'"{schema}".access_log',))[
+            + raw.rows("SELECT pg_get_serial_sequence(?, 'entry_id')", (f'"{schema}".{table}',))[0][
                 0
-            ][0]
+            ]
         )
         value, called = rows[0]
         return int(value) if called else None
-    rows = raw.rows("SELECT seq FROM sqlite_sequence WHERE name = 'access_log'")
+    rows = raw.rows("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
     return int(rows[0][0]) if rows else None
 
 
@@ -573,6 +609,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     feed_key = ("agency_id", "notification_id")
     _seal_rows(raw, FEED_TABLE, feed_key, lambda row: macs.feed(*row), feed_key)
     _seal_rows(raw, "api_tokens", TOKEN_COLUMNS, macs.token, ("token_id",))
+    _seal_token_ledger(raw, macs)
     _seal_access_log(raw, macs)
     _seal_snapshots(raw, macs)
     return sealed
@@ -607,6 +644,38 @@ def _seal_rows(
     updates = [(mac_of(row), *row[: len(key)]) for row in rows]
     with raw.datastore.transaction(commit=True) as c:
         c.executemany(f"UPDATE {raw.t(table)} SET mac={mark} WHERE {where}", updates)
+
+
+def _seal_token_ledger(raw: Raw, macs: Macs) -> None:
+    """Ledger rows for the tokens made before the ledger (issued, and revoked if so)."""
+    mark = "%s" if raw.postgres else "?"
+    have = {
+        (str(t), str(a))
+        for t, a in raw.rows(f"SELECT token_id, action FROM {raw.t('token_ledger')}")
+    }
+    missing = []
+    for token_id, created_at, revoked_at in raw.keyset(
+        raw.t("api_tokens"), "token_id, created_at, revoked_at", ("token_id",)
+    ):
+        if (token_id, ISSUED) not in have:
+            missing.append((token_id, ISSUED, created_at))
+        if revoked_at is not None and (token_id, REVOKED) not in have:
+            missing.append((token_id, REVOKED, revoked_at))
+    if not missing:
+        return
+    with raw.datastore.transaction(commit=True) as c:
+        for token_id, action, at in missing:
+            c.execute(
+                f"INSERT INTO {raw.t('token_ledger')} (token_id, action, at) "
+                f"VALUES ({mark},{mark},{mark}) RETURNING entry_id",
+                (token_id, action, at),
+            )
+            found = c.fetchone()
+            entry_id = int(found["entry_id"] if isinstance(found, dict) else found[0])
+            c.execute(
+                f"UPDATE {raw.t('token_ledger')} SET mac={mark} WHERE entry_id={mark}",
+                (macs.token_ledger(entry_id, token_id, action, at), entry_id),
+            )
 
 
 def _seal_access_log(raw: Raw, macs: Macs) -> None:

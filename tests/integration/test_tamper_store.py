@@ -386,6 +386,40 @@ def test_a_token_made_up_in_the_database_is_found_and_refused(store: Store) -> N
     assert store.tokens.authenticate(secret) is None
 
 
+def test_a_deleted_token_is_found_by_its_ledger(store: Store) -> None:
+    token_id = next(iter(store.secrets))
+    store.sql("DELETE FROM api_tokens WHERE token_id=?", token_id)
+
+    report = store.verify()
+
+    assert parts(report) == {"tokens"}
+    assert any(p.where == f"token {token_id}" and "lacks it" in p.problem for p in report.problems)
+
+
+def test_a_token_row_restored_from_before_its_revocation_is_found(store: Store) -> None:
+    info, _ = store.tokens.create(agency_id="agency-a", role="admin", name="leaver")
+    (before,) = store.sql("SELECT revoked_at, mac FROM api_tokens WHERE token_id=?", info.token_id)
+    store.tokens.revoke(info.token_id)
+    store.sql("UPDATE api_tokens SET revoked_at=?, mac=? WHERE token_id=?", *before, info.token_id)
+
+    report = store.verify()
+
+    assert parts(report) == {"tokens"}
+    assert any("ledger has it revoked" in p.problem for p in report.problems)
+
+
+@pytest.mark.parametrize("which", ["first", "last"])
+def test_token_ledger_rows_deleted_are_found(store: Store, which: str) -> None:
+    order = "ASC" if which == "first" else "DESC"
+    (entry,) = store.sql("SELECT MIN(entry_id), MAX(entry_id) FROM token_ledger")
+    store.sql("DELETE FROM token_ledger WHERE entry_id=?", entry[0] if order == "ASC" else entry[1])
+
+    report = store.verify()
+
+    assert parts(report) == {"tokens"}
+    assert any("missing" in p.problem for p in report.problems)
+
+
 # ---- time: an older backup restored over a newer store -----------------------------------
 
 
