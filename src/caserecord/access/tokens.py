@@ -297,7 +297,7 @@ class TokenStore:
             )
             row = dict(c.fetchone())
             if row["revoked_at"] is None:
-                row["revoked_at"] = datetime.now(UTC).isoformat()
+                revoked_at = row["revoked_at"] = datetime.now(UTC).isoformat()
                 c.execute(
                     self.tables.sql(
                         "UPDATE {t}api_tokens SET revoked_at = ?, mac = ? WHERE token_id = ?"
@@ -308,7 +308,7 @@ class TokenStore:
                         token_id,
                     ),
                 )
-                self._ledger(c, token_id, REVOKED, row["revoked_at"])
+                self._ledger(c, token_id, REVOKED, revoked_at)
         self.forget(token_id)
         return self.get(token_id, agency_id)
 
