@@ -107,25 +107,34 @@ class Raw:
     def t(self, name: str) -> str:
         return self.prefix + name
 
-    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        if self.postgres:
-            statement = statement.replace("?", "%s")
+    def rows(
+        self, statement: str, params: Sequence[Any] = (), cursor: Any = None
+    ) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples, in a read transaction of their own or on ``cursor`` (one
+        of this store's, inside a transaction the caller holds)."""
+        if cursor is not None:
+            return self._fetch(cursor, statement, params)
         with self.datastore.transaction(commit=False) as c:
-            if self.postgres:
-                c.execute(statement, tuple(params))
-                return [tuple(r.values()) for r in c.fetchall()]
-            # Plain tuples straight from sqlite3: making a Row of each costs more than
-            # hashing it.
-            plain = c.sqlite_cursor.connection.cursor()
-            plain.row_factory = None
-            try:
-                plain.execute(statement, tuple(params))
-                found: list[tuple[Any, ...]] = plain.fetchall()
-            finally:
-                plain.close()
-            return found
+            return self._fetch(c, statement, params)
 
-    def event_page(self, after: int, limit: int, stop: int | None = None) -> list[tuple[Any, ...]]:
+    def _fetch(self, c: Any, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self.postgres:
+            c.execute(statement.replace("?", "%s"), tuple(params))
+            return [tuple(r.values()) for r in c.fetchall()]
+        # Plain tuples straight from sqlite3: making a Row of each costs more than
+        # hashing it.
+        plain = c.sqlite_cursor.connection.cursor()
+        plain.row_factory = None
+        try:
+            plain.execute(statement, tuple(params))
+            found: list[tuple[Any, ...]] = plain.fetchall()
+        finally:
+            plain.close()
+        return found
+
+    def event_page(
+        self, after: int, limit: int, stop: int | None = None, cursor: Any = None
+    ) -> list[tuple[Any, ...]]:
         """(position, stream, version, topic, state, prev, hash, mac) in log order."""
         if self.postgres:
             return self.rows(
@@ -136,6 +145,7 @@ class Raw:
                 "WHERE e.notification_id > ? AND e.notification_id <= ? "
                 "ORDER BY e.notification_id LIMIT ?",
                 (after, stop if stop is not None else 2**62, limit),
+                cursor,
             )
         dashed = (
             "lower(substr(e.originator_id,1,8)||'-'||substr(e.originator_id,9,4)||'-'||"
@@ -149,10 +159,11 @@ class Raw:
             "AND c.originator_version = e.originator_version "
             "WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
             (after, stop if stop is not None else 2**62, limit),
+            cursor,
         )
 
     def keyset(
-        self, table: str, columns: str, key: Sequence[str], where: str = ""
+        self, table: str, columns: str, key: Sequence[str], where: str = "", cursor: Any = None
     ) -> Iterator[tuple[Any, ...]]:
         """Every row of a table, a page at a time, in the order of its key."""
         last: tuple[Any, ...] | None = None
@@ -167,6 +178,7 @@ class Raw:
             page = self.rows(
                 f"SELECT {columns} FROM {table} {condition}ORDER BY {order} LIMIT ?",
                 [*params, PAGE],
+                cursor,
             )
             yield from page
             if len(page) < PAGE:
