@@ -10,6 +10,7 @@ Long because it walks every table that decides what is served, each a few lines;
 per-table checks share the pager, the MAC key and the report.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -267,6 +268,8 @@ def _check_events(
     keys: dict[str, str] = {}
     size, frontier = 0, list[bytes]()
     after = 0
+    sha256 = hashlib.sha256
+    feed_size = len(feed)
     while page := raw.event_page(after, PAGE, head.last_position):
         leaves: list[bytes] = []
         for position, stored_id, version, topic, state, prev, digest, mac in page:
@@ -276,38 +279,28 @@ def _check_events(
             tally = streams.get(key)
             if tally is None:
                 tally = streams[key] = StreamTally()
-            where = f"stream {key} version {version} (position {position})"
-            state = bytes(state) if not isinstance(state, bytes) else state
+            if not isinstance(state, bytes):
+                state = bytes(state)
             expected_prev = tally.prev
             computed = link_digest(expected_prev, key, version, topic, state)
-            problem = ""
-            if version != tally.version + 1:
-                problem = f"version {tally.version + 1} is missing before it (or out of order)"
-            elif digest is None:
-                problem = "the event has no hash-chain link"
-            elif prev != expected_prev:
-                problem = "the link does not point at the previous event's hash"
-            elif digest != computed:
-                problem = "the stored event does not match its hash"
-            elif not Macs.same(macs.event(key, version, position, digest), mac):
-                problem = "the link fails its MAC (written without the service's key)"
-            if problem:
-                report.add(Problem("events", where, problem, key, version))
-            count = feed[position] if position < len(feed) else 0
+            # The checks in the order a reader would explain them; the MAC last, as the
+            # costliest.  Messages are only made for what fails.
+            if (
+                version != tally.version + 1
+                or digest != computed
+                or prev != expected_prev
+                or macs.event(key, version, position, digest) != mac
+            ):
+                _event_problem(report, tally, position, key, version, prev, digest, computed)
+            count = feed[position] if position < feed_size else 0
             if count != 1:
-                report.add(
-                    Problem(
-                        "feed_index",
-                        where,
-                        "the event has no feed-index row" if count == 0 else "indexed twice",
-                        key,
-                        version,
-                    )
-                )
-            if position < len(feed):
+                _feed_problem(report, count, position, key, version)
+            if position < feed_size:
                 feed[position] = 0  # what is left afterwards names no event
             tally.version, tally.prev = version, computed
-            leaves.append(leaf_hash(leaf_data(position, key, version, computed)))
+            leaves.append(
+                sha256(b"\x00" + f"{position}\n{key}\n{version}\n{computed}".encode()).digest()
+            )
         made = append(size, frontier, leaves)
         size, frontier = made.size, made.frontier
         _check_nodes(raw, report, made.nodes)
@@ -323,24 +316,57 @@ def _check_events(
     return streams
 
 
+def _event_problem(
+    report: Report,
+    tally: StreamTally,
+    position: int,
+    key: str,
+    version: int,
+    prev: str | None,
+    digest: str | None,
+    computed: str,
+) -> None:
+    """What is wrong with an event that failed one of the walk's checks."""
+    where = f"stream {key} version {version} (position {position})"
+    if version != tally.version + 1:
+        problem = f"version {tally.version + 1} is missing before it (or out of order)"
+    elif digest is None:
+        problem = "the event has no hash-chain link"
+    elif prev != tally.prev:
+        problem = "the link does not point at the previous event's hash"
+    elif digest != computed:
+        problem = "the stored event does not match its hash"
+    else:
+        problem = "the link fails its MAC (written without the service's key)"
+    report.add(Problem("events", where, problem, key, version))
+
+
+def _feed_problem(report: Report, count: int, position: int, key: str, version: int) -> None:
+    where = f"stream {key} version {version} (position {position})"
+    problem = "the event has no feed-index row" if count == 0 else "indexed twice"
+    report.add(Problem("feed_index", where, problem, key, version))
+
+
 def _check_nodes(raw: Raw, report: Report, nodes: list[tuple[int, int, bytes]]) -> None:
     """The stored tree nodes a page of leaves made (proofs are made from them)."""
     by_level: dict[int, list[tuple[int, bytes]]] = {}
     for level, index, digest in nodes:
         by_level.setdefault(level, []).append((index, digest))
+    # One statement for the page: a range of each level, in (level, idx) order.
+    ranges = " OR ".join("(level = ? AND idx BETWEEN ? AND ?)" for _ in by_level)
+    params = [p for level, w in by_level.items() for p in (level, w[0][0], w[-1][0])]
+    stored = raw.rows(
+        f"SELECT level, idx, hash FROM {raw.t(TREE_NODES)} WHERE {ranges} ORDER BY level, idx",
+        params,
+    )
+    if stored == [(level, i, d) for level, w in sorted(by_level.items()) for i, d in w]:
+        return
+    found = {(int(level), int(i)): bytes(h) for level, i, h in stored}
     for level, wanted in by_level.items():
-        stored = raw.rows(
-            f"SELECT idx, hash FROM {raw.t(TREE_NODES)} "
-            "WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
-            (level, wanted[0][0], wanted[-1][0]),
-        )
-        if [(int(i), bytes(h)) for i, h in stored] == wanted:
-            continue
-        found = {int(i): bytes(h) for i, h in stored}
         for index, digest in wanted:
-            if found.get(index) != digest:
+            if found.get((level, index)) != digest:
                 what = "leaf" if level == 0 else f"node at level {level}"
-                problem = "missing" if index not in found else "does not match the events"
+                problem = "missing" if (level, index) not in found else "does not match the events"
                 report.add(Problem("tree", f"{what} {index}", f"the stored {what} is {problem}"))
 
 
