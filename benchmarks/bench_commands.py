@@ -19,17 +19,22 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL
 
 from benchmarks.common import Row, interleaved_rates, temp_store
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.persistence.chain import chain
-from caserecord.persistence.entries import ENTRY_TABLE, entry_rows
+from caserecord.persistence.entries import ENTRY_TABLE, LINK_TABLE, entry_rows, link_rows
 from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
+from caserecord.persistence.postgres import ChainedPostgresApplicationRecorder
 from caserecord.persistence.sqlite import ChainedSQLiteApplicationRecorder, group
 from caserecord.store import open_records
 
@@ -163,7 +168,7 @@ def run(kind: str, *, quick: bool) -> list[Row]:
         rates = interleaved_rates(ops, rounds, seconds)
     driver = "sqlite3" if kind == "sqlite" else "psycopg"
     note = f"median of {rounds} alternating rounds of {seconds:g}s"
-    rows = [sealing_cost(quick)] if kind == "sqlite" else []
+    rows = [sealing_cost(kind, quick)]
     return [
         *rows,
         Row(
@@ -223,6 +228,12 @@ class UnsealedSQLiteRecorder(ChainedSQLiteApplicationRecorder):
                 f"INSERT INTO {ENTRY_TABLE} (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
                 entries,
             )
+        links = link_rows(stored_events)
+        if links:
+            c.executemany(
+                f"INSERT INTO {LINK_TABLE} (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
+                links,
+            )
         for stream_id, records in group(stored_events).items():
             prev = self._prev_hash(c, stream_id, records[0].version)
             c.executemany(
@@ -244,18 +255,91 @@ class UnsealedSQLiteRecorder(ChainedSQLiteApplicationRecorder):
         return ids
 
 
+class UnsealedPostgresRecorder(ChainedPostgresApplicationRecorder):
+    """caserecord's PostgreSQL recorder writing what it wrote before the MACs and the tree:
+    the baseline for what sealing adds to a command on PostgreSQL."""
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = PostgresApplicationRecorder._fetch_ids_after_insert_events(
+            self, curs, stored_events, **kwargs
+        )
+        agency_ids = agencies(stored_events)
+        columns = zip(*index_rows(agency_ids, ids), strict=True)
+        curs.execute(
+            SQL(
+                "INSERT INTO {} (agency_id, notification_id) SELECT * FROM unnest(%s::text[], "
+                "%s::bigint[])"
+            ).format(self.feed_table),
+            tuple(list(c) for c in columns),
+        )
+        links = [
+            (r.stream_id, r.version, link.prev_hash, link.hash)
+            for stream_id, records in group(stored_events).items()
+            for r, link in chain(self._prev_hash(curs, stream_id, records[0].version), records)
+        ]
+        curs.execute(
+            SQL(
+                "INSERT INTO {} (originator_id, originator_version, prev_hash, hash) "
+                "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[])"
+            ).format(self.chain_table),
+            tuple(list(c) for c in zip(*links, strict=True)),
+        )
+        for change in identity_changes(stored_events):
+            if change.registered:
+                curs.execute(
+                    SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s)").format(self.identity_table),
+                    change.insert_row(),
+                )
+            else:
+                statement, params = update_statement(change, self.identity_name, "%s")
+                curs.execute(statement.encode(), params)
+        entries = entry_rows(stored_events)
+        if entries:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (stream_id, version, kind, entity_id) SELECT * FROM unnest("
+                    "%s::text[], %s::bigint[], %s::text[], %s::text[])"
+                ).format(self.entry_table),
+                tuple(list(c) for c in zip(*entries, strict=True)),
+            )
+        concerns = link_rows(stored_events)
+        if concerns:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (stream_id, version, kind, entity_id) SELECT * FROM unnest("
+                    "%s::text[], %s::bigint[], %s::text[], %s::text[])"
+                ).format(self.link_table),
+                tuple(list(c) for c in zip(*concerns, strict=True)),
+            )
+        idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
+        if idempotency is not None:
+            curs.execute(
+                SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s)").format(self.idempotency_table),
+                idempotency.row(),
+            )
+        return ids
+
+
+UNSEALED_RECORDERS = {
+    "sqlite": "benchmarks.bench_commands:UnsealedSQLiteRecorder",
+    "postgres": "benchmarks.bench_commands:UnsealedPostgresRecorder",
+}
+
+
 class UnsealedRecords(CaseRecords):
     """CaseRecords with the library's own snapshot store (no snapshot MACs)."""
+
+    name = "CaseRecords"  # PostgreSQL tables are named after the application
 
     def construct_snapshot_store(self) -> Any:
         return Application.construct_snapshot_store(self)
 
 
 @contextmanager
-def unsealed_op(settings: Settings) -> Iterator[Callable[[], object]]:
-    env = settings.eventsourcing_env() | {
-        "APPLICATION_RECORDER_TOPIC": "benchmarks.bench_commands:UnsealedSQLiteRecorder"
-    }
+def unsealed_op(settings: Settings, kind: str) -> Iterator[Callable[[], object]]:
+    env = settings.eventsourcing_env() | {"APPLICATION_RECORDER_TOPIC": UNSEALED_RECORDERS[kind]}
     app = UnsealedRecords(env=env)
     try:
         cases = itertools.cycle([open_case(app) for _ in range(CASES)])
@@ -270,22 +354,22 @@ def unsealed_op(settings: Settings) -> Iterator[Callable[[], object]]:
         app.close()
 
 
-def sealing_cost(quick: bool) -> Row:
-    """record_note with and without the MACs and the tree, alternating, on SQLite stores
-    of the same schema."""
+def sealing_cost(kind: str, quick: bool) -> Row:
+    """record_note with and without the MACs and the tree, alternating, on two stores of
+    the same schema."""
     rounds, seconds = (3, 1.0) if quick else (6, 2.5)
     with ExitStack() as stack:
-        sealed = stack.enter_context(temp_store("sqlite", "sealed"))
-        unsealed = stack.enter_context(temp_store("sqlite", "unsealed"))
+        sealed = stack.enter_context(temp_store(kind, "sealed"))
+        unsealed = stack.enter_context(temp_store(kind, "unsealed"))
         ops = {
             "sealed": stack.enter_context(caserecords_op(sealed)),
-            "unsealed": stack.enter_context(unsealed_op(unsealed)),
+            "unsealed": stack.enter_context(unsealed_op(unsealed, kind)),
         }
         rates = interleaved_rates(ops, rounds, seconds)
     return Row(
         "command path",
         "record note: with MACs and the Merkle tree vs the same write without them",
-        "sqlite",
+        kind,
         rates["sealed"],
         "cmd/s",
         "the same recorder writing chain, indexes and keys only",

@@ -10,6 +10,7 @@ Long because it walks every table that decides what is served, each a few lines;
 per-table checks share the pager, the MAC key and the report.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore
 
 from caserecord.access.log import ACCESS_COLUMNS
-from caserecord.access.tokens import TOKEN_COLUMNS
+from caserecord.access.tokens import ISSUED, REVOKED, TOKEN_COLUMNS
 from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest
 from caserecord.persistence.feed import FEED_TABLE
@@ -30,7 +31,13 @@ from caserecord.persistence.merkle import (
     leaf_hash,
     root_of_frontier,
 )
-from caserecord.persistence.sealing import SNAPSHOT_MACS, TREE_HEAD, TREE_NODES
+from caserecord.persistence.sealing import (
+    SNAPSHOT_MACS,
+    TREE_HEAD,
+    TREE_NODES,
+    Leaf,
+    tree_rows,
+)
 from caserecord.store import StoreError
 
 PAGE = 5000
@@ -101,25 +108,34 @@ class Raw:
     def t(self, name: str) -> str:
         return self.prefix + name
 
-    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        if self.postgres:
-            statement = statement.replace("?", "%s")
+    def rows(
+        self, statement: str, params: Sequence[Any] = (), cursor: Any = None
+    ) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples, in a read transaction of their own or on ``cursor`` (one
+        of this store's, inside a transaction the caller holds)."""
+        if cursor is not None:
+            return self._fetch(cursor, statement, params)
         with self.datastore.transaction(commit=False) as c:
-            if self.postgres:
-                c.execute(statement, tuple(params))
-                return [tuple(r.values()) for r in c.fetchall()]
-            # Plain tuples straight from sqlite3: making a Row of each costs more than
-            # hashing it.
-            plain = c.sqlite_cursor.connection.cursor()
-            plain.row_factory = None
-            try:
-                plain.execute(statement, tuple(params))
-                found: list[tuple[Any, ...]] = plain.fetchall()
-            finally:
-                plain.close()
-            return found
+            return self._fetch(c, statement, params)
 
-    def event_page(self, after: int, limit: int, stop: int | None = None) -> list[tuple[Any, ...]]:
+    def _fetch(self, c: Any, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self.postgres:
+            c.execute(statement.replace("?", "%s"), tuple(params))
+            return [tuple(r.values()) for r in c.fetchall()]
+        # Plain tuples straight from sqlite3: making a Row of each costs more than
+        # hashing it.
+        plain = c.sqlite_cursor.connection.cursor()
+        plain.row_factory = None
+        try:
+            plain.execute(statement, tuple(params))
+            found: list[tuple[Any, ...]] = plain.fetchall()
+        finally:
+            plain.close()
+        return found
+
+    def event_page(
+        self, after: int, limit: int, stop: int | None = None, cursor: Any = None
+    ) -> list[tuple[Any, ...]]:
         """(position, stream, version, topic, state, prev, hash, mac) in log order."""
         if self.postgres:
             return self.rows(
@@ -130,6 +146,7 @@ class Raw:
                 "WHERE e.notification_id > ? AND e.notification_id <= ? "
                 "ORDER BY e.notification_id LIMIT ?",
                 (after, stop if stop is not None else 2**62, limit),
+                cursor,
             )
         dashed = (
             "lower(substr(e.originator_id,1,8)||'-'||substr(e.originator_id,9,4)||'-'||"
@@ -143,10 +160,11 @@ class Raw:
             "AND c.originator_version = e.originator_version "
             "WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
             (after, stop if stop is not None else 2**62, limit),
+            cursor,
         )
 
     def keyset(
-        self, table: str, columns: str, key: Sequence[str], where: str = ""
+        self, table: str, columns: str, key: Sequence[str], where: str = "", cursor: Any = None
     ) -> Iterator[tuple[Any, ...]]:
         """Every row of a table, a page at a time, in the order of its key."""
         last: tuple[Any, ...] | None = None
@@ -161,6 +179,7 @@ class Raw:
             page = self.rows(
                 f"SELECT {columns} FROM {table} {condition}ORDER BY {order} LIMIT ?",
                 [*params, PAGE],
+                cursor,
             )
             yield from page
             if len(page) < PAGE:
@@ -186,6 +205,7 @@ def verify_all(
     feed_positions = _check_feed(raw, macs, report, head.last_position)
     streams = _check_events(raw, macs, report, feed_positions, progress, head)
     _check_chain_rows(raw, report, streams, head.size)
+    _check_leaves(raw, report, streams, head.size)
     _check_snapshots(raw, macs, report, streams)
     _check_tokens(raw, macs, report)
     _check_access_log(raw, macs, report)
@@ -248,6 +268,8 @@ def _check_events(
     keys: dict[str, str] = {}
     size, frontier = 0, list[bytes]()
     after = 0
+    sha256 = hashlib.sha256
+    feed_size = len(feed)
     while page := raw.event_page(after, PAGE, head.last_position):
         leaves: list[bytes] = []
         for position, stored_id, version, topic, state, prev, digest, mac in page:
@@ -257,38 +279,28 @@ def _check_events(
             tally = streams.get(key)
             if tally is None:
                 tally = streams[key] = StreamTally()
-            where = f"stream {key} version {version} (position {position})"
-            state = bytes(state) if not isinstance(state, bytes) else state
+            if not isinstance(state, bytes):
+                state = bytes(state)
             expected_prev = tally.prev
             computed = link_digest(expected_prev, key, version, topic, state)
-            problem = ""
-            if version != tally.version + 1:
-                problem = f"version {tally.version + 1} is missing before it (or out of order)"
-            elif digest is None:
-                problem = "the event has no hash-chain link"
-            elif prev != expected_prev:
-                problem = "the link does not point at the previous event's hash"
-            elif digest != computed:
-                problem = "the stored event does not match its hash"
-            elif not Macs.same(macs.event(key, version, position, digest), mac):
-                problem = "the link fails its MAC (written without the service's key)"
-            if problem:
-                report.add(Problem("events", where, problem, key, version))
-            count = feed[position] if position < len(feed) else 0
+            # The checks in the order a reader would explain them; the MAC last, as the
+            # costliest.  Messages are only made for what fails.
+            if (
+                version != tally.version + 1
+                or digest != computed
+                or prev != expected_prev
+                or macs.event(key, version, position, digest) != mac
+            ):
+                _event_problem(report, tally, position, key, version, prev, digest, computed)
+            count = feed[position] if position < feed_size else 0
             if count != 1:
-                report.add(
-                    Problem(
-                        "feed_index",
-                        where,
-                        "the event has no feed-index row" if count == 0 else "indexed twice",
-                        key,
-                        version,
-                    )
-                )
-            if position < len(feed):
+                _feed_problem(report, count, position, key, version)
+            if position < feed_size:
                 feed[position] = 0  # what is left afterwards names no event
             tally.version, tally.prev = version, computed
-            leaves.append(leaf_hash(leaf_data(position, key, version, computed)))
+            leaves.append(
+                sha256(b"\x00" + f"{position}\n{key}\n{version}\n{computed}".encode()).digest()
+            )
         made = append(size, frontier, leaves)
         size, frontier = made.size, made.frontier
         _check_nodes(raw, report, made.nodes)
@@ -304,24 +316,57 @@ def _check_events(
     return streams
 
 
+def _event_problem(
+    report: Report,
+    tally: StreamTally,
+    position: int,
+    key: str,
+    version: int,
+    prev: str | None,
+    digest: str | None,
+    computed: str,
+) -> None:
+    """What is wrong with an event that failed one of the walk's checks."""
+    where = f"stream {key} version {version} (position {position})"
+    if version != tally.version + 1:
+        problem = f"version {tally.version + 1} is missing before it (or out of order)"
+    elif digest is None:
+        problem = "the event has no hash-chain link"
+    elif prev != tally.prev:
+        problem = "the link does not point at the previous event's hash"
+    elif digest != computed:
+        problem = "the stored event does not match its hash"
+    else:
+        problem = "the link fails its MAC (written without the service's key)"
+    report.add(Problem("events", where, problem, key, version))
+
+
+def _feed_problem(report: Report, count: int, position: int, key: str, version: int) -> None:
+    where = f"stream {key} version {version} (position {position})"
+    problem = "the event has no feed-index row" if count == 0 else "indexed twice"
+    report.add(Problem("feed_index", where, problem, key, version))
+
+
 def _check_nodes(raw: Raw, report: Report, nodes: list[tuple[int, int, bytes]]) -> None:
     """The stored tree nodes a page of leaves made (proofs are made from them)."""
     by_level: dict[int, list[tuple[int, bytes]]] = {}
     for level, index, digest in nodes:
         by_level.setdefault(level, []).append((index, digest))
+    # One statement for the page: a range of each level, in (level, idx) order.
+    ranges = " OR ".join("(level = ? AND idx BETWEEN ? AND ?)" for _ in by_level)
+    params = [p for level, w in by_level.items() for p in (level, w[0][0], w[-1][0])]
+    stored = raw.rows(
+        f"SELECT level, idx, hash FROM {raw.t(TREE_NODES)} WHERE {ranges} ORDER BY level, idx",
+        params,
+    )
+    if stored == [(level, i, d) for level, w in sorted(by_level.items()) for i, d in w]:
+        return
+    found = {(int(level), int(i)): bytes(h) for level, i, h in stored}
     for level, wanted in by_level.items():
-        stored = raw.rows(
-            f"SELECT idx, hash FROM {raw.t(TREE_NODES)} "
-            "WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
-            (level, wanted[0][0], wanted[-1][0]),
-        )
-        if [(int(i), bytes(h)) for i, h in stored] == wanted:
-            continue
-        found = {int(i): bytes(h) for i, h in stored}
         for index, digest in wanted:
-            if found.get(index) != digest:
+            if found.get((level, index)) != digest:
                 what = "leaf" if level == 0 else f"node at level {level}"
-                problem = "missing" if index not in found else "does not match the events"
+                problem = "missing" if (level, index) not in found else "does not match the events"
                 report.add(Problem("tree", f"{what} {index}", f"the stored {what} is {problem}"))
 
 
@@ -365,6 +410,42 @@ def _check_chain_rows(
             report.add(Problem("events", f"stream {stream}", problem, stream, logged + 1))
 
 
+def _check_leaves(
+    raw: Raw, report: Report, streams: dict[str, StreamTally], tree_size: int
+) -> None:
+    """Events the tree's leaves name that the log lacks: a stream's tail cut together with
+    its links, or a whole stream removed, named by stream and versions.  (A leaf whose
+    naming columns were edited no longer hashes to the root the head's MAC covers, which
+    the walk over the log reports.)"""
+    for stream, last, count in raw.rows(
+        f"SELECT stream_id, MAX(version), COUNT(*) FROM {raw.t(TREE_NODES)} "
+        "WHERE level = 0 AND stream_id IS NOT NULL AND idx < ? GROUP BY stream_id",
+        (tree_size,),
+    ):
+        have = streams.get(stream)
+        logged = have.version if have else 0
+        if int(last) > logged:
+            report.add(
+                Problem(
+                    "events",
+                    f"stream {stream}",
+                    f"versions {logged + 1}..{last} are in the tree but not in the log "
+                    "(removed, with their links)",
+                    stream,
+                    logged + 1,
+                )
+            )
+        elif int(count) > logged:
+            report.add(
+                Problem(
+                    "events",
+                    f"stream {stream}",
+                    f"the tree has {count} leaves of the stream but the log {logged} events",
+                    stream,
+                )
+            )
+
+
 def _check_snapshots(raw: Raw, macs: Macs, report: Report, streams: dict[str, StreamTally]) -> None:
     if raw.snapshots is None:
         return
@@ -394,11 +475,46 @@ def _check_snapshots(raw: Raw, macs: Macs, report: Report, streams: dict[str, St
 
 
 def _check_tokens(raw: Raw, macs: Macs, report: Report) -> None:
+    """Each token's MAC, and the tokens table against the token ledger: a token deleted, or
+    made up, or an older copy of its row restored over its revocation."""
     columns = ", ".join([*TOKEN_COLUMNS, "mac"])
+    revoked_at: dict[str, bool] = {}
     for row in raw.keyset(raw.t("api_tokens"), columns, ("token_id",)):
         report.tokens += 1
+        revoked_at[str(row[0])] = row[TOKEN_COLUMNS.index("revoked_at")] is not None
         if not Macs.same(macs.token(row[:-1]), row[-1]):
             report.add(Problem("tokens", f"token {row[0]}", "the token fails its MAC"))
+    ledger: dict[str, set[str]] = {}
+    previous = 0
+    for entry_id, token_id, action, at, mac in raw.keyset(
+        raw.t("token_ledger"), "entry_id, token_id, action, at, mac", ("entry_id",)
+    ):
+        where = f"token-ledger entry {entry_id}"
+        if not Macs.same(macs.token_ledger(int(entry_id), token_id, action, at), mac):
+            report.add(Problem("tokens", where, "the entry fails its MAC"))
+        if int(entry_id) != previous + 1:
+            report.add(
+                Problem("tokens", where, f"entries {previous + 1}..{entry_id - 1} are missing")
+            )
+        previous = int(entry_id)
+        ledger.setdefault(str(token_id), set()).add(str(action))
+    last = _last_entry_id(raw, "token_ledger")
+    if last is not None and last > previous:
+        report.add(Problem("tokens", "token ledger", f"entries {previous + 1}..{last} are missing"))
+    for token_id, actions in ledger.items():
+        where = f"token {token_id}"
+        if token_id not in revoked_at:
+            report.add(
+                Problem("tokens", where, "the ledger issued it but the tokens table lacks it")
+            )
+        elif REVOKED in actions and not revoked_at[token_id]:
+            report.add(Problem("tokens", where, "the ledger has it revoked but it is active"))
+    for token_id, revoked in revoked_at.items():
+        where = f"token {token_id}"
+        if ISSUED not in ledger.get(token_id, set()):
+            report.add(Problem("tokens", where, "the token is not in the ledger (made up)"))
+        elif revoked and REVOKED not in ledger[token_id]:
+            report.add(Problem("tokens", where, "revoked, but the ledger has no revocation"))
 
 
 def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
@@ -427,26 +543,27 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
                 Problem("access_log", where, f"entries {previous + 1}..{entry_id - 1} are missing")
             )
         previous = entry_id
-    last = _last_access_entry_id(raw)
+    last = _last_entry_id(raw, "access_log")
     if last is not None and last > previous:
         report.add(
             Problem("access_log", "end", f"entries {previous + 1}..{last} are missing (the last)")
         )
 
 
-def _last_access_entry_id(raw: Raw) -> int | None:
-    """The last entry id the store handed out (its sequence), or None if unknown."""
+def _last_entry_id(raw: Raw, table: str) -> int | None:
+    """The last entry id the store handed out for ``table`` (its sequence), or None if
+    unknown."""
     if raw.postgres:
         schema = raw.prefix.rstrip(".").strip('"')
         rows = raw.rows(
             "SELECT last_value, is_called FROM "
-            + raw.rows("SELECT pg_get_serial_sequence(?, 'entry_id')", (f'"{schema}".access_log',))[
+            + raw.rows("SELECT pg_get_serial_sequence(?, 'entry_id')", (f'"{schema}".{table}',))[0][
                 0
-            ][0]
+            ]
         )
         value, called = rows[0]
         return int(value) if called else None
-    rows = raw.rows("SELECT seq FROM sqlite_sequence WHERE name = 'access_log'")
+    rows = raw.rows("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
     return int(rows[0][0]) if rows else None
 
 
@@ -477,6 +594,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     while page := raw.event_page(after, PAGE):
         links: list[tuple[str, int, str, int]] = []
         leaves: list[bytes] = []
+        named: list[Leaf] = []
         for position, stored_id, version, topic, state, prev, digest, _ in page:
             key = _key_of(stored_id)
             last_version, last_hash = prevs.get(key) or _previous_link(raw, key, version)
@@ -496,6 +614,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
             leaf_index = size + len(leaves)
             links.append((macs.event(key, version, position, digest), leaf_index, key, version))
             leaves.append(leaf_hash(leaf_data(position, key, version, digest)))
+            named.append((position, key, version, digest))
         made = append(size, frontier, leaves)
         with raw.datastore.transaction(commit=True) as c:
             mark = "%s" if raw.postgres else "?"
@@ -505,7 +624,8 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
                 links,
             )
             c.executemany(
-                f"INSERT INTO {raw.t(TREE_NODES)} VALUES ({mark},{mark},{mark})", made.nodes
+                f"INSERT INTO {raw.t(TREE_NODES)} VALUES ({', '.join([mark] * 7)})",
+                tree_rows(made, named),
             )
             c.execute(
                 f"DELETE FROM {raw.t(TREE_HEAD)}",
@@ -527,6 +647,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     feed_key = ("agency_id", "notification_id")
     _seal_rows(raw, FEED_TABLE, feed_key, lambda row: macs.feed(*row), feed_key)
     _seal_rows(raw, "api_tokens", TOKEN_COLUMNS, macs.token, ("token_id",))
+    _seal_token_ledger(raw, macs)
     _seal_access_log(raw, macs)
     _seal_snapshots(raw, macs)
     return sealed
@@ -561,6 +682,38 @@ def _seal_rows(
     updates = [(mac_of(row), *row[: len(key)]) for row in rows]
     with raw.datastore.transaction(commit=True) as c:
         c.executemany(f"UPDATE {raw.t(table)} SET mac={mark} WHERE {where}", updates)
+
+
+def _seal_token_ledger(raw: Raw, macs: Macs) -> None:
+    """Ledger rows for the tokens made before the ledger (issued, and revoked if so)."""
+    mark = "%s" if raw.postgres else "?"
+    have = {
+        (str(t), str(a))
+        for t, a in raw.rows(f"SELECT token_id, action FROM {raw.t('token_ledger')}")
+    }
+    missing = []
+    for token_id, created_at, revoked_at in raw.keyset(
+        raw.t("api_tokens"), "token_id, created_at, revoked_at", ("token_id",)
+    ):
+        if (token_id, ISSUED) not in have:
+            missing.append((token_id, ISSUED, created_at))
+        if revoked_at is not None and (token_id, REVOKED) not in have:
+            missing.append((token_id, REVOKED, revoked_at))
+    if not missing:
+        return
+    with raw.datastore.transaction(commit=True) as c:
+        for token_id, action, at in missing:
+            c.execute(
+                f"INSERT INTO {raw.t('token_ledger')} (token_id, action, at) "
+                f"VALUES ({mark},{mark},{mark}) RETURNING entry_id",
+                (token_id, action, at),
+            )
+            found = c.fetchone()
+            entry_id = int(found["entry_id"] if isinstance(found, dict) else found[0])
+            c.execute(
+                f"UPDATE {raw.t('token_ledger')} SET mac={mark} WHERE entry_id={mark}",
+                (macs.token_ledger(entry_id, token_id, action, at), entry_id),
+            )
 
 
 def _seal_access_log(raw: Raw, macs: Macs) -> None:

@@ -15,7 +15,7 @@ from caserecord.application import CaseRecords
 from caserecord.audit import Report, verify_all
 from caserecord.domain.errors import CaseNotFoundError
 from caserecord.domain.recording import Actor
-from caserecord.persistence.chain import GENESIS, Record, chain, stream_key
+from caserecord.persistence.chain import GENESIS, MissingEventsError, Record, chain, stream_key
 from caserecord.persistence.checkpoint import (
     CheckResult,
     check_against_checkpoint,
@@ -184,7 +184,7 @@ def test_an_event_deleted_in_the_middle_with_its_link_is_found_by_both(store: St
     assert not store.offline(store.case_a).ok
 
 
-def test_a_cut_tail_is_found_by_both_and_named(store: Store) -> None:
+def test_a_cut_tail_is_found_by_both_and_named(store: Store, worker: Actor) -> None:
     last = last_version(store, store.case_a)
     for version in (last, last - 1):
         store.rows.delete_event(store.case_a, version)
@@ -198,8 +198,25 @@ def test_a_cut_tail_is_found_by_both_and_named(store: Store) -> None:
 
     assert "tree" in parts(report)
     assert any("removed" in p.problem for p in report.problems)
+    (named,) = [p for p in report.problems if p.stream_id == str(store.case_a)]
+    assert named.version == last - 1 and f"{last - 1}..{last}" in named.problem
     result = store.offline(store.case_a)
     assert not result.ok and f"version {last}" in result.message
+    with pytest.raises(MissingEventsError) as refused:  # after a restart: nothing cached
+        store.records.get_case(worker, store.case_a)
+    assert refused.value.versions == [last - 1, last]
+
+
+def test_a_whole_stream_removed_with_its_links_is_named(store: Store) -> None:
+    store.sql("DELETE FROM stored_events WHERE originator_id=?", store.rows.event_id(store.case_b))
+    store.sql("DELETE FROM event_chain WHERE originator_id=?", str(store.case_b))
+
+    report = store.verify()
+
+    assert any(
+        p.stream_id == str(store.case_b) and p.version == 1 and "not in the log" in p.problem
+        for p in report.problems
+    ), report.problems
 
 
 def test_two_events_swapped_are_found_by_both(store: Store) -> None:
@@ -367,6 +384,40 @@ def test_a_token_made_up_in_the_database_is_found_and_refused(store: Store) -> N
 
     assert parts(store.verify()) == {"tokens"}
     assert store.tokens.authenticate(secret) is None
+
+
+def test_a_deleted_token_is_found_by_its_ledger(store: Store) -> None:
+    token_id = next(iter(store.secrets))
+    store.sql("DELETE FROM api_tokens WHERE token_id=?", token_id)
+
+    report = store.verify()
+
+    assert parts(report) == {"tokens"}
+    assert any(p.where == f"token {token_id}" and "lacks it" in p.problem for p in report.problems)
+
+
+def test_a_token_row_restored_from_before_its_revocation_is_found(store: Store) -> None:
+    info, _ = store.tokens.create(agency_id="agency-a", role="admin", name="leaver")
+    (before,) = store.sql("SELECT revoked_at, mac FROM api_tokens WHERE token_id=?", info.token_id)
+    store.tokens.revoke(info.token_id)
+    store.sql("UPDATE api_tokens SET revoked_at=?, mac=? WHERE token_id=?", *before, info.token_id)
+
+    report = store.verify()
+
+    assert parts(report) == {"tokens"}
+    assert any("ledger has it revoked" in p.problem for p in report.problems)
+
+
+@pytest.mark.parametrize("which", ["first", "last"])
+def test_token_ledger_rows_deleted_are_found(store: Store, which: str) -> None:
+    order = "ASC" if which == "first" else "DESC"
+    (entry,) = store.sql("SELECT MIN(entry_id), MAX(entry_id) FROM token_ledger")
+    store.sql("DELETE FROM token_ledger WHERE entry_id=?", entry[0] if order == "ASC" else entry[1])
+
+    report = store.verify()
+
+    assert parts(report) == {"tokens"}
+    assert any("missing" in p.problem for p in report.problems)
 
 
 # ---- time: an older backup restored over a newer store -----------------------------------

@@ -39,6 +39,9 @@ SQLITE_TABLES = (
     "ON access_log_subjects (agency_id, client_id, entry_id)",
     "CREATE INDEX IF NOT EXISTS access_log_subjects_entry ON access_log_subjects (entry_id)",
     CONSOLE_SESSIONS.format(t=""),
+    "CREATE TABLE IF NOT EXISTS token_ledger ("
+    "entry_id INTEGER PRIMARY KEY AUTOINCREMENT, token_id TEXT NOT NULL, "
+    "action TEXT NOT NULL, at TEXT NOT NULL, mac TEXT)",
 )
 
 # Columns added after their tables were first created: a store made before gains them at
@@ -78,6 +81,9 @@ POSTGRES_TABLES = (
     CONSOLE_SESSIONS.format(t="{schema}."),
     "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS mac text",
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS mac text",
+    "CREATE TABLE IF NOT EXISTS {schema}.token_ledger ("
+    "entry_id bigserial PRIMARY KEY, token_id text NOT NULL, "
+    "action text NOT NULL, at text NOT NULL, mac text)",
 )
 
 

@@ -20,6 +20,13 @@ from caserecord.persistence.mac import Macs
 log = logging.getLogger("caserecord.integrity")
 
 TOKEN_PREFIX = "crt_"
+# Each token issued or revoked gets a row in the append-only ledger (MACed, numbered without
+# gaps), written in the token's own transaction: a token deleted from ``api_tokens``, or an
+# older copy of its row restored over a revocation, disagrees with the ledger.
+ISSUED, REVOKED = "issued", "revoked"
+ADD_TO_LEDGER = (
+    "INSERT INTO {t}token_ledger (token_id, action, at) VALUES (?,?,?) RETURNING entry_id"
+)
 
 
 class TokenNotFoundError(NotFoundError):
@@ -176,8 +183,20 @@ class TokenStore:
                 info.agency_id, key, fingerprint, {"token_id": info.token_id}, info.created_at
             )
             statements.append(("INSERT INTO {t}idempotency_keys VALUES (?,?,?,?,?)", record.row()))
-        self.tables.execute_all(statements)
+        with self.tables.cursor(commit=True) as c:
+            for statement, params in statements:
+                c.execute(self.tables.sql(statement), params)
+            self._ledger(c, info.token_id, ISSUED, info.created_at)
         return info, secret
+
+    def _ledger(self, c: Any, token_id: str, action: str, at: str) -> None:
+        c.execute(self.tables.sql(ADD_TO_LEDGER), (token_id, action, at))
+        found = c.fetchone()
+        entry_id = int(next(iter(found.values())) if isinstance(found, dict) else found[0])
+        c.execute(
+            self.tables.sql("UPDATE {t}token_ledger SET mac = ? WHERE entry_id = ?"),
+            (self.tables.mac_key().token_ledger(entry_id, token_id, action, at), entry_id),
+        )
 
     def authenticate(self, secret: str) -> TokenInfo | None:
         """The active token with this secret, or None (unknown and revoked look the same).
@@ -278,7 +297,7 @@ class TokenStore:
             )
             row = dict(c.fetchone())
             if row["revoked_at"] is None:
-                row["revoked_at"] = datetime.now(UTC).isoformat()
+                revoked_at = row["revoked_at"] = datetime.now(UTC).isoformat()
                 c.execute(
                     self.tables.sql(
                         "UPDATE {t}api_tokens SET revoked_at = ?, mac = ? WHERE token_id = ?"
@@ -289,6 +308,7 @@ class TokenStore:
                         token_id,
                     ),
                 )
+                self._ledger(c, token_id, REVOKED, revoked_at)
         self.forget(token_id)
         return self.get(token_id, agency_id)
 

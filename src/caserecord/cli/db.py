@@ -15,7 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from caserecord.audit import Report, verify_all
 from caserecord.cli.checks import EXTRA_CHECKS, checkpoint_problems
 from caserecord.cli.common import settings
+from caserecord.config import parse_key, write_new_key
+from caserecord.persistence.mac import Macs
 from caserecord.provision import init_store
+from caserecord.rekey import RotationRefusedError, rotate_key
 from caserecord.store import describe, open_records
 
 app = typer.Typer(no_args_is_help=True, help="Database set-up.")
@@ -53,6 +56,52 @@ def init(
     with progress_bar("sealing events", progress or sys.stderr.isatty()) as update:
         sealed = init_store(s, progress=update)
     typer.echo(f"initialised {describe(s)}" + (f"; sealed {sealed} events" if sealed else ""))
+
+
+@app.command("rotate-key")
+def rotate_key_command(
+    new_key_file: Annotated[
+        Path,
+        typer.Option(
+            "--new-key-file",
+            help="The new key (64 hex digits); made with a new random key if it does not exist",
+        ),
+    ],
+    progress: Annotated[
+        bool, typer.Option("--progress", help="Show a progress bar on stderr (default: on a TTY)")
+    ] = False,
+) -> None:
+    """Re-make every MAC under a new integrity key, in one transaction, after checking the
+    whole store under the current one (exit 2 if it is tampered; nothing is changed). Stop
+    the service first, and start it again with CASERECORD_INTEGRITY_KEY_FILE naming the new
+    key."""
+    s = settings()
+    current = s.integrity_key_path()
+    if current is not None and new_key_file.expanduser().resolve() == current.resolve():
+        raise typer.BadParameter("the new key file is the current key's file")
+    if not new_key_file.exists():
+        write_new_key(new_key_file)
+    new = Macs(parse_key(new_key_file.read_text(), str(new_key_file)))
+    records = open_records(s)
+    try:
+        with progress_bar("verifying events", progress or sys.stderr.isatty()) as update:
+            report = verify_all(records, progress=update)
+        if not report.ok:
+            show(report, as_json=False)
+            typer.echo("caserecord: the store does not verify: the key was not rotated", err=True)
+            raise typer.Exit(2)
+        with progress_bar("re-MACing events", progress or sys.stderr.isatty()) as update:
+            try:
+                rotated = rotate_key(records, new, progress=update)
+            except RotationRefusedError as e:
+                typer.echo(f"caserecord: {e}", err=True)
+                raise typer.Exit(2) from None
+    finally:
+        records.close()
+    typer.echo(
+        f"rotated: {rotated.total} MACs re-made under the key in {new_key_file}; start the "
+        f"service with CASERECORD_INTEGRITY_KEY_FILE={new_key_file}, then destroy the old key"
+    )
 
 
 def verify(

@@ -61,6 +61,10 @@ class Macs:
         """``row``: the columns of ``access.tokens.TOKEN_COLUMNS``, in that order."""
         return self._mac("token", *row)
 
+    def token_ledger(self, entry_id: int, token_id: str, action: str, at: str) -> str:
+        """A row of the append-only token ledger: a token issued or revoked."""
+        return self._mac("token-ledger", entry_id, token_id, action, at)
+
     def access_entry(self, entry: Sequence[object], subjects: Iterable[Sequence[object]]) -> str:
         """``entry``: the columns of ``access.log.ACCESS_COLUMNS``; ``subjects``: its
         (agency_id, client_id, case_id) rows, in any order."""

@@ -55,6 +55,8 @@ from caserecord.persistence.quarantine import (
     select_statement,
 )
 from caserecord.persistence.sealing import (
+    LEAF_COLUMNS,
+    LEAF_INDEX,
     SNAPSHOT_MACS,
     TREE_HEAD,
     TREE_NODES,
@@ -134,6 +136,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "CREATE TABLE IF NOT EXISTS {} (level integer NOT NULL, idx bigint NOT NULL, "
                 "hash bytea NOT NULL, PRIMARY KEY (level, idx))"
             ).format(self.tree_nodes)
+        )
+        for column, kind in LEAF_COLUMNS:
+            self.sql_create_statements.append(
+                SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} " + kind).format(
+                    self.tree_nodes, Identifier(column)
+                )
+            )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} (stream_id, version) "
+                "WHERE stream_id IS NOT NULL"
+            ).format(Identifier(LEAF_INDEX), self.tree_nodes)
         )
         self.sql_create_statements.append(
             SQL(
@@ -243,9 +257,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         curs.execute(
             SQL(
-                "INSERT INTO {} SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])"
+                "INSERT INTO {} SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[], "
+                "%s::bigint[], %s::text[], %s::bigint[], %s::text[])"
             ).format(self.tree_nodes),
-            tuple(list(column) for column in zip(*sealed.tree.nodes, strict=True)),
+            tuple(list(column) for column in zip(*sealed.tree_rows, strict=True)),
         )
         curs.execute(
             SQL(
@@ -532,12 +547,16 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             }
 
     def chain_head(self, originator_id: UUID | str) -> int:
+        """The last version the chain or the tree's leaves know of the stream: a tail cut
+        with its links is still named by the leaves."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                SQL("SELECT MAX(originator_version) AS head FROM {} WHERE originator_id=%s").format(
-                    self.chain_table
-                ),
-                (stream_key(originator_id),),
+                SQL(
+                    "SELECT GREATEST((SELECT MAX(originator_version) FROM {} "
+                    "WHERE originator_id=%s), (SELECT MAX(version) FROM {} WHERE stream_id=%s)) "
+                    "AS head"
+                ).format(self.chain_table, self.tree_nodes),
+                (stream_key(originator_id),) * 2,
             )
             row = curs.fetchone()
             return int(row["head"] or 0) if row else 0

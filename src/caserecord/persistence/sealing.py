@@ -25,6 +25,14 @@ log = logging.getLogger("caserecord.integrity")
 TREE_NODES = "merkle_nodes"
 TREE_HEAD = "merkle_head"
 SNAPSHOT_MACS = "snapshot_macs"
+# The columns a leaf's row adds to name its event (NULL on the other nodes), and their index.
+LEAF_COLUMNS = (
+    ("position", "BIGINT"),
+    ("stream_id", "TEXT"),
+    ("version", "BIGINT"),
+    ("link", "TEXT"),
+)
+LEAF_INDEX = "merkle_leaf_stream"
 
 
 class NoIntegrityKeyError(Exception):
@@ -39,12 +47,36 @@ class TreeHead:
     mac: str | None = None
 
 
+# (level, index, hash, position, stream, version, link): a leaf names the event it stands
+# for, so a cut found by the tree is named by stream and version; other nodes name none.
+TreeRow = tuple[int, int, bytes, int | None, str | None, int | None, str | None]
+Leaf = tuple[int, str, int, str]  # position, stream, version, link hash
+
+
+def tree_rows(tree: Appended, leaves: Sequence[Leaf]) -> list[TreeRow]:
+    rows: list[TreeRow] = []
+    named = iter(leaves)
+    for level, index, digest in tree.nodes:
+        if level == 0:
+            position, stream, version, link = next(named)
+            rows.append((0, index, digest, position, stream, version, link))
+        else:
+            rows.append((level, index, digest, None, None, None, None))
+    return rows
+
+
 @dataclass(frozen=True)
 class Sealed:
     chain: list[tuple[str, int, str, str, str, int]]  # stream, version, prev, hash, mac, leaf
     feed: list[tuple[str, int, str]]  # agency, position, mac
     tree: Appended
     head_mac: str
+    leaves: list[Leaf] = field(default_factory=list)
+
+    @property
+    def tree_rows(self) -> list[TreeRow]:
+        """The rows of ``merkle_nodes`` to insert: the new nodes, each leaf naming its event."""
+        return tree_rows(self.tree, self.leaves)
 
 
 def seal(
@@ -70,15 +102,17 @@ def seal(
             links[(key, record.version)] = (link.prev_hash, link.hash)
     chain_rows = []
     leaves: list[bytes] = []
+    named: list[Leaf] = []
     for s, position in zip(stored_events, positions, strict=True):
         key, version = stream_key(s.originator_id), s.originator_version
         prev, digest = links[(key, version)]
         mac = macs.event(key, version, position, digest)
         chain_rows.append((key, version, prev, digest, mac, head.size + len(leaves)))
         leaves.append(leaf_hash(leaf_data(position, key, s.originator_version, digest)))
+        named.append((position, key, s.originator_version, digest))
     feed = [(a, p, macs.feed(a, p)) for a, p in zip(agency_ids, positions, strict=True)]
     tree = append(head.size, head.frontier, leaves)
-    return Sealed(chain_rows, feed, tree, macs.tree_head(tree.size, tree.root))
+    return Sealed(chain_rows, feed, tree, macs.tree_head(tree.size, tree.root), named)
 
 
 def head_is_authentic(macs: Macs, head: TreeHead) -> bool:

@@ -36,6 +36,8 @@ from caserecord.persistence.merkle import pack, unpack
 from caserecord.persistence.quarantine import SQLITE_DDL as QUARANTINE_DDL
 from caserecord.persistence.quarantine import Quarantined, select_statement
 from caserecord.persistence.sealing import (
+    LEAF_COLUMNS,
+    LEAF_INDEX,
     SNAPSHOT_MACS,
     TREE_HEAD,
     TREE_NODES,
@@ -140,7 +142,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, mac TEXT, "
             "PRIMARY KEY (agency_id, notification_id)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {TREE_NODES} (level INTEGER NOT NULL, "
-            "idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+            "idx INTEGER NOT NULL, hash BLOB NOT NULL, position INTEGER, stream_id TEXT, "
+            "version INTEGER, link TEXT, PRIMARY KEY (level, idx)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {TREE_HEAD} (id INTEGER PRIMARY KEY CHECK (id = 1), "
             "size INTEGER NOT NULL, root BLOB NOT NULL, frontier BLOB NOT NULL, mac TEXT)",
             *SQLITE_DDL,
@@ -164,10 +167,15 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 ("event_chain", "mac", "TEXT"),
                 ("event_chain", "leaf", "INTEGER"),
                 (FEED_TABLE, "mac", "TEXT"),
+                *((TREE_NODES, column, kind) for column, kind in LEAF_COLUMNS),
             ):
                 c.execute(f"PRAGMA table_info({table})")
                 if column not in {row[1] for row in c.fetchall()}:
                     c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {LEAF_INDEX} ON {TREE_NODES} (stream_id, version) "
+                "WHERE stream_id IS NOT NULL"
+            )
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -189,7 +197,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         )
         c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?,?)", sealed.feed)
         c.executemany("INSERT INTO event_chain VALUES (?,?,?,?,?,?)", sealed.chain)
-        c.executemany(f"INSERT INTO {TREE_NODES} VALUES (?,?,?)", sealed.tree.nodes)
+        c.executemany(f"INSERT INTO {TREE_NODES} VALUES (?,?,?,?,?,?,?)", sealed.tree_rows)
         c.execute(
             f"INSERT INTO {TREE_HEAD} VALUES (1,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
             "size=excluded.size, root=excluded.root, frontier=excluded.frontier, mac=excluded.mac",
@@ -418,10 +426,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             }
 
     def chain_head(self, originator_id: UUID | str) -> int:
+        """The last version the chain or the tree's leaves know of the stream: a tail cut
+        with its links is still named by the leaves."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT MAX(originator_version) FROM event_chain WHERE originator_id=?",
-                (stream_key(originator_id),),
+                "SELECT MAX(COALESCE((SELECT MAX(originator_version) FROM event_chain "
+                f"WHERE originator_id=?), 0), COALESCE((SELECT MAX(version) FROM {TREE_NODES} "
+                "WHERE stream_id=?), 0))",
+                (stream_key(originator_id),) * 2,
             )
             return int(c.fetchone()[0] or 0)
 
