@@ -131,3 +131,35 @@ def test_each_step_awaited_is_a_worklist_item_of_the_case_manager(
     ]
     assert rows[0]["link"] == f"/v1/cases/{case_id}/benefit-applications/{pending}"
     assert rows[0]["title"] == "Medicaid: decision expected"
+
+
+def test_the_agency_sees_its_applications_by_status_and_program_and_a_rebuild_agrees(
+    records: CaseRecords, projections: ProjectionService, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    snap = snap_application(records, worker, case_id)
+    wic = records.start_benefit_application(
+        worker, case_id, program="wic", agency_name="WIC clinic"
+    ).entity_id
+    records.withdraw_benefit_application(worker, case_id, application_id=snap, reason="moved")
+    projections.catch_up()
+
+    everything = projections.queries.benefit_applications("agency-a")
+    started = projections.queries.benefit_applications("agency-a", status="started")
+    snaps = projections.queries.benefit_applications("agency-a", program="snap")
+    page = projections.queries.benefit_applications("agency-a", limit=1)
+    rest = projections.queries.benefit_applications(
+        "agency-a", after=(page[0]["started_at"], page[0]["application_id"])
+    )
+
+    assert [(r["application_id"], r["status"]) for r in everything] == [
+        (snap, "withdrawn"),
+        (wic, "started"),
+    ]
+    assert [r["application_id"] for r in started] == [wic]
+    assert [(r["program"], r["decision_overdue"]) for r in snaps] == [("snap", False)]
+    assert [r["application_id"] for r in page + rest] == [snap, wic]
+    assert projections.queries.benefit_applications("agency-b") == []
+    followed = projections.digests(["benefits"])
+    projections.rebuild(["benefits"])
+    assert projections.digests(["benefits"]) == followed

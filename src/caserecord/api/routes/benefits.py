@@ -8,8 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, reveal_case
-from caserecord.api.openapi import created, read, written
+from caserecord.access import listed_subjects
+from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal, reveal_case
+from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
 from caserecord.api.schemas.benefits import (
@@ -20,6 +21,7 @@ from caserecord.api.schemas.benefits import (
     BenefitApplicationIn,
     BenefitApplicationOut,
     BenefitApplicationPage,
+    BenefitRowPage,
     DecisionIn,
     DocumentsProvidedIn,
     DocumentsRequestIn,
@@ -29,6 +31,8 @@ from caserecord.api.schemas.benefits import (
 )
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.writes import WriteDep
+from caserecord.domain.benefits import BenefitProgram, BenefitStatus
+from caserecord.projections.benefits import benefit_key
 
 router = APIRouter(tags=["benefits"])
 CASE = "/v1/cases/{case_id}/benefit-applications"
@@ -219,3 +223,26 @@ def withdraw_benefit_application(
 ) -> JSONResponse:
     """Withdrawn by the client (before a decision, or during an appeal); a reason is required."""
     return step("withdraw_benefit_application", write, case_id, application_id, body)
+
+
+@router.get("/v1/benefit-applications", response_model=BenefitRowPage, responses=LIST)
+def benefit_tracker(
+    caller: ReaderDep,
+    views: ViewsDep,
+    runtime: RuntimeDep,
+    paging: PagingDep,
+    status: BenefitStatus | None = None,
+    program: BenefitProgram | None = None,
+) -> dict[str, Any]:
+    """The agency's benefits applications in the order they were started, by status and
+    program; `decision_overdue` is worked out against today when asked."""
+    rows = views.benefit_applications(
+        caller.agency_id,
+        status=None if status is None else status.value,
+        program=None if program is None else program.value,
+        after=paging.after(tuple[str, str]),
+        limit=paging.fetch,
+    )
+    page = paging.page(rows, benefit_key)
+    reveal(runtime, caller, "list_benefit_applications", listed_subjects(page["items"]))
+    return page

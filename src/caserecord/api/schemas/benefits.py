@@ -156,6 +156,7 @@ class BenefitRowOut(BaseModel):
     program: str
     agency_name: str
     status: str
+    started_at: str = Field(description="When it was started (effective time, UTC)")
     submitted_on: date | None
     expected_decision_on: date | None
     renews_on: date | None
