@@ -9,7 +9,7 @@ import pytest
 from caserecord.application import CaseRecords
 from caserecord.domain.errors import BenefitApplicationNotFoundError, InvalidTransitionError
 from caserecord.domain.recording import Actor
-from caserecord.history import case_as_of, case_timeline
+from caserecord.history import case_as_of, case_diff, case_timeline
 from caserecord.projections import ProjectionService
 from caserecord.projections.worklist import Window, contact_standards
 from tests.factories import an_open_case
@@ -77,7 +77,9 @@ def test_a_denial_names_its_reason_and_the_appeal_follows_it(
         records.get_benefit_application(worker, case_id, "nope")
 
 
-def test_as_of_and_the_timeline_show_applications(records: CaseRecords, worker: Actor) -> None:
+def test_as_of_the_diff_and_the_timeline_show_applications(
+    records: CaseRecords, worker: Actor
+) -> None:
     case_id = an_open_case(records, worker)
     app_id = snap_application(records, worker, case_id)
     before = datetime.now(UTC)
@@ -86,9 +88,12 @@ def test_as_of_and_the_timeline_show_applications(records: CaseRecords, worker: 
     )
 
     then = case_as_of(records, worker, case_id, recorded_at=before)
+    diff = case_diff(records, worker, case_id, t1=before, t2=datetime.now(UTC))
     summaries = [e["summary"] for e in case_timeline(records, worker, case_id)]
 
     assert [a["status"] for a in then["benefit_applications"]] == ["submitted"]
+    changed = {c["path"]: c["after"] for c in diff["changes"]}
+    assert changed[f"benefit_applications[{app_id}].status"] == "withdrawn"
     assert f"Benefits application {app_id[:8]} started: snap to County DSS" in summaries
     assert f"Benefits application {app_id[:8]} withdrawn" in summaries
 

@@ -15,6 +15,7 @@ from caserecord.domain.errors import (
     InvalidValueError,
     ReasonRequiredError,
 )
+from caserecord.projections.worklist import benefit_items
 from tests.unit.case_builders import mapper, opened_case
 
 pytestmark = pytest.mark.usefixtures("as_worker")
@@ -321,3 +322,37 @@ def test_a_snapshot_taken_before_cases_held_benefits_applications_reads_as_none(
     read: Any = codec.to_domain_event(old).mutate(None)  # type: ignore[attr-defined]
 
     assert read.benefit_applications == {}
+
+
+def test_each_awaited_step_is_one_worklist_item_due_on_its_day() -> None:
+    case = opened_case()
+    app_id = submitted(case, "housing_assistance")
+    case.request_benefit_documents(app_id, "req-1", ["ID"], date(2027, 2, 1))
+    case.request_benefit_documents(app_id, "req-2", ["lease"], date(2027, 1, 25))
+    case.schedule_benefit_appointment(app_id, "apt-1", "home_visit", date(2027, 1, 30), "")
+    case.deny_benefit_application(app_id, "no vacancy", None)
+    case.file_benefit_appeal(app_id, date(2027, 3, 1))
+
+    appealed = benefit_items(case.benefit_applications[app_id])
+    case.decide_benefit_appeal(app_id, "reversed", "")
+    pending = benefit_items(case.benefit_applications[app_id])
+
+    assert [(kind, due) for kind, _, due, _, _ in appealed] == [
+        ("benefit_documents", date(2027, 1, 25)),
+        ("benefit_appointment", date(2027, 1, 30)),
+        ("benefit_hearing", date(2027, 3, 1)),
+    ]
+    assert pending[0][:3] == ("benefit_decision", app_id, date(2027, 4, 4))
+    assert pending[0][3] == "Housing assistance: decision expected"
+
+
+def test_a_decided_or_withdrawn_application_leaves_only_its_renewal_due() -> None:
+    case = opened_case()
+    approved = submitted(case)
+    case.schedule_benefit_appointment(approved, "apt-1", "interview", date(2027, 1, 30), "")
+    approve(case, approved)
+    withdrawn = submitted(case, "wic", "app-2")
+    case.withdraw_benefit_application(withdrawn, "moved")
+
+    assert [i[0] for i in benefit_items(case.benefit_applications[approved])] == ["benefit_renewal"]
+    assert benefit_items(case.benefit_applications[withdrawn]) == []
