@@ -356,3 +356,11 @@ def test_a_decided_or_withdrawn_application_leaves_only_its_renewal_due() -> Non
 
     assert [i[0] for i in benefit_items(case.benefit_applications[approved])] == ["benefit_renewal"]
     assert benefit_items(case.benefit_applications[withdrawn]) == []
+
+
+def test_a_submission_too_late_in_the_calendar_for_a_deadline_is_refused() -> None:
+    case = opened_case()
+    case.start_benefit_application("app-1", "snap", "County DSS")
+
+    with pytest.raises(InvalidValueError, match="too late"):
+        case.submit_benefit_application("app-1", date(9999, 12, 30), None)

@@ -203,7 +203,10 @@ def expected_decision(program: str, submitted_on: date, expected_on: date | None
         if expected_on < submitted_on:
             raise InvalidValueError("a decision cannot be expected before the submission")
         return expected_on
-    return submitted_on + timedelta(days=DECISION_DAYS[BenefitProgram(program)])
+    try:
+        return submitted_on + timedelta(days=DECISION_DAYS[BenefitProgram(program)])
+    except OverflowError:
+        raise InvalidValueError("submitted_on is too late to expect a decision after it") from None
 
 
 def check_documents(documents: list[str], due_on: date | None) -> None:

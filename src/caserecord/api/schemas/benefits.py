@@ -1,7 +1,7 @@
 """Bodies of the benefits application routes."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -23,7 +23,7 @@ from caserecord.domain.benefits import (
     BenefitProgram,
 )
 
-Document = Field(min_length=1, max_length=200, pattern=r"\S")
+Document = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 
 
 class BenefitApplicationIn(WriteOptions):
@@ -47,7 +47,7 @@ class SubmissionIn(WriteOptions):
 
 
 class DocumentsRequestIn(WriteOptions):
-    documents: list[str] = Field(min_length=1, max_length=50)
+    documents: list[Document] = Field(min_length=1, max_length=50)
     due_on: IsoDate | None = None
 
 
