@@ -66,6 +66,7 @@ def load_demo(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> Demo:
     on_hold_and_discharged(demo)
     worklist(demo)
     teams_and_transfers(demo)
+    benefits(demo)
     return demo
 
 
@@ -851,6 +852,50 @@ class DemoTokens:
     """The new token of each role, by role."""
     revoked: list[str]
     """The ids of the earlier demo tokens this run revoked."""
+
+
+def benefits(d: Demo) -> None:
+    """Benefits on the recovery case: SNAP documented, approved and due for renewal in
+    three months; Medicaid submitted 50 days ago and still undecided (a worklist item)."""
+    r, w = d.records, d.worker
+    case = d.ids["recovery/case"]
+    snap = d.step(
+        "benefits/snap",
+        lambda **o: r.start_benefit_application(
+            w, case, program="snap", agency_name="County Department of Social Services",
+            submitted_on=date.today() - timedelta(25), effective_at=days_ago(25), **o,
+        ),
+    )  # fmt: skip
+    request = d.step(
+        "benefits/snap-documents",
+        lambda **o: r.request_benefit_documents(
+            w, case, application_id=snap, documents=["pay stubs", "lease"],
+            due_on=date.today() - timedelta(10), effective_at=days_ago(20), **o,
+        ),
+    )  # fmt: skip
+    d.step(
+        "benefits/snap-provided",
+        lambda **o: r.provide_benefit_documents(
+            w, case, application_id=snap, request_id=request,
+            provided_on=date.today() - timedelta(12), effective_at=days_ago(12), **o,
+        ),
+    )  # fmt: skip
+    d.step(
+        "benefits/snap-approved",
+        lambda **o: r.decide_benefit_application(
+            w, case, application_id=snap, decision="approved", amount=291.0,
+            frequency="monthly", starts_on=date.today() - timedelta(5),
+            ends_on=date.today() + timedelta(175), renews_on=date.today() + timedelta(90),
+            effective_at=days_ago(5), **o,
+        ),
+    )  # fmt: skip
+    d.step(
+        "benefits/medicaid",
+        lambda **o: r.start_benefit_application(
+            w, case, program="medicaid", agency_name="State Medicaid office",
+            submitted_on=date.today() - timedelta(50), effective_at=days_ago(29), **o,
+        ),
+    )  # fmt: skip
 
 
 def demo_tokens(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> DemoTokens:

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from caserecord.domain.base import RecordAggregate
+from caserecord.domain.benefits import BenefitApplication
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.entities import Addendum, Change, Goal, Note, Referral, Task, current
@@ -204,6 +205,9 @@ def case_to_dict(
         "note_count": contents.note_count,
         "tasks": [task_to_dict(case.id, t) for t in window(tasks, every)],
         "task_count": len(tasks),
+        "benefit_applications": [
+            benefit_to_dict(case.id, a) for a in case.benefit_applications.values()
+        ],
         "safety_flags": [plain(f) for f in case.open_safety_flags()],
         "care_team": [plain(m) | {"current": m.current} for m in case.care_team.values()],
         "transfers": [plain(t) for t in case.transfers],
@@ -293,6 +297,29 @@ def task_to_dict(case_id: Any, task: Task) -> dict[str, Any]:
         "created_in_version": task.version,
         "owner_history": changes(task.owners),
         "status_history": changes(task.statuses),
+    }
+
+
+def benefit_to_dict(case_id: Any, application: BenefitApplication) -> dict[str, Any]:
+    status = current(application.statuses)
+    decided = [c for c in application.statuses if c.value in ("approved", "denied")]
+    return {
+        "application_id": application.application_id,
+        "case_id": case_id,
+        "program": application.program,
+        "agency_name": application.agency_name,
+        "status": status.value,
+        "submitted_on": application.submitted_on,
+        "expected_decision_on": application.expected_decision_on,
+        "decision": plain(decided[-1].details) | {"decision": decided[-1].value}
+        if decided
+        else None,
+        "renews_on": application.renews_on,
+        "hearing_on": application.hearing_on,
+        "documents": [plain(r) for r in application.documents],
+        "appointments": [plain(a) for a in application.appointments],
+        "started_in_version": application.version,
+        "status_history": changes(application.statuses),
     }
 
 

@@ -6,6 +6,7 @@ from typing import Any, get_args, get_origin
 
 from eventsourcing.persistence import Transcoding
 
+from caserecord.domain.benefits import Appointment, BenefitApplication, DocumentRequest
 from caserecord.domain.client import SupportContact
 from caserecord.domain.consent import Consent
 from caserecord.domain.entities import ENTITY_CLASSES, Ledger, Referral, Referrals
@@ -149,6 +150,10 @@ class LedgerAsPairs(Transcoding):
         return Ledger((k, tuple(v) if type(v) is list else v) for k, v in data)
 
 
+BENEFIT_PARTS = (DocumentRequest, Appointment, BenefitApplication)
+
+
 def all_transcodings() -> list[Transcoding]:
-    parts = [dataclass_transcoding(c) for c in (*ENTITY_CLASSES, SupportContact, Consent)]
+    classes = (*ENTITY_CLASSES, *BENEFIT_PARTS, SupportContact, Consent)
+    parts = [dataclass_transcoding(c) for c in classes]
     return [DateAsISO(), ReferralsAsRows(), LedgerAsPairs(), *parts]

@@ -57,6 +57,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "caregiver": f"Caregiver {marker}",
         "handoff": f"Handoff {marker}",
         "recipient": f"Bayview Clinic {marker}",
+        "benefits_agency": f"County DSS {marker}",
     }
     client = SEED_CLIENT | {
         "family_name": texts["family_name"],
@@ -109,6 +110,15 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     transfer_id = made(f"{base}/transfers", handoff)["entity_id"]
     # Answered, so the case takes direct assignment and new transfers as usual.
     made(f"{base}/transfers/{transfer_id}/cancellation", {"reason": "client stays"})
+    application_id = made(
+        f"{base}/benefit-applications",
+        BENEFIT_APPLICATION | {"agency_name": texts["benefits_agency"]},
+    )["entity_id"]
+    applied = f"{base}/benefit-applications/{application_id}"
+    request_id = made(f"{applied}/documents-requests", {"documents": ["ID"]})["entity_id"]
+    appointment_id = made(f"{applied}/appointments", {"kind": "interview", "on": "2027-01-12"})[
+        "entity_id"
+    ]
     consent_id = made(
         f"/v1/clients/{client_id}/consents", CONSENT | {"recipient": texts["recipient"]}
     )["entity_id"]
@@ -134,6 +144,9 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "staff_id": staff_id,
         "member_id": member_id,
         "transfer_id": transfer_id,
+        "application_id": application_id,
+        "request_id": request_id,
+        "appointment_id": appointment_id,
     }
     entries = {
         "assessment_id": assessment_id,
@@ -166,6 +179,8 @@ def mood(code: str) -> dict[str, Any]:
     }
 
 
+APPLIED = "/v1/cases/{case_id}/benefit-applications/{application_id}"
+BENEFIT_APPLICATION = {"program": "snap", "agency_name": "County DSS", "submitted_on": "2027-01-04"}
 CONSENT = {
     "recipient_kind": "organisation",
     "recipient": "Bayview Clinic",
@@ -273,6 +288,29 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/transfers/{transfer_id}/acceptance": {},
     "/v1/cases/{case_id}/transfers/{transfer_id}/decline": {"reason": "caseload full"},
     "/v1/cases/{case_id}/transfers/{transfer_id}/cancellation": {"reason": "client stays"},
+    "/v1/cases/{case_id}/benefit-applications": BENEFIT_APPLICATION,
+    APPLIED + "/submission": {"submitted_on": "2027-01-04"},
+    APPLIED + "/documents-requests": {
+        "documents": ["pay stubs"],
+        "due_on": "2027-02-01",
+    },
+    APPLIED + "/documents-requests/{request_id}/provided": {"provided_on": "2027-01-10"},
+    APPLIED + "/appointments": {
+        "kind": "medical_exam",
+        "on": "2027-01-20",
+    },
+    APPLIED + "/appointments/{appointment_id}/outcome": {"outcome": "attended"},
+    APPLIED + "/decision": {
+        "decision": "approved",
+        "amount": 291,
+        "frequency": "monthly",
+        "starts_on": "2027-02-01",
+        "renews_on": "2027-08-01",
+    },
+    APPLIED + "/appeal": {"hearing_on": "2027-03-01"},
+    APPLIED + "/appeal-decision": {"outcome": "upheld"},
+    APPLIED + "/renewal": {"renews_on": "2028-02-01"},
+    APPLIED + "/withdrawal": {"reason": "moved away"},
     "/v1/staff": {"staff_id": "cm-new", "name": "New Member", "role": "nurse"},
     "/v1/staff/{staff_id}": {"name": "Renamed Member", "role": "nurse"},
     "/v1/staff/{staff_id}/deactivation": {"reason": "left"},

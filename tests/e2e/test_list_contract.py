@@ -159,6 +159,8 @@ def seed(api: Api) -> dict[str, str]:
         made(f"{base}/tasks", {"title": "Call", "owner_id": owner, "due_on": "2030-01-01"})
     for name in ("Ann", "Ben", "Cy"):
         made(f"{base}/care-team", {"role": "caregiver", "name": name})
+    for program in ("snap", "wic", "liheap"):
+        made(f"{base}/benefit-applications", {"program": program, "agency_name": "DSS"})
     consents = f"/v1/clients/{clients[0]}"
     for i in range(3):
         consent = {"recipient_kind": "person", "recipient": f"P{i}", "purpose": "legal"}

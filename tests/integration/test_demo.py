@@ -27,3 +27,18 @@ def test_the_demo_shows_each_status_a_no_show_a_meeting_and_a_discharge(
     assert participants["client"] and participants["providers"] and participants["staff_ids"]
     assert participants["support_contact_ids"] == [demo.ids["recovery/sponsor"]]
     assert again.recorded == 0
+
+
+def test_the_demo_shows_an_approved_application_and_one_awaiting_a_late_decision(
+    records: CaseRecords,
+) -> None:
+    demo = load_demo(records)
+    worker = Actor("demo-caseworker", "caseworker", demo.agency_id)
+
+    case = records.get_case(worker, demo.ids["recovery/case"])
+
+    assert [(a["program"], a["status"]) for a in case["benefit_applications"]] == [
+        ("snap", "approved"),
+        ("medicaid", "submitted"),
+    ]
+    assert case["benefit_applications"][0]["renews_on"] is not None

@@ -102,6 +102,7 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     )
     assert kept.entity_id is not None
     app.relabel_entry(boss, case_id, target_version=note.version, labels=["hiv"], reason="said")
+    record_every_benefits_step(app, actor, case_id)
     consent = app.grant_consent(
         actor,
         client_id,
@@ -133,6 +134,35 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     return case_id
 
 
+def record_every_benefits_step(app: CaseRecords, actor: Actor, case_id: UUID) -> None:
+    day = date(2027, 1, 4)
+    first = app.start_benefit_application(
+        actor, case_id, program="snap", agency_name="DSS", submitted_on=day
+    ).entity_id
+    second = app.start_benefit_application(actor, case_id, program="ssi", agency_name="SSA")
+    a, b = first or "", second.entity_id or ""
+    request = app.request_benefit_documents(actor, case_id, application_id=a, documents=["ID"])
+    app.provide_benefit_documents(
+        actor, case_id, application_id=a, request_id=request.entity_id or "", provided_on=day
+    )
+    meeting = app.schedule_benefit_appointment(
+        actor, case_id, application_id=a, kind="interview", on=day
+    )
+    app.record_benefit_appointment(
+        actor, case_id, application_id=a, appointment_id=meeting.entity_id or "",
+        outcome="attended",
+    )  # fmt: skip
+    app.decide_benefit_application(actor, case_id, application_id=a, decision="denied", reason="r")
+    app.file_benefit_appeal(actor, case_id, application_id=a)
+    app.decide_benefit_appeal(actor, case_id, application_id=a, outcome="reversed")
+    app.decide_benefit_application(
+        actor, case_id, application_id=a, decision="approved", amount=10.0,
+        frequency="monthly", starts_on=day,
+    )  # fmt: skip
+    app.renew_benefit(actor, case_id, application_id=a)
+    app.withdraw_benefit_application(actor, case_id, application_id=b, reason="moved")
+
+
 def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     sqlite_records: CaseRecords, worker: Actor, supervisor: Actor
 ) -> None:
@@ -141,7 +171,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     events = sqlite_records.case_events(worker, case_id)
 
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
-    assert len(catalogue(Case)) == 44 and len(catalogue(Client)) == 9
+    assert len(catalogue(Case)) == 56 and len(catalogue(Client)) == 9
     for e in events:
         assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]
@@ -150,10 +180,10 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
         assert e["recorded_at"].tzinfo is not None, e["type"]
         assert UUID(e["correlation_id"]), e["type"]
     # A command's events share its correlation id: the revocation settles a goal first,
-    # the closing leaves a referral open and cancels a task, and a referral and the
-    # disclosure it makes are one request.
+    # the closing leaves a referral open and cancels a task, an application is started
+    # already submitted, and a referral and the disclosure it makes are one request.
     shared = len([e for e in events if e["type"] == "DisclosureRecorded"])
-    assert len({e["correlation_id"] for e in events}) == len(events) - 3 - shared
+    assert len({e["correlation_id"] for e in events}) == len(events) - 4 - shared
 
 
 def test_reasons_given_to_a_command_travel_in_the_envelope(

@@ -46,6 +46,7 @@ def test_run_once_then_digest_then_rebuild_gives_the_same_digests(
         "client_index",
         "worklist",
         "scores",
+        "benefits",
     }
     assert digests(second.stdout) == digests(first.stdout)
     assert all(line.endswith("\t28") for line in second.stdout.strip().splitlines())

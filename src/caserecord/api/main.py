@@ -16,6 +16,7 @@ from caserecord.api.middleware import (
 )
 from caserecord.api.routes import (
     audit,
+    benefits,
     caseloads,
     cases,
     clients,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plans,
         referrals,
         tasks,
+        benefits,
         instruments,
         notes,
         team,

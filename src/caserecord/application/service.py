@@ -1,5 +1,6 @@
 """The CaseRecords service: commands in (plain values and the actor), plain data out."""
 
+from caserecord.application.benefits import BenefitCommands
 from caserecord.application.case_view import CaseView
 from caserecord.application.cases import CaseCommands
 from caserecord.application.clients import ClientCommands
@@ -19,6 +20,7 @@ class CaseRecords(
     CareTeams,
     PlanCommands,
     TaskCommands,
+    BenefitCommands,
     InstrumentCommands,
     CaseView,
     Pages,

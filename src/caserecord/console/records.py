@@ -51,12 +51,25 @@ CASE_SECTIONS = (
     ("Pending transfer", "pending_transfer", ("from_staff_id", "to_staff_id", "handoff_summary")),
     ("Tasks", "tasks", ("title", "owner_id", "due_on", "status", "concerns")),
     ("Safety flags due", "safety_flags", ("instrument", "flags", "version")),
+    (
+        "Benefits applications",
+        "benefit_applications",
+        (
+            "program",
+            "agency_name",
+            "status",
+            "submitted_on",
+            "expected_decision_on",
+            "renews_on",
+            "hearing_on",
+        ),
+    ),
 )
 
 
 def case_sections(case: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The case's care team, pending transfer, tasks and due safety flags, each row cut to
-    the columns a reader scans."""
+    """The case's care team, pending transfer, tasks, due safety flags and benefits
+    applications, each row cut to the columns a reader scans."""
     sections = []
     for heading, key, columns in CASE_SECTIONS:
         found = case.get(key)

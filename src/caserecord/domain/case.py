@@ -15,6 +15,19 @@ from eventsourcing.domain import event
 
 from caserecord.domain import case_upcasts
 from caserecord.domain.base import RecordAggregate, require_reason
+from caserecord.domain.benefits import (
+    AppealOutcome,
+    Appointment,
+    AppointmentKind,
+    AppointmentOutcome,
+    BenefitApplication,
+    BenefitStatus,
+    DocumentRequest,
+    check_award,
+    check_documents,
+    check_start,
+    expected_decision,
+)
 from caserecord.domain.client import SupportContact
 from caserecord.domain.consent import SPECIALTY_LABELS, data_classes
 from caserecord.domain.contact import Contact
@@ -40,6 +53,7 @@ from caserecord.domain.entities import (
     last_standing,
 )
 from caserecord.domain.errors import (
+    BenefitApplicationNotFoundError,
     CareTeamMemberNotFoundError,
     CaseClosedError,
     CaseNotClosedError,
@@ -129,7 +143,7 @@ class Case(RecordAggregate):
     (``persistence/entries.py``), from which the service hands a command the one entry it
     is about (``Recorded``): an addendum's note, the entry a marking sets aside."""
 
-    class_version = 10
+    class_version = 11
 
     outside: frozenset[int] = frozenset()
     """Versions up to this state's own that it does not include: a state folded from the
@@ -145,6 +159,7 @@ class Case(RecordAggregate):
     upcast_v7_v8 = staticmethod(case_upcasts.v7_v8)
     upcast_v8_v9 = staticmethod(case_upcasts.v8_v9)
     upcast_v9_v10 = staticmethod(case_upcasts.v9_v10)
+    upcast_v10_v11 = staticmethod(case_upcasts.v10_v11)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -203,6 +218,7 @@ class Case(RecordAggregate):
         self.care_team: dict[str, CareTeamMember] = {}
         self.transfers: list[Transfer] = []
         self.entry_labels: dict[str, list[str]] = {}
+        self.benefit_applications: dict[str, BenefitApplication] = {}
 
     @property
     def status(self) -> str:
@@ -1158,6 +1174,241 @@ class Case(RecordAggregate):
             for r in self.standing_referrals()
             if r.status in OPEN_REFERRALS and not current(r.statuses).details.get("left_open")
         ]
+
+    # ---- benefits applications (domain/benefits.py) -----------------------------------
+    class BenefitApplicationStarted(RecordAggregate.Event):
+        application_id: str
+        program: str
+        agency_name: str
+
+    @event(BenefitApplicationStarted)
+    def start_benefit_application(
+        self, application_id: str, program: str, agency_name: str
+    ) -> None:
+        self._check_open()
+        check_start(program, agency_name)
+        if application_id in self.benefit_applications:
+            raise DuplicateIdError(f"benefits application {application_id} already exists")
+        v = self._next()
+        self.benefit_applications[application_id] = BenefitApplication(
+            application_id, v, program, agency_name, [Change(v, BenefitStatus.STARTED)]
+        )
+
+    class BenefitApplicationSubmitted(RecordAggregate.Event):
+        application_id: str
+        submitted_on: date
+        expected_decision_on: date
+
+    def submit_benefit_application(
+        self, application_id: str, submitted_on: date | None, expected_decision_on: date | None
+    ) -> None:
+        """``expected_decision_on`` None: the program's processing standard."""
+        application = self._benefit(application_id)
+        if submitted_on is None:
+            raise InvalidValueError("a submission has its date (submitted_on)")
+        expected = expected_decision(application.program, submitted_on, expected_decision_on)
+        self._submit_benefit_application(application_id, submitted_on, expected)
+
+    @event(BenefitApplicationSubmitted)
+    def _submit_benefit_application(
+        self, application_id: str, submitted_on: date, expected_decision_on: date
+    ) -> None:
+        application = self._benefit(application_id)
+        application.move(self._next(), BenefitStatus.SUBMITTED, {})
+        application.submitted_on = submitted_on
+        application.expected_decision_on = expected_decision_on
+
+    class BenefitDocumentsRequested(RecordAggregate.Event):
+        application_id: str
+        request_id: str
+        documents: list[str]
+        due_on: date | None
+
+    @event(BenefitDocumentsRequested)
+    def request_benefit_documents(
+        self, application_id: str, request_id: str, documents: list[str], due_on: date | None
+    ) -> None:
+        application = self._benefit(application_id)
+        application.check_awaiting("documents are requested")
+        check_documents(documents, due_on)
+        if any(r.request_id == request_id for r in application.documents):
+            raise DuplicateIdError(f"documents request {request_id} already exists")
+        application.documents.append(
+            DocumentRequest(request_id, self._next(), list(documents), due_on)
+        )
+
+    class BenefitDocumentsProvided(RecordAggregate.Event):
+        application_id: str
+        request_id: str
+        provided_on: date
+
+    @event(BenefitDocumentsProvided)
+    def provide_benefit_documents(
+        self, application_id: str, request_id: str, provided_on: date
+    ) -> None:
+        application = self._benefit(application_id)
+        request = application.request(request_id)
+        check_date(provided_on, "provided_on")
+        if provided_on is None:
+            raise InvalidValueError("documents provided have their day (provided_on)")
+        if request.provided_in is not None:
+            raise InvalidTransitionError(f"documents request {request_id} was already met")
+        request.provided_in, request.provided_on = self._next(), provided_on
+
+    class BenefitAppointmentScheduled(RecordAggregate.Event):
+        application_id: str
+        appointment_id: str
+        kind: str
+        on: date
+        location: str
+
+    @event(BenefitAppointmentScheduled)
+    def schedule_benefit_appointment(
+        self, application_id: str, appointment_id: str, kind: str, on: date, location: str
+    ) -> None:
+        application = self._benefit(application_id)
+        application.check_awaiting("appointments are scheduled")
+        parse(AppointmentKind, kind, "kind")
+        check_date(on, "on")
+        if on is None:
+            raise InvalidValueError("an appointment has its day (on)")
+        if any(a.appointment_id == appointment_id for a in application.appointments):
+            raise DuplicateIdError(f"appointment {appointment_id} already exists")
+        application.appointments.append(
+            Appointment(appointment_id, self._next(), kind, on, location)
+        )
+
+    class BenefitAppointmentRecorded(RecordAggregate.Event):
+        application_id: str
+        appointment_id: str
+        outcome: str
+
+    @event(BenefitAppointmentRecorded)
+    def record_benefit_appointment(
+        self, application_id: str, appointment_id: str, outcome: str
+    ) -> None:
+        appointment = self._benefit(application_id).appointment(appointment_id)
+        parse(AppointmentOutcome, outcome, "outcome")
+        if appointment.outcome:
+            raise InvalidTransitionError(
+                f"appointment {appointment_id} was already recorded ({appointment.outcome})"
+            )
+        appointment.outcome, appointment.outcome_in = outcome, self._next()
+
+    class BenefitApplicationApproved(RecordAggregate.Event):
+        application_id: str
+        amount: float
+        frequency: str
+        starts_on: date
+        ends_on: date | None
+        renews_on: date | None
+
+    @event(BenefitApplicationApproved)
+    def approve_benefit_application(
+        self,
+        application_id: str,
+        amount: float | None,
+        frequency: str,
+        starts_on: date | None,
+        ends_on: date | None,
+        renews_on: date | None,
+    ) -> None:
+        application = self._benefit(application_id)
+        award = check_award(amount, frequency, starts_on, ends_on, renews_on)
+        application.move(self._next(), BenefitStatus.APPROVED, award)
+        application.renews_on = renews_on
+
+    class BenefitApplicationDenied(RecordAggregate.Event):
+        application_id: str
+        reason: str
+        appeal_by: date | None
+
+    @event(BenefitApplicationDenied)
+    def deny_benefit_application(
+        self, application_id: str, reason: str, appeal_by: date | None
+    ) -> None:
+        application = self._benefit(application_id)
+        require_reason(reason, "deny an application")
+        check_date(appeal_by, "appeal_by")
+        details = {"reason": reason, "appeal_by": appeal_by}
+        application.move(self._next(), BenefitStatus.DENIED, details)
+
+    class BenefitAppealFiled(RecordAggregate.Event):
+        application_id: str
+        hearing_on: date | None
+
+    @event(BenefitAppealFiled)
+    def file_benefit_appeal(self, application_id: str, hearing_on: date | None) -> None:
+        application = self._benefit(application_id)
+        check_date(hearing_on, "hearing_on")
+        application.move(self._next(), BenefitStatus.APPEALED, {"hearing_on": hearing_on})
+        application.hearing_on = hearing_on
+
+    class BenefitAppealDecided(RecordAggregate.Event):
+        application_id: str
+        outcome: str
+        note: str
+
+    @event(BenefitAppealDecided)
+    def decide_benefit_appeal(self, application_id: str, outcome: str, note: str) -> None:
+        application = self._benefit(application_id)
+        if application.status != BenefitStatus.APPEALED:
+            raise InvalidTransitionError(f"the application is {application.status}, not appealed")
+        decided = parse(AppealOutcome, outcome, "outcome")
+        reversed_ = decided == AppealOutcome.REVERSED
+        then = BenefitStatus.SUBMITTED if reversed_ else BenefitStatus.DENIED
+        details = {"appeal_outcome": outcome, "note": note}
+        if not reversed_:  # the denial stands: what it said goes on being its decision
+            denial = [c for c in application.statuses if c.value == BenefitStatus.DENIED][-1]
+            details = denial.details | details
+        application.move(self._next(), then, details)
+        application.hearing_on = None
+
+    class BenefitRenewed(RecordAggregate.Event):
+        application_id: str
+        ends_on: date | None
+        renews_on: date | None
+
+    @event(BenefitRenewed)
+    def renew_benefit(
+        self, application_id: str, ends_on: date | None, renews_on: date | None
+    ) -> None:
+        """The benefit goes on for another period; ``renews_on``: the next renewal."""
+        application = self._benefit(application_id)
+        if application.status != BenefitStatus.APPROVED:
+            raise InvalidTransitionError(
+                f"the application is {application.status}: only an approved benefit renews"
+            )
+        check_date(ends_on, "ends_on")
+        check_date(renews_on, "renews_on")
+        if renews_on is not None and application.renews_on and renews_on <= application.renews_on:
+            raise InvalidValueError("the next renewal falls after the one it replaces")
+        details = {"renewed": True, "ends_on": ends_on, "renews_on": renews_on}
+        standing = current(application.statuses)
+        application.statuses.append(
+            Change(self._next(), standing.value, standing.details | details)
+        )
+        application.renews_on = renews_on
+
+    class BenefitApplicationWithdrawn(RecordAggregate.Event):
+        application_id: str
+        reason: str
+
+    @event(BenefitApplicationWithdrawn)
+    def withdraw_benefit_application(self, application_id: str, reason: str) -> None:
+        application = self._benefit(application_id)
+        require_reason(reason, "withdraw an application")
+        application.move(self._next(), BenefitStatus.WITHDRAWN, {"reason": reason})
+        application.hearing_on = None
+
+    def _benefit(self, application_id: str) -> BenefitApplication:
+        self._check_open()
+        application = self.benefit_applications.get(application_id)
+        if application is None:
+            raise BenefitApplicationNotFoundError(
+                f"no benefits application {application_id} on this case"
+            )
+        return application
 
     # ---- progress notes (contacts) ---------------------------------------------------
     class ProgressNoteRecorded(RecordAggregate.Event):

@@ -247,3 +247,9 @@ class OverrideNotAllowedError(DomainError):
     emergency)."""
 
     code = "override_not_allowed"
+
+
+class BenefitApplicationNotFoundError(NotFoundError):
+    """No such benefits application on the case, or no such request or appointment on it."""
+
+    code = "benefit_application_not_found"

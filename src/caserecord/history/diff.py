@@ -18,7 +18,17 @@ AXES = ("recorded", "effective")
 # compared whole).
 IGNORED = ("version", "modified_at", "as_of", "notes")
 # Most specific first: a goal also carries the id of its plan.
-ID_KEYS = ("goal_id", "referral_id", "note_id", "contact_id", "plan_id", "version")
+ID_KEYS = (
+    "goal_id",
+    "referral_id",
+    "note_id",
+    "contact_id",
+    "plan_id",
+    "application_id",
+    "request_id",
+    "appointment_id",
+    "version",
+)
 
 
 def case_diff(

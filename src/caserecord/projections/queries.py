@@ -5,11 +5,11 @@ from typing import Any
 from uuid import UUID
 
 from caserecord.projections import audit_trail as audit
+from caserecord.projections import benefits, scores
 from caserecord.projections import caseload as load
 from caserecord.projections import client_index as clients
 from caserecord.projections import current_plans as plans
 from caserecord.projections import referrals as tracker
-from caserecord.projections import scores
 from caserecord.projections import worklist as work
 from caserecord.projections.sql import Database
 
@@ -65,6 +65,19 @@ class ReadModels:
             case_id=case_id,
             after=after,
             limit=limit,
+        )
+
+    def benefit_applications(
+        self,
+        agency_id: str,
+        *,
+        status: str | None = None,
+        program: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return benefits.benefit_applications(
+            self.db, agency_id, status=status, program=program, after=after, limit=limit
         )
 
     def referral_outcomes(

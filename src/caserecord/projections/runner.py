@@ -19,6 +19,7 @@ from caserecord.persistence.decoding import decoded_or_unreadable
 from caserecord.persistence.library_internals import has_more_at_hand, runner_subscription
 from caserecord.projections.audit_trail import AuditTrailProjection
 from caserecord.projections.base import EventReader, Latest, Loader, ViewProjection
+from caserecord.projections.benefits import BenefitsProjection
 from caserecord.projections.caseload import CaseloadProjection
 from caserecord.projections.client_index import ClientIndexProjection
 from caserecord.projections.current_plans import CurrentPlansProjection
@@ -38,6 +39,7 @@ PROJECTIONS: dict[str, type[ViewProjection]] = {
         ClientIndexProjection,
         WorklistProjection,
         ScoresProjection,
+        BenefitsProjection,
     )
 }
 

@@ -98,6 +98,41 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         f"Task {_short(d.get('task_id'))} reassigned to {d.get('owner_id')}"
     ),
     "TaskCancelled": lambda d: f"Task {_short(d.get('task_id'))} cancelled",
+    "BenefitApplicationStarted": lambda d: (
+        f"Benefits application {_short(d.get('application_id'))} started: "
+        f"{d.get('program')} to {d.get('agency_name')}"
+    ),
+    "BenefitApplicationSubmitted": lambda d: (
+        f"Benefits application {_short(d.get('application_id'))} submitted on "
+        f"{d.get('submitted_on')}, decision expected {d.get('expected_decision_on')}"
+    ),
+    "BenefitDocumentsRequested": lambda d: (
+        f"Benefits: {len(d.get('documents', []))} document(s) requested"
+        + (f", due {d.get('due_on')}" if d.get("due_on") else "")
+    ),
+    "BenefitDocumentsProvided": lambda d: f"Benefits: documents provided {d.get('provided_on')}",
+    "BenefitAppointmentScheduled": lambda d: (
+        f"Benefits: {d.get('kind')} appointment on {d.get('on')}"
+    ),
+    "BenefitAppointmentRecorded": lambda d: f"Benefits: appointment {d.get('outcome')}",
+    "BenefitApplicationApproved": lambda d: (
+        f"Benefits application {_short(d.get('application_id'))} approved: "
+        f"{d.get('amount')} {d.get('frequency')} from {d.get('starts_on')}"
+    ),
+    "BenefitApplicationDenied": lambda d: (
+        f"Benefits application {_short(d.get('application_id'))} denied"
+    ),
+    "BenefitAppealFiled": lambda d: (
+        "Benefits: appeal filed"
+        + (f", hearing {d.get('hearing_on')}" if d.get("hearing_on") else "")
+    ),
+    "BenefitAppealDecided": lambda d: f"Benefits: appeal decided ({d.get('outcome')})",
+    "BenefitRenewed": lambda d: (
+        "Benefits renewed" + (f", next renewal {d.get('renews_on')}" if d.get("renews_on") else "")
+    ),
+    "BenefitApplicationWithdrawn": lambda d: (
+        f"Benefits application {_short(d.get('application_id'))} withdrawn"
+    ),
     "InstrumentAdministered": lambda d: (
         f"{d.get('instrument')} v{d.get('definition_version')} administered"
         + (f" (safety flag: {', '.join(d['safety_flags'])})" if d.get("safety_flags") else "")

@@ -3,6 +3,7 @@ view's schema.  The library's factory builds a tracking recorder from its class,
 view on each store is a class of its own."""
 
 from caserecord.projections.audit_trail import AuditTrailSchema
+from caserecord.projections.benefits import BenefitsSchema
 from caserecord.projections.caseload import CaseloadSchema
 from caserecord.projections.client_index import ClientIndexSchema
 from caserecord.projections.current_plans import CurrentPlansSchema
@@ -68,6 +69,14 @@ class ScoresPostgresView(PostgresView):
     schema = ScoresSchema
 
 
+class BenefitsSQLiteView(SQLiteView):
+    schema = BenefitsSchema
+
+
+class BenefitsPostgresView(PostgresView):
+    schema = BenefitsSchema
+
+
 SQLITE_VIEWS: dict[str, type[View]] = {
     v.schema.name: v
     for v in (
@@ -78,6 +87,7 @@ SQLITE_VIEWS: dict[str, type[View]] = {
         ClientIndexSQLiteView,
         WorklistSQLiteView,
         ScoresSQLiteView,
+        BenefitsSQLiteView,
     )
 }
 POSTGRES_VIEWS: dict[str, type[View]] = {
@@ -90,5 +100,6 @@ POSTGRES_VIEWS: dict[str, type[View]] = {
         ClientIndexPostgresView,
         WorklistPostgresView,
         ScoresPostgresView,
+        BenefitsPostgresView,
     )
 }

@@ -15,6 +15,12 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from caserecord.domain.benefits import (
+    AWAITING,
+    PROGRAM_LABELS,
+    BenefitApplication,
+    BenefitStatus,
+)
 from caserecord.domain.case import OPEN_REFERRALS, Case
 from caserecord.domain.entities import Plan
 from caserecord.domain.errors import InvalidValueError
@@ -69,6 +75,14 @@ class WorklistSchema(ViewSchema):
     )
 
 
+BENEFIT_KINDS = (
+    "benefit_decision",
+    "benefit_documents",
+    "benefit_appointment",
+    "benefit_hearing",
+    "benefit_renewal",
+)
+
 KINDS = (
     "task",
     "goal_due",
@@ -78,12 +92,14 @@ KINDS = (
     "client_contact",
     "left_open",
     "safety_flag",
+    *BENEFIT_KINDS,
 )
 """What an item is about: an explicit task; a goal's due date; a plan's next review; a
 revision a review decided on (due the day of that review); a pending referral's response
 deadline; the contact standard of the case's specialty; an item left open on a closed case
 (due the day it closed, never overdue); a safety flag an instrument raised (due the day it
-was administered, until someone reviews it)."""
+was administered, until someone reviews it); a benefits application's step
+(``benefit_items``)."""
 
 INSERT_ITEM = "INSERT INTO {s}view_worklist_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 DROP_ITEMS = "DELETE FROM {s}view_worklist_items WHERE case_id=?"
@@ -212,6 +228,8 @@ class WorklistProjection(ViewProjection):
             if flagged_on is not None:
                 title = f"{flag.instrument}: {', '.join(flag.flags)} (review at once)"
                 items.append(("safety_flag", str(flag.version), flagged_on, title, ""))
+        for application in case.benefit_applications.values():
+            items += benefit_items(application)
         return items
 
     def _left_open(self, case: Case) -> list[Item]:
@@ -263,7 +281,34 @@ LINKS = {
     "referral_response": "referrals",
     "left_open": "",
     "safety_flag": "scored-assessments",
+    **dict.fromkeys(BENEFIT_KINDS, "benefit-applications"),
 }
+
+
+def benefit_items(application: BenefitApplication) -> list[Item]:
+    """What a benefits application has coming, one item of each kind at most (the
+    earliest): a decision awaited (due the day it is expected), documents requested and
+    not yet provided, an appointment without an outcome, an appeal hearing, a renewal."""
+    items: list[Item] = []
+    aid, program = application.application_id, PROGRAM_LABELS[application.program]
+    expected = application.expected_decision_on
+    if application.status == BenefitStatus.SUBMITTED and expected is not None:
+        items.append(("benefit_decision", aid, expected, f"{program}: decision expected", ""))
+    due = [r.due_on for r in application.outstanding() if r.due_on is not None]
+    if due and application.status in AWAITING:
+        items.append(("benefit_documents", aid, min(due), f"{program}: documents due", ""))
+    upcoming = application.upcoming()
+    if upcoming and application.status in AWAITING:
+        first = min(upcoming, key=lambda a: a.on)
+        title = f"{program}: {first.kind.replace('_', ' ')} appointment"
+        items.append(("benefit_appointment", aid, first.on, title, ""))
+    if application.status == BenefitStatus.APPEALED and application.hearing_on is not None:
+        title = f"{program}: appeal hearing"
+        items.append(("benefit_hearing", aid, application.hearing_on, title, ""))
+    if application.status == BenefitStatus.APPROVED and application.renews_on is not None:
+        title = f"{program}: renewal due"
+        items.append(("benefit_renewal", aid, application.renews_on, title, ""))
+    return items
 
 
 def plan_items(plan: Plan) -> list[Item]:

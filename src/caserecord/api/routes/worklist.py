@@ -35,6 +35,11 @@ Kind = Literal[
     "client_contact",
     "left_open",
     "safety_flag",
+    "benefit_decision",
+    "benefit_documents",
+    "benefit_appointment",
+    "benefit_hearing",
+    "benefit_renewal",
 ]
 
 

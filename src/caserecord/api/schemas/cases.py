@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from caserecord.api.schemas.benefits import BenefitApplicationOut
 from caserecord.api.schemas.common import (
     Body,
     ChangeOut,
@@ -215,6 +216,9 @@ class CaseOut(BaseModel):
         description="The latest 20 tasks, oldest first; all of them: GET /v1/cases/{id}/tasks",
     )
     task_count: int = Field(default=0, description="Tasks standing (not marked in error)")
+    benefit_applications: list[BenefitApplicationOut] = Field(
+        default=[], description="Every benefits application, in the order they were started"
+    )
     care_team: list[CareTeamMemberOut] = Field(
         default=[], description="Every member, ended ones too, in the order they were added"
     )

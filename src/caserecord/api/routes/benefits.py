@@ -1,0 +1,248 @@
+"""Benefits applications on a case: start one, follow each step to a decision, appeal and
+renewal; the agency's applications by status and program."""
+
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from caserecord.access import listed_subjects
+from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal, reveal_case
+from caserecord.api.openapi import LIST, created, read, written
+from caserecord.api.pages import Version, case_page
+from caserecord.api.paging import PagingDep
+from caserecord.api.schemas.benefits import (
+    AppealDecisionIn,
+    AppealIn,
+    AppointmentIn,
+    AppointmentOutcomeIn,
+    BenefitApplicationIn,
+    BenefitApplicationOut,
+    BenefitApplicationPage,
+    BenefitRowPage,
+    DecisionIn,
+    DocumentsProvidedIn,
+    DocumentsRequestIn,
+    RenewalIn,
+    SubmissionIn,
+    WithdrawalIn,
+)
+from caserecord.api.schemas.common import CommandOut
+from caserecord.api.writes import WriteDep
+from caserecord.domain.benefits import BenefitProgram, BenefitStatus
+from caserecord.projections.benefits import benefit_key
+
+router = APIRouter(tags=["benefits"])
+CASE = "/v1/cases/{case_id}/benefit-applications"
+ONE = CASE + "/{application_id}"
+
+
+@router.get(CASE, response_model=BenefitApplicationPage, responses=read("A page of applications"))
+def list_benefit_applications(
+    case_id: UUID,
+    caller: ReaderDep,
+    runtime: RuntimeDep,
+    paging: PagingDep,
+    as_of: AtQuery = None,
+    effective_at: AtQuery = None,
+) -> dict[str, Any]:
+    """The case's benefits applications, latest started first. `as_of` and `effective_at`
+    ask for them as they stood then, as for the case itself (`/as-of`)."""
+    records, limit, before = runtime.records, paging.limit, paging.after(Version)
+    return case_page(
+        runtime, caller, case_id, "read_benefit_applications", paging,
+        now=partial(
+            records.case_benefit_applications, caller.actor, case_id, limit=limit, before=before
+        ),
+        then=partial(records.benefit_page, limit=limit, before=before),
+        as_of=as_of, effective_at=effective_at,
+    )  # fmt: skip
+
+
+@router.post(
+    CASE, status_code=201, response_model=CommandOut, responses=created("Started", within=True)
+)
+def start_benefit_application(
+    case_id: UUID, body: BenefitApplicationIn, write: WriteDep
+) -> JSONResponse:
+    """An application for a program to an agency; with `submitted_on`, submitted too."""
+    command = partial(
+        write.records.start_benefit_application, write.actor, case_id, **body.values()
+    )
+    location = f"{CASE.format(case_id=case_id)}/{{entity_id}}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.get(ONE, response_model=BenefitApplicationOut, responses=read("The application"))
+def read_benefit_application(
+    case_id: UUID, application_id: str, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    application = runtime.records.get_benefit_application(caller.actor, case_id, application_id)
+    reveal_case(runtime, caller, "read_benefit_application", case_id)
+    return application
+
+
+def step(name: str, write: WriteDep, case_id: UUID, application_id: str, body: Any) -> JSONResponse:
+    command = partial(
+        getattr(write.records, name),
+        write.actor,
+        case_id,
+        application_id=application_id,
+        **body.values(),
+    )
+    return write.run(body, command)
+
+
+@router.post(ONE + "/submission", response_model=CommandOut, responses=written())
+def submit_benefit_application(
+    case_id: UUID, application_id: str, body: SubmissionIn, write: WriteDep
+) -> JSONResponse:
+    """Submitted to the agency on a day; a decision is due by `expected_decision_on` (by
+    default the program's processing standard)."""
+    return step("submit_benefit_application", write, case_id, application_id, body)
+
+
+@router.post(
+    ONE + "/documents-requests",
+    status_code=201,
+    response_model=CommandOut,
+    responses=created("Requested", within=True),
+)
+def request_benefit_documents(
+    case_id: UUID, application_id: str, body: DocumentsRequestIn, write: WriteDep
+) -> JSONResponse:
+    """The agency asks for documents, due on a day: a worklist item until provided."""
+    command = partial(
+        write.records.request_benefit_documents,
+        write.actor,
+        case_id,
+        application_id=application_id,
+        **body.values(),
+    )
+    location = f"{ONE.format(case_id=case_id, application_id=application_id)}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.post(
+    ONE + "/documents-requests/{request_id}/provided",
+    response_model=CommandOut,
+    responses=written(),
+)
+def provide_benefit_documents(
+    case_id: UUID, application_id: str, request_id: str, body: DocumentsProvidedIn, write: WriteDep
+) -> JSONResponse:
+    command = partial(
+        write.records.provide_benefit_documents,
+        write.actor,
+        case_id,
+        application_id=application_id,
+        request_id=request_id,
+        **body.values(),
+    )
+    return write.run(body, command)
+
+
+@router.post(
+    ONE + "/appointments",
+    status_code=201,
+    response_model=CommandOut,
+    responses=created("Scheduled", within=True),
+)
+def schedule_benefit_appointment(
+    case_id: UUID, application_id: str, body: AppointmentIn, write: WriteDep
+) -> JSONResponse:
+    """An interview, exam or visit the application needs: a worklist item on its day."""
+    command = partial(
+        write.records.schedule_benefit_appointment,
+        write.actor,
+        case_id,
+        application_id=application_id,
+        **body.values(),
+    )
+    location = f"{ONE.format(case_id=case_id, application_id=application_id)}"
+    return write.run(body, command, status=201, location=location)
+
+
+@router.post(
+    ONE + "/appointments/{appointment_id}/outcome", response_model=CommandOut, responses=written()
+)
+def record_benefit_appointment(
+    case_id: UUID,
+    application_id: str,
+    appointment_id: str,
+    body: AppointmentOutcomeIn,
+    write: WriteDep,
+) -> JSONResponse:
+    command = partial(
+        write.records.record_benefit_appointment,
+        write.actor,
+        case_id,
+        application_id=application_id,
+        appointment_id=appointment_id,
+        **body.values(),
+    )
+    return write.run(body, command)
+
+
+@router.post(ONE + "/decision", response_model=CommandOut, responses=written())
+def decide_benefit_application(
+    case_id: UUID, application_id: str, body: DecisionIn, write: WriteDep
+) -> JSONResponse:
+    """The agency's decision: approved with the award, or denied with its reason."""
+    return step("decide_benefit_application", write, case_id, application_id, body)
+
+
+@router.post(ONE + "/appeal", response_model=CommandOut, responses=written())
+def file_benefit_appeal(
+    case_id: UUID, application_id: str, body: AppealIn, write: WriteDep
+) -> JSONResponse:
+    """An appeal of a denial, with its hearing day if set: a worklist item on that day."""
+    return step("file_benefit_appeal", write, case_id, application_id, body)
+
+
+@router.post(ONE + "/appeal-decision", response_model=CommandOut, responses=written())
+def decide_benefit_appeal(
+    case_id: UUID, application_id: str, body: AppealDecisionIn, write: WriteDep
+) -> JSONResponse:
+    return step("decide_benefit_appeal", write, case_id, application_id, body)
+
+
+@router.post(ONE + "/renewal", response_model=CommandOut, responses=written())
+def renew_benefit(
+    case_id: UUID, application_id: str, body: RenewalIn, write: WriteDep
+) -> JSONResponse:
+    """An approved benefit renewed for another period; `renews_on`: the next renewal."""
+    return step("renew_benefit", write, case_id, application_id, body)
+
+
+@router.post(ONE + "/withdrawal", response_model=CommandOut, responses=written())
+def withdraw_benefit_application(
+    case_id: UUID, application_id: str, body: WithdrawalIn, write: WriteDep
+) -> JSONResponse:
+    """Withdrawn by the client (before a decision, or during an appeal); a reason is required."""
+    return step("withdraw_benefit_application", write, case_id, application_id, body)
+
+
+@router.get("/v1/benefit-applications", response_model=BenefitRowPage, responses=LIST)
+def benefit_tracker(
+    caller: ReaderDep,
+    views: ViewsDep,
+    runtime: RuntimeDep,
+    paging: PagingDep,
+    status: BenefitStatus | None = None,
+    program: BenefitProgram | None = None,
+) -> dict[str, Any]:
+    """The agency's benefits applications in the order they were started, by status and
+    program; `decision_overdue` is worked out against today when asked."""
+    rows = views.benefit_applications(
+        caller.agency_id,
+        status=None if status is None else status.value,
+        program=None if program is None else program.value,
+        after=paging.after(tuple[str, str]),
+        limit=paging.fetch,
+    )
+    page = paging.page(rows, benefit_key)
+    reveal(runtime, caller, "list_benefit_applications", listed_subjects(page["items"]))
+    return page
