@@ -3,9 +3,8 @@
 from pathlib import Path
 from uuid import UUID
 
-from caserecord.config import Settings
-
 from caserecord.access import Tables
+from caserecord.config import Settings
 from caserecord.projections import VIEW_NAMES
 from caserecord.store import open_records
 from tests.e2e.http import Api, a_case, serve
