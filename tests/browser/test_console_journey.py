@@ -204,6 +204,13 @@ def test_every_main_page_has_no_serious_accessibility_finding_and_the_api_docs_w
         findings[name] = serious(page)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    # Printing opens what was collapsed (the caseloads' lists of cases), and closes it after.
+    closed = "document.querySelectorAll('details:not([open])').length"
+    assert page.evaluate(closed) > 0
+    page.emulate_media(media="print")
+    expect(page.locator("details:not([open])")).to_have_count(0)
+    page.emulate_media(media="screen")
+    expect(page.locator("details:not([open])")).not_to_have_count(0)
 
     assert {name: found for name, found in findings.items() if found} == {}
     assert refused == []

@@ -346,3 +346,16 @@ def test_the_client_page_shows_consents_and_the_accounting_and_logs_reading_them
     entries = console(api).backend.access_log.for_client("agency-a", client_id)
     actions = {e["action"] for e in entries if e["request_id"] == view.group(1)}
     assert {"console_read_consents", "console_read_disclosures"} <= actions
+
+
+def test_the_favicon_and_the_print_script_are_served_from_the_package(api: Api) -> None:
+    client = signed_in(api)
+
+    page = client.get("/console/clients")
+    icon = client.get("/console/static/favicon.svg")
+    script = client.get("/console/static/console.js")
+
+    assert 'rel="icon" href="/console/static/favicon.svg"' in page.text
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert "beforeprint" in script.text
