@@ -103,7 +103,7 @@ def test_a_reviewer_runs_keygen_checkpoint_export_and_check_from_the_cli(
 
     assert run("keygen", "--private", "signer.pem", "--public", "signer.pub").returncode == 0
     assert run("checkpoint", "--key", "signer.pem", "--out", "cp.json").returncode == 0
-    assert run("export", str(scenario.case_id), "--out", "case.json").returncode == 0
+    assert run("export", str(scenario.case_id), "--internal", "--out", "case.json").returncode == 0
     ok = run("check", "case.json", "--checkpoint", "cp.json", "--public-key", "signer.pub")
     export = json.loads((tmp_path / "case.json").read_text())
     export["records"][3]["state_b64"] = export["records"][4]["state_b64"]
