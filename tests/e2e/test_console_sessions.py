@@ -359,3 +359,28 @@ def test_the_favicon_and_the_print_script_are_served_from_the_package(api: Api) 
     assert icon.status_code == 200
     assert icon.headers["content-type"].startswith("image/svg+xml")
     assert "beforeprint" in script.text
+
+
+def test_sensitivity_labels_show_on_the_case_its_notes_and_the_console_page(api: Api) -> None:
+    _, case_id = a_case(api, specialty="substance_abuse")
+    note = {"text": "Disclosed status.", "contact_kind": "client", "contact_mode": "in_person"}
+    first = api.created(f"/v1/cases/{case_id}/notes", note | {"labels": ["hiv"]})["version"]
+    second = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    relabel = {"target_version": second, "labels": ["mental_health"], "reason": "content"}
+    assert api.post(f"/v1/cases/{case_id}/relabellings", relabel).status_code == 200
+
+    case = api.get(f"/v1/cases/{case_id}").json()
+    notes = api.get(f"/v1/cases/{case_id}/notes").json()["items"]
+    page = signed_in(api, "caseworker").get(f"/console/cases/{case_id}").text
+
+    assert case["labels"] == ["substance_use", "hiv", "mental_health"]
+    assert case["entry_labels"] == {
+        str(first): ["substance_use", "hiv"],
+        str(second): ["mental_health"],
+    }
+    assert {n["version"]: n["labels"] for n in notes} == {
+        first: ["substance_use", "hiv"],
+        second: ["mental_health"],
+    }
+    assert '<span class="label">substance use</span>' in page.split("data-case-labels")[1]
+    assert page.count("data-note-labels") == 2
