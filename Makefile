@@ -16,12 +16,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo's checkpoint signing key and checkpoints: a real deployment keeps the private key
+# off the database host (docs/tamper-evidence.md).
+DEMO_SIGNING := var/demo-signing
+
 run: install
 	$(BIN)/caserecord db init
 	$(BIN)/caserecord demo
+	@test -f $(DEMO_SIGNING)/signing.pem || { mkdir -p $(DEMO_SIGNING)/checkpoints && \
+		$(BIN)/caserecord chain keygen --private $(DEMO_SIGNING)/signing.pem --public $(DEMO_SIGNING)/signing.pub; }
+	$(BIN)/caserecord chain checkpoint --key $(DEMO_SIGNING)/signing.pem --out $(DEMO_SIGNING)/checkpoints/demo.json
 	@echo "web console: http://$(HOST):$(PORT)/console (sign in with one of the tokens above)"
 	@echo "API docs:    http://$(HOST):$(PORT)/docs"
-	$(BIN)/caserecord serve --host $(HOST) --port $(PORT)
+	CASERECORD_CHECKPOINT_DIR=$(DEMO_SIGNING)/checkpoints CASERECORD_CHECKPOINT_PUBLIC_KEY=$(DEMO_SIGNING)/signing.pub \
+		$(BIN)/caserecord serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

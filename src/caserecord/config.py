@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # The session cookie is `Secure` when the request came over HTTPS (as uvicorn's proxy
     # headers report it); true sends it only over HTTPS whatever the request said.
     console_secure_cookie: bool = False
+    # Signed checkpoints (``caserecord chain checkpoint --out DIR/NAME.json``) and the public
+    # key that verifies them: the verification of a case names the newest one that covers it.
+    checkpoint_dir: Path | None = None
+    checkpoint_public_key: Path | None = None
     # Production refuses to start unless the integrity key is given explicitly (a variable or
     # a secrets file), never one made next to the database by `db init`.
     production: bool = False

@@ -199,7 +199,7 @@ def case_to_dict(
         ],
         "referral_count": len(referrals),
         "notes": [
-            note_to_dict(events[v], [events[a] for a in contents.addenda[i]])
+            note_to_dict(events[v], [events[a] for a in contents.addenda[i]], case.labels_of(v))
             for i, v in contents.notes.items()
         ],
         "note_count": contents.note_count,
@@ -216,6 +216,9 @@ def case_to_dict(
             c.target_version: c.marked_in
             for c in sorted(case.corrections, key=lambda c: c.target_version)
         },
+        "labels": case.labelled_classes(),
+        "default_labels": case.default_labels,
+        "entry_labels": {int(v): list(labels) for v, labels in sorted(case.entry_labels.items())},
     }
 
 
@@ -399,9 +402,10 @@ def referral_to_dict(referral: Referral, events: Events) -> dict[str, Any]:
 
 
 def note_to_dict(
-    note: Case.ProgressNoteRecorded, addenda: list[Case.AddendumAppended]
+    note: Case.ProgressNoteRecorded, addenda: list[Case.AddendumAppended], labels: list[str]
 ) -> dict[str, Any]:
-    """A note from its event, with the addenda still standing."""
+    """A note from its event, with the addenda still standing and the sensitivity labels
+    it carries now (``labels``: the case's, relabellings included)."""
     data: dict[str, Any] = plain(
         Note(
             note.note_id,
@@ -431,6 +435,7 @@ def note_to_dict(
         "duration_minutes": note.duration_minutes,
         "goal_ids": list(note.goal_ids),
         "referral_ids": list(note.referral_ids),
+        "labels": labels,
     }
     return data
 

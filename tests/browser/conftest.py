@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from caserecord.demo import DEMO_AGENCY, load_demo
 from caserecord.domain.values import Role
 from caserecord.provision import init_store
 from caserecord.store import open_records
+from tests.integration.test_signed_checkpoints import write_checkpoint
 
 OTHER_AGENCY = "other-agency"
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "console"
@@ -56,11 +58,19 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("console")
-    settings = Settings(database_url=f"sqlite:///{folder}/caserecord.db", poll_interval=0.05)
+    signing = folder / "demo-signing"
+    settings = Settings(
+        database_url=f"sqlite:///{folder}/caserecord.db",
+        poll_interval=0.05,
+        checkpoint_dir=signing / "checkpoints",
+        checkpoint_public_key=signing / "signing.pub",
+    )
     init_store(settings)
     records = open_records(settings)
     try:
         ids = load_demo(records).ids
+        # As `make run` does: a signed checkpoint of the demo, for the verification page.
+        write_checkpoint(records, signing, "demo.json", datetime.now(UTC).isoformat())
         store = TokenStore(Tables(records))
         tokens = {
             (agency, role.value): store.create(

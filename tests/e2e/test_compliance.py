@@ -1,13 +1,16 @@
 """Compliance over HTTP: hash-chain verification and the audit trail."""
 
+from pathlib import Path
 from uuid import UUID
 
 from caserecord.access import Tables
+from caserecord.config import Settings
 from caserecord.projections import VIEW_NAMES
 from caserecord.store import open_records
-from tests.e2e.http import Api, a_case
+from tests.e2e.http import Api, a_case, serve
 from tests.e2e.test_stored_damage import write_assessment_directly
 from tests.integration.stored_rows import StoredRows
+from tests.integration.test_signed_checkpoints import write_checkpoint
 
 
 def test_a_case_verifies_and_a_tampered_event_is_named(sqlite_api: Api) -> None:
@@ -27,6 +30,7 @@ def test_a_case_verifies_and_a_tampered_event_is_named(sqlite_api: Api) -> None:
 
     assert intact["ok"] is True
     assert [s["versions_checked"] for s in intact["streams"]] == [1, 1]
+    assert intact["checkpoint"]["status"] == "not_configured"
     assert tampered["ok"] is False
     assert tampered["streams"][0]["first_bad_version"] == 1
 
@@ -128,3 +132,25 @@ def test_a_stream_the_views_cannot_apply_is_listed_in_the_quarantine_of_its_agen
     assert other_agency.json() == {"items": [], "next": None}
     assert (case.status_code, case.json()["code"]) == (500, "record_incomplete")
     assert f"stream {case_id} at version {version}" in case.json()["detail"]
+
+
+def test_the_verification_names_the_signed_checkpoint_that_covers_the_case(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=sqlite_url,
+        checkpoint_dir=tmp_path / "signing" / "checkpoints",
+        checkpoint_public_key=tmp_path / "signing" / "signing.pub",
+    )
+    for api in serve(settings):
+        _, case_id = a_case(api)
+        records = open_records(settings)
+        write_checkpoint(records, tmp_path / "signing", "cp.json", "2026-01-01T00:00:00Z")
+        records.close()
+
+        found = api.get(f"/v1/cases/{case_id}/verification", role="compliance_reviewer").json()
+
+        assert found["ok"] is True
+        assert found["checkpoint"]["status"] == "covered"
+        assert found["checkpoint"]["checkpoint"] == "cp.json"
+        assert [s["signed_version"] for s in found["checkpoint"]["streams"]] == [1, 1]

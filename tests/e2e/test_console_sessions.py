@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from caserecord.config import Settings
 from caserecord.console.sessions import now_utc
+from caserecord.domain.consent import form_hash
 from tests.e2e.http import Api, a_case, serve
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -312,3 +313,74 @@ def test_the_as_of_form_works_without_script_from_a_typed_time(api: Api) -> None
 
     assert before.status_code == 404 and "had no events then" in before.text
     assert after.status_code == 200 and "As in effect at" in after.text
+
+
+def test_the_client_page_shows_consents_and_the_accounting_and_logs_reading_them(
+    api: Api,
+) -> None:
+    client_id, case_id = a_case(api, specialty="substance_abuse")
+    consent = {
+        "recipient_kind": "organisation",
+        "recipient": "Bayview Clinic",
+        "purpose": "treatment",
+        "data": ["substance_use"],
+        "form_sha256": form_hash(b"signed form"),
+        "expires_on": "2099-12-31",
+    }
+    kept = api.created(f"/v1/clients/{client_id}/consents", consent)["entity_id"]
+    ended = api.created(f"/v1/clients/{client_id}/consents", consent | {"purpose": "housing"})
+    api.post(f"/v1/clients/{client_id}/consents/{ended['entity_id']}/revocation", {})
+    referral = {"resource_kind": "medical", "organisation": "Bayview Clinic", "service_name": "MAT"}
+    api.created(f"/v1/cases/{case_id}/referrals", referral)
+    client = signed_in(api, "caseworker")
+
+    page = client.get(f"/console/clients/{client_id}")
+
+    consents = page.text.split("data-consents")[1].split("</table>")[0]
+    accounting = page.text.split("data-disclosures")[1].split("</table>")[0]
+    assert consents.count("<strong>in force</strong>") == 1
+    assert consents.count("<strong>revoked</strong>") == 1
+    assert f"consent {kept[:8]} v1" in accounting and "Bayview Clinic" in accounting
+    view = re.search(r"data-page-view>([0-9a-f]+)<", page.text)
+    assert view is not None
+    entries = console(api).backend.access_log.for_client("agency-a", client_id)
+    actions = {e["action"] for e in entries if e["request_id"] == view.group(1)}
+    assert {"console_read_consents", "console_read_disclosures"} <= actions
+
+
+def test_the_favicon_and_the_print_script_are_served_from_the_package(api: Api) -> None:
+    client = signed_in(api)
+
+    page = client.get("/console/clients")
+    icon = client.get("/console/static/favicon.svg")
+    script = client.get("/console/static/console.js")
+
+    assert 'rel="icon" href="/console/static/favicon.svg"' in page.text
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert "beforeprint" in script.text
+
+
+def test_sensitivity_labels_show_on_the_case_its_notes_and_the_console_page(api: Api) -> None:
+    _, case_id = a_case(api, specialty="substance_abuse")
+    note = {"text": "Disclosed status.", "contact_kind": "client", "contact_mode": "in_person"}
+    first = api.created(f"/v1/cases/{case_id}/notes", note | {"labels": ["hiv"]})["version"]
+    second = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    relabel = {"target_version": second, "labels": ["mental_health"], "reason": "content"}
+    assert api.post(f"/v1/cases/{case_id}/relabellings", relabel).status_code == 200
+
+    case = api.get(f"/v1/cases/{case_id}").json()
+    notes = api.get(f"/v1/cases/{case_id}/notes").json()["items"]
+    page = signed_in(api, "caseworker").get(f"/console/cases/{case_id}").text
+
+    assert case["labels"] == ["substance_use", "hiv", "mental_health"]
+    assert case["entry_labels"] == {
+        str(first): ["substance_use", "hiv"],
+        str(second): ["mental_health"],
+    }
+    assert {n["version"]: n["labels"] for n in notes} == {
+        first: ["substance_use", "hiv"],
+        second: ["mental_health"],
+    }
+    assert '<span class="label">substance use</span>' in page.split("data-case-labels")[1]
+    assert page.count("data-note-labels") == 2

@@ -320,7 +320,7 @@ def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
     )
     state = case_to_dict(case, by_version, contents)
     return state | {
-        "all_notes": standing_notes(applied),
+        "all_notes": standing_notes(applied, case),
         "all_referrals": [referral_to_dict(r, by_version) for r in case.standing_referrals()],
         "all_progress": {
             g: [progress_to_dict(by_version[v]) for v in versions]
@@ -329,9 +329,9 @@ def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
     }
 
 
-def standing_notes(applied: list[RecordAggregate.Event]) -> list[dict[str, Any]]:
-    """The notes not set aside, each with its addenda not set aside, straight from the
-    events that applied (the case itself keeps only their index)."""
+def standing_notes(applied: list[RecordAggregate.Event], case: Case) -> list[dict[str, Any]]:
+    """The notes not set aside, each with its addenda not set aside and its labels in the
+    case, straight from the events that applied (the case itself keeps only their index)."""
     set_aside = {e.target_version for e in applied if isinstance(e, Case.EntryMarkedInError)}
     standing = [e for e in applied if e.originator_version not in set_aside]
     return [
@@ -342,6 +342,7 @@ def standing_notes(applied: list[RecordAggregate.Event]) -> list[dict[str, Any]]
                 for a in standing
                 if isinstance(a, Case.AddendumAppended) and a.note_id == n.note_id
             ],
+            case.labels_of(n.originator_version),
         )
         for n in standing
         if isinstance(n, Case.ProgressNoteRecorded)

@@ -1,7 +1,7 @@
 """Consent and disclosures through the service, on both stores: the Part 2 scenario, a
 revocation that wins the race against a referral, and the accounting replayed from the log."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +11,11 @@ from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.client import Client
 from caserecord.domain.consent import REDISCLOSURE_NOTICE, form_hash
-from caserecord.domain.errors import ConsentRequiredError, OverrideNotAllowedError
+from caserecord.domain.errors import (
+    ConsentRequiredError,
+    InvalidValueError,
+    OverrideNotAllowedError,
+)
 from caserecord.domain.recording import Actor
 from caserecord.provision import init_store
 from caserecord.store import open_records
@@ -35,6 +39,7 @@ def part2_case(records: CaseRecords, actor: Actor) -> tuple[UUID, UUID]:
 
 
 def clinic_consent(records: CaseRecords, actor: Actor, client_id: UUID, **kw: Any) -> str:
+    kw.setdefault("expires_on", date(2099, 12, 31))
     consent_id = records.grant_consent(
         actor,
         client_id,
@@ -43,7 +48,6 @@ def clinic_consent(records: CaseRecords, actor: Actor, client_id: UUID, **kw: An
         purpose="treatment",
         data=["substance_use"],
         form_sha256=form_hash(b"signed on paper"),
-        expires_on_event="end of treatment",
         **kw,
     ).entity_id
     assert consent_id is not None
@@ -198,3 +202,48 @@ def test_the_roles_that_may_break_the_glass_are_configured(sqlite_url: str, work
         records.close()
     with pytest.raises(ValueError, match="must name roles"):
         Settings(database_url=sqlite_url, break_glass_roles="janitor")
+
+
+def test_a_consent_ending_with_its_case_stops_covering_disclosures_once_the_case_closes(
+    records: CaseRecords, worker: Actor, supervisor: Actor
+) -> None:
+    client_id, case_id = part2_case(records, worker)
+    other_case = an_open_case(records, worker, client_id)
+    consent_id = clinic_consent(
+        records,
+        worker,
+        client_id,
+        expires_on=None,
+        expires_on_event="end_of_treatment",
+        expires_with_case=other_case,
+    )
+    refer(records, worker, case_id, CLINIC)
+    before = datetime.now(UTC)
+    records.close_case(supervisor, other_case, outcome="completed", reason="treatment done")
+
+    with pytest.raises(ConsentRequiredError):
+        refer(records, worker, case_id, CLINIC)
+    (listed,) = records.consents(worker, client_id, every=True)
+    then = records.consents(worker, client_id, as_of=before)
+    (disclosed,) = records.disclosures(worker, client_id)
+
+    assert (listed["consent_id"], listed["status"]) == (consent_id, "expired")
+    assert listed["expired_by_event_at"] is not None
+    assert [c["status"] for c in then] == ["active"]
+    assert disclosed["consent"]["status"] == "active"  # as it stood when it was used
+
+
+def test_a_consent_cannot_end_with_another_clients_case(
+    records: CaseRecords, worker: Actor
+) -> None:
+    client_id, _ = part2_case(records, worker)
+    _, strangers_case = part2_case(records, worker)
+
+    with pytest.raises(InvalidValueError, match="not a case of client"):
+        clinic_consent(
+            records,
+            worker,
+            client_id,
+            expires_on_event="case_closed",
+            expires_with_case=strangers_case,
+        )

@@ -111,7 +111,8 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
         purpose="legal",
         data=["all"],
         form_sha256="0" * 64,
-        expires_on_event="end of the case",
+        expires_on_event="case_closed",
+        expires_with_case=case_id,
     ).entity_id
     app.revoke_consent(actor, client_id, consent_id=consent or "")
     app.record_disclosure(

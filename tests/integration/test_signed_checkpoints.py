@@ -103,7 +103,7 @@ def test_a_reviewer_runs_keygen_checkpoint_export_and_check_from_the_cli(
 
     assert run("keygen", "--private", "signer.pem", "--public", "signer.pub").returncode == 0
     assert run("checkpoint", "--key", "signer.pem", "--out", "cp.json").returncode == 0
-    assert run("export", str(scenario.case_id), "--out", "case.json").returncode == 0
+    assert run("export", str(scenario.case_id), "--internal", "--out", "case.json").returncode == 0
     ok = run("check", "case.json", "--checkpoint", "cp.json", "--public-key", "signer.pub")
     export = json.loads((tmp_path / "case.json").read_text())
     export["records"][3]["state_b64"] = export["records"][4]["state_b64"]
@@ -116,3 +116,92 @@ def test_a_reviewer_runs_keygen_checkpoint_export_and_check_from_the_cli(
     assert bad.stderr.strip().splitlines() == [
         f"TAMPERED: stream {scenario.case_id} version 4: the stored event does not match its hash"
     ]
+
+
+def write_checkpoint(records: CaseRecords, directory: Path, name: str, issued_at: str) -> Path:
+    """A signed checkpoint in ``directory``/checkpoints (the key in ``directory``, made
+    once), and the public key's path."""
+    directory.mkdir(exist_ok=True)
+    private, public = directory / "signing.pem", directory / "signing.pub"
+    if not private.exists():
+        private_pem, public_pem = new_private_key_pem()
+        private.write_bytes(private_pem)
+        public.write_bytes(public_pem)
+    head = records.tree_head()
+    document = sign_checkpoint(
+        load_private_key(private.read_bytes()),
+        records.chain_heads(),
+        issued_at,
+        (head.size, head.root),
+    )
+    (directory / "checkpoints").mkdir(exist_ok=True)
+    (directory / "checkpoints" / name).write_text(json.dumps(document))
+    return public
+
+
+def test_a_case_signed_at_its_head_is_covered_and_later_events_are_not_yet(
+    records: CaseRecords, scenario: ScenarioResult, worker: Actor, tmp_path: Path
+) -> None:
+    key = write_checkpoint(records, tmp_path, "cp-1.json", "2026-01-01T00:00:00+00:00")
+    checkpoints = tmp_path / "checkpoints"
+    streams = records.verify_case(worker, scenario.case_id)
+    covered = records.checkpoint_coverage(streams, checkpoints, key)
+    records.record_note(
+        worker, scenario.case_id, text="Later visit.", contact_kind="client", contact_mode="phone"
+    )
+
+    later = records.checkpoint_coverage(
+        records.verify_case(worker, scenario.case_id), checkpoints, key
+    )
+
+    assert covered["status"] == "covered"
+    assert covered["checkpoint"] == "cp-1.json"
+    assert all(s["ok"] and s["signed_version"] == s["versions"] for s in covered["streams"])
+    assert later["status"] == "partly_covered"
+    assert later["streams"][0]["signed_version"] == later["streams"][0]["versions"] - 1
+
+
+def test_coverage_names_the_newest_authentic_checkpoint_and_counts_a_forged_one(
+    records: CaseRecords, scenario: ScenarioResult, worker: Actor, tmp_path: Path
+) -> None:
+    key = write_checkpoint(records, tmp_path, "a.json", "2026-01-01T00:00:00+00:00")
+    write_checkpoint(records, tmp_path, "b.json", "2026-02-01T00:00:00+00:00")
+    forged = json.loads((tmp_path / "checkpoints" / "b.json").read_text())
+    forged["issued_at"] = "2026-03-01T00:00:00+00:00"  # newer, but no longer signed
+    (tmp_path / "checkpoints" / "c.json").write_text(json.dumps(forged))
+    streams = records.verify_case(worker, scenario.case_id)
+
+    covered = records.checkpoint_coverage(streams, tmp_path / "checkpoints", key)
+
+    assert covered["checkpoint"] == "b.json"
+    assert covered["rejected"] == 1
+
+
+def test_a_rewrite_after_the_checkpoint_shows_as_a_mismatch_in_its_coverage(
+    records: CaseRecords,
+    scenario: ScenarioResult,
+    worker: Actor,
+    tmp_path: Path,
+    database_url: str,
+) -> None:
+    key = write_checkpoint(records, tmp_path, "cp.json", "2026-01-01T00:00:00+00:00")
+    last = records.get_case(worker, scenario.case_id)["version"]
+    rewrite_history(StoredRows(database_url), scenario.case_id, 5, last)
+
+    covered = records.checkpoint_coverage(
+        records.verify_case(worker, scenario.case_id), tmp_path / "checkpoints", key
+    )
+
+    assert covered["status"] == "mismatch"
+    assert covered["ok"] is False
+
+
+def test_coverage_without_a_configured_directory_says_what_to_set(
+    records: CaseRecords, scenario: ScenarioResult, worker: Actor
+) -> None:
+    streams = records.verify_case(worker, scenario.case_id)
+
+    covered = records.checkpoint_coverage(streams, None, None)
+
+    assert covered["status"] == "not_configured"
+    assert "CASERECORD_CHECKPOINT_DIR" in covered["message"]

@@ -25,6 +25,7 @@ from tests.unit.case_builders import as_actor, opened_case
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 FORM = "c" * 64
+CASE = "9d7a2b4e-0000-4000-8000-000000000001"
 
 
 def a_client() -> Client:
@@ -50,9 +51,10 @@ def grant(client: Client, consent_id: str = "c1", **overrides: Any) -> None:
         "data": ["substance_use"],
         "effective_from": T0,
         "expires_on": None,
-        "expires_on_event": "end of treatment",
+        "expires_on_event": "end_of_treatment",
         "form_sha256": FORM,
         "obtained_by": "worker-1",
+        "expires_with_case": CASE,
     } | overrides
     client.grant_consent(**values)
 
@@ -75,6 +77,8 @@ def basis_for(client: Client, recipient: str = "Bayview Clinic", **kw: Any) -> B
     ("overrides", "message"),
     [
         ({"expires_on_event": ""}, "expires on a date or on an event"),
+        ({"expires_with_case": ""}, "names the case it happens to"),
+        ({"expires_on_event": "end of treatment"}, "expires_on_event"),
         ({"form_sha256": "ABC"}, "SHA-256"),
         ({"data": []}, "names the data"),
         ({"data": ["all", "hiv"]}, "'all' stands alone"),
@@ -386,3 +390,40 @@ def test_snapshots_taken_before_consents_and_labels_read_with_none(as_worker: Re
 
     assert upcast_state(Client, old_client) == snapshot_state(client)
     assert upcast_state(Case, old_case) == snapshot_state(case)
+
+
+# ---- expiry on an event of a named case ----------------------------------------------------
+def test_a_consent_expiring_on_a_case_event_is_in_force_until_that_case_event_happened(
+    as_worker: Recording,
+) -> None:
+    client = a_client()
+    grant(client)
+    closed = T0 + timedelta(days=3)
+    consent = client.consent("c1")
+
+    before = consent.status(closed - timedelta(seconds=1), {CASE: closed})
+    after = consent.status(closed, {CASE: closed})
+    unclosed = consent.status(closed + timedelta(days=30), {})
+
+    assert (before, after, unclosed) == ("active", "expired", "active")
+
+
+def test_a_disclosure_after_the_named_case_closed_is_refused_naming_the_expiry(
+    as_worker: Recording,
+) -> None:
+    client = a_client()
+    grant(client)
+
+    with pytest.raises(ConsentRequiredError) as refused:
+        basis_for(client, at=T0 + timedelta(days=2), ends={CASE: T0 + timedelta(days=1)})
+
+    (considered,) = refused.value.details["consents_considered"]
+    assert "(expired)" in considered["not_covered"][0]
+
+
+def test_a_version_1_grant_reads_with_its_event_in_words_and_no_case() -> None:
+    state = {"consent_id": "c1", "expires_on_event": "end of treatment"}
+
+    Client.ConsentGranted.upcast_v1_v2(state)
+
+    assert state["expires_with_case"] == ""

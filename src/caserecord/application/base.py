@@ -202,7 +202,12 @@ class RecordsBase(Application[UUID]):
         addenda = entries.addenda(note_ids)
         wanted = [notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
         events = self.events_at(case.id, wanted)
-        return [note_to_dict(events[notes[i]], [events[a] for a in addenda[i]]) for i in note_ids]
+        return [
+            note_to_dict(
+                events[notes[i]], [events[a] for a in addenda[i]], case.labels_of(notes[i])
+            )
+            for i in note_ids
+        ]
 
     def _read_versions(self, stream_id: UUID, versions: list[int]) -> list[Any]:
         found: list[Any] = []

@@ -2,7 +2,7 @@
 agency (checked against the consents in force, in the same transaction as the act), and
 the accounting of disclosures replayed from the client's log."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Unpack
 from uuid import UUID
@@ -13,6 +13,7 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import DISCLOSURES, Basis, Client, Disclosure
 from caserecord.domain.consent import (
+    NO_ENDS,
     PART2,
     Channel,
     Consent,
@@ -76,12 +77,17 @@ class DisclosureCommands(WritePath):
         effective_from: datetime | None = None,
         expires_on: date | None = None,
         expires_on_event: str = "",
+        expires_with_case: UUID | None = None,
         obtained_by: str = "",
         **opts: Unpack[Options],
     ) -> CommandResult:
         """``effective_from``: when the consent takes effect (the grant's effective time
-        by default); ``obtained_by``: who obtained it (the actor by default)."""
+        by default); ``obtained_by``: who obtained it (the actor by default);
+        ``expires_on_event`` of the client's case ``expires_with_case``."""
         consent_id = new_id()
+        named = expires_with_case
+        if named is not None and self.client_of_case(actor, named) != client_id:
+            raise InvalidValueError(f"case {named} is not a case of client {client_id}")
         return self._update_client(
             actor,
             client_id,
@@ -97,6 +103,7 @@ class DisclosureCommands(WritePath):
                 expires_on_event,
                 form_sha256,
                 obtained_by or actor.id,
+                str(expires_with_case) if expires_with_case else "",
             ),
             consent_id,
         )
@@ -138,11 +145,27 @@ class DisclosureCommands(WritePath):
         client = self.client_as_of(client_id, as_of)
         at = effective_at or as_of or datetime.now(UTC)
         found = [] if client is None else list(client.consents.values())
+        ends = {} if client is None else self.consent_ends(client, as_of)
         return [
-            consent_to_dict(c, at)
+            consent_to_dict(c, at, ends)
             for c in sorted(found, key=lambda c: c.granted_in)
-            if every or c.in_force(at)
+            if every or c.in_force(at, ends)
         ]
+
+    def consent_ends(self, client: Client, as_of: datetime | None = None) -> dict[str, datetime]:
+        """When the event each of the client's consents expires on happened, by the case
+        it names (as recorded up to ``as_of``): the effective time of the case's first
+        closure. Derived from the case's own events, never written by a person."""
+        named = {c.expires_with_case for c in client.consents.values() if c.expires_with_case}
+        ends: dict[str, datetime] = {}
+        for case_id in named:
+            for event in self._events(UUID(case_id)):
+                if as_of is not None and event.timestamp > as_of:
+                    break
+                if isinstance(event, Case.Closed):
+                    ends[case_id] = event.effective_at
+                    break
+        return ends
 
     def client_as_of(self, client_id: UUID, as_of: datetime | None) -> Client | None:
         """The client as recorded up to ``as_of`` (None: not yet registered then)."""
@@ -183,7 +206,15 @@ class DisclosureCommands(WritePath):
         def command(client: Client) -> None:
             at = moment(opts)
             decided = client.decide_basis(
-                recipient, purpose, classes, at, basis, consent_id, order_reference, reason
+                recipient,
+                purpose,
+                classes,
+                at,
+                basis,
+                consent_id,
+                order_reference,
+                reason,
+                self.consent_ends(client),
             )
             client.record_disclosure(
                 disclosure_id,
@@ -249,7 +280,15 @@ class DisclosureCommands(WritePath):
             refer(case)
             classes = referral_classes(case, shares)
             decided = client.decide_basis(
-                organisation, purpose, classes, at, basis, consent_id, order_reference, reason
+                organisation,
+                purpose,
+                classes,
+                at,
+                basis,
+                consent_id,
+                order_reference,
+                reason,
+                self.consent_ends(client),
             )
             entry = {"stream_id": str(case.id), "version": case.version, "kind": "case"}
             client.record_disclosure(
@@ -294,7 +333,15 @@ class DisclosureCommands(WritePath):
             at, case = moment(opts), self._case(actor, case_id)
             classes = case.labelled_classes()
             decided = client.decide_basis(
-                recipient, purpose, classes, at, basis, consent_id, order_reference, reason
+                recipient,
+                purpose,
+                classes,
+                at,
+                basis,
+                consent_id,
+                order_reference,
+                reason,
+                self.consent_ends(client),
             )
             entry = {"stream_id": str(case_id), "version": case.version, "kind": "case"}
             client.record_disclosure(
@@ -363,7 +410,9 @@ class DisclosureCommands(WritePath):
         rows = []
         for event in self._events(client_id):
             if isinstance(event, DISCLOSURES) and client is not None:
-                row = disclosure_to_dict(event, client.consents.get(event.consent_id))
+                consent = client.consents.get(event.consent_id)
+                ends = self.consent_ends(client, event.timestamp) if consent else {}
+                row = disclosure_to_dict(event, consent, ends)
                 wanted = event.disclosed_at >= since and (not part2 or PART2 in row["data_classes"])
                 if wanted and (row["emergency"] or not emergency_only):
                     rows.append(row)
@@ -387,8 +436,9 @@ class DisclosureCommands(WritePath):
         raise DisclosureNotFoundError(f"no disclosure {disclosure_id or referral_id}")
 
     def get_consent(self, actor: Actor, client_id: UUID, consent_id: str) -> dict[str, Any]:
-        consent = self._client(actor, client_id).consent(consent_id)
-        return consent_to_dict(consent, datetime.now(UTC))
+        client = self._client(actor, client_id)
+        consent = client.consent(consent_id)
+        return consent_to_dict(consent, datetime.now(UTC), self.consent_ends(client))
 
     def accounting_start(self, part2: bool) -> datetime:
         """Where an accounting asked for now starts when the request names no date."""
@@ -439,7 +489,9 @@ def referral_classes(case: Case, shares: list[str] | None) -> list[str]:
     return merged(case.default_labels, data_classes(shares, "shares"))
 
 
-def disclosure_to_dict(event: Disclosure, consent: Consent | None) -> dict[str, Any]:
+def disclosure_to_dict(
+    event: Disclosure, consent: Consent | None, ends: Mapping[str, datetime] = NO_ENDS
+) -> dict[str, Any]:
     envelope: RecordAggregate.Event = event
     return {
         "disclosure_id": event.disclosure_id,
@@ -456,7 +508,7 @@ def disclosure_to_dict(event: Disclosure, consent: Consent | None) -> dict[str, 
         "emergency": isinstance(event, Client.EmergencyDisclosureRecorded),
         "consent_id": event.consent_id or None,
         "consent_version": event.consent_version or None,
-        "consent": None if consent is None else consent_to_dict(consent, event.disclosed_at),
+        "consent": None if consent is None else consent_to_dict(consent, event.disclosed_at, ends),
         "order_reference": event.order_reference,
         "notice": event.notice,
         "case_id": event.case_id or None,

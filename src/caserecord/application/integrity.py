@@ -3,6 +3,7 @@ and its records exported for an offline check."""
 
 import dataclasses
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,12 @@ from caserecord.persistence.chain import (
     stream_key,
     verify,
 )
-from caserecord.persistence.checkpoint import export_stream
+from caserecord.persistence.checkpoint import (
+    check_against_checkpoint,
+    export_stream,
+    load_public_key,
+    newest_checkpoint,
+)
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import consistency_proof, inclusion_proof
 from caserecord.persistence.quarantine import Quarantined
@@ -118,6 +124,66 @@ class Integrity(RecordsBase):
             }
         document["tree"] = tree
         return document
+
+    def checkpoint_coverage(
+        self, streams: list[Verification], directory: Path | None, public_key: Path | None
+    ) -> dict[str, Any]:
+        """Which signed tree head covers these streams (those :meth:`verify_case` checked):
+        the newest checkpoint in ``directory`` that verifies with ``public_key``, each
+        stream's export checked against it as ``caserecord chain check`` would, and the
+        versions recorded since, which no checkpoint vouches for yet."""
+        if directory is None or public_key is None:
+            return coverage(
+                "not_configured",
+                "No checkpoints are configured: set CASERECORD_CHECKPOINT_DIR and "
+                "CASERECORD_CHECKPOINT_PUBLIC_KEY.",
+            )
+        try:
+            key = load_public_key(public_key.expanduser().read_bytes())
+        except (OSError, ValueError) as e:
+            return coverage("unavailable", f"The checkpoints' public key cannot be read: {e}")
+        if not directory.expanduser().is_dir():
+            return coverage("unavailable", f"The checkpoint directory {directory} is missing.")
+        signed = newest_checkpoint(directory.expanduser(), key)
+        if signed is None:
+            return coverage("none", "No checkpoint in the directory verifies with the key.")
+        checkpoint = signed.checkpoint
+        tree = checkpoint.get("tree")
+        since = int(tree["size"]) if tree else None
+        rows = []
+        for stream in streams:
+            head = checkpoint["heads"].get(stream.stream_id)
+            try:
+                export = self.export_stream(UUID(stream.stream_id), since)
+            except TreeHeadError as e:
+                return coverage("mismatch", str(e), checkpoint=signed.name)
+            result = check_against_checkpoint(export, checkpoint, key)
+            rows.append(
+                {
+                    "stream_id": stream.stream_id,
+                    "signed_version": int(head["version"]) if head else None,
+                    "versions": stream.versions_checked,
+                    "ok": result.ok,
+                    "message": result.message,
+                }
+            )
+        if not all(r["ok"] for r in rows):
+            status = "mismatch"
+        elif all(r["signed_version"] == r["versions"] for r in rows):
+            status = "covered"
+        elif any(r["signed_version"] for r in rows):
+            status = "partly_covered"
+        else:
+            status = "not_covered"
+        return coverage(
+            status,
+            COVERAGE_MESSAGES[status],
+            checkpoint=signed.name,
+            issued_at=checkpoint.get("issued_at"),
+            tree_size=since,
+            rejected=signed.rejected,
+            streams=rows,
+        )
 
     def tree_head(self) -> TreeHead:
         """The Merkle tree's head, if its MAC holds (an :class:`UnreadableEventError`
@@ -254,3 +320,25 @@ class Integrity(RecordsBase):
     def _decode_record(self, record: Record) -> Any:
         stored = StoredEvent(UUID(record.stream_id), record.version, record.topic, record.state)
         return self.mapper.to_domain_event(stored)
+
+
+COVERAGE_MESSAGES = {
+    "covered": "Every event of the case and its client is covered by the checkpoint.",
+    "partly_covered": "Events up to the signed versions are covered; those recorded since "
+    "are covered by the next checkpoint.",
+    "not_covered": "The case was opened after the newest checkpoint; the next one covers it.",
+    "mismatch": "The stored records do not match what the checkpoint signed: see each stream.",
+}
+
+
+def coverage(status: str, message: str, **found: Any) -> dict[str, Any]:
+    return {
+        "status": status,
+        "ok": status != "mismatch",
+        "message": message,
+        "checkpoint": None,
+        "issued_at": None,
+        "tree_size": None,
+        "rejected": 0,
+        "streams": [],
+    } | found

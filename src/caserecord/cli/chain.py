@@ -10,7 +10,9 @@ from uuid import UUID
 import typer
 
 from caserecord.application.integrity import TreeHeadError
-from caserecord.cli.common import settings
+from caserecord.cli.common import cli_actor, settings
+from caserecord.cli.timeline import case_agency
+from caserecord.domain.errors import CaseNotFoundError, DomainError
 from caserecord.persistence.checkpoint import (
     CHECKPOINT_FORMAT,
     check_against_checkpoint,
@@ -94,9 +96,35 @@ def export(
         Path | None,
         typer.Option(help="The checkpoint it will be checked against: prove the tree extends it"),
     ] = None,
+    internal: Annotated[
+        bool, typer.Option(help="For the agency's own use (its reviewers): nothing leaves")
+    ] = False,
+    recipient: Annotated[
+        str | None, typer.Option(help="Who outside the agency receives it: a disclosure")
+    ] = None,
+    recipient_kind: Annotated[
+        str, typer.Option(help="organisation, person or general_designation")
+    ] = "organisation",
+    purpose: Annotated[str | None, typer.Option(help="Why it is disclosed (as the API)")] = None,
+    basis: Annotated[
+        str | None, typer.Option(help="A legal exception instead of consent (court_order...)")
+    ] = None,
+    consent_id: Annotated[str, typer.Option(help="The consent it is disclosed under")] = "",
+    order_reference: Annotated[str, typer.Option(help="The court order's reference")] = "",
+    reason: Annotated[str, typer.Option(help="Why (an exception needs one)")] = "",
 ) -> None:
     """Export a stream's stored records and links, with proofs that its events are in the
-    log's Merkle tree, for an offline check."""
+    log's Merkle tree, for an offline check. Say who it is for: ``--internal`` for the
+    agency's own use, or ``--recipient`` and ``--purpose`` for someone outside it, which
+    records a disclosure of the case on its client's record, checked against the consents
+    in force like any other, before anything is written out."""
+    if internal == (recipient is not None):
+        raise typer.BadParameter(
+            "say who the export is for: --internal (the agency's own use) or --recipient "
+            "and --purpose (a disclosure, checked against consent)"
+        )
+    if recipient is not None and purpose is None:
+        raise typer.BadParameter("a disclosure names its --purpose")
     since = None
     if checkpoint is not None:
         signed = read_json(checkpoint).get("tree")
@@ -104,6 +132,19 @@ def export(
     records = open_records(settings())
     try:
         document = records.export_stream(stream_id, since)
+        if document["records"] and recipient is not None and purpose is not None:
+            disclosed = disclose(
+                records,
+                stream_id,
+                recipient_kind=recipient_kind,
+                recipient=recipient,
+                purpose=purpose,
+                basis=basis,
+                consent_id=consent_id,
+                order_reference=order_reference,
+                reason=reason,
+            )
+            typer.echo(f"recorded disclosure {disclosed} to {recipient}", err=True)
     except TreeHeadError as e:
         tampered(str(e))
     finally:
@@ -111,6 +152,23 @@ def export(
     if not document["records"]:
         raise typer.BadParameter(f"no stream {stream_id} in this store")
     emit(document, out)
+
+
+def disclose(records: Any, case_id: UUID, **disclosure: Any) -> str:
+    """The export's disclosure, recorded as the CLI acting for the case's agency: refused,
+    with nothing written, when no consent in force or named exception covers it."""
+    try:
+        actor = cli_actor(case_agency(records, case_id), role="compliance_reviewer")
+    except CaseNotFoundError:
+        raise typer.BadParameter(
+            f"{case_id} is not a case: an export for someone outside the agency is of a case"
+        ) from None
+    try:
+        result = records.export_case(actor, case_id, **disclosure)
+    except DomainError as e:
+        typer.echo(f"refused ({e.code}): {first_line(e)}", err=True)
+        raise typer.Exit(1) from None
+    return str(result.entity_id)
 
 
 @app.command("check")

@@ -126,13 +126,18 @@ def verification(
     streams = records.verify_case(viewer.actor, case_id)
     client_id = records.client_of_case(viewer.actor, case_id)
     reveal(console, viewer, "verify_case", [Subject(client_id, case_id)])
+    settings = console.backend.settings
+    covered = records.checkpoint_coverage(
+        streams, settings.checkpoint_dir, settings.checkpoint_public_key
+    )
     return console.render(
         request,
         "verification.html",
         viewer,
         case_id=case_id,
         client=records.get_client(viewer.actor, client_id),
-        ok=all(s.ok for s in streams),
+        ok=all(s.ok for s in streams) and covered["ok"],
+        coverage=covered,
         streams=[
             {**vars(s), "kind": "case" if str(s.stream_id) == str(case_id) else "client"}
             for s in streams

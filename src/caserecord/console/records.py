@@ -136,8 +136,15 @@ def client_record(
         viewer.actor.agency_id, client_id=client_id, event_type="Opened", limit=500
     )
     cases = [records.get_case(viewer.actor, row["case_id"]) for row in opened if row["case_id"]]
+    consents = records.consents(viewer.actor, client_id, every=True)
+    since = records.accounting_start(part2=False)
+    disclosures = records.disclosures(viewer.actor, client_id, since=since)
     subjects = [Subject(client_id), *(Subject(client_id, c["id"]) for c in cases)]
     reveal(console, viewer, "read_client", subjects)
+    # The same actions the API logs for these reads, so a reviewer finds every viewing of
+    # the consents and of the accounting whichever way it was read.
+    reveal(console, viewer, "read_consents", [Subject(client_id)])
+    reveal(console, viewer, "read_disclosures", [Subject(client_id)])
     return console.render(
         request,
         "client.html",
@@ -146,6 +153,9 @@ def client_record(
         corrections=corrections,
         registered=events[0] if events else None,
         cases=cases,
+        consents=consents,
+        disclosures=disclosures,
+        accounting_since=since,
     )
 
 

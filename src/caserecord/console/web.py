@@ -44,6 +44,13 @@ PURPOSES = {
     Role.COMPLIANCE_REVIEWER: "compliance_review",
     Role.ADMIN: "administration",
 }
+# A consent's status as a reader says it.
+CONSENT_STATUS = {
+    "active": "in force",
+    "not_yet_effective": "not yet in force",
+    "expired": "expired",
+    "revoked": "revoked",
+}
 PURPOSE_CHOICES = ("case_management", "supervision", "compliance_review", "quality_assurance")
 
 
@@ -111,6 +118,7 @@ class Console:
         self.templates.filters["shown"] = shown
         self.templates.globals["static"] = STATIC
         self.templates.globals["prefix"] = PREFIX
+        self.templates.globals["CONSENT_STATUS"] = CONSENT_STATUS
 
     @cached_property
     def sessions(self) -> SessionStore:

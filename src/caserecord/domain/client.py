@@ -1,5 +1,6 @@
 """The client: the person served. One client can have several cases over time."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from eventsourcing.domain import event
 from caserecord.domain.base import RecordAggregate, require_reason
 from caserecord.domain.consent import (
     EXCEPTIONS,
+    NO_ENDS,
     PART2,
     REDISCLOSURE_NOTICE,
     Channel,
@@ -188,6 +190,9 @@ class Client(RecordAggregate):
 
     # ---- consent -------------------------------------------------------------------
     class ConsentGranted(RecordAggregate.Event):
+        """Version 2: an event it expires on is one of :class:`ExpiryEvent`, of the case
+        ``expires_with_case`` names; a version 1 grant named its event only in words."""
+
         consent_id: str
         recipient_kind: str
         recipient: str
@@ -198,6 +203,13 @@ class Client(RecordAggregate):
         expires_on_event: str
         form_sha256: str
         obtained_by: str
+        expires_with_case: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["expires_with_case"] = ""
 
     def grant_consent(
         self,
@@ -211,6 +223,7 @@ class Client(RecordAggregate):
         expires_on_event: str,
         form_sha256: str,
         obtained_by: str,
+        expires_with_case: str = "",
     ) -> None:
         if consent_id in self.consents:
             raise DuplicateIdError(f"consent {consent_id} already exists")
@@ -225,6 +238,7 @@ class Client(RecordAggregate):
             form_sha256,
             obtained_by,
             effective_from,
+            expires_with_case,
         )
         self._grant_consent(
             consent_id,
@@ -237,6 +251,7 @@ class Client(RecordAggregate):
             expires_on_event,
             form_sha256,
             obtained_by,
+            expires_with_case,
         )
 
     @event(ConsentGranted)
@@ -252,6 +267,7 @@ class Client(RecordAggregate):
         expires_on_event: str,
         form_sha256: str,
         obtained_by: str,
+        expires_with_case: str,
     ) -> None:
         self.consents[consent_id] = Consent(
             consent_id,
@@ -265,6 +281,7 @@ class Client(RecordAggregate):
             form_sha256,
             obtained_by,
             self.version + 1,
+            expires_with_case=expires_with_case,
         )
 
     class ConsentRevoked(RecordAggregate.Event):
@@ -342,9 +359,11 @@ class Client(RecordAggregate):
         consent_id: str,
         order_reference: str,
         reason: str,
+        ends: Mapping[str, datetime] = NO_ENDS,
     ) -> Basis:
         """The legal basis a disclosure rests on, or :class:`ConsentRequiredError` naming
-        what no consent in force covers.  Part 2 data carries the redisclosure notice."""
+        what no consent in force covers.  Part 2 data carries the redisclosure notice.
+        ``ends``: when the named cases' events that consents expire on happened."""
         notice = REDISCLOSURE_NOTICE if PART2 in classes else ""
         if basis is not None and basis != LegalBasis.CONSENT:
             exception = parse(LegalBasis, basis, "basis")
@@ -358,8 +377,8 @@ class Client(RecordAggregate):
         considered = []
         for consent in sorted(cited, key=lambda c: -c.granted_in):
             gaps = consent.uncovered(recipient, purpose, classes, bool(consent_id))
-            if not consent.in_force(at):
-                gaps.insert(0, f"in force at {at.isoformat()} ({consent.status(at)})")
+            if not consent.in_force(at, ends):
+                gaps.insert(0, f"in force at {at.isoformat()} ({consent.status(at, ends)})")
             if not gaps:
                 return Basis(LegalBasis.CONSENT, consent.consent_id, consent.version, notice)
             considered.append({"consent_id": consent.consent_id, "not_covered": gaps})

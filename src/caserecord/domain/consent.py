@@ -4,9 +4,11 @@ disclosure rests.  No I/O; the client aggregate (``client.py``) records the even
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from caserecord.domain.errors import InvalidValueError
@@ -40,6 +42,17 @@ SPECIALTY_LABELS: dict[str, tuple[str, ...]] = {
 }
 """The labels every entry of a case of that specialty carries unless relabelled: the
 records of a substance-use program are Part 2 records, whatever they say."""
+
+
+class ExpiryEvent(StrEnum):
+    """Events a consent can expire on, each of a named case. The record knows a case's life
+    from its closure: closing the case is its discharge and the end of its treatment, so
+    each of these ends the consent from the closure's effective time. Reopening the case
+    does not bring the consent back: the client signs a new one."""
+
+    CASE_CLOSED = "case_closed"
+    DISCHARGE = "discharge"
+    END_OF_TREATMENT = "end_of_treatment"
 
 
 class RecipientKind(StrEnum):
@@ -101,6 +114,8 @@ REDISCLOSURE_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
+NO_ENDS: Mapping[str, datetime] = MappingProxyType({})
+
 
 @dataclass
 class Consent:
@@ -124,23 +139,29 @@ class Consent:
     revoked_in: int | None = None
     disclosed_to: list[list[Any]] = field(default_factory=list)
     """[disclosure id, recipient, when] of each disclosure made under it."""
+    expires_with_case: str = ""
+    """The case whose ``expires_on_event`` ends it ("": a date, or an event in words)."""
 
-    def in_force(self, at: datetime) -> bool:
-        """Expiry is derived from the date, never recorded: a consent that expires on a
-        date is in force through that day (UTC); one that expires on an event stays in
-        force until it is revoked."""
-        if at < self.effective_from:
-            return False
-        if self.expires_on is not None and at.date() > self.expires_on:
-            return False
-        return self.revoked_from is None or at < self.revoked_from
+    def in_force(self, at: datetime, ends: Mapping[str, datetime] = NO_ENDS) -> bool:
+        """Expiry is derived, never recorded: a consent that expires on a date is in force
+        through that day (UTC); one that expires on an event of a named case until that
+        event's effective time (``ends``: when each case's event happened, found by the
+        service); one that names its event only in words until it is revoked."""
+        return self.status(at, ends) == "active"
 
-    def status(self, at: datetime) -> str:
+    def status(self, at: datetime, ends: Mapping[str, datetime] = NO_ENDS) -> str:
         if self.revoked_from is not None and at >= self.revoked_from:
             return "revoked"
         if self.expires_on is not None and at.date() > self.expires_on:
             return "expired"
+        ended = self.ended_at(ends)
+        if ended is not None and at >= ended:
+            return "expired"
         return "active" if at >= self.effective_from else "not_yet_effective"
+
+    def ended_at(self, ends: Mapping[str, datetime]) -> datetime | None:
+        """When the event it expires on happened, if it has."""
+        return ends.get(self.expires_with_case) if self.expires_with_case else None
 
     def names(self, recipient: str) -> bool:
         return same_name(self.recipient, recipient)
@@ -191,6 +212,7 @@ def check_grant(
     form_sha256: str,
     obtained_by: str,
     effective_from: datetime,
+    expires_with_case: str = "",
 ) -> None:
     """The elements 42 CFR 2.31 asks of a written consent, as far as a record can hold them."""
     kind = parse(RecipientKind, recipient_kind, "recipient_kind")
@@ -203,6 +225,15 @@ def check_grant(
         raise InvalidValueError("a general designation of recipients is for Part 2 consents")
     if expires_on is None and not expires_on_event.strip():
         raise InvalidValueError("a consent expires on a date or on an event")
+    if expires_on_event:
+        parse(ExpiryEvent, expires_on_event, "expires_on_event")
+        if not expires_with_case:
+            raise InvalidValueError(
+                "a consent that expires on an event names the case it happens to "
+                "(expires_with_case)"
+            )
+    elif expires_with_case:
+        raise InvalidValueError("expires_with_case goes with expires_on_event")
     if expires_on is not None and expires_on < effective_from.date():
         raise InvalidValueError("a consent cannot expire before it takes effect")
     if not SHA256.fullmatch(form_sha256):
@@ -216,12 +247,14 @@ def form_hash(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def consent_to_dict(consent: Consent, at: datetime) -> dict[str, Any]:
+def consent_to_dict(
+    consent: Consent, at: datetime, ends: Mapping[str, datetime] = NO_ENDS
+) -> dict[str, Any]:
     """The consent as plain data, with its status at ``at``."""
     return {
         "consent_id": consent.consent_id,
         "version": consent.version,
-        "status": consent.status(at),
+        "status": consent.status(at, ends),
         "recipient_kind": consent.recipient_kind,
         "recipient": consent.recipient,
         "purpose": consent.purpose,
@@ -229,6 +262,8 @@ def consent_to_dict(consent: Consent, at: datetime) -> dict[str, Any]:
         "effective_from": consent.effective_from,
         "expires_on": consent.expires_on,
         "expires_on_event": consent.expires_on_event,
+        "expires_with_case": consent.expires_with_case or None,
+        "expired_by_event_at": consent.ended_at(ends),
         "form_sha256": consent.form_sha256,
         "obtained_by": consent.obtained_by,
         "granted_in": consent.granted_in,

@@ -14,6 +14,7 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -264,3 +265,36 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("the key is not an Ed25519 public key")
     return key
+
+
+@dataclass(frozen=True)
+class Signed:
+    """The newest authentic checkpoint of a directory, and how many there were that did
+    not verify with the key (kept, not trusted: a forged or damaged file)."""
+
+    name: str
+    checkpoint: dict[str, Any]
+    rejected: int
+
+
+def newest_checkpoint(directory: Path, public_key: Ed25519PublicKey) -> Signed | None:
+    """The checkpoint with the latest ``issued_at`` among the directory's ``*.json`` files
+    whose signature verifies with the key; None when there is none."""
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    rejected = 0
+    for path in sorted(directory.glob("*.json")):
+        try:
+            document = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            rejected += 1
+            continue
+        if not isinstance(document, dict) or document.get("format") != CHECKPOINT_FORMAT:
+            continue  # an export or another file kept beside the checkpoints
+        if not checkpoint_is_authentic(document, public_key):
+            rejected += 1
+            continue
+        found.append((str(document.get("issued_at", "")), path.name, document))
+    if not found:
+        return None
+    _, name, document = max(found, key=lambda f: (f[0], f[1]))
+    return Signed(name, document, rejected)

@@ -25,12 +25,18 @@ def verify_case(case_id: UUID, caller: AuditorDep, runtime: RuntimeDep) -> dict[
 
     The case is never loaded, so a tampered case answers 200 with `ok` false, naming the
     stream, the first bad version and the problem.  Whose case it is comes from its first
-    stored event while that event matches its chain link; see docs/tamper-evidence.md."""
+    stored event while that event matches its chain link; see docs/tamper-evidence.md.
+    `checkpoint` names the newest signed checkpoint that covers the case, if configured."""
     streams = runtime.records.verify_case(caller.actor, case_id)
+    settings = runtime.settings
+    covered = runtime.records.checkpoint_coverage(
+        streams, settings.checkpoint_dir, settings.checkpoint_public_key
+    )
     return {
         "case_id": case_id,
-        "ok": all(s.ok for s in streams),
+        "ok": all(s.ok for s in streams) and covered["ok"],
         "streams": [vars(s) for s in streams],
+        "checkpoint": covered,
     }
 
 

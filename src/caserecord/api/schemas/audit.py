@@ -1,6 +1,7 @@
 """Bodies of the compliance routes: the audit trail and the hash-chain verification."""
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,11 +48,55 @@ class VerificationOut(BaseModel):
     problem: str
 
 
+class StreamCoverageOut(BaseModel):
+    stream_id: str
+    signed_version: int | None = Field(description="The stream's head in the checkpoint")
+    versions: int = Field(description="Versions stored now")
+    ok: bool = Field(description="The stream checks against the checkpoint as `chain check`")
+    message: str
+
+
+class CheckpointCoverageOut(BaseModel):
+    """Which signed tree head covers the case: the newest checkpoint in
+    CASERECORD_CHECKPOINT_DIR that verifies with CASERECORD_CHECKPOINT_PUBLIC_KEY."""
+
+    status: Literal[
+        "covered",
+        "partly_covered",
+        "not_covered",
+        "mismatch",
+        "none",
+        "not_configured",
+        "unavailable",
+    ]
+    ok: bool = Field(description="False only when the records contradict the checkpoint")
+    message: str
+    checkpoint: str | None = Field(description="The checkpoint's file name")
+    issued_at: str | None
+    tree_size: int | None = Field(description="Events in the log's tree it signed")
+    rejected: int = Field(description="Checkpoint files whose signature does not verify")
+    streams: list[StreamCoverageOut]
+
+
 class CaseVerificationOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f", "ok": True, "streams": []}
+                {
+                    "case_id": "3f2c1a9e-8d7b-4c6a-9e5f-1b2a3c4d5e6f",
+                    "ok": True,
+                    "streams": [],
+                    "checkpoint": {
+                        "status": "not_configured",
+                        "ok": True,
+                        "message": "No checkpoints are configured",
+                        "checkpoint": None,
+                        "issued_at": None,
+                        "tree_size": None,
+                        "rejected": 0,
+                        "streams": [],
+                    },
+                }
             ]
         }
     )
@@ -59,6 +104,7 @@ class CaseVerificationOut(BaseModel):
     case_id: UUID
     ok: bool
     streams: list[VerificationOut]
+    checkpoint: CheckpointCoverageOut
 
 
 class QuarantinedOut(BaseModel):

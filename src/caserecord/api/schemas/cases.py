@@ -229,6 +229,18 @@ class CaseOut(BaseModel):
     entries_in_error: dict[int, int] = Field(
         description="Case version marked in error -> the version that marked it"
     )
+    labels: list[str] = Field(
+        default=[],
+        description="Sensitivity labels of the case's standing entries: what it discloses",
+    )
+    default_labels: list[str] = Field(
+        default=[], description="What every entry carries unless relabelled (the specialty's)"
+    )
+    entry_labels: dict[int, list[str]] = Field(
+        default={},
+        description="Case version -> its labels, for entries labelled otherwise than the "
+        "default (a note's own labels, `EntryRelabelled`)",
+    )
     safety_flags: list[SafetyFlagOut] = Field(
         default_factory=list,
         description="Safety flags not yet reviewed (PHQ-9 item 9): due for the case manager; "

@@ -53,10 +53,14 @@ class ConsentIn(WriteOptions):
         default=None, description="When it takes effect; the grant's effective time if absent"
     )
     expires_on: IsoDate | None = Field(default=None, description="Last day in force (UTC)")
-    expires_on_event: str = Field(
+    expires_on_event: Literal["", "case_closed", "discharge", "end_of_treatment"] = Field(
         default="",
-        max_length=500,
-        description="Or the event it expires on (stays in force until revoked)",
+        description="Or the event it expires on, of the case `expires_with_case`: it is no "
+        "longer in force from the closure of that case (its discharge, the end of its "
+        "treatment), derived from the case's events",
+    )
+    expires_with_case: UUID | None = Field(
+        default=None, description="The client's case whose event ends it"
     )
     obtained_by: str = Field(default="", max_length=200, description="The actor if absent")
 
@@ -94,7 +98,14 @@ class ConsentOut(BaseModel):
     data: list[str]
     effective_from: datetime
     expires_on: date | None
-    expires_on_event: str
+    expires_on_event: str = Field(
+        description="case_closed, discharge or end_of_treatment; words for a consent "
+        "recorded before events were named (in force until revoked)"
+    )
+    expires_with_case: UUID | None
+    expired_by_event_at: datetime | None = Field(
+        description="When the event it expires on happened, if it has"
+    )
     form_sha256: str
     obtained_by: str
     granted_in: int = Field(description="The client version that recorded the grant")

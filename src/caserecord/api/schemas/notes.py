@@ -102,6 +102,9 @@ class NoteOut(BaseModel):
     effective_at: datetime
     recorded_at: datetime
     addenda: list[AddendumOut] = Field(description="Addenda still standing, oldest first")
+    labels: list[str] = Field(
+        default=[], description="Sensitivity labels it carries now (relabellings included)"
+    )
 
 
 class NotePage(Page[NoteOut]):

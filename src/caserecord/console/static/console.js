@@ -3,6 +3,23 @@
 // Without this file the same form works with its buttons.
 "use strict";
 
+// A printed page shows what the reader had collapsed: every closed details element opens for
+// the print and closes again after. The print stylesheet does the same where the browser
+// styles ::details-content; this covers the rest.
+(() => {
+  const opened = [];
+  const expand = () => {
+    document.querySelectorAll("details:not([open])").forEach((d) => {
+      d.open = true;
+      opened.push(d);
+    });
+  };
+  const restore = () => opened.splice(0).forEach((d) => { d.open = false; });
+  window.addEventListener("beforeprint", expand);
+  window.addEventListener("afterprint", restore);
+  window.matchMedia("print").addEventListener("change", (e) => (e.matches ? expand() : restore()));
+})();
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form[data-as-of]");
   if (!form) return;
