@@ -3,6 +3,7 @@
 from caserecord.application.case_view import CaseView
 from caserecord.application.cases import CaseCommands
 from caserecord.application.clients import ClientCommands
+from caserecord.application.directory import DirectoryCommands
 from caserecord.application.disclosures import DisclosureCommands
 from caserecord.application.instruments import InstrumentCommands
 from caserecord.application.integrity import Integrity
@@ -20,6 +21,7 @@ class CaseRecords(
     PlanCommands,
     TaskCommands,
     InstrumentCommands,
+    DirectoryCommands,
     CaseView,
     Pages,
     Integrity,

@@ -247,3 +247,22 @@ class OverrideNotAllowedError(DomainError):
     emergency)."""
 
     code = "override_not_allowed"
+
+
+class DirectoryServiceNotFoundError(NotFoundError):
+    """The directory service the request's path names is not in the caller's directory."""
+
+    code = "directory_service_not_found"
+
+
+class UnknownDirectoryServiceError(DomainError):
+    """A directory service the request's body names is not in the caller's directory: the
+    request is refused as it stands (422), the path it was sent to exists."""
+
+    code = "directory_service_not_found"
+
+
+class DirectoryServiceInactiveError(DomainError):
+    """The directory service is listed but deactivated: nothing new is sent to it."""
+
+    code = "directory_service_inactive"
