@@ -317,3 +317,16 @@ def sample_directory() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("sample-hsds.json").read_text("utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
+
+
+def import_rows(page: Page) -> list[tuple[str, dict[str, Any], bool]]:
+    """(id, details, active) of each service of the page, as the directory imports them."""
+    return [(s.id, details_of(s), s.status == "active") for s in page.contents]
+
+
+def read_page(document: Any) -> Page:
+    """An HSDS page of services, or a bare list of them (pydantic's ValidationError names
+    the path of what is wrong)."""
+    if isinstance(document, list):
+        document = {"contents": document}
+    return Page.model_validate(document)
