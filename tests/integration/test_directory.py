@@ -2,6 +2,10 @@
 that change only what changed, networks of agencies, and the check a referral makes."""
 
 import copy
+import json
+import subprocess
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +22,7 @@ from caserecord.domain.errors import (
 from caserecord.domain.recording import Actor
 from caserecord.hsds import hsds_page, import_rows, read_page, sample_directory
 from caserecord.store import open_records
+from tests.integration.processes import CASERECORD, env_for
 
 ADMIN = Actor("admin-1", "admin", "agency-a")
 OTHER = Actor("admin-2", "admin", "agency-b")
@@ -161,3 +166,45 @@ def test_a_referral_may_name_only_an_active_service_of_the_directory(
     records.deactivate_directory_service(ADMIN, "legal-2", reason="closed")
     with pytest.raises(DirectoryServiceInactiveError):
         records.check_directory_service(ADMIN, "legal-2", "service_id")
+
+
+def caserecord(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CASERECORD, *args], env=env_for(settings), capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_cli_imports_a_file_once_and_exports_what_it_holds(
+    records: CaseRecords, settings: Settings, tmp_path: Path
+) -> None:
+    sample = tmp_path / "sample.json"
+    sample.write_text(json.dumps(sample_directory()))
+    broken = sample_directory()
+    broken["contents"][1]["organization"] = {"id": "x"}
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+
+    first = caserecord(settings, "directory", "import", str(sample), "--agency", "agency-a")
+    again = caserecord(settings, "directory", "import", str(sample), "--agency", "agency-a")
+    bad = caserecord(
+        settings, "directory", "import", str(tmp_path / "broken.json"), "--agency", "agency-a"
+    )
+    exported = caserecord(settings, "directory", "export", "--agency", "agency-a")
+    package = tmp_path / "directory.zip"
+    zipped = caserecord(
+        settings,
+        "directory",
+        "export",
+        "--agency",
+        "agency-a",
+        "--format",
+        "datapackage",
+        "--output",
+        str(package),
+    )
+
+    assert first.stdout.startswith("8 listed, 0 updated, 0 unchanged, 0 refused"), first.stderr
+    assert again.stdout.startswith("0 listed, 0 updated, 8 unchanged, 0 refused"), again.stderr
+    assert bad.returncode == 1
+    assert bad.stderr.strip().endswith("contents[1].organization.name: Field required")
+    assert json.loads(exported.stdout)["total_items"] == 8
+    assert zipped.returncode == 0 and zipfile.is_zipfile(package)
