@@ -21,6 +21,7 @@ from caserecord.domain.errors import (
 )
 from caserecord.domain.recording import Actor
 from caserecord.hsds import hsds_page, import_rows, read_page, sample_directory
+from caserecord.projections import ProjectionService
 from caserecord.store import open_records
 from tests.integration.processes import CASERECORD, env_for
 
@@ -208,3 +209,14 @@ def test_the_cli_imports_a_file_once_and_exports_what_it_holds(
     assert bad.stderr.strip().endswith("contents[1].organization.name: Field required")
     assert json.loads(exported.stdout)["total_items"] == 8
     assert zipped.returncode == 0 and zipfile.is_zipfile(package)
+
+
+def test_the_views_pass_over_the_directorys_events(
+    records: CaseRecords, projections: ProjectionService
+) -> None:
+    import_sample(records)
+    head = records.recorder.max_notification_id()
+
+    projections.catch_up()
+
+    assert set(projections.positions().values()) == {head}
