@@ -5,6 +5,7 @@ import copy
 import json
 import subprocess
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,26 @@ def test_the_views_pass_over_the_directorys_events(
     projections.catch_up()
 
     assert set(projections.positions().values()) == {head}
+
+
+def test_a_referral_to_a_service_takes_its_names_and_its_response_standard(
+    records: CaseRecords,
+) -> None:
+    records.list_directory_service(ADMIN, service_id="legal-2", details=DETAILS)
+    monday = date(2026, 11, 30)
+
+    standard = records.directory_referral(ADMIN, "legal-2", referred_on=monday)
+    given = records.directory_referral(
+        ADMIN, "legal-2", referred_on=monday, respond_by=date(2026, 12, 2)
+    )
+
+    assert standard == {
+        "service_id": "legal-2",
+        "organisation": "Bayview Legal Aid",
+        "service_name": "Tenant advice",
+        "needs": ["legal"],
+        "respond_by": date(2026, 12, 10),
+    }
+    assert given["respond_by"] == date(2026, 12, 2)
+    records.update_directory_service(ADMIN, "legal-2", details=DETAILS | {"response_days": None})
+    assert records.directory_referral(ADMIN, "legal-2", referred_on=monday)["respond_by"] is None

@@ -3,6 +3,7 @@ services a case manager refers clients to (docs/directory.md, docs/decisions/002
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import date, timedelta
 from typing import Any, Unpack
 from uuid import uuid4
 
@@ -207,6 +208,32 @@ class DirectoryCommands(WritePath):
                 service_id=service_id,
             )
         return service_to_dict(service)
+
+    def directory_referral(
+        self,
+        actor: Actor,
+        service_id: str,
+        *,
+        referred_on: date,
+        respond_by: date | None = None,
+        field: str = "service_id",
+    ) -> dict[str, Any]:
+        """What a referral to a directory service takes from it: the organisation and
+        service names, and its deadline, ``respond_by`` if given, else ``referred_on`` plus
+        the service's response standard (None if it has none: the agency's default then
+        applies).  Refused as :meth:`check_directory_service` refuses."""
+        service = self.check_directory_service(actor, service_id, field)
+        details = service["details"]
+        days = details["response_days"]
+        if respond_by is None and days is not None:
+            respond_by = referred_on + timedelta(days=days)
+        return {
+            "service_id": service_id,
+            "organisation": details["organization_name"],
+            "service_name": details["name"],
+            "needs": list(details["needs"]),
+            "respond_by": respond_by,
+        }
 
     # ---- internals -----------------------------------------------------------------
     def _import_one(
