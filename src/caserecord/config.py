@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     contact_standard_days: str = ""
     # The web console's sessions: ended after this long without a page view, and this long
     # after sign-in whatever the use.
+    # Networks of agencies that share one resource directory: "north:agency-a,agency-b;
+    # south:agency-c"; an agency in none keeps its own.
+    directory_networks: str = ""
     console_idle_minutes: float = Field(default=30.0, gt=0)
     console_session_hours: float = Field(default=12.0, gt=0)
     # The session cookie is `Secure` when the request came over HTTPS (as uvicorn's proxy
@@ -96,6 +99,7 @@ class Settings(BaseSettings):
         # Carries each event's agency to the recorder, which indexes it for the event feed.
         env["MAPPER_TOPIC"] = "caserecord.persistence.feed:AgencyMapper"
         env["BREAK_GLASS_ROLES"] = self.break_glass_roles
+        env["DIRECTORY_NETWORKS"] = self.directory_networks
         # The library reads a maximum size of 0 as "unbounded"; here 0 means no cache.
         try:
             env["INTEGRITY_KEY"] = self.load_integrity_key(create=create_table).hex()

@@ -16,6 +16,7 @@ from caserecord.access import Tables, TokenStore
 from caserecord.application import CaseRecords, CommandResult
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role
+from caserecord.hsds import import_rows, read_page, sample_directory
 
 DEMO_AGENCY = "demo-agency"
 
@@ -58,6 +59,7 @@ def days_ago(n: int) -> datetime:
 def load_demo(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> Demo:
     demo = Demo(records, agency_id)
     staff(demo)
+    directory(demo)
     recovery(demo)
     geriatric(demo)
     child_welfare(demo)
@@ -87,6 +89,15 @@ def staff(d: Demo) -> None:
     for staff_id, name, role, limit in STAFF:
         add = partial(d.records.add_staff_member, admin, staff_id=staff_id, name=name, role=role)
         d.step(f"staff/{staff_id}", partial(add, caseload_limit=limit))
+
+
+def directory(d: Demo) -> None:
+    """The sample resource directory (an import of the same file again records nothing)."""
+    supervisor = Actor("demo-supervisor", "supervisor", d.agency_id)
+    page = read_page(sample_directory())
+    summary = d.records.import_directory(supervisor, import_rows(page))
+    d.recorded += len(summary["listed"]) + len(summary["updated"])
+    d.skipped += len(summary["unchanged"])
 
 
 def recovery(d: Demo) -> None:

@@ -128,6 +128,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     emergency = {"basis": "medical_emergency", "reason": "collapsed", "recipient": f"ER {marker}"}
     made(f"/v1/clients/{client_id}/disclosures", DISCLOSURE | emergency, role="supervisor")
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
+    service = made("/v1/directory/services", directory_service(marker), role="supervisor")
     ids = {
         "client_id": client_id,
         "contact_id": contact_id,
@@ -142,6 +143,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         "token_id": spare["token_id"],
         "code": code["entity_id"],
         "staff_id": staff_id,
+        "service_id": service["entity_id"],
         "member_id": member_id,
         "transfer_id": transfer_id,
         "application_id": application_id,
@@ -157,6 +159,19 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     }
     assert entries == {k: v for k, v in FIXED_PATH_VALUES.items() if k in entries}
     return Seeded(agency, ids, texts)
+
+
+def directory_service(marker: str) -> dict[str, Any]:
+    """A service of the agency's resource directory."""
+    return {
+        "service_id": f"pantry-{marker.lower()}",
+        "organization_name": f"Harbour Food Bank {marker}",
+        "name": f"Pantry {marker}",
+        "needs": ["food-insecurity"],
+        "kinds": ["food-pantry"],
+        "areas": ["Bayview"],
+        "response_days": 3,
+    }
 
 
 # A PHQ-9 with item 9 answered: it raises the safety flag.
@@ -316,6 +331,13 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/staff/{staff_id}/deactivation": {"reason": "left"},
     "/v1/staff/{staff_id}/reactivation": {"reason": "returned"},
     "/v1/tokens/{token_id}/revocation": {},
+    "/v1/directory/services": directory_service("New") | {"service_id": "pantry-new"},
+    "/v1/directory/services/{service_id}": {
+        k: v for k, v in directory_service("Renamed").items() if k != "service_id"
+    },
+    "/v1/directory/services/{service_id}/deactivation": {"reason": "closed"},
+    "/v1/directory/services/{service_id}/reactivation": {"reason": "reopened"},
+    "/v1/directory/imports": {"contents": []},
 }
 
 # Values for path parameters that are not record ids: the entries a case knows by the case

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from caserecord.hsds import sample_directory
 from tests.e2e.http import CLIENT, Api, intake, staff_the_agency
 
 # Query parameters of the paging styles a list must not use any more.
@@ -64,6 +65,7 @@ def test_the_document_has_the_lists_the_api_is_known_for(document: dict[str, Any
         "/v1/audit-trail",
         "/v1/events",
         "/v1/tokens",
+        "/v1/directory/services",
         "/v1/clients/{client_id}/access-log",
         "/v1/cases/{case_id}/timeline",
         "/v1/cases/{case_id}/notes",
@@ -177,6 +179,8 @@ def seed(api: Api) -> dict[str, str]:
             "data_classes": ["hiv"],
         }
         api.created(f"{consents}/disclosures", disclosure | emergency, role="supervisor")
+    # The resource directory: the sample's eight services.
+    api.created("/v1/directory/imports", sample_directory(), role="supervisor")
     for _ in range(3):
         assert api.get(base).status_code == 200  # three reads in the access log
     return {"client_id": clients[0], "case_id": cases[0], "goal_id": goal}

@@ -42,6 +42,13 @@ def allowed_roles(route: Route) -> set[str]:
     # data, so everyone reads them.
     if route.path.startswith(("/v1/staff", "/v1/instruments")):
         return {ADMIN} if route.method != "GET" else {CASEWORKER, SUPERVISOR, REVIEWER, ADMIN}
+    # Admins and supervisors keep the resource directory; it holds no client's data.
+    if route.path.startswith("/v1/directory"):
+        return (
+            {ADMIN, SUPERVISOR}
+            if route.method != "GET"
+            else {CASEWORKER, SUPERVISOR, REVIEWER, ADMIN}
+        )
     if route.method != "GET":
         return {SUPERVISOR} if route.path in SUPERVISOR_ONLY else {CASEWORKER, SUPERVISOR}
     if route.path in AUDIT_READS:

@@ -26,6 +26,7 @@ def test_the_demo_shows_each_status_a_no_show_a_meeting_and_a_discharge(
     participants = meeting["participants"]
     assert participants["client"] and participants["providers"] and participants["staff_ids"]
     assert participants["support_contact_ids"] == [demo.ids["recovery/sponsor"]]
+    assert len(records.directory_services(worker, need="housing-insecurity")) == 3
     assert again.recorded == 0
 
 

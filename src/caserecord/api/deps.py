@@ -188,6 +188,8 @@ AuditorDep = Annotated[Caller, Depends(allow(*AUDITORS))]
 AdminDep = Annotated[Caller, Depends(allow(Role.ADMIN))]
 # What holds no client's data (the instrument definitions), the admin who adds to it too.
 CatalogueReaderDep = Annotated[Caller, Depends(allow(*READERS, Role.ADMIN))]
+# The resource directory: kept by admins and supervisors, read by everyone.
+DirectoryKeeperDep = Annotated[Caller, Depends(allow(Role.ADMIN, Role.SUPERVISOR))]
 
 
 def get_views(

@@ -5,13 +5,19 @@ import logging
 from typing import Any
 
 from caserecord.application import CaseRecords
+from caserecord.domain.directory import DirectoryIndex, DirectoryService
 from caserecord.domain.staff import StaffMember, StaffRoster
 from caserecord.persistence.decoding import decoded, presented
 from caserecord.persistence.feed import agency_of
 from caserecord.presenters import event_to_dict
 
 log = logging.getLogger(__name__)
-DIRECTORY_EVENTS = (StaffMember.Event, StaffRoster.Event)
+DIRECTORY_EVENTS = (
+    StaffMember.Event,
+    StaffRoster.Event,
+    DirectoryService.Event,
+    DirectoryIndex.Event,
+)
 
 
 def agency_events(

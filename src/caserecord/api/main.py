@@ -21,6 +21,7 @@ from caserecord.api.routes import (
     cases,
     clients,
     consents,
+    directory,
     events,
     history,
     instruments,
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit,
         events,
         staff,
+        directory,
         tokens,
     ):
         app.include_router(module.router)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from caserecord.api.deps import (
     AdminDep,
     Caller,
+    DirectoryKeeperDep,
     IdempotencyKeyDep,
     IfMatchDep,
     RuntimeDep,
@@ -214,7 +215,29 @@ async def creating_write(
     return _write(request, runtime, caller, None, idempotency_key)
 
 
+async def directory_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: DirectoryKeeperDep,
+    if_match: IfMatchDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    return _write(request, runtime, caller, if_match, idempotency_key)
+
+
+async def directory_listing(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: DirectoryKeeperDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    # A new service has no version yet, so there is no If-Match to honour.
+    return _write(request, runtime, caller, None, idempotency_key)
+
+
 WriteDep = Annotated[Write, Depends(writer_write)]
+DirectoryWriteDep = Annotated[Write, Depends(directory_write)]
+DirectoryListingDep = Annotated[Write, Depends(directory_listing)]
 AdminWriteDep = Annotated[Write, Depends(admin_write)]
 RegisterWriteDep = Annotated[Write, Depends(register_write)]
 CreateDep = Annotated[Write, Depends(creating_write)]

@@ -4,6 +4,7 @@ from caserecord.application.benefits import BenefitCommands
 from caserecord.application.case_view import CaseView
 from caserecord.application.cases import CaseCommands
 from caserecord.application.clients import ClientCommands
+from caserecord.application.directory import DirectoryCommands
 from caserecord.application.disclosures import DisclosureCommands
 from caserecord.application.instruments import InstrumentCommands
 from caserecord.application.integrity import Integrity
@@ -22,6 +23,7 @@ class CaseRecords(
     TaskCommands,
     BenefitCommands,
     InstrumentCommands,
+    DirectoryCommands,
     CaseView,
     Pages,
     Integrity,

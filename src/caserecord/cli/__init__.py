@@ -7,6 +7,7 @@ import typer
 from caserecord.cli import chain as chain_cli
 from caserecord.cli import db
 from caserecord.cli import demo as demo_cli
+from caserecord.cli import directory as directory_cli
 from caserecord.cli import projections as projections_cli
 from caserecord.cli import serve as serve_cli
 from caserecord.cli import staff as staff_cli
@@ -25,6 +26,7 @@ app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
 app.add_typer(tokens_cli.app, name="tokens")
 app.add_typer(staff_cli.app, name="staff")
+app.add_typer(directory_cli.app, name="directory")
 app.add_typer(chain_cli.app, name="chain")
 
 

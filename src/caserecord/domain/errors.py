@@ -253,3 +253,22 @@ class BenefitApplicationNotFoundError(NotFoundError):
     """No such benefits application on the case, or no such request or appointment on it."""
 
     code = "benefit_application_not_found"
+
+
+class DirectoryServiceNotFoundError(NotFoundError):
+    """The directory service the request's path names is not in the caller's directory."""
+
+    code = "directory_service_not_found"
+
+
+class UnknownDirectoryServiceError(DomainError):
+    """A directory service the request's body names is not in the caller's directory: the
+    request is refused as it stands (422), the path it was sent to exists."""
+
+    code = "directory_service_not_found"
+
+
+class DirectoryServiceInactiveError(DomainError):
+    """The directory service is listed but deactivated: nothing new is sent to it."""
+
+    code = "directory_service_inactive"
