@@ -9,6 +9,7 @@ from eventsourcing.persistence import Transcoding
 from caserecord.domain.client import SupportContact
 from caserecord.domain.consent import Consent
 from caserecord.domain.entities import ENTITY_CLASSES, Ledger, Referral, Referrals
+from caserecord.domain.need_to_know import BreakGlassWindow
 
 
 class DateAsISO(Transcoding):
@@ -150,5 +151,8 @@ class LedgerAsPairs(Transcoding):
 
 
 def all_transcodings() -> list[Transcoding]:
-    parts = [dataclass_transcoding(c) for c in (*ENTITY_CLASSES, SupportContact, Consent)]
+    parts = [
+        dataclass_transcoding(c)
+        for c in (*ENTITY_CLASSES, SupportContact, Consent, BreakGlassWindow)
+    ]
     return [DateAsISO(), ReferralsAsRows(), LedgerAsPairs(), *parts]

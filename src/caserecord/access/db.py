@@ -50,6 +50,8 @@ SQLITE_LATER_COLUMNS = (
     ("api_tokens", "service_account", "INTEGER NOT NULL DEFAULT 0"),
     ("access_log", "mac", "TEXT"),
     ("api_tokens", "mac", "TEXT"),
+    ("access_log", "basis", "TEXT"),
+    ("access_log", "break_glass_reason", "TEXT"),
 )
 
 POSTGRES_TABLES = (
@@ -78,6 +80,8 @@ POSTGRES_TABLES = (
     CONSOLE_SESSIONS.format(t="{schema}."),
     "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS mac text",
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS mac text",
+    "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS basis text",
+    "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS break_glass_reason text",
 )
 
 

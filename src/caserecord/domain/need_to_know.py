@@ -44,6 +44,7 @@ ENTITLED: frozenset[Relation] = frozenset(
 )
 
 PSYCHOTHERAPY = DataClass.PSYCHOTHERAPY_NOTES
+BREAK_GLASS_MINUTES = 240  # the longest break-glass read
 
 
 @dataclass(frozen=True)

@@ -102,9 +102,17 @@ class NoteOut(BaseModel):
     effective_at: datetime
     recorded_at: datetime
     addenda: list[AddendumOut] = Field(description="Addenda still standing, oldest first")
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: the entry exists but the reader may not read it (need to know)",
+    )
 
 
 class NotePage(Page[NoteOut]):
     case_id: UUID
     note_count: int = Field(description="Notes standing (not marked in error)")
     as_of: AsOfOut | None = None
+    read_basis: str | None = Field(
+        default=None, description="Why the reader may read the case (see the case's)"
+    )
