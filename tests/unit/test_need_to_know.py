@@ -1,7 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
 
+from caserecord.domain.case import Case
 from caserecord.domain.need_to_know import (
     Access,
     BreakGlassWindow,
@@ -12,6 +14,7 @@ from caserecord.domain.need_to_know import (
     on_team,
     relation,
 )
+from caserecord.transcodings import all_transcodings
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 WINDOW = BreakGlassWindow("dana", NOW - timedelta(minutes=5), NOW + timedelta(minutes=25), "crisis")
@@ -90,3 +93,20 @@ def test_the_care_team_on_a_day_is_those_whose_period_covers_it() -> None:
         ("", day, None),
     ]
     assert on_team(periods, day) == {"ben"}
+
+
+def test_a_break_glass_window_survives_a_snapshot() -> None:
+    transcoder = JSONTranscoder()
+    transcoder.register(DatetimeAsISO())
+    for transcoding in all_transcodings():
+        transcoder.register(transcoding)
+
+    assert transcoder.decode(transcoder.encode([WINDOW])) == [WINDOW]
+
+
+def test_a_case_snapshot_of_class_version_10_gains_no_break_glass_reads() -> None:
+    state: dict[str, object] = {"entry_labels": {}}
+    Case.upcast_v10_v11(state)
+
+    assert Case.class_version == 11
+    assert state["break_glass_reads"] == []
