@@ -195,6 +195,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
         "purpose": "court",
     },
     "/v1/cases/{case_id}/relabellings": {"target_version": 2, "labels": ["hiv"], "reason": "r"},
+    "/v1/cases/{case_id}/break-glass": {"minutes": 5, "reason": "crisis"},
     "/v1/clients": SEED_CLIENT,
     "/v1/clients/{client_id}/corrections": {"changes": {"phone": "555-0199"}, "reason": "typo"},
     "/v1/clients/{client_id}/detail-corrections": {

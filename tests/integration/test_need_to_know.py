@@ -1,6 +1,7 @@
 """Need-to-know through the service, on both stores: who reads a Part 2 case in full, who
 sees placeholders, who gets 404 for a psychotherapy note, and break-glass reads."""
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
@@ -14,6 +15,7 @@ from caserecord.domain.errors import (
     ReasonRequiredError,
 )
 from caserecord.domain.recording import Actor
+from caserecord.history import case_as_of, case_timeline
 from tests.factories import a_client
 
 OTHER = Actor("worker-2", "caseworker", "agency-a")
@@ -173,3 +175,21 @@ def test_a_break_glass_read_is_refused_without_a_role_a_reason_or_sensible_minut
     with pytest.raises(error):
         records.open_break_glass(actor, case_id, minutes=minutes, reason=reason)
     assert records.get_case(worker, case_id)["version"] == version
+
+
+def test_the_timeline_events_and_as_of_show_placeholders_to_a_caseworker_outside_the_case(
+    records: CaseRecords, worker: Actor, supervisor: Actor
+) -> None:
+    case_id, _, _ = a_part2_case(records, worker)
+    now = datetime.now(UTC)
+
+    timeline = [e for e in case_timeline(records, OTHER, case_id) if e["stream_kind"] == "case"]
+    events = [e for e in records.case_events(OTHER, case_id) if e["stream_id"] == case_id]
+    as_of = case_as_of(records, OTHER, case_id, recorded_at=now)
+    boss = [e for e in case_timeline(records, supervisor, case_id) if e["stream_kind"] == "case"]
+
+    assert [e["restricted"] for e in timeline] == [True, True, True]
+    assert all(e["data"] == {} and e["summary"] == e["event_type"] for e in timeline)
+    assert [e["restricted"] for e in events] == [True, True, True]
+    assert as_of["interview_summary"] == "" and as_of["read_basis"] == "other"
+    assert [e["restricted"] for e in boss] == [False, False, True]  # the psychotherapy note

@@ -214,8 +214,19 @@ class CaseView(NeedToKnow):
     def case_events(self, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
         """Every event of the case and of its client, in recording order."""
         case = self._case(actor, case_id)
+        reading = self.reading(actor, case)
+        notes = {i: v for v, i in self.entries(case).newest("note")}
         events = [*self._events(case.client_id), *self._events(case_id)]
-        return [event_to_dict(e) for e in sorted(events, key=lambda e: e.timestamp)]
+        shown = []
+        for e in sorted(events, key=lambda e: e.timestamp):
+            data = event_to_dict(e)
+            if e.originator_id == case_id:
+                note_id = (
+                    getattr(e, "note_id", None) if isinstance(e, Case.AddendumAppended) else None
+                )
+                data = reading.event(data, notes.get(str(note_id)) if note_id else None)
+            shown.append(data)
+        return shown
 
 
 def standing_plan(case: Case, plan_id: str) -> Plan:

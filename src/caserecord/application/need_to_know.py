@@ -64,6 +64,22 @@ class Reading:
             return item | {"labels": labels, "restricted": False}
         return placeholder(item) | {"labels": labels, "restricted": True}
 
+    def event(self, item: dict[str, Any], note_version: int | None = None) -> dict[str, Any]:
+        """An event of the case as plain data (its timeline entry), or a placeholder of it
+        that keeps its type, place and envelope but not what it recorded (``data``, the
+        summary, the reason).  An addendum is read as the note it adds to
+        (``note_version``) is."""
+        version = int(item["version"])
+        labels = self.labels_of(version)
+        author = str(item["actor"]["id"])
+        if note_version is not None:
+            labels = sorted({*labels, *self.labels_of(note_version)})
+        if entry_access(self.reader, self.relation, labels, author) is Access.FULL:
+            return item | {"labels": labels, "restricted": False}
+        kind = str(item.get("event_type") or item.get("type") or "")
+        hidden = {"data": {}, "reason": "", "labels": labels, "restricted": True}
+        return item | hidden | ({"summary": kind} if "summary" in item else {})
+
     def case(self, data: dict[str, Any], authors: Mapping[int, str]) -> dict[str, Any]:
         """A case's plain data as this reader sees it (``authors``: who recorded the
         versions its entries name, where known)."""
