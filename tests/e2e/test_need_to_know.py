@@ -1,5 +1,5 @@
 """Need to know over HTTP: who reads a case's labelled entries and psychotherapy notes, as
-each staff relation × label, and a break-glass read on the access log."""
+each staff relation by label, and a break-glass read on the access log."""
 
 from typing import Any
 
