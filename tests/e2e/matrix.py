@@ -117,6 +117,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     )["entity_id"]
     emergency = {"basis": "medical_emergency", "reason": "collapsed", "recipient": f"ER {marker}"}
     made(f"/v1/clients/{client_id}/disclosures", DISCLOSURE | emergency, role="supervisor")
+    made(f"{base}/break-glass", {"minutes": 5, "reason": f"crisis {marker}"})
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     ids = {
         "client_id": client_id,

@@ -177,7 +177,7 @@ def relabel_entry(case_id: UUID, body: RelabelIn, write: WriteDep) -> JSONRespon
 
 
 @router.post("/{case_id}/break-glass", response_model=CommandOut, responses=written())
-def break_glass(case_id: UUID, body: BreakGlassIn, write: WriteDep) -> JSONResponse:
+def break_glass_to_read(case_id: UUID, body: BreakGlassIn, write: WriteDep) -> JSONResponse:
     """Break the glass: read a case you have no need to know for `minutes` from now, with
     its labelled entries (not psychotherapy notes). A reason is required; the roles that
     may are configured (`CASERECORD_BREAK_GLASS_READ_ROLES`). Recorded on the case, listed
