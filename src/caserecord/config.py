@@ -77,8 +77,10 @@ class Settings(BaseSettings):
     # Roles that may disclose without consent in a medical emergency ("break the glass"),
     # comma separated.
     break_glass_roles: str = "supervisor"
+    # Roles that may break the glass to read a case they have no need to know.
+    break_glass_read_roles: str = "caseworker,supervisor"
 
-    @field_validator("break_glass_roles")
+    @field_validator("break_glass_roles", "break_glass_read_roles")
     @classmethod
     def _known_roles(cls, roles: str) -> str:
         known = {"caseworker", "supervisor", "compliance_reviewer", "admin"}
@@ -100,6 +102,7 @@ class Settings(BaseSettings):
         env["MAPPER_TOPIC"] = "caserecord.persistence.feed:AgencyMapper"
         env["BREAK_GLASS_ROLES"] = self.break_glass_roles
         env["DIRECTORY_NETWORKS"] = self.directory_networks
+        env["BREAK_GLASS_READ_ROLES"] = self.break_glass_read_roles
         # The library reads a maximum size of 0 as "unbounded"; here 0 means no cache.
         try:
             env["INTEGRITY_KEY"] = self.load_integrity_key(create=create_table).hex()

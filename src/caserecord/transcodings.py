@@ -10,6 +10,7 @@ from caserecord.domain.benefits import Appointment, BenefitApplication, Document
 from caserecord.domain.client import SupportContact
 from caserecord.domain.consent import Consent
 from caserecord.domain.entities import ENTITY_CLASSES, Ledger, Referral, Referrals
+from caserecord.domain.need_to_know import BreakGlassWindow
 
 
 class DateAsISO(Transcoding):
@@ -154,6 +155,6 @@ BENEFIT_PARTS = (DocumentRequest, Appointment, BenefitApplication)
 
 
 def all_transcodings() -> list[Transcoding]:
-    classes = (*ENTITY_CLASSES, *BENEFIT_PARTS, SupportContact, Consent)
+    classes = (*ENTITY_CLASSES, *BENEFIT_PARTS, SupportContact, Consent, BreakGlassWindow)
     parts = [dataclass_transcoding(c) for c in classes]
     return [DateAsISO(), ReferralsAsRows(), LedgerAsPairs(), *parts]

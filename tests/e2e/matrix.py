@@ -127,6 +127,7 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     )["entity_id"]
     emergency = {"basis": "medical_emergency", "reason": "collapsed", "recipient": f"ER {marker}"}
     made(f"/v1/clients/{client_id}/disclosures", DISCLOSURE | emergency, role="supervisor")
+    made(f"{base}/break-glass", {"minutes": 5, "reason": f"crisis {marker}"})
     spare = made("/v1/tokens", {"name": f"spare {marker}", "role": "caseworker"}, role="admin")
     service = made("/v1/directory/services", directory_service(marker), role="supervisor")
     ids = {
@@ -225,6 +226,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
         "purpose": "court",
     },
     "/v1/cases/{case_id}/relabellings": {"target_version": 2, "labels": ["hiv"], "reason": "r"},
+    "/v1/cases/{case_id}/break-glass": {"minutes": 5, "reason": "crisis"},
     "/v1/clients": SEED_CLIENT,
     "/v1/clients/{client_id}/corrections": {"changes": {"phone": "555-0199"}, "reason": "typo"},
     "/v1/clients/{client_id}/detail-corrections": {

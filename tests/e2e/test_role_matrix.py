@@ -27,6 +27,7 @@ AUDIT_READS = {
     "/v1/clients/{client_id}/access-log",
     "/v1/quarantine",
     "/v1/break-glass",
+    "/v1/break-glass/reads",
 }
 # A supervisor sees every staff member's workload.
 SUPERVISOR_READS = {"/v1/worklist/summary"}

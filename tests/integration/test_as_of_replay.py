@@ -373,12 +373,25 @@ def reference_effective(
     return fold([e for e in known if e.originator_version in applies])
 
 
+NEED_TO_KNOW = {"labels", "restricted", "read_basis"}
+
+
+def without_need_to_know(data: Any) -> Any:
+    """What a read adds for need to know (the case manager reads it all) left out, to
+    compare with the state folded here."""
+    if isinstance(data, dict):
+        return {k: without_need_to_know(v) for k, v in data.items() if k not in NEED_TO_KNOW}
+    if isinstance(data, list):
+        return [without_need_to_know(v) for v in data]
+    return data
+
+
 def replay(history: History, **at: datetime) -> dict[str, Any] | None:
     try:
         result = case_as_of(history.records, WORKER, history.case_id, **at)
     except CaseNotFoundError:
         return None
-    state = {k: v for k, v in result.items() if k != "as_of"}
+    state = {k: v for k, v in without_need_to_know(result).items() if k != "as_of"}
     goals = [g["goal_id"] for plan in state["plans"] for g in plan["goals"]]
     return state | {
         "all_notes": replayed_notes(history, **at),

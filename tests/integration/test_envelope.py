@@ -103,6 +103,7 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     assert kept.entity_id is not None
     app.relabel_entry(boss, case_id, target_version=note.version, labels=["hiv"], reason="said")
     record_every_benefits_step(app, actor, case_id)
+    app.open_break_glass(boss, case_id, minutes=5, reason="crisis")
     consent = app.grant_consent(
         actor,
         client_id,
@@ -172,7 +173,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     events = sqlite_records.case_events(worker, case_id)
 
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
-    assert len(catalogue(Case)) == 56 and len(catalogue(Client)) == 9
+    assert len(catalogue(Case)) == 57 and len(catalogue(Client)) == 9
     for e in events:
         assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]

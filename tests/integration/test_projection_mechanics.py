@@ -156,7 +156,7 @@ def test_every_event_type_has_its_own_summary() -> None:
         and name not in ("Event", "Created")
     ]
 
-    assert len(events) == 65
+    assert len(events) == 66
     assert [e for e in events if e not in SUMMARIES] == []
     assert summarise("EntryMarkedInError", {"target_version": 7}) == "Entry v7 marked in error"
     assert summarise("SomethingNew", {}) == "SomethingNew"

@@ -4,6 +4,7 @@ from caserecord.access.db import Tables, create_access_tables
 from caserecord.access.log import (
     AccessLog,
     AccessLogUnavailableError,
+    Basis,
     Reader,
     Subject,
     listed_subjects,
@@ -13,6 +14,7 @@ from caserecord.access.tokens import TokenInfo, TokenNotFoundError, TokenStore
 __all__ = [
     "AccessLog",
     "AccessLogUnavailableError",
+    "Basis",
     "Reader",
     "Subject",
     "Tables",

@@ -53,6 +53,8 @@ SQLITE_LATER_COLUMNS = (
     ("api_tokens", "service_account", "INTEGER NOT NULL DEFAULT 0"),
     ("access_log", "mac", "TEXT"),
     ("api_tokens", "mac", "TEXT"),
+    ("access_log", "basis", "TEXT"),
+    ("access_log", "break_glass_reason", "TEXT"),
 )
 
 POSTGRES_TABLES = (
@@ -84,6 +86,8 @@ POSTGRES_TABLES = (
     "CREATE TABLE IF NOT EXISTS {schema}.token_ledger ("
     "entry_id bigserial PRIMARY KEY, token_id text NOT NULL, "
     "action text NOT NULL, at text NOT NULL, mac text)",
+    "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS basis text",
+    "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS break_glass_reason text",
 )
 
 

@@ -30,6 +30,15 @@ class Reader:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """Why a read was allowed (``domain.need_to_know.Relation``), and the reason given for a
+    break-glass read."""
+
+    basis: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class Subject:
     client_id: UUID | None
     case_id: UUID | None = None
@@ -37,7 +46,8 @@ class Subject:
 
 ADD_ENTRY = (
     "INSERT INTO {t}access_log (agency_id, actor_id, actor_role, token_id, action, purpose, "
-    "request_id, accessed_at, actor_name) VALUES (?,?,?,?,?,?,?,?,?) RETURNING entry_id"
+    "request_id, accessed_at, actor_name, basis, break_glass_reason) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING entry_id"
 )
 ADD_SUBJECT = (
     "INSERT INTO {t}access_log_subjects (entry_id, agency_id, client_id, case_id) VALUES (?,?,?,?)"
@@ -58,6 +68,8 @@ ACCESS_COLUMNS = (
     "actor_name",
     "client_id",
     "case_id",
+    "basis",
+    "break_glass_reason",
 )
 
 
@@ -81,7 +93,13 @@ class AccessLog:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
 
-    def record(self, reader: Reader, action: str, subjects: Sequence[Subject]) -> None:
+    def record(
+        self,
+        reader: Reader,
+        action: str,
+        subjects: Sequence[Subject],
+        basis: Basis | None = None,
+    ) -> None:
         if not subjects:
             return
         entry = (
@@ -95,6 +113,7 @@ class AccessLog:
             datetime.now(UTC).isoformat(),
             reader.actor_name,
         )
+        why = (None, None) if basis is None else (basis.basis, basis.reason)
         named = list(
             dict.fromkeys((reader.agency_id, text(s.client_id), text(s.case_id)) for s in subjects)
         )
@@ -102,13 +121,13 @@ class AccessLog:
             tables = self.tables
             macs = tables.mac_key()
             with tables.cursor(commit=True) as c:
-                c.execute(tables.sql(ADD_ENTRY), entry)
+                c.execute(tables.sql(ADD_ENTRY), (*entry, *why))
                 found = c.fetchone()
                 entry_id = next(iter(found.values())) if isinstance(found, dict) else found[0]
                 c.executemany(tables.sql(ADD_SUBJECT), [(entry_id, *n) for n in named])
                 c.execute(
                     tables.sql("UPDATE {t}access_log SET mac = ? WHERE entry_id = ?"),
-                    (macs.access_entry((entry_id, *entry, None, None), named), entry_id),
+                    (macs.access_entry((entry_id, *entry, None, None, *why), named), entry_id),
                 )
         except Exception as e:
             raise AccessLogUnavailableError(
@@ -156,6 +175,8 @@ def entry_row(entry: dict[str, Any], subjects: list[dict[str, Any]] | None) -> d
             "name": entry.get("actor_name"),
         },
         "token_id": entry["token_id"],
+        "basis": entry.get("basis"),
+        "break_glass_reason": entry.get("break_glass_reason"),
         "accessed_at": datetime.fromisoformat(entry["accessed_at"]),
         "subjects": subjects
         if subjects is not None

@@ -19,7 +19,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from caserecord.access import Reader, Subject, TokenInfo
+from caserecord.access import Basis, Reader, Subject, TokenInfo
 from caserecord.api.errors import ApiError, forbidden, unauthorized
 from caserecord.api.identity import Identity, identify
 from caserecord.api.runtime import Runtime
@@ -304,8 +304,23 @@ async def no_unknown_query(request: Request) -> None:
 
 
 def reveal(runtime: Runtime, caller: Caller, action: str, subjects: list[Subject]) -> None:
-    """Record the read before any of its data leaves; raises (-> 503) if it cannot."""
-    runtime.access_log.record(caller.reader, action, subjects)
+    """Record the read before any of its data leaves, with its basis (need to know);
+    raises (-> 503) if it cannot."""
+    runtime.access_log.record(caller.reader, action, subjects, basis_of(runtime, caller, subjects))
+
+
+def basis_of(runtime: Runtime, caller: Caller, subjects: list[Subject]) -> Basis | None:
+    """The read's basis: the reader's relation to the one case it shows; for a listing of
+    several (or of clients), what the role alone grants."""
+    cases = {s.case_id for s in subjects if s.case_id is not None}
+    if len(cases) == 1:
+        reading = runtime.records.read_basis(caller.actor, next(iter(cases)))
+        reason = None if reading.window is None else reading.window.reason
+        return Basis(reading.basis, reason)
+    return Basis(ROLE_BASIS.get(caller.actor.role, "agency"))
+
+
+ROLE_BASIS: dict[str, str] = {Role.SUPERVISOR: "supervisor", Role.COMPLIANCE_REVIEWER: "reviewer"}
 
 
 def reveal_case(runtime: Runtime, caller: Caller, action: str, case_id: UUID) -> None:

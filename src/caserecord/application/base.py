@@ -5,7 +5,7 @@ may see."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NotRequired, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import (
@@ -46,6 +46,9 @@ from caserecord.persistence.recorder import CaseRecorder, case_recorder
 from caserecord.persistence.sqlite import SealedSQLiteSnapshotRecorder
 from caserecord.presenters import note_to_dict
 from caserecord.transcodings import all_transcodings
+
+if TYPE_CHECKING:
+    from caserecord.application.need_to_know import Reading
 
 A = TypeVar("A", bound=Aggregate)
 READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
@@ -190,10 +193,13 @@ class RecordsBase(Application[UUID]):
             raise MissingEventsError(stream_id, sorted(missing))
         return found
 
-    def notes_of(self, case: Case, note_ids: list[str]) -> list[dict[str, Any]]:
+    def notes_of(
+        self, case: Case, note_ids: list[str], reading: "Reading | None" = None
+    ) -> list[dict[str, Any]]:
         """The given notes of the case (in that order) as they stand in this state, each
         with its addenda still standing, read from the log in one go
-        (:class:`NoteNotFoundError` for an id the state does not hold)."""
+        (:class:`NoteNotFoundError` for an id the state does not hold); with the
+        ``reading`` of a reader, each is shown as its need to know allows."""
         entries = self.entries(case)
         notes = entries.notes(note_ids)
         unknown = [i for i in note_ids if i not in notes]
@@ -202,11 +208,17 @@ class RecordsBase(Application[UUID]):
         addenda = entries.addenda(note_ids)
         wanted = [notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
         events = self.events_at(case.id, wanted)
-        return [
+        found = [
             note_to_dict(
                 events[notes[i]], [events[a] for a in addenda[i]], case.labels_of(notes[i])
             )
             for i in note_ids
+        ]
+        if reading is None:
+            return found
+        return [
+            reading.shown(n, str(events[notes[i]].actor_id))
+            for n, i in zip(found, note_ids, strict=True)
         ]
 
     def _read_versions(self, stream_id: UUID, versions: list[int]) -> list[Any]:

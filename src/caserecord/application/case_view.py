@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from caserecord.application.base import RecordsBase
+from caserecord.application.need_to_know import NeedToKnow, Reading
 from caserecord.domain.case import Case
 from caserecord.domain.entities import Goal, Plan
 from caserecord.domain.errors import (
@@ -15,6 +15,7 @@ from caserecord.domain.errors import (
     ReferralNotFoundError,
     SupportContactNotFoundError,
 )
+from caserecord.domain.need_to_know import PSYCHOTHERAPY
 from caserecord.domain.recording import Actor
 from caserecord.persistence.chain import MissingEventsError
 from caserecord.presenters import (
@@ -36,7 +37,7 @@ from caserecord.presenters import (
 )
 
 
-class CaseView(RecordsBase):
+class CaseView(NeedToKnow):
     """A client, a case, or one part of a case, as plain data."""
 
     def get_client(self, actor: Actor, client_id: UUID) -> dict[str, Any]:
@@ -52,7 +53,8 @@ class CaseView(RecordsBase):
         if case.version < chained:
             raise MissingEventsError(case_id, list(range(case.version + 1, chained + 1)))
         self.refuse_quarantined(case_id, case.version)
-        return self.case_state(case)
+        reading = self.reading(actor, case if version is None else self._case(actor, case_id))
+        return self.case_state(case, reading=reading)
 
     # ---- one part of a record, by its id (where a creating POST's Location points) ------
     def get_support_contact(self, actor: Actor, client_id: UUID, contact_id: str) -> dict[str, Any]:
@@ -155,7 +157,9 @@ class CaseView(RecordsBase):
         found = self.entries(case).note(note_id)
         if found is None or found.version in case.set_aside_versions():
             raise NoteNotFoundError(f"no note {note_id} on this case")
-        return self.notes_of(case, [note_id])[0]
+        note = self.notes_of(case, [note_id])[0]
+        author = self._author(case, found.version)
+        return self.readable_note(self.reading(actor, case), note, author)
 
     def get_addendum(
         self, actor: Actor, case_id: UUID, note_id: str, version: int
@@ -166,17 +170,34 @@ class CaseView(RecordsBase):
         raise EntryNotFoundError(f"note {note_id} has no standing addendum at version {version}")
 
     def case_state(
-        self, case: Case, *, every: bool = False, read: Mapping[int, Any] | None = None
+        self,
+        case: Case,
+        *,
+        every: bool = False,
+        read: Mapping[int, Any] | None = None,
+        reading: Reading | None = None,
     ) -> dict[str, Any]:
         """A case as plain data with its latest notes, referrals and goal progress (pages
         hold the rest; ``every`` shows all referrals and progress, as a diff needs).
-        ``read``: events of the case already read, by version, not read again."""
+        ``read``: events of the case already read, by version, not read again;
+        ``reading``: the reader's, whose need to know redacts it (none: read whole)."""
         read = read or {}
         contents = contents_of(case, self.entries(case), every=every)
         wanted = shown_versions(case, contents, every=every)
         events = {v: read[v] for v in wanted if v in read}
         events |= self.events_at(case.id, [v for v in wanted if v not in events])
-        return case_to_dict(case, events, contents, every=every)
+        data = case_to_dict(case, events, contents, every=every)
+        if reading is None:
+            return data
+        authors = {v: str(e.actor_id) for v, e in events.items()}
+        return reading.case(data, authors | self._authors(case, reading))
+
+    def _authors(self, case: Case, reading: Reading) -> dict[int, str]:
+        """Who recorded the intake: a psychotherapy label on it needs its author."""
+        return {1: self._author(case, 1)} if PSYCHOTHERAPY in reading.labels_of(1) else {}
+
+    def _author(self, case: Case, version: int) -> str:
+        return str(self.events_at(case.id, [version])[version].actor_id)
 
     def standing_notes(self, case: Case) -> dict[str, tuple[int, ...]]:
         """Each note standing in the state -> its addenda standing (every one: a diff
@@ -193,8 +214,19 @@ class CaseView(RecordsBase):
     def case_events(self, actor: Actor, case_id: UUID) -> list[dict[str, Any]]:
         """Every event of the case and of its client, in recording order."""
         case = self._case(actor, case_id)
+        reading = self.reading(actor, case)
+        notes = {i: v for v, i in self.entries(case).newest("note")}
         events = [*self._events(case.client_id), *self._events(case_id)]
-        return [event_to_dict(e) for e in sorted(events, key=lambda e: e.timestamp)]
+        shown = []
+        for e in sorted(events, key=lambda e: e.timestamp):
+            data = event_to_dict(e)
+            if e.originator_id == case_id:
+                note_id = (
+                    getattr(e, "note_id", None) if isinstance(e, Case.AddendumAppended) else None
+                )
+                data = reading.event(data, notes.get(str(note_id)) if note_id else None)
+            shown.append(data)
+        return shown
 
 
 def standing_plan(case: Case, plan_id: str) -> Plan:

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from caserecord.application.base import RecordsBase
+from caserecord.application.need_to_know import NeedToKnow, Reading
 from caserecord.domain.case import Case
 from caserecord.domain.errors import (
     GoalNotFoundError,
@@ -19,7 +19,7 @@ from caserecord.presenters import (
 T = TypeVar("T")
 
 
-class Pages(RecordsBase):
+class Pages(NeedToKnow):
     """Pages of what a case accumulates, newest first."""
 
     def case_notes(
@@ -35,7 +35,11 @@ class Pages(RecordsBase):
         """A page of the case's notes, newest first, each with its addenda (``concerning``:
         only those about that ("goal" or "referral", id))."""
         case = self._case(actor, case_id, version)
-        return self.note_page(case, limit=limit, before=before, concerning=concerning)
+        reading = self.reading(actor, case if version is None else self._case(actor, case_id))
+        page = self.note_page(
+            case, limit=limit, before=before, concerning=concerning, reading=reading
+        )
+        return page | {"read_basis": reading.basis}
 
     def case_referrals(
         self,
@@ -70,6 +74,7 @@ class Pages(RecordsBase):
         limit: int,
         before: int | None = None,
         concerning: tuple[str, str] | None = None,
+        reading: Reading | None = None,
     ) -> dict[str, Any]:
         """Notes recorded before version ``before`` (all when None), newest first; with
         ``concerning`` ("goal" or "referral", id), only those about it.
@@ -86,7 +91,7 @@ class Pages(RecordsBase):
         newest = ((i, v) for v, i in found)
         page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
         return {
-            "items": self.notes_of(case, [note_id for note_id, _ in page]),
+            "items": self.notes_of(case, [note_id for note_id, _ in page], reading),
             "note_count": entries.note_count(case),
             "next_before": next_before,
         }

@@ -7,7 +7,7 @@ targets and how it is checked lives in ``corrections.py``; the parts of a case i
 ``entities.py``; its value rules in ``values.py``."""
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -79,6 +79,7 @@ from caserecord.domain.errors import (
     TransferPendingError,
     UnknownReferenceError,
 )
+from caserecord.domain.need_to_know import BREAK_GLASS_MINUTES, BreakGlassWindow
 from caserecord.domain.values import (
     CADENCES,
     CASE_TRANSITIONS,
@@ -143,7 +144,7 @@ class Case(RecordAggregate):
     (``persistence/entries.py``), from which the service hands a command the one entry it
     is about (``Recorded``): an addendum's note, the entry a marking sets aside."""
 
-    class_version = 11
+    class_version = 12
 
     outside: frozenset[int] = frozenset()
     """Versions up to this state's own that it does not include: a state folded from the
@@ -160,6 +161,7 @@ class Case(RecordAggregate):
     upcast_v8_v9 = staticmethod(case_upcasts.v8_v9)
     upcast_v9_v10 = staticmethod(case_upcasts.v9_v10)
     upcast_v10_v11 = staticmethod(case_upcasts.v10_v11)
+    upcast_v11_v12 = staticmethod(case_upcasts.v11_v12)
 
     # ---- intake -------------------------------------------------------------------
     class Opened(RecordAggregate.Created):
@@ -219,6 +221,7 @@ class Case(RecordAggregate):
         self.transfers: list[Transfer] = []
         self.entry_labels: dict[str, list[str]] = {}
         self.benefit_applications: dict[str, BenefitApplication] = {}
+        self.break_glass_reads: list[BreakGlassWindow] = []
 
     @property
     def status(self) -> str:
@@ -296,6 +299,37 @@ class Case(RecordAggregate):
     @event(EntryRelabelled)
     def _relabel_entry(self, target_version: int, labels: list[str], reason: str) -> None:
         self._label(target_version, labels)
+
+    # ---- break-glass reads ------------------------------------------------------------
+    class BreakGlassOpened(RecordAggregate.Event):
+        """A staff member without a need to know reads the case from ``opened_at`` for
+        ``minutes``, for ``reason``; listed for compliance review."""
+
+        staff_id: str
+        opened_at: datetime
+        minutes: int
+        reason: str
+
+    def open_break_glass(
+        self, staff_id: str, opened_at: datetime, minutes: int, reason: str
+    ) -> None:
+        require_reason(reason, "break the glass")
+        if not staff_id.strip():
+            raise InvalidValueError("a break-glass read names the staff member who reads")
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise InvalidValueError(f"minutes must be a whole number ({minutes!r})")
+        if not 1 <= minutes <= BREAK_GLASS_MINUTES:
+            raise InvalidValueError(f"a break-glass read lasts 1 to {BREAK_GLASS_MINUTES} minutes")
+        self._open_break_glass(staff_id, opened_at, minutes, reason)
+
+    @event(BreakGlassOpened)
+    def _open_break_glass(
+        self, staff_id: str, opened_at: datetime, minutes: int, reason: str
+    ) -> None:
+        window = BreakGlassWindow(
+            staff_id, opened_at, opened_at + timedelta(minutes=minutes), reason
+        )
+        self.break_glass_reads.append(window)
 
     def _next(self) -> int:
         return self.version + 1

@@ -80,6 +80,11 @@ def v10_v11(state: dict[str, Any]) -> None:
     state["benefit_applications"] = {}
 
 
+def v11_v12(state: dict[str, Any]) -> None:
+    """Snapshots taken before break-glass reads were recorded on cases."""
+    state["break_glass_reads"] = []
+
+
 def goal_v1_v2(state: dict[str, Any]) -> None:
     """Goal events recorded before goals had a priority, a need and a measure."""
     state.setdefault("priority", "")

@@ -40,7 +40,7 @@ def case_as_of(
     ``effective_at`` (as known now), or both ("known at T1 about T2")."""
     read: dict[int, Any] = {}
     case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at, read)
-    result = records.case_state(case, read=read)
+    result = records.case_state(case, read=read, reading=records.read_basis(actor, case_id))
     result["as_of"] = replayed
     return result
 

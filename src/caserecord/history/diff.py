@@ -56,8 +56,9 @@ def case_diff(
     old = state_or_none(records, actor, case_id, *on_axis(t1))
     new, replayed = state_as_of(records, actor, case_id, *on_axis(t2))
     # Every referral and progress entry: a window of the latest would slide.
-    before = records.case_state(old[0], every=True) if old else None
-    after = records.case_state(new, every=True)
+    reading = records.read_basis(actor, case_id)
+    before = records.case_state(old[0], every=True, reading=reading) if old else None
+    after = records.case_state(new, every=True, reading=reading)
     events = [
         e
         for e in case_timeline(records, actor, case_id)

@@ -33,6 +33,7 @@ def case_timeline(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dic
         for e in events
         if e["stream_id"] == case_id and e["type"] == "ProgressNoteRecorded"
     }
+    reading = records.read_basis(actor, case_id)
     timeline = []
     for e in events:
         in_case = e["stream_id"] == case_id
@@ -51,6 +52,9 @@ def case_timeline(records: CaseRecords, actor: Actor, case_id: UUID) -> list[dic
         if in_case and e["type"] == "AddendumAppended":
             note_id = e["data"]["note_id"]
             item["addendum_to"] = {"note_id": note_id, "note_version": notes.get(note_id)}
+        if in_case:
+            note_version = (item["addendum_to"] or {}).get("note_version")
+            item = reading.event(item, note_version)
         timeline.append(item)
     timeline.sort(key=timeline_key)  # ties of time (rare) in one order pages can follow
     return timeline

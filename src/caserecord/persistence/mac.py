@@ -69,13 +69,21 @@ class Macs:
         """``entry``: the columns of ``access.log.ACCESS_COLUMNS``; ``subjects``: its
         (agency_id, client_id, case_id) rows, in any order."""
         named = sorted("|".join("" if v is None else str(v) for v in s) for s in subjects)
-        return self._mac("access", *entry, *named)
+        columns = list(entry)
+        # Columns added later (a read's basis, a break-glass reason) count only once set,
+        # so an entry written before them keeps the MAC it was given.
+        while len(columns) > ACCESS_COLUMNS_FIRST and columns[-1] is None:
+            columns.pop()
+        return self._mac("access", *columns, *named)
 
     @staticmethod
     def same(expected: str, found: object) -> bool:
         # Compared even when nothing was stored, so a missing MAC takes the steps of a
         # wrong one.
         return hmac.compare_digest(expected, found if isinstance(found, str) else "")
+
+
+ACCESS_COLUMNS_FIRST = 12  # the access log's columns before a read's basis was recorded
 
 
 def key_fingerprint(key: bytes) -> str:

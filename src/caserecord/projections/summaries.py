@@ -146,6 +146,9 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
         f"Care team: {d.get('role')} {d.get('staff_id') or 'from outside the agency'} added"
     ),
     "CareTeamMemberEnded": lambda d: f"Care team member {_short(d.get('member_id'))} ended",
+    "BreakGlassOpened": lambda d: (
+        f"Break-glass read by {d.get('staff_id')} for {d.get('minutes')} min"
+    ),
     "EntryRelabelled": lambda d: (
         f"Entry v{d.get('target_version')} labelled {', '.join(d.get('labels', [])) or 'none'}"
     ),

@@ -22,6 +22,7 @@ from caserecord.api.schemas.cases import (
     AssessmentEntryOut,
     AssessmentIn,
     AssignmentIn,
+    BreakGlassIn,
     CaseIntake,
     CaseOut,
     ClosureIn,
@@ -172,6 +173,16 @@ def relabel_entry(case_id: UUID, body: RelabelIn, write: WriteDep) -> JSONRespon
     """Set the sensitivity labels of the entry a case version recorded (a reason is
     required): they decide what a disclosure of it contains."""
     command = partial(write.records.relabel_entry, write.actor, case_id, **body.values())
+    return write.run(body, command)
+
+
+@router.post("/{case_id}/break-glass", response_model=CommandOut, responses=written())
+def break_glass_to_read(case_id: UUID, body: BreakGlassIn, write: WriteDep) -> JSONResponse:
+    """Break the glass: read a case you have no need to know for `minutes` from now, with
+    its labelled entries (not psychotherapy notes). A reason is required; the roles that
+    may are configured (`CASERECORD_BREAK_GLASS_READ_ROLES`). Recorded on the case, listed
+    by `GET /v1/break-glass/reads`, and each read in the window is logged with the reason."""
+    command = partial(write.records.open_break_glass, write.actor, case_id, **body.values())
     return write.run(body, command)
 
 

@@ -22,6 +22,7 @@ from caserecord.api.schemas.consents import (
     AccountingIn,
     AccountingOut,
     BreakGlassPage,
+    BreakGlassReadPage,
     ConsentIn,
     ConsentOut,
     ConsentPage,
@@ -248,6 +249,31 @@ def break_glass(
     items = [d | {"position": r["position"]} for d, r in zip(found, rows, strict=True)]
     page = paging.page(items, lambda d: d["position"])
     reveal(runtime, caller, "read_break_glass", [Subject(d["client_id"]) for d in page["items"]])
+    return page
+
+
+@review.get("/v1/break-glass/reads", response_model=BreakGlassReadPage, responses=LIST)
+def break_glass_reads(
+    caller: AuditorDep, views: ViewsDep, runtime: RuntimeDep, paging: PagingDep
+) -> dict[str, Any]:
+    """Every break-glass read of a case (`POST /v1/cases/{id}/break-glass`): who, why and
+    for how long, across the agency in recording order, for compliance review; what was
+    read in each window is in the access log, under basis `break_glass`."""
+    rows = views.audit_trail(
+        caller.agency_id,
+        event_type="BreakGlassOpened",
+        after=paging.after(int),
+        limit=paging.fetch,
+    )
+    refs = [(UUID(str(r["stream_id"])), int(r["version"])) for r in rows]
+    found = runtime.records.break_glass_events(refs)
+    items = [
+        d | {"position": r["position"], "client_id": r["client_id"]}
+        for d, r in zip(found, rows, strict=True)
+    ]
+    page = paging.page(items, lambda d: d["position"])
+    subjects = [Subject(d["client_id"], d["case_id"]) for d in page["items"]]
+    reveal(runtime, caller, "read_break_glass_reads", subjects)
     return page
 
 

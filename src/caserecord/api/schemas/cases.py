@@ -127,6 +127,12 @@ class HoldIn(ReasonedWrite):
     until: IsoDate | None = Field(default=None, description="When the hold is expected to end")
 
 
+class BreakGlassIn(ReasonedWrite):
+    minutes: int = Field(
+        default=30, ge=1, le=240, description="How long the read lasts, from now (1 to 240)"
+    )
+
+
 class LifecycleIn(WriteOptions):
     pass
 
@@ -148,6 +154,11 @@ class AssessmentOut(BaseModel):
     score: Annotated[float | None, AfterValidator(finite_or_none)] = Field(
         description="null also for a stored value that is not a finite number"
     )
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: the entry exists but the reader may not read it (need to know)",
+    )
 
 
 class PriorTreatmentOut(BaseModel):
@@ -159,6 +170,11 @@ class PriorTreatmentOut(BaseModel):
     outcome: str
     effectiveness: int
     notes: str
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: the entry exists but the reader may not read it (need to know)",
+    )
 
 
 class AssessmentEntryOut(BaseModel):
@@ -174,6 +190,11 @@ class SafetyFlagOut(BaseModel):
     flags: list[str]
     reviewed_in: int | None
     in_error: bool
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: the entry exists but the reader may not read it (need to know)",
+    )
 
 
 class CaseOut(BaseModel):
@@ -240,6 +261,14 @@ class CaseOut(BaseModel):
         default={},
         description="Case version -> its labels, for entries labelled otherwise than the "
         "default (a note's own labels, `EntryRelabelled`)",
+    )
+    restricted: bool = Field(
+        default=False, description="Some of it is shown as placeholders (need to know)"
+    )
+    read_basis: str | None = Field(
+        default=None,
+        description="Why the reader may read it: own_case, care_team, supervisor, reviewer, "
+        "break_glass or other (labelled entries as placeholders)",
     )
     safety_flags: list[SafetyFlagOut] = Field(
         default_factory=list,

@@ -145,6 +145,14 @@ class AccessLogRow(BaseModel):
     token_id: str
     accessed_at: datetime
     subjects: list[SubjectOut]
+    basis: str | None = Field(
+        default=None,
+        description="Why the read was allowed: own_case, care_team, supervisor, reviewer, "
+        "break_glass, other (labelled entries as placeholders), agency (a read of no one case)",
+    )
+    break_glass_reason: str | None = Field(
+        default=None, description="The reason given for the break-glass read it was part of"
+    )
 
 
 class AccessLogPage(Page[AccessLogRow]):

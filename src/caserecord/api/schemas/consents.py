@@ -240,6 +240,24 @@ class BreakGlassPage(Page[BreakGlassOut]):
     pass
 
 
+class BreakGlassReadOut(BaseModel):
+    case_id: UUID
+    client_id: UUID
+    version: int = Field(description="The case version that recorded it")
+    staff_id: str = Field(description="Who reads")
+    actor_role: str
+    reason: str
+    minutes: int
+    opened_at: datetime
+    ends_at: datetime
+    recorded_at: datetime
+    position: int
+
+
+class BreakGlassReadPage(Page[BreakGlassReadOut]):
+    pass
+
+
 class RelabelIn(ReasonedWrite):
     target_version: int = Field(ge=1, le=2**53, description="The case version of the entry")
     labels: list[Label] = Field(max_length=10, description="Its labels from now on")

@@ -21,6 +21,11 @@ class EventOut(BaseModel):
     reason: str
     correlation_id: str
     data: dict[str, Any]
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: what it recorded is not for this reader (need to know)",
+    )
 
 
 class EventPage(Page[EventOut]):

@@ -40,6 +40,11 @@ class TimelineEntry(BaseModel):
     )
     addendum_to: AddendumRef | None
     data: dict[str, Any]
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: what it recorded is not for this reader (need to know)",
+    )
 
 
 class FieldChange(BaseModel):

@@ -105,9 +105,16 @@ class NoteOut(BaseModel):
     labels: list[str] = Field(
         default=[], description="Sensitivity labels it carries now (relabellings included)"
     )
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: the entry exists but the reader may not read it (need to know)",
+    )
 
 
 class NotePage(Page[NoteOut]):
     case_id: UUID
     note_count: int = Field(description="Notes standing (not marked in error)")
     as_of: AsOfOut | None = None
+    read_basis: str | None = Field(
+        default=None, description="Why the reader may read the case (see the case's)"
+    )

@@ -298,6 +298,11 @@ class PlanOut(BaseModel):
     )
     status_change_count: int = Field(description="Status changes in all, marked in error or not")
     goals: list[GoalOut]
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: the entry exists but the reader may not read it (need to know)",
+    )
 
 
 class ProgressPage(Page[ProgressOut]):

@@ -93,6 +93,11 @@ class ReferralOut(BaseModel):
     outcome: str
     declined_by: str
     status_history: list[ChangeOut]
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: the entry exists but the reader may not read it (need to know)",
+    )
 
 
 class ReferralPageOut(ReferralOut):

@@ -1,0 +1,222 @@
+"""Need-to-know on reads: the facts the policy (``domain/need_to_know.py``) asks for,
+gathered for one reader and one case, and the redaction of what the reader may not see."""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Unpack
+from uuid import UUID
+
+from caserecord.application.base import CommandResult, Options
+from caserecord.application.writes import WritePath
+from caserecord.domain.case import Case
+from caserecord.domain.client import Client
+from caserecord.domain.consent import RecipientKind
+from caserecord.domain.errors import NoteNotFoundError, OverrideNotAllowedError
+from caserecord.domain.need_to_know import (
+    PSYCHOTHERAPY,
+    Access,
+    BreakGlassWindow,
+    CaseFacts,
+    ReaderFacts,
+    Relation,
+    entry_access,
+    on_team,
+    relation,
+)
+from caserecord.domain.recording import Actor
+from caserecord.domain.values import Role
+
+# What a placeholder keeps of an entry: that it exists, where and when, never its content.
+KEPT = frozenset(
+    {"version", "made_in_version", "note_id", "referral_id", "plan_id", "goal_id"}
+    | {"task_id", "effective_at", "recorded_at", "labels", "restricted"}
+)
+# Parts of a case made of entries, each shown or replaced by a placeholder.
+ENTRY_LISTS = ("assessments", "prior_treatments", "referrals", "notes", "safety_flags")
+# What the intake recorded (version 1): shown as the intake's labels allow.
+INTAKE_FIELDS = ("referral_source", "presenting_needs", "interview_summary")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reader's read of one case: its basis, and how each entry is seen."""
+
+    reader: ReaderFacts
+    relation: Relation
+    labels_of: Callable[[int], list[str]]
+    window: BreakGlassWindow | None = None
+
+    @property
+    def basis(self) -> str:
+        return str(self.relation)
+
+    def access(self, version: int, author: str | None, *, by_id: bool = False) -> Access:
+        return entry_access(
+            self.reader, self.relation, self.labels_of(version), author, by_id=by_id
+        )
+
+    def shown(self, item: dict[str, Any], author: str | None) -> dict[str, Any]:
+        """The entry with its labels, or a placeholder of it."""
+        version = entry_version(item)
+        labels = self.labels_of(version)
+        if self.access(version, author) is Access.FULL:
+            return item | {"labels": labels, "restricted": False}
+        return placeholder(item) | {"labels": labels, "restricted": True}
+
+    def event(self, item: dict[str, Any], note_version: int | None = None) -> dict[str, Any]:
+        """An event of the case as plain data (its timeline entry), or a placeholder of it
+        that keeps its type, place and envelope but not what it recorded (``data``, the
+        summary, the reason).  An addendum is read as the note it adds to
+        (``note_version``) is."""
+        version = int(item["version"])
+        labels = self.labels_of(version)
+        author = str(item["actor"]["id"])
+        if note_version is not None:
+            labels = sorted({*labels, *self.labels_of(note_version)})
+        if entry_access(self.reader, self.relation, labels, author) is Access.FULL:
+            return item | {"labels": labels, "restricted": False}
+        kind = str(item.get("event_type") or item.get("type") or "")
+        hidden = {"data": {}, "reason": "", "labels": labels, "restricted": True}
+        return item | hidden | ({"summary": kind} if "summary" in item else {})
+
+    def case(self, data: dict[str, Any], authors: Mapping[int, str]) -> dict[str, Any]:
+        """A case's plain data as this reader sees it (``authors``: who recorded the
+        versions its entries name, where known)."""
+        redacted = dict(data)
+        intake_hidden = self.access(1, authors.get(1)) is not Access.FULL
+        if intake_hidden:
+            for field in INTAKE_FIELDS:
+                redacted[field] = blank(data[field])
+        for part in ENTRY_LISTS:
+            redacted[part] = [
+                self.shown(item, authors.get(entry_version(item))) for item in data[part]
+            ]
+        if intake_hidden:
+            # A plan holds no version of its own worth telling apart: it is read as the
+            # intake is.
+            redacted["plans"] = [placeholder(p) | {"restricted": True} for p in data["plans"]]
+            current = data["current_plan"]
+            redacted["current_plan"] = (
+                None if current is None else placeholder(current) | {"restricted": True}
+            )
+        redacted["restricted"] = intake_hidden or any(
+            i["restricted"] for part in ENTRY_LISTS for i in redacted[part]
+        )
+        redacted["read_basis"] = self.basis
+        return redacted
+
+
+def entry_version(item: Mapping[str, Any]) -> int:
+    """The case version that recorded an entry shown as plain data."""
+    return int(item["version"] if "version" in item else item["made_in_version"])
+
+
+def placeholder(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v if k in KEPT else blank(v) for k, v in item.items()}
+
+
+def blank(value: Any) -> Any:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return ""
+    if isinstance(value, list | tuple):
+        return []
+    if isinstance(value, dict):
+        return {k: blank(v) for k, v in value.items()}
+    return None
+
+
+class NeedToKnow(WritePath):
+    """Who reads a case on what basis, and break-glass reads."""
+
+    @property
+    def break_glass_read_roles(self) -> frozenset[str]:
+        """Roles that may break the glass to read a case they have no need to know
+        (``CASERECORD_BREAK_GLASS_READ_ROLES``; caseworkers and supervisors by default)."""
+        configured = self.env.get("BREAK_GLASS_READ_ROLES") or "caseworker,supervisor"
+        return frozenset(r.strip() for r in configured.split(",") if r.strip())
+
+    def reading(self, actor: Actor, case: Case, now: datetime | None = None) -> Reading:
+        """How ``actor`` reads ``case`` at ``now`` (the case as it stands decides the
+        relation, whichever version of it is read)."""
+        now = now or datetime.now(UTC)
+        facts = CaseFacts(
+            case.case_manager_id,
+            on_team(
+                ((m.staff_id, m.starts_on, m.ends_on) for m in case.care_team.values()),
+                now.date(),
+            ),
+            tuple(case.break_glass_reads),
+        )
+        reader = ReaderFacts(actor.role, actor.id, self._psychotherapy_consent(actor, case, now))
+        related = relation(reader, facts, now)
+        window = None
+        if related is Relation.BREAK_GLASS:
+            window = next(w for w in reversed(facts.break_glass) if w.staff_id == actor.id)
+        return Reading(reader, related, case.labels_of, window)
+
+    def read_basis(self, actor: Actor, case_id: UUID) -> Reading:
+        """The reading of the case as it stands now."""
+        return self.reading(actor, self._case(actor, case_id))
+
+    def _psychotherapy_consent(self, actor: Actor, case: Case, now: datetime) -> bool:
+        """A consent in force naming the reader (a person, by staff id) for psychotherapy
+        notes; "all data" does not reach them: they need to be named."""
+        if actor.role == Role.COMPLIANCE_REVIEWER:
+            return False
+        client = self._get(Client, case.client_id, None)
+        if client is None:
+            return False
+        return any(
+            c.recipient_kind == RecipientKind.PERSON
+            and c.names(actor.id)
+            and PSYCHOTHERAPY in c.data
+            and c.in_force(now)
+            for c in client.consents.values()
+        )
+
+    def readable_note(self, reading: Reading, note: dict[str, Any], author: str) -> dict[str, Any]:
+        """A note fetched by its id: 404 where its labels hide it from this reader."""
+        if reading.access(int(note["version"]), author, by_id=True) is Access.HIDDEN:
+            raise NoteNotFoundError(f"no note {note['note_id']} on this case")
+        return reading.shown(note, author)
+
+    def break_glass_events(self, refs: Iterable[tuple[UUID, int]]) -> list[dict[str, Any]]:
+        """Break-glass reads by (case stream, version), as recorded."""
+        rows = []
+        for case_id, version in refs:
+            event = self.events_at(case_id, [version])[version]
+            if isinstance(event, Case.BreakGlassOpened):
+                ends_at = event.opened_at + timedelta(minutes=event.minutes)
+                rows.append(
+                    {
+                        "case_id": case_id,
+                        "version": version,
+                        "staff_id": event.staff_id,
+                        "actor_role": event.actor_role,
+                        "reason": event.reason,
+                        "minutes": event.minutes,
+                        "opened_at": event.opened_at,
+                        "ends_at": ends_at,
+                        "recorded_at": event.timestamp,
+                    }
+                )
+        return rows
+
+    def open_break_glass(
+        self, actor: Actor, case_id: UUID, *, minutes: int, **opts: Unpack[Options]
+    ) -> CommandResult:
+        """Record a break-glass read of the case by the actor, for ``minutes`` from now
+        (a reason is required; roles as ``break_glass_read_roles``)."""
+        if actor.role not in self.break_glass_read_roles:
+            allowed = ", ".join(sorted(self.break_glass_read_roles))
+            raise OverrideNotAllowedError(f"only {allowed} may break the glass to read")
+        reason = opts.get("reason") or ""
+        now = datetime.now(UTC)
+        # The window opens when it is recorded: a read cannot be broken into in the past.
+        opts["effective_at"] = None
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.open_break_glass(actor.id, now, minutes, reason)
+        )
