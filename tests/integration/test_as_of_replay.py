@@ -318,7 +318,7 @@ def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
         {g: versions[-presenters.RECENT :] for g, versions in progress.items()},
         {g: len(versions) for g, versions in progress.items()},
     )
-    state = case_to_dict(case, by_version, contents)
+    state = without_need_to_know(case_to_dict(case, by_version, contents))
     return state | {
         "all_notes": standing_notes(applied, case),
         "all_referrals": [referral_to_dict(r, by_version) for r in case.standing_referrals()],

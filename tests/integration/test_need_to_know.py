@@ -130,7 +130,8 @@ def test_a_consent_naming_a_staff_member_opens_psychotherapy_notes_to_them(
         purpose="treatment",
         data=["psychotherapy_notes"],
         form_sha256=form_hash(b"signed"),
-        expires_on_event="end of therapy",
+        expires_on_event="end_of_treatment",
+        expires_with_case=case_id,
     )
 
     assert records.get_note(supervisor, case_id, psy)["text"] == "Session content."
