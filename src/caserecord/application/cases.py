@@ -170,10 +170,33 @@ class CaseCommands(StaffDirectory):
         )
 
     # ---- referrals (made by ``disclosures.DisclosureCommands``: a referral discloses) ----
+    def receive_referral(
+        self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        return self._update_case(actor, case_id, opts, lambda c: c.receive_referral(referral_id))
+
     def accept_referral(
         self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
     ) -> CommandResult:
         return self._update_case(actor, case_id, opts, lambda c: c.accept_referral(referral_id))
+
+    def waitlist_referral(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        referral_id: str,
+        note: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.waitlist_referral(referral_id, note)
+        )
+
+    def start_referral(
+        self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        return self._update_case(actor, case_id, opts, lambda c: c.start_referral(referral_id))
 
     def decline_referral(
         self,
@@ -182,11 +205,15 @@ class CaseCommands(StaffDirectory):
         *,
         referral_id: str,
         declined_by: str,
+        reason_code: str = "other",
         **opts: Unpack[Options],
     ) -> CommandResult:
         reason = opts.get("reason") or ""
         return self._update_case(
-            actor, case_id, opts, lambda c: c.decline_referral(referral_id, declined_by, reason)
+            actor,
+            case_id,
+            opts,
+            lambda c: c.decline_referral(referral_id, declined_by, reason, reason_code),
         )
 
     def complete_referral(
@@ -196,10 +223,11 @@ class CaseCommands(StaffDirectory):
         *,
         referral_id: str,
         outcome: str,
+        note: str = "",
         **opts: Unpack[Options],
     ) -> CommandResult:
         return self._update_case(
-            actor, case_id, opts, lambda c: c.complete_referral(referral_id, outcome)
+            actor, case_id, opts, lambda c: c.complete_referral(referral_id, outcome, note)
         )
 
     def withdraw_referral(
