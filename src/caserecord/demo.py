@@ -461,7 +461,7 @@ def geriatric(d: Demo) -> None:
     d.step(
         "geriatric/meals-completed",
         lambda **o: r.complete_referral(
-            w, case, referral_id=meals, outcome="meals delivered daily", **o
+            w, case, referral_id=meals, outcome="need_met", note="meals delivered daily", **o
         ),
     )
 

@@ -255,7 +255,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
         "declined_by": "provider",
         "reason": "full",
     },
-    "/v1/cases/{case_id}/referrals/{referral_id}/completion": {"outcome": "housed"},
+    "/v1/cases/{case_id}/referrals/{referral_id}/completion": {"outcome": "need_met"},
     "/v1/cases/{case_id}/referrals/{referral_id}/withdrawal": {"reason": "no longer needed"},
     "/v1/cases/{case_id}/notes": {
         "text": "Phoned",

@@ -16,16 +16,16 @@ def test_a_referral_is_made_accepted_and_completed_and_tracked(api: Api) -> None
     base = f"/v1/cases/{case_id}/referrals"
 
     referral_id = api.created(base, HOUSING)["entity_id"]
-    pending = api.get("/v1/referrals", status="pending").json()["items"]
+    expired = api.get("/v1/referrals", status="expired").json()["items"]
     overdue = api.get("/v1/referrals", overdue=True).json()["items"]
     api.created(f"{base}/{referral_id}/acceptance", {})
-    api.created(f"{base}/{referral_id}/completion", {"outcome": "moved in"})
+    api.created(f"{base}/{referral_id}/completion", {"outcome": "need_met", "note": "moved in"})
     done = api.get("/v1/referrals", case_id=case_id).json()["items"]
     theirs = api.get("/v1/referrals", agency="agency-b").json()["items"]
 
-    assert [r["referral_id"] for r in pending] == [referral_id]
+    assert [(r["referral_id"], r["status"]) for r in expired] == [(referral_id, "expired")]
     assert [r["referral_id"] for r in overdue] == [referral_id]
-    assert [(r["status"], r["outcome"]) for r in done] == [("completed", "moved in")]
+    assert [(r["status"], r["outcome"]) for r in done] == [("completed", "need_met")]
     assert theirs == []
     outcomes = api.get("/v1/referrals/outcomes").json()["items"]
     assert outcomes and outcomes[0]["organisation"] == "Harbor Housing Trust"
@@ -65,7 +65,7 @@ def test_outcomes_are_counted_per_organisation_and_resource_kind(sqlite_api: Api
     sqlite_api.created(base, HOUSING | {"resource_kind": "legal", "service_name": "Tenancy law"})
     wrong = sqlite_api.created(base, HOUSING | {"resource_kind": "medical", "service_name": "GP"})
     sqlite_api.created(f"{base}/{housed}/acceptance", {})
-    sqlite_api.created(f"{base}/{housed}/completion", {"outcome": "moved in"})
+    sqlite_api.created(f"{base}/{housed}/completion", {"outcome": "need_met", "note": "moved in"})
     sqlite_api.created(
         f"/v1/cases/{case_id}/entries-in-error",
         {"target_version": wrong["version"], "reason": "wrong service"},

@@ -162,7 +162,7 @@ def generate(records: CaseRecords, rnd: random.Random, commands: int) -> UUID:
             WORKER, case_id, referral_id=pick("referral"), effective_at=when()
         ),
         lambda: records.complete_referral(
-            WORKER, case_id, referral_id=pick("referral"), outcome="done", effective_at=when()
+            WORKER, case_id, referral_id=pick("referral"), outcome="need_met", effective_at=when()
         ),
         lambda: records.mark_entry_in_error(
             SUPERVISOR,

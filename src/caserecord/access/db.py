@@ -50,6 +50,7 @@ SQLITE_LATER_COLUMNS = (
     ("api_tokens", "service_account", "INTEGER NOT NULL DEFAULT 0"),
     ("access_log", "mac", "TEXT"),
     ("api_tokens", "mac", "TEXT"),
+    ("api_tokens", "organization_id", "TEXT"),
 )
 
 POSTGRES_TABLES = (
@@ -78,6 +79,7 @@ POSTGRES_TABLES = (
     CONSOLE_SESSIONS.format(t="{schema}."),
     "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS mac text",
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS mac text",
+    "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS organization_id text",
 )
 
 

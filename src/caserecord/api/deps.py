@@ -186,6 +186,8 @@ WriterDep = Annotated[Caller, Depends(allow(*WRITERS))]
 SupervisorDep = Annotated[Caller, Depends(allow(Role.SUPERVISOR))]
 AuditorDep = Annotated[Caller, Depends(allow(*AUDITORS))]
 AdminDep = Annotated[Caller, Depends(allow(Role.ADMIN))]
+# An outside organisation's token: its referral inbox, nothing else.
+ProviderDep = Annotated[Caller, Depends(allow(Role.PROVIDER))]
 # What holds no client's data (the instrument definitions), the admin who adds to it too.
 CatalogueReaderDep = Annotated[Caller, Depends(allow(*READERS, Role.ADMIN))]
 

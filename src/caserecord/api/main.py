@@ -25,6 +25,7 @@ from caserecord.api.routes import (
     instruments,
     notes,
     plans,
+    provider,
     referrals,
     staff,
     tasks,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events,
         staff,
         tokens,
+        provider,
     ):
         app.include_router(module.router)
     app.include_router(staff.me_router)

@@ -13,6 +13,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     COMPLIANCE_REVIEWER = "compliance_reviewer"
     ADMIN = "admin"
+    PROVIDER = "provider"
+    """An outside organisation's intake desk: answers the referrals sent to it, nothing else."""
 
 
 class StaffRole(StrEnum):

@@ -389,3 +389,63 @@ def referral_stats(db: Database, agency_id: str, by: str) -> list[dict[str, Any]
 
 
 DAY = 86_400.0
+
+
+PROVIDER_FIELDS = (
+    "referral_id",
+    "organization_id",
+    "organisation",
+    "service_id",
+    "service_name",
+    "resource_kind",
+    "need",
+    "urgency",
+    "status",
+    "made_at",
+    "respond_by",
+    "accepted_at",
+    "closed_at",
+    "outcome",
+    "reason_code",
+)
+"""What a provider sees of a referral sent to it: what the referral asks of it, never the
+case, its client's record or notes (minimum necessary)."""
+
+
+def provider_referrals(
+    db: Database,
+    agency_id: str,
+    organization_id: str,
+    *,
+    after: tuple[str, str] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The provider's inbox: the referrals sent to ``organization_id``, re-routed ones
+    left out, in the order they were made; ``after``: the :func:`referral_key` of the last
+    one already shown.  Each row keeps ``case_id`` and ``client_id`` for the access log;
+    the route answers only ``PROVIDER_FIELDS``."""
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
+    where = "agency_id=? AND organization_id=? AND rerouted_to=''"
+    params: list[Any] = [agency_id, organization_id]
+    if after is not None:
+        where += " AND (made_at, referral_id) > (?, ?)"
+        params.extend(after)
+    rows = db.query(
+        f"SELECT * FROM {{s}}view_referrals WHERE {where} ORDER BY made_at, referral_id LIMIT ?",
+        [*params, limit],
+    )
+    day = today()
+    return [referral_row(r, day) for r in rows]
+
+
+def provider_referral(
+    db: Database, agency_id: str, organization_id: str, referral_id: str
+) -> dict[str, Any] | None:
+    """One referral sent to ``organization_id``, or None (another's looks the same)."""
+    rows = db.query(
+        "SELECT * FROM {s}view_referrals "
+        "WHERE referral_id=? AND agency_id=? AND organization_id=? AND rerouted_to=''",
+        [referral_id, agency_id, organization_id],
+    )
+    return referral_row(rows[0], today()) if rows else None

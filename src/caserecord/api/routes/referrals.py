@@ -1,7 +1,7 @@
 """Referrals: make one and follow it to an outcome (closed loop); the tracker listing."""
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -21,6 +21,7 @@ from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.referrals import (
+    NeedStatsOut,
     OutcomePage,
     ReferralCompletionIn,
     ReferralDeclineIn,
@@ -31,10 +32,11 @@ from caserecord.api.schemas.referrals import (
     ReferralRowPage,
     ReferralStepIn,
     ReferralWithdrawalIn,
+    ServiceStatsOut,
 )
 from caserecord.api.writes import Write, WriteDep, extended
 from caserecord.domain.values import ReferralStatus
-from caserecord.projections.referrals import outcome_key, referral_key
+from caserecord.projections.referrals import open_key, outcome_key, referral_key
 
 router = APIRouter(tags=["referrals"])
 CASE = "/v1/cases/{case_id}/referrals"
@@ -154,16 +156,16 @@ def referral_tracker(
     views: ViewsDep,
     runtime: RuntimeDep,
     paging: PagingDep,
-    status: ReferralStatus | None = None,
+    status: ReferralStatus | Literal["expired"] | None = None,
     overdue: bool | None = None,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
     case_id: UUID | None = None,
 ) -> dict[str, Any]:
-    """Referrals of the caller's agency in the order they were made: pending, overdue, by
-    organisation or case."""
+    """Referrals of the caller's agency in the order they were made: by status (`expired`:
+    awaiting an answer past `respond_by`, as `overdue`), organisation or case."""
     rows = views.referrals(
         caller.agency_id,
-        status=None if status is None else status.value,
+        status=status,
         overdue=overdue,
         organisation=organisation,
         case_id=case_id,
@@ -177,10 +179,38 @@ def referral_tracker(
 
 @router.get("/v1/referrals/outcomes", response_model=OutcomePage, responses=LIST)
 def referral_outcomes(caller: ReaderDep, views: ViewsDep, paging: PagingDep) -> dict[str, Any]:
-    """Referrals counted by status (pending, accepted, and the outcomes declined, completed,
-    withdrawn) per organisation and resource kind; no client data. Referrals marked in
-    error are not counted."""
+    """Referrals counted by written status per organisation and resource kind; no client
+    data. Referrals marked in error are not counted."""
     rows = views.referral_outcomes(
         caller.agency_id, after=paging.after(tuple[str, str]), limit=paging.fetch
     )
     return paging.page(rows, outcome_key)
+
+
+@router.get("/v1/referrals/open", response_model=ReferralRowPage, responses=LIST)
+def open_referrals(
+    caller: ReaderDep, views: ViewsDep, runtime: RuntimeDep, paging: PagingDep
+) -> dict[str, Any]:
+    """Referrals still open (sent, received, waitlisted, accepted, in progress; expired
+    ones too, until re-routed), the nearest response deadline first, those without one
+    last."""
+    rows = views.open_referrals(
+        caller.agency_id, after=paging.after(tuple[str, str]), limit=paging.fetch
+    )
+    page = paging.page(rows, open_key)
+    reveal(runtime, caller, "list_open_referrals", listed_subjects(page["items"]))
+    return page
+
+
+@router.get("/v1/referrals/stats/services", response_model=ServiceStatsOut, responses=LIST)
+def referral_stats_by_service(caller: ReaderDep, views: ViewsDep) -> dict[str, Any]:
+    """Per directory organisation and service: referrals, the median days to accept and
+    to complete (over effective times: an entry recorded late counts when it happened),
+    and completions by outcome; no client data."""
+    return {"items": views.referral_stats(caller.agency_id, "service")}
+
+
+@router.get("/v1/referrals/stats/needs", response_model=NeedStatsOut, responses=LIST)
+def referral_stats_by_need(caller: ReaderDep, views: ViewsDep) -> dict[str, Any]:
+    """As `/v1/referrals/stats/services`, per need served ("" for referrals naming none)."""
+    return {"items": views.referral_stats(caller.agency_id, "need")}

@@ -189,3 +189,45 @@ class OutcomeRow(BaseModel):
 
 class OutcomePage(Page[OutcomeRow]):
     """By organisation, then resource kind."""
+
+
+class OutcomeCounts(BaseModel):
+    need_met: int
+    partly_met: int
+    not_met: int
+    client_did_not_attend: int
+    not_coded: int = Field(description="Completions recorded before outcomes were coded")
+
+
+class ReferralStats(BaseModel):
+    referrals: int
+    accepted: int = Field(description="Referrals ever accepted (the move not marked in error)")
+    completed: int
+    median_days_to_accept: float | None = Field(
+        description="From made to accepted, in days, over effective times; null if none"
+    )
+    median_days_to_complete: float | None
+    outcomes: OutcomeCounts
+
+
+class ServiceStats(ReferralStats):
+    organization_id: str
+    organisation: str
+    service_id: str
+    service_name: str
+
+
+class NeedStats(ReferralStats):
+    need: str
+
+
+class ServiceStatsOut(BaseModel):
+    """One row per organisation and service the agency referred to."""
+
+    items: list[ServiceStats]
+
+
+class NeedStatsOut(BaseModel):
+    """One row per need served."""
+
+    items: list[NeedStats]
