@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caserecord.domain.values import Role
-from tests.e2e.http import Api, intake, staff_the_agency
+from tests.e2e.http import PROVIDER_ORG, Api, intake, staff_the_agency
 
 # ---- a populated agency, and a valid body for every write (tenancy and role matrices) ----
 
@@ -89,7 +89,13 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     ]
     referral_id = made(
         f"{base}/referrals",
-        {"resource_kind": "housing", "organisation": texts["organisation"], "service_name": "S"},
+        {
+            "resource_kind": "housing",
+            "organisation": texts["organisation"],
+            "service_name": "S",
+            "organization_id": PROVIDER_ORG,
+            "need": "housing",
+        },
     )["entity_id"]
     note_id = made(
         f"{base}/notes",
@@ -278,6 +284,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/staff/{staff_id}/deactivation": {"reason": "left"},
     "/v1/staff/{staff_id}/reactivation": {"reason": "returned"},
     "/v1/tokens/{token_id}/revocation": {},
+    "/v1/provider/referrals/{referral_id}/status": {"status": "received"},
 }
 
 # Values for path parameters that are not record ids: the entries a case knows by the case

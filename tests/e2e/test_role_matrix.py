@@ -15,6 +15,7 @@ from tests.e2e.http import Api
 from tests.e2e.matrix import ROLES, Route, Seeded, call, footprint, routes_of, seed_agency
 
 CASEWORKER, SUPERVISOR, REVIEWER, ADMIN = "caseworker", "supervisor", "compliance_reviewer", "admin"
+PROVIDER = "provider"
 SUPERVISOR_ONLY = {
     "/v1/cases/{case_id}/assignment",
     "/v1/cases/{case_id}/closure",
@@ -33,7 +34,9 @@ SUPERVISOR_READS = {"/v1/worklist/summary"}
 
 
 def allowed_roles(route: Route) -> set[str]:
-    """The roles the issue gives each operation."""
+    """The roles the issue gives each operation; a provider only its referral inbox."""
+    if route.path.startswith("/v1/provider/"):
+        return {PROVIDER}
     if route.path.startswith("/v1/tokens"):
         return {ADMIN}
     if route.path == "/v1/me":

@@ -209,6 +209,21 @@ def get_views(
 ViewsDep = Annotated[ReadModels, Depends(get_views)]
 
 
+def get_current_views(
+    request: Request, runtime: RuntimeDep, caller: Annotated[Caller, Depends(get_caller)]
+) -> ReadModels:
+    """The read models, caught up with the whole log as it stood when the request came: a
+    provider never wrote the referrals it reads, the agency's staff did."""
+    views = runtime.views
+    reflected = runtime.catch_up(caller.token.token_id, runtime.head())
+    if reflected is not None:
+        request.state.position = reflected
+    return views
+
+
+CurrentViewsDep = Annotated[ReadModels, Depends(get_current_views)]
+
+
 def parse_if_match(value: str | None) -> int | None:
     """``"5"``, ``W/"5"`` or ``5`` -> 5; ``*`` or absent -> no precondition."""
     if value is None or value.strip() == "*":

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from caserecord.access import listed_subjects
-from caserecord.api.deps import Caller, ProviderDep, RuntimeDep, ViewsDep, reveal
+from caserecord.api.deps import Caller, CurrentViewsDep, ProviderDep, RuntimeDep, reveal
 from caserecord.api.openapi import LIST, read, written
 from caserecord.api.paging import PagingDep
 from caserecord.api.schemas.common import CommandOut
@@ -45,7 +45,7 @@ def sent_to(views: ReadModels, caller: Caller, referral_id: str) -> dict[str, An
 
 @router.get("", response_model=ProviderReferralPage, responses=LIST)
 def provider_inbox(
-    caller: ProviderDep, views: ViewsDep, runtime: RuntimeDep, paging: PagingDep
+    caller: ProviderDep, views: CurrentViewsDep, runtime: RuntimeDep, paging: PagingDep
 ) -> dict[str, Any]:
     """The referrals sent to the token's organisation, in the order they were made: only
     what each referral shares (the service, need, urgency, deadline and status)."""
@@ -67,7 +67,7 @@ def provider_inbox(
     responses=read("The referral as it is shared with the provider"),
 )
 def provider_referral(
-    referral_id: str, caller: ProviderDep, views: ViewsDep, runtime: RuntimeDep
+    referral_id: str, caller: ProviderDep, views: CurrentViewsDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     row = sent_to(views, caller, referral_id)
     reveal(runtime, caller, "provider_read_referral", listed_subjects([row]))
@@ -76,7 +76,7 @@ def provider_referral(
 
 @router.post("/{referral_id}/status", response_model=CommandOut, responses=written())
 def answer_referral(
-    referral_id: str, body: ProviderStatusIn, write: ProviderWriteDep, views: ViewsDep
+    referral_id: str, body: ProviderStatusIn, write: ProviderWriteDep, views: CurrentViewsDep
 ) -> JSONResponse:
     """The provider's answer, recorded on the case with the provider as its actor. Only
     the next steps a referral allows are taken (409 `invalid_transition` otherwise);
