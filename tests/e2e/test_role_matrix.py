@@ -118,7 +118,7 @@ def test_each_read_is_allowed_to_exactly_the_roles_the_issue_gives(
     readers = {
         e["actor"]["role"] for e in api.get(log, role=SUPERVISOR, limit=1000).json()["items"]
     }
-    assert readers == {CASEWORKER, SUPERVISOR, REVIEWER}
+    assert readers == {CASEWORKER, SUPERVISOR, REVIEWER, PROVIDER}
 
 
 @pytest.mark.parametrize("role", [REVIEWER, ADMIN])
