@@ -312,3 +312,13 @@ def test_the_as_of_form_works_without_script_from_a_typed_time(api: Api) -> None
 
     assert before.status_code == 404 and "had no events then" in before.text
     assert after.status_code == 200 and "As in effect at" in after.text
+
+
+def test_a_provider_token_cannot_sign_in_to_the_console(api: Api) -> None:
+    client = TestClient(api.client.app, base_url="http://testserver")
+
+    answer = sign_in(client, api.tokens["agency-a", "provider"])
+
+    assert answer.status_code == 403
+    assert "caserecord_session" not in answer.headers.get("set-cookie", "")
+    assert client.get("/console/clients", follow_redirects=False).status_code == 303

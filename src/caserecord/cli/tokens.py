@@ -7,7 +7,6 @@ import typer
 from caserecord.access import Tables, TokenStore
 from caserecord.application import CaseRecords
 from caserecord.cli.common import settings
-from caserecord.domain.errors import InvalidValueError
 from caserecord.store import open_records
 
 app = typer.Typer(no_args_is_help=True, help="API tokens.")
@@ -45,17 +44,14 @@ def create(
     """Create a token and print it once: it cannot be shown again."""
     store = token_store()
     checked_staff(store, agency, staff)
-    try:
-        info, secret = store.create(
-            agency_id=agency,
-            role=role,
-            name=name,
-            staff_id=staff,
-            service_account=service_account,
-            organization_id=organization,
-        )
-    except InvalidValueError as e:
-        raise typer.BadParameter(str(e)) from None
+    info, secret = store.create(
+        agency_id=agency,
+        role=role,
+        name=name,
+        staff_id=staff,
+        service_account=service_account,
+        organization_id=organization,
+    )
     who = (
         f"staff member {staff}"
         if staff
