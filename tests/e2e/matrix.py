@@ -263,6 +263,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     },
     "/v1/cases/{case_id}/referrals/{referral_id}/completion": {"outcome": "need_met"},
     "/v1/cases/{case_id}/referrals/{referral_id}/withdrawal": {"reason": "no longer needed"},
+    "/v1/cases/{case_id}/referrals/{referral_id}/status": {"status": "received"},
     "/v1/cases/{case_id}/notes": {
         "text": "Phoned",
         "contact_kind": "client",

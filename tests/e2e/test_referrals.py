@@ -80,3 +80,27 @@ def test_outcomes_are_counted_per_organisation_and_resource_kind(sqlite_api: Api
     housing, legal = outcomes
     assert (housing["total"], housing["completed"], housing["pending"]) == (2, 1, 1)
     assert (legal["total"], legal["pending"]) == (1, 1)
+
+
+def test_staff_record_a_providers_answer_and_reroute_a_declined_referral(
+    sqlite_api: Api,
+) -> None:
+    api = sqlite_api
+    _, case_id = a_case(api)
+    base = f"/v1/cases/{case_id}/referrals"
+    first = api.created(base, HOUSING | {"respond_by": "2099-01-01"})["entity_id"]
+
+    received = api.post(f"{base}/{first}/status", {"status": "received"})
+    declined = api.post(
+        f"{base}/{first}/decline",
+        {"declined_by": "provider", "reason_code": "no_capacity", "reason": "no rooms"},
+    )
+    second = api.created(base, HOUSING | {"service_name": "Shelter", "rerouted_from": first})
+    again = api.post(base, HOUSING | {"rerouted_from": first})
+    rows = {r["referral_id"]: r for r in api.get("/v1/referrals", case_id=case_id).json()["items"]}
+
+    assert (received.status_code, declined.status_code) == (200, 200)
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+    assert rows[first]["reason_code"] == "no_capacity"
+    assert rows[first]["rerouted_to"] == second["entity_id"]
+    assert rows[second["entity_id"]]["rerouted_from"] == first

@@ -261,6 +261,28 @@ class CaseCommands(StaffDirectory):
 
         return self._update_case(actor, case_id, opts, answer)
 
+    def record_referral_status(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        referral_id: str,
+        status: str,
+        outcome: str = "",
+        reason_code: str = "",
+        note: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        """A provider's answer as the agency's staff heard it (a provider with no token of
+        its own): the steps ``answer_referral`` takes, recorded with the staff member as
+        the actor."""
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: provider_move(c, referral_id, status, outcome, reason_code, note),
+        )
+
     def withdraw_referral(
         self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
     ) -> CommandResult:

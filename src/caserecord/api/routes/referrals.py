@@ -20,6 +20,7 @@ from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
 from caserecord.api.schemas.common import CommandOut
+from caserecord.api.schemas.provider import ProviderStatusIn
 from caserecord.api.schemas.referrals import (
     NeedStatsOut,
     OutcomePage,
@@ -136,6 +137,25 @@ def complete_referral(
         case_id,
         referral_id=referral_id,
         **body.values(),
+    )
+    return write.run(body, command)
+
+
+@router.post(CASE + "/{referral_id}/status", response_model=CommandOut, responses=written())
+def record_referral_status(
+    case_id: UUID, referral_id: str, body: ProviderStatusIn, write: WriteDep
+) -> JSONResponse:
+    """The provider's answer as the agency heard it (by phone, by letter), for a provider
+    without a token of its own: the body of `POST /v1/provider/referrals/{id}/status`."""
+    command = partial(
+        write.records.record_referral_status,
+        write.actor,
+        case_id,
+        referral_id=referral_id,
+        status=body.status,
+        outcome=body.outcome or "",
+        reason_code=body.reason_code or "",
+        note=body.note,
     )
     return write.run(body, command)
 
