@@ -96,11 +96,17 @@ def test_open_referrals_come_by_deadline_and_stats_count_outcomes_per_service_an
     soon = api.created(base, FOOD_BANK | {"respond_by": "2099-02-01"})["entity_id"]
     done = api.created(base, FOOD_BANK | {"need": "housing"})["entity_id"]
     for step in ({"status": "accepted"}, {"status": "completed", "outcome": "partly_met"}):
-        api.created(f"/v1/provider/referrals/{done}/status", step, role="provider")
+        answered = api.post(f"/v1/provider/referrals/{done}/status", step, role="provider")
+    # The provider's writes, which the caseworker's reads wait for only when told.
+    seen = {"X-Min-Position": answered.headers["x-record-position"]}
 
-    open_ids = [r["referral_id"] for r in api.get("/v1/referrals/open").json()["items"]]
-    services = api.get("/v1/referrals/stats/services").json()["items"]
-    needs = {n["need"]: n for n in api.get("/v1/referrals/stats/needs").json()["items"]}
+    open_ids = [
+        r["referral_id"] for r in api.get("/v1/referrals/open", headers=seen).json()["items"]
+    ]
+    services = api.get("/v1/referrals/stats/services", headers=seen).json()["items"]
+    needs = {
+        n["need"]: n for n in api.get("/v1/referrals/stats/needs", headers=seen).json()["items"]
+    }
 
     assert open_ids == [soon, late]
     assert [(s["organization_id"], s["service_id"], s["referrals"]) for s in services] == [

@@ -84,8 +84,15 @@ class ReadModels:
             self.db, agency_id, organization_id=organization_id, after=after, limit=limit
         )
 
-    def referral_stats(self, agency_id: str, by: str) -> list[dict[str, Any]]:
-        return tracker.referral_stats(self.db, agency_id, by)
+    def referral_stats(
+        self,
+        agency_id: str,
+        by: str,
+        *,
+        after: tuple[str, ...] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return tracker.referral_stats(self.db, agency_id, by, after=after, limit=limit)
 
     def provider_referrals(
         self,

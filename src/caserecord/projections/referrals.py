@@ -1,6 +1,7 @@
 """Read model 3: the referral tracker, across cases, with days open and overdue."""
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -344,15 +345,32 @@ def median_days(spans: list[float]) -> float | None:
     return round(statistics.median(spans), 2) if spans else None
 
 
-def referral_stats(db: Database, agency_id: str, by: str) -> list[dict[str, Any]]:
+STAT_GROUPS = {
+    "service": ("organization_id", "organisation", "service_id", "service_name"),
+    "need": ("need",),
+}
+
+
+def stats_key(by: str) -> Callable[[dict[str, Any]], tuple[str, ...]]:
+    return lambda row: tuple(row[c] for c in STAT_GROUPS[by])
+
+
+def referral_stats(
+    db: Database,
+    agency_id: str,
+    by: str,
+    *,
+    after: tuple[str, ...] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
     """Per service (``by`` "service") or per need (``by`` "need"): how many referrals, the
     median days from made to accepted and from made to completed, over effective times
     (so an entry recorded late counts when it happened), and completions by outcome.
-    Referrals naming no need count under need ""."""
-    group = {
-        "service": ("organization_id", "organisation", "service_id", "service_name"),
-        "need": ("need",),
-    }[by]
+    Referrals naming no need count under need "".  In the order of their group's key;
+    ``after``: the :func:`stats_key` of the last group already shown."""
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
+    group = STAT_GROUPS[by]
     rows = db.query(
         f"SELECT {', '.join(group)}, status, made_at, accepted_at, closed_at, outcome "
         "FROM {s}view_referrals WHERE agency_id=? ORDER BY " + ", ".join(group),
@@ -385,7 +403,8 @@ def referral_stats(db: Database, agency_id: str, by: str) -> list[dict[str, Any]
         to_accept, to_complete = spans[key]
         entry["median_days_to_accept"] = median_days(to_accept)
         entry["median_days_to_complete"] = median_days(to_complete)
-    return list(stats.values())
+    ordered = [stats[k] for k in sorted(stats) if after is None or k > tuple(after)]
+    return ordered[:limit]
 
 
 DAY = 86_400.0

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from caserecord.access import listed_subjects
 from caserecord.api.deps import (
     AtQuery,
+    Caller,
     ReaderDep,
     RuntimeDep,
     ViewsDep,
@@ -18,7 +19,7 @@ from caserecord.api.deps import (
 )
 from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
-from caserecord.api.paging import PagingDep
+from caserecord.api.paging import Paging, PagingDep
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.provider import ProviderStatusIn
 from caserecord.api.schemas.referrals import (
@@ -37,7 +38,8 @@ from caserecord.api.schemas.referrals import (
 )
 from caserecord.api.writes import Write, WriteDep, extended
 from caserecord.domain.values import ReferralStatus
-from caserecord.projections.referrals import open_key, outcome_key, referral_key
+from caserecord.projections.queries import ReadModels
+from caserecord.projections.referrals import open_key, outcome_key, referral_key, stats_key
 
 router = APIRouter(tags=["referrals"])
 CASE = "/v1/cases/{case_id}/referrals"
@@ -223,14 +225,23 @@ def open_referrals(
 
 
 @router.get("/v1/referrals/stats/services", response_model=ServiceStatsOut, responses=LIST)
-def referral_stats_by_service(caller: ReaderDep, views: ViewsDep) -> dict[str, Any]:
+def referral_stats_by_service(
+    caller: ReaderDep, views: ViewsDep, paging: PagingDep
+) -> dict[str, Any]:
     """Per directory organisation and service: referrals, the median days to accept and
     to complete (over effective times: an entry recorded late counts when it happened),
     and completions by outcome; no client data."""
-    return {"items": views.referral_stats(caller.agency_id, "service")}
+    return stats_page(views, caller, paging, "service", tuple[str, str, str, str])
 
 
 @router.get("/v1/referrals/stats/needs", response_model=NeedStatsOut, responses=LIST)
-def referral_stats_by_need(caller: ReaderDep, views: ViewsDep) -> dict[str, Any]:
+def referral_stats_by_need(caller: ReaderDep, views: ViewsDep, paging: PagingDep) -> dict[str, Any]:
     """As `/v1/referrals/stats/services`, per need served ("" for referrals naming none)."""
-    return {"items": views.referral_stats(caller.agency_id, "need")}
+    return stats_page(views, caller, paging, "need", tuple[str])
+
+
+def stats_page(
+    views: ReadModels, caller: Caller, paging: Paging, by: str, shape: Any
+) -> dict[str, Any]:
+    rows = views.referral_stats(caller.agency_id, by, after=paging.after(shape), limit=paging.fetch)
+    return paging.page(rows, stats_key(by))

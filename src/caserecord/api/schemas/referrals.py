@@ -221,13 +221,10 @@ class NeedStats(ReferralStats):
     need: str
 
 
-class ServiceStatsOut(BaseModel):
-    """One row per organisation and service the agency referred to."""
+class ServiceStatsOut(Page[ServiceStats]):
+    """One row per organisation and service the agency referred to, by organisation id,
+    organisation, service id, service name."""
 
-    items: list[ServiceStats]
 
-
-class NeedStatsOut(BaseModel):
-    """One row per need served."""
-
-    items: list[NeedStats]
+class NeedStatsOut(Page[NeedStats]):
+    """One row per need served, by need."""
