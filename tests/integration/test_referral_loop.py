@@ -17,7 +17,7 @@ from tests.factories import an_open_case
 
 TODAY = datetime.now(UTC).date()
 PROVIDER = Actor("org-food:intake desk", "provider", "agency-a")
-FOOD = {
+FOOD: dict[str, Any] = {
     "resource_kind": "community_resource",
     "organisation": "City Food Bank",
     "service_name": "Emergency groceries",

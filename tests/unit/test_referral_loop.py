@@ -23,7 +23,7 @@ DEADLINE = date(2027, 1, 5)
 
 
 def referral(case: Case, referral_id: str = "ref-1", **more: Any) -> str:
-    values = {
+    values: dict[str, Any] = {
         "referral_id": referral_id,
         "resource_kind": "community_resource",
         "organisation": "City Food Bank",
