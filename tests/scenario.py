@@ -267,7 +267,7 @@ def run_core_scenario(app: CaseRecords, actor: Actor, supervisor: Actor) -> Scen
     s.step(
         "housing_referral_made",
         made,
-        referrals=s.referral(housing_referral, "pending"),
+        referrals=s.referral(housing_referral, "sent"),
     )
     s.step(
         "housing_referral_accepted",
@@ -285,7 +285,7 @@ def run_core_scenario(app: CaseRecords, actor: Actor, supervisor: Actor) -> Scen
     s.step(
         "support_referral_made",
         made,
-        referrals=s.referral(declined_referral, "pending"),
+        referrals=s.referral(declined_referral, "sent"),
     )
     s.step(
         "support_referral_declined",
@@ -338,7 +338,11 @@ def run_core_scenario(app: CaseRecords, actor: Actor, supervisor: Actor) -> Scen
     s.step(
         "housing_referral_completed",
         app.complete_referral(
-            actor, case_id, referral_id=housing_referral, outcome="tenancy offered"
+            actor,
+            case_id,
+            referral_id=housing_referral,
+            outcome="need_met",
+            note="tenancy offered",
         ),
         referrals=s.referral(housing_referral, "completed"),
     )

@@ -81,6 +81,8 @@ STAFF = (
     ("cm-alice", "Alice Moreno", "case_manager", 25),
     ("rn-sam", "Sam Kowalski", "nurse", None),
 )
+# The demo provider token answers for the organisation of the recovery case's housing referral.
+DEMO_PROVIDER_ORG = "org-harbor-housing"
 TOKEN_STAFF = {role: f"demo-{role}" for role in ("caseworker", "supervisor", "compliance_reviewer")}
 
 
@@ -226,6 +228,9 @@ def recovery(d: Demo) -> None:
             service_name="Sober living residence",
             urgency="urgent",
             respond_by=date.today() + timedelta(7),
+            organization_id=DEMO_PROVIDER_ORG,
+            service_id="harbor-sober-living",
+            need="housing",
             **o,
         ),
     )
@@ -447,6 +452,9 @@ def geriatric(d: Demo) -> None:
             resource_kind="community_resource",
             organisation="Meals on Wheels",
             service_name="Daily hot meal",
+            organization_id="org-meals-on-wheels",
+            service_id="meals-daily-hot-meal",
+            need="food",
             **o,
         ),
     )
@@ -473,7 +481,7 @@ def geriatric(d: Demo) -> None:
     d.step(
         "geriatric/meals-completed",
         lambda **o: r.complete_referral(
-            w, case, referral_id=meals, outcome="meals delivered daily", **o
+            w, case, referral_id=meals, outcome="need_met", note="meals delivered daily", **o
         ),
     )
 
@@ -924,6 +932,7 @@ def demo_tokens(records: CaseRecords, agency_id: str = DEMO_AGENCY) -> DemoToken
             role=role.value,
             name=f"demo-{role.value}",
             staff_id=TOKEN_STAFF.get(role.value),  # the admin's token bootstraps the directory
+            organization_id=DEMO_PROVIDER_ORG if role == Role.PROVIDER else None,
         )[1]
         for role in Role
     }

@@ -395,8 +395,15 @@ def referral_to_dict(referral: Referral, events: Events) -> dict[str, Any]:
         "made_in_version": referral.version,
         "effective_at": made.effective_at,
         "recorded_at": made.timestamp,
+        "organization_id": made.organization_id,
+        "service_id": made.service_id,
+        "need": made.need,
+        "goal_id": made.goal_id,
+        "rerouted_from": made.rerouted_from,
+        "rerouted_to": referral.rerouted_to,
         "outcome": status.details.get("outcome", ""),
         "declined_by": status.details.get("declined_by", ""),
+        "reason_code": status.details.get("reason_code", ""),
         "status_history": changes(referral.statuses),
     }
 

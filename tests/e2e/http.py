@@ -16,6 +16,9 @@ from caserecord.provision import init_store
 from caserecord.store import open_records
 
 AGENCIES = ("agency-a", "agency-b")
+# The organisation every agency's provider token answers for: the same id in both agencies,
+# so a provider of one never reaching the other's referrals is tested too.
+PROVIDER_ORG = "org-harbour"
 NUMBERS = itertools.count(5001)  # a client number for each client a test makes
 
 
@@ -123,7 +126,10 @@ def issue_tokens(settings: Settings) -> dict[tuple[str, str], str]:
         store = TokenStore(Tables(records))
         return {
             (agency, role.value): store.create(
-                agency_id=agency, role=role.value, name=f"{role.value}@{agency}"
+                agency_id=agency,
+                role=role.value,
+                name=f"{role.value}@{agency}",
+                organization_id=PROVIDER_ORG if role == Role.PROVIDER else None,
             )[1]
             for agency in AGENCIES
             for role in Role

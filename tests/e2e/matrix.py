@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caserecord.domain.values import Role
-from tests.e2e.http import Api, intake, staff_the_agency
+from tests.e2e.http import PROVIDER_ORG, Api, intake, staff_the_agency
 
 # ---- a populated agency, and a valid body for every write (tenancy and role matrices) ----
 
@@ -90,7 +90,13 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
     ]
     referral_id = made(
         f"{base}/referrals",
-        {"resource_kind": "housing", "organisation": texts["organisation"], "service_name": "S"},
+        {
+            "resource_kind": "housing",
+            "organisation": texts["organisation"],
+            "service_name": "S",
+            "organization_id": PROVIDER_ORG,
+            "need": "housing",
+        },
     )["entity_id"]
     note_id = made(
         f"{base}/notes",
@@ -287,8 +293,9 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
         "declined_by": "provider",
         "reason": "full",
     },
-    "/v1/cases/{case_id}/referrals/{referral_id}/completion": {"outcome": "housed"},
+    "/v1/cases/{case_id}/referrals/{referral_id}/completion": {"outcome": "need_met"},
     "/v1/cases/{case_id}/referrals/{referral_id}/withdrawal": {"reason": "no longer needed"},
+    "/v1/cases/{case_id}/referrals/{referral_id}/status": {"status": "received"},
     "/v1/cases/{case_id}/notes": {
         "text": "Phoned",
         "contact_kind": "client",
@@ -340,6 +347,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "/v1/directory/services/{service_id}/deactivation": {"reason": "closed"},
     "/v1/directory/services/{service_id}/reactivation": {"reason": "reopened"},
     "/v1/directory/imports": {"contents": []},
+    "/v1/provider/referrals/{referral_id}/status": {"status": "received"},
 }
 
 # Values for path parameters that are not record ids: the entries a case knows by the case

@@ -97,7 +97,7 @@ def test_pages_of_referrals_and_of_progress_walk_every_entry_newest_first(api: A
         (long.case_id, MANY, None)
     }
     newest = referral_pages[0]["items"][0]
-    assert (newest["organisation"], newest["status"]) == (f"Trust {MANY - 1}", "pending")
+    assert (newest["organisation"], newest["status"]) == (f"Trust {MANY - 1}", "sent")
     assert newest["recorded_at"] and newest["effective_at"]
     assert [len(p["items"]) for p in progress_pages] == [10, 10, 3]
     assert [e["version"] for p in progress_pages for e in p["items"]] == long.progress_versions[

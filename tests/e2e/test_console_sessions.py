@@ -384,3 +384,13 @@ def test_sensitivity_labels_show_on_the_case_its_notes_and_the_console_page(api:
     }
     assert '<span class="label">substance use</span>' in page.split("data-case-labels")[1]
     assert page.count("data-note-labels") == 2
+
+
+def test_a_provider_token_cannot_sign_in_to_the_console(api: Api) -> None:
+    client = TestClient(api.client.app, base_url="http://testserver")
+
+    answer = sign_in(client, api.tokens["agency-a", "provider"])
+
+    assert answer.status_code == 403
+    assert "caserecord_session" not in answer.headers.get("set-cookie", "")
+    assert client.get("/console/clients", follow_redirects=False).status_code == 303

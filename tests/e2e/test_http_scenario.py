@@ -178,7 +178,10 @@ def test_the_core_scenario_runs_over_http_from_intake_to_reopening(api: Api) -> 
         role="supervisor",
     )
 
-    r.step(f"/referrals/{housing_referral}/completion", {"outcome": "tenancy offered"})
+    r.step(
+        f"/referrals/{housing_referral}/completion",
+        {"outcome": "need_met", "note": "tenancy offered"},
+    )
     r.step(
         f"/plans/{plan_id}/revisions",
         {

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from caserecord.hsds import sample_directory
-from tests.e2e.http import CLIENT, Api, intake, staff_the_agency
+from tests.e2e.http import CLIENT, PROVIDER_ORG, Api, intake, staff_the_agency
 
 # Query parameters of the paging styles a list must not use any more.
 OLD_PAGING = {"offset", "after", "before", "page", "next_after", "next_before"}
@@ -143,11 +143,14 @@ def seed(api: Api) -> dict[str, str]:
         made(f"{base}/goals/{goal}/progress", {"achievement": "improving"})
         made(
             f"{base}/referrals",
-            {"resource_kind": "housing", "organisation": f"Org {i}", "service_name": "S"},
+            {"resource_kind": "housing", "organisation": f"Org {i}", "service_name": "S"}
+            | {"organization_id": PROVIDER_ORG, "service_id": f"svc-{i}"}
+            | {"need": ("housing", "food", "income")[i]},
         )
     made(
         f"{base}/referrals",
-        {"resource_kind": "legal", "organisation": "Org 0", "service_name": "Advice"},
+        {"resource_kind": "legal", "organisation": "Org 0", "service_name": "Advice"}
+        | {"organization_id": PROVIDER_ORG, "service_id": "svc-advice", "need": "legal"},
     )
     for i in range(3):
         answers = {str(n): 1 for n in range(1, 10)} | {"1": i}  # item 9: a safety flag each
@@ -187,7 +190,7 @@ def seed(api: Api) -> dict[str, str]:
 
 
 def get(api: Api, url: str, **params: Any) -> Any:
-    for role in ("supervisor", "admin"):
+    for role in ("supervisor", "admin", "provider"):
         response = api.get(url, role=role, **params)
         if response.status_code != 403:
             return response

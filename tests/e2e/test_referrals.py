@@ -16,16 +16,16 @@ def test_a_referral_is_made_accepted_and_completed_and_tracked(api: Api) -> None
     base = f"/v1/cases/{case_id}/referrals"
 
     referral_id = api.created(base, HOUSING)["entity_id"]
-    pending = api.get("/v1/referrals", status="pending").json()["items"]
+    expired = api.get("/v1/referrals", status="expired").json()["items"]
     overdue = api.get("/v1/referrals", overdue=True).json()["items"]
     api.created(f"{base}/{referral_id}/acceptance", {})
-    api.created(f"{base}/{referral_id}/completion", {"outcome": "moved in"})
+    api.created(f"{base}/{referral_id}/completion", {"outcome": "need_met", "note": "moved in"})
     done = api.get("/v1/referrals", case_id=case_id).json()["items"]
     theirs = api.get("/v1/referrals", agency="agency-b").json()["items"]
 
-    assert [r["referral_id"] for r in pending] == [referral_id]
+    assert [(r["referral_id"], r["status"]) for r in expired] == [(referral_id, "expired")]
     assert [r["referral_id"] for r in overdue] == [referral_id]
-    assert [(r["status"], r["outcome"]) for r in done] == [("completed", "moved in")]
+    assert [(r["status"], r["outcome"]) for r in done] == [("completed", "need_met")]
     assert theirs == []
     outcomes = api.get("/v1/referrals/outcomes").json()["items"]
     assert outcomes and outcomes[0]["organisation"] == "Harbor Housing Trust"
@@ -65,7 +65,7 @@ def test_outcomes_are_counted_per_organisation_and_resource_kind(sqlite_api: Api
     sqlite_api.created(base, HOUSING | {"resource_kind": "legal", "service_name": "Tenancy law"})
     wrong = sqlite_api.created(base, HOUSING | {"resource_kind": "medical", "service_name": "GP"})
     sqlite_api.created(f"{base}/{housed}/acceptance", {})
-    sqlite_api.created(f"{base}/{housed}/completion", {"outcome": "moved in"})
+    sqlite_api.created(f"{base}/{housed}/completion", {"outcome": "need_met", "note": "moved in"})
     sqlite_api.created(
         f"/v1/cases/{case_id}/entries-in-error",
         {"target_version": wrong["version"], "reason": "wrong service"},
@@ -80,3 +80,27 @@ def test_outcomes_are_counted_per_organisation_and_resource_kind(sqlite_api: Api
     housing, legal = outcomes
     assert (housing["total"], housing["completed"], housing["pending"]) == (2, 1, 1)
     assert (legal["total"], legal["pending"]) == (1, 1)
+
+
+def test_staff_record_a_providers_answer_and_reroute_a_declined_referral(
+    sqlite_api: Api,
+) -> None:
+    api = sqlite_api
+    _, case_id = a_case(api)
+    base = f"/v1/cases/{case_id}/referrals"
+    first = api.created(base, HOUSING | {"respond_by": "2099-01-01"})["entity_id"]
+
+    received = api.post(f"{base}/{first}/status", {"status": "received"})
+    declined = api.post(
+        f"{base}/{first}/decline",
+        {"declined_by": "provider", "reason_code": "no_capacity", "reason": "no rooms"},
+    )
+    second = api.created(base, HOUSING | {"service_name": "Shelter", "rerouted_from": first})
+    again = api.post(base, HOUSING | {"rerouted_from": first})
+    rows = {r["referral_id"]: r for r in api.get("/v1/referrals", case_id=case_id).json()["items"]}
+
+    assert (received.status_code, declined.status_code) == (200, 200)
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+    assert rows[first]["reason_code"] == "no_capacity"
+    assert rows[first]["rerouted_to"] == second["entity_id"]
+    assert rows[second["entity_id"]]["rerouted_from"] == first

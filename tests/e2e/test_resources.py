@@ -111,7 +111,7 @@ def test_created_parts_read_back_what_was_written(sqlite_api: Api) -> None:
     assert read_note["text"] == "Home visit"
     assert [a["text"] for a in read_note["addenda"]] == ["Landlord called back"]
     assert read_addendum["version"] == int(addendum.json()["entity_id"])
-    assert [s["value"] for s in read_referral["status_history"]] == ["pending", "accepted"]
+    assert [s["value"] for s in read_referral["status_history"]] == ["sent", "accepted"]
     elsewhere = sqlite_api.get(note.headers["location"], agency="agency-b")
     assert elsewhere.status_code == 404
 

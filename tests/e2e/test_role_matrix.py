@@ -15,6 +15,7 @@ from tests.e2e.http import Api
 from tests.e2e.matrix import ROLES, Route, Seeded, call, footprint, routes_of, seed_agency
 
 CASEWORKER, SUPERVISOR, REVIEWER, ADMIN = "caseworker", "supervisor", "compliance_reviewer", "admin"
+PROVIDER = "provider"
 SUPERVISOR_ONLY = {
     "/v1/cases/{case_id}/assignment",
     "/v1/cases/{case_id}/closure",
@@ -34,7 +35,9 @@ SUPERVISOR_READS = {"/v1/worklist/summary"}
 
 
 def allowed_roles(route: Route) -> set[str]:
-    """The roles the issue gives each operation."""
+    """The roles the issue gives each operation; a provider only its referral inbox."""
+    if route.path.startswith("/v1/provider/"):
+        return {PROVIDER}
     if route.path.startswith("/v1/tokens"):
         return {ADMIN}
     if route.path == "/v1/me":
@@ -123,7 +126,7 @@ def test_each_read_is_allowed_to_exactly_the_roles_the_issue_gives(
     readers = {
         e["actor"]["role"] for e in api.get(log, role=SUPERVISOR, limit=1000).json()["items"]
     }
-    assert readers == {CASEWORKER, SUPERVISOR, REVIEWER}
+    assert readers == {CASEWORKER, SUPERVISOR, REVIEWER, PROVIDER}
 
 
 @pytest.mark.parametrize("role", [REVIEWER, ADMIN])

@@ -7,6 +7,7 @@ import pytest
 
 from caserecord.access import Tables, TokenInfo, TokenNotFoundError, TokenStore
 from caserecord.application import CaseRecords
+from caserecord.domain.errors import InvalidValueError
 
 
 def test_a_token_authenticates_until_it_is_revoked(records: CaseRecords) -> None:
@@ -162,4 +163,44 @@ def test_without_a_cache_time_every_lookup_asks_the_store(records: CaseRecords) 
     cli.revoke(info.token_id)
 
     assert store.cached(secret) is None
+    assert store.authenticate(secret) is None
+
+
+def test_a_provider_token_names_its_organisation_and_only_a_provider_token_does(
+    records: CaseRecords,
+) -> None:
+    store = TokenStore(Tables(records))
+
+    info, secret = store.create(
+        agency_id="agency-a", role="provider", name="desk", organization_id="org-food"
+    )
+
+    assert store.authenticate(secret) == info
+    assert info.organization_id == "org-food"
+    with pytest.raises(InvalidValueError, match="names the organisation"):
+        store.create(agency_id="agency-a", role="provider", name="desk")
+    with pytest.raises(InvalidValueError, match="only a provider token"):
+        store.create(agency_id="agency-a", role="caseworker", name="x", organization_id="org")
+    with pytest.raises(InvalidValueError, match="not to a staff member"):
+        store.create(
+            agency_id="agency-a", role="provider", name="x", organization_id="o", staff_id="s"
+        )
+
+
+def test_a_provider_token_moved_to_another_organisation_in_the_database_is_refused(
+    records: CaseRecords,
+) -> None:
+    store = TokenStore(Tables(records))
+    info, secret = store.create(
+        agency_id="agency-a", role="provider", name="desk", organization_id="org-food"
+    )
+    store.tables.execute_all(
+        [
+            (
+                "UPDATE {t}api_tokens SET organization_id = ? WHERE token_id = ?",
+                ("org-x", info.token_id),
+            )
+        ]
+    )
+
     assert store.authenticate(secret) is None

@@ -162,7 +162,7 @@ def generate(records: CaseRecords, rnd: random.Random, commands: int) -> UUID:
             WORKER, case_id, referral_id=pick("referral"), effective_at=when()
         ),
         lambda: records.complete_referral(
-            WORKER, case_id, referral_id=pick("referral"), outcome="done", effective_at=when()
+            WORKER, case_id, referral_id=pick("referral"), outcome="need_met", effective_at=when()
         ),
         lambda: records.mark_entry_in_error(
             SUPERVISOR,
@@ -318,7 +318,7 @@ def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
         {g: versions[-presenters.RECENT :] for g, versions in progress.items()},
         {g: len(versions) for g, versions in progress.items()},
     )
-    state = without_need_to_know(case_to_dict(case, by_version, contents))
+    state: dict[str, Any] = without_need_to_know(case_to_dict(case, by_version, contents))
     return state | {
         "all_notes": standing_notes(applied, case),
         "all_referrals": [referral_to_dict(r, by_version) for r in case.standing_referrals()],

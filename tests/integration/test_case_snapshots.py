@@ -341,7 +341,7 @@ def test_a_case_restored_with_its_referrals_unmade_copies_equal_and_independent(
         copied.accept_referral(first)
 
     assert snapshot_state(pickled) == snapshot_state(restored)
-    assert restored.referrals[first].status == "pending"
+    assert restored.referrals[first].status == "sent"
     assert copied.referrals[first].status == "accepted"
     assert copied.referrals[second] == restored.referrals[second]
 

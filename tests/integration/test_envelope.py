@@ -76,9 +76,16 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     ]
     a, b, c = (r.entity_id or "" for r in refs)
     app.accept_referral(actor, case_id, referral_id=a)
-    app.complete_referral(actor, case_id, referral_id=a, outcome="done")
+    app.complete_referral(actor, case_id, referral_id=a, outcome="need_met")
     app.decline_referral(actor, case_id, referral_id=b, declined_by="provider", reason="full")
     app.withdraw_referral(actor, case_id, referral_id=c, reason="not needed")
+    loop = app.make_referral(
+        actor, case_id, resource_kind="legal", organisation="O", service_name="e"
+    ).entity_id
+    assert loop is not None
+    for move in ("receive", "waitlist", "accept", "start"):
+        getattr(app, f"{move}_referral")(actor, case_id, referral_id=loop)
+    app.complete_referral(actor, case_id, referral_id=loop, outcome="partly_met")
     note = app.record_note(actor, case_id, text="Hi", contact_kind="client", contact_mode="phone")
     assert note.entity_id is not None
     app.append_addendum(actor, case_id, note_id=note.entity_id, text="later")
@@ -173,7 +180,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     events = sqlite_records.case_events(worker, case_id)
 
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
-    assert len(catalogue(Case)) == 57 and len(catalogue(Client)) == 9
+    assert len(catalogue(Case)) == 60 and len(catalogue(Client)) == 9
     for e in events:
         assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]

@@ -144,3 +144,25 @@ def test_projections_run_follows_until_sigterm_then_stops_cleanly(
     assert first_line.startswith("following new events for: current_plans")
     assert runner.returncode == 0, err
     assert out.strip() == "stopped"
+
+
+def test_tokens_create_issues_a_provider_token_for_an_organisation_or_says_why_not(
+    settings: Settings, records: CaseRecords
+) -> None:
+    made = caserecord(
+        settings, "tokens", "create", "--agency", "agency-a", "--role", "provider",
+        "--name", "intake desk", "--organization", "org-food",
+    )  # fmt: skip
+    missing = caserecord(
+        settings, "tokens", "create", "--agency", "agency-a", "--role", "provider",
+        "--name", "intake desk",
+    )  # fmt: skip
+    listed = caserecord(settings, "tokens", "list", "--agency", "agency-a")
+
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("crt_") and "intake desk of org-food" in made.stderr
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == [
+        "caserecord: a provider token names the organisation it answers for [invalid_value]"
+    ]
+    assert "org-food" in listed.stdout

@@ -156,7 +156,7 @@ def test_every_event_type_has_its_own_summary() -> None:
         and name not in ("Event", "Created")
     ]
 
-    assert len(events) == 66
+    assert len(events) == 69
     assert [e for e in events if e not in SUMMARIES] == []
     assert summarise("EntryMarkedInError", {"target_version": 7}) == "Entry v7 marked in error"
     assert summarise("SomethingNew", {}) == "SomethingNew"
@@ -264,7 +264,7 @@ def referrals_in_one_page(records: CaseRecords, actor: Actor, case_id: UUID) -> 
 
     (kept, _), (_, wrong), (declined, _) = make(), make(), make()
     records.accept_referral(actor, case_id, referral_id=kept)
-    completed = records.complete_referral(actor, case_id, referral_id=kept, outcome="housed")
+    completed = records.complete_referral(actor, case_id, referral_id=kept, outcome="need_met")
     records.mark_entry_in_error(
         actor, case_id, target_version=completed.version, reason="another client's"
     )

@@ -67,7 +67,7 @@ def test_the_referral_tracker_has_the_completed_and_the_declined_referral(
     by_id = {r["referral_id"]: r for r in rows}
     assert set(by_id) == {scenario.housing_referral_id, scenario.declined_referral_id}
     housing = by_id[scenario.housing_referral_id]
-    assert (housing["status"], housing["outcome"]) == ("completed", "tenancy offered")
+    assert (housing["status"], housing["outcome"]) == ("completed", "need_met")
     assert housing["closed_at"] is not None and housing["overdue"] is False
     assert housing["days_open"] == 0
     assert by_id[scenario.declined_referral_id]["declined_by"] == "client"
@@ -204,7 +204,7 @@ def test_entries_marked_in_error_leave_the_views(
         worker, case_id, resource_kind="medical", organisation="Clinic", service_name="Physio"
     )
     projections.catch_up()
-    assert projections.queries.referrals("agency-a")[0]["status"] == "pending"
+    assert projections.queries.referrals("agency-a")[0]["status"] == "sent"
 
     for target in (wrong.version, referral.version):
         records.mark_entry_in_error(supervisor, case_id, target_version=target, reason="wrong")

@@ -98,7 +98,7 @@ def closed_case_commands() -> dict[str, Callable[[Case, dict[str, Any]], None]]:
         "refer": lambda c, _: c.make_referral("ref-9", "legal", "O", "S", "", "routine", None),
         "accept": lambda c, i: c.accept_referral(i["referral"]),
         "decline": lambda c, i: c.decline_referral(i["referral"], "client", "why"),
-        "complete_referral": lambda c, i: c.complete_referral(i["referral"], "done"),
+        "complete_referral": lambda c, i: c.complete_referral(i["referral"], "need_met"),
         "withdraw": lambda c, i: c.withdraw_referral(i["referral"], "why"),
         "note": lambda c, _: c.record_note("note-9", "Hi", "client", "phone", []),
         "addendum": lambda c, i: c.append_addendum(i["note"], "later", i["note_entry"]),

@@ -208,7 +208,7 @@ def test_the_latest_referral_status_change_returns_the_referral_to_its_previous_
     mark(case, case.version)
 
     assert case.referrals[referral_id].status == "accepted"
-    case.complete_referral(referral_id, "attended")
+    case.complete_referral(referral_id, "need_met")
     assert case.referrals[referral_id].status == "completed"
 
 

@@ -113,7 +113,7 @@ def a_command(case: Case, data: st.DataObject, ids: Ids) -> None:
         elif move == "decline":
             case.decline_referral(referral_id, data.draw(st.sampled_from(["client", "x"])), reason)
         elif move == "complete":
-            case.complete_referral(referral_id, data.draw(st.sampled_from(["", "done"])))
+            case.complete_referral(referral_id, data.draw(st.sampled_from(["", "need_met"])))
         else:
             case.withdraw_referral(referral_id, reason)
     elif name == "note":

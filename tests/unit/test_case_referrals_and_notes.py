@@ -41,7 +41,7 @@ pytestmark = pytest.mark.usefixtures("as_worker")
         "other",
     ],
 )
-def test_a_referral_is_made_to_any_kind_of_resource_and_starts_pending(kind: str) -> None:
+def test_a_referral_is_made_to_any_kind_of_resource_and_starts_sent(kind: str) -> None:
     case = opened_case()
     case.collect_events()
 
@@ -52,7 +52,7 @@ def test_a_referral_is_made_to_any_kind_of_resource_and_starts_pending(kind: str
     assert (event.referral_id, event.resource_kind, event.organisation) == ("ref-1", kind, "Org")
     assert (event.service_name, event.referral_reason) == ("Service", "needs help")
     assert (event.urgency, event.respond_by) == ("urgent", date(2027, 1, 5))
-    assert case.referrals["ref-1"].status == "pending"
+    assert case.referrals["ref-1"].status == "sent"
 
 
 @pytest.mark.parametrize(
@@ -86,15 +86,15 @@ def test_an_accepted_referral_is_completed_with_its_outcome() -> None:
     case.collect_events()
 
     case.accept_referral(referral_id)
-    case.complete_referral(referral_id, "attended 6 sessions")
+    case.complete_referral(referral_id, "need_met", "attended 6 sessions")
 
     accepted, completed = case.collect_events()
     assert isinstance(accepted, Case.ReferralAccepted)
     assert accepted.referral_id == referral_id
     assert isinstance(completed, Case.ReferralCompleted)
-    assert (completed.referral_id, completed.outcome) == (referral_id, "attended 6 sessions")
+    assert (completed.outcome, completed.note) == ("need_met", "attended 6 sessions")
     assert [c.value for c in case.referrals[referral_id].statuses] == [
-        "pending",
+        "sent",
         "accepted",
         "completed",
     ]
@@ -104,8 +104,10 @@ def test_a_completion_without_an_outcome_is_refused() -> None:
     case = opened_case()
     referral_id = with_referral(case, accepted=True)
 
-    with pytest.raises(InvalidValueError, match="outcome"):
+    with pytest.raises(InvalidValueError, match="outcome must be one of"):
         case.complete_referral(referral_id, "")
+    with pytest.raises(InvalidValueError, match="outcome must be one of"):
+        case.complete_referral(referral_id, "attended")
 
 
 @pytest.mark.parametrize("by", ["provider", "client"])
@@ -129,7 +131,7 @@ def test_a_decline_without_a_reason_is_refused() -> None:
     with pytest.raises(ReasonRequiredError, match="decline a referral"):
         case.decline_referral(referral_id, "client", "  ")
 
-    assert case.referrals[referral_id].status == "pending"
+    assert case.referrals[referral_id].status == "sent"
 
 
 def test_a_decline_by_someone_else_is_refused() -> None:
@@ -163,7 +165,7 @@ def test_a_withdrawal_without_a_reason_is_refused() -> None:
 FINALS: dict[str, Callable[[Case, str], None]] = {
     "declined": lambda c, r: c.decline_referral(r, "provider", "full"),
     "withdrawn": lambda c, r: c.withdraw_referral(r, "not needed"),
-    "completed": lambda c, r: c.complete_referral(r, "done"),
+    "completed": lambda c, r: c.complete_referral(r, "need_met"),
 }
 MOVES: dict[str, Callable[[Case, str], None]] = {
     "accept": lambda c, r: c.accept_referral(r),
@@ -185,12 +187,12 @@ def test_nothing_moves_a_referral_out_of_a_final_state(final: str, move: str) ->
     assert case.referrals[referral_id].status == final
 
 
-def test_a_pending_referral_cannot_be_completed_nor_accepted_twice() -> None:
+def test_a_sent_referral_cannot_be_completed_nor_accepted_twice() -> None:
     case = opened_case()
     referral_id = with_referral(case)
 
-    with pytest.raises(InvalidTransitionError, match="from pending to completed"):
-        case.complete_referral(referral_id, "done")
+    with pytest.raises(InvalidTransitionError, match="from sent to completed"):
+        case.complete_referral(referral_id, "need_met")
     case.accept_referral(referral_id)
     with pytest.raises(InvalidTransitionError, match="from accepted to accepted"):
         case.accept_referral(referral_id)

@@ -1,6 +1,7 @@
 """How the parts of a case are stored in snapshots."""
 
 import json
+from datetime import date
 
 from eventsourcing.persistence import JSONTranscoder
 
@@ -60,13 +61,13 @@ def test_a_part_stored_as_a_dict_of_fields_by_an_earlier_version_still_reads() -
 
 
 def test_a_status_history_is_stored_inline_as_field_values() -> None:
-    referral = Referral("ref-1", 5, [Change(5, "pending"), Change(6, "accepted")])
+    referral = Referral("ref-1", 5, [Change(5, "sent"), Change(6, "accepted")])
 
     stored = json.loads(transcoder().encode(referral))
 
     assert stored == {
         "_type_": "Referral",
-        "_data_": ["ref-1", 5, [[5, "pending"], [6, "accepted"]]],
+        "_data_": ["ref-1", 5, [[5, "sent"], [6, "accepted"]]],
     }
     assert transcoder().decode(transcoder().encode(referral)) == referral
 
@@ -79,14 +80,14 @@ def test_a_status_history_stored_as_separate_parts_still_reads() -> None:
 
     decoded = transcoder().decode(json.dumps(earlier).encode())
 
-    assert decoded == Referral("ref-1", 5, [Change(5, "pending")])
+    assert decoded == Referral("ref-1", 5, [Change(5, "sent")])
 
 
 def two_referrals() -> Referrals:
     return Referrals(
         [
-            Referral("ref-1", 5, [Change(5, "pending"), Change(6, "accepted")]),
-            Referral("ref-2", 7, [Change(7, "pending")], True),
+            Referral("ref-1", 5, [Change(5, "sent"), Change(6, "accepted")]),
+            Referral("ref-2", 7, [Change(7, "sent")], True),
         ]
     )
 
@@ -99,8 +100,8 @@ def test_a_case_s_referrals_are_stored_as_one_list_of_their_field_values() -> No
     assert stored == {
         "_type_": "referrals",
         "_data_": [
-            ["ref-1", 5, [[5, "pending"], [6, "accepted"]]],
-            ["ref-2", 7, [[7, "pending"]], True],
+            ["ref-1", 5, [[5, "sent"], [6, "accepted"]]],
+            ["ref-2", 7, [[7, "sent"]], True],
         ],
     }
     assert transcoder().decode(transcoder().encode(referrals)) == referrals
@@ -117,7 +118,7 @@ def test_restored_referrals_answer_as_a_mapping_in_the_order_they_were_made() ->
         False,
     )
     assert restored.get("ref-3") is None
-    assert restored["ref-2"] == Referral("ref-2", 7, [Change(7, "pending")], True)
+    assert restored["ref-2"] == Referral("ref-2", 7, [Change(7, "sent")], True)
     assert [r.referral_id for r in restored.values()] == ["ref-1", "ref-2"]
     assert restored == dict(two_referrals().items()) == dict(restored)
 
@@ -125,12 +126,27 @@ def test_restored_referrals_answer_as_a_mapping_in_the_order_they_were_made() ->
 def test_restored_referrals_store_again_as_they_were_with_the_changes_made_since() -> None:
     restored = transcoder().decode(transcoder().encode(two_referrals()))
     restored["ref-2"].statuses.append(Change(8, "accepted"))
-    restored.add(Referral("ref-3", 9, [Change(9, "pending")]))
+    restored.add(Referral("ref-3", 9, [Change(9, "sent")]))
 
     stored = json.loads(transcoder().encode(restored))["_data_"]
 
     assert stored == [
-        ["ref-1", 5, [[5, "pending"], [6, "accepted"]]],
-        ["ref-2", 7, [[7, "pending"], [8, "accepted"]], True],
-        ["ref-3", 9, [[9, "pending"]]],
+        ["ref-1", 5, [[5, "sent"], [6, "accepted"]]],
+        ["ref-2", 7, [[7, "sent"], [8, "accepted"]], True],
+        ["ref-3", 9, [[9, "sent"]]],
     ]
+
+
+def test_a_referral_stored_as_pending_reads_as_sent() -> None:
+    stored = {"_type_": "referrals", "_data_": [["ref-1", 5, [[5, "pending"]]]]}
+
+    restored = transcoder().decode(json.dumps(stored).encode())
+
+    assert restored["ref-1"].status == "sent"
+    assert (restored["ref-1"].organization_id, restored["ref-1"].respond_by) == ("", None)
+
+
+def test_a_referral_keeps_its_organisation_and_deadline_through_a_snapshot() -> None:
+    referral = Referral("ref-1", 5, [Change(5, "sent")], False, "org-1", date(2027, 1, 5))
+
+    assert transcoder().decode(transcoder().encode(referral)) == referral

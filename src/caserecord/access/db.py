@@ -55,6 +55,7 @@ SQLITE_LATER_COLUMNS = (
     ("api_tokens", "mac", "TEXT"),
     ("access_log", "basis", "TEXT"),
     ("access_log", "break_glass_reason", "TEXT"),
+    ("api_tokens", "organization_id", "TEXT"),
 )
 
 POSTGRES_TABLES = (
@@ -88,6 +89,7 @@ POSTGRES_TABLES = (
     "action text NOT NULL, at text NOT NULL, mac text)",
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS basis text",
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS break_glass_reason text",
+    "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS organization_id text",
 )
 
 

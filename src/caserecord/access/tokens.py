@@ -46,6 +46,8 @@ class TokenInfo:
     token made before its agency had a staff directory."""
     service_account: bool = False
     """A service account acts for the staff member each request names (X-On-Behalf-Of)."""
+    organization_id: str | None = None
+    """A provider token's organisation: it sees and answers the referrals sent to it."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "TokenInfo":
@@ -58,6 +60,7 @@ class TokenInfo:
             None if row["revoked_at"] is None else str(row["revoked_at"]),
             None if row.get("staff_id") is None else str(row["staff_id"]),
             bool(row.get("service_account")),
+            None if row.get("organization_id") is None else str(row["organization_id"]),
         )
 
     @property
@@ -77,6 +80,7 @@ UNKNOWN_TOKEN: dict[str, Any] = {
     "mac": None,
     "staff_id": None,
     "service_account": 0,
+    "organization_id": None,
 }
 
 
@@ -94,6 +98,15 @@ TOKEN_COLUMNS = (
     "staff_id",
     "service_account",
 )
+
+
+def mac_columns(row: dict[str, Any]) -> list[Any]:
+    """What a token's MAC covers: ``TOKEN_COLUMNS``, then its organisation when it has one
+    (so the MACs of tokens made before stay valid, and a provider token moved to another
+    organisation fails its MAC)."""
+    covered = [row[c] for c in TOKEN_COLUMNS]
+    organization_id = row.get("organization_id")
+    return covered if organization_id is None else [*covered, organization_id]
 
 
 def hash_token(secret: str) -> str:
@@ -136,12 +149,15 @@ class TokenStore:
         name: str,
         staff_id: str | None = None,
         service_account: bool = False,
+        organization_id: str | None = None,
         idempotency: tuple[str, str] | None = None,
     ) -> tuple[TokenInfo, str]:
         """A new token and its secret; the secret is not stored and cannot be shown again.
 
         ``staff_id``: the staff member it belongs to (the caller checks the directory);
-        ``service_account``: it belongs to no one and names a staff member per request.
+        ``service_account``: it belongs to no one and names a staff member per request;
+        ``organization_id``: a provider token's organisation (required for, and only for,
+        the provider role).
 
         ``idempotency`` (key, fingerprint) is kept with the token in one transaction, as the
         event store keeps it with events, so a retry can be recognised."""
@@ -153,6 +169,7 @@ class TokenStore:
                 "a service account acts for the staff member each request names: "
                 "it belongs to no staff member itself"
             )
+        check_provider(role, organization_id, staff_id, service_account)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         info = TokenInfo(
             token_id=secrets.token_hex(8),
@@ -162,18 +179,23 @@ class TokenStore:
             created_at=datetime.now(UTC).isoformat(),
             staff_id=staff_id,
             service_account=service_account,
+            organization_id=organization_id,
         )
         row = (info.token_id, hash_token(secret), info.name, info.agency_id, role, info.created_at)
         statements: list[tuple[str, tuple[Any, ...]]] = [
             (
                 "INSERT INTO {t}api_tokens "
                 "(token_id, token_hash, name, agency_id, role, created_at, staff_id, "
-                "service_account, mac) VALUES (?,?,?,?,?,?,?,?,?)",
+                "service_account, organization_id, mac) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     *row,
                     staff_id,
                     int(service_account),
-                    self.tables.mac_key().token((*row, None, staff_id, int(service_account))),
+                    organization_id,
+                    self.tables.mac_key().token(
+                        (*row, None, staff_id, int(service_account))
+                        + (() if organization_id is None else (organization_id,))
+                    ),
                 ),
             )
         ]
@@ -232,7 +254,7 @@ class TokenStore:
 
     def authentic(self, row: dict[str, Any]) -> bool:
         """The row is one this service wrote (its role, agency and revocation included)."""
-        expected = self.tables.mac_key().token([row[c] for c in TOKEN_COLUMNS])
+        expected = self.tables.mac_key().token(mac_columns(row))
         return Macs.same(expected, row.get("mac"))
 
     def cached(self, secret: str) -> TokenInfo | None:
@@ -304,7 +326,7 @@ class TokenStore:
                     ),
                     (
                         row["revoked_at"],
-                        self.tables.mac_key().token([row[column] for column in TOKEN_COLUMNS]),
+                        self.tables.mac_key().token(mac_columns(row)),
                         token_id,
                     ),
                 )
@@ -319,3 +341,18 @@ class TokenStore:
             for digest, (info, _) in list(self._cache.items()):
                 if info.token_id == token_id:
                     del self._cache[digest]
+
+
+def check_provider(
+    role: str, organization_id: str | None, staff_id: str | None, service_account: bool
+) -> None:
+    if role != Role.PROVIDER:
+        if organization_id is not None:
+            raise InvalidValueError("only a provider token names an organisation")
+        return
+    if organization_id is None or not organization_id.strip():
+        raise InvalidValueError("a provider token names the organisation it answers for")
+    if staff_id is not None or service_account:
+        raise InvalidValueError(
+            "a provider token belongs to an outside organisation, not to a staff member"
+        )

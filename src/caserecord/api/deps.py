@@ -186,6 +186,8 @@ WriterDep = Annotated[Caller, Depends(allow(*WRITERS))]
 SupervisorDep = Annotated[Caller, Depends(allow(Role.SUPERVISOR))]
 AuditorDep = Annotated[Caller, Depends(allow(*AUDITORS))]
 AdminDep = Annotated[Caller, Depends(allow(Role.ADMIN))]
+# An outside organisation's token: its referral inbox, nothing else.
+ProviderDep = Annotated[Caller, Depends(allow(Role.PROVIDER))]
 # What holds no client's data (the instrument definitions), the admin who adds to it too.
 CatalogueReaderDep = Annotated[Caller, Depends(allow(*READERS, Role.ADMIN))]
 # The resource directory: kept by admins and supervisors, read by everyone.
@@ -207,6 +209,21 @@ def get_views(
 
 
 ViewsDep = Annotated[ReadModels, Depends(get_views)]
+
+
+def get_current_views(
+    request: Request, runtime: RuntimeDep, caller: Annotated[Caller, Depends(get_caller)]
+) -> ReadModels:
+    """The read models, caught up with the whole log as it stood when the request came: a
+    provider never wrote the referrals it reads, the agency's staff did."""
+    views = runtime.views
+    reflected = runtime.catch_up(caller.token.token_id, runtime.head())
+    if reflected is not None:
+        request.state.position = reflected
+    return views
+
+
+CurrentViewsDep = Annotated[ReadModels, Depends(get_current_views)]
 
 
 def parse_if_match(value: str | None) -> int | None:

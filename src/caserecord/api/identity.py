@@ -48,6 +48,8 @@ def identify(records: CaseRecords, token: TokenInfo, on_behalf_of: str | None) -
         )
     if token.staff_id is not None:
         return acting_for(records, token, token.staff_id, "the token's staff member")
+    if token.role == Role.PROVIDER:  # an outside organisation: not in the staff directory
+        return Identity(Actor(provider_actor_id(token), token.role, token.agency_id), None)
     if token.role != Role.ADMIN and records.has_directory(token.agency_id):
         raise refused(
             "token_not_bound",
@@ -64,3 +66,8 @@ def acting_for(records: CaseRecords, token: TokenInfo, staff_id: str, who: str) 
     if not staff["active"]:
         raise refused("staff_inactive", f"{who}, {staff_id}, is inactive")
     return Identity(Actor(staff_id, token.role, token.agency_id), staff)
+
+
+def provider_actor_id(token: TokenInfo) -> str:
+    """Who a provider's events say answered: its organisation and the token's name."""
+    return f"{token.organization_id}:{token.name}"

@@ -27,6 +27,7 @@ from caserecord.api.routes import (
     instruments,
     notes,
     plans,
+    provider,
     referrals,
     staff,
     tasks,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         staff,
         directory,
         tokens,
+        provider,
     ):
         app.include_router(module.router)
     app.include_router(staff.me_router)

@@ -17,6 +17,7 @@ from caserecord.api.deps import (
     DirectoryKeeperDep,
     IdempotencyKeyDep,
     IfMatchDep,
+    ProviderDep,
     RuntimeDep,
     SupervisorDep,
     WriterDep,
@@ -195,6 +196,16 @@ async def admin_write(
     return _write(request, runtime, caller, if_match, idempotency_key)
 
 
+async def provider_write(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: ProviderDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> Write:
+    # A provider never sees the case, so it has no version of it to give in If-Match.
+    return _write(request, runtime, caller, None, idempotency_key)
+
+
 async def register_write(
     request: Request,
     runtime: RuntimeDep,
@@ -239,6 +250,7 @@ WriteDep = Annotated[Write, Depends(writer_write)]
 DirectoryWriteDep = Annotated[Write, Depends(directory_write)]
 DirectoryListingDep = Annotated[Write, Depends(directory_listing)]
 AdminWriteDep = Annotated[Write, Depends(admin_write)]
+ProviderWriteDep = Annotated[Write, Depends(provider_write)]
 RegisterWriteDep = Annotated[Write, Depends(register_write)]
 CreateDep = Annotated[Write, Depends(creating_write)]
 SupervisedWriteDep = Annotated[Write, Depends(supervisor_write)]

@@ -11,9 +11,16 @@ from caserecord.application.staff import StaffDirectory
 from caserecord.domain.case import Case
 from caserecord.domain.client import SupportContact
 from caserecord.domain.contact import Contact
-from caserecord.domain.errors import InvalidValueError
+from caserecord.domain.errors import InvalidValueError, ReferralNotFoundError
 from caserecord.domain.recording import Actor
-from caserecord.domain.values import ContactKind, ReferralSettlement, parse, text_list
+from caserecord.domain.values import (
+    ContactKind,
+    DeclinedBy,
+    ReferralSettlement,
+    ReferralStatus,
+    parse,
+    text_list,
+)
 
 
 class CaseCommands(StaffDirectory):
@@ -170,10 +177,33 @@ class CaseCommands(StaffDirectory):
         )
 
     # ---- referrals (made by ``disclosures.DisclosureCommands``: a referral discloses) ----
+    def receive_referral(
+        self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        return self._update_case(actor, case_id, opts, lambda c: c.receive_referral(referral_id))
+
     def accept_referral(
         self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
     ) -> CommandResult:
         return self._update_case(actor, case_id, opts, lambda c: c.accept_referral(referral_id))
+
+    def waitlist_referral(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        referral_id: str,
+        note: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        return self._update_case(
+            actor, case_id, opts, lambda c: c.waitlist_referral(referral_id, note)
+        )
+
+    def start_referral(
+        self, actor: Actor, case_id: UUID, *, referral_id: str, **opts: Unpack[Options]
+    ) -> CommandResult:
+        return self._update_case(actor, case_id, opts, lambda c: c.start_referral(referral_id))
 
     def decline_referral(
         self,
@@ -182,11 +212,15 @@ class CaseCommands(StaffDirectory):
         *,
         referral_id: str,
         declined_by: str,
+        reason_code: str = "other",
         **opts: Unpack[Options],
     ) -> CommandResult:
         reason = opts.get("reason") or ""
         return self._update_case(
-            actor, case_id, opts, lambda c: c.decline_referral(referral_id, declined_by, reason)
+            actor,
+            case_id,
+            opts,
+            lambda c: c.decline_referral(referral_id, declined_by, reason, reason_code),
         )
 
     def complete_referral(
@@ -196,10 +230,57 @@ class CaseCommands(StaffDirectory):
         *,
         referral_id: str,
         outcome: str,
+        note: str = "",
         **opts: Unpack[Options],
     ) -> CommandResult:
         return self._update_case(
-            actor, case_id, opts, lambda c: c.complete_referral(referral_id, outcome)
+            actor, case_id, opts, lambda c: c.complete_referral(referral_id, outcome, note)
+        )
+
+    def answer_referral(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        organization_id: str,
+        referral_id: str,
+        status: str,
+        outcome: str = "",
+        reason_code: str = "",
+        note: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        """The provider's answer to a referral sent to ``organization_id`` (one sent to
+        another organisation is not found): received, accepted, waitlisted, declined (a
+        coded reason), in progress, or completed (a coded outcome)."""
+
+        def answer(case: Case) -> None:
+            if case.referral_addressee(referral_id) != organization_id:
+                raise ReferralNotFoundError(f"no referral {referral_id} sent to you")
+            provider_move(case, referral_id, status, outcome, reason_code, note)
+
+        return self._update_case(actor, case_id, opts, answer)
+
+    def record_referral_status(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        referral_id: str,
+        status: str,
+        outcome: str = "",
+        reason_code: str = "",
+        note: str = "",
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        """A provider's answer as the agency's staff heard it (a provider with no token of
+        its own): the steps ``answer_referral`` takes, recorded with the staff member as
+        the actor."""
+        return self._update_case(
+            actor,
+            case_id,
+            opts,
+            lambda c: provider_move(c, referral_id, status, outcome, reason_code, note),
         )
 
     def withdraw_referral(
@@ -327,3 +408,46 @@ def settle_referral(case: Case, referral_id: str, how: dict[str, str], default: 
         case.withdraw_referral(referral_id, why)
     else:
         case.leave_referral_open(referral_id, why)
+
+
+def provider_move(
+    case: Case, referral_id: str, status: str, outcome: str, reason_code: str, note: str
+) -> None:
+    """One of the provider's answers; the fields another answer takes are refused."""
+    answered = parse(ReferralStatus, status, "status")
+    if answered not in PROVIDER_ANSWERS:
+        allowed = ", ".join(PROVIDER_ANSWERS)
+        raise InvalidValueError(f"a provider's status is one of: {allowed} (got {status!r})")
+    if outcome and answered != ReferralStatus.COMPLETED:
+        raise InvalidValueError("only a completion records an outcome")
+    if reason_code and answered != ReferralStatus.DECLINED:
+        raise InvalidValueError("only a decline records a reason_code")
+    if answered == ReferralStatus.RECEIVED:
+        case.receive_referral(referral_id)
+    elif answered == ReferralStatus.ACCEPTED:
+        case.accept_referral(referral_id)
+    elif answered == ReferralStatus.WAITLISTED:
+        case.waitlist_referral(referral_id, note)
+    elif answered == ReferralStatus.IN_PROGRESS:
+        case.start_referral(referral_id)
+    elif answered == ReferralStatus.DECLINED:
+        if not reason_code:
+            raise InvalidValueError("a provider's decline gives a reason_code")
+        case.decline_referral(referral_id, DeclinedBy.PROVIDER, note, reason_code)
+    else:
+        if not outcome:
+            raise InvalidValueError("a completion records its outcome")
+        case.complete_referral(referral_id, outcome, note)
+
+
+PROVIDER_ANSWERS = tuple(
+    s.value
+    for s in (
+        ReferralStatus.RECEIVED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.WAITLISTED,
+        ReferralStatus.DECLINED,
+        ReferralStatus.IN_PROGRESS,
+        ReferralStatus.COMPLETED,
+    )
+)

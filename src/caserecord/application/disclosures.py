@@ -57,6 +57,22 @@ class DisclosureCommands(WritePath):
     """Consent and disclosure commands, and the reads of consents and disclosures."""
 
     @property
+    def referral_response_days(self) -> int:
+        """How long a referral that names no ``respond_by`` gives the provider to answer
+        (``CASERECORD_REFERRAL_RESPONSE_DAYS``; 14 by default)."""
+        configured = self.env.get("REFERRAL_RESPONSE_DAYS") or "14"
+        try:
+            days = int(configured)
+        except ValueError:
+            days = 0
+        if days < 1:
+            raise InvalidValueError(
+                "CASERECORD_REFERRAL_RESPONSE_DAYS must be a whole number of days, "
+                f"not {configured!r}"
+            )
+        return days
+
+    @property
     def break_glass_roles(self) -> frozenset[str]:
         """Roles that may disclose without consent in a medical emergency
         (``CASERECORD_BREAK_GLASS_ROLES``, comma separated; supervisors by default)."""
@@ -248,25 +264,42 @@ class DisclosureCommands(WritePath):
         basis: str | None = None,
         consent_id: str = "",
         order_reference: str = "",
+        organization_id: str = "",
+        service_id: str = "",
+        need: str = "",
+        goal_id: str = "",
+        rerouted_from: str = "",
         **opts: Unpack[Options],
     ) -> CommandResult:
         """A referral to an outside organisation discloses the case: the classes its
         entries are labelled with (``shares`` narrows them, never below the case's own
         labels), recorded on the client in the same transaction, and refused with
         everything else when no consent in force covers it.  ``internal``: the
-        organisation is part of the agency, nothing leaves."""
+        organisation is part of the agency, nothing leaves.  ``respond_by``: the
+        agency's default (``referral_response_days`` after it takes effect) if not given.
+        ``rerouted_from``: a declined or expired referral this one takes the place of."""
         referral_id = new_id()
 
         def refer(case: Case) -> None:
-            case.make_referral(
-                referral_id,
-                resource_kind,
-                organisation,
-                service_name,
-                referral_reason,
-                urgency,
-                respond_by,
-            )
+            at = moment(opts)
+            deadline = respond_by or at.date() + timedelta(days=self.referral_response_days)
+            referral: dict[str, Any] = {
+                "referral_id": referral_id,
+                "resource_kind": resource_kind,
+                "organisation": organisation,
+                "service_name": service_name,
+                "referral_reason": referral_reason,
+                "urgency": urgency,
+                "respond_by": deadline,
+                "organization_id": organization_id,
+                "service_id": service_id,
+                "need": need,
+                "goal_id": goal_id,
+            }
+            if rerouted_from:
+                case.reroute_referral(rerouted_from, at.date(), **referral)
+            else:
+                case.make_referral(**referral)
 
         if internal:
             return self._update_case(actor, case_id, opts, refer, referral_id)

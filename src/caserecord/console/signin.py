@@ -68,6 +68,9 @@ async def sign_in(request: Request, console: ConsoleDep) -> Response:
     token = await run_in_threadpool(tokens.authenticate, secret) if secret else None
     if token is None:
         return sign_in_form(request, console, 401, "That token is unknown or revoked.")
+    if token.role == Role.PROVIDER:  # an outside organisation: its inbox is the API's
+        message = "A provider token answers its referral inbox over the API, not here."
+        return sign_in_form(request, console, 403, message)
     purpose = form.get("purpose", "")
     if purpose not in PURPOSE_CHOICES:
         purpose = PURPOSES[Role(token.role)]

@@ -84,6 +84,7 @@ from caserecord.domain.values import (
     CADENCES,
     CASE_TRANSITIONS,
     ENDED_PLAN,
+    FINAL_REFERRAL,
     GOAL_TRANSITIONS,
     NOT_IN_SERVICE,
     OPEN_GOAL,
@@ -96,6 +97,7 @@ from caserecord.domain.values import (
     ContactMode,
     ContactStatus,
     DeclinedBy,
+    DeclineReason,
     DischargeReason,
     GoalLifecycle,
     GoalPriority,
@@ -104,6 +106,8 @@ from caserecord.domain.values import (
     NeedLevel,
     PlanReviewOutcome,
     PlanStatus,
+    ReferralNeed,
+    ReferralOutcome,
     ReferralStatus,
     ResourceKind,
     Respondent,
@@ -117,6 +121,7 @@ from caserecord.domain.values import (
     check_date,
     check_number,
     parse,
+    referral_expired,
     text_list,
 )
 
@@ -979,6 +984,9 @@ class Case(RecordAggregate):
 
     # ---- service referrals (closed loop) ----------------------------------------------
     class ReferralMade(RecordAggregate.Event):
+        """Version 2: the directory's organisation and service (free text until the
+        directory checks them), the need and goal it serves, and the referral it re-routes."""
+
         referral_id: str
         resource_kind: str
         organisation: str
@@ -986,6 +994,18 @@ class Case(RecordAggregate):
         referral_reason: str
         urgency: str
         respond_by: date | None
+        organization_id: str
+        service_id: str
+        need: str
+        goal_id: str
+        rerouted_from: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            for name in ("organization_id", "service_id", "need", "goal_id", "rerouted_from"):
+                state[name] = ""
 
     @event(ReferralMade)
     def make_referral(
@@ -997,17 +1017,56 @@ class Case(RecordAggregate):
         referral_reason: str,
         urgency: str,
         respond_by: date | None,
+        organization_id: str = "",
+        service_id: str = "",
+        need: str = "",
+        goal_id: str = "",
+        rerouted_from: str = "",
     ) -> None:
         self._check_in_service("make a referral")
         parse(ResourceKind, resource_kind, "resource_kind")
         parse(Urgency, urgency, "urgency")
         check_date(respond_by, "respond_by")
+        if need:
+            parse(ReferralNeed, need, "need")
         if not organisation.strip() or not service_name.strip():
             raise InvalidValueError("a referral names the organisation and the service")
         if referral_id in self.referrals:
             raise DuplicateIdError(f"referral {referral_id} already exists")
+        if goal_id and (goal_id not in self.goals or self.goals[goal_id].in_error):
+            raise UnknownReferenceError(f"no goal {goal_id} on this case")
         v = self._next()
-        self.referrals.add(Referral(referral_id, v, [Change(v, ReferralStatus.PENDING)]))
+        if rerouted_from:
+            self._mark_rerouted(rerouted_from, referral_id, v)
+        made = Change(v, ReferralStatus.SENT)
+        self.referrals.add(Referral(referral_id, v, [made], False, organization_id, respond_by))
+
+    def reroute_referral(self, rerouted_from: str, today: date, **referral: Any) -> None:
+        """A new referral in place of a declined or expired one (``today`` decides
+        whether it has expired), linked to it."""
+        original = self._referral(rerouted_from)
+        expired = referral_expired(original.status, original.respond_by, today)
+        if original.status != ReferralStatus.DECLINED and not expired:
+            raise InvalidTransitionError(
+                f"only a declined or expired referral is re-routed, not a {original.status} one"
+            )
+        self.make_referral(rerouted_from=rerouted_from, **referral)
+
+    def _mark_rerouted(self, original_id: str, referral_id: str, version: int) -> None:
+        original = self._referral(original_id)
+        if original.rerouted_to:
+            raise InvalidTransitionError(
+                f"referral {original_id} was already re-routed to {original.rerouted_to}"
+            )
+        details = current(original.statuses).details | {"rerouted_to": referral_id}
+        original.statuses.append(Change(version, original.status, details))
+
+    class ReferralReceived(RecordAggregate.Event):
+        referral_id: str
+
+    @event(ReferralReceived)
+    def receive_referral(self, referral_id: str) -> None:
+        self._move_referral(referral_id, ReferralStatus.RECEIVED, {})
 
     class ReferralAccepted(RecordAggregate.Event):
         referral_id: str
@@ -1016,27 +1075,68 @@ class Case(RecordAggregate):
     def accept_referral(self, referral_id: str) -> None:
         self._move_referral(referral_id, ReferralStatus.ACCEPTED, {})
 
+    class ReferralWaitlisted(RecordAggregate.Event):
+        referral_id: str
+        note: str
+
+    @event(ReferralWaitlisted)
+    def waitlist_referral(self, referral_id: str, note: str = "") -> None:
+        details = {"note": note} if note else {}
+        self._move_referral(referral_id, ReferralStatus.WAITLISTED, details)
+
     class ReferralDeclined(RecordAggregate.Event):
+        """Version 2: a coded reason (``reason_code``); the reason text is optional."""
+
         referral_id: str
         declined_by: str
         reason: str
+        reason_code: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason_code"] = DeclineReason.OTHER.value
 
     @event(ReferralDeclined)
-    def decline_referral(self, referral_id: str, declined_by: str, reason: str) -> None:
+    def decline_referral(
+        self, referral_id: str, declined_by: str, reason: str, reason_code: str = "other"
+    ) -> None:
         parse(DeclinedBy, declined_by, "declined_by")
-        require_reason(reason, "decline a referral")
-        details = {"declined_by": declined_by, "reason": reason}
+        parse(DeclineReason, reason_code, "reason_code")
+        if reason_code == DeclineReason.OTHER:
+            require_reason(reason, "decline a referral for another reason")
+        details = {"declined_by": declined_by, "reason": reason, "reason_code": reason_code}
         self._move_referral(referral_id, ReferralStatus.DECLINED, details)
 
+    class ReferralInProgress(RecordAggregate.Event):
+        referral_id: str
+
+    @event(ReferralInProgress)
+    def start_referral(self, referral_id: str) -> None:
+        self._move_referral(referral_id, ReferralStatus.IN_PROGRESS, {})
+
     class ReferralCompleted(RecordAggregate.Event):
+        """Version 2: a coded ``outcome``; what version 1 recorded as the outcome is its
+        ``note`` and its outcome is "" (not coded)."""
+
         referral_id: str
         outcome: str
+        note: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["note"] = state["outcome"]
+            state["outcome"] = ""
 
     @event(ReferralCompleted)
-    def complete_referral(self, referral_id: str, outcome: str) -> None:
-        if not outcome.strip():
-            raise InvalidValueError("a completed referral records its outcome")
-        self._move_referral(referral_id, ReferralStatus.COMPLETED, {"outcome": outcome})
+    def complete_referral(self, referral_id: str, outcome: str, note: str = "") -> None:
+        if outcome or not note:  # only version 1 completions stand uncoded, with a note
+            parse(ReferralOutcome, outcome, "outcome")
+        details = {"outcome": outcome, "note": note} if note else {"outcome": outcome}
+        self._move_referral(referral_id, ReferralStatus.COMPLETED, details)
 
     class ReferralWithdrawn(RecordAggregate.Event):
         referral_id: str
@@ -1056,13 +1156,21 @@ class Case(RecordAggregate):
         """At closing: the referral stays open on the closed case, for a reason."""
         referral = self._referral(referral_id)
         require_reason(reason, "leave a referral open")
-        if referral.status not in OPEN_REFERRALS:
+        if referral.status not in OPEN_REFERRALS or referral.rerouted_to:
             raise InvalidTransitionError(f"a {referral.status} referral is not open")
         details = {"left_open": True, "reason": reason}
         referral.statuses.append(Change(self._next(), referral.status, details))
 
+    def referral_addressee(self, referral_id: str) -> str:
+        """The directory organisation a referral is sent to ("" if it names none)."""
+        return self._referral(referral_id).organization_id
+
     def _move_referral(self, referral_id: str, status: str, details: dict[str, Any]) -> None:
         referral = self._referral(referral_id)
+        if referral.rerouted_to:
+            raise InvalidTransitionError(
+                f"referral {referral_id} was re-routed to {referral.rerouted_to}"
+            )
         check_transition(REFERRAL_TRANSITIONS, referral.status, status, "referral")
         referral.statuses.append(Change(self._next(), status, details))
 
@@ -1206,7 +1314,9 @@ class Case(RecordAggregate):
         return [
             r.referral_id
             for r in self.standing_referrals()
-            if r.status in OPEN_REFERRALS and not current(r.statuses).details.get("left_open")
+            if r.status in OPEN_REFERRALS
+            and not r.rerouted_to
+            and not current(r.statuses).details.get("left_open")
         ]
 
     # ---- benefits applications (domain/benefits.py) -----------------------------------
@@ -1834,7 +1944,7 @@ def check_transition(
         raise InvalidTransitionError(f"a {what} cannot go from {current_status} to {target}")
 
 
-OPEN_REFERRALS = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+OPEN_REFERRALS = tuple(s for s in ReferralStatus if s not in FINAL_REFERRAL)
 
 
 def check_score_target(instrument: str, score: float | None, direction: str) -> None:

@@ -225,17 +225,33 @@ class Task:
 
 @dataclass
 class Referral:
-    """What the referral's rules need: its status history.  What it asks for (service,
-    organisation, urgency...) is in the event that made it, at ``version``."""
+    """What the referral's rules need: its status history, the organisation it is sent to
+    (whose provider may answer it) and its response deadline (past it, a referral still
+    awaiting an answer has expired).  What it asks for (service, need, urgency...) is in
+    the event that made it, at ``version``.  Snapshots taken before the organisation and
+    deadline were kept hold neither: such a referral never expires and no provider answers
+    it."""
 
     referral_id: str
     version: int
     statuses: list[Change]
     in_error: bool = False
+    organization_id: str = ""
+    respond_by: date | None = None
+
+    def __post_init__(self) -> None:
+        for change in self.statuses:
+            if change.value == "pending":  # the name ``sent`` had before version 2
+                change.value = "sent"
 
     @property
     def status(self) -> str:
         return current(self.statuses).value
+
+    @property
+    def rerouted_to(self) -> str:
+        """The referral that took its place, or "" (a declined or expired one re-routed)."""
+        return str(current(self.statuses).details.get("rerouted_to", ""))
 
     @staticmethod
     def from_version_2(fields: list[Any]) -> list[Any]:

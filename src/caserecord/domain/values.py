@@ -13,6 +13,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     COMPLIANCE_REVIEWER = "compliance_reviewer"
     ADMIN = "admin"
+    PROVIDER = "provider"
+    """An outside organisation's intake desk: answers the referrals sent to it, nothing else."""
 
 
 class StaffRole(StrEnum):
@@ -240,11 +242,61 @@ class Urgency(StrEnum):
 
 
 class ReferralStatus(StrEnum):
-    PENDING = "pending"
+    """Written statuses, as closed-loop referral networks model them.  ``expired`` is not
+    one: it is derived from the response deadline (``referral_expired``).  Referrals
+    recorded before these statuses were ``pending`` where they are now ``sent``."""
+
+    SENT = "sent"
+    RECEIVED = "received"
     ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
     DECLINED = "declined"
+    IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
+
+
+EXPIRED = "expired"
+"""A referral still awaiting an answer past its ``respond_by``: derived, never written."""
+
+LEGACY_PENDING = "pending"
+
+
+class DeclineReason(StrEnum):
+    NO_CAPACITY = "no_capacity"
+    NOT_ELIGIBLE = "not_eligible"
+    SERVICE_NOT_OFFERED = "service_not_offered"
+    CLIENT_DECLINED = "client_declined"
+    UNABLE_TO_CONTACT = "unable_to_contact"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+class ReferralOutcome(StrEnum):
+    NEED_MET = "need_met"
+    PARTLY_MET = "partly_met"
+    NOT_MET = "not_met"
+    CLIENT_DID_NOT_ATTEND = "client_did_not_attend"
+
+
+class ReferralNeed(StrEnum):
+    """The need a referral serves."""
+
+    FOOD = "food"
+    HOUSING = "housing"
+    INCOME = "income"
+    EMPLOYMENT = "employment"
+    HEALTH_CARE = "health_care"
+    MENTAL_HEALTH = "mental_health"
+    SUBSTANCE_USE = "substance_use"
+    TRANSPORTATION = "transportation"
+    LEGAL = "legal"
+    CHILDCARE = "childcare"
+    EDUCATION = "education"
+    UTILITIES = "utilities"
+    SAFETY = "safety"
+    SOCIAL_SUPPORT = "social_support"
+    OTHER = "other"
 
 
 class DeclinedBy(StrEnum):
@@ -333,17 +385,27 @@ GOAL_TRANSITIONS: dict[str, frozenset[str]] = {
     **{settled: frozenset() for settled in GoalSettlement},
 }
 
+_RS = ReferralStatus
 REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
-    ReferralStatus.PENDING: frozenset(
-        {ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN}
-    ),
-    ReferralStatus.ACCEPTED: frozenset(
-        {ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN}
-    ),
-    ReferralStatus.DECLINED: frozenset(),
-    ReferralStatus.COMPLETED: frozenset(),
-    ReferralStatus.WITHDRAWN: frozenset(),
+    _RS.SENT: frozenset({_RS.RECEIVED, _RS.ACCEPTED, _RS.WAITLISTED, _RS.DECLINED, _RS.WITHDRAWN}),
+    _RS.RECEIVED: frozenset({_RS.ACCEPTED, _RS.WAITLISTED, _RS.DECLINED, _RS.WITHDRAWN}),
+    _RS.WAITLISTED: frozenset({_RS.ACCEPTED, _RS.DECLINED, _RS.WITHDRAWN}),
+    _RS.ACCEPTED: frozenset({_RS.IN_PROGRESS, _RS.COMPLETED, _RS.DECLINED, _RS.WITHDRAWN}),
+    _RS.IN_PROGRESS: frozenset({_RS.COMPLETED, _RS.WITHDRAWN}),
+    _RS.DECLINED: frozenset(),
+    _RS.COMPLETED: frozenset(),
+    _RS.WITHDRAWN: frozenset(),
 }
+
+AWAITING_ANSWER = frozenset({_RS.SENT, _RS.RECEIVED})
+"""Statuses in which a referral past its ``respond_by`` has expired."""
+
+FINAL_REFERRAL = frozenset({_RS.DECLINED, _RS.COMPLETED, _RS.WITHDRAWN})
+
+
+def referral_expired(status: str, respond_by: date | None, today: date) -> bool:
+    return status in AWAITING_ANSWER and respond_by is not None and respond_by < today
+
 
 E = TypeVar("E", bound=StrEnum)
 

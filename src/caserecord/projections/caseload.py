@@ -10,7 +10,7 @@ from uuid import UUID
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import InvalidValueError
-from caserecord.domain.values import ACTIVE_STATUSES, ReferralStatus
+from caserecord.domain.values import ACTIVE_STATUSES, FINAL_REFERRAL, ReferralStatus
 from caserecord.projections.base import (
     PLAN_LIFECYCLE_EVENTS,
     ViewProjection,
@@ -52,7 +52,7 @@ class CaseloadSchema(ViewSchema):
     )
 
 
-OPEN_REFERRALS = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+OPEN_REFERRALS = tuple(s for s in ReferralStatus if s not in FINAL_REFERRAL)
 
 UPSERT_CASE = (
     "INSERT INTO {s}view_caseload VALUES (?,?,?,?,?,?,?,?,?,?,?) "
@@ -137,7 +137,7 @@ class CaseloadProjection(ViewProjection):
             sum(
                 1
                 for r in case.referrals.values()
-                if not r.in_error and latest(r.statuses).value in OPEN_REFERRALS
+                if not r.in_error and r.status in OPEN_REFERRALS and not r.rerouted_to
             ),
             version,
         )

@@ -85,6 +85,45 @@ class ReadModels:
     ) -> list[dict[str, Any]]:
         return tracker.referral_outcomes(self.db, agency_id, after=after, limit=limit)
 
+    def open_referrals(
+        self,
+        agency_id: str,
+        *,
+        organization_id: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return tracker.open_referrals(
+            self.db, agency_id, organization_id=organization_id, after=after, limit=limit
+        )
+
+    def referral_stats(
+        self,
+        agency_id: str,
+        by: str,
+        *,
+        after: tuple[str, ...] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return tracker.referral_stats(self.db, agency_id, by, after=after, limit=limit)
+
+    def provider_referrals(
+        self,
+        agency_id: str,
+        organization_id: str,
+        *,
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return tracker.provider_referrals(
+            self.db, agency_id, organization_id, after=after, limit=limit
+        )
+
+    def provider_referral(
+        self, agency_id: str, organization_id: str, referral_id: str
+    ) -> dict[str, Any] | None:
+        return tracker.provider_referral(self.db, agency_id, organization_id, referral_id)
+
     def audit_trail(
         self,
         agency_id: str,

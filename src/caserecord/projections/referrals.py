@@ -1,14 +1,24 @@
 """Read model 3: the referral tracker, across cases, with days open and overdue."""
 
+import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from caserecord.domain.case import Case
-from caserecord.domain.entities import current
+from caserecord.domain.entities import Change, current
 from caserecord.domain.errors import InvalidValueError
-from caserecord.domain.values import ReferralStatus, parse
+from caserecord.domain.values import (
+    AWAITING_ANSWER,
+    EXPIRED,
+    FINAL_REFERRAL,
+    ReferralOutcome,
+    ReferralStatus,
+    parse,
+    referral_expired,
+)
 from caserecord.projections.base import (
     ViewProjection,
     envelope,
@@ -28,29 +38,42 @@ class ReferralsSchema(ViewSchema):
         "CREATE TABLE IF NOT EXISTS {s}view_referrals ("
         "referral_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, agency_id TEXT NOT NULL, "
         "client_id TEXT NOT NULL, organisation TEXT NOT NULL, service_name TEXT NOT NULL, "
-        "resource_kind TEXT NOT NULL, urgency TEXT NOT NULL, status TEXT NOT NULL, "
-        "made_at TEXT NOT NULL, respond_by TEXT, closed_at TEXT, outcome TEXT NOT NULL, "
-        "declined_by TEXT NOT NULL, case_version BIGINT NOT NULL)",
+        "resource_kind TEXT NOT NULL, urgency TEXT NOT NULL, organization_id TEXT NOT NULL, "
+        "service_id TEXT NOT NULL, need TEXT NOT NULL, goal_id TEXT NOT NULL, "
+        "rerouted_from TEXT NOT NULL, made_at TEXT NOT NULL, respond_by TEXT, "
+        "status TEXT NOT NULL, closed_at TEXT, accepted_at TEXT, outcome TEXT NOT NULL, "
+        "declined_by TEXT NOT NULL, reason_code TEXT NOT NULL, rerouted_to TEXT NOT NULL, "
+        "case_version BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS view_referrals_status ON {s}view_referrals (agency_id, status)",
         "CREATE INDEX IF NOT EXISTS view_referrals_case ON {s}view_referrals (case_id)",
+        "CREATE INDEX IF NOT EXISTS view_referrals_org "
+        "ON {s}view_referrals (agency_id, organization_id)",
     )
     digest_queries = ("SELECT * FROM {s}view_referrals ORDER BY referral_id",)
 
 
-FINAL = (ReferralStatus.DECLINED, ReferralStatus.COMPLETED, ReferralStatus.WITHDRAWN)
+FINAL = tuple(FINAL_REFERRAL)
+OPEN = tuple(s.value for s in ReferralStatus if s not in FINAL_REFERRAL)
 STATUS_EVENTS = (
+    Case.ReferralReceived,
     Case.ReferralAccepted,
+    Case.ReferralWaitlisted,
     Case.ReferralDeclined,
+    Case.ReferralInProgress,
     Case.ReferralCompleted,
     Case.ReferralWithdrawn,
 )
 
-INSERT = "INSERT INTO {s}view_referrals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-# closed_at is the effective time of the move into a final state; it is kept while the
-# referral stays final and cleared when that move is marked in error.
+INSERT = "INSERT INTO {s}view_referrals VALUES (" + ",".join("?" * 23) + ")"
+# closed_at is the effective time of the move into a final state, accepted_at of the move
+# into accepted; each is kept while the referral stays there or beyond, and cleared when
+# that move is marked in error.
 SET_STATUS = (
-    "UPDATE {s}view_referrals SET status=?, outcome=?, declined_by=?, case_version=?, "
-    "closed_at=CASE WHEN ? THEN COALESCE(?, closed_at) ELSE NULL END WHERE referral_id=?"
+    "UPDATE {s}view_referrals SET status=?, outcome=?, declined_by=?, reason_code=?, "
+    "rerouted_to=?, case_version=?, "
+    "closed_at=CASE WHEN ? THEN COALESCE(?, closed_at) ELSE NULL END, "
+    "accepted_at=CASE WHEN ? THEN COALESCE(?, accepted_at) ELSE NULL END "
+    "WHERE referral_id=?"
 )
 DELETE = "DELETE FROM {s}view_referrals WHERE referral_id=?"
 
@@ -63,6 +86,11 @@ class Touched:
     version: int  # of the last event that changed the row
     made: tuple[Any, ...] | None = None  # the row's fixed part, if made in this batch
     closed_at: str | None = None  # of the last move into a final state in this batch
+    accepted_at: str | None = None  # of the last move into accepted in this batch
+
+
+def was_accepted(statuses: list[Change]) -> bool:
+    return any(c.value == ReferralStatus.ACCEPTED and not c.in_error for c in statuses)
 
 
 class ReferralsProjection(ViewProjection):
@@ -87,14 +115,24 @@ class ReferralsProjection(ViewProjection):
                 event.service_name,
                 event.resource_kind,
                 event.urgency,
+                event.organization_id,
+                event.service_id,
+                event.need,
+                event.goal_id,
+                event.rerouted_from,
                 iso(envelope(event)["effective_at"]),
                 iso_date(event.respond_by),
             )
             self.touch(event.referral_id, Touched(case, case.version, made))
+            if event.rerouted_from:
+                self._touched(event.rerouted_from, case)
         elif isinstance(event, STATUS_EVENTS):
             touched = self._touched(event.referral_id, case)
-            final = case.referrals[event.referral_id].status in FINAL
-            touched.closed_at = iso(envelope(event)["effective_at"]) if final else None
+            at = iso(envelope(event)["effective_at"])
+            status = case.referrals[event.referral_id].status
+            touched.closed_at = at if status in FINAL else None
+            if isinstance(event, Case.ReferralAccepted):
+                touched.accepted_at = at
         elif isinstance(event, Case.EntryMarkedInError):
             for referral_id in case.referrals:
                 self._touched(referral_id, case)
@@ -115,15 +153,21 @@ class ReferralsProjection(ViewProjection):
             return [] if touched.made else [(DELETE, (key,))]
         status = current(r.statuses)
         final = status.value in FINAL
-        outcome = status.details.get("outcome", "")
-        declined_by = status.details.get("declined_by", "")
+        accepted = was_accepted(r.statuses)
+        d = status.details
+        coded = (
+            str(d.get("outcome", "")),
+            str(d.get("declined_by", "")),
+            str(d.get("reason_code", "")),
+            r.rerouted_to,
+        )
         if touched.made is None:
-            params = (status.value, outcome, declined_by, touched.version, final)
-            return [(SET_STATUS, (*params, touched.closed_at, key))]
-        (*fixed, made_at, respond_by) = touched.made
+            params = (status.value, *coded, touched.version, final, touched.closed_at)
+            return [(SET_STATUS, (*params, accepted, touched.accepted_at, key))]
         closed_at = touched.closed_at if final else None
-        row = (*fixed, status.value, made_at, respond_by, closed_at, outcome, declined_by)
-        return [(INSERT, (*row, touched.version))]
+        accepted_at = touched.accepted_at if accepted else None
+        row = (*touched.made, status.value, closed_at, accepted_at, *coded, touched.version)
+        return [(INSERT, row)]
 
 
 def referrals(
@@ -138,28 +182,35 @@ def referrals(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Referrals in the order they were made; ``after``: the :func:`referral_key` of the
-    last one already shown."""
+    last one already shown.  ``status`` "expired" and ``overdue``: awaiting an answer past
+    the response deadline (derived, never written)."""
     if limit < 1:
         raise InvalidValueError("limit must be at least 1")
     where = ["agency_id=?"]
     params: list[Any] = [agency_id]
-    if status is not None:
+    day = today()
+    awaiting = ",".join("?" * len(AWAITING_ANSWER))
+    expired_sql = f"status IN ({awaiting}) AND respond_by IS NOT NULL AND respond_by < ?"
+    expired_params = [*sorted(AWAITING_ANSWER), day.isoformat()]
+    if status == EXPIRED:
+        overdue = True
+    elif status is not None:
         where.append("status=?")
         params.append(parse(ReferralStatus, status, "status").value)
+        if status in AWAITING_ANSWER:
+            overdue = False
     if organisation is not None:
         where.append("organisation=?")
         params.append(organisation)
     if case_id is not None:
         where.append("case_id=?")
         params.append(str(case_id))
-    day = today()
-    overdue_sql = "status=? AND respond_by IS NOT NULL AND respond_by < ?"
     if overdue is True:
-        where.append(overdue_sql)
-        params += [ReferralStatus.PENDING.value, day.isoformat()]
+        where.append(expired_sql)
+        params += expired_params
     elif overdue is False:
-        where.append(f"NOT ({overdue_sql})")
-        params += [ReferralStatus.PENDING.value, day.isoformat()]
+        where.append(f"NOT ({expired_sql})")
+        params += expired_params
     if after is not None:
         where.append("(made_at, referral_id) > (?, ?)")
         params.extend(after)
@@ -171,12 +222,51 @@ def referrals(
     return [referral_row(r, day) for r in rows]
 
 
+NO_DEADLINE = "9999-12-31"
+
+
+def open_referrals(
+    db: Database,
+    agency_id: str,
+    *,
+    organization_id: str | None = None,
+    after: tuple[str, str] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Referrals still open (expired ones included, re-routed ones not), the nearest
+    response deadline first, those without one last; ``after``: the :func:`open_key` of
+    the last one already shown.  ``organization_id``: only those sent to it."""
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
+    where = [f"agency_id=? AND status IN ({','.join('?' * len(OPEN))}) AND rerouted_to=''"]
+    params: list[Any] = [agency_id, *OPEN]
+    if organization_id is not None:
+        where.append("organization_id=?")
+        params.append(organization_id)
+    if after is not None:
+        where.append(f"(COALESCE(respond_by, '{NO_DEADLINE}'), referral_id) > (?, ?)")
+        params.extend(after)
+    rows = db.query(
+        f"SELECT * FROM {{s}}view_referrals WHERE {' AND '.join(where)} "
+        f"ORDER BY COALESCE(respond_by, '{NO_DEADLINE}'), referral_id LIMIT ?",
+        [*params, limit],
+    )
+    day = today()
+    return [referral_row(r, day) for r in rows]
+
+
+def open_key(row: dict[str, Any]) -> tuple[str, str]:
+    deadline = row["respond_by"]
+    return (deadline.isoformat() if deadline else NO_DEADLINE, row["referral_id"])
+
+
 def referral_row(row: dict[str, Any], day: date) -> dict[str, Any]:
     made = from_iso(row["made_at"])
     closed = from_iso(row["closed_at"])
     assert made is not None
     respond_by = date.fromisoformat(row["respond_by"]) if row["respond_by"] else None
     end = closed.date() if closed else day
+    expired = referral_expired(row["status"], respond_by, day)
     return {
         "referral_id": row["referral_id"],
         "case_id": UUID(row["case_id"]),
@@ -184,18 +274,24 @@ def referral_row(row: dict[str, Any], day: date) -> dict[str, Any]:
         "agency_id": row["agency_id"],
         "organisation": row["organisation"],
         "service_name": row["service_name"],
+        "organization_id": row["organization_id"],
+        "service_id": row["service_id"],
+        "need": row["need"],
+        "goal_id": row["goal_id"],
         "resource_kind": row["resource_kind"],
         "urgency": row["urgency"],
-        "status": row["status"],
+        "status": EXPIRED if expired else row["status"],
         "made_at": made,
         "respond_by": respond_by,
+        "accepted_at": from_iso(row["accepted_at"]),
         "closed_at": closed,
         "outcome": row["outcome"],
         "declined_by": row["declined_by"],
+        "reason_code": row["reason_code"],
+        "rerouted_from": row["rerouted_from"],
+        "rerouted_to": row["rerouted_to"],
         "days_open": (end - made.date()).days,
-        "overdue": row["status"] == ReferralStatus.PENDING
-        and respond_by is not None
-        and respond_by < day,
+        "overdue": expired,
         "case_version": row["case_version"],
     }
 
@@ -231,12 +327,144 @@ def referral_outcomes(
         counts = groups.setdefault(
             key,
             {"organisation": key[0], "resource_kind": key[1], "total": 0}
-            | {s.value: 0 for s in ReferralStatus},
+            | {s.value: 0 for s in ReferralStatus}
+            | {"pending": 0},
         )
         counts[row["status"]] = int(row["n"])
+        if row["status"] == ReferralStatus.SENT:  # its name before the closed loop
+            counts["pending"] = int(row["n"])
         counts["total"] += int(row["n"])
     return list(groups.values())
 
 
 def outcome_key(row: dict[str, Any]) -> tuple[str, str]:
     return (row["organisation"], row["resource_kind"])
+
+
+def median_days(spans: list[float]) -> float | None:
+    return round(statistics.median(spans), 2) if spans else None
+
+
+STAT_GROUPS = {
+    "service": ("organization_id", "organisation", "service_id", "service_name"),
+    "need": ("need",),
+}
+
+
+def stats_key(by: str) -> Callable[[dict[str, Any]], tuple[str, ...]]:
+    return lambda row: tuple(row[c] for c in STAT_GROUPS[by])
+
+
+def referral_stats(
+    db: Database,
+    agency_id: str,
+    by: str,
+    *,
+    after: tuple[str, ...] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Per service (``by`` "service") or per need (``by`` "need"): how many referrals, the
+    median days from made to accepted and from made to completed, over effective times
+    (so an entry recorded late counts when it happened), and completions by outcome.
+    Referrals naming no need count under need "".  In the order of their group's key;
+    ``after``: the :func:`stats_key` of the last group already shown."""
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
+    group = STAT_GROUPS[by]
+    rows = db.query(
+        f"SELECT {', '.join(group)}, status, made_at, accepted_at, closed_at, outcome "
+        "FROM {s}view_referrals WHERE agency_id=? ORDER BY " + ", ".join(group),
+        [agency_id],
+    )
+    stats: dict[tuple[str, ...], dict[str, Any]] = {}
+    spans: dict[tuple[str, ...], tuple[list[float], list[float]]] = {}
+    for row in rows:
+        key = tuple(str(row[c]) for c in group)
+        entry = stats.setdefault(
+            key,
+            dict(zip(group, key, strict=True))
+            | {"referrals": 0, "accepted": 0, "completed": 0}
+            | {"outcomes": {o.value: 0 for o in ReferralOutcome} | {"not_coded": 0}},
+        )
+        to_accept, to_complete = spans.setdefault(key, ([], []))
+        entry["referrals"] += 1
+        made = from_iso(row["made_at"])
+        assert made is not None
+        accepted = from_iso(row["accepted_at"])
+        if accepted is not None:
+            entry["accepted"] += 1
+            to_accept.append((accepted - made).total_seconds() / DAY)
+        closed = from_iso(row["closed_at"])
+        if row["status"] == ReferralStatus.COMPLETED and closed is not None:
+            entry["completed"] += 1
+            to_complete.append((closed - made).total_seconds() / DAY)
+            entry["outcomes"][row["outcome"] or "not_coded"] += 1
+    for key, entry in stats.items():
+        to_accept, to_complete = spans[key]
+        entry["median_days_to_accept"] = median_days(to_accept)
+        entry["median_days_to_complete"] = median_days(to_complete)
+    ordered = [stats[k] for k in sorted(stats) if after is None or k > tuple(after)]
+    return ordered[:limit]
+
+
+DAY = 86_400.0
+
+
+PROVIDER_FIELDS = (
+    "referral_id",
+    "organization_id",
+    "organisation",
+    "service_id",
+    "service_name",
+    "resource_kind",
+    "need",
+    "urgency",
+    "status",
+    "made_at",
+    "respond_by",
+    "accepted_at",
+    "closed_at",
+    "outcome",
+    "reason_code",
+)
+"""What a provider sees of a referral sent to it: what the referral asks of it, never the
+case, its client's record or notes (minimum necessary)."""
+
+
+def provider_referrals(
+    db: Database,
+    agency_id: str,
+    organization_id: str,
+    *,
+    after: tuple[str, str] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The provider's inbox: the referrals sent to ``organization_id``, re-routed ones
+    left out, in the order they were made; ``after``: the :func:`referral_key` of the last
+    one already shown.  Each row keeps ``case_id`` and ``client_id`` for the access log;
+    the route answers only ``PROVIDER_FIELDS``."""
+    if limit < 1:
+        raise InvalidValueError("limit must be at least 1")
+    where = "agency_id=? AND organization_id=? AND rerouted_to=''"
+    params: list[Any] = [agency_id, organization_id]
+    if after is not None:
+        where += " AND (made_at, referral_id) > (?, ?)"
+        params.extend(after)
+    rows = db.query(
+        f"SELECT * FROM {{s}}view_referrals WHERE {where} ORDER BY made_at, referral_id LIMIT ?",
+        [*params, limit],
+    )
+    day = today()
+    return [referral_row(r, day) for r in rows]
+
+
+def provider_referral(
+    db: Database, agency_id: str, organization_id: str, referral_id: str
+) -> dict[str, Any] | None:
+    """One referral sent to ``organization_id``, or None (another's looks the same)."""
+    rows = db.query(
+        "SELECT * FROM {s}view_referrals "
+        "WHERE referral_id=? AND agency_id=? AND organization_id=? AND rerouted_to=''",
+        [referral_id, agency_id, organization_id],
+    )
+    return referral_row(rows[0], today()) if rows else None

@@ -68,11 +68,18 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
     "ReferralMade": lambda d: (
         f"Referral made to {d.get('organisation')} ({d.get('service_name')}, {d.get('urgency')})"
     ),
+    "ReferralReceived": lambda d: f"Referral {_short(d.get('referral_id'))} received",
     "ReferralAccepted": lambda d: f"Referral {_short(d.get('referral_id'))} accepted",
+    "ReferralWaitlisted": lambda d: f"Referral {_short(d.get('referral_id'))} waitlisted",
     "ReferralDeclined": lambda d: (
         f"Referral {_short(d.get('referral_id'))} declined by {d.get('declined_by')}"
+        + (f" ({d['reason_code']})" if d.get("reason_code") else "")
     ),
-    "ReferralCompleted": lambda d: f"Referral {_short(d.get('referral_id'))} completed",
+    "ReferralInProgress": lambda d: f"Referral {_short(d.get('referral_id'))} in progress",
+    "ReferralCompleted": lambda d: (
+        f"Referral {_short(d.get('referral_id'))} completed"
+        + (f" ({d['outcome']})" if d.get("outcome") else "")
+    ),
     "ReferralWithdrawn": lambda d: f"Referral {_short(d.get('referral_id'))} withdrawn",
     "ProgressNoteRecorded": _note,
     "AddendumAppended": lambda d: f"Addendum appended to note {_short(d.get('note_id'))}",

@@ -25,10 +25,10 @@ from caserecord.domain.case import OPEN_REFERRALS, Case
 from caserecord.domain.entities import Plan
 from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import (
+    AWAITING_ANSWER,
     OPEN_GOAL,
     CaseStatus,
     PlanStatus,
-    ReferralStatus,
     Specialty,
     TaskStatus,
 )
@@ -213,15 +213,17 @@ class WorklistProjection(ViewProjection):
                     items.append(
                         ("goal_due", goal.goal_id, revision.due_on, revision.description, "")
                     )
-        pending = [
+        # Due on its response deadline: past it the referral has expired, and the item
+        # stays until the provider answers or it is re-routed.
+        awaiting = [
             r
             for r in case.standing_referrals()
-            if latest(r.statuses).value == ReferralStatus.PENDING
+            if r.status in AWAITING_ANSWER and not r.rerouted_to
         ]
-        for referral in pending:
+        for referral in awaiting:
             respond_by = self._said(case, referral.version)
             if respond_by is not None:
-                title = "Referral awaiting a response"
+                title = "Referral awaiting a response (re-route it once expired)"
                 items.append(("referral_response", referral.referral_id, respond_by, title, ""))
         for flag in case.open_safety_flags():
             flagged_on = self._said(case, flag.version)
@@ -245,7 +247,7 @@ class WorklistProjection(ViewProjection):
                     subject = f"goals/{goal.goal_id}"
                     items.append(("left_open", subject, closed_on, "Goal still open", ""))
         for referral in case.standing_referrals():
-            if latest(referral.statuses).value in OPEN_REFERRALS:
+            if referral.status in OPEN_REFERRALS and not referral.rerouted_to:
                 subject = f"referrals/{referral.referral_id}"
                 items.append(("left_open", subject, closed_on, "Referral left open", ""))
         for task in case.tasks.values():

@@ -1,7 +1,7 @@
 """Referrals: make one and follow it to an outcome (closed loop); the tracker listing."""
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from caserecord.access import listed_subjects
 from caserecord.api.deps import (
     AtQuery,
+    Caller,
     ReaderDep,
     RuntimeDep,
     ViewsDep,
@@ -18,9 +19,11 @@ from caserecord.api.deps import (
 )
 from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
-from caserecord.api.paging import PagingDep
+from caserecord.api.paging import Paging, PagingDep
 from caserecord.api.schemas.common import CommandOut
+from caserecord.api.schemas.provider import ProviderStatusIn
 from caserecord.api.schemas.referrals import (
+    NeedStatsOut,
     OutcomePage,
     ReferralCompletionIn,
     ReferralDeclineIn,
@@ -31,10 +34,12 @@ from caserecord.api.schemas.referrals import (
     ReferralRowPage,
     ReferralStepIn,
     ReferralWithdrawalIn,
+    ServiceStatsOut,
 )
 from caserecord.api.writes import Write, WriteDep, extended
 from caserecord.domain.values import ReferralStatus
-from caserecord.projections.referrals import outcome_key, referral_key
+from caserecord.projections.queries import ReadModels
+from caserecord.projections.referrals import open_key, outcome_key, referral_key, stats_key
 
 router = APIRouter(tags=["referrals"])
 CASE = "/v1/cases/{case_id}/referrals"
@@ -138,6 +143,25 @@ def complete_referral(
     return write.run(body, command)
 
 
+@router.post(CASE + "/{referral_id}/status", response_model=CommandOut, responses=written())
+def record_referral_status(
+    case_id: UUID, referral_id: str, body: ProviderStatusIn, write: WriteDep
+) -> JSONResponse:
+    """The provider's answer as the agency heard it (by phone, by letter), for a provider
+    without a token of its own: the body of `POST /v1/provider/referrals/{id}/status`."""
+    command = partial(
+        write.records.record_referral_status,
+        write.actor,
+        case_id,
+        referral_id=referral_id,
+        status=body.status,
+        outcome=body.outcome or "",
+        reason_code=body.reason_code or "",
+        note=body.note,
+    )
+    return write.run(body, command)
+
+
 @router.post(CASE + "/{referral_id}/withdrawal", response_model=CommandOut, responses=written())
 def withdraw_referral(
     case_id: UUID, referral_id: str, body: ReferralWithdrawalIn, write: WriteDep
@@ -154,16 +178,16 @@ def referral_tracker(
     views: ViewsDep,
     runtime: RuntimeDep,
     paging: PagingDep,
-    status: ReferralStatus | None = None,
+    status: ReferralStatus | Literal["expired"] | None = None,
     overdue: bool | None = None,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
     case_id: UUID | None = None,
 ) -> dict[str, Any]:
-    """Referrals of the caller's agency in the order they were made: pending, overdue, by
-    organisation or case."""
+    """Referrals of the caller's agency in the order they were made: by status (`expired`:
+    awaiting an answer past `respond_by`, as `overdue`), organisation or case."""
     rows = views.referrals(
         caller.agency_id,
-        status=None if status is None else status.value,
+        status=status,
         overdue=overdue,
         organisation=organisation,
         case_id=case_id,
@@ -177,10 +201,47 @@ def referral_tracker(
 
 @router.get("/v1/referrals/outcomes", response_model=OutcomePage, responses=LIST)
 def referral_outcomes(caller: ReaderDep, views: ViewsDep, paging: PagingDep) -> dict[str, Any]:
-    """Referrals counted by status (pending, accepted, and the outcomes declined, completed,
-    withdrawn) per organisation and resource kind; no client data. Referrals marked in
-    error are not counted."""
+    """Referrals counted by written status per organisation and resource kind; no client
+    data. Referrals marked in error are not counted."""
     rows = views.referral_outcomes(
         caller.agency_id, after=paging.after(tuple[str, str]), limit=paging.fetch
     )
     return paging.page(rows, outcome_key)
+
+
+@router.get("/v1/referrals/open", response_model=ReferralRowPage, responses=LIST)
+def open_referrals(
+    caller: ReaderDep, views: ViewsDep, runtime: RuntimeDep, paging: PagingDep
+) -> dict[str, Any]:
+    """Referrals still open (sent, received, waitlisted, accepted, in progress; expired
+    ones too, until re-routed), the nearest response deadline first, those without one
+    last."""
+    rows = views.open_referrals(
+        caller.agency_id, after=paging.after(tuple[str, str]), limit=paging.fetch
+    )
+    page = paging.page(rows, open_key)
+    reveal(runtime, caller, "list_open_referrals", listed_subjects(page["items"]))
+    return page
+
+
+@router.get("/v1/referrals/stats/services", response_model=ServiceStatsOut, responses=LIST)
+def referral_stats_by_service(
+    caller: ReaderDep, views: ViewsDep, paging: PagingDep
+) -> dict[str, Any]:
+    """Per directory organisation and service: referrals, the median days to accept and
+    to complete (over effective times: an entry recorded late counts when it happened),
+    and completions by outcome; no client data."""
+    return stats_page(views, caller, paging, "service", tuple[str, str, str, str])
+
+
+@router.get("/v1/referrals/stats/needs", response_model=NeedStatsOut, responses=LIST)
+def referral_stats_by_need(caller: ReaderDep, views: ViewsDep, paging: PagingDep) -> dict[str, Any]:
+    """As `/v1/referrals/stats/services`, per need served ("" for referrals naming none)."""
+    return stats_page(views, caller, paging, "need", tuple[str])
+
+
+def stats_page(
+    views: ReadModels, caller: Caller, paging: Paging, by: str, shape: Any
+) -> dict[str, Any]:
+    rows = views.referral_stats(caller.agency_id, by, after=paging.after(shape), limit=paging.fetch)
+    return paging.page(rows, stats_key(by))

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from caserecord.api.deps import READERS, Caller, ObservedDep, RuntimeDep, allow, etag, get_caller
+from caserecord.api.deps import READERS, Caller, RuntimeDep, allow, etag
 from caserecord.api.openapi import BASE, created, read, written
 from caserecord.api.paging import PagingDep, bad_cursor
 from caserecord.api.schemas.common import CommandOut
@@ -95,8 +95,9 @@ def reactivate_staff_member(
 
 
 @me_router.get("", response_model=MeOut, responses=BASE)
-def who_am_i(caller: Annotated[Caller, Depends(get_caller)], _: ObservedDep) -> dict[str, Any]:
-    """Any valid token: who the caller acts as."""
+def who_am_i(caller: StaffReaderDep) -> dict[str, Any]:
+    """Any valid token of the agency's own people (not a provider's): who the caller acts
+    as."""
     staff = caller.staff
     return {
         "actor_id": caller.actor.id,

@@ -64,6 +64,7 @@ def create_token(
             name=body.name,
             staff_id=body.staff_id,
             service_account=body.service_account,
+            organization_id=body.organization_id,
             idempotency=idempotency,
         )
     except IntegrityError:
@@ -111,4 +112,5 @@ def as_dict(info: TokenInfo) -> dict[str, Any]:
         "revoked_at": info.revoked_at,
         "staff_id": info.staff_id,
         "service_account": info.service_account,
+        "organization_id": info.organization_id,
     }

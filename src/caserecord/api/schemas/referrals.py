@@ -24,7 +24,14 @@ from caserecord.api.schemas.consents import (
 )
 from caserecord.api.schemas.notes import NoteOut
 from caserecord.domain.consent import Purpose
-from caserecord.domain.values import DeclinedBy, ResourceKind, Urgency
+from caserecord.domain.values import (
+    DeclinedBy,
+    DeclineReason,
+    ReferralNeed,
+    ReferralOutcome,
+    ResourceKind,
+    Urgency,
+)
 
 
 class ReferralIn(WriteOptions):
@@ -53,6 +60,20 @@ class ReferralIn(WriteOptions):
     )
     consent_id: str = Field(default="", max_length=100)
     order_reference: str = Field(default="", max_length=200)
+    organization_id: str = Field(
+        default="",
+        max_length=100,
+        description="The directory organisation it is sent to: its provider tokens see "
+        "it in their inbox and answer it",
+    )
+    service_id: str = Field(default="", max_length=100, description="The directory service")
+    need: ReferralNeed | Literal[""] = Field(default="", description="The need it serves")
+    goal_id: str = Field(default="", max_length=100, description="The goal it serves")
+    rerouted_from: str = Field(
+        default="",
+        max_length=100,
+        description="A declined or expired referral of the case this one takes the place of",
+    )
 
 
 class ReferralMadeOut(CommandOut):
@@ -68,6 +89,7 @@ class ReferralStepIn(WriteOptions):
 
 class ReferralDeclineIn(ReasonedWrite):
     declined_by: DeclinedBy
+    reason_code: DeclineReason = DeclineReason.OTHER
 
 
 class ReferralWithdrawalIn(ReasonedWrite):
@@ -75,7 +97,8 @@ class ReferralWithdrawalIn(ReasonedWrite):
 
 
 class ReferralCompletionIn(WriteOptions):
-    outcome: str = Field(min_length=1, max_length=2_000)
+    outcome: ReferralOutcome
+    note: str = Field(default="", max_length=2_000)
 
 
 class ReferralOut(BaseModel):
@@ -90,8 +113,15 @@ class ReferralOut(BaseModel):
     made_in_version: int
     effective_at: datetime
     recorded_at: datetime
+    organization_id: str
+    service_id: str
+    need: str
+    goal_id: str
+    rerouted_from: str
+    rerouted_to: str
     outcome: str
     declined_by: str
+    reason_code: str
     status_history: list[ChangeOut]
     labels: list[str] = Field(default=[], description="Its sensitivity labels")
     restricted: bool = Field(
@@ -120,16 +150,24 @@ class ReferralRow(BaseModel):
     agency_id: str
     organisation: str
     service_name: str
+    organization_id: str
+    service_id: str
+    need: str
+    goal_id: str
     resource_kind: str
     urgency: str
-    status: str
+    status: str = Field(description="As written, or `expired` (derived from `respond_by`)")
     made_at: datetime
     respond_by: date | None
+    accepted_at: datetime | None
     closed_at: datetime | None
     outcome: str
     declined_by: str
+    reason_code: str
+    rerouted_from: str
+    rerouted_to: str
     days_open: int
-    overdue: bool
+    overdue: bool = Field(description="Expired: awaiting an answer past `respond_by`")
     case_version: int
 
 
@@ -143,12 +181,55 @@ class OutcomeRow(BaseModel):
     organisation: str
     resource_kind: str
     total: int
-    pending: int
+    sent: int
+    received: int
     accepted: int
+    waitlisted: int
     declined: int
+    in_progress: int
     completed: int
     withdrawn: int
+    pending: int = Field(description="The same as `sent` (its former name)")
 
 
 class OutcomePage(Page[OutcomeRow]):
     """By organisation, then resource kind."""
+
+
+class OutcomeCounts(BaseModel):
+    need_met: int
+    partly_met: int
+    not_met: int
+    client_did_not_attend: int
+    not_coded: int = Field(description="Completions recorded before outcomes were coded")
+
+
+class ReferralStats(BaseModel):
+    referrals: int
+    accepted: int = Field(description="Referrals ever accepted (the move not marked in error)")
+    completed: int
+    median_days_to_accept: float | None = Field(
+        description="From made to accepted, in days, over effective times; null if none"
+    )
+    median_days_to_complete: float | None
+    outcomes: OutcomeCounts
+
+
+class ServiceStats(ReferralStats):
+    organization_id: str
+    organisation: str
+    service_id: str
+    service_name: str
+
+
+class NeedStats(ReferralStats):
+    need: str
+
+
+class ServiceStatsOut(Page[ServiceStats]):
+    """One row per organisation and service the agency referred to, by organisation id,
+    organisation, service id, service name."""
+
+
+class NeedStatsOut(Page[NeedStats]):
+    """One row per need served, by need."""

@@ -23,6 +23,13 @@ class TokenIn(Body):
         description="A token of no one, which names the staff member it acts for in "
         "X-On-Behalf-Of on every request (not with staff_id)",
     )
+    organization_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="For the `provider` role only, and required there: the outside "
+        "organisation whose referral inbox the token answers",
+    )
 
 
 TOKEN_EXAMPLE: dict[str, Any] = {
@@ -48,6 +55,7 @@ class TokenOut(BaseModel):
     revoked_at: datetime | None
     staff_id: str | None
     service_account: bool
+    organization_id: str | None = None
 
 
 class NewTokenOut(TokenOut):
