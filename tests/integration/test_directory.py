@@ -5,7 +5,7 @@ import copy
 import json
 import subprocess
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from caserecord.domain.recording import Actor
 from caserecord.hsds import hsds_page, import_rows, read_page, sample_directory
 from caserecord.projections import ProjectionService
 from caserecord.store import open_records
+from tests.factories import an_open_case
 from tests.integration.processes import CASERECORD, env_for
 
 ADMIN = Actor("admin-1", "admin", "agency-a")
@@ -236,6 +237,7 @@ def test_a_referral_to_a_service_takes_its_names_and_its_response_standard(
 
     assert standard == {
         "service_id": "legal-2",
+        "organization_id": standard["organization_id"],
         "organisation": "Bayview Legal Aid",
         "service_name": "Tenant advice",
         "needs": ["legal"],
@@ -244,3 +246,53 @@ def test_a_referral_to_a_service_takes_its_names_and_its_response_standard(
     assert given["respond_by"] == date(2026, 12, 2)
     records.update_directory_service(ADMIN, "legal-2", details=DETAILS | {"response_days": None})
     assert records.directory_referral(ADMIN, "legal-2", referred_on=monday)["respond_by"] is None
+
+
+def test_a_referral_naming_a_directory_service_is_sent_to_it_by_its_standard(
+    records: CaseRecords, worker: Actor
+) -> None:
+    records.list_directory_service(ADMIN, service_id="legal-2", details=DETAILS)
+    case_id = an_open_case(records, worker)
+
+    made = records.make_referral(
+        worker, case_id, resource_kind="legal", service_id="legal-2", internal=True
+    )
+
+    referral = records.get_referral(worker, case_id, str(made.entity_id))
+    assert (referral["organisation"], referral["service_name"]) == (
+        "Bayview Legal Aid",
+        "Tenant advice",
+    )
+    assert (
+        referral["organization_id"]
+        == records.directory_service(ADMIN, "legal-2")["details"]["organization_id"]
+    )
+    assert referral["respond_by"] == referral["effective_at"].date() + timedelta(days=10)
+
+
+def test_a_referral_to_a_service_the_directory_lacks_or_closed_is_refused_and_nothing_recorded(
+    records: CaseRecords, worker: Actor
+) -> None:
+    records.list_directory_service(ADMIN, service_id="legal-2", details=DETAILS)
+    case_id = an_open_case(records, worker)
+    version = records.get_case(worker, case_id)["version"]
+    refer = {"resource_kind": "legal", "organisation": "O", "service_name": "S", "internal": True}
+
+    with pytest.raises(UnknownDirectoryServiceError):
+        records.make_referral(worker, case_id, service_id="legal-9", **refer)
+    records.deactivate_directory_service(ADMIN, "legal-2", reason="closed")
+    with pytest.raises(DirectoryServiceInactiveError):
+        records.make_referral(worker, case_id, service_id="legal-2", **refer)
+
+    assert records.get_case(worker, case_id)["version"] == version
+
+
+def test_before_an_agency_lists_any_service_a_service_id_is_kept_as_given(
+    records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    refer = {"resource_kind": "legal", "organisation": "O", "service_name": "S", "internal": True}
+
+    made = records.make_referral(worker, case_id, service_id="one-off", **refer)
+
+    assert records.get_referral(worker, case_id, str(made.entity_id))["service_id"] == "one-off"

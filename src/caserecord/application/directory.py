@@ -209,6 +209,12 @@ class DirectoryCommands(WritePath):
             )
         return service_to_dict(service)
 
+    def has_service_directory(self, actor: Actor) -> bool:
+        """Whether the caller's directory lists any service: referrals are checked against
+        it from its first service on (as the staff directory is, ADR 0014)."""
+        index = self._index(self.directory_of(actor.agency_id))
+        return index is not None and bool(index.service_ids)
+
     def directory_referral(
         self,
         actor: Actor,
@@ -229,6 +235,7 @@ class DirectoryCommands(WritePath):
             respond_by = referred_on + timedelta(days=days)
         return {
             "service_id": service_id,
+            "organization_id": details["organization_id"],
             "organisation": details["organization_name"],
             "service_name": details["name"],
             "needs": list(details["needs"]),

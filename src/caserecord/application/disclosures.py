@@ -8,7 +8,7 @@ from typing import Any, Unpack
 from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, new_id
-from caserecord.application.writes import WritePath
+from caserecord.application.directory import DirectoryCommands
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import DISCLOSURES, Basis, Client, Disclosure
@@ -53,8 +53,9 @@ def years_before(moment: datetime, years: int) -> datetime:
     return moment - timedelta(days=365 * years + years // 4)
 
 
-class DisclosureCommands(WritePath):
-    """Consent and disclosure commands, and the reads of consents and disclosures."""
+class DisclosureCommands(DirectoryCommands):
+    """Consent and disclosure commands, and the reads of consents and disclosures (a
+    referral is checked against the directory it names a service of)."""
 
     @property
     def referral_response_days(self) -> int:
@@ -253,8 +254,8 @@ class DisclosureCommands(WritePath):
         case_id: UUID,
         *,
         resource_kind: str,
-        organisation: str,
-        service_name: str,
+        organisation: str = "",
+        service_name: str = "",
         referral_reason: str = "",
         urgency: str = "routine",
         respond_by: date | None = None,
@@ -276,9 +277,19 @@ class DisclosureCommands(WritePath):
         labels), recorded on the client in the same transaction, and refused with
         everything else when no consent in force covers it.  ``internal``: the
         organisation is part of the agency, nothing leaves.  ``respond_by``: the
-        agency's default (``referral_response_days`` after it takes effect) if not given.
+        directory service's standard, else the agency's default (``referral_response_days``
+        after it takes effect) if not given.  ``service_id``: once the agency's directory
+        lists a service, it must name an active one, whose names fill in those left empty.
         ``rerouted_from``: a declined or expired referral this one takes the place of."""
         referral_id = new_id()
+        if service_id and self.has_service_directory(actor):
+            listed = self.directory_referral(
+                actor, service_id, referred_on=moment(opts).date(), respond_by=respond_by
+            )
+            organisation = organisation or listed["organisation"]
+            service_name = service_name or listed["service_name"]
+            organization_id = organization_id or listed["organization_id"]
+            respond_by = listed["respond_by"]
 
         def refer(case: Case) -> None:
             at = moment(opts)

@@ -4,14 +4,13 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from caserecord.api.schemas.common import (
     AsOfOut,
     ChangeOut,
     CommandOut,
     IsoDate,
-    Name,
     Page,
     ReasonedWrite,
     WriteOptions,
@@ -36,8 +35,17 @@ from caserecord.domain.values import (
 
 class ReferralIn(WriteOptions):
     resource_kind: ResourceKind
-    organisation: str = Name
-    service_name: str = Name
+    organisation: str = Field(
+        default="",
+        max_length=200,
+        description="Required unless `service_id` names a service of the agency's directory "
+        "(its organisation then)",
+    )
+    service_name: str = Field(
+        default="",
+        max_length=200,
+        description="Required unless `service_id` names a service of the agency's directory",
+    )
     referral_reason: str = Field(default="", max_length=2_000)
     urgency: Urgency = Urgency.ROUTINE
     respond_by: IsoDate | None = None
@@ -66,7 +74,13 @@ class ReferralIn(WriteOptions):
         description="The directory organisation it is sent to: its provider tokens see "
         "it in their inbox and answer it",
     )
-    service_id: str = Field(default="", max_length=100, description="The directory service")
+    service_id: str = Field(
+        default="",
+        max_length=100,
+        description="The directory service: once the agency's directory lists a service, an "
+        "active one of it (422 `directory_service_not_found`, 409 `directory_service_inactive`), "
+        "whose organisation, name and response standard fill in what is not given",
+    )
     need: ReferralNeed | Literal[""] = Field(default="", description="The need it serves")
     goal_id: str = Field(default="", max_length=100, description="The goal it serves")
     rerouted_from: str = Field(
@@ -74,6 +88,12 @@ class ReferralIn(WriteOptions):
         max_length=100,
         description="A declined or expired referral of the case this one takes the place of",
     )
+
+    @model_validator(mode="after")
+    def named(self) -> "ReferralIn":
+        if not self.service_id and not (self.organisation.strip() and self.service_name.strip()):
+            raise ValueError("organisation and service_name are required without a service_id")
+        return self
 
 
 class ReferralMadeOut(CommandOut):
