@@ -276,7 +276,12 @@ def test_a_referral_to_a_service_the_directory_lacks_or_closed_is_refused_and_no
     records.list_directory_service(ADMIN, service_id="legal-2", details=DETAILS)
     case_id = an_open_case(records, worker)
     version = records.get_case(worker, case_id)["version"]
-    refer = {"resource_kind": "legal", "organisation": "O", "service_name": "S", "internal": True}
+    refer: dict[str, Any] = {
+        "resource_kind": "legal",
+        "organisation": "O",
+        "service_name": "S",
+        "internal": True,
+    }
 
     with pytest.raises(UnknownDirectoryServiceError):
         records.make_referral(worker, case_id, service_id="legal-9", **refer)
@@ -291,7 +296,12 @@ def test_before_an_agency_lists_any_service_a_service_id_is_kept_as_given(
     records: CaseRecords, worker: Actor
 ) -> None:
     case_id = an_open_case(records, worker)
-    refer = {"resource_kind": "legal", "organisation": "O", "service_name": "S", "internal": True}
+    refer: dict[str, Any] = {
+        "resource_kind": "legal",
+        "organisation": "O",
+        "service_name": "S",
+        "internal": True,
+    }
 
     made = records.make_referral(worker, case_id, service_id="one-off", **refer)
 
