@@ -182,6 +182,9 @@ def seed(api: Api) -> dict[str, str]:
             "data_classes": ["hiv"],
         }
         api.created(f"{consents}/disclosures", disclosure | emergency, role="supervisor")
+    for minutes in (5, 10, 15):
+        opened = {"reason": "client in crisis, manager away", "minutes": minutes}
+        made(f"{base}/break-glass", opened)
     # The resource directory: the sample's eight services.
     api.created("/v1/directory/imports", sample_directory(), role="supervisor")
     for _ in range(3):

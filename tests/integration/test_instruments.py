@@ -209,7 +209,7 @@ def test_a_safety_flag_is_due_at_once_and_closes_when_reviewed(
 
     assert due == [
         {"version": flagged.version, "instrument": "phq-9", "flags": ["self-harm-thoughts"],
-         "reviewed_in": None, "in_error": False}
+         "reviewed_in": None, "in_error": False, "labels": [], "restricted": False}
     ]  # fmt: skip
     assert records.get_case(worker, case_id)["safety_flags"] == []
     with pytest.raises(SafetyFlagNotFoundError):

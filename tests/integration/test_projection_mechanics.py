@@ -301,7 +301,7 @@ def test_a_rebuild_creates_the_query_indexes_after_the_replay_even_when_it_fails
 
     assert seen_during == [set()]
     assert indexes() == expected
-    assert len(expected) == 16
+    assert len(expected) == 17
 
 
 def test_dropping_a_view_removes_its_tables_and_leaves_the_connection_setting_it_changed(
