@@ -42,7 +42,8 @@ fmt: install
 	$(BIN)/ruff format src tests benchmarks
 
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	@# Three workers on two cores: much of a test waits on a database, a subprocess or a browser.
+	$(BIN)/pytest -q -n 3 --dist loadfile
 
 bench: install
 	$(BIN)/python benchmarks/run.py --docs
