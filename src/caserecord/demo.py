@@ -81,8 +81,11 @@ STAFF = (
     ("cm-alice", "Alice Moreno", "case_manager", 25),
     ("rn-sam", "Sam Kowalski", "nurse", None),
 )
-# The demo provider token answers for the organisation of the recovery case's housing referral.
-DEMO_PROVIDER_ORG = "org-harbor-housing"
+# Services of the sample directory the demo refers to; the demo provider token answers for
+# the organisation of the recovery case's housing referral.
+SHELTER = "c2a61a59-fcd2-597c-a68b-df8b4587c22f"
+DEMO_PROVIDER_ORG = "d7ada15f-9355-56d1-8756-9afc0fc3dd7d"
+FOOD_PANTRY = "28f54bb4-5472-592f-b546-fcedb74049ab"
 TOKEN_STAFF = {role: f"demo-{role}" for role in ("caseworker", "supervisor", "compliance_reviewer")}
 
 
@@ -210,7 +213,7 @@ def recovery(d: Demo) -> None:
             w,
             client,
             recipient_kind="organisation",
-            recipient="Harbor Housing Trust",
+            recipient="Bayview Housing Partnership",
             purpose="housing",
             data=["substance_use"],
             form_sha256=hashlib.sha256(b"DEMO-001 release of information").hexdigest(),
@@ -224,12 +227,9 @@ def recovery(d: Demo) -> None:
             w,
             case,
             resource_kind="housing",
-            organisation="Harbor Housing Trust",
-            service_name="Sober living residence",
             urgency="urgent",
             respond_by=date.today() + timedelta(7),
-            organization_id=DEMO_PROVIDER_ORG,
-            service_id="harbor-sober-living",
+            service_id=SHELTER,
             need="housing",
             **o,
         ),
@@ -450,10 +450,7 @@ def geriatric(d: Demo) -> None:
             w,
             case,
             resource_kind="community_resource",
-            organisation="Meals on Wheels",
-            service_name="Daily hot meal",
-            organization_id="org-meals-on-wheels",
-            service_id="meals-daily-hot-meal",
+            service_id=FOOD_PANTRY,
             need="food",
             **o,
         ),
@@ -594,10 +591,10 @@ def recovery_contacts(d: Demo) -> None:
             participants={
                 "client": True,
                 "support_contact_ids": [sponsor],
-                "providers": [{"name": "Tom Price", "organisation": "Harbor Housing Trust"}],
+                "providers": [{"name": "Tom Price", "organisation": "Bayview Housing Partnership"}],
                 "staff_ids": ["rn-sam"],
             },
-            location="Harbor Housing Trust office",
+            location="Bayview Housing Partnership office",
             duration_minutes=60,
             goal_ids=[d.ids["recovery/goal"]],
             referral_ids=[d.ids["recovery/referral"]],
@@ -790,7 +787,7 @@ def worklist(d: Demo) -> None:
         lambda **o: r.create_task(
             w,
             case,
-            title="Confirm the move-in date with Harbor Housing",
+            title="Confirm the move-in date with Bayview Housing",
             owner_id=w.id,
             due_on=date.today(),
             concerns="referral",
