@@ -17,12 +17,14 @@ from caserecord.api.schemas.benefits import (
     AppealDecisionIn,
     AppealIn,
     AppointmentIn,
+    AppointmentOut,
     AppointmentOutcomeIn,
     BenefitApplicationIn,
     BenefitApplicationOut,
     BenefitApplicationPage,
     BenefitRowPage,
     DecisionIn,
+    DocumentRequestOut,
     DocumentsProvidedIn,
     DocumentsRequestIn,
     RenewalIn,
@@ -32,6 +34,7 @@ from caserecord.api.schemas.benefits import (
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.writes import WriteDep
 from caserecord.domain.benefits import BenefitProgram, BenefitStatus
+from caserecord.domain.errors import BenefitApplicationNotFoundError
 from caserecord.projections.benefits import benefit_key
 
 router = APIRouter(tags=["benefits"])
@@ -121,8 +124,38 @@ def request_benefit_documents(
         application_id=application_id,
         **body.values(),
     )
-    location = f"{ONE.format(case_id=case_id, application_id=application_id)}"
-    return write.run(body, command, status=201, location=location)
+    location = f"{ONE.format(case_id=case_id, application_id=application_id)}/documents-requests"
+    return write.run(body, command, status=201, location=location + "/{entity_id}")
+
+
+def part(
+    runtime: RuntimeDep, caller: ReaderDep, case_id: UUID, application_id: str, kind: str, id: str
+) -> dict[str, Any]:
+    """One documents request or appointment of an application, as the application shows it."""
+    application = runtime.records.get_benefit_application(caller.actor, case_id, application_id)
+    key, name = PARTS[kind]
+    found = next((p for p in application[kind] if p[key] == id), None)
+    if found is None:
+        raise BenefitApplicationNotFoundError(f"no {name} {id} on this benefits application")
+    reveal_case(runtime, caller, "read_benefit_application", case_id)
+    return dict(found)
+
+
+PARTS = {
+    "documents": ("request_id", "documents request"),
+    "appointments": ("appointment_id", "appointment"),
+}
+
+
+@router.get(
+    ONE + "/documents-requests/{request_id}",
+    response_model=DocumentRequestOut,
+    responses=read("The documents request"),
+)
+def read_benefit_documents_request(
+    case_id: UUID, application_id: str, request_id: str, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    return part(runtime, caller, case_id, application_id, "documents", request_id)
 
 
 @router.post(
@@ -161,8 +194,19 @@ def schedule_benefit_appointment(
         application_id=application_id,
         **body.values(),
     )
-    location = f"{ONE.format(case_id=case_id, application_id=application_id)}"
-    return write.run(body, command, status=201, location=location)
+    location = f"{ONE.format(case_id=case_id, application_id=application_id)}/appointments"
+    return write.run(body, command, status=201, location=location + "/{entity_id}")
+
+
+@router.get(
+    ONE + "/appointments/{appointment_id}",
+    response_model=AppointmentOut,
+    responses=read("The appointment"),
+)
+def read_benefit_appointment(
+    case_id: UUID, application_id: str, appointment_id: str, caller: ReaderDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    return part(runtime, caller, case_id, application_id, "appointments", appointment_id)
 
 
 @router.post(
