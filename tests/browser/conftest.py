@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from caserecord.access import Tables, TokenStore
 from caserecord.api import create_app
 from caserecord.config import Settings
-from caserecord.demo import DEMO_AGENCY, load_demo
+from caserecord.demo import DEMO_AGENCY, DEMO_PROVIDER_ORG, load_demo
 from caserecord.domain.values import Role
 from caserecord.provision import init_store
 from caserecord.store import open_records
@@ -74,7 +74,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         store = TokenStore(Tables(records))
         tokens = {
             (agency, role.value): store.create(
-                agency_id=agency, role=role.value, name=f"{role.value}-{agency}"
+                agency_id=agency,
+                role=role.value,
+                name=f"{role.value}-{agency}",
+                # A provider token answers for one organisation: the demo's, as `demo` gives.
+                organization_id=DEMO_PROVIDER_ORG if role == Role.PROVIDER else None,
             )[1]
             for agency in (DEMO_AGENCY, OTHER_AGENCY)
             for role in Role

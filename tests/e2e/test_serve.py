@@ -15,7 +15,7 @@ import pytest
 
 from caserecord.access import Tables, TokenStore
 from caserecord.config import Settings
-from caserecord.demo import DEMO_AGENCY
+from caserecord.demo import DEMO_AGENCY, DEMO_PROVIDER_ORG
 from caserecord.domain.recording import Actor
 from caserecord.store import open_records
 
@@ -135,16 +135,20 @@ def test_the_demo_loads_once_and_prints_a_working_token_per_role(env: dict[str, 
     assert " 0 changes recorded" in second.stdout
     earlier = dict(line.split() for line in first.stdout.splitlines() if "crt_" in line)
     tokens = dict(line.split() for line in second.stdout.splitlines() if "crt_" in line)
-    assert list(tokens) == ["caseworker", "supervisor", "compliance_reviewer", "admin"]
+    roles = ["caseworker", "supervisor", "compliance_reviewer", "admin", "provider"]
+    assert list(tokens) == roles
     records = open_records(Settings(database_url=env["CASERECORD_DATABASE_URL"]))
     store = TokenStore(Tables(records))
     for role, secret in tokens.items():
         token = store.authenticate(secret)
         assert token is not None and (token.agency_id, token.role) == (DEMO_AGENCY, role)
+        # Only the provider's token answers for an organisation: the demo's provider.
+        organisation = DEMO_PROVIDER_ORG if role == "provider" else None
+        assert token.organization_id == organisation
     # The second run revoked the first run's tokens, and said which: they do not pile up.
     assert all(store.authenticate(secret) is None for secret in earlier.values())
     assert len([t for t in store.list(DEMO_AGENCY) if t.active]) == len(tokens)
-    assert "revoked the 4 demo tokens of the last run" in second.stdout
+    assert "revoked the 5 demo tokens of the last run" in second.stdout
     assert "revoked" not in first.stdout
     worker = Actor("demo-caseworker", "caseworker", DEMO_AGENCY)
     opened = [e for e in records.recorder.select_notifications(1, 1000) if "Opened" in e.topic]

@@ -261,6 +261,15 @@ def canonical(value: Any) -> Any:
 
 
 def create_views(env: EnvType) -> None:
-    """Create every view's tables (``caserecord db init``; workers never run DDL)."""
+    """Create every view's tables (``caserecord db init``; workers never run DDL).  A view
+    whose tables an earlier version made to an older definition is dropped first, as a
+    rebuild would: it is made afresh and its runner replays it from the log, which holds
+    everything a view shows, so a store made by older code opens."""
     for name in PROJECTIONS:
+        view = construct_view(name, {**env, "CREATE_TABLE": "n"})
+        try:
+            if view.outdated():
+                view.drop()
+        finally:
+            view.close()
         construct_view(name, {**env, "CREATE_TABLE": "y"}).close()

@@ -32,6 +32,8 @@ Statement = tuple[str, Sequence[Any]]
 
 _PLACEHOLDER = re.compile(r"\?")
 _SECONDARY_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ")
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \{s\}(\w+) \((.*)\)$", re.DOTALL)
+_CONSTRAINTS = {"PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT"}
 
 
 def table_ddl(statement: str, *, postgres: bool) -> str:
@@ -133,6 +135,25 @@ class ViewSchema:
             if (match := _SECONDARY_INDEX.match(statement)) is not None
         }
 
+    @classmethod
+    def columns(cls) -> dict[str, list[str]]:
+        """Table -> the columns its DDL defines (constraints left out)."""
+        found: dict[str, list[str]] = {}
+        for statement in cls.ddl:
+            if (match := _TABLE.match(statement)) is None:
+                continue
+            table, body = match.groups()
+            parts, depth, start = [], 0, 0
+            for i, char in enumerate(body):  # split at the commas outside parentheses
+                depth += {"(": 1, ")": -1}.get(char, 0)
+                if char == "," and depth == 0:
+                    parts.append(body[start:i])
+                    start = i + 1
+            parts.append(body[start:])
+            names = [p.split()[0] for p in parts if p.strip()]
+            found[table] = [n for n in names if n.upper() not in _CONSTRAINTS]
+        return found
+
 
 class View(TrackingRecorder):
     """What a projection needs from its view, on either store."""
@@ -186,6 +207,24 @@ class View(TrackingRecorder):
 
     def close(self) -> None:
         self.db.close()
+
+    def outdated(self) -> bool:
+        """Whether a table of the view, made by an earlier definition, lacks a column the
+        current one has.  ``CREATE TABLE IF NOT EXISTS`` leaves such a table as it was, and
+        the current writes, queries and indexes would then fail on it."""
+        for table, wanted in self.schema.columns().items():
+            if self.db.is_postgres:
+                rows = self.db.query(
+                    "SELECT column_name AS name FROM information_schema.columns "
+                    "WHERE table_schema=? AND table_name=?",
+                    (self.datastore.schema, table),
+                )
+            else:
+                rows = self.db.query(f"PRAGMA table_info({table})")
+            have = {row["name"] for row in rows}
+            if have and not set(wanted) <= have:  # no table at all: it is made afresh
+                return True
+        return False
 
     def drop(self) -> None:
         """Remove the view's tables and its position, in one transaction (for a rebuild,
