@@ -96,31 +96,11 @@ def staff(d: Demo) -> None:
         d.step(f"staff/{staff_id}", partial(add, caseload_limit=limit))
 
 
-# The two providers the demo's referrals go to, listed beside the sample directory: once
-# the agency's directory lists a service, a referral must name a listed one.
-DEMO_SERVICES = [
-    {
-        "id": "harbor-sober-living",
-        "name": "Sober living residence",
-        "status": "active",
-        "organization": {"id": DEMO_PROVIDER_ORG, "name": "Harbor Housing Trust"},
-    },
-    {
-        "id": "meals-daily-hot-meal",
-        "name": "Daily hot meal",
-        "status": "active",
-        "organization": {"id": "org-meals-on-wheels", "name": "Meals on Wheels"},
-    },
-]
-
-
 def directory(d: Demo) -> None:
-    """The sample resource directory and the demo's providers (an import of the same
-    services again records nothing)."""
+    """The sample resource directory (an import of the same file again records nothing)."""
     supervisor = Actor("demo-supervisor", "supervisor", d.agency_id)
     page = read_page(sample_directory())
-    rows = import_rows(page) + import_rows(read_page(DEMO_SERVICES))
-    summary = d.records.import_directory(supervisor, rows)
+    summary = d.records.import_directory(supervisor, import_rows(page))
     d.recorded += len(summary["listed"]) + len(summary["updated"])
     d.skipped += len(summary["unchanged"])
 
