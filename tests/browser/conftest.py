@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from caserecord.access import Tables, TokenStore
 from caserecord.api import create_app
 from caserecord.config import Settings
-from caserecord.demo import DEMO_AGENCY, DEMO_PROVIDER_ORG, load_demo
+from caserecord.demo import DEMO_AGENCY, DEMO_PROVIDER_ORG, TOKEN_STAFF, load_demo
 from caserecord.domain.values import Role
 from caserecord.provision import init_store
 from caserecord.store import open_records
@@ -77,6 +77,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 agency_id=agency,
                 role=role.value,
                 name=f"{role.value}-{agency}",
+                # The demo's staff members, as the demo's own tokens belong to them.
+                staff_id=TOKEN_STAFF.get(role.value) if agency == DEMO_AGENCY else None,
                 # A provider token answers for one organisation: the demo's, as `demo` gives.
                 organization_id=DEMO_PROVIDER_ORG if role == Role.PROVIDER else None,
             )[1]

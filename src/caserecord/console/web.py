@@ -173,7 +173,9 @@ def get_viewer(request: Request, console: ConsoleDep) -> Viewer:
     if session is None:
         raise SignInRequiredError
     token = session.token
-    actor = Actor(token.name, token.role, token.agency_id)
+    # The staff member the token belongs to, as the API acts for them: need to know
+    # follows the person, not the token.
+    actor = Actor(token.staff_id or token.name, token.role, token.agency_id)
     viewer = Viewer(actor, token.token_id, session.purpose, session.csrf_token, uuid.uuid4().hex)
     request.state.viewer = viewer  # an error page still shows who is signed in
     return viewer
