@@ -1,7 +1,8 @@
 """Service coordination end to end over HTTP: a directory imported from HSDS, a referral
-sent by naming a directory service, the provider's own token answering it, a decline
-re-routed to another listed service that closes the loop, and a benefits application
-beside it on the worklist."""
+sent by naming a directory service and answered by the provider with its own token, a
+referral that expires past its deadline re-routed to another listed service, a SNAP
+application from submission to approval, and a PHQ-9 trend that moves a goal and whose
+item-9 answer is due at once."""
 
 from datetime import date, timedelta
 from typing import Any
@@ -9,88 +10,108 @@ from typing import Any
 from caserecord.hsds import sample_directory
 from tests.e2e.http import Api, a_case
 
+LONG_AGO = "2020-01-06T10:00:00Z"
+
 
 def provider_token(api: Api, organization_id: str) -> str:
     body = {"name": "intake desk", "role": "provider", "organization_id": organization_id}
     return str(api.created("/v1/tokens", body, role="admin")["token"])
 
 
-def as_provider(api: Api, token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+def answer(api: Api, token: str, referral_id: str, step: dict[str, str]) -> int:
+    path = f"/v1/provider/referrals/{referral_id}/status"
+    headers = {"Authorization": f"Bearer {token}"}
+    return int(api.client.post(path, json=step, headers=headers).status_code)
 
 
-def service(api: Api, need: str) -> dict[str, Any]:
-    found = api.get("/v1/directory/services", need=need).json()["items"]
-    return dict(found[0])
+def listed(api: Api, **search: str) -> dict[str, Any]:
+    return dict(api.get("/v1/directory/services", **search).json()["items"][0])
 
 
-def test_a_referral_to_a_listed_service_is_answered_by_its_provider_and_rerouted_to_close(
+def phq9(*values: int) -> dict[str, int]:
+    return {str(i + 1): v for i, v in enumerate(values)}
+
+
+def test_a_client_is_referred_answered_rerouted_helped_to_benefits_and_screened(
     api: Api,
 ) -> None:
     api.created("/v1/directory/imports", sample_directory(), role="supervisor")
-    shelter = service(api, "housing-insecurity")
-    legal = service(api, "legal")
-    _, case_id = a_case(api)
-    referrals = f"/v1/cases/{case_id}/referrals"
-
-    # Named by its directory service only: the directory supplies who and by when.
-    first_id = api.created(
-        referrals, {"resource_kind": "housing", "service_id": shelter["service_id"]}
-    )["entity_id"]
-    first = api.get(f"{referrals}/{first_id}").json()
-    shelter_desk = provider_token(api, shelter["organization_id"])
-    inbox = api.client.get("/v1/provider/referrals", headers=as_provider(api, shelter_desk)).json()[
-        "items"
-    ]
-    answers = [
-        api.client.post(
-            f"/v1/provider/referrals/{first_id}/status",
-            json=step,
-            headers=as_provider(api, shelter_desk),
-        )
-        for step in ({"status": "received"}, {"status": "declined", "reason_code": "no_capacity"})
-    ]
-    rerouted_id = api.created(
-        referrals,
-        {"resource_kind": "legal", "service_id": legal["service_id"], "rerouted_from": first_id},
-    )["entity_id"]
-    legal_desk = provider_token(api, legal["organization_id"])
-    for step in ({"status": "accepted"}, {"status": "completed", "outcome": "need_met"}):
-        done = api.client.post(
-            f"/v1/provider/referrals/{rerouted_id}/status",
-            json=step,
-            headers=as_provider(api, legal_desk),
-        )
-        assert done.status_code == 200, done.text
-    unknown = api.post(referrals, {"resource_kind": "legal", "service_id": "not-listed"})
-    nameless = api.post(referrals, {"resource_kind": "legal"})
-
-    assert (first["organisation"], first["organization_id"]) == (
-        shelter["organization_name"],
-        shelter["organization_id"],
-    )
-    assert date.fromisoformat(first["respond_by"]) == date.fromisoformat(
-        first["effective_at"][:10]
-    ) + timedelta(days=shelter["response_days"])
-    assert [r["referral_id"] for r in inbox] == [first_id]
-    assert [a.status_code for a in answers] == [200, 200]
-    closed = api.get(f"{referrals}/{rerouted_id}").json()
-    assert (closed["status"], closed["outcome"], closed["rerouted_from"]) == (
-        "completed",
-        "need_met",
-        first_id,
-    )
-    assert api.get(f"{referrals}/{first_id}").json()["rerouted_to"] == rerouted_id
-    assert (unknown.status_code, unknown.json()["code"]) == (422, "directory_service_not_found")
-    assert nameless.status_code == 422
-    history = api.get(f"/v1/cases/{case_id}/timeline").json()["items"]
-    provider_steps = [e for e in history if e["actor"]["role"] == "provider"]
-    assert len(provider_steps) == 4
-
-    # A benefits application the same week: its pending decision is due on the worklist.
-    application = {"program": "snap", "agency_name": "County DSS", "submitted_on": "2020-01-06"}
-    app_id = api.created(f"/v1/cases/{case_id}/benefit-applications", application)["entity_id"]
+    food = listed(api, need="housing-insecurity", kind="food-pantry")
+    shelter = listed(api, q="shelter")
+    legal = listed(api, q="eviction")
+    client_id, case_id = a_case(api, effective_at=LONG_AGO)
     manager = {"case_manager_id": "caseworker@agency-a", "reason": "intake"}
     api.created(f"/v1/cases/{case_id}/assignment", manager, role="supervisor")
-    due = api.get("/v1/worklist", kind="benefit_decision").json()["items"]
-    assert [(i["subject_id"], i["overdue"]) for i in due] == [(app_id, True)]
+    base = f"/v1/cases/{case_id}"
+
+    # A referral named by its directory service only: the directory says who and by when.
+    to_food = {"resource_kind": "community_resource", "service_id": food["service_id"]}
+    fed = api.created(f"{base}/referrals", to_food | {"need": "food"})["entity_id"]
+    pantry = provider_token(api, food["organization_id"])
+    inbox = api.client.get(
+        "/v1/provider/referrals", headers={"Authorization": f"Bearer {pantry}"}
+    ).json()["items"]
+    steps = ["received", "waitlisted", "accepted"]
+    answers = [answer(api, pantry, fed, {"status": s}) for s in steps]
+    answers.append(answer(api, pantry, fed, {"status": "completed", "outcome": "need_met"}))
+    # A referral whose deadline passed unanswered: expired, then re-routed.
+    lapsed = api.created(
+        f"{base}/referrals",
+        {"resource_kind": "housing", "service_id": shelter["service_id"], "need": "housing",
+         "respond_by": "2020-01-20", "effective_at": "2020-01-07T09:00:00Z"},
+    )["entity_id"]  # fmt: skip
+    expired = api.get("/v1/referrals", status="expired", case_id=case_id).json()["items"]
+    rerouted = api.created(
+        f"{base}/referrals",
+        {"resource_kind": "legal", "service_id": legal["service_id"], "rerouted_from": lapsed},
+    )["entity_id"]
+    # SNAP from submission to approval, with its renewal.
+    applications = f"{base}/benefit-applications"
+    snap = {"program": "snap", "agency_name": "County DSS", "submitted_on": "2020-01-08"}
+    app_id = api.created(applications, snap)["entity_id"]
+    one = f"{applications}/{app_id}"
+    asked = api.created(f"{one}/documents-requests", {"documents": ["pay stubs"]})["entity_id"]
+    api.created(f"{one}/documents-requests/{asked}/provided", {"provided_on": "2020-01-15"})
+    award = {"amount": 291, "frequency": "monthly", "starts_on": "2020-02-01"}
+    api.created(f"{one}/decision", {"decision": "approved", "renews_on": "2099-08-01"} | award)
+    # PHQ-9 twice against a goal targeting it; the second answers item 9.
+    plan = api.created(f"{base}/plans", {"title": "Mood", "activities": []})["entity_id"]
+    goal = api.created(
+        f"{base}/goals",
+        {"plan_id": plan, "description": "Less depressed", "need_domain": "psychiatric",
+         "target_instrument": "phq-9", "target_score": 10, "direction": "below"},
+    )["entity_id"]  # fmt: skip
+    given = {"instrument": "phq-9", "respondent": "client"}
+    api.created(
+        f"{base}/scored-assessments", given | {"responses": phq9(3, 3, 2, 2, 2, 1, 1, 0, 0)}
+    )
+    flagged = api.created(
+        f"{base}/scored-assessments", given | {"responses": phq9(1, 1, 1, 0, 0, 0, 0, 0, 1)}
+    )
+
+    made = api.get(f"{base}/referrals/{fed}").json()
+    assert (made["organisation"], made["organization_id"]) == (
+        food["organization_name"],
+        food["organization_id"],
+    )
+    assert date.fromisoformat(made["respond_by"]) == date.fromisoformat(
+        made["effective_at"][:10]
+    ) + timedelta(days=food["response_days"])
+    assert [r["referral_id"] for r in inbox] == [fed]
+    assert answers == [200, 200, 200, 200]
+    assert (api.get(f"{base}/referrals/{fed}").json()["outcome"]) == "need_met"
+    timeline = api.get(f"{base}/timeline").json()["items"]
+    assert len([e for e in timeline if e["actor"]["role"] == "provider"]) == 4
+    assert [r["referral_id"] for r in expired] == [lapsed]
+    assert api.get(f"{base}/referrals/{lapsed}").json()["rerouted_to"] == rerouted
+    assert api.get(f"{base}/referrals/{rerouted}").json()["rerouted_from"] == lapsed
+    application = api.get(one).json()
+    assert (application["status"], application["decision"]["amount"]) == ("approved", 291)
+    assert application["documents"][0]["provided_on"] == "2020-01-15"
+    trend = api.get(f"/v1/clients/{client_id}/scores", instrument="phq-9").json()["items"]
+    assert [r["total"] for r in trend] == [14, 4]
+    progress = api.get(f"{base}/goals/{goal}").json()["scores"]
+    assert [(s["total"], s["met"]) for s in progress] == [(14, False), (4, True)]
+    due = api.get("/v1/worklist", kind="safety_flag").json()["items"]
+    assert [(i["case_id"], i["overdue"]) for i in due] == [(case_id, False)]
+    assert api.get(f"{base}").json()["safety_flags"][0]["version"] == flagged["version"]
