@@ -24,7 +24,7 @@ def answer(api: Api, token: str, referral_id: str, step: dict[str, str]) -> int:
     return int(api.client.post(path, json=step, headers=headers).status_code)
 
 
-def listed(api: Api, **search: str) -> dict[str, Any]:
+def listed(api: Api, **search: Any) -> dict[str, Any]:
     return dict(api.get("/v1/directory/services", **search).json()["items"][0])
 
 
