@@ -81,14 +81,16 @@ def test_a_case_gains_a_care_team_and_is_handed_over_by_a_transfer(api: Api) -> 
     not_theirs = api.post(f"{base}/transfers/{transfer_id}/acceptance", {})
     assert (not_theirs.status_code, not_theirs.json()["code"]) == (403, "not_the_receiver")
     alice = staff_token(api, "cm-alice", "caseworker")
-    api.created(f"{base}/transfers/{transfer_id}/acceptance", {}, role=alice)
+    accepted = api.post(f"{base}/transfers/{transfer_id}/acceptance", {}, role=alice)
+    assert accepted.status_code == 200, accepted.text
+    # Another token's write: the view is read once it has reached it.
+    reached = {"X-Min-Position": accepted.headers["X-Record-Position"]}
 
     case = api.get(base).json()
     assert (case["case_manager_id"], case["pending_transfer"]) == ("cm-alice", None)
     assert [m["name"] for m in case["care_team"]] == ["Rn-Sam", "Jo Park"]
-    assert api.get("/v1/caseloads", case_manager_id="cm-alice").json()["items"][0]["case_id"] == (
-        case_id
-    )
+    caseload = api.get("/v1/caseloads", case_manager_id="cm-alice", headers=reached).json()
+    assert caseload["items"][0]["case_id"] == case_id
     api.created(f"{base}/care-team/{member_id}/end", {"reason": "rotated", "ends_on": "2026-04-30"})
     on_team = api.get(f"{base}/care-team", on="2026-05-01").json()["items"]
     assert [m["name"] for m in on_team] == ["Jo Park"]
