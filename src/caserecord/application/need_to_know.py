@@ -1,7 +1,7 @@
 """Need-to-know on reads: the facts the policy (``domain/need_to_know.py``) asks for,
 gathered for one reader and one case, and the redaction of what the reader may not see."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
@@ -128,6 +128,90 @@ def blank(value: Any) -> Any:
     return None
 
 
+def case_facts(case: Case, now: datetime) -> CaseFacts:
+    """What the policy asks of a case as it stands, its care team on ``now``'s day."""
+    return CaseFacts(
+        case.case_manager_id,
+        on_team(
+            ((m.staff_id, m.starts_on, m.ends_on) for m in case.care_team.values()),
+            now.date(),
+        ),
+        tuple(case.break_glass_reads),
+    )
+
+
+# Roles whose relation to every case of their agency has a need to know (the reviewer's,
+# the supervisor's or a stronger one): a listing need not load a case to decide it.
+ROLE_RELATIONS: dict[str, Relation] = {
+    Role.COMPLIANCE_REVIEWER: Relation.REVIEWER,
+    Role.SUPERVISOR: Relation.SUPERVISOR,
+}
+
+
+class PageReading:
+    """One reader's need to know over a page of rows from many cases (the audit trail,
+    the event feed, a worklist, a client's scores): an unlabelled row asks nothing; a
+    labelled one asks the reader's relation to its case, worked out once per case (and
+    not at all for a supervisor or a reviewer, whose role decides it); a psychotherapy
+    row the reader did not write asks the client's consents, once per client."""
+
+    def __init__(self, records: "NeedToKnow", actor: Actor, now: datetime | None = None) -> None:
+        self.records = records
+        self.actor = actor
+        self.now = now or datetime.now(UTC)
+        self.reader = ReaderFacts(actor.role, actor.id)
+        self.relations: dict[UUID, Relation] = {}
+        self.consents: dict[UUID, bool] = {}
+
+    def relation(self, case_id: UUID) -> Relation:
+        found = self.relations.get(case_id) or ROLE_RELATIONS.get(self.actor.role)
+        if found is None:
+            found = self.records.relation_to(self.actor, case_id, self.now)
+        self.relations[case_id] = found
+        return found
+
+    def access(
+        self,
+        case_id: UUID,
+        client_id: UUID,
+        labels: Collection[str],
+        authors: Iterable[str | None] = (None,),
+    ) -> Access:
+        """How the reader sees an entry of the case carrying ``labels``, written by any
+        of ``authors`` (an entry about another one, say an addendum, is read by its own
+        author and by whoever reads the entry it is about)."""
+        if not labels:
+            return Access.FULL
+        related = self.relation(case_id)
+        authors = tuple(authors) or (None,)
+        if any(entry_access(self.reader, related, labels, a) is Access.FULL for a in authors):
+            return Access.FULL
+        if PSYCHOTHERAPY not in labels:
+            return Access.PLACEHOLDER
+        consented = self.consents.get(client_id)
+        if consented is None:
+            consented = self.records.psychotherapy_consent(self.actor, client_id, self.now)
+            self.consents[client_id] = consented
+        if not consented:
+            return Access.PLACEHOLDER
+        named = ReaderFacts(self.actor.role, self.actor.id, psychotherapy_consent=True)
+        return entry_access(named, related, labels, None)
+
+    def audit_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        """An audit trail row as the reader sees it: a restricted entry's row keeps its
+        type, place, actor and hash, its summary says only the event type, its reason is
+        blank."""
+        row = dict(row)
+        authors = (row["actor"]["id"], row.pop("entry_author", None))
+        labels = row["labels"]
+        shown = row["case_id"] is None or (
+            self.access(row["case_id"], row["client_id"], labels, authors) is Access.FULL
+        )
+        if shown:
+            return row | {"restricted": False}
+        return row | {"summary": row["event_type"], "reason": "", "restricted": True}
+
+
 class NeedToKnow(WritePath):
     """Who reads a case on what basis, and break-glass reads."""
 
@@ -142,14 +226,7 @@ class NeedToKnow(WritePath):
         """How ``actor`` reads ``case`` at ``now`` (the case as it stands decides the
         relation, whichever version of it is read)."""
         now = now or datetime.now(UTC)
-        facts = CaseFacts(
-            case.case_manager_id,
-            on_team(
-                ((m.staff_id, m.starts_on, m.ends_on) for m in case.care_team.values()),
-                now.date(),
-            ),
-            tuple(case.break_glass_reads),
-        )
+        facts = case_facts(case, now)
         reader = ReaderFacts(actor.role, actor.id, self._psychotherapy_consent(actor, case, now))
         related = relation(reader, facts, now)
         window = None
@@ -161,12 +238,31 @@ class NeedToKnow(WritePath):
         """The reading of the case as it stands now."""
         return self.reading(actor, self._case(actor, case_id))
 
+    def page_reading(self, actor: Actor) -> "PageReading":
+        """``actor``'s need to know over a page of rows from many cases."""
+        return PageReading(self, actor)
+
+    def audit_rows(self, actor: Actor, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Audit trail rows as ``actor`` may read them (``PageReading.audit_row``)."""
+        page = self.page_reading(actor)
+        return [page.audit_row(r) for r in rows]
+
+    def relation_to(self, actor: Actor, case_id: UUID, now: datetime) -> Relation:
+        """The reader's relation to the case as it stands (``other`` for no such case)."""
+        case = self._get(Case, case_id, None)
+        if case is None or case.agency_id != actor.agency_id:
+            return Relation.OTHER
+        return relation(ReaderFacts(actor.role, actor.id), case_facts(case, now), now)
+
     def _psychotherapy_consent(self, actor: Actor, case: Case, now: datetime) -> bool:
+        return self.psychotherapy_consent(actor, case.client_id, now)
+
+    def psychotherapy_consent(self, actor: Actor, client_id: UUID, now: datetime) -> bool:
         """A consent in force naming the reader (a person, by staff id) for psychotherapy
         notes; "all data" does not reach them: they need to be named."""
         if actor.role == Role.COMPLIANCE_REVIEWER:
             return False
-        client = self._get(Client, case.client_id, None)
+        client = self._get(Client, client_id, None)
         if client is None:
             return False
         return any(

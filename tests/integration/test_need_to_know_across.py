@@ -1,0 +1,147 @@
+"""Need-to-know on the surfaces that read many cases at once: the audit trail, the event
+feed, the worklist, a client's scores and the exports (the bulk on SQLite; the audit trail
+on both stores)."""
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from caserecord.application import CaseRecords
+from caserecord.config import Settings
+from caserecord.domain.consent import form_hash
+from caserecord.domain.recording import Actor
+from caserecord.projections import ProjectionService
+from tests.factories import a_client
+
+OTHER = Actor("worker-2", "caseworker", "agency-a")
+REVIEWER = Actor("rita", "compliance_reviewer", "agency-a")
+SECRET = "Session content."
+
+
+@pytest.fixture
+def views(sqlite_url: str, sqlite_records: CaseRecords) -> Iterator[ProjectionService]:
+    service = ProjectionService(Settings(database_url=sqlite_url))
+    yield service
+    service.close()
+
+
+def a_part2_case(records: CaseRecords, worker: Actor) -> tuple[UUID, int, int]:
+    """A substance-use case managed by ``worker`` with a psychotherapy note by them and an
+    addendum to it: the case id, the note's version and the addendum's."""
+    case_id = records.open_case(
+        worker,
+        client_id=a_client(records, worker),
+        specialty="substance_abuse",
+        referral_source="drug court",
+        presenting_needs=["opioid use"],
+        interview_summary="Wants treatment.",
+        case_manager_id=worker.id,
+    ).id
+    psy = records.record_note(
+        worker, case_id, text=SECRET, contact_mode="in_person", labels=["psychotherapy_notes"]
+    )
+    assert psy.entity_id is not None
+    addendum = records.append_addendum(worker, case_id, note_id=psy.entity_id, text="More.")
+    return case_id, psy.version, addendum.version
+
+
+def name_in_consent(records: CaseRecords, actor: Actor, case_id: UUID, staff_id: str) -> None:
+    """A consent in force naming ``staff_id`` for the client's psychotherapy notes."""
+    records.grant_consent(
+        actor,
+        records.client_of_case(actor, case_id),
+        recipient_kind="person",
+        recipient=staff_id,
+        purpose="treatment",
+        data=["psychotherapy_notes"],
+        form_sha256=form_hash(b"signed"),
+        expires_on_event="end_of_treatment",
+        expires_with_case=case_id,
+    )
+
+
+def audit_of(
+    records: CaseRecords, views: ProjectionService, reader: Actor, case_id: UUID
+) -> dict[int, dict[str, Any]]:
+    views.catch_up()
+    rows = views.queries.audit_trail(reader.agency_id, case_id=case_id, limit=100)
+    return {r["version"]: r for r in records.audit_rows(reader, rows)}
+
+
+@pytest.mark.parametrize("reader", [REVIEWER, Actor("super-1", "supervisor", "agency-a")])
+def test_the_audit_trail_keeps_a_psychotherapy_note_and_its_addendum_from_an_auditor(
+    records: CaseRecords, projections: ProjectionService, worker: Actor, reader: Actor
+) -> None:
+    case_id, note, addendum = a_part2_case(records, worker)
+    records.mark_entry_in_error(
+        worker, case_id, target_version=addendum, reason=f"repeats: {SECRET}"
+    )
+
+    rows = audit_of(records, projections, reader, case_id)
+
+    restricted = {v for v, r in rows.items() if r["restricted"]}
+    assert restricted == {note, addendum, addendum + 1}
+    for version in restricted:
+        assert rows[version]["summary"] == rows[version]["event_type"]
+        assert rows[version]["reason"] == ""
+        assert "psychotherapy_notes" in rows[version]["labels"]
+    assert rows[1]["summary"].startswith("Case opened") and rows[1]["labels"] == ["substance_use"]
+    assert all("entry_author" not in r for r in rows.values())
+
+
+def test_the_audit_trail_shows_a_psychotherapy_note_to_its_author_and_to_whom_a_consent_names(
+    sqlite_records: CaseRecords, views: ProjectionService, supervisor: Actor
+) -> None:
+    records = sqlite_records
+    case_id, note, addendum = a_part2_case(records, supervisor)
+    boss = Actor("super-2", "supervisor", "agency-a")
+    before = audit_of(records, views, boss, case_id)
+    name_in_consent(records, supervisor, case_id, boss.id)
+
+    own = audit_of(records, views, supervisor, case_id)
+    named = audit_of(records, views, boss, case_id)
+
+    assert [before[v]["restricted"] for v in (note, addendum)] == [True, True]
+    assert [own[v]["restricted"] for v in (note, addendum)] == [False, False]
+    assert [named[v]["restricted"] for v in (note, addendum)] == [False, False]
+
+
+def test_a_relabelling_reaches_the_audit_rows_of_the_entry_and_of_what_is_about_it(
+    sqlite_records: CaseRecords, views: ProjectionService, worker: Actor
+) -> None:
+    records = sqlite_records
+    case_id, note, addendum = a_part2_case(records, worker)
+    records.relabel_entry(
+        worker, case_id, target_version=note, labels=["substance_use"], reason="not therapy"
+    )
+
+    rows = audit_of(records, views, REVIEWER, case_id)
+
+    assert [rows[v]["restricted"] for v in (note, addendum)] == [False, False]
+    assert rows[note]["labels"] == ["substance_use"]
+    assert rows[addendum + 1]["event_type"] == "EntryRelabelled"
+    assert rows[addendum + 1]["reason"] == "not therapy"
+
+
+def test_an_auditor_s_audit_page_loads_no_case(
+    sqlite_records: CaseRecords,
+    views: ProjectionService,
+    worker: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records = sqlite_records
+    for _ in range(3):
+        a_part2_case(records, worker)
+    views.catch_up()
+    rows = views.queries.audit_trail("agency-a", limit=100)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("a case was loaded for an auditor's page")
+
+    monkeypatch.setattr(records, "relation_to", refuse)
+    monkeypatch.setattr(records, "_get", refuse)
+    shown = records.audit_rows(REVIEWER, rows)
+
+    assert sum(r["restricted"] for r in shown) == 6
