@@ -3,6 +3,7 @@ feed, the worklist, a client's scores and the exports (the bulk on SQLite; the a
 on both stores)."""
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -145,3 +146,49 @@ def test_an_auditor_s_audit_page_loads_no_case(
     shown = records.audit_rows(REVIEWER, rows)
 
     assert sum(r["restricted"] for r in shown) == 6
+
+
+def test_the_feed_reads_what_is_about_a_psychotherapy_note_as_the_note(
+    sqlite_records: CaseRecords, supervisor: Actor
+) -> None:
+    records = sqlite_records
+    worker = Actor("worker-1", "caseworker", "agency-a")
+    case_id, note, addendum = a_part2_case(records, worker)
+    note_id = records.get_case(worker, case_id)["notes"][0]["note_id"]
+    task = records.create_task(
+        worker,
+        case_id,
+        title=f"Follow up: {SECRET}",
+        owner_id=worker.id,
+        due_on=date(2027, 1, 4),
+        concerns="note",
+        concerns_id=note_id,
+    ).version
+    marking = records.mark_entry_in_error(
+        worker, case_id, target_version=addendum, reason=f"repeats: {SECRET}"
+    ).version
+
+    events = [
+        e
+        for e in records.case_events(worker, case_id)  # the case manager's: whole
+        if e["stream_id"] == case_id
+    ]
+    as_read = {int(e["version"]): e for e in records.events_as_read(supervisor, events)}
+
+    assert {v for v, e in as_read.items() if e["restricted"]} == {note, addendum, task, marking}
+    assert SECRET not in repr([as_read[v] for v in (note, addendum, task, marking)])
+    assert as_read[1]["data"]["interview_summary"] == "Wants treatment."
+
+
+def test_the_feed_shows_a_caseworker_outside_the_case_no_labelled_content(
+    sqlite_records: CaseRecords, worker: Actor
+) -> None:
+    records = sqlite_records
+    case_id, _, _ = a_part2_case(records, worker)
+    events = [e for e in records.case_events(worker, case_id) if e["stream_id"] == case_id]
+
+    as_read = records.events_as_read(OTHER, events)
+    own = records.events_as_read(worker, events)
+
+    assert all(e["restricted"] and e["data"] == {} for e in as_read)
+    assert [e["restricted"] for e in own] == [False] * len(own)

@@ -140,6 +140,15 @@ def case_facts(case: Case, now: datetime) -> CaseFacts:
     )
 
 
+CASE_TOPIC = "caserecord.domain.case:"
+# Events about another entry of a case, by the field naming that entry's version.
+ABOUT_FIELDS = {
+    "EntryMarkedInError": "target_version",
+    "EntryRelabelled": "target_version",
+    "SafetyFlagReviewed": "flag_version",
+}
+
+
 # Roles whose relation to every case of their agency has a need to know (the reviewer's,
 # the supervisor's or a stronger one): a listing need not load a case to decide it.
 ROLE_RELATIONS: dict[str, Relation] = {
@@ -241,6 +250,59 @@ class NeedToKnow(WritePath):
     def page_reading(self, actor: Actor) -> "PageReading":
         """``actor``'s need to know over a page of rows from many cases."""
         return PageReading(self, actor)
+
+    def events_as_read(
+        self, actor: Actor, events: Iterable[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Events as plain data (``event_to_dict``) from many streams, each case's as the
+        reader's relation to that case lets them be read (``Reading.event``); an event
+        about another entry (an addendum or a task on a note, a marking, a relabelling, a
+        safety flag's review) is read as that entry is too.  Each case is loaded once."""
+        events = list(events)
+        by_case: dict[UUID, list[dict[str, Any]]] = {}
+        for e in events:
+            if e["topic"].startswith(CASE_TOPIC):
+                by_case.setdefault(UUID(str(e["stream_id"])), []).append(e)
+        readings: dict[UUID, Reading] = {}
+        subjects: dict[UUID, dict[int, int]] = {}
+        for stream, its in by_case.items():
+            case = self._case(actor, stream)
+            readings[stream] = self.reading(actor, case)
+            subjects[stream] = self._subjects(case, its)
+        shown = []
+        for e in events:
+            if not e["topic"].startswith(CASE_TOPIC):
+                shown.append(e)
+                continue
+            stream = UUID(str(e["stream_id"]))
+            about = subjects[stream].get(int(e["version"]))
+            shown.append(readings[stream].event(e, about))
+        return shown
+
+    def _subjects(self, case: Case, events: list[dict[str, Any]]) -> dict[int, int]:
+        """Version of each of the case's ``events`` about another entry -> that entry's
+        version (an addendum's or a marked addendum's note), in two index queries."""
+        entries = self.entries(case)
+        targets: dict[int, int] = {}
+        notes: dict[int, str] = {}
+        for e in events:
+            data, version = e["data"], int(e["version"])
+            field = ABOUT_FIELDS.get(str(e["type"]))
+            if field is not None:
+                targets[version] = int(data[field])
+            elif e["type"] == "AddendumAppended":
+                notes[version] = str(data["note_id"])
+            elif e["type"] == "TaskCreated" and data.get("concerns") == "note":
+                notes[version] = str(data["concerns_id"])
+        marked = entries.at(set(targets.values())) if targets else {}
+        for version, target in targets.items():
+            entry = marked.get(target)
+            if entry is not None and entry.kind == "addendum":
+                notes[version] = entry.entity_id
+        found = entries.notes(sorted(set(notes.values()))) if notes else {}
+        about = dict(targets)
+        about.update({v: found[n] for v, n in notes.items() if n in found})
+        return about
 
     def audit_rows(self, actor: Actor, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Audit trail rows as ``actor`` may read them (``PageReading.audit_row``)."""
