@@ -14,11 +14,13 @@ from caserecord.config import Settings
 from caserecord.domain.consent import form_hash
 from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
+from caserecord.projections.worklist import contact_standards
 from tests.factories import a_client
 
 OTHER = Actor("worker-2", "caseworker", "agency-a")
 REVIEWER = Actor("rita", "compliance_reviewer", "agency-a")
 SECRET = "Session content."
+DUE = date(2027, 1, 4)
 
 
 @pytest.fixture
@@ -160,7 +162,7 @@ def test_the_feed_reads_what_is_about_a_psychotherapy_note_as_the_note(
         case_id,
         title=f"Follow up: {SECRET}",
         owner_id=worker.id,
-        due_on=date(2027, 1, 4),
+        due_on=DUE,
         concerns="note",
         concerns_id=note_id,
     ).version
@@ -192,3 +194,67 @@ def test_the_feed_shows_a_caseworker_outside_the_case_no_labelled_content(
 
     assert all(e["restricted"] and e["data"] == {} for e in as_read)
     assert [e["restricted"] for e in own] == [False] * len(own)
+
+
+def worklist_of(
+    records: CaseRecords, views: ProjectionService, reader: Actor, owner: str
+) -> dict[str, dict[str, Any]]:
+    views.catch_up()
+    rows = views.queries.worklist("agency-a", owner_id=owner, standards=contact_standards(""))
+    return {r["kind"] + ":" + r["title"][:9]: r for r in records.worklist_items(reader, rows)}
+
+
+def test_a_task_on_a_part2_case_shows_its_owner_outside_the_case_only_that_it_is_due(
+    sqlite_records: CaseRecords, views: ProjectionService, worker: Actor
+) -> None:
+    records = sqlite_records
+    case_id, _, _ = a_part2_case(records, worker)
+    records.create_task(
+        worker, case_id, title="Call the methadone clinic", owner_id=OTHER.id, due_on=DUE
+    )
+
+    theirs = list(worklist_of(records, views, OTHER, OTHER.id).values())
+    by_manager = list(worklist_of(records, views, supervisor_of(), OTHER.id).values())
+
+    assert [(i["kind"], i["title"], i["restricted"]) for i in theirs] == [
+        ("task", "Restricted entry", True)
+    ]
+    assert theirs[0]["due_on"] == DUE and theirs[0]["labels"] == ["substance_use"]
+    assert by_manager[0]["title"] == "Call the methadone clinic"
+
+
+def test_a_task_on_a_psychotherapy_note_is_read_as_the_note_and_a_safety_flag_as_its_entry(
+    sqlite_records: CaseRecords, views: ProjectionService, worker: Actor
+) -> None:
+    records = sqlite_records
+    case_id, _, _ = a_part2_case(records, worker)
+    note_id = records.get_case(worker, case_id)["notes"][0]["note_id"]
+    records.create_task(
+        worker,
+        case_id,
+        title=f"Reflect on {SECRET}",
+        owner_id=worker.id,
+        due_on=DUE,
+        concerns="note",
+        concerns_id=note_id,
+    )
+    records.administer_instrument(
+        worker, case_id, instrument="phq-9", respondent="client",
+        responses={str(i): 1 for i in range(1, 10)},
+    )  # fmt: skip
+
+    own = worklist_of(records, views, worker, worker.id)
+    boss = worklist_of(records, views, supervisor_of(), worker.id)
+    other = worklist_of(records, views, OTHER, worker.id)
+
+    task = next(k for k in own if k.startswith("task:"))
+    flag = next(k for k in own if k.startswith("safety_flag:"))
+    assert own[task]["title"] == f"Reflect on {SECRET}"
+    assert "psychotherapy_notes" in own[task]["labels"]
+    assert boss.get(task) is None and "task:Restricte" in boss
+    assert not boss[flag]["restricted"]
+    assert {i["title"] for i in other.values() if i["labels"]} == {"Restricted entry"}
+
+
+def supervisor_of() -> Actor:
+    return Actor("super-1", "supervisor", "agency-a")

@@ -140,6 +140,7 @@ def case_facts(case: Case, now: datetime) -> CaseFacts:
     )
 
 
+RESTRICTED_TITLE = "Restricted entry"
 CASE_TOPIC = "caserecord.domain.case:"
 # Events about another entry of a case, by the field naming that entry's version.
 ABOUT_FIELDS = {
@@ -303,6 +304,44 @@ class NeedToKnow(WritePath):
         about = dict(targets)
         about.update({v: found[n] for v, n in notes.items() if n in found})
         return about
+
+    def worklist_items(
+        self, actor: Actor, items: Iterable[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Worklist items as ``actor`` may read them: an item whose title comes from an
+        entry the reader may not read keeps its kind, case, due date and link, and says
+        only that it is restricted.  A task on a note is read as the note is too (its
+        labels and author from the entry index and the log, once per case)."""
+        items = list(items)
+        page = self.page_reading(actor)
+        wanted: dict[UUID, set[str]] = {}
+        for item in items:
+            if item["about_note"]:
+                wanted.setdefault(item["case_id"], set()).add(item["about_note"])
+        notes: dict[tuple[UUID, str], tuple[list[str], str]] = {}
+        for case_id, note_ids in wanted.items():
+            case = self._case(actor, case_id)
+            versions = self.entries(case).notes(sorted(note_ids))
+            events = self.events_at(case_id, sorted(versions.values()))
+            for note_id, version in versions.items():
+                author = str(events[version].actor_id)
+                notes[(case_id, note_id)] = (case.labels_of(version), author)
+        shown = []
+        for item in items:
+            item = dict(item)
+            labels, authors = set(item.pop("labels")), [None]
+            derived = not (item["kind"] == "task" or item["subject_id"].startswith("tasks/"))
+            if derived and item["owner_id"] == actor.id:
+                # What the record makes due is the case manager's: no need to load the case.
+                page.relations.setdefault(item["case_id"], Relation.OWN_CASE)
+            note = notes.get((item["case_id"], item.pop("about_note")))
+            if note is not None:
+                labels |= set(note[0])
+                authors = [note[1]]
+            access = page.access(item["case_id"], item["client_id"], labels, authors)
+            item |= {"labels": sorted(labels), "restricted": access is not Access.FULL}
+            shown.append(item | ({"title": RESTRICTED_TITLE} if item["restricted"] else {}))
+        return shown
 
     def audit_rows(self, actor: Actor, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Audit trail rows as ``actor`` may read them (``PageReading.audit_row``)."""
