@@ -258,3 +258,39 @@ def test_a_task_on_a_psychotherapy_note_is_read_as_the_note_and_a_safety_flag_as
 
 def supervisor_of() -> Actor:
     return Actor("super-1", "supervisor", "agency-a")
+
+
+def test_a_client_s_score_trend_blanks_the_scores_of_a_case_the_reader_may_not_read(
+    sqlite_records: CaseRecords, views: ProjectionService, worker: Actor
+) -> None:
+    records = sqlite_records
+    part2, _, _ = a_part2_case(records, worker)
+    client_id = records.client_of_case(worker, part2)
+    general = records.open_case(
+        OTHER,
+        client_id=client_id,
+        specialty="social_work",
+        referral_source="self",
+        presenting_needs=["housing"],
+        interview_summary="Needs a flat.",
+        case_manager_id=OTHER.id,
+    ).id
+    for case_id, actor in ((part2, worker), (general, OTHER)):
+        records.administer_instrument(
+            actor, case_id, instrument="phq-9", respondent="client",
+            responses={str(i): 1 for i in range(1, 10)},
+        )  # fmt: skip
+    views.catch_up()
+    rows = views.queries.client_scores("agency-a", client_id)
+
+    trend = {r["case_id"]: r for r in records.scores_as_read(OTHER, rows, client_id)}
+    flags = records.scores_as_read(OTHER, views.queries.safety_flags("agency-a"))
+
+    assert trend[general]["total"] == 9 and not trend[general]["restricted"]
+    assert trend[part2]["restricted"] and trend[part2]["total"] is None
+    assert trend[part2]["flags"] == [] and trend[part2]["band"] is None
+    assert [(f["case_id"], f["restricted"], f["flags"]) for f in flags] == [
+        (part2, True, []),
+        (general, False, trend[general]["flags"]),
+    ]
+    assert all(not r["restricted"] for r in records.scores_as_read(worker, rows, client_id))

@@ -140,6 +140,14 @@ def case_facts(case: Case, now: datetime) -> CaseFacts:
     )
 
 
+# What a listed administration said, and its blank.
+SCORE_CONTENT: dict[str, Any] = {
+    "instrument": "",
+    "respondent": "",
+    "total": None,
+    "band": None,
+    "flags": (),
+}
 RESTRICTED_TITLE = "Restricted entry"
 CASE_TOPIC = "caserecord.domain.case:"
 # Events about another entry of a case, by the field naming that entry's version.
@@ -341,6 +349,29 @@ class NeedToKnow(WritePath):
             access = page.access(item["case_id"], item["client_id"], labels, authors)
             item |= {"labels": sorted(labels), "restricted": access is not Access.FULL}
             shown.append(item | ({"title": RESTRICTED_TITLE} if item["restricted"] else {}))
+        return shown
+
+    def scores_as_read(
+        self, actor: Actor, rows: Iterable[dict[str, Any]], client_id: UUID | None = None
+    ) -> list[dict[str, Any]]:
+        """Administrations listed across cases (a client's trend, the agency's safety
+        flags due) as ``actor`` may read them: one the reader may not read keeps its case,
+        version and time and blanks what it said.  Each case is loaded once, for its
+        labels."""
+        page = self.page_reading(actor)
+        cases: dict[UUID, Case] = {}
+        shown = []
+        for row in rows:
+            case_id = row["case_id"]
+            if case_id not in cases:
+                cases[case_id] = self._case(actor, case_id)
+            labels = cases[case_id].labels_of(int(row["version"]))
+            owner = client_id or row["client_id"]
+            restricted = page.access(case_id, owner, labels) is not Access.FULL
+            found = dict(row) | {"labels": labels, "restricted": restricted}
+            if restricted:
+                found |= {k: blank(v) for k, v in SCORE_CONTENT.items() if k in row}
+            shown.append(found)
         return shown
 
     def audit_rows(self, actor: Actor, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
