@@ -313,9 +313,7 @@ class NeedToKnow(WritePath):
         about.update({v: found[n] for v, n in notes.items() if n in found})
         return about
 
-    def worklist_items(
-        self, actor: Actor, items: Iterable[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def worklist_items(self, actor: Actor, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Worklist items as ``actor`` may read them: an item whose title comes from an
         entry the reader may not read keeps its kind, case, due date and link, and says
         only that it is restricted.  A task on a note is read as the note is too (its
@@ -337,7 +335,7 @@ class NeedToKnow(WritePath):
         shown = []
         for item in items:
             item = dict(item)
-            labels, authors = set(item.pop("labels")), [None]
+            labels, authors = set(item.pop("labels")), list[str | None]([None])
             derived = not (item["kind"] == "task" or item["subject_id"].startswith("tasks/"))
             if derived and item["owner_id"] == actor.id:
                 # What the record makes due is the case manager's: no need to load the case.

@@ -20,8 +20,8 @@ from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.consent import SPECIALTY_LABELS
-from caserecord.domain.values import TaskConcerns
 from caserecord.domain.errors import InvalidValueError
+from caserecord.domain.values import TaskConcerns
 from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, text_id
 from caserecord.projections.sql import Database, Statement, ViewSchema
 from caserecord.projections.summaries import summarise
@@ -63,9 +63,7 @@ FIND_STREAM = (
 ADD_ROW = "INSERT INTO {s}view_audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,?,?,?)"
 MARK = "UPDATE {s}view_audit SET marked_in_error_by=? WHERE stream_id=? AND version=?"
 RELABEL = "UPDATE {s}view_audit SET labels=? WHERE stream_id=? AND version=?"
-FIND_NOTE = (
-    "SELECT version FROM {s}view_audit WHERE stream_id=? AND event_type=? AND entity_id=?"
-)
+FIND_NOTE = "SELECT version FROM {s}view_audit WHERE stream_id=? AND event_type=? AND entity_id=?"
 FIND_ABOUT = "SELECT about_version FROM {s}view_audit WHERE stream_id=? AND version=?"
 # Events about another entry of the case, read as that entry is: its version.
 TARGETS: dict[type, str] = {
