@@ -75,7 +75,8 @@ def with_real_ids(values: Any) -> Any:
     staff = {k: "worker-9" for k in ("case_manager_id", "to_staff_id") if k in values}
     # A referral names a directory service or else its organisation and service, a rule
     # across fields the schema cannot state: one naming neither is sent to the seeded one.
-    nameless = values.get("service_id") == "" and not values.get("organisation")
+    referral = "resource_kind" in values
+    nameless = referral and not values.get("service_id") and not values.get("organisation")
     service = {"service_id": seeded.ids["service_id"]} if nameless else {}
     return values | real | moments | staff | service
 
