@@ -74,6 +74,8 @@ class Verification:
 
 
 def stream_key(originator_id: UUID | str) -> str:
+    if type(originator_id) is UUID:  # what the recorders are given: no round trip
+        return str(originator_id)
     return str(UUID(str(originator_id))) if _is_uuid(originator_id) else str(originator_id)
 
 
