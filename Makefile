@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint fmt bench bench-quick clean
+.PHONY: install run test lint fmt bench bench-quick bench-verify clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -50,6 +50,12 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python benchmarks/run.py --quick
+
+# verify --all on a million events (SQLite): the store is written once (5-20 minutes) and
+# kept under var/bench/; docs/benchmarks.md says how to read the figures.
+bench-verify: install
+	CASERECORD_BENCH_VERIFY_EVENTS=1000000 $(BIN)/python benchmarks/run.py --only verify \
+		--stores sqlite --output benchmarks/results/verify-1m.json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

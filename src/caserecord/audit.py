@@ -13,6 +13,7 @@ per-table checks share the pager, the MAC key and the report.
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from eventsourcing.postgres import PostgresDatastore
 from caserecord.access.log import ACCESS_COLUMNS
 from caserecord.access.tokens import ISSUED, REVOKED, TOKEN_COLUMNS
 from caserecord.application import CaseRecords
-from caserecord.persistence.chain import GENESIS, link_digest
+from caserecord.persistence.chain import GENESIS, link_digest, plain_text
 from caserecord.persistence.feed import FEED_TABLE
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
@@ -187,10 +188,25 @@ class Raw:
             last = page[-1]
 
 
-@dataclass
+@dataclass(slots=True)
 class StreamTally:
+    """A stream as the walk over the log has found it so far."""
+
+    key: str  # the stream's id as the chain names it (a dashed UUID)
+    mac: Callable[[bytes], str]  # the MAC of this stream's event links
+    plain: bool  # the key is text canonical JSON writes as it is
     version: int = 0
     prev: str = GENESIS
+
+
+def _tally(streams: dict[str, StreamTally], stored_id: str, macs: Macs) -> StreamTally:
+    key = _key_of(stored_id)
+    tally = streams.get(key)
+    if tally is None:
+        tally = streams[key] = StreamTally(
+            key, macs.prefixed(Macs.event_prefix(key)), plain_text(key)
+        )
+    return tally
 
 
 def verify_all(
@@ -240,17 +256,26 @@ def _frozen_head(raw: Raw) -> FrozenHead:
 def _check_feed(raw: Raw, macs: Macs, report: Report, max_position: int) -> bytearray:
     """Each feed-index row's MAC; returns how many rows name each position."""
     seen = bytearray(max_position + 1)
+    mac_of: dict[Any, Callable[[bytes], str]] = {}  # an agency's feed MAC, its prefix hashed
+    rows = 0
     for agency, position, mac in raw.keyset(
         raw.t(FEED_TABLE), "agency_id, notification_id, mac", ("agency_id", "notification_id")
     ):
-        report.feed_rows += 1
-        where = f"agency {agency}, position {position}"
-        if not Macs.same(macs.feed(agency, position), mac):
+        rows += 1
+        feed_mac = mac_of.get(agency)
+        if feed_mac is None:
+            feed_mac = mac_of[agency] = macs.prefixed(Macs.feed_prefix(agency))
+        if feed_mac(str(position).encode()) != mac:
+            where = f"agency {agency}, position {position}"
             report.add(Problem("feed_index", where, "the row fails its MAC (moved or made up)"))
         if 0 < position <= max_position:
-            seen[position] = min(seen[position] + 1, 255)
+            count = seen[position]
+            if count < 255:
+                seen[position] = count + 1
         elif position <= 0:  # past the log's end: written during the run, or by its MAC
+            where = f"agency {agency}, position {position}"
             report.add(Problem("feed_index", where, "the row names no event"))
+    report.feed_rows = rows
     return seen
 
 
@@ -263,47 +288,66 @@ def _check_events(
     head: FrozenHead,
 ) -> dict[str, StreamTally]:
     """Every event in log order: its link, the link's MAC, its feed row and its leaf; the
-    tree recomputed from the leaves and compared with the stored nodes and the head."""
+    tree recomputed from the leaves and compared with the stored nodes and the head.
+
+    One pass over the stored rows, no event decoded: the link is hashed from the stored
+    state's bytes, and each leaf goes into the tree as it is made.  The loop is the cost
+    of a full verify, so it is written flat: per stream its key, link MAC (prefix hashed
+    once) and whether its key needs JSON escaping are looked up once; the link's
+    canonical JSON is formatted directly (``link_digest`` for anything unusual); messages
+    are only made for what fails."""
     streams: dict[str, StreamTally] = {}
-    keys: dict[str, str] = {}
-    size, frontier = 0, list[bytes]()
-    after = 0
+    by_stored_id: dict[str, StreamTally] = {}
+    plain_topic: dict[Any, bool] = {}
+    stack: list[bytes] = []  # the tree's right edge
+    size = after = 0
     sha256 = hashlib.sha256
-    feed_size = len(feed)
     while page := raw.event_page(after, PAGE, head.last_position):
-        leaves: list[bytes] = []
+        first = size
+        made: list[list[bytes]] = [[]]  # the nodes this page completes, per level
+        leaves = made[0]
         for position, stored_id, version, topic, state, prev, digest, mac in page:
-            key = keys.get(stored_id)
-            if key is None:
-                key = keys[stored_id] = _key_of(stored_id)
-            tally = streams.get(key)
+            tally = by_stored_id.get(stored_id)
             if tally is None:
-                tally = streams[key] = StreamTally()
-            if not isinstance(state, bytes):
-                state = bytes(state)
-            expected_prev = tally.prev
-            computed = link_digest(expected_prev, key, version, topic, state)
-            # The checks in the order a reader would explain them; the MAC last, as the
-            # costliest.  Messages are only made for what fails.
+                tally = by_stored_id[stored_id] = _tally(streams, stored_id, macs)
+            key, expected_prev = tally.key, tally.prev
+            plain = plain_topic.get(topic)
+            if plain is None:
+                plain = plain_topic[topic] = plain_text(topic)
+            if plain and tally.plain and type(version) is int and type(state) is bytes:
+                # link_digest's canonical JSON, formatted here
+                computed = sha256(
+                    f'{{"prev":"{expected_prev}","state_sha256":"{sha256(state).hexdigest()}",'
+                    f'"stream":"{key}","topic":"{topic}","version":{version}}}'.encode()
+                ).hexdigest()
+            else:
+                computed = link_digest(expected_prev, key, version, topic, bytes(state))
             if (
                 version != tally.version + 1
                 or digest != computed
                 or prev != expected_prev
-                or macs.event(key, version, position, digest) != mac
+                or tally.mac(f"{version}\x1f{position}\x1f{digest}".encode()) != mac  # event_rest
             ):
                 _event_problem(report, tally, position, key, version, prev, digest, computed)
-            count = feed[position] if position < feed_size else 0
-            if count != 1:
-                _feed_problem(report, count, position, key, version)
-            if position < feed_size:
-                feed[position] = 0  # what is left afterwards names no event
+            if feed[position] != 1:
+                _feed_problem(report, feed[position], position, key, version)
+            feed[position] = 0  # what is left afterwards names no event
             tally.version, tally.prev = version, computed
-            leaves.append(
-                sha256(b"\x00" + f"{position}\n{key}\n{version}\n{computed}".encode()).digest()
-            )
-        made = append(size, frontier, leaves)
-        size, frontier = made.size, made.frontier
-        _check_nodes(raw, report, made.nodes)
+            # leaf_hash(leaf_data(...)), and the nodes it completes (one per trailing zero
+            # bit of the new size)
+            node = sha256(f"\x00{position}\n{key}\n{version}\n{computed}".encode()).digest()
+            leaves.append(node)
+            size += 1
+            count, level = size, 0
+            while not count & 1:
+                node = sha256(b"\x01" + stack.pop() + node).digest()
+                level += 1
+                count >>= 1
+                if level == len(made):
+                    made.append([])
+                made[level].append(node)
+            stack.append(node)
+        _check_nodes(raw, report, first, size, made)
         report.events += len(page)
         after = page[-1][0]
         if progress is not None:
@@ -312,7 +356,7 @@ def _check_events(
     for position, count in enumerate(feed):
         if count:
             report.add(Problem("feed_index", f"position {position}", "the row names no event"))
-    _check_head(macs, report, head, size, root_of_frontier(frontier))
+    _check_head(macs, report, head, size, root_of_frontier(stack))
     return streams
 
 
@@ -347,27 +391,36 @@ def _feed_problem(report: Report, count: int, position: int, key: str, version: 
     report.add(Problem("feed_index", where, problem, key, version))
 
 
-def _check_nodes(raw: Raw, report: Report, nodes: list[tuple[int, int, bytes]]) -> None:
-    """The stored tree nodes a page of leaves made (proofs are made from them)."""
-    by_level: dict[int, list[tuple[int, bytes]]] = {}
-    for level, index, digest in nodes:
-        by_level.setdefault(level, []).append((index, digest))
-    # One statement for the page: a range of each level, in (level, idx) order.
-    ranges = " OR ".join("(level = ? AND idx BETWEEN ? AND ?)" for _ in by_level)
-    params = [p for level, w in by_level.items() for p in (level, w[0][0], w[-1][0])]
-    stored = raw.rows(
-        f"SELECT level, idx, hash FROM {raw.t(TREE_NODES)} WHERE {ranges} ORDER BY level, idx",
-        params,
+def _check_nodes(raw: Raw, report: Report, first: int, size: int, made: list[list[bytes]]) -> None:
+    """The stored tree nodes a page of leaves made (proofs are made from them): leaves
+    ``first`` to ``size``, and at each level the nodes they completed, each level a range
+    of the primary key compared as one list (one statement with the ranges OR'ed together
+    makes SQLite sort the rows)."""
+    statement = (
+        f"SELECT hash FROM {raw.t(TREE_NODES)} WHERE level = ? AND idx >= ? AND idx < ? "
+        "ORDER BY idx"
     )
-    if stored == [(level, i, d) for level, w in sorted(by_level.items()) for i, d in w]:
-        return
-    found = {(int(level), int(i)): bytes(h) for level, i, h in stored}
-    for level, wanted in by_level.items():
-        for index, digest in wanted:
-            if found.get((level, index)) != digest:
-                what = "leaf" if level == 0 else f"node at level {level}"
-                problem = "missing" if (level, index) not in found else "does not match the events"
-                report.add(Problem("tree", f"{what} {index}", f"the stored {what} is {problem}"))
+    with raw.datastore.transaction(commit=False) as c:
+        for level, nodes in enumerate(made):
+            if nodes:
+                stored = raw.rows(statement, (level, first >> level, size >> level), c)
+                if list(map(bytes, map(itemgetter(0), stored))) != nodes:
+                    _node_problems(raw, report, level, first >> level, nodes)
+
+
+def _node_problems(raw: Raw, report: Report, level: int, start: int, nodes: list[bytes]) -> None:
+    found = {
+        int(i): bytes(h)
+        for i, h in raw.rows(
+            f"SELECT idx, hash FROM {raw.t(TREE_NODES)} WHERE level = ? AND idx >= ? AND idx < ?",
+            (level, start, start + len(nodes)),
+        )
+    }
+    what = "leaf" if level == 0 else f"node at level {level}"
+    for index, digest in enumerate(nodes, start=start):
+        if found.get(index) != digest:
+            problem = "missing" if index not in found else "does not match the events"
+            report.add(Problem("tree", f"{what} {index}", f"the stored {what} is {problem}"))
 
 
 def _check_head(

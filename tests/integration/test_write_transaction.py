@@ -11,6 +11,7 @@ import pytest
 from benchmarks.count_statements import counting
 
 from caserecord.application import CaseRecords
+from caserecord.audit import verify_all
 from caserecord.config import Settings
 from caserecord.domain.errors import (
     CaseClosedError,
@@ -185,3 +186,32 @@ def test_a_case_closed_meanwhile_refuses_the_note_with_the_domains_own_error(
 
     with pytest.raises(CaseClosedError):
         write_note(records, worker, case_id)  # the cache still says open
+
+
+def test_two_instances_writing_in_turn_keep_one_tree_that_verifies(
+    records: CaseRecords, rival: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    for _ in range(3):
+        write_note(records, worker, case_id)
+        write_note(rival, worker, case_id)
+
+    report = verify_all(records)
+
+    assert report.ok, report.problems
+    assert report.tree_size == report.events
+
+
+def test_a_writer_refuses_to_append_to_an_older_tree_head_restored_under_it(
+    records: CaseRecords, worker: Actor, database_url: str
+) -> None:
+    case_id = an_open_case(records, worker)
+    rows = StoredRows(database_url)
+    older = rows._run("SELECT size, root, frontier, mac FROM merkle_head")[0]
+    write_note(records, worker, case_id)
+    rows._run("UPDATE merkle_head SET size=?, root=?, frontier=?, mac=?", *older)
+
+    with pytest.raises(ConcurrencyConflictError):  # its leaf's place in the tree is taken
+        write_note(records, worker, case_id)
+
+    assert "tree" in {p.part for p in verify_all(records).problems}

@@ -71,3 +71,16 @@ def test_the_macs_are_hmac_sha256_of_their_labelled_text(size: int) -> None:
     assert macs.event("s", 2, 7, "h") == expected("event\x1fs\x1f2\x1f7\x1fh")
     assert macs.feed("agency-a", 7) == expected("feed\x1fagency-a\x1f7")
     assert macs.token(("t", None)) == expected("token\x1ft\x1f")
+
+
+def test_a_mac_with_its_prefix_hashed_once_is_the_rows_mac() -> None:
+    macs = Macs(b"k" * 32)
+    stream = "0b2c1d3e-0000-4000-8000-000000000001"
+
+    event = macs.prefixed(Macs.event_prefix(stream))
+    feed = macs.prefixed(Macs.feed_prefix("agency-1"))
+
+    assert event(Macs.event_rest(7, 1234, "ab" * 32)) == macs.event(stream, 7, 1234, "ab" * 32)
+    assert event(Macs.event_rest(8, 1235, "cd" * 32)) == macs.event(stream, 8, 1235, "cd" * 32)
+    assert feed(b"1234") == macs.feed("agency-1", 1234)
+    assert event(Macs.event_rest(7, 1234, "ab" * 32)) != macs.event(stream, 7, 1235, "ab" * 32)

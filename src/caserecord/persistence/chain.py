@@ -74,6 +74,8 @@ class Verification:
 
 
 def stream_key(originator_id: UUID | str) -> str:
+    if type(originator_id) is UUID:  # what the recorders are given: no round trip
+        return str(originator_id)
     return str(UUID(str(originator_id))) if _is_uuid(originator_id) else str(originator_id)
 
 
@@ -98,7 +100,8 @@ def link_digest(prev_hash: str, stream_id: str, version: int, topic: str, state:
     gives the same bytes as ``json.dumps`` at a fraction of the cost (a full verify hashes
     every event); anything else goes through ``json.dumps``."""
     state_sha256 = hashlib.sha256(state).hexdigest()
-    if type(version) is int and _plain(prev_hash) and _plain(stream_id) and _plain(topic):
+    plain = plain_text(prev_hash) and plain_text(stream_id) and plain_text(topic)
+    if type(version) is int and plain:
         canonical = (
             f'{{"prev":"{prev_hash}","state_sha256":"{state_sha256}","stream":"{stream_id}",'
             f'"topic":"{topic}","version":{version}}}'
@@ -119,7 +122,7 @@ def link_digest(prev_hash: str, stream_id: str, version: int, topic: str, state:
 
 
 @lru_cache(maxsize=65536)
-def _plain(text: object) -> bool:
+def plain_text(text: object) -> bool:
     if not isinstance(text, str):  # a damaged row can hold anything
         return False
     return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text

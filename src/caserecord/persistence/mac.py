@@ -13,7 +13,7 @@ another kind.  Standard library only.
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 KEY_BYTES = 32
 
@@ -38,14 +38,40 @@ class Macs:
         outer.update(inner.digest())
         return outer.hexdigest()
 
+    def prefixed(self, prefix: str) -> Callable[[bytes], str]:
+        """The MAC of ``prefix`` followed by the bytes it is called with, with ``prefix``
+        hashed once: a full verify MACs a million messages that share a few prefixes (a
+        stream's ``event`` messages, an agency's ``feed`` messages)."""
+        inner = self._inner.copy()
+        inner.update(prefix.encode())
+        inner_copy, outer_copy = inner.copy, self._outer.copy
+
+        def mac(rest: bytes) -> str:
+            i = inner_copy()
+            i.update(rest)
+            o = outer_copy()
+            o.update(i.digest())
+            return o.hexdigest()
+
+        return mac
+
     def _mac(self, *parts: object) -> str:
         text = "\x1f".join("" if p is None else str(p) for p in parts)
         return self._digest(text.encode())
 
     def event(self, stream_id: str, version: int, position: int, chain_hash: str) -> str:
-        # The bytes ``_mac`` would make, formatted directly: a verify runs it per event.
+        # The bytes ``_mac`` would make, formatted directly; ``event_prefix`` and
+        # ``event_rest`` split them for ``prefixed``.
         text = f"event\x1f{stream_id}\x1f{version}\x1f{position}\x1f{chain_hash}"
         return self._digest(text.encode())
+
+    @staticmethod
+    def event_prefix(stream_id: str) -> str:
+        return f"event\x1f{stream_id}\x1f"
+
+    @staticmethod
+    def event_rest(version: int, position: int, chain_hash: str) -> bytes:
+        return f"{version}\x1f{position}\x1f{chain_hash}".encode()
 
     def snapshot(self, stream_id: str, version: int, topic: str, state: bytes) -> str:
         return self._mac("snapshot", stream_id, version, topic, hashlib.sha256(state).hexdigest())
@@ -53,6 +79,10 @@ class Macs:
     def feed(self, agency_id: str, position: int) -> str:
         text = f"feed\x1f{agency_id}\x1f{position}"
         return self._digest(text.encode())
+
+    @staticmethod
+    def feed_prefix(agency_id: str) -> str:
+        return f"feed\x1f{agency_id}\x1f"
 
     def tree_head(self, size: int, root: bytes) -> str:
         return self._mac("tree-head", size, root.hex())

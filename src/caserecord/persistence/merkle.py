@@ -17,6 +17,7 @@ with this module alone.
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -58,8 +59,9 @@ class Appended:
     frontier: list[bytes]
     nodes: list[tuple[int, int, bytes]]  # (level, index, hash), leaves at level 0
 
-    @property
+    @cached_property
     def root(self) -> bytes:
+        # Asked for twice per write (the head's MAC and its row), a hash per frontier node.
         return root_of_frontier(self.frontier)
 
 

@@ -42,6 +42,7 @@ from caserecord.persistence.sealing import (
     TREE_HEAD,
     TREE_NODES,
     NoIntegrityKeyError,
+    Sealed,
     TreeHead,
     authentic_snapshots,
     feed_row_is_authentic,
@@ -84,6 +85,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         watch(datastore)
+        # The tree head this recorder last wrote: a write appends to it without reading
+        # the head first when the stored one is still it (_replace_head).
+        self._known_head: TreeHead | None = None
 
     def convert_originator_id(self, originator_id: str) -> UUID | str:
         # A page of the log holds the events of a few streams: parsing each stream's id
@@ -187,22 +191,31 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
         ids = super()._insert_events(c, stored_events, **kwargs)
         positions = index_rows(agency_ids, ids)
-        sealed = seal(
-            self.macs,
-            stored_events,
-            [p for _, p in positions],
-            agency_ids,
-            lambda stream, version: self._prev_hash(c, stream, version),
-            self._tree_head(c),
-        )
+
+        def sealed_on(head: TreeHead) -> Sealed:
+            return seal(
+                self.macs,
+                stored_events,
+                [p for _, p in positions],
+                agency_ids,
+                lambda stream, version: self._prev_hash(c, stream, version),
+                head,
+            )
+
+        # The head this recorder last wrote, if the store's head is still that one (the
+        # write lock is held, so nothing changes it meanwhile); otherwise, read it.
+        known = self._known_head
+        sealed = sealed_on(known) if known is not None else None
+        if sealed is None or not self._replace_head(c, sealed, known):
+            sealed = sealed_on(self._tree_head(c))
+            self._replace_head(c, sealed, None)
+        # Kept before the commit: a transaction that then fails leaves a head the store
+        # lacks, which the next write's conditional update finds.
+        tree = sealed.tree
+        self._known_head = TreeHead(tree.size, tree.root, tree.frontier, sealed.head_mac)
         c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?,?)", sealed.feed)
         c.executemany("INSERT INTO event_chain VALUES (?,?,?,?,?,?)", sealed.chain)
         c.executemany(f"INSERT INTO {TREE_NODES} VALUES (?,?,?,?,?,?,?)", sealed.tree_rows)
-        c.execute(
-            f"INSERT INTO {TREE_HEAD} VALUES (1,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
-            "size=excluded.size, root=excluded.root, frontier=excluded.frontier, mac=excluded.mac",
-            (sealed.tree.size, sealed.tree.root, pack(sealed.tree.frontier), sealed.head_mac),
-        )
         entries = entry_rows(stored_events)
         if entries:
             c.executemany(
@@ -227,6 +240,28 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 idempotency.row(),
             )
         return ids
+
+    def _replace_head(self, c: SQLiteCursor, sealed: Sealed, expected: TreeHead | None) -> bool:
+        """Write the new head: over ``expected`` only (False, nothing written, if the
+        stored head is another: another process wrote since, a failed transaction, a
+        restore), or whatever is stored when ``expected`` is None.  Size and root name a
+        head's leaves, so its frontier too."""
+        tree = sealed.tree
+        row = (tree.size, tree.root, pack(tree.frontier), sealed.head_mac)
+        if expected is None:
+            c.execute(
+                f"INSERT INTO {TREE_HEAD} VALUES (1,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                "size=excluded.size, root=excluded.root, frontier=excluded.frontier, "
+                "mac=excluded.mac",
+                row,
+            )
+            return True
+        c.execute(
+            f"UPDATE {TREE_HEAD} SET size=?, root=?, frontier=?, mac=? "
+            "WHERE id=1 AND size=? AND root=?",
+            (*row, expected.size, expected.root),
+        )
+        return bool(c.sqlite_cursor.rowcount == 1)
 
     def _tree_head(self, c: SQLiteCursor) -> TreeHead:
         c.execute(f"SELECT size, root, frontier, mac FROM {TREE_HEAD} WHERE id=1")
