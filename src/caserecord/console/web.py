@@ -36,6 +36,9 @@ ASSETS = files("caserecord.console").joinpath("static")
 
 READERS = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.COMPLIANCE_REVIEWER})
 AUDITORS = frozenset({Role.SUPERVISOR, Role.COMPLIANCE_REVIEWER})
+# The resource directory holds no client's data: admins, who keep it, read it too, as the
+# API lets them.
+DIRECTORY_READERS = READERS | {Role.ADMIN}
 
 # The purpose of use a page view is logged with, unless the viewer chose another at sign-in.
 PURPOSES = {
@@ -98,6 +101,10 @@ class Viewer:
     @property
     def audits(self) -> bool:
         return self.role in AUDITORS
+
+    @property
+    def reads_directory(self) -> bool:
+        return self.role in DIRECTORY_READERS
 
 
 class Console:
