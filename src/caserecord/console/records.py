@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from caserecord.access import Subject
 from caserecord.console import history
-from caserecord.console.charts import progress_chart
+from caserecord.console.charts import Chart, progress_chart
 from caserecord.console.web import (
     PREFIX,
     Console,
@@ -31,6 +31,7 @@ from caserecord.domain.errors import NotFoundError
 from caserecord.history import case_as_of, case_diff, case_timeline, decoded_events
 from caserecord.presenters import event_to_dict
 from caserecord.projections.summaries import summarise
+from caserecord.projections.worklist import contact_standards
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -168,6 +169,11 @@ def case_parts(console: Console, viewer: Viewer, case: dict[str, Any]) -> dict[s
     plan = case["current_plan"]
     charts = {}
     for goal in plan["goals"] if plan else []:
+        if goal.get("score_target"):
+            # A goal that targets a score moves with the instrument's administrations.
+            scores = records.get_goal(actor, case_id, goal["goal_id"])["scores"]
+            charts[goal["goal_id"]] = score_chart(scores, goal["score_target"])
+            continue
         progress = records.goal_progress(actor, case_id, goal["goal_id"], limit=SHOWN)
         charts[goal["goal_id"]] = progress_chart(progress["items"], goal["target_measure"])
     notes = records.case_notes(actor, case_id, limit=SHOWN)
@@ -179,10 +185,29 @@ def case_parts(console: Console, viewer: Viewer, case: dict[str, Any]) -> dict[s
         "notes": history.notes_with_set_aside(notes["items"], marked),
         "note_count": notes["note_count"],
         "referrals": referrals["items"],
+        "scores": records.case_scores(actor, case_id, limit=SHOWN),
         "marked": marked,
         "optional": optional,
         "timeline": timeline,
+        "entries": history.case_entries(timeline),
     }
+
+
+def score_chart(scores: list[dict[str, Any]], target: dict[str, Any]) -> Chart | None:
+    """The administrations a goal's score target reads, as progress: the total, and
+    whether it met the target."""
+    instrument = str(target["instrument"]).upper()
+    return progress_chart(
+        [
+            {
+                "effective_at": s["effective_at"],
+                "measured_value": s["total"],
+                "achievement": "target met" if s["met"] else s["band"] or "target not met",
+            }
+            for s in scores
+        ],
+        f"{instrument} score",
+    )
 
 
 @router.get("/cases/{case_id}")
@@ -191,8 +216,19 @@ def case_page(
 ) -> HTMLResponse:
     case = console.backend.records.get_case(viewer.actor, case_id)
     parts = case_parts(console, viewer, case)
+    # What is due on the case, whoever it falls to: from the worklist view, as the API's
+    # worklist reads it.
+    due = console.backend.views.worklist(
+        viewer.actor.agency_id,
+        owner_id=None,
+        standards=contact_standards(console.backend.settings.contact_standard_days),
+        case_id=case_id,
+        limit=SHOWN,
+    )
     reveal(console, viewer, "read_case", [Subject(case["client_id"], case_id)])
-    return console.render(request, "case.html", viewer, case=case, as_of=None, **parts)
+    return console.render(
+        request, "case.html", viewer, case=case, as_of=None, worklist=due, **parts
+    )
 
 
 @router.get("/cases/{case_id}/as-of")
@@ -263,8 +299,10 @@ def case_as_of_page(
         notes=notes,
         note_count=case["note_count"],
         referrals=case["referrals"],
+        scores=[],
         marked=marked,
         optional=[],
+        entries=history.case_entries(timeline, cut if axis != "effective" else None),
     )
 
 

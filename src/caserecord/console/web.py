@@ -54,6 +54,23 @@ CONSENT_STATUS = {
     "expired": "expired",
     "revoked": "revoked",
 }
+# Column headings of the parts of a case shown as plain rows (records.CASE_SECTIONS); any
+# other key is shown with its underscores as spaces.
+COLUMNS = {
+    "staff_id": "Staff id",
+    "starts_on": "From",
+    "ends_on": "Until",
+    "from_staff_id": "From",
+    "to_staff_id": "To",
+    "owner_id": "Owner",
+    "due_on": "Due",
+    "agency_name": "Applied to",
+    "submitted_on": "Submitted",
+    "expected_decision_on": "Decision expected",
+    "renews_on": "Renews",
+    "hearing_on": "Hearing",
+    "version": "Record version",
+}
 PURPOSE_CHOICES = ("case_management", "supervision", "compliance_review", "quality_assurance")
 
 
@@ -126,6 +143,7 @@ class Console:
         self.templates.globals["static"] = STATIC
         self.templates.globals["prefix"] = PREFIX
         self.templates.globals["CONSENT_STATUS"] = CONSENT_STATUS
+        self.templates.globals["COLUMNS"] = COLUMNS
 
     @cached_property
     def sessions(self) -> SessionStore:
