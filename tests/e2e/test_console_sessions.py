@@ -69,6 +69,8 @@ def pages(client_id: str, case_id: str) -> list[str]:
         f"{case}/verification",
         "/console/audit",
         "/console/caseloads",
+        "/console/directory",
+        "/console/directory?q=food&need=food-insecurity",
     ]
 
 
