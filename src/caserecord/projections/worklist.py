@@ -390,9 +390,7 @@ def worklist(
     if limit < 1:
         raise InvalidValueError("limit must be at least 1")
     day = today()
-    found = sorted(
-        items(db, agency_id, owner_id, standards, window, day, case_id), key=item_key
-    )
+    found = sorted(items(db, agency_id, owner_id, standards, window, day, case_id), key=item_key)
     if after is not None:
         found = [i for i in found if item_key(i) > after]
     return found[:limit]
