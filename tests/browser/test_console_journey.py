@@ -66,6 +66,7 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
     expect(page.locator("article.note.in-error .marking").first).to_contain_text(
         "Recorded on the wrong client's case"
     )
+    expect(page.locator("article.note.in-error .meta")).to_contain_text("by demo-caseworker")
     expect(page.locator("[data-case-labels]")).to_contain_text("substance use")
     shoot(page, site, "case", first_role=first, whole=True)
     case_url = page.url
@@ -159,6 +160,14 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
     expect(rows.filter(has_text="demo-caseworker")).to_have_count(1)
     expect(rows.filter(has_text="cm-alice")).to_have_count(1)  # the case handed over
     shoot(page, site, "caseloads", first_role=first)
+    if role == "supervisor":
+        # The case handed over is on hold: the page says why and until when, and who had it.
+        page.get_by_text("Cases of cm-alice").click()
+        page.get_by_role("link", name="Walter Brooks").click()
+        expect(page.locator("section.summary")).to_contain_text("inpatient stay for a foot ulcer")
+        transfer = page.locator("section[aria-labelledby^=part-]", has_text="Transfers")
+        cells = transfer.locator("tbody tr td")
+        expect(cells).to_contain_text(["demo-caseworker", "cm-alice", "accepted", "Lives alone"])
 
     # Sign out: the old cookie no longer opens anything
     cookies = context.cookies()

@@ -49,7 +49,7 @@ CASE_SECTIONS = (
         "care_team",
         ("role", "name", "staff_id", "organisation", "starts_on", "ends_on", "current"),
     ),
-    ("Pending transfer", "pending_transfer", ("from_staff_id", "to_staff_id", "handoff_summary")),
+    ("Transfers", "transfers", ("from_staff_id", "to_staff_id", "status", "handoff_summary")),
     ("Tasks", "tasks", ("title", "owner_id", "due_on", "status", "concerns")),
     ("Safety flags due", "safety_flags", ("instrument", "flags", "version")),
     (
@@ -69,14 +69,23 @@ CASE_SECTIONS = (
 
 
 def case_sections(case: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The case's care team, pending transfer, tasks, due safety flags and benefits
-    applications, each row cut to the columns a reader scans."""
+    """The case's care team, transfers, tasks, due safety flags and benefits applications,
+    each row cut to the columns a reader scans."""
     sections = []
     for heading, key, columns in CASE_SECTIONS:
         found = case.get(key)
         rows = found if isinstance(found, list) else [found] if found else []
+        rows = [
+            {"status": latest(row["statuses"]), **row} if "statuses" in row else row for row in rows
+        ]
         sections.append((heading, [{c: row.get(c) for c in columns if c in row} for row in rows]))
     return sections
+
+
+def latest(statuses: list[dict[str, Any]]) -> str | None:
+    """The standing status of a part that keeps its statuses' history (a transfer)."""
+    standing = [s["value"] for s in statuses if not s["in_error"]]
+    return standing[-1] if standing else None
 
 
 Text = Annotated[str, Query(max_length=200)]
