@@ -113,6 +113,8 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
             entry = page.locator(f"tr[data-request='{view}']")
             expect(entry).not_to_have_count(0)
             expect(entry.first).to_contain_text(role.replace("_", " "))
+        # The client page's view named this client; the search before it, others as a count.
+        expect(page.locator(f"tr[data-request='{views[0]}']").first).to_contain_text("this client")
         shoot(page, site, "access-log", first_role=first)
 
         # Verification and the export
