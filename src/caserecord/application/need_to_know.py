@@ -1,7 +1,7 @@
 """Need-to-know on reads: the facts the policy (``domain/need_to_know.py``) asks for,
 gathered for one reader and one case, and the redaction of what the reader may not see."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
@@ -128,6 +128,108 @@ def blank(value: Any) -> Any:
     return None
 
 
+def case_facts(case: Case, now: datetime) -> CaseFacts:
+    """What the policy asks of a case as it stands, its care team on ``now``'s day."""
+    return CaseFacts(
+        case.case_manager_id,
+        on_team(
+            ((m.staff_id, m.starts_on, m.ends_on) for m in case.care_team.values()),
+            now.date(),
+        ),
+        tuple(case.break_glass_reads),
+    )
+
+
+# What a listed administration said, and its blank.
+SCORE_CONTENT: dict[str, Any] = {
+    "instrument": "",
+    "respondent": "",
+    "total": None,
+    "band": None,
+    "flags": (),
+}
+RESTRICTED_TITLE = "Restricted entry"
+CASE_TOPIC = "caserecord.domain.case:"
+# Events about another entry of a case, by the field naming that entry's version.
+ABOUT_FIELDS = {
+    "EntryMarkedInError": "target_version",
+    "EntryRelabelled": "target_version",
+    "SafetyFlagReviewed": "flag_version",
+}
+
+
+# Roles whose relation to every case of their agency has a need to know (the reviewer's,
+# the supervisor's or a stronger one): a listing need not load a case to decide it.
+ROLE_RELATIONS: dict[str, Relation] = {
+    Role.COMPLIANCE_REVIEWER: Relation.REVIEWER,
+    Role.SUPERVISOR: Relation.SUPERVISOR,
+}
+
+
+class PageReading:
+    """One reader's need to know over a page of rows from many cases (the audit trail,
+    the event feed, a worklist, a client's scores): an unlabelled row asks nothing; a
+    labelled one asks the reader's relation to its case, worked out once per case (and
+    not at all for a supervisor or a reviewer, whose role decides it); a psychotherapy
+    row the reader did not write asks the client's consents, once per client."""
+
+    def __init__(self, records: "NeedToKnow", actor: Actor, now: datetime | None = None) -> None:
+        self.records = records
+        self.actor = actor
+        self.now = now or datetime.now(UTC)
+        self.reader = ReaderFacts(actor.role, actor.id)
+        self.relations: dict[UUID, Relation] = {}
+        self.consents: dict[UUID, bool] = {}
+
+    def relation(self, case_id: UUID) -> Relation:
+        found = self.relations.get(case_id) or ROLE_RELATIONS.get(self.actor.role)
+        if found is None:
+            found = self.records.relation_to(self.actor, case_id, self.now)
+        self.relations[case_id] = found
+        return found
+
+    def access(
+        self,
+        case_id: UUID,
+        client_id: UUID,
+        labels: Collection[str],
+        authors: Iterable[str | None] = (None,),
+    ) -> Access:
+        """How the reader sees an entry of the case carrying ``labels``, written by any
+        of ``authors`` (an entry about another one, say an addendum, is read by its own
+        author and by whoever reads the entry it is about)."""
+        if not labels:
+            return Access.FULL
+        related = self.relation(case_id)
+        authors = tuple(authors) or (None,)
+        if any(entry_access(self.reader, related, labels, a) is Access.FULL for a in authors):
+            return Access.FULL
+        if PSYCHOTHERAPY not in labels:
+            return Access.PLACEHOLDER
+        consented = self.consents.get(client_id)
+        if consented is None:
+            consented = self.records.psychotherapy_consent(self.actor, client_id, self.now)
+            self.consents[client_id] = consented
+        if not consented:
+            return Access.PLACEHOLDER
+        named = ReaderFacts(self.actor.role, self.actor.id, psychotherapy_consent=True)
+        return entry_access(named, related, labels, None)
+
+    def audit_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        """An audit trail row as the reader sees it: a restricted entry's row keeps its
+        type, place, actor and hash, its summary says only the event type, its reason is
+        blank."""
+        row = dict(row)
+        authors = (row["actor"]["id"], row.pop("entry_author", None))
+        labels = row["labels"]
+        shown = row["case_id"] is None or (
+            self.access(row["case_id"], row["client_id"], labels, authors) is Access.FULL
+        )
+        if shown:
+            return row | {"restricted": False}
+        return row | {"summary": row["event_type"], "reason": "", "restricted": True}
+
+
 class NeedToKnow(WritePath):
     """Who reads a case on what basis, and break-glass reads."""
 
@@ -142,14 +244,7 @@ class NeedToKnow(WritePath):
         """How ``actor`` reads ``case`` at ``now`` (the case as it stands decides the
         relation, whichever version of it is read)."""
         now = now or datetime.now(UTC)
-        facts = CaseFacts(
-            case.case_manager_id,
-            on_team(
-                ((m.staff_id, m.starts_on, m.ends_on) for m in case.care_team.values()),
-                now.date(),
-            ),
-            tuple(case.break_glass_reads),
-        )
+        facts = case_facts(case, now)
         reader = ReaderFacts(actor.role, actor.id, self._psychotherapy_consent(actor, case, now))
         related = relation(reader, facts, now)
         window = None
@@ -161,12 +256,143 @@ class NeedToKnow(WritePath):
         """The reading of the case as it stands now."""
         return self.reading(actor, self._case(actor, case_id))
 
+    def page_reading(self, actor: Actor) -> "PageReading":
+        """``actor``'s need to know over a page of rows from many cases."""
+        return PageReading(self, actor)
+
+    def events_as_read(
+        self, actor: Actor, events: Iterable[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Events as plain data (``event_to_dict``) from many streams, each case's as the
+        reader's relation to that case lets them be read (``Reading.event``); an event
+        about another entry (an addendum or a task on a note, a marking, a relabelling, a
+        safety flag's review) is read as that entry is too.  Each case is loaded once."""
+        events = list(events)
+        by_case: dict[UUID, list[dict[str, Any]]] = {}
+        for e in events:
+            if e["topic"].startswith(CASE_TOPIC):
+                by_case.setdefault(UUID(str(e["stream_id"])), []).append(e)
+        readings: dict[UUID, Reading] = {}
+        subjects: dict[UUID, dict[int, int]] = {}
+        for stream, its in by_case.items():
+            case = self._case(actor, stream)
+            readings[stream] = self.reading(actor, case)
+            subjects[stream] = self._subjects(case, its)
+        shown = []
+        for e in events:
+            if not e["topic"].startswith(CASE_TOPIC):
+                shown.append(e)
+                continue
+            stream = UUID(str(e["stream_id"]))
+            about = subjects[stream].get(int(e["version"]))
+            shown.append(readings[stream].event(e, about))
+        return shown
+
+    def _subjects(self, case: Case, events: list[dict[str, Any]]) -> dict[int, int]:
+        """Version of each of the case's ``events`` about another entry -> that entry's
+        version (an addendum's or a marked addendum's note), in two index queries."""
+        entries = self.entries(case)
+        targets: dict[int, int] = {}
+        notes: dict[int, str] = {}
+        for e in events:
+            data, version = e["data"], int(e["version"])
+            field = ABOUT_FIELDS.get(str(e["type"]))
+            if field is not None:
+                targets[version] = int(data[field])
+            elif e["type"] == "AddendumAppended":
+                notes[version] = str(data["note_id"])
+            elif e["type"] == "TaskCreated" and data.get("concerns") == "note":
+                notes[version] = str(data["concerns_id"])
+        marked = entries.at(set(targets.values())) if targets else {}
+        for version, target in targets.items():
+            entry = marked.get(target)
+            if entry is not None and entry.kind == "addendum":
+                notes[version] = entry.entity_id
+        found = entries.notes(sorted(set(notes.values()))) if notes else {}
+        about = dict(targets)
+        about.update({v: found[n] for v, n in notes.items() if n in found})
+        return about
+
+    def worklist_items(self, actor: Actor, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Worklist items as ``actor`` may read them: an item whose title comes from an
+        entry the reader may not read keeps its kind, case, due date and link, and says
+        only that it is restricted.  A task on a note is read as the note is too (its
+        labels and author from the entry index and the log, once per case)."""
+        items = list(items)
+        page = self.page_reading(actor)
+        wanted: dict[UUID, set[str]] = {}
+        for item in items:
+            if item["about_note"]:
+                wanted.setdefault(item["case_id"], set()).add(item["about_note"])
+        notes: dict[tuple[UUID, str], tuple[list[str], str]] = {}
+        for case_id, note_ids in wanted.items():
+            case = self._case(actor, case_id)
+            versions = self.entries(case).notes(sorted(note_ids))
+            events = self.events_at(case_id, sorted(versions.values()))
+            for note_id, version in versions.items():
+                author = str(events[version].actor_id)
+                notes[(case_id, note_id)] = (case.labels_of(version), author)
+        shown = []
+        for item in items:
+            item = dict(item)
+            labels, authors = set(item.pop("labels")), list[str | None]([None])
+            derived = not (item["kind"] == "task" or item["subject_id"].startswith("tasks/"))
+            if derived and item["owner_id"] == actor.id:
+                # What the record makes due is the case manager's: no need to load the case.
+                page.relations.setdefault(item["case_id"], Relation.OWN_CASE)
+            note = notes.get((item["case_id"], item.pop("about_note")))
+            if note is not None:
+                labels |= set(note[0])
+                authors = [note[1]]
+            access = page.access(item["case_id"], item["client_id"], labels, authors)
+            item |= {"labels": sorted(labels), "restricted": access is not Access.FULL}
+            shown.append(item | ({"title": RESTRICTED_TITLE} if item["restricted"] else {}))
+        return shown
+
+    def scores_as_read(
+        self, actor: Actor, rows: Iterable[dict[str, Any]], client_id: UUID | None = None
+    ) -> list[dict[str, Any]]:
+        """Administrations listed across cases (a client's trend, the agency's safety
+        flags due) as ``actor`` may read them: one the reader may not read keeps its case,
+        version and time and blanks what it said.  Each case is loaded once, for its
+        labels."""
+        page = self.page_reading(actor)
+        cases: dict[UUID, Case] = {}
+        shown = []
+        for row in rows:
+            case_id = row["case_id"]
+            if case_id not in cases:
+                cases[case_id] = self._case(actor, case_id)
+            labels = cases[case_id].labels_of(int(row["version"]))
+            owner = client_id or row["client_id"]
+            restricted = page.access(case_id, owner, labels) is not Access.FULL
+            found = dict(row) | {"labels": labels, "restricted": restricted}
+            if restricted:
+                found |= {k: blank(v) for k, v in SCORE_CONTENT.items() if k in row}
+            shown.append(found)
+        return shown
+
+    def audit_rows(self, actor: Actor, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Audit trail rows as ``actor`` may read them (``PageReading.audit_row``)."""
+        page = self.page_reading(actor)
+        return [page.audit_row(r) for r in rows]
+
+    def relation_to(self, actor: Actor, case_id: UUID, now: datetime) -> Relation:
+        """The reader's relation to the case as it stands (``other`` for no such case)."""
+        case = self._get(Case, case_id, None)
+        if case is None or case.agency_id != actor.agency_id:
+            return Relation.OTHER
+        return relation(ReaderFacts(actor.role, actor.id), case_facts(case, now), now)
+
     def _psychotherapy_consent(self, actor: Actor, case: Case, now: datetime) -> bool:
+        return self.psychotherapy_consent(actor, case.client_id, now)
+
+    def psychotherapy_consent(self, actor: Actor, client_id: UUID, now: datetime) -> bool:
         """A consent in force naming the reader (a person, by staff id) for psychotherapy
         notes; "all data" does not reach them: they need to be named."""
         if actor.role == Role.COMPLIANCE_REVIEWER:
             return False
-        client = self._get(Client, case.client_id, None)
+        client = self._get(Client, client_id, None)
         if client is None:
             return False
         return any(

@@ -70,6 +70,7 @@ def audit_trail(
         limit=PAGE + 1,
     )
     page, more = rows[:PAGE], len(rows) > PAGE
+    page = console.backend.records.audit_rows(viewer.actor, page)
     reveal(console, viewer, "read_audit_trail", listed_subjects(page))
     filters = {
         "case_id": case_id,

@@ -225,15 +225,16 @@ def case_page(
 ) -> HTMLResponse:
     case = console.backend.records.get_case(viewer.actor, case_id)
     parts = case_parts(console, viewer, case)
-    # What is due on the case, whoever it falls to: from the worklist view, as the API's
-    # worklist reads it.
-    due = console.backend.views.worklist(
+    # What is due on the case, whoever it falls to: from the worklist view, each item as
+    # the viewer may read it, as the API's worklist reads it.
+    rows = console.backend.views.worklist(
         viewer.actor.agency_id,
         owner_id=None,
         standards=contact_standards(console.backend.settings.contact_standard_days),
         case_id=case_id,
         limit=SHOWN,
     )
+    due = console.backend.records.worklist_items(viewer.actor, rows)
     reveal(console, viewer, "read_case", [Subject(case["client_id"], case_id)])
     return console.render(
         request, "case.html", viewer, case=case, as_of=None, worklist=due, **parts

@@ -19,7 +19,9 @@ from eventsourcing.sqlite import SQLiteDatastore
 from caserecord.domain.base import RecordAggregate
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
+from caserecord.domain.consent import SPECIALTY_LABELS
 from caserecord.domain.errors import InvalidValueError
+from caserecord.domain.values import TaskConcerns
 from caserecord.projections.base import ViewProjection, envelope, from_iso, iso, text_id
 from caserecord.projections.sql import Database, Statement, ViewSchema
 from caserecord.projections.summaries import summarise
@@ -35,7 +37,10 @@ class AuditTrailSchema(ViewSchema):
         "event_type TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_at TEXT NOT NULL, "
         "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, actor_agency_id TEXT NOT NULL, "
         "summary TEXT NOT NULL, reason TEXT NOT NULL, correlation_id TEXT NOT NULL, "
-        "late INTEGER NOT NULL, target_version BIGINT, marked_in_error_by BIGINT)",
+        "late INTEGER NOT NULL, target_version BIGINT, marked_in_error_by BIGINT, "
+        # Need to know: the entry's own labels (kept current), what it is about (an
+        # addendum's note, a marking's target...) and the note id a note records.
+        "labels TEXT NOT NULL, about_version BIGINT, entity_id TEXT NOT NULL)",
         "CREATE UNIQUE INDEX IF NOT EXISTS view_audit_stream ON {s}view_audit (stream_id, version)",
         "CREATE INDEX IF NOT EXISTS view_audit_recorded ON {s}view_audit (stream_id, recorded_at)",
         "CREATE INDEX IF NOT EXISTS view_audit_agency ON {s}view_audit (agency_id, position)",
@@ -43,7 +48,7 @@ class AuditTrailSchema(ViewSchema):
         "CREATE INDEX IF NOT EXISTS view_audit_actor ON {s}view_audit (actor_id, position)",
         "CREATE TABLE IF NOT EXISTS {s}view_audit_streams ("
         "stream_id TEXT PRIMARY KEY, kind TEXT NOT NULL, agency_id TEXT NOT NULL, "
-        "client_id TEXT NOT NULL)",
+        "client_id TEXT NOT NULL, labels TEXT NOT NULL)",
     )
     digest_queries = (
         "SELECT * FROM {s}view_audit ORDER BY position",
@@ -51,10 +56,21 @@ class AuditTrailSchema(ViewSchema):
     )
 
 
-ADD_STREAM = "INSERT INTO {s}view_audit_streams VALUES (?,?,?,?)"
-FIND_STREAM = "SELECT kind, agency_id, client_id FROM {s}view_audit_streams WHERE stream_id=?"
-ADD_ROW = "INSERT INTO {s}view_audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
+ADD_STREAM = "INSERT INTO {s}view_audit_streams VALUES (?,?,?,?,?)"
+FIND_STREAM = (
+    "SELECT kind, agency_id, client_id, labels FROM {s}view_audit_streams WHERE stream_id=?"
+)
+ADD_ROW = "INSERT INTO {s}view_audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,?,?,?)"
 MARK = "UPDATE {s}view_audit SET marked_in_error_by=? WHERE stream_id=? AND version=?"
+RELABEL = "UPDATE {s}view_audit SET labels=? WHERE stream_id=? AND version=?"
+FIND_NOTE = "SELECT version FROM {s}view_audit WHERE stream_id=? AND event_type=? AND entity_id=?"
+FIND_ABOUT = "SELECT about_version FROM {s}view_audit WHERE stream_id=? AND version=?"
+# Events about another entry of the case, read as that entry is: its version.
+TARGETS: dict[type, str] = {
+    Case.EntryMarkedInError: "target_version",
+    Case.EntryRelabelled: "target_version",
+    Case.SafetyFlagReviewed: "flag_version",
+}
 
 
 RECORDED = (Case.Event, Client.Event)  # a tuple: isinstance with a union costs more
@@ -72,9 +88,13 @@ class AuditTrailProjection(ViewProjection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Stream id -> (kind, agency, client), fixed by a stream's first event: remembered
-        # rather than looked up in SQL for every row.
-        self.streams: OrderedDict[str, tuple[str, str, str]] = OrderedDict()
+        # Stream id -> (kind, agency, client, default labels), fixed by a stream's first
+        # event: remembered rather than looked up in SQL for every row.
+        self.streams: OrderedDict[str, tuple[str, str, str, str]] = OrderedDict()
+        # (stream id, note id) -> the version that recorded the note, for its addenda;
+        # (stream id, version) -> what the entry there is about, for a marking of it.
+        self.notes: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self.abouts: OrderedDict[tuple[str, int], int] = OrderedDict()
 
     def writes_for(self, event: Any, position: int) -> list[Statement]:
         if not isinstance(event, RECORDED):
@@ -82,12 +102,13 @@ class AuditTrailProjection(ViewProjection):
         stream = text_id(event.originator_id)
         writes: list[Statement] = []
         if isinstance(event, Case.Opened):
-            self._remember(stream, ("case", event.agency_id, str(event.client_id)))
+            defaults = ",".join(SPECIALTY_LABELS.get(event.specialty, ()))
+            self._remember(stream, ("case", event.agency_id, str(event.client_id), defaults))
             writes.append((ADD_STREAM, (stream, *self.streams[stream])))
         elif isinstance(event, Client.Registered):
-            self._remember(stream, ("client", event.agency_id, stream))
+            self._remember(stream, ("client", event.agency_id, stream, ""))
             writes.append((ADD_STREAM, (stream, *self.streams[stream])))
-        kind, agency_id, client_id = self._stream(stream)
+        kind, agency_id, client_id, labels = self._stream(stream)
         env = envelope(event)
         recorded = iso(event.timestamp)
         effective = iso(env["effective_at"])
@@ -112,13 +133,52 @@ class AuditTrailProjection(ViewProjection):
             env["correlation_id"],
             int(effective < recorded),
             target,
+            own_labels(event, labels),
+            self._about(stream, event),
+            event.note_id if isinstance(event, Case.ProgressNoteRecorded) else "",
         )
         writes.append((ADD_ROW, row))
         if target is not None:
             writes.append((MARK, (event.originator_version, stream, target)))
+        about = row[-2]
+        if about is not None:
+            remember(self.abouts, (stream, event.originator_version), about, self.STREAMS)
+        if isinstance(event, Case.ProgressNoteRecorded):
+            remember(self.notes, (stream, event.note_id), event.originator_version, self.STREAMS)
+        elif isinstance(event, Case.EntryRelabelled):
+            writes.append((RELABEL, (",".join(event.labels), stream, event.target_version)))
         return writes
 
-    def _stream(self, stream: str) -> tuple[str, str, str]:
+    def _about(self, stream: str, event: Any) -> int | None:
+        """The version of the entry whose labels govern the event's content as well as
+        its own: an addendum's note, a task's note, a marking's or relabelling's target,
+        a safety flag review's flag."""
+        field = TARGETS.get(type(event))
+        if field is not None:
+            # A marking of an addendum is about the addendum's note.
+            target = int(getattr(event, field))
+            return self._about_of(stream, target) or target
+        note_id = None
+        if isinstance(event, Case.AddendumAppended):
+            note_id = event.note_id
+        elif isinstance(event, Case.TaskCreated) and event.concerns == TaskConcerns.NOTE:
+            note_id = event.concerns_id
+        if not note_id:
+            return None
+        found = self.notes.get((stream, note_id))
+        if found is None:
+            rows = self.view.db.query(FIND_NOTE, (stream, "ProgressNoteRecorded", note_id))
+            found = int(rows[0]["version"]) if rows else None
+        return found
+
+    def _about_of(self, stream: str, version: int) -> int | None:
+        found = self.abouts.get((stream, version))
+        if found is None:
+            rows = self.view.db.query(FIND_ABOUT, (stream, version))
+            found = rows[0]["about_version"] if rows else None
+        return None if found is None else int(found)
+
+    def _stream(self, stream: str) -> tuple[str, str, str, str]:
         found = self.streams.get(stream)
         if found is not None:
             self.streams.move_to_end(stream)
@@ -127,15 +187,32 @@ class AuditTrailProjection(ViewProjection):
         if not rows:
             msg = f"the audit trail has no first event of stream {stream}"
             raise RuntimeError(msg)
-        found = (rows[0]["kind"], rows[0]["agency_id"], rows[0]["client_id"])
+        row = rows[0]
+        found = (row["kind"], row["agency_id"], row["client_id"], row["labels"])
         self._remember(stream, found)
         return found
 
-    def _remember(self, stream: str, facts: tuple[str, str, str]) -> None:
+    def _remember(self, stream: str, facts: tuple[str, str, str, str]) -> None:
         self.streams[stream] = facts
         self.streams.move_to_end(stream)
         if len(self.streams) > self.STREAMS:
             self.streams.popitem(last=False)
+
+
+def remember(cache: OrderedDict[Any, int], key: Any, value: int, most: int) -> None:
+    cache[key] = value
+    if len(cache) > most:
+        cache.popitem(last=False)
+
+
+def own_labels(event: Any, defaults: str) -> str:
+    """The labels an event's entry carries when recorded: its case's defaults, and for a
+    note those it was recorded with besides."""
+    if isinstance(event, Case.ProgressNoteRecorded) and event.labels:
+        found = defaults.split(",") if defaults else []
+        found += [c for c in event.labels if c not in found]
+        return ",".join(found)
+    return defaults
 
 
 def audit_trail(
@@ -174,8 +251,10 @@ def audit_trail(
             where.append(clause)
             params.append(value)
     rows = db.query(
-        "SELECT a.*, ch.hash FROM {s}view_audit a LEFT JOIN {s}event_chain ch "
+        "SELECT a.*, ch.hash, t.labels AS about_labels, t.actor_id AS about_actor "
+        "FROM {s}view_audit a LEFT JOIN {s}event_chain ch "
         "ON ch.originator_id = a.stream_id AND ch.originator_version = a.version "
+        "LEFT JOIN {s}view_audit t ON t.stream_id = a.stream_id AND t.version = a.about_version "
         f"WHERE {' AND '.join(where)} ORDER BY a.position LIMIT ?",
         [*params, limit],
     )
@@ -207,7 +286,14 @@ def audit_row(row: dict[str, Any]) -> dict[str, Any]:
         "marked_in_error_by": row["marked_in_error_by"],
         "target_version": row["target_version"],
         "hash": row["hash"],
+        # The labels now governing what the row says: its own and its subject's.
+        "labels": sorted({*split(row["labels"]), *split(row["about_labels"])}),
+        "entry_author": row["about_actor"],
     }
+
+
+def split(labels: str | None) -> list[str]:
+    return labels.split(",") if labels else []
 
 
 # One event's place on both time axes: (version, recorded_at, effective_at, event_type,

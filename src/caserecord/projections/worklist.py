@@ -30,6 +30,7 @@ from caserecord.domain.values import (
     CaseStatus,
     PlanStatus,
     Specialty,
+    TaskConcerns,
     TaskStatus,
 )
 from caserecord.projections.base import (
@@ -54,6 +55,9 @@ class WorklistSchema(ViewSchema):
         "subject_id TEXT NOT NULL, link TEXT NOT NULL, title TEXT NOT NULL, "
         # Keyed by case first: each batch deletes a case's items and writes them again.
         "case_open INTEGER NOT NULL, case_version BIGINT NOT NULL, "
+        # Need to know: the labels of the entry the title comes from, and the note a task
+        # concerns (whose labels the query adds).
+        "labels TEXT NOT NULL, about_note TEXT NOT NULL, "
         "PRIMARY KEY (case_id, item_id))",
         "CREATE INDEX IF NOT EXISTS view_worklist_items_owner "
         "ON {s}view_worklist_items (agency_id, owner_id, due_on)",
@@ -101,7 +105,7 @@ deadline; the contact standard of the case's specialty; an item left open on a c
 was administered, until someone reviews it); a benefits application's step
 (``benefit_items``)."""
 
-INSERT_ITEM = "INSERT INTO {s}view_worklist_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+INSERT_ITEM = "INSERT INTO {s}view_worklist_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 DROP_ITEMS = "DELETE FROM {s}view_worklist_items WHERE case_id=?"
 UPSERT_CASE = (
     "INSERT INTO {s}view_worklist_cases VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (case_id) "
@@ -190,6 +194,7 @@ class WorklistProjection(ViewProjection):
                 title[:200],
                 int(is_open),
                 touched.version,
+                *item_labels(case, kind, subject),
             )
             writes.append((INSERT_ITEM, row))
         opened_on = iso_date(touched.opened_on) or ""
@@ -272,6 +277,28 @@ class WorklistProjection(ViewProjection):
         self.seen[(case_id, version)] = said
         if len(self.seen) > self.REMEMBERED:
             self.seen.popitem(last=False)
+
+
+def item_labels(case: Case, kind: str, subject: str) -> tuple[str, str]:
+    """The labels of the entry an item's title comes from (none for a title of fixed
+    words), and the note a task concerns, if any."""
+    versions: list[int] = []
+    about = ""
+    task = case.tasks.get(subject.removeprefix("tasks/")) if kind in ("task", "left_open") else None
+    if task is not None:
+        versions.append(task.version)
+        about = task.concerns_id if task.concerns == TaskConcerns.NOTE else ""
+    elif kind == "goal_due" and subject in case.goals:
+        versions.append(latest(case.goals[subject].revisions).version)
+    elif kind in ("plan_review", "plan_revision"):
+        # A plan is read as the intake is (application/need_to_know.py).
+        versions += [1, *(p.current_version.version for p in case.plans if p.plan_id == subject)]
+    elif kind == "safety_flag":
+        versions.append(int(subject))
+    elif kind in BENEFIT_KINDS and subject in case.benefit_applications:
+        versions.append(case.benefit_applications[subject].version)
+    labels = sorted({c for v in versions for c in case.labels_of(v)})
+    return ",".join(labels), about
 
 
 # Where each kind of item links within its case (left-open items name their part).
@@ -453,6 +480,8 @@ def item_row(row: dict[str, Any], day: date) -> dict[str, Any]:
         "link": row["link"],
         "title": row["title"],
         "case_version": row["case_version"],
+        "labels": row["labels"].split(",") if row["labels"] else [],
+        "about_note": row["about_note"],
     }
 
 
@@ -489,6 +518,8 @@ def contact_items(
                     "link": f"/v1/cases/{row['case_id']}/notes",
                     "title": f"Client contact due (every {days} days)",
                     "case_version": row["case_version"],
+                    "labels": "",
+                    "about_note": "",
                 },
                 day,
             )

@@ -66,7 +66,7 @@ def audit_trail(
         after=paging.after(int),
         limit=paging.fetch,
     )
-    page = paging.page(rows, lambda r: r["position"])
+    page = paging.page(runtime.records.audit_rows(caller.actor, rows), lambda r: r["position"])
     reveal(runtime, caller, "read_audit_trail", listed_subjects(page["items"]))
     return page
 

@@ -13,7 +13,6 @@ from caserecord.api.openapi import LIST
 from caserecord.api.paging import PagingDep, encode
 from caserecord.api.schemas.events import EventPage
 from caserecord.application import CaseRecords
-from caserecord.application.need_to_know import Reading
 
 router = APIRouter(tags=["events"])
 
@@ -27,27 +26,10 @@ def event_feed(caller: ReaderDep, runtime: RuntimeDep, paging: PagingDep) -> dic
     events, position, has_more = agency_events(
         records, caller.agency_id, after=after, limit=paging.limit
     )
-    events = need_to_know(records, caller, events)
+    events = records.events_as_read(caller.actor, events)
     reveal(runtime, caller, "read_events", subjects(records, caller, events))
     cursor = encode(position)
     return paging.answer(events, cursor if has_more else None, resume=cursor)
-
-
-def need_to_know(
-    records: CaseRecords, caller: Caller, events: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Each case's events as the caller's relation to that case lets them be read."""
-    readings: dict[UUID, Reading] = {}
-    shown = []
-    for e in events:
-        if not e["topic"].startswith("caserecord.domain.case:"):
-            shown.append(e)
-            continue
-        stream = UUID(str(e["stream_id"]))
-        if stream not in readings:
-            readings[stream] = records.read_basis(caller.actor, stream)
-        shown.append(readings[stream].event(e))
-    return shown
 
 
 def subjects(records: CaseRecords, caller: Caller, events: list[dict[str, Any]]) -> list[Subject]:

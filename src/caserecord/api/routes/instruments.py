@@ -150,6 +150,7 @@ def client_scores(
         caller.agency_id, client_id, instrument,
         after=paging.after(tuple[str, str, int]), limit=paging.fetch,
     )  # fmt: skip
+    rows = runtime.records.scores_as_read(caller.actor, rows, client_id)
     page = paging.page(rows, score_key, client_id=client_id, instrument=instrument)
     subjects = [Subject(client_id, r["case_id"]) for r in page["items"]] or [Subject(client_id)]
     reveal(runtime, caller, "read_client_scores", subjects)
@@ -170,6 +171,6 @@ def list_safety_flags(
         caller.agency_id, case_manager_id=case_manager_id,
         after=paging.after(tuple[str, str, int]), limit=paging.fetch,
     )  # fmt: skip
-    page = paging.page(rows, score_key)
+    page = paging.page(runtime.records.scores_as_read(caller.actor, rows), score_key)
     reveal(runtime, caller, "list_safety_flags", listed_subjects(page["items"]))
     return page

@@ -72,7 +72,8 @@ def worklist(
         after=paging.after(tuple[str, str]),
         limit=paging.fetch,
     )
-    page = paging.page(rows, item_key, staff_id=owner)
+    items = runtime.records.worklist_items(caller.actor, rows)
+    page = paging.page(items, item_key, staff_id=owner)
     reveal(runtime, caller, "list_worklist", listed_subjects(page["items"]))
     return page
 

@@ -33,6 +33,13 @@ class AuditRow(BaseModel):
     )
     target_version: int | None = Field(description="The version an in-error marking names")
     hash: str | None
+    labels: list[str] = Field(
+        description="Sensitivity labels of the entry now, with those of the entry it is about"
+    )
+    restricted: bool = Field(
+        description="The reader may not read the entry: its summary is the event type, "
+        "its reason blank"
+    )
 
 
 class AuditPage(Page[AuditRow]):

@@ -110,6 +110,11 @@ class ScoreTrendRow(BaseModel):
     band: str | None
     flags: list[str]
     effective_at: datetime
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="The reader may not read the administration: what it said is blank",
+    )
 
 
 class ScoreTrendPage(Page[ScoreTrendRow]):
@@ -128,6 +133,11 @@ class DueSafetyFlag(BaseModel):
     instrument: str
     flags: list[str]
     effective_at: datetime
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="The reader may not read the administration: what it said is blank",
+    )
 
 
 class SafetyFlagPage(Page[DueSafetyFlag]):

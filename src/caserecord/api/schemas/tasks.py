@@ -84,8 +84,10 @@ class WorklistItem(BaseModel):
     days_until_due: int = Field(description="Negative once overdue")
     subject_id: str
     link: str = Field(description="Where the item's subject is read (a path of this API)")
-    title: str
+    title: str = Field(description='"Restricted entry" where `restricted`')
     case_version: int
+    labels: list[str] = Field(description="Sensitivity labels of the entry the title comes from")
+    restricted: bool = Field(description="The reader may not read the entry the title comes from")
 
 
 class WorklistPage(Page[WorklistItem]):
