@@ -42,7 +42,9 @@ TIMELINE_PAGE = 100
 # Services of other parts of the record that a case page shows when the service has them:
 # (the CaseRecords method, the section's heading). Each answers plain rows (dicts).
 # Sections read off the case as the service returns it: heading, the case's key, and the
-# columns shown (in that order) of each row.
+# columns shown (in that order) of each row. Open tasks are in the worklist section, whose
+# items are read as the viewer may read them (the case's own task list gives a task on a
+# psychotherapy note its title whoever reads it); done ones are in the timeline.
 CASE_SECTIONS = (
     (
         "Care team",
@@ -50,7 +52,6 @@ CASE_SECTIONS = (
         ("role", "name", "staff_id", "organisation", "starts_on", "ends_on", "current"),
     ),
     ("Transfers", "transfers", ("from_staff_id", "to_staff_id", "status", "handoff_summary")),
-    ("Tasks", "tasks", ("title", "owner_id", "due_on", "status", "concerns")),
     ("Safety flags due", "safety_flags", ("instrument", "flags", "version")),
     (
         "Benefits applications",
@@ -69,8 +70,8 @@ CASE_SECTIONS = (
 
 
 def case_sections(case: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The case's care team, transfers, tasks, due safety flags and benefits applications,
-    each row cut to the columns a reader scans."""
+    """The case's care team, transfers, due safety flags and benefits applications, each
+    row cut to the columns a reader scans."""
     sections = []
     for heading, key, columns in CASE_SECTIONS:
         found = case.get(key)
