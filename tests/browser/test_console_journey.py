@@ -49,13 +49,24 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
     # Open the case: the current plan, the goal's chart, the note marked in error
     page.locator("section[aria-labelledby=cases] a").first.click()
     expect(page.locator("h3[data-plan-title]")).to_have_text("Recovery, housing and work plan")
-    expect(page.locator("figure.chart svg circle")).to_have_count(3)
+    expect(page.locator("figure.chart").first.locator("svg circle")).to_have_count(3)
+    # The goal that targets a PHQ-9 score is charted from the two administrations, which the
+    # assessments list with their bands and the first's safety flag.
+    mood = page.locator("article.goal", has_text="PHQ-9 below 10")
+    expect(mood.locator("svg circle")).to_have_count(2)
+    expect(page.locator("[data-scores] tbody tr", has_text="PHQ-9")).to_have_count(2)
+    expect(page.locator("[data-scores]")).to_contain_text("safety: self harm thoughts")
+    # Each status of a referral says who recorded it and when.
+    history = page.locator("article.referral table.status-history tbody tr")
+    expect(history.filter(has_text="accepted")).to_contain_text("demo-caseworker")
+    expect(page.locator("[data-worklist]")).to_contain_text("Medicaid: decision expected")
     struck = page.locator("article.note.in-error del")
     expect(struck).to_have_text("Missed appointment; no answer by phone.")
     expect(page.locator("article.note.in-error .marking").first).to_contain_text("demo-supervisor")
     expect(page.locator("article.note.in-error .marking").first).to_contain_text(
         "Recorded on the wrong client's case"
     )
+    expect(page.locator("article.note.in-error .meta")).to_contain_text("by demo-caseworker")
     expect(page.locator("[data-case-labels]")).to_contain_text("substance use")
     shoot(page, site, "case", first_role=first, whole=True)
     case_url = page.url
@@ -74,9 +85,8 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
     views.append(page_view(page))
 
     # Diff between that moment and the latest: the plan's title changed
-    page.get_by_role("link", name="Diff", exact=True).click()
-    page.get_by_label("From").select_option(str(revised - 1))
-    page.get_by_role("button", name="Compare").click()
+    page.get_by_role("link", name="What has changed since").click()
+    expect(page.get_by_label("From")).to_have_value(str(revised - 1))
     title = page.locator("table.diff tr", has_text="current_plan.title")
     expect(title.locator("del")).to_have_text("Recovery and housing plan")
     expect(title.locator("ins")).to_have_text("Recovery, housing and work plan")
@@ -103,6 +113,8 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
             entry = page.locator(f"tr[data-request='{view}']")
             expect(entry).not_to_have_count(0)
             expect(entry.first).to_contain_text(role.replace("_", " "))
+        # The client page's view named this client; the search before it, others as a count.
+        expect(page.locator(f"tr[data-request='{views[0]}']").first).to_contain_text("this client")
         shoot(page, site, "access-log", first_role=first)
 
         # Verification and the export
@@ -128,11 +140,36 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
         page.goto(case_url + "/verification")
         expect(page.locator("h1")).to_have_text("Not for your role")
 
+    if not first:
+        # The referral's service, in the resource directory; then a search by need and area.
+        page.goto(case_url)
+        page.get_by_role("link", name="the service in the directory").click()
+        expect(page.locator("article.service:target h3")).to_contain_text("rapid rehousing")
+        page.get_by_label("Need").select_option("housing-insecurity")
+        page.get_by_label("Area served").select_option("Northport")
+        page.get_by_role("button", name="Search").click()
+        found = page.locator("article.service")
+        expect(found).to_have_count(1)
+        expect(found.first).to_contain_text("housing insecurity")
+        expect(page.locator("[data-directory-count]")).to_contain_text("1 of ")
+    else:
+        page.get_by_role("link", name="Directory", exact=True).click()
+        expect(page.locator("article.service").first).to_be_visible()
+        shoot(page, site, "directory", first_role=first)
+
     page.get_by_role("link", name="Caseloads", exact=True).click()
     rows = page.locator("table.caseloads tbody tr")
     expect(rows.filter(has_text="demo-caseworker")).to_have_count(1)
     expect(rows.filter(has_text="cm-alice")).to_have_count(1)  # the case handed over
     shoot(page, site, "caseloads", first_role=first)
+    if role == "supervisor":
+        # The case handed over is on hold: the page says why and until when, and who had it.
+        page.get_by_text("Cases of cm-alice").click()
+        page.get_by_role("link", name="Walter Brooks").click()
+        expect(page.locator("section.summary")).to_contain_text("inpatient stay for a foot ulcer")
+        transfer = page.locator("section[aria-labelledby^=part-]", has_text="Transfers")
+        cells = transfer.locator("tbody tr td")
+        expect(cells).to_contain_text(["demo-caseworker", "cm-alice", "accepted", "Lives alone"])
 
     # Sign out: the old cookie no longer opens anything
     cookies = context.cookies()
@@ -172,6 +209,10 @@ def test_a_reviewer_of_another_agency_sees_none_of_it(browser: Browser, site: Si
     expect(page.locator("tbody tr")).to_have_text("No events match.")
     page.goto(f"{site.url}/console/caseloads")
     expect(page.get_by_text("0 open cases")).to_be_visible()
+    # Its own directory, not the demo agency's.
+    page.get_by_role("link", name="Directory", exact=True).click()
+    expect(page.locator("article.service")).to_have_count(0)
+    expect(page.get_by_text("The directory is empty.")).to_be_visible()
     context.close()
 
 
@@ -205,11 +246,17 @@ def test_every_main_page_has_no_serious_accessibility_finding_and_the_api_docs_w
         "access-log": f"/console/clients/{client}/access-log",
         "verification": f"/console/cases/{case}/verification",
         "audit": "/console/audit",
-        "caseloads": "/console/caseloads",
+        "directory": "/console/directory?need=housing-insecurity",
+        "caseloads": "/console/caseloads",  # last: its collapsed lists are printed below
     }
+    too_wide = {}
     for name, path in pages.items():
         page.goto(site.url + path)
         findings[name] = serious(page)
+        # A tablet shows every page without scrolling sideways (wide tables scroll alone).
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > TABLET["width"]:
+            too_wide[name] = width
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     # Printing opens what was collapsed (the caseloads' lists of cases), and closes it after.
@@ -221,6 +268,7 @@ def test_every_main_page_has_no_serious_accessibility_finding_and_the_api_docs_w
     expect(page.locator("details:not([open])")).not_to_have_count(0)
 
     assert {name: found for name, found in findings.items() if found} == {}
+    assert too_wide == {}
     assert refused == []
 
     # The API documentation loads its scripts from the app: it renders with no internet.

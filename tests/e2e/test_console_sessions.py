@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from caserecord.config import Settings
 from caserecord.console.sessions import now_utc
 from caserecord.domain.consent import form_hash
-from tests.e2e.http import Api, a_case, serve
+from tests.e2e.http import Api, a_case, serve, staff_the_agency, staff_token
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -69,6 +69,8 @@ def pages(client_id: str, case_id: str) -> list[str]:
         f"{case}/verification",
         "/console/audit",
         "/console/caseloads",
+        "/console/directory",
+        "/console/directory?q=food&need=food-insecurity",
     ]
 
 
@@ -394,3 +396,29 @@ def test_a_provider_token_cannot_sign_in_to_the_console(api: Api) -> None:
     assert answer.status_code == 403
     assert "caserecord_session" not in answer.headers.get("set-cookie", "")
     assert client.get("/console/clients", follow_redirects=False).status_code == 303
+
+
+def test_a_case_page_shows_a_supervisor_a_task_on_a_psychotherapy_note_only_as_restricted(
+    api: Api,
+) -> None:
+    staff_the_agency(api)
+    own = staff_token(api, "worker-1", "caseworker")
+    _, case_id = a_case(api)
+    note = {"text": "Session.", "contact_mode": "in_person", "labels": ["psychotherapy_notes"]}
+    note_id = api.created(f"/v1/cases/{case_id}/notes", note, role=own)["entity_id"]
+    task = {
+        "title": "Reflect on the dream about the river",
+        "owner_id": "worker-1",
+        "due_on": "2030-01-01",
+        "concerns": "note",
+        "concerns_id": note_id,
+    }
+    api.created(f"/v1/cases/{case_id}/tasks", task, role=own)
+    console(api).backend.catch_up("", console(api).backend.head())
+
+    page = signed_in(api, "supervisor").get(f"/console/cases/{case_id}")
+    worklist = page.text.split('id="worklist"')[1].split("</section>")[0]
+
+    assert page.status_code == 200
+    assert "Restricted entry" in worklist and "2030-01-01" in worklist
+    assert "the dream about the river" not in page.text

@@ -100,6 +100,27 @@ def test_filters_by_kind_and_due_window_and_pages_by_due_date(
     assert [r["kind"] for r in first + rest] == [k for k, _ in kinds(projections, "worker-1")]
 
 
+def test_the_items_of_one_case_are_read_by_its_id_whoever_they_fall_to(
+    records: CaseRecords, projections: ProjectionService, worker: Actor
+) -> None:
+    ids = busy_case(records, worker)
+    other = busy_case(records, worker)
+    projections.catch_up()
+
+    rows = projections.queries.worklist(
+        "agency-a", owner_id=None, standards=STANDARDS, case_id=UUID(str(ids["case"]))
+    )
+    elsewhere = projections.queries.worklist(
+        "agency-b", owner_id=None, standards=STANDARDS, case_id=UUID(str(ids["case"]))
+    )
+
+    assert {r["case_id"] for r in rows} == {ids["case"]} != {other["case"]}
+    assert sorted(r["kind"] for r in rows) == sorted(
+        ["plan_review", "referral_response", "goal_due", "client_contact", "task"]
+    )
+    assert elsewhere == []
+
+
 def test_the_contact_standard_of_the_specialty_comes_from_the_setting(
     records: CaseRecords, projections: ProjectionService, worker: Actor
 ) -> None:

@@ -9,7 +9,7 @@ exchanged once for a server-side session.
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from caserecord.console import audit, records, signin
+from caserecord.console import audit, directory, records, signin
 from caserecord.console.backend import Backend
 from caserecord.console.web import ASSETS, PREFIX, STATIC, Console
 
@@ -21,5 +21,5 @@ def install(app: FastAPI, backend: Backend) -> None:
     ``/console/static``."""
     app.state.console = Console(backend)
     app.mount(STATIC, StaticFiles(directory=str(ASSETS)), name="console-assets")
-    for module in (signin, records, audit):
+    for module in (signin, records, audit, directory):
         app.include_router(module.router)

@@ -23,6 +23,7 @@ from caserecord.console.web import (
     reveal,
 )
 from caserecord.projections.caseload import caseload_key
+from caserecord.projections.summaries import SUMMARIES
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -87,6 +88,7 @@ def audit_trail(
         filters=filters,
         next_page=query(**filters, after=page[-1]["position"]) if more else None,
         first_page=query(**filters) if after is not None else None,
+        event_types=sorted(SUMMARIES),
     )
 
 

@@ -32,6 +32,19 @@ def set_aside(timeline: list[dict[str, Any]], until: datetime | None = None) -> 
     return found
 
 
+def case_entries(
+    timeline: list[dict[str, Any]], until: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """The case's own events by record version (recorded up to ``until``): who recorded a
+    status of a referral, and when."""
+    return {
+        e["version"]: e
+        for e in timeline
+        if e["stream_kind"] == "case"
+        and (until is None or (as_datetime(e["recorded_at"]) or until) <= until)
+    }
+
+
 def notes_with_set_aside(
     standing: list[dict[str, Any]], marked: list[Marked]
 ) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from caserecord.access import Subject
 from caserecord.console import history
-from caserecord.console.charts import progress_chart
+from caserecord.console.charts import Chart, progress_chart
 from caserecord.console.web import (
     PREFIX,
     Console,
@@ -31,6 +31,7 @@ from caserecord.domain.errors import NotFoundError
 from caserecord.history import case_as_of, case_diff, case_timeline, decoded_events
 from caserecord.presenters import event_to_dict
 from caserecord.projections.summaries import summarise
+from caserecord.projections.worklist import contact_standards
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -41,15 +42,16 @@ TIMELINE_PAGE = 100
 # Services of other parts of the record that a case page shows when the service has them:
 # (the CaseRecords method, the section's heading). Each answers plain rows (dicts).
 # Sections read off the case as the service returns it: heading, the case's key, and the
-# columns shown (in that order) of each row.
+# columns shown (in that order) of each row. Open tasks are in the worklist section, whose
+# items are read as the viewer may read them (the case's own task list gives a task on a
+# psychotherapy note its title whoever reads it); done ones are in the timeline.
 CASE_SECTIONS = (
     (
         "Care team",
         "care_team",
         ("role", "name", "staff_id", "organisation", "starts_on", "ends_on", "current"),
     ),
-    ("Pending transfer", "pending_transfer", ("from_staff_id", "to_staff_id", "handoff_summary")),
-    ("Tasks", "tasks", ("title", "owner_id", "due_on", "status", "concerns")),
+    ("Transfers", "transfers", ("from_staff_id", "to_staff_id", "status", "handoff_summary")),
     ("Safety flags due", "safety_flags", ("instrument", "flags", "version")),
     (
         "Benefits applications",
@@ -68,14 +70,23 @@ CASE_SECTIONS = (
 
 
 def case_sections(case: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The case's care team, pending transfer, tasks, due safety flags and benefits
-    applications, each row cut to the columns a reader scans."""
+    """The case's care team, transfers, due safety flags and benefits applications, each
+    row cut to the columns a reader scans."""
     sections = []
     for heading, key, columns in CASE_SECTIONS:
         found = case.get(key)
         rows = found if isinstance(found, list) else [found] if found else []
+        rows = [
+            {"status": latest(row["statuses"]), **row} if "statuses" in row else row for row in rows
+        ]
         sections.append((heading, [{c: row.get(c) for c in columns if c in row} for row in rows]))
     return sections
+
+
+def latest(statuses: list[dict[str, Any]]) -> str | None:
+    """The standing status of a part that keeps its statuses' history (a transfer)."""
+    standing = [s["value"] for s in statuses if not s["in_error"]]
+    return standing[-1] if standing else None
 
 
 Text = Annotated[str, Query(max_length=200)]
@@ -168,6 +179,11 @@ def case_parts(console: Console, viewer: Viewer, case: dict[str, Any]) -> dict[s
     plan = case["current_plan"]
     charts = {}
     for goal in plan["goals"] if plan else []:
+        if goal.get("score_target"):
+            # A goal that targets a score moves with the instrument's administrations.
+            scores = records.get_goal(actor, case_id, goal["goal_id"])["scores"]
+            charts[goal["goal_id"]] = score_chart(scores, goal["score_target"])
+            continue
         progress = records.goal_progress(actor, case_id, goal["goal_id"], limit=SHOWN)
         charts[goal["goal_id"]] = progress_chart(progress["items"], goal["target_measure"])
     notes = records.case_notes(actor, case_id, limit=SHOWN)
@@ -179,10 +195,29 @@ def case_parts(console: Console, viewer: Viewer, case: dict[str, Any]) -> dict[s
         "notes": history.notes_with_set_aside(notes["items"], marked),
         "note_count": notes["note_count"],
         "referrals": referrals["items"],
+        "scores": records.case_scores(actor, case_id, limit=SHOWN),
         "marked": marked,
         "optional": optional,
         "timeline": timeline,
+        "entries": history.case_entries(timeline),
     }
+
+
+def score_chart(scores: list[dict[str, Any]], target: dict[str, Any]) -> Chart | None:
+    """The administrations a goal's score target reads, as progress: the total, and
+    whether it met the target."""
+    instrument = str(target["instrument"]).upper()
+    return progress_chart(
+        [
+            {
+                "effective_at": s["effective_at"],
+                "measured_value": s["total"],
+                "achievement": "target met" if s["met"] else s["band"] or "target not met",
+            }
+            for s in scores
+        ],
+        f"{instrument} score",
+    )
 
 
 @router.get("/cases/{case_id}")
@@ -191,8 +226,20 @@ def case_page(
 ) -> HTMLResponse:
     case = console.backend.records.get_case(viewer.actor, case_id)
     parts = case_parts(console, viewer, case)
+    # What is due on the case, whoever it falls to: from the worklist view, each item as
+    # the viewer may read it, as the API's worklist reads it.
+    rows = console.backend.views.worklist(
+        viewer.actor.agency_id,
+        owner_id=None,
+        standards=contact_standards(console.backend.settings.contact_standard_days),
+        case_id=case_id,
+        limit=SHOWN,
+    )
+    due = console.backend.records.worklist_items(viewer.actor, rows)
     reveal(console, viewer, "read_case", [Subject(case["client_id"], case_id)])
-    return console.render(request, "case.html", viewer, case=case, as_of=None, **parts)
+    return console.render(
+        request, "case.html", viewer, case=case, as_of=None, worklist=due, **parts
+    )
 
 
 @router.get("/cases/{case_id}/as-of")
@@ -263,8 +310,10 @@ def case_as_of_page(
         notes=notes,
         note_count=case["note_count"],
         referrals=case["referrals"],
+        scores=[],
         marked=marked,
         optional=[],
+        entries=history.case_entries(timeline, cut if axis != "effective" else None),
     )
 
 

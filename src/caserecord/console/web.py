@@ -36,6 +36,9 @@ ASSETS = files("caserecord.console").joinpath("static")
 
 READERS = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.COMPLIANCE_REVIEWER})
 AUDITORS = frozenset({Role.SUPERVISOR, Role.COMPLIANCE_REVIEWER})
+# The resource directory holds no client's data: admins, who keep it, read it too, as the
+# API lets them.
+DIRECTORY_READERS = READERS | {Role.ADMIN}
 
 # The purpose of use a page view is logged with, unless the viewer chose another at sign-in.
 PURPOSES = {
@@ -50,6 +53,23 @@ CONSENT_STATUS = {
     "not_yet_effective": "not yet in force",
     "expired": "expired",
     "revoked": "revoked",
+}
+# Column headings of the parts of a case shown as plain rows (records.CASE_SECTIONS); any
+# other key is shown with its underscores as spaces.
+COLUMNS = {
+    "staff_id": "Staff id",
+    "starts_on": "From",
+    "ends_on": "Until",
+    "from_staff_id": "From",
+    "to_staff_id": "To",
+    "owner_id": "Owner",
+    "due_on": "Due",
+    "agency_name": "Applied to",
+    "submitted_on": "Submitted",
+    "expected_decision_on": "Decision expected",
+    "renews_on": "Renews",
+    "hearing_on": "Hearing",
+    "version": "Record version",
 }
 PURPOSE_CHOICES = ("case_management", "supervision", "compliance_review", "quality_assurance")
 
@@ -99,6 +119,10 @@ class Viewer:
     def audits(self) -> bool:
         return self.role in AUDITORS
 
+    @property
+    def reads_directory(self) -> bool:
+        return self.role in DIRECTORY_READERS
+
 
 class Console:
     """The console's parts, kept in ``app.state.console``."""
@@ -119,6 +143,7 @@ class Console:
         self.templates.globals["static"] = STATIC
         self.templates.globals["prefix"] = PREFIX
         self.templates.globals["CONSENT_STATUS"] = CONSENT_STATUS
+        self.templates.globals["COLUMNS"] = COLUMNS
 
     @cached_property
     def sessions(self) -> SessionStore:

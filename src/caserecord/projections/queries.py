@@ -179,6 +179,7 @@ class ReadModels:
         window: work.Window = work.ALL,
         after: tuple[str, str] | None = None,
         limit: int = 50,
+        case_id: UUID | None = None,
     ) -> list[dict[str, Any]]:
         return work.worklist(
             self.db,
@@ -188,6 +189,7 @@ class ReadModels:
             window=window,
             after=after,
             limit=limit,
+            case_id=case_id,
         )
 
     def worklist_summary(

@@ -410,13 +410,14 @@ def worklist(
     window: Window = ALL,
     after: tuple[str, str] | None = None,
     limit: int = 50,
+    case_id: UUID | None = None,
 ) -> list[dict[str, Any]]:
-    """Items of ``owner_id`` (everyone's when None) by due date; ``after``: the
-    :func:`item_key` of the last one already shown."""
+    """Items of ``owner_id`` (everyone's when None), of one case if ``case_id`` is given,
+    by due date; ``after``: the :func:`item_key` of the last one already shown."""
     if limit < 1:
         raise InvalidValueError("limit must be at least 1")
     day = today()
-    found = sorted(items(db, agency_id, owner_id, standards, window, day), key=item_key)
+    found = sorted(items(db, agency_id, owner_id, standards, window, day, case_id), key=item_key)
     if after is not None:
         found = [i for i in found if item_key(i) > after]
     return found[:limit]
@@ -433,12 +434,16 @@ def items(
     standards: dict[str, int],
     window: Window,
     day: date,
+    case_id: UUID | None = None,
 ) -> list[dict[str, Any]]:
     kinds = window.kinds or KINDS
     where, params = ["agency_id=?"], [agency_id]
     if owner_id is not None:
         where.append("owner_id=?")
         params.append(owner_id)
+    if case_id is not None:
+        where.append("case_id=?")
+        params.append(text_id(case_id))
     stored = [k for k in kinds if k != "client_contact"]
     found: list[dict[str, Any]] = []
     if stored:

@@ -1,4 +1,4 @@
-// Progressive enhancement of the "as of" form: moving the slider names the event it stops
+// Progressive enhancement. The "as of" form: moving the slider names the event it stops
 // at, copies its time into the date-time field and, once it rests, shows the case then.
 // Without this file the same form works with its buttons.
 "use strict";
@@ -18,6 +18,19 @@
   window.addEventListener("beforeprint", expand);
   window.addEventListener("afterprint", restore);
   window.matchMedia("print").addEventListener("change", (e) => (e.matches ? expand() : restore()));
+})();
+
+// A table wider than a narrow window scrolls on its own (the stylesheet): such a table
+// takes keyboard focus, so the arrow keys scroll it; one that fits is no extra tab stop.
+(() => {
+  const reachable = () => {
+    document.querySelectorAll("main table").forEach((t) => {
+      if (t.scrollWidth > t.clientWidth + 1) t.setAttribute("tabindex", "0");
+      else t.removeAttribute("tabindex");
+    });
+  };
+  document.addEventListener("DOMContentLoaded", reachable);
+  window.addEventListener("resize", reachable);
 })();
 
 document.addEventListener("DOMContentLoaded", () => {
