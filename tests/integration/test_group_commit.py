@@ -170,3 +170,52 @@ def test_a_lone_save_does_not_wait_for_a_group(pg_records: CaseRecords, worker: 
 
     assert (group.groups - before[0], group.saves - before[1]) == (1, 1)
     assert not group._queue
+
+
+def test_commands_on_one_case_queue_behind_the_save_before_and_are_committed_together(
+    pg_records: CaseRecords, worker: Actor, postgres_url: str
+) -> None:
+    case_id = an_open_case(pg_records, worker)
+    write_note(pg_records, worker, case_id)  # in the cache
+    group = recorder_of(pg_records).group_commit
+    before = (group.groups, group.saves)
+    hold_first_flight(pg_records, queued=WRITERS - 1)
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        results = list(pool.map(lambda _: write_note(pg_records, worker, case_id), range(WRITERS)))
+
+    assert (group.groups - before[0], group.saves - before[1]) == (2, WRITERS)
+    assert sorted(r.version for r in results) == list(range(3, 3 + WRITERS))
+    rows = StoredRows(postgres_url)
+    found = rows._run(
+        "SELECT COUNT(DISTINCT xmin::text) FROM stored_events "
+        "WHERE originator_id = ?::uuid AND originator_version > 3",
+        str(case_id),
+    )
+    assert int(found[0][0]) == 1
+    assert len(all_notes(pg_records, worker, case_id)) == WRITERS + 1
+    assert pg_records.verify_stream(case_id).ok
+
+
+def test_commands_made_from_a_save_that_lost_its_race_run_again_and_leave_no_gap(
+    pg_records: CaseRecords, worker: Actor, postgres_url: str
+) -> None:
+    case_id = an_open_case(pg_records, worker)
+    write_note(pg_records, worker, case_id)  # in the cache, at version 2
+    rival = open_records(Settings(database_url=postgres_url))
+    try:
+        # Another worker takes version 3 while this one's first save of it is held.
+        hold_first_flight(
+            pg_records, queued=WRITERS - 1, meanwhile=lambda: write_note(rival, worker, case_id)
+        )
+        with ThreadPoolExecutor(WRITERS) as pool:
+            results = list(
+                pool.map(lambda _: write_note(pg_records, worker, case_id), range(WRITERS))
+            )
+    finally:
+        rival.close()
+
+    assert sorted(r.version for r in results) == list(range(4, 4 + WRITERS))
+    assert len(all_notes(pg_records, worker, case_id)) == WRITERS + 2
+    check = pg_records.verify_stream(case_id)
+    assert (check.ok, check.versions_checked) == (True, 3 + WRITERS)

@@ -195,7 +195,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return None
         # A save the process makes for a command (a tracking record would be a follower's).
-        own = all(k == "idempotency" or v is None for k, v in kwargs.items())
+        own = all(k in ("idempotency", "queued") or v is None for k, v in kwargs.items())
         if own and fits_two_flights(stored_events):
             # Refused alone, before it joins a group: a save naming no agency, a recorder
             # without the key.
@@ -204,7 +204,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 raise NoIntegrityKeyError(
                     "the recorder holds no integrity key: nothing was written"
                 )
-            return self.group_commit.save(stored_events, kwargs.get("idempotency"))
+            return self.group_commit.save(
+                stored_events, kwargs.get("idempotency"), kwargs.get("queued")
+            )
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
             self._insert_stored_events(curs, stored_events, **kwargs)

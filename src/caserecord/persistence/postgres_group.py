@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from caserecord.persistence.postgres_flights import fits_two_flights
 
@@ -42,6 +42,8 @@ class Ticket:
 
     events: Sequence[StoredEvent]
     idempotency: Any  # an IdempotencyRecord, or None
+    after: list["Ticket"] = field(default_factory=list)  # the saves whose state it continues
+    last: dict[str, int] = field(default_factory=dict)  # stream -> its last version here
     ids: Sequence[int] | None = None
     error: BaseException | None = None
     done: bool = False
@@ -56,15 +58,40 @@ class GroupCommit:
 
     flight: Flight
     _queue: list[Ticket] = field(default_factory=list)
+    # Stream -> its latest save not recorded (queued, in flight, or failed): a save that
+    # follows one on the same record is recorded only if that one is.
+    _latest: dict[str, Ticket] = field(default_factory=dict)
     _flying: bool = False
     _changed: threading.Condition = field(default_factory=threading.Condition)
     groups: int = 0  # flights sent, for tests and benchmarks
     saves: int = 0  # saves recorded in them
 
-    def save(self, events: Sequence[StoredEvent], idempotency: Any = None) -> Sequence[int]:
+    def save(
+        self,
+        events: Sequence[StoredEvent],
+        idempotency: Any = None,
+        queued: Callable[[], object] | None = None,
+    ) -> Sequence[int]:
+        """``queued``: called once the save has its place in the queue (before it is
+        recorded), so the next command on the same record may start from its state."""
         ticket = Ticket(events, idempotency)
+        first: dict[str, int] = {}
+        for e in events:
+            stream = str(e.originator_id)
+            first[stream] = min(first.get(stream, e.originator_version), e.originator_version)
+            ticket.last[stream] = max(ticket.last.get(stream, 0), e.originator_version)
         with self._changed:
+            # It follows a save not yet recorded if it starts where that one ends (it was
+            # made from that save's state); a save made from the store's state starts at
+            # the same version instead, and the store decides between them.
+            for stream, version in first.items():
+                before = self._latest.get(stream)
+                if before is not None and before.last.get(stream) == version - 1:
+                    ticket.after.append(before)
+                self._latest[stream] = ticket
             self._queue.append(ticket)
+        if queued is not None:
+            queued()
         while True:
             with self._changed:
                 while self._flying and not ticket.done:
@@ -81,6 +108,7 @@ class GroupCommit:
                         if not other.done:  # the leader was interrupted (KeyboardInterrupt)
                             other.error = RuntimeError("the save's flight was interrupted")
                             other.done = True
+                        self._forget(other)
                     self._flying = False
                     self._changed.notify_all()
         if ticket.error is not None:
@@ -100,7 +128,21 @@ class GroupCommit:
         del self._queue[: len(group)]
         return group
 
+    def _forget(self, ticket: Ticket) -> None:
+        """A recorded save is no longer waited for; a failed one stays, so a save made
+        from its state fails too (until a later save of the record replaces it)."""
+        ticket.after = []
+        if ticket.error is not None:
+            ticket.events = ()  # only its failure and last versions are still needed
+            return
+        for stream in ticket.last:
+            if self._latest.get(stream) is ticket:
+                del self._latest[stream]
+
     def _send(self, group: list[Ticket]) -> None:
+        for ticket in group:
+            self._refuse_after_failure(ticket)
+        group = [t for t in group if not t.done]
         if len(group) > 1:
             events = [e for t in group for e in t.events]
             try:
@@ -116,12 +158,24 @@ class GroupCommit:
                     ticket.done = True
                 return
         for ticket in group:
+            if self._refuse_after_failure(ticket):
+                continue
             try:
                 ticket.ids = self.flight(ticket.events, ticket.records())
                 self._count(1, 1)
             except BaseException as e:  # handed to the save's own thread
                 ticket.error = e
             ticket.done = True
+
+    @staticmethod
+    def _refuse_after_failure(ticket: Ticket) -> bool:
+        """Fail a save that follows a failed save of the same record: its events were made
+        from that save's state, and recording them alone would leave a gap in the stream."""
+        if not any(t.error is not None for t in ticket.after):
+            return False
+        ticket.error = IntegrityError("a save it follows on the same record was not recorded")
+        ticket.done = True
+        return True
 
     def _count(self, groups: int, saves: int) -> None:
         self.groups += groups
