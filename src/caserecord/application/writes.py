@@ -159,15 +159,11 @@ class WritePath(RecordsBase):
 
         def attempt() -> CommandResult:
             with self._turn(aggregate_id) as turn:
-                aggregate = load()
-                self._check_expected(aggregate, opts)
-                with self._recording(actor, opts):
-                    command(aggregate)
-                made = entity_id(aggregate) if callable(entity_id) else entity_id
                 # From the cache, the next command on the record need not wait for this
                 # save to be recorded: it starts from the state saved, and fails with it.
                 chained = aggregate_id in getattr(self._cache_first, "ids", ())
-                return self._save(actor, aggregate, opts, made, hand_over=turn if chained else None)
+                hand_over = turn if chained else None
+                return self._update(actor, load(), opts, command, entity_id, hand_over)
 
         return self._retry(opts, actor, attempt, (aggregate_id,))
 
@@ -294,6 +290,7 @@ class WritePath(RecordsBase):
         opts: Options,
         command: Callable[[A], None],
         entity_id: str | Callable[[A], str] | None,
+        hand_over: "Turn | None" = None,
     ) -> CommandResult:
         """``entity_id``: the id of the part the command adds, or how to find it in the
         changed aggregate (an entry known by its version, a plan version by its number)."""
@@ -301,7 +298,7 @@ class WritePath(RecordsBase):
         with self._recording(actor, opts):
             command(aggregate)
         made = entity_id(aggregate) if callable(entity_id) else entity_id
-        return self._save(actor, aggregate, opts, made)
+        return self._save(actor, aggregate, opts, made, hand_over=hand_over)
 
     def _check_expected(self, aggregate: Aggregate, opts: Options) -> None:
         expected = opts.get("expected_version")
