@@ -9,7 +9,11 @@ pipeline mode) is not taken for one that waited for each.  Counting on the wire,
 sees what psycopg's pipeline and prepared statements really send, and the pool's own
 checks.
 
-    PYTHONPATH=src python -m benchmarks.count_statements [--notes N] [--idempotency]
+    PYTHONPATH=src python -m benchmarks.count_statements [--notes N] [--idempotency] [--http]
+
+``--http`` counts a whole server instead (``caserecord serve``, 1 worker, read models
+running): everything it sends per POST note, the read models' runners included, less what
+it sends idle over as long.
 
 The same proxy (:class:`WireCounter`) is what ``tests/integration/test_write_transaction.py``
 uses to pin the counts.
@@ -215,6 +219,38 @@ def count_bare_library(database_url: str, notes: int) -> Tally:
         return counter.reset()
 
 
+def count_http(database_url: str, notes: int) -> tuple[Tally, Tally]:
+    """What a served POST note sends, every thread of the server counted; and what the
+    server sends idle over as long (the runners' periodic pulls), to subtract."""
+    import urllib.request
+
+    from benchmarks.bench_http import BODY, SERVICE_ENV, seed
+    from benchmarks.servers import service
+    from caserecord.config import Settings
+
+    token, cases = seed(Settings(database_url=database_url))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def post(port: int, case: str) -> None:
+        url = f"http://127.0.0.1:{port}/v1/cases/{case}/notes"
+        request = urllib.request.Request(url, data=BODY, headers=headers, method="POST")
+        with urllib.request.urlopen(request) as answer:
+            answer.read()
+
+    spread = 3.0  # seconds over which the notes are sent, one at a time
+    with counting(database_url) as (counter, url), service(url, 1, **SERVICE_ENV) as server:
+        for case in cases:  # warm: every case in the cache
+            post(server.port, case)
+        time.sleep(1.5)
+        counter.reset()
+        time.sleep(spread)
+        idle = counter.reset()
+        for n in range(notes):
+            post(server.port, cases[n % len(cases)])
+            time.sleep(spread / notes)
+        return counter.reset(), idle
+
+
 def run(kind: str, *, quick: bool) -> list[Any]:
     """Rows for ``benchmarks/run.py``: statements and round trips of a note against the
     bare library's, on PostgreSQL (SQLite has no round trips)."""
@@ -240,7 +276,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notes", type=int, default=20)
     parser.add_argument("--idempotency", action="store_true", help="each note with a key")
+    parser.add_argument("--http", action="store_true", help="a served POST note, runners included")
     args = parser.parse_args()
+    if args.http:
+        with temp_store("postgres", "count") as settings:
+            served, idle = count_http(settings.database_url, args.notes)
+        per = args.notes
+        print(f"POST note on PostgreSQL, 1 worker, {per} notes on distinct warm cases")
+        print(f"statements per note:  {(served.statements - idle.statements) / per:.2f}")
+        print(f"round trips per note: {(served.round_trips - idle.round_trips) / per:.2f}")
+        for text, n in served.by_text.most_common():
+            print(f"  {n / per:5.2f}  {text}")
+        return
     with temp_store("postgres", "count") as settings:
         tally = count_service(settings.database_url, args.notes, args.idempotency)
     per = args.notes

@@ -62,6 +62,9 @@ class WritePath(RecordsBase):
         self._cache_first = threading.local()
         self._stale = 0.0  # moving share of first attempts that lost to another process
         self._commands = 0
+        # Record -> its state as saved by a command whose save is queued but not yet
+        # recorded: the next command on it starts from there (see ``_hand_over``).
+        self._saving: dict[UUID, Aggregate] = {}
 
     @contextmanager
     def _recording(self, actor: Actor, opts: Options) -> Iterator[Recording]:
@@ -155,8 +158,12 @@ class WritePath(RecordsBase):
         The command's ids are made once, before, so a retry records the same ones."""
 
         def attempt() -> CommandResult:
-            with self._turn(aggregate_id):
-                return self._update(actor, load(), opts, command, entity_id)
+            with self._turn(aggregate_id) as turn:
+                # From the cache, the next command on the record need not wait for this
+                # save to be recorded: it starts from the state saved, and fails with it.
+                chained = aggregate_id in getattr(self._cache_first, "ids", ())
+                hand_over = turn if chained else None
+                return self._update(actor, load(), opts, command, entity_id, hand_over)
 
         return self._retry(opts, actor, attempt, (aggregate_id,))
 
@@ -222,7 +229,9 @@ class WritePath(RecordsBase):
 
     def _get(self, kind: type[A], aggregate_id: UUID, version: int | None) -> A | None:
         if version is None and aggregate_id in getattr(self._cache_first, "ids", ()):
-            cached = self._cached_copy(aggregate_id)
+            saving = self._saving.get(aggregate_id)
+            cached = copy.deepcopy(saving) if saving is not None else None
+            cached = cached if cached is not None else self._cached_copy(aggregate_id)
             if cached is not None:
                 return cached if isinstance(cached, kind) else None
         return super()._get(kind, aggregate_id, version)
@@ -257,13 +266,22 @@ class WritePath(RecordsBase):
                 cache.put(aggregate.id, aggregate)
 
     @contextmanager
-    def _turn(self, aggregate_id: UUID) -> Iterator[None]:
+    def _turn(self, aggregate_id: UUID) -> Iterator["Turn"]:
         with self._turns_lock:
             lock = self._turns.get(aggregate_id)
             if lock is None:
                 lock = self._turns[aggregate_id] = threading.RLock()
-        with lock:
-            yield
+        turn = Turn(lock)
+        lock.acquire()
+        try:
+            yield turn
+        finally:
+            turn.end()
+
+    def _hand_over(self, aggregate: Aggregate, turn: "Turn") -> None:
+        with self._turns_lock:
+            self._saving[aggregate.id] = aggregate
+        turn.end()
 
     def _update(
         self,
@@ -272,6 +290,7 @@ class WritePath(RecordsBase):
         opts: Options,
         command: Callable[[A], None],
         entity_id: str | Callable[[A], str] | None,
+        hand_over: "Turn | None" = None,
     ) -> CommandResult:
         """``entity_id``: the id of the part the command adds, or how to find it in the
         changed aggregate (an entry known by its version, a plan version by its number)."""
@@ -279,7 +298,7 @@ class WritePath(RecordsBase):
         with self._recording(actor, opts):
             command(aggregate)
         made = entity_id(aggregate) if callable(entity_id) else entity_id
-        return self._save(actor, aggregate, opts, made)
+        return self._save(actor, aggregate, opts, made, hand_over=hand_over)
 
     def _check_expected(self, aggregate: Aggregate, opts: Options) -> None:
         expected = opts.get("expected_version")
@@ -295,11 +314,16 @@ class WritePath(RecordsBase):
         opts: Options,
         entity_id: str | None = None,
         also: Sequence[Aggregate] = (),
+        hand_over: "Turn | None" = None,
     ) -> CommandResult:
         """``also``: other records changed by the same command, saved in one transaction
-        (the result names ``aggregate``)."""
+        (the result names ``aggregate``).  ``hand_over``: the record's turn, ended as soon
+        as the save is queued (stores that group saves, ``persistence/postgres_group.py``)
+        with the saved state left for the next command; without it the turn ends after."""
         version = aggregate.version
         kwargs: dict[str, Any] = {}
+        if hand_over is not None:
+            kwargs["queued"] = lambda: self._hand_over(aggregate, hand_over)
         idempotency = opts.get("idempotency")
         if idempotency is not None:
             key, fingerprint = idempotency
@@ -314,5 +338,24 @@ class WritePath(RecordsBase):
             raise ConcurrencyConflictError(
                 "another change was saved to this record first: reload and retry"
             ) from None
-        self._keep(aggregate, *also)
+        else:
+            self._keep(aggregate, *also)
+        finally:
+            if hand_over is not None:
+                with self._turns_lock:
+                    if self._saving.get(aggregate.id) is aggregate:
+                        del self._saving[aggregate.id]
         return CommandResult(aggregate.id, version, recordings[-1].notification.id, entity_id)
+
+
+class Turn:
+    """A command's turn on a record: a lock held once, which its save may end early."""
+
+    def __init__(self, lock: Any) -> None:
+        self._lock = lock
+        self._held = True
+
+    def end(self) -> None:
+        if self._held:
+            self._held = False
+            self._lock.release()

@@ -46,6 +46,7 @@ from caserecord.persistence.postgres_flights import (
     fits_two_flights,
     insert_in_two_flights,
 )
+from caserecord.persistence.postgres_group import GroupCommit
 from caserecord.persistence.quarantine import (
     POSTGRES_DDL as QUARANTINE_DDL,
 )
@@ -76,6 +77,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self.group_commit = GroupCommit(self._flight)
         schema = Identifier(self.datastore.schema)
         self.chain_table = SQL("{}.event_chain").format(schema)
         self.idempotency_table = SQL("{}.idempotency_keys").format(schema)
@@ -192,12 +194,29 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         the whole transaction back."""
         if not stored_events:
             return None
-        if fits_two_flights(stored_events):
-            return insert_in_two_flights(self, stored_events, **kwargs)
+        # A save the process makes for a command (a tracking record would be a follower's).
+        own = all(k in ("idempotency", "queued") or v is None for k, v in kwargs.items())
+        if own and fits_two_flights(stored_events):
+            # Refused alone, before it joins a group: a save naming no agency, a recorder
+            # without the key.
+            agencies(stored_events)
+            if self.macs is None:
+                raise NoIntegrityKeyError(
+                    "the recorder holds no integrity key: nothing was written"
+                )
+            return self.group_commit.save(
+                stored_events, kwargs.get("idempotency"), kwargs.get("queued")
+            )
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
             self._insert_stored_events(curs, stored_events, **kwargs)
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _flight(
+        self, stored_events: Sequence[StoredEvent], idempotency: list[IdempotencyRecord]
+    ) -> Sequence[int]:
+        """One group's save (``postgres_group.py``), in two round trips."""
+        return insert_in_two_flights(self, stored_events, idempotencies=idempotency)
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -297,11 +316,16 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ).format(self.link_table),
                 tuple(list(column) for column in zip(*concerns, strict=True)),
             )
-        idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
-        if idempotency is not None:
+        records: list[IdempotencyRecord] = list(kwargs.get("idempotencies", ()))
+        if kwargs.get("idempotency") is not None:
+            records.append(kwargs["idempotency"])
+        if records:
             curs.execute(
-                SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s)").format(self.idempotency_table),
-                idempotency.row(),
+                SQL(
+                    "INSERT INTO {} SELECT * FROM unnest("
+                    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+                ).format(self.idempotency_table),
+                tuple(list(column) for column in zip(*(r.row() for r in records), strict=True)),
             )
 
     def _tree_head(self, curs: Cursor[DictRow]) -> TreeHead:

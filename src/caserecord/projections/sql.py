@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.persistence import (
+    DataError,
     InfrastructureFactory,
     IntegrityError,
     Tracking,
@@ -22,6 +23,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
+from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL
 
 from caserecord.persistence import quarantine
@@ -286,12 +288,57 @@ class SQLiteView(SQLiteTrackingRecorder, View):
         return statements + ddl
 
 
+# A live batch of at most this many statements is sent in one flight (pipeline mode); a
+# larger one (a catch-up page) statement by statement: in pipeline mode psycopg sends what
+# is queued and then only reads, so a batch larger than the socket buffers would stall
+# (persistence/postgres_flights.py).
+ONE_FLIGHT_WRITES = 64
+# What the guarded move of a view's position casts to a number when the view is no
+# longer where it was: an error that aborts the transaction, so its COMMIT rolls back.
+MOVED = "view position moved"
+
+
 class PostgresView(PostgresTrackingRecorder, View):
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=True) as c:
             c.execute("SET LOCAL synchronous_commit TO OFF")  # this transaction's alone
             yield c
+
+    def write(self, writes: Sequence[Statement], tracking: Tracking, *, after: int) -> None:
+        """As :meth:`View.write`, a live batch in one round trip: BEGIN, the writes, the
+        position moved only if it is still at ``after`` (else an error aborts the
+        transaction), and COMMIT, sent together."""
+        if after == 0 or len(writes) > ONE_FLIGHT_WRITES:
+            super().write(writes, tracking, after=after)
+            return
+        table = self.schema.tracking_table()
+        move = (
+            f"WITH moved AS (UPDATE {{s}}{table} SET notification_id=? "
+            "WHERE application_name=? AND notification_id=? RETURNING 1) "
+            f"SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE '{MOVED}' END)::int FROM moved"
+        )
+        params = (tracking.notification_id, tracking.application_name, after)
+        try:
+            with self.datastore.get_connection() as conn:
+                try:
+                    with conn.pipeline(), conn.cursor() as c:
+                        c.execute(SQL("BEGIN"))
+                        c.execute(SQL("SET LOCAL synchronous_commit TO OFF"))
+                        run_writes(c, self.db, writes)
+                        c.execute(self.db.sql(move).encode(), params)
+                        c.execute(SQL("COMMIT"))
+                except BaseException:
+                    if conn.info.transaction_status != TransactionStatus.IDLE:
+                        conn.rollback()
+                    raise
+        except (IntegrityError, DataError) as e:
+            if isinstance(e, DataError) and MOVED not in str(e):
+                raise
+            done = self.max_tracking_id(tracking.application_name) or 0
+            if done == after:
+                raise
+            raise PositionMovedError(done) from None
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         kwargs["tracking_table_name"] = self.schema.tracking_table()
