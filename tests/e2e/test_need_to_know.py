@@ -24,7 +24,7 @@ def ward(sqlite_api: Api) -> dict[str, Any]:
         "supervisor": "supervisor",
         "reviewer": "compliance_reviewer",
     }
-    client_id, case_id = a_case(api)
+    client_id, case_id = a_case(api, case_manager_id="worker-1")
     own = roles["own_case"]
     notes = {
         name: api.created(f"/v1/cases/{case_id}/notes", NOTE | {"labels": labels}, role=own)

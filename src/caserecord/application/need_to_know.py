@@ -158,6 +158,27 @@ class Reading:
         return redacted
 
 
+def _referral_version(case: Case, row: Mapping[str, Any]) -> int | None:
+    return case.referrals.made.get(str(row["referral_id"]))
+
+
+def _application_version(case: Case, row: Mapping[str, Any]) -> int | None:
+    found = case.benefit_applications.get(str(row["application_id"]))
+    return None if found is None else found.version
+
+
+def _row_version(_case: Case, row: Mapping[str, Any]) -> int | None:
+    return int(row["version"])
+
+
+# How a listing's row names the case version that recorded its entry, by kind of entry.
+ROW_VERSION: dict[str, Callable[[Case, Mapping[str, Any]], int | None]] = {
+    "referral": _referral_version,
+    "benefit_application": _application_version,
+    "score": _row_version,
+}
+
+
 def entry_version(item: Mapping[str, Any]) -> int:
     """The case version that recorded an entry shown as plain data."""
     return int(next(item[k] for k in VERSION_KEYS if k in item))
@@ -174,7 +195,7 @@ def blank(value: Any) -> Any:
         return ""
     if isinstance(value, int | float):
         return type(value)(0)
-    if isinstance(value, date):  # when it was, is or is due: a placeholder keeps when
+    if isinstance(value, date | UUID):  # when, and the records it belongs to: kept
         return value
     if isinstance(value, list | tuple):
         return []
@@ -224,6 +245,28 @@ class NeedToKnow(WritePath):
             and c.in_force(now)
             for c in client.consents.values()
         )
+
+    def readable_rows(
+        self, actor: Actor, kind: str, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Rows of a listing across cases (a read model's: the referral tracker, the
+        benefits tracker, a client's scores), each about an entry of ``kind`` of the case
+        its ``case_id`` names, as the reader's need to know of that case allows: a row the
+        reader may not read in full keeps its place and ids, never its content."""
+        readings: dict[UUID, tuple[Case, Reading]] = {}
+        shown = []
+        for row in rows:
+            case_id = UUID(str(row["case_id"]))
+            if case_id not in readings:
+                case = self._case(actor, case_id)
+                readings[case_id] = (case, self.reading(actor, case))
+            case, reading = readings[case_id]
+            version = ROW_VERSION[kind](case, row)
+            if version is not None and reading.access(version, None) is Access.FULL:
+                shown.append(row)
+            else:
+                shown.append(placeholder(row))
+        return shown
 
     def readable_note(self, reading: Reading, note: dict[str, Any], author: str) -> dict[str, Any]:
         """A note fetched by its id: 404 where its labels hide it from this reader."""
