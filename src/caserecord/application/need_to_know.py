@@ -265,7 +265,7 @@ class NeedToKnow(WritePath):
             if version is not None and reading.access(version, None) is Access.FULL:
                 shown.append(row)
             else:
-                shown.append(placeholder(row))
+                shown.append(placeholder(row) | {"restricted": True})
         return shown
 
     def readable_note(self, reading: Reading, note: dict[str, Any], author: str) -> dict[str, Any]:
