@@ -75,8 +75,10 @@ class Reading:
         allow.  ``author``: who recorded it, where known (a psychotherapy label needs it:
         without it, the entry is for the readers a consent names)."""
         found = self.shown(item, author)
-        if found["restricted"]:
-            return found
+        return found if found["restricted"] else self._within(found)
+
+    def _within(self, found: dict[str, Any]) -> dict[str, Any]:
+        """The entries recorded within an entry the reader reads, as their labels allow."""
         for key in NESTED:
             if isinstance(found.get(key), list):
                 found[key] = [self.entry(i) if isinstance(i, dict) else i for i in found[key]]
@@ -108,7 +110,7 @@ class Reading:
         if any(r["restricted"] for r in revisions):
             kept = placeholder(goal) | {"revisions": revisions, "restricted": True}
             return kept | {"latest_progress": None}
-        return self.entry(goal | {"version": revisions[0]["version"]} if revisions else goal)
+        return self._within(goal | {"revisions": revisions, "restricted": False})
 
     def event(self, item: dict[str, Any], note_version: int | None = None) -> dict[str, Any]:
         """An event of the case as plain data (its timeline entry), or a placeholder of it
