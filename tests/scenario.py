@@ -418,8 +418,13 @@ def extend_case(
 ) -> None:
     """Grow the scenario's case with a mix of notes, addenda, goal progress and referrals
     until it has ``until`` events (for snapshot and long-case tests); the entry recorded as
-    version ``mark_in_error``, if given, is then marked in error."""
-    version = app.get_case(actor, s.case_id)["version"]
+    version ``mark_in_error``, if given, is then marked in error.  A caseworker ``actor``
+    writes as the case's manager (the scenario hands the case over: a caseworker writes
+    only to their own cases)."""
+    case = app.get_case(actor, s.case_id)
+    version = case["version"]
+    if actor.role == "caseworker":
+        actor = Actor(case["case_manager_id"], actor.role, actor.agency_id)
     n = 0
     while version < until:
         n += 1

@@ -155,6 +155,11 @@ CLIENT = {
 }
 
 
+def caseworker_of(agency: str) -> str:
+    """The staff id the agency's ``caseworker`` token acts as."""
+    return f"caseworker@{agency}"
+
+
 def intake(client_id: str) -> dict[str, Any]:
     return {
         "client_id": client_id,
@@ -162,14 +167,18 @@ def intake(client_id: str) -> dict[str, Any]:
         "referral_source": "county court",
         "presenting_needs": ["alcohol use", "housing instability"],
         "interview_summary": "Client requests help with sobriety and stable housing.",
-        "case_manager_id": "worker-1",
+        # The caseworker token's own case: a caseworker writes to the cases they manage.
+        "case_manager_id": caseworker_of("agency-a"),
     }
 
 
 def a_case(api: Api, agency: str = "agency-a", **intake_options: Any) -> tuple[str, str]:
-    """(client_id, case_id) of a newly opened case (``intake_options``: e.g. effective_at,
-    to backdate the intake: entries cannot be effective before it)."""
+    """(client_id, case_id) of a newly opened case, managed by the agency's caseworker (the
+    ``caseworker`` token's, who writes to it: a caseworker writes to their own cases);
+    ``intake_options``: e.g. effective_at, to backdate the intake (entries cannot be
+    effective before it), or another case_manager_id."""
     another = {"client_number": f"C-{next(NUMBERS)}", "confirmed_distinct": True}
     client_id = api.created("/v1/clients", CLIENT | another, agency=agency)["id"]
-    case_id = api.created("/v1/cases", intake(client_id) | intake_options, agency=agency)["id"]
+    body = intake(client_id) | {"case_manager_id": caseworker_of(agency)} | intake_options
+    case_id = api.created("/v1/cases", body, agency=agency)["id"]
     return client_id, case_id

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caserecord.domain.values import Role
-from tests.e2e.http import PROVIDER_ORG, Api, intake, staff_the_agency
+from tests.e2e.http import PROVIDER_ORG, Api, caseworker_of, intake, staff_the_agency
 
 # ---- a populated agency, and a valid body for every write (tenancy and role matrices) ----
 
@@ -68,7 +68,9 @@ def seed_agency(api: Api, agency: str, marker: str) -> Seeded:
         f"/v1/clients/{client_id}/support-contacts",
         {"name": texts["contact"], "relationship": "family"},
     )["entity_id"]
-    case_id = made("/v1/cases", intake(client_id) | {"interview_summary": texts["summary"]})["id"]
+    # Managed by the caseworker who writes to it (a caseworker writes to their own cases).
+    manager = {"case_manager_id": caseworker_of(agency), "interview_summary": texts["summary"]}
+    case_id = made("/v1/cases", intake(client_id) | manager)["id"]
     base = f"/v1/cases/{case_id}"
     assessment_id = made(
         f"{base}/assessments", {"assessments": [{"domain": "therapeutic", "level": "high"}]}

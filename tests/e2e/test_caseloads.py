@@ -10,7 +10,7 @@ from caserecord.api import create_app
 from caserecord.api import runtime as runtime_module
 from caserecord.config import Settings
 from caserecord.projections import ProjectionService
-from tests.e2e.http import CLIENT, Api, a_case, intake, serve
+from tests.e2e.http import CLIENT, Api, a_case, caseworker_of, intake, serve
 
 
 def test_a_caseload_lists_the_agencys_open_cases_by_manager(api: Api) -> None:
@@ -24,7 +24,7 @@ def test_a_caseload_lists_the_agencys_open_cases_by_manager(api: Api) -> None:
     a_case(api, agency="agency-b")
 
     everyone = api.get("/v1/caseloads").json()["items"]
-    mine = api.get("/v1/caseloads", case_manager_id="worker-1").json()["items"]
+    mine = api.get("/v1/caseloads", case_manager_id=caseworker_of("agency-a")).json()["items"]
 
     assert {c["case_id"] for c in everyone} == {first, second}
     assert [c["case_id"] for c in mine] == [first]

@@ -34,7 +34,9 @@ def test_a_case_is_opened_assessed_reviewed_transferred_closed_and_reopened(api:
     )
     api.created(f"{base}/closure", {"outcome": "stable", "reason": "goals met"}, role="supervisor")
     refused = api.post(
-        f"{base}/notes", {"text": "late call", "contact_kind": "client", "contact_mode": "phone"}
+        f"{base}/notes",
+        {"text": "late call", "contact_kind": "client", "contact_mode": "phone"},
+        role="supervisor",  # the case is worker-2's now
     )
     api.created(f"{base}/reopening", {"reason": "relapse reported"}, role="supervisor")
     case = api.get(base).json()

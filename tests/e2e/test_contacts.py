@@ -1,7 +1,7 @@
 """Contacts over HTTP: participants of every kind, consent of the support network, the
 goals and referrals a note concerns, and the caseload's last contact with the client."""
 
-from tests.e2e.http import Api, a_case
+from tests.e2e.http import Api, a_case, caseworker_of
 
 
 def test_a_multi_participant_contact_shows_on_the_goal_and_in_the_caseload(api: Api) -> None:
@@ -40,7 +40,7 @@ def test_a_multi_participant_contact_shows_on_the_goal_and_in_the_caseload(api: 
     assert [n["note_id"] for n in listed] == [note_id]
     assert goal["notes"][0]["participants"]["support_contact_ids"] == [sister]
     assert goal["notes"][0]["duration_minutes"] == 50
-    [row] = api.get("/v1/caseloads", case_manager_id="worker-1").json()["items"]
+    [row] = api.get("/v1/caseloads", case_manager_id=caseworker_of("agency-a")).json()["items"]
     assert row["last_contact_at"] == goal["notes"][0]["effective_at"]
 
 

@@ -40,8 +40,6 @@ def test_a_client_is_referred_answered_rerouted_helped_to_benefits_and_screened(
     shelter = listed(api, q="shelter")
     legal = listed(api, q="eviction")
     client_id, case_id = a_case(api, effective_at=LONG_AGO)
-    manager = {"case_manager_id": "caseworker@agency-a", "reason": "intake"}
-    api.created(f"/v1/cases/{case_id}/assignment", manager, role="supervisor")
     base = f"/v1/cases/{case_id}"
 
     # A referral named by its directory service only: the directory says who and by when.

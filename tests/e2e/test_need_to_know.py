@@ -24,7 +24,7 @@ def ward(sqlite_api: Api) -> dict[str, Any]:
         "supervisor": "supervisor",
         "reviewer": "compliance_reviewer",
     }
-    client_id, case_id = a_case(api)
+    client_id, case_id = a_case(api, case_manager_id="worker-1")
     own = roles["own_case"]
     notes = {
         name: api.created(f"/v1/cases/{case_id}/notes", NOTE | {"labels": labels}, role=own)
@@ -93,3 +93,25 @@ def test_a_caseworker_breaks_the_glass_and_the_read_is_logged_with_its_reason(
     assert ("read_note", "other", None) in reads
     assert ("read_note", "break_glass", "overdose") in reads
     assert (no_reason.status_code, too_long.status_code, reviewer.status_code) == (422, 422, 403)
+
+
+def test_a_caseworker_writes_only_to_a_case_they_manage_are_on_the_team_of_or_broke_into(
+    sqlite_api: Api, ward: dict[str, Any]
+) -> None:
+    api, case_id, roles = sqlite_api, ward["case_id"], ward["roles"]
+    notes = f"/v1/cases/{case_id}/notes"
+    version = api.get(f"/v1/cases/{case_id}").json()["version"]
+
+    refused = api.post(notes, NOTE, role=roles["other"])
+    unchanged = api.get(f"/v1/cases/{case_id}").json()["version"]
+    written = {
+        relation: api.post(notes, NOTE, role=roles[relation]).status_code
+        for relation in ("own_case", "care_team", "supervisor")
+    }
+    api.post(f"/v1/cases/{case_id}/break-glass", {"minutes": 5, "reason": "crisis"})
+    after_glass = api.post(notes, NOTE, role=roles["other"])
+
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_on_case")
+    assert unchanged == version
+    assert written == {"own_case": 201, "care_team": 201, "supervisor": 201}
+    assert after_glass.status_code == 201, after_glass.text

@@ -9,7 +9,7 @@ from caserecord.application import CaseRecords
 from caserecord.domain.recording import Actor
 from tests.e2e.http import Api, a_case
 
-WORKER = Actor("worker-1", "caseworker", "agency-a")
+WORKER = Actor("caseworker@agency-a", "caseworker", "agency-a")  # the cases' manager
 NOTE = {"text": "Called the client.", "contact_kind": "client", "contact_mode": "phone"}
 
 

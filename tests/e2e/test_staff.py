@@ -1,7 +1,14 @@
 """The staff directory and identity over HTTP: admins keep the directory, tokens act for a
 staff member, and once an agency has a directory every request names a person."""
 
-from tests.e2e.http import Api, a_case, add_staff, staff_the_agency, staff_token
+from tests.e2e.http import (
+    Api,
+    a_case,
+    add_staff,
+    caseworker_of,
+    staff_the_agency,
+    staff_token,
+)
 
 
 def test_an_admin_keeps_the_directory_and_every_token_then_acts_for_a_person(
@@ -75,7 +82,7 @@ def test_a_case_gains_a_care_team_and_is_handed_over_by_a_transfer(api: Api) -> 
     transfer_id = api.created(f"{base}/transfers", handoff)["entity_id"]
     pending = api.get(base).json()
     assert (pending["case_manager_id"], pending["pending_transfer"]["to_staff_id"]) == (
-        "worker-1",
+        caseworker_of("agency-a"),
         "cm-alice",
     )
     not_theirs = api.post(f"{base}/transfers/{transfer_id}/acceptance", {})
@@ -91,7 +98,8 @@ def test_a_case_gains_a_care_team_and_is_handed_over_by_a_transfer(api: Api) -> 
     assert [m["name"] for m in case["care_team"]] == ["Rn-Sam", "Jo Park"]
     caseload = api.get("/v1/caseloads", case_manager_id="cm-alice", headers=reached).json()
     assert caseload["items"][0]["case_id"] == case_id
-    api.created(f"{base}/care-team/{member_id}/end", {"reason": "rotated", "ends_on": "2026-04-30"})
+    ended = {"reason": "rotated", "ends_on": "2026-04-30"}
+    api.created(f"{base}/care-team/{member_id}/end", ended, role=alice)  # her case now
     on_team = api.get(f"{base}/care-team", on="2026-05-01").json()["items"]
     assert [m["name"] for m in on_team] == ["Jo Park"]
     summaries = [e["summary"] for e in api.get(f"{base}/timeline").json()["items"]]

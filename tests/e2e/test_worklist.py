@@ -12,9 +12,6 @@ def test_a_worklist_shows_what_is_due_until_the_case_closes(api: Api) -> None:
     today = datetime.now(UTC).date()
     client_id, case_id = a_case(api)
     base = f"/v1/cases/{case_id}"
-    api.created(
-        f"{base}/assignment", {"case_manager_id": ME, "reason": "intake"}, role="supervisor"
-    )
     plan_id = api.created(
         f"{base}/plans",
         {"title": "Recovery plan", "next_review_on": str(today - timedelta(days=3))},

@@ -57,7 +57,7 @@ def test_a_review_that_modifies_records_its_revision_in_the_same_save(
     assert plan["rationale"] == "Add a medication review"
     assert plan["reviews"] == [
         {"version": result.version - 1, "outcome": "modify", "held_on": DAY,
-         "next_review_on": None, "in_error": False},
+         "next_review_on": None, "in_error": False, "labels": [], "restricted": False},
     ]  # fmt: skip
     assert (plan["next_review_on"], plan["revision_due"]) == (DAY + timedelta(90), False)
     with pytest.raises(InvalidValueError, match="only a review that modifies"):

@@ -44,6 +44,8 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     app.assess_needs(actor, case_id, assessments=[{"domain": "medical", "level": "low"}])
     app.review_prior_treatment(actor, case_id, treatment="Detox", effectiveness=3)
     app.assign_case_manager(boss, case_id, case_manager_id="worker-2", reason="leave")
+    # The case's manager writes to it (ADR 0023) until the transfer back below.
+    worker, actor = actor, Actor("worker-2", actor.role, actor.agency_id)
     plan_id = an_active_plan(app, actor, case_id)
     app.revise_plan(actor, case_id, plan_id=plan_id, title="v2", activities=[], reason="why")
     for action in ("suspend", "resume"):
@@ -95,10 +97,11 @@ def record_every_event(app: CaseRecords, actor: Actor, boss: Actor) -> UUID:
     app.end_care_team_member(actor, case_id, member_id=member, reason="moved")
     for answer in ("decline", "cancel", "accept"):
         transfer = app.request_transfer(
-            actor, case_id, to_staff_id="worker-1", handoff_summary="over to you"
+            actor, case_id, to_staff_id=worker.id, handoff_summary="over to you"
         ).entity_id
         assert transfer is not None
         getattr(app, f"{answer}_transfer")(boss, case_id, transfer_id=transfer, reason="r")
+    actor = worker
     flagged = app.administer_instrument(
         actor, case_id, instrument="phq-9", respondent="client",
         responses={str(i): 1 for i in range(1, 10)},
@@ -182,7 +185,7 @@ def test_every_event_of_the_catalogue_is_recorded_with_a_full_envelope(
     assert {e["type"] for e in events} == catalogue(Case) | catalogue(Client)
     assert len(catalogue(Case)) == 60 and len(catalogue(Client)) == 9
     for e in events:
-        assert e["actor"]["id"] in ("worker-1", "super-1"), e["type"]
+        assert e["actor"]["id"] in ("worker-1", "worker-2", "super-1"), e["type"]
         assert e["actor"]["role"] in ("caseworker", "supervisor"), e["type"]
         assert e["actor"]["agency_id"] == "agency-a", e["type"]
         assert e["effective_at"] == e["recorded_at"], e["type"]

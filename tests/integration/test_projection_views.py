@@ -122,12 +122,15 @@ def test_the_audit_trail_filters_by_case_actor_type_and_time(
 
 
 def test_audit_pages_stay_stable_while_new_events_arrive(
-    records: CaseRecords, projections: ProjectionService, scenario: ScenarioResult, worker: Actor
+    records: CaseRecords,
+    projections: ProjectionService,
+    scenario: ScenarioResult,
+    supervisor: Actor,
 ) -> None:
     q = projections.queries
     first = q.audit_trail("agency-a", limit=10)
-    records.record_note(
-        worker, scenario.case_id, text="call", contact_kind="client", contact_mode="phone"
+    records.record_note(  # the case is another caseworker's now: its supervisor writes
+        supervisor, scenario.case_id, text="call", contact_kind="client", contact_mode="phone"
     )
     projections.catch_up()
 

@@ -69,12 +69,16 @@ def test_a_rewrite_with_recomputed_links_passes_the_chain_but_not_the_signed_che
 
 
 def test_an_untouched_case_matches_its_checkpoint_after_more_work(
-    records: CaseRecords, scenario: ScenarioResult, worker: Actor
+    records: CaseRecords, scenario: ScenarioResult, supervisor: Actor
 ) -> None:
     private_pem, public_pem = new_private_key_pem()
     checkpoint = sign_checkpoint(load_private_key(private_pem), records.chain_heads(), "t0")
-    records.record_note(
-        worker, scenario.case_id, text="Later visit.", contact_kind="client", contact_mode="phone"
+    records.record_note(  # the case is another caseworker's now: its supervisor writes
+        supervisor,
+        scenario.case_id,
+        text="Later visit.",
+        contact_kind="client",
+        contact_mode="phone",
     )
 
     result = check_against_checkpoint(
@@ -140,14 +144,18 @@ def write_checkpoint(records: CaseRecords, directory: Path, name: str, issued_at
 
 
 def test_a_case_signed_at_its_head_is_covered_and_later_events_are_not_yet(
-    records: CaseRecords, scenario: ScenarioResult, worker: Actor, tmp_path: Path
+    records: CaseRecords, scenario: ScenarioResult, worker: Actor, supervisor: Actor, tmp_path: Path
 ) -> None:
     key = write_checkpoint(records, tmp_path, "cp-1.json", "2026-01-01T00:00:00+00:00")
     checkpoints = tmp_path / "checkpoints"
     streams = records.verify_case(worker, scenario.case_id)
     covered = records.checkpoint_coverage(streams, checkpoints, key)
-    records.record_note(
-        worker, scenario.case_id, text="Later visit.", contact_kind="client", contact_mode="phone"
+    records.record_note(  # the case is another caseworker's now: its supervisor writes
+        supervisor,
+        scenario.case_id,
+        text="Later visit.",
+        contact_kind="client",
+        contact_mode="phone",
     )
 
     later = records.checkpoint_coverage(

@@ -11,6 +11,7 @@ from caserecord.domain.need_to_know import (
     ReaderFacts,
     Relation,
     entry_access,
+    may_write,
     on_team,
     relation,
 )
@@ -45,6 +46,29 @@ def test_a_readers_relation_to_a_case_follows_its_role_and_the_case(
 )
 def test_a_break_glass_window_grants_nothing_outside_its_minutes(moment: datetime) -> None:
     assert relation(ReaderFacts("caseworker", "dana"), CASE, moment) is Relation.OTHER
+
+
+@pytest.mark.parametrize(
+    ("role", "staff_id", "expected"),
+    [
+        ("caseworker", "ana", True),
+        ("caseworker", "ben", True),
+        ("caseworker", "dana", True),
+        ("caseworker", "carl", False),
+        ("caseworker", "", False),
+        ("supervisor", "sam", True),
+    ],
+)
+def test_a_caseworker_writes_to_a_case_only_in_a_relation_with_a_need_to_know(
+    role: str, staff_id: str, expected: bool
+) -> None:
+    assert may_write(ReaderFacts(role, staff_id), CASE, NOW) is expected
+
+
+def test_a_caseworkers_write_through_a_break_glass_window_ends_with_it() -> None:
+    later = NOW + timedelta(minutes=26)
+
+    assert may_write(ReaderFacts("caseworker", "dana"), CASE, later) is False
 
 
 PART2 = ["substance_use"]

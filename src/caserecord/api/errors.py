@@ -81,6 +81,7 @@ DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
     (domain.StaffInactiveError, 409),
     (domain.TransferPendingError, 409),
     (domain.NotTheReceiverError, 403),
+    (domain.NotOnTheCaseError, 403),
     (domain.DomainError, 422),
 )
 

@@ -27,19 +27,25 @@ def case_page(
     paging: Paging,
     *,
     now: Callable[[], PageBody],
-    then: Callable[[Case], PageBody],
+    then: Callable[..., PageBody],
     as_of: datetime | None,
     effective_at: datetime | None,
 ) -> PageBody:
     """``now`` reads the page as the case stands; with a moment on either axis, ``then``
-    reads it from the case replayed to that moment.  The read is logged before it leaves.
-    Both take the version to continue before (from the cursor) and answer ``next_before``."""
+    reads it from the case replayed to that moment, as the caller's reading of the case as
+    it stands now (its ``reading``) allows.  The read is logged before it leaves.  Both take
+    the version to continue before (from the cursor) and answer ``next_before``."""
     records = runtime.records
     if as_of is None and effective_at is None:
         page = now()
     else:
+        reading = records.read_basis(caller.actor, case_id)
+
+        def replayed(case: Case) -> PageBody:
+            return then(case, reading=reading)
+
         page = page_as_of(
-            records, caller.actor, case_id, then, recorded_at=as_of, effective_at=effective_at
+            records, caller.actor, case_id, replayed, recorded_at=as_of, effective_at=effective_at
         )
     reveal(
         runtime, caller, action, [Subject(records.client_of_case(caller.actor, case_id), case_id)]

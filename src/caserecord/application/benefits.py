@@ -5,8 +5,8 @@ from typing import Any, Unpack
 from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, new_id
+from caserecord.application.need_to_know import NeedToKnow, Reading
 from caserecord.application.pages import keyset_page
-from caserecord.application.writes import WritePath
 from caserecord.domain.benefits import BenefitApplication
 from caserecord.domain.case import Case
 from caserecord.domain.errors import BenefitApplicationNotFoundError
@@ -14,7 +14,7 @@ from caserecord.domain.recording import Actor
 from caserecord.presenters import benefit_to_dict
 
 
-class BenefitCommands(WritePath):
+class BenefitCommands(NeedToKnow):
     """Each step of an application is one command; starting one may submit it at once."""
 
     def start_benefit_application(
@@ -206,12 +206,13 @@ class BenefitCommands(WritePath):
     def get_benefit_application(
         self, actor: Actor, case_id: UUID, application_id: str
     ) -> dict[str, Any]:
-        application = self._case(actor, case_id).benefit_applications.get(application_id)
+        case = self._case(actor, case_id)
+        application = case.benefit_applications.get(application_id)
         if application is None:
             raise BenefitApplicationNotFoundError(
                 f"no benefits application {application_id} on this case"
             )
-        return benefit_to_dict(case_id, application)
+        return self.reading(actor, case).entry(benefit_to_dict(case_id, application))
 
     def case_benefit_applications(
         self,
@@ -224,13 +225,18 @@ class BenefitCommands(WritePath):
     ) -> dict[str, Any]:
         """A page of the case's applications, latest started first."""
         case = self._case(actor, case_id, version)
-        return self.benefit_page(case, limit=limit, before=before)
+        reading = self.reading(actor, case if version is None else self._case(actor, case_id))
+        return self.benefit_page(case, limit=limit, before=before, reading=reading)
 
-    def benefit_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
+    def benefit_page(
+        self, case: Case, *, limit: int, before: int | None = None, reading: Reading | None = None
+    ) -> dict[str, Any]:
+        """``reading``: the reader's, whose need to know redacts the applications."""
         standing: list[BenefitApplication] = list(case.benefit_applications.values())
         page, next_before = keyset_page(reversed(standing), lambda a: a.version, limit, before)
+        items = [benefit_to_dict(case.id, a) for a in page]
         return {
-            "items": [benefit_to_dict(case.id, a) for a in page],
+            "items": items if reading is None else [reading.entry(a) for a in items],
             "application_count": len(standing),
             "next_before": next_before,
         }

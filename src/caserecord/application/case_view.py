@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from caserecord.application.need_to_know import NeedToKnow, Reading
+from caserecord.application.need_to_know import NeedToKnow, Reading, blank, placeholder
 from caserecord.domain.case import Case
 from caserecord.domain.entities import Goal, Plan
 from caserecord.domain.errors import (
@@ -15,7 +15,7 @@ from caserecord.domain.errors import (
     ReferralNotFoundError,
     SupportContactNotFoundError,
 )
-from caserecord.domain.need_to_know import PSYCHOTHERAPY
+from caserecord.domain.need_to_know import PSYCHOTHERAPY, Access
 from caserecord.domain.recording import Actor
 from caserecord.persistence.chain import MissingEventsError
 from caserecord.presenters import (
@@ -70,14 +70,15 @@ class CaseView(NeedToKnow):
         rated = [plain(a) for a in case.assessments if a.version == version and not a.in_error]
         if not rated:
             raise EntryNotFoundError(f"no standing assessment at version {version} of the case")
-        return {"version": version, "assessments": rated}
+        reading = self.reading(actor, case)
+        return {"version": version, "assessments": [reading.entry(a) for a in rated]}
 
     def get_prior_treatment(self, actor: Actor, case_id: UUID, version: int) -> dict[str, Any]:
         case = self._case(actor, case_id)
         found = [plain(t) for t in case.prior_treatments if t.version == version and not t.in_error]
         if not found:
             raise EntryNotFoundError(f"no standing prior treatment at version {version}")
-        return dict(found[0])
+        return self.reading(actor, case).entry(found[0])
 
     def get_plan(self, actor: Actor, case_id: UUID, plan_id: str) -> dict[str, Any]:
         """The plan with its versions, status history and goals (each goal's latest
@@ -91,16 +92,49 @@ class CaseView(NeedToKnow):
             {}, {}, 0, progress, {g.goal_id: entries.progress_count(g) for g in goals}
         )
         shown = [v for versions in progress.values() for v in versions]
-        return plan_to_dict(case, plan, self.events_at(case.id, shown), contents, False)
+        found = plan_to_dict(case, plan, self.events_at(case.id, shown), contents, False)
+        return self.reading(actor, case).plan(found)
+
+    def readable_current_plan(
+        self, actor: Actor, case_id: UUID, plan: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The current plan as its read model holds it, as the reader's need to know
+        allows: what it says as the version of it the row holds, each goal as the
+        versions that set it, its latest progress as its own."""
+        if plan is None:
+            return None
+        case = self._case(actor, case_id)
+        reading = self.reading(actor, case)
+        versions = {
+            v.number: v.version
+            for p in case.plans
+            if p.plan_id == plan["plan_id"]
+            for v in p.versions
+        }
+        shown = dict(plan)
+        made_in = versions.get(plan["version_number"])
+        if made_in is None or reading.access(made_in, None) is not Access.FULL:
+            shown |= {k: blank(plan[k]) for k in ("title", "activities", "rationale")}
+        goals = []
+        for goal in plan["goals"]:
+            found = case.goals.get(goal["goal_id"])
+            set_in = [] if found is None else [r.version for r in found.revisions]
+            if not set_in or any(reading.access(v, None) is not Access.FULL for v in set_in):
+                goals.append(placeholder(goal) | {"latest_progress": None})
+            elif goal.get("latest_progress"):
+                goals.append(goal | {"latest_progress": reading.entry(goal["latest_progress"])})
+            else:
+                goals.append(goal)
+        return shown | {"goals": goals}
 
     def get_plan_version(
         self, actor: Actor, case_id: UUID, plan_id: str, number: int
     ) -> dict[str, Any]:
-        plan = standing_plan(self._case(actor, case_id), plan_id)
+        case = self._case(actor, case_id)
+        plan = standing_plan(case, plan_id)
         for version in plan.versions:
             if version.number == number and not version.in_error:
-                data: dict[str, Any] = plain(version)
-                return data
+                return self.reading(actor, case).entry(plain(version))
         raise EntryNotFoundError(f"plan {plan_id} has no standing version {number}")
 
     def get_goal(self, actor: Actor, case_id: UUID, goal_id: str) -> dict[str, Any]:
@@ -112,9 +146,10 @@ class CaseView(NeedToKnow):
         events = self.events_at(case.id, progress)
         target = score_target([r for r in goal.revisions if not r.in_error][-1])
         scores = self.goal_scores(case, target) if target else []
+        reading = self.reading(actor, case)
         found = goal_to_dict(goal, progress, entries.progress_count(goal), events, scores)
-        found["notes"] = self.notes_of(case, list(entries.concerning("goal", goal_id, RECENT)))
-        return found
+        notes = list(entries.concerning("goal", goal_id, RECENT))
+        return reading.goal(found) | {"notes": self.notes_of(case, notes, reading)}
 
     def goal_scores(self, case: Case, target: dict[str, Any]) -> list[dict[str, Any]]:
         """The latest administrations of the instrument a goal targets, oldest first, each
@@ -137,7 +172,8 @@ class CaseView(NeedToKnow):
             or version in entries.aside
         ):
             raise EntryNotFoundError(f"goal {goal_id} has no standing progress at {version}")
-        return progress_to_dict(self.events_at(case.id, [version])[version])
+        event = self.events_at(case.id, [version])[version]
+        return self.reading(actor, case).entry(progress_to_dict(event), str(event.actor_id))
 
     def get_referral(self, actor: Actor, case_id: UUID, referral_id: str) -> dict[str, Any]:
         """The referral as made, with its status history and the latest notes that concern
@@ -146,10 +182,13 @@ class CaseView(NeedToKnow):
         version = case.standing_referral_versions(case.set_aside_versions()).get(referral_id)
         if version is None:
             raise ReferralNotFoundError(f"no referral {referral_id} on this case")
-        found = referral_to_dict(case.referrals[referral_id], self.events_at(case.id, [version]))
+        events = self.events_at(case.id, [version])
+        reading = self.reading(actor, case)
+        found = reading.entry(
+            referral_to_dict(case.referrals[referral_id], events), str(events[version].actor_id)
+        )
         concerning = self.entries(case).concerning("referral", referral_id, RECENT)
-        found["notes"] = self.notes_of(case, list(concerning))
-        return found
+        return found | {"notes": self.notes_of(case, list(concerning), reading)}
 
     def get_note(self, actor: Actor, case_id: UUID, note_id: str) -> dict[str, Any]:
         """The note with its addenda still standing."""

@@ -5,7 +5,7 @@ from typing import Any, Unpack
 from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, RecordsBase, new_version
-from caserecord.application.writes import WritePath
+from caserecord.application.need_to_know import NeedToKnow
 from caserecord.domain.errors import (
     EntryNotFoundError,
     InstrumentNotFoundError,
@@ -53,7 +53,7 @@ class InstrumentDefinitions(RecordsBase):
         return found
 
 
-class InstrumentCommands(InstrumentDefinitions, WritePath):
+class InstrumentCommands(InstrumentDefinitions, NeedToKnow):
     """Adding a definition, administering an instrument on a case, its scores and safety
     flags."""
 
@@ -132,7 +132,8 @@ class InstrumentCommands(InstrumentDefinitions, WritePath):
             if len(versions) == limit:
                 break
         events = self.events_at(case.id, versions)
-        return [score_to_dict(events[v]) for v in versions]
+        reading = self.reading(actor, case)
+        return [reading.entry(score_to_dict(events[v]), str(events[v].actor_id)) for v in versions]
 
     def get_score(self, actor: Actor, case_id: UUID, version: int) -> dict[str, Any]:
         case = self._case(actor, case_id)
@@ -140,7 +141,8 @@ class InstrumentCommands(InstrumentDefinitions, WritePath):
         found = entries.at([version]).get(version)
         if found is None or found.kind != "score" or version in entries.aside:
             raise EntryNotFoundError(f"no standing administration at version {version}")
-        return score_to_dict(self.events_at(case.id, [version])[version])
+        event = self.events_at(case.id, [version])[version]
+        return self.reading(actor, case).entry(score_to_dict(event), str(event.actor_id))
 
     def review_safety_flag(
         self, actor: Actor, case_id: UUID, *, flag_version: int, note: str, **opts: Unpack[Options]

@@ -3,7 +3,7 @@ gathered for one reader and one case, and the redaction of what the reader may n
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Unpack
 from uuid import UUID
 
@@ -21,19 +21,26 @@ from caserecord.domain.need_to_know import (
     ReaderFacts,
     Relation,
     entry_access,
-    on_team,
     relation,
 )
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role
 
 # What a placeholder keeps of an entry: that it exists, where and when, never its content.
+VERSION_KEYS = ("version", "made_in_version", "created_in_version", "started_in_version")
 KEPT = frozenset(
-    {"version", "made_in_version", "note_id", "referral_id", "plan_id", "goal_id"}
-    | {"task_id", "effective_at", "recorded_at", "labels", "restricted"}
+    {*VERSION_KEYS, "note_id", "referral_id", "plan_id", "goal_id", "task_id", "case_id"}
+    | {"application_id", "request_id", "appointment_id", "member_id", "transfer_id", "number"}
+    | {"effective_at", "recorded_at", "labels", "restricted", "status", "lifecycle"}
 )
 # Parts of a case made of entries, each shown or replaced by a placeholder.
-ENTRY_LISTS = ("assessments", "prior_treatments", "referrals", "notes", "safety_flags")
+ENTRY_LISTS = (
+    *("assessments", "prior_treatments", "referrals", "notes", "safety_flags", "tasks"),
+    *("benefit_applications", "care_team", "transfers"),
+)
+# Entries recorded within an entry (a request for documents on a benefits application),
+# each read as its own labels allow once the entry holding them is.
+NESTED = ("documents", "appointments", "progress", "scores")
 # What the intake recorded (version 1): shown as the intake's labels allow.
 INTAKE_FIELDS = ("referral_source", "presenting_needs", "interview_summary")
 
@@ -64,6 +71,48 @@ class Reading:
             return item | {"labels": labels, "restricted": False}
         return placeholder(item) | {"labels": labels, "restricted": True}
 
+    def entry(self, item: dict[str, Any], author: str | None = None) -> dict[str, Any]:
+        """As ``shown``, the entries recorded within it each shown as their own labels
+        allow.  ``author``: who recorded it, where known (a psychotherapy label needs it:
+        without it, the entry is for the readers a consent names)."""
+        found = self.shown(item, author)
+        return found if found["restricted"] else self._within(found)
+
+    def _within(self, found: dict[str, Any]) -> dict[str, Any]:
+        """The entries recorded within an entry the reader reads, as their labels allow."""
+        for key in NESTED:
+            if isinstance(found.get(key), list):
+                found[key] = [self.entry(i) if isinstance(i, dict) else i for i in found[key]]
+        if isinstance(found.get("latest_progress"), dict):
+            found["latest_progress"] = self.entry(found["latest_progress"])
+        return found
+
+    def plan(self, plan: dict[str, Any]) -> dict[str, Any]:
+        """A plan: its versions and reviews as their labels allow, its goals as
+        ``goal``; what it says now (title, activities, rationale) as its current version."""
+        versions = [self.entry(v) for v in plan["versions"]]
+        current = [v for v in versions if v["number"] == plan["version_number"]]
+        restricted = any(v["restricted"] for v in current)
+        shown = plan | {
+            "versions": versions,
+            "reviews": [self.entry(r) for r in plan["reviews"]],
+            "goals": [self.goal(g) for g in plan["goals"]],
+            "restricted": restricted,
+        }
+        if restricted:
+            shown |= {k: blank(plan[k]) for k in ("title", "activities", "rationale")}
+        return shown
+
+    def goal(self, goal: dict[str, Any]) -> dict[str, Any]:
+        """A goal: a placeholder if any revision of it is restricted (what it says now
+        is its latest revision's, set where the first was); else its progress and scores
+        as their labels allow."""
+        revisions = [self.entry(r) for r in goal["revisions"]]
+        if any(r["restricted"] for r in revisions):
+            kept = placeholder(goal) | {"revisions": revisions, "restricted": True}
+            return kept | {"latest_progress": None}
+        return self._within(goal | {"revisions": revisions, "restricted": False})
+
     def event(self, item: dict[str, Any], note_version: int | None = None) -> dict[str, Any]:
         """An event of the case as plain data (its timeline entry), or a placeholder of it
         that keeps its type, place and envelope but not what it recorded (``data``, the
@@ -90,8 +139,13 @@ class Reading:
                 redacted[field] = blank(data[field])
         for part in ENTRY_LISTS:
             redacted[part] = [
-                self.shown(item, authors.get(entry_version(item))) for item in data[part]
+                self.entry(item, authors.get(entry_version(item))) for item in data[part]
             ]
+        pending = data["pending_transfer"]
+        redacted["pending_transfer"] = None if pending is None else self.entry(pending)
+        redacted["plans"] = [self.plan(p) for p in data["plans"]]
+        current = data["current_plan"]
+        redacted["current_plan"] = None if current is None else self.plan(current)
         if intake_hidden:
             # A plan holds no version of its own worth telling apart: it is read as the
             # intake is.
@@ -107,9 +161,30 @@ class Reading:
         return redacted
 
 
+def _referral_version(case: Case, row: Mapping[str, Any]) -> int | None:
+    return case.referrals.made.get(str(row["referral_id"]))
+
+
+def _application_version(case: Case, row: Mapping[str, Any]) -> int | None:
+    found = case.benefit_applications.get(str(row["application_id"]))
+    return None if found is None else found.version
+
+
+def _row_version(_case: Case, row: Mapping[str, Any]) -> int | None:
+    return int(row["version"])
+
+
+# How a listing's row names the case version that recorded its entry, by kind of entry.
+ROW_VERSION: dict[str, Callable[[Case, Mapping[str, Any]], int | None]] = {
+    "referral": _referral_version,
+    "benefit_application": _application_version,
+    "score": _row_version,
+}
+
+
 def entry_version(item: Mapping[str, Any]) -> int:
     """The case version that recorded an entry shown as plain data."""
-    return int(item["version"] if "version" in item else item["made_in_version"])
+    return int(next(item[k] for k in VERSION_KEYS if k in item))
 
 
 def placeholder(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -121,6 +196,10 @@ def blank(value: Any) -> Any:
         return False
     if isinstance(value, str):
         return ""
+    if isinstance(value, int | float):
+        return type(value)(0)
+    if isinstance(value, date | UUID):  # when, and the records it belongs to: kept
+        return value
     if isinstance(value, list | tuple):
         return []
     if isinstance(value, dict):
@@ -130,14 +209,7 @@ def blank(value: Any) -> Any:
 
 def case_facts(case: Case, now: datetime) -> CaseFacts:
     """What the policy asks of a case as it stands, its care team on ``now``'s day."""
-    return CaseFacts(
-        case.case_manager_id,
-        on_team(
-            ((m.staff_id, m.starts_on, m.ends_on) for m in case.care_team.values()),
-            now.date(),
-        ),
-        tuple(case.break_glass_reads),
-    )
+    return case.need_to_know_facts(now.date())
 
 
 # What a listed administration said, and its blank.
@@ -403,6 +475,28 @@ class NeedToKnow(WritePath):
             for c in client.consents.values()
         )
 
+    def readable_rows(
+        self, actor: Actor, kind: str, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Rows of a listing across cases (a read model's: the referral tracker, the
+        benefits tracker, a client's scores), each about an entry of ``kind`` of the case
+        its ``case_id`` names, as the reader's need to know of that case allows: a row the
+        reader may not read in full keeps its place and ids, never its content."""
+        readings: dict[UUID, tuple[Case, Reading]] = {}
+        shown = []
+        for row in rows:
+            case_id = UUID(str(row["case_id"]))
+            if case_id not in readings:
+                case = self._case(actor, case_id)
+                readings[case_id] = (case, self.reading(actor, case))
+            case, reading = readings[case_id]
+            version = ROW_VERSION[kind](case, row)
+            if version is not None and reading.access(version, None) is Access.FULL:
+                shown.append(row)
+            else:
+                shown.append(placeholder(row) | {"restricted": True})
+        return shown
+
     def readable_note(self, reading: Reading, note: dict[str, Any], author: str) -> dict[str, Any]:
         """A note fetched by its id: 404 where its labels hide it from this reader."""
         if reading.access(int(note["version"]), author, by_id=True) is Access.HIDDEN:
@@ -444,5 +538,9 @@ class NeedToKnow(WritePath):
         # The window opens when it is recorded: a read cannot be broken into in the past.
         opts["effective_at"] = None
         return self._update_case(
-            actor, case_id, opts, lambda c: c.open_break_glass(actor.id, now, minutes, reason)
+            actor,
+            case_id,
+            opts,
+            lambda c: c.open_break_glass(actor.id, now, minutes, reason),
+            by_anyone=True,
         )

@@ -51,7 +51,9 @@ class Pages(NeedToKnow):
         version: int | None = None,
     ) -> dict[str, Any]:
         """A page of the case's referrals, latest made first, each as it stands."""
-        return self.referral_page(self._case(actor, case_id, version), limit=limit, before=before)
+        case = self._case(actor, case_id, version)
+        reading = self.reading(actor, case if version is None else self._case(actor, case_id))
+        return self.referral_page(case, limit=limit, before=before, reading=reading)
 
     def goal_progress(
         self,
@@ -65,7 +67,8 @@ class Pages(NeedToKnow):
     ) -> dict[str, Any]:
         """A page of the progress recorded on a goal, newest first."""
         case = self._case(actor, case_id, version)
-        return self.progress_page(case, goal_id, limit=limit, before=before)
+        reading = self.reading(actor, case if version is None else self._case(actor, case_id))
+        return self.progress_page(case, goal_id, limit=limit, before=before, reading=reading)
 
     def note_page(
         self,
@@ -96,22 +99,38 @@ class Pages(NeedToKnow):
             "next_before": next_before,
         }
 
-    def referral_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
-        """Referrals made before version ``before`` (all when None), latest first."""
+    def referral_page(
+        self, case: Case, *, limit: int, before: int | None = None, reading: Reading | None = None
+    ) -> dict[str, Any]:
+        """Referrals made before version ``before`` (all when None), latest first;
+        ``reading``: the reader's, whose need to know redacts them (none: read whole)."""
         standing = case.standing_referral_versions(case.set_aside_versions())
         newest = reversed(standing.items())
         page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
         events = self.events_at(case.id, [v for _, v in page])
+        items = [referral_to_dict(case.referrals[i], events) for i, _ in page]
+        if reading is not None:
+            items = [
+                reading.entry(r, str(events[v].actor_id))
+                for r, (_, v) in zip(items, page, strict=True)
+            ]
         return {
-            "items": [referral_to_dict(case.referrals[i], events) for i, _ in page],
+            "items": items,
             "referral_count": len(standing),
             "next_before": next_before,
         }
 
     def progress_page(
-        self, case: Case, goal_id: str, *, limit: int, before: int | None = None
+        self,
+        case: Case,
+        goal_id: str,
+        *,
+        limit: int,
+        before: int | None = None,
+        reading: Reading | None = None,
     ) -> dict[str, Any]:
-        """Progress on the goal recorded before version ``before``, newest first."""
+        """Progress on the goal recorded before version ``before``, newest first;
+        ``reading``: the reader's, whose need to know redacts it (none: read whole)."""
         goal = case.goals.get(goal_id)
         if goal is None or goal.in_error:
             raise GoalNotFoundError(f"no goal {goal_id} on this case")
@@ -119,9 +138,14 @@ class Pages(NeedToKnow):
         newest = (v for v, _ in entries.newest("progress", goal_id, before))
         page, next_before = keyset_page(newest, lambda v: v, limit, before)
         events = self.events_at(case.id, page)
+        items = [progress_to_dict(events[v]) for v in page]
+        if reading is not None:
+            items = [
+                reading.entry(p, str(events[v].actor_id)) for p, v in zip(items, page, strict=True)
+            ]
         return {
             "goal_id": goal_id,
-            "items": [progress_to_dict(events[v]) for v in page],
+            "items": items,
             "progress_count": entries.progress_count(goal),
             "next_before": next_before,
         }

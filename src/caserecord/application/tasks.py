@@ -6,8 +6,8 @@ from typing import Any, Unpack
 from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, new_id
+from caserecord.application.need_to_know import NeedToKnow, Reading
 from caserecord.application.pages import keyset_page
-from caserecord.application.writes import WritePath
 from caserecord.domain.case import Case
 from caserecord.domain.entities import Task
 from caserecord.domain.errors import TaskNotFoundError
@@ -16,7 +16,7 @@ from caserecord.domain.values import TaskConcerns
 from caserecord.presenters import task_to_dict
 
 
-class TaskCommands(WritePath):
+class TaskCommands(NeedToKnow):
     """Creating, completing, reassigning and cancelling tasks; reading them."""
 
     def create_task(
@@ -63,10 +63,11 @@ class TaskCommands(WritePath):
 
     # ---- reads ---------------------------------------------------------------------
     def get_task(self, actor: Actor, case_id: UUID, task_id: str) -> dict[str, Any]:
-        task = self._case(actor, case_id).tasks.get(task_id)
+        case = self._case(actor, case_id)
+        task = case.tasks.get(task_id)
         if task is None or task.in_error:
             raise TaskNotFoundError(f"no task {task_id} on this case")
-        return task_to_dict(case_id, task)
+        return self.reading(actor, case).entry(task_to_dict(case_id, task))
 
     def case_tasks(
         self,
@@ -78,13 +79,19 @@ class TaskCommands(WritePath):
         version: int | None = None,
     ) -> dict[str, Any]:
         """A page of the case's tasks, latest created first."""
-        return self.task_page(self._case(actor, case_id, version), limit=limit, before=before)
+        case = self._case(actor, case_id, version)
+        reading = self.reading(actor, case if version is None else self._case(actor, case_id))
+        return self.task_page(case, limit=limit, before=before, reading=reading)
 
-    def task_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
+    def task_page(
+        self, case: Case, *, limit: int, before: int | None = None, reading: Reading | None = None
+    ) -> dict[str, Any]:
+        """``reading``: the reader's, whose need to know redacts the tasks (none: whole)."""
         standing: list[Task] = [t for t in case.tasks.values() if not t.in_error]
         page, next_before = keyset_page(reversed(standing), lambda t: t.version, limit, before)
+        items = [task_to_dict(case.id, t) for t in page]
         return {
-            "items": [task_to_dict(case.id, t) for t in page],
+            "items": items if reading is None else [reading.entry(t) for t in items],
             "task_count": len(standing),
             "next_before": next_before,
         }

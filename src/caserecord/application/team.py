@@ -6,6 +6,7 @@ from typing import Any, Unpack
 from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, new_id
+from caserecord.application.need_to_know import NeedToKnow
 from caserecord.application.staff import StaffDirectory
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CareTeamMemberNotFoundError, TransferNotFoundError
@@ -21,7 +22,7 @@ def effective_day(opts: Options) -> date:
     return moment.astimezone(UTC).date() if moment.utcoffset() is not None else moment.date()
 
 
-class CareTeams(StaffDirectory):
+class CareTeams(StaffDirectory, NeedToKnow):
     """Care team members added and ended, transfers requested and answered."""
 
     def add_care_team_member(
@@ -77,7 +78,8 @@ class CareTeams(StaffDirectory):
         ``on``: only those on the team that day."""
         case = self._case(actor, case_id)
         members = case.care_team.values() if on is None else case.care_team_on(on)
-        return [plain(m) | {"current": m.current} for m in members]
+        reading = self.reading(actor, case)
+        return [reading.entry(plain(m) | {"current": m.current}) for m in members]
 
     def on_care_team(self, actor: Actor, case_id: UUID, staff_id: str, at: datetime) -> bool:
         """Whether the staff member is on the case's care team at that moment (its day in
@@ -86,18 +88,19 @@ class CareTeams(StaffDirectory):
         return any(m.staff_id == staff_id for m in self._case(actor, case_id).care_team_on(day))
 
     def care_team_member(self, actor: Actor, case_id: UUID, member_id: str) -> dict[str, Any]:
-        member = self._case(actor, case_id).care_team.get(member_id)
+        case = self._case(actor, case_id)
+        member = case.care_team.get(member_id)
         if member is None:
             raise CareTeamMemberNotFoundError(f"no care team member {member_id} on this case")
         found: dict[str, Any] = plain(member)
-        return found | {"current": member.current}
+        return self.reading(actor, case).entry(found | {"current": member.current})
 
     def transfer(self, actor: Actor, case_id: UUID, transfer_id: str) -> dict[str, Any]:
-        found = [t for t in self._case(actor, case_id).transfers if t.transfer_id == transfer_id]
+        case = self._case(actor, case_id)
+        found = [t for t in case.transfers if t.transfer_id == transfer_id]
         if not found:
             raise TransferNotFoundError(f"no transfer {transfer_id} on this case")
-        result: dict[str, Any] = plain(found[0])
-        return result
+        return self.reading(actor, case).entry(plain(found[0]))
 
     # ---- transfers -------------------------------------------------------------------
     def request_transfer(
@@ -131,7 +134,8 @@ class CareTeams(StaffDirectory):
             self._check_manager(actor, pending.to_staff_id, "to_staff_id")
             case.accept_transfer(transfer_id)
 
-        return self._update_case(actor, case_id, opts, accept)
+        # The receiver answers before the case is theirs.
+        return self._update_case(actor, case_id, opts, accept, by_anyone=True)
 
     def decline_transfer(
         self, actor: Actor, case_id: UUID, *, transfer_id: str, **opts: Unpack[Options]
@@ -142,7 +146,7 @@ class CareTeams(StaffDirectory):
             self._check_answer(actor, case, transfer_id)
             case.decline_transfer(transfer_id, reason)
 
-        return self._update_case(actor, case_id, opts, decline)
+        return self._update_case(actor, case_id, opts, decline, by_anyone=True)
 
     def cancel_transfer(
         self, actor: Actor, case_id: UUID, *, transfer_id: str, **opts: Unpack[Options]

@@ -22,8 +22,10 @@ from caserecord.domain.errors import (
     ConcurrencyConflictError,
     DomainError,
     EffectiveBeforeOpeningError,
+    NotOnTheCaseError,
     VersionMismatchError,
 )
+from caserecord.domain.need_to_know import ReaderFacts, may_write
 from caserecord.domain.recording import Actor, Recording, recording
 from caserecord.persistence.idempotency import IdempotencyRecord
 
@@ -98,11 +100,33 @@ class WritePath(RecordsBase):
         opts: Options,
         command: Callable[[Case], None],
         entity_id: str | Callable[[Case], str] | None = None,
+        *,
+        by_anyone: bool = False,
     ) -> CommandResult:
+        """``by_anyone``: a command any role allowed to call it may run on the case (a
+        break-glass read, an answer to a transfer), without a need to know."""
         self._check_not_before_opening(actor, case_id, opts)
+        if not by_anyone:
+            command = self._by_a_writer(actor, command)
         return self._retrying(
             actor, case_id, opts, lambda: self._case(actor, case_id), command, entity_id
         )
+
+    def _by_a_writer(self, actor: Actor, command: Callable[[Case], None]) -> Callable[[Case], None]:
+        """``command``, run only if the actor may write to the case as it stands (the
+        fresh state decides on a retry, like any other check)."""
+
+        def checked(case: Case) -> None:
+            now = datetime.now(UTC)
+            reader = ReaderFacts(actor.role, actor.id)
+            if not may_write(reader, case.need_to_know_facts(now.date()), now):
+                raise NotOnTheCaseError(
+                    f"{actor.id} neither manages case {case.id} nor is on its care team: "
+                    "a caseworker writes to such a case only after breaking the glass"
+                )
+            command(case)
+
+        return checked
 
     def _update_case_and_client(
         self,
@@ -124,7 +148,7 @@ class WritePath(RecordsBase):
                 case, client = self._case(actor, case_id), self._client(actor, client_id)
                 self._check_expected(case, opts)
                 with self._recording(actor, opts):
-                    command(case, client)
+                    self._by_a_writer(actor, lambda c: command(c, client))(case)
                 return self._save(actor, case, opts, entity_id, also=[client])
 
         return self._retry(opts, actor, attempt, (case_id, client_id))

@@ -79,7 +79,12 @@ from caserecord.domain.errors import (
     TransferPendingError,
     UnknownReferenceError,
 )
-from caserecord.domain.need_to_know import BREAK_GLASS_MINUTES, BreakGlassWindow
+from caserecord.domain.need_to_know import (
+    BREAK_GLASS_MINUTES,
+    BreakGlassWindow,
+    CaseFacts,
+    on_team,
+)
 from caserecord.domain.values import (
     CADENCES,
     CASE_TRANSITIONS,
@@ -335,6 +340,11 @@ class Case(RecordAggregate):
             staff_id, opened_at, opened_at + timedelta(minutes=minutes), reason
         )
         self.break_glass_reads.append(window)
+
+    def need_to_know_facts(self, day: date) -> CaseFacts:
+        """What the need-to-know policy asks of the case on ``day``."""
+        members = ((m.staff_id, m.starts_on, m.ends_on) for m in self.care_team.values())
+        return CaseFacts(self.case_manager_id, on_team(members, day), tuple(self.break_glass_reads))
 
     def _next(self) -> int:
         return self.version + 1

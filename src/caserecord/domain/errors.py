@@ -213,6 +213,13 @@ class NotTheReceiverError(DomainError):
     code = "not_the_receiver"
 
 
+class NotOnTheCaseError(DomainError):
+    """A caseworker writes only to a case they manage, are on the care team of, or broke
+    the glass on."""
+
+    code = "not_on_case"
+
+
 class TransferPendingError(DomainError):
     """The case has a transfer waiting for an answer: answer or cancel it first."""
 

@@ -43,6 +43,13 @@ ENTITLED: frozenset[Relation] = frozenset(
     }
 )
 
+# Relations in which a caseworker writes to the case: their own, their care team's, or one
+# they broke the glass on.  Other roles write as the role matrix allows (a supervisor to
+# every case of the agency).
+WRITERS: frozenset[Relation] = frozenset(
+    {Relation.OWN_CASE, Relation.CARE_TEAM, Relation.BREAK_GLASS}
+)
+
 PSYCHOTHERAPY = DataClass.PSYCHOTHERAPY_NOTES
 BREAK_GLASS_MINUTES = 240  # the longest break-glass read
 
@@ -91,6 +98,12 @@ def relation(reader: ReaderFacts, case: CaseFacts, now: datetime) -> Relation:
     if break_glass_window(reader, case, now) is not None:
         return Relation.BREAK_GLASS
     return Relation.OTHER
+
+
+def may_write(reader: ReaderFacts, case: CaseFacts, now: datetime) -> bool:
+    """Whether the reader may write to the case at ``now``: a caseworker only in a
+    relation of ``WRITERS``."""
+    return reader.role != Role.CASEWORKER or relation(reader, case, now) in WRITERS
 
 
 def break_glass_window(

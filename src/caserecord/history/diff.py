@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from caserecord.application import CaseRecords
+from caserecord.application.need_to_know import Reading
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError, InvalidValueError
 from caserecord.domain.recording import Actor
@@ -72,21 +73,24 @@ def case_diff(
         "from_version": old[1]["known_version"] if old else 0,
         "to_version": replayed["known_version"],
         "changes": differences(without(before), without(after))
-        + note_changes(records, old[0] if old else None, new),
+        + note_changes(records, old[0] if old else None, new, reading),
         "events": events,
     }
 
 
-def note_changes(records: CaseRecords, old: Case | None, new: Case) -> list[dict[str, Any]]:
-    """Notes added, set aside or given addenda between two states, each whole: the states
-    themselves show only their latest notes."""
+def note_changes(
+    records: CaseRecords, old: Case | None, new: Case, reading: Reading
+) -> list[dict[str, Any]]:
+    """Notes added, set aside or given addenda between two states, each whole (as the
+    reader's ``reading`` allows): the states themselves show only their latest notes."""
     before = records.standing_notes(old) if old else {}
     after = records.standing_notes(new)
     changed = [i for i in after if after[i] != before.get(i)]
     gone = [i for i in before if i not in after]
     kept = [i for i in changed if i in before]
-    earlier = dict(zip(gone + kept, records.notes_of(old, gone + kept), strict=True)) if old else {}
-    later = dict(zip(changed, records.notes_of(new, changed), strict=True))
+    was = records.notes_of(old, gone + kept, reading) if old else []
+    earlier = dict(zip(gone + kept, was, strict=True)) if old else {}
+    later = dict(zip(changed, records.notes_of(new, changed, reading), strict=True))
     found: list[dict[str, Any]] = []
     for i in [*changed, *gone]:
         found += differences(earlier.get(i), later.get(i), f"notes[{i}]")

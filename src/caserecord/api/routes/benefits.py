@@ -289,4 +289,5 @@ def benefit_tracker(
     )
     page = paging.page(rows, benefit_key)
     reveal(runtime, caller, "list_benefit_applications", listed_subjects(page["items"]))
-    return page
+    items = runtime.records.readable_rows(caller.actor, "benefit_application", page["items"])
+    return page | {"items": items}

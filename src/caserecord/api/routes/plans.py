@@ -54,7 +54,8 @@ def current_plan(
     """The current plan from the read model (goals, routines, next review)."""
     client_id = runtime.records.client_of_case(caller.actor, case_id)  # 404 if not theirs
     runtime.records.refuse_quarantined(case_id)  # the view's row stops before the damage
-    plan = views.current_plan(caller.agency_id, case_id)
+    found = views.current_plan(caller.agency_id, case_id)
+    plan = runtime.records.readable_current_plan(caller.actor, case_id, found)
     reveal(runtime, caller, "read_plan", [Subject(client_id, case_id)])
     return {"case_id": case_id, "plan": plan}
 

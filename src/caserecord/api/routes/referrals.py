@@ -196,7 +196,7 @@ def referral_tracker(
     )
     page = paging.page(rows, referral_key)
     reveal(runtime, caller, "list_referrals", listed_subjects(page["items"]))
-    return page
+    return page | {"items": runtime.records.readable_rows(caller.actor, "referral", page["items"])}
 
 
 @router.get("/v1/referrals/outcomes", response_model=OutcomePage, responses=LIST)
@@ -221,7 +221,7 @@ def open_referrals(
     )
     page = paging.page(rows, open_key)
     reveal(runtime, caller, "list_open_referrals", listed_subjects(page["items"]))
-    return page
+    return page | {"items": runtime.records.readable_rows(caller.actor, "referral", page["items"])}
 
 
 @router.get("/v1/referrals/stats/services", response_model=ServiceStatsOut, responses=LIST)

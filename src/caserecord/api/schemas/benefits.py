@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from caserecord.api.schemas.common import (
     AsOfOut,
@@ -12,6 +12,7 @@ from caserecord.api.schemas.common import (
     IsoDate,
     Page,
     ReasonedWrite,
+    Redactable,
     Text,
     WriteOptions,
 )
@@ -104,7 +105,7 @@ class WithdrawalIn(ReasonedWrite):
     pass
 
 
-class DocumentRequestOut(BaseModel):
+class DocumentRequestOut(Redactable):
     request_id: str
     version: int
     documents: list[str]
@@ -113,7 +114,7 @@ class DocumentRequestOut(BaseModel):
     provided_on: date | None
 
 
-class AppointmentOut(BaseModel):
+class AppointmentOut(Redactable):
     appointment_id: str
     version: int
     kind: str
@@ -123,7 +124,7 @@ class AppointmentOut(BaseModel):
     outcome_in: int | None
 
 
-class BenefitApplicationOut(BaseModel):
+class BenefitApplicationOut(Redactable):
     application_id: str
     case_id: UUID
     program: str
@@ -149,7 +150,7 @@ class BenefitApplicationPage(Page[BenefitApplicationOut]):
     as_of: AsOfOut | None = None
 
 
-class BenefitRowOut(BaseModel):
+class BenefitRowOut(Redactable):
     application_id: str
     case_id: UUID
     client_id: UUID

@@ -105,6 +105,17 @@ Text = Field(default="", max_length=10_000)
 Name = Field(min_length=1, max_length=200, pattern=r"\S")
 
 
+class Redactable(BaseModel):
+    """An entry of a case, read as the reader's need to know allows."""
+
+    labels: list[str] = Field(default=[], description="Its sensitivity labels")
+    restricted: bool = Field(
+        default=False,
+        description="A placeholder: the entry exists but the reader may not read it (need to "
+        "know); it keeps its ids, versions and dates, every other field is empty",
+    )
+
+
 class Body(BaseModel):
     # Python's json reads NaN, Infinity and 1e400 (as infinity): none is a value a record
     # can hold, and JSON cannot carry it back out.

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, StrictInt, StrictStr
 
-from caserecord.api.schemas.common import Page, WriteOptions
+from caserecord.api.schemas.common import Page, Redactable, WriteOptions
 from caserecord.domain.values import Respondent
 
 YES_NO: list[JsonValue] = [{"value": 0, "label": "no"}, {"value": 1, "label": "yes"}]
@@ -75,7 +75,7 @@ class AdministrationIn(WriteOptions):
     )
 
 
-class ScoreOut(BaseModel):
+class ScoreOut(Redactable):
     """One administration: responses and the score as its definition version computed it."""
 
     version: int = Field(description="The id: the case version that recorded it")
@@ -100,7 +100,7 @@ class ScorePage(Page[ScoreOut]):
     case_id: UUID
 
 
-class ScoreTrendRow(BaseModel):
+class ScoreTrendRow(Redactable):
     case_id: UUID
     version: int
     instrument: str

@@ -15,6 +15,7 @@ from caserecord.api.schemas.common import (
     Page,
     Reason,
     ReasonedWrite,
+    Redactable,
     Revision,
     Text,
     WriteOptions,
@@ -187,14 +188,14 @@ class GoalProgressIn(WriteOptions):
     note: str = Text
 
 
-class PlanReviewOut(BaseModel):
+class PlanReviewOut(Redactable):
     version: int
     outcome: str
     held_on: date
     next_review_on: date | None
 
 
-class PlanVersionOut(BaseModel):
+class PlanVersionOut(Redactable):
     number: int
     version: int
     title: str
@@ -203,7 +204,7 @@ class PlanVersionOut(BaseModel):
     rationale: str
 
 
-class ProgressOut(BaseModel):
+class ProgressOut(Redactable):
     version: int
     achievement: str
     measured_value: str
@@ -212,7 +213,7 @@ class ProgressOut(BaseModel):
     recorded_at: datetime
 
 
-class GoalRevisionOut(BaseModel):
+class GoalRevisionOut(Redactable):
     version: int
     description: str
     need_domain: str
@@ -243,7 +244,7 @@ class ScoreProgressOut(BaseModel):
     met: bool | None
 
 
-class GoalOut(BaseModel):
+class GoalOut(Redactable):
     goal_id: str
     plan_id: str
     description: str
@@ -277,7 +278,7 @@ class GoalPageOut(GoalOut):
     )
 
 
-class PlanOut(BaseModel):
+class PlanOut(Redactable):
     plan_id: str
     status: str
     version_number: int

@@ -13,6 +13,7 @@ from caserecord.api.schemas.common import (
     IsoDate,
     Page,
     ReasonedWrite,
+    Redactable,
     WriteOptions,
 )
 from caserecord.api.schemas.consents import (
@@ -163,7 +164,7 @@ class ReferralPage(Page[ReferralOut]):
     as_of: AsOfOut | None = None
 
 
-class ReferralRow(BaseModel):
+class ReferralRow(Redactable):
     referral_id: str
     case_id: UUID
     client_id: UUID

@@ -12,6 +12,7 @@ from caserecord.api.schemas.common import (
     Name,
     Page,
     ReasonedWrite,
+    Redactable,
     Text,
     WriteOptions,
 )
@@ -45,7 +46,7 @@ class TaskCancellationIn(ReasonedWrite):
     pass
 
 
-class TaskOut(BaseModel):
+class TaskOut(Redactable):
     task_id: str
     case_id: UUID
     title: str

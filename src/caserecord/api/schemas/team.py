@@ -2,13 +2,14 @@
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from caserecord.api.schemas.common import (
     ChangeOut,
     IsoDate,
     Page,
     ReasonedWrite,
+    Redactable,
     WriteOptions,
 )
 from caserecord.domain.values import CareTeamRole
@@ -36,7 +37,7 @@ class CareTeamEndIn(ReasonedWrite):
     )
 
 
-class CareTeamMemberOut(BaseModel):
+class CareTeamMemberOut(Redactable):
     member_id: str
     version: int = Field(description="The case version that added them")
     staff_id: str = Field(description="Empty for someone outside the agency")
@@ -73,7 +74,7 @@ class TransferReasonIn(ReasonedWrite):
     pass
 
 
-class TransferOut(BaseModel):
+class TransferOut(Redactable):
     transfer_id: str
     version: int = Field(description="The case version that requested it")
     from_staff_id: str
