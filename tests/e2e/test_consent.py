@@ -86,10 +86,11 @@ def test_a_case_export_for_an_outside_party_is_a_disclosure_checked_like_a_refer
     client_id, case_id = a_case(api, specialty="mental_health")
     export = {"recipient_kind": "person", "recipient": "Judge Amari", "purpose": "court"}
 
-    refused = api.post(f"/v1/cases/{case_id}/exports", export)
+    refused = api.post(f"/v1/cases/{case_id}/exports", export, role="supervisor")
     ordered = api.post(
         f"/v1/cases/{case_id}/exports",
         export | {"basis": "court_order", "order_reference": "2026-FC-118", "reason": "order"},
+        role="supervisor",
     )
 
     assert refused.status_code == 409 and refused.json()["code"] == "consent_required"

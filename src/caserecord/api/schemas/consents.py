@@ -167,6 +167,13 @@ class ExportIn(WriteOptions):
     recipient_kind: Literal["organisation", "person"]
     recipient: str = Name
     purpose: Purpose
+    shares: list[Label] | None = Field(
+        default=None,
+        max_length=10,
+        description="The classes it discloses; the case's labelled classes if absent (the "
+        "case's own labels, from its specialty, always). Entries labelled otherwise are "
+        "withheld",
+    )
     basis: Literal["consent"] | Exception_ | None = Field(
         default=None, description=BASIS_DESCRIPTION
     )
