@@ -25,6 +25,9 @@ WHOLE = "case"
 """An entry of a disclosure that is the whole case through its version."""
 ENTRY = "case_entry"
 """An entry of a disclosure that is the one event its version recorded."""
+WITHHELD = "withheld"
+"""An entry of a disclosure that is only the place of a version withheld (in a chain
+export its stub: topic and stored state's hash), never what it recorded."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,14 @@ class Narrowed:
 
     def entries(self) -> list[dict[str, Any]]:
         """The disclosure's entries: the whole case when nothing is withheld, else each
-        version that leaves."""
+        version, as what leaves or as withheld."""
         stream = str(self.case_id)
         if not self.withheld:
             return [{"stream_id": stream, "version": self.version, "kind": WHOLE}]
-        return [{"stream_id": stream, "version": v, "kind": ENTRY} for v in self.kept]
+        return [
+            {"stream_id": stream, "version": v, "kind": WITHHELD if v in self.withheld else ENTRY}
+            for v in range(1, self.version + 1)
+        ]
 
 
 def narrowed(
@@ -74,14 +80,10 @@ def narrowed(
 
 
 def disclosed_versions(disclosure: Mapping[str, Any]) -> tuple[int, frozenset[int]]:
-    """The case version an export's disclosure goes up to and the versions up to it that
-    it does not list (withheld)."""
+    """The case version an export's disclosure goes up to and the versions it withheld."""
     entries = disclosure["entries_disclosed"]
-    if len(entries) == 1 and entries[0]["kind"] == WHOLE:
-        return int(entries[0]["version"]), frozenset()
-    kept = {int(e["version"]) for e in entries}
-    last = max(kept, default=0)
-    return last, frozenset(range(1, last + 1)) - kept
+    last = max((int(e["version"]) for e in entries), default=0)
+    return last, frozenset(int(e["version"]) for e in entries if e["kind"] == WITHHELD)
 
 
 class CaseExports(DisclosureCommands, CaseView):

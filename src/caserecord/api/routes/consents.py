@@ -35,7 +35,7 @@ from caserecord.api.schemas.consents import (
     RevocationOut,
 )
 from caserecord.api.writes import WriteDep, extended
-from caserecord.application.exports import disclosed_versions
+from caserecord.application.exports import WITHHELD, disclosed_versions
 
 router = APIRouter(prefix="/v1/clients/{client_id}", tags=["consent"])
 review = APIRouter(tags=["consent"])
@@ -297,7 +297,11 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
                 r["purpose"],
                 r["channel"],
                 " ".join(r["data_classes"]),
-                " ".join(f"{e['stream_id']}@{e['version']}" for e in r["entries_disclosed"]),
+                " ".join(
+                    f"{e['stream_id']}@{e['version']}"
+                    for e in r["entries_disclosed"]
+                    if e["kind"] != WITHHELD
+                ),
                 r["basis"],
                 r["consent_id"] or "",
                 r["consent_version"] or "",
