@@ -30,7 +30,11 @@ from tests.integration.test_consent import CLINIC, clinic_consent, part2_case
 
 OTHER = Actor("worker-2", "caseworker", "agency-a")
 REVIEWER = Actor("rita", "compliance_reviewer", "agency-a")
-TO_CLINIC = {"recipient_kind": "organisation", "recipient": CLINIC, "purpose": "treatment"}
+TO_CLINIC: dict[str, Any] = {
+    "recipient_kind": "organisation",
+    "recipient": CLINIC,
+    "purpose": "treatment",
+}
 
 
 def a_mixed_case(records: CaseRecords, worker: Actor) -> tuple[UUID, UUID, dict[str, int]]:
@@ -138,7 +142,7 @@ def test_sharing_a_class_the_case_holds_no_entry_of_discloses_only_what_leaves(
 
 
 def test_shares_never_go_below_the_case_own_labels(records: CaseRecords, worker: Actor) -> None:
-    client_id, case_id, _ = a_mixed_case(records, worker)
+    _, case_id, _ = a_mixed_case(records, worker)
 
     with pytest.raises(ConsentRequiredError) as refused:
         records.export_case(worker, case_id, shares=["hiv"], **TO_CLINIC)
@@ -222,9 +226,7 @@ def test_a_narrowed_chain_export_checks_offline_and_counts_its_stubs(
     assert tampered.message.endswith("version 2: the stored event does not match its hash")
 
 
-def test_a_stub_whose_hash_is_changed_breaks_the_chain(
-    records: CaseRecords, worker: Actor
-) -> None:
+def test_a_stub_whose_hash_is_changed_breaks_the_chain(records: CaseRecords, worker: Actor) -> None:
     client_id, case_id, v = a_mixed_case(records, worker)
     clinic_consent(records, worker, client_id)
     private_pem, public_pem = new_private_key_pem()
@@ -259,7 +261,8 @@ def test_the_cli_exports_a_narrowed_case_that_chain_check_passes_and_a_forgery_f
         database_url, case_id, *to_clinic, "--checkpoint", str(tmp_path / "cp.json"), "--out",
         str(out),
     )  # fmt: skip
-    check = ("--checkpoint", str(tmp_path / "cp.json"), "--public-key", str(tmp_path / "signer.pub"))
+    key = str(tmp_path / "signer.pub")
+    check = ("--checkpoint", str(tmp_path / "cp.json"), "--public-key", key)
     ok = CliRunner().invoke(app, ["chain", "check", str(out), *check])
     document = json.loads(out.read_text())
     document["records"][0]["state_b64"] = document["records"][1]["state_b64"]

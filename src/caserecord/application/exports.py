@@ -12,6 +12,7 @@ from uuid import UUID
 from caserecord.application.base import CommandResult, Options, new_id
 from caserecord.application.case_view import CaseView
 from caserecord.application.disclosures import DisclosureCommands, merged, moment
+from caserecord.application.integrity import Integrity
 from caserecord.application.need_to_know import INTAKE_FIELDS, blank, entry_version
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
@@ -86,7 +87,7 @@ def disclosed_versions(disclosure: Mapping[str, Any]) -> tuple[int, frozenset[in
     return last, frozenset(int(e["version"]) for e in entries if e["kind"] == WITHHELD)
 
 
-class CaseExports(DisclosureCommands, CaseView):
+class CaseExports(DisclosureCommands, CaseView, Integrity):
     """Exports of a case for someone outside the agency, narrowed to what they need."""
 
     def export_case(
