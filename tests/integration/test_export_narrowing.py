@@ -90,19 +90,31 @@ def test_an_export_sharing_part_2_only_withholds_the_hiv_and_psychotherapy_entri
     records: CaseRecords, worker: Actor
 ) -> None:
     client_id, case_id, _ = a_mixed_case(records, worker)
+    hiv_note = records.get_case(worker, case_id)["notes"][1]["note_id"]
+    records.create_task(
+        worker,
+        case_id,
+        title="Retest result",
+        owner_id=worker.id,
+        due_on=date(2099, 1, 1),
+        concerns="note",
+        concerns_id=hiv_note,
+    )
+    records.create_task(worker, case_id, title="Call", owner_id=worker.id, due_on=date(2099, 1, 1))
     clinic_consent(records, worker, client_id)
 
     made = records.export_case(worker, case_id, shares=["substance_use"], **TO_CLINIC)
 
     disclosure = records.get_disclosure(worker, client_id, str(made.entity_id))
     assert disclosure["data_classes"] == ["substance_use"]
-    assert versions_listed(disclosure) == [1, 2]
-    assert withheld_listed(disclosure) == [3, 4, 5]
+    assert versions_listed(disclosure) == [1, 2, 7]
+    assert withheld_listed(disclosure) == [3, 4, 5, 6]
     assert disclosure["notice"] == REDISCLOSURE_NOTICE
     assert (disclosure["basis"], disclosure["channel"]) == ("consent", "export")
     case = records.exported_case(worker, case_id, disclosure)
     assert [n["text"] for n in case["notes"]] == ["Relapse plan."]
     assert case["note_count"] == 1
+    assert [t["title"] for t in case["tasks"]] == ["Call"] and case["task_count"] == 1
     assert case["labels"] == ["substance_use"]
     assert case["entry_labels"] == {}
     assert case["interview_summary"] == "Wants treatment."

@@ -180,6 +180,8 @@ class CaseExports(DisclosureCommands, CaseView, Integrity):
             referrals = case.standing_referral_versions(case.set_aside_versions()).values()
             data["note_count"] -= sum(1 for v in notes if v in withheld)
             data["referral_count"] -= sum(1 for v in referrals if v in withheld)
+            tasks = [t for t in case.tasks.values() if not t.in_error]
+            data["task_count"] -= sum(1 for t in tasks if t.version in withheld)
         return data
 
     def exported_stream(
@@ -224,7 +226,11 @@ def without(data: dict[str, Any], withheld: Collection[int], classes: list[str])
     return found
 
 
+# Where a part of a case names the version that made it, besides an entry's own fields.
+MADE_IN = ("created_in_version", "started_in_version")
+
+
 def made_by(item: Mapping[str, Any], withheld: Collection[int]) -> bool:
-    if "version" not in item and "made_in_version" not in item:
-        return False
-    return entry_version(item) in withheld
+    if "version" in item or "made_in_version" in item:
+        return entry_version(item) in withheld
+    return any(int(item[k]) in withheld for k in MADE_IN if k in item)
