@@ -86,10 +86,11 @@ def test_a_case_export_for_an_outside_party_is_a_disclosure_checked_like_a_refer
     client_id, case_id = a_case(api, specialty="mental_health")
     export = {"recipient_kind": "person", "recipient": "Judge Amari", "purpose": "court"}
 
-    refused = api.post(f"/v1/cases/{case_id}/exports", export)
+    refused = api.post(f"/v1/cases/{case_id}/exports", export, role="supervisor")
     ordered = api.post(
         f"/v1/cases/{case_id}/exports",
         export | {"basis": "court_order", "order_reference": "2026-FC-118", "reason": "order"},
+        role="supervisor",
     )
 
     assert refused.status_code == 409 and refused.json()["code"] == "consent_required"
@@ -101,3 +102,49 @@ def test_a_case_export_for_an_outside_party_is_a_disclosure_checked_like_a_refer
     assert body["id"] == client_id  # the record that holds the disclosure
     rows = api.get(f"/v1/clients/{client_id}/disclosures").json()["items"]
     assert [(r["basis"], r["order_reference"]) for r in rows] == [("court_order", "2026-FC-118")]
+
+
+def test_an_export_carries_what_its_disclosure_lists_and_nothing_the_exporter_cannot_read(
+    sqlite_api: Api,
+) -> None:
+    api = sqlite_api
+    client_id, case_id = a_case(api, specialty="substance_abuse")
+    note = {"contact_mode": "in_person", "contact_kind": "client"}
+    api.created(f"/v1/cases/{case_id}/notes", note | {"text": "Relapse plan."})
+    api.created(f"/v1/cases/{case_id}/notes", note | {"text": "Viral load.", "labels": ["hiv"]})
+    api.created(
+        f"/v1/cases/{case_id}/notes",
+        note | {"text": "Session content.", "labels": ["psychotherapy_notes"]},
+    )
+    api.created(
+        f"/v1/clients/{client_id}/consents",
+        {
+            "recipient_kind": "organisation",
+            "recipient": CLINIC,
+            "purpose": "treatment",
+            "data": ["substance_use"],
+            "form_sha256": form_hash(b"signed form"),
+            "expires_on": "2099-12-31",
+        },
+    )
+    export = {"recipient_kind": "organisation", "recipient": CLINIC, "purpose": "treatment"}
+
+    whole = api.post(f"/v1/cases/{case_id}/exports", export, role="supervisor")
+    narrowed = api.post(
+        f"/v1/cases/{case_id}/exports", export | {"shares": ["substance_use"]}, role="supervisor"
+    )
+
+    assert whole.status_code == 409, whole.text
+    assert whole.json()["classes_needing_consent"] == ["substance_use", "hiv"]
+    assert narrowed.status_code == 200, narrowed.text
+    body = narrowed.json()
+    disclosure = body["disclosure"]
+    left = [e["version"] for e in disclosure["entries_disclosed"] if e["kind"] == "case_entry"]
+    assert disclosure["data_classes"] == ["substance_use"]
+    assert disclosure["notice"] == REDISCLOSURE_NOTICE
+    assert left == [1, 2] and body["withheld"] == [3, 4]
+    assert [n["version"] for n in body["case"]["notes"]] == [2]
+    assert body["case"]["labels"] == ["substance_use"] and body["case"]["entry_labels"] == {}
+    assert "Viral load." not in narrowed.text and "Session content." not in narrowed.text
+    rows = api.get(f"/v1/clients/{client_id}/disclosures", format="csv").text
+    assert f"{case_id}@1 {case_id}@2" in rows and f"{case_id}@3" not in rows

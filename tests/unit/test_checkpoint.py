@@ -1,4 +1,6 @@
+import base64
 import copy
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -115,3 +117,33 @@ def test_a_checkpoint_signed_by_another_key_is_rejected() -> None:
     )
 
     assert not result.ok
+
+
+def test_an_export_with_withheld_events_verifies_from_their_stubs_and_counts_them() -> None:
+    private, public = keys()
+    records, links = a_stream(5)
+    checkpoint = sign_checkpoint(private, {STREAM: (5, links[5].hash)}, "t0")
+
+    export = export_stream(STREAM, records, links, withheld={2, 4})
+    result = check_against_checkpoint(export, checkpoint, public)
+
+    assert result.ok, result.message
+    assert "5 events, 2 withheld" in result.message
+    stubs = [r for r in export["records"] if r.get("withheld")]
+    assert [r["version"] for r in stubs] == [2, 4]
+    assert all("state_b64" not in r for r in stubs)
+    assert "note2" not in str(export) and "note3" in str(base64_states(export))
+
+
+def test_a_stub_with_a_malformed_hash_fails_at_its_version() -> None:
+    records, links = a_stream(3)
+    export = export_stream(STREAM, records, links, withheld={2})
+    export["records"][1]["state_sha256"] = '"injected"'
+
+    result = verify_export(export)
+
+    assert not result.ok and result.first_bad_version == 2
+
+
+def base64_states(export: dict[str, Any]) -> list[bytes]:
+    return [base64.b64decode(r["state_b64"]) for r in export["records"] if "state_b64" in r]

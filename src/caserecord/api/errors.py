@@ -60,6 +60,7 @@ def unavailable(detail: str) -> ApiError:
 DOMAIN_STATUS: tuple[tuple[type[domain.DomainError], int], ...] = (
     (domain.NotFoundError, 404),
     (domain.OverrideNotAllowedError, 403),
+    (domain.NoNeedToKnowError, 403),
     (domain.ConsentRequiredError, 409),
     (domain.VersionMismatchError, 412),
     (domain.ConcurrencyConflictError, 409),

@@ -352,58 +352,6 @@ class DisclosureCommands(DirectoryCommands):
 
         return self._update_case_and_client(actor, case_id, opts, command, referral_id)
 
-    def export_case(
-        self,
-        actor: Actor,
-        case_id: UUID,
-        *,
-        recipient_kind: str,
-        recipient: str,
-        purpose: str,
-        basis: str | None = None,
-        consent_id: str = "",
-        order_reference: str = "",
-        **opts: Unpack[Options],
-    ) -> CommandResult:
-        """The case record given to someone outside the agency: a disclosure of the case
-        at its current version (its labelled classes), recorded on the client before the
-        record is handed over; ``entity_id`` is the disclosure's id."""
-        disclosure_id = new_id()
-        reason = opts.get("reason") or ""
-        client_id = self.client_of_case(actor, case_id)
-        self._check_override(actor, basis)
-
-        def command(client: Client) -> None:
-            at, case = moment(opts), self._case(actor, case_id)
-            classes = case.labelled_classes()
-            decided = client.decide_basis(
-                recipient,
-                purpose,
-                classes,
-                at,
-                basis,
-                consent_id,
-                order_reference,
-                reason,
-                self.consent_ends(client),
-            )
-            entry = {"stream_id": str(case_id), "version": case.version, "kind": "case"}
-            client.record_disclosure(
-                disclosure_id,
-                recipient_kind,
-                recipient,
-                purpose,
-                Channel.EXPORT,
-                classes,
-                [entry],
-                decided,
-                order_reference,
-                at,
-                str(case_id),
-            )
-
-        return self._update_client(actor, client_id, opts, command, disclosure_id)
-
     def _check_override(self, actor: Actor, basis: str | None) -> None:
         if basis == LegalBasis.MEDICAL_EMERGENCY and actor.role not in self.break_glass_roles:
             allowed = ", ".join(sorted(self.break_glass_roles))

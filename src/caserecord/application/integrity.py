@@ -2,6 +2,7 @@
 and its records exported for an offline check."""
 
 import dataclasses
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,25 @@ class Integrity(RecordsBase):
         result = verify(stream_key(stream_id), records, links)
         return self._verify_snapshots(stream_id, result) if result.ok else result
 
-    def export_stream(self, stream_id: UUID, since: int | None = None) -> dict[str, Any]:
+    def export_stream(
+        self,
+        stream_id: UUID,
+        since: int | None = None,
+        *,
+        withheld: Collection[int] = (),
+        upto: int | None = None,
+    ) -> dict[str, Any]:
         """The stream's stored records and links, for a reviewer to check offline, with a
         proof that each event is in the log's Merkle tree and, with ``since`` (the tree
         size of the reviewer's checkpoint), that today's tree extends that one; events
-        before it are proved in the tree of that size, which the checkpoint signed."""
-        document = export_stream(stream_key(stream_id), *self._stored_stream(stream_id))
+        before it are proved in the tree of that size, which the checkpoint signed.
+        ``withheld`` versions are stubs (no content, still chained and proved); ``upto``:
+        the last version exported (a disclosure names the version it disclosed)."""
+        records, links = self._stored_stream(stream_id)
+        if upto is not None:
+            records = [r for r in records if r.version <= upto]
+            links = {v: link for v, link in links.items() if v <= upto}
+        document = export_stream(stream_key(stream_id), records, links, withheld)
         head = self.tree_head()
         node = lru_cache(maxsize=None)(self.store.tree_node)
         positions = self.store.tree_positions(stream_id)

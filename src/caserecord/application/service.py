@@ -6,6 +6,7 @@ from caserecord.application.cases import CaseCommands
 from caserecord.application.clients import ClientCommands
 from caserecord.application.directory import DirectoryCommands
 from caserecord.application.disclosures import DisclosureCommands
+from caserecord.application.exports import CaseExports
 from caserecord.application.instruments import InstrumentCommands
 from caserecord.application.integrity import Integrity
 from caserecord.application.pages import Pages
@@ -16,6 +17,7 @@ from caserecord.application.team import CareTeams
 
 class CaseRecords(
     ClientCommands,
+    CaseExports,
     DisclosureCommands,
     CaseCommands,
     CareTeams,

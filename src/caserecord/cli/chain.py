@@ -13,6 +13,7 @@ from caserecord.application.integrity import TreeHeadError
 from caserecord.cli.common import cli_actor, settings
 from caserecord.cli.timeline import case_agency
 from caserecord.domain.errors import CaseNotFoundError, DomainError
+from caserecord.domain.recording import Actor
 from caserecord.persistence.checkpoint import (
     CHECKPOINT_FORMAT,
     check_against_checkpoint,
@@ -112,12 +113,23 @@ def export(
     consent_id: Annotated[str, typer.Option(help="The consent it is disclosed under")] = "",
     order_reference: Annotated[str, typer.Option(help="The court order's reference")] = "",
     reason: Annotated[str, typer.Option(help="Why (an exception needs one)")] = "",
+    shares: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shares",
+            help="A class it discloses (repeat it); the case's labelled classes if absent. "
+            "Entries labelled otherwise are stubs",
+        ),
+    ] = None,
 ) -> None:
     """Export a stream's stored records and links, with proofs that its events are in the
     log's Merkle tree, for an offline check. Say who it is for: ``--internal`` for the
     agency's own use, or ``--recipient`` and ``--purpose`` for someone outside it, which
     records a disclosure of the case on its client's record, checked against the consents
-    in force like any other, before anything is written out."""
+    in force like any other, before anything is written out. An export for someone outside
+    carries what the disclosure lists: an event it withholds (labelled outside ``--shares``,
+    or a psychotherapy note, which the compliance reviewer the CLI acts as does not read) is
+    a stub that keeps its place, topic and stored state's hash, so the chain still checks."""
     if internal == (recipient is not None):
         raise typer.BadParameter(
             "say who the export is for: --internal (the agency's own use) or --recipient "
@@ -125,6 +137,8 @@ def export(
         )
     if recipient is not None and purpose is None:
         raise typer.BadParameter("a disclosure names its --purpose")
+    if internal and shares:
+        raise typer.BadParameter("--shares narrows a disclosure: it goes with --recipient")
     since = None
     if checkpoint is not None:
         signed = read_json(checkpoint).get("tree")
@@ -133,18 +147,25 @@ def export(
     try:
         document = records.export_stream(stream_id, since)
         if document["records"] and recipient is not None and purpose is not None:
-            disclosed = disclose(
+            actor, disclosure = disclose(
                 records,
                 stream_id,
                 recipient_kind=recipient_kind,
                 recipient=recipient,
                 purpose=purpose,
+                shares=shares,
                 basis=basis,
                 consent_id=consent_id,
                 order_reference=order_reference,
                 reason=reason,
             )
-            typer.echo(f"recorded disclosure {disclosed} to {recipient}", err=True)
+            document = records.exported_stream(actor, stream_id, disclosure, since)
+            withheld = sum(1 for r in document["records"] if r.get("withheld"))
+            typer.echo(
+                f"recorded disclosure {disclosure['disclosure_id']} to {recipient}"
+                + (f" ({withheld} entries withheld)" if withheld else ""),
+                err=True,
+            )
     except TreeHeadError as e:
         tampered(str(e))
     finally:
@@ -154,7 +175,7 @@ def export(
     emit(document, out)
 
 
-def disclose(records: Any, case_id: UUID, **disclosure: Any) -> str:
+def disclose(records: Any, case_id: UUID, **disclosure: Any) -> tuple[Actor, dict[str, Any]]:
     """The export's disclosure, recorded as the CLI acting for the case's agency: refused,
     with nothing written, when no consent in force or named exception covers it."""
     try:
@@ -168,7 +189,8 @@ def disclose(records: Any, case_id: UUID, **disclosure: Any) -> str:
     except DomainError as e:
         typer.echo(f"refused ({e.code}): {first_line(e)}", err=True)
         raise typer.Exit(1) from None
-    return str(result.entity_id)
+    client_id = records.client_of_case(actor, case_id)
+    return actor, records.get_disclosure(actor, client_id, str(result.entity_id))
 
 
 @app.command("check")

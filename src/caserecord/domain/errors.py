@@ -256,6 +256,13 @@ class OverrideNotAllowedError(DomainError):
     code = "override_not_allowed"
 
 
+class NoNeedToKnowError(DomainError):
+    """The caller would hand over a case whose intake they do not read in full (a
+    caseworker outside a labelled case): nobody discloses what they may not read."""
+
+    code = "no_need_to_know"
+
+
 class BenefitApplicationNotFoundError(NotFoundError):
     """No such benefits application on the case, or no such request or appointment on it."""
 

@@ -9,12 +9,14 @@ module alone (standard library only).
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from uuid import UUID
 
 GENESIS = "0" * 64
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class MissingEventsError(Exception):
@@ -61,6 +63,9 @@ class Record:
     version: int
     topic: str
     state: bytes
+    state_sha256: str = ""
+    """The stored state's SHA-256 where the state itself is withheld (a stub in a narrowed
+    export): the link is checked from it, the content is not there to check."""
 
 
 @dataclass(frozen=True)
@@ -90,18 +95,33 @@ def _is_uuid(value: UUID | str) -> bool:
 
 
 def link_hash(prev_hash: str, record: Record) -> str:
+    if record.state_sha256:
+        if not SHA256_HEX.fullmatch(record.state_sha256):
+            return "not a SHA-256"  # a damaged stub matches no link
+        return digest_link(
+            prev_hash, record.stream_id, record.version, record.topic, record.state_sha256
+        )
     return link_digest(prev_hash, record.stream_id, record.version, record.topic, record.state)
 
 
 def link_digest(prev_hash: str, stream_id: str, version: int, topic: str, state: bytes) -> str:
     """The link's hash: SHA-256 of the canonical JSON (sorted keys, no spaces) of
-    {prev, stream, version, topic, state_sha256}.  Text that JSON writes as it is (printable
+    {prev, stream, version, topic, state_sha256}."""
+    state_sha256 = hashlib.sha256(state).hexdigest()
+    return digest_link(prev_hash, stream_id, version, topic, state_sha256)
+
+
+def digest_link(prev_hash: str, stream_id: str, version: int, topic: str, state_sha256: str) -> str:
+    """The link's hash from the state's SHA-256.  Text that JSON writes as it is (printable
     ASCII without quotes or backslashes: ids, hashes, topics) is formatted directly, which
     gives the same bytes as ``json.dumps`` at a fraction of the cost (a full verify hashes
     every event); anything else goes through ``json.dumps``."""
-    state_sha256 = hashlib.sha256(state).hexdigest()
-    plain = plain_text(prev_hash) and plain_text(stream_id) and plain_text(topic)
-    if type(version) is int and plain:
+    if (
+        type(version) is int
+        and plain_text(prev_hash)
+        and plain_text(stream_id)
+        and plain_text(topic)
+    ):
         canonical = (
             f'{{"prev":"{prev_hash}","state_sha256":"{state_sha256}","stream":"{stream_id}",'
             f'"topic":"{topic}","version":{version}}}'

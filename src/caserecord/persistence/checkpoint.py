@@ -11,8 +11,9 @@ cannot be rewritten without breaking a signature the server cannot forge.
 """
 
 import base64
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,36 +35,51 @@ CHECKPOINT_FORMAT = "caserecord.checkpoint/1"
 
 
 def export_stream(
-    stream_id: str, records: list[Record], links: Mapping[int, Link]
+    stream_id: str,
+    records: list[Record],
+    links: Mapping[int, Link],
+    withheld: Collection[int] = (),
 ) -> dict[str, Any]:
-    """A self-contained copy of one stream as stored: enough to re-check it offline."""
+    """A self-contained copy of one stream as stored: enough to re-check it offline.  A
+    ``withheld`` version is a stub: its place, topic and the SHA-256 of its stored state,
+    which the chain's link is made of, but not the state."""
     return {
         "format": EXPORT_FORMAT,
         "stream_id": stream_id,
-        "records": [
-            {
-                "version": r.version,
-                "topic": r.topic,
-                "state_b64": base64.b64encode(r.state).decode(),
-            }
-            for r in records
-        ],
+        "records": [record_out(r, r.version in withheld) for r in records],
         "links": {
             str(v): {"prev_hash": link.prev_hash, "hash": link.hash} for v, link in links.items()
         },
     }
 
 
+def record_out(record: Record, withheld: bool) -> dict[str, Any]:
+    found: dict[str, Any] = {"version": record.version, "topic": record.topic}
+    if withheld:
+        return found | {"withheld": True, "state_sha256": hashlib.sha256(record.state).hexdigest()}
+    return found | {"state_b64": base64.b64encode(record.state).decode()}
+
+
 def verify_export(export: Mapping[str, Any]) -> Verification:
     if export.get("format") != EXPORT_FORMAT:
         raise ValueError(f"not a stream export (expected format {EXPORT_FORMAT})")
     stream_id = str(export["stream_id"])
-    records = [
-        Record(stream_id, int(r["version"]), str(r["topic"]), base64.b64decode(r["state_b64"]))
-        for r in export["records"]
-    ]
+    records = [record_in(stream_id, r) for r in export["records"]]
     links = {int(v): Link(str(x["prev_hash"]), str(x["hash"])) for v, x in export["links"].items()}
     return verify(stream_id, records, links)
+
+
+def record_in(stream_id: str, r: Mapping[str, Any]) -> Record:
+    version, topic = int(r["version"]), str(r["topic"])
+    if r.get("withheld"):
+        return Record(stream_id, version, topic, b"", str(r.get("state_sha256", "")))
+    return Record(stream_id, version, topic, base64.b64decode(r["state_b64"]))
+
+
+def withheld_count(export: Mapping[str, Any]) -> int:
+    """How many of the export's events are stubs (their content withheld from its
+    recipient)."""
+    return sum(1 for r in export["records"] if r.get("withheld"))
 
 
 def canonical(payload: Mapping[str, Any]) -> bytes:
@@ -120,10 +136,12 @@ def check_against_checkpoint(
             False,
             f"stream {result.stream_id} version {result.first_bad_version}: {result.problem}",
         )
+    withheld = withheld_note(export)
     head = checkpoint["heads"].get(result.stream_id)
     if head is None:
         return CheckResult(
-            True, f"chain ok ({result.versions_checked} events); stream not in checkpoint"
+            True,
+            f"chain ok ({result.versions_checked} events{withheld}); stream not in checkpoint",
         )
     version, signed_hash = int(head["version"]), str(head["hash"])
     link = export["links"].get(str(version))
@@ -138,9 +156,14 @@ def check_against_checkpoint(
         return tree
     return CheckResult(
         True,
-        f"chain ok ({result.versions_checked} events); versions 1..{version} match the "
-        f"checkpoint of {checkpoint['issued_at']}{tree.message}",
+        f"chain ok ({result.versions_checked} events{withheld}); versions 1..{version} match "
+        f"the checkpoint of {checkpoint['issued_at']}{tree.message}",
     )
+
+
+def withheld_note(export: Mapping[str, Any]) -> str:
+    count = withheld_count(export)
+    return f", {count} withheld: chained but their content not in the export" if count else ""
 
 
 def check_tree(export: Mapping[str, Any], checkpoint: Mapping[str, Any]) -> CheckResult:

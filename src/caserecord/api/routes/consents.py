@@ -35,6 +35,7 @@ from caserecord.api.schemas.consents import (
     RevocationOut,
 )
 from caserecord.api.writes import WriteDep, extended
+from caserecord.application.exports import WITHHELD, disclosed_versions
 
 router = APIRouter(prefix="/v1/clients/{client_id}", tags=["consent"])
 review = APIRouter(tags=["consent"])
@@ -217,19 +218,24 @@ def request_accounting(client_id: UUID, body: AccountingIn, write: WriteDep) -> 
     responses=written("The disclosure recorded, and the case as disclosed"),
 )
 def export_case(case_id: UUID, body: ExportIn, write: WriteDep) -> JSONResponse:
-    """The case record for someone outside the agency (a court, another provider): the
-    disclosure is recorded on the client first, checked against the consents in force as
-    a referral is (409 `consent_required`, and nothing is handed over), then the case is
-    answered as it stood at the version the disclosure names."""
+    """The case record for someone outside the agency (a court, another provider),
+    narrowed to the classes it `shares`: the disclosure is recorded on the client first,
+    checked against the consents in force as a referral is (409 `consent_required`, and
+    nothing is handed over), then the case is answered as the disclosure lists it: an
+    entry labelled outside `shares`, or one the exporting user does not read in full, is
+    withheld from both."""
     records, actor = write.records, write.actor
     command = partial(records.export_case, actor, case_id, **body.values())
     answer = write.run(body, command)
     client_id = records.client_of_case(actor, case_id)
     made = json.loads(bytes(answer.body))["entity_id"]
     disclosure = records.get_disclosure(actor, client_id, made)
-    case = records.get_case(actor, case_id, disclosure["entries_disclosed"][0]["version"])
+    case = records.exported_case(actor, case_id, disclosure)
     reveal(write.runtime, write.caller, "export_case", [Subject(client_id, case_id)])
-    return extended(answer, disclosure=disclosure, case=CaseOut.model_validate(case))
+    withheld = sorted(disclosed_versions(disclosure)[1])
+    return extended(
+        answer, disclosure=disclosure, case=CaseOut.model_validate(case), withheld=withheld
+    )
 
 
 @review.get("/v1/break-glass", response_model=BreakGlassPage, responses=LIST)
@@ -291,7 +297,11 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
                 r["purpose"],
                 r["channel"],
                 " ".join(r["data_classes"]),
-                " ".join(f"{e['stream_id']}@{e['version']}" for e in r["entries_disclosed"]),
+                " ".join(
+                    f"{e['stream_id']}@{e['version']}"
+                    for e in r["entries_disclosed"]
+                    if e["kind"] != WITHHELD
+                ),
                 r["basis"],
                 r["consent_id"] or "",
                 r["consent_version"] or "",

@@ -282,4 +282,12 @@ class CaseExportOut(CommandOut):
     disclosure."""
 
     disclosure: DisclosureOut
-    case: CaseOut = Field(description="The case as disclosed (the version the disclosure names)")
+    case: CaseOut = Field(
+        description="The case as disclosed: at the version the disclosure names, without "
+        "the entries it withheld"
+    )
+    withheld: list[int] = Field(
+        default=[],
+        description="Case versions withheld (labelled outside `shares`, or not read in full "
+        "by the exporting user); the disclosure lists the others",
+    )

@@ -167,6 +167,13 @@ class ExportIn(WriteOptions):
     recipient_kind: Literal["organisation", "person"]
     recipient: str = Name
     purpose: Purpose
+    shares: list[Label] | None = Field(
+        default=None,
+        max_length=10,
+        description="The classes it discloses; the case's labelled classes if absent (the "
+        "case's own labels, from its specialty, always). Entries labelled otherwise are "
+        "withheld",
+    )
     basis: Literal["consent"] | Exception_ | None = Field(
         default=None, description=BASIS_DESCRIPTION
     )
@@ -191,8 +198,9 @@ class DisclosureOut(BaseModel):
     channel: str
     data_classes: list[str]
     entries_disclosed: list[EntryOut] = Field(
-        description="The case entries disclosed (a referral: the case at the version it "
-        "was made in)"
+        description="The case entries disclosed, by `kind`: `case`, the case through that "
+        "version (a referral: the version it was made in); `case_entry`, the event of that "
+        "version; `withheld`, only the place of a version an export withheld"
     )
     basis: str
     emergency: bool = Field(description="Disclosed without consent in an emergency")
