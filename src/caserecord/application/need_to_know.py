@@ -170,15 +170,10 @@ def _application_version(case: Case, row: Mapping[str, Any]) -> int | None:
     return None if found is None else found.version
 
 
-def _row_version(_case: Case, row: Mapping[str, Any]) -> int | None:
-    return int(row["version"])
-
-
 # How a listing's row names the case version that recorded its entry, by kind of entry.
 ROW_VERSION: dict[str, Callable[[Case, Mapping[str, Any]], int | None]] = {
     "referral": _referral_version,
     "benefit_application": _application_version,
-    "score": _row_version,
 }
 
 
@@ -479,7 +474,7 @@ class NeedToKnow(WritePath):
         self, actor: Actor, kind: str, rows: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """Rows of a listing across cases (a read model's: the referral tracker, the
-        benefits tracker, a client's scores), each about an entry of ``kind`` of the case
+        benefits tracker), each about an entry of ``kind`` of the case
         its ``case_id`` names, as the reader's need to know of that case allows: a row the
         reader may not read in full keeps its place and ids, never its content."""
         readings: dict[UUID, tuple[Case, Reading]] = {}

@@ -110,11 +110,6 @@ class ScoreTrendRow(Redactable):
     band: str | None
     flags: list[str]
     effective_at: datetime
-    labels: list[str] = Field(default=[], description="Its sensitivity labels")
-    restricted: bool = Field(
-        default=False,
-        description="The reader may not read the administration: what it said is blank",
-    )
 
 
 class ScoreTrendPage(Page[ScoreTrendRow]):
