@@ -1,11 +1,13 @@
 """Consent and disclosures over HTTP: a Part 2 consent, referrals checked against it, the
-break-glass override, revocation and the accounting (JSON and CSV)."""
+break-glass override, revocation, the accounting (JSON and CSV), and who on staff reads
+the Part 2 case: redacted outside its team, a psychotherapy note hidden, a break-glass
+read logged."""
 
 import csv
 import io
 
 from caserecord.domain.consent import REDISCLOSURE_NOTICE, form_hash
-from tests.e2e.http import Api, a_case
+from tests.e2e.http import Api, a_case, staff_the_agency, staff_token
 
 CLINIC = "Bayview Clinic"
 
@@ -14,6 +16,8 @@ def test_referrals_are_disclosed_under_consent_refused_without_it_and_accounted_
     sqlite_api: Api,
 ) -> None:
     api = sqlite_api
+    staff_the_agency(api)
+    outsider = staff_token(api, "worker-9", "caseworker")  # not on this case's team
     client_id, case_id = a_case(api, specialty="substance_abuse")
     granted = api.created(
         f"/v1/clients/{client_id}/consents",
@@ -46,6 +50,16 @@ def test_referrals_are_disclosed_under_consent_refused_without_it_and_accounted_
     as_csv = api.get(f"/v1/clients/{client_id}/disclosures", format="csv")
     glass = api.get("/v1/break-glass", role="compliance_reviewer")
     in_force = api.get(f"/v1/clients/{client_id}/consents")
+    visit = {"text": "Cravings down since the clinic.", "contact_mode": "in_person"}
+    api.created(f"/v1/cases/{case_id}/notes", visit)
+    session = visit | {"text": "Session: grief work.", "labels": ["psychotherapy_notes"]}
+    therapy = api.created(f"/v1/cases/{case_id}/notes", session)["entity_id"]
+    seen_outside = api.get(f"/v1/cases/{case_id}", role=outsider)
+    therapy_outside = api.get(f"/v1/cases/{case_id}/notes/{therapy}", role=outsider)
+    crisis = {"minutes": 30, "reason": "client in crisis, manager away"}
+    broken = api.post(f"/v1/cases/{case_id}/break-glass", crisis, role=outsider)
+    api.get(f"/v1/cases/{case_id}", role=outsider)
+    log = api.get(f"/v1/clients/{client_id}/access-log", role="compliance_reviewer")
 
     assert sent.status_code == 201, sent.text
     disclosure = sent.json()["disclosure"]
@@ -77,6 +91,15 @@ def test_referrals_are_disclosed_under_consent_refused_without_it_and_accounted_
     assert in_force.json()["items"] == []
     referrals = api.get(f"/v1/cases/{case_id}/referrals").json()["items"]
     assert len(referrals) == 2  # the refused ones were never recorded
+    # A caseworker outside the care team sees the case, its Part 2 entries redacted.
+    case = seen_outside.json()
+    assert seen_outside.status_code == 200 and case["read_basis"] == "other"
+    assert {n["restricted"] for n in case["notes"]} == {True}
+    assert "Cravings" not in seen_outside.text and "grief" not in seen_outside.text
+    assert therapy_outside.status_code == 404
+    assert broken.status_code == 200, broken.text
+    reads = [(e["basis"], e["break_glass_reason"]) for e in log.json()["items"]]
+    assert ("break_glass", "client in crisis, manager away") in reads
 
 
 def test_a_case_export_for_an_outside_party_is_a_disclosure_checked_like_a_referral(
