@@ -403,7 +403,7 @@ def test_a_case_page_shows_a_supervisor_a_task_on_a_psychotherapy_note_only_as_r
 ) -> None:
     staff_the_agency(api)
     own = staff_token(api, "worker-1", "caseworker")
-    _, case_id = a_case(api)
+    _, case_id = a_case(api, case_manager_id="worker-1")
     note = {"text": "Session.", "contact_mode": "in_person", "labels": ["psychotherapy_notes"]}
     note_id = api.created(f"/v1/cases/{case_id}/notes", note, role=own)["entity_id"]
     task = {

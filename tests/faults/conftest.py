@@ -16,11 +16,11 @@ from tests.faults.support import Seeded
 
 @pytest.fixture
 def seeded(settings: Settings, worker: Actor, tmp_path: Path) -> Iterator[Seeded]:
-    """An initialised store with three open cases of agency-a and a caseworker token."""
+    """An initialised store with three open cases of agency-a and a token of their caseworker."""
     init_store(settings)
     records = open_records(settings)
     try:
         cases = [an_open_case(records, worker) for _ in range(3)]
     finally:
         records.close()
-    yield Seeded(settings, make_token(settings), cases, tmp_path)
+    yield Seeded(settings, make_token(settings, worker.id), cases, tmp_path)

@@ -29,10 +29,13 @@ def free_port() -> int:
         return port
 
 
-def make_token(settings: Settings, agency: str = "agency-a", role: str = "caseworker") -> str:
+def make_token(
+    settings: Settings, name: str, agency: str = "agency-a", role: str = "caseworker"
+) -> str:
+    """A token acting as ``name`` (a caseworker writes to the cases they manage)."""
     records = open_records(settings)
     try:
-        return TokenStore(Tables(records)).create(agency_id=agency, role=role, name=role)[1]
+        return TokenStore(Tables(records)).create(agency_id=agency, role=role, name=name)[1]
     finally:
         records.close()
 

@@ -100,7 +100,7 @@ def api(disk: Disk, sqlite_url: str, worker: Actor) -> Iterator[tuple[TestClient
     records = open_records(settings)
     case_id = an_open_case(records, worker)
     records.close()
-    token = make_token(settings)
+    token = make_token(settings, worker.id)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client, case_id

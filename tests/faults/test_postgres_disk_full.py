@@ -169,7 +169,7 @@ def test_a_full_tablespace_is_a_507_problem_and_writes_resume_when_space_returns
         client_id = UUID(str(records.get_case(worker, case_id)["client_id"]))
     finally:
         records.close()
-    token = make_token(settings)
+    token = make_token(settings, worker.id)
     rng = random.Random(7)
     path = f"/v1/cases/{case_id}/notes"
 

@@ -76,7 +76,7 @@ def test_while_postgres_is_down_writes_get_503_with_retry_after_and_recover_with
     records = open_records(settings)
     case_id = an_open_case(records, worker)
     records.close()
-    token = make_token(settings)
+    token = make_token(settings, worker.id)
     proxy.up()
     with (
         Service(via(postgres_url, proxy.port), tmp_path) as service,

@@ -10,7 +10,7 @@ from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.projections.runner import APPLICATION_NAME, PROJECTIONS, construct_view
 from caserecord.projections.service import service_env
-from caserecord.projections.sql import PositionMovedError, Statement, View
+from caserecord.projections.sql import PositionMovedError, PostgresView, Statement, View
 from caserecord.provision import init_store
 from caserecord.store import open_records
 from tests.factories import an_open_case
@@ -40,6 +40,10 @@ def test_a_live_view_write_is_one_round_trip_and_a_view_moved_meanwhile_gets_not
         try:
             view.write(writes[0], Tracking(APPLICATION_NAME, 1), after=0)
             other.write(writes[1], Tracking(APPLICATION_NAME, 2), after=1)  # warm: connected
+            for opened in (view, other):
+                # The pool opens its connections in the background: none while counting.
+                assert isinstance(opened, PostgresView)
+                opened.datastore.pool.wait()
             counter.reset()
 
             other.write(writes[2], Tracking(APPLICATION_NAME, 3), after=2)
