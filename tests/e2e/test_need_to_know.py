@@ -115,3 +115,28 @@ def test_a_caseworker_writes_only_to_a_case_they_manage_are_on_the_team_of_or_br
     assert unchanged == version
     assert written == {"own_case": 201, "care_team": 201, "supervisor": 201}
     assert after_glass.status_code == 201, after_glass.text
+
+
+def test_a_task_on_a_psychotherapy_note_is_read_as_the_note_is_on_every_case_read(
+    sqlite_api: Api, ward: dict[str, Any]
+) -> None:
+    api, case_id = sqlite_api, ward["case_id"]
+    task = {
+        "title": "Reflect on the dream about the river",
+        "owner_id": "worker-1",
+        "due_on": "2030-01-01",
+        "concerns": "note",
+        "concerns_id": ward["notes"]["psychotherapy"],
+    }
+    api.created(f"/v1/cases/{case_id}/tasks", task, role=ward["roles"]["own_case"])
+
+    reads = {
+        (relation, path): api.get(f"/v1/cases/{case_id}{path}", role=token)
+        for relation, token in ward["roles"].items()
+        for path in ("", "/tasks", "/timeline")
+    }
+
+    for (relation, path), answer in reads.items():
+        assert answer.status_code == 200, (relation, path, answer.text)
+        shown = "the dream about the river" in answer.text
+        assert shown is (relation == "own_case"), (relation, path)

@@ -254,18 +254,15 @@ class CaseView(NeedToKnow):
         """Every event of the case and of its client, in recording order."""
         case = self._case(actor, case_id)
         reading = self.reading(actor, case)
-        notes = {i: v for v, i in self.entries(case).newest("note")}
         events = [*self._events(case.client_id), *self._events(case_id)]
-        shown = []
-        for e in sorted(events, key=lambda e: e.timestamp):
-            data = event_to_dict(e)
-            if e.originator_id == case_id:
-                note_id = (
-                    getattr(e, "note_id", None) if isinstance(e, Case.AddendumAppended) else None
-                )
-                data = reading.event(data, notes.get(str(note_id)) if note_id else None)
-            shown.append(data)
-        return shown
+        timeline = [event_to_dict(e) for e in sorted(events, key=lambda e: e.timestamp)]
+        # An event about another entry (an addendum, a task on a note, a marking, a
+        # relabelling) is read as that entry is too.
+        about = self._subjects(case, [e for e in timeline if e["stream_id"] == case_id])
+        return [
+            reading.event(e, about.get(int(e["version"]))) if e["stream_id"] == case_id else e
+            for e in timeline
+        ]
 
 
 def standing_plan(case: Case, plan_id: str) -> Plan:

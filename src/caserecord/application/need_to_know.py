@@ -2,7 +2,7 @@
 gathered for one reader and one case, and the redaction of what the reader may not see."""
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Unpack
 from uuid import UUID
@@ -53,12 +53,16 @@ class Reading:
     relation: Relation
     labels_of: Callable[[int], list[str]]
     window: BreakGlassWindow | None = None
+    # Whose entry decides who reads a version whose author the caller may not know (a task
+    # on a psychotherapy note is read as the note is: its author's).
+    authors: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def basis(self) -> str:
         return str(self.relation)
 
     def access(self, version: int, author: str | None, *, by_id: bool = False) -> Access:
+        author = self.authors.get(version, author)
         return entry_access(
             self.reader, self.relation, self.labels_of(version), author, by_id=by_id
         )
@@ -120,7 +124,7 @@ class Reading:
         (``note_version``) is."""
         version = int(item["version"])
         labels = self.labels_of(version)
-        author = str(item["actor"]["id"])
+        author = self.authors.get(version, str(item["actor"]["id"]))
         if note_version is not None:
             labels = sorted({*labels, *self.labels_of(note_version)})
         if entry_access(self.reader, self.relation, labels, author) is Access.FULL:
@@ -317,7 +321,27 @@ class NeedToKnow(WritePath):
         window = None
         if related is Relation.BREAK_GLASS:
             window = next(w for w in reversed(facts.break_glass) if w.staff_id == actor.id)
-        return Reading(reader, related, case.labels_of, window)
+        if not any(t.concerns == "note" for t in case.tasks.values()):
+            return Reading(reader, related, case.labels_of, window)
+        labels_of, authors = self._tasks_on_notes(case)
+        return Reading(reader, related, labels_of, window, authors)
+
+    def _tasks_on_notes(self, case: Case) -> tuple[Callable[[int], list[str]], dict[int, str]]:
+        """The case's labels by version with a task on a note carrying the note's labels,
+        and the note's author for such a task on a psychotherapy note: what the task says
+        is about the note, so it is read as the note is."""
+        on_notes = {t.version: t.concerns_id for t in case.tasks.values() if t.concerns == "note"}
+        found = self.entries(case).notes(sorted(set(on_notes.values())))
+        about = {v: found[n] for v, n in on_notes.items() if n in found}
+
+        def labels_of(version: int) -> list[str]:
+            if version not in about:
+                return case.labels_of(version)
+            return sorted({*case.labels_of(version), *case.labels_of(about[version])})
+
+        therapy = {v: n for v, n in about.items() if PSYCHOTHERAPY in case.labels_of(n)}
+        notes = self.events_at(case.id, sorted(set(therapy.values()))) if therapy else {}
+        return labels_of, {v: str(notes[n].actor_id) for v, n in therapy.items() if n in notes}
 
     def read_basis(self, actor: Actor, case_id: UUID) -> Reading:
         """The reading of the case as it stands now."""
