@@ -3,6 +3,7 @@ identity, an expired referral is re-routed, and the views (tracker, open list, s
 worklist) follow."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ import pytest
 from caserecord.application import CaseRecords
 from caserecord.domain.errors import ReferralNotFoundError
 from caserecord.domain.recording import Actor
+from caserecord.history import case_as_of, page_as_of, reading_day
 from caserecord.projections import ProjectionService
 from caserecord.projections.worklist import contact_standards
 from tests.factories import an_open_case
@@ -127,3 +129,37 @@ def worklist_referrals(projections: ProjectionService) -> list[tuple[str, bool]]
         for r in rows
         if r["kind"] == "referral_response"
     ]
+
+
+def test_the_case_reads_a_referral_past_its_deadline_as_expired_as_of_the_moment_read(
+    records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker, effective_at=days_ago(30))
+    deadline = TODAY - timedelta(days=5)
+    lapsed = a_referral(records, worker, case_id, respond_by=deadline, effective_at=days_ago(20))
+    received = a_referral(records, worker, case_id, respond_by=deadline, effective_at=days_ago(20))
+    accepted = a_referral(records, worker, case_id, respond_by=deadline, effective_at=days_ago(20))
+    answer(records, case_id, received, status="received", effective_at=days_ago(19))
+    answer(records, case_id, accepted, status="accepted", effective_at=days_ago(19))
+
+    case = records.get_case(worker, case_id)
+    one = records.get_referral(worker, case_id, lapsed)
+    page = records.case_referrals(worker, case_id, limit=10)
+    before_deadline = case_as_of(records, worker, case_id, effective_at=days_ago(10))
+    then = days_ago(10)
+    page_then = page_as_of(
+        records, worker, case_id,
+        partial(records.referral_page, limit=10, on=reading_day(None, then)), effective_at=then,
+    )  # fmt: skip
+
+    statuses = {r["referral_id"]: r["status"] for r in case["referrals"]}
+    assert statuses == {lapsed: "expired", received: "expired", accepted: "accepted"}
+    assert one["status"] == "expired"
+    assert [c["value"] for c in one["status_history"]] == ["sent"]  # as written
+    assert {r["referral_id"]: r["status"] for r in page["items"]} == statuses
+    assert {r["referral_id"]: r["status"] for r in before_deadline["referrals"]} == {
+        lapsed: "sent",
+        received: "received",
+        accepted: "accepted",
+    }
+    assert {r["status"] for r in page_then["items"]} == {"sent", "received", "accepted"}

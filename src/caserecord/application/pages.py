@@ -1,6 +1,7 @@
 """Pages of a case's notes, referrals and goal progress, cut by version (keyset)."""
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from caserecord.domain.recording import Actor
 from caserecord.presenters import (
     progress_to_dict,
     referral_to_dict,
+    utc_today,
 )
 
 T = TypeVar("T")
@@ -96,14 +98,18 @@ class Pages(NeedToKnow):
             "next_before": next_before,
         }
 
-    def referral_page(self, case: Case, *, limit: int, before: int | None = None) -> dict[str, Any]:
-        """Referrals made before version ``before`` (all when None), latest first."""
+    def referral_page(
+        self, case: Case, *, limit: int, before: int | None = None, on: date | None = None
+    ) -> dict[str, Any]:
+        """Referrals made before version ``before`` (all when None), latest first, each as
+        it stands on day ``on`` (today unless given: whether it has expired)."""
         standing = case.standing_referral_versions(case.set_aside_versions())
         newest = reversed(standing.items())
         page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
         events = self.events_at(case.id, [v for _, v in page])
+        day = on or utc_today()
         return {
-            "items": [referral_to_dict(case.referrals[i], events) for i, _ in page],
+            "items": [referral_to_dict(case.referrals[i], events, day) for i, _ in page],
             "referral_count": len(standing),
             "next_before": next_before,
         }
