@@ -163,3 +163,46 @@ def test_the_case_reads_a_referral_past_its_deadline_as_expired_as_of_the_moment
         accepted: "accepted",
     }
     assert {r["status"] for r in page_then["items"]} == {"sent", "received", "accepted"}
+
+
+def test_a_declined_or_expired_referral_is_due_until_it_is_rerouted_or_withdrawn(
+    records: CaseRecords, projections: ProjectionService, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker, effective_at=days_ago(30))
+    declined = a_referral(records, worker, case_id, effective_at=days_ago(20))
+    closed = a_referral(records, worker, case_id, effective_at=days_ago(20))
+    lapsed = a_referral(records, worker, case_id, respond_by=TODAY - timedelta(days=1))
+    answer(
+        records, case_id, declined, status="declined", reason_code="no_capacity",
+        effective_at=days_ago(3),
+    )  # fmt: skip
+    answer(records, case_id, closed, status="declined", reason_code="not_eligible")
+    projections.catch_up()
+    due = worklist_items(projections)
+
+    a_referral(records, worker, case_id, organization_id="org-pantry", rerouted_from=declined)
+    records.withdraw_referral(worker, case_id, referral_id=closed, reason="need met elsewhere")
+    records.withdraw_referral(worker, case_id, referral_id=lapsed, reason="client moved away")
+    projections.catch_up()
+    after = worklist_items(projections)
+    tracked = {r["referral_id"]: r for r in projections.queries.referrals("agency-a")}
+
+    assert due[declined] == ("referral_reroute", days_ago(3).date(), True)
+    assert due[closed] == ("referral_reroute", TODAY, False)
+    assert due[lapsed] == ("referral_response", TODAY - timedelta(days=1), True)
+    assert {declined, closed, lapsed}.isdisjoint(after)
+    assert (tracked[closed]["status"], tracked[closed]["reason_code"]) == (
+        "withdrawn",
+        "not_eligible",
+    )
+
+
+def worklist_items(projections: ProjectionService) -> dict[str, tuple[str, Any, bool]]:
+    rows = projections.queries.worklist(
+        "agency-a", owner_id="worker-1", standards=contact_standards("")
+    )
+    return {
+        r["subject_id"]: (r["kind"], r["due_on"], r["overdue"])
+        for r in rows
+        if r["kind"].startswith("referral")
+    }

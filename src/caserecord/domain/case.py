@@ -1144,8 +1144,15 @@ class Case(RecordAggregate):
 
     @event(ReferralWithdrawn)
     def withdraw_referral(self, referral_id: str, reason: str) -> None:
+        """A declined referral is withdrawn to close the need without re-routing it; the
+        withdrawal keeps who declined it and the coded reason."""
         require_reason(reason, "withdraw a referral")
-        self._move_referral(referral_id, ReferralStatus.WITHDRAWN, {"reason": reason})
+        standing = current(self._referral(referral_id).statuses)
+        details: dict[str, Any] = {"reason": reason}
+        if standing.value == ReferralStatus.DECLINED:
+            kept = ("declined_by", "reason_code")
+            details = {k: v for k, v in standing.details.items() if k in kept} | details
+        self._move_referral(referral_id, ReferralStatus.WITHDRAWN, details)
 
     class ReferralLeftOpen(RecordAggregate.Event):
         referral_id: str
