@@ -214,7 +214,9 @@ def case_to_dict(
         "tasks": [task_to_dict(case.id, t) for t in window(tasks, every)],
         "task_count": len(tasks),
         "benefit_applications": [
-            benefit_to_dict(case.id, a) for a in case.benefit_applications.values()
+            benefit_to_dict(case.id, a)
+            for a in case.benefit_applications.values()
+            if not a.in_error
         ],
         "safety_flags": [plain(f) for f in case.open_safety_flags()],
         "care_team": [plain(m) | {"current": m.current} for m in case.care_team.values()],
@@ -313,7 +315,9 @@ def task_to_dict(case_id: Any, task: Task) -> dict[str, Any]:
 
 def benefit_to_dict(case_id: Any, application: BenefitApplication) -> dict[str, Any]:
     status = current(application.statuses)
-    decided = [c for c in application.statuses if c.value in ("approved", "denied")]
+    decided = [
+        c for c in application.statuses if c.value in ("approved", "denied") and not c.in_error
+    ]
     return {
         "application_id": application.application_id,
         "case_id": case_id,

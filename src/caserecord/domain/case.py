@@ -1555,7 +1555,7 @@ class Case(RecordAggregate):
     def _benefit(self, application_id: str) -> BenefitApplication:
         self._check_open()
         application = self.benefit_applications.get(application_id)
-        if application is None:
+        if application is None or application.in_error:
             raise BenefitApplicationNotFoundError(
                 f"no benefits application {application_id} on this case"
             )

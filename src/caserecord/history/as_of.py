@@ -51,9 +51,9 @@ def reading_day(
     recorded_at: datetime | None = None, effective_at: datetime | None = None
 ) -> date:
     """The day an "as of" read is about, which decides whether a referral had expired:
-    that of ``effective_at`` (what was in effect then), else of ``recorded_at``."""
-    moment = effective_at or recorded_at
-    assert moment is not None, "an as-of read names a moment"
+    that of ``effective_at`` (what was in effect then), else of ``recorded_at``, else
+    today (a read of the case as it stands)."""
+    moment = effective_at or recorded_at or datetime.now(UTC)
     return moment.astimezone(UTC).date()
 
 

@@ -240,7 +240,8 @@ class WorklistProjection(ViewProjection):
                 title = f"{flag.instrument}: {', '.join(flag.flags)} (review at once)"
                 items.append(("safety_flag", str(flag.version), flagged_on, title, ""))
         for application in case.benefit_applications.values():
-            items += benefit_items(application)
+            if not application.in_error:
+                items += benefit_items(application)
         return items
 
     def _left_open(self, case: Case) -> list[Item]:

@@ -63,7 +63,7 @@ def list_case_referrals(
         now=partial(records.case_referrals, caller.actor, case_id, limit=limit, before=before),
         then=partial(
             records.referral_page, limit=limit, before=before,
-            on=reading_day(as_of, effective_at) if as_of or effective_at else None,
+            on=reading_day(as_of, effective_at),
         ),
         as_of=as_of, effective_at=effective_at,
     )  # fmt: skip

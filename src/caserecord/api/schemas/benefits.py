@@ -104,6 +104,13 @@ class WithdrawalIn(ReasonedWrite):
     pass
 
 
+class StepInErrorIn(ReasonedWrite):
+    target_version: int = Field(
+        ge=1, description="The case version that recorded the step (its `version`, "
+        "`provided_in`, `outcome_in` or a status change's `version`)"
+    )
+
+
 class DocumentRequestOut(BaseModel):
     request_id: str
     version: int
@@ -111,6 +118,7 @@ class DocumentRequestOut(BaseModel):
     due_on: date | None
     provided_in: int | None
     provided_on: date | None
+    in_error: bool = Field(description="The request was marked entered in error")
 
 
 class AppointmentOut(BaseModel):
@@ -121,6 +129,7 @@ class AppointmentOut(BaseModel):
     location: str
     outcome: str
     outcome_in: int | None
+    in_error: bool = Field(description="The appointment was marked entered in error")
 
 
 class BenefitApplicationOut(BaseModel):
