@@ -423,6 +423,7 @@ def referral_to_dict(referral: Referral, events: Events, on: date) -> dict[str, 
         "outcome": status.details.get("outcome", ""),
         "declined_by": status.details.get("declined_by", ""),
         "reason_code": status.details.get("reason_code", ""),
+        "contact": dict(made.contact or {}),
         "status_history": changes(referral.statuses),
     }
 

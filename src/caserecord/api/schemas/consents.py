@@ -177,7 +177,10 @@ class ExportIn(WriteOptions):
 class EntryOut(BaseModel):
     stream_id: str
     version: int
-    kind: str
+    kind: str = Field(description="`case`, or `contact_details` of the client's record")
+    fields: list[str] = Field(
+        default=[], description="The contact details disclosed (`contact_details`)"
+    )
 
 
 class DisclosureOut(BaseModel):
@@ -192,7 +195,7 @@ class DisclosureOut(BaseModel):
     data_classes: list[str]
     entries_disclosed: list[EntryOut] = Field(
         description="The case entries disclosed (a referral: the case at the version it "
-        "was made in)"
+        "was made in, and the client's contact details it shares, if any)"
     )
     basis: str
     emergency: bool = Field(description="Disclosed without consent in an emergency")
