@@ -5,7 +5,6 @@ from datetime import date
 
 from eventsourcing.persistence import JSONTranscoder
 
-from caserecord.domain.benefits import Appointment, DocumentRequest
 from caserecord.domain.entities import Change, Progress, Referral, Referrals
 from caserecord.transcodings import all_transcodings
 

@@ -3,8 +3,8 @@ agency (checked against the consents in force, in the same transaction as the ac
 the accounting of disclosures replayed from the client's log."""
 
 from collections.abc import Iterable, Mapping
-from functools import partial
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, Unpack
 from uuid import UUID
 

@@ -3,9 +3,10 @@ and how.  The case's ``EntryMarkedInError`` event stays nested in ``Case`` (its 
 stored); this is the locator its command and its event both run."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
-from caserecord.domain.benefits import AWAITING, BenefitApplication
+from caserecord.domain.benefits import AWAITING, Appointment, BenefitApplication, DocumentRequest
 from caserecord.domain.entities import (
     Assessment,
     Change,
@@ -227,14 +228,14 @@ def locate_benefit(case: Corrected, v: int) -> Flag | None:
                 if request.version == v:
                     return flag_entry(request)
                 check_not_set_aside(request)
-                return lambda r=request: unprovide(r)
+                return partial(unprovide, request)
         for appointment in application.appointments:
             if v in (appointment.version, appointment.outcome_in):
                 check_not_set_aside(application)
                 if appointment.version == v:
                     return flag_entry(appointment)
                 check_not_set_aside(appointment)
-                return lambda a=appointment: unrecord(a)
+                return partial(unrecord, appointment)
         found = [c for c in application.statuses if c.version == v]
         if found:
             check_not_set_aside(application)
@@ -250,7 +251,7 @@ def revert_benefit_status(application: BenefitApplication, change: Change, v: in
         )
     flag = latest_change(application.statuses, v, "benefits application status")
     valid = [c for c in application.statuses if not c.in_error]
-    later = (*application.documents, *application.appointments)
+    later: list[DocumentRequest | Appointment] = [*application.documents, *application.appointments]
     if valid[-2].value not in AWAITING and any(s.version > v and not s.in_error for s in later):
         raise EntryNotCorrectableError(
             "documents or appointments await this decision: mark them in error first"
@@ -263,11 +264,11 @@ def revert_benefit_status(application: BenefitApplication, change: Change, v: in
     return revert
 
 
-def unprovide(request: Any) -> None:
+def unprovide(request: DocumentRequest) -> None:
     request.provided_in, request.provided_on = None, None
 
 
-def unrecord(appointment: Any) -> None:
+def unrecord(appointment: Appointment) -> None:
     appointment.outcome, appointment.outcome_in = "", None
 
 

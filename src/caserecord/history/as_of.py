@@ -47,9 +47,7 @@ def case_as_of(
     return result
 
 
-def reading_day(
-    recorded_at: datetime | None = None, effective_at: datetime | None = None
-) -> date:
+def reading_day(recorded_at: datetime | None = None, effective_at: datetime | None = None) -> date:
     """The day an "as of" read is about, which decides whether a referral had expired:
     that of ``effective_at`` (what was in effect then), else of ``recorded_at``, else
     today (a read of the case as it stands)."""

@@ -99,10 +99,10 @@ KINDS = (
 """What an item is about: an explicit task; a goal's due date; a plan's next review; a
 revision a review decided on (due the day of that review); a pending referral's response
 deadline (past it, the referral has expired: re-route or withdraw it); a declined referral
-not re-routed nor withdrawn (due the day it was declined); the contact standard of the case's specialty; an item left open on a closed case
-(due the day it closed, never overdue); a safety flag an instrument raised (due the day it
-was administered, until someone reviews it); a benefits application's step
-(``benefit_items``)."""
+not re-routed nor withdrawn (due the day it was declined); the contact standard of the
+case's specialty; an item left open on a closed case (due the day it closed, never
+overdue); a safety flag an instrument raised (due the day it was administered, until
+someone reviews it); a benefits application's step (``benefit_items``)."""
 
 INSERT_ITEM = "INSERT INTO {s}view_worklist_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 DROP_ITEMS = "DELETE FROM {s}view_worklist_items WHERE case_id=?"
@@ -268,7 +268,8 @@ class WorklistProjection(ViewProjection):
 
     def _said(self, case: Case, version: int) -> date | None:
         """The respond-by of the referral made at ``version``, or the day the closing,
-        administration or decline recorded there took effect: remembered from the events seen, else read from the log."""
+        administration or decline recorded there took effect: remembered from the events
+        seen, else read from the log."""
         key = (case.id, version)
         if key not in self.seen:
             event = self.folder.read(case.id, [version])[version]

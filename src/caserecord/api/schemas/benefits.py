@@ -106,8 +106,9 @@ class WithdrawalIn(ReasonedWrite):
 
 class StepInErrorIn(ReasonedWrite):
     target_version: int = Field(
-        ge=1, description="The case version that recorded the step (its `version`, "
-        "`provided_in`, `outcome_in` or a status change's `version`)"
+        ge=1,
+        description="The case version that recorded the step (its `version`, "
+        "`provided_in`, `outcome_in` or a status change's `version`)",
     )
 
 

@@ -156,7 +156,7 @@ class ReferralOut(BaseModel):
     contact: dict[str, str] = Field(
         default={},
         description="The client's contact details shared with the provider (phone, email, "
-        "preferred_contact), as chosen when it was made"
+        "preferred_contact), as chosen when it was made",
     )
     status_history: list[ChangeOut]
     labels: list[str] = Field(default=[], description="Its sensitivity labels")
