@@ -2,7 +2,7 @@
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from operator import attrgetter
 from types import UnionType
 from typing import Any, TypeVar, get_args
@@ -15,6 +15,7 @@ from caserecord.domain.benefits import BenefitApplication
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.entities import Addendum, Change, Goal, Note, Referral, Task, current
+from caserecord.domain.values import EXPIRED, referral_expired
 from caserecord.entries import Entries
 
 SCALARS = frozenset({str, int, float, bool, type(None), datetime, date, UUID})
@@ -160,10 +161,17 @@ def shown_goals(case: Case) -> list[Goal]:
 
 
 def case_to_dict(
-    case: Case, events: Events, contents: Contents, *, every: bool = False
+    case: Case,
+    events: Events,
+    contents: Contents,
+    *,
+    every: bool = False,
+    on: date | None = None,
 ) -> dict[str, Any]:
     """``events``: at least those ``shown_versions`` names (the case holds only counts of
-    its notes and progress, and what its referrals' rules need)."""
+    its notes and progress, and what its referrals' rules need); ``on``: the day the read
+    is about, which decides whether a referral has expired (today unless given)."""
+    on = on or utc_today()
     aside = case.set_aside_versions()
     referrals = list(case.standing_referral_versions(aside))
     tasks = [t for t in case.tasks.values() if not t.in_error]
@@ -195,7 +203,7 @@ def case_to_dict(
         "current_plan": plans[current_id] if current_id else None,
         "plans": list(plans.values()),
         "referrals": [
-            referral_to_dict(case.referrals[i], events) for i in window(referrals, every)
+            referral_to_dict(case.referrals[i], events, on) for i in window(referrals, every)
         ],
         "referral_count": len(referrals),
         "notes": [
@@ -206,7 +214,9 @@ def case_to_dict(
         "tasks": [task_to_dict(case.id, t) for t in window(tasks, every)],
         "task_count": len(tasks),
         "benefit_applications": [
-            benefit_to_dict(case.id, a) for a in case.benefit_applications.values()
+            benefit_to_dict(case.id, a)
+            for a in case.benefit_applications.values()
+            if not a.in_error
         ],
         "safety_flags": [plain(f) for f in case.open_safety_flags()],
         "care_team": [plain(m) | {"current": m.current} for m in case.care_team.values()],
@@ -305,7 +315,9 @@ def task_to_dict(case_id: Any, task: Task) -> dict[str, Any]:
 
 def benefit_to_dict(case_id: Any, application: BenefitApplication) -> dict[str, Any]:
     status = current(application.statuses)
-    decided = [c for c in application.statuses if c.value in ("approved", "denied")]
+    decided = [
+        c for c in application.statuses if c.value in ("approved", "denied") and not c.in_error
+    ]
     return {
         "application_id": application.application_id,
         "case_id": case_id,
@@ -379,13 +391,20 @@ def progress_to_dict(event: Case.GoalProgressRecorded) -> dict[str, Any]:
     }
 
 
-def referral_to_dict(referral: Referral, events: Events) -> dict[str, Any]:
-    """The referral as made (its event) with its status as it stands."""
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def referral_to_dict(referral: Referral, events: Events, on: date) -> dict[str, Any]:
+    """The referral as made (its event) with its status as it stands on day ``on``:
+    ``expired`` if it still awaits an answer past its deadline then (derived as the
+    tracker derives it; the status history holds what was written)."""
     made: Case.ReferralMade = events[referral.version]
     status = current(referral.statuses)
+    expired = referral_expired(status.value, made.respond_by, on)
     return {
         "referral_id": referral.referral_id,
-        "status": status.value,
+        "status": EXPIRED if expired else status.value,
         "resource_kind": made.resource_kind,
         "organisation": made.organisation,
         "service_name": made.service_name,
@@ -404,6 +423,7 @@ def referral_to_dict(referral: Referral, events: Events) -> dict[str, Any]:
         "outcome": status.details.get("outcome", ""),
         "declined_by": status.details.get("declined_by", ""),
         "reason_code": status.details.get("reason_code", ""),
+        "contact": dict(made.contact or {}),
         "status_history": changes(referral.statuses),
     }
 

@@ -337,6 +337,7 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     APPLIED + "/appeal-decision": {"outcome": "upheld"},
     APPLIED + "/renewal": {"renews_on": "2028-02-01"},
     APPLIED + "/withdrawal": {"reason": "moved away"},
+    APPLIED + "/steps-in-error": {"target_version": 2, "reason": "entered in error"},
     "/v1/staff": {"staff_id": "cm-new", "name": "New Member", "role": "nurse"},
     "/v1/staff/{staff_id}": {"name": "Renamed Member", "role": "nurse"},
     "/v1/staff/{staff_id}/deactivation": {"reason": "left"},

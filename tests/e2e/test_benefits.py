@@ -30,3 +30,28 @@ def test_a_snap_application_is_documented_approved_and_listed(api: Api) -> None:
     assert application["documents"][0]["provided_on"] == "2020-01-10"
     assert theirs == []
     assert (unknown.status_code, unknown.json()["code"]) == (404, "benefit_application_not_found")
+
+
+def test_a_step_entered_in_error_is_marked_with_a_reason_and_shown_as_such(api: Api) -> None:
+    _, case_id = a_case(api)
+    base = f"/v1/cases/{case_id}/benefit-applications"
+    snap = {"program": "snap", "agency_name": "County DSS", "submitted_on": "2020-01-06"}
+    one = f"{base}/{api.created(base, snap)['entity_id']}"
+    requested = api.created(f"{one}/documents-requests", {"documents": ["pay stubs"]})
+    marks = f"{one}/steps-in-error"
+
+    no_reason = api.post(marks, {"target_version": requested["version"]})
+    not_a_step = api.post(marks, {"target_version": 1, "reason": "the intake"})
+    marked = api.post(marks, {"target_version": requested["version"], "reason": "duplicate"})
+    again = api.post(marks, {"target_version": requested["version"], "reason": "duplicate"})
+    application = api.get(one).json()
+    timeline = api.get(f"/v1/cases/{case_id}/timeline", limit=100).json()["items"]
+    shown = [e for e in timeline if e["event_type"] == "BenefitDocumentsRequested"]
+
+    assert (no_reason.status_code, not_a_step.status_code) == (422, 404)
+    assert marked.status_code == 200
+    assert (again.status_code, again.json()["code"]) == (409, "already_in_error")
+    assert application["documents"][0]["in_error"] is True
+    assert [(e["in_error"], e["marked_in_error_by"]) for e in shown] == [
+        (True, marked.json()["version"])
+    ]

@@ -1,6 +1,7 @@
 """Service coordination end to end over HTTP: a directory imported from HSDS, a referral
 sent by naming a directory service and answered by the provider with its own token, a
-referral that expires past its deadline re-routed to another listed service, a SNAP
+referral that expires past its deadline (read so by the case and due on the worklist)
+re-routed to another listed service, a declined one due until re-routed, a SNAP
 application from submission to approval, and a PHQ-9 trend that moves a goal and whose
 item-9 answer is due at once."""
 
@@ -26,6 +27,11 @@ def answer(api: Api, token: str, referral_id: str, step: dict[str, str]) -> int:
 
 def listed(api: Api, **search: Any) -> dict[str, Any]:
     return dict(api.get("/v1/directory/services", **search).json()["items"][0])
+
+
+def worklist(api: Api, kind: str) -> list[tuple[str, bool]]:
+    items = api.get("/v1/worklist", kind=kind).json()["items"]
+    return [(i["subject_id"], i["overdue"]) for i in items]
 
 
 def phq9(*values: int) -> dict[str, int]:
@@ -59,10 +65,25 @@ def test_a_client_is_referred_answered_rerouted_helped_to_benefits_and_screened(
          "respond_by": "2020-01-20", "effective_at": "2020-01-07T09:00:00Z"},
     )["entity_id"]  # fmt: skip
     expired = api.get("/v1/referrals", status="expired", case_id=case_id).json()["items"]
+    # The case reads it expired too, as of the moment read; before its deadline it was sent.
+    read_lapsed = api.get(f"{base}/referrals/{lapsed}").json()["status"]
+    in_case = {r["referral_id"]: r["status"] for r in api.get(base).json()["referrals"]}
+    then = api.get(f"{base}/as-of", effective_at="2020-01-10T00:00:00Z").json()["referrals"]
+    responses_due = worklist(api, "referral_response")
     rerouted = api.created(
         f"{base}/referrals",
         {"resource_kind": "legal", "service_id": legal["service_id"], "rerouted_from": lapsed},
     )["entity_id"]
+    # A referral the pantry declines is due for the case manager until it is re-routed.
+    turned = api.created(f"{base}/referrals", to_food | {"need": "food"})["entity_id"]
+    declined = answer(api, pantry, turned, {"status": "declined", "reason_code": "no_capacity"})
+    reroutes_due = worklist(api, "referral_reroute")
+    api.created(
+        f"{base}/referrals",
+        {"resource_kind": "housing", "service_id": shelter["service_id"], "rerouted_from": turned},
+    )
+    reroutes_left = worklist(api, "referral_reroute")
+    responses_left = worklist(api, "referral_response")
     # SNAP from submission to approval, with its renewal.
     applications = f"{base}/benefit-applications"
     snap = {"program": "snap", "agency_name": "County DSS", "submitted_on": "2020-01-08"}
@@ -99,8 +120,15 @@ def test_a_client_is_referred_answered_rerouted_helped_to_benefits_and_screened(
     assert answers == [200, 200, 200, 200]
     assert (api.get(f"{base}/referrals/{fed}").json()["outcome"]) == "need_met"
     timeline = api.get(f"{base}/timeline").json()["items"]
-    assert len([e for e in timeline if e["actor"]["role"] == "provider"]) == 4
+    assert len([e for e in timeline if e["actor"]["role"] == "provider"]) == 5
     assert [r["referral_id"] for r in expired] == [lapsed]
+    assert (read_lapsed, in_case[lapsed], in_case[fed]) == ("expired", "expired", "completed")
+    assert [r["status"] for r in then if r["referral_id"] == lapsed] == ["sent"]
+    assert responses_due == [(lapsed, True)]
+    assert lapsed not in [subject for subject, _ in responses_left]
+    assert declined == 200
+    assert reroutes_due == [(turned, False)]
+    assert reroutes_left == []
     assert api.get(f"{base}/referrals/{lapsed}").json()["rerouted_to"] == rerouted
     assert api.get(f"{base}/referrals/{rerouted}").json()["rerouted_from"] == lapsed
     application = api.get(one).json()

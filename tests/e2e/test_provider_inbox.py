@@ -49,8 +49,9 @@ def test_a_provider_answers_the_referrals_sent_to_it_and_sees_nothing_else(
     assert set(inbox[0]) == {
         "referral_id", "organization_id", "organisation", "service_id", "service_name",
         "resource_kind", "need", "urgency", "status", "made_at", "respond_by", "accepted_at",
-        "closed_at", "outcome", "reason_code",
+        "closed_at", "outcome", "reason_code", "contact",
     }  # fmt: skip
+    assert inbox[0]["contact"] == {}  # nothing shared unless the case manager chose to
     assert "eviction" not in str(inbox) and "Secret note" not in str(inbox)
     assert [a.status_code for a in answers] == [200, 200, 200, 200]
     assert (not_theirs.status_code, not_theirs.json()["code"]) == (404, "referral_not_found")
@@ -66,6 +67,32 @@ def test_a_provider_answers_the_referrals_sent_to_it_and_sees_nothing_else(
     assert {(e["actor"]["id"], e["actor"]["role"]) for e in answered} == {
         (f"{PROVIDER_ORG}:provider@agency-a", "provider")
     }
+
+
+def test_the_provider_sees_the_contact_details_the_case_manager_chose_to_share(
+    sqlite_api: Api,
+) -> None:
+    api = sqlite_api
+    _, case_id = a_case(api)
+    base = f"/v1/cases/{case_id}/referrals"
+    sharing = {"share_contact": ["phone"], "preferred_contact": "text after 5pm"}
+
+    shared = api.post(base, FOOD_BANK | sharing)
+    no_email = api.post(base, FOOD_BANK | {"share_contact": ["email"]})
+    inbox = api.get("/v1/provider/referrals", role="provider").json()["items"]
+    one = api.get(f"/v1/provider/referrals/{shared.json()['entity_id']}", role="provider").json()
+    referral = api.get(f"{base}/{shared.json()['entity_id']}").json()
+    disclosed = shared.json()["disclosure"]["entries_disclosed"]
+
+    contact = {"phone": "555-0100", "preferred_contact": "text after 5pm"}
+    assert shared.status_code == 201
+    assert (no_email.status_code, no_email.json()["code"]) == (422, "invalid_value")
+    assert [r["contact"] for r in inbox] == [contact]  # the refused one recorded nothing
+    assert one["contact"] == referral["contact"] == contact
+    assert [(e["kind"], e.get("fields", [])) for e in disclosed] == [
+        ("case", []),
+        ("contact_details", ["phone", "preferred_contact"]),
+    ]
 
 
 def test_a_provider_answer_that_the_referral_does_not_allow_is_refused(sqlite_api: Api) -> None:

@@ -28,7 +28,7 @@ from caserecord.domain.case import Case
 from caserecord.domain.entities import Recorded
 from caserecord.domain.errors import CaseNotFoundError, DomainError
 from caserecord.domain.recording import Actor
-from caserecord.history import case_as_of, page_as_of
+from caserecord.history import case_as_of, page_as_of, reading_day
 from caserecord.presenters import (
     RECENT,
     Contents,
@@ -268,7 +268,7 @@ def generate_more(records: CaseRecords, case_id: UUID, rnd: random.Random) -> No
 
 
 # ---- the reference folds: every event from scratch, no snapshot, no index ---------------
-def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
+def fold(events: list[RecordAggregate.Event], on: date | None = None) -> dict[str, Any]:
     case: Any = None
     applied = []
     # What the record's entry index says, as the events that applied say it: the case
@@ -318,10 +318,13 @@ def fold(events: list[RecordAggregate.Event]) -> dict[str, Any]:
         {g: versions[-presenters.RECENT :] for g, versions in progress.items()},
         {g: len(versions) for g, versions in progress.items()},
     )
-    state: dict[str, Any] = without_need_to_know(case_to_dict(case, by_version, contents))
+    state: dict[str, Any] = without_need_to_know(case_to_dict(case, by_version, contents, on=on))
     return state | {
         "all_notes": standing_notes(applied, case),
-        "all_referrals": [referral_to_dict(r, by_version) for r in case.standing_referrals()],
+        "all_referrals": [
+            referral_to_dict(r, by_version, on or presenters.utc_today())
+            for r in case.standing_referrals()
+        ],
         "all_progress": {
             g: [progress_to_dict(by_version[v]) for v in versions]
             for g, versions in progress.items()
@@ -351,7 +354,7 @@ def standing_notes(applied: list[RecordAggregate.Event], case: Case) -> list[dic
 
 def reference_recorded(history: History, at: datetime) -> dict[str, Any] | None:
     known = [e for e in history.events if e.timestamp <= at]
-    return fold(known) if known else None
+    return fold(known, at.astimezone(UTC).date()) if known else None
 
 
 def reference_effective(
@@ -370,7 +373,7 @@ def reference_effective(
     }
     if 1 not in applies:
         return None
-    return fold([e for e in known if e.originator_version in applies])
+    return fold([e for e in known if e.originator_version in applies], at.astimezone(UTC).date())
 
 
 NEED_TO_KNOW = {"labels", "restricted", "read_basis"}
@@ -395,7 +398,9 @@ def replay(history: History, **at: datetime) -> dict[str, Any] | None:
     goals = [g["goal_id"] for plan in state["plans"] for g in plan["goals"]]
     return state | {
         "all_notes": replayed_notes(history, **at),
-        "all_referrals": replayed_pages(history.records.referral_page, history, **at),
+        "all_referrals": replayed_pages(
+            partial(history.records.referral_page, on=reading_day(**at)), history, **at
+        ),
         "all_progress": {
             goal_id: replayed_pages(
                 partial(history.records.progress_page, goal_id=goal_id), history, **at

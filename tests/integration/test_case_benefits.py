@@ -7,7 +7,11 @@ from uuid import UUID
 import pytest
 
 from caserecord.application import CaseRecords
-from caserecord.domain.errors import BenefitApplicationNotFoundError, InvalidTransitionError
+from caserecord.domain.errors import (
+    BenefitApplicationNotFoundError,
+    EntryNotFoundError,
+    InvalidTransitionError,
+)
 from caserecord.domain.recording import Actor
 from caserecord.history import case_as_of, case_diff, case_timeline
 from caserecord.projections import ProjectionService
@@ -168,3 +172,60 @@ def test_the_agency_sees_its_applications_by_status_and_program_and_a_rebuild_ag
     followed = projections.digests(["benefits"])
     projections.rebuild(["benefits"])
     assert projections.digests(["benefits"]) == followed
+
+
+def test_a_step_marked_in_error_shows_as_such_and_the_views_follow(
+    records: CaseRecords, projections: ProjectionService, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    app_id = snap_application(records, worker, case_id)
+    requested = records.request_benefit_documents(
+        worker, case_id, application_id=app_id, documents=["pay stubs"], due_on=date(2027, 1, 20)
+    )
+    approved = records.decide_benefit_application(
+        worker, case_id, application_id=app_id, decision="approved", amount=291.0,
+        frequency="monthly", starts_on=date(2027, 2, 1), renews_on=date(2027, 7, 1),
+    )  # fmt: skip
+    other = records.start_benefit_application(
+        worker, case_id, program="wic", agency_name="WIC clinic"
+    ).entity_id
+    assert other is not None
+
+    for version, reason in ((approved.version, "another household's"), (requested.version, "dup")):
+        records.mark_benefit_step_in_error(
+            worker, case_id, application_id=app_id, target_version=version, reason=reason
+        )
+    with pytest.raises(EntryNotFoundError):
+        records.mark_benefit_step_in_error(
+            worker, case_id, application_id=other, target_version=requested.version, reason="x"
+        )
+    projections.catch_up()
+    application = records.get_benefit_application(worker, case_id, app_id)
+    timeline = {
+        e["version"]: e
+        for e in case_timeline(records, worker, case_id)
+        if e["stream_kind"] == "case"
+    }
+    (row,) = projections.queries.benefit_applications("agency-a", program="snap")
+    kinds = [
+        i["kind"]
+        for i in projections.queries.worklist(
+            "agency-a", owner_id=worker.id, standards=contact_standards("")
+        )
+        if i["subject_id"] == app_id
+    ]
+
+    assert (application["status"], application["decision"], application["renews_on"]) == (
+        "submitted",
+        None,
+        None,
+    )
+    assert [(c["value"], c["in_error"]) for c in application["status_history"]][-1] == (
+        "approved",
+        True,
+    )
+    assert application["documents"][0]["in_error"] is True
+    assert timeline[approved.version]["in_error"] is True
+    assert timeline[requested.version]["in_error"] is True
+    assert row["status"] == "submitted" and row["renews_on"] is None
+    assert kinds == ["benefit_decision"]

@@ -247,3 +247,27 @@ def test_a_consent_cannot_end_with_another_clients_case(
             expires_on_event="case_closed",
             expires_with_case=strangers_case,
         )
+
+
+def test_contact_details_shared_by_a_referral_leave_only_under_the_consent_that_covers_it(
+    records: CaseRecords, worker: Actor
+) -> None:
+    client_id, case_id = part2_case(records, worker)
+    shared = {"share_contact": ["phone"], "preferred_contact": "mornings"}
+    with pytest.raises(ConsentRequiredError):
+        refer(records, worker, case_id, "Housing First", **shared)
+    clinic_consent(records, worker, client_id)
+    version = records.get_client(worker, client_id)["version"]
+
+    refer(records, worker, case_id, CLINIC, **shared)
+    (disclosure,) = records.disclosures(worker, client_id)
+    (referral,) = records.get_case(worker, case_id)["referrals"]
+
+    assert (disclosure["recipient"], disclosure["basis"]) == (CLINIC, "consent")
+    assert disclosure["entries_disclosed"][1] == {
+        "stream_id": str(client_id),
+        "version": version,
+        "kind": "contact_details",
+        "fields": ["phone", "preferred_contact"],
+    }
+    assert referral["contact"] == {"phone": "555-0100", "preferred_contact": "mornings"}

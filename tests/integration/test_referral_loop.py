@@ -3,6 +3,7 @@ identity, an expired referral is re-routed, and the views (tracker, open list, s
 worklist) follow."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ import pytest
 from caserecord.application import CaseRecords
 from caserecord.domain.errors import ReferralNotFoundError
 from caserecord.domain.recording import Actor
+from caserecord.history import case_as_of, page_as_of, reading_day
 from caserecord.projections import ProjectionService
 from caserecord.projections.worklist import contact_standards
 from tests.factories import an_open_case
@@ -127,3 +129,80 @@ def worklist_referrals(projections: ProjectionService) -> list[tuple[str, bool]]
         for r in rows
         if r["kind"] == "referral_response"
     ]
+
+
+def test_the_case_reads_a_referral_past_its_deadline_as_expired_as_of_the_moment_read(
+    records: CaseRecords, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker, effective_at=days_ago(30))
+    deadline = TODAY - timedelta(days=5)
+    lapsed = a_referral(records, worker, case_id, respond_by=deadline, effective_at=days_ago(20))
+    received = a_referral(records, worker, case_id, respond_by=deadline, effective_at=days_ago(20))
+    accepted = a_referral(records, worker, case_id, respond_by=deadline, effective_at=days_ago(20))
+    answer(records, case_id, received, status="received", effective_at=days_ago(19))
+    answer(records, case_id, accepted, status="accepted", effective_at=days_ago(19))
+
+    case = records.get_case(worker, case_id)
+    one = records.get_referral(worker, case_id, lapsed)
+    page = records.case_referrals(worker, case_id, limit=10)
+    before_deadline = case_as_of(records, worker, case_id, effective_at=days_ago(10))
+    then = days_ago(10)
+    page_then = page_as_of(
+        records, worker, case_id,
+        partial(records.referral_page, limit=10, on=reading_day(None, then)), effective_at=then,
+    )  # fmt: skip
+
+    statuses = {r["referral_id"]: r["status"] for r in case["referrals"]}
+    assert statuses == {lapsed: "expired", received: "expired", accepted: "accepted"}
+    assert one["status"] == "expired"
+    assert [c["value"] for c in one["status_history"]] == ["sent"]  # as written
+    assert {r["referral_id"]: r["status"] for r in page["items"]} == statuses
+    assert {r["referral_id"]: r["status"] for r in before_deadline["referrals"]} == {
+        lapsed: "sent",
+        received: "received",
+        accepted: "accepted",
+    }
+    assert {r["status"] for r in page_then["items"]} == {"sent", "received", "accepted"}
+
+
+def test_a_declined_or_expired_referral_is_due_until_it_is_rerouted_or_withdrawn(
+    records: CaseRecords, projections: ProjectionService, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker, effective_at=days_ago(30))
+    declined = a_referral(records, worker, case_id, effective_at=days_ago(20))
+    closed = a_referral(records, worker, case_id, effective_at=days_ago(20))
+    lapsed = a_referral(records, worker, case_id, respond_by=TODAY - timedelta(days=1))
+    answer(
+        records, case_id, declined, status="declined", reason_code="no_capacity",
+        effective_at=days_ago(3),
+    )  # fmt: skip
+    answer(records, case_id, closed, status="declined", reason_code="not_eligible")
+    projections.catch_up()
+    due = worklist_items(projections)
+
+    a_referral(records, worker, case_id, organization_id="org-pantry", rerouted_from=declined)
+    records.withdraw_referral(worker, case_id, referral_id=closed, reason="need met elsewhere")
+    records.withdraw_referral(worker, case_id, referral_id=lapsed, reason="client moved away")
+    projections.catch_up()
+    after = worklist_items(projections)
+    tracked = {r["referral_id"]: r for r in projections.queries.referrals("agency-a")}
+
+    assert due[declined] == ("referral_reroute", days_ago(3).date(), True)
+    assert due[closed] == ("referral_reroute", TODAY, False)
+    assert due[lapsed] == ("referral_response", TODAY - timedelta(days=1), True)
+    assert {declined, closed, lapsed}.isdisjoint(after)
+    assert (tracked[closed]["status"], tracked[closed]["reason_code"]) == (
+        "withdrawn",
+        "not_eligible",
+    )
+
+
+def worklist_items(projections: ProjectionService) -> dict[str, tuple[str, Any, bool]]:
+    rows = projections.queries.worklist(
+        "agency-a", owner_id="worker-1", standards=contact_standards("")
+    )
+    return {
+        r["subject_id"]: (r["kind"], r["due_on"], r["overdue"])
+        for r in rows
+        if r["kind"].startswith("referral")
+    }

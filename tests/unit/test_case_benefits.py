@@ -8,9 +8,11 @@ from eventsourcing.domain import Snapshot
 
 from caserecord.domain.case import Case
 from caserecord.domain.errors import (
+    AlreadyInErrorError,
     BenefitApplicationNotFoundError,
     CaseClosedError,
     DuplicateIdError,
+    EntryNotCorrectableError,
     InvalidTransitionError,
     InvalidValueError,
     ReasonRequiredError,
@@ -364,3 +366,153 @@ def test_a_submission_too_late_in_the_calendar_for_a_deadline_is_refused() -> No
 
     with pytest.raises(InvalidValueError, match="too late"):
         case.submit_benefit_application("app-1", date(9999, 12, 30), None)
+
+
+# ---- steps marked in error -------------------------------------------------------------
+def test_a_documents_request_marked_in_error_stands_aside_and_is_no_longer_due() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    case.request_benefit_documents(app_id, "req-1", ["pay stubs"], date(2027, 2, 1))
+
+    case.mark_entry_in_error(case.version, "asked of the wrong client")
+
+    application = case.benefit_applications[app_id]
+    assert application.documents[0].in_error is True  # shown, set aside
+    assert application.outstanding() == []
+    assert [kind for kind, *_ in benefit_items(application)] == ["benefit_decision"]
+    with pytest.raises(BenefitApplicationNotFoundError):
+        case.provide_benefit_documents(app_id, "req-1", date(2027, 1, 20))
+
+
+def test_documents_provided_in_error_are_outstanding_again_and_provided_later() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    case.request_benefit_documents(app_id, "req-1", ["pay stubs"], date(2027, 2, 1))
+    case.provide_benefit_documents(app_id, "req-1", date(2027, 1, 20))
+
+    case.mark_entry_in_error(case.version, "the stubs were for another month")
+    outstanding = [r.request_id for r in case.benefit_applications[app_id].outstanding()]
+    case.provide_benefit_documents(app_id, "req-1", date(2027, 1, 25))
+
+    assert outstanding == ["req-1"]
+    assert case.benefit_applications[app_id].documents[0].provided_on == date(2027, 1, 25)
+
+
+def test_an_appointment_and_its_outcome_are_each_marked_in_error() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    case.schedule_benefit_appointment(app_id, "apt-1", "interview", date(2027, 1, 20), "DSS")
+    scheduled = case.version
+    case.schedule_benefit_appointment(app_id, "apt-2", "interview", date(2027, 1, 27), "DSS")
+    case.record_benefit_appointment(app_id, "apt-2", "missed")
+
+    case.mark_entry_in_error(case.version, "the client did attend")
+    case.mark_entry_in_error(scheduled, "scheduled twice")
+
+    first, second = case.benefit_applications[app_id].appointments
+    assert (first.in_error, second.outcome, second.outcome_in) == (True, "", None)
+    assert [a.appointment_id for a in case.benefit_applications[app_id].upcoming()] == ["apt-2"]
+    case.record_benefit_appointment(app_id, "apt-2", "attended")
+
+
+def test_a_decision_in_error_returns_the_application_to_awaiting_one() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    approve(case)
+
+    case.mark_entry_in_error(case.version, "the approval was for another household")
+
+    application = case.benefit_applications[app_id]
+    assert (application.status, application.renews_on) == ("submitted", None)
+    assert [(c.value, c.in_error) for c in application.statuses] == [
+        ("started", False),
+        ("submitted", False),
+        ("approved", True),
+    ]
+    case.deny_benefit_application(app_id, "income over the limit", None)
+
+
+def test_an_appeal_decision_in_error_leaves_the_appeal_awaiting_its_hearing() -> None:
+    case = opened_case()
+    app_id = denied(case)
+    case.file_benefit_appeal(app_id, date(2027, 4, 2))
+    case.decide_benefit_appeal(app_id, "upheld", "")
+
+    case.mark_entry_in_error(case.version, "the hearing was postponed, not decided")
+
+    application = case.benefit_applications[app_id]
+    assert (application.status, application.hearing_on) == ("appealed", date(2027, 4, 2))
+
+
+def test_a_submission_in_error_is_refused_while_steps_await_its_decision() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    submission = case.version
+    case.request_benefit_documents(app_id, "req-1", ["ID"], None)
+
+    with pytest.raises(EntryNotCorrectableError, match="documents or appointments"):
+        case.mark_entry_in_error(submission, "not submitted yet")
+    case.mark_entry_in_error(case.version, "no documents were asked")
+    case.mark_entry_in_error(submission, "not submitted yet")
+
+    application = case.benefit_applications[app_id]
+    assert (application.status, application.submitted_on) == ("started", None)
+    assert application.expected_decision_on is None
+
+
+def test_only_the_latest_status_step_and_never_a_renewal_is_marked_in_error() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    submission = case.version
+    approve(case)
+    case.renew_benefit(app_id, date(2028, 1, 31), date(2028, 1, 1))
+
+    with pytest.raises(EntryNotCorrectableError, match="renewal"):
+        case.mark_entry_in_error(case.version, "renewed by mistake")
+    with pytest.raises(EntryNotCorrectableError, match="only the latest"):
+        case.mark_entry_in_error(submission, "wrong day")
+
+
+def test_an_application_started_in_error_takes_no_more_steps() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    started = case.benefit_applications[app_id].version
+
+    case.mark_entry_in_error(started, "the client never applied")
+
+    assert case.benefit_applications[app_id].in_error is True
+    with pytest.raises(BenefitApplicationNotFoundError):
+        case.request_benefit_documents(app_id, "req-1", ["ID"], None)
+    with pytest.raises(AlreadyInErrorError):
+        case.mark_entry_in_error(started + 1, "submitted in error too")
+
+
+def test_marked_steps_replay_to_the_same_applications() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    case.request_benefit_documents(app_id, "req-1", ["ID"], None)
+    case.provide_benefit_documents(app_id, "req-1", date(2027, 1, 9))
+    case.mark_entry_in_error(case.version, "not provided")
+    approve(case)
+    case.mark_entry_in_error(case.version, "not approved")
+    codec = mapper()
+    stored = [codec.to_stored_event(e) for e in case.collect_events()]
+
+    replayed: Any = None
+    for s in stored:
+        replayed = codec.to_domain_event(s).mutate(replayed)  # type: ignore[attr-defined]
+
+    assert replayed.benefit_applications == case.benefit_applications
+
+
+def test_an_appeal_filed_in_error_is_undone_though_the_submission_had_documents() -> None:
+    case = opened_case()
+    app_id = submitted(case)
+    case.request_benefit_documents(app_id, "req-1", ["ID"], None)
+    case.deny_benefit_application(app_id, "income over the limit", None)
+    case.file_benefit_appeal(app_id, date(2027, 4, 2))
+
+    case.mark_entry_in_error(case.version, "the client chose not to appeal")
+
+    application = case.benefit_applications[app_id]
+    assert (application.status, application.hearing_on) == ("denied", None)

@@ -173,8 +173,11 @@ MOVES: dict[str, Callable[[Case, str], None]] = {
 }
 
 
-@pytest.mark.parametrize("final", sorted(FINALS))
-@pytest.mark.parametrize("move", sorted(MOVES))
+@pytest.mark.parametrize(
+    ("final", "move"),
+    # A declined referral is withdrawn to close its need without re-routing it.
+    [(f, m) for f in sorted(FINALS) for m in sorted(MOVES) if (f, m) != ("declined", "withdrawn")],
+)
 def test_nothing_moves_a_referral_out_of_a_final_state(final: str, move: str) -> None:
     case = opened_case()
     referral_id = with_referral(case, accepted=True)
@@ -185,6 +188,22 @@ def test_nothing_moves_a_referral_out_of_a_final_state(final: str, move: str) ->
 
     assert refused.value.code == "invalid_transition"
     assert case.referrals[referral_id].status == final
+
+
+def test_a_declined_referral_is_withdrawn_to_close_its_need_keeping_the_decline() -> None:
+    case = opened_case()
+    referral_id = with_referral(case)
+    case.decline_referral(referral_id, "provider", "", "not_eligible")
+
+    case.withdraw_referral(referral_id, "the client found work: the need is met")
+
+    withdrawn = case.referrals[referral_id].statuses[-1]
+    assert withdrawn.value == "withdrawn"
+    assert withdrawn.details == {
+        "declined_by": "provider",
+        "reason_code": "not_eligible",
+        "reason": "the client found work: the need is met",
+    }
 
 
 def test_a_sent_referral_cannot_be_completed_nor_accepted_twice() -> None:

@@ -150,3 +150,24 @@ def test_a_referral_keeps_its_organisation_and_deadline_through_a_snapshot() -> 
     referral = Referral("ref-1", 5, [Change(5, "sent")], False, "org-1", date(2027, 1, 5))
 
     assert transcoder().decode(transcoder().encode(referral)) == referral
+
+
+def test_benefits_steps_stored_before_they_could_be_marked_in_error_read_as_standing() -> None:
+    earlier = [
+        {"_type_": "DocumentRequest", "_data_": ["req-1", 5, ["ID"], None, 6, day("2027-01-09")]},
+        {
+            "_type_": "Appointment",
+            "_data_": ["apt-1", 7, "interview", day("2027-01-20"), "DSS", "attended", 8],
+        },
+    ]
+
+    request, appointment = transcoder().decode(json.dumps(earlier).encode())
+    stored = json.loads(transcoder().encode([request, appointment]))
+
+    assert (request.provided_on, request.in_error) == (date(2027, 1, 9), False)
+    assert (appointment.outcome, appointment.in_error) == ("attended", False)
+    assert stored == earlier  # a standing step is stored as it was
+
+
+def day(iso: str) -> dict[str, str]:
+    return {"_type_": "date_iso", "_data_": iso}

@@ -9,7 +9,7 @@ from caserecord.application.need_to_know import NeedToKnow, Reading
 from caserecord.application.pages import keyset_page
 from caserecord.domain.benefits import BenefitApplication
 from caserecord.domain.case import Case
-from caserecord.domain.errors import BenefitApplicationNotFoundError
+from caserecord.domain.errors import BenefitApplicationNotFoundError, EntryNotFoundError
 from caserecord.domain.recording import Actor
 from caserecord.presenters import benefit_to_dict
 
@@ -202,13 +202,41 @@ class BenefitCommands(NeedToKnow):
             actor, case_id, opts, lambda c: c.withdraw_benefit_application(application_id, reason)
         )
 
+    def mark_benefit_step_in_error(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        application_id: str,
+        target_version: int,
+        **opts: Unpack[Options],
+    ) -> CommandResult:
+        """Mark a step of the application (the case version that recorded it) as entered
+        in error, with a reason: the case's ``EntryMarkedInError``, as for any entry.  A
+        version that recorded no step of this application is not found."""
+        reason = opts.get("reason") or ""
+
+        def mark(c: Case) -> None:
+            application = c.benefit_applications.get(application_id)
+            if application is None or application.in_error:
+                raise BenefitApplicationNotFoundError(
+                    f"no benefits application {application_id} on this case"
+                )
+            if target_version not in application.step_versions():
+                raise EntryNotFoundError(
+                    f"version {target_version} is no step of application {application_id}"
+                )
+            c.mark_entry_in_error(target_version, reason)
+
+        return self._update_case(actor, case_id, opts, mark)
+
     # ---- reads ---------------------------------------------------------------------
     def get_benefit_application(
         self, actor: Actor, case_id: UUID, application_id: str
     ) -> dict[str, Any]:
         case = self._case(actor, case_id)
         application = case.benefit_applications.get(application_id)
-        if application is None:
+        if application is None or application.in_error:
             raise BenefitApplicationNotFoundError(
                 f"no benefits application {application_id} on this case"
             )
@@ -232,7 +260,9 @@ class BenefitCommands(NeedToKnow):
         self, case: Case, *, limit: int, before: int | None = None, reading: Reading | None = None
     ) -> dict[str, Any]:
         """``reading``: the reader's, whose need to know redacts the applications."""
-        standing: list[BenefitApplication] = list(case.benefit_applications.values())
+        standing: list[BenefitApplication] = [
+            a for a in case.benefit_applications.values() if not a.in_error
+        ]
         page, next_before = keyset_page(reversed(standing), lambda a: a.version, limit, before)
         items = [benefit_to_dict(case.id, a) for a in page]
         return {

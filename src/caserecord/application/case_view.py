@@ -1,6 +1,7 @@
 """Reads of a record as plain data: the client, the case, and one part of it by its id."""
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,7 @@ from caserecord.presenters import (
     score_target,
     score_to_dict,
     shown_versions,
+    utc_today,
 )
 
 
@@ -185,7 +187,8 @@ class CaseView(NeedToKnow):
         events = self.events_at(case.id, [version])
         reading = self.reading(actor, case)
         found = reading.entry(
-            referral_to_dict(case.referrals[referral_id], events), str(events[version].actor_id)
+            referral_to_dict(case.referrals[referral_id], events, utc_today()),
+            str(events[version].actor_id),
         )
         concerning = self.entries(case).concerning("referral", referral_id, RECENT)
         return found | {"notes": self.notes_of(case, list(concerning), reading)}
@@ -215,9 +218,11 @@ class CaseView(NeedToKnow):
         every: bool = False,
         read: Mapping[int, Any] | None = None,
         reading: Reading | None = None,
+        on: date | None = None,
     ) -> dict[str, Any]:
         """A case as plain data with its latest notes, referrals and goal progress (pages
         hold the rest; ``every`` shows all referrals and progress, as a diff needs).
+        ``on``: the day the read is about (an "as of" read's), today unless given.
         ``read``: events of the case already read, by version, not read again;
         ``reading``: the reader's, whose need to know redacts it (none: read whole)."""
         read = read or {}
@@ -225,7 +230,7 @@ class CaseView(NeedToKnow):
         wanted = shown_versions(case, contents, every=every)
         events = {v: read[v] for v in wanted if v in read}
         events |= self.events_at(case.id, [v for v in wanted if v not in events])
-        data = case_to_dict(case, events, contents, every=every)
+        data = case_to_dict(case, events, contents, every=every, on=on)
         if reading is None:
             return data
         authors = {v: str(e.actor_id) for v, e in events.items()}

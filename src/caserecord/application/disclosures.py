@@ -4,6 +4,7 @@ the accounting of disclosures replayed from the client's log."""
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, Unpack
 from uuid import UUID
 
@@ -270,6 +271,8 @@ class DisclosureCommands(DirectoryCommands):
         need: str = "",
         goal_id: str = "",
         rerouted_from: str = "",
+        share_contact: list[str] | None = None,
+        preferred_contact: str = "",
         **opts: Unpack[Options],
     ) -> CommandResult:
         """A referral to an outside organisation discloses the case: the classes its
@@ -280,7 +283,11 @@ class DisclosureCommands(DirectoryCommands):
         directory service's standard, else the agency's default (``referral_response_days``
         after it takes effect) if not given.  ``service_id``: once the agency's directory
         lists a service, it must name an active one, whose names fill in those left empty.
-        ``rerouted_from``: a declined or expired referral this one takes the place of."""
+        ``rerouted_from``: a declined or expired referral this one takes the place of.
+        ``share_contact`` ("phone", "email") and ``preferred_contact`` (how the client
+        prefers to be reached): what of the client's contact the provider is given, only
+        as the case manager chooses; the disclosure lists them, and rests on the same basis
+        as the rest of the referral (refused with it when no consent covers it)."""
         referral_id = new_id()
         if service_id and self.has_service_directory(actor):
             listed = self.directory_referral(
@@ -291,7 +298,7 @@ class DisclosureCommands(DirectoryCommands):
             organization_id = organization_id or listed["organization_id"]
             respond_by = listed["respond_by"]
 
-        def refer(case: Case) -> None:
+        def refer(case: Case, contact: dict[str, str]) -> None:
             at = moment(opts)
             deadline = respond_by or at.date() + timedelta(days=self.referral_response_days)
             referral: dict[str, Any] = {
@@ -306,6 +313,7 @@ class DisclosureCommands(DirectoryCommands):
                 "service_id": service_id,
                 "need": need,
                 "goal_id": goal_id,
+                "contact": contact or None,
             }
             if rerouted_from:
                 case.reroute_referral(rerouted_from, at.date(), **referral)
@@ -313,7 +321,11 @@ class DisclosureCommands(DirectoryCommands):
                 case.make_referral(**referral)
 
         if internal:
-            return self._update_case(actor, case_id, opts, refer, referral_id)
+            client = self._client(actor, self.client_of_case(actor, case_id))
+            contact = shared_contact(client, share_contact or [], preferred_contact)
+            return self._update_case(
+                actor, case_id, opts, partial(refer, contact=contact), referral_id
+            )
         disclosure_id = new_id()
         reason = opts.get("reason") or ""
         purpose = purpose or REFERRAL_PURPOSES.get(resource_kind, Purpose.CARE_COORDINATION)
@@ -321,7 +333,8 @@ class DisclosureCommands(DirectoryCommands):
 
         def command(case: Case, client: Client) -> None:
             at = moment(opts)
-            refer(case)
+            contact = shared_contact(client, share_contact or [], preferred_contact)
+            refer(case, contact)
             classes = referral_classes(case, shares)
             decided = client.decide_basis(
                 organisation,
@@ -334,7 +347,18 @@ class DisclosureCommands(DirectoryCommands):
                 reason,
                 self.consent_ends(client),
             )
-            entry = {"stream_id": str(case.id), "version": case.version, "kind": "case"}
+            entries: list[dict[str, Any]] = [
+                {"stream_id": str(case.id), "version": case.version, "kind": "case"}
+            ]
+            if contact:  # the client's details at the version that holds them
+                entries.append(
+                    {
+                        "stream_id": str(client.id),
+                        "version": client.version,
+                        "kind": "contact_details",
+                        "fields": list(contact),
+                    }
+                )
             client.record_disclosure(
                 disclosure_id,
                 "organisation",
@@ -342,7 +366,7 @@ class DisclosureCommands(DirectoryCommands):
                 purpose,
                 Channel.REFERRAL,
                 classes,
-                [entry],
+                entries,
                 decided,
                 order_reference,
                 at,
@@ -471,6 +495,22 @@ def moment(opts: Options) -> datetime:
 def merged(given: list[str], more: Iterable[str]) -> list[str]:
     found = data_classes(given, "data_classes")
     return found + [c for c in dict.fromkeys(more) if c not in found]
+
+
+def shared_contact(client: Client, chosen: list[str], preferred: str) -> dict[str, str]:
+    """The client's contact details a referral shares: those chosen, as the record holds
+    them now (one it does not hold is refused), and how the client prefers to be reached."""
+    found: dict[str, str] = {}
+    for name in chosen:
+        if name not in ("phone", "email"):
+            raise InvalidValueError("share_contact names phone or email")
+        value = str(getattr(client, name)).strip()
+        if not value:
+            raise InvalidValueError(f"the client has no {name} to share")
+        found[name] = value
+    if preferred.strip():
+        found["preferred_contact"] = preferred.strip()
+    return found
 
 
 def referral_classes(case: Case, shares: list[str] | None) -> list[str]:

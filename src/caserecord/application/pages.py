@@ -1,6 +1,7 @@
 """Pages of a case's notes, referrals and goal progress, cut by version (keyset)."""
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from caserecord.domain.recording import Actor
 from caserecord.presenters import (
     progress_to_dict,
     referral_to_dict,
+    utc_today,
 )
 
 T = TypeVar("T")
@@ -100,15 +102,23 @@ class Pages(NeedToKnow):
         }
 
     def referral_page(
-        self, case: Case, *, limit: int, before: int | None = None, reading: Reading | None = None
+        self,
+        case: Case,
+        *,
+        limit: int,
+        before: int | None = None,
+        reading: Reading | None = None,
+        on: date | None = None,
     ) -> dict[str, Any]:
-        """Referrals made before version ``before`` (all when None), latest first;
+        """Referrals made before version ``before`` (all when None), latest first, each as
+        it stands on day ``on`` (today unless given: whether it has expired);
         ``reading``: the reader's, whose need to know redacts them (none: read whole)."""
         standing = case.standing_referral_versions(case.set_aside_versions())
         newest = reversed(standing.items())
         page, next_before = keyset_page(newest, lambda item: item[1], limit, before)
         events = self.events_at(case.id, [v for _, v in page])
-        items = [referral_to_dict(case.referrals[i], events) for i, _ in page]
+        day = on or utc_today()
+        items = [referral_to_dict(case.referrals[i], events, day) for i, _ in page]
         if reading is not None:
             items = [
                 reading.entry(r, str(events[v].actor_id))

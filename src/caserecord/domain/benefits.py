@@ -9,6 +9,11 @@ so the case keeps each one whole.  Its lifecycle:
     started, submitted, appealed -> withdrawn
 
 Documents requested and appointments run beside the status while a decision is awaited.
+
+Any step but a renewal can be marked in error (``corrections.locate_benefit``): it stays in
+the application, flagged, and the application stands as if it had not been taken.  The
+trailing ``in_error`` fields default to False, so parts stored before they existed read as
+standing (ADR 0002).
 """
 
 from dataclasses import dataclass, field
@@ -123,6 +128,7 @@ class DocumentRequest:
     due_on: date | None
     provided_in: int | None = None
     provided_on: date | None = None
+    in_error: bool = False
 
 
 @dataclass
@@ -134,6 +140,7 @@ class Appointment:
     location: str
     outcome: str = ""
     outcome_in: int | None = None
+    in_error: bool = False
 
 
 @dataclass
@@ -152,10 +159,23 @@ class BenefitApplication:
     hearing_on: date | None = None
     documents: list[DocumentRequest] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
+    in_error: bool = False
 
     @property
     def status(self) -> str:
         return current(self.statuses).value
+
+    def settle(self) -> None:
+        """What the status steps set, again from those standing (after one is marked in
+        error): the submission's days while a submission stands, a renewal day only while
+        approved, a hearing day only while appealed."""
+        standing = current(self.statuses)
+        if not any(c.value == BenefitStatus.SUBMITTED and not c.in_error for c in self.statuses):
+            self.submitted_on = self.expected_decision_on = None
+        if standing.value != BenefitStatus.APPROVED:
+            self.renews_on = None
+        appealed = standing.value == BenefitStatus.APPEALED
+        self.hearing_on = standing.details.get("hearing_on") if appealed else None
 
     def move(self, version: int, status: BenefitStatus, details: dict[str, Any]) -> None:
         if status not in BENEFIT_TRANSITIONS[BenefitStatus(self.status)]:
@@ -164,6 +184,15 @@ class BenefitApplication:
             )
         self.statuses.append(Change(version, status.value, details))
 
+    def step_versions(self) -> set[int]:
+        """The case versions that recorded a step of this application."""
+        found = {self.version, *(c.version for c in self.statuses)}
+        for r in self.documents:
+            found |= {r.version, *([r.provided_in] if r.provided_in else [])}
+        for a in self.appointments:
+            found |= {a.version, *([a.outcome_in] if a.outcome_in else [])}
+        return found
+
     def check_awaiting(self, what: str) -> None:
         if self.status not in AWAITING:
             raise InvalidTransitionError(
@@ -171,20 +200,20 @@ class BenefitApplication:
             )
 
     def outstanding(self) -> list[DocumentRequest]:
-        return [r for r in self.documents if r.provided_in is None]
+        return [r for r in self.documents if r.provided_in is None and not r.in_error]
 
     def request(self, request_id: str) -> DocumentRequest:
         for r in self.documents:
-            if r.request_id == request_id:
+            if r.request_id == request_id and not r.in_error:
                 return r
         raise BenefitApplicationNotFoundError(f"no documents request {request_id} on it")
 
     def upcoming(self) -> list[Appointment]:
-        return [a for a in self.appointments if not a.outcome]
+        return [a for a in self.appointments if not a.outcome and not a.in_error]
 
     def appointment(self, appointment_id: str) -> Appointment:
         for a in self.appointments:
-            if a.appointment_id == appointment_id:
+            if a.appointment_id == appointment_id and not a.in_error:
                 return a
         raise BenefitApplicationNotFoundError(f"no appointment {appointment_id} on it")
 

@@ -995,7 +995,9 @@ class Case(RecordAggregate):
     # ---- service referrals (closed loop) ----------------------------------------------
     class ReferralMade(RecordAggregate.Event):
         """Version 2: the directory's organisation and service (free text until the
-        directory checks them), the need and goal it serves, and the referral it re-routes."""
+        directory checks them), the need and goal it serves, and the referral it re-routes.
+        Version 3: the client's contact details the case manager chose to share with the
+        provider (``contact``: phone, email, preferred contact; None: none shared)."""
 
         referral_id: str
         resource_kind: str
@@ -1009,13 +1011,18 @@ class Case(RecordAggregate):
         need: str
         goal_id: str
         rerouted_from: str
+        contact: dict[str, str] | None
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             for name in ("organization_id", "service_id", "need", "goal_id", "rerouted_from"):
                 state[name] = ""
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["contact"] = None
 
     @event(ReferralMade)
     def make_referral(
@@ -1032,8 +1039,10 @@ class Case(RecordAggregate):
         need: str = "",
         goal_id: str = "",
         rerouted_from: str = "",
+        contact: dict[str, str] | None = None,
     ) -> None:
         self._check_in_service("make a referral")
+        check_shared_contact(contact)
         parse(ResourceKind, resource_kind, "resource_kind")
         parse(Urgency, urgency, "urgency")
         check_date(respond_by, "respond_by")
@@ -1154,8 +1163,15 @@ class Case(RecordAggregate):
 
     @event(ReferralWithdrawn)
     def withdraw_referral(self, referral_id: str, reason: str) -> None:
+        """A declined referral is withdrawn to close the need without re-routing it; the
+        withdrawal keeps who declined it and the coded reason."""
         require_reason(reason, "withdraw a referral")
-        self._move_referral(referral_id, ReferralStatus.WITHDRAWN, {"reason": reason})
+        standing = current(self._referral(referral_id).statuses)
+        details: dict[str, Any] = {"reason": reason}
+        if standing.value == ReferralStatus.DECLINED:
+            kept = ("declined_by", "reason_code")
+            details = {k: v for k, v in standing.details.items() if k in kept} | details
+        self._move_referral(referral_id, ReferralStatus.WITHDRAWN, details)
 
     class ReferralLeftOpen(RecordAggregate.Event):
         referral_id: str
@@ -1558,7 +1574,7 @@ class Case(RecordAggregate):
     def _benefit(self, application_id: str) -> BenefitApplication:
         self._check_open()
         application = self.benefit_applications.get(application_id)
-        if application is None:
+        if application is None or application.in_error:
             raise BenefitApplicationNotFoundError(
                 f"no benefits application {application_id} on this case"
             )
@@ -1955,6 +1971,22 @@ def check_transition(
 
 
 OPEN_REFERRALS = tuple(s for s in ReferralStatus if s not in FINAL_REFERRAL)
+
+
+CONTACT_DETAILS = ("phone", "email", "preferred_contact")
+"""What of the client's contact a referral may share with its provider, in this order."""
+
+
+def check_shared_contact(contact: dict[str, str] | None) -> None:
+    if contact is None:
+        return
+    if not isinstance(contact, dict) or not contact:
+        raise InvalidValueError("contact shares at least one detail, or is null")
+    for name, value in contact.items():
+        if name not in CONTACT_DETAILS:
+            raise InvalidValueError(f"contact may share only: {', '.join(CONTACT_DETAILS)}")
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidValueError(f"contact.{name} must be a detail to share")
 
 
 def check_score_target(instrument: str, score: float | None, direction: str) -> None:

@@ -3,8 +3,10 @@ and how.  The case's ``EntryMarkedInError`` event stays nested in ``Case`` (its 
 stored); this is the locator its command and its event both run."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
+from caserecord.domain.benefits import AWAITING, Appointment, BenefitApplication, DocumentRequest
 from caserecord.domain.entities import (
     Assessment,
     Change,
@@ -42,6 +44,7 @@ class Corrected(Protocol):
     managers: list[Change]
     tasks: dict[str, Task]
     safety_flags: list[SafetyFlag]
+    benefit_applications: dict[str, BenefitApplication]
 
     @property
     def version(self) -> int: ...
@@ -72,6 +75,7 @@ def locate(case: Corrected, v: int, entry: Recorded | None, *, indexed: bool = F
         locate_task,
         locate_case_change,
         locate_safety_flag,
+        locate_benefit,
     ):
         flag = find(case, v)
         if flag is not None:
@@ -209,6 +213,63 @@ def locate_safety_flag(case: Corrected, v: int) -> Flag | None:
     """An administration that raised a safety flag: set aside, it is no longer due."""
     flags = [f for f in case.safety_flags if f.version == v]
     return flag_entry(flags[0]) if flags else None
+
+
+def locate_benefit(case: Corrected, v: int) -> Flag | None:
+    """A benefits application's step: its start (the whole application), a status step
+    (the latest standing, never a renewal), a documents request or their provision, an
+    appointment or its outcome."""
+    for application in case.benefit_applications.values():
+        if application.version == v:
+            return flag_entry(application)
+        for request in application.documents:
+            if v in (request.version, request.provided_in):
+                check_not_set_aside(application)
+                if request.version == v:
+                    return flag_entry(request)
+                check_not_set_aside(request)
+                return partial(unprovide, request)
+        for appointment in application.appointments:
+            if v in (appointment.version, appointment.outcome_in):
+                check_not_set_aside(application)
+                if appointment.version == v:
+                    return flag_entry(appointment)
+                check_not_set_aside(appointment)
+                return partial(unrecord, appointment)
+        found = [c for c in application.statuses if c.version == v]
+        if found:
+            check_not_set_aside(application)
+            return revert_benefit_status(application, found[0], v)
+    return None
+
+
+def revert_benefit_status(application: BenefitApplication, change: Change, v: int) -> Flag:
+    if change.details.get("renewed"):
+        raise EntryNotCorrectableError(
+            "a renewal is not marked in error: it replaced a renewal day the application "
+            "no longer holds"
+        )
+    flag = latest_change(application.statuses, v, "benefits application status")
+    valid = [c for c in application.statuses if not c.in_error]
+    later: list[DocumentRequest | Appointment] = [*application.documents, *application.appointments]
+    if valid[-2].value not in AWAITING and any(s.version > v and not s.in_error for s in later):
+        raise EntryNotCorrectableError(
+            "documents or appointments await this decision: mark them in error first"
+        )
+
+    def revert() -> None:
+        flag()
+        application.settle()
+
+    return revert
+
+
+def unprovide(request: DocumentRequest) -> None:
+    request.provided_in, request.provided_on = None, None
+
+
+def unrecord(appointment: Appointment) -> None:
+    appointment.outcome, appointment.outcome_in = "", None
 
 
 def check_not_set_aside(item: Any) -> None:

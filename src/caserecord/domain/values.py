@@ -392,7 +392,8 @@ REFERRAL_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
     _RS.WAITLISTED: frozenset({_RS.ACCEPTED, _RS.DECLINED, _RS.WITHDRAWN}),
     _RS.ACCEPTED: frozenset({_RS.IN_PROGRESS, _RS.COMPLETED, _RS.DECLINED, _RS.WITHDRAWN}),
     _RS.IN_PROGRESS: frozenset({_RS.COMPLETED, _RS.WITHDRAWN}),
-    _RS.DECLINED: frozenset(),
+    # The case manager closes the need a declined referral served without re-routing it.
+    _RS.DECLINED: frozenset({_RS.WITHDRAWN}),
     _RS.COMPLETED: frozenset(),
     _RS.WITHDRAWN: frozenset(),
 }

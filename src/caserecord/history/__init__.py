@@ -5,7 +5,7 @@ where it has them and the log for the rest (index.py); every event read from the
 decoded so that a damaged one is named by its stream and version (log.py).
 """
 
-from caserecord.history.as_of import case_as_of, page_as_of, state_as_of
+from caserecord.history.as_of import case_as_of, page_as_of, reading_day, state_as_of
 from caserecord.history.diff import case_diff
 from caserecord.history.log import decoded_events
 from caserecord.history.timeline import case_timeline, timeline_key
@@ -16,6 +16,7 @@ __all__ = [
     "case_timeline",
     "decoded_events",
     "page_as_of",
+    "reading_day",
     "state_as_of",
     "timeline_key",
 ]

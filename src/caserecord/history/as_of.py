@@ -11,7 +11,7 @@ guessed at.
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -40,9 +40,19 @@ def case_as_of(
     ``effective_at`` (as known now), or both ("known at T1 about T2")."""
     read: dict[int, Any] = {}
     case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at, read)
-    result = records.case_state(case, read=read, reading=records.read_basis(actor, case_id))
+    reading = records.read_basis(actor, case_id)
+    day = reading_day(recorded_at, effective_at)
+    result = records.case_state(case, read=read, reading=reading, on=day)
     result["as_of"] = replayed
     return result
+
+
+def reading_day(recorded_at: datetime | None = None, effective_at: datetime | None = None) -> date:
+    """The day an "as of" read is about, which decides whether a referral had expired:
+    that of ``effective_at`` (what was in effect then), else of ``recorded_at``, else
+    today (a read of the case as it stands)."""
+    moment = effective_at or recorded_at or datetime.now(UTC)
+    return moment.astimezone(UTC).date()
 
 
 def page_as_of(
@@ -56,7 +66,7 @@ def page_as_of(
 ) -> dict[str, Any]:
     """A page of the case's notes, referrals or a goal's progress standing "as of" (see
     case_as_of): ``page`` reads it from the case as it stood then (``note_page``,
-    ``referral_page``, ``progress_page`` of the service)."""
+    ``referral_page`` given the :func:`reading_day`, ``progress_page`` of the service)."""
     case, replayed = state_as_of(records, actor, case_id, recorded_at, effective_at)
     return page(case) | {"as_of": replayed}
 

@@ -9,7 +9,7 @@ from caserecord.application.need_to_know import Reading
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError, InvalidValueError
 from caserecord.domain.recording import Actor
-from caserecord.history.as_of import state_as_of
+from caserecord.history.as_of import reading_day, state_as_of
 from caserecord.history.log import check_access, check_time
 from caserecord.history.timeline import case_timeline
 
@@ -58,8 +58,11 @@ def case_diff(
     new, replayed = state_as_of(records, actor, case_id, *on_axis(t2))
     # Every referral and progress entry: a window of the latest would slide.
     reading = records.read_basis(actor, case_id)
-    before = records.case_state(old[0], every=True, reading=reading) if old else None
-    after = records.case_state(new, every=True, reading=reading)
+    before = None
+    if old:
+        day = reading_day(*on_axis(t1))
+        before = records.case_state(old[0], every=True, reading=reading, on=day)
+    after = records.case_state(new, every=True, reading=reading, on=reading_day(*on_axis(t2)))
     events = [
         e
         for e in case_timeline(records, actor, case_id)

@@ -35,6 +35,7 @@ UPSERT = (
     "submitted_on=excluded.submitted_on, expected_decision_on=excluded.expected_decision_on, "
     "renews_on=excluded.renews_on, case_version=excluded.case_version"
 )
+DELETE = "DELETE FROM {s}view_benefit_applications WHERE application_id=?"
 BENEFIT_EVENTS: tuple[type[Case.Event], ...] = tuple(
     v for k, v in vars(Case).items() if k.startswith("Benefit") and isinstance(v, type)
 )
@@ -54,24 +55,35 @@ class BenefitsProjection(ViewProjection):
     schema = BenefitsSchema
 
     def writes_for(self, event: Any, position: int) -> list[Statement]:
+        if isinstance(event, Case.EntryMarkedInError):
+            case = self.folder.fold(event)
+            assert isinstance(case, Case)
+            for application_id in case.benefit_applications:
+                self._touched(application_id, case)
+            return []
         if not isinstance(event, BENEFIT_EVENTS):
             return []
         case = self.folder.fold(event)
         assert isinstance(case, Case)
-        application_id: str = vars(event)["application_id"]
+        touched = self._touched(vars(event)["application_id"], case)
+        if isinstance(event, Case.BenefitApplicationStarted):
+            touched.started_at = iso(envelope(event)["effective_at"])
+        return []
+
+    def _touched(self, application_id: str, case: Case) -> Touched:
         touched: Touched | None = self.touched.get(application_id)
         if touched is None:
             touched = Touched(case, case.version)
             self.touch(application_id, touched)
         touched.case, touched.version = case, case.version
-        if isinstance(event, Case.BenefitApplicationStarted):
-            touched.started_at = iso(envelope(event)["effective_at"])
-        return []
+        return touched
 
     def rows_for(self, key: str, value: Any) -> list[Statement]:
         touched: Touched = value
         case = touched.case
         a = case.benefit_applications[key]
+        if a.in_error:  # set aside: gone, or never written if started in this batch
+            return [] if touched.started_at else [(DELETE, (key,))]
         row = (
             key,
             text_id(case.id),

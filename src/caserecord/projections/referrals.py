@@ -1,5 +1,6 @@
 """Read model 3: the referral tracker, across cases, with days open and overdue."""
 
+import json
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ class ReferralsSchema(ViewSchema):
         "rerouted_from TEXT NOT NULL, made_at TEXT NOT NULL, respond_by TEXT, "
         "status TEXT NOT NULL, closed_at TEXT, accepted_at TEXT, outcome TEXT NOT NULL, "
         "declined_by TEXT NOT NULL, reason_code TEXT NOT NULL, rerouted_to TEXT NOT NULL, "
-        "case_version BIGINT NOT NULL)",
+        "case_version BIGINT NOT NULL, contact TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS view_referrals_status ON {s}view_referrals (agency_id, status)",
         "CREATE INDEX IF NOT EXISTS view_referrals_case ON {s}view_referrals (case_id)",
         "CREATE INDEX IF NOT EXISTS view_referrals_org "
@@ -64,7 +65,7 @@ STATUS_EVENTS = (
     Case.ReferralWithdrawn,
 )
 
-INSERT = "INSERT INTO {s}view_referrals VALUES (" + ",".join("?" * 23) + ")"
+INSERT = "INSERT INTO {s}view_referrals VALUES (" + ",".join("?" * 24) + ")"
 # closed_at is the effective time of the move into a final state, accepted_at of the move
 # into accepted; each is kept while the referral stays there or beyond, and cleared when
 # that move is marked in error.
@@ -85,6 +86,7 @@ class Touched:
     case: Case
     version: int  # of the last event that changed the row
     made: tuple[Any, ...] | None = None  # the row's fixed part, if made in this batch
+    contact: str = "{}"  # what it shares of the client's contact (JSON), if made in it
     closed_at: str | None = None  # of the last move into a final state in this batch
     accepted_at: str | None = None  # of the last move into accepted in this batch
 
@@ -123,7 +125,8 @@ class ReferralsProjection(ViewProjection):
                 iso(envelope(event)["effective_at"]),
                 iso_date(event.respond_by),
             )
-            self.touch(event.referral_id, Touched(case, case.version, made))
+            contact = json.dumps(event.contact or {}, sort_keys=True)
+            self.touch(event.referral_id, Touched(case, case.version, made, contact=contact))
             if event.rerouted_from:
                 self._touched(event.rerouted_from, case)
         elif isinstance(event, STATUS_EVENTS):
@@ -167,6 +170,7 @@ class ReferralsProjection(ViewProjection):
         closed_at = touched.closed_at if final else None
         accepted_at = touched.accepted_at if accepted else None
         row = (*touched.made, status.value, closed_at, accepted_at, *coded, touched.version)
+        row += (touched.contact,)
         return [(INSERT, row)]
 
 
@@ -290,6 +294,7 @@ def referral_row(row: dict[str, Any], day: date) -> dict[str, Any]:
         "reason_code": row["reason_code"],
         "rerouted_from": row["rerouted_from"],
         "rerouted_to": row["rerouted_to"],
+        "contact": json.loads(row["contact"]),
         "days_open": (end - made.date()).days,
         "overdue": expired,
         "case_version": row["case_version"],
@@ -426,9 +431,11 @@ PROVIDER_FIELDS = (
     "closed_at",
     "outcome",
     "reason_code",
+    "contact",
 )
-"""What a provider sees of a referral sent to it: what the referral asks of it, never the
-case, its client's record or notes (minimum necessary)."""
+"""What a provider sees of a referral sent to it: what the referral asks of it and the
+client's contact details the case manager chose to share, never the case, its client's
+record or notes (minimum necessary)."""
 
 
 def provider_referrals(

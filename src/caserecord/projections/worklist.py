@@ -22,13 +22,14 @@ from caserecord.domain.benefits import (
     BenefitStatus,
 )
 from caserecord.domain.case import OPEN_REFERRALS, Case
-from caserecord.domain.entities import Plan
+from caserecord.domain.entities import Plan, current
 from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import (
     AWAITING_ANSWER,
     OPEN_GOAL,
     CaseStatus,
     PlanStatus,
+    ReferralStatus,
     Specialty,
     TaskConcerns,
     TaskStatus,
@@ -93,6 +94,7 @@ KINDS = (
     "plan_review",
     "plan_revision",
     "referral_response",
+    "referral_reroute",
     "client_contact",
     "left_open",
     "safety_flag",
@@ -100,10 +102,11 @@ KINDS = (
 )
 """What an item is about: an explicit task; a goal's due date; a plan's next review; a
 revision a review decided on (due the day of that review); a pending referral's response
-deadline; the contact standard of the case's specialty; an item left open on a closed case
-(due the day it closed, never overdue); a safety flag an instrument raised (due the day it
-was administered, until someone reviews it); a benefits application's step
-(``benefit_items``)."""
+deadline (past it, the referral has expired: re-route or withdraw it); a declined referral
+not re-routed nor withdrawn (due the day it was declined); the contact standard of the
+case's specialty; an item left open on a closed case (due the day it closed, never
+overdue); a safety flag an instrument raised (due the day it was administered, until
+someone reviews it); a benefits application's step (``benefit_items``)."""
 
 INSERT_ITEM = "INSERT INTO {s}view_worklist_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 DROP_ITEMS = "DELETE FROM {s}view_worklist_items WHERE case_id=?"
@@ -157,7 +160,7 @@ class WorklistProjection(ViewProjection):
             return []
         if isinstance(event, Case.ReferralMade):
             self._remember(case.id, event.originator_version, event.respond_by)
-        elif isinstance(event, Case.Closed | Case.InstrumentAdministered):
+        elif isinstance(event, Case.Closed | Case.InstrumentAdministered | Case.ReferralDeclined):
             self._remember(
                 case.id, event.originator_version, envelope(event)["effective_at"].date()
             )
@@ -230,13 +233,20 @@ class WorklistProjection(ViewProjection):
             if respond_by is not None:
                 title = "Referral awaiting a response (re-route it once expired)"
                 items.append(("referral_response", referral.referral_id, respond_by, title, ""))
+        for referral in case.standing_referrals():
+            if referral.status == ReferralStatus.DECLINED and not referral.rerouted_to:
+                declined_on = self._said(case, current(referral.statuses).version)
+                if declined_on is not None:
+                    title = "Referral declined: re-route it, or withdraw it to close the need"
+                    items.append(("referral_reroute", referral.referral_id, declined_on, title, ""))
         for flag in case.open_safety_flags():
             flagged_on = self._said(case, flag.version)
             if flagged_on is not None:
                 title = f"{flag.instrument}: {', '.join(flag.flags)} (review at once)"
                 items.append(("safety_flag", str(flag.version), flagged_on, title, ""))
         for application in case.benefit_applications.values():
-            items += benefit_items(application)
+            if not application.in_error:
+                items += benefit_items(application)
         return items
 
     def _left_open(self, case: Case) -> list[Item]:
@@ -262,13 +272,14 @@ class WorklistProjection(ViewProjection):
         return items
 
     def _said(self, case: Case, version: int) -> date | None:
-        """The respond-by of the referral made at ``version``, or the day of the closing
-        recorded there: remembered from the events seen, else read from the log."""
+        """The respond-by of the referral made at ``version``, or the day the closing,
+        administration or decline recorded there took effect: remembered from the events
+        seen, else read from the log."""
         key = (case.id, version)
         if key not in self.seen:
             event = self.folder.read(case.id, [version])[version]
             said = event.respond_by if isinstance(event, Case.ReferralMade) else None
-            if isinstance(event, Case.Closed | Case.InstrumentAdministered):
+            if isinstance(event, Case.Closed | Case.InstrumentAdministered | Case.ReferralDeclined):
                 said = envelope(event)["effective_at"].date()
             self._remember(case.id, version, said)
         return self.seen[key]
@@ -308,6 +319,7 @@ LINKS = {
     "plan_review": "plans",
     "plan_revision": "plans",
     "referral_response": "referrals",
+    "referral_reroute": "referrals",
     "left_open": "",
     "safety_flag": "scored-assessments",
     **dict.fromkeys(BENEFIT_KINDS, "benefit-applications"),

@@ -28,6 +28,7 @@ from caserecord.api.schemas.benefits import (
     DocumentsProvidedIn,
     DocumentsRequestIn,
     RenewalIn,
+    StepInErrorIn,
     SubmissionIn,
     WithdrawalIn,
 )
@@ -267,6 +268,17 @@ def withdraw_benefit_application(
 ) -> JSONResponse:
     """Withdrawn by the client (before a decision, or during an appeal); a reason is required."""
     return step("withdraw_benefit_application", write, case_id, application_id, body)
+
+
+@router.post(ONE + "/steps-in-error", response_model=CommandOut, responses=written())
+def mark_benefit_step_in_error(
+    case_id: UUID, application_id: str, body: StepInErrorIn, write: WriteDep
+) -> JSONResponse:
+    """Mark a step of the application (the case version that recorded it) as entered in
+    error, with a reason; nothing is erased: the step stays in the application and on the
+    timeline, flagged, and the application stands as if it had not been taken. A renewal
+    and any status step but the latest standing are refused (409)."""
+    return step("mark_benefit_step_in_error", write, case_id, application_id, body)
 
 
 @router.get("/v1/benefit-applications", response_model=BenefitRowPage, responses=LIST)

@@ -38,6 +38,7 @@ from caserecord.api.schemas.referrals import (
 )
 from caserecord.api.writes import Write, WriteDep, extended
 from caserecord.domain.values import ReferralStatus
+from caserecord.history import reading_day
 from caserecord.projections.queries import ReadModels
 from caserecord.projections.referrals import open_key, outcome_key, referral_key, stats_key
 
@@ -60,7 +61,10 @@ def list_case_referrals(
     return case_page(
         runtime, caller, case_id, "read_referrals", paging,
         now=partial(records.case_referrals, caller.actor, case_id, limit=limit, before=before),
-        then=partial(records.referral_page, limit=limit, before=before),
+        then=partial(
+            records.referral_page, limit=limit, before=before,
+            on=reading_day(as_of, effective_at),
+        ),
         as_of=as_of, effective_at=effective_at,
     )  # fmt: skip
 

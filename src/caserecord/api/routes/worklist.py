@@ -32,6 +32,7 @@ Kind = Literal[
     "plan_review",
     "plan_revision",
     "referral_response",
+    "referral_reroute",
     "client_contact",
     "left_open",
     "safety_flag",

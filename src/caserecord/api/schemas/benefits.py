@@ -105,6 +105,14 @@ class WithdrawalIn(ReasonedWrite):
     pass
 
 
+class StepInErrorIn(ReasonedWrite):
+    target_version: int = Field(
+        ge=1,
+        description="The case version that recorded the step (its `version`, "
+        "`provided_in`, `outcome_in` or a status change's `version`)",
+    )
+
+
 class DocumentRequestOut(Redactable):
     request_id: str
     version: int
@@ -112,6 +120,7 @@ class DocumentRequestOut(Redactable):
     due_on: date | None
     provided_in: int | None
     provided_on: date | None
+    in_error: bool = Field(description="The request was marked entered in error")
 
 
 class AppointmentOut(Redactable):
@@ -122,6 +131,7 @@ class AppointmentOut(Redactable):
     location: str
     outcome: str
     outcome_in: int | None
+    in_error: bool = Field(description="The appointment was marked entered in error")
 
 
 class BenefitApplicationOut(Redactable):

@@ -184,7 +184,10 @@ class ExportIn(WriteOptions):
 class EntryOut(BaseModel):
     stream_id: str
     version: int
-    kind: str
+    kind: str = Field(description="`case`, or `contact_details` of the client's record")
+    fields: list[str] = Field(
+        default=[], description="The contact details disclosed (`contact_details`)"
+    )
 
 
 class DisclosureOut(BaseModel):
@@ -200,7 +203,8 @@ class DisclosureOut(BaseModel):
     entries_disclosed: list[EntryOut] = Field(
         description="The case entries disclosed, by `kind`: `case`, the case through that "
         "version (a referral: the version it was made in); `case_entry`, the event of that "
-        "version; `withheld`, only the place of a version an export withheld"
+        "version; `withheld`, only the place of a version an export withheld; "
+        "`contact_details`, the client's contact details a referral shares"
     )
     basis: str
     emergency: bool = Field(description="Disclosed without consent in an emergency")

@@ -28,6 +28,10 @@ class ProviderReferralOut(BaseModel):
     closed_at: datetime | None
     outcome: str
     reason_code: str
+    contact: dict[str, str] = Field(
+        description="The client's contact details the case manager chose to share (phone, "
+        "email, preferred_contact); empty if none"
+    )
 
 
 class ProviderReferralPage(Page[ProviderReferralOut]):

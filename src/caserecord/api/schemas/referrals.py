@@ -89,6 +89,17 @@ class ReferralIn(WriteOptions):
         max_length=100,
         description="A declined or expired referral of the case this one takes the place of",
     )
+    share_contact: list[Literal["phone", "email"]] = Field(
+        default=[],
+        max_length=2,
+        description="The client's contact details the provider is given (none unless "
+        "chosen): as the client's record holds them now; one it does not hold is refused",
+    )
+    preferred_contact: str = Field(
+        default="",
+        max_length=200,
+        description="How and when the client prefers to be reached, given to the provider",
+    )
 
     @model_validator(mode="after")
     def named(self) -> "ReferralIn":
@@ -124,7 +135,7 @@ class ReferralCompletionIn(WriteOptions):
 
 class ReferralOut(BaseModel):
     referral_id: str
-    status: str
+    status: str = Field(description="As written, or `expired` (derived from `respond_by`)")
     resource_kind: str
     organisation: str
     service_name: str
@@ -143,6 +154,11 @@ class ReferralOut(BaseModel):
     outcome: str
     declined_by: str
     reason_code: str
+    contact: dict[str, str] = Field(
+        default={},
+        description="The client's contact details shared with the provider (phone, email, "
+        "preferred_contact), as chosen when it was made",
+    )
     status_history: list[ChangeOut]
     labels: list[str] = Field(default=[], description="Its sensitivity labels")
     restricted: bool = Field(

@@ -71,7 +71,7 @@ class WorklistItem(BaseModel):
     item_id: str
     kind: str = Field(
         description="task, goal_due, plan_review, plan_revision, referral_response, "
-        "client_contact, left_open, safety_flag, or a benefits application's "
+        "referral_reroute, client_contact, left_open, safety_flag, or a benefits application's "
         "benefit_decision, benefit_documents, benefit_appointment, benefit_hearing, "
         "benefit_renewal"
     )
