@@ -202,9 +202,10 @@ def test_the_generated_requests_got_past_authentication_and_reached_real_records
     operations = {
         f"{method.upper()} {path}" for path, item in DOCUMENT["paths"].items() for method in item
     }
-    if operations - set(SEEN):
+    missing = sorted(operations - set(SEEN))
+    if missing:
         # pytest-xdist may hand the generated operations to other workers than this one.
-        pytest.skip("needs every operation of the schemathesis run in this process")
+        pytest.skip(f"needs every operation of the schemathesis run in this process: {missing}")
     # Only a caller past authentication hears "not found", "conflict" or a success.
     authenticated = {op for op, statuses in SEEN.items() if set(statuses) & {*REACHED, 404}}
     # 2xx, or a refusal only an existing record can give (a conflict or a stale If-Match).
