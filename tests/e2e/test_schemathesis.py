@@ -30,7 +30,7 @@ from caserecord.config import Settings
 from tests.e2e.http import CLIENT, Api, a_case, serve
 from tests.e2e.matrix import Seeded, seed_agency
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 5
 KEY = re.compile(r"[\x21-\x7e]{1,200}")
 KEYS = itertools.count()
 REACHED = {200, 201, 409, 412}

@@ -62,7 +62,7 @@ def test_every_acknowledged_write_survives_repeated_kill_9_of_the_service(
 ) -> None:
     acks: list[Ack] = []
     rng = random.Random(5)
-    for n in range(rounds(10, 50)):
+    for n in range(rounds(6, 50)):
         service = seeded.service(workers=1 + n % 2).start()  # one or two worker processes
         stop = threading.Event()
         threads = [
