@@ -42,6 +42,7 @@ SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS token_ledger ("
     "entry_id INTEGER PRIMARY KEY AUTOINCREMENT, token_id TEXT NOT NULL, "
     "action TEXT NOT NULL, at TEXT NOT NULL, mac TEXT)",
+    "CREATE INDEX IF NOT EXISTS token_ledger_token ON token_ledger (token_id)",
 )
 
 # Columns added after their tables were first created: a store made before gains them at
@@ -90,6 +91,8 @@ POSTGRES_TABLES = (
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS basis text",
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS break_glass_reason text",
     "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS organization_id text",
+    # Every authentication asks the ledger whether it revoked the token.
+    "CREATE INDEX IF NOT EXISTS token_ledger_token ON {schema}.token_ledger (token_id)",
 )
 
 
