@@ -15,7 +15,14 @@ from caserecord.application import CaseRecords
 from caserecord.audit import Report, verify_all
 from caserecord.domain.errors import CaseNotFoundError
 from caserecord.domain.recording import Actor
-from caserecord.persistence.chain import GENESIS, MissingEventsError, Record, chain, stream_key
+from caserecord.persistence.chain import (
+    GENESIS,
+    MissingEventsError,
+    Record,
+    Verification,
+    chain,
+    stream_key,
+)
 from caserecord.persistence.checkpoint import (
     CheckResult,
     check_against_checkpoint,
@@ -50,6 +57,11 @@ class Store:
     def verify(self) -> Report:
         self.records.repository.cache = None
         return verify_all(self.records)
+
+    def served(self, stream: UUID, agency: str = "agency-a") -> Verification:
+        """What `GET /v1/cases/{id}/verification` says of the stream (its first check)."""
+        reviewer = Actor("reviewer", "compliance_reviewer", agency)
+        return self.records.verify_case(reviewer, stream)[0]
 
     def offline(self, stream: UUID) -> CheckResult:
         """`chain export --checkpoint` now, then `chain check` against the checkpoint."""
@@ -123,9 +135,20 @@ def stored(store: Store, stream: UUID) -> list[Record]:
 
 def recompute_chain(store: Store, stream: UUID) -> None:
     """What an insider who knows the chain's algorithm does after an edit: every link
-    rewritten to match (the MACs they cannot recompute)."""
+    rewritten to match; the links that come out as before keep their MACs, the others get
+    MACs the insider cannot compute."""
+    kept = {
+        version: (digest, mac, leaf)
+        for version, digest, mac, leaf in store.sql(
+            "SELECT originator_version, hash, mac, leaf FROM event_chain WHERE originator_id=?",
+            str(stream),
+        )
+    }
     store.sql("DELETE FROM event_chain WHERE originator_id=?", str(stream))
     for record, link in chain(GENESIS, stored(store, stream)):
+        _, mac, leaf = kept.get(record.version, ("", "0" * 64, 0))
+        if kept.get(record.version, ("",))[0] != link.hash:
+            mac, leaf = "0" * 64, 0
         store.sql(
             "INSERT INTO event_chain (originator_id, originator_version, prev_hash, hash, mac, "
             "leaf) VALUES (?,?,?,?,?,?)",
@@ -133,8 +156,8 @@ def recompute_chain(store: Store, stream: UUID) -> None:
             record.version,
             link.prev_hash,
             link.hash,
-            "0" * 64,
-            0,
+            mac,
+            leaf,
         )
 
 
@@ -160,6 +183,7 @@ def test_a_flipped_byte_is_found_by_both(store: Store) -> None:
 
     assert "events" in parts(store.verify())
     assert not store.offline(store.case_a).ok
+    assert store.served(store.case_a).first_bad_version == 7
 
 
 def test_a_field_edited_with_the_chain_recomputed_is_found_by_both(store: Store) -> None:
@@ -173,6 +197,8 @@ def test_a_field_edited_with_the_chain_recomputed_is_found_by_both(store: Store)
     assert {"events", "tree"} <= parts(report)
     assert any("MAC" in p.problem for p in report.problems)
     assert not store.offline(store.case_a).ok
+    served = store.served(store.case_a)
+    assert (served.ok, served.first_bad_version) == (False, 1) and "MAC" in served.problem
 
 
 def test_an_event_deleted_in_the_middle_with_its_link_is_found_by_both(store: Store) -> None:
@@ -183,6 +209,7 @@ def test_an_event_deleted_in_the_middle_with_its_link_is_found_by_both(store: St
 
     assert {"events", "tree"} <= parts(store.verify())
     assert not store.offline(store.case_a).ok
+    assert store.served(store.case_a).first_bad_version == 50
 
 
 def test_a_cut_tail_is_found_by_both_and_named(store: Store, worker: Actor) -> None:
@@ -203,6 +230,9 @@ def test_a_cut_tail_is_found_by_both_and_named(store: Store, worker: Actor) -> N
     assert named.version == last - 1 and f"{last - 1}..{last}" in named.problem
     result = store.offline(store.case_a)
     assert not result.ok and f"version {last}" in result.message
+    served = store.served(store.case_a)
+    assert (served.ok, served.first_bad_version) == (False, last - 1)
+    assert f"versions {last - 1}..{last} are missing" in served.problem
     with pytest.raises(MissingEventsError) as refused:  # after a restart: nothing cached
         store.records.get_case(worker, store.case_a)
     assert refused.value.versions == [last - 1, last]
@@ -218,6 +248,9 @@ def test_a_whole_stream_removed_with_its_links_is_named(store: Store) -> None:
         p.stream_id == str(store.case_b) and p.version == 1 and "not in the log" in p.problem
         for p in report.problems
     ), report.problems
+    assert not store.offline(store.case_b).ok  # the checkpoint signed its head
+    with pytest.raises(CaseNotFoundError):  # nothing left says whose it was
+        store.served(store.case_b, "agency-b")
 
 
 def test_two_events_swapped_are_found_by_both(store: Store) -> None:
@@ -235,6 +268,7 @@ def test_two_events_swapped_are_found_by_both(store: Store) -> None:
 
     assert {"events", "tree"} <= parts(store.verify())
     assert not store.offline(store.case_a).ok
+    assert store.served(store.case_a).first_bad_version == 5
 
 
 def test_an_event_inserted_in_the_middle_is_found_by_both(store: Store) -> None:
@@ -254,6 +288,7 @@ def test_an_event_inserted_in_the_middle_is_found_by_both(store: Store) -> None:
 
     assert {"events", "tree"} <= parts(store.verify())
     assert not store.offline(store.case_a).ok
+    assert store.served(store.case_a).first_bad_version == 60
 
 
 def test_an_event_appended_with_a_valid_link_fails_its_mac(store: Store) -> None:
@@ -272,6 +307,9 @@ def test_an_event_appended_with_a_valid_link_fails_its_mac(store: Store) -> None
 
     assert any(p.version == last + 1 and "MAC" in p.problem for p in report.problems)
     assert "tree" in parts(report)
+    served = store.served(store.case_a)
+    assert (served.ok, served.first_bad_version) == (False, last + 1)
+    assert "MAC" in served.problem
 
 
 def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
@@ -284,6 +322,8 @@ def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
 
     assert {p.stream_id for p in report.problems if p.part == "events"} == {str(forged)}
     assert "tree" in parts(report)
+    served = store.served(forged, "agency-b")
+    assert (served.ok, served.first_bad_version) == (False, 1) and "MAC" in served.problem
 
 
 # ---- snapshots -------------------------------------------------------------------------
