@@ -3,6 +3,8 @@ each is found by `verify --all` (the MACs under a key the database never holds, 
 Merkle tree), those before a signed checkpoint also by `chain check` offline, and the
 service does not serve what was changed as intact."""
 
+import json
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -13,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from caserecord.access import AccessLog, Reader, Subject, Tables, TokenStore
 from caserecord.application import CaseRecords
 from caserecord.audit import Report, verify_all
+from caserecord.config import Settings
 from caserecord.domain.errors import CaseNotFoundError
 from caserecord.domain.recording import Actor
 from caserecord.persistence.chain import (
@@ -30,6 +33,7 @@ from caserecord.persistence.checkpoint import (
     sign_checkpoint,
 )
 from tests.factories import a_client, an_open_case
+from tests.integration.processes import CASERECORD, env_for
 from tests.integration.stored_rows import StoredRows
 from tests.scenario import ScenarioResult, extend_case, run_core_scenario
 
@@ -324,6 +328,34 @@ def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
     assert "tree" in parts(report)
     served = store.served(forged, "agency-b")
     assert (served.ok, served.first_bad_version) == (False, 1) and "MAC" in served.problem
+
+
+def test_the_command_exits_2_with_a_json_report_naming_what_was_changed(
+    store: Store, settings: Settings
+) -> None:
+    env = env_for(settings) | {"CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path())}
+
+    def verify_all_command() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CASERECORD, "verify", "--all", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    intact = verify_all_command()
+    store.rows.flip_byte(store.case_b, 2)
+    tampered = verify_all_command()
+
+    assert intact.returncode == 0, intact.stderr
+    assert json.loads(intact.stdout)["ok"] is True
+    assert tampered.returncode == 2, tampered.stderr
+    report = json.loads(tampered.stdout)
+    assert report["ok"] is False
+    assert {(p["part"], p["stream_id"], p["version"]) for p in report["problems"]} >= {
+        ("events", str(store.case_b), 2)
+    }
 
 
 # ---- snapshots -------------------------------------------------------------------------
