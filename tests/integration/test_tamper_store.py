@@ -50,6 +50,7 @@ class Store:
     tokens: TokenStore
     secrets: dict[str, str]  # token id -> secret
     checkpoint: dict[str, Any]  # signed after all of the above
+    client_a: UUID  # case_a's client, whom the access log's entries name
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.rows._run(query, *params)
@@ -125,6 +126,7 @@ def store(
         tokens,
         secrets,
         sign(records),
+        scenario.client_id,
     )
     assert store.verify().ok, store.verify().problems
     return store
@@ -392,7 +394,9 @@ def test_an_edited_snapshot_falls_back_to_the_events(store: Store, worker: Actor
 
 
 @pytest.mark.parametrize("edit", ["edit", "delete_middle", "delete_last", "insert"])
-def test_access_log_edits_are_found(store: Store, edit: str) -> None:
+def test_access_log_edits_are_found_and_an_entry_changed_is_served_marked(
+    store: Store, edit: str
+) -> None:
     ids = [r[0] for r in store.sql("SELECT entry_id FROM access_log ORDER BY entry_id")]
     if edit == "edit":
         store.sql("UPDATE access_log SET purpose='audit' WHERE entry_id=?", ids[1])
@@ -403,11 +407,16 @@ def test_access_log_edits_are_found(store: Store, edit: str) -> None:
     else:
         store.sql(
             "INSERT INTO access_log (agency_id, actor_id, actor_role, token_id, action, "
-            "purpose, accessed_at) VALUES ('agency-a','x','caseworker','t','read_case','care',"
-            "'2026-01-01T00:00:00+00:00')"
+            "purpose, client_id, accessed_at) VALUES ('agency-a','x','caseworker','t',"
+            "'read_case','care',?,'2026-01-01T00:00:00+00:00')",
+            str(store.client_a),
         )
 
+    served = AccessLog(Tables(store.records)).for_client("agency-a", store.client_a)
+
     assert parts(store.verify()) == {"access_log"}
+    marked = [e["purpose"] for e in served if not e["intact"]]
+    assert marked == {"edit": ["audit"], "insert": ["care"]}.get(edit, [])
 
 
 @pytest.mark.parametrize("edit", ["move", "delete", "insert"])
