@@ -469,13 +469,14 @@ def test_a_token_made_up_in_the_database_is_found_and_refused(store: Store) -> N
 
 
 def test_a_deleted_token_is_found_by_its_ledger(store: Store) -> None:
-    token_id = next(iter(store.secrets))
+    token_id, secret = next(iter(store.secrets.items()))
     store.sql("DELETE FROM api_tokens WHERE token_id=?", token_id)
 
     report = store.verify()
 
     assert parts(report) == {"tokens"}
     assert any(p.where == f"token {token_id}" and "lacks it" in p.problem for p in report.problems)
+    assert store.tokens.authenticate(secret) is None
 
 
 def restore_before_revocation(store: Store, tokens: TokenStore) -> tuple[str, str]:
