@@ -11,6 +11,7 @@ store's write lock, and a writer still holding the old key would be refused afte
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from caserecord.access.log import ACCESS_COLUMNS
@@ -128,6 +129,13 @@ def rotate_key(records: CaseRecords, new: Macs, *, progress: Progress | None = N
             refuse_unless(Macs.same(old.tree_head(int(size), bytes(root)), mac), "the tree head")
             heads.append((new.tree_head(int(size), bytes(root)), 1))
         update(TREE_HEAD, ("id",), heads)
+
+        # Sessions are short-lived: the console's users sign in again rather than have
+        # their sessions re-MACed (the service is stopped while the key is rotated).
+        c.execute(
+            f"UPDATE {raw.t('console_sessions')} SET ended_at={mark} WHERE ended_at IS NULL",
+            (datetime.now(UTC).isoformat(),),
+        )
     return done
 
 

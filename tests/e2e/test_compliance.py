@@ -10,7 +10,7 @@ from caserecord.store import open_records
 from tests.e2e.http import Api, a_case, serve
 from tests.e2e.test_stored_damage import write_assessment_directly
 from tests.integration.stored_rows import StoredRows
-from tests.integration.test_signed_checkpoints import write_checkpoint
+from tests.integration.test_signed_checkpoints import rewrite_history, write_checkpoint
 
 
 def test_a_case_verifies_and_a_tampered_event_is_named(sqlite_api: Api) -> None:
@@ -154,3 +154,23 @@ def test_the_verification_names_the_signed_checkpoint_that_covers_the_case(
         assert found["checkpoint"]["status"] == "covered"
         assert found["checkpoint"]["checkpoint"] == "cp.json"
         assert [s["signed_version"] for s in found["checkpoint"]["streams"]] == [1, 1]
+
+
+def test_a_rewrite_with_its_links_recomputed_answers_200_not_ok_at_the_rewritten_version(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    note = {"text": "Home visit.", "contact_kind": "client", "contact_mode": "in_person"}
+    rewritten = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    last = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
+    rows = StoredRows(api.settings.database_url)
+    rewrite_history(rows, UUID(case_id), rewritten, last)  # the chain verifies again
+    api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+
+    answer = api.get(f"/v1/cases/{case_id}/verification", role="compliance_reviewer")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ok"] is False
+    (case,) = [s for s in answer.json()["streams"] if s["stream_id"] == case_id]
+    assert (case["first_bad_version"], case["versions_checked"]) == (rewritten, rewritten - 1)
+    assert "MAC" in case["problem"]

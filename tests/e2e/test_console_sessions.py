@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from caserecord.config import Settings
-from caserecord.console.sessions import now_utc
+from caserecord.console.sessions import hashed, now_utc
 from caserecord.domain.consent import form_hash
 from tests.e2e.http import Api, a_case, serve, staff_the_agency, staff_token
+from tests.integration.stored_rows import StoredRows
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -114,6 +115,36 @@ def test_a_forged_or_missing_session_cookie_gets_the_sign_in_page(api: Api) -> N
     for answer in (missing, forged):
         assert answer.status_code == 303
         assert answer.headers["location"] == "/console/sign-in"
+
+
+@pytest.mark.parametrize("edit", ["made_up", "token_changed"])
+def test_a_session_row_made_up_or_pointed_at_another_token_in_the_database_is_refused(
+    postgres_api: Api, edit: str
+) -> None:
+    api = postgres_api
+    _, case_id = a_case(api)
+    client = signed_in(api, "caseworker")
+    tokens = console(api).backend.tokens
+    (admin,) = [t for t in tokens.list("agency-a") if t.role == "admin"]
+    rows = StoredRows(api.settings.database_url)
+    if edit == "token_changed":
+        rows._run("UPDATE console_sessions SET token_id=?", admin.token_id)
+    else:
+        client.cookies.clear()
+        client.cookies.set("caserecord_session", "chosen-" + "x" * 40, path="/console")
+        ((csrf, purpose, at),) = rows._run(
+            "SELECT csrf_token, purpose, created_at FROM console_sessions"
+        )
+        rows._run(
+            "INSERT INTO console_sessions (session_hash, token_id, csrf_token, purpose, "
+            "created_at, seen_at) VALUES (?,?,?,?,?,?)",
+            hashed("chosen-" + "x" * 40), admin.token_id, csrf, purpose, at, at,
+        )  # fmt: skip
+
+    answer = client.get(f"/console/cases/{case_id}", follow_redirects=False)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/sign-in"
 
 
 def test_a_session_idle_too_long_or_past_its_lifetime_is_over(api: Api) -> None:

@@ -1,5 +1,8 @@
-"""Over HTTP, a token row edited in the database without the integrity key is not trusted."""
+"""Over HTTP, a token row edited in the database without the integrity key is not trusted,
+and neither is an older copy of a revoked token's row restored with its then valid MAC."""
 
+from caserecord.access import Tables, TokenStore
+from caserecord.store import open_records
 from tests.e2e.http import Api
 from tests.integration.stored_rows import StoredRows
 
@@ -13,3 +16,26 @@ def test_a_token_whose_role_was_raised_in_the_database_is_refused(api: Api) -> N
 
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_revoked_tokens_older_row_restored_in_the_database_is_refused(api: Api) -> None:
+    records = open_records(api.settings)
+    try:
+        info, secret = TokenStore(Tables(records)).create(
+            agency_id="agency-a", role="admin", name="leaver"
+        )
+    finally:
+        records.close()
+    api.tokens["agency-a", "leaver"] = secret
+    assert api.get("/v1/tokens", role="leaver").status_code == 200
+    rows = StoredRows(api.settings.database_url)
+    (before,) = rows._run("SELECT revoked_at, mac FROM api_tokens WHERE token_id=?", info.token_id)
+    revoked = api.post(f"/v1/tokens/{info.token_id}/revocation", role="admin")
+    assert revoked.status_code == 200, revoked.text
+    rows._run("UPDATE api_tokens SET revoked_at=?, mac=? WHERE token_id=?", *before, info.token_id)
+
+    response = api.get("/v1/tokens", role="leaver")
+
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert api.get("/v1/tokens", role="admin").status_code == 200

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -105,11 +106,13 @@ def test_audit_rows_of_events_cut_from_the_log_are_named(
     assert all(d.rebuilt is None for d in audit)
 
 
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    command = Path(sys.executable).parent / "caserecord"
+def cli(
+    database_url: str, *args: str, command: str = "projections"
+) -> subprocess.CompletedProcess[str]:
+    caserecord = Path(sys.executable).parent / "caserecord"
     env = os.environ | {"CASERECORD_DATABASE_URL": database_url}
     return subprocess.run(
-        [str(command), "projections", "verify", *args],
+        [str(caserecord), *([command] if command else []), "verify", *args],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -127,6 +130,37 @@ def test_the_cli_exits_0_when_the_views_match_and_2_naming_each_row_that_differs
     assert line.startswith(
         f"DIFFERS: current_plans view_current_plans [case_id={scenario.case_id}]"
     )
+
+
+@pytest.mark.parametrize("edit", ["edit", "delete", "insert"])
+def test_verify_all_with_views_exits_2_naming_a_view_row_changed_behind_the_service(
+    service: ProjectionService, scenario: ScenarioResult, database_url: str, edit: str
+) -> None:
+    case = str(scenario.case_id)
+    intact = cli(database_url, "--all", "--views", command="")
+    if edit == "edit":
+        changed(service, "UPDATE {s}view_caseload SET status='closed' WHERE case_id=?", case)
+    elif edit == "delete":
+        changed(service, "DELETE FROM {s}view_current_plans WHERE case_id=?", case)
+    else:
+        (row,) = service.db.query("SELECT * FROM {s}view_caseload WHERE case_id=?", (case,))
+        forged = row | {"case_id": str(uuid4())}
+        columns, marks = ",".join(forged), ",".join("?" * len(forged))
+        changed(
+            service,
+            f"INSERT INTO {{s}}view_caseload ({columns}) VALUES ({marks})",
+            *forged.values(),
+        )
+
+    without_views = cli(database_url, "--all", command="")
+    with_views = cli(database_url, "--all", "--views", command="")
+
+    assert intact.returncode == 0, intact.stderr
+    assert without_views.returncode == 0  # the flat pass reads the log, not the views
+    assert with_views.returncode == 2, with_views.stderr
+    (line,) = [x for x in with_views.stderr.splitlines() if x.startswith("TAMPERED")]
+    assert line.startswith("TAMPERED: views: ")
+    assert "[case_id=" in line
 
 
 def test_the_cli_exits_1_when_it_cannot_check(tmp_path: Path) -> None:

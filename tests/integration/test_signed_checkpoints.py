@@ -1,6 +1,7 @@
 """A database administrator can rewrite an event and recompute every link after it: the
-chain alone then verifies. A checkpoint signed earlier, with a key kept off the database
-host, still exposes the rewrite, and a reviewer checks it offline with the CLI."""
+chain alone then verifies (the links' MACs, under a key the database never holds, do not).
+A checkpoint signed earlier, with a key kept off the database host, still exposes the
+rewrite, and a reviewer checks it offline with the CLI."""
 
 import json
 import os
@@ -12,7 +13,7 @@ from uuid import UUID
 from caserecord.application import CaseRecords
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
-from caserecord.persistence.chain import Record, chain
+from caserecord.persistence.chain import Record, chain, verify
 from caserecord.persistence.checkpoint import (
     check_against_checkpoint,
     load_private_key,
@@ -60,7 +61,13 @@ def test_a_rewrite_with_recomputed_links_passes_the_chain_but_not_the_signed_che
 
     rewrite_history(StoredRows(database_url), case_id, 5, last)
 
-    assert records.verify_stream(case_id).ok  # the chain alone is fooled
+    stored = [
+        Record(str(case_id), s.originator_version, s.topic, bytes(s.state))
+        for s in records.recorder.select_events(case_id)
+    ]
+    assert verify(str(case_id), stored, records.store.chain_links(case_id)).ok  # the chain alone
+    checked = records.verify_stream(case_id)
+    assert (checked.ok, checked.first_bad_version) == (False, 5) and "MAC" in checked.problem
     result = check_against_checkpoint(
         records.export_stream(case_id), checkpoint, load_public_key(public_pem)
     )

@@ -124,3 +124,22 @@ def test_open_records_raises_a_store_error_for_an_unreachable_server() -> None:
 def test_settings_refuse_an_unsupported_url() -> None:
     with pytest.raises(ConfigError, match="unsupported database URL"):
         Settings(database_url="oracle://db/x")
+
+
+@pytest.mark.parametrize("command", [["serve"], ["db", "init"], ["verify", "--all"]])
+def test_production_mode_without_the_integrity_key_does_not_start(
+    tmp_path: Path, command: list[str]
+) -> None:
+    beside = tmp_path / "c.db.key"
+    beside.write_text("ab" * 32)  # a key file beside the database is not one production reads
+
+    done = run_cli(
+        *command,
+        CASERECORD_PRODUCTION="true",
+        CASERECORD_DATABASE_URL=f"sqlite:///{tmp_path}/c.db",
+        CASERECORD_INTEGRITY_KEY="",
+        CASERECORD_INTEGRITY_KEY_FILE="",
+    )
+
+    assert_one_clear_line(done, "production mode needs CASERECORD_INTEGRITY_KEY")
+    assert not (tmp_path / "c.db").exists()

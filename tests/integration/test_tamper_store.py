@@ -3,6 +3,8 @@ each is found by `verify --all` (the MACs under a key the database never holds, 
 Merkle tree), those before a signed checkpoint also by `chain check` offline, and the
 service does not serve what was changed as intact."""
 
+import json
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -13,9 +15,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from caserecord.access import AccessLog, Reader, Subject, Tables, TokenStore
 from caserecord.application import CaseRecords
 from caserecord.audit import Report, verify_all
+from caserecord.config import Settings
 from caserecord.domain.errors import CaseNotFoundError
 from caserecord.domain.recording import Actor
-from caserecord.persistence.chain import GENESIS, MissingEventsError, Record, chain, stream_key
+from caserecord.persistence.chain import (
+    GENESIS,
+    MissingEventsError,
+    Record,
+    Verification,
+    chain,
+    stream_key,
+)
 from caserecord.persistence.checkpoint import (
     CheckResult,
     check_against_checkpoint,
@@ -23,6 +33,7 @@ from caserecord.persistence.checkpoint import (
     sign_checkpoint,
 )
 from tests.factories import a_client, an_open_case
+from tests.integration.processes import CASERECORD, env_for
 from tests.integration.stored_rows import StoredRows
 from tests.scenario import ScenarioResult, extend_case, run_core_scenario
 
@@ -39,6 +50,7 @@ class Store:
     tokens: TokenStore
     secrets: dict[str, str]  # token id -> secret
     checkpoint: dict[str, Any]  # signed after all of the above
+    client_a: UUID  # case_a's client, whom the access log's entries name
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.rows._run(query, *params)
@@ -50,6 +62,11 @@ class Store:
     def verify(self) -> Report:
         self.records.repository.cache = None
         return verify_all(self.records)
+
+    def served(self, stream: UUID, agency: str = "agency-a") -> Verification:
+        """What `GET /v1/cases/{id}/verification` says of the stream (its first check)."""
+        reviewer = Actor("reviewer", "compliance_reviewer", agency)
+        return self.records.verify_case(reviewer, stream)[0]
 
     def offline(self, stream: UUID) -> CheckResult:
         """`chain export --checkpoint` now, then `chain check` against the checkpoint."""
@@ -93,8 +110,9 @@ def store(
     ):
         info, secret = tokens.create(agency_id=agency, role=role, name=f"{agency} {role}")
         secrets[info.token_id] = secret
-    revoked, _ = tokens.create(agency_id="agency-a", role="admin", name="left")
+    revoked, revoked_secret = tokens.create(agency_id="agency-a", role="admin", name="left")
     tokens.revoke(revoked.token_id)
+    secrets[revoked.token_id] = revoked_secret
     log = AccessLog(tables)
     for n in range(4):
         reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care", f"r{n}")
@@ -108,6 +126,7 @@ def store(
         tokens,
         secrets,
         sign(records),
+        scenario.client_id,
     )
     assert store.verify().ok, store.verify().problems
     return store
@@ -122,9 +141,20 @@ def stored(store: Store, stream: UUID) -> list[Record]:
 
 def recompute_chain(store: Store, stream: UUID) -> None:
     """What an insider who knows the chain's algorithm does after an edit: every link
-    rewritten to match (the MACs they cannot recompute)."""
+    rewritten to match; the links that come out as before keep their MACs, the others get
+    MACs the insider cannot compute."""
+    kept = {
+        version: (digest, mac, leaf)
+        for version, digest, mac, leaf in store.sql(
+            "SELECT originator_version, hash, mac, leaf FROM event_chain WHERE originator_id=?",
+            str(stream),
+        )
+    }
     store.sql("DELETE FROM event_chain WHERE originator_id=?", str(stream))
     for record, link in chain(GENESIS, stored(store, stream)):
+        _, mac, leaf = kept.get(record.version, ("", "0" * 64, 0))
+        if kept.get(record.version, ("",))[0] != link.hash:
+            mac, leaf = "0" * 64, 0
         store.sql(
             "INSERT INTO event_chain (originator_id, originator_version, prev_hash, hash, mac, "
             "leaf) VALUES (?,?,?,?,?,?)",
@@ -132,8 +162,8 @@ def recompute_chain(store: Store, stream: UUID) -> None:
             record.version,
             link.prev_hash,
             link.hash,
-            "0" * 64,
-            0,
+            mac,
+            leaf,
         )
 
 
@@ -159,6 +189,7 @@ def test_a_flipped_byte_is_found_by_both(store: Store) -> None:
 
     assert "events" in parts(store.verify())
     assert not store.offline(store.case_a).ok
+    assert store.served(store.case_a).first_bad_version == 7
 
 
 def test_a_field_edited_with_the_chain_recomputed_is_found_by_both(store: Store) -> None:
@@ -172,6 +203,8 @@ def test_a_field_edited_with_the_chain_recomputed_is_found_by_both(store: Store)
     assert {"events", "tree"} <= parts(report)
     assert any("MAC" in p.problem for p in report.problems)
     assert not store.offline(store.case_a).ok
+    served = store.served(store.case_a)
+    assert (served.ok, served.first_bad_version) == (False, 1) and "MAC" in served.problem
 
 
 def test_an_event_deleted_in_the_middle_with_its_link_is_found_by_both(store: Store) -> None:
@@ -182,6 +215,7 @@ def test_an_event_deleted_in_the_middle_with_its_link_is_found_by_both(store: St
 
     assert {"events", "tree"} <= parts(store.verify())
     assert not store.offline(store.case_a).ok
+    assert store.served(store.case_a).first_bad_version == 50
 
 
 def test_a_cut_tail_is_found_by_both_and_named(store: Store, worker: Actor) -> None:
@@ -202,6 +236,9 @@ def test_a_cut_tail_is_found_by_both_and_named(store: Store, worker: Actor) -> N
     assert named.version == last - 1 and f"{last - 1}..{last}" in named.problem
     result = store.offline(store.case_a)
     assert not result.ok and f"version {last}" in result.message
+    served = store.served(store.case_a)
+    assert (served.ok, served.first_bad_version) == (False, last - 1)
+    assert f"versions {last - 1}..{last} are missing" in served.problem
     with pytest.raises(MissingEventsError) as refused:  # after a restart: nothing cached
         store.records.get_case(worker, store.case_a)
     assert refused.value.versions == [last - 1, last]
@@ -217,6 +254,9 @@ def test_a_whole_stream_removed_with_its_links_is_named(store: Store) -> None:
         p.stream_id == str(store.case_b) and p.version == 1 and "not in the log" in p.problem
         for p in report.problems
     ), report.problems
+    assert not store.offline(store.case_b).ok  # the checkpoint signed its head
+    with pytest.raises(CaseNotFoundError):  # nothing left says whose it was
+        store.served(store.case_b, "agency-b")
 
 
 def test_two_events_swapped_are_found_by_both(store: Store) -> None:
@@ -234,6 +274,7 @@ def test_two_events_swapped_are_found_by_both(store: Store) -> None:
 
     assert {"events", "tree"} <= parts(store.verify())
     assert not store.offline(store.case_a).ok
+    assert store.served(store.case_a).first_bad_version == 5
 
 
 def test_an_event_inserted_in_the_middle_is_found_by_both(store: Store) -> None:
@@ -253,6 +294,7 @@ def test_an_event_inserted_in_the_middle_is_found_by_both(store: Store) -> None:
 
     assert {"events", "tree"} <= parts(store.verify())
     assert not store.offline(store.case_a).ok
+    assert store.served(store.case_a).first_bad_version == 60
 
 
 def test_an_event_appended_with_a_valid_link_fails_its_mac(store: Store) -> None:
@@ -271,6 +313,9 @@ def test_an_event_appended_with_a_valid_link_fails_its_mac(store: Store) -> None
 
     assert any(p.version == last + 1 and "MAC" in p.problem for p in report.problems)
     assert "tree" in parts(report)
+    served = store.served(store.case_a)
+    assert (served.ok, served.first_bad_version) == (False, last + 1)
+    assert "MAC" in served.problem
 
 
 def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
@@ -283,6 +328,36 @@ def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
 
     assert {p.stream_id for p in report.problems if p.part == "events"} == {str(forged)}
     assert "tree" in parts(report)
+    served = store.served(forged, "agency-b")
+    assert (served.ok, served.first_bad_version) == (False, 1) and "MAC" in served.problem
+
+
+def test_the_command_exits_2_with_a_json_report_naming_what_was_changed(
+    store: Store, settings: Settings
+) -> None:
+    env = env_for(settings) | {"CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path())}
+
+    def verify_all_command() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CASERECORD, "verify", "--all", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    intact = verify_all_command()
+    store.rows.flip_byte(store.case_b, 2)
+    tampered = verify_all_command()
+
+    assert intact.returncode == 0, intact.stderr
+    assert json.loads(intact.stdout)["ok"] is True
+    assert tampered.returncode == 2, tampered.stderr
+    report = json.loads(tampered.stdout)
+    assert report["ok"] is False
+    assert {(p["part"], p["stream_id"], p["version"]) for p in report["problems"]} >= {
+        ("events", str(store.case_b), 2)
+    }
 
 
 # ---- snapshots -------------------------------------------------------------------------
@@ -319,7 +394,9 @@ def test_an_edited_snapshot_falls_back_to_the_events(store: Store, worker: Actor
 
 
 @pytest.mark.parametrize("edit", ["edit", "delete_middle", "delete_last", "insert"])
-def test_access_log_edits_are_found(store: Store, edit: str) -> None:
+def test_access_log_edits_are_found_and_an_entry_changed_is_served_marked(
+    store: Store, edit: str
+) -> None:
     ids = [r[0] for r in store.sql("SELECT entry_id FROM access_log ORDER BY entry_id")]
     if edit == "edit":
         store.sql("UPDATE access_log SET purpose='audit' WHERE entry_id=?", ids[1])
@@ -330,11 +407,16 @@ def test_access_log_edits_are_found(store: Store, edit: str) -> None:
     else:
         store.sql(
             "INSERT INTO access_log (agency_id, actor_id, actor_role, token_id, action, "
-            "purpose, accessed_at) VALUES ('agency-a','x','caseworker','t','read_case','care',"
-            "'2026-01-01T00:00:00+00:00')"
+            "purpose, client_id, accessed_at) VALUES ('agency-a','x','caseworker','t',"
+            "'read_case','care',?,'2026-01-01T00:00:00+00:00')",
+            str(store.client_a),
         )
 
+    served = AccessLog(Tables(store.records)).for_client("agency-a", store.client_a)
+
     assert parts(store.verify()) == {"access_log"}
+    marked = [e["purpose"] for e in served if not e["intact"]]
+    assert marked == {"edit": ["audit"], "insert": ["care"]}.get(edit, [])
 
 
 @pytest.mark.parametrize("edit", ["move", "delete", "insert"])
@@ -358,7 +440,7 @@ def test_feed_index_edits_are_found_and_a_moved_row_is_not_served(store: Store, 
 
 @pytest.mark.parametrize("edit", ["raise_role", "unrevoke", "move_agency"])
 def test_token_edits_are_found_and_the_token_refused(store: Store, edit: str) -> None:
-    token_id, secret = next(iter(store.secrets.items()))
+    token_id = next(iter(store.secrets))
     if edit == "raise_role":
         store.sql("UPDATE api_tokens SET role='admin' WHERE token_id=?", token_id)
     elif edit == "move_agency":
@@ -368,8 +450,8 @@ def test_token_edits_are_found_and_the_token_refused(store: Store, edit: str) ->
         store.sql("UPDATE api_tokens SET revoked_at=NULL WHERE token_id=?", token_id)
 
     assert parts(store.verify()) == {"tokens"}
-    if edit != "unrevoke":
-        assert store.tokens.authenticate(secret) is None
+    assert store.tokens.authenticate(store.secrets[token_id]) is None
+    assert store.tokens.active(token_id) is None  # nor trusted for a console session
 
 
 def test_a_token_made_up_in_the_database_is_found_and_refused(store: Store) -> None:
@@ -387,25 +469,69 @@ def test_a_token_made_up_in_the_database_is_found_and_refused(store: Store) -> N
 
 
 def test_a_deleted_token_is_found_by_its_ledger(store: Store) -> None:
-    token_id = next(iter(store.secrets))
+    token_id, secret = next(iter(store.secrets.items()))
     store.sql("DELETE FROM api_tokens WHERE token_id=?", token_id)
 
     report = store.verify()
 
     assert parts(report) == {"tokens"}
     assert any(p.where == f"token {token_id}" and "lacks it" in p.problem for p in report.problems)
+    assert store.tokens.authenticate(secret) is None
 
 
-def test_a_token_row_restored_from_before_its_revocation_is_found(store: Store) -> None:
-    info, _ = store.tokens.create(agency_id="agency-a", role="admin", name="leaver")
+def restore_before_revocation(store: Store, tokens: TokenStore) -> tuple[str, str]:
+    """A token issued, its row copied (with its then valid MAC), revoked through
+    ``tokens``, and the copy restored over the revoked row: (token id, secret)."""
+    info, secret = store.tokens.create(agency_id="agency-a", role="admin", name="leaver")
     (before,) = store.sql("SELECT revoked_at, mac FROM api_tokens WHERE token_id=?", info.token_id)
-    store.tokens.revoke(info.token_id)
+    tokens.revoke(info.token_id)
     store.sql("UPDATE api_tokens SET revoked_at=?, mac=? WHERE token_id=?", *before, info.token_id)
+    return info.token_id, secret
+
+
+def test_a_token_row_restored_from_before_its_revocation_is_found_and_refused(
+    store: Store,
+) -> None:
+    token_id, secret = restore_before_revocation(store, store.tokens)
 
     report = store.verify()
 
     assert parts(report) == {"tokens"}
     assert any("ledger has it revoked" in p.problem for p in report.problems)
+    assert store.tokens.get(token_id).active  # the row says active, with a MAC that holds
+    assert store.tokens.authenticate(secret) is None
+    assert store.tokens.active(token_id) is None
+
+
+def test_a_restored_token_trusted_from_the_cache_is_refused_once_its_entry_expires(
+    store: Store,
+) -> None:
+    now = [0.0]
+    cached = TokenStore(store.tokens.tables, cache_seconds=30, clock=lambda: now[0])
+    info, secret = store.tokens.create(agency_id="agency-a", role="admin", name="leaver")
+    assert cached.authenticate(secret) == info
+    (before,) = store.sql("SELECT revoked_at, mac FROM api_tokens WHERE token_id=?", info.token_id)
+    store.tokens.revoke(info.token_id)  # by another process: this cache does not hear of it
+    store.sql("UPDATE api_tokens SET revoked_at=?, mac=? WHERE token_id=?", *before, info.token_id)
+
+    within = cached.authenticate(secret)
+    now[0] = 31.0
+    after = cached.authenticate(secret)
+
+    assert within == info  # as for any revocation by another process: CACHE_SECONDS at most
+    assert after is None
+
+
+def test_a_token_whose_issue_the_ledger_lacks_still_authenticates_and_is_found(
+    store: Store,
+) -> None:
+    """Only a revocation in the ledger refuses a token; a missing issue row is a finding of
+    `verify --all`."""
+    token_id, secret = next(iter(store.secrets.items()))
+    store.sql("DELETE FROM token_ledger WHERE token_id=? AND action='issued'", token_id)
+
+    assert store.tokens.authenticate(secret) is not None
+    assert parts(store.verify()) == {"tokens"}
 
 
 @pytest.mark.parametrize("which", ["first", "last"])

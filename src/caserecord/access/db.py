@@ -42,6 +42,7 @@ SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS token_ledger ("
     "entry_id INTEGER PRIMARY KEY AUTOINCREMENT, token_id TEXT NOT NULL, "
     "action TEXT NOT NULL, at TEXT NOT NULL, mac TEXT)",
+    "CREATE INDEX IF NOT EXISTS token_ledger_token ON token_ledger (token_id)",
 )
 
 # Columns added after their tables were first created: a store made before gains them at
@@ -56,6 +57,7 @@ SQLITE_LATER_COLUMNS = (
     ("access_log", "basis", "TEXT"),
     ("access_log", "break_glass_reason", "TEXT"),
     ("api_tokens", "organization_id", "TEXT"),
+    ("console_sessions", "mac", "TEXT"),
 )
 
 POSTGRES_TABLES = (
@@ -90,6 +92,9 @@ POSTGRES_TABLES = (
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS basis text",
     "ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS break_glass_reason text",
     "ALTER TABLE {schema}.api_tokens ADD COLUMN IF NOT EXISTS organization_id text",
+    "ALTER TABLE {schema}.console_sessions ADD COLUMN IF NOT EXISTS mac text",
+    # Every authentication asks the ledger whether it revoked the token.
+    "CREATE INDEX IF NOT EXISTS token_ledger_token ON {schema}.token_ledger (token_id)",
 )
 
 

@@ -5,6 +5,7 @@ before the data is returned; if the write fails the caller gets
 :class:`AccessLogUnavailableError` and must not return the data.
 """
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,9 @@ from typing import Any
 from uuid import UUID
 
 from caserecord.access.db import Tables
+from caserecord.persistence.mac import Macs
+
+log = logging.getLogger("caserecord.integrity")
 
 
 class AccessLogUnavailableError(Exception):
@@ -148,10 +152,11 @@ class AccessLog:
             (agency_id, after, str(client_id), agency_id, str(client_id), after, limit),
         )
         subjects: dict[int, list[dict[str, Any]]] = {}
+        named: dict[int, list[tuple[Any, ...]]] = {}
         ids = [e["entry_id"] for e in entries]
         if ids:
             rows = self.tables.query(
-                "SELECT entry_id, client_id, case_id FROM {t}access_log_subjects "
+                "SELECT entry_id, agency_id, client_id, case_id FROM {t}access_log_subjects "
                 f"WHERE entry_id IN ({', '.join('?' * len(ids))}) ORDER BY client_id, case_id",
                 ids,
             )
@@ -159,12 +164,32 @@ class AccessLog:
                 subjects.setdefault(row["entry_id"], []).append(
                     {"client_id": row["client_id"], "case_id": row["case_id"]}
                 )
-        return [entry_row(e, subjects.get(e["entry_id"])) for e in entries]
+                named.setdefault(row["entry_id"], []).append(
+                    (row["agency_id"], row["client_id"], row["case_id"])
+                )
+        return [
+            entry_row(e, subjects.get(e["entry_id"]), self.intact(e, named.get(e["entry_id"], [])))
+            for e in entries
+        ]
+
+    def intact(self, entry: dict[str, Any], subjects: list[tuple[Any, ...]]) -> bool:
+        """The entry and its subjects are as the service wrote them (its MAC holds): an
+        entry edited or made up in the database is shown, and marked, not passed off."""
+        expected = self.tables.mac_key().access_entry([entry[c] for c in ACCESS_COLUMNS], subjects)
+        intact = Macs.same(expected, entry.get("mac"))
+        if not intact:
+            log.error(
+                "access-log entry %s fails its MAC: served marked as not intact", entry["entry_id"]
+            )
+        return intact
 
 
-def entry_row(entry: dict[str, Any], subjects: list[dict[str, Any]] | None) -> dict[str, Any]:
+def entry_row(
+    entry: dict[str, Any], subjects: list[dict[str, Any]] | None, intact: bool
+) -> dict[str, Any]:
     return {
         "entry_id": entry["entry_id"],
+        "intact": intact,
         "request_id": entry["request_id"],
         "action": entry["action"],
         "purpose": entry["purpose"],

@@ -27,6 +27,13 @@ ISSUED, REVOKED = "issued", "revoked"
 ADD_TO_LEDGER = (
     "INSERT INTO {t}token_ledger (token_id, action, at) VALUES (?,?,?) RETURNING entry_id"
 )
+# A token's row with whether the ledger revoked it, in the lookup's one query: an older copy
+# of the row restored over its revocation carries its then valid MAC, and only the ledger
+# (which the service never changes) still says the token was revoked.
+TOKEN_WITH_LEDGER = (
+    "SELECT t.*, EXISTS (SELECT 1 FROM {t}token_ledger AS l WHERE l.token_id = t.token_id "
+    "AND l.action = ?) AS ledger_revoked FROM {t}api_tokens AS t WHERE t."
+)
 
 
 class TokenNotFoundError(NotFoundError):
@@ -81,6 +88,7 @@ UNKNOWN_TOKEN: dict[str, Any] = {
     "staff_id": None,
     "service_account": 0,
     "organization_id": None,
+    "ledger_revoked": False,
 }
 
 
@@ -232,17 +240,14 @@ class TokenStore:
         if found is not None:
             return found
         revocations = self._revocations
-        rows = self.tables.query("SELECT * FROM {t}api_tokens WHERE token_hash = ?", (presented,))
+        rows = self._rows("token_hash", presented)
         row = rows[0] if rows else UNKNOWN_TOKEN
         info = TokenInfo.from_row(row)
         same = hmac.compare_digest(str(row["token_hash"]), presented)
         # Checked whatever was found, so a miss still takes the steps a hit takes.
-        authentic = self.authentic(row)
+        trusted = self.trusted(row)
         known = same & secret.startswith(TOKEN_PREFIX) & info.active
-        if not known:
-            return None
-        if not authentic:  # a row the service did not write (a role raised, a made-up token)
-            log.error("token %s fails its MAC: refused", info.token_id)
+        if not (known and trusted):
             return None
         if self.cache_seconds > 0:
             with self._cache_lock:
@@ -251,6 +256,33 @@ class TokenStore:
                         self._cache.clear()
                     self._cache[presented] = (info, self.clock() + self.cache_seconds)
         return info
+
+    def active(self, token_id: str) -> TokenInfo | None:
+        """The token with this id if it is active and its row is one the service wrote
+        and the ledger has not revoked (a console session's token, looked up by id)."""
+        rows = self._rows("token_id", token_id)
+        if not rows:
+            return None
+        info = TokenInfo.from_row(rows[0])
+        return info if info.active and self.trusted(rows[0]) else None
+
+    def _rows(self, column: str, value: str) -> list[dict[str, Any]]:
+        return self.tables.query(f"{TOKEN_WITH_LEDGER}{column} = ?", (REVOKED, value))
+
+    def trusted(self, row: dict[str, Any]) -> bool:
+        """The row passes its MAC and, if active, the ledger has not revoked it; a row
+        that fails is logged (never for the stand-in of a miss)."""
+        authentic = self.authentic(row)
+        restored = row["revoked_at"] is None and bool(row.get("ledger_revoked"))
+        if row["token_id"] and not authentic:  # a role raised, a token made up
+            log.error("token %s fails its MAC: refused", row["token_id"])
+        elif row["token_id"] and restored:
+            log.error(
+                "token %s is active but the token ledger revoked it (an older copy of its "
+                "row restored?): refused",
+                row["token_id"],
+            )
+        return authentic and not restored
 
     def authentic(self, row: dict[str, Any]) -> bool:
         """The row is one this service wrote (its role, agency and revocation included)."""

@@ -17,6 +17,7 @@ from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError
 from caserecord.domain.recording import Actor
 from caserecord.persistence.chain import (
+    GENESIS,
     Link,
     Record,
     Verification,
@@ -83,15 +84,52 @@ class Integrity(RecordsBase):
     """Checks of the stored records (not of the aggregate the mapper makes of them)."""
 
     def verify_stream(self, stream_id: UUID) -> Verification:
-        """Check the stored records of one aggregate against its hash chain, then its
-        snapshots against the events."""
-        return self._verified(stream_id, *self._stored_stream(stream_id))
+        """Check the stored records of one aggregate against its hash chain, each link's
+        MAC and the versions the tree's leaves name, then its snapshots against the
+        events."""
+        head = self.store.chain_head(stream_id)
+        return self._verified(stream_id, *self._stored_stream(stream_id), head)
 
     def _verified(
-        self, stream_id: UUID, records: list[Record], links: dict[int, Link]
+        self, stream_id: UUID, records: list[Record], links: dict[int, Link], head: int
     ) -> Verification:
+        """``head``: the stream's last version by its chain and its leaves, read before the
+        records, so that a write landing meanwhile only makes the records newer."""
         result = verify(stream_key(stream_id), records, links)
+        if result.ok:
+            result = self._verify_link_macs(stream_id, links, result)
+        if result.ok and head > result.versions_checked:
+            result = dataclasses.replace(
+                result,
+                ok=False,
+                first_bad_version=result.versions_checked + 1,
+                problem=f"versions {result.versions_checked + 1}..{head} are missing "
+                "(the Merkle tree's leaves name them)",
+            )
         return self._verify_snapshots(stream_id, result) if result.ok else result
+
+    def _verify_link_macs(
+        self, stream_id: UUID, links: dict[int, Link], result: Verification
+    ) -> Verification:
+        """Whoever writes the database can recompute a chain after an edit, a swap, an
+        insertion, an append or a whole new stream, but not a link's MAC under the
+        integrity key, which also covers the event's log position."""
+        key, macs = stream_key(stream_id), self.integrity_macs
+        stored = self.store.link_macs(stream_id)
+        previous = GENESIS
+        for version in range(1, result.versions_checked + 1):
+            position, mac = stored.get(version, (0, None))
+            if not Macs.same(macs.event(key, version, position, links[version].hash), mac):
+                return Verification(
+                    result.stream_id,
+                    False,
+                    version - 1,
+                    previous,
+                    version,
+                    "the event's link fails its MAC: the service did not write it",
+                )
+            previous = links[version].hash
+        return result
 
     def export_stream(
         self,
@@ -300,8 +338,9 @@ class Integrity(RecordsBase):
         (its first event, or the agency of the actor who recorded a later one) sees the
         check, which then reports the stream as tampered.  A stream no stored event of
         which names the caller's agency is not found."""
+        head = self.store.chain_head(case_id)
         records, links = self._stored_stream(case_id)
-        checked = self._verified(case_id, records, links)
+        checked = self._verified(case_id, records, links, head)
         opened = self._stored_first(records) if checked.first_bad_version != 1 else None
         if opened is not None:
             if not isinstance(opened, Case.Opened) or opened.agency_id != actor.agency_id:

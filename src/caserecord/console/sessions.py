@@ -7,12 +7,17 @@ began, or as soon as its token is revoked.
 """
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from caserecord.access import TokenInfo, TokenNotFoundError, TokenStore
+from caserecord.access import TokenInfo, TokenStore
+from caserecord.persistence.mac import Macs
+
+log = logging.getLogger("caserecord.integrity")
 
 # A page view moves the idle clock; writing that on every view would be one more write per
 # page for a few seconds' precision.
@@ -54,10 +59,11 @@ class SessionStore:
         """A new session for the token; its id, to be given to the browser only."""
         session_id = secrets.token_urlsafe(32)
         now = self.clock().isoformat()
+        row = (hashed(session_id), token.token_id, secrets.token_urlsafe(32), purpose, now)
         self.tables.execute(
             "INSERT INTO {t}console_sessions (session_hash, token_id, csrf_token, purpose, "
-            "created_at, seen_at) VALUES (?,?,?,?,?,?)",
-            (hashed(session_id), token.token_id, secrets.token_urlsafe(32), purpose, now, now),
+            "created_at, seen_at, mac) VALUES (?,?,?,?,?,?,?)",
+            (*row, now, self.tables.mac_key().console_session(*row)),
         )
         return session_id
 
@@ -72,6 +78,8 @@ class SessionStore:
         if not rows:
             return None
         row = rows[0]
+        if not self._authentic(row):
+            return None
         now = self.clock()
         created = datetime.fromisoformat(row["created_at"])
         seen = datetime.fromisoformat(row["seen_at"])
@@ -86,6 +94,21 @@ class SessionStore:
             )
         return Session(token, str(row["csrf_token"]), str(row["purpose"]), created)
 
+    def _authentic(self, row: dict[str, Any]) -> bool:
+        """The session is one the service began: a row put in the database would let a
+        browser act as any token whose id the insider knows."""
+        expected = self.tables.mac_key().console_session(
+            str(row["session_hash"]),
+            str(row["token_id"]),
+            str(row["csrf_token"]),
+            str(row["purpose"]),
+            str(row["created_at"]),
+        )
+        if Macs.same(expected, row.get("mac")):
+            return True
+        log.error("console session for token %s fails its MAC: refused", row["token_id"])
+        return False
+
     def end(self, session_id: str) -> None:
         self._end(hashed(session_id))
 
@@ -97,8 +120,5 @@ class SessionStore:
         )
 
     def _active_token(self, token_id: str) -> TokenInfo | None:
-        try:
-            token = self.tokens.get(token_id)
-        except TokenNotFoundError:
-            return None
-        return token if token.active else None
+        # Trusted as the API trusts a bearer token: its row's MAC and the token ledger.
+        return self.tokens.active(token_id)

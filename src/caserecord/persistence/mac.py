@@ -95,6 +95,13 @@ class Macs:
         """A row of the append-only token ledger: a token issued or revoked."""
         return self._mac("token-ledger", entry_id, token_id, action, at)
 
+    def console_session(
+        self, session_hash: str, token_id: str, csrf_token: str, purpose: str, created_at: str
+    ) -> str:
+        """A console session: which token a browser's cookie acts as, for what purpose,
+        since when (its last-seen time and its end change, and only shorten it)."""
+        return self._mac("console-session", session_hash, token_id, csrf_token, purpose, created_at)
+
     def access_entry(self, entry: Sequence[object], subjects: Iterable[Sequence[object]]) -> str:
         """``entry``: the columns of ``access.log.ACCESS_COLUMNS``; ``subjects``: its
         (agency_id, client_id, case_id) rows, in any order."""

@@ -570,6 +570,21 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             }
 
+    def link_macs(self, originator_id: UUID | str) -> dict[int, tuple[int, str | None]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT e.originator_version, e.notification_id, c.mac FROM {} e "
+                    "JOIN {} c ON c.originator_id = e.originator_id::text "
+                    "AND c.originator_version = e.originator_version WHERE e.originator_id=%s"
+                ).format(self.events_table, self.chain_table),
+                (UUID(stream_key(originator_id)),),
+            )
+            return {
+                int(r["originator_version"]): (int(r["notification_id"]), r["mac"])
+                for r in curs.fetchall()
+            }
+
     def chain_head(self, originator_id: UUID | str) -> int:
         """The last version the chain or the tree's leaves know of the stream: a tail cut
         with its links is still named by the leaves."""

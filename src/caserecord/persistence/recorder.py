@@ -57,6 +57,10 @@ class CaseRecorder(Protocol):
     def chain_links(self, originator_id: UUID | str) -> dict[int, Link]:
         """One stream's hash chain links, by version."""
 
+    def link_macs(self, originator_id: UUID | str) -> dict[int, tuple[int, str | None]]:
+        """Each stored event of a stream that has a link: (its log position, its link's
+        MAC), by version."""
+
     def chain_head(self, originator_id: UUID | str) -> int:
         """The latest version one stream's hash chain links (0 for none)."""
 

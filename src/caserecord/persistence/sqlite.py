@@ -460,6 +460,16 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for row in c.fetchall()
             }
 
+    def link_macs(self, originator_id: UUID | str) -> dict[int, tuple[int, str | None]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT e.originator_version, e.rowid, c.mac FROM {self.events_table_name} e "
+                "JOIN event_chain c ON c.originator_id=? "
+                "AND c.originator_version = e.originator_version WHERE e.originator_id=?",
+                (stream_key(originator_id), UUID(stream_key(originator_id)).hex),
+            )
+            return {int(v): (int(p), m) for v, p, m in c.fetchall()}
+
     def chain_head(self, originator_id: UUID | str) -> int:
         """The last version the chain or the tree's leaves know of the stream: a tail cut
         with its links is still named by the leaves."""

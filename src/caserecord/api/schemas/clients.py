@@ -138,6 +138,10 @@ class AccessLogRow(BaseModel):
     """One read request: who, why, and every client and case its answer named."""
 
     entry_id: int
+    intact: bool = Field(
+        description="The entry's MAC holds under the service's integrity key: false for an "
+        "entry edited or made up in the database behind the service"
+    )
     request_id: str | None = Field(description="The request's X-Request-ID")
     action: str
     purpose: str
