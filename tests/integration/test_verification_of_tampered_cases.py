@@ -133,3 +133,26 @@ def test_a_case_whose_tail_was_cut_is_refused_as_incomplete_after_a_restart(
 
     assert refused.value.versions == [109, 110]
     assert records.get_case(worker, scenario.case_id, version=108)["version"] == 108
+
+
+def test_a_note_saved_while_the_case_is_being_verified_is_not_reported_as_tampering(
+    records: CaseRecords,
+    scenario: ScenarioResult,
+    supervisor: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_links = records.store.chain_links
+
+    def links_after_a_save(stream_id: object) -> object:
+        # The save lands after the events were read and before their links are.
+        if stream_id == scenario.case_id:
+            records.record_note(
+                supervisor, scenario.case_id, text="in between", contact_mode="phone"
+            )
+        return read_links(stream_id)
+
+    monkeypatch.setattr(records.store, "chain_links", links_after_a_save)
+
+    checked = case_stream(records.verify_case(supervisor, scenario.case_id), scenario)
+
+    assert checked.ok, checked.problem

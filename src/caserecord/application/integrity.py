@@ -88,7 +88,7 @@ class Integrity(RecordsBase):
         MAC and the versions the tree's leaves name, then its snapshots against the
         events."""
         head = self.store.chain_head(stream_id)
-        return self._verified(stream_id, *self._stored_stream(stream_id), head)
+        return self._verified(stream_id, *self._stored_stream(stream_id, head), head)
 
     def _verified(
         self, stream_id: UUID, records: list[Record], links: dict[int, Link], head: int
@@ -145,7 +145,7 @@ class Integrity(RecordsBase):
         before it are proved in the tree of that size, which the checkpoint signed.
         ``withheld`` versions are stubs (no content, still chained and proved); ``upto``:
         the last version exported (a disclosure names the version it disclosed)."""
-        records, links = self._stored_stream(stream_id)
+        records, links = self._stored_stream(stream_id, self.store.chain_head(stream_id))
         if upto is not None:
             records = [r for r in records if r.version <= upto]
             links = {v: link for v, link in links.items() if v <= upto}
@@ -256,13 +256,18 @@ class Integrity(RecordsBase):
             )
         return consistency_proof(lru_cache(maxsize=None)(self.store.tree_node), old, head.size)
 
-    def _stored_stream(self, stream_id: UUID) -> tuple[list[Record], dict[int, Link]]:
-        """As stored, not as the aggregate sees it: verification must not trust the mapper."""
+    def _stored_stream(self, stream_id: UUID, head: int) -> tuple[list[Record], dict[int, Link]]:
+        """As stored, not as the aggregate sees it: verification must not trust the mapper.
+
+        The links are read after the records, so a save landing in between adds links
+        whose events were not read: those past both the records and ``head`` (read before
+        them) are left for the next check, while a link whose event is gone stays."""
         records = [
             Record(stream_key(s.originator_id), s.originator_version, s.topic, as_bytes(s.state))
             for s in self.recorder.select_events(stream_id)
         ]
-        links: dict[int, Link] = self.store.chain_links(stream_id)
+        last = max(head, records[-1].version if records else 0)
+        links = {v: link for v, link in self.store.chain_links(stream_id).items() if v <= last}
         return records, links
 
     def quarantined_streams(self, agency_id: str | None = None) -> list[Quarantined]:
@@ -339,7 +344,7 @@ class Integrity(RecordsBase):
         check, which then reports the stream as tampered.  A stream no stored event of
         which names the caller's agency is not found."""
         head = self.store.chain_head(case_id)
-        records, links = self._stored_stream(case_id)
+        records, links = self._stored_stream(case_id, head)
         checked = self._verified(case_id, records, links, head)
         opened = self._stored_first(records) if checked.first_bad_version != 1 else None
         if opened is not None:
