@@ -163,7 +163,7 @@ def test_a_failing_view_does_not_stop_the_others_and_joins_again_once_it_applies
     broken.clear()
     projections.wait(position, timeout=30)
     assert len(projections.queries.search_clients("agency-a", name="ola berg")) == 1
-    until(lambda: "client_index" in projections.supervisor.shared.names)  # type: ignore[union-attr]
+    until(lambda: "client_index" in projections.supervisor.shared.names)
     later = a_note(records, worker)
     projections.wait(later, timeout=20)
     assert set(projections.positions().values()) == {later}
