@@ -177,6 +177,13 @@ class SharedRunner(BaseProjectionRunner[CaseRecords]):
         self.env = env
         self.views: dict[str, View] = {}
         self.folder = Folder(self._load, reader=self._read, latest=self._latest)
+        try:
+            self._start(names, env)
+        except BaseException:
+            factory.close()
+            raise
+
+    def _start(self, names: list[str], env: EnvType) -> None:
         members = {name: self._member(name) for name in names}
         carrier = self._view(names[0] if names else next(iter(PROJECTIONS)))
         # With no view to follow yet (every one runs alone), from the furthest: a view
