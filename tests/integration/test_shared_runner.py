@@ -27,7 +27,7 @@ from caserecord.projections.runner import (
     view_class,
 )
 from caserecord.projections.service import ReadModelTimeoutError, service_env
-from caserecord.projections.shared import SharedProjection
+from caserecord.projections.shared import SharedProjection, SharedRunner
 from caserecord.projections.sql import PostgresView, SQLiteView, View, ViewWrite
 from caserecord.provision import init_store
 from caserecord.store import open_records
@@ -204,3 +204,26 @@ def test_a_read_of_its_own_write_waits_until_every_view_has_committed_it(
 
     assert not waited.is_alive()
     assert set(projections.positions().values()) == {position}
+
+
+def test_views_at_different_positions_are_followed_each_from_its_own(
+    projections: ProjectionService, records: CaseRecords, worker: Actor
+) -> None:
+    a_note(records, worker)
+    projections.catch_up(["audit_trail", "caseload"])
+    head = a_note(records, worker)
+    projections.catch_up(["audit_trail"])
+    behind = projections.positions()
+    assert behind["audit_trail"] == head and 0 < behind["caseload"] < head
+    assert behind["worklist"] == 0
+
+    runner = SharedRunner(names=list(PROJECTIONS), env=projections.env)
+    runner.__enter__()
+    try:
+        until(lambda: set(projections.positions().values()) == {head})
+    finally:
+        runner.close()
+
+    incremental = projections.digests()
+    projections.rebuild()
+    assert projections.digests() == incremental
