@@ -53,7 +53,7 @@ def seed(settings: Settings) -> tuple[str, list[str]]:
     records = open_records(settings)
     try:
         token = TokenStore(Tables(records)).create(
-            agency_id=ACTOR.agency_id, role="caseworker", name="bench"
+            agency_id=ACTOR.agency_id, role="caseworker", name=ACTOR.id
         )[1]
         cases = [str(open_case(records)) for _ in range(CASES + 1)]
     finally:

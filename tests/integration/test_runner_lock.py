@@ -77,8 +77,8 @@ def test_of_two_services_on_one_store_only_one_runs_the_runners(
     position = records.register_client(worker, given_name="Ida", family_name="Holm").position
     standby.wait(position, timeout=WITHIN)  # read-your-writes on the standby too
 
-    assert leader.leading and leader.supervisor.runners
-    assert not standby.leading and not standby.supervisor.runners
+    assert leader.leading and leader.supervisor.running
+    assert not standby.leading and not standby.supervisor.running
     assert len(standby.queries.search_clients("agency-a", name="ida holm")) == 1
 
 
@@ -107,7 +107,7 @@ def test_when_the_runner_dies_the_standby_takes_over_and_the_other_steps_down(
 
     assert eventually(lambda: standby.leading)
     assert eventually(lambda: not leader.leading)  # it noticed, and stopped its runners
-    assert not leader.supervisor.runners
+    assert not leader.supervisor.running
     standby.wait(position, timeout=WITHIN)
     assert len(standby.queries.search_clients("agency-a", name="ole dahl")) == 1
 

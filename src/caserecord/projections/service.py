@@ -46,7 +46,8 @@ class ReadModelTimeoutError(Exception):
 
 def service_env(settings: Settings) -> dict[str, str]:
     env = settings.eventsourcing_env(create_table=False)
-    # One runner per view, each with its own application and view: keep PostgreSQL pools small.
+    # Each runner (the shared one, and a view running alone) has its own application and
+    # datastore: keep PostgreSQL pools small.
     env.setdefault("POSTGRES_POOL_SIZE", "1")
     env.setdefault("POSTGRES_MAX_OVERFLOW", "4")
     return env

@@ -11,6 +11,7 @@ after a crash.
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.persistence import (
@@ -105,6 +106,23 @@ def run_writes(c: Any, db: Database, writes: Sequence[Statement]) -> None:
         i = j
 
 
+@dataclass(frozen=True)
+class ViewWrite:
+    """One view's part of a transaction: its writes, and the move of its position from
+    ``after`` to the tracking's."""
+
+    view: "View"
+    writes: Sequence[Statement]
+    tracking: Tracking
+    after: int
+
+
+def refused(error: Exception) -> bool:
+    """Whether a failed view write may have been refused because a view was no longer
+    where its writer left it (rather than a fault of the writes themselves)."""
+    return isinstance(error, IntegrityError) or MOVED in str(error)
+
+
 class PositionMovedError(Exception):
     """Another runner moved a view on while a page of events was being applied."""
 
@@ -174,14 +192,24 @@ class View(TrackingRecorder):
         none is skipped.  Writes that conflict with the view's rows while it is still at
         ``after`` are a fault, raised as they are."""
         try:
-            with self.transaction() as c:
-                run_writes(c, self.db, writes)
-                self._move_tracking(c, tracking, after)
-        except IntegrityError:
+            self.write_many([ViewWrite(self, writes, tracking, after)])
+        except (IntegrityError, DataError) as e:
+            if not refused(e):
+                raise
             done = self.max_tracking_id(tracking.application_name) or 0
             if done == after:
                 raise
             raise PositionMovedError(done) from None
+
+    def write_many(self, parts: Sequence["ViewWrite"]) -> None:
+        """Apply several views' writes and move each one's position, in one transaction
+        of this view's connection (the views share its database): all or nothing.  A view
+        no longer at its ``after`` fails the whole transaction (``IntegrityError``, or on
+        PostgreSQL a ``DataError`` naming :data:`MOVED`); the caller finds out which."""
+        with self.transaction() as c:
+            for part in parts:
+                run_writes(c, self.db, part.writes)
+                part.view._move_tracking(c, part.tracking, part.after)
 
     def transaction(self) -> AbstractContextManager[Any]:
         """A write transaction that commits without waiting for the disk, unlike an
@@ -305,40 +333,36 @@ class PostgresView(PostgresTrackingRecorder, View):
             c.execute("SET LOCAL synchronous_commit TO OFF")  # this transaction's alone
             yield c
 
-    def write(self, writes: Sequence[Statement], tracking: Tracking, *, after: int) -> None:
-        """As :meth:`View.write`, a live batch in one round trip: BEGIN, the writes, the
-        position moved only if it is still at ``after`` (else an error aborts the
-        transaction), and COMMIT, sent together."""
-        if after == 0 or len(writes) > ONE_FLIGHT_WRITES:
-            super().write(writes, tracking, after=after)
+    def write_many(self, parts: Sequence["ViewWrite"]) -> None:
+        """As :meth:`View.write_many`, a live batch in one round trip: BEGIN, each view's
+        writes and its position moved only if it is still at its ``after`` (else an error
+        aborts the transaction), and COMMIT, sent together."""
+        writes = sum(len(part.writes) + 1 for part in parts)
+        if writes > ONE_FLIGHT_WRITES or any(part.after == 0 for part in parts):
+            super().write_many(parts)
             return
-        table = self.schema.tracking_table()
-        move = (
-            f"WITH moved AS (UPDATE {{s}}{table} SET notification_id=? "
-            "WHERE application_name=? AND notification_id=? RETURNING 1) "
-            f"SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE '{MOVED}' END)::int FROM moved"
-        )
-        params = (tracking.notification_id, tracking.application_name, after)
-        try:
-            with self.datastore.get_connection() as conn:
-                try:
-                    with conn.pipeline(), conn.cursor() as c:
-                        c.execute(SQL("BEGIN"))
-                        c.execute(SQL("SET LOCAL synchronous_commit TO OFF"))
-                        run_writes(c, self.db, writes)
+        with self.datastore.get_connection() as conn:
+            try:
+                with conn.pipeline(), conn.cursor() as c:
+                    c.execute(SQL("BEGIN"))
+                    c.execute(SQL("SET LOCAL synchronous_commit TO OFF"))
+                    for part in parts:
+                        run_writes(c, self.db, part.writes)
+                        table = part.view.schema.tracking_table()
+                        move = (
+                            f"WITH moved AS (UPDATE {{s}}{table} SET notification_id=? "
+                            "WHERE application_name=? AND notification_id=? RETURNING 1) "
+                            f"SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE '{MOVED}' END)::int "
+                            "FROM moved"
+                        )
+                        tracking = part.tracking
+                        params = (tracking.notification_id, tracking.application_name, part.after)
                         c.execute(self.db.sql(move).encode(), params)
-                        c.execute(SQL("COMMIT"))
-                except BaseException:
-                    if conn.info.transaction_status != TransactionStatus.IDLE:
-                        conn.rollback()
-                    raise
-        except (IntegrityError, DataError) as e:
-            if isinstance(e, DataError) and MOVED not in str(e):
+                    c.execute(SQL("COMMIT"))
+            except BaseException:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.rollback()
                 raise
-            done = self.max_tracking_id(tracking.application_name) or 0
-            if done == after:
-                raise
-            raise PositionMovedError(done) from None
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         kwargs["tracking_table_name"] = self.schema.tracking_table()
