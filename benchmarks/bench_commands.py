@@ -117,6 +117,34 @@ def bare_library_op(settings: Settings) -> Iterator[Callable[[], object]]:
         app.close()
 
 
+FRAMES_OF = 40
+
+
+def wal_frames(op: Callable[[], object], settings: Settings) -> float:
+    """Pages a command appends to SQLite's write-ahead log, on average: what its commit
+    writes and syncs, and later copies back into the database file.  The log is emptied
+    first; 40 commands stay below the automatic checkpoint (1,000 pages), which would
+    start the log over."""
+    path = settings.database_url.removeprefix("sqlite:///")
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0, "the log could not be emptied"
+        for _ in range(FRAMES_OF):
+            op()
+        data = Path(f"{path}-wal").read_bytes()
+    finally:
+        conn.close()
+    page_size = int.from_bytes(data[8:12], "big")
+    salts = data[16:24]
+    frames = sum(
+        1
+        for offset in range(32, len(data) - 24 - page_size + 1, 24 + page_size)
+        if data[offset + 8 : offset + 16] == salts
+    )
+    return frames / FRAMES_OF
+
+
 @contextmanager
 def raw_sqlite_op(path: Path) -> Iterator[Callable[[], object]]:
     conn = sqlite3.connect(path, isolation_level=None)
@@ -170,9 +198,25 @@ def run(kind: str, *, quick: bool) -> list[Row]:
             "raw": raw,
         }
         rates = interleaved_rates(ops, rounds, seconds)
+        pages = []
+        if kind == "sqlite":
+            pages.append(
+                Row(
+                    "command path",
+                    "pages written per note (WAL frames, record_note)",
+                    kind,
+                    wal_frames(ops["caserecords"], ours),
+                    "pages",
+                    "bare eventsourcing get+event+save",
+                    wal_frames(ops["bare"], bare),
+                    "reference",
+                    f"{FRAMES_OF} commands after a checkpoint; counted in the WAL file, so "
+                    "the machine's load does not move it",
+                )
+            )
     driver = "sqlite3" if kind == "sqlite" else "psycopg"
     note = f"median of {rounds} alternating rounds of {seconds:g}s"
-    rows = [sealing_cost(kind, quick)]
+    rows = [sealing_cost(kind, quick), *pages]
     return [
         *rows,
         Row(

@@ -7,6 +7,8 @@ note in error.  The long cases are written through the service's own recorder in
 latest snapshot of a case with 30,000 notes against one with 100.
 """
 
+import os
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -50,46 +52,73 @@ def long_case(app: CaseRecords, events: int) -> tuple[UUID, list[tuple[str, int]
     return case.id, notes
 
 
-def timed_ms(op: Callable[[], object], count: int) -> float:
-    start = time.perf_counter()
+def timed(op: Callable[[], object], count: int) -> tuple[float, float]:
+    """Milliseconds of wall time and of this process's CPU time per call of ``op``."""
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(count):
         op()
-    return (time.perf_counter() - start) / count * 1e3
+    return (
+        (time.perf_counter() - start) / count * 1e3,
+        (time.process_time() - cpu) / count * 1e3,
+    )
 
 
 def run(kind: str, *, quick: bool) -> list[Row]:
+    """Every case is written before any command is timed, and the commands on the cases
+    of every size run in alternating rounds: the store, its indexes and the machine's
+    load are then the same for a long case and for the new one it is compared with (timed
+    one size after another, a new case timed on an empty store was compared with a long
+    one timed on a store grown by the long case's own events)."""
     sizes = (0, 1_000, 10_000) if quick else (0, 1_000, 10_000, 30_000)
-    count = 30 if quick else 100
+    rounds, per_round = (3, 10) if quick else (5, 20)
     rows: list[Row] = []
+    wall: dict[str, dict[int, list[float]]] = {w: {s: [] for s in sizes} for w in WHAT}
+    cpu: dict[str, dict[int, list[float]]] = {w: {s: [] for s in sizes} for w in WHAT}
     with temp_store(kind, "history") as settings:
         app = open_records(settings)
         try:
-            costs: dict[str, dict[int, float]] = {"note": {}, "addendum": {}, "in_error": {}}
-            for size in sizes:
-                case_id, notes = long_case(app, size)
-                oldest = iter(notes)
-                costs["note"][size] = timed_ms(partial(record, app, case_id), count)
+            # The largest first, so the new case is the newest record of the store.
+            cases = {size: long_case(app, size) for size in sorted(sizes, reverse=True)}
+            ops: dict[str, dict[int, Callable[[], object]]] = {w: {} for w in WHAT}
+            for size, (case_id, notes) in cases.items():
+                ops["note"][size] = partial(record, app, case_id)
                 if notes:
-                    addendum = partial(
+                    ops["addendum"][size] = partial(
                         app.append_addendum, ACTOR, case_id, note_id=notes[0][0], text="late"
                     )
-                    costs["addendum"][size] = timed_ms(addendum, count)
-                    costs["in_error"][size] = timed_ms(
-                        partial(mark_next, app, case_id, oldest), count
-                    )
+                    # From the second note on: the first takes the addenda.
+                    ops["in_error"][size] = partial(mark_next, app, case_id, iter(notes[1:]))
+            for by_size in ops.values():  # warm: each case cached, each statement prepared
+                for op in by_size.values():
+                    op()
+            for _ in range(rounds):
+                for what, by_size in ops.items():
+                    for size, op in by_size.items():
+                        ms, cpu_ms = timed(op, per_round)
+                        wall[what][size].append(ms)
+                        cpu[what][size].append(cpu_ms)
             small_id, _ = long_case(app, 101)
             big_id, _ = long_case(app, 30_001 if not quick else 10_001)
             sizes_bytes = {i: snapshot_bytes(app, i) for i in (small_id, big_id)}
         finally:
             app.close()
-    base = costs["note"][0]
-    for what, label in (
-        ("note", "record_note"),
-        ("addendum", "addendum to oldest note"),
-        ("in_error", "mark oldest note in error"),
-    ):
-        smallest, largest = min(costs[what]), max(costs[what])
-        for size, ms in costs[what].items():
+    note = (
+        f"median of {rounds} alternating rounds of {per_round} commands; "
+        "load average " + "/".join(f"{v:.1f}" for v in os.getloadavg())
+    )
+    for what, label in WHAT.items():
+        measured = {s: statistics.median(v) for s, v in wall[what].items() if v}
+        per_cpu = {s: statistics.median(v) for s, v in cpu[what].items() if v}
+        smallest, largest = min(measured), max(measured)
+        base = measured[0] if what == "note" else measured[smallest]
+        base_cpu = per_cpu[0] if what == "note" else per_cpu[smallest]
+        base_rounds = wall[what][0 if what == "note" else smallest]
+        for size, ms in measured.items():
+            # Each round's long case against the same round's base: a burst of load on the
+            # shared machine then moves both sides of the ratio.
+            paired = statistics.median(
+                b / m for b, m in zip(base_rounds, wall[what][size], strict=True)
+            )
             rows.append(
                 Row(
                     "history growth",
@@ -98,9 +127,12 @@ def run(kind: str, *, quick: bool) -> list[Row]:
                     1e3 / ms,
                     "cmd/s",
                     "record_note on a new case" if what == "note" else f"{label}, smallest case",
-                    1e3 / (base if what == "note" else costs[what][smallest]),
+                    1e3 / base,
                     ">= 0.8" if size == largest else "",
-                    f"{count} commands, back to back",
+                    f"{note}; median of the rounds' ratios {paired:.2f}; per CPU second "
+                    f"{1e3 / per_cpu[size]:,.0f} against {1e3 / base_cpu:,.0f} cmd/s "
+                    f"({base_cpu / per_cpu[size]:.2f})",
+                    {"wall_ms": wall[what][size], "cpu_ms": cpu[what][size]},
                 )
             )
     rows.append(
@@ -116,6 +148,13 @@ def run(kind: str, *, quick: bool) -> list[Row]:
         )
     )
     return rows
+
+
+WHAT = {
+    "note": "record_note",
+    "addendum": "addendum to oldest note",
+    "in_error": "mark oldest note in error",
+}
 
 
 def mark_next(app: CaseRecords, case_id: UUID, oldest: Iterator[tuple[str, int]]) -> Any:

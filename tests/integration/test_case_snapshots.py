@@ -426,3 +426,19 @@ def test_a_snapshot_taken_before_cases_kept_safety_flags_reads_and_verifies(
     assert read.safety_flags == []
     assert records.get_case(worker, case_id) == without_snapshots.get_case(worker, case_id)
     assert records.verify_stream(case_id).ok
+
+
+def test_a_load_reads_the_mac_of_the_snapshot_it_uses_and_no_other(
+    records: CaseRecords, long_case: ScenarioResult
+) -> None:
+    assert records.snapshots is not None
+    recorder: Any = records.snapshots.recorder
+    every = recorder.snapshot_macs(long_case.case_id)
+    latest = max(every)
+
+    chosen = recorder.snapshot_macs(long_case.case_id, [latest])
+    used = recorder.select_events(long_case.case_id, desc=True, limit=1)
+
+    assert len(every) == 2
+    assert chosen == {latest: every[latest]}
+    assert [s.originator_version for s in used] == [latest]
