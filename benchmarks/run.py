@@ -2,8 +2,11 @@
 
     .venv/bin/python benchmarks/run.py [--quick] [--only SECTION ...] [--stores sqlite postgres]
 
-Prints a table and writes benchmarks/results/latest.json (latest-quick.json with --quick);
---docs also puts the table in docs/benchmarks.md, between its generated-table markers.
+Prints a table and writes benchmarks/results/latest.json (latest-quick.json with --quick):
+the sections and stores run replace their own rows in it, the others' rows stay, each
+section with the run it comes from.  --docs also puts the table in docs/benchmarks.md,
+between its generated-table markers: latest.json's rows with this run's in place of their
+sections' (--output FILE writes only this run's rows to FILE).
 --quick uses small sizes and runs the HTTP, read-path and read-side sections on SQLite only
 (name --stores to choose).
 """
@@ -18,13 +21,19 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import Row, machine_info, postgres_problem  # noqa: E402
-from benchmarks.report import markdown_table, print_table, update_figures  # noqa: E402
+from benchmarks.report import (  # noqa: E402
+    markdown_table,
+    merge_results,
+    print_table,
+    update_figures,
+)
 
 RESULTS = ROOT / "benchmarks" / "results"
 FIGURES_DOC = ROOT / "docs" / "benchmarks.md"
@@ -47,6 +56,11 @@ SECTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 def section_runner(module: str) -> Callable[..., list[Row]]:
     run: Callable[..., list[Row]] = importlib.import_module(f"benchmarks.{module}").run
     return run
+
+
+def previous(path: Path) -> dict[str, Any] | None:
+    """The result a run's rows are merged into, read before the run writes its own."""
+    return dict(json.loads(path.read_text())) if path.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         stores.remove("postgres")
 
     rows: list[Row] = []
+    sources: list[str] = []  # each row's section and store, "http/sqlite"
+    sections: dict[str, dict[str, Any]] = {}
     failures: list[str] = []
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -82,35 +98,51 @@ def main(argv: list[str] | None = None) -> int:
         module, full_kinds, quick_kinds = SECTIONS[name]
         kinds = quick_kinds if args.quick and not args.stores else full_kinds
         for kind in [k for k in kinds if k in stores]:
-            t0 = time.perf_counter()
+            source = f"{name}/{kind}"
+            t0, load = time.perf_counter(), os.getloadavg()
             print(f"-- {name} on {kind} ...", file=sys.stderr, flush=True)
             try:
-                rows.extend(section_runner(module)(kind, quick=args.quick))
+                found = section_runner(module)(kind, quick=args.quick)
             except Exception as e:  # one broken section must not lose the others' figures
                 traceback.print_exc()
-                failures.append(f"{name}/{kind}: {type(e).__name__}: {e}")
-            timings[f"{name}/{kind}"] = round(time.perf_counter() - t0, 1)
+                failures.append(f"{source}: {type(e).__name__}: {e}")
+                found = None
+            timings[source] = round(time.perf_counter() - t0, 1)
+            if found is not None:  # a failed section leaves its earlier rows in the table
+                rows.extend(found)
+                sources.extend(source for _ in found)
+                sections[source] = {
+                    "mode": "quick" if args.quick else "full",
+                    "seconds": timings[source],
+                    "load_average": load,
+                    "load_average_end": os.getloadavg(),
+                }
 
-    result = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    result: dict[str, Any] = {
+        "when": when,
         "mode": "quick" if args.quick else "full",
         "seconds": round(time.perf_counter() - started, 1),
         "section_seconds": timings,
         "machine": machine | {"load_average_end": os.getloadavg()},
         "failures": failures,
-        "rows": [row.as_dict() for row in rows],
+        "rows": [row.as_dict() | {"source": s} for row, s in zip(rows, sources, strict=True)],
+        "sections": {source: {"when": when} | run for source, run in sections.items()},
         "markdown": "",
     }
     try:
         result["markdown"] = markdown_table(rows)
     except Exception as e:  # never lose the measured rows to a formatting problem
         failures.append(f"table: {type(e).__name__}: {e}")
-    output = args.output or RESULTS / ("latest-quick.json" if args.quick else "latest.json")
+    latest = RESULTS / ("latest-quick.json" if args.quick else "latest.json")
+    output = args.output or latest
+    table = merge_results(previous(RESULTS / "latest.json"), result)  # before it is written
+    written = merge_results(previous(latest), result) if output == latest else result
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    output.write_text(json.dumps(written, indent=2, default=str) + "\n")
     print_table(rows, result)
     if args.docs:
-        update_figures(FIGURES_DOC, result)
+        update_figures(FIGURES_DOC, table)
     print(f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
