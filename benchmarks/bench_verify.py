@@ -3,7 +3,7 @@
 A store of cases of 1,000 notes each (a snapshot every 100 events, as the service takes
 them), written through the domain and the service's recorder a whole case per transaction,
 and kept between runs (below).  Then, alternately and each in a fresh process so that its
-peak RSS is its own (``getrusage(RUSAGE_CHILDREN)`` of a child that runs only that):
+peak RSS is its own (VmHWM, read by the child that runs only that at its end):
 - verify --all (``caserecord.audit.verify_all``): every stream's chain and MACs, the feed
   index, the snapshots, tokens, the access log and the Merkle tree, from the stored rows;
 - the baseline: every event of the log read in pages and decoded into a domain event
@@ -64,7 +64,12 @@ else:
         start = page[-1].id + 1
 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 records.close()
-print(json.dumps({"events": events, "seconds": seconds, "cpu_seconds": cpu, "ok": ok}))
+# VmHWM of this process's own memory: wait4's ru_maxrss would also count the peak of the
+# parent it was started from (the kernel keeps it across the exec).
+status = open("/proc/self/status").read()
+peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+print(json.dumps({"events": events, "seconds": seconds, "cpu_seconds": cpu, "ok": ok,
+                  "peak_rss_mib": peak}))
 """
 
 
@@ -153,26 +158,18 @@ def store(kind: str, events: int) -> Iterator[tuple[Settings, float | None]]:
 
 
 def measure(settings: Settings, mode: str) -> dict[str, Any]:
-    """One child process that runs ``mode`` only; its peak RSS from the kernel."""
+    """One child process that runs ``mode`` only, and reports its own peak RSS."""
     env = os.environ | {
         "CASERECORD_DATABASE_URL": settings.database_url,
         "CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path()),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     }
-    child = subprocess.Popen(
+    child = subprocess.run(
         [sys.executable, "-c", CHILD, mode], env=env, stdout=subprocess.PIPE, text=True
     )
-    assert child.stdout is not None
-    out = child.stdout.read()
-    # Reaped here, not by Popen, for the child's own resource usage (RUSAGE_CHILDREN would
-    # give the largest of all children so far).
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    child.stdout.close()
     if child.returncode:
         raise RuntimeError(f"the {mode} child failed ({child.returncode})")
-    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    found["peak_rss_mib"] = usage.ru_maxrss / 1024
+    found: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
     return found
 
 
@@ -238,7 +235,7 @@ def run(kind: str, *, quick: bool) -> list[Row]:
             "reading and decoding the log",
             median("decode", "peak_rss_mib"),
             "",
-            "ru_maxrss of each child process",
+            "VmHWM of each child process, read at its end",
         ),
     ]
 
