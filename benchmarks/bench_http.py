@@ -139,6 +139,19 @@ class Load:
         return (self.cpu if seconds is None else seconds) / ok * 1e3 if ok else 0.0
 
 
+def post_note_cpu(kind: str, seconds: float, warmup: float) -> Load:
+    """The service alone under the distinct-cases load (1 worker): its CPU per POST note is
+    what the sealing section (bench_commands.py) states sealing's share of."""
+    with temp_store(kind, "http_cpu") as settings, ExitStack() as stack:
+        token, cases = seed(settings)
+        ours = service(settings.database_url, 1, **SERVICE_ENV)
+        started(stack, ours)
+        load = Load(ours, note_requests(token, cases[:-1]))
+        measure(ours, load.make, warmup)
+        load.measure(seconds)
+    return load
+
+
 def run(kind: str, *, quick: bool) -> list[Row]:
     # --quick: 1 worker only, shorter rounds.
     rounds, seconds, warmup = (1, 2.0, 0.5) if quick else (2, 4.0, 1.0)

@@ -113,6 +113,11 @@ def interleaved_rates(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages as "6.2/8.3/9.3", for a row's note."""
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     ordered = sorted(values)

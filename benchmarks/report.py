@@ -92,7 +92,7 @@ START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
 def sections_of(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each section and store of ``result`` ("http/sqlite") -> the run it comes from (when,
-    mode, seconds, load average before and after it).  A result written before sections
+    mode, seconds, processor, load average before and after it).  A result written before sections
     carried their own run is one run."""
     if "sections" in result:
         found: dict[str, dict[str, Any]] = result["sections"]
@@ -181,8 +181,8 @@ def runs_of(result: dict[str, Any]) -> list[list[tuple[str, dict[str, Any]]]]:
 
 
 def run_line(sections: list[tuple[str, dict[str, Any]]]) -> str:
-    """'- full run 2026-12-03T17:19:04+00:00, 120 s: http (sqlite, postgres), ...; load
-    average 6.2/8.3/9.3 at the start, 4.2/4.4/6.5 at the end.'"""
+    """'- full run 2026-12-03T17:19:04+00:00, 120 s, on AMD EPYC: http (sqlite, postgres),
+    ...; load average 6.2/8.3/9.3 at the start, 4.2/4.4/6.5 at the end.'"""
     first, last = sections[0][1], sections[-1][1]
     stores: dict[str, list[str]] = {}
     for source in (source for source, _ in sections):
@@ -191,6 +191,7 @@ def run_line(sections: list[tuple[str, dict[str, Any]]]) -> str:
     names = ", ".join(f"{name} ({', '.join(s)})" for name, s in stores.items())
     seconds = sum(run.get("seconds") or 0 for _, run in sections)
     took = f", {seconds:.0f} s" if seconds else ""
+    took += f", on {first['cpu']}" if first.get("cpu") else ""
     return (
         f"- {first['mode']} run {first['when']}{took}: {names}; load average "
         f"{loads(first.get('load_average'))} at the start, "

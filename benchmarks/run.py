@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 sources.extend(source for _ in found)
                 sections[source] = {
                     "mode": "quick" if args.quick else "full",
+                    "cpu": machine["cpu"],
                     "seconds": timings[source],
                     "load_average": load,
                     "load_average_end": os.getloadavg(),
