@@ -73,7 +73,9 @@ def temp_store(kind: str, label: str = "bench", *, init: bool = True) -> Iterato
         try:
             yield settings
         finally:
-            for suffix in ("", "-wal", "-shm", ".key"):  # .key: the integrity key beside it
+            # .key: the integrity key beside it; the lock of a service's read models, whose
+            # processes are gone by now.
+            for suffix in ("", "-wal", "-shm", ".key", ".projections.lock"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     schema = f"b_{tag}"
