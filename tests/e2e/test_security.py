@@ -7,8 +7,9 @@ from fastapi import FastAPI
 from caserecord.access import Tables, TokenStore
 from caserecord.api.runtime import Runtime
 from caserecord.config import Settings
+from caserecord.domain.recording import Actor
 from caserecord.store import open_records
-from tests.e2e.http import CLIENT, Api, a_case, serve
+from tests.e2e.http import CLIENT, Api, a_case, add_staff, serve, staff_token
 
 
 def test_a_request_without_a_token_is_401_with_a_bearer_challenge(sqlite_api: Api) -> None:
@@ -63,6 +64,41 @@ def test_with_a_token_cache_a_token_revoked_elsewhere_is_401_once_the_cache_time
 
         assert cached == 200
         assert api.get("/v1/events").status_code == 401
+
+
+def test_with_a_token_cache_a_staff_change_here_counts_at_once_and_one_elsewhere_in_time(
+    sqlite_url: str,
+) -> None:
+    settings = Settings(database_url=sqlite_url, token_cache_seconds=2.0)
+    with contextmanager(serve)(settings) as api:
+        app: FastAPI = api.client.app  # type: ignore[assignment]
+        runtime: Runtime = app.state.runtime
+        now = [1000.0]
+        runtime.tokens.clock = runtime.identities.clock = lambda: now[0]
+        assert api.get("/v1/me").status_code == 200  # a token that names no one, kept
+
+        add_staff(api, "cm-alice")
+        unbound = api.get("/v1/me")
+        alice = staff_token(api, "cm-alice", "caseworker")
+        assert api.get("/v1/me", role=alice).status_code == 200
+        api.post("/v1/staff/cm-alice/deactivation", {"reason": "left"}, role="admin")
+        deactivated_here = api.get("/v1/me", role=alice)
+        add_staff(api, "cm-bo")
+        bo = staff_token(api, "cm-bo", "caseworker")
+        assert api.get("/v1/me", role=bo).status_code == 200
+        records = open_records(settings)
+        records.deactivate_staff_member(Actor("cli", "admin", "agency-a"), "cm-bo", reason="left")
+        records.close()
+        elsewhere_cached = api.get("/v1/me", role=bo).status_code
+        now[0] += settings.token_cache_seconds
+
+        assert (unbound.status_code, unbound.json()["code"]) == (403, "token_not_bound")
+        assert (deactivated_here.status_code, deactivated_here.json()["code"]) == (
+            403,
+            "staff_inactive",
+        )
+        assert elsewhere_cached == 200
+        assert api.get("/v1/me", role=bo).json()["code"] == "staff_inactive"
 
 
 def test_only_the_hash_of_a_token_is_stored(sqlite_api: Api) -> None:

@@ -1,6 +1,8 @@
 """Verifying a case reads its stored records, never the case: a tampered case is reported as
 tampered (where and how), on both stores, and another agency's case stays not found."""
 
+from uuid import UUID
+
 import pytest
 
 from caserecord.application import CaseRecords
@@ -143,7 +145,7 @@ def test_a_note_saved_while_the_case_is_being_verified_is_not_reported_as_tamper
 ) -> None:
     read_links = records.store.chain_links
 
-    def links_after_a_save(stream_id: object) -> object:
+    def links_after_a_save(stream_id: UUID) -> object:
         # The save lands after the events were read and before their links are.
         if stream_id == scenario.case_id:
             records.record_note(

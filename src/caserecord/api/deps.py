@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from caserecord.access import Basis, Reader, Subject, TokenInfo
 from caserecord.api.errors import ApiError, forbidden, unauthorized
-from caserecord.api.identity import Identity, identify
+from caserecord.api.identity import Identity
 from caserecord.api.runtime import Runtime
 from caserecord.api.schemas.common import Moment
 from caserecord.domain.errors import VersionMismatchError
@@ -110,16 +110,18 @@ async def get_caller(
     secret = credentials.credentials
     # A token this process trusts is checked on the event loop; any other is looked up in
     # the thread pool, off the loop.
-    token = runtime.cached_token(secret) or await run_in_threadpool(
-        lambda: runtime.tokens.authenticate(secret)
-    )
+    cached = runtime.cached_token(secret)
+    token = cached or await run_in_threadpool(lambda: runtime.tokens.authenticate(secret))
     if token is None:
         raise unauthorized("the token is unknown or revoked")
     found = token
+    identity: Identity | None = None
     if token.staff_id is None and token.role == Role.ADMIN and x_on_behalf_of is None:
         identity = Identity(Actor(token.name, token.role, token.agency_id), None)
-    else:  # the directory is read: off the loop
-        identity = await run_in_threadpool(lambda: identify(runtime.records, found, x_on_behalf_of))
+    elif cached is not None:  # a cached token's answer, kept as long
+        identity = runtime.cached_identity(cached, x_on_behalf_of)
+    if identity is None:  # the directory is read: off the loop
+        identity = await run_in_threadpool(lambda: runtime.identify(found, x_on_behalf_of))
     request_id = request_id_of(request, response)
     return Caller(identity.actor, token, x_purpose_of_use, request_id, identity.staff)
 

@@ -4,8 +4,12 @@ an admin's own token) the token itself.
 
 Once an agency has a staff directory, every event and every access-log entry of its
 non-admin requests names a staff member: a token that names none is refused, and an
-inactive member's token stops working at once (docs/decisions/0014)."""
+inactive member's token stops working at once (docs/decisions/0014; with a token cache, a
+change made by another process within its time, as a revocation is)."""
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,3 +75,48 @@ def acting_for(records: CaseRecords, token: TokenInfo, staff_id: str, who: str) 
 def provider_actor_id(token: TokenInfo) -> str:
     """Who a provider's events say answered: its organisation and the token's name."""
     return f"{token.organization_id}:{token.name}"
+
+
+class IdentityCache:
+    """Who a cached token acts for, kept as long as a token is trusted without asking the
+    store (``CASERECORD_TOKEN_CACHE_SECONDS``): the directory's answer was a query and a
+    hop to a thread on every request.  A change to the staff directory made through this
+    process forgets every answer at once; one made by another process (another worker,
+    the CLI) is honoured here within the cache time, as a revocation is.  Only the answers
+    that let a request through are kept: a refusal is asked again every time."""
+
+    MAX_KEPT = 10_000
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._kept: dict[tuple[str, str | None], tuple[Identity, float]] = {}
+        self._changes = 0  # directory changes seen, so a lookup begun before one is not kept
+        self._lock = threading.Lock()
+
+    def get(self, token_id: str, on_behalf_of: str | None) -> Identity | None:
+        entry = self._kept.get((token_id, on_behalf_of))
+        if entry is None or self.clock() >= entry[1]:
+            return None
+        return entry[0]
+
+    def changes(self) -> int:
+        return self._changes
+
+    def keep(
+        self, token_id: str, on_behalf_of: str | None, identity: Identity, changes: int
+    ) -> None:
+        """``changes``: ``changes()`` as it was before the directory was asked."""
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if changes != self._changes:
+                return
+            if len(self._kept) >= self.MAX_KEPT:
+                self._kept.clear()
+            self._kept[(token_id, on_behalf_of)] = (identity, self.clock() + self.seconds)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._changes += 1
+            self._kept.clear()

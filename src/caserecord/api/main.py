@@ -113,7 +113,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     docs.install(app)
-    install_console(app, runtime)
     for module in (
         clients,
         consents,
@@ -139,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.me_router)
     app.include_router(consents.review)
     app.include_router(consents.exports)
+    # After the API's routes: a request tries the routes in turn, and the API's come first.
+    install_console(app, runtime)
     app.add_middleware(PositionHeaderMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware)

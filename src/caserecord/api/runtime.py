@@ -7,6 +7,7 @@ import time
 
 from caserecord.access import AccessLog, Tables, TokenInfo, TokenStore
 from caserecord.api.errors import unavailable
+from caserecord.api.identity import Identity, IdentityCache, identify
 from caserecord.application import CaseRecords
 from caserecord.config import ConfigError, Settings
 from caserecord.projections import ProjectionService, ReadModels, ReadModelTimeoutError
@@ -33,6 +34,7 @@ class Runtime:
         self._access_log: AccessLog | None = None
         self._projections: ProjectionService | None = None
         self._written: dict[str, int] = {}
+        self.identities = IdentityCache(settings.token_cache_seconds)
         self._last_attempt = float("-inf")
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -99,6 +101,23 @@ class Runtime:
         None if it must be looked up. Does no I/O, so the event loop may call it."""
         tokens = self._tokens
         return tokens.cached(secret) if tokens is not None else None
+
+    def cached_identity(self, token: TokenInfo, on_behalf_of: str | None) -> Identity | None:
+        """Who a token this process trusts acts for, if known within the token cache's
+        time; None if the directory must be asked. Does no I/O."""
+        return self.identities.get(token.token_id, on_behalf_of)
+
+    def identify(self, token: TokenInfo, on_behalf_of: str | None) -> Identity:
+        """Who the token acts for, from the staff directory (kept for ``cached_identity``)."""
+        changes = self.identities.changes()
+        identity = identify(self.records, token, on_behalf_of)
+        self.identities.keep(token.token_id, on_behalf_of, identity, changes)
+        return identity
+
+    def staff_changed(self) -> None:
+        """The staff directory changed through this process: who tokens act for is asked
+        again (a deactivated member's token stops at once here)."""
+        self.identities.forget()
 
     @property
     def access_log(self) -> AccessLog:

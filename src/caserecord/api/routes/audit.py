@@ -3,16 +3,17 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from caserecord.access import listed_subjects
 from caserecord.api.deps import AuditorDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.audit import AuditPage, CaseVerificationOut, QuarantinePage
 from caserecord.api.schemas.common import Moment
 
-router = APIRouter(tags=["compliance"])
+router = Router(tags=["compliance"])
 
 
 @router.get(

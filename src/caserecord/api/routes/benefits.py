@@ -5,7 +5,6 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from caserecord.access import listed_subjects
@@ -13,6 +12,7 @@ from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.benefits import (
     AppealDecisionIn,
     AppealIn,
@@ -38,7 +38,7 @@ from caserecord.domain.benefits import BenefitProgram, BenefitStatus
 from caserecord.domain.errors import BenefitApplicationNotFoundError
 from caserecord.projections.benefits import benefit_key
 
-router = APIRouter(tags=["benefits"])
+router = Router(tags=["benefits"])
 CASE = "/v1/cases/{case_id}/benefit-applications"
 ONE = CASE + "/{application_id}"
 

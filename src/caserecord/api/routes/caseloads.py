@@ -2,17 +2,18 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from caserecord.access import listed_subjects
 from caserecord.api.deps import ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST
 from caserecord.api.paging import PagingDep, bad_cursor
+from caserecord.api.routing import Router
 from caserecord.api.schemas.caseloads import CaseloadPage
 from caserecord.domain.values import Specialty
 from caserecord.projections.caseload import SORTS, caseload_key
 
-router = APIRouter(tags=["caseloads"])
+router = Router(tags=["caseloads"])
 Sort = Literal["last_contact", "next_review", "opened_at", "client_name", "case_manager"]
 Status = Literal["waitlisted", "open", "on_hold"]
 

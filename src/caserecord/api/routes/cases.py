@@ -4,7 +4,7 @@ from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
@@ -18,6 +18,7 @@ from caserecord.api.deps import (
     reveal_case,
 )
 from caserecord.api.openapi import created, read, written
+from caserecord.api.routing import Router
 from caserecord.api.schemas.cases import (
     AssessmentEntryOut,
     AssessmentIn,
@@ -37,7 +38,7 @@ from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.consents import RelabelIn
 from caserecord.api.writes import CreateDep, SupervisedWriteDep, WriteDep
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = Router(prefix="/v1/cases", tags=["cases"])
 
 
 @router.post(

@@ -4,13 +4,14 @@ from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
 from caserecord.api.deps import AuditorDep, ReaderDep, RuntimeDep, ViewsDep, etag, reveal
 from caserecord.api.openapi import LIST, READ, created, read, written
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.clients import (
     AccessLogPage,
     ClientCorrection,
@@ -25,7 +26,7 @@ from caserecord.api.schemas.common import CommandOut, IsoDate
 from caserecord.api.writes import CreateDep, WriteDep
 from caserecord.projections.client_index import client_key
 
-router = APIRouter(prefix="/v1/clients", tags=["clients"])
+router = Router(prefix="/v1/clients", tags=["clients"])
 
 
 @router.post(

@@ -9,13 +9,14 @@ from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from caserecord.access import Subject
 from caserecord.api.deps import AtQuery, AuditorDep, ReaderDep, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, created, ok, read, written
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.cases import CaseExportOut, CaseOut
 from caserecord.api.schemas.common import CommandOut, Moment
 from caserecord.api.schemas.consents import (
@@ -37,9 +38,9 @@ from caserecord.api.schemas.consents import (
 from caserecord.api.writes import WriteDep, extended
 from caserecord.application.exports import WITHHELD, disclosed_versions
 
-router = APIRouter(prefix="/v1/clients/{client_id}", tags=["consent"])
-review = APIRouter(tags=["consent"])
-exports = APIRouter(prefix="/v1/cases/{case_id}", tags=["consent"])
+router = Router(prefix="/v1/clients/{client_id}", tags=["consent"])
+review = Router(tags=["consent"])
+exports = Router(prefix="/v1/cases/{case_id}", tags=["consent"])
 
 CSV = "text/csv"
 CSV_COLUMNS = (

@@ -4,13 +4,14 @@ Open Referral HSDS import and export."""
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from caserecord.api.deps import READERS, Caller, RuntimeDep, allow, etag
 from caserecord.api.deps import DirectoryKeeperDep as KeeperDep
 from caserecord.api.openapi import BASE, WRITE, Responses, created, ok, read, written
 from caserecord.api.paging import PagingDep, bad_cursor
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.directory import (
     ImportOut,
@@ -24,7 +25,7 @@ from caserecord.api.writes import DirectoryListingDep, DirectoryWriteDep
 from caserecord.domain.values import Role
 from caserecord.hsds import Page, datapackage, hsds_page, import_rows
 
-router = APIRouter(prefix="/v1/directory", tags=["directory"])
+router = Router(prefix="/v1/directory", tags=["directory"])
 
 # The directory holds no client's data: admins, who keep it, read it too.
 DirectoryReaderDep = Annotated[Caller, Depends(allow(*READERS, Role.ADMIN))]

@@ -3,7 +3,6 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
 from pydantic import Field
 
 from caserecord.access import Subject
@@ -11,10 +10,11 @@ from caserecord.api.deps import Caller, ReaderDep, RuntimeDep, reveal
 from caserecord.api.feed import agency_events
 from caserecord.api.openapi import LIST
 from caserecord.api.paging import PagingDep, encode
+from caserecord.api.routing import Router
 from caserecord.api.schemas.events import EventPage
 from caserecord.application import CaseRecords
 
-router = APIRouter(tags=["events"])
+router = Router(tags=["events"])
 
 
 @router.get("/v1/events", response_model=EventPage, responses=LIST)

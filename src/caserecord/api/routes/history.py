@@ -3,18 +3,19 @@
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from caserecord.access import Subject
 from caserecord.api.deps import AtQuery, Caller, ReaderDep, RuntimeDep, reveal
 from caserecord.api.openapi import read
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.runtime import Runtime
 from caserecord.api.schemas.common import Moment
 from caserecord.api.schemas.history import CaseAsOfOut, CaseDiffOut, TimelinePage
 from caserecord.history import case_as_of, case_diff, case_timeline, timeline_key
 
-router = APIRouter(prefix="/v1/cases/{case_id}", tags=["history"])
+router = Router(prefix="/v1/cases/{case_id}", tags=["history"])
 
 
 @router.get("/timeline", response_model=TimelinePage, responses=read("The timeline"))

@@ -5,7 +5,7 @@ from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject, listed_subjects
@@ -21,6 +21,7 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.instruments import (
     AdministrationIn,
@@ -36,7 +37,7 @@ from caserecord.api.schemas.instruments import (
 from caserecord.api.writes import RegisterWriteDep, WriteDep
 from caserecord.projections.scores import score_key
 
-router = APIRouter(tags=["instruments"])
+router = Router(tags=["instruments"])
 CASE = "/v1/cases/{case_id}/scored-assessments"
 Code = Annotated[str, Path(max_length=40, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 CodeQuery = Annotated[str | None, Query(max_length=40, description="An instrument's code")]

@@ -4,7 +4,7 @@ from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 
 from caserecord.api.deps import (
@@ -17,12 +17,13 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import created, read
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.notes import AddendumIn, AddendumOut, NoteIn, NoteOut, NotePage
 from caserecord.api.writes import WriteDep
 from caserecord.domain.errors import InvalidValueError
 
-router = APIRouter(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
+router = Router(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
 
 
 @router.get("", response_model=NotePage, responses=read("A page of notes"))

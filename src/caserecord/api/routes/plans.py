@@ -4,7 +4,7 @@ from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from fastapi.responses import JSONResponse
 
 from caserecord.access import Subject
@@ -20,6 +20,7 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import READ, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.plans import (
     CurrentPlanOut,
@@ -41,7 +42,7 @@ from caserecord.api.schemas.plans import (
 )
 from caserecord.api.writes import Write, WriteDep
 
-router = APIRouter(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
+router = Router(prefix="/v1/cases/{case_id}", tags=["plans and goals"])
 # Suspending and revoking need a reason: they have routes of their own, whose schema says so.
 PlanAction = Literal["activate", "resume", "complete"]
 PlanNumber = Annotated[int, Path(ge=1, le=2**53, description="The plan version's number")]

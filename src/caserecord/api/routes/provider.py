@@ -5,13 +5,13 @@ A provider token is bound to its organisation; every other route refuses it."""
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from caserecord.access import listed_subjects
 from caserecord.api.deps import Caller, CurrentViewsDep, ProviderDep, RuntimeDep, reveal
 from caserecord.api.openapi import LIST, read, written
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.provider import (
     ProviderReferralOut,
@@ -23,7 +23,7 @@ from caserecord.domain.errors import ReferralNotFoundError
 from caserecord.projections.queries import ReadModels
 from caserecord.projections.referrals import PROVIDER_FIELDS, referral_key
 
-router = APIRouter(prefix="/v1/provider/referrals", tags=["provider"])
+router = Router(prefix="/v1/provider/referrals", tags=["provider"])
 
 
 def organisation_of(caller: Caller) -> str:

@@ -4,7 +4,7 @@ from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 
 from caserecord.access import listed_subjects
@@ -20,6 +20,7 @@ from caserecord.api.deps import (
 from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import Paging, PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.provider import ProviderStatusIn
 from caserecord.api.schemas.referrals import (
@@ -42,7 +43,7 @@ from caserecord.history import reading_day
 from caserecord.projections.queries import ReadModels
 from caserecord.projections.referrals import open_key, outcome_key, referral_key, stats_key
 
-router = APIRouter(tags=["referrals"])
+router = Router(tags=["referrals"])
 CASE = "/v1/cases/{case_id}/referrals"
 
 

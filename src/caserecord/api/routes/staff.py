@@ -3,13 +3,14 @@
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 from fastapi.responses import JSONResponse
 
 from caserecord.api.deps import READERS, Caller, RuntimeDep, allow, etag
 from caserecord.api.openapi import BASE, created, read, written
 from caserecord.api.paging import PagingDep, bad_cursor
-from caserecord.api.schemas.common import CommandOut
+from caserecord.api.routing import Router
+from caserecord.api.schemas.common import CommandOut, WriteOptions
 from caserecord.api.schemas.staff import (
     MeOut,
     StaffIn,
@@ -18,14 +19,14 @@ from caserecord.api.schemas.staff import (
     StaffStatusIn,
     StaffUpdateIn,
 )
-from caserecord.api.writes import AdminWriteDep
+from caserecord.api.writes import AdminWriteDep, Command, Write
 from caserecord.domain.values import Role
 
-router = APIRouter(prefix="/v1/staff", tags=["staff"])
+router = Router(prefix="/v1/staff", tags=["staff"])
 
 # Admins keep the directory, so they read it too (it holds no client's data).
 StaffReaderDep = Annotated[Caller, Depends(allow(*READERS, Role.ADMIN))]
-me_router = APIRouter(prefix="/v1/me", tags=["staff"])
+me_router = Router(prefix="/v1/me", tags=["staff"])
 
 StaffPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")]
 
@@ -48,7 +49,7 @@ def add_staff_member(body: StaffIn, write: AdminWriteDep) -> JSONResponse:
     """Admins. The first member added turns on the agency's directory: from then on cases
     go to its active members only, and tokens act for one of them."""
     command = partial(write.records.add_staff_member, write.actor, **body.values())
-    return write.run(body, command, status=201, location="/v1/staff/{entity_id}")
+    return changing_staff(write, body, command, status=201, location="/v1/staff/{entity_id}")
 
 
 @router.get(
@@ -68,7 +69,7 @@ def update_staff_member(
 ) -> JSONResponse:
     """Admins: the member's name, role and caseload limit."""
     command = partial(write.records.update_staff_member, write.actor, staff_id, **body.values())
-    return write.run(body, command)
+    return changing_staff(write, body, command)
 
 
 @router.post(
@@ -80,7 +81,7 @@ def deactivate_staff_member(
     """Admins; a reason is required. The member's tokens stop working and no case can be
     assigned or transferred to them; their cases stay theirs until reassigned."""
     command = partial(write.records.deactivate_staff_member, write.actor, staff_id)
-    return write.run(body, command)
+    return changing_staff(write, body, command)
 
 
 @router.post(
@@ -91,7 +92,16 @@ def reactivate_staff_member(
 ) -> JSONResponse:
     """Admins; a reason is required."""
     command = partial(write.records.reactivate_staff_member, write.actor, staff_id)
-    return write.run(body, command)
+    return changing_staff(write, body, command)
+
+
+def changing_staff(write: Write, body: WriteOptions, command: Command, **how: Any) -> JSONResponse:
+    """``write.run``, then who tokens act for is asked of the directory again, now that the
+    change is committed (the worker's cache of it, CASERECORD_TOKEN_CACHE_SECONDS)."""
+    try:
+        return write.run(body, command, **how)
+    finally:
+        write.runtime.staff_changed()
 
 
 @me_router.get("", response_model=MeOut, responses=BASE)

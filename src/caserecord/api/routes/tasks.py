@@ -4,13 +4,13 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, reveal_case
 from caserecord.api.openapi import created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import CommandOut
 from caserecord.api.schemas.tasks import (
     TaskCancellationIn,
@@ -22,7 +22,7 @@ from caserecord.api.schemas.tasks import (
 )
 from caserecord.api.writes import WriteDep
 
-router = APIRouter(prefix="/v1/cases/{case_id}/tasks", tags=["tasks"])
+router = Router(prefix="/v1/cases/{case_id}/tasks", tags=["tasks"])
 
 
 @router.get("", response_model=TaskPage, responses=read("A page of tasks"))

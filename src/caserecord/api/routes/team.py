@@ -4,12 +4,13 @@ from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 
 from caserecord.api.deps import ReaderDep, RuntimeDep, reveal_case
 from caserecord.api.openapi import created, read, written
 from caserecord.api.paging import PagingDep, bad_cursor
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import CommandOut, IsoDate
 from caserecord.api.schemas.team import (
     CareTeamEndIn,
@@ -23,7 +24,7 @@ from caserecord.api.schemas.team import (
 )
 from caserecord.api.writes import WriteDep
 
-router = APIRouter(tags=["care team and transfers"])
+router = Router(tags=["care team and transfers"])
 TEAM = "/v1/cases/{case_id}/care-team"
 TRANSFERS = "/v1/cases/{case_id}/transfers"
 

@@ -3,18 +3,19 @@
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from caserecord.access import TokenInfo
 from caserecord.api.deps import AdminDep, Caller, IdempotencyKeyDep, RuntimeDep
 from caserecord.api.errors import ApiError
 from caserecord.api.openapi import BASE, READ, problems
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.runtime import Runtime
 from caserecord.api.schemas.tokens import NewTokenOut, TokenIn, TokenOut, TokenPage
 from caserecord.api.writes import caller_key, fingerprint, key_reused
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+router = Router(prefix="/v1/tokens", tags=["tokens"])
 
 
 @router.get("", response_model=TokenPage, responses=BASE)

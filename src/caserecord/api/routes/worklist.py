@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from caserecord.access import listed_subjects
 from caserecord.api.deps import (
@@ -18,6 +18,7 @@ from caserecord.api.deps import (
 from caserecord.api.errors import forbidden
 from caserecord.api.openapi import LIST
 from caserecord.api.paging import PagingDep
+from caserecord.api.routing import Router
 from caserecord.api.schemas.common import IsoDate
 from caserecord.api.schemas.tasks import WorklistPage, WorklistSummaryPage
 from caserecord.domain.errors import InvalidValueError
@@ -25,7 +26,7 @@ from caserecord.domain.values import Role
 from caserecord.projections.base import today
 from caserecord.projections.worklist import Window, item_key
 
-router = APIRouter(prefix="/v1/worklist", tags=["worklist"])
+router = Router(prefix="/v1/worklist", tags=["worklist"])
 Kind = Literal[
     "task",
     "goal_due",
