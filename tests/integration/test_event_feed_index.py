@@ -141,3 +141,21 @@ def test_a_store_from_before_the_index_says_to_run_db_init_and_then_serves_the_f
     assert [e["position"] for e in events] == positions
     assert has_more is False
     assert integrity.intact
+
+
+def test_two_processes_writing_one_agency_number_its_feed_without_a_gap(
+    records: CaseRecords, settings: Settings, worker: Actor
+) -> None:
+    other = open_records(settings)  # another process's recorder on the same store
+    try:
+        for n in range(3):
+            records.register_client(worker, given_name="Ana", family_name=f"One{n}")
+            other.register_client(worker, given_name="Ben", family_name=f"Two{n}")
+            other.register_client(worker, given_name="Cy", family_name=f"Two{n}")
+        found = records.store.agency_notifications("agency-a", after=0, limit=100)
+        *_, integrity = agency_events(other, "agency-a", after=0, limit=100)
+    finally:
+        other.close()
+
+    assert [number for _, number in found.rows] == list(range(1, 10))
+    assert integrity.intact
