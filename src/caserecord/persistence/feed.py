@@ -20,6 +20,9 @@ from caserecord.persistence.entries import entry_of, links_of
 from caserecord.persistence.identity import IdentityChange, identity_of
 
 FEED_TABLE = "event_agency"
+# Rows without their number (a store sealed before the numbers, until `db init`): empty
+# afterwards, so the service's check at start reads nothing, and new rows never enter it.
+FEED_UNNUMBERED = "event_agency_unnumbered"
 # Events without an agency (none are recorded today) still get a row, so the index holds
 # exactly one row per event and `db init` can tell a complete index by counting.
 NO_AGENCY = ""

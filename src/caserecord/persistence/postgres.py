@@ -38,6 +38,7 @@ from caserecord.persistence.entries import (
 )
 from caserecord.persistence.feed import (
     FEED_TABLE,
+    FEED_UNNUMBERED,
     FeedRows,
     agencies,
     identity_changes,
@@ -143,6 +144,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         # `db init`.
         self.sql_create_statements.append(
             SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS seq bigint").format(self.feed_table)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {} (notification_id) WHERE seq IS NULL").format(
+                Identifier(FEED_UNNUMBERED), self.feed_table
+            )
         )
         self.sql_create_statements.append(
             SQL(

@@ -30,6 +30,7 @@ from caserecord.persistence.entries import (
 )
 from caserecord.persistence.feed import (
     FEED_TABLE,
+    FEED_UNNUMBERED,
     FeedRows,
     agencies,
     identity_changes,
@@ -189,6 +190,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(
                 f"CREATE INDEX IF NOT EXISTS {LEAF_INDEX} ON {TREE_NODES} (stream_id, version) "
                 "WHERE stream_id IS NOT NULL"
+            )
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {FEED_UNNUMBERED} ON {FEED_TABLE} (notification_id) "
+                "WHERE seq IS NULL"
             )
 
     def _insert_events(
