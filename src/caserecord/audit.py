@@ -254,20 +254,32 @@ def _frozen_head(raw: Raw) -> FrozenHead:
 
 
 def _check_feed(raw: Raw, macs: Macs, report: Report, max_position: int) -> bytearray:
-    """Each feed-index row's MAC; returns how many rows name each position."""
+    """Each feed-index row's MAC, and that each agency's rows are numbered 1, 2, 3, ... in
+    log order (a gap: rows deleted); returns how many rows name each position."""
     seen = bytearray(max_position + 1)
     mac_of: dict[Any, Callable[[bytes], str]] = {}  # an agency's feed MAC, its prefix hashed
     rows = 0
-    for agency, position, mac in raw.keyset(
-        raw.t(FEED_TABLE), "agency_id, notification_id, mac", ("agency_id", "notification_id")
+    agency_now: Any = None
+    last, last_position = 0, 0  # the agency's last authentic row so far
+    for agency, position, mac, number in raw.keyset(
+        raw.t(FEED_TABLE), "agency_id, notification_id, mac, seq", ("agency_id", "notification_id")
     ):
         rows += 1
+        if agency != agency_now:
+            agency_now, last, last_position = agency, 0, 0
         feed_mac = mac_of.get(agency)
         if feed_mac is None:
             feed_mac = mac_of[agency] = macs.prefixed(Macs.feed_prefix(agency))
-        if feed_mac(str(position).encode()) != mac:
+        if type(number) is not int or feed_mac(f"{position}\x1f{number}".encode()) != mac:
             where = f"agency {agency}, position {position}"
-            report.add(Problem("feed_index", where, "the row fails its MAC (moved or made up)"))
+            report.add(
+                Problem("feed_index", where, "the row fails its MAC (moved, renumbered or made up)")
+            )
+        elif number != last + 1:
+            report.add(_feed_gap(agency, last, last_position, number, position))
+            last, last_position = max(last, number), position
+        else:
+            last, last_position = number, position
         if 0 < position <= max_position:
             count = seen[position]
             if count < 255:
@@ -277,6 +289,14 @@ def _check_feed(raw: Raw, macs: Macs, report: Report, max_position: int) -> byte
             report.add(Problem("feed_index", where, "the row names no event"))
     report.feed_rows = rows
     return seen
+
+
+def _feed_gap(agency: Any, last: int, last_position: int, number: int, position: int) -> Problem:
+    where = f"agency {agency}, positions {last_position} to {position}"
+    if number <= last:
+        return Problem("feed_index", where, f"feed number {number} repeats or goes back")
+    missing = f"{last + 1}" if number == last + 2 else f"{last + 1} to {number - 1}"
+    return Problem("feed_index", where, f"feed numbers {missing} are missing (rows deleted)")
 
 
 def _check_events(
@@ -697,8 +717,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
         after = page[-1][0]
         if progress is not None:
             progress(sealed, total)
-    feed_key = ("agency_id", "notification_id")
-    _seal_rows(raw, FEED_TABLE, feed_key, lambda row: macs.feed(*row), feed_key)
+    _number_feed(raw, macs)
     _seal_rows(raw, "api_tokens", TOKEN_COLUMNS, macs.token, ("token_id",))
     _seal_token_ledger(raw, macs)
     _seal_access_log(raw, macs)
@@ -735,6 +754,41 @@ def _seal_rows(
     updates = [(mac_of(row), *row[: len(key)]) for row in rows]
     with raw.datastore.transaction(commit=True) as c:
         c.executemany(f"UPDATE {raw.t(table)} SET mac={mark} WHERE {where}", updates)
+
+
+def _number_feed(raw: Raw, macs: Macs) -> None:
+    """Number the feed-index rows of a store from before the numbers (1, 2, 3, ... per
+    agency in log order, after its rows already numbered) and MAC them with their number.
+    A row sealed before the numbers must hold its earlier MAC first: a row moved or made up
+    is refused, not numbered into an agency's feed.  One transaction: the recorders read an
+    agency's last number from its latest row."""
+    if not raw.rows(f"SELECT 1 FROM {raw.t(FEED_TABLE)} WHERE seq IS NULL LIMIT 1"):
+        return
+    mark = "%s" if raw.postgres else "?"
+    updates = []
+    agency_now: Any = None
+    last = 0
+    for agency, position, mac, number in raw.keyset(
+        raw.t(FEED_TABLE), "agency_id, notification_id, mac, seq", ("agency_id", "notification_id")
+    ):
+        if agency != agency_now:
+            agency_now, last = agency, 0
+        if number is not None:
+            last = int(number)
+            continue
+        if mac is not None and not Macs.same(macs.unnumbered_feed(agency, position), mac):
+            raise UnsealableStoreError(
+                f"the feed-index row of agency {agency} at position {position} fails its MAC: "
+                "it is not numbered (check the store with `caserecord verify --all`)"
+            )
+        last += 1
+        updates.append((last, macs.feed(agency, position, last), agency, position))
+    with raw.datastore.transaction(commit=True) as c:
+        c.executemany(
+            f"UPDATE {raw.t(FEED_TABLE)} SET seq={mark}, mac={mark} "
+            f"WHERE agency_id={mark} AND notification_id={mark}",
+            updates,
+        )
 
 
 def _seal_token_ledger(raw: Raw, macs: Macs) -> None:

@@ -79,13 +79,18 @@ def rotate_key(records: CaseRecords, new: Macs, *, progress: Progress | None = N
                 progress(events, total)
 
         feed = []
-        for agency, position, mac in _all(
-            raw, c, FEED_TABLE, "agency_id, notification_id, mac", ("agency_id", "notification_id")
+        for agency, position, mac, number in _all(
+            raw,
+            c,
+            FEED_TABLE,
+            "agency_id, notification_id, mac, seq",
+            ("agency_id", "notification_id"),
         ):
             refuse_unless(
-                Macs.same(old.feed(agency, position), mac), f"feed row {agency}/{position}"
+                isinstance(number, int) and Macs.same(old.feed(agency, position, number), mac),
+                f"feed row {agency}/{position}",
             )
-            feed.append((new.feed(agency, position), agency, position))
+            feed.append((new.feed(agency, position, number), agency, position))
         update(FEED_TABLE, ("agency_id", "notification_id"), feed)
 
         _rotate_snapshots(raw, c, old, new, refuse_unless, update)

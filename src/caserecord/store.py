@@ -75,8 +75,8 @@ def open_records(
     )
     probe(app, settings, app.store.quarantined, no_quarantine)
     unsealed = (
-        "has no integrity MACs and Merkle tree (made by an earlier version): run "
-        "`caserecord db init` to add them"
+        "has no integrity MACs and Merkle tree, or no numbers in its feed index (made by an "
+        "earlier version): run `caserecord db init` to add them"
     )
     if app.macs is None:
         app.close()
@@ -98,6 +98,8 @@ def check_sealed(app: CaseRecords) -> None:
     head = app.store.tree_head()
     if head.size < events:
         raise ProgrammingError("no such table: the tree does not cover the log")
+    if app.store.unnumbered_feed_rows():
+        raise ProgrammingError("no such table: the feed index is not numbered")
 
 
 def probe(app: CaseRecords, settings: Settings, query: Callable[[], object], missing: str) -> None:
@@ -155,8 +157,7 @@ def index_feed(app: CaseRecords) -> int:
                     f"cannot index the event at position {notification.id} for the feed: "
                     f"{first_line(e)}"
                 ) from None
-            agency = agency_of(event)
-            rows.append((agency, notification.id, app.integrity_macs.feed(agency, notification.id)))
+            rows.append((agency_of(event), notification.id))
         app.store.add_to_feed_index(rows)
         read += len(rows)
         start = batch[-1].id + 1

@@ -1,9 +1,10 @@
 """The event feed: the caller's agency only, in order, with a cursor."""
 
-from caserecord.api.paging import decode
+from caserecord.api.paging import decode, encode
 from caserecord.application import CaseRecords
 from tests.e2e.http import CLIENT, Api, a_case
 from tests.factories import registrations
+from tests.integration.stored_rows import StoredRows
 
 
 def test_the_feed_holds_only_the_callers_agency_in_recording_order(api: Api) -> None:
@@ -74,7 +75,12 @@ def test_one_page_holds_an_agencys_sparse_events_however_many_others_lie_between
     assert [e["stream_id"] for e in page["items"]] == [first["id"], second["id"]]
     assert page["next"] is None
     assert decode(page["resume"], int) == records.recorder.max_notification_id()
-    assert after_end == {"items": [], "next": None, "resume": page["resume"]}
+    assert after_end == {
+        "items": [],
+        "next": None,
+        "resume": page["resume"],
+        "integrity": {"intact": True, "missing": [], "left_out": 0},
+    }
 
 
 def test_reading_the_feed_is_recorded_in_the_access_log(sqlite_api: Api) -> None:
@@ -86,3 +92,33 @@ def test_reading_the_feed_is_recorded_in_the_access_log(sqlite_api: Api) -> None
     (entry,) = log.json()["items"]
     assert entry["action"] == "read_events"
     assert {s["case_id"] for s in entry["subjects"]} == {None, case_id}
+
+
+def test_a_feed_index_row_deleted_in_the_database_is_flagged_on_the_pages_around_it(
+    api: Api,
+) -> None:
+    for n in range(4):
+        api.created("/v1/clients", CLIENT | {"client_number": f"G-{n}", "confirmed_distinct": True})
+    whole = api.get("/v1/events").json()
+    positions = [e["position"] for e in whole["items"]][-4:]  # the four registrations
+    rows = StoredRows(api.settings.database_url)
+    ((number,),) = rows._run("SELECT seq FROM event_agency WHERE notification_id=?", positions[2])
+    rows._run("DELETE FROM event_agency WHERE notification_id=?", positions[2])
+
+    before = api.get("/v1/events", limit=1, cursor=encode(positions[0])).json()
+    after = api.get("/v1/events", limit=2, cursor=encode(positions[1])).json()
+    everything = api.get("/v1/events").json()
+
+    gap = {
+        "first": number,
+        "last": number,
+        "after_position": positions[1],
+        "before_position": positions[3],
+    }
+    assert whole["integrity"] == {"intact": True, "missing": [], "left_out": 0}
+    assert [e["position"] for e in before["items"]] == [positions[1]]
+    assert before["integrity"] == {"intact": False, "missing": [gap], "left_out": 0}
+    assert [e["position"] for e in after["items"]] == [positions[3]]
+    assert after["integrity"] == {"intact": False, "missing": [gap], "left_out": 0}
+    assert positions[2] not in [e["position"] for e in everything["items"]]
+    assert everything["integrity"]["missing"] == [gap]

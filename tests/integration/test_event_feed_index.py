@@ -50,13 +50,14 @@ def test_one_request_finds_an_agencys_three_events_among_five_thousand_of_anothe
     positions = sparse_log(records, worker)
     calls = count_calls(records, monkeypatch)
 
-    events, cursor, has_more = agency_events(records, "agency-a", after=0, limit=10)
+    events, cursor, has_more, integrity = agency_events(records, "agency-a", after=0, limit=10)
     asked = dict(calls)
 
     assert [e["position"] for e in events] == positions
     assert [e["type"] for e in events] == ["Registered", "Registered", "SupportContactAdded"]
     assert {e["actor"]["agency_id"] for e in events} == {"agency-a"}
     assert (cursor, has_more) == (records.recorder.max_notification_id(), False)
+    assert integrity.intact
     assert asked == {"agency_notifications": 1}
 
 
@@ -65,9 +66,9 @@ def test_a_full_page_stops_at_its_last_event_and_the_cursor_goes_on_from_there(
 ) -> None:
     positions = sparse_log(records, worker)
 
-    first, cursor, more = agency_events(records, "agency-a", after=0, limit=2)
-    rest, end, more_after = agency_events(records, "agency-a", after=cursor, limit=2)
-    last, same, _ = agency_events(records, "agency-a", after=end, limit=2)
+    first, cursor, more, _ = agency_events(records, "agency-a", after=0, limit=2)
+    rest, end, more_after, _ = agency_events(records, "agency-a", after=cursor, limit=2)
+    last, same, _, _ = agency_events(records, "agency-a", after=end, limit=2)
 
     assert [e["position"] for e in first] == positions[:2]
     assert (cursor, more) == (positions[1], True)
@@ -84,7 +85,7 @@ def test_the_busy_agency_pages_through_its_own_events_only(
     after, more = 0, True
 
     while more:
-        page, after, more = agency_events(records, "agency-b", after=after, limit=500)
+        page, after, more, _ = agency_events(records, "agency-b", after=after, limit=500)
         seen += page
 
     assert len(seen) == 5_000
@@ -131,7 +132,7 @@ def test_a_store_from_before_the_index_says_to_run_db_init_and_then_serves_the_f
         open_records(settings)
     init_store(settings)
     upgraded = open_records(settings)
-    events, _, has_more = agency_events(upgraded, "agency-a", after=0, limit=10)
+    events, _, has_more, integrity = agency_events(upgraded, "agency-a", after=0, limit=10)
     upgraded.close()
 
     assert "has no event feed index" in str(refused.value)
@@ -139,3 +140,22 @@ def test_a_store_from_before_the_index_says_to_run_db_init_and_then_serves_the_f
     assert "\n" not in str(refused.value)
     assert [e["position"] for e in events] == positions
     assert has_more is False
+    assert integrity.intact
+
+
+def test_two_processes_writing_one_agency_number_its_feed_without_a_gap(
+    records: CaseRecords, settings: Settings, worker: Actor
+) -> None:
+    other = open_records(settings)  # another process's recorder on the same store
+    try:
+        for n in range(3):
+            records.register_client(worker, given_name="Ana", family_name=f"One{n}")
+            other.register_client(worker, given_name="Ben", family_name=f"Two{n}")
+            other.register_client(worker, given_name="Cy", family_name=f"Two{n}")
+        found = records.store.agency_notifications("agency-a", after=0, limit=100)
+        *_, integrity = agency_events(other, "agency-a", after=0, limit=100)
+    finally:
+        other.close()
+
+    assert [number for _, number in found.rows] == list(range(1, 10))
+    assert integrity.intact

@@ -11,7 +11,9 @@ from uuid import UUID
 
 import pytest
 
+from caserecord.api.feed import agency_events
 from caserecord.application import CaseRecords, CommandResult
+from caserecord.audit import verify_all
 from caserecord.config import Settings
 from caserecord.domain.errors import ConcurrencyConflictError
 from caserecord.domain.recording import Actor
@@ -219,3 +221,36 @@ def test_commands_made_from_a_save_that_lost_its_race_run_again_and_leave_no_gap
     assert len(all_notes(pg_records, worker, case_id)) == WRITERS + 2
     check = pg_records.verify_stream(case_id)
     assert (check.ok, check.versions_checked) == (True, 3 + WRITERS)
+
+
+def test_a_groups_saves_of_two_agencies_are_numbered_in_each_agencys_feed_without_a_gap(
+    pg_records: CaseRecords, worker: Actor, outsider: Actor, postgres_url: str
+) -> None:
+    first = an_open_case(pg_records, worker)
+    writers = [worker, outsider] * (WRITERS // 2)
+    cases = [an_open_case(pg_records, actor) for actor in writers]
+    group = recorder_of(pg_records).group_commit
+    before = group.groups
+    hold_first_flight(pg_records, queued=WRITERS)
+
+    with ThreadPoolExecutor(WRITERS + 1) as pool:
+        lead = pool.submit(write_note, pg_records, worker, first)
+        while not group._flying and not lead.done():
+            time.sleep(0.001)
+        list(pool.map(lambda n: write_note(pg_records, writers[n], cases[n]), range(WRITERS)))
+        lead.result()
+
+    assert group.groups - before == 2
+    assert transactions_of(postgres_url, cases, 2) == 1
+    rows = StoredRows(postgres_url)
+    for agency in ("agency-a", "agency-b"):
+        numbers = [
+            int(n)
+            for (n,) in rows._run(
+                "SELECT seq FROM event_agency WHERE agency_id=? ORDER BY notification_id", agency
+            )
+        ]
+        assert numbers == list(range(1, len(numbers) + 1))
+        *_, integrity = agency_events(pg_records, agency, after=0, limit=1000)
+        assert integrity.intact
+    assert verify_all(pg_records).ok

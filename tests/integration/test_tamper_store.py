@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caserecord.access import AccessLog, Reader, Subject, Tables, TokenStore
+from caserecord.api.feed import agency_events
 from caserecord.application import CaseRecords
 from caserecord.audit import Report, verify_all
 from caserecord.config import Settings
@@ -430,12 +431,73 @@ def test_feed_index_edits_are_found_and_a_moved_row_is_not_served(store: Store, 
     elif edit == "delete":
         store.sql("DELETE FROM event_agency WHERE notification_id=?", position)
     else:
-        store.sql("INSERT INTO event_agency VALUES ('agency-b', ?, NULL)", position)
+        store.sql(
+            "INSERT INTO event_agency (agency_id, notification_id, mac, seq) "
+            "VALUES ('agency-b', ?, NULL, 1)",
+            position,
+        )
 
-    _, feed_b = store.records.store.agency_notifications("agency-b", after=0, limit=1000)
+    feed_b = store.records.store.agency_notifications("agency-b", after=0, limit=1000)
+    *_, integrity_a = agency_events(store.records, "agency-a", after=0, limit=1000)
+    *_, integrity_b = agency_events(store.records, "agency-b", after=0, limit=1000)
 
     assert parts(store.verify()) == {"feed_index"}
-    assert position not in [n.id for n in feed_b]
+    assert position not in [n.id for n, _ in feed_b.rows]
+    # agency-a's first row is gone from its feed (moved or deleted): its number 1 is missing
+    assert integrity_a.intact is (edit == "insert")
+    assert [(g.first, g.last) for g in integrity_a.missing] == (
+        [] if edit == "insert" else [(1, 1)]
+    )
+    assert integrity_b.left_out == (0 if edit == "delete" else 1)
+
+
+@pytest.mark.parametrize("where", ["middle", "first_of_a_page"])
+def test_a_feed_row_deleted_in_the_middle_is_flagged_by_the_feed_and_named_by_verify_all(
+    store: Store, settings: Settings, where: str
+) -> None:
+    positions = [
+        int(r[0])
+        for r in store.sql(
+            "SELECT notification_id FROM event_agency WHERE agency_id='agency-a' "
+            "ORDER BY notification_id"
+        )
+    ]
+    gone = len(positions) // 2
+    store.sql("DELETE FROM event_agency WHERE notification_id=?", positions[gone])
+    # a page that starts right at the hole, its cursor the row before it
+    after = positions[gone - 1] if where == "first_of_a_page" else 0
+
+    events, _, _, integrity = agency_events(store.records, "agency-a", after=after, limit=1000)
+    report = store.verify()
+
+    assert positions[gone] not in [e["position"] for e in events]
+    assert not integrity.intact
+    (gap,) = integrity.missing
+    assert (gap.first, gap.last) == (gone + 1, gone + 1)
+    assert (gap.after_position, gap.before_position) == (positions[gone - 1], positions[gone + 1])
+    assert not report.ok
+    assert any(
+        p.part == "feed_index" and f"feed numbers {gone + 1} are missing" in p.problem
+        for p in report.problems
+    ), report.problems
+    if where == "middle":  # and as the command: exit 2, the gap named in its report
+        env = env_for(settings) | {
+            "CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path())
+        }
+        command = subprocess.run(
+            [CASERECORD, "verify", "--all", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert command.returncode == 2, command.stderr
+        named = json.loads(command.stdout)["problems"]
+        assert {
+            "part": "feed_index",
+            "where": f"agency agency-a, positions {positions[gone - 1]} to {positions[gone + 1]}",
+            "problem": f"feed numbers {gone + 1} are missing (rows deleted)",
+        }.items() <= next(p for p in named if "feed numbers" in p["problem"]).items()
 
 
 @pytest.mark.parametrize("edit", ["raise_role", "unrevoke", "move_agency"])

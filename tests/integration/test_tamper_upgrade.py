@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 
 from caserecord.access import AccessLog, Reader, Subject, Tables, TokenStore
+from caserecord.api.feed import agency_events
 from caserecord.application import CaseRecords
 from caserecord.audit import UnsealableStoreError, verify_all
 from caserecord.config import Settings
@@ -26,7 +27,7 @@ def unseal(rows: StoredRows) -> None:
     """What a store written by the version before the MACs holds: no MACs, no tree."""
     for statement in (
         "UPDATE event_chain SET mac=NULL, leaf=NULL",
-        "UPDATE event_agency SET mac=NULL",
+        "UPDATE event_agency SET mac=NULL, seq=NULL",
         "UPDATE api_tokens SET mac=NULL",
         "UPDATE access_log SET mac=NULL",
         "DELETE FROM snapshot_macs",
@@ -99,3 +100,60 @@ def test_the_fixture_of_case_version_4_is_sealed_and_verifies(tmp_path: Path) ->
         app.close()
     assert report.ok, report.problems
     assert sealed == report.events > 0 and report.snapshots > 0
+
+
+def unnumber(rows: StoredRows, records: CaseRecords) -> None:
+    """What a store sealed by the version before the feed's numbers holds: feed rows whose
+    MAC covers agency and position only, and no numbers."""
+    macs = records.integrity_macs
+    for agency, position in rows._run("SELECT agency_id, notification_id FROM event_agency"):
+        rows._run(
+            "UPDATE event_agency SET seq=NULL, mac=? WHERE agency_id=? AND notification_id=?",
+            macs.unnumbered_feed(agency, position),
+            agency,
+            position,
+        )
+
+
+def test_a_store_sealed_before_the_feed_numbers_is_numbered_once_by_db_init(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor, supervisor: Actor
+) -> None:
+    run_core_scenario(records, worker, supervisor)
+    rows = StoredRows(database_url)
+    unnumber(rows, records)
+    with pytest.raises(StoreError, match="run `caserecord db init`"):
+        open_records(settings)
+
+    init_store(settings)
+
+    app = open_records(settings)
+    try:
+        app.register_client(worker, given_name="Ana", family_name="After")
+        report = verify_all(app)
+        *_, integrity = agency_events(app, "agency-a", after=0, limit=1000)
+    finally:
+        app.close()
+    assert report.ok, report.problems
+    assert integrity.intact
+    numbers = [
+        n
+        for (n,) in rows._run(
+            "SELECT seq FROM event_agency WHERE agency_id='agency-a' ORDER BY notification_id"
+        )
+    ]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) > 3
+
+
+def test_a_feed_row_moved_before_the_numbers_is_not_numbered(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor, supervisor: Actor
+) -> None:
+    run_core_scenario(records, worker, supervisor)
+    rows = StoredRows(database_url)
+    unnumber(rows, records)
+    ((position,),) = rows._run(
+        "SELECT MIN(notification_id) FROM event_agency WHERE agency_id='agency-a'"
+    )
+    rows._run("UPDATE event_agency SET agency_id='agency-b' WHERE notification_id=?", position)
+
+    with pytest.raises(UnsealableStoreError, match=f"agency agency-b at position {position}"):
+        init_store(settings)

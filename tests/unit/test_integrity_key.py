@@ -69,7 +69,8 @@ def test_the_macs_are_hmac_sha256_of_their_labelled_text(size: int) -> None:
         return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
     assert macs.event("s", 2, 7, "h") == expected("event\x1fs\x1f2\x1f7\x1fh")
-    assert macs.feed("agency-a", 7) == expected("feed\x1fagency-a\x1f7")
+    assert macs.feed("agency-a", 7, 3) == expected("feed\x1fagency-a\x1f7\x1f3")
+    assert macs.unnumbered_feed("agency-a", 7) == expected("feed\x1fagency-a\x1f7")
     assert macs.token(("t", None)) == expected("token\x1ft\x1f")
 
 
@@ -82,5 +83,5 @@ def test_a_mac_with_its_prefix_hashed_once_is_the_rows_mac() -> None:
 
     assert event(Macs.event_rest(7, 1234, "ab" * 32)) == macs.event(stream, 7, 1234, "ab" * 32)
     assert event(Macs.event_rest(8, 1235, "cd" * 32)) == macs.event(stream, 8, 1235, "cd" * 32)
-    assert feed(b"1234") == macs.feed("agency-1", 1234)
+    assert feed(Macs.feed_rest(1234, 5)) == macs.feed("agency-1", 1234, 5)
     assert event(Macs.event_rest(7, 1234, "ab" * 32)) != macs.event(stream, 7, 1235, "ab" * 32)

@@ -2,13 +2,14 @@
 index the recorders write in each event's own transaction (persistence/feed.py)."""
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from caserecord.application import CaseRecords
 from caserecord.domain.directory import DirectoryIndex, DirectoryService
 from caserecord.domain.staff import StaffMember, StaffRoster
 from caserecord.persistence.decoding import decoded, presented
-from caserecord.persistence.feed import agency_of
+from caserecord.persistence.feed import FeedGap, agency_of, feed_gaps
 from caserecord.presenters import event_to_dict
 
 log = logging.getLogger(__name__)
@@ -20,25 +21,47 @@ DIRECTORY_EVENTS = (
 )
 
 
+@dataclass(frozen=True)
+class FeedIntegrity:
+    """Whether the agency's feed index holds every row between the page's events: each row
+    carries its number in the agency's feed under its MAC, so a deleted row is a gap."""
+
+    missing: list[FeedGap] = field(default_factory=list)
+    left_out: int = 0  # rows failing their MAC (moved, renumbered or made up)
+
+    @property
+    def intact(self) -> bool:
+        return not self.missing and not self.left_out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intact": self.intact,
+            "missing": [vars(gap) for gap in self.missing],
+            "left_out": self.left_out,
+        }
+
+
 def agency_events(
     records: CaseRecords, agency_id: str, *, after: int, limit: int
-) -> tuple[list[dict[str, Any]], int, bool]:
+) -> tuple[list[dict[str, Any]], int, bool, FeedIntegrity]:
     """Up to ``limit`` events of the agency's clients and cases after position ``after``,
     in two queries however many other agencies' events lie between them.
 
-    Returns the events, the cursor to continue from and whether the agency has more events
-    already logged.  When the page holds all that remain, the cursor moves to the head of the
-    log as read before the page, so a client following it skips nothing and scans nothing
-    twice.
+    Returns the events, the cursor to continue from, whether the agency has more events
+    already logged, and whether the feed's rows from the one before the page to the one after
+    it are numbered without a gap.  When the page holds all that remain, the cursor moves to
+    the head of the log as read before the page, so a client following it skips nothing and
+    scans nothing twice.
     """
     if not agency_id:
-        return [], after, False
+        return [], after, False, FeedIntegrity()
     # One more than asked: tells whether another page is waiting without a second query.
-    head, notifications = records.store.agency_notifications(
-        agency_id, after=after, limit=limit + 1
-    )
-    has_more = len(notifications) > limit
-    notifications = notifications[:limit]
+    found = records.store.agency_notifications(agency_id, after=after, limit=limit + 1)
+    head = found.head
+    numbered = found.rows
+    has_more = len(numbered) > limit
+    integrity = _integrity(agency_id, found.before, found.start_known, numbered, found.left_out)
+    notifications = [n for n, _ in numbered[:limit]]
     events: list[dict[str, Any]] = []
     for notification in notifications:
         event = decoded(records.mapper, notification)
@@ -51,4 +74,28 @@ def agency_events(
         shown = presented(event, event_to_dict)
         events.append({"position": notification.id} | shown)
     cursor = notifications[-1].id if has_more else max(after, head)
-    return events, cursor, has_more
+    return events, cursor, has_more, integrity
+
+
+def _integrity(
+    agency_id: str,
+    before: tuple[int, int] | None,
+    start_known: bool,
+    numbered: list[tuple[Any, int]],
+    left_out: list[int],
+) -> FeedIntegrity:
+    """The gaps in the numbers from the row before the page through the row after it."""
+    rows = [(n.id, number) for n, number in numbered]
+    if not start_known and rows:  # the row before fails its MAC: start from the first
+        before, rows = rows[0], rows[1:]
+    missing = feed_gaps(before, rows)
+    for gap in missing:
+        log.error(
+            "feed index of agency %s lacks numbers %s to %s (between positions %s and %s)",
+            agency_id,
+            gap.first,
+            gap.last,
+            gap.after_position,
+            gap.before_position,
+        )
+    return FeedIntegrity(missing, len(left_out))

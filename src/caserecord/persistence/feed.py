@@ -8,18 +8,21 @@ each stored event; the recorders refuse events that did not come through this ma
 misconfigured writer fails loudly instead of leaving events the feed would never show.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper, Notification, StoredEvent
 
 from caserecord.persistence.entries import entry_of, links_of
 from caserecord.persistence.identity import IdentityChange, identity_of
 
 FEED_TABLE = "event_agency"
+# Rows without their number (a store sealed before the numbers, until `db init`): empty
+# afterwards, so the service's check at start reads nothing, and new rows never enter it.
+FEED_UNNUMBERED = "event_agency_unnumbered"
 # Events without an agency (none are recorded today) still get a row, so the index holds
 # exactly one row per event and `db init` can tell a complete index by counting.
 NO_AGENCY = ""
@@ -82,6 +85,54 @@ def index_rows(
     # recorder that does not report them, which these recorders never are.
     assert notification_ids is not None and len(notification_ids) == len(agency_ids)
     return list(zip(agency_ids, notification_ids, strict=True))
+
+
+def numbered(
+    agency_ids: Sequence[str], last: Mapping[str, int]
+) -> tuple[list[int], dict[str, int]]:
+    """Each event's number in its agency's feed, continuing from ``last`` (the agency's last
+    number stored, read under the write lock; absent: none yet), and the new last numbers."""
+    after = {a: last.get(a, 0) for a in set(agency_ids)}
+    numbers = []
+    for agency in agency_ids:
+        after[agency] += 1
+        numbers.append(after[agency])
+    return numbers, after
+
+
+@dataclass(frozen=True)
+class FeedGap:
+    """Numbers of an agency's feed that a page's rows skip: rows deleted (or failing their
+    MAC) between the positions shown."""
+
+    first: int
+    last: int
+    after_position: int | None  # the authentic row before the gap (None: the feed's start)
+    before_position: int
+
+
+@dataclass(frozen=True)
+class FeedRows:
+    """An agency's feed rows as read: the head of the log, the authentic row at or before
+    the page's start (position, number), and each authentic row's event with its number."""
+
+    head: int
+    before: tuple[int, int] | None
+    rows: list[tuple[Notification, int]]
+    left_out: list[int]  # positions of rows that fail their MAC
+    start_known: bool = True  # False: the row before the page fails its MAC
+
+
+def feed_gaps(before: tuple[int, int] | None, rows: Sequence[tuple[int, int]]) -> list[FeedGap]:
+    """The numbers missing between ``before`` (position, number; None: the agency's feed
+    starts at 1) and the (position, number) ``rows`` after it, in log order."""
+    gaps = []
+    after_position, last = before if before is not None else (None, 0)
+    for position, number in rows:
+        if number > last + 1:
+            gaps.append(FeedGap(last + 1, number - 1, after_position, position))
+        after_position, last = position, max(last, number)
+    return gaps
 
 
 def identity_changes(stored_events: Sequence[StoredEvent]) -> list[IdentityChange]:

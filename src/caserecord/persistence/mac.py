@@ -76,13 +76,25 @@ class Macs:
     def snapshot(self, stream_id: str, version: int, topic: str, state: bytes) -> str:
         return self._mac("snapshot", stream_id, version, topic, hashlib.sha256(state).hexdigest())
 
-    def feed(self, agency_id: str, position: int) -> str:
-        text = f"feed\x1f{agency_id}\x1f{position}"
+    def feed(self, agency_id: str, position: int, sequence: int) -> str:
+        """A feed-index row: its agency, its event's log position, and its number in the
+        agency's feed (1, 2, 3, ... in log order), so a deleted row leaves a gap."""
+        text = f"feed\x1f{agency_id}\x1f{position}\x1f{sequence}"
         return self._digest(text.encode())
 
     @staticmethod
     def feed_prefix(agency_id: str) -> str:
         return f"feed\x1f{agency_id}\x1f"
+
+    @staticmethod
+    def feed_rest(position: int, sequence: int) -> bytes:
+        return f"{position}\x1f{sequence}".encode()
+
+    def unnumbered_feed(self, agency_id: str, position: int) -> str:
+        """The MAC of a feed-index row sealed before the rows were numbered: `db init`
+        checks it once before it numbers the row and gives it :meth:`feed`."""
+        text = f"feed\x1f{agency_id}\x1f{position}"
+        return self._digest(text.encode())
 
     def tree_head(self, size: int, root: bytes) -> str:
         return self._mac("tree-head", size, root.hex())

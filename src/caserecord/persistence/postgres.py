@@ -25,7 +25,7 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from caserecord.persistence.chain import GENESIS, Link, stream_key
 from caserecord.persistence.entries import (
@@ -36,7 +36,14 @@ from caserecord.persistence.entries import (
     entry_rows,
     link_rows,
 )
-from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
+from caserecord.persistence.feed import (
+    FEED_TABLE,
+    FEED_UNNUMBERED,
+    FeedRows,
+    agencies,
+    identity_changes,
+    index_rows,
+)
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
 from caserecord.persistence.mac import Macs
@@ -63,8 +70,8 @@ from caserecord.persistence.sealing import (
     TREE_NODES,
     NoIntegrityKeyError,
     TreeHead,
+    authentic_feed_rows,
     authentic_snapshots,
-    feed_row_is_authentic,
     seal,
     snapshot_mac_rows,
 )
@@ -132,6 +139,16 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
         self.sql_create_statements.append(
             SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS leaf bigint").format(self.chain_table)
+        )
+        # Each row's number in its agency's feed; rows from before it are numbered by
+        # `db init`.
+        self.sql_create_statements.append(
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS seq bigint").format(self.feed_table)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {} (notification_id) WHERE seq IS NULL").format(
+                Identifier(FEED_UNNUMBERED), self.feed_table
+            )
         )
         self.sql_create_statements.append(
             SQL(
@@ -239,6 +256,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ids,
             lambda stream, version: self._prev_hash(curs, stream, version),
             self._tree_head(curs),
+            self._feed_last(curs, agencies(stored_events)),
             **kwargs,
         )
         return ids
@@ -250,21 +268,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         ids: Sequence[int],
         prev_hash: Callable[[str, int], str],
         head: TreeHead,
+        feed_last: dict[str, int],
         **kwargs: Any,
     ) -> None:
         """Every row written beside the events, from the positions the log gave them, the
-        chain's previous links and the tree's head.  Only ``execute`` is called on
-        ``curs``: the two-flight save (``postgres_flights.py``) hands in a batch that
-        sends these statements as one."""
+        chain's previous links, the tree's head and each agency's last feed number.  Only
+        ``execute`` is called on ``curs``: the two-flight save (``postgres_flights.py``)
+        hands in a batch that sends these statements as one."""
         # Each table gets one statement of arrays, not executemany: psycopg runs executemany
         # in pipeline mode, which can stall on a large batch (see insert_events).
         agency_ids = agencies(stored_events)
         positions = [p for _, p in index_rows(agency_ids, ids)]
-        sealed = seal(self.macs, stored_events, positions, agency_ids, prev_hash, head)
+        sealed = seal(self.macs, stored_events, positions, agency_ids, prev_hash, head, feed_last)
         curs.execute(
-            SQL("INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[])").format(
-                self.feed_table
-            ),
+            SQL(
+                "INSERT INTO {} (agency_id, notification_id, mac, seq) "
+                "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[])"
+            ).format(self.feed_table),
             tuple(list(column) for column in zip(*sealed.feed, strict=True)),
         )
         curs.execute(
@@ -328,6 +348,25 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 tuple(list(column) for column in zip(*(r.row() for r in records), strict=True)),
             )
 
+    def _feed_last(self, curs: Cursor[DictRow], agency_ids: Sequence[str]) -> dict[str, int]:
+        """Each agency's last number in its feed, read under the table lock from its latest
+        row (the index's primary key)."""
+        wanted = sorted(set(agency_ids))
+        curs.execute(
+            SQL("SELECT w.a AS agency, ({}) AS seq FROM unnest(%s::text[]) AS w(a)").format(
+                self.feed_last_query
+            ),
+            (wanted,),
+        )
+        return {str(row["agency"]): int(row["seq"] or 0) for row in curs.fetchall()}
+
+    @property
+    def feed_last_query(self) -> Composed:
+        """The last number of agency ``w.a``'s feed (a subquery)."""
+        return SQL(
+            "SELECT f.seq FROM {} f WHERE f.agency_id = w.a ORDER BY f.notification_id DESC LIMIT 1"
+        ).format(self.feed_table)
+
     def _tree_head(self, curs: Cursor[DictRow]) -> TreeHead:
         curs.execute(
             SQL("SELECT size, root, frontier, mac FROM {} WHERE id=1").format(self.tree_head_table)
@@ -384,12 +423,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             ]
 
-    def agency_notifications(
-        self, agency_id: str, *, after: int, limit: int
-    ) -> tuple[int, list[Notification]]:
-        """The head of the log, and up to ``limit`` of the agency's events after ``after``
-        and not past that head, through the agency index.  The head is read first: the
-        table lock makes positions commit in order, so every event up to it is visible."""
+    def agency_notifications(self, agency_id: str, *, after: int, limit: int) -> FeedRows:
+        """The head of the log, the agency's row at or before ``after`` (whose number the
+        page's first must follow), and up to ``limit`` of the agency's events after
+        ``after`` and not past that head, through the agency index.  The head is read first:
+        the table lock makes positions commit in order, so every event up to it is visible."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.max_notification_id_statement)
             found = curs.fetchone()
@@ -397,24 +435,34 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(
                 SQL(
                     "SELECT e.notification_id, e.originator_id, e.originator_version, "
-                    "e.topic, e.state, a.mac FROM {} AS a JOIN {} AS e "
+                    "e.topic, e.state, a.seq, a.mac FROM {} AS a JOIN {} AS e "
                     "ON e.notification_id = a.notification_id "
-                    "WHERE a.agency_id=%s AND a.notification_id>%s AND a.notification_id<=%s "
-                    "ORDER BY a.notification_id LIMIT %s"
-                ).format(self.feed_table, self.events_table),
-                (agency_id, after, head, limit),
+                    "WHERE a.agency_id=%s AND a.notification_id>=COALESCE((SELECT "
+                    "MAX(notification_id) FROM {} WHERE agency_id=%s AND notification_id<=%s), "
+                    "%s) AND a.notification_id<=%s ORDER BY a.notification_id LIMIT %s"
+                ).format(self.feed_table, self.events_table, self.feed_table),
+                (agency_id, agency_id, after, after + 1, head, limit + 1),
             )
-            return head, [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-                if feed_row_is_authentic(self.macs, agency_id, row["notification_id"], row["mac"])
-            ]
+            return authentic_feed_rows(
+                self.macs,
+                agency_id,
+                after,
+                head,
+                (
+                    (
+                        Notification(
+                            id=row["notification_id"],
+                            originator_id=row["originator_id"],
+                            originator_version=row["originator_version"],
+                            topic=row["topic"],
+                            state=bytes(row["state"]),
+                        ),
+                        row["seq"],
+                        row["mac"],
+                    )
+                    for row in curs.fetchall()
+                ),
+            )
 
     def probe_feed_index(self) -> None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -433,19 +481,31 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             assert row is not None
             return int(row["events"]), int(row["n"])
 
-    def add_to_feed_index(self, rows: Sequence[tuple[str, int, str]]) -> None:
-        """Index events logged before the index existed; rows already there are kept."""
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Index (agency, position) events logged before the index existed, unnumbered
+        and without MACs (``db init``'s sealing gives them); rows already there are kept."""
         if not rows:
             return
         with self.datastore.transaction(commit=True) as curs:
             # One statement of arrays, like the insert path (executemany pipelines).
             curs.execute(
                 SQL(
-                    "INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[]) "
-                    "ON CONFLICT DO NOTHING"
+                    "INSERT INTO {} (agency_id, notification_id) "
+                    "SELECT * FROM unnest(%s::text[], %s::bigint[]) ON CONFLICT DO NOTHING"
                 ).format(self.feed_table),
                 tuple(list(column) for column in zip(*rows, strict=True)),
             )
+
+    def unnumbered_feed_rows(self) -> int:
+        """Feed-index rows without their number in the agency's feed (a store sealed by
+        an earlier version, before `db init` numbers them)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT COUNT(*) AS n FROM {} WHERE seq IS NULL").format(self.feed_table)
+            )
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["n"])
 
     # ---- the entry index (entries.py) ----------------------------------------------
     def entries_newest(

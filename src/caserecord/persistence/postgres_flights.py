@@ -7,7 +7,8 @@ lock, so each round trip under it is paid by every writer waiting.  Here, in psy
 pipeline mode:
 
 1. BEGIN, the lock, NOTIFY, the events (answering with their positions) and one SELECT of
-   the tree's head and the streams' previous links, sent together;
+   the tree's head, the streams' previous links and the agencies' last feed numbers, sent
+   together;
 2. the rows written beside the events (feed index, chain links with their MACs, tree nodes
    and head, entry index, idempotency key: :meth:`_write_beside`, the same code as the
    plain save) as one statement of data-modifying CTEs, and COMMIT, sent together.
@@ -89,7 +90,9 @@ def insert_in_two_flights(
 ) -> Sequence[int]:
     """Save ``stored_events`` and everything beside them in one transaction and two round
     trips; any error, in the database or in Python, rolls all of it back."""
-    agencies(stored_events)  # refused before the lock, like the plain save
+    agency_ids = sorted(
+        set(agencies(stored_events))
+    )  # refused before the lock, like the plain save
     if recorder.macs is None:
         raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
     wanted = previous_links(stored_events)
@@ -105,10 +108,14 @@ def insert_in_two_flights(
                         "SELECT h.size, h.root, h.frontier, h.mac, ARRAY("
                         "SELECT c.originator_id || ' ' || c.originator_version || ' ' || "
                         "c.hash FROM {} c JOIN unnest(%s::text[], %s::bigint[]) AS w(id, v) "
-                        "ON c.originator_id = w.id AND c.originator_version = w.v) AS links "
+                        "ON c.originator_id = w.id AND c.originator_version = w.v) AS links, "
+                        "ARRAY(SELECT COALESCE(({}), 0) FROM unnest(%s::text[]) "
+                        "WITH ORDINALITY AS w(a, n) ORDER BY w.n) AS feed "
                         "FROM (SELECT 1) AS one LEFT JOIN {} h ON h.id = 1"
-                    ).format(recorder.chain_table, recorder.tree_head_table),
-                    ([k for k, _ in wanted], [v for _, v in wanted]),
+                    ).format(
+                        recorder.chain_table, recorder.feed_last_query, recorder.tree_head_table
+                    ),
+                    ([k for k, _ in wanted], [v for _, v in wanted], agency_ids),
                 )
                 pipeline.sync()  # the first flight; a version already taken fails here
                 ids = PostgresApplicationRecorder._fetch_ids_after_insert_events(
@@ -117,7 +124,11 @@ def insert_in_two_flights(
                 assert ids is not None
                 batch = Batch()
                 recorder._write_beside(
-                    batch, stored_events, ids, *_chain_and_head(ahead.fetchone()), **kwargs
+                    batch,
+                    stored_events,
+                    ids,
+                    *_chain_and_head(ahead.fetchone(), agency_ids),
+                    **kwargs,
                 )
                 batch.send(conn, curs)
                 curs.execute(COMMIT)
@@ -129,15 +140,19 @@ def insert_in_two_flights(
     return ids
 
 
-def _chain_and_head(row: DictRow | None) -> tuple[Callable[[str, int], str], TreeHead]:
-    """What the first flight's SELECT read: the previous links, and the tree's head."""
+def _chain_and_head(
+    row: DictRow | None, agency_ids: Sequence[str]
+) -> tuple[Callable[[str, int], str], TreeHead, dict[str, int]]:
+    """What the first flight's SELECT read: the previous links, the tree's head, and the
+    last feed number of each of ``agency_ids``."""
     assert row is not None
+    feed_last = dict(zip(agency_ids, (int(n) for n in row["feed"]), strict=True))
     links = {(k, int(v)): h for k, v, h in (s.split(" ") for s in row["links"])}
     head = TreeHead()
     if row["size"] is not None:
         frontier = unpack(row["frontier"])
         head = TreeHead(int(row["size"]), bytes(row["root"]), frontier, row["mac"])
-    return (lambda stream, version: _prev_hash(links, stream, version)), head
+    return (lambda stream, version: _prev_hash(links, stream, version)), head, feed_last
 
 
 def previous_links(stored_events: Sequence[StoredEvent]) -> list[tuple[str, int]]:

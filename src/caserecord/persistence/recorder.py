@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from typing import Any, Protocol, cast
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from caserecord.persistence.chain import Link
 from caserecord.persistence.entries import Row
+from caserecord.persistence.feed import FeedRows
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.quarantine import Quarantined
 from caserecord.persistence.sealing import TreeHead
@@ -30,11 +31,10 @@ class CaseRecorder(Protocol):
     def select_versions(self, originator_id: UUID, versions: Sequence[int]) -> list[StoredEvent]:
         """Chosen events of one stream in one query, in version order."""
 
-    def agency_notifications(
-        self, agency_id: str, *, after: int, limit: int
-    ) -> tuple[int, list[Notification]]:
-        """The head of the log, and up to ``limit`` of the agency's events after ``after``
-        and not past that head (the event feed)."""
+    def agency_notifications(self, agency_id: str, *, after: int, limit: int) -> FeedRows:
+        """The head of the log, the agency's feed row at or before ``after``, and up to
+        ``limit`` of the agency's events after ``after`` and not past that head, each with
+        its number in the agency's feed (the event feed)."""
 
     def probe_feed_index(self) -> None:
         """Fails if the event feed's index table does not exist."""
@@ -42,8 +42,12 @@ class CaseRecorder(Protocol):
     def feed_index_counts(self) -> tuple[int, int]:
         """(events logged, events indexed): equal when the feed's index is complete."""
 
-    def add_to_feed_index(self, rows: Sequence[tuple[str, int, str]]) -> None:
-        """Index (agency, position, mac) rows logged before the index existed."""
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Index (agency, position) rows logged before the index existed, unnumbered and
+        without MACs (``db init``'s sealing gives them)."""
+
+    def unnumbered_feed_rows(self) -> int:
+        """Feed-index rows not yet numbered in their agency's feed (0 once `db init` ran)."""
 
     def tree_head(self) -> TreeHead:
         """The Merkle tree's head as stored."""

@@ -5,12 +5,13 @@ global Merkle tree, whose new head carries a MAC too.  Both stores' recorders ca
 :func:`seal` with the positions the log gave the events, inside the events' transaction."""
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 
 from caserecord.persistence.chain import Record, chain, stream_key
+from caserecord.persistence.feed import FeedRows, numbered
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
     EMPTY_ROOT,
@@ -68,10 +69,11 @@ def tree_rows(tree: Appended, leaves: Sequence[Leaf]) -> list[TreeRow]:
 @dataclass(frozen=True)
 class Sealed:
     chain: list[tuple[str, int, str, str, str, int]]  # stream, version, prev, hash, mac, leaf
-    feed: list[tuple[str, int, str]]  # agency, position, mac
+    feed: list[tuple[str, int, str, int]]  # agency, position, mac, number in the agency's feed
     tree: Appended
     head_mac: str
     leaves: list[Leaf] = field(default_factory=list)
+    feed_last: dict[str, int] = field(default_factory=dict)  # agency -> its last number now
 
     @property
     def tree_rows(self) -> list[TreeRow]:
@@ -86,8 +88,10 @@ def seal(
     agency_ids: Sequence[str],
     prev_hash: Callable[[str, int], str],
     head: TreeHead,
+    feed_last: Mapping[str, int],
 ) -> Sealed:
-    """The chain links, feed rows and tree nodes of events just given ``positions``."""
+    """The chain links, feed rows and tree nodes of events just given ``positions``;
+    ``feed_last``: each agency's last number in its feed (read under the write lock)."""
     if macs is None:
         raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
     links: dict[tuple[str, int], tuple[str, str]] = {}
@@ -110,9 +114,13 @@ def seal(
         chain_rows.append((key, version, prev, digest, mac, head.size + len(leaves)))
         leaves.append(leaf_hash(leaf_data(position, key, s.originator_version, digest)))
         named.append((position, key, s.originator_version, digest))
-    feed = [(a, p, macs.feed(a, p)) for a, p in zip(agency_ids, positions, strict=True)]
+    numbers, last = numbered(agency_ids, feed_last)
+    feed = [
+        (a, p, macs.feed(a, p, n), n)
+        for a, p, n in zip(agency_ids, positions, numbers, strict=True)
+    ]
     tree = append(head.size, head.frontier, leaves)
-    return Sealed(chain_rows, feed, tree, macs.tree_head(tree.size, tree.root), named)
+    return Sealed(chain_rows, feed, tree, macs.tree_head(tree.size, tree.root), named, last)
 
 
 def head_is_authentic(macs: Macs, head: TreeHead) -> bool:
@@ -121,15 +129,44 @@ def head_is_authentic(macs: Macs, head: TreeHead) -> bool:
     )
 
 
-def feed_row_is_authentic(macs: Macs | None, agency_id: str, position: int, mac: object) -> bool:
-    """A feed-index row the service wrote; one moved to another agency, or made up, is left
-    out of the feed (and named by ``verify --all``)."""
+def feed_row_is_authentic(
+    macs: Macs | None, agency_id: str, position: int, number: object, mac: object
+) -> bool:
+    """A feed-index row the service wrote; one moved to another agency, renumbered, or made
+    up, is left out of the feed (and named by ``verify --all``)."""
     if macs is None:
         raise NoIntegrityKeyError("the recorder holds no integrity key: the feed is not read")
-    if Macs.same(macs.feed(agency_id, position), mac):
+    if isinstance(number, int) and Macs.same(macs.feed(agency_id, position, number), mac):
         return True
     log.error("feed index row (%s, %s) fails its MAC: left out of the feed", agency_id, position)
     return False
+
+
+def authentic_feed_rows(
+    macs: Macs | None,
+    agency_id: str,
+    after: int,
+    head: int,
+    found: Iterable[tuple[Notification, object, object]],
+) -> FeedRows:
+    """The feed rows a read found (event, number, MAC), the agency's row at or before
+    ``after`` first if there is one, split into that row and the page's; rows that fail
+    their MAC are left out and their positions kept."""
+    before: tuple[int, int] | None = None
+    start_known = True
+    rows: list[tuple[Notification, int]] = []
+    left_out: list[int] = []
+    for notification, number, mac in found:
+        if not feed_row_is_authentic(macs, agency_id, notification.id, number, mac):
+            left_out.append(notification.id)
+            start_known = start_known and notification.id > after
+            continue
+        assert isinstance(number, int)
+        if notification.id <= after:
+            before = (notification.id, number)
+        else:
+            rows.append((notification, number))
+    return FeedRows(head, before, rows, left_out, start_known)
 
 
 def snapshot_mac_rows(

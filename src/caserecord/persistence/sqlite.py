@@ -28,7 +28,14 @@ from caserecord.persistence.entries import (
     entry_rows,
     link_rows,
 )
-from caserecord.persistence.feed import FEED_TABLE, agencies, identity_changes, index_rows
+from caserecord.persistence.feed import (
+    FEED_TABLE,
+    FEED_UNNUMBERED,
+    FeedRows,
+    agencies,
+    identity_changes,
+    index_rows,
+)
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
 from caserecord.persistence.mac import Macs
@@ -44,8 +51,8 @@ from caserecord.persistence.sealing import (
     NoIntegrityKeyError,
     Sealed,
     TreeHead,
+    authentic_feed_rows,
     authentic_snapshots,
-    feed_row_is_authentic,
     seal,
     snapshot_mac_rows,
 )
@@ -88,6 +95,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         # The tree head this recorder last wrote: a write appends to it without reading
         # the head first when the stored one is still it (_replace_head).
         self._known_head: TreeHead | None = None
+        # Each agency's last number in its feed, as this recorder last wrote it: current
+        # while the store's head is still the one it last wrote (nobody else wrote since).
+        self._known_feed: dict[str, int] = {}
 
     def convert_originator_id(self, originator_id: str) -> UUID | str:
         # A page of the log holds the events of a few streams: parsing each stream's id
@@ -143,7 +153,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "result TEXT NOT NULL, created_at TEXT NOT NULL, "
             "PRIMARY KEY (agency_id, idem_key)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {FEED_TABLE} ("
-            "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, mac TEXT, "
+            "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, mac TEXT, seq INTEGER, "
             "PRIMARY KEY (agency_id, notification_id)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {TREE_NODES} (level INTEGER NOT NULL, "
             "idx INTEGER NOT NULL, hash BLOB NOT NULL, position INTEGER, stream_id TEXT, "
@@ -171,6 +181,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 ("event_chain", "mac", "TEXT"),
                 ("event_chain", "leaf", "INTEGER"),
                 (FEED_TABLE, "mac", "TEXT"),
+                (FEED_TABLE, "seq", "INTEGER"),
                 *((TREE_NODES, column, kind) for column, kind in LEAF_COLUMNS),
             ):
                 c.execute(f"PRAGMA table_info({table})")
@@ -179,6 +190,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(
                 f"CREATE INDEX IF NOT EXISTS {LEAF_INDEX} ON {TREE_NODES} (stream_id, version) "
                 "WHERE stream_id IS NOT NULL"
+            )
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {FEED_UNNUMBERED} ON {FEED_TABLE} (notification_id) "
+                "WHERE seq IS NULL"
             )
 
     def _insert_events(
@@ -192,7 +207,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         positions = index_rows(agency_ids, ids)
 
-        def sealed_on(head: TreeHead) -> Sealed:
+        def sealed_on(head: TreeHead, feed_last: dict[str, int]) -> Sealed:
             return seal(
                 self.macs,
                 stored_events,
@@ -200,20 +215,24 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 agency_ids,
                 lambda stream, version: self._prev_hash(c, stream, version),
                 head,
+                self._feed_last(c, agency_ids, feed_last),
             )
 
         # The head this recorder last wrote, if the store's head is still that one (the
-        # write lock is held, so nothing changes it meanwhile); otherwise, read it.
+        # write lock is held, so nothing changes it meanwhile); otherwise, read it.  The
+        # agencies' last feed numbers it knows hold exactly as long as that head does.
         known = self._known_head
-        sealed = sealed_on(known) if known is not None else None
+        sealed = sealed_on(known, self._known_feed) if known is not None else None
         if sealed is None or not self._replace_head(c, sealed, known):
-            sealed = sealed_on(self._tree_head(c))
+            self._known_feed = {}
+            sealed = sealed_on(self._tree_head(c), self._known_feed)
             self._replace_head(c, sealed, None)
+        self._known_feed.update(sealed.feed_last)
         # Kept before the commit: a transaction that then fails leaves a head the store
         # lacks, which the next write's conditional update finds.
         tree = sealed.tree
         self._known_head = TreeHead(tree.size, tree.root, tree.frontier, sealed.head_mac)
-        c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?,?)", sealed.feed)
+        c.executemany(f"INSERT INTO {FEED_TABLE} VALUES (?,?,?,?)", sealed.feed)
         c.executemany("INSERT INTO event_chain VALUES (?,?,?,?,?,?)", sealed.chain)
         c.executemany(f"INSERT INTO {TREE_NODES} VALUES (?,?,?,?,?,?,?)", sealed.tree_rows)
         entries = entry_rows(stored_events)
@@ -262,6 +281,26 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             (*row, expected.size, expected.root),
         )
         return bool(c.sqlite_cursor.rowcount == 1)
+
+    @staticmethod
+    def _feed_last(
+        c: SQLiteCursor, agency_ids: Sequence[str], known: dict[str, int]
+    ) -> dict[str, int]:
+        """Each agency's last number in its feed: as known, else read (under the write
+        lock) from its latest row, through the index's primary key."""
+        last = {}
+        for agency in set(agency_ids):
+            if agency in known:
+                last[agency] = known[agency]
+                continue
+            c.execute(
+                f"SELECT seq FROM {FEED_TABLE} WHERE agency_id=? "
+                "ORDER BY notification_id DESC LIMIT 1",
+                (agency,),
+            )
+            row = c.fetchone()
+            last[agency] = int(row[0] or 0) if row else 0
+        return last
 
     def _tree_head(self, c: SQLiteCursor) -> TreeHead:
         c.execute(f"SELECT size, root, frontier, mac FROM {TREE_HEAD} WHERE id=1")
@@ -314,27 +353,33 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for row in c.fetchall()
             ]
 
-    def agency_notifications(
-        self, agency_id: str, *, after: int, limit: int
-    ) -> tuple[int, list[Notification]]:
-        """The head of the log, and up to ``limit`` of the agency's events after ``after``
-        and not past that head, through the agency index (one read transaction)."""
+    def agency_notifications(self, agency_id: str, *, after: int, limit: int) -> FeedRows:
+        """The head of the log, the agency's row at or before ``after`` (whose number the
+        page's first must follow), and up to ``limit`` of the agency's events after
+        ``after`` and not past that head, through the agency index (one read transaction)."""
         with self.datastore.transaction(commit=False) as c:
             head = self._max_notification_id(c) or 0
             c.execute(
                 "SELECT e.rowid AS notification_id, e.originator_id, e.originator_version, "
-                f"e.topic, e.state, a.mac FROM {FEED_TABLE} AS a "
+                f"e.topic, e.state, a.seq, a.mac FROM {FEED_TABLE} AS a "
                 f"JOIN {self.events_table_name} AS e ON e.rowid = a.notification_id "
-                "WHERE a.agency_id=? AND a.notification_id>? AND a.notification_id<=? "
+                "WHERE a.agency_id=? AND a.notification_id>=COALESCE((SELECT "
+                f"MAX(notification_id) FROM {FEED_TABLE} WHERE agency_id=? AND "
+                "notification_id<=?), ?) AND a.notification_id<=? "
                 "ORDER BY a.notification_id LIMIT ?",
-                (agency_id, after, head, limit),
+                (agency_id, agency_id, after, after + 1, head, limit + 1),
             )
             convert = self.convert_originator_id
-            return head, [
-                notification(position, convert(stream), version, topic, state)
-                for position, stream, version, topic, state, mac in c.fetchall()
-                if feed_row_is_authentic(self.macs, agency_id, position, mac)
-            ]
+            return authentic_feed_rows(
+                self.macs,
+                agency_id,
+                after,
+                head,
+                (
+                    (notification(position, convert(stream), version, topic, state), seq, mac)
+                    for position, stream, version, topic, state, seq, mac in c.fetchall()
+                ),
+            )
 
     def probe_feed_index(self) -> None:
         with self.datastore.transaction(commit=False) as c:
@@ -349,10 +394,21 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT COUNT(*) FROM {FEED_TABLE}")
             return events, int(c.fetchone()[0])
 
-    def add_to_feed_index(self, rows: Sequence[tuple[str, int, str]]) -> None:
-        """Index events logged before the index existed; rows already there are kept."""
+    def add_to_feed_index(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Index (agency, position) events logged before the index existed, unnumbered
+        and without MACs (``db init``'s sealing gives them); rows already there are kept."""
         with self.datastore.transaction(commit=True) as c:
-            c.executemany(f"INSERT OR IGNORE INTO {FEED_TABLE} VALUES (?,?,?)", rows)
+            c.executemany(
+                f"INSERT OR IGNORE INTO {FEED_TABLE} (agency_id, notification_id) VALUES (?,?)",
+                rows,
+            )
+
+    def unnumbered_feed_rows(self) -> int:
+        """Feed-index rows without their number in the agency's feed (a store sealed by
+        an earlier version, before `db init` numbers them)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {FEED_TABLE} WHERE seq IS NULL")
+            return int(c.fetchone()[0])
 
     # ---- the entry index (entries.py) ----------------------------------------------
     def entries_newest(

@@ -20,16 +20,20 @@ router = Router(tags=["events"])
 @router.get("/v1/events", response_model=EventPage, responses=LIST)
 def event_feed(caller: ReaderDep, runtime: RuntimeDep, paging: PagingDep) -> dict[str, Any]:
     """Events of the caller's agency in recording order. `next` is null once the page
-    holds all there are; `resume` is where to continue later, when more were recorded."""
+    holds all there are; `resume` is where to continue later, when more were recorded.
+    `integrity.intact` is false when rows of the agency's feed index are missing or altered
+    around the page's events (see docs/tamper-evidence.md)."""
     records = runtime.records
     after = paging.after(Annotated[int, Field(ge=0)]) or 0
-    events, position, has_more = agency_events(
+    events, position, has_more, integrity = agency_events(
         records, caller.agency_id, after=after, limit=paging.limit
     )
     events = records.events_as_read(caller.actor, events)
     reveal(runtime, caller, "read_events", subjects(records, caller, events))
     cursor = encode(position)
-    return paging.answer(events, cursor if has_more else None, resume=cursor)
+    return paging.answer(
+        events, cursor if has_more else None, resume=cursor, integrity=integrity.as_dict()
+    )
 
 
 def subjects(records: CaseRecords, caller: Caller, events: list[dict[str, Any]]) -> list[Subject]:

@@ -28,11 +28,46 @@ class EventOut(BaseModel):
     )
 
 
+class FeedGapOut(BaseModel):
+    first: int = Field(description="The first of the agency's feed numbers missing here")
+    last: int = Field(description="The last of them")
+    after_position: int | None = Field(
+        description="The log position of the feed row before them (null: the feed's start)"
+    )
+    before_position: int = Field(description="The log position of the feed row after them")
+
+
+class FeedIntegrityOut(BaseModel):
+    intact: bool = Field(
+        description="False when the agency's feed index lacks rows (numbers missing) or "
+        "holds rows failing their MAC between the row before this page and the row after it: "
+        "events of the agency may be missing from the page"
+    )
+    missing: list[FeedGapOut] = Field(
+        default=[], description="Runs of the agency's feed numbers that no row holds"
+    )
+    left_out: int = Field(
+        default=0, description="Feed-index rows left out because they fail their MAC"
+    )
+
+
 class EventPage(Page[EventOut]):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [], "next": None, "resume": "MTIwMA"}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [],
+                    "next": None,
+                    "resume": "MTIwMA",
+                    "integrity": {"intact": True, "missing": [], "left_out": 0},
+                }
+            ]
+        }
     )
 
     resume: str = Field(
         description="Pass as `cursor` later to follow events recorded after this page"
+    )
+    integrity: FeedIntegrityOut = Field(
+        description="Whether the agency's feed index is whole around this page's events"
     )
