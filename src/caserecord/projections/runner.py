@@ -112,7 +112,30 @@ class RunnerRecords(CaseRecords):
         )
 
 
-class ViewRunner(BaseProjectionRunner[CaseRecords]):
+class RunnerReads(BaseProjectionRunner[CaseRecords]):
+    """What a runner's projections read through the runner's own application: aggregates
+    (a view resuming in the middle of a stream), a goal's latest progress, stored entries;
+    and whether the subscription holds more events at hand."""
+
+    @property
+    def subscription(self) -> object:
+        """The library's subscription under the runner's application subscription."""
+        return runner_subscription(self)
+
+    def _more_at_hand(self) -> bool:
+        return has_more_at_hand(self.subscription)
+
+    def _load(self, aggregate_id: UUID, version: int) -> Aggregate | None:
+        return loader_for(self.app)(aggregate_id, version)
+
+    def _latest(self, case: Any, goal_id: str) -> int | None:
+        return latest_for(self.app)(case, goal_id)
+
+    def _read(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
+        return reader_for(self.app)(stream_id, versions)
+
+
+class ViewRunner(RunnerReads):
     """The library's runner, given a projection that can load aggregates through the
     runner's own application (used when a view resumes in the middle of a stream)."""
 
@@ -132,23 +155,6 @@ class ViewRunner(BaseProjectionRunner[CaseRecords]):
             topics=(),  # every event, so every position gets a tracking row
             env=env,
         )
-
-    @property
-    def subscription(self) -> object:
-        """The library's subscription under the runner's application subscription."""
-        return runner_subscription(self)
-
-    def _more_at_hand(self) -> bool:
-        return has_more_at_hand(self.subscription)
-
-    def _load(self, aggregate_id: UUID, version: int) -> Aggregate | None:
-        return loader_for(self.app)(aggregate_id, version)
-
-    def _latest(self, case: Any, goal_id: str) -> int | None:
-        return latest_for(self.app)(case, goal_id)
-
-    def _read(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
-        return reader_for(self.app)(stream_id, versions)
 
     def close(self) -> None:
         try:

@@ -16,9 +16,7 @@ import os
 import threading
 from collections.abc import Callable
 from typing import Any, cast
-from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     DataError,
     InfrastructureFactory,
@@ -27,20 +25,15 @@ from eventsourcing.persistence import (
     Tracking,
     TrackingRecorder,
 )
-from eventsourcing.projection import BaseProjectionRunner
 from eventsourcing.utils import Environment, EnvType
 
-from caserecord.application import CaseRecords
-from caserecord.persistence.library_internals import has_more_at_hand, runner_subscription
 from caserecord.projections.base import Folder, ViewMovedError, ViewProjection
 from caserecord.projections.runner import (
     APPLICATION_NAME,
     PROJECTIONS,
+    RunnerReads,
     RunnerRecords,
     catch_up_views,
-    latest_for,
-    loader_for,
-    reader_for,
     view_class,
 )
 from caserecord.projections.sql import PositionMovedError, View, ViewWrite
@@ -167,7 +160,7 @@ class _From:
         return self.position
 
 
-class SharedRunner(BaseProjectionRunner[CaseRecords]):
+class SharedRunner(RunnerReads):
     """The library's runner, following the log for several views at once.  The views are
     made on one datastore, whose connection commits the batch."""
 
@@ -230,22 +223,6 @@ class SharedRunner(BaseProjectionRunner[CaseRecords]):
             catch_up_views(self.app, {name: (view, alone)}, until=self.projection.position)
             self.projection.members[name] = self._member(name)
         log.info("projection %s joins the shared runner", name)
-
-    @property
-    def subscription(self) -> object:
-        return runner_subscription(self)
-
-    def _more_at_hand(self) -> bool:
-        return has_more_at_hand(self.subscription)
-
-    def _load(self, aggregate_id: UUID, version: int) -> Aggregate | None:
-        return loader_for(self.app)(aggregate_id, version)
-
-    def _latest(self, case: Any, goal_id: str) -> int | None:
-        return latest_for(self.app)(case, goal_id)
-
-    def _read(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
-        return reader_for(self.app)(stream_id, versions)
 
     def close(self) -> None:
         try:
