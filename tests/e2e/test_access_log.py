@@ -6,6 +6,7 @@ from caserecord.access import Tables
 from caserecord.config import Settings
 from caserecord.store import open_records
 from tests.e2e.http import CLIENT, Api, a_case, serve
+from tests.e2e.test_console_sessions import signed_in
 
 NOW = "2026-01-05T10:00:00+00:00"
 
@@ -171,3 +172,29 @@ def test_a_whole_access_log_is_intact(api: Api) -> None:
     )
 
     assert log.json()["integrity"] == rest.json()["integrity"] == {"intact": True, "missing": []}
+
+
+def test_the_consoles_access_log_page_warns_of_an_entry_deleted_behind_the_service(
+    sqlite_api: Api,
+) -> None:
+    client_id, _ = a_case(sqlite_api)
+    for _ in range(3):
+        sqlite_api.get(f"/v1/clients/{client_id}")
+    path = f"/v1/clients/{client_id}/access-log"
+    entries = sqlite_api.get(path, role="compliance_reviewer").json()["items"]
+    browser = signed_in(sqlite_api)
+    page = f"/console/clients/{client_id}/access-log"
+    whole = browser.get(page)
+    records = open_records(sqlite_api.settings)
+    try:
+        Tables(records).execute(
+            "DELETE FROM {t}access_log WHERE entry_id = ?", (entries[-2]["entry_id"],)
+        )
+    finally:
+        records.close()
+
+    gapped = browser.get(page)
+
+    assert whole.status_code == gapped.status_code == 200
+    assert "changed behind the service" not in whole.text
+    assert "entries are missing from this log" in gapped.text
