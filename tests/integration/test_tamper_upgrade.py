@@ -197,12 +197,15 @@ def test_an_access_log_from_before_its_numbers_is_numbered_once_by_db_init(
     rows = StoredRows(database_url)
     unnumber_access_log(rows, records)
     assert not verify_all(records).problems  # an unnumbered log is as sealed before
+    with pytest.raises(RuntimeError, match="not numbered"):  # the API starts without it
+        AccessLog(Tables(records)).check_numbered()
 
     init_store(settings)
     init_store(settings)  # once: a second run finds nothing to number
 
     app = open_records(settings)
     try:
+        AccessLog(Tables(app)).check_numbered()
         AccessLog(Tables(app)).record(reader, "read", [Subject(scenario.client_id)])
         report = verify_all(app)
         served = AccessLog(Tables(app)).for_client("agency-a", scenario.client_id)

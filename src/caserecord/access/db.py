@@ -29,6 +29,11 @@ SUBJECT_NUMBERS = (
     "ON {t}access_log_subjects (agency_id, (COALESCE(client_id, case_id)), seq)"
 )
 
+UNNUMBERED_SUBJECTS = (
+    "CREATE INDEX IF NOT EXISTS access_log_subjects_unnumbered "
+    "ON {t}access_log_subjects (entry_id) WHERE seq IS NULL"
+)
+
 SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     "token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
@@ -105,6 +110,7 @@ POSTGRES_TABLES = (
     "CREATE INDEX IF NOT EXISTS token_ledger_token ON {schema}.token_ledger (token_id)",
     "ALTER TABLE {schema}.access_log_subjects ADD COLUMN IF NOT EXISTS seq bigint",
     SUBJECT_NUMBERS.format(t="{schema}."),
+    UNNUMBERED_SUBJECTS.format(t="{schema}."),
 )
 
 
@@ -183,6 +189,7 @@ class Tables:
                     if column not in {row[1] for row in c.fetchall()}:
                         c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
                 c.execute(SUBJECT_NUMBERS.format(t=""))
+                c.execute(UNNUMBERED_SUBJECTS.format(t=""))
 
 
 def create_access_tables(records: HasStore) -> None:

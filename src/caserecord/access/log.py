@@ -166,6 +166,14 @@ class AccessLog:
                 "the read could not be recorded in the access log"
             ) from e
 
+    def check_numbered(self) -> None:
+        """Raises unless ``db init`` numbered the subject rows (a store of an earlier version
+        lacks the column, or holds rows without a number): entries written beside unnumbered
+        rows would take numbers the upgrade then gives again.  Reads a partial index that
+        is empty once numbered."""
+        if self.tables.query("SELECT 1 FROM {t}access_log_subjects WHERE seq IS NULL LIMIT 1"):
+            raise RuntimeError("the access log's subject rows are not numbered")
+
     def for_client(
         self, agency_id: str, client_id: UUID, *, after: int = 0, limit: int = 100
     ) -> list[dict[str, Any]]:
