@@ -19,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 
-from caserecord.access.log import ACCESS_COLUMNS
+from caserecord.access.log import ACCESS_COLUMNS, subject_key
 from caserecord.access.tokens import ISSUED, REVOKED, TOKEN_COLUMNS
 from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest, plain_text
@@ -594,6 +594,7 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
     columns = ", ".join([*ACCESS_COLUMNS, "mac"])
     previous = 0
     subjects_of: dict[int, list[tuple[Any, ...]]] = {}
+    numbers: dict[tuple[str, str], int] = {}  # each subject's last number, entry by entry
     fetched_to = 0
     for row in raw.keyset(raw.t("access_log"), columns, ("entry_id",)):
         report.access_entries += 1
@@ -602,7 +603,7 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
             subjects_of.clear()
             fetched_to = entry_id + PAGE
             for entry, *subject in raw.rows(
-                f"SELECT entry_id, agency_id, client_id, case_id FROM "
+                f"SELECT entry_id, agency_id, client_id, case_id, seq FROM "
                 f"{raw.t('access_log_subjects')} WHERE entry_id >= ? AND entry_id <= ?",
                 (entry_id, fetched_to),
             ):
@@ -611,6 +612,8 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
         where = f"access-log entry {entry_id}"
         if not Macs.same(macs.access_entry(row[:-1], subjects), row[-1]):
             report.add(Problem("access_log", where, "the entry fails its MAC"))
+        else:
+            _check_subject_numbers(entry_id, subjects, numbers, report)
         if entry_id != previous + 1:
             report.add(
                 Problem("access_log", where, f"entries {previous + 1}..{entry_id - 1} are missing")
@@ -621,6 +624,32 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
         report.add(
             Problem("access_log", "end", f"entries {previous + 1}..{last} are missing (the last)")
         )
+
+
+def _check_subject_numbers(
+    entry_id: int,
+    subjects: list[tuple[Any, ...]],
+    numbers: dict[tuple[str, str], int],
+    report: Report,
+) -> None:
+    """An authentic entry's subject rows continue their subjects' numbers: a gap is an entry
+    naming that client (or case) deleted before this one."""
+    for subject in sorted(subjects, key=lambda s: -1 if s[3] is None else int(s[3])):
+        if subject[3] is None:
+            continue
+        key, number = subject_key(subject), int(subject[3])
+        last = numbers.get(key, 0)
+        if number > last + 1:
+            whose = f"client {key[1]}" if subject[1] is not None else f"case {key[1]}"
+            report.add(
+                Problem(
+                    "access_log",
+                    f"access-log entry {entry_id}",
+                    f"the access log of {whose} lacks numbers {last + 1}..{number - 1} "
+                    "before it (entries deleted)",
+                )
+            )
+        numbers[key] = max(last, number)
 
 
 def _last_entry_id(raw: Raw, table: str) -> int | None:
@@ -721,6 +750,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     _seal_rows(raw, "api_tokens", TOKEN_COLUMNS, macs.token, ("token_id",))
     _seal_token_ledger(raw, macs)
     _seal_access_log(raw, macs)
+    _number_access_log(raw, macs)
     _seal_snapshots(raw, macs)
     return sealed
 
@@ -823,6 +853,57 @@ def _seal_token_ledger(raw: Raw, macs: Macs) -> None:
             )
 
 
+def _number_access_log(raw: Raw, macs: Macs) -> None:
+    """Number the subject rows of a store from before the numbers (1, 2, 3, ... per client,
+    or per case naming no client, in entry order) and MAC their entries with the numbers.
+    An entry sealed before must hold its earlier MAC first: one edited or made up is refused,
+    not numbered into a client's log.  One transaction: a writer reads a subject's last
+    number from its rows."""
+    subjects = raw.t("access_log_subjects")
+    if not raw.rows(f"SELECT 1 FROM {subjects} WHERE seq IS NULL LIMIT 1"):
+        return
+    mark = "%s" if raw.postgres else "?"
+    same = "IS NOT DISTINCT FROM" if raw.postgres else "IS"
+    rows_of: dict[int, list[tuple[Any, ...]]] = {}
+    for entry, *subject in raw.rows(
+        f"SELECT entry_id, agency_id, client_id, case_id, seq FROM {subjects} "
+        "ORDER BY entry_id, client_id, case_id"
+    ):
+        rows_of.setdefault(int(entry), []).append(tuple(subject))
+    last: dict[tuple[str, str], int] = {}
+    for rows in rows_of.values():
+        for row in rows:
+            if row[3] is not None:
+                last[subject_key(row)] = max(last.get(subject_key(row), 0), int(row[3]))
+    numbered, macs_of = [], []
+    columns = ", ".join([*ACCESS_COLUMNS, "mac"])
+    for row in raw.keyset(raw.t("access_log"), columns, ("entry_id",)):
+        entry_id = int(row[0])
+        rows = rows_of.get(entry_id, [])
+        if all(r[3] is not None for r in rows):
+            continue
+        if row[-1] is not None and not Macs.same(macs.access_entry(row[:-1], rows), row[-1]):
+            raise UnsealableStoreError(
+                f"access-log entry {entry_id} fails its MAC: its subjects are not numbered "
+                "(check the store with `caserecord verify --all`)"
+            )
+        now = []
+        for agency, client, case, number in rows:
+            if number is None:
+                key = subject_key((agency, client, case))
+                last[key] = number = last.get(key, 0) + 1
+                numbered.append((number, entry_id, agency, client, case))
+            now.append((agency, client, case, number))
+        macs_of.append((macs.access_entry(row[:-1], now), entry_id))
+    with raw.datastore.transaction(commit=True) as c:
+        c.executemany(
+            f"UPDATE {subjects} SET seq={mark} WHERE entry_id={mark} AND agency_id={mark} "
+            f"AND client_id {same} {mark} AND case_id {same} {mark} AND seq IS NULL",
+            numbered,
+        )
+        c.executemany(f"UPDATE {raw.t('access_log')} SET mac={mark} WHERE entry_id={mark}", macs_of)
+
+
 def _seal_access_log(raw: Raw, macs: Macs) -> None:
     mark = "%s" if raw.postgres else "?"
     rows = list(
@@ -832,7 +913,7 @@ def _seal_access_log(raw: Raw, macs: Macs) -> None:
         return
     subjects: dict[int, list[tuple[Any, ...]]] = {}
     for entry, *subject in raw.rows(
-        f"SELECT entry_id, agency_id, client_id, case_id FROM {raw.t('access_log_subjects')}"
+        f"SELECT entry_id, agency_id, client_id, case_id, seq FROM {raw.t('access_log_subjects')}"
     ):
         subjects.setdefault(int(entry), []).append(tuple(subject))
     updates = [(macs.access_entry(row, subjects.get(int(row[0]), [])), row[0]) for row in rows]

@@ -114,7 +114,8 @@ def rotate_key(records: CaseRecords, new: Macs, *, progress: Progress | None = N
 
         subjects: dict[int, list[tuple[Any, ...]]] = {}
         for entry, *subject in raw.rows(
-            f"SELECT entry_id, agency_id, client_id, case_id FROM {raw.t('access_log_subjects')}",
+            f"SELECT entry_id, agency_id, client_id, case_id, seq "
+            f"FROM {raw.t('access_log_subjects')}",
             cursor=c,
         ):
             subjects.setdefault(int(entry), []).append(tuple(subject))

@@ -6,6 +6,7 @@ from caserecord.access import Tables
 from caserecord.config import Settings
 from caserecord.store import open_records
 from tests.e2e.http import CLIENT, Api, a_case, serve
+from tests.e2e.test_console_sessions import signed_in
 
 NOW = "2026-01-05T10:00:00+00:00"
 
@@ -126,3 +127,74 @@ def test_entries_of_a_log_kept_before_one_entry_per_request_still_name_their_sub
             ("caseworker@agency-a", "new-1"),
         ]
         assert log[0]["subjects"] == log[1]["subjects"] == [{"client_id": client, "case_id": None}]
+
+
+def test_an_entry_deleted_behind_the_service_is_flagged_by_the_pages_around_it(
+    api: Api,
+) -> None:
+    client_id, _ = a_case(api)
+    for _ in range(3):
+        api.get(f"/v1/clients/{client_id}")
+    path = f"/v1/clients/{client_id}/access-log"
+    entries = api.get(path, role="compliance_reviewer").json()["items"]
+    reads = [e["entry_id"] for e in entries if e["action"] == "read_client"]
+    records = open_records(api.settings)
+    try:
+        Tables(records).execute("DELETE FROM {t}access_log WHERE entry_id = ?", (reads[1],))
+    finally:
+        records.close()
+    shown = [e["entry_id"] for e in entries]
+    gap_at = shown.index(reads[1])  # the first page ends just before it
+
+    whole = api.get(path, role="compliance_reviewer").json()
+    before = api.get(path, role="compliance_reviewer", limit=gap_at).json()
+    after = api.get(path, role="compliance_reviewer", cursor=before["next"]).json()
+
+    assert whole["integrity"]["intact"] is False
+    [gap] = whole["integrity"]["missing"]
+    assert (gap["after_entry"], gap["before_entry"]) == (reads[0], reads[2])
+    assert gap["first"] == gap["last"] > 1
+    assert after["items"][0]["entry_id"] == reads[2]
+    assert after["integrity"] == whole["integrity"]
+    assert before["integrity"] == whole["integrity"]  # its look past the page sees the gap
+    assert all(e["intact"] for e in whole["items"])
+
+
+def test_a_whole_access_log_is_intact(api: Api) -> None:
+    client_id, case_id = a_case(api)
+    api.get(f"/v1/clients/{client_id}")
+    api.get(f"/v1/cases/{case_id}")
+    api.get("/v1/clients")
+
+    log = api.get(f"/v1/clients/{client_id}/access-log", role="compliance_reviewer", limit=1)
+    rest = api.get(
+        f"/v1/clients/{client_id}/access-log", role="compliance_reviewer", cursor=log.json()["next"]
+    )
+
+    assert log.json()["integrity"] == rest.json()["integrity"] == {"intact": True, "missing": []}
+
+
+def test_the_consoles_access_log_page_warns_of_an_entry_deleted_behind_the_service(
+    sqlite_api: Api,
+) -> None:
+    client_id, _ = a_case(sqlite_api)
+    for _ in range(3):
+        sqlite_api.get(f"/v1/clients/{client_id}")
+    path = f"/v1/clients/{client_id}/access-log"
+    entries = sqlite_api.get(path, role="compliance_reviewer").json()["items"]
+    browser = signed_in(sqlite_api)
+    page = f"/console/clients/{client_id}/access-log"
+    whole = browser.get(page)
+    records = open_records(sqlite_api.settings)
+    try:
+        Tables(records).execute(
+            "DELETE FROM {t}access_log WHERE entry_id = ?", (entries[-2]["entry_id"],)
+        )
+    finally:
+        records.close()
+
+    gapped = browser.get(page)
+
+    assert whole.status_code == gapped.status_code == 200
+    assert "changed behind the service" not in whole.text
+    assert "entries are missing from this log" in gapped.text

@@ -415,9 +415,40 @@ def test_access_log_edits_are_found_and_an_entry_changed_is_served_marked(
 
     served = AccessLog(Tables(store.records)).for_client("agency-a", store.client_a)
 
+    integrity = AccessLog(Tables(store.records)).integrity(
+        "agency-a", store.client_a, served, after=0
+    )
+
     assert parts(store.verify()) == {"access_log"}
     marked = [e["purpose"] for e in served if not e["intact"]]
     assert marked == {"edit": ["audit"], "insert": ["care"]}.get(edit, [])
+    # The listing cannot see its last entry deleted (no entry after it); verify --all can.
+    assert integrity["intact"] is (edit != "delete_middle")
+
+
+def test_verify_all_exits_2_naming_an_access_log_entry_deleted_from_a_clients_log(
+    store: Store, settings: Settings
+) -> None:
+    ids = [r[0] for r in store.sql("SELECT entry_id FROM access_log ORDER BY entry_id")]
+    store.sql("DELETE FROM access_log WHERE entry_id=?", ids[1])
+    store.sql("DELETE FROM access_log_subjects WHERE entry_id=?", ids[1])
+    env = env_for(settings) | {"CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path())}
+
+    done = subprocess.run(
+        [CASERECORD, "verify", "--all", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 2, done.stderr
+    found = {(p["where"], p["problem"]) for p in json.loads(done.stdout)["problems"]}
+    assert (f"access-log entry {ids[2]}", f"entries {ids[1]}..{ids[1]} are missing") in found
+    assert (
+        f"access-log entry {ids[2]}",
+        f"the access log of client {store.client_a} lacks numbers 2..2 before it (entries deleted)",
+    ) in found
 
 
 @pytest.mark.parametrize("edit", ["move", "delete", "insert"])

@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 
 from caserecord.access import AccessLog, Reader, Subject, Tables, TokenStore
+from caserecord.access.log import ACCESS_COLUMNS
 from caserecord.api.feed import agency_events
 from caserecord.application import CaseRecords
 from caserecord.audit import UnsealableStoreError, verify_all
@@ -17,6 +18,7 @@ from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.provision import init_store
 from caserecord.store import StoreError, open_records
+from tests.factories import a_client
 from tests.integration.stored_rows import StoredRows
 from tests.scenario import extend_case, run_core_scenario
 
@@ -30,6 +32,7 @@ def unseal(rows: StoredRows) -> None:
         "UPDATE event_agency SET mac=NULL, seq=NULL",
         "UPDATE api_tokens SET mac=NULL",
         "UPDATE access_log SET mac=NULL",
+        "UPDATE access_log_subjects SET seq=NULL",
         "DELETE FROM snapshot_macs",
         "DELETE FROM merkle_nodes",
         "DELETE FROM merkle_head",
@@ -156,4 +159,77 @@ def test_a_feed_row_moved_before_the_numbers_is_not_numbered(
     rows._run("UPDATE event_agency SET agency_id='agency-b' WHERE notification_id=?", position)
 
     with pytest.raises(UnsealableStoreError, match=f"agency agency-b at position {position}"):
+        init_store(settings)
+
+
+def unnumber_access_log(rows: StoredRows, records: CaseRecords) -> None:
+    """What a store sealed by the version before the access log's numbers holds: subject
+    rows without numbers, entries whose MAC covers their subjects without them."""
+    macs = records.integrity_macs
+    rows._run("UPDATE access_log_subjects SET seq=NULL")
+    columns = ", ".join(ACCESS_COLUMNS)
+    for entry in rows._run(f"SELECT {columns} FROM access_log"):
+        named = rows._run(
+            "SELECT agency_id, client_id, case_id FROM access_log_subjects WHERE entry_id=?",
+            entry[0],
+        )
+        rows._run(
+            "UPDATE access_log SET mac=? WHERE entry_id=?",
+            macs.access_entry(entry, named),
+            entry[0],
+        )
+
+
+def test_an_access_log_from_before_its_numbers_is_numbered_once_by_db_init(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor, supervisor: Actor
+) -> None:
+    scenario = run_core_scenario(records, worker, supervisor)
+    other = a_client(records, worker)
+    log = AccessLog(Tables(records))
+    reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care", "r")
+    for subjects in (
+        [Subject(scenario.client_id)],
+        [Subject(scenario.client_id, scenario.case_id), Subject(other)],
+        [Subject(other)],
+        [Subject(scenario.client_id)],
+    ):
+        log.record(reader, "read", subjects)
+    rows = StoredRows(database_url)
+    unnumber_access_log(rows, records)
+    assert not verify_all(records).problems  # an unnumbered log is as sealed before
+    with pytest.raises(RuntimeError, match="not numbered"):  # the API starts without it
+        AccessLog(Tables(records)).check_numbered()
+
+    init_store(settings)
+    init_store(settings)  # once: a second run finds nothing to number
+
+    app = open_records(settings)
+    try:
+        AccessLog(Tables(app)).check_numbered()
+        AccessLog(Tables(app)).record(reader, "read", [Subject(scenario.client_id)])
+        report = verify_all(app)
+        served = AccessLog(Tables(app)).for_client("agency-a", scenario.client_id)
+        integrity = AccessLog(Tables(app)).integrity(
+            "agency-a", scenario.client_id, served, after=0
+        )
+    finally:
+        app.close()
+    assert report.ok, report.problems
+    assert integrity == {"intact": True, "missing": []}
+    assert [e["numbers"] for e in served] == [[1], [2], [3], [4]]
+    assert all(e["intact"] for e in served)
+
+
+def test_an_access_log_entry_edited_before_the_numbers_is_not_numbered(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor
+) -> None:
+    client = a_client(records, worker)
+    reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care", "r")
+    AccessLog(Tables(records)).record(reader, "read", [Subject(client)])
+    rows = StoredRows(database_url)
+    unnumber_access_log(rows, records)
+    ((entry_id,),) = rows._run("SELECT MAX(entry_id) FROM access_log")
+    rows._run("UPDATE access_log SET purpose='audit' WHERE entry_id=?", entry_id)
+
+    with pytest.raises(UnsealableStoreError, match=f"access-log entry {entry_id} fails its MAC"):
         init_store(settings)

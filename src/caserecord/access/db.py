@@ -22,6 +22,18 @@ CONSOLE_SESSIONS = (
     "purpose TEXT NOT NULL, created_at TEXT NOT NULL, seen_at TEXT NOT NULL, ended_at TEXT)"
 )
 
+# A subject's rows by their number in its log: the next number is read from its top, and two
+# writers can never give one subject the same number.
+SUBJECT_NUMBERS = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS access_log_subjects_seq "
+    "ON {t}access_log_subjects (agency_id, (COALESCE(client_id, case_id)), seq)"
+)
+
+UNNUMBERED_SUBJECTS = (
+    "CREATE INDEX IF NOT EXISTS access_log_subjects_unnumbered "
+    "ON {t}access_log_subjects (entry_id) WHERE seq IS NULL"
+)
+
 SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     "token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
@@ -58,6 +70,7 @@ SQLITE_LATER_COLUMNS = (
     ("access_log", "break_glass_reason", "TEXT"),
     ("api_tokens", "organization_id", "TEXT"),
     ("console_sessions", "mac", "TEXT"),
+    ("access_log_subjects", "seq", "INTEGER"),
 )
 
 POSTGRES_TABLES = (
@@ -95,6 +108,9 @@ POSTGRES_TABLES = (
     "ALTER TABLE {schema}.console_sessions ADD COLUMN IF NOT EXISTS mac text",
     # Every authentication asks the ledger whether it revoked the token.
     "CREATE INDEX IF NOT EXISTS token_ledger_token ON {schema}.token_ledger (token_id)",
+    "ALTER TABLE {schema}.access_log_subjects ADD COLUMN IF NOT EXISTS seq bigint",
+    SUBJECT_NUMBERS.format(t="{schema}."),
+    UNNUMBERED_SUBJECTS.format(t="{schema}."),
 )
 
 
@@ -172,6 +188,8 @@ class Tables:
                     c.execute(f"PRAGMA table_info({table})")
                     if column not in {row[1] for row in c.fetchall()}:
                         c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
+                c.execute(SUBJECT_NUMBERS.format(t=""))
+                c.execute(UNNUMBERED_SUBJECTS.format(t=""))
 
 
 def create_access_tables(records: HasStore) -> None:

@@ -54,7 +54,18 @@ ADD_ENTRY = (
     "VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING entry_id"
 )
 ADD_SUBJECT = (
-    "INSERT INTO {t}access_log_subjects (entry_id, agency_id, client_id, case_id) VALUES (?,?,?,?)"
+    "INSERT INTO {t}access_log_subjects (entry_id, agency_id, client_id, case_id, seq) "
+    "VALUES (?,?,?,?,?)"
+)
+# A subject's last number, read by the entry's own INSERT: on SQLite under the write lock that
+# INSERT takes, on PostgreSQL after LOCK_SUBJECTS, in a snapshot taken after the lock.
+LAST_NUMBER = (
+    "(SELECT COALESCE(MAX(seq), 0) FROM {t}access_log_subjects "
+    "WHERE agency_id = ? AND COALESCE(client_id, case_id) = ?)"
+)
+# PostgreSQL: one writer at a time per subject, in one order, until the transaction ends.
+LOCK_SUBJECTS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(?::text[]) AS w(k)"
 )
 
 
@@ -79,6 +90,13 @@ ACCESS_COLUMNS = (
 
 def text(value: UUID | None) -> str | None:
     return None if value is None else str(value)
+
+
+def subject_key(subject: Sequence[Any]) -> tuple[str, str]:
+    """Whose log a subject row is numbered in: its agency's client, or its case if it names
+    no client."""
+    agency, client, case = subject[:3]
+    return str(agency), str(client if client is not None else case)
 
 
 def listed_subjects(items: Sequence[dict[str, Any]]) -> list[Subject]:
@@ -121,22 +139,40 @@ class AccessLog:
         named = list(
             dict.fromkeys((reader.agency_id, text(s.client_id), text(s.case_id)) for s in subjects)
         )
+        keys = sorted({subject_key(n) for n in named})
+        insert = ADD_ENTRY + "".join(f", {LAST_NUMBER} AS n{i}" for i in range(len(keys)))
         try:
             tables = self.tables
             macs = tables.mac_key()
             with tables.cursor(commit=True) as c:
-                c.execute(tables.sql(ADD_ENTRY), (*entry, *why))
+                if tables.postgres:
+                    locks = [f"{agency}\x1f{k}" for agency, k in keys]
+                    c.execute(tables.sql(LOCK_SUBJECTS), (locks,))
+                c.execute(tables.sql(insert), (*entry, *why, *(v for key in keys for v in key)))
                 found = c.fetchone()
-                entry_id = next(iter(found.values())) if isinstance(found, dict) else found[0]
-                c.executemany(tables.sql(ADD_SUBJECT), [(entry_id, *n) for n in named])
+                values = list(found.values()) if isinstance(found, dict) else list(found)
+                entry_id, last = values[0], dict(zip(keys, map(int, values[1:]), strict=True))
+                rows: list[tuple[Any, ...]] = []
+                for n in named:
+                    last[subject_key(n)] += 1
+                    rows.append((*n, last[subject_key(n)]))
+                c.executemany(tables.sql(ADD_SUBJECT), [(entry_id, *n) for n in rows])
                 c.execute(
                     tables.sql("UPDATE {t}access_log SET mac = ? WHERE entry_id = ?"),
-                    (macs.access_entry((entry_id, *entry, None, None, *why), named), entry_id),
+                    (macs.access_entry((entry_id, *entry, None, None, *why), rows), entry_id),
                 )
         except Exception as e:
             raise AccessLogUnavailableError(
                 "the read could not be recorded in the access log"
             ) from e
+
+    def check_numbered(self) -> None:
+        """Raises unless ``db init`` numbered the subject rows (a store of an earlier version
+        lacks the column, or holds rows without a number): entries written beside unnumbered
+        rows would take numbers the upgrade then gives again.  Reads a partial index that
+        is empty once numbered."""
+        if self.tables.query("SELECT 1 FROM {t}access_log_subjects WHERE seq IS NULL LIMIT 1"):
+            raise RuntimeError("the access log's subject rows are not numbered")
 
     def for_client(
         self, agency_id: str, client_id: UUID, *, after: int = 0, limit: int = 100
@@ -156,7 +192,7 @@ class AccessLog:
         ids = [e["entry_id"] for e in entries]
         if ids:
             rows = self.tables.query(
-                "SELECT entry_id, agency_id, client_id, case_id FROM {t}access_log_subjects "
+                "SELECT entry_id, agency_id, client_id, case_id, seq FROM {t}access_log_subjects "
                 f"WHERE entry_id IN ({', '.join('?' * len(ids))}) ORDER BY client_id, case_id",
                 ids,
             )
@@ -165,12 +201,61 @@ class AccessLog:
                     {"client_id": row["client_id"], "case_id": row["case_id"]}
                 )
                 named.setdefault(row["entry_id"], []).append(
-                    (row["agency_id"], row["client_id"], row["case_id"])
+                    (row["agency_id"], row["client_id"], row["case_id"], row["seq"])
                 )
         return [
-            entry_row(e, subjects.get(e["entry_id"]), self.intact(e, named.get(e["entry_id"], [])))
+            {
+                **entry_row(
+                    e, subjects.get(e["entry_id"]), self.intact(e, named.get(e["entry_id"], []))
+                ),
+                "numbers": sorted(
+                    n[3]
+                    for n in named.get(e["entry_id"], [])
+                    if n[3] is not None and subject_key(n) == (agency_id, str(client_id))
+                ),
+            }
             for e in entries
         ]
+
+    def integrity(
+        self, agency_id: str, client_id: UUID, entries: Sequence[dict[str, Any]], *, after: int
+    ) -> dict[str, Any]:
+        """Whether entries naming the client are missing from the client's log between the
+        entry before ``after`` and the last of ``entries`` (their numbers in the client's log
+        run without a gap): an entry deleted behind the service is flagged, not passed over.
+        ``missing`` holds runs of numbers with the entry ids around them."""
+        previous = (0, None)
+        if after > 0:
+            found = self.tables.query(
+                "SELECT entry_id, MAX(seq) AS seq FROM {t}access_log_subjects WHERE entry_id = "
+                "(SELECT MAX(entry_id) FROM {t}access_log_subjects WHERE agency_id = ? "
+                "AND client_id = ? AND entry_id <= ?) AND agency_id = ? AND client_id = ? "
+                "GROUP BY entry_id",
+                (agency_id, str(client_id), after, agency_id, str(client_id)),
+            )
+            if found and found[0]["seq"] is not None:
+                previous = (int(found[0]["seq"]), found[0]["entry_id"])
+        missing = []
+        last, last_entry = previous
+        for entry in entries:
+            for number in entry.get("numbers", []):
+                if number > last + 1:
+                    missing.append(
+                        {
+                            "first": last + 1,
+                            "last": number - 1,
+                            "after_entry": last_entry,
+                            "before_entry": entry["entry_id"],
+                        }
+                    )
+                last, last_entry = max(last, number), entry["entry_id"]
+        if missing:
+            log.error(
+                "access log of client %s lacks numbers %s: served marked as not intact",
+                client_id,
+                ", ".join(f"{m['first']}..{m['last']}" for m in missing),
+            )
+        return {"intact": not missing, "missing": missing}
 
     def intact(self, entry: dict[str, Any], subjects: list[tuple[Any, ...]]) -> bool:
         """The entry and its subjects are as the service wrote them (its MAC holds): an

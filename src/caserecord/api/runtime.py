@@ -59,8 +59,17 @@ class Runtime:
             if self._records is None:
                 records = open_records(self.settings)
                 tables = Tables(records)
+                access_log = AccessLog(tables)
+                try:
+                    access_log.check_numbered()
+                except Exception as e:
+                    records.close()
+                    raise StoreError(
+                        "has an access log without numbers (made by an earlier version): "
+                        "run `caserecord db init` to add them"
+                    ) from e
                 self._tokens = TokenStore(tables, cache_seconds=self.settings.token_cache_seconds)
-                self._access_log = AccessLog(tables)
+                self._access_log = access_log
                 self._records = records
             return self._records
 

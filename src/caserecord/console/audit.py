@@ -108,12 +108,16 @@ def access_log(
         viewer.actor.agency_id, client_id, after=after, limit=PAGE + 1
     )
     page, more = entries[:PAGE], len(entries) > PAGE
+    integrity = console.backend.access_log.integrity(
+        viewer.actor.agency_id, client_id, entries, after=after
+    )
     return console.render(
         request,
         "access_log.html",
         viewer,
         client=client,
         entries=page,
+        integrity=integrity,
         next_page=query(after=page[-1]["entry_id"]) if more else None,
         first_page=after > 0,
     )

@@ -117,7 +117,7 @@ class Macs:
     def access_entry(self, entry: Sequence[object], subjects: Iterable[Sequence[object]]) -> str:
         """``entry``: the columns of ``access.log.ACCESS_COLUMNS``; ``subjects``: its
         (agency_id, client_id, case_id) rows, in any order."""
-        named = sorted("|".join("" if v is None else str(v) for v in s) for s in subjects)
+        named = sorted("|".join("" if v is None else str(v) for v in numbered(s)) for s in subjects)
         columns = list(entry)
         # Columns added later (a read's basis, a break-glass reason) count only once set,
         # so an entry written before them keeps the MAC it was given.
@@ -133,6 +133,12 @@ class Macs:
 
 
 ACCESS_COLUMNS_FIRST = 12  # the access log's columns before a read's basis was recorded
+
+
+def numbered(subject: Sequence[object]) -> Sequence[object]:
+    """A subject row (agency, client, case[, number]): its number in its subject's log counts
+    only once set, so a row written before the numbers keeps its entry's MAC until db init."""
+    return subject[:3] if len(subject) > 3 and subject[3] is None else subject
 
 
 def key_fingerprint(key: bytes) -> str:

@@ -149,7 +149,8 @@ def client_access_log(
     """Who has read this client's records (and its cases'), oldest first: one entry per
     read request, naming every client and case its answer held."""
     runtime.records.get_client(caller.actor, client_id)  # 404 outside the caller's agency
-    entries = runtime.access_log.for_client(
-        caller.agency_id, client_id, after=paging.after(int) or 0, limit=paging.fetch
-    )
-    return paging.page(entries, lambda e: e["entry_id"], client_id=client_id)
+    after = paging.after(int) or 0
+    log = runtime.access_log
+    entries = log.for_client(caller.agency_id, client_id, after=after, limit=paging.fetch)
+    integrity = log.integrity(caller.agency_id, client_id, entries, after=after)
+    return paging.page(entries, lambda e: e["entry_id"], client_id=client_id, integrity=integrity)

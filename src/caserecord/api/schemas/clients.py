@@ -159,7 +159,30 @@ class AccessLogRow(BaseModel):
     )
 
 
+class AccessLogGapOut(BaseModel):
+    first: int = Field(description="The first of the client's access-log numbers missing here")
+    last: int = Field(description="The last of them")
+    after_entry: int | None = Field(
+        description="The entry before them (null: the start of the client's log)"
+    )
+    before_entry: int = Field(description="The entry after them")
+
+
+class AccessLogIntegrityOut(BaseModel):
+    intact: bool = Field(
+        description="False when entries naming the client are missing (their numbers in the "
+        "client's log absent) between the entry before this page and the page's last: "
+        "entries deleted behind the service"
+    )
+    missing: list[AccessLogGapOut] = Field(
+        default=[], description="Runs of the client's access-log numbers that no entry holds"
+    )
+
+
 class AccessLogPage(Page[AccessLogRow]):
     """Oldest first."""
 
     client_id: UUID
+    integrity: AccessLogIntegrityOut = Field(
+        description="Whether the client's access log is whole around this page's entries"
+    )
