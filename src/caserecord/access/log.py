@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from caserecord.access.db import Tables
+from caserecord.persistence.feed import number_gaps
 from caserecord.persistence.mac import Macs
 
 log = logging.getLogger("caserecord.integrity")
@@ -235,20 +236,17 @@ class AccessLog:
             )
             if found and found[0]["seq"] is not None:
                 previous = (int(found[0]["seq"]), found[0]["entry_id"])
-        missing = []
         last, last_entry = previous
-        for entry in entries:
-            for number in entry.get("numbers", []):
-                if number > last + 1:
-                    missing.append(
-                        {
-                            "first": last + 1,
-                            "last": number - 1,
-                            "after_entry": last_entry,
-                            "before_entry": entry["entry_id"],
-                        }
-                    )
-                last, last_entry = max(last, number), entry["entry_id"]
+        numbered = [(e["entry_id"], n) for e in entries for n in e.get("numbers", [])]
+        missing = [
+            {
+                "first": gap.first,
+                "last": gap.last,
+                "after_entry": gap.after_position,
+                "before_entry": gap.before_position,
+            }
+            for gap in number_gaps((last_entry, last) if last_entry is not None else None, numbered)
+        ]
         if missing:
             log.error(
                 "access log of client %s lacks numbers %s: served marked as not intact",

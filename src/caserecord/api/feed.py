@@ -9,7 +9,7 @@ from caserecord.application import CaseRecords
 from caserecord.domain.directory import DirectoryIndex, DirectoryService
 from caserecord.domain.staff import StaffMember, StaffRoster
 from caserecord.persistence.decoding import decoded, presented
-from caserecord.persistence.feed import FeedGap, agency_of, feed_gaps
+from caserecord.persistence.feed import FeedGap, agency_of, number_gaps
 from caserecord.presenters import event_to_dict
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _integrity(
     rows = [(n.id, number) for n, number in numbered]
     if not start_known and rows:  # the row before fails its MAC: start from the first
         before, rows = rows[0], rows[1:]
-    missing = feed_gaps(before, rows)
+    missing = number_gaps(before, rows)
     for gap in missing:
         log.error(
             "feed index of agency %s lacks numbers %s to %s (between positions %s and %s)",

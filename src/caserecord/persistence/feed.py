@@ -123,9 +123,10 @@ class FeedRows:
     start_known: bool = True  # False: the row before the page fails its MAC
 
 
-def feed_gaps(before: tuple[int, int] | None, rows: Sequence[tuple[int, int]]) -> list[FeedGap]:
-    """The numbers missing between ``before`` (position, number; None: the agency's feed
-    starts at 1) and the (position, number) ``rows`` after it, in log order."""
+def number_gaps(before: tuple[Any, int] | None, rows: Sequence[tuple[Any, int]]) -> list[FeedGap]:
+    """The numbers missing between ``before`` (place, number; None: the numbering starts at
+    1) and the (place, number) ``rows`` after it, in order: a feed's rows by log position,
+    an access log's subjects by entry id."""
     gaps = []
     after_position, last = before if before is not None else (None, 0)
     for position, number in rows:
