@@ -44,6 +44,7 @@ from caserecord.persistence.feed import (
     identity_changes,
     index_rows,
 )
+from caserecord.persistence.group_commit import GroupCommit
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
 from caserecord.persistence.mac import Macs
@@ -53,7 +54,6 @@ from caserecord.persistence.postgres_flights import (
     fits_two_flights,
     insert_in_two_flights,
 )
-from caserecord.persistence.postgres_group import GroupCommit
 from caserecord.persistence.quarantine import (
     POSTGRES_DDL as QUARANTINE_DDL,
 )
@@ -84,7 +84,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        self.group_commit = GroupCommit(self._flight)
+        self.group_commit = GroupCommit(self._flight, fits_two_flights)
         schema = Identifier(self.datastore.schema)
         self.chain_table = SQL("{}.event_chain").format(schema)
         self.idempotency_table = SQL("{}.idempotency_keys").format(schema)
@@ -232,7 +232,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _flight(
         self, stored_events: Sequence[StoredEvent], idempotency: list[IdempotencyRecord]
     ) -> Sequence[int]:
-        """One group's save (``postgres_group.py``), in two round trips."""
+        """One group's save (``group_commit.py``), in two round trips."""
         return insert_in_two_flights(self, stored_events, idempotencies=idempotency)
 
     def _insert_events(

@@ -36,6 +36,7 @@ from caserecord.persistence.feed import (
     identity_changes,
     index_rows,
 )
+from caserecord.persistence.group_commit import GroupCommit
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
 from caserecord.persistence.mac import Macs
@@ -86,6 +87,18 @@ def notification(
     return made
 
 
+GROUP_EVENTS = 64
+GROUP_BYTES = 256 * 1024
+
+
+def fits_one_group(stored_events: Sequence[StoredEvent]) -> bool:
+    """A group's transaction stays short: the saves queued behind it wait for its commit."""
+    return (
+        len(stored_events) <= GROUP_EVENTS
+        and sum(len(s.state) for s in stored_events) <= GROUP_BYTES
+    )
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     macs: Macs | None = None  # given by the service (the key never enters the database)
 
@@ -98,6 +111,34 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         # Each agency's last number in its feed, as this recorder last wrote it: current
         # while the store's head is still the one it last wrote (nobody else wrote since).
         self._known_feed: dict[str, int] = {}
+        self.group_commit = GroupCommit(self._flight, fits_one_group)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """A process's own small saves are committed in groups (``group_commit.py``);
+        a follower's save (with its tracking record) or a large one alone."""
+        own = all(k in ("idempotency", "queued") or v is None for k, v in kwargs.items())
+        if not (stored_events and own and fits_one_group(stored_events)):
+            kwargs.pop("queued", None)
+            return super().insert_events(stored_events, **kwargs)
+        # Refused alone, before it joins a group: a save naming no agency, a recorder
+        # without the key.
+        agencies(stored_events)
+        if self.macs is None:
+            raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
+        return self.group_commit.save(
+            stored_events, kwargs.get("idempotency"), kwargs.get("queued")
+        )
+
+    def _flight(
+        self, stored_events: Sequence[StoredEvent], idempotency: list[IdempotencyRecord]
+    ) -> Sequence[int]:
+        """One group's save, in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            ids = self._insert_events(c, stored_events, idempotencies=idempotency)
+        assert ids is not None
+        return ids
 
     def convert_originator_id(self, originator_id: str) -> UUID | str:
         # A page of the log holds the events of a few streams: parsing each stream's id
@@ -253,10 +294,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             else:
                 c.execute(*update_statement(change, IDENTITY_TABLE, "?"))
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
-        if idempotency is not None:
-            c.execute(
-                "INSERT INTO idempotency_keys VALUES (?,?,?,?,?)",
-                idempotency.row(),
+        records = [*kwargs.get("idempotencies", ()), *([idempotency] if idempotency else [])]
+        if records:
+            c.executemany(
+                "INSERT INTO idempotency_keys VALUES (?,?,?,?,?)", [r.row() for r in records]
             )
         return ids
 

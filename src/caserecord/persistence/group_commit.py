@@ -1,17 +1,18 @@
-"""Group commit: the small saves of one process that wait for the events table's lock at
+"""Group commit: the small saves of one process that wait for the store's write lock at
 the same moment are written in one transaction, one lock and one commit (one fsync).
 
-The library's table lock makes every writer of a store wait for the one before it to
-commit, so on PostgreSQL a store records about one save per fsync however many requests
-are waiting.  A bare app's independent inserts commit side by side and the server groups
-their fsyncs; the lock forbids that here (positions must commit in order, and the tree's
-head is one row), so the grouping is done before the lock instead:
+Both stores let one writer in at a time (PostgreSQL: the library's table lock; SQLite: its
+one writer), so a store records about one save per commit however many requests are
+waiting.  A bare app's independent inserts commit side by side and PostgreSQL groups their
+fsyncs; the lock forbids that here (positions must commit in order, and the tree's head is
+one row), so the grouping is done before the lock instead (on SQLite a group also writes
+each B-tree's last page once for all its saves, not once per save):
 
 - a save that finds no flight in progress is its own leader and is sent at once, so a
   lone writer waits for nothing;
 - saves that arrive while a flight is in progress queue up; when it is done, the first of
-  them leads the next flight with every save queued then (up to the two-flight limits,
-  ``postgres_flights.fits_two_flights``), and hands each its positions;
+  them leads the next flight with every save queued then (up to the store's limit on one
+  flight, ``fits``), and hands each its positions;
 - a group the store refuses as a whole (a version another process took, an idempotency
   key used twice) is sent again save by save, so only the save at fault fails, with its
   own error, and the others are recorded as if they had come alone.
@@ -19,8 +20,9 @@ head is one row), so the grouping is done before the lock instead:
 Every save of a group is committed together or not at all, with its chain links, MACs,
 tree nodes, feed rows, entries and idempotency key, exactly as one save of their events
 would be.  A request is answered only once its own save has committed.  Saves of one
-record never meet in a group: the commands of a process on one record take turns
-(``application/writes.py``), each waiting for the one before it to be saved.
+record may share a group: a command on a record starts from the state the save before it
+left once that save is queued (``application/writes.py``), and fails with it if it is not
+recorded, so a stream never gets a gap.
 """
 
 import threading
@@ -30,10 +32,10 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from caserecord.persistence.postgres_flights import fits_two_flights
-
 # (events, and the idempotency records to write with them) -> their positions
 Flight = Callable[[Sequence[StoredEvent], list[Any]], Sequence[int]]
+# events -> whether one flight may carry them all
+Fits = Callable[[Sequence[StoredEvent]], bool]
 
 
 @dataclass
@@ -57,6 +59,7 @@ class GroupCommit:
     """The saves of one recorder, grouped; ``flight`` writes one group in one transaction."""
 
     flight: Flight
+    fits: Fits
     _queue: list[Ticket] = field(default_factory=list)
     # Stream -> its latest save not recorded (queued, in flight, or failed): a save that
     # follows one on the same record is recorded only if that one is.
@@ -121,7 +124,7 @@ class GroupCommit:
         group: list[Ticket] = []
         events: list[StoredEvent] = []
         for ticket in self._queue:
-            if group and not fits_two_flights([*events, *ticket.events]):
+            if group and not self.fits([*events, *ticket.events]):
                 break
             group.append(ticket)
             events.extend(ticket.events)
