@@ -208,7 +208,12 @@ class AdvisoryLock:
         return True
 
     def release(self) -> None:
-        self._drop()  # closing the session releases the lock
+        # Unlocked before the session closes: the server ends a closed session (and its
+        # locks) only once it notices, so another service asking at once would be refused.
+        if self._held and self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+        self._drop()
 
     def _drop(self) -> None:
         conn, self._conn, self._held = self._conn, None, False
