@@ -3,6 +3,7 @@ agency (checked against the consents in force, in the same transaction as the ac
 the accounting of disclosures replayed from the client's log."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any, Unpack
@@ -52,6 +53,20 @@ REFERRAL_PURPOSES: dict[str, str] = {
 
 def years_before(moment: datetime, years: int) -> datetime:
     return moment - timedelta(days=365 * years + years // 4)
+
+
+@dataclass(frozen=True)
+class Disclosing:
+    """What an act of disclosure names before its command decides what leaves."""
+
+    disclosure_id: str
+    recipient_kind: str
+    recipient: str
+    purpose: str
+    basis: str | None
+    consent_id: str
+    order_reference: str
+    reason: str
 
 
 class DisclosureCommands(DirectoryCommands):
@@ -221,33 +236,39 @@ class DisclosureCommands(DirectoryCommands):
             raise InvalidValueError("a referral records its own disclosure: make the referral")
         self._check_override(actor, basis)
 
+        disclosing = Disclosing(
+            disclosure_id, recipient_kind, recipient, purpose, basis, consent_id,
+            order_reference, reason,
+        )  # fmt: skip
+
         def command(client: Client) -> None:
-            at = moment(opts)
-            decided = client.decide_basis(
-                recipient,
-                purpose,
-                classes,
-                at,
-                basis,
-                consent_id,
-                order_reference,
-                reason,
-                self.consent_ends(client),
-            )
-            client.record_disclosure(
-                disclosure_id,
-                recipient_kind,
-                recipient,
-                purpose,
-                channel,
-                classes,
-                [entry for entry, _ in named],
-                decided,
-                order_reference,
-                at,
-            )
+            entries = [entry for entry, _ in named]
+            self._disclose(client, disclosing, channel, classes, entries, moment(opts))
 
         return self._update_client(actor, client_id, opts, command, disclosure_id)
+
+    def _disclose(
+        self,
+        client: Client,
+        disclosing: Disclosing,
+        channel: str,
+        classes: list[str],
+        entries: list[dict[str, Any]],
+        at: datetime,
+        *about: str,
+    ) -> None:
+        """The consent decision and the disclosure it allows, inside the act's command (a
+        refused basis raises before anything is recorded).  ``about``: the case id, and
+        the referral's id for a referral."""
+        d = disclosing
+        decided = client.decide_basis(
+            d.recipient, d.purpose, classes, at, d.basis, d.consent_id, d.order_reference,
+            d.reason, self.consent_ends(client),
+        )  # fmt: skip
+        client.record_disclosure(
+            d.disclosure_id, d.recipient_kind, d.recipient, d.purpose, channel, classes,
+            entries, decided, d.order_reference, at, *about,
+        )  # fmt: skip
 
     def make_referral(
         self,
@@ -330,23 +351,16 @@ class DisclosureCommands(DirectoryCommands):
         reason = opts.get("reason") or ""
         purpose = purpose or REFERRAL_PURPOSES.get(resource_kind, Purpose.CARE_COORDINATION)
         self._check_override(actor, basis)
+        disclosing = Disclosing(
+            disclosure_id, "organisation", organisation, purpose, basis, consent_id,
+            order_reference, reason,
+        )  # fmt: skip
 
         def command(case: Case, client: Client) -> None:
             at = moment(opts)
             contact = shared_contact(client, share_contact or [], preferred_contact)
             refer(case, contact)
             classes = referral_classes(case, shares)
-            decided = client.decide_basis(
-                organisation,
-                purpose,
-                classes,
-                at,
-                basis,
-                consent_id,
-                order_reference,
-                reason,
-                self.consent_ends(client),
-            )
             entries: list[dict[str, Any]] = [
                 {"stream_id": str(case.id), "version": case.version, "kind": "case"}
             ]
@@ -359,20 +373,10 @@ class DisclosureCommands(DirectoryCommands):
                         "fields": list(contact),
                     }
                 )
-            client.record_disclosure(
-                disclosure_id,
-                "organisation",
-                organisation,
-                purpose,
-                Channel.REFERRAL,
-                classes,
-                entries,
-                decided,
-                order_reference,
-                at,
-                str(case.id),
+            self._disclose(
+                client, disclosing, Channel.REFERRAL, classes, entries, at, str(case.id),
                 referral_id,
-            )
+            )  # fmt: skip
 
         return self._update_case_and_client(actor, case_id, opts, command, referral_id)
 

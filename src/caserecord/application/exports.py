@@ -11,7 +11,12 @@ from uuid import UUID
 
 from caserecord.application.base import CommandResult, Options, new_id
 from caserecord.application.case_view import CaseView
-from caserecord.application.disclosures import DisclosureCommands, merged, moment
+from caserecord.application.disclosures import (
+    Disclosing,
+    DisclosureCommands,
+    merged,
+    moment,
+)
 from caserecord.application.integrity import Integrity
 from caserecord.application.need_to_know import INTAKE_FIELDS, blank, entry_version
 from caserecord.domain.case import Case
@@ -117,33 +122,18 @@ class CaseExports(DisclosureCommands, CaseView, Integrity):
         self._check_override(actor, basis)
         wanted = None if shares is None else data_classes(shares, "shares")
 
+        disclosing = Disclosing(
+            disclosure_id, recipient_kind, recipient, purpose, basis, consent_id,
+            order_reference, reason,
+        )  # fmt: skip
+
         def command(client: Client) -> None:
             at, case = moment(opts), self._case(actor, case_id)
             leaving = self.narrowing(actor, case, wanted, at)
-            decided = client.decide_basis(
-                recipient,
-                purpose,
-                leaving.classes,
-                at,
-                basis,
-                consent_id,
-                order_reference,
-                reason,
-                self.consent_ends(client),
-            )
-            client.record_disclosure(
-                disclosure_id,
-                recipient_kind,
-                recipient,
-                purpose,
-                Channel.EXPORT,
-                leaving.classes,
-                leaving.entries(),
-                decided,
-                order_reference,
-                at,
+            self._disclose(
+                client, disclosing, Channel.EXPORT, leaving.classes, leaving.entries(), at,
                 str(case_id),
-            )
+            )  # fmt: skip
 
         return self._update_client(actor, client_id, opts, command, disclosure_id)
 
