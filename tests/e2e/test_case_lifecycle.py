@@ -28,6 +28,9 @@ def test_a_case_goes_from_the_waitlist_to_a_discharge_with_aftercare(api: Api) -
         },
         role="supervisor",
     )
+    # The supervisor closed it: the caseworker reads the caseload at that position.
+    head = api.client.app.state.runtime.records.recorder.max_notification_id()  # type: ignore[attr-defined]
+    reached = {"X-Min-Position": str(head)}
 
     assert [c["case_id"] for c in waiting] == [case_id]
     assert on_hold["status"] == "on_hold"
@@ -45,4 +48,4 @@ def test_a_case_goes_from_the_waitlist_to_a_discharge_with_aftercare(api: Api) -
     ]
     timeline = api.get(f"{base}/timeline").json()["items"]
     assert "Case closed (goals_met)" in [e["summary"] for e in timeline]
-    assert api.get("/v1/caseloads").json()["items"] == []
+    assert api.get("/v1/caseloads", headers=reached).json()["items"] == []

@@ -22,9 +22,14 @@ def test_a_caseload_lists_the_agencys_open_cases_by_manager(api: Api) -> None:
         role="supervisor",
     )
     a_case(api, agency="agency-b")
+    # The supervisor's assignment came after the caseworker's last write: read at the head.
+    head = api.client.app.state.runtime.records.recorder.max_notification_id()  # type: ignore[attr-defined]
+    reached = {"X-Min-Position": str(head)}
 
-    everyone = api.get("/v1/caseloads").json()["items"]
-    mine = api.get("/v1/caseloads", case_manager_id=caseworker_of("agency-a")).json()["items"]
+    everyone = api.get("/v1/caseloads", headers=reached).json()["items"]
+    mine = api.get(
+        "/v1/caseloads", case_manager_id=caseworker_of("agency-a"), headers=reached
+    ).json()["items"]
 
     assert {c["case_id"] for c in everyone} == {first, second}
     assert [c["case_id"] for c in mine] == [first]
@@ -46,8 +51,11 @@ def test_a_closed_case_leaves_the_caseload(sqlite_api: Api) -> None:
         {"outcome": "done", "reason": "goals met"},
         role="supervisor",
     )
+    # The supervisor closed it: the caseworker reads the caseload at that position.
+    head = sqlite_api.client.app.state.runtime.records.recorder.max_notification_id()  # type: ignore[attr-defined]
+    reached = {"X-Min-Position": str(head)}
 
-    assert sqlite_api.get("/v1/caseloads").json()["items"] == []
+    assert sqlite_api.get("/v1/caseloads", headers=reached).json()["items"] == []
 
 
 def test_another_worker_reads_your_write_when_given_its_position(sqlite_api: Api) -> None:
