@@ -119,11 +119,12 @@ def bare_library_op(settings: Settings) -> Iterator[Callable[[], object]]:
 FRAMES_OF = 40
 
 
-def wal_frames(op: Callable[[], object], settings: Settings) -> float:
+def wal_frames(op: Callable[[], object], settings: Settings) -> tuple[float, dict[str, float]]:
     """Pages a command appends to SQLite's write-ahead log, on average: what its commit
-    writes and syncs, and later copies back into the database file.  The log is emptied
-    first; 40 commands stay below the automatic checkpoint (1,000 pages), which would
-    start the log over."""
+    writes and syncs, and later copies back into the database file; and the same by the
+    table or index each page belongs to (SQLite's ``dbstat``).  The log is emptied first;
+    40 commands stay below the automatic checkpoint (1,000 pages), which would start the
+    log over."""
     path = settings.database_url.removeprefix("sqlite:///")
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -132,16 +133,27 @@ def wal_frames(op: Callable[[], object], settings: Settings) -> float:
         for _ in range(FRAMES_OF):
             op()
         data = Path(f"{path}-wal").read_bytes()
+        owner = dict(conn.execute("SELECT pageno, name FROM dbstat").fetchall())
     finally:
         conn.close()
     page_size = int.from_bytes(data[8:12], "big")
     salts = data[16:24]
-    frames = sum(
-        1
+    pages = [
+        int.from_bytes(data[offset : offset + 4], "big")
         for offset in range(32, len(data) - 24 - page_size + 1, 24 + page_size)
         if data[offset + 8 : offset + 16] == salts
-    )
-    return frames / FRAMES_OF
+    ]
+    by_tree: dict[str, float] = {}
+    for page in pages:
+        name = owner.get(page, "(free or header)")
+        by_tree[name] = by_tree.get(name, 0.0) + 1 / FRAMES_OF
+    return len(pages) / FRAMES_OF, by_tree
+
+
+def most_written(by_tree: dict[str, float]) -> str:
+    """The B-trees a note writes most pages of, for the row's note."""
+    ranked = sorted(by_tree.items(), key=lambda item: -item[1])
+    return ", ".join(f"{name} {share:.2f}" for name, share in ranked if share >= 0.1)
 
 
 @contextmanager
@@ -199,18 +211,21 @@ def run(kind: str, *, quick: bool) -> list[Row]:
         rates = interleaved_rates(ops, rounds, seconds)
         pages = []
         if kind == "sqlite":
+            ours_pages, ours_trees = wal_frames(ops["caserecords"], ours)
+            bare_pages, _ = wal_frames(ops["bare"], bare)
             pages.append(
                 Row(
                     "command path",
                     "pages written per note (WAL frames, record_note)",
                     kind,
-                    wal_frames(ops["caserecords"], ours),
+                    ours_pages,
                     "pages",
                     "bare eventsourcing get+event+save",
-                    wal_frames(ops["bare"], bare),
+                    bare_pages,
                     "reference",
                     f"{FRAMES_OF} commands after a checkpoint; counted in the WAL file, so "
-                    "the machine's load does not move it",
+                    f"the machine's load does not move it; by B-tree: {most_written(ours_trees)}",
+                    extra={"by_btree": ours_trees},
                 )
             )
     driver = "sqlite3" if kind == "sqlite" else "psycopg"
