@@ -77,6 +77,9 @@ def test_a_signed_in_user_finds_a_client_reads_replays_and_audits_the_case_then_
     slider = page.locator("#moment")
     labels = slider.get_attribute("data-labels") or ""
     revised = next(i for i, text in enumerate(labels.split("|")) if "Plan revised" in text)
+    # The slider submits through console.js, whose listeners are attached once the page has
+    # loaded: a value set before then would change nothing.
+    page.wait_for_load_state("load")
     slider.fill(str(revised - 1))
     page.wait_for_url(lambda url: f"moment={revised - 1}" in url)
     expect(page.locator("h3[data-plan-title]")).to_have_text("Recovery and housing plan")
