@@ -129,6 +129,15 @@ def test_entries_of_a_log_kept_before_one_entry_per_request_still_name_their_sub
         assert log[0]["subjects"] == log[1]["subjects"] == [{"client_id": client, "case_id": None}]
 
 
+def delete_behind_the_service(api: Api, entry_id: int) -> None:
+    """An insider's DELETE of one access-log entry, straight in the database."""
+    records = open_records(api.settings)
+    try:
+        Tables(records).execute("DELETE FROM {t}access_log WHERE entry_id = ?", (entry_id,))
+    finally:
+        records.close()
+
+
 def test_an_entry_deleted_behind_the_service_is_flagged_by_the_pages_around_it(
     api: Api,
 ) -> None:
@@ -138,11 +147,7 @@ def test_an_entry_deleted_behind_the_service_is_flagged_by_the_pages_around_it(
     path = f"/v1/clients/{client_id}/access-log"
     entries = api.get(path, role="compliance_reviewer").json()["items"]
     reads = [e["entry_id"] for e in entries if e["action"] == "read_client"]
-    records = open_records(api.settings)
-    try:
-        Tables(records).execute("DELETE FROM {t}access_log WHERE entry_id = ?", (reads[1],))
-    finally:
-        records.close()
+    delete_behind_the_service(api, reads[1])
     shown = [e["entry_id"] for e in entries]
     gap_at = shown.index(reads[1])  # the first page ends just before it
 
@@ -185,13 +190,7 @@ def test_the_consoles_access_log_page_warns_of_an_entry_deleted_behind_the_servi
     browser = signed_in(sqlite_api)
     page = f"/console/clients/{client_id}/access-log"
     whole = browser.get(page)
-    records = open_records(sqlite_api.settings)
-    try:
-        Tables(records).execute(
-            "DELETE FROM {t}access_log WHERE entry_id = ?", (entries[-2]["entry_id"],)
-        )
-    finally:
-        records.close()
+    delete_behind_the_service(sqlite_api, entries[-2]["entry_id"])
 
     gapped = browser.get(page)
 
