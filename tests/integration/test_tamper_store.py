@@ -175,6 +175,18 @@ def last_version(store: Store, stream: UUID) -> int:
 # ---- the events ------------------------------------------------------------------------
 
 
+def verify_all_command(settings: Settings) -> subprocess.CompletedProcess[str]:
+    """`caserecord verify --all --json` on the store, as a reviewer runs it."""
+    env = env_for(settings) | {"CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path())}
+    return subprocess.run(
+        [CASERECORD, "verify", "--all", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_an_untouched_store_verifies_whole_and_against_its_checkpoint(store: Store) -> None:
     report = store.verify()
 
@@ -336,20 +348,9 @@ def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
 def test_the_command_exits_2_with_a_json_report_naming_what_was_changed(
     store: Store, settings: Settings
 ) -> None:
-    env = env_for(settings) | {"CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path())}
-
-    def verify_all_command() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [CASERECORD, "verify", "--all", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    intact = verify_all_command()
+    intact = verify_all_command(settings)
     store.rows.flip_byte(store.case_b, 2)
-    tampered = verify_all_command()
+    tampered = verify_all_command(settings)
 
     assert intact.returncode == 0, intact.stderr
     assert json.loads(intact.stdout)["ok"] is True
@@ -432,15 +433,8 @@ def test_verify_all_exits_2_naming_an_access_log_entry_deleted_from_a_clients_lo
     ids = [r[0] for r in store.sql("SELECT entry_id FROM access_log ORDER BY entry_id")]
     store.sql("DELETE FROM access_log WHERE entry_id=?", ids[1])
     store.sql("DELETE FROM access_log_subjects WHERE entry_id=?", ids[1])
-    env = env_for(settings) | {"CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path())}
 
-    done = subprocess.run(
-        [CASERECORD, "verify", "--all", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = verify_all_command(settings)
 
     assert done.returncode == 2, done.stderr
     found = {(p["where"], p["problem"]) for p in json.loads(done.stdout)["problems"]}
@@ -512,16 +506,7 @@ def test_a_feed_row_deleted_in_the_middle_is_flagged_by_the_feed_and_named_by_ve
         for p in report.problems
     ), report.problems
     if where == "middle":  # and as the command: exit 2, the gap named in its report
-        env = env_for(settings) | {
-            "CASERECORD_INTEGRITY_KEY_FILE": str(settings.integrity_key_path())
-        }
-        command = subprocess.run(
-            [CASERECORD, "verify", "--all", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        command = verify_all_command(settings)
         assert command.returncode == 2, command.stderr
         named = json.loads(command.stdout)["problems"]
         assert {
