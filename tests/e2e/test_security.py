@@ -1,5 +1,6 @@
 """Bearer tokens, roles and tenancy at the HTTP boundary."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi import FastAPI
@@ -39,6 +40,18 @@ def revoke_elsewhere(api: Api, role: str = "caseworker") -> None:
     records.close()
 
 
+@contextmanager
+def served_with_a_token_cache(sqlite_url: str) -> Iterator[tuple[Api, Settings, list[float]]]:
+    """The service with a 2 s token cache, its clock (tokens and identities) at ``now[0]``."""
+    settings = Settings(database_url=sqlite_url, token_cache_seconds=2.0)
+    with contextmanager(serve)(settings) as api:
+        app: FastAPI = api.client.app  # type: ignore[assignment]
+        runtime: Runtime = app.state.runtime
+        now = [1000.0]
+        runtime.tokens.clock = runtime.identities.clock = lambda: now[0]
+        yield api, settings, now
+
+
 def test_a_token_revoked_by_another_process_is_401_at_once_by_default(sqlite_api: Api) -> None:
     assert sqlite_api.get("/v1/events").status_code == 200
 
@@ -50,12 +63,7 @@ def test_a_token_revoked_by_another_process_is_401_at_once_by_default(sqlite_api
 def test_with_a_token_cache_a_token_revoked_elsewhere_is_401_once_the_cache_time_passes(
     sqlite_url: str,
 ) -> None:
-    settings = Settings(database_url=sqlite_url, token_cache_seconds=2.0)
-    with contextmanager(serve)(settings) as api:
-        app: FastAPI = api.client.app  # type: ignore[assignment]
-        runtime: Runtime = app.state.runtime
-        now = [1000.0]
-        runtime.tokens.clock = lambda: now[0]
+    with served_with_a_token_cache(sqlite_url) as (api, settings, now):
         assert api.get("/v1/events").status_code == 200
 
         revoke_elsewhere(api)
@@ -69,12 +77,7 @@ def test_with_a_token_cache_a_token_revoked_elsewhere_is_401_once_the_cache_time
 def test_with_a_token_cache_a_staff_change_here_counts_at_once_and_one_elsewhere_in_time(
     sqlite_url: str,
 ) -> None:
-    settings = Settings(database_url=sqlite_url, token_cache_seconds=2.0)
-    with contextmanager(serve)(settings) as api:
-        app: FastAPI = api.client.app  # type: ignore[assignment]
-        runtime: Runtime = app.state.runtime
-        now = [1000.0]
-        runtime.tokens.clock = runtime.identities.clock = lambda: now[0]
+    with served_with_a_token_cache(sqlite_url) as (api, settings, now):
         assert api.get("/v1/me").status_code == 200  # a token that names no one, kept
 
         add_staff(api, "cm-alice")
