@@ -83,28 +83,46 @@ def request_id_of(request: Request, response: Response) -> str:
     return found
 
 
+PurposeHeader = Annotated[
+    str,
+    Header(
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Why the data is read; kept in the access log",
+    ),
+]
+OnBehalfHeader = Annotated[
+    str | None,
+    Header(
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+        description="A service account's token only: the staff member it acts for",
+    ),
+]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
 async def get_caller(
     request: Request,
     response: Response,
     runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    x_purpose_of_use: Annotated[
-        str,
-        Header(
-            max_length=100,
-            pattern=r"^[A-Za-z0-9_.:-]+$",
-            description="Why the data is read; kept in the access log",
-        ),
-    ] = DEFAULT_PURPOSE,
-    x_on_behalf_of: Annotated[
-        str | None,
-        Header(
-            max_length=100,
-            pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
-            description="A service account's token only: the staff member it acts for",
-        ),
-    ] = None,
+    credentials: BearerDep,
+    x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
+    x_on_behalf_of: OnBehalfHeader = None,
 ) -> Caller:
+    purpose, on_behalf_of = x_purpose_of_use, x_on_behalf_of
+    return await caller_of(request, response, runtime, credentials, purpose, on_behalf_of)
+
+
+async def caller_of(
+    request: Request,
+    response: Response,
+    runtime: Runtime,
+    credentials: HTTPAuthorizationCredentials | None,
+    purpose: str,
+    on_behalf_of: str | None,
+) -> Caller:
+    """Who is calling: the token's holder, or the staff member a service account acts for."""
     if credentials is None:
         raise unauthorized("a bearer token is required")
     secret = credentials.credentials
@@ -116,14 +134,14 @@ async def get_caller(
         raise unauthorized("the token is unknown or revoked")
     found = token
     identity: Identity | None = None
-    if token.staff_id is None and token.role == Role.ADMIN and x_on_behalf_of is None:
+    if token.staff_id is None and token.role == Role.ADMIN and on_behalf_of is None:
         identity = Identity(Actor(token.name, token.role, token.agency_id), None)
     elif cached is not None:  # a cached token's answer, kept as long
-        identity = runtime.cached_identity(cached, x_on_behalf_of)
+        identity = runtime.cached_identity(cached, on_behalf_of)
     if identity is None:  # the directory is read: off the loop
-        identity = await run_in_threadpool(lambda: runtime.identify(found, x_on_behalf_of))
+        identity = await run_in_threadpool(lambda: runtime.identify(found, on_behalf_of))
     request_id = request_id_of(request, response)
-    return Caller(identity.actor, token, x_purpose_of_use, request_id, identity.staff)
+    return Caller(identity.actor, token, purpose, request_id, identity.staff)
 
 
 def staff_id_of(caller: Caller) -> str:
@@ -169,14 +187,18 @@ ObservedDep = Annotated[int | None, Depends(observe)]
 
 
 def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
-    allowed = {r.value for r in roles}
+    allowed = frozenset(r.value for r in roles)
 
     async def check(caller: Annotated[Caller, Depends(get_caller)], _: ObservedDep) -> Caller:
-        if caller.actor.role not in allowed:
-            raise forbidden(caller.actor.role)
-        return caller
+        return permitted(caller, allowed)
 
     return check
+
+
+def permitted(caller: Caller, allowed: frozenset[str]) -> Caller:
+    if caller.actor.role not in allowed:
+        raise forbidden(caller.actor.role)
+    return caller
 
 
 READERS = (Role.CASEWORKER, Role.SUPERVISOR, Role.COMPLIANCE_REVIEWER)
@@ -238,20 +260,14 @@ def parse_if_match(value: str | None) -> int | None:
     return int(tag)
 
 
-async def get_if_match(
-    if_match: Annotated[
-        str | None,
-        Header(
-            description="The ETag (version) the change is based on; 412 if it moved on",
-            pattern=r'^(\*|W/"[0-9]+"|"[0-9]+"|[0-9]+)$',
-            examples=['"3"'],
-        ),
-    ] = None,
-) -> int | None:
-    return parse_if_match(if_match)
-
-
-IfMatchDep = Annotated[int | None, Depends(get_if_match)]
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        description="The ETag (version) the change is based on; 412 if it moved on",
+        pattern=r'^(\*|W/"[0-9]+"|"[0-9]+"|[0-9]+)$',
+        examples=['"3"'],
+    ),
+]
 
 IdempotencyKeyDep = Annotated[
     str | None,

@@ -2,26 +2,28 @@
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from caserecord.api.deps import (
-    AdminDep,
+    DEFAULT_PURPOSE,
+    WRITERS,
+    BearerDep,
     Caller,
-    DirectoryKeeperDep,
     IdempotencyKeyDep,
-    IfMatchDep,
-    ProviderDep,
-    RuntimeDep,
-    SupervisorDep,
-    WriterDep,
+    IfMatchHeader,
+    OnBehalfHeader,
+    PurposeHeader,
+    caller_of,
     etag,
+    parse_if_match,
+    permitted,
 )
 from caserecord.api.errors import ApiError
 from caserecord.api.runtime import Runtime
@@ -29,6 +31,7 @@ from caserecord.api.schemas.common import CommandOut, Revision, WriteOptions
 from caserecord.application import CaseRecords, CommandResult
 from caserecord.domain.errors import ConcurrencyConflictError
 from caserecord.domain.recording import Actor
+from caserecord.domain.values import Role
 
 Command = Callable[..., CommandResult]
 
@@ -155,102 +158,57 @@ def extended(answer: JSONResponse, **more: Any) -> JSONResponse:
     return JSONResponse(body, status_code=answer.status_code, headers=headers)
 
 
-def _write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: Caller,
-    if_match: IfMatchDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    key = None if idempotency_key is None else caller_key(caller, idempotency_key)
-    return Write(runtime, caller, if_match, key, request.method, request.url.path)
+def writing(*roles: Role, versioned: bool = True) -> Callable[..., Awaitable[Write]]:
+    """A write's one dependency: a caller in one of ``roles``, the request's If-Match
+    (``versioned``) and its Idempotency-Key. FastAPI solves every nested dependency anew on
+    each request (a cache key, its parameters, a call); on the write path one flat
+    dependency does the same checks for less than the tree of them did."""
+    allowed = frozenset(r.value for r in roles)
+
+    async def write(
+        request: Request,
+        response: Response,
+        credentials: BearerDep,
+        idempotency_key: IdempotencyKeyDep = None,
+        x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
+        x_on_behalf_of: OnBehalfHeader = None,
+        if_match: IfMatchHeader = None,
+    ) -> Write:
+        runtime: Runtime = request.app.state.runtime
+        caller = await caller_of(
+            request, response, runtime, credentials, x_purpose_of_use, x_on_behalf_of
+        )
+        permitted(caller, allowed)
+        key = None if idempotency_key is None else caller_key(caller, idempotency_key)
+        expected = parse_if_match(if_match)
+        return Write(runtime, caller, expected, key, request.method, request.url.path)
+
+    async def unversioned(
+        request: Request,
+        response: Response,
+        credentials: BearerDep,
+        idempotency_key: IdempotencyKeyDep = None,
+        x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
+        x_on_behalf_of: OnBehalfHeader = None,
+    ) -> Write:
+        return await write(
+            request, response, credentials, idempotency_key, x_purpose_of_use, x_on_behalf_of
+        )
+
+    return write if versioned else unversioned
 
 
-async def writer_write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: WriterDep,
-    if_match: IfMatchDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    return _write(request, runtime, caller, if_match, idempotency_key)
-
-
-async def supervisor_write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: SupervisorDep,
-    if_match: IfMatchDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    return _write(request, runtime, caller, if_match, idempotency_key)
-
-
-async def admin_write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: AdminDep,
-    if_match: IfMatchDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    return _write(request, runtime, caller, if_match, idempotency_key)
-
-
-async def provider_write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: ProviderDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    # A provider never sees the case, so it has no version of it to give in If-Match.
-    return _write(request, runtime, caller, None, idempotency_key)
-
-
-async def register_write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: AdminDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    # The agency's own registers (its instrument definitions) take no If-Match.
-    return _write(request, runtime, caller, None, idempotency_key)
-
-
-async def creating_write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: WriterDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    # A new record has no version yet, so there is no If-Match to honour.
-    return _write(request, runtime, caller, None, idempotency_key)
-
-
-async def directory_write(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: DirectoryKeeperDep,
-    if_match: IfMatchDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    return _write(request, runtime, caller, if_match, idempotency_key)
-
-
-async def directory_listing(
-    request: Request,
-    runtime: RuntimeDep,
-    caller: DirectoryKeeperDep,
-    idempotency_key: IdempotencyKeyDep = None,
-) -> Write:
-    # A new service has no version yet, so there is no If-Match to honour.
-    return _write(request, runtime, caller, None, idempotency_key)
-
-
-WriteDep = Annotated[Write, Depends(writer_write)]
-DirectoryWriteDep = Annotated[Write, Depends(directory_write)]
-DirectoryListingDep = Annotated[Write, Depends(directory_listing)]
-AdminWriteDep = Annotated[Write, Depends(admin_write)]
-ProviderWriteDep = Annotated[Write, Depends(provider_write)]
-RegisterWriteDep = Annotated[Write, Depends(register_write)]
-CreateDep = Annotated[Write, Depends(creating_write)]
-SupervisedWriteDep = Annotated[Write, Depends(supervisor_write)]
+WriteDep = Annotated[Write, Depends(writing(*WRITERS))]
+SupervisedWriteDep = Annotated[Write, Depends(writing(Role.SUPERVISOR))]
+AdminWriteDep = Annotated[Write, Depends(writing(Role.ADMIN))]
+DirectoryWriteDep = Annotated[Write, Depends(writing(Role.ADMIN, Role.SUPERVISOR))]
+# A new record has no version yet, so there is no If-Match to honour.
+CreateDep = Annotated[Write, Depends(writing(*WRITERS, versioned=False))]
+# A new service of the directory has no version yet either.
+DirectoryListingDep = Annotated[
+    Write, Depends(writing(Role.ADMIN, Role.SUPERVISOR, versioned=False))
+]
+# A provider never sees the case, so it has no version of it to give in If-Match.
+ProviderWriteDep = Annotated[Write, Depends(writing(Role.PROVIDER, versioned=False))]
+# The agency's own registers (its instrument definitions) take no If-Match.
+RegisterWriteDep = Annotated[Write, Depends(writing(Role.ADMIN, versioned=False))]
