@@ -31,6 +31,22 @@ def test_an_unknown_token_is_401(sqlite_api: Api) -> None:
     assert response.json()["detail"] == "the token is unknown or revoked"
 
 
+def test_who_is_calling_is_settled_before_anything_else_the_request_says(
+    sqlite_api: Api,
+) -> None:
+    _, case_id = a_case(sqlite_api)
+    malformed = {"If-Match": "soon", "Idempotency-Key": "", "X-Purpose-Of-Use": "why?"}
+    path = f"/v1/cases/{case_id}/notes"
+
+    no_token = sqlite_api.client.post(path, json={"text": "x"}, headers=malformed)
+    unknown = sqlite_api.client.post(
+        path, json={"text": "x"}, headers=malformed | {"Authorization": "Bearer crt_unknown"}
+    )
+    read = sqlite_api.client.get(path, headers={"X-Purpose-Of-Use": "why?"})
+
+    assert [r.status_code for r in (no_token, unknown, read)] == [401, 401, 401]
+
+
 def revoke_elsewhere(api: Api, role: str = "caseworker") -> None:
     """Revoke the agency-a token of ``role`` as the CLI or another worker would."""
     records = open_records(api.settings)

@@ -99,32 +99,24 @@ OnBehalfHeader = Annotated[
         description="A service account's token only: the staff member it acts for",
     ),
 ]
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def get_caller(
+@dataclass(frozen=True)
+class Presented:
+    """The token a request presented, as the store (or this process's token cache) knows
+    it: who is calling is settled before anything else the request says is looked at."""
+
+    token: TokenInfo
+    cached: bool
+
+
+async def get_presented(
     request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    credentials: BearerDep,
-    x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
-    x_on_behalf_of: OnBehalfHeader = None,
-) -> Caller:
-    purpose, on_behalf_of = x_purpose_of_use, x_on_behalf_of
-    return await caller_of(request, response, runtime, credentials, purpose, on_behalf_of)
-
-
-async def caller_of(
-    request: Request,
-    response: Response,
-    runtime: Runtime,
-    credentials: HTTPAuthorizationCredentials | None,
-    purpose: str,
-    on_behalf_of: str | None,
-) -> Caller:
-    """Who is calling: the token's holder, or the staff member a service account acts for."""
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Presented:
     if credentials is None:
         raise unauthorized("a bearer token is required")
+    runtime: Runtime = request.app.state.runtime
     secret = credentials.credentials
     # A token this process trusts is checked on the event loop; any other is looked up in
     # the thread pool, off the loop.
@@ -132,14 +124,41 @@ async def caller_of(
     token = cached or await run_in_threadpool(lambda: runtime.tokens.authenticate(secret))
     if token is None:
         raise unauthorized("the token is unknown or revoked")
-    found = token
+    return Presented(token, cached is not None)
+
+
+PresentedDep = Annotated[Presented, Depends(get_presented)]
+
+
+async def get_caller(
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    presented: PresentedDep,
+    x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
+    x_on_behalf_of: OnBehalfHeader = None,
+) -> Caller:
+    purpose, on_behalf_of = x_purpose_of_use, x_on_behalf_of
+    return await caller_of(request, response, runtime, presented, purpose, on_behalf_of)
+
+
+async def caller_of(
+    request: Request,
+    response: Response,
+    runtime: Runtime,
+    presented: Presented,
+    purpose: str,
+    on_behalf_of: str | None,
+) -> Caller:
+    """Who is calling: the token's holder, or the staff member a service account acts for."""
+    token = presented.token
     identity: Identity | None = None
     if token.staff_id is None and token.role == Role.ADMIN and on_behalf_of is None:
         identity = Identity(Actor(token.name, token.role, token.agency_id), None)
-    elif cached is not None:  # a cached token's answer, kept as long
-        identity = runtime.cached_identity(cached, on_behalf_of)
+    elif presented.cached:  # a cached token's answer, kept as long
+        identity = runtime.cached_identity(token, on_behalf_of)
     if identity is None:  # the directory is read: off the loop
-        identity = await run_in_threadpool(lambda: runtime.identify(found, on_behalf_of))
+        identity = await run_in_threadpool(lambda: runtime.identify(token, on_behalf_of))
     request_id = request_id_of(request, response)
     return Caller(identity.actor, token, purpose, request_id, identity.staff)
 

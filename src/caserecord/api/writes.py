@@ -14,11 +14,11 @@ from pydantic import BaseModel
 from caserecord.api.deps import (
     DEFAULT_PURPOSE,
     WRITERS,
-    BearerDep,
     Caller,
     IdempotencyKeyDep,
     IfMatchHeader,
     OnBehalfHeader,
+    PresentedDep,
     PurposeHeader,
     caller_of,
     etag,
@@ -159,16 +159,16 @@ def extended(answer: JSONResponse, **more: Any) -> JSONResponse:
 
 
 def writing(*roles: Role, versioned: bool = True) -> Callable[..., Awaitable[Write]]:
-    """A write's one dependency: a caller in one of ``roles``, the request's If-Match
-    (``versioned``) and its Idempotency-Key. FastAPI solves every nested dependency anew on
-    each request (a cache key, its parameters, a call); on the write path one flat
-    dependency does the same checks for less than the tree of them did."""
+    """A write's dependency: a caller in one of ``roles``, the request's If-Match
+    (``versioned``: the write changes a record the caller can see the version of) and its
+    Idempotency-Key. The token is settled first (``get_presented``): a request without a
+    valid one is 401 whatever its headers say."""
     allowed = frozenset(r.value for r in roles)
 
     async def write(
         request: Request,
         response: Response,
-        credentials: BearerDep,
+        presented: PresentedDep,
         idempotency_key: IdempotencyKeyDep = None,
         x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
         x_on_behalf_of: OnBehalfHeader = None,
@@ -176,7 +176,7 @@ def writing(*roles: Role, versioned: bool = True) -> Callable[..., Awaitable[Wri
     ) -> Write:
         runtime: Runtime = request.app.state.runtime
         caller = await caller_of(
-            request, response, runtime, credentials, x_purpose_of_use, x_on_behalf_of
+            request, response, runtime, presented, x_purpose_of_use, x_on_behalf_of
         )
         permitted(caller, allowed)
         key = None if idempotency_key is None else caller_key(caller, idempotency_key)
@@ -186,13 +186,13 @@ def writing(*roles: Role, versioned: bool = True) -> Callable[..., Awaitable[Wri
     async def unversioned(
         request: Request,
         response: Response,
-        credentials: BearerDep,
+        presented: PresentedDep,
         idempotency_key: IdempotencyKeyDep = None,
         x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
         x_on_behalf_of: OnBehalfHeader = None,
     ) -> Write:
         return await write(
-            request, response, credentials, idempotency_key, x_purpose_of_use, x_on_behalf_of
+            request, response, presented, idempotency_key, x_purpose_of_use, x_on_behalf_of
         )
 
     return write if versioned else unversioned
