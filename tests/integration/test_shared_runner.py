@@ -128,6 +128,8 @@ def test_a_live_batch_of_every_view_is_one_round_trip_on_postgresql(
 
     assert tally.round_trips == 1, tally.by_text
     assert tally.by_text["COMMIT"] == 1
+    moving = [text for text in tally.by_text.elements() if "_tracking SET" in text]
+    assert len(moving) == 1, tally.by_text  # the eight positions, in one statement
     assert positions == dict.fromkeys(PROJECTIONS, position)
 
 
