@@ -47,6 +47,17 @@ def test_who_is_calling_is_settled_before_anything_else_the_request_says(
     assert [r.status_code for r in (no_token, unknown, read)] == [401, 401, 401]
 
 
+def test_a_write_is_refused_for_its_role_before_its_headers(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    malformed = {"If-Match": "soon", "Idempotency-Key": ""}
+
+    response = sqlite_api.post(
+        f"/v1/cases/{case_id}/notes", {"text": "x"}, role="compliance_reviewer", headers=malformed
+    )
+
+    assert response.status_code == 403
+
+
 def revoke_elsewhere(api: Api, role: str = "caseworker") -> None:
     """Revoke the agency-a token of ``role`` as the CLI or another worker would."""
     records = open_records(api.settings)

@@ -209,15 +209,11 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
     allowed = frozenset(r.value for r in roles)
 
     async def check(caller: Annotated[Caller, Depends(get_caller)], _: ObservedDep) -> Caller:
-        return permitted(caller, allowed)
+        if caller.actor.role not in allowed:
+            raise forbidden(caller.actor.role)
+        return caller
 
     return check
-
-
-def permitted(caller: Caller, allowed: frozenset[str]) -> Caller:
-    if caller.actor.role not in allowed:
-        raise forbidden(caller.actor.role)
-    return caller
 
 
 READERS = (Role.CASEWORKER, Role.SUPERVISOR, Role.COMPLIANCE_REVIEWER)
@@ -279,14 +275,20 @@ def parse_if_match(value: str | None) -> int | None:
     return int(tag)
 
 
-IfMatchHeader = Annotated[
-    str | None,
-    Header(
-        description="The ETag (version) the change is based on; 412 if it moved on",
-        pattern=r'^(\*|W/"[0-9]+"|"[0-9]+"|[0-9]+)$',
-        examples=['"3"'],
-    ),
-]
+async def get_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description="The ETag (version) the change is based on; 412 if it moved on",
+            pattern=r'^(\*|W/"[0-9]+"|"[0-9]+"|[0-9]+)$',
+            examples=['"3"'],
+        ),
+    ] = None,
+) -> int | None:
+    return parse_if_match(if_match)
+
+
+IfMatchDep = Annotated[int | None, Depends(get_if_match)]
 
 IdempotencyKeyDep = Annotated[
     str | None,

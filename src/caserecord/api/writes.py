@@ -6,24 +6,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from caserecord.api.deps import (
-    DEFAULT_PURPOSE,
     WRITERS,
     Caller,
     IdempotencyKeyDep,
-    IfMatchHeader,
-    OnBehalfHeader,
-    PresentedDep,
-    PurposeHeader,
-    caller_of,
+    IfMatchDep,
+    RuntimeDep,
+    allow,
     etag,
-    parse_if_match,
-    permitted,
 )
 from caserecord.api.errors import ApiError
 from caserecord.api.runtime import Runtime
@@ -159,41 +154,29 @@ def extended(answer: JSONResponse, **more: Any) -> JSONResponse:
 
 
 def writing(*roles: Role, versioned: bool = True) -> Callable[..., Awaitable[Write]]:
-    """A write's dependency: a caller in one of ``roles``, the request's If-Match
-    (``versioned``: the write changes a record the caller can see the version of) and its
-    Idempotency-Key. The token is settled first (``get_presented``): a request without a
-    valid one is 401 whatever its headers say."""
-    allowed = frozenset(r.value for r in roles)
+    """A write's dependency: a caller in one of ``roles``, its If-Match (``versioned``: the
+    write changes a record whose version the caller can see) and its Idempotency-Key.
+    A request is refused for its token (401), then its role (403), then a malformed
+    header (422)."""
+    check = allow(*roles)
 
     async def write(
         request: Request,
-        response: Response,
-        presented: PresentedDep,
+        runtime: RuntimeDep,
+        caller: Annotated[Caller, Depends(check)],
+        if_match: IfMatchDep,
         idempotency_key: IdempotencyKeyDep = None,
-        x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
-        x_on_behalf_of: OnBehalfHeader = None,
-        if_match: IfMatchHeader = None,
     ) -> Write:
-        runtime: Runtime = request.app.state.runtime
-        caller = await caller_of(
-            request, response, runtime, presented, x_purpose_of_use, x_on_behalf_of
-        )
-        permitted(caller, allowed)
         key = None if idempotency_key is None else caller_key(caller, idempotency_key)
-        expected = parse_if_match(if_match)
-        return Write(runtime, caller, expected, key, request.method, request.url.path)
+        return Write(runtime, caller, if_match, key, request.method, request.url.path)
 
     async def unversioned(
         request: Request,
-        response: Response,
-        presented: PresentedDep,
+        runtime: RuntimeDep,
+        caller: Annotated[Caller, Depends(check)],
         idempotency_key: IdempotencyKeyDep = None,
-        x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
-        x_on_behalf_of: OnBehalfHeader = None,
     ) -> Write:
-        return await write(
-            request, response, presented, idempotency_key, x_purpose_of_use, x_on_behalf_of
-        )
+        return await write(request, runtime, caller, None, idempotency_key)
 
     return write if versioned else unversioned
 
