@@ -83,24 +83,6 @@ def request_id_of(request: Request, response: Response) -> str:
     return found
 
 
-PurposeHeader = Annotated[
-    str,
-    Header(
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
-        description="Why the data is read; kept in the access log",
-    ),
-]
-OnBehalfHeader = Annotated[
-    str | None,
-    Header(
-        max_length=100,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
-        description="A service account's token only: the staff member it acts for",
-    ),
-]
-
-
 @dataclass(frozen=True)
 class Presented:
     """The token a request presented, as the store (or this process's token cache) knows
@@ -135,32 +117,33 @@ async def get_caller(
     response: Response,
     runtime: RuntimeDep,
     presented: PresentedDep,
-    x_purpose_of_use: PurposeHeader = DEFAULT_PURPOSE,
-    x_on_behalf_of: OnBehalfHeader = None,
+    x_purpose_of_use: Annotated[
+        str,
+        Header(
+            max_length=100,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description="Why the data is read; kept in the access log",
+        ),
+    ] = DEFAULT_PURPOSE,
+    x_on_behalf_of: Annotated[
+        str | None,
+        Header(
+            max_length=100,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+            description="A service account's token only: the staff member it acts for",
+        ),
+    ] = None,
 ) -> Caller:
-    purpose, on_behalf_of = x_purpose_of_use, x_on_behalf_of
-    return await caller_of(request, response, runtime, presented, purpose, on_behalf_of)
-
-
-async def caller_of(
-    request: Request,
-    response: Response,
-    runtime: Runtime,
-    presented: Presented,
-    purpose: str,
-    on_behalf_of: str | None,
-) -> Caller:
-    """Who is calling: the token's holder, or the staff member a service account acts for."""
     token = presented.token
     identity: Identity | None = None
-    if token.staff_id is None and token.role == Role.ADMIN and on_behalf_of is None:
+    if token.staff_id is None and token.role == Role.ADMIN and x_on_behalf_of is None:
         identity = Identity(Actor(token.name, token.role, token.agency_id), None)
     elif presented.cached:  # a cached token's answer, kept as long
-        identity = runtime.cached_identity(token, on_behalf_of)
+        identity = runtime.cached_identity(token, x_on_behalf_of)
     if identity is None:  # the directory is read: off the loop
-        identity = await run_in_threadpool(lambda: runtime.identify(token, on_behalf_of))
+        identity = await run_in_threadpool(lambda: runtime.identify(token, x_on_behalf_of))
     request_id = request_id_of(request, response)
-    return Caller(identity.actor, token, purpose, request_id, identity.staff)
+    return Caller(identity.actor, token, x_purpose_of_use, request_id, identity.staff)
 
 
 def staff_id_of(caller: Caller) -> str:
@@ -206,7 +189,7 @@ ObservedDep = Annotated[int | None, Depends(observe)]
 
 
 def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
-    allowed = frozenset(r.value for r in roles)
+    allowed = {r.value for r in roles}
 
     async def check(caller: Annotated[Caller, Depends(get_caller)], _: ObservedDep) -> Caller:
         if caller.actor.role not in allowed:
