@@ -156,8 +156,8 @@ def extended(answer: JSONResponse, **more: Any) -> JSONResponse:
 def writing(*roles: Role, versioned: bool = True) -> Callable[..., Awaitable[Write]]:
     """A write's dependency: a caller in one of ``roles``, its If-Match (``versioned``: the
     write changes a record whose version the caller can see) and its Idempotency-Key.
-    A request is refused for its token (401), then its role (403), then a malformed
-    header (422)."""
+    A request is refused for its token (401), then for who acts and why (422), then for
+    its role (403), then for a malformed If-Match or Idempotency-Key (422)."""
     check = allow(*roles)
 
     async def write(
