@@ -58,6 +58,21 @@ def test_a_write_is_refused_for_its_role_before_its_headers(sqlite_api: Api) -> 
     assert response.status_code == 403
 
 
+def test_who_acts_and_why_is_checked_before_the_role_and_the_role_before_the_body(
+    sqlite_api: Api,
+) -> None:
+    _, case_id = a_case(sqlite_api)
+    path = f"/v1/cases/{case_id}/notes"
+    reviewer = "compliance_reviewer"
+
+    why_malformed = sqlite_api.post(path, {}, role=reviewer, headers={"X-Purpose-Of-Use": "why?"})
+    body_malformed = sqlite_api.post(path, {"text": 5}, role=reviewer)
+    path_malformed = sqlite_api.post("/v1/cases/not-a-uuid/notes", {"text": "x"}, role=reviewer)
+
+    assert why_malformed.status_code == 422
+    assert [body_malformed.status_code, path_malformed.status_code] == [403, 403]
+
+
 def revoke_elsewhere(api: Api, role: str = "caseworker") -> None:
     """Revoke the agency-a token of ``role`` as the CLI or another worker would."""
     records = open_records(api.settings)
