@@ -1,0 +1,53 @@
+"""What a compliance reviewer and a supervisor read in the console: the words of the "as
+of" replay and of the verification, and what the sign-in page says and keeps."""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from caserecord.config import Settings
+from tests.e2e.http import Api, a_case, serve
+from tests.e2e.test_console_sessions import signed_in
+
+NOTE = {"text": "Check-in.", "contact_kind": "client", "contact_mode": "phone"}
+
+
+@pytest.fixture
+def api(sqlite_url: str) -> Iterator[Api]:
+    with contextmanager(serve)(Settings(database_url=sqlite_url)) as api:
+        yield api
+
+
+def banner(html: str) -> str:
+    found = re.search(r"<p class=\"banner\"[^>]*>(.*?)</p>", html, re.S)
+    assert found is not None
+    return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+
+
+def test_the_effective_as_of_banner_counts_events_not_yet_in_effect_as_such_not_as_set_aside(
+    api: Api,
+) -> None:
+    days = [datetime.now(UTC) - timedelta(days=n) for n in range(11)]
+    _, case_id = a_case(api, effective_at=days[10].isoformat())
+    for day in (days[3], days[2]):
+        api.created(f"/v1/cases/{case_id}/notes", NOTE | {"effective_at": day.isoformat()})
+    client = signed_in(api)
+
+    opening = client.get(f"/console/cases/{case_id}/as-of?axis=effective&moment=0")
+    both = client.get(
+        f"/console/cases/{case_id}/as-of",
+        params={
+            "axis": "both",
+            "use": "time",
+            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+            "effective": days[5].strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+
+    # Nothing was marked in error: the two later notes were only not yet in effect.
+    assert "set aside" not in banner(opening.text)
+    assert "1 event in effect, 2 not yet in effect then" in banner(opening.text)
+    assert "1 event in effect, 2 not yet in effect then" in banner(both.text)
