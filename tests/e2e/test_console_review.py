@@ -51,3 +51,25 @@ def test_the_effective_as_of_banner_counts_events_not_yet_in_effect_as_such_not_
     assert "set aside" not in banner(opening.text)
     assert "1 event in effect, 2 not yet in effect then" in banner(opening.text)
     assert "1 event in effect, 2 not yet in effect then" in banner(both.text)
+
+
+def verdict(html: str) -> str:
+    found = re.search(r"<p class=\"verdict [^\"]*\"[^>]*data-verdict>(.*?)</p>", html, re.S)
+    assert found is not None
+    return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+
+
+def test_an_intact_verdict_names_every_check_made_and_says_when_no_signed_checkpoint_backs_it(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    client = signed_in(api)
+
+    said = verdict(client.get(f"/console/cases/{case_id}/verification").text)
+
+    assert said.startswith("Intact")
+    for check in ("hash chain", "MAC", "integrity key", "Merkle tree", "snapshot"):
+        assert check in said
+    # Without a signed checkpoint, a server that rewrote its own records and key would say
+    # the same: the verdict says that nothing outside the server vouches for it.
+    assert "No signed checkpoint" in said

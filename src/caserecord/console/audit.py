@@ -144,6 +144,7 @@ def verification(
         case_id=case_id,
         client=records.get_client(viewer.actor, client_id),
         ok=all(s.ok for s in streams) and covered["ok"],
+        chains_ok=all(s.ok for s in streams),
         coverage=covered,
         streams=[
             {**vars(s), "kind": "case" if str(s.stream_id) == str(case_id) else "client"}
