@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from caserecord.config import Settings
+from caserecord.console.sessions import now_utc
 from tests.e2e.http import Api, a_case, serve
-from tests.e2e.test_console_sessions import signed_in
+from tests.e2e.test_console_sessions import console, sign_in, signed_in
 
 NOTE = {"text": "Check-in.", "contact_kind": "client", "contact_mode": "phone"}
 
@@ -73,3 +75,30 @@ def test_an_intact_verdict_names_every_check_made_and_says_when_no_signed_checkp
     # Without a signed checkpoint, a server that rewrote its own records and key would say
     # the same: the verdict says that nothing outside the server vouches for it.
     assert "No signed checkpoint" in said
+
+
+def test_a_session_that_ended_sends_its_viewer_to_a_sign_in_page_that_says_why(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    client = signed_in(api)
+    sessions = console(api).sessions
+    sessions.clock = lambda: now_utc() + timedelta(minutes=31)
+
+    answer = client.get(f"/console/cases/{case_id}")
+
+    assert answer.url.path == "/console/sign-in"
+    assert "Your session has ended" in answer.text
+    assert "30 minutes without a page view" in answer.text
+    # A first visit, with no session to end, is not told one ended.
+    fresh = TestClient(api.client.app, base_url="http://testserver")
+    assert "Your session has ended" not in fresh.get("/console/cases/" + case_id).text
+
+
+def test_a_wrong_token_keeps_the_purpose_of_use_chosen(api: Api) -> None:
+    fresh = TestClient(api.client.app, base_url="http://testserver")
+
+    answer = sign_in(fresh, "crt_not-a-real-token", purpose="quality_assurance")
+
+    assert answer.status_code == 401
+    assert '<option value="quality_assurance" selected>' in answer.text

@@ -112,9 +112,10 @@ def test_a_forged_or_missing_session_cookie_gets_the_sign_in_page(api: Api) -> N
     client.cookies.set("caserecord_session", "forged-" + "x" * 40, path="/console")
     forged = client.get(f"/console/cases/{case_id}", follow_redirects=False)
 
-    for answer in (missing, forged):
-        assert answer.status_code == 303
-        assert answer.headers["location"] == "/console/sign-in"
+    assert missing.status_code == forged.status_code == 303
+    assert missing.headers["location"] == "/console/sign-in"
+    # A cookie that opens no session is taken for one that ended, and the page says so.
+    assert forged.headers["location"] == "/console/sign-in?ended=1"
 
 
 @pytest.mark.parametrize("edit", ["made_up", "token_changed"])
@@ -144,7 +145,7 @@ def test_a_session_row_made_up_or_pointed_at_another_token_in_the_database_is_re
     answer = client.get(f"/console/cases/{case_id}", follow_redirects=False)
 
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/console/sign-in"
+    assert answer.headers["location"] == "/console/sign-in?ended=1"
 
 
 def test_a_session_idle_too_long_or_past_its_lifetime_is_over(api: Api) -> None:

@@ -37,9 +37,15 @@ def about(request: Request, console: ConsoleDep, viewer: ViewerDep) -> HTMLRespo
 
 
 def sign_in_form(
-    request: Request, console: ConsoleDep, status: int = 200, problem: str = ""
+    request: Request,
+    console: ConsoleDep,
+    status: int = 200,
+    problem: str = "",
+    purpose: str = "",
+    notice: str = "",
 ) -> HTMLResponse:
-    """The form, with a CSRF token of its own (there is no session yet) kept in a cookie."""
+    """The form, with a CSRF token of its own (there is no session yet) kept in a cookie;
+    ``purpose``: the one chosen before a refusal, kept (the token is not: it is a secret)."""
     token = new_csrf_token()
     response = console.render(
         request,
@@ -48,15 +54,25 @@ def sign_in_form(
         status,
         csrf_token=token,
         problem=problem,
+        notice=notice,
         purposes=PURPOSE_CHOICES,
+        chosen=purpose,
     )
     set_cookie(response, request, console, SIGN_IN_COOKIE, token)
     return response
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, console: ConsoleDep) -> HTMLResponse:
-    return sign_in_form(request, console)
+def sign_in_page(request: Request, console: ConsoleDep, ended: bool = False) -> HTMLResponse:
+    settings = console.backend.settings
+    notice = (
+        f"Your session has ended: {settings.console_idle_minutes:g} minutes without a page "
+        f"view or {settings.console_session_hours:g} hours since signing in went by, or your "
+        "token was revoked. Sign in again to go on."
+        if ended
+        else ""
+    )
+    return sign_in_form(request, console, notice=notice)
 
 
 @router.post("/sign-in")
@@ -65,13 +81,14 @@ async def sign_in(request: Request, console: ConsoleDep) -> Response:
     check_csrf(request, form, request.cookies.get(SIGN_IN_COOKIE, ""))
     secret = form.get("token", "").strip()
     tokens = console.backend.tokens
+    purpose = form.get("purpose", "")
     token = await run_in_threadpool(tokens.authenticate, secret) if secret else None
     if token is None:
-        return sign_in_form(request, console, 401, "That token is unknown or revoked.")
+        message = "That token is unknown or revoked."
+        return sign_in_form(request, console, 401, message, purpose)
     if token.role == Role.PROVIDER:  # an outside organisation: its inbox is the API's
         message = "A provider token answers its referral inbox over the API, not here."
-        return sign_in_form(request, console, 403, message)
-    purpose = form.get("purpose", "")
+        return sign_in_form(request, console, 403, message, purpose)
     if purpose not in PURPOSE_CHOICES:
         purpose = PURPOSES[Role(token.role)]
     session_id = await run_in_threadpool(console.sessions.begin, token, purpose)

@@ -269,8 +269,11 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def to_sign_in(request: Request, console: Console) -> Response:
-    response = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
+def to_sign_in(request: Request, console: Console, *, ended: bool = False) -> Response:
+    """``ended``: the browser held a session that is over, and the sign-in page says so:
+    without it a reviewer left idle finds the sign-in page with no reason given."""
+    target = f"{PREFIX}/sign-in?ended=1" if ended else f"{PREFIX}/sign-in"
+    response = RedirectResponse(target, status_code=303)
     response.delete_cookie(
         SESSION_COOKIE,
         path=PREFIX,
@@ -291,7 +294,8 @@ class ConsoleRoute(APIRoute):
             try:
                 return await handler(request)
             except SignInRequiredError:
-                return to_sign_in(request, get_console(request))
+                ended = SESSION_COOKIE in request.cookies
+                return to_sign_in(request, get_console(request), ended=ended)
             except Exception as error:
                 return error_page(request, error)
 
