@@ -102,3 +102,24 @@ def test_a_wrong_token_keeps_the_purpose_of_use_chosen(api: Api) -> None:
 
     assert answer.status_code == 401
     assert '<option value="quality_assurance" selected>' in answer.text
+
+
+def test_a_typed_time_before_the_case_keeps_the_as_of_form_and_names_the_first_moment(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api, effective_at="2024-01-01T09:00:00+00:00")
+    client = signed_in(api)
+
+    answer = client.get(
+        f"/console/cases/{case_id}/as-of",
+        params={"axis": "effective", "at": "2023-12-31T23:59", "use": "time"},
+    )
+
+    assert answer.status_code == 404
+    assert "had no events then" in answer.text
+    # The form is still there with what was typed, and the page says where the case begins.
+    assert 'name="at" type="datetime-local" step="0.001" value="2023-12-31T23:59:59.999"' in (
+        answer.text
+    )
+    assert 'value="effective" checked' in answer.text
+    assert "2024-01-01 09:00:00.000 UTC" in answer.text

@@ -268,6 +268,14 @@ def case_as_of_page(
         index = len(steps) - 1 if moment is None else min(moment, len(steps) - 1)
         cut = steps[index]["at"]
     effective_cut = moment_through(effective) if axis == "both" and effective else cut
+    shown = {
+        "axis": axis,
+        "index": index,
+        "at": local_input(cut),
+        "effective": local_input(effective_cut) if axis == "both" else "",
+        "cut": cut,
+        "effective_cut": effective_cut if axis != "recorded" else None,
+    }
     try:
         case = case_as_of(
             records,
@@ -279,17 +287,21 @@ def case_as_of_page(
     except NotFoundError:
         if cut >= steps[0]["at"] and effective_cut >= steps[0]["at"]:
             raise
-        raise PageError(
-            404, "Not in the record yet", "The case had no events then; choose a later moment."
-        ) from None
-    shown = {
-        "axis": axis,
-        "index": index,
-        "at": local_input(cut),
-        "effective": local_input(effective_cut) if axis == "both" else "",
-        "cut": cut,
-        "effective_cut": effective_cut if axis != "recorded" else None,
-    }
+        # The form again, with what was typed and where the case begins, rather than an
+        # error page that loses both. Its slider names the case's events: a read.
+        client_id = records.client_of_case(actor, case_id)
+        reveal(console, viewer, "read_case_as_of", [Subject(client_id, case_id)])
+        return console.render(
+            request,
+            "as_of.html",
+            viewer,
+            404,
+            case_id=case_id,
+            case=None,
+            client=records.get_client(actor, client_id),
+            steps=steps,
+            as_of=shown,
+        )
     marked = history.set_aside(timeline, None if axis == "effective" else cut)
     notes = history.notes_with_set_aside(case["notes"], marked)
     plan = case["current_plan"]
@@ -302,6 +314,7 @@ def case_as_of_page(
         request,
         "as_of.html",
         viewer,
+        case_id=case_id,
         case=case,
         client=records.get_client(actor, case["client_id"]),
         steps=steps,
