@@ -123,3 +123,24 @@ def test_a_typed_time_before_the_case_keeps_the_as_of_form_and_names_the_first_m
     )
     assert 'value="effective" checked' in answer.text
     assert "2024-01-01 09:00:00.000 UTC" in answer.text
+
+
+def opened(html: str) -> str:
+    found = re.search(r"<dt>Opened</dt><dd>(.*?)</dd>", html, re.S)
+    assert found is not None
+    return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+
+
+def test_a_case_opened_before_it_was_recorded_says_when_it_opened_and_when_it_was_recorded(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api, effective_at="2024-01-01T09:00:00+00:00")
+    client = signed_in(api, "supervisor")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+
+    case_page = opened(client.get(f"/console/cases/{case_id}").text)
+    as_of = opened(client.get(f"/console/cases/{case_id}/as-of").text)
+
+    for said in (case_page, as_of):
+        assert said.startswith("2024-01-01 09:00:00 UTC")
+        assert f"recorded {today}" in said

@@ -93,6 +93,15 @@ def notes_with_set_aside(
     return sorted(notes, key=lambda n: n["version"], reverse=True)
 
 
+def opened(timeline: list[dict[str, Any]]) -> datetime | None:
+    """When the case's opening took effect: an intake recorded late was in effect from
+    its ``effective_at``, not from when it was recorded (``opened_at``)."""
+    for e in timeline:
+        if e["stream_kind"] == "case" and e["version"] == 1:
+            return as_datetime(e["effective_at"])
+    return None
+
+
 def moments(timeline: list[dict[str, Any]], axis: str) -> list[dict[str, Any]]:
     """The case's events in the order of the axis: the steps of the "as of" slider."""
     key = "effective_at" if axis == "effective" else "recorded_at"

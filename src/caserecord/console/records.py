@@ -199,6 +199,7 @@ def case_parts(console: Console, viewer: Viewer, case: dict[str, Any]) -> dict[s
         "marked": marked,
         "optional": optional,
         "timeline": timeline,
+        "opened": history.opened(timeline),
         "entries": history.case_entries(timeline),
     }
 
@@ -327,6 +328,7 @@ def case_as_of_page(
         marked=marked,
         optional=[],
         entries=history.case_entries(timeline, cut if axis != "effective" else None),
+        opened=history.opened(timeline),
     )
 
 
