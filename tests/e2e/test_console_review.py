@@ -144,3 +144,19 @@ def test_a_case_opened_before_it_was_recorded_says_when_it_opened_and_when_it_wa
     for said in (case_page, as_of):
         assert said.startswith("2024-01-01 09:00:00 UTC")
         assert f"recorded {today}" in said
+
+
+def test_an_unknown_console_address_gets_a_not_found_page_not_the_apis_json(api: Api) -> None:
+    client = signed_in(api, "supervisor")
+
+    answer = client.get("/console/case/4b12ae52")
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in answer.text
+    assert 'aria-label="Main"' in answer.text  # the console's own navigation, to go on from
+    # The assets keep their own answers, and a trailing slash is still taken away.
+    assert client.get("/console/static/console.css").status_code == 200
+    slash = client.get("/console/clients/?name=Lopez", follow_redirects=False)
+    assert slash.headers["location"].endswith("/console/clients?name=Lopez")
+    assert client.get("/console/", follow_redirects=False).headers["location"].endswith("/console")

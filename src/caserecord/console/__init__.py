@@ -23,3 +23,4 @@ def install(app: FastAPI, backend: Backend) -> None:
     app.mount(STATIC, StaticFiles(directory=str(ASSETS)), name="console-assets")
     for module in (signin, records, audit, directory):
         app.include_router(module.router)
+    app.include_router(signin.fallback)

@@ -1,12 +1,15 @@
-"""Signing in (a token exchanged once for a session), signing out, and the start page."""
+"""Signing in (a token exchanged once for a session), signing out, the start page, and the
+page of an address the console does not have."""
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from caserecord.console.web import (
     PREFIX,
     PURPOSE_CHOICES,
+    PageError,
     PURPOSES,
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -111,3 +114,28 @@ async def sign_out(request: Request, console: ConsoleDep, viewer: ViewerDep) -> 
     session_id = request.cookies.get(SESSION_COOKIE, "")
     await run_in_threadpool(console.sessions.end, session_id)
     return to_sign_in(request, console)
+
+
+class PagePath(Convertor[str]):
+    """A path under the console not ending in a slash: one that does is left to the app,
+    which redirects it to the address without the slash."""
+
+    regex = ".*[^/]"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("console_page", PagePath())
+
+# Included after every other page: an address under the console that none of them has (a
+# mistyped or stale link) gets a page with the console's navigation, not the API's JSON.
+fallback = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+
+@fallback.get("/{rest:console_page}")
+def not_a_page(rest: str, viewer: ViewerDep) -> Response:
+    raise PageError(404, "Not found", "The console has no page at this address.")
