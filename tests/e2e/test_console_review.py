@@ -160,3 +160,19 @@ def test_an_unknown_console_address_gets_a_not_found_page_not_the_apis_json(api:
     slash = client.get("/console/clients/?name=Lopez", follow_redirects=False)
     assert slash.headers["location"].endswith("/console/clients?name=Lopez")
     assert client.get("/console/", follow_redirects=False).headers["location"].endswith("/console")
+
+
+def test_an_audit_filter_that_is_not_an_id_keeps_every_filter_typed_and_says_which(
+    api: Api,
+) -> None:
+    client = signed_in(api)
+
+    # The pages show ids cut to 8 characters: the first thing a reviewer pastes.
+    answer = client.get("/console/audit", params={"case_id": "4b12ae52", "actor": "cm-1"})
+
+    assert answer.status_code == 400
+    assert "<h1>Audit trail</h1>" in answer.text
+    assert 'id="case_id" name="case_id" value="4b12ae52"' in answer.text
+    assert 'id="actor" name="actor" value="cm-1"' in answer.text
+    assert "case &#39;4b12ae52&#39; is not an id" in answer.text
+    assert "the whole id" in answer.text

@@ -41,7 +41,11 @@ def uuid_or_none(text: str, name: str) -> UUID | None:
     try:
         return UUID(text.strip())
     except ValueError:
-        raise PageError(400, "Cannot filter", f"{name} {text!r} is not an id") from None
+        raise PageError(
+            400,
+            "Cannot filter",
+            f"{name} {text!r} is not an id: give the whole id, as the {name}'s address has it",
+        ) from None
 
 
 @router.get("/audit")
@@ -58,20 +62,6 @@ def audit_trail(
     after: Annotated[int | None, Query(ge=0, le=2**53)] = None,
 ) -> HTMLResponse:
     """Who recorded what and when across the agency's records, in recording order."""
-    rows = console.backend.views.audit_trail(
-        viewer.actor.agency_id,
-        case_id=uuid_or_none(case_id, "case"),
-        client_id=uuid_or_none(client_id, "client"),
-        actor_id=actor.strip() or None,
-        event_type=event_type.strip() or None,
-        since=day_start(since) if since else None,
-        until=day_start(until) + timedelta(days=1, microseconds=-1) if until else None,
-        after=after,
-        limit=PAGE + 1,
-    )
-    page, more = rows[:PAGE], len(rows) > PAGE
-    page = console.backend.records.audit_rows(viewer.actor, page)
-    reveal(console, viewer, "read_audit_trail", listed_subjects(page))
     filters = {
         "case_id": case_id,
         "client_id": client_id,
@@ -80,12 +70,46 @@ def audit_trail(
         "since": since,
         "until": until,
     }
+    try:
+        case, client = uuid_or_none(case_id, "case"), uuid_or_none(client_id, "client")
+        start = day_start(since) if since else None
+        end = day_start(until) + timedelta(days=1, microseconds=-1) if until else None
+    except PageError as e:
+        # The form again with every filter as typed, rather than an error page that
+        # loses them all; no record is shown, so nothing is logged.
+        return console.render(
+            request,
+            "audit.html",
+            viewer,
+            e.status,
+            rows=[],
+            filters=filters,
+            problem=e.detail,
+            next_page=None,
+            first_page=None,
+            event_types=sorted(SUMMARIES),
+        )
+    rows = console.backend.views.audit_trail(
+        viewer.actor.agency_id,
+        case_id=case,
+        client_id=client,
+        actor_id=actor.strip() or None,
+        event_type=event_type.strip() or None,
+        since=start,
+        until=end,
+        after=after,
+        limit=PAGE + 1,
+    )
+    page, more = rows[:PAGE], len(rows) > PAGE
+    page = console.backend.records.audit_rows(viewer.actor, page)
+    reveal(console, viewer, "read_audit_trail", listed_subjects(page))
     return console.render(
         request,
         "audit.html",
         viewer,
         rows=page,
         filters=filters,
+        problem="",
         next_page=query(**filters, after=page[-1]["position"]) if more else None,
         first_page=query(**filters) if after is not None else None,
         event_types=sorted(SUMMARIES),
