@@ -176,3 +176,15 @@ def test_an_audit_filter_that_is_not_an_id_keeps_every_filter_typed_and_says_whi
     assert 'id="actor" name="actor" value="cm-1"' in answer.text
     assert "case &#39;4b12ae52&#39; is not an id" in answer.text
     assert "the whole id" in answer.text
+
+
+def test_the_date_filters_of_the_audit_trail_and_the_timeline_say_their_days_are_utc(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    client = signed_in(api)
+
+    for path in ("/console/audit", f"/console/cases/{case_id}/timeline"):
+        page = client.get(path).text
+        assert '<label for="since">Recorded from (UTC day)</label>' in page
+        assert '<label for="until">Recorded to (UTC day, included)</label>' in page
