@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from caserecord.config import Settings
 from caserecord.console.sessions import now_utc
 from tests.e2e.http import Api, a_case, serve
-from tests.e2e.test_console_sessions import console, sign_in, signed_in
+from tests.e2e.test_console_sessions import CSRF, console, sign_in, signed_in
 
+NEXT = re.compile(r'name="next" value="([^"]*)"')
 NOTE = {"text": "Check-in.", "contact_kind": "client", "contact_mode": "phone"}
 
 
@@ -188,3 +189,44 @@ def test_the_date_filters_of_the_audit_trail_and_the_timeline_say_their_days_are
         page = client.get(path).text
         assert '<label for="since">Recorded from (UTC day)</label>' in page
         assert '<label for="until">Recorded to (UTC day, included)</label>' in page
+
+
+def test_signing_in_again_after_a_session_ended_goes_back_to_the_page_asked_for(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    client = signed_in(api)
+    sessions = console(api).sessions
+    sessions.clock = lambda: now_utc() + timedelta(minutes=31)
+    asked = f"/console/cases/{case_id}/timeline?actor=cm-1"
+
+    ended = client.get(asked)
+    sessions.clock = now_utc
+    form = CSRF.search(ended.text)
+    assert form is not None
+    again = client.post(
+        "/console/sign-in",
+        data={
+            "token": api.tokens["agency-a", "compliance_reviewer"],
+            "csrf_token": form.group(1),
+            "next": NEXT.search(ended.text).group(1),  # type: ignore[union-attr]
+        },
+        follow_redirects=False,
+    )
+
+    assert again.status_code == 303
+    assert again.headers["location"] == asked
+
+
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.example/console", "//evil.example/console", "/docs", "/console\\x"]
+)
+def test_signing_in_never_goes_on_to_an_address_outside_the_console(
+    api: Api, elsewhere: str
+) -> None:
+    fresh = TestClient(api.client.app, base_url="http://testserver")
+
+    answer = sign_in(fresh, api.tokens["agency-a", "supervisor"], next=elsewhere)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console"

@@ -115,7 +115,9 @@ def test_a_forged_or_missing_session_cookie_gets_the_sign_in_page(api: Api) -> N
     assert missing.status_code == forged.status_code == 303
     assert missing.headers["location"] == "/console/sign-in"
     # A cookie that opens no session is taken for one that ended, and the page says so.
-    assert forged.headers["location"] == "/console/sign-in?ended=1"
+    assert forged.headers["location"] == (
+        f"/console/sign-in?ended=1&next=%2Fconsole%2Fcases%2F{case_id}"
+    )
 
 
 @pytest.mark.parametrize("edit", ["made_up", "token_changed"])
@@ -145,7 +147,7 @@ def test_a_session_row_made_up_or_pointed_at_another_token_in_the_database_is_re
     answer = client.get(f"/console/cases/{case_id}", follow_redirects=False)
 
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/console/sign-in?ended=1"
+    assert answer.headers["location"].startswith("/console/sign-in?ended=1&next=")
 
 
 def test_a_session_idle_too_long_or_past_its_lifetime_is_over(api: Api) -> None:

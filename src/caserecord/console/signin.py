@@ -1,7 +1,9 @@
 """Signing in (a token exchanged once for a session), signing out, the start page, and the
 page of an address the console does not have."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +19,7 @@ from caserecord.console.web import (
     ConsoleRoute,
     ViewerDep,
     check_csrf,
+    console_address,
     form_of,
     new_csrf_token,
     secure,
@@ -46,6 +49,7 @@ def sign_in_form(
     problem: str = "",
     purpose: str = "",
     notice: str = "",
+    after: str = "",
 ) -> HTMLResponse:
     """The form, with a CSRF token of its own (there is no session yet) kept in a cookie;
     ``purpose``: the one chosen before a refusal, kept (the token is not: it is a secret)."""
@@ -60,13 +64,19 @@ def sign_in_form(
         notice=notice,
         purposes=PURPOSE_CHOICES,
         chosen=purpose,
+        after=console_address(after) if after else "",
     )
     set_cookie(response, request, console, SIGN_IN_COOKIE, token)
     return response
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, console: ConsoleDep, ended: bool = False) -> HTMLResponse:
+def sign_in_page(
+    request: Request,
+    console: ConsoleDep,
+    ended: bool = False,
+    after: Annotated[str, Query(alias="next", max_length=2000)] = "",
+) -> HTMLResponse:
     settings = console.backend.settings
     notice = (
         f"Your session has ended: {settings.console_idle_minutes:g} minutes without a page "
@@ -75,7 +85,7 @@ def sign_in_page(request: Request, console: ConsoleDep, ended: bool = False) -> 
         if ended
         else ""
     )
-    return sign_in_form(request, console, notice=notice)
+    return sign_in_form(request, console, notice=notice, after=after)
 
 
 @router.post("/sign-in")
@@ -84,18 +94,19 @@ async def sign_in(request: Request, console: ConsoleDep) -> Response:
     check_csrf(request, form, request.cookies.get(SIGN_IN_COOKIE, ""))
     secret = form.get("token", "").strip()
     tokens = console.backend.tokens
-    purpose = form.get("purpose", "")
+    purpose, after = form.get("purpose", ""), form.get("next", "")
     token = await run_in_threadpool(tokens.authenticate, secret) if secret else None
     if token is None:
         message = "That token is unknown or revoked."
-        return sign_in_form(request, console, 401, message, purpose)
+        return sign_in_form(request, console, 401, message, purpose, after=after)
     if token.role == Role.PROVIDER:  # an outside organisation: its inbox is the API's
         message = "A provider token answers its referral inbox over the API, not here."
-        return sign_in_form(request, console, 403, message, purpose)
+        return sign_in_form(request, console, 403, message, purpose, after=after)
     if purpose not in PURPOSE_CHOICES:
         purpose = PURPOSES[Role(token.role)]
     session_id = await run_in_threadpool(console.sessions.begin, token, purpose)
-    response = RedirectResponse(PREFIX, status_code=303)
+    target = console_address(after) if after else PREFIX
+    response = RedirectResponse(target, status_code=303)
     set_cookie(response, request, console, SESSION_COOKIE, session_id)
     response.delete_cookie(
         SIGN_IN_COOKIE,

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from importlib.resources import files
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -272,7 +272,13 @@ def new_csrf_token() -> str:
 def to_sign_in(request: Request, console: Console, *, ended: bool = False) -> Response:
     """``ended``: the browser held a session that is over, and the sign-in page says so:
     without it a reviewer left idle finds the sign-in page with no reason given."""
-    target = f"{PREFIX}/sign-in?ended=1" if ended else f"{PREFIX}/sign-in"
+    target = f"{PREFIX}/sign-in"
+    if ended:
+        asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # Back to the page asked for once signed in again: a reviewer mid-review
+        # should not have to find the case again.
+        after = {"next": asked} if request.method == "GET" else {}
+        target += "?" + urlencode({"ended": 1} | after)
     response = RedirectResponse(target, status_code=303)
     response.delete_cookie(
         SESSION_COOKIE,
@@ -282,6 +288,15 @@ def to_sign_in(request: Request, console: Console, *, ended: bool = False) -> Re
         samesite="strict",
     )
     return response
+
+
+def console_address(text: str) -> str:
+    """``text`` if it is the address of a console page of this site, else the start page:
+    a link that signs a person in must not send them on to another site."""
+    parts = urlsplit(text)
+    inside = parts.path == PREFIX or parts.path.startswith(PREFIX + "/")
+    odd = "\\" in text or any(ord(c) < 32 for c in text)
+    return text if inside and not (parts.scheme or parts.netloc or odd) else PREFIX
 
 
 class ConsoleRoute(APIRoute):
