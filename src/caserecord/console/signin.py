@@ -3,7 +3,7 @@ page of an address the console does not have."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -11,16 +11,17 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from caserecord.console.web import (
     PREFIX,
     PURPOSE_CHOICES,
-    PageError,
     PURPOSES,
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
     ConsoleDep,
     ConsoleRoute,
+    PageError,
     ViewerDep,
     check_csrf,
     console_address,
     form_of,
+    get_viewer,
     new_csrf_token,
     secure,
     set_cookie,
@@ -147,6 +148,7 @@ register_url_convertor("console_page", PagePath())
 fallback = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 
-@fallback.get("/{rest:console_page}")
-def not_a_page(rest: str, viewer: ViewerDep) -> Response:
+# Signed in first: a viewer's page has the console's navigation to go on from.
+@fallback.get("/{rest:console_page}", dependencies=[Depends(get_viewer)])
+def not_a_page() -> Response:
     raise PageError(404, "Not found", "The console has no page at this address.")
