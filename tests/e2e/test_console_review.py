@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from caserecord.config import Settings
 from caserecord.console.sessions import now_utc
 from tests.e2e.http import Api, a_case, serve
 from tests.e2e.test_console_sessions import CSRF, console, sign_in, signed_in
+from tests.integration.stored_rows import StoredRows
 
 NEXT = re.compile(r'name="next" value="([^"]*)"')
 NOTE = {"text": "Check-in.", "contact_kind": "client", "contact_mode": "phone"}
@@ -230,3 +232,31 @@ def test_signing_in_never_goes_on_to_an_address_outside_the_console(
 
     assert answer.status_code == 303
     assert answer.headers["location"] == "/console"
+
+
+@pytest.mark.parametrize("damage", ["changed", "deleted"])
+def test_a_damaged_case_page_says_the_record_cannot_be_read_and_links_its_verification(
+    api: Api, damage: str
+) -> None:
+    _, case_id = a_case(api)
+    version = api.created(f"/v1/cases/{case_id}/notes", NOTE)["version"]
+    api.created(f"/v1/cases/{case_id}/notes", NOTE)
+    rows = StoredRows(api.settings.database_url)
+    if damage == "changed":
+        rows.flip_byte(UUID(case_id), version, 0)
+    else:
+        rows.delete_event(UUID(case_id), version)
+    api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    reviewer, worker = signed_in(api), signed_in(api, "caseworker")
+
+    answer = reviewer.get(f"/console/cases/{case_id}")
+    to_worker = worker.get(f"/console/cases/{case_id}")
+
+    assert answer.status_code == to_worker.status_code == 500
+    for page in (answer.text, to_worker.text):
+        assert "<h1>The record cannot be read</h1>" in page
+        assert "not shown rather than shown wrong" in page
+    assert f'href="/console/cases/{case_id}/verification"' in answer.text
+    # A case manager cannot open the verification: told who can, not sent there.
+    assert "/verification" not in to_worker.text
+    assert "supervisor or a compliance reviewer" in to_worker.text

@@ -3,6 +3,7 @@ a page view, forms with their CSRF token, and errors shown as pages."""
 
 import hmac
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
@@ -13,6 +14,7 @@ from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from eventsourcing.domain import OriginatorVersionError
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -25,6 +27,8 @@ from caserecord.console.sessions import SessionStore
 from caserecord.domain.errors import DomainError, NotFoundError
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role
+from caserecord.persistence.chain import MissingEventsError, UnreadableEventError
+from caserecord.persistence.quarantine import RecordQuarantinedError
 
 log = logging.getLogger("caserecord.console")
 
@@ -317,13 +321,32 @@ class ConsoleRoute(APIRoute):
         return handle
 
 
+# A stored event of the record is changed, missing or set aside by the views: the page is
+# refused, as the API refuses the read, and the verification says where.
+DAMAGED = (UnreadableEventError, MissingEventsError, OriginatorVersionError, RecordQuarantinedError)
+CASE_PAGE = re.compile(rf"^{PREFIX}/cases/([0-9a-fA-F-]{{36}})(/|$)")
+
+
 def error_page(request: Request, error: Exception) -> Response:
     status, title, detail = described(error)
     if status >= 500 and not isinstance(error, AccessLogUnavailableError | PageError):
         log.error("console error on %s", request.url.path, exc_info=error)
     console = get_console(request)
-    viewer = getattr(request.state, "viewer", None)
-    return console.render(request, "error.html", viewer, status, title=title, detail=detail)
+    viewer: Viewer | None = getattr(request.state, "viewer", None)
+    damaged, verification = isinstance(error, DAMAGED), ""
+    case = CASE_PAGE.match(request.url.path)
+    if damaged and case and viewer is not None and viewer.audits:
+        verification = f"{PREFIX}/cases/{case.group(1)}/verification"
+    return console.render(
+        request,
+        "error.html",
+        viewer,
+        status,
+        title=title,
+        detail=detail,
+        damaged=damaged,
+        verification=verification,
+    )
 
 
 def described(error: Exception) -> tuple[int, str, str]:
@@ -331,6 +354,13 @@ def described(error: Exception) -> tuple[int, str, str]:
         return error.status, error.title, error.detail
     if isinstance(error, NotFoundError):
         return 404, "Not found", "There is no such record in your agency's records."
+    if isinstance(error, DAMAGED):
+        return (
+            500,
+            "The record cannot be read",
+            "A stored event of this record cannot be read or is missing, so the record is "
+            "not shown rather than shown wrong. It has been logged.",
+        )
     if isinstance(error, DomainError):
         return 400, "Cannot show that", error.message
     if isinstance(error, RequestValidationError):
