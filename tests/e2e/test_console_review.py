@@ -260,3 +260,22 @@ def test_a_damaged_case_page_says_the_record_cannot_be_read_and_links_its_verifi
     # A case manager cannot open the verification: told who can, not sent there.
     assert "/verification" not in to_worker.text
     assert "supervisor or a compliance reviewer" in to_worker.text
+
+
+def test_the_timeline_of_a_case_with_a_deleted_event_says_which_version_is_missing(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    version = api.created(f"/v1/cases/{case_id}/notes", NOTE)["version"]
+    api.created(f"/v1/cases/{case_id}/notes", NOTE)
+    StoredRows(api.settings.database_url).delete_event(UUID(case_id), version)
+    reviewer = signed_in(api)
+
+    answer = reviewer.get(f"/console/cases/{case_id}/timeline")
+
+    # The events either side are listed as stored; the gap between them is not closed up.
+    assert answer.status_code == 200
+    missing = re.search(r"<p [^>]*data-missing>(.*?)</p>", answer.text, re.S)
+    assert missing is not None
+    assert f"case v{version}" in missing.group(1)
+    assert f'href="/console/cases/{case_id}/verification"' in missing.group(1)

@@ -416,6 +416,7 @@ def timeline_page(
         case_id=case_id,
         client=records.get_client(viewer.actor, client_id),
         entries=shown[start : start + TIMELINE_PAGE],
+        missing=history.missing_versions(timeline),
         total=len(timeline),
         matching=len(shown),
         filters=filters,
