@@ -143,6 +143,9 @@ class Console:
         self.templates.filters["when"] = when
         self.templates.filters["when_ms"] = when_ms
         self.templates.filters["short"] = short
+        # The slider's moments, in the one shape console.js reads and the date-time field
+        # takes: an ISO time leaves out a zero fraction of a second.
+        self.templates.filters["local_input"] = local_input
         self.templates.filters["shown"] = shown
         self.templates.globals["static"] = STATIC
         self.templates.globals["prefix"] = PREFIX

@@ -47,8 +47,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const describe = () => {
     const i = Number(slider.value);
     const at = moments[i];
-    shown.textContent = `Event ${i + 1} of ${moments.length}: ${labels[i]} (${at.replace("T", " ").slice(0, 23)} UTC)`;
-    if (field) field.value = at.slice(0, 23);
+    // Each moment is YYYY-MM-DDTHH:MM:SS.mmm in UTC, as the date-time field takes it.
+    shown.textContent = `Event ${i + 1} of ${moments.length}: ${labels[i]} (${at.replace("T", " ")} UTC)`;
+    if (field) field.value = at;
   };
 
   slider.addEventListener("input", describe);
