@@ -279,3 +279,20 @@ def test_the_timeline_of_a_case_with_a_deleted_event_says_which_version_is_missi
     assert missing is not None
     assert f"case v{version}" in missing.group(1)
     assert f'href="/console/cases/{case_id}/verification"' in missing.group(1)
+
+
+def test_a_diff_from_a_later_moment_to_an_earlier_keeps_both_choices_and_says_what_to_change(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    for _ in range(3):
+        api.created(f"/v1/cases/{case_id}/notes", NOTE)
+    client = signed_in(api)
+
+    answer = client.get(f"/console/cases/{case_id}/diff", params={"t1": 3, "t2": 1})
+
+    assert answer.status_code == 400
+    assert "<h1>What changed between two moments</h1>" in answer.text
+    assert re.search(r'<select id="t1" name="t1">.*?<option value="3" selected>', answer.text, re.S)
+    assert re.search(r'<select id="t2" name="t2">.*?<option value="1" selected>', answer.text, re.S)
+    assert "“From” is after “To”" in answer.text

@@ -350,15 +350,23 @@ def case_diff_page(
         raise PageError(404, "Not found", "The case has no events.")
     last = len(steps) - 1
     first, second = min(t1 or 0, last), last if t2 is None else min(t2, last)
-    changes = case_diff(
-        records, actor, case_id, t1=steps[first]["at"], t2=steps[second]["at"], axis=axis
-    )
+    problem, status = "", 200
+    if steps[first]["at"] > steps[second]["at"]:
+        # The form again with both choices, rather than an error page naming parameters.
+        problem, status = "“From” is after “To”: choose a “From” at or before the “To”.", 400
+        changes: dict[str, Any] = {"changes": [], "events": []}
+    else:
+        changes = case_diff(
+            records, actor, case_id, t1=steps[first]["at"], t2=steps[second]["at"], axis=axis
+        )
     client_id = records.client_of_case(actor, case_id)
     reveal(console, viewer, "read_case_diff", [Subject(client_id, case_id)])
     return console.render(
         request,
         "diff.html",
         viewer,
+        status,
+        problem=problem,
         case_id=case_id,
         client=records.get_client(actor, client_id),
         steps=steps,
