@@ -296,3 +296,30 @@ def test_a_diff_from_a_later_moment_to_an_earlier_keeps_both_choices_and_says_wh
     assert re.search(r'<select id="t1" name="t1">.*?<option value="3" selected>', answer.text, re.S)
     assert re.search(r'<select id="t2" name="t2">.*?<option value="1" selected>', answer.text, re.S)
     assert "“From” is after “To”" in answer.text
+
+
+def caseload_flags(html: str, case_id: str) -> str:
+    row = re.search(rf'<tr><td><a href="/console/cases/{case_id}">.*?</tr>', html, re.S)
+    assert row is not None
+    return " ".join(re.sub(r"<[^>]+>", " ", row.group(0)).split())
+
+
+def test_the_caseloads_flag_a_contact_overdue_by_the_specialtys_standard_as_the_worklist_does(
+    api: Api,
+) -> None:
+    ten_days_ago = (datetime.now(UTC) - timedelta(days=10)).isoformat()
+    cases = {}
+    for specialty in ("substance_abuse", "geriatric"):
+        _, case_id = a_case(api, specialty=specialty, effective_at=ten_days_ago)
+        api.created(f"/v1/cases/{case_id}/notes", NOTE | {"effective_at": ten_days_ago})
+        cases[specialty] = case_id
+
+    # The writer's own read waits for the views, so the console's read below sees them too.
+    worklist = api.get("/v1/worklist", kind="client_contact")
+    html = signed_in(api).get("/console/caseloads").text
+
+    # Ten days without contact: past the 7 days of substance use, within geriatric care's 30.
+    overdue = {item["case_id"] for item in worklist.json()["items"] if item["overdue"]}
+    assert cases["substance_abuse"] in overdue and cases["geriatric"] not in overdue
+    assert caseload_flags(html, cases["substance_abuse"]).endswith("0 contact")
+    assert caseload_flags(html, cases["geriatric"]).endswith(" 0")

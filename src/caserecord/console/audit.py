@@ -3,7 +3,7 @@ export, and the agency's caseloads by case manager."""
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,15 +22,15 @@ from caserecord.console.web import (
     query,
     reveal,
 )
+from caserecord.domain.values import CaseStatus
 from caserecord.projections.caseload import caseload_key
 from caserecord.projections.summaries import SUMMARIES
+from caserecord.projections.worklist import contact_due, contact_standards
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 PAGE = 50
 Text = Annotated[str, Query(max_length=200)]
-# A case with no contact recorded for this long is counted as overdue for one.
-CONTACT_DUE = timedelta(days=30)
 # The caseload page reads at most this many open cases of the agency.
 CASELOAD_LIMIT = 5000
 
@@ -204,7 +204,7 @@ def export(
 @router.get("/caseloads")
 def caseloads(request: Request, console: ConsoleDep, viewer: ReaderDep) -> HTMLResponse:
     """Open cases per case manager with what is overdue: reviews, referrals past their
-    respond-by date, and contacts (none recorded in the last 30 days)."""
+    respond-by date, and client contact past its specialty's standard (the worklist's)."""
     views, agency = console.backend.views, viewer.actor.agency_id
     cases: list[dict[str, Any]] = []
     after: tuple[str, ...] | None = None
@@ -217,12 +217,12 @@ def caseloads(request: Request, console: ConsoleDep, viewer: ReaderDep) -> HTMLR
     overdue_referrals: dict[str, int] = defaultdict(int)
     for row in views.referrals(agency, overdue=True, limit=CASELOAD_LIMIT):
         overdue_referrals[str(row["case_id"])] += 1
-    now = datetime.now(UTC)
+    standards = contact_standards(console.backend.settings.contact_standard_days)
+    today = datetime.now(UTC).date()
     managers: dict[str, dict[str, Any]] = {}
     for case in cases:
-        contact = case["last_contact_at"]
         case["overdue_referrals"] = overdue_referrals.get(str(case["case_id"]), 0)
-        case["contact_overdue"] = contact is None or now - contact > CONTACT_DUE
+        case["contact_overdue"] = contact_overdue(case, standards, today)
         load = managers.setdefault(
             case["case_manager_id"],
             {
@@ -244,5 +244,15 @@ def caseloads(request: Request, console: ConsoleDep, viewer: ReaderDep) -> HTMLR
         viewer,
         managers=sorted(managers.values(), key=lambda m: m["manager"]),
         total=len(cases),
-        contact_days=CONTACT_DUE.days,
     )
+
+
+def contact_overdue(case: dict[str, Any], standards: dict[str, int], today: date) -> bool:
+    """As the worklist has it: an open case whose client was last in contact (or whose
+    case opened) longer ago than its specialty's standard allows."""
+    if case["status"] != CaseStatus.OPEN.value:
+        return False
+    since = case["last_contact_at"] or case["opened_at"]
+    if since is None:
+        return False
+    return bool(contact_due(since.date(), case["specialty"], standards)[0] < today)

@@ -400,6 +400,14 @@ def contact_standards(setting: str) -> dict[str, int]:
     return standards
 
 
+def contact_due(since: date, specialty: str, standards: dict[str, int]) -> tuple[date, int]:
+    """The day a case of ``specialty`` whose client was last in contact (or whose case
+    opened) on ``since`` is due for contact, and the standard's days: one rule for the
+    worklist and the console's caseloads."""
+    days = standards.get(specialty, max(standards.values(), default=30))
+    return since + timedelta(days=days), days
+
+
 # ---- queries ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Window:
@@ -514,8 +522,7 @@ def contact_items(
         since = row["last_contact"] or row["opened_on"]
         if not since:
             continue
-        days = standards.get(row["specialty"], max(standards.values(), default=30))
-        due = date.fromisoformat(since) + timedelta(days=days)
+        due, days = contact_due(date.fromisoformat(since), row["specialty"], standards)
         found.append(
             item_row(
                 {
