@@ -377,6 +377,9 @@ def test_the_client_page_shows_consents_and_the_accounting_and_logs_reading_them
     assert consents.count("<strong>in force</strong>") == 1
     assert consents.count("<strong>revoked</strong>") == 1
     assert f"consent {kept[:8]} v1" in accounting and "Bayview Clinic" in accounting
+    # The data classes read as words, as the purposes and channels beside them do.
+    assert "<td>substance use</td>" in consents and "substance use" in accounting
+    assert "substance_use" not in consents + accounting
     view = re.search(r"data-page-view>([0-9a-f]+)<", page.text)
     assert view is not None
     entries = console(api).backend.access_log.for_client("agency-a", client_id)
