@@ -122,3 +122,12 @@ def test_a_feed_index_row_deleted_in_the_database_is_flagged_on_the_pages_around
     assert after["integrity"] == {"intact": False, "missing": [gap], "left_out": 0}
     assert positions[2] not in [e["position"] for e in everything["items"]]
     assert everything["integrity"]["missing"] == [gap]
+
+
+def test_a_feed_event_names_its_type_as_the_audit_trail_and_timeline_do(api: Api) -> None:
+    _, case_id = a_case(api)
+
+    [event] = [e for e in api.get("/v1/events").json()["items"] if e["stream_id"] == case_id]
+    [row] = api.get("/v1/audit-trail", role="supervisor", case_id=case_id).json()["items"]
+
+    assert event["event_type"] == event["type"] == row["event_type"] == "Opened"
