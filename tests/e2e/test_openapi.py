@@ -54,6 +54,19 @@ def test_the_api_is_versioned_and_uses_bearer_tokens(sqlite_api: Api) -> None:
     assert "/v1/events" in document["paths"]
 
 
+def test_the_documents_description_names_every_role_and_what_an_admin_may_do(
+    sqlite_api: Api,
+) -> None:
+    roles = {"caseworker", "supervisor", "compliance_reviewer", "admin", "provider"}
+
+    description = sqlite_api.client.get("/openapi.json").json()["info"]["description"]
+
+    assert {role for role in roles if f"{role}:" in description or f"{role} (" in description} == (
+        roles
+    )
+    assert "staff directory" in description and "tokens only" not in description
+
+
 def test_docs_are_served(sqlite_api: Api) -> None:
     response = sqlite_api.client.get("/docs")
 
