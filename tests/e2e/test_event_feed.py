@@ -2,7 +2,7 @@
 
 from caserecord.api.paging import decode, encode
 from caserecord.application import CaseRecords
-from tests.e2e.http import CLIENT, Api, a_case
+from tests.e2e.http import CLIENT, Api, a_case, staff_the_agency
 from tests.factories import registrations
 from tests.integration.stored_rows import StoredRows
 
@@ -81,6 +81,19 @@ def test_one_page_holds_an_agencys_sparse_events_however_many_others_lie_between
         "resume": page["resume"],
         "integrity": {"intact": True, "missing": [], "left_out": 0},
     }
+
+
+def test_a_page_is_filled_with_the_agencys_records_past_its_staff_and_directory_changes(
+    api: Api,
+) -> None:
+    staff_the_agency(api, extra=tuple(f"cm-{n}" for n in range(10)))
+    client_id, case_id = a_case(api)
+
+    page = api.get("/v1/events", limit=2).json()
+
+    assert [e["stream_id"] for e in page["items"]] == [client_id, case_id]
+    assert page["next"] is None
+    assert page["integrity"]["intact"] is True
 
 
 def test_reading_the_feed_is_recorded_in_the_access_log(sqlite_api: Api) -> None:
