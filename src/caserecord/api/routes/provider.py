@@ -74,7 +74,9 @@ def provider_referral(
     return shared(row)
 
 
-@router.post("/{referral_id}/status", response_model=CommandOut, responses=written())
+@router.post(
+    "/{referral_id}/status", response_model=CommandOut, responses=written(reads_views=True)
+)
 def answer_referral(
     referral_id: str, body: ProviderStatusIn, write: ProviderWriteDep, views: CurrentViewsDep
 ) -> JSONResponse:
