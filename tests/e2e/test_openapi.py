@@ -99,6 +99,18 @@ def test_operation_ids_are_the_route_names_and_unique(
     assert "register_client" in ids and "record_note" in ids
 
 
+def test_every_operation_says_what_it_does_for_a_generated_clients_doc_comments(
+    operations: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    undescribed = [
+        operation["operationId"]
+        for _, _, operation in operations
+        if not operation.get("description", "").strip()
+    ]
+
+    assert undescribed == []
+
+
 def test_reads_declare_their_position_and_only_reads_take_a_minimum_one(
     operations: list[tuple[str, str, dict[str, Any]]],
 ) -> None:

@@ -69,6 +69,8 @@ def provider_inbox(
 def provider_referral(
     referral_id: str, caller: ProviderDep, views: CurrentViewsDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One referral sent to the token's organisation, with only what it shares (another
+    organisation's is 404)."""
     row = sent_to(views, caller, referral_id)
     reveal(runtime, caller, "provider_read_referral", listed_subjects([row]))
     return shared(row)
