@@ -121,3 +121,16 @@ def test_a_task_goes_only_to_an_active_member_of_the_directory_once_the_agency_h
     assert (unknown.status_code, unknown.json()["code"]) == (422, "staff_not_found")
     assert (reassigned.status_code, reassigned.json()["code"]) == (422, "staff_not_found")
     assert api.get(f"{tasks}/{task_id}").json()["owner_id"] == "cm-alice"
+
+
+def test_a_staff_members_write_names_them_in_entity_id_as_the_schema_says(api: Api) -> None:
+    body = {"staff_id": "cm-alice", "name": "Alice", "role": "case_manager"}
+
+    added = api.post("/v1/staff", body, role="admin")
+
+    assert added.json()["entity_id"] == "cm-alice"
+    assert added.headers["Location"] == "/v1/staff/cm-alice"
+    assert api.get(f"/v1/staff/{added.json()['id']}", role="admin").status_code == 404
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["CommandOut"]
+    assert "`entity_id` names them" in schema["properties"]["id"]["description"]
+    assert "staff id" in schema["properties"]["entity_id"]["description"]
