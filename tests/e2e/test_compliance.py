@@ -1,6 +1,7 @@
 """Compliance over HTTP: hash-chain verification and the audit trail."""
 
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from caserecord.access import Tables
@@ -52,6 +53,25 @@ def test_the_audit_trail_lists_who_recorded_what_within_the_agency(api: Api) -> 
     ]
     assert [r["event_type"] for r in of_case] == ["Opened"]
     assert trail[0]["client_id"] == client_id
+
+
+def test_the_audit_trails_event_type_filter_says_which_spelling_of_a_type_it_matches(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    note = {"text": "called", "contact_kind": "client", "contact_mode": "phone"}
+    written = api.post(f"/v1/cases/{case_id}/notes", note)
+    reached = {"X-Min-Position": written.headers["X-Record-Position"]}
+
+    def rows(event_type: str) -> list[dict[str, Any]]:
+        page = api.get("/v1/audit-trail", role="supervisor", event_type=event_type, headers=reached)
+        return list(page.json()["items"])
+
+    assert [r["case_id"] for r in rows("ProgressNoteRecorded")] == [case_id]
+    assert rows("Case.ProgressNoteRecorded") == []
+    operation = api.get("/openapi.json").json()["paths"]["/v1/audit-trail"]["get"]
+    [parameter] = [p for p in operation["parameters"] if p["name"] == "event_type"]
+    assert "not `Case.ProgressNoteRecorded`" in parameter["description"]
 
 
 def test_compliance_routes_are_refused_to_caseworkers(sqlite_api: Api) -> None:

@@ -174,3 +174,22 @@ def test_an_export_carries_what_its_disclosure_lists_and_nothing_the_exporter_ca
     assert "Viral load." not in narrowed.text and "Session content." not in narrowed.text
     rows = api.get(f"/v1/clients/{client_id}/disclosures", format="csv").text
     assert f"{case_id}@1 {case_id}@2" in rows and f"{case_id}@3" not in rows
+
+
+def test_a_consent_without_an_expiry_is_refused_and_its_schema_says_one_is_required(
+    api: Api,
+) -> None:
+    client_id, _ = a_case(api)
+    grant = {
+        "recipient_kind": "organisation",
+        "recipient": CLINIC,
+        "purpose": "treatment",
+        "data": ["substance_use"],
+        "form_sha256": form_hash(b"signed form"),
+    }
+
+    refused = api.post(f"/v1/clients/{client_id}/consents", grant)
+
+    assert (refused.status_code, refused.json()["code"]) == (422, "invalid_value")
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["ConsentIn"]
+    assert "`expires_on` or `expires_on_event`" in schema["description"]

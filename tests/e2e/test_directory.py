@@ -73,3 +73,14 @@ def test_a_malformed_hsds_file_is_refused_whole_naming_the_path(api: Api) -> Non
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["errors"][0]["path"] == "contents[3].status"
     assert api.get("/v1/directory/services").json()["items"] == []
+
+
+def test_a_service_listed_without_an_id_is_given_one_as_its_schema_says(api: Api) -> None:
+    without_id = {k: v for k, v in LEGAL.items() if k != "service_id"}
+
+    made = api.created("/v1/directory/services", without_id, role="admin")
+
+    shown = api.get(f"/v1/directory/services/{made['entity_id']}").json()
+    assert (shown["service_id"], shown["name"]) == (made["entity_id"], "Tenant advice line")
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["ServiceIn"]
+    assert "service_id" not in schema.get("required", [])

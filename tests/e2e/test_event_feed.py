@@ -2,7 +2,7 @@
 
 from caserecord.api.paging import decode, encode
 from caserecord.application import CaseRecords
-from tests.e2e.http import CLIENT, Api, a_case
+from tests.e2e.http import CLIENT, Api, a_case, staff_the_agency
 from tests.factories import registrations
 from tests.integration.stored_rows import StoredRows
 
@@ -83,6 +83,19 @@ def test_one_page_holds_an_agencys_sparse_events_however_many_others_lie_between
     }
 
 
+def test_a_page_is_filled_with_the_agencys_records_past_its_staff_and_directory_changes(
+    api: Api,
+) -> None:
+    staff_the_agency(api, extra=tuple(f"cm-{n}" for n in range(10)))
+    client_id, case_id = a_case(api)
+
+    page = api.get("/v1/events", limit=2).json()
+
+    assert [e["stream_id"] for e in page["items"]] == [client_id, case_id]
+    assert page["next"] is None
+    assert page["integrity"]["intact"] is True
+
+
 def test_reading_the_feed_is_recorded_in_the_access_log(sqlite_api: Api) -> None:
     client_id, case_id = a_case(sqlite_api)
 
@@ -122,3 +135,12 @@ def test_a_feed_index_row_deleted_in_the_database_is_flagged_on_the_pages_around
     assert after["integrity"] == {"intact": False, "missing": [gap], "left_out": 0}
     assert positions[2] not in [e["position"] for e in everything["items"]]
     assert everything["integrity"]["missing"] == [gap]
+
+
+def test_a_feed_event_names_its_type_as_the_audit_trail_and_timeline_do(api: Api) -> None:
+    _, case_id = a_case(api)
+
+    [event] = [e for e in api.get("/v1/events").json()["items"] if e["stream_id"] == case_id]
+    [row] = api.get("/v1/audit-trail", role="supervisor", case_id=case_id).json()["items"]
+
+    assert event["event_type"] == event["type"] == row["event_type"] == "Opened"

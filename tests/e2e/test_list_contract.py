@@ -127,7 +127,8 @@ def seed(api: Api) -> dict[str, str]:
         result = api.created(path, body)
         return str(result.get("entity_id") or result["id"])
 
-    staff_the_agency(api)  # three members and more: the directory is a list too
+    # Three members and more: the directory is a list too (worker-7 owns a task below).
+    staff_the_agency(api, extra=("worker-7",))
 
     clients = [
         made("/v1/clients", CLIENT | {"family_name": name, "client_number": f"W-{name}"})

@@ -54,6 +54,19 @@ def test_the_api_is_versioned_and_uses_bearer_tokens(sqlite_api: Api) -> None:
     assert "/v1/events" in document["paths"]
 
 
+def test_the_documents_description_names_every_role_and_what_an_admin_may_do(
+    sqlite_api: Api,
+) -> None:
+    roles = {"caseworker", "supervisor", "compliance_reviewer", "admin", "provider"}
+
+    description = sqlite_api.client.get("/openapi.json").json()["info"]["description"]
+
+    assert {role for role in roles if f"{role}:" in description or f"{role} (" in description} == (
+        roles
+    )
+    assert "staff directory" in description and "tokens only" not in description
+
+
 def test_docs_are_served(sqlite_api: Api) -> None:
     response = sqlite_api.client.get("/docs")
 
@@ -84,6 +97,18 @@ def test_operation_ids_are_the_route_names_and_unique(
 
     assert len(ids) == len(set(ids))
     assert "register_client" in ids and "record_note" in ids
+
+
+def test_every_operation_says_what_it_does_for_a_generated_clients_doc_comments(
+    operations: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    undescribed = [
+        operation["operationId"]
+        for _, _, operation in operations
+        if not operation.get("description", "").strip()
+    ]
+
+    assert undescribed == []
 
 
 def test_reads_declare_their_position_and_only_reads_take_a_minimum_one(

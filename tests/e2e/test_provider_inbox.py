@@ -143,3 +143,18 @@ def test_open_referrals_come_by_deadline_and_stats_count_outcomes_per_service_an
     assert services[0]["median_days_to_accept"] is not None
     assert (needs["housing"]["completed"], needs["food"]["completed"]) == (1, 0)
     assert needs["food"]["median_days_to_complete"] is None
+
+
+def test_a_provider_answer_declares_the_read_position_it_answers_with(sqlite_api: Api) -> None:
+    api = sqlite_api
+    _, case_id = a_case(api)
+    ours = api.created(f"/v1/cases/{case_id}/referrals", FOOD_BANK)["entity_id"]
+
+    answered = api.post(
+        f"/v1/provider/referrals/{ours}/status", {"status": "received"}, role="provider"
+    )
+
+    document = api.get("/openapi.json").json()
+    operation = document["paths"]["/v1/provider/referrals/{referral_id}/status"]["post"]
+    assert answered.status_code == 200 and "X-Position" in answered.headers
+    assert {"X-Position", "X-Record-Position"} <= set(operation["responses"]["200"]["headers"])

@@ -71,8 +71,9 @@ def with_real_ids(values: Any) -> Any:
     real = {k: seeded.ids[k] for k, v in values.items() if k in seeded.ids and sound(k, v)}
     # Most generated moments are centuries away and refused; recent past ones go through.
     moments = {k: RECENT.get(k, RECENT["t2"]) for k, v in values.items() if moment(v)}
-    # Cases go to staff of the directory the seeding set up (others are refused, 422).
-    staff = {k: "worker-9" for k in ("case_manager_id", "to_staff_id") if k in values}
+    # Cases and tasks go to staff of the directory the seeding set up (others are refused).
+    named = ("case_manager_id", "to_staff_id", "owner_id")
+    staff = {k: "worker-9" for k in named if k in values}
     # A referral names a directory service or else its organisation and service, a rule
     # across fields the schema cannot state: one naming neither is sent to the seeded one.
     referral = "resource_kind" in values

@@ -104,3 +104,33 @@ def test_a_case_gains_a_care_team_and_is_handed_over_by_a_transfer(api: Api) -> 
     assert [m["name"] for m in on_team] == ["Jo Park"]
     summaries = [e["summary"] for e in api.get(f"{base}/timeline").json()["items"]]
     assert "Transfer to cm-alice requested" in summaries
+
+
+def test_a_task_goes_only_to_an_active_member_of_the_directory_once_the_agency_has_one(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    staff_the_agency(api, extra=("cm-alice",))
+    tasks = f"/v1/cases/{case_id}/tasks"
+    task = {"title": "Call the landlord", "owner_id": "cm-alice", "due_on": "2026-06-01"}
+    task_id = api.created(tasks, task)["entity_id"]
+
+    unknown = api.post(tasks, task | {"owner_id": "cm-zed"})
+    reassigned = api.post(f"{tasks}/{task_id}/reassignment", {"owner_id": "cm-zed"})
+
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "staff_not_found")
+    assert (reassigned.status_code, reassigned.json()["code"]) == (422, "staff_not_found")
+    assert api.get(f"{tasks}/{task_id}").json()["owner_id"] == "cm-alice"
+
+
+def test_a_staff_members_write_names_them_in_entity_id_as_the_schema_says(api: Api) -> None:
+    body = {"staff_id": "cm-alice", "name": "Alice", "role": "case_manager"}
+
+    added = api.post("/v1/staff", body, role="admin")
+
+    assert added.json()["entity_id"] == "cm-alice"
+    assert added.headers["Location"] == "/v1/staff/cm-alice"
+    assert api.get(f"/v1/staff/{added.json()['id']}", role="admin").status_code == 404
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["CommandOut"]
+    assert "`entity_id` names them" in schema["properties"]["id"]["description"]
+    assert "staff id" in schema["properties"]["entity_id"]["description"]

@@ -45,7 +45,7 @@ def agency_events(
     records: CaseRecords, agency_id: str, *, after: int, limit: int
 ) -> tuple[list[dict[str, Any]], int, bool, FeedIntegrity]:
     """Up to ``limit`` events of the agency's clients and cases after position ``after``,
-    in two queries however many other agencies' events lie between them.
+    in two queries per batch of rows however many other agencies' events lie between them.
 
     Returns the events, the cursor to continue from, whether the agency has more events
     already logged, and whether the feed's rows from the one before the page to the one after
@@ -55,26 +55,48 @@ def agency_events(
     """
     if not agency_id:
         return [], after, False, FeedIntegrity()
-    # One more than asked: tells whether another page is waiting without a second query.
-    found = records.store.agency_notifications(agency_id, after=after, limit=limit + 1)
-    head = found.head
-    numbered = found.rows
-    has_more = len(numbered) > limit
-    integrity = _integrity(agency_id, found.before, found.start_known, numbered, found.left_out)
-    notifications = [n for n, _ in numbered[:limit]]
     events: list[dict[str, Any]] = []
-    for notification in notifications:
-        event = decoded(records.mapper, notification)
-        # The index is only a shortcut: what is shown is decided by the event itself.
-        if agency_of(event) != agency_id:
-            log.error("feed index names the wrong agency for position %s", notification.id)
-            continue
-        if isinstance(event, DIRECTORY_EVENTS):
-            continue  # the feed carries the clients' and cases' records, not the directory
-        shown = presented(event, event_to_dict)
-        events.append({"position": notification.id} | shown)
-    cursor = notifications[-1].id if has_more else max(after, head)
-    return events, cursor, has_more, integrity
+    missing: dict[tuple[int, int], FeedGap] = {}
+    left_out: set[int] = set()
+    while True:
+        # One more than asked: tells whether another page is waiting without a second query.
+        found = records.store.agency_notifications(agency_id, after=after, limit=limit + 1)
+        numbered = found.rows
+        batch = _integrity(agency_id, found.before, found.start_known, numbered, found.left_out)
+        missing.update(((gap.first, gap.last), gap) for gap in batch.missing)
+        left_out.update(found.left_out)
+        notifications = [n for n, _ in numbered]
+        read = 0
+        for notification in notifications:
+            if len(events) == limit:
+                break
+            read += 1
+            shown = _shown(records, agency_id, notification)
+            if shown is not None:
+                events.append(shown)
+        if read < len(notifications) or (len(events) == limit and len(numbered) > limit):
+            return events, notifications[read - 1].id, True, _merged(missing, left_out)
+        if len(numbered) <= limit:
+            return events, max(after, found.head), False, _merged(missing, left_out)
+        # Every row read was the agency's staff or directory, which the feed leaves out: a
+        # page of nothing but a cursor would look like the end to many clients.
+        after = notifications[-1].id
+
+
+def _shown(records: CaseRecords, agency_id: str, notification: Any) -> dict[str, Any] | None:
+    """The event as the feed shows it, or None for one it leaves out."""
+    event = decoded(records.mapper, notification)
+    # The index is only a shortcut: what is shown is decided by the event itself.
+    if agency_of(event) != agency_id:
+        log.error("feed index names the wrong agency for position %s", notification.id)
+        return None
+    if isinstance(event, DIRECTORY_EVENTS):
+        return None  # the feed carries the clients' and cases' records, not the directory
+    return {"position": notification.id} | presented(event, event_to_dict)
+
+
+def _merged(missing: dict[tuple[int, int], FeedGap], left_out: set[int]) -> FeedIntegrity:
+    return FeedIntegrity(sorted(missing.values(), key=lambda g: g.first), len(left_out))
 
 
 def _integrity(

@@ -50,8 +50,9 @@ Missing, unknown or revoked tokens are answered with 401 (with a token cache,
 **Roles.** caseworker: read and write the agency's clients and cases. supervisor: the same,
 plus assignment, closure and reopening, the audit trail, verification and the access log.
 compliance_reviewer: read only, including timelines, "as of", the audit trail, verification
-and the access log. admin: tokens only. A role without the right gets 403 and nothing is
-recorded.
+and the access log. admin: tokens, the staff directory, the agency's instrument definitions
+and the resource directory. provider (an outside organisation's token): only its referral
+inbox under `/v1/provider`. A role without the right gets 403 and nothing is recorded.
 
 **Tenancy.** Every record belongs to the token's agency; another agency's record is 404.
 

@@ -94,9 +94,11 @@ def ok(description: str, *, headers: dict[str, Any] | None = None) -> dict[str, 
     return {"description": description, "headers": headers or {}}
 
 
-def written(description: str = "Recorded") -> Responses:
-    """A write that changes an existing record."""
-    return {200: ok(description, headers=ETAG | REPLAYED | POSITION)} | WRITE
+def written(description: str = "Recorded", *, reads_views: bool = False) -> Responses:
+    """A write that changes an existing record; ``reads_views``: one that finds what it
+    writes to in the read models first, so it answers their X-Position too."""
+    headers = ETAG | REPLAYED | POSITION | (READ_POSITION if reads_views else {})
+    return {200: ok(description, headers=headers)} | WRITE
 
 
 LOCATION = {

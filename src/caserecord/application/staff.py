@@ -163,8 +163,8 @@ class StaffDirectory(WritePath):
         return agency_id in known
 
     def _check_manager(self, actor: Actor, case_manager_id: str, field: str) -> None:
-        """Once the agency has a staff directory, a case goes to an active member of it.
-        Before, case manager ids stay free text, as cases recorded before the directory
+        """Once the agency has a staff directory, a case (or a task) goes to an active member
+        of it. Before, case manager ids stay free text, as cases recorded before the directory
         name them (docs/decisions/0014).  ``field``: where the command names it."""
         # A blank id is the case's own rule to refuse, with its own message.
         if not isinstance(case_manager_id, str) or not case_manager_id.strip():

@@ -8,6 +8,7 @@ from uuid import UUID
 from caserecord.application.base import CommandResult, Options, new_id
 from caserecord.application.need_to_know import NeedToKnow, Reading
 from caserecord.application.pages import keyset_page
+from caserecord.application.staff import StaffDirectory
 from caserecord.domain.case import Case
 from caserecord.domain.entities import Task
 from caserecord.domain.errors import TaskNotFoundError
@@ -16,7 +17,7 @@ from caserecord.domain.values import TaskConcerns
 from caserecord.presenters import task_to_dict
 
 
-class TaskCommands(NeedToKnow):
+class TaskCommands(StaffDirectory, NeedToKnow):
     """Creating, completing, reassigning and cancelling tasks; reading them."""
 
     def create_task(
@@ -31,6 +32,8 @@ class TaskCommands(NeedToKnow):
         concerns_id: str = "",
         **opts: Unpack[Options],
     ) -> CommandResult:
+        # A task owned by no one in the directory would be on no one's worklist.
+        self._check_manager(actor, owner_id, "owner_id")
         task_id = new_id()
 
         def create(c: Case) -> None:
@@ -53,6 +56,7 @@ class TaskCommands(NeedToKnow):
     def reassign_task(
         self, actor: Actor, case_id: UUID, *, task_id: str, owner_id: str, **opts: Unpack[Options]
     ) -> CommandResult:
+        self._check_manager(actor, owner_id, "owner_id")
         return self._update_case(actor, case_id, opts, lambda c: c.reassign_task(task_id, owner_id))
 
     def cancel_task(

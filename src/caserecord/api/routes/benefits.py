@@ -83,6 +83,7 @@ def start_benefit_application(
 def read_benefit_application(
     case_id: UUID, application_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One benefits application with every step taken on it."""
     application = runtime.records.get_benefit_application(caller.actor, case_id, application_id)
     reveal_case(runtime, caller, "read_benefit_application", case_id)
     return application
@@ -156,6 +157,7 @@ PARTS = {
 def read_benefit_documents_request(
     case_id: UUID, application_id: str, request_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One request of the benefits agency for documents."""
     return part(runtime, caller, case_id, application_id, "documents", request_id)
 
 
@@ -167,6 +169,7 @@ def read_benefit_documents_request(
 def provide_benefit_documents(
     case_id: UUID, application_id: str, request_id: str, body: DocumentsProvidedIn, write: WriteDep
 ) -> JSONResponse:
+    """Record the day the requested documents were provided."""
     command = partial(
         write.records.provide_benefit_documents,
         write.actor,
@@ -207,6 +210,7 @@ def schedule_benefit_appointment(
 def read_benefit_appointment(
     case_id: UUID, application_id: str, appointment_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One appointment of a benefits application."""
     return part(runtime, caller, case_id, application_id, "appointments", appointment_id)
 
 
@@ -220,6 +224,7 @@ def record_benefit_appointment(
     body: AppointmentOutcomeIn,
     write: WriteDep,
 ) -> JSONResponse:
+    """Record how an appointment went: attended, missed or cancelled."""
     command = partial(
         write.records.record_benefit_appointment,
         write.actor,
@@ -251,6 +256,7 @@ def file_benefit_appeal(
 def decide_benefit_appeal(
     case_id: UUID, application_id: str, body: AppealDecisionIn, write: WriteDep
 ) -> JSONResponse:
+    """Record the decision on an appeal: the denial `reversed` or `upheld`."""
     return step("decide_benefit_appeal", write, case_id, application_id, body)
 
 

@@ -62,6 +62,8 @@ def read_case(
         int | None, Query(ge=1, le=MAX_POSITION, description="An earlier version")
     ] = None,
 ) -> JSONResponse:
+    """The case as it stands (or at an earlier `version`), with the case's version as ETag:
+    send it as If-Match on a write to the case or any part of it."""
     case = runtime.records.get_case(caller.actor, case_id, version)
     reveal(runtime, caller, "read_case", [Subject(case["client_id"], case_id)])
     body = CaseOut.model_validate(case).model_dump(mode="json")
@@ -89,6 +91,8 @@ def assess_needs(case_id: UUID, body: AssessmentIn, write: WriteDep) -> JSONResp
 def read_assessment(
     case_id: UUID, assessment_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """A needs assessment, known by the case version that recorded it (404 once marked in
+    error)."""
     assessment = runtime.records.get_assessment(caller.actor, case_id, assessment_id)
     reveal_case(runtime, caller, "read_assessment", case_id)
     return assessment
@@ -115,6 +119,8 @@ def review_prior_treatment(case_id: UUID, body: PriorTreatmentIn, write: WriteDe
 def read_prior_treatment(
     case_id: UUID, treatment_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """A prior treatment review, known by the case version that recorded it (404 once marked
+    in error)."""
     treatment = runtime.records.get_prior_treatment(caller.actor, case_id, treatment_id)
     reveal_case(runtime, caller, "read_prior_treatment", case_id)
     return treatment
@@ -152,12 +158,15 @@ def resume_case(case_id: UUID, body: LifecycleIn, write: WriteDep) -> JSONRespon
 
 @router.post("/{case_id}/closure", response_model=CommandOut, responses=written())
 def close_case(case_id: UUID, body: ClosureIn, write: SupervisedWriteDep) -> JSONResponse:
+    """Supervisors: close the case with its outcome and a reason. Open tasks are cancelled;
+    open referrals are settled as `referrals` says, else 409 `open_items_on_closing` names them."""
     command = partial(write.records.close_case, write.actor, case_id, **body.values())
     return write.run(body, command)
 
 
 @router.post("/{case_id}/reopening", response_model=CommandOut, responses=written())
 def reopen_case(case_id: UUID, body: ReopenIn, write: SupervisedWriteDep) -> JSONResponse:
+    """Supervisors: reopen a closed case (a reason is required)."""
     command = partial(write.records.reopen_case, write.actor, case_id)
     return write.run(body, command)
 

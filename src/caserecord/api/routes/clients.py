@@ -36,6 +36,9 @@ router = Router(prefix="/v1/clients", tags=["clients"])
     responses=created("Registered"),
 )
 def register_client(body: ClientRegistration, write: CreateDep) -> JSONResponse:
+    """Register a client. A client number is unique in the agency (409 `client_number_taken`);
+    another client with the same name and date of birth is 409 `possible_duplicate` unless
+    `confirmed_distinct` is true."""
     command = partial(write.records.register_client, write.actor, **body.values())
     return write.run(body, command, status=201, location="/v1/clients/{id}")
 
@@ -72,6 +75,8 @@ def search_clients(
     responses=read("The client", versioned=True),
 )
 def read_client(client_id: UUID, caller: ReaderDep, runtime: RuntimeDep) -> JSONResponse:
+    """The client's details and support contacts as they stand, with the client's version as
+    ETag (send it as If-Match to correct them)."""
     client = runtime.records.get_client(caller.actor, client_id)
     reveal(runtime, caller, "read_client", [Subject(client_id)])
     body = ClientOut.model_validate(client).model_dump(mode="json")
@@ -110,6 +115,8 @@ def correct_client(client_id: UUID, body: ClientCorrection, write: WriteDep) -> 
     responses=created("Added", within=True),
 )
 def add_support_contact(client_id: UUID, body: SupportContactIn, write: WriteDep) -> JSONResponse:
+    """Add a person from the client's support network; `may_contact: false` makes a note of a
+    contact with them refused (409 `contact_not_permitted`)."""
     command = partial(write.records.add_support_contact, write.actor, client_id, **body.values())
     location = f"/v1/clients/{client_id}/support-contacts/{{entity_id}}"
     return write.run(body, command, status=201, location=location)
@@ -123,6 +130,7 @@ def add_support_contact(client_id: UUID, body: SupportContactIn, write: WriteDep
 def read_support_contact(
     client_id: UUID, contact_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One support contact of the client."""
     contact = runtime.records.get_support_contact(caller.actor, client_id, contact_id)
     reveal(runtime, caller, "read_support_contact", [Subject(client_id)])
     return contact
@@ -136,6 +144,7 @@ def read_support_contact(
 def remove_support_contact(
     client_id: UUID, contact_id: str, body: SupportContactRemoval, write: WriteDep
 ) -> JSONResponse:
+    """Remove a support contact from the client's record (a reason is required)."""
     command = partial(
         write.records.remove_support_contact, write.actor, client_id, contact_id=contact_id
     )

@@ -105,6 +105,7 @@ def list_consents(
 def read_consent(
     client_id: UUID, consent_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One consent of the client: its terms, its status and, once revoked, by whom and when."""
     consent = runtime.records.get_consent(caller.actor, client_id, consent_id)
     reveal(runtime, caller, "read_consent", [Subject(client_id)])
     return consent
@@ -191,6 +192,7 @@ def list_disclosures(
 def read_disclosure(
     client_id: UUID, disclosure_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One disclosure of the client's data: to whom, why, on what basis and what it carried."""
     disclosure = runtime.records.get_disclosure(caller.actor, client_id, disclosure_id)
     reveal(runtime, caller, "read_disclosure", [Subject(client_id)])
     return disclosure

@@ -82,6 +82,7 @@ def list_service(body: ServiceIn, write: DirectoryListingDep) -> JSONResponse:
 def read_service(
     service_id: ServicePath, caller: DirectoryReaderDep, runtime: RuntimeDep
 ) -> JSONResponse:
+    """One service of the resource directory, with its version as ETag."""
     service = runtime.records.directory_service(caller.actor, service_id)
     return JSONResponse(ServiceOut.of(service), headers=etag(service["version"]))
 

@@ -61,6 +61,8 @@ def list_instruments(
     responses=read("The instrument with every version of its definition"),
 )
 def read_instrument(code: Code, caller: CatalogueReaderDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """An instrument with every version of its definition: items, options, scoring and
+    bands."""
     return runtime.records.get_instrument(caller.actor, code)
 
 
@@ -110,6 +112,8 @@ def list_case_scores(
 def read_score(
     case_id: UUID, score_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """A scored assessment, known by the case version that recorded it: responses, total,
+    band and flags."""
     score = runtime.records.get_score(caller.actor, case_id, score_id)
     reveal_case(runtime, caller, "read_score", case_id)
     return score

@@ -65,6 +65,9 @@ def concerning(goal_id: str | None, referral_id: str | None) -> tuple[str, str] 
     "", status_code=201, response_model=CommandOut, responses=created("Recorded", within=True)
 )
 def record_note(case_id: UUID, body: NoteIn, write: WriteDep) -> JSONResponse:
+    """Record a progress note of a contact (or an attempt) with the client, their support
+    network, a provider or within the agency; `goal_ids` and `referral_ids` name what it
+    concerns. A correction is an addendum or a marking in error, never an edit."""
     command = partial(write.records.record_note, write.actor, case_id, **body.values())
     location = f"/v1/cases/{case_id}/notes/{{entity_id}}"
     return write.run(body, command, status=201, location=location)
@@ -102,6 +105,7 @@ def append_addendum(case_id: UUID, note_id: str, body: AddendumIn, write: WriteD
 def read_addendum(
     case_id: UUID, note_id: str, addendum_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """An addendum to a note, known by the case version that recorded it."""
     addendum = runtime.records.get_addendum(caller.actor, case_id, note_id, addendum_id)
     reveal_case(runtime, caller, "read_note", case_id)
     return addendum

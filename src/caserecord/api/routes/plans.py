@@ -65,6 +65,7 @@ def current_plan(
     "/plans", status_code=201, response_model=CommandOut, responses=created("Drafted", within=True)
 )
 def draft_plan(case_id: UUID, body: PlanIn, write: WriteDep) -> JSONResponse:
+    """Draft a service plan; it takes effect once activated (`.../plans/{plan_id}/activate`)."""
     command = partial(write.records.draft_plan, write.actor, case_id, **body.values())
     location = f"/v1/cases/{case_id}/plans/{{entity_id}}"
     return write.run(body, command, status=201, location=location)
@@ -105,6 +106,7 @@ def revise_plan(case_id: UUID, plan_id: str, body: PlanRevisionIn, write: WriteD
 def read_plan_version(
     case_id: UUID, plan_id: str, number: PlanNumber, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One version of a plan, by its number (`entity_id` of the revision that made it)."""
     version = runtime.records.get_plan_version(caller.actor, case_id, plan_id, number)
     reveal_case(runtime, caller, "read_plan", case_id)
     return version
@@ -158,6 +160,8 @@ def change_plan(
     "/goals", status_code=201, response_model=CommandOut, responses=created("Added", within=True)
 )
 def add_goal(case_id: UUID, body: GoalIn, write: WriteDep) -> JSONResponse:
+    """Add a goal to a plan of the case. A goal starts `proposed`: make it `active` with
+    `.../goals/{goal_id}/lifecycle` before recording progress on it."""
     command = partial(write.records.add_goal, write.actor, case_id, **body.values())
     location = f"/v1/cases/{case_id}/goals/{{entity_id}}"
     return write.run(body, command, status=201, location=location)
@@ -200,6 +204,8 @@ def settle_goal(
 def change_goal_lifecycle(
     case_id: UUID, goal_id: str, body: GoalLifecycleIn, write: WriteDep
 ) -> JSONResponse:
+    """Move a goal through its lifecycle (proposed, active, on-hold, completed, cancelled);
+    a move the goal does not allow is 409 `invalid_transition`."""
     command = partial(
         write.records.change_goal_lifecycle, write.actor, case_id, goal_id=goal_id, **body.values()
     )
@@ -257,6 +263,7 @@ def record_goal_progress(
 def read_goal_progress(
     case_id: UUID, goal_id: str, progress_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """A progress entry of a goal, known by the case version that recorded it."""
     entry = runtime.records.get_progress(caller.actor, case_id, goal_id, progress_id)
     reveal_case(runtime, caller, "read_goal_progress", case_id)
     return entry

@@ -69,12 +69,16 @@ def provider_inbox(
 def provider_referral(
     referral_id: str, caller: ProviderDep, views: CurrentViewsDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One referral sent to the token's organisation, with only what it shares (another
+    organisation's is 404)."""
     row = sent_to(views, caller, referral_id)
     reveal(runtime, caller, "provider_read_referral", listed_subjects([row]))
     return shared(row)
 
 
-@router.post("/{referral_id}/status", response_model=CommandOut, responses=written())
+@router.post(
+    "/{referral_id}/status", response_model=CommandOut, responses=written(reads_views=True)
+)
 def answer_referral(
     referral_id: str, body: ProviderStatusIn, write: ProviderWriteDep, views: CurrentViewsDep
 ) -> JSONResponse:

@@ -106,6 +106,8 @@ def referral_disclosure(
 def read_referral(
     case_id: UUID, referral_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """The referral with its status history and the latest 20 notes about it; `expired` is
+    worked out as of now for a referral past its deadline."""
     referral = runtime.records.get_referral(caller.actor, case_id, referral_id)
     reveal_case(runtime, caller, "read_referral", case_id)
     return referral
@@ -115,6 +117,7 @@ def read_referral(
 def accept_referral(
     case_id: UUID, referral_id: str, body: ReferralStepIn, write: WriteDep
 ) -> JSONResponse:
+    """Record that the provider accepted the referral, as staff heard it."""
     command = partial(write.records.accept_referral, write.actor, case_id, referral_id=referral_id)
     return write.run(body, command)
 
@@ -138,6 +141,7 @@ def decline_referral(
 def complete_referral(
     case_id: UUID, referral_id: str, body: ReferralCompletionIn, write: WriteDep
 ) -> JSONResponse:
+    """Record that the referral was completed, with its coded `outcome`."""
     command = partial(
         write.records.complete_referral,
         write.actor,
@@ -171,6 +175,8 @@ def record_referral_status(
 def withdraw_referral(
     case_id: UUID, referral_id: str, body: ReferralWithdrawalIn, write: WriteDep
 ) -> JSONResponse:
+    """Withdraw the referral (a reason is required); a withdrawn referral takes no further
+    status."""
     command = partial(
         write.records.withdraw_referral, write.actor, case_id, referral_id=referral_id
     )

@@ -58,6 +58,7 @@ def add_staff_member(body: StaffIn, write: AdminWriteDep) -> JSONResponse:
 def read_staff_member(
     staff_id: StaffPath, caller: StaffReaderDep, runtime: RuntimeDep
 ) -> JSONResponse:
+    """One member of the agency's staff directory, active or not, with its version as ETag."""
     member = runtime.records.staff_member(caller.actor, staff_id)
     body = StaffOut.model_validate(member).model_dump(mode="json")
     return JSONResponse(body, headers=etag(member["version"]))

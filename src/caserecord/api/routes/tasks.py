@@ -59,6 +59,7 @@ def create_task(case_id: UUID, body: TaskIn, write: WriteDep) -> JSONResponse:
 def read_task(
     case_id: UUID, task_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One task of the case: owner, due date, what it concerns and its status."""
     task = runtime.records.get_task(caller.actor, case_id, task_id)
     reveal_case(runtime, caller, "read_task", case_id)
     return task
@@ -68,6 +69,7 @@ def read_task(
 def complete_task(
     case_id: UUID, task_id: str, body: TaskCompletionIn, write: WriteDep
 ) -> JSONResponse:
+    """Complete an open task, with its outcome."""
     command = partial(
         write.records.complete_task, write.actor, case_id, task_id=task_id, **body.values()
     )
@@ -78,6 +80,8 @@ def complete_task(
 def reassign_task(
     case_id: UUID, task_id: str, body: TaskReassignmentIn, write: WriteDep
 ) -> JSONResponse:
+    """Give an open task to another owner (once the agency has a staff directory, an active
+    member of it)."""
     command = partial(
         write.records.reassign_task, write.actor, case_id, task_id=task_id, **body.values()
     )

@@ -69,6 +69,7 @@ def add_care_team_member(case_id: UUID, body: CareTeamMemberIn, write: WriteDep)
 def read_care_team_member(
     case_id: UUID, member_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """One member of the case's care team, current or past."""
     member = runtime.records.care_team_member(caller.actor, case_id, member_id)
     reveal_case(runtime, caller, "read_care_team", case_id)
     return member
@@ -110,6 +111,7 @@ def request_transfer(case_id: UUID, body: TransferIn, write: WriteDep) -> JSONRe
 def read_transfer(
     case_id: UUID, transfer_id: str, caller: ReaderDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
+    """A transfer of the case to another case manager, with each status it took."""
     transfer = runtime.records.transfer(caller.actor, case_id, transfer_id)
     reveal_case(runtime, caller, "read_transfer", case_id)
     return transfer

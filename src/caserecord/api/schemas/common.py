@@ -187,14 +187,19 @@ class CommandOut(BaseModel):
         }
     )
 
-    id: UUID
+    id: UUID = Field(
+        description="The record written: a client's or case's id. A staff member, a directory "
+        "service or an agency's instruments are stored under an id of their own, which no "
+        "route takes: `entity_id` names them"
+    )
     version: int
     entity_id: str | None = Field(
         default=None,
         description="Id of the part created (the last segment of `Location`): a plan, goal, "
         "referral, note or support contact id; the plan version's number; the case version "
         "of an assessment, prior treatment, progress entry, addendum or scored assessment; "
-        "an instrument's code",
+        "an instrument's code; the staff id or service id of a staff member or directory "
+        "service written",
     )
 
 

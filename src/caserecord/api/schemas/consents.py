@@ -34,6 +34,10 @@ BASIS_DESCRIPTION = (
 
 
 class ConsentIn(WriteOptions):
+    """A signed consent form, with the elements 42 CFR 2.31 asks for. It ends on a day or on
+    an event: one of `expires_on` or `expires_on_event` (with `expires_with_case`) is
+    required, else 422 `invalid_value`."""
+
     recipient_kind: RecipientKind
     recipient: str = Field(
         min_length=1,
@@ -52,7 +56,9 @@ class ConsentIn(WriteOptions):
     effective_from: Moment | None = Field(
         default=None, description="When it takes effect; the grant's effective time if absent"
     )
-    expires_on: IsoDate | None = Field(default=None, description="Last day in force (UTC)")
+    expires_on: IsoDate | None = Field(
+        default=None, description="Last day in force (UTC); this or `expires_on_event`"
+    )
     expires_on_event: Literal["", "case_closed", "discharge", "end_of_treatment"] = Field(
         default="",
         description="Or the event it expires on, of the case `expires_with_case`: it is no "

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from caserecord.api.schemas.common import Body, Name, Page, ReasonedWrite, WriteOptions
 
 ServiceId = Field(
+    default=None,
     min_length=1,
     max_length=100,
     pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from caserecord.api.schemas.common import ActorOut, Page
 
@@ -26,6 +26,12 @@ class EventOut(BaseModel):
         default=False,
         description="A placeholder: what it recorded is not for this reader (need to know)",
     )
+
+    # The audit trail and the timeline call it event_type; `type` stays for existing readers.
+    @computed_field(description="The event's type, as the audit trail and timeline name it")  # type: ignore[prop-decorator]
+    @property
+    def event_type(self) -> str:
+        return self.type
 
 
 class FeedGapOut(BaseModel):
