@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore
 
 from caserecord.access.log import ACCESS_COLUMNS, subject_key
-from caserecord.access.tokens import ISSUED, REVOKED, TOKEN_COLUMNS
+from caserecord.access.tokens import ISSUED, MAC_READ_COLUMNS, REVOKED, TOKEN_COLUMNS, covered
 from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest, plain_text
 from caserecord.persistence.feed import FEED_TABLE
@@ -550,12 +550,12 @@ def _check_snapshots(raw: Raw, macs: Macs, report: Report, streams: dict[str, St
 def _check_tokens(raw: Raw, macs: Macs, report: Report) -> None:
     """Each token's MAC, and the tokens table against the token ledger: a token deleted, or
     made up, or an older copy of its row restored over its revocation."""
-    columns = ", ".join([*TOKEN_COLUMNS, "mac"])
+    columns = ", ".join([*MAC_READ_COLUMNS, "mac"])
     revoked_at: dict[str, bool] = {}
     for row in raw.keyset(raw.t("api_tokens"), columns, ("token_id",)):
         report.tokens += 1
         revoked_at[str(row[0])] = row[TOKEN_COLUMNS.index("revoked_at")] is not None
-        if not Macs.same(macs.token(row[:-1]), row[-1]):
+        if not Macs.same(macs.token(covered(row[:-1])), row[-1]):
             report.add(Problem("tokens", f"token {row[0]}", "the token fails its MAC"))
     ledger: dict[str, set[str]] = {}
     previous = 0
@@ -747,7 +747,9 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
         if progress is not None:
             progress(sealed, total)
     _number_feed(raw, macs)
-    _seal_rows(raw, "api_tokens", TOKEN_COLUMNS, macs.token, ("token_id",))
+    _seal_rows(
+        raw, "api_tokens", MAC_READ_COLUMNS, lambda row: macs.token(covered(row)), ("token_id",)
+    )
     _seal_token_ledger(raw, macs)
     _seal_access_log(raw, macs)
     _number_access_log(raw, macs)

@@ -532,6 +532,23 @@ def test_token_edits_are_found_and_the_token_refused(store: Store, edit: str) ->
     assert store.tokens.active(token_id) is None  # nor trusted for a console session
 
 
+def test_a_provider_tokens_organisation_edited_is_found_and_the_token_refused(
+    store: Store,
+) -> None:
+    info, secret = store.tokens.create(
+        agency_id="agency-a", role="provider", name="shelter", organization_id="org-1"
+    )
+    untouched = store.verify()
+
+    store.sql("UPDATE api_tokens SET organization_id='org-2' WHERE token_id=?", info.token_id)
+
+    assert untouched.ok, untouched.problems
+    report = store.verify()
+    assert parts(report) == {"tokens"}
+    assert [p.where for p in report.problems] == [f"token {info.token_id}"]
+    assert store.tokens.authenticate(secret) is None
+
+
 def test_a_token_made_up_in_the_database_is_found_and_refused(store: Store) -> None:
     secret = "crt_" + "x" * 43
     from caserecord.access.tokens import hash_token
