@@ -23,6 +23,7 @@ from caserecord.access.log import ACCESS_COLUMNS, subject_key
 from caserecord.access.tokens import ISSUED, MAC_READ_COLUMNS, REVOKED, TOKEN_COLUMNS, covered
 from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest, plain_text
+from caserecord.persistence.entries import ENTRY_KINDS, ENTRY_TABLE
 from caserecord.persistence.feed import FEED_TABLE
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
@@ -320,12 +321,14 @@ def _check_events(
     by_stored_id: dict[str, StreamTally] = {}
     plain_topic: dict[Any, bool] = {}
     stack: list[bytes] = []  # the tree's right edge
-    size = after = 0
+    size = after = indexed = 0
     sha256 = hashlib.sha256
+    kind_of = ENTRY_KINDS.get
     while page := raw.event_page(after, PAGE, head.last_position):
         first = size
         made: list[list[bytes]] = [[]]  # the nodes this page completes, per level
         leaves = made[0]
+        entries: list[tuple[str, int, str]] = []  # the page's events the entry index holds
         for position, stored_id, version, topic, state, prev, digest, mac in page:
             tally = by_stored_id.get(stored_id)
             if tally is None:
@@ -349,6 +352,9 @@ def _check_events(
                 or tally.mac(f"{version}\x1f{position}\x1f{digest}".encode()) != mac  # event_rest
             ):
                 _event_problem(report, tally, position, key, version, prev, digest, computed)
+            kind = kind_of(topic)
+            if kind is not None:
+                entries.append((key, version, kind))
             if feed[position] != 1:
                 _feed_problem(report, feed[position], position, key, version)
             feed[position] = 0  # what is left afterwards names no event
@@ -368,6 +374,7 @@ def _check_events(
                 made[level].append(node)
             stack.append(node)
         _check_nodes(raw, report, first, size, made)
+        indexed += _check_entries(raw, report, entries)
         report.events += len(page)
         after = page[-1][0]
         if progress is not None:
@@ -377,7 +384,63 @@ def _check_events(
         if count:
             report.add(Problem("feed_index", f"position {position}", "the row names no event"))
     _check_head(macs, report, head, size, root_of_frontier(stack))
+    _check_entry_rows(raw, report, indexed, head.last_position)
     return streams
+
+
+def _check_entries(raw: Raw, report: Report, entries: list[tuple[str, int, str]]) -> int:
+    """The entry index's row of each of a page's notes, addenda, goal progress and scores
+    (a note whose row was deleted is left out of the case's pages); returns how many
+    matched.  Looked up by key, a few hundred per statement."""
+    matched = 0
+    for start in range(0, len(entries), 500):
+        chunk = entries[start : start + 500]
+        pairs = ", ".join(["(?, ?)"] * len(chunk))
+        found = {
+            (str(stream), int(version)): str(kind)
+            for stream, version, kind in raw.rows(
+                f"SELECT stream_id, version, kind FROM {raw.t(ENTRY_TABLE)} "
+                f"WHERE (stream_id, version) IN (VALUES {pairs})",
+                [value for key, version, _ in chunk for value in (key, version)],
+            )
+        }
+        for key, version, kind in chunk:
+            row = found.get((key, version))
+            if row == kind:
+                matched += 1
+                continue
+            problem = (
+                "the event has no entry-index row (left out of the case's pages)"
+                if row is None
+                else f"the entry-index row says {row!r}, the event is a {kind!r}"
+            )
+            where = f"stream {key} version {version}"
+            report.add(Problem("entry_index", where, problem, key, version))
+    return matched
+
+
+def _check_entry_rows(raw: Raw, report: Report, matched: int, last_position: int) -> None:
+    """Entry-index rows no indexed event of the log accounts for (made up, or moved to
+    another stream or version): counted, and only when there are more rows than the walk
+    matched are they looked for, skipping those of events logged during the run."""
+    (count,) = raw.rows(f"SELECT COUNT(*) FROM {raw.t(ENTRY_TABLE)}")[0]
+    if int(count) <= matched:
+        return
+    for stream, version, kind in raw.keyset(
+        raw.t(ENTRY_TABLE), "stream_id, version, kind", ("stream_id", "version")
+    ):
+        stored_id = UUID(str(stream)) if raw.postgres else UUID(str(stream)).hex
+        position = "notification_id" if raw.postgres else "rowid"
+        event = raw.rows(
+            f"SELECT topic, {position} FROM {raw.events} "
+            "WHERE originator_id = ? AND originator_version = ?",
+            (stored_id, version),
+        )
+        if event and (int(event[0][1]) > last_position or str(event[0][0]) in ENTRY_KINDS):
+            continue  # logged during the run, or an indexed event the walk checked
+        what = "no event" if not event else f"a {str(event[0][0]).rsplit('.', 1)[-1]}"
+        problem = f"an entry-index row ({kind}) names {what}: made up or moved"
+        report.add(Problem("entry_index", f"stream {stream} version {version}", problem))
 
 
 def _event_problem(

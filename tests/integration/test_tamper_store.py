@@ -362,6 +362,52 @@ def test_the_command_exits_2_with_a_json_report_naming_what_was_changed(
     }
 
 
+# ---- the entry index -------------------------------------------------------------------
+
+NOTE = "caserecord.domain.case:Case.ProgressNoteRecorded"
+
+
+@pytest.mark.parametrize("edit", ["deleted", "kind_changed", "moved", "made_up"])
+def test_entry_index_rows_deleted_edited_moved_or_made_up_are_found_by_verify_all(
+    store: Store, edit: str
+) -> None:
+    note = next(r.version for r in stored(store, store.case_a) if r.topic == NOTE)
+    first_of_other = min(r.version for r in stored(store, store.other_a))
+    where = f"stream {store.case_a} version {note}"
+    if edit == "deleted":  # the note is left out of the case's pages
+        store.sql(
+            "DELETE FROM case_entries WHERE stream_id=? AND version=?", str(store.case_a), note
+        )
+    elif edit == "kind_changed":
+        store.sql(
+            "UPDATE case_entries SET kind='progress' WHERE stream_id=? AND version=?",
+            str(store.case_a),
+            note,
+        )
+    elif edit == "moved":
+        store.sql(
+            "UPDATE case_entries SET stream_id=?, version=? WHERE stream_id=? AND version=?",
+            str(store.other_a),
+            first_of_other,
+            str(store.case_a),
+            note,
+        )
+    else:
+        where = f"stream {store.other_a} version {first_of_other}"
+        store.sql(
+            "INSERT INTO case_entries (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
+            str(store.other_a),
+            first_of_other,
+            "note",
+            str(uuid4()),
+        )
+
+    report = store.verify()
+
+    assert parts(report) == {"entry_index"}, report.problems
+    assert where in {p.where for p in report.problems}, report.problems
+
+
 # ---- snapshots -------------------------------------------------------------------------
 
 
@@ -667,6 +713,7 @@ def test_an_older_backup_restored_verifies_alone_but_not_against_a_later_checkpo
         store.sql(
             "DELETE FROM event_chain WHERE originator_id=? AND originator_version>?", stream, top
         )
+        store.sql("DELETE FROM case_entries WHERE stream_id=? AND version>?", stream, top)
     for level, index in store.sql("SELECT level, idx FROM merkle_nodes"):
         if (index + 1) << level > old_head[0]:
             store.sql("DELETE FROM merkle_nodes WHERE level=? AND idx=?", level, index)
