@@ -737,78 +737,35 @@ class UnsealableStoreError(StoreError):
     """The store's existing rows do not verify, so they are not sealed; one line."""
 
 
+def refuse_events_behind_tree(records: CaseRecords) -> int:
+    """How many events a store never sealed holds (0 for a sealed one), or an
+    :class:`UnsealableStoreError` if the store was sealed (it has a tree, or links with
+    MACs) and holds events its tree lacks: added behind the service, so neither sealed nor
+    indexed by `db init` (which calls this first)."""
+    raw = Raw(records)
+    total = int(raw.rows(f"SELECT COUNT(*) FROM {raw.events}")[0][0])
+    size = records.store.tree_head().size
+    if size >= total:
+        return 0
+    if size or raw.rows(f"SELECT 1 FROM {raw.t('event_chain')} WHERE mac IS NOT NULL LIMIT 1"):
+        raise UnsealableStoreError(
+            f"the log holds {total - size} events its Merkle tree lacks, in a store already "
+            "sealed: they were added behind the service and are not sealed "
+            "(`caserecord verify --all` names them)"
+        )
+    return total
+
+
 def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> int:
     """MAC and add to the tree the rows a store made by an earlier version holds; returns
     how many events it sealed.  It seals what is there: each event's link is recomputed and
-    must match (a damaged stream is refused, not sealed).  Each page is one transaction
-    and the tree's head says how far it got, so an interrupted run is simply run again."""
+    must match (a damaged stream is refused, not sealed).  One transaction, so an
+    interrupted run leaves nothing sealed and is simply run again; and so a store that has
+    a tree, or links with MACs, was sealed whole: events it holds without them were added
+    behind the service, and are refused, never sealed."""
     raw, macs = Raw(records), records.integrity_macs
-    head = records.store.tree_head()
-    after = 0
-    if head.size:
-        found = raw.rows(
-            f"SELECT {'notification_id' if raw.postgres else 'rowid'} FROM {raw.events} "
-            f"ORDER BY 1 LIMIT 1 OFFSET ?",
-            (head.size - 1,),
-        )
-        after = int(found[0][0]) if found else 0
-    size, frontier = head.size, list(head.frontier)
-    prevs: dict[str, tuple[int, str]] = {}
-    sealed = 0
-    total = int(raw.rows(f"SELECT COUNT(*) FROM {raw.events}")[0][0]) - head.size
-    while page := raw.event_page(after, PAGE):
-        links: list[tuple[str, int, str, int]] = []
-        leaves: list[bytes] = []
-        named: list[Leaf] = []
-        for position, stored_id, version, topic, state, prev, digest, _ in page:
-            key = _key_of(stored_id)
-            last_version, last_hash = prevs.get(key) or _previous_link(raw, key, version)
-            where = f"stream {key} version {version}"
-            computed = link_digest(last_hash, key, version, topic, bytes(state))
-            if (
-                version != last_version + 1
-                or digest is None
-                or prev != last_hash
-                or computed != digest
-            ):
-                raise UnsealableStoreError(
-                    f"{where} does not verify against its hash chain: it is not sealed "
-                    f"(check it with `caserecord verify {key}`)"
-                )
-            prevs[key] = (version, digest)
-            leaf_index = size + len(leaves)
-            links.append((macs.event(key, version, position, digest), leaf_index, key, version))
-            leaves.append(leaf_hash(leaf_data(position, key, version, digest)))
-            named.append((position, key, version, digest))
-        made = append(size, frontier, leaves)
-        with raw.datastore.transaction(commit=True) as c:
-            mark = "%s" if raw.postgres else "?"
-            c.executemany(
-                f"UPDATE {raw.t('event_chain')} SET mac={mark}, leaf={mark} "
-                f"WHERE originator_id={mark} AND originator_version={mark}",
-                links,
-            )
-            c.executemany(
-                f"INSERT INTO {raw.t(TREE_NODES)} VALUES ({', '.join([mark] * 7)})",
-                tree_rows(made, named),
-            )
-            c.execute(
-                f"DELETE FROM {raw.t(TREE_HEAD)}",
-            )
-            c.execute(
-                f"INSERT INTO {raw.t(TREE_HEAD)} VALUES (1,{mark},{mark},{mark},{mark})",
-                (
-                    made.size,
-                    made.root,
-                    b"".join(made.frontier),
-                    macs.tree_head(made.size, made.root),
-                ),
-            )
-        size, frontier = made.size, made.frontier
-        sealed += len(page)
-        after = page[-1][0]
-        if progress is not None:
-            progress(sealed, total)
+    total = refuse_events_behind_tree(records)
+    sealed = _seal_events(raw, macs, total, progress) if total else 0
     _number_feed(raw, macs)
     _seal_rows(
         raw, "api_tokens", MAC_READ_COLUMNS, lambda row: macs.token(covered(row)), ("token_id",)
@@ -820,17 +777,59 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     return sealed
 
 
-def _previous_link(raw: Raw, key: str, version: int) -> tuple[int, str]:
-    """(version, hash) of the link before ``version`` (sealed by an earlier, interrupted
-    run), or the start of the chain."""
-    if version == 1:
-        return 0, GENESIS
-    found = raw.rows(
-        f"SELECT hash FROM {raw.t('event_chain')} "
-        "WHERE originator_id = ? AND originator_version = ?",
-        (key, version - 1),
-    )
-    return (version - 1, str(found[0][0])) if found else (0, GENESIS)
+def _seal_events(raw: Raw, macs: Macs, total: int, progress: Progress | None) -> int:
+    """Every event's link MAC and leaf, the tree's nodes and its head, in one transaction."""
+    size, frontier = 0, list[bytes]()
+    prevs: dict[str, tuple[int, str]] = {}
+    sealed = after = 0
+    mark = "%s" if raw.postgres else "?"
+    with raw.datastore.transaction(commit=True) as c:
+        while page := raw.event_page(after, PAGE, cursor=c):
+            links: list[tuple[str, int, str, int]] = []
+            leaves: list[bytes] = []
+            named: list[Leaf] = []
+            for position, stored_id, version, topic, state, prev, digest, _ in page:
+                key = _key_of(stored_id)
+                last_version, last_hash = prevs.get(key) or (0, GENESIS)
+                where = f"stream {key} version {version}"
+                computed = link_digest(last_hash, key, version, topic, bytes(state))
+                if (
+                    version != last_version + 1
+                    or digest is None
+                    or prev != last_hash
+                    or computed != digest
+                ):
+                    raise UnsealableStoreError(
+                        f"{where} does not verify against its hash chain: it is not sealed "
+                        f"(check it with `caserecord verify {key}`)"
+                    )
+                prevs[key] = (version, digest)
+                leaf_index = size + len(leaves)
+                links.append((macs.event(key, version, position, digest), leaf_index, key, version))
+                leaves.append(leaf_hash(leaf_data(position, key, version, digest)))
+                named.append((position, key, version, digest))
+            made = append(size, frontier, leaves)
+            c.executemany(
+                f"UPDATE {raw.t('event_chain')} SET mac={mark}, leaf={mark} "
+                f"WHERE originator_id={mark} AND originator_version={mark}",
+                links,
+            )
+            c.executemany(
+                f"INSERT INTO {raw.t(TREE_NODES)} VALUES ({', '.join([mark] * 7)})",
+                tree_rows(made, named),
+            )
+            size, frontier = made.size, made.frontier
+            sealed += len(page)
+            after = page[-1][0]
+            if progress is not None:
+                progress(sealed, total)
+        root = root_of_frontier(frontier)
+        c.execute(f"DELETE FROM {raw.t(TREE_HEAD)}")
+        c.execute(
+            f"INSERT INTO {raw.t(TREE_HEAD)} VALUES (1,{mark},{mark},{mark},{mark})",
+            (size, root, b"".join(frontier), macs.tree_head(size, root)),
+        )
+    return sealed
 
 
 def _seal_rows(

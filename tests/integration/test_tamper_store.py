@@ -33,6 +33,8 @@ from caserecord.persistence.checkpoint import (
     check_checkpoints,
     sign_checkpoint,
 )
+from caserecord.provision import init_store
+from caserecord.store import StoreError, open_records
 from tests.factories import a_client, an_open_case
 from tests.integration.processes import CASERECORD, env_for
 from tests.integration.stored_rows import StoredRows
@@ -343,6 +345,35 @@ def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
     assert "tree" in parts(report)
     served = store.served(forged, "agency-b")
     assert (served.ok, served.first_bad_version) == (False, 1) and "MAC" in served.problem
+
+
+@pytest.mark.parametrize("head", ["kept", "deleted"])
+def test_an_event_added_without_a_mac_is_named_by_verify_all_and_never_sealed_by_db_init(
+    store: Store, settings: Settings, head: str
+) -> None:
+    last = last_version(store, store.case_b)
+    record = stored(store, store.case_b)[-1]
+    store.rows.append_event(store.case_b, last + 1, record.topic, record.state)
+    recompute_chain(store, store.case_b)
+    store.sql(  # as a store from before the MACs has it, which `db init` would seal
+        "UPDATE event_chain SET mac=NULL, leaf=NULL WHERE originator_id=? AND originator_version=?",
+        str(store.case_b),
+        last + 1,
+    )
+    if head == "deleted":
+        store.sql("DELETE FROM merkle_head")
+
+    with pytest.raises(StoreError, match="added behind the service"):
+        init_store(settings)
+    with pytest.raises(StoreError):
+        open_records(settings)
+    command = verify_all_command(settings)
+
+    assert command.returncode == 2, command.stderr
+    named = json.loads(command.stdout)["problems"]
+    assert ("events", str(store.case_b), last + 1) in {
+        (p["part"], p["stream_id"], p["version"]) for p in named
+    }
 
 
 def test_the_command_exits_2_with_a_json_report_naming_what_was_changed(
