@@ -393,6 +393,18 @@ def test_the_command_exits_2_with_a_json_report_naming_what_was_changed(
     }
 
 
+@pytest.mark.parametrize(
+    "edit",
+    ["link='" + "f" * 64 + "'", "version=version+1000", "position=position+1", "stream_id='x'"],
+)
+def test_a_leaf_rows_naming_columns_edited_are_found_by_verify_all(store: Store, edit: str) -> None:
+    store.sql(f"UPDATE merkle_nodes SET {edit} WHERE level=0 AND idx=5")
+
+    report = store.verify()
+
+    assert "leaf 5" in {p.where for p in report.problems if p.part == "tree"}, report.problems
+
+
 # ---- the entry index -------------------------------------------------------------------
 
 NOTE = "caserecord.domain.case:Case.ProgressNoteRecorded"
