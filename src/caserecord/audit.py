@@ -494,6 +494,9 @@ def _check_nodes(raw: Raw, report: Report, first: int, size: int, made: list[lis
                     _node_problems(raw, report, level, first >> level, nodes)
 
 
+LEAF_NAMES = ("position", "stream", "version", "link")
+
+
 def _check_leaf_names(
     raw: Raw, report: Report, first: int, named: list[tuple[int, str, int, str]]
 ) -> None:
@@ -508,8 +511,9 @@ def _check_leaf_names(
     if stored == named:
         return
     for index, (found, expected) in enumerate(zip(stored, named, strict=False), start=first):
-        if found != expected:
-            problem = f"the stored leaf names {found[:3]}, not the event at {expected[:3]}"
+        differ = [c for c, a, b in zip(LEAF_NAMES, found, expected, strict=True) if a != b]
+        if differ:
+            problem = f"the stored leaf's {', '.join(differ)} differ from the event's"
             report.add(Problem("tree", f"leaf {index}", problem))
 
 
