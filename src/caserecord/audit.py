@@ -528,8 +528,8 @@ def _node_problems(raw: Raw, report: Report, level: int, start: int, nodes: list
     what = "leaf" if level == 0 else f"node at level {level}"
     for index, digest in enumerate(nodes, start=start):
         if found.get(index) != digest:
-            problem = "missing" if index not in found else "does not match the events"
-            report.add(Problem("tree", f"{what} {index}", f"the stored {what} is {problem}"))
+            problem = "is missing" if index not in found else "does not match the events"
+            report.add(Problem("tree", f"{what} {index}", f"the stored {what} {problem}"))
 
 
 def _check_head(
