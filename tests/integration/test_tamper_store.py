@@ -446,9 +446,15 @@ def test_entry_index_rows_deleted_edited_moved_or_made_up_are_found_by_verify_al
         )
 
     report = store.verify()
+    served = store.served(store.other_a if edit == "made_up" else store.case_a)
 
     assert parts(report) == {"entry_index"}, report.problems
     assert where in {p.where for p in report.problems}, report.problems
+    assert (served.ok, served.first_bad_version) == (
+        False,
+        first_of_other if edit == "made_up" else note,
+    )
+    assert "entry index" in served.problem or "entry-index" in served.problem
 
 
 # ---- snapshots -------------------------------------------------------------------------
