@@ -513,7 +513,8 @@ def _check_leaf_names(
     for index, (found, expected) in enumerate(zip(stored, named, strict=False), start=first):
         differ = [c for c, a, b in zip(LEAF_NAMES, found, expected, strict=True) if a != b]
         if differ:
-            problem = f"the stored leaf's {', '.join(differ)} differ from the event's"
+            verb = "does" if len(differ) == 1 else "do"
+            problem = f"the stored leaf's {', '.join(differ)} {verb} not match the event's"
             report.add(Problem("tree", f"leaf {index}", problem))
 
 
