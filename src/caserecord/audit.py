@@ -20,9 +20,10 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore
 
 from caserecord.access.log import ACCESS_COLUMNS, subject_key
-from caserecord.access.tokens import ISSUED, REVOKED, TOKEN_COLUMNS
+from caserecord.access.tokens import ISSUED, MAC_READ_COLUMNS, REVOKED, TOKEN_COLUMNS, covered
 from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest, plain_text
+from caserecord.persistence.entries import ENTRY_KINDS, ENTRY_TABLE
 from caserecord.persistence.feed import FEED_TABLE
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
@@ -320,12 +321,15 @@ def _check_events(
     by_stored_id: dict[str, StreamTally] = {}
     plain_topic: dict[Any, bool] = {}
     stack: list[bytes] = []  # the tree's right edge
-    size = after = 0
+    size = after = indexed = 0
     sha256 = hashlib.sha256
+    kind_of = ENTRY_KINDS.get
     while page := raw.event_page(after, PAGE, head.last_position):
         first = size
         made: list[list[bytes]] = [[]]  # the nodes this page completes, per level
         leaves = made[0]
+        entries: list[tuple[str, int, str]] = []  # the page's events the entry index holds
+        named: list[tuple[int, str, int, str]] = []  # what each leaf's row must name
         for position, stored_id, version, topic, state, prev, digest, mac in page:
             tally = by_stored_id.get(stored_id)
             if tally is None:
@@ -349,6 +353,9 @@ def _check_events(
                 or tally.mac(f"{version}\x1f{position}\x1f{digest}".encode()) != mac  # event_rest
             ):
                 _event_problem(report, tally, position, key, version, prev, digest, computed)
+            kind = kind_of(topic)
+            if kind is not None:
+                entries.append((key, version, kind))
             if feed[position] != 1:
                 _feed_problem(report, feed[position], position, key, version)
             feed[position] = 0  # what is left afterwards names no event
@@ -357,6 +364,7 @@ def _check_events(
             # bit of the new size)
             node = sha256(f"\x00{position}\n{key}\n{version}\n{computed}".encode()).digest()
             leaves.append(node)
+            named.append((position, key, version, computed))
             size += 1
             count, level = size, 0
             while not count & 1:
@@ -368,6 +376,8 @@ def _check_events(
                 made[level].append(node)
             stack.append(node)
         _check_nodes(raw, report, first, size, made)
+        _check_leaf_names(raw, report, first, named)
+        indexed += _check_entries(raw, report, entries)
         report.events += len(page)
         after = page[-1][0]
         if progress is not None:
@@ -377,7 +387,63 @@ def _check_events(
         if count:
             report.add(Problem("feed_index", f"position {position}", "the row names no event"))
     _check_head(macs, report, head, size, root_of_frontier(stack))
+    _check_entry_rows(raw, report, indexed, head.last_position)
     return streams
+
+
+def _check_entries(raw: Raw, report: Report, entries: list[tuple[str, int, str]]) -> int:
+    """The entry index's row of each of a page's notes, addenda, goal progress and scores
+    (a note whose row was deleted is left out of the case's pages); returns how many
+    matched.  Looked up by key, a few hundred per statement."""
+    matched = 0
+    for start in range(0, len(entries), 500):
+        chunk = entries[start : start + 500]
+        pairs = ", ".join(["(?, ?)"] * len(chunk))
+        found = {
+            (str(stream), int(version)): str(kind)
+            for stream, version, kind in raw.rows(
+                f"SELECT stream_id, version, kind FROM {raw.t(ENTRY_TABLE)} "
+                f"WHERE (stream_id, version) IN (VALUES {pairs})",
+                [value for key, version, _ in chunk for value in (key, version)],
+            )
+        }
+        for key, version, kind in chunk:
+            row = found.get((key, version))
+            if row == kind:
+                matched += 1
+                continue
+            problem = (
+                "the event has no entry-index row (left out of the case's pages)"
+                if row is None
+                else f"the entry-index row says {row!r}, the event is a {kind!r}"
+            )
+            where = f"stream {key} version {version}"
+            report.add(Problem("entry_index", where, problem, key, version))
+    return matched
+
+
+def _check_entry_rows(raw: Raw, report: Report, matched: int, last_position: int) -> None:
+    """Entry-index rows no indexed event of the log accounts for (made up, or moved to
+    another stream or version): counted, and only when there are more rows than the walk
+    matched are they looked for, skipping those of events logged during the run."""
+    (count,) = raw.rows(f"SELECT COUNT(*) FROM {raw.t(ENTRY_TABLE)}")[0]
+    if int(count) <= matched:
+        return
+    for stream, version, kind in raw.keyset(
+        raw.t(ENTRY_TABLE), "stream_id, version, kind", ("stream_id", "version")
+    ):
+        stored_id = UUID(str(stream)) if raw.postgres else UUID(str(stream)).hex
+        position = "notification_id" if raw.postgres else "rowid"
+        event = raw.rows(
+            f"SELECT topic, {position} FROM {raw.events} "
+            "WHERE originator_id = ? AND originator_version = ?",
+            (stored_id, version),
+        )
+        if event and (int(event[0][1]) > last_position or str(event[0][0]) in ENTRY_KINDS):
+            continue  # logged during the run, or an indexed event the walk checked
+        what = "no event" if not event else f"a {str(event[0][0]).rsplit('.', 1)[-1]}"
+        problem = f"an entry-index row ({kind}) names {what}: made up or moved"
+        report.add(Problem("entry_index", f"stream {stream} version {version}", problem))
 
 
 def _event_problem(
@@ -428,6 +494,30 @@ def _check_nodes(raw: Raw, report: Report, first: int, size: int, made: list[lis
                     _node_problems(raw, report, level, first >> level, nodes)
 
 
+LEAF_NAMES = ("position", "stream", "version", "link")
+
+
+def _check_leaf_names(
+    raw: Raw, report: Report, first: int, named: list[tuple[int, str, int, str]]
+) -> None:
+    """The event each of a page's leaf rows names (position, stream, version, link), which
+    its hash does not cover: a tail cut is named by them, and a case read refused short of
+    the versions they name."""
+    stored = raw.rows(
+        f"SELECT position, stream_id, version, link FROM {raw.t(TREE_NODES)} "
+        "WHERE level = 0 AND idx >= ? AND idx < ? ORDER BY idx",
+        (first, first + len(named)),
+    )
+    if stored == named:
+        return
+    for index, (found, expected) in enumerate(zip(stored, named, strict=False), start=first):
+        differ = [c for c, a, b in zip(LEAF_NAMES, found, expected, strict=True) if a != b]
+        if differ:
+            verb = "does" if len(differ) == 1 else "do"
+            problem = f"the stored leaf's {', '.join(differ)} {verb} not match the event's"
+            report.add(Problem("tree", f"leaf {index}", problem))
+
+
 def _node_problems(raw: Raw, report: Report, level: int, start: int, nodes: list[bytes]) -> None:
     found = {
         int(i): bytes(h)
@@ -439,8 +529,8 @@ def _node_problems(raw: Raw, report: Report, level: int, start: int, nodes: list
     what = "leaf" if level == 0 else f"node at level {level}"
     for index, digest in enumerate(nodes, start=start):
         if found.get(index) != digest:
-            problem = "missing" if index not in found else "does not match the events"
-            report.add(Problem("tree", f"{what} {index}", f"the stored {what} is {problem}"))
+            problem = "is missing" if index not in found else "does not match the events"
+            report.add(Problem("tree", f"{what} {index}", f"the stored {what} {problem}"))
 
 
 def _check_head(
@@ -488,8 +578,7 @@ def _check_leaves(
 ) -> None:
     """Events the tree's leaves name that the log lacks: a stream's tail cut together with
     its links, or a whole stream removed, named by stream and versions.  (A leaf whose
-    naming columns were edited no longer hashes to the root the head's MAC covers, which
-    the walk over the log reports.)"""
+    naming columns were edited is reported by the walk over the log.)"""
     for stream, last, count in raw.rows(
         f"SELECT stream_id, MAX(version), COUNT(*) FROM {raw.t(TREE_NODES)} "
         "WHERE level = 0 AND stream_id IS NOT NULL AND idx < ? GROUP BY stream_id",
@@ -550,12 +639,12 @@ def _check_snapshots(raw: Raw, macs: Macs, report: Report, streams: dict[str, St
 def _check_tokens(raw: Raw, macs: Macs, report: Report) -> None:
     """Each token's MAC, and the tokens table against the token ledger: a token deleted, or
     made up, or an older copy of its row restored over its revocation."""
-    columns = ", ".join([*TOKEN_COLUMNS, "mac"])
+    columns = ", ".join([*MAC_READ_COLUMNS, "mac"])
     revoked_at: dict[str, bool] = {}
     for row in raw.keyset(raw.t("api_tokens"), columns, ("token_id",)):
         report.tokens += 1
         revoked_at[str(row[0])] = row[TOKEN_COLUMNS.index("revoked_at")] is not None
-        if not Macs.same(macs.token(row[:-1]), row[-1]):
+        if not Macs.same(macs.token(covered(row[:-1])), row[-1]):
             report.add(Problem("tokens", f"token {row[0]}", "the token fails its MAC"))
     ledger: dict[str, set[str]] = {}
     previous = 0
@@ -674,52 +763,78 @@ class UnsealableStoreError(StoreError):
     """The store's existing rows do not verify, so they are not sealed; one line."""
 
 
+def refuse_events_behind_tree(records: CaseRecords) -> int:
+    """How many events a store never sealed holds (0 for a sealed one), or an
+    :class:`UnsealableStoreError` if the store was sealed (it has a tree, or links with
+    MACs) and holds events its tree lacks: added behind the service, so neither sealed nor
+    indexed by `db init` (which calls this first)."""
+    raw = Raw(records)
+    total = int(raw.rows(f"SELECT COUNT(*) FROM {raw.events}")[0][0])
+    size = records.store.tree_head().size
+    if size >= total:
+        return 0
+    if size or raw.rows(f"SELECT 1 FROM {raw.t('event_chain')} WHERE mac IS NOT NULL LIMIT 1"):
+        raise UnsealableStoreError(
+            f"the log holds {total - size} events its Merkle tree lacks, in a store already "
+            "sealed: they were added behind the service and are not sealed "
+            "(`caserecord verify --all` names them)"
+        )
+    return total
+
+
 def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> int:
     """MAC and add to the tree the rows a store made by an earlier version holds; returns
     how many events it sealed.  It seals what is there: each event's link is recomputed and
-    must match (a damaged stream is refused, not sealed).  Each page is one transaction
-    and the tree's head says how far it got, so an interrupted run is simply run again."""
+    must match (a damaged stream is refused, not sealed).  One transaction, so an
+    interrupted run leaves nothing sealed and is simply run again; and so a store that has
+    a tree, or links with MACs, was sealed whole: events it holds without them were added
+    behind the service, and are refused, never sealed."""
     raw, macs = Raw(records), records.integrity_macs
-    head = records.store.tree_head()
-    after = 0
-    if head.size:
-        found = raw.rows(
-            f"SELECT {'notification_id' if raw.postgres else 'rowid'} FROM {raw.events} "
-            f"ORDER BY 1 LIMIT 1 OFFSET ?",
-            (head.size - 1,),
-        )
-        after = int(found[0][0]) if found else 0
-    size, frontier = head.size, list(head.frontier)
+    total = refuse_events_behind_tree(records)
+    sealed = _seal_events(raw, macs, total, progress) if total else 0
+    _number_feed(raw, macs)
+    _seal_rows(
+        raw, "api_tokens", MAC_READ_COLUMNS, lambda row: macs.token(covered(row)), ("token_id",)
+    )
+    _seal_token_ledger(raw, macs)
+    _seal_access_log(raw, macs)
+    _number_access_log(raw, macs)
+    _seal_snapshots(raw, macs)
+    return sealed
+
+
+def _seal_events(raw: Raw, macs: Macs, total: int, progress: Progress | None) -> int:
+    """Every event's link MAC and leaf, the tree's nodes and its head, in one transaction."""
+    size, frontier = 0, list[bytes]()
     prevs: dict[str, tuple[int, str]] = {}
-    sealed = 0
-    total = int(raw.rows(f"SELECT COUNT(*) FROM {raw.events}")[0][0]) - head.size
-    while page := raw.event_page(after, PAGE):
-        links: list[tuple[str, int, str, int]] = []
-        leaves: list[bytes] = []
-        named: list[Leaf] = []
-        for position, stored_id, version, topic, state, prev, digest, _ in page:
-            key = _key_of(stored_id)
-            last_version, last_hash = prevs.get(key) or _previous_link(raw, key, version)
-            where = f"stream {key} version {version}"
-            computed = link_digest(last_hash, key, version, topic, bytes(state))
-            if (
-                version != last_version + 1
-                or digest is None
-                or prev != last_hash
-                or computed != digest
-            ):
-                raise UnsealableStoreError(
-                    f"{where} does not verify against its hash chain: it is not sealed "
-                    f"(check it with `caserecord verify {key}`)"
-                )
-            prevs[key] = (version, digest)
-            leaf_index = size + len(leaves)
-            links.append((macs.event(key, version, position, digest), leaf_index, key, version))
-            leaves.append(leaf_hash(leaf_data(position, key, version, digest)))
-            named.append((position, key, version, digest))
-        made = append(size, frontier, leaves)
-        with raw.datastore.transaction(commit=True) as c:
-            mark = "%s" if raw.postgres else "?"
+    sealed = after = 0
+    mark = "%s" if raw.postgres else "?"
+    with raw.datastore.transaction(commit=True) as c:
+        while page := raw.event_page(after, PAGE, cursor=c):
+            links: list[tuple[str, int, str, int]] = []
+            leaves: list[bytes] = []
+            named: list[Leaf] = []
+            for position, stored_id, version, topic, state, prev, digest, _ in page:
+                key = _key_of(stored_id)
+                last_version, last_hash = prevs.get(key) or (0, GENESIS)
+                where = f"stream {key} version {version}"
+                computed = link_digest(last_hash, key, version, topic, bytes(state))
+                if (
+                    version != last_version + 1
+                    or digest is None
+                    or prev != last_hash
+                    or computed != digest
+                ):
+                    raise UnsealableStoreError(
+                        f"{where} does not verify against its hash chain: it is not sealed "
+                        f"(check it with `caserecord verify {key}`)"
+                    )
+                prevs[key] = (version, digest)
+                leaf_index = size + len(leaves)
+                links.append((macs.event(key, version, position, digest), leaf_index, key, version))
+                leaves.append(leaf_hash(leaf_data(position, key, version, digest)))
+                named.append((position, key, version, digest))
+            made = append(size, frontier, leaves)
             c.executemany(
                 f"UPDATE {raw.t('event_chain')} SET mac={mark}, leaf={mark} "
                 f"WHERE originator_id={mark} AND originator_version={mark}",
@@ -729,43 +844,18 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
                 f"INSERT INTO {raw.t(TREE_NODES)} VALUES ({', '.join([mark] * 7)})",
                 tree_rows(made, named),
             )
-            c.execute(
-                f"DELETE FROM {raw.t(TREE_HEAD)}",
-            )
-            c.execute(
-                f"INSERT INTO {raw.t(TREE_HEAD)} VALUES (1,{mark},{mark},{mark},{mark})",
-                (
-                    made.size,
-                    made.root,
-                    b"".join(made.frontier),
-                    macs.tree_head(made.size, made.root),
-                ),
-            )
-        size, frontier = made.size, made.frontier
-        sealed += len(page)
-        after = page[-1][0]
-        if progress is not None:
-            progress(sealed, total)
-    _number_feed(raw, macs)
-    _seal_rows(raw, "api_tokens", TOKEN_COLUMNS, macs.token, ("token_id",))
-    _seal_token_ledger(raw, macs)
-    _seal_access_log(raw, macs)
-    _number_access_log(raw, macs)
-    _seal_snapshots(raw, macs)
+            size, frontier = made.size, made.frontier
+            sealed += len(page)
+            after = page[-1][0]
+            if progress is not None:
+                progress(sealed, total)
+        root = root_of_frontier(frontier)
+        c.execute(f"DELETE FROM {raw.t(TREE_HEAD)}")
+        c.execute(
+            f"INSERT INTO {raw.t(TREE_HEAD)} VALUES (1,{mark},{mark},{mark},{mark})",
+            (size, root, b"".join(frontier), macs.tree_head(size, root)),
+        )
     return sealed
-
-
-def _previous_link(raw: Raw, key: str, version: int) -> tuple[int, str]:
-    """(version, hash) of the link before ``version`` (sealed by an earlier, interrupted
-    run), or the start of the chain."""
-    if version == 1:
-        return 0, GENESIS
-    found = raw.rows(
-        f"SELECT hash FROM {raw.t('event_chain')} "
-        "WHERE originator_id = ? AND originator_version = ?",
-        (key, version - 1),
-    )
-    return (version - 1, str(found[0][0])) if found else (0, GENESIS)
 
 
 def _seal_rows(

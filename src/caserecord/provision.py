@@ -3,7 +3,7 @@ created once, before any worker starts (workers never run DDL).  It sits above t
 it provisions, so none of them imports another to create its tables."""
 
 from caserecord.access import create_access_tables
-from caserecord.audit import Progress, seal_existing
+from caserecord.audit import Progress, refuse_events_behind_tree, seal_existing
 from caserecord.config import Settings
 from caserecord.projections.runner import create_views
 from caserecord.store import index_clients, index_entries, index_feed, open_records
@@ -16,6 +16,7 @@ def init_store(settings: Settings, *, progress: Progress | None = None) -> int:
     app = open_records(settings, create_table=True, sealed=False)
     try:
         create_access_tables(app)  # the API's tokens and access log
+        refuse_events_behind_tree(app)  # before the indexes take them in
         index_feed(app)
         index_clients(app)
         index_entries(app)

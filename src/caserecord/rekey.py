@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from caserecord.access.log import ACCESS_COLUMNS
-from caserecord.access.tokens import TOKEN_COLUMNS
+from caserecord.access.tokens import MAC_READ_COLUMNS, covered
 from caserecord.application import CaseRecords
 from caserecord.audit import PAGE, Raw, _key_of
 from caserecord.persistence.feed import FEED_TABLE
@@ -96,9 +96,9 @@ def rotate_key(records: CaseRecords, new: Macs, *, progress: Progress | None = N
         _rotate_snapshots(raw, c, old, new, refuse_unless, update)
 
         tokens = []
-        for row in _all(raw, c, "api_tokens", ", ".join([*TOKEN_COLUMNS, "mac"]), ("token_id",)):
-            refuse_unless(Macs.same(old.token(row[:-1]), row[-1]), f"token {row[0]}")
-            tokens.append((new.token(row[:-1]), row[0]))
+        for row in _all(raw, c, "api_tokens", ", ".join([*MAC_READ_COLUMNS, "mac"]), ("token_id",)):
+            refuse_unless(Macs.same(old.token(covered(row[:-1])), row[-1]), f"token {row[0]}")
+            tokens.append((new.token(covered(row[:-1])), row[0]))
         update("api_tokens", ("token_id",), tokens)
 
         ledger = []

@@ -44,10 +44,16 @@ def describe(settings: Settings) -> str:
 
 
 def open_records(
-    settings: Settings, *, create_table: bool = False, sealed: bool = True
+    settings: Settings,
+    *,
+    create_table: bool = False,
+    sealed: bool = True,
+    verifying: bool = False,
 ) -> CaseRecords:
     """A ready CaseRecords, or a StoreError naming what is wrong; ``sealed``: refuse a
-    store whose rows are not yet sealed (only ``db init``, which seals them, opens one)."""
+    store whose rows are not yet sealed (only ``db init``, which seals them, opens one);
+    ``verifying``: open a sealed store whose log has events its tree lacks, for `verify`
+    to report them."""
     try:
         env = settings.eventsourcing_env(create_table=create_table)
     except ConfigError as e:
@@ -82,22 +88,38 @@ def open_records(
         app.close()
         raise StoreError(app.key_problem)
     if sealed:
-        probe(app, settings, lambda: check_sealed(app), unsealed)
+        try:
+            probe(app, settings, lambda: check_sealed(app, verifying), unsealed)
+        except EventsBehindTreeError as e:
+            app.close()
+            raise EventsBehindTreeError(f"the database {describe(settings)}: {e}") from None
     return app
 
 
-def check_sealed(app: CaseRecords) -> None:
-    """The tree covers every logged event: a store whose rows were never sealed (or whose
-    sealing was interrupted) must not take new events, which the tree would place wrongly.
-    A tree larger than the log means events were deleted behind the service's back: that is
-    for `verify --all` and the views' quarantine to report, not a reason to stop serving
-    every other record."""
+class EventsBehindTreeError(StoreError):
+    """A sealed store's log holds events its tree does not: written behind the service."""
+
+
+def check_sealed(app: CaseRecords, verifying: bool = False) -> None:
+    """The tree covers every logged event: a store whose rows were never sealed must not
+    take new events, which the tree would place wrongly.  Once sealed, every event joins
+    the tree in its own transaction (and `db init` seals in one), so events beyond a tree
+    that exists were added behind the service: refused, for `verify --all` (``verifying``
+    opens it) to name them, never sent to `db init`, which would seal them.  A tree larger
+    than the log means events were deleted behind the service's back: that is for `verify
+    --all` and the views' quarantine to report, not a reason to stop serving every other
+    record."""
     # The log is counted before the head is read: other processes may be writing, and each
     # write grows both in one transaction, so a head read later is never behind this count.
     events, _ = app.store.feed_index_counts()
     head = app.store.tree_head()
-    if head.size < events:
-        raise ProgrammingError("no such table: the tree does not cover the log")
+    if head.size < events and not verifying:
+        if head.size == 0:
+            raise ProgrammingError("no such table: the tree does not cover the log")
+        raise EventsBehindTreeError(
+            f"the log holds {events - head.size} events its Merkle tree lacks, written behind "
+            "the service: run `caserecord verify --all`, which names them"
+        )
     if app.store.unnumbered_feed_rows():
         raise ProgrammingError("no such table: the feed index is not numbered")
 

@@ -11,6 +11,7 @@ from caserecord.application import CaseRecords
 from caserecord.cli import app
 from caserecord.config import Settings
 from caserecord.domain.recording import Actor
+from tests.integration.stored_rows import StoredRows
 from tests.integration.test_consent import CLINIC, clinic_consent, part2_case
 
 
@@ -55,3 +56,15 @@ def test_an_export_to_a_recipient_is_a_disclosure_checked_against_consent(
     assert (disclosed["recipient"], disclosed["channel"]) == (CLINIC, "export")
     assert disclosed["basis"] == "consent"
     assert disclosed["data_classes"] == ["substance_use"]
+
+
+def test_an_export_whose_proof_needs_a_deleted_tree_node_says_the_store_was_tampered(
+    records: CaseRecords, worker: Actor, database_url: str
+) -> None:
+    _, case_id = part2_case(records, worker)
+    StoredRows(database_url)._run("DELETE FROM merkle_nodes WHERE level=0")
+
+    exported = chain_export(database_url, case_id, "--internal")
+
+    assert exported.exit_code == 2, exported.output
+    assert "TAMPERED" in exported.output and "verify --all" in exported.output

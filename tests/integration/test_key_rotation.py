@@ -67,6 +67,26 @@ def test_every_mac_is_remade_under_the_new_key(
     }
 
 
+def test_a_store_with_a_provider_token_is_rotated_and_verifies_under_the_new_key(
+    store: tuple[CaseRecords, ScenarioResult], settings: Settings
+) -> None:
+    records, _ = store
+    tokens = TokenStore(Tables(records))
+    _, secret = tokens.create(
+        agency_id="agency-a", role="provider", name="shelter", organization_id="org-1"
+    )
+    new_key = secrets.token_bytes(32)
+
+    rotate_key(records, Macs(new_key))
+
+    assert verified_under(settings, new_key).ok
+    app = open_records(Settings(database_url=settings.database_url, integrity_key=new_key.hex()))
+    try:
+        assert TokenStore(Tables(app)).authenticate(secret) is not None
+    finally:
+        app.close()
+
+
 def test_a_row_failing_its_mac_stops_the_rotation_and_nothing_changes(
     store: tuple[CaseRecords, ScenarioResult], settings: Settings, database_url: str
 ) -> None:

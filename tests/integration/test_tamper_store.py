@@ -33,6 +33,8 @@ from caserecord.persistence.checkpoint import (
     check_checkpoints,
     sign_checkpoint,
 )
+from caserecord.provision import init_store
+from caserecord.store import StoreError, open_records
 from tests.factories import a_client, an_open_case
 from tests.integration.processes import CASERECORD, env_for
 from tests.integration.stored_rows import StoredRows
@@ -345,6 +347,35 @@ def test_a_whole_new_stream_fails_its_macs(store: Store) -> None:
     assert (served.ok, served.first_bad_version) == (False, 1) and "MAC" in served.problem
 
 
+@pytest.mark.parametrize("head", ["kept", "deleted"])
+def test_an_event_added_without_a_mac_is_named_by_verify_all_and_never_sealed_by_db_init(
+    store: Store, settings: Settings, head: str
+) -> None:
+    last = last_version(store, store.case_b)
+    record = stored(store, store.case_b)[-1]
+    store.rows.append_event(store.case_b, last + 1, record.topic, record.state)
+    recompute_chain(store, store.case_b)
+    store.sql(  # as a store from before the MACs has it, which `db init` would seal
+        "UPDATE event_chain SET mac=NULL, leaf=NULL WHERE originator_id=? AND originator_version=?",
+        str(store.case_b),
+        last + 1,
+    )
+    if head == "deleted":
+        store.sql("DELETE FROM merkle_head")
+
+    with pytest.raises(StoreError, match="added behind the service"):
+        init_store(settings)
+    with pytest.raises(StoreError):
+        open_records(settings)
+    command = verify_all_command(settings)
+
+    assert command.returncode == 2, command.stderr
+    named = json.loads(command.stdout)["problems"]
+    assert ("events", str(store.case_b), last + 1) in {
+        (p["part"], p["stream_id"], p["version"]) for p in named
+    }
+
+
 def test_the_command_exits_2_with_a_json_report_naming_what_was_changed(
     store: Store, settings: Settings
 ) -> None:
@@ -360,6 +391,70 @@ def test_the_command_exits_2_with_a_json_report_naming_what_was_changed(
     assert {(p["part"], p["stream_id"], p["version"]) for p in report["problems"]} >= {
         ("events", str(store.case_b), 2)
     }
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["link='" + "f" * 64 + "'", "version=version+1000", "position=position+1", "stream_id='x'"],
+)
+def test_a_leaf_rows_naming_columns_edited_are_found_by_verify_all(store: Store, edit: str) -> None:
+    store.sql(f"UPDATE merkle_nodes SET {edit} WHERE level=0 AND idx=5")
+
+    report = store.verify()
+
+    assert "leaf 5" in {p.where for p in report.problems if p.part == "tree"}, report.problems
+
+
+# ---- the entry index -------------------------------------------------------------------
+
+NOTE = "caserecord.domain.case:Case.ProgressNoteRecorded"
+
+
+@pytest.mark.parametrize("edit", ["deleted", "kind_changed", "moved", "made_up"])
+def test_entry_index_rows_deleted_edited_moved_or_made_up_are_found_by_verify_all(
+    store: Store, edit: str
+) -> None:
+    note = next(r.version for r in stored(store, store.case_a) if r.topic == NOTE)
+    first_of_other = min(r.version for r in stored(store, store.other_a))
+    where = f"stream {store.case_a} version {note}"
+    if edit == "deleted":  # the note is left out of the case's pages
+        store.sql(
+            "DELETE FROM case_entries WHERE stream_id=? AND version=?", str(store.case_a), note
+        )
+    elif edit == "kind_changed":
+        store.sql(
+            "UPDATE case_entries SET kind='progress' WHERE stream_id=? AND version=?",
+            str(store.case_a),
+            note,
+        )
+    elif edit == "moved":
+        store.sql(
+            "UPDATE case_entries SET stream_id=?, version=? WHERE stream_id=? AND version=?",
+            str(store.other_a),
+            first_of_other,
+            str(store.case_a),
+            note,
+        )
+    else:
+        where = f"stream {store.other_a} version {first_of_other}"
+        store.sql(
+            "INSERT INTO case_entries (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
+            str(store.other_a),
+            first_of_other,
+            "note",
+            str(uuid4()),
+        )
+
+    report = store.verify()
+    served = store.served(store.other_a if edit == "made_up" else store.case_a)
+
+    assert parts(report) == {"entry_index"}, report.problems
+    assert where in {p.where for p in report.problems}, report.problems
+    assert (served.ok, served.first_bad_version) == (
+        False,
+        first_of_other if edit == "made_up" else note,
+    )
+    assert "entry index" in served.problem or "entry-index" in served.problem
 
 
 # ---- snapshots -------------------------------------------------------------------------
@@ -532,6 +627,23 @@ def test_token_edits_are_found_and_the_token_refused(store: Store, edit: str) ->
     assert store.tokens.active(token_id) is None  # nor trusted for a console session
 
 
+def test_a_provider_tokens_organisation_edited_is_found_and_the_token_refused(
+    store: Store,
+) -> None:
+    info, secret = store.tokens.create(
+        agency_id="agency-a", role="provider", name="shelter", organization_id="org-1"
+    )
+    untouched = store.verify()
+
+    store.sql("UPDATE api_tokens SET organization_id='org-2' WHERE token_id=?", info.token_id)
+
+    assert untouched.ok, untouched.problems
+    report = store.verify()
+    assert parts(report) == {"tokens"}
+    assert [p.where for p in report.problems] == [f"token {info.token_id}"]
+    assert store.tokens.authenticate(secret) is None
+
+
 def test_a_token_made_up_in_the_database_is_found_and_refused(store: Store) -> None:
     secret = "crt_" + "x" * 43
     from caserecord.access.tokens import hash_token
@@ -650,6 +762,7 @@ def test_an_older_backup_restored_verifies_alone_but_not_against_a_later_checkpo
         store.sql(
             "DELETE FROM event_chain WHERE originator_id=? AND originator_version>?", stream, top
         )
+        store.sql("DELETE FROM case_entries WHERE stream_id=? AND version>?", stream, top)
     for level, index in store.sql("SELECT level, idx FROM merkle_nodes"):
         if (index + 1) << level > old_head[0]:
             store.sql("DELETE FROM merkle_nodes WHERE level=? AND idx=?", level, index)

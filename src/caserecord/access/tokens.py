@@ -6,7 +6,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,13 +108,21 @@ TOKEN_COLUMNS = (
 )
 
 
+# The columns read to check a token's MAC (``covered`` turns them into what it covers).
+MAC_READ_COLUMNS = (*TOKEN_COLUMNS, "organization_id")
+
+
+def covered(values: Sequence[Any]) -> list[Any]:
+    """What a token's MAC covers of its ``MAC_READ_COLUMNS``: ``TOKEN_COLUMNS``, then its
+    organisation when it has one (so the MACs of tokens made before stay valid, and a
+    provider token moved to another organisation fails its MAC)."""
+    *columns, organization_id = values
+    return columns if organization_id is None else [*columns, organization_id]
+
+
 def mac_columns(row: dict[str, Any]) -> list[Any]:
-    """What a token's MAC covers: ``TOKEN_COLUMNS``, then its organisation when it has one
-    (so the MACs of tokens made before stay valid, and a provider token moved to another
-    organisation fails its MAC)."""
-    covered = [row[c] for c in TOKEN_COLUMNS]
-    organization_id = row.get("organization_id")
-    return covered if organization_id is None else [*covered, organization_id]
+    """What a token's MAC covers, from a row read by name."""
+    return covered([*(row[c] for c in TOKEN_COLUMNS), row.get("organization_id")])
 
 
 def hash_token(secret: str) -> str:

@@ -30,6 +30,7 @@ from caserecord.persistence.checkpoint import (
     load_public_key,
     newest_checkpoint,
 )
+from caserecord.persistence.entries import ENTRY_KINDS
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import consistency_proof, inclusion_proof
 from caserecord.persistence.quarantine import Quarantined
@@ -106,7 +107,32 @@ class Integrity(RecordsBase):
                 problem=f"versions {result.versions_checked + 1}..{head} are missing "
                 "(the Merkle tree's leaves name them)",
             )
+        if result.ok:
+            result = self._verify_entries(stream_id, records, result)
         return self._verify_snapshots(stream_id, result) if result.ok else result
+
+    def _verify_entries(
+        self, stream_id: UUID, records: list[Record], result: Verification
+    ) -> Verification:
+        """The entry index's row of each note, addendum, goal progress entry and score, of
+        the kind its stored topic says, and no row at another event: the case's pages are
+        read from the index, so a row deleted leaves a note out of them."""
+        wanted = {r.version: ENTRY_KINDS[r.topic] for r in records if r.topic in ENTRY_KINDS}
+        found = {
+            version: kind
+            for version, kind, _ in self.store.entries_at(stream_id, [r.version for r in records])
+        }
+        for version in sorted(wanted.keys() | found.keys()):
+            if wanted.get(version) != found.get(version):
+                problem = (
+                    "the event has no entry-index row: the case's pages leave it out"
+                    if version not in found
+                    else f"the entry index names a {found[version]} the event does not record"
+                )
+                return dataclasses.replace(
+                    result, ok=False, first_bad_version=version, problem=problem
+                )
+        return result
 
     def _verify_link_macs(
         self, stream_id: UUID, links: dict[int, Link], result: Verification

@@ -168,6 +168,8 @@ def export(
             )
     except TreeHeadError as e:
         tampered(str(e))
+    except LookupError as e:  # a node a proof needs is gone from the stored tree
+        tampered(f"{e}: the stored tree was changed (`caserecord verify --all` names it)")
     finally:
         records.close()
     if not document["records"]:

@@ -138,7 +138,7 @@ def verify(
         verify_store(as_json, progress or sys.stderr.isatty(), checkpoint, public_key, views)
         return
     assert stream_id is not None
-    records = open_records(settings())
+    records = open_records(settings(), verifying=True)
     result = records.verify_stream(stream_id)
     records.close()
     if result.ok and result.versions_checked == 0:
@@ -164,7 +164,7 @@ def verify_store(
 ) -> None:
     if (checkpoint is None) != (public_key is None):
         raise typer.BadParameter("--checkpoint and --public-key go together")
-    records = open_records(settings())
+    records = open_records(settings(), verifying=True)
     try:
         extra = [check(records) for check in EXTRA_CHECKS]
         if checkpoint is not None and public_key is not None:

@@ -100,7 +100,8 @@ class Macs:
         return self._mac("tree-head", size, root.hex())
 
     def token(self, row: Sequence[object]) -> str:
-        """``row``: the columns of ``access.tokens.TOKEN_COLUMNS``, in that order."""
+        """``row``: what ``access.tokens.covered`` gives (``TOKEN_COLUMNS`` in that order,
+        then the organisation of a provider token)."""
         return self._mac("token", *row)
 
     def token_ledger(self, entry_id: int, token_id: str, action: str, at: str) -> str:
