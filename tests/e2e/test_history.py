@@ -2,8 +2,13 @@
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
 
 from tests.e2e.http import CLIENT, Api, a_case, intake
+from tests.integration.stored_rows import StoredRows
 
 NOTE = {"text": "Check-in.", "contact_kind": "client", "contact_mode": "phone"}
 
@@ -95,3 +100,88 @@ def test_a_long_timeline_comes_in_pages(sqlite_api: Api) -> None:
     ]
     assert [e["data"]["text"] for e in rest["items"]] == ["call 1", "call 2", "call 3"]
     assert rest["next"] is None
+
+
+def a_case_with_notes(api: Api, count: int) -> tuple[str, list[int]]:
+    _, case_id = a_case(api)
+    versions = [api.created(f"/v1/cases/{case_id}/notes", NOTE)["version"] for _ in range(count)]
+    return case_id, versions
+
+
+def gap(case_id: str, first: int, last: int | None = None) -> dict[str, Any]:
+    return {"stream_id": case_id, "stream_kind": "case", "first": first, "last": last or first}
+
+
+def test_the_timeline_of_an_intact_case_says_it_is_intact(sqlite_api: Api) -> None:
+    case_id, _ = a_case_with_notes(sqlite_api, 2)
+
+    page = sqlite_api.get(f"/v1/cases/{case_id}/timeline").json()
+
+    assert page["integrity"] == {"intact": True, "missing": []}
+
+
+@pytest.mark.parametrize("link", ["kept", "deleted"])
+def test_the_timeline_of_a_case_with_an_event_deleted_in_the_database_names_its_version(
+    api: Api, link: str
+) -> None:
+    case_id, versions = a_case_with_notes(api, 3)
+    rows = StoredRows(api.settings.database_url)
+    rows.delete_event(UUID(case_id), versions[1])
+    if link == "deleted":
+        rows._run(
+            "DELETE FROM event_chain WHERE originator_id=? AND originator_version=?",
+            case_id,
+            versions[1],
+        )
+
+    page = api.get(f"/v1/cases/{case_id}/timeline", role="compliance_reviewer").json()
+
+    # The events either side are listed as stored; the hole between them is named.
+    case_versions = [e["version"] for e in page["items"] if e["stream_kind"] == "case"]
+    assert case_versions == [1, versions[0], versions[2]]
+    assert page["integrity"] == {"intact": False, "missing": [gap(case_id, versions[1])]}
+
+
+def test_the_timeline_names_the_last_events_cut_from_a_case_with_their_links(api: Api) -> None:
+    case_id, versions = a_case_with_notes(api, 3)
+    rows = StoredRows(api.settings.database_url)
+    for version in versions[1:]:
+        rows.delete_event(UUID(case_id), version)
+        rows._run(
+            "DELETE FROM event_chain WHERE originator_id=? AND originator_version=?",
+            case_id,
+            version,
+        )
+
+    page = api.get(f"/v1/cases/{case_id}/timeline", role="compliance_reviewer").json()
+
+    # Nothing after them in the stream shows the cut: the tree's leaves still name them.
+    assert page["integrity"] == {
+        "intact": False,
+        "missing": [gap(case_id, versions[1], versions[2])],
+    }
+
+
+def test_a_version_missing_between_two_pages_of_the_timeline_is_named_by_both_and_no_other(
+    sqlite_api: Api,
+) -> None:
+    case_id, _ = a_case_with_notes(sqlite_api, 5)  # case v2..v6
+    StoredRows(sqlite_api.settings.database_url).delete_event(UUID(case_id), 4)
+    path = f"/v1/cases/{case_id}/timeline"
+
+    # Client v1, case v1 | case v2, v3 | case v5, v6: the hole lies between the last two pages.
+    first = sqlite_api.get(path, limit=2).json()
+    second = sqlite_api.get(path, limit=2, cursor=first["next"]).json()
+    third = sqlite_api.get(path, limit=2, cursor=second["next"]).json()
+
+    assert [e["version"] for e in second["items"]] == [2, 3]
+    assert [e["version"] for e in third["items"]] == [5, 6]
+    assert first["integrity"] == {"intact": True, "missing": []}
+    assert (
+        second["integrity"]
+        == third["integrity"]
+        == {
+            "intact": False,
+            "missing": [gap(case_id, 4)],
+        }
+    )

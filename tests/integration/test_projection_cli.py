@@ -13,7 +13,8 @@ from caserecord.domain.recording import Actor
 from caserecord.projections import ProjectionService
 from caserecord.store import open_records
 from tests.integration.processes import CASERECORD, env_for
-from tests.scenario import ScenarioResult
+from tests.integration.stored_rows import StoredRows
+from tests.scenario import ScenarioResult, extend_case
 
 
 def caserecord(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -82,6 +83,44 @@ def test_the_timeline_command_prints_events_and_an_as_of_state(
     assert [e["stream_kind"] for e in events].count("client") == 3
     assert state.returncode == 0, state.stderr
     assert json.loads(state.stdout)["as_of"]["known_version"] == scenario.final_version
+
+
+def test_the_timeline_command_lists_a_case_with_a_deleted_event_and_warns_of_its_version(
+    settings: Settings, records: CaseRecords, worker: Actor, scenario: ScenarioResult
+) -> None:
+    extend_case(records, worker, scenario, 101)  # a snapshot at v100 replays past the hole
+    case = str(scenario.case_id)
+    StoredRows(settings.database_url).delete_event(scenario.case_id, 10)
+
+    table = caserecord(settings, "timeline", case)
+    as_json = caserecord(settings, "timeline", case, "--format", "json")
+
+    # Listed as stored, and flagged as damaged the way `verify` flags a tampered stream.
+    for result in (table, as_json):
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            "caserecord: missing from the stored record: case v10: "
+            f"check with `caserecord verify {case}`"
+        ]
+    assert "Case reopened" in table.stdout
+    versions = [e["version"] for e in json.loads(as_json.stdout) if e["stream_kind"] == "case"]
+    assert 10 not in versions and 11 in versions
+
+
+def test_the_timeline_command_names_the_version_a_case_cannot_be_replayed_past(
+    settings: Settings, scenario: ScenarioResult
+) -> None:
+    case = str(scenario.case_id)
+    StoredRows(settings.database_url).delete_event(scenario.case_id, 10)
+
+    result = caserecord(settings, "timeline", case)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"caserecord: case {case} cannot be replayed: missing from the stored record: case v10: "
+        f"check with `caserecord verify {case}`"
+    ]
 
 
 def test_the_timeline_command_refuses_bad_input_in_one_line(

@@ -1,8 +1,9 @@
 """`caserecord timeline CASE_ID`: a case's history, or its state as of a moment."""
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
 import typer
@@ -12,7 +13,8 @@ from rich.table import Table
 from caserecord.cli.common import cli_actor, settings
 from caserecord.domain.case import Case
 from caserecord.domain.errors import CaseNotFoundError
-from caserecord.history import case_as_of, case_timeline
+from caserecord.history import Hole, Timeline, case_as_of, checked_timeline
+from caserecord.persistence.chain import MissingEventsError
 from caserecord.store import open_records
 
 FORMATS = ("table", "json")
@@ -49,7 +51,13 @@ def timeline(
     try:
         actor = cli_actor(case_agency(records, case_id), role="compliance_reviewer")
         if as_of is None and effective_at is None:
-            show_events(case_timeline(records, actor, case_id), output)
+            found = read_timeline(records, actor, case_id)
+            show_events(found.entries, output)
+            if found.holes:
+                damaged(
+                    f"missing from the stored record: {named(found.holes)}",
+                    [h.stream_id for h in found.holes],
+                )
         else:
             state = case_as_of(
                 records, actor, case_id, recorded_at=as_of, effective_at=effective_at
@@ -57,6 +65,35 @@ def timeline(
             show_state(state, output)
     finally:
         records.close()
+
+
+def read_timeline(records: Any, actor: Any, case_id: UUID) -> Timeline:
+    """The timeline, or, when the case's replay meets a hole (the case as it stands decides
+    what may be read, so nothing is listed), the versions that are gone."""
+    try:
+        return checked_timeline(records, actor, case_id)
+    except MissingEventsError as e:
+        kind = "case" if e.stream_id == case_id else "client"
+        gone = ", ".join(f"{kind} v{v}" for v in e.versions[:5]) + (
+            " ..." if len(e.versions) > 5 else ""
+        )
+        damaged(
+            f"case {case_id} cannot be replayed: missing from the stored record: {gone}",
+            [e.stream_id],
+        )
+
+
+def damaged(problem: str, streams: Iterable[object]) -> NoReturn:
+    """One line on stderr and exit 2, as `verify` answers a tampered stream."""
+    checks = " and ".join(f"`caserecord verify {s}`" for s in dict.fromkeys(map(str, streams)))
+    typer.echo(f"caserecord: {problem}: check with {checks}", err=True)
+    raise typer.Exit(2)
+
+
+def named(holes: list[Hole]) -> str:
+    return ", ".join(
+        f"{h.stream_kind} v{h.first}" + (f"-v{h.last}" if h.last != h.first else "") for h in holes
+    )
 
 
 def case_agency(records: Any, case_id: UUID) -> str:

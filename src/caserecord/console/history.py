@@ -93,20 +93,6 @@ def notes_with_set_aside(
     return sorted(notes, key=lambda n: n["version"], reverse=True)
 
 
-def missing_versions(timeline: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """(stream kind, version) of each version absent between those stored: rows deleted
-    behind the service, which a list of the rest would close up without a trace."""
-    stored: dict[str, set[int]] = {}
-    for e in timeline:
-        stored.setdefault(e["stream_kind"], set()).add(e["version"])
-    return [
-        (kind, version)
-        for kind, versions in sorted(stored.items())
-        for version in range(1, max(versions) + 1)
-        if version not in versions
-    ]
-
-
 def opened(timeline: list[dict[str, Any]]) -> datetime | None:
     """When the case's opening took effect: an intake recorded late was in effect from
     its ``effective_at``, not from when it was recorded (``opened_at``)."""

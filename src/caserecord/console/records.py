@@ -28,7 +28,13 @@ from caserecord.console.web import (
     reveal,
 )
 from caserecord.domain.errors import NotFoundError
-from caserecord.history import case_as_of, case_diff, case_timeline, decoded_events
+from caserecord.history import (
+    case_as_of,
+    case_diff,
+    case_timeline,
+    checked_timeline,
+    decoded_events,
+)
 from caserecord.presenters import event_to_dict
 from caserecord.projections.summaries import summarise
 from caserecord.projections.worklist import contact_standards
@@ -404,7 +410,8 @@ def timeline_page(
     """Every event of the case and its client, filtered by event type, actor and the
     period they were recorded in (both days included)."""
     records = console.backend.records
-    timeline = case_timeline(records, viewer.actor, case_id)
+    found = checked_timeline(records, viewer.actor, case_id)
+    timeline = found.entries
     shown = history.filtered(
         timeline,
         event_type=event_type,
@@ -424,7 +431,7 @@ def timeline_page(
         case_id=case_id,
         client=records.get_client(viewer.actor, client_id),
         entries=shown[start : start + TIMELINE_PAGE],
-        missing=history.missing_versions(timeline),
+        missing=found.holes,
         total=len(timeline),
         matching=len(shown),
         filters=filters,

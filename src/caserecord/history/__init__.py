@@ -8,13 +8,26 @@ decoded so that a damaged one is named by its stream and version (log.py).
 from caserecord.history.as_of import case_as_of, page_as_of, reading_day, state_as_of
 from caserecord.history.diff import case_diff
 from caserecord.history.log import decoded_events
-from caserecord.history.timeline import case_timeline, timeline_key
+from caserecord.history.timeline import (
+    Hole,
+    Key,
+    Timeline,
+    case_timeline,
+    checked_timeline,
+    missing_versions,
+    timeline_key,
+)
 
 __all__ = [
+    "Hole",
+    "Key",
+    "Timeline",
     "case_as_of",
     "case_diff",
     "case_timeline",
+    "checked_timeline",
     "decoded_events",
+    "missing_versions",
     "page_as_of",
     "reading_day",
     "state_as_of",

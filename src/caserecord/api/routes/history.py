@@ -13,7 +13,7 @@ from caserecord.api.routing import Router
 from caserecord.api.runtime import Runtime
 from caserecord.api.schemas.common import Moment
 from caserecord.api.schemas.history import CaseAsOfOut, CaseDiffOut, TimelinePage
-from caserecord.history import case_as_of, case_diff, case_timeline, timeline_key
+from caserecord.history import Key, case_as_of, case_diff, checked_timeline, timeline_key
 
 router = Router(prefix="/v1/cases/{case_id}", tags=["history"])
 
@@ -24,12 +24,13 @@ def timeline(
 ) -> dict[str, Any]:
     """Every event of the case and its client in recording order, with a one-line summary;
     entries marked in error, late entries and addenda are flagged. A long case comes in
-    pages."""
-    entries = case_timeline(runtime.records, caller.actor, case_id)
-    after = paging.after(tuple[str, str, int])
-    rest = entries if after is None else [e for e in entries if timeline_key(e) > after]
+    pages. `integrity` names versions of either stream missing around the page: events
+    deleted in the database behind the service."""
+    found = checked_timeline(runtime.records, caller.actor, case_id)
+    rows, integrity = found.page(paging.after(Key), paging.limit)
     reveal(runtime, caller, "read_timeline", [subject(runtime, caller, case_id)])
-    return paging.page(rest[: paging.fetch], timeline_key, case_id=case_id, total=len(entries))
+    total = len(found.entries)
+    return paging.page(rows, timeline_key, case_id=case_id, total=total, integrity=integrity)
 
 
 @router.get("/as-of", response_model=CaseAsOfOut, responses=read("The case at that moment"))

@@ -64,6 +64,30 @@ class CaseDiffOut(BaseModel):
     events: list[TimelineEntry]
 
 
+class TimelineGapOut(BaseModel):
+    stream_id: UUID
+    stream_kind: StreamKind
+    first: int = Field(description="The first of the stream's versions missing here")
+    last: int = Field(description="The last of them")
+
+
+class TimelineIntegrityOut(BaseModel):
+    intact: bool = Field(
+        description="False when versions of the case's or its client's stream that no stored "
+        "event holds fall between the entry before this page and the entry after it: events "
+        "deleted in the database behind the service. Versions deleted from the end of a "
+        "stream are named while its hash chain or Merkle tree leaves still name them; "
+        "`caserecord verify --all` finds a tail cut with its leaves too"
+    )
+    missing: list[TimelineGapOut] = Field(
+        default=[], description="Runs of versions of a stream that no stored event holds"
+    )
+
+
 class TimelinePage(Page[TimelineEntry]):
     case_id: UUID
     total: int = Field(description="Entries in the whole timeline")
+    integrity: TimelineIntegrityOut = Field(
+        description="Whether the case's and its client's streams are whole around this "
+        "page's entries"
+    )
