@@ -182,3 +182,13 @@ def a_case(api: Api, agency: str = "agency-a", **intake_options: Any) -> tuple[s
     body = intake(client_id) | {"case_manager_id": caseworker_of(agency)} | intake_options
     case_id = api.created("/v1/cases", body, agency=agency)["id"]
     return client_id, case_id
+
+
+def forget_cached(api: Api) -> None:
+    """Empty the service's aggregate cache, so the next read loads from the store (the
+    library's ``LRUCache.clear`` resets its order but keeps the entries)."""
+    cache = api.client.app.state.runtime.records.repository.cache  # type: ignore[attr-defined]
+    with cache.lock:
+        cache.cache.clear()
+        cache.clear()
+        cache.full = False

@@ -8,7 +8,7 @@ from caserecord.access import Tables
 from caserecord.config import Settings
 from caserecord.projections import VIEW_NAMES
 from caserecord.store import open_records
-from tests.e2e.http import Api, a_case, serve
+from tests.e2e.http import Api, a_case, forget_cached, serve
 from tests.e2e.test_stored_damage import write_assessment_directly
 from tests.integration.stored_rows import StoredRows
 from tests.integration.test_signed_checkpoints import rewrite_history, write_checkpoint
@@ -25,7 +25,7 @@ def test_a_case_verifies_and_a_tampered_event_is_named(sqlite_api: Api) -> None:
         (case_id.replace("-", ""),),
     )
     records.close()
-    sqlite_api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    forget_cached(sqlite_api)
 
     tampered = sqlite_api.get(path, role="compliance_reviewer").json()
 
@@ -94,7 +94,7 @@ def test_a_read_that_needs_a_deleted_event_answers_a_problem_naming_it(sqlite_ap
     records.close()
 
     page = sqlite_api.get(f"/v1/cases/{case_id}/notes")  # the case itself is cached
-    sqlite_api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    forget_cached(sqlite_api)
     replayed = sqlite_api.get(f"/v1/cases/{case_id}")  # read from the store: a gap
 
     for response in (page, replayed):
@@ -114,7 +114,7 @@ def test_a_tampered_case_answers_its_verification_with_where_and_how(api: Api) -
     rows = StoredRows(api.settings.database_url)
     rows.flip_byte(UUID(case_id), flipped, 0)  # the first byte: the event no longer decodes
     rows.delete_event(UUID(case_id), deleted)
-    api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    forget_cached(api)
     path = f"/v1/cases/{case_id}/verification"
 
     answer = api.get(path, role="compliance_reviewer")
@@ -189,7 +189,7 @@ def test_a_rewrite_with_its_links_recomputed_answers_200_not_ok_at_the_rewritten
     last = api.created(f"/v1/cases/{case_id}/notes", note)["version"]
     rows = StoredRows(api.settings.database_url)
     rewrite_history(rows, UUID(case_id), rewritten, last)  # the chain verifies again
-    api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    forget_cached(api)
 
     answer = api.get(f"/v1/cases/{case_id}/verification", role="compliance_reviewer")
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from caserecord.config import Settings
 from caserecord.console.sessions import now_utc
-from tests.e2e.http import Api, a_case, serve
+from tests.e2e.http import Api, a_case, forget_cached, serve
 from tests.e2e.test_console_sessions import CSRF, console, sign_in, signed_in
 from tests.integration.stored_rows import StoredRows
 
@@ -246,7 +246,7 @@ def test_a_damaged_case_page_says_the_record_cannot_be_read_and_links_its_verifi
         rows.flip_byte(UUID(case_id), version, 0)
     else:
         rows.delete_event(UUID(case_id), version)
-    api.client.app.state.runtime.records.repository.cache.clear()  # type: ignore[attr-defined]
+    forget_cached(api)
     reviewer, worker = signed_in(api), signed_in(api, "caseworker")
 
     answer = reviewer.get(f"/console/cases/{case_id}")

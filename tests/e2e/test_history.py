@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from tests.e2e.http import CLIENT, Api, a_case, intake
+from tests.e2e.http import CLIENT, Api, a_case, forget_cached, intake
 from tests.integration.stored_rows import StoredRows
 
 NOTE = {"text": "Check-in.", "contact_kind": "client", "contact_mode": "phone"}
@@ -140,6 +140,21 @@ def test_the_timeline_of_a_case_with_an_event_deleted_in_the_database_names_its_
     case_versions = [e["version"] for e in page["items"] if e["stream_kind"] == "case"]
     assert case_versions == [1, versions[0], versions[2]]
     assert page["integrity"] == {"intact": False, "missing": [gap(case_id, versions[1])]}
+
+
+def test_the_timeline_of_a_case_that_cannot_be_rebuilt_past_a_deleted_event_names_it(
+    api: Api,
+) -> None:
+    case_id, versions = a_case_with_notes(api, 3)
+    StoredRows(api.settings.database_url).delete_event(UUID(case_id), versions[1])
+    forget_cached(api)  # loaded afresh from its events, the case stops at the hole
+
+    answer = api.get(f"/v1/cases/{case_id}/timeline", role="compliance_reviewer")
+
+    assert answer.status_code == 500
+    problem = answer.json()
+    assert problem["code"] == "record_incomplete"
+    assert "/verification" in problem["detail"]
 
 
 def test_the_timeline_names_the_last_events_cut_from_a_case_with_their_links(api: Api) -> None:
