@@ -25,6 +25,7 @@ from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest, plain_text
 from caserecord.persistence.entries import ENTRY_KINDS, ENTRY_TABLE
 from caserecord.persistence.feed import FEED_TABLE
+from caserecord.persistence.idempotency import IDEMPOTENCY_COLUMNS, IDEMPOTENCY_TABLE
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
     EMPTY_ROOT,
@@ -65,6 +66,7 @@ class Report:
     feed_rows: int = 0
     tokens: int = 0
     access_entries: int = 0
+    idempotency_keys: int = 0
     tree_size: int = 0
     tree_root: str = ""
     problems: list[Problem] = field(default_factory=list)
@@ -226,6 +228,7 @@ def verify_all(
     _check_snapshots(raw, macs, report, streams)
     _check_tokens(raw, macs, report)
     _check_access_log(raw, macs, report)
+    _check_idempotency_keys(raw, macs, report)
     for check in extra:
         for problem in check():
             report.add(problem)
@@ -713,6 +716,24 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
         report.add(
             Problem("access_log", "end", f"entries {previous + 1}..{last} are missing (the last)")
         )
+
+
+def _check_idempotency_keys(raw: Raw, macs: Macs, report: Report) -> None:
+    """Each stored result a retry would be answered with.  A row deleted leaves nothing to
+    check: the retry then runs the command again."""
+    for agency, key, fingerprint, result, created_at, mac in raw.keyset(
+        raw.t(IDEMPOTENCY_TABLE), IDEMPOTENCY_COLUMNS, ("agency_id", "idem_key")
+    ):
+        report.idempotency_keys += 1
+        expected = macs.idempotency(agency, key, fingerprint, result, str(created_at))
+        if not Macs.same(expected, mac):
+            report.add(
+                Problem(
+                    "idempotency",
+                    f"idempotency key {key} of agency {agency}",
+                    "the stored result fails its MAC",
+                )
+            )
 
 
 def _check_subject_numbers(
