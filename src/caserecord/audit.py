@@ -812,6 +812,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     behind the service, and are refused, never sealed."""
     raw, macs = Raw(records), records.integrity_macs
     total = refuse_events_behind_tree(records)
+    _seal_idempotency_keys(raw, macs)
     sealed = _seal_events(raw, macs, total, progress) if total else 0
     _number_feed(raw, macs)
     _seal_rows(
@@ -895,6 +896,38 @@ def _seal_rows(
     updates = [(mac_of(row), *row[: len(key)]) for row in rows]
     with raw.datastore.transaction(commit=True) as c:
         c.executemany(f"UPDATE {raw.t(table)} SET mac={mark} WHERE {where}", updates)
+
+
+def _seal_idempotency_keys(raw: Raw, macs: Macs) -> None:
+    """MAC the idempotency rows of a store written before their MACs.  Only a table none of
+    whose rows has a MAC is sealed: the service refuses a store holding rows without one
+    until this has run, and from then on writes each row with its MAC, so a row without one
+    beside rows with one was written, or had its MAC removed, behind the service, and
+    sealing it would make an edited result one the key vouches for."""
+    table = raw.t(IDEMPOTENCY_TABLE)
+    if not raw.rows(f"SELECT 1 FROM {table} WHERE mac IS NULL LIMIT 1"):
+        return
+    if raw.rows(f"SELECT 1 FROM {table} WHERE mac IS NOT NULL LIMIT 1"):
+        found = raw.rows(f"SELECT agency_id, idem_key FROM {table} WHERE mac IS NULL LIMIT 1")
+        agency, key = found[0]
+        raise UnsealableStoreError(
+            f"idempotency key {key} of agency {agency} has no MAC in a store whose keys were "
+            "sealed: it was written, or its MAC removed, behind the service and is not sealed "
+            "(`caserecord verify --all` names every such row; delete them, or restore them "
+            "from a backup)"
+        )
+    mark = "%s" if raw.postgres else "?"
+    columns = IDEMPOTENCY_COLUMNS.removesuffix(", mac")
+    updates = [
+        (macs.idempotency(agency, key, fingerprint, result, str(created_at)), agency, key)
+        for agency, key, fingerprint, result, created_at in raw.keyset(
+            table, columns, ("agency_id", "idem_key")
+        )
+    ]
+    with raw.datastore.transaction(commit=True) as c:
+        c.executemany(
+            f"UPDATE {table} SET mac={mark} WHERE agency_id={mark} AND idem_key={mark}", updates
+        )
 
 
 def _number_feed(raw: Raw, macs: Macs) -> None:
