@@ -405,8 +405,10 @@ def _check_entries(raw: Raw, report: Report, entries: list[tuple[str, int, str]]
         found = {
             (str(stream), int(version)): str(kind)
             for stream, version, kind in raw.rows(
-                f"SELECT stream_id, version, kind FROM {raw.t(ENTRY_TABLE)} "
-                f"WHERE (stream_id, version) IN (VALUES {pairs})",
+                # From the keys to the rows, so that each is a search of the primary key
+                # (a row-value IN list would scan the table once per statement).
+                f"SELECT e.stream_id, e.version, e.kind FROM (VALUES {pairs}) AS v "
+                f"JOIN {raw.t(ENTRY_TABLE)} e ON e.stream_id = v.column1 AND e.version = v.column2",
                 [value for key, version, _ in chunk for value in (key, version)],
             )
         }

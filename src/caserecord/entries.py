@@ -29,6 +29,10 @@ class Entries:
         self.outside = outside
         self.aside = set(aside)
         self._aside_entries: dict[int, Recorded] | None = None
+        # Version -> (kind, entity id) of every row handed out: the event read for it must
+        # say the same (``RecordsBase.events_at``), or the index was changed behind the
+        # service.
+        self.indexed: dict[int, tuple[str, str]] = {}
 
     @classmethod
     def of(cls, recorder: CaseRecorder, case: Case) -> "Entries":
@@ -46,6 +50,7 @@ class Entries:
             rows = self.recorder.entries_newest(self.stream_id, kind, entity_id, below, batch)
             for version, found, entity in rows:
                 if found == kind and version not in self.outside and version not in self.aside:
+                    self.indexed[version] = (found, entity)
                     yield version, entity
             if entity_id is None:  # a window of versions, whatever it held
                 below -= batch
@@ -59,6 +64,7 @@ class Entries:
         """Note id -> the version that recorded it, for those of the ids the state holds
         (standing or set aside)."""
         rows = self.recorder.entries_of(self.stream_id, "note", note_ids, self.upto)
+        self.indexed.update((v, ("note", e)) for v, e in rows)
         return {e: v for v, e in rows if v not in self.outside}
 
     def note(self, note_id: str) -> Recorded | None:
@@ -71,6 +77,7 @@ class Entries:
         for version, note_id in self.recorder.entries_of(
             self.stream_id, "addendum", note_ids, self.upto
         ):
+            self.indexed[version] = ("addendum", note_id)
             if version not in self.outside and version not in self.aside:
                 found[note_id].append(version)
         return found
@@ -79,6 +86,7 @@ class Entries:
         """The entries at the given versions the state holds (without ``note_version``)."""
         wanted = [v for v in versions if v <= self.upto and v not in self.outside]
         rows = self.recorder.entries_at(self.stream_id, wanted) if wanted else []
+        self.indexed.update((v, (kind, entity)) for v, kind, entity in rows)
         return {v: Recorded(v, kind, entity) for v, kind, entity in rows}
 
     def entry(self, version: int) -> Recorded | None:

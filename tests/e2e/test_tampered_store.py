@@ -1,9 +1,14 @@
 """Over HTTP, a token row edited in the database without the integrity key is not trusted,
-and neither is an older copy of a revoked token's row restored with its then valid MAC."""
+and neither is an older copy of a revoked token's row restored with its then valid MAC; a
+row made up in a case's entry index makes the case's reads refuse it, naming where."""
+
+from uuid import uuid4
+
+import pytest
 
 from caserecord.access import Tables, TokenStore
 from caserecord.store import open_records
-from tests.e2e.http import Api
+from tests.e2e.http import Api, a_case
 from tests.integration.stored_rows import StoredRows
 
 
@@ -39,3 +44,28 @@ def test_a_revoked_tokens_older_row_restored_in_the_database_is_refused(api: Api
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
     assert api.get("/v1/tokens", role="admin").status_code == 200
+
+
+@pytest.mark.parametrize("read", ["", "/notes", "/notes/{note_id}"])
+def test_a_note_made_up_in_the_entry_index_is_refused_as_a_damaged_record_naming_where(
+    api: Api, read: str
+) -> None:
+    _, case_id = a_case(api)
+    note = {"text": "Check-in.", "contact_kind": "client", "contact_mode": "phone"}
+    api.created(f"/v1/cases/{case_id}/notes", note)
+    note_id = str(uuid4())
+    StoredRows(api.settings.database_url)._run(
+        "INSERT INTO case_entries (stream_id, version, kind, entity_id) VALUES (?,?,?,?)",
+        case_id,
+        1,  # the intake
+        "note",
+        note_id,
+    )
+
+    response = api.get(f"/v1/cases/{case_id}" + read.format(note_id=note_id))
+
+    assert response.status_code == 500
+    problem = response.json()
+    assert problem["code"] == "record_incomplete"
+    assert f"names a note ({note_id}) at version 1" in problem["detail"]
+    assert "/verification" in problem["detail"]

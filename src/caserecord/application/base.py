@@ -35,9 +35,11 @@ from caserecord.domain.errors import (
 from caserecord.domain.recording import Actor
 from caserecord.entries import Entries
 from caserecord.persistence.chain import (
+    EntryIndexError,
     MissingEventsError,
     UnreadableEventError,
 )
+from caserecord.persistence.entries import entry_of
 from caserecord.persistence.idempotency import IdempotencyRecord
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.postgres import SealedPostgresSnapshotRecorder
@@ -183,14 +185,24 @@ class RecordsBase(Application[UUID]):
         """The case state's notes, addenda and progress in the record's entry index."""
         return Entries.of(self.store, case)
 
-    def events_at(self, stream_id: UUID, versions: list[int]) -> dict[int, Any]:
+    def events_at(
+        self, stream_id: UUID, versions: list[int], index: Entries | None = None
+    ) -> dict[int, Any]:
         """Events of one stream at the given versions, by version, in few queries.  The
         case's indexes name each of them, so one that is missing is a damaged store
-        (:class:`MissingEventsError`), not a page with a hole in it."""
+        (:class:`MissingEventsError`), not a page with a hole in it; ``index``: the entry
+        index that named them, whose rows each event must match (:class:`EntryIndexError`)."""
         found = {e.originator_version: e for e in self._read_versions(stream_id, versions)}
         missing = set(versions).difference(found)
         if missing:
             raise MissingEventsError(stream_id, sorted(missing))
+        if index is not None:
+            for version in versions:
+                named = index.indexed.get(version)
+                stored = entry_of(found[version])
+                if named is not None and stored != named:
+                    what = type(found[version]).__name__ if stored is None else stored
+                    raise EntryIndexError(stream_id, version, named, what)
         return found
 
     def notes_of(
@@ -207,7 +219,7 @@ class RecordsBase(Application[UUID]):
             raise NoteNotFoundError(f"no note {unknown[0]} on this case")
         addenda = entries.addenda(note_ids)
         wanted = [notes[i] for i in note_ids] + [a for v in addenda.values() for a in v]
-        events = self.events_at(case.id, wanted)
+        events = self.events_at(case.id, wanted, entries)
         found = [
             note_to_dict(
                 events[notes[i]], [events[a] for a in addenda[i]], case.labels_of(notes[i])

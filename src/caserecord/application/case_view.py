@@ -145,7 +145,7 @@ class CaseView(NeedToKnow):
         goal = standing_goal(case, goal_id)
         entries = self.entries(case)
         progress = entries.latest("progress", RECENT, goal_id)
-        events = self.events_at(case.id, progress)
+        events = self.events_at(case.id, progress, entries)
         target = score_target([r for r in goal.revisions if not r.in_error][-1])
         scores = self.goal_scores(case, target) if target else []
         reading = self.reading(actor, case)
@@ -156,8 +156,9 @@ class CaseView(NeedToKnow):
     def goal_scores(self, case: Case, target: dict[str, Any]) -> list[dict[str, Any]]:
         """The latest administrations of the instrument a goal targets, oldest first, each
         as progress towards the target."""
-        versions = self.entries(case).latest("score", RECENT, target["instrument"])
-        events = self.events_at(case.id, versions)
+        entries = self.entries(case)
+        versions = entries.latest("score", RECENT, target["instrument"])
+        events = self.events_at(case.id, versions, entries)
         return [score_progress(target, score_to_dict(events[v])) for v in versions]
 
     def get_progress(
@@ -174,7 +175,7 @@ class CaseView(NeedToKnow):
             or version in entries.aside
         ):
             raise EntryNotFoundError(f"goal {goal_id} has no standing progress at {version}")
-        event = self.events_at(case.id, [version])[version]
+        event = self.events_at(case.id, [version], entries)[version]
         return self.reading(actor, case).entry(progress_to_dict(event), str(event.actor_id))
 
     def get_referral(self, actor: Actor, case_id: UUID, referral_id: str) -> dict[str, Any]:
@@ -226,10 +227,11 @@ class CaseView(NeedToKnow):
         ``read``: events of the case already read, by version, not read again;
         ``reading``: the reader's, whose need to know redacts it (none: read whole)."""
         read = read or {}
-        contents = contents_of(case, self.entries(case), every=every)
+        entries = self.entries(case)
+        contents = contents_of(case, entries, every=every)
         wanted = shown_versions(case, contents, every=every)
         events = {v: read[v] for v in wanted if v in read}
-        events |= self.events_at(case.id, [v for v in wanted if v not in events])
+        events |= self.events_at(case.id, [v for v in wanted if v not in events], entries)
         data = case_to_dict(case, events, contents, every=every, on=on)
         if reading is None:
             return data

@@ -126,12 +126,13 @@ class InstrumentCommands(InstrumentDefinitions, NeedToKnow):
         """The case's standing administrations (of one instrument, if named), newest
         first, recorded before version ``before``: from the record's entry index."""
         case = self._case(actor, case_id)
+        entries = self.entries(case)
         versions = []
-        for version, _ in self.entries(case).newest("score", instrument, before):
+        for version, _ in entries.newest("score", instrument, before):
             versions.append(version)
             if len(versions) == limit:
                 break
-        events = self.events_at(case.id, versions)
+        events = self.events_at(case.id, versions, entries)
         reading = self.reading(actor, case)
         return [reading.entry(score_to_dict(events[v]), str(events[v].actor_id)) for v in versions]
 
@@ -141,7 +142,7 @@ class InstrumentCommands(InstrumentDefinitions, NeedToKnow):
         found = entries.at([version]).get(version)
         if found is None or found.kind != "score" or version in entries.aside:
             raise EntryNotFoundError(f"no standing administration at version {version}")
-        event = self.events_at(case.id, [version])[version]
+        event = self.events_at(case.id, [version], entries)[version]
         return self.reading(actor, case).entry(score_to_dict(event), str(event.actor_id))
 
     def review_safety_flag(

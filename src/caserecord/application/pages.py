@@ -147,7 +147,7 @@ class Pages(NeedToKnow):
         entries = self.entries(case)
         newest = (v for v, _ in entries.newest("progress", goal_id, before))
         page, next_before = keyset_page(newest, lambda v: v, limit, before)
-        events = self.events_at(case.id, page)
+        events = self.events_at(case.id, page, entries)
         items = [progress_to_dict(events[v]) for v in page]
         if reading is not None:
             items = [

@@ -35,6 +35,24 @@ class MissingEventsError(Exception):
         self.versions = versions
 
 
+class EntryIndexError(MissingEventsError):
+    """A row of the record's entry index names an event of another kind or part than the
+    one stored at its version: the index was changed behind the application's back.  The
+    record is refused, naming where, rather than shown wrong."""
+
+    def __init__(
+        self, stream_id: object, version: int, indexed: tuple[str, str], stored: object
+    ) -> None:
+        Exception.__init__(
+            self,
+            f"the entry index names a {indexed[0]} ({indexed[1]}) at version {version} of "
+            f"stream {stream_id}, where the event store holds {stored}: check the case with "
+            "GET /v1/cases/{case_id}/verification",
+        )
+        self.stream_id = stream_id
+        self.versions = [version]
+
+
 class UnreadableEventError(Exception):
     """A stored event cannot be decoded or applied (written by an older version, a bug or
     a migration): the record is refused, naming where, rather than shown wrong."""
