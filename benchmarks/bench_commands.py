@@ -314,7 +314,11 @@ class UnsealedSQLiteRecorder(ChainedSQLiteApplicationRecorder):
                 c.execute(*update_statement(change, IDENTITY_TABLE, "?"))
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
         if idempotency is not None:
-            c.execute("INSERT INTO idempotency_keys VALUES (?,?,?,?,?)", idempotency.row())
+            c.execute(
+                "INSERT INTO idempotency_keys (agency_id, idem_key, fingerprint, result, "
+                "created_at) VALUES (?,?,?,?,?)",
+                idempotency.values(),
+            )
         return ids
 
 
@@ -379,8 +383,11 @@ class UnsealedPostgresRecorder(ChainedPostgresApplicationRecorder):
         idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
         if idempotency is not None:
             curs.execute(
-                SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s)").format(self.idempotency_table),
-                idempotency.row(),
+                SQL(
+                    "INSERT INTO {} (agency_id, idem_key, fingerprint, result, created_at) "
+                    "VALUES (%s,%s,%s,%s,%s)"
+                ).format(self.idempotency_table),
+                idempotency.values(),
             )
         return ids
 

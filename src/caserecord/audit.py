@@ -25,6 +25,7 @@ from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest, plain_text
 from caserecord.persistence.entries import ENTRY_KINDS, ENTRY_TABLE
 from caserecord.persistence.feed import FEED_TABLE
+from caserecord.persistence.idempotency import IDEMPOTENCY_COLUMNS, IDEMPOTENCY_TABLE
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
     EMPTY_ROOT,
@@ -65,6 +66,7 @@ class Report:
     feed_rows: int = 0
     tokens: int = 0
     access_entries: int = 0
+    idempotency_keys: int = 0
     tree_size: int = 0
     tree_root: str = ""
     problems: list[Problem] = field(default_factory=list)
@@ -226,6 +228,7 @@ def verify_all(
     _check_snapshots(raw, macs, report, streams)
     _check_tokens(raw, macs, report)
     _check_access_log(raw, macs, report)
+    _check_idempotency_keys(raw, macs, report)
     for check in extra:
         for problem in check():
             report.add(problem)
@@ -717,6 +720,24 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
         )
 
 
+def _check_idempotency_keys(raw: Raw, macs: Macs, report: Report) -> None:
+    """Each stored result a retry would be answered with.  A row deleted leaves nothing to
+    check: the retry then runs the command again."""
+    for agency, key, fingerprint, result, created_at, mac in raw.keyset(
+        raw.t(IDEMPOTENCY_TABLE), IDEMPOTENCY_COLUMNS, ("agency_id", "idem_key")
+    ):
+        report.idempotency_keys += 1
+        expected = macs.idempotency(agency, key, fingerprint, result, str(created_at))
+        if not Macs.same(expected, mac):
+            report.add(
+                Problem(
+                    "idempotency",
+                    f"idempotency key {key} of agency {agency}",
+                    "the stored result fails its MAC",
+                )
+            )
+
+
 def _check_subject_numbers(
     entry_id: int,
     subjects: list[tuple[Any, ...]],
@@ -793,6 +814,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     behind the service, and are refused, never sealed."""
     raw, macs = Raw(records), records.integrity_macs
     total = refuse_events_behind_tree(records)
+    _seal_idempotency_keys(raw, macs)
     sealed = _seal_events(raw, macs, total, progress) if total else 0
     _number_feed(raw, macs)
     _seal_rows(
@@ -876,6 +898,38 @@ def _seal_rows(
     updates = [(mac_of(row), *row[: len(key)]) for row in rows]
     with raw.datastore.transaction(commit=True) as c:
         c.executemany(f"UPDATE {raw.t(table)} SET mac={mark} WHERE {where}", updates)
+
+
+def _seal_idempotency_keys(raw: Raw, macs: Macs) -> None:
+    """MAC the idempotency rows of a store written before their MACs.  Only a table none of
+    whose rows has a MAC is sealed: the service refuses a store holding rows without one
+    until this has run, and from then on writes each row with its MAC, so a row without one
+    beside rows with one was written, or had its MAC removed, behind the service, and
+    sealing it would make an edited result one the key vouches for."""
+    table = raw.t(IDEMPOTENCY_TABLE)
+    if not raw.rows(f"SELECT 1 FROM {table} WHERE mac IS NULL LIMIT 1"):
+        return
+    if raw.rows(f"SELECT 1 FROM {table} WHERE mac IS NOT NULL LIMIT 1"):
+        found = raw.rows(f"SELECT agency_id, idem_key FROM {table} WHERE mac IS NULL LIMIT 1")
+        agency, key = found[0]
+        raise UnsealableStoreError(
+            f"idempotency key {key} of agency {agency} has no MAC in a store whose keys were "
+            "sealed: it was written, or its MAC removed, behind the service and is not sealed "
+            "(`caserecord verify --all` names every such row; delete them, or restore them "
+            "from a backup)"
+        )
+    mark = "%s" if raw.postgres else "?"
+    columns = IDEMPOTENCY_COLUMNS.removesuffix(", mac")
+    updates = [
+        (macs.idempotency(agency, key, fingerprint, result, str(created_at)), agency, key)
+        for agency, key, fingerprint, result, created_at in raw.keyset(
+            table, columns, ("agency_id", "idem_key")
+        )
+    ]
+    with raw.datastore.transaction(commit=True) as c:
+        c.executemany(
+            f"UPDATE {table} SET mac={mark} WHERE agency_id={mark} AND idem_key={mark}", updates
+        )
 
 
 def _number_feed(raw: Raw, macs: Macs) -> None:

@@ -19,6 +19,7 @@ from caserecord.access.tokens import MAC_READ_COLUMNS, covered
 from caserecord.application import CaseRecords
 from caserecord.audit import PAGE, Raw, _key_of
 from caserecord.persistence.feed import FEED_TABLE
+from caserecord.persistence.idempotency import IDEMPOTENCY_COLUMNS, IDEMPOTENCY_TABLE
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.sealing import SNAPSHOT_MACS, TREE_HEAD
 from caserecord.store import StoreError
@@ -127,6 +128,17 @@ def rotate_key(records: CaseRecords, new: Macs, *, progress: Progress | None = N
             )
             entries.append((new.access_entry(row[:-1], named), row[0]))
         update("access_log", ("entry_id",), entries)
+
+        kept = []
+        for agency, key, fingerprint, result, created_at, mac in _all(
+            raw, c, IDEMPOTENCY_TABLE, IDEMPOTENCY_COLUMNS, ("agency_id", "idem_key")
+        ):
+            values = (agency, key, fingerprint, result, str(created_at))
+            refuse_unless(
+                Macs.same(old.idempotency(*values), mac), f"idempotency key {key} of {agency}"
+            )
+            kept.append((new.idempotency(*values), agency, key))
+        update(IDEMPOTENCY_TABLE, ("agency_id", "idem_key"), kept)
 
         heads = []
         for size, root, mac in raw.rows(

@@ -52,8 +52,8 @@ def open_records(
 ) -> CaseRecords:
     """A ready CaseRecords, or a StoreError naming what is wrong; ``sealed``: refuse a
     store whose rows are not yet sealed (only ``db init``, which seals them, opens one);
-    ``verifying``: open a sealed store whose log has events its tree lacks, for `verify`
-    to report them."""
+    ``verifying``: open a sealed store whose log has events its tree lacks, or idempotency
+    keys without a MAC, for `verify` to report them."""
     try:
         env = settings.eventsourcing_env(create_table=create_table)
     except ConfigError as e:
@@ -81,8 +81,8 @@ def open_records(
     )
     probe(app, settings, app.store.quarantined, no_quarantine)
     unsealed = (
-        "has no integrity MACs and Merkle tree, or no numbers in its feed index (made by an "
-        "earlier version): run `caserecord db init` to add them"
+        "has no integrity MACs and Merkle tree, no numbers in its feed index, or idempotency "
+        "keys without MACs (made by an earlier version): run `caserecord db init` to add them"
     )
     if app.macs is None:
         app.close()
@@ -122,6 +122,11 @@ def check_sealed(app: CaseRecords, verifying: bool = False) -> None:
         )
     if app.store.unnumbered_feed_rows():
         raise ProgrammingError("no such table: the feed index is not numbered")
+    # A row without a MAC would be refused at every retry with its key, and the service's
+    # new rows beside it would make `db init` take the store for one sealed already.  `verify`
+    # opens it (the query still fails without the column): such a row is one it names.
+    if app.store.unsealed_idempotency_rows() and not verifying:
+        raise ProgrammingError("no such table: the idempotency keys are not sealed")
 
 
 def probe(app: CaseRecords, settings: Settings, query: Callable[[], object], missing: str) -> None:
@@ -131,7 +136,8 @@ def probe(app: CaseRecords, settings: Settings, query: Callable[[], object], mis
     except (ProgrammingError, OperationalError) as e:
         app.close()
         message = first_line(e)
-        if "no such table" in message or "does not exist" in message:
+        # A column an earlier version lacked: SQLite says "no such column".
+        if any(sign in message for sign in ("no such table", "no such column", "does not exist")):
             raise StoreError(f"the database {describe(settings)} {missing}") from None
         raise StoreError(f"cannot use the database {describe(settings)}: {message}") from None
 

@@ -1,10 +1,12 @@
 """Idempotency-Key: a retry returns the first response and appends nothing."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.e2e.http import CLIENT, Api, a_case
+from tests.integration.stored_rows import StoredRows
 
 NOTE = {
     "text": "Phone check-in; attending meetings.",
@@ -151,3 +153,27 @@ def test_a_retry_after_a_crash_between_commit_and_response_gets_the_first_result
     assert retry.headers["idempotent-replayed"] == "true"
     notes = api.get(f"/v1/cases/{case_id}").json()["notes"]
     assert [n["note_id"] for n in notes] == [retry.json()["entity_id"]]
+
+
+def test_a_retry_whose_stored_result_was_edited_in_the_database_is_refused_not_replayed(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    _, other_case = a_case(api)
+    key = {"Idempotency-Key": "note-then-edited"}
+    first = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+    version = events_of(api, case_id)
+    edited = json.dumps(first.json() | {"id": other_case}, sort_keys=True)
+    StoredRows(api.settings.database_url)._run(
+        "UPDATE idempotency_keys SET result=? WHERE idem_key LIKE ?", edited, "%:note-then-edited"
+    )
+
+    retry = api.post(f"/v1/cases/{case_id}/notes", NOTE, headers=key)
+
+    assert first.status_code == 201
+    assert retry.status_code == 500, retry.text
+    assert retry.headers["content-type"].startswith("application/problem+json")
+    assert retry.json()["code"] == "record_unreadable"
+    assert "idempotent-replayed" not in retry.headers
+    assert other_case not in retry.text
+    assert events_of(api, case_id) == version

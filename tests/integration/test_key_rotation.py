@@ -25,10 +25,14 @@ from tests.scenario import ScenarioResult, extend_case
 def store(
     records: CaseRecords, scenario: ScenarioResult, worker: Actor
 ) -> tuple[CaseRecords, ScenarioResult]:
-    """Events past a snapshot, tokens (one revoked) and access-log entries."""
+    """Events past a snapshot, tokens (one revoked), access-log entries and idempotency
+    keys (a command's, a token's)."""
     extend_case(records, worker, scenario, 105)
+    records.register_client(
+        worker, given_name="Ana", family_name="Keyed", idempotency=("client-key", "fp")
+    )
     tokens = TokenStore(Tables(records))
-    tokens.create(agency_id="agency-a", role="caseworker", name="w")
+    tokens.create(agency_id="agency-a", role="caseworker", name="w", idempotency=("t-key", "fp"))
     gone, _ = tokens.create(agency_id="agency-a", role="admin", name="left")
     tokens.revoke(gone.token_id)
     reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care", "r1")
@@ -59,10 +63,11 @@ def test_every_mac_is_remade_under_the_new_key(
     assert {"event_agency", "snapshot_macs", "api_tokens", "token_ledger", "access_log"} <= {
         table for table, count in rotated.rows.items() if count
     }
+    assert rotated.rows["idempotency_keys"] == 2
     assert verified_under(settings, new_key).ok
     records.repository.cache = None
     old = verify_all(records)
-    assert not old.ok and {"events", "tokens", "access_log", "tree"} <= {
+    assert not old.ok and {"events", "tokens", "access_log", "idempotency", "tree"} <= {
         p.part for p in old.problems
     }
 
@@ -98,6 +103,22 @@ def test_a_row_failing_its_mac_stops_the_rotation_and_nothing_changes(
         rotate_key(records, Macs(new_key))
 
     assert {p.part for p in verify_all(records).problems} == {"tokens"}
+    assert not verified_under(settings, new_key).ok
+
+
+def test_an_idempotency_key_failing_its_mac_stops_the_rotation_and_nothing_changes(
+    store: tuple[CaseRecords, ScenarioResult], settings: Settings, database_url: str
+) -> None:
+    records, _ = store
+    StoredRows(database_url)._run(
+        "UPDATE idempotency_keys SET result='{}' WHERE idem_key='client-key'"
+    )
+    new_key = secrets.token_bytes(32)
+
+    with pytest.raises(RotationRefusedError, match="idempotency key client-key"):
+        rotate_key(records, Macs(new_key))
+
+    assert {p.part for p in verify_all(records).problems} == {"idempotency"}
     assert not verified_under(settings, new_key).ok
 
 

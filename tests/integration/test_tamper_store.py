@@ -33,6 +33,7 @@ from caserecord.persistence.checkpoint import (
     check_checkpoints,
     sign_checkpoint,
 )
+from caserecord.persistence.idempotency import TamperedIdempotencyError
 from caserecord.provision import init_store
 from caserecord.store import StoreError, open_records
 from tests.factories import a_client, an_open_case
@@ -99,6 +100,14 @@ def store(
     extend_case(records, worker, scenario, 120)
     other_a = an_open_case(records, worker)
     records.record_note(worker, other_a, text="first", contact_kind="client", contact_mode="phone")
+    records.record_note(
+        worker,
+        other_a,
+        text="keyed",
+        contact_kind="client",
+        contact_mode="phone",
+        idempotency=("note-key", "fingerprint"),
+    )
     case_b = an_open_case(records, outsider, a_client(records, outsider))
     records.record_note(
         outsider, case_b, text="b note", contact_kind="client", contact_mode="phone"
@@ -113,7 +122,9 @@ def store(
     ):
         info, secret = tokens.create(agency_id=agency, role=role, name=f"{agency} {role}")
         secrets[info.token_id] = secret
-    revoked, revoked_secret = tokens.create(agency_id="agency-a", role="admin", name="left")
+    revoked, revoked_secret = tokens.create(
+        agency_id="agency-a", role="admin", name="left", idempotency=("token-key", "fp")
+    )
     tokens.revoke(revoked.token_id)
     secrets[revoked.token_id] = revoked_secret
     log = AccessLog(tables)
@@ -194,7 +205,7 @@ def test_an_untouched_store_verifies_whole_and_against_its_checkpoint(store: Sto
 
     assert report.ok
     assert report.streams == 6 and report.snapshots >= 1 and report.tokens == 4
-    assert report.access_entries == 4
+    assert report.access_entries == 4 and report.idempotency_keys == 2
     assert report.tree_size == report.events
     assert store.offline(store.case_a).ok
 
@@ -775,3 +786,61 @@ def test_an_older_backup_restored_verifies_alone_but_not_against_a_later_checkpo
     rolled_back = sign(records, later)
     result = check_checkpoints(rolled_back, later, KEY.public_key())
     assert not result.ok and "rolled back" in result.message
+
+
+# ---- idempotency keys ----------------------------------------------------------------------
+
+
+def test_an_untouched_idempotency_row_is_replayed(store: Store, worker: Actor) -> None:
+    found = store.records.find_idempotent_result(worker, "note-key")
+
+    assert found is not None
+    assert found.result["id"] == str(store.other_a) and found.fingerprint == "fingerprint"
+
+
+@pytest.mark.parametrize("edit", ["result", "created_at", "moved", "made_up", "mac_removed"])
+def test_idempotency_rows_edited_moved_or_made_up_are_named_by_verify_all_and_refused(
+    store: Store, worker: Actor, edit: str
+) -> None:
+    key = "note-key"
+    if edit == "result":
+        store.sql("UPDATE idempotency_keys SET result=? WHERE idem_key=?", '{"id": "x"}', key)
+    elif edit == "created_at":
+        store.sql("UPDATE idempotency_keys SET created_at='2020-01-01' WHERE idem_key=?", key)
+    elif edit == "moved":
+        key = "token-key"
+        store.sql("DELETE FROM idempotency_keys WHERE idem_key=?", key)
+        store.sql("UPDATE idempotency_keys SET idem_key=? WHERE idem_key='note-key'", key)
+    elif edit == "made_up":
+        key = "made-up"
+        store.sql(
+            "INSERT INTO idempotency_keys (agency_id, idem_key, fingerprint, result, "
+            "created_at, mac) SELECT agency_id, ?, fingerprint, result, created_at, mac "
+            "FROM idempotency_keys WHERE idem_key='note-key'",
+            key,
+        )
+    else:
+        store.sql("UPDATE idempotency_keys SET mac=NULL WHERE idem_key=?", key)
+
+    report = store.verify()
+
+    assert {(p.part, p.where) for p in report.problems} == {
+        ("idempotency", f"idempotency key {key} of agency agency-a")
+    }
+    with pytest.raises(TamperedIdempotencyError):
+        store.records.find_idempotent_result(worker, key)
+
+
+def test_verify_all_exits_2_naming_an_idempotency_row_whose_result_was_edited(
+    store: Store, settings: Settings
+) -> None:
+    store.sql("UPDATE idempotency_keys SET result=? WHERE idem_key='note-key'", '{"id": "x"}')
+
+    tampered = verify_all_command(settings)
+
+    assert tampered.returncode == 2, tampered.stderr
+    report = json.loads(tampered.stdout)
+    assert report["idempotency_keys"] == 2
+    assert [(p["part"], p["where"]) for p in report["problems"]] == [
+        ("idempotency", "idempotency key note-key of agency agency-a")
+    ]

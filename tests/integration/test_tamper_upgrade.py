@@ -18,11 +18,22 @@ from caserecord.config import Settings
 from caserecord.domain.recording import Actor
 from caserecord.provision import init_store
 from caserecord.store import StoreError, open_records
-from tests.factories import a_client
+from tests.factories import a_client, an_open_case
 from tests.integration.stored_rows import StoredRows
 from tests.scenario import extend_case, run_core_scenario
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "v4_store.db"
+
+
+def keyed_note(records: CaseRecords, worker: Actor, case_id: UUID, key: str) -> None:
+    records.record_note(
+        worker,
+        case_id,
+        text="keyed",
+        contact_kind="client",
+        contact_mode="phone",
+        idempotency=(key, "fingerprint"),
+    )
 
 
 def unseal(rows: StoredRows) -> None:
@@ -33,6 +44,7 @@ def unseal(rows: StoredRows) -> None:
         "UPDATE api_tokens SET mac=NULL",
         "UPDATE access_log SET mac=NULL",
         "UPDATE access_log_subjects SET seq=NULL",
+        "UPDATE idempotency_keys SET mac=NULL",
         "DELETE FROM snapshot_macs",
         "DELETE FROM merkle_nodes",
         "DELETE FROM merkle_head",
@@ -46,6 +58,7 @@ def old_store(
 ) -> tuple[StoredRows, str]:
     scenario = run_core_scenario(records, worker, supervisor)
     extend_case(records, worker, scenario, 110)
+    keyed_note(records, worker, an_open_case(records, worker), "note-key")
     tables = Tables(records)
     _, secret = TokenStore(tables).create(agency_id="agency-a", role="caseworker", name="w")
     reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care")
@@ -72,7 +85,9 @@ def test_an_unsealed_store_is_refused_until_db_init_seals_it(
         assert sealed == report.events == report.tree_size > 110
         assert seen[-1] == (sealed, sealed)
         assert report.snapshots >= 1 and report.tokens == 1 and report.access_entries == 1
+        assert report.idempotency_keys == 1
         assert TokenStore(Tables(app)).authenticate(secret) is not None
+        assert app.find_idempotent_result(Actor("worker-1", "caseworker", "agency-a"), "note-key")
     finally:
         app.close()
     assert init_store(settings) == 0  # once only
@@ -233,3 +248,52 @@ def test_an_access_log_entry_edited_before_the_numbers_is_not_numbered(
 
     with pytest.raises(UnsealableStoreError, match=f"access-log entry {entry_id} fails its MAC"):
         init_store(settings)
+
+
+def test_idempotency_keys_stored_before_their_macs_are_sealed_by_db_init_and_replayed(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    keyed_note(records, worker, case_id, "note-1")
+    keyed_note(records, worker, case_id, "note-2")
+    rows = StoredRows(database_url)
+    # The table as the version before the MACs made it: without the column.
+    rows._run("DROP INDEX idempotency_keys_unsealed")
+    rows._run("ALTER TABLE idempotency_keys DROP COLUMN mac")
+    with pytest.raises(StoreError, match="run `caserecord db init`"):
+        open_records(settings)
+
+    init_store(settings)
+    init_store(settings)  # once: a second run finds nothing to seal
+
+    app = open_records(settings)
+    try:
+        report = verify_all(app)
+        found = app.find_idempotent_result(worker, "note-2")
+    finally:
+        app.close()
+    assert report.ok, report.problems
+    assert report.idempotency_keys == 2
+    assert found is not None and found.result["id"] == str(case_id)
+
+
+def test_an_idempotency_key_without_a_mac_in_a_sealed_store_is_not_sealed_by_db_init(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor
+) -> None:
+    case_id = an_open_case(records, worker)
+    keyed_note(records, worker, case_id, "note-1")
+    keyed_note(records, worker, case_id, "note-2")
+    rows = StoredRows(database_url)
+    rows._run("UPDATE idempotency_keys SET result='{}', mac=NULL WHERE idem_key='note-2'")
+    with pytest.raises(StoreError, match="run `caserecord db init`"):
+        open_records(settings)
+
+    with pytest.raises(UnsealableStoreError, match="idempotency key note-2 of agency agency-a"):
+        init_store(settings)
+
+    app = open_records(settings, verifying=True)
+    try:
+        report = verify_all(app)
+    finally:
+        app.close()
+    assert [p.where for p in report.problems] == ["idempotency key note-2 of agency agency-a"]

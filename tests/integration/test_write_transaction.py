@@ -77,7 +77,11 @@ def test_a_save_refused_at_its_last_statement_leaves_no_row_behind(
     case_id = an_open_case(records, worker)
     rows = StoredRows(database_url)
     taken = ("agency-a", "key-2", "other", "{}", "2026-01-01T00:00:00+00:00")
-    rows._run("INSERT INTO idempotency_keys VALUES (?,?,?,?,?)", *taken)
+    rows._run(
+        "INSERT INTO idempotency_keys VALUES (?,?,?,?,?,?)",
+        *taken,
+        records.integrity_macs.idempotency(*taken),
+    )
     before = counts(rows)
 
     with pytest.raises(ConcurrencyConflictError):

@@ -14,7 +14,11 @@ from typing import Any
 from caserecord.access.db import Tables
 from caserecord.domain.errors import InvalidValueError, NotFoundError
 from caserecord.domain.values import Role, parse
-from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.idempotency import (
+    IDEMPOTENCY_COLUMNS,
+    IDEMPOTENCY_TABLE,
+    IdempotencyRecord,
+)
 from caserecord.persistence.mac import Macs
 
 log = logging.getLogger("caserecord.integrity")
@@ -220,7 +224,13 @@ class TokenStore:
             record = IdempotencyRecord(
                 info.agency_id, key, fingerprint, {"token_id": info.token_id}, info.created_at
             )
-            statements.append(("INSERT INTO {t}idempotency_keys VALUES (?,?,?,?,?)", record.row()))
+            statements.append(
+                (
+                    f"INSERT INTO {{t}}{IDEMPOTENCY_TABLE} ({IDEMPOTENCY_COLUMNS}) "
+                    "VALUES (?,?,?,?,?,?)",
+                    record.row(self.tables.mac_key()),
+                )
+            )
         with self.tables.cursor(commit=True) as c:
             for statement, params in statements:
                 c.execute(self.tables.sql(statement), params)

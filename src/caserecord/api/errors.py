@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from caserecord.access.log import AccessLogUnavailableError
 from caserecord.domain import errors as domain
 from caserecord.persistence.chain import MissingEventsError, UnreadableEventError
+from caserecord.persistence.idempotency import TamperedIdempotencyError
 from caserecord.persistence.quarantine import RecordQuarantinedError
 from caserecord.persistence.sqlite_file import StoreReplacedError
 from caserecord.store import StoreError, is_storage_full
@@ -296,5 +297,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MissingEventsError, on_missing_events)
     app.add_exception_handler(OriginatorVersionError, on_missing_events)
     app.add_exception_handler(UnreadableEventError, on_unreadable)
+    app.add_exception_handler(TamperedIdempotencyError, on_unreadable)
     app.add_exception_handler(RecordQuarantinedError, on_missing_events)
     app.add_exception_handler(Exception, on_unexpected)

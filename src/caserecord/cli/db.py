@@ -211,6 +211,7 @@ def show(report: Report, as_json: bool) -> None:
     typer.echo(
         f"{verdict}: {report.events} events in {report.streams} streams, "
         f"{report.snapshots} snapshots, {report.feed_rows} feed-index rows, {report.tokens} "
-        f"tokens, {report.access_entries} access-log entries; tree of {report.tree_size} "
+        f"tokens, {report.access_entries} access-log entries, {report.idempotency_keys} "
+        f"idempotency keys; tree of {report.tree_size} "
         f"events, root {report.tree_root}; {len(report.problems)} problems"
     )

@@ -4,7 +4,8 @@ The key never enters the database (``config.py`` finds it: a key file, an enviro
 variable or a secrets file), so someone who can write to the database but does not hold
 the key cannot make a row the service will accept: an event appended with a recomputed
 chain link, a new stream, a snapshot moved to another agency, a token with a higher role,
-a feed-index row pointing an event at another agency, a made-up access-log entry.
+a feed-index row pointing an event at another agency, a made-up access-log entry, an
+idempotency key's stored result pointing a retry at another record.
 
 Each MAC covers a row's content *and* its position (stream and version, log position,
 entry id), under a label per kind of row, so a valid row cannot be moved or reused as
@@ -125,6 +126,13 @@ class Macs:
         while len(columns) > ACCESS_COLUMNS_FIRST and columns[-1] is None:
             columns.pop()
         return self._mac("access", *columns, *named)
+
+    def idempotency(
+        self, agency_id: str, key: str, fingerprint: str, result: str, created_at: str
+    ) -> str:
+        """An idempotency key's row: whose key it is, the request it is bound to and the
+        stored result (its JSON text) a retry is answered with."""
+        return self._mac("idempotency", agency_id, key, fingerprint, result, created_at)
 
     @staticmethod
     def same(expected: str, found: object) -> bool:

@@ -45,7 +45,12 @@ from caserecord.persistence.feed import (
     index_rows,
 )
 from caserecord.persistence.group_commit import GroupCommit
-from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.idempotency import (
+    IDEMPOTENCY_COLUMNS,
+    IDEMPOTENCY_TABLE,
+    IDEMPOTENCY_UNSEALED,
+    IdempotencyRecord,
+)
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import pack, unpack
@@ -87,7 +92,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.group_commit = GroupCommit(self._flight, fits_two_flights)
         schema = Identifier(self.datastore.schema)
         self.chain_table = SQL("{}.event_chain").format(schema)
-        self.idempotency_table = SQL("{}.idempotency_keys").format(schema)
+        self.idempotency_table = SQL("{}.{}").format(schema, Identifier(IDEMPOTENCY_TABLE))
         self.feed_table = SQL("{}.{}").format(schema, Identifier(FEED_TABLE))
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.identity_table = SQL("{}.{}").format(schema, Identifier(IDENTITY_TABLE))
@@ -133,7 +138,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ).format(self.feed_table)
         )
         # Stores made before the MACs get the column; rows are sealed by `db init`.
-        for table in (self.chain_table, self.feed_table):
+        for table in (self.chain_table, self.feed_table, self.idempotency_table):
             self.sql_create_statements.append(
                 SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS mac text").format(table)
             )
@@ -148,6 +153,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL("CREATE INDEX IF NOT EXISTS {} ON {} (notification_id) WHERE seq IS NULL").format(
                 Identifier(FEED_UNNUMBERED), self.feed_table
+            )
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {} (agency_id) WHERE mac IS NULL").format(
+                Identifier(IDEMPOTENCY_UNSEALED), self.idempotency_table
             )
         )
         self.sql_create_statements.append(
@@ -342,10 +352,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if records:
             curs.execute(
                 SQL(
-                    "INSERT INTO {} SELECT * FROM unnest("
-                    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+                    "INSERT INTO {} (" + IDEMPOTENCY_COLUMNS + ") SELECT * FROM unnest("
+                    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
                 ).format(self.idempotency_table),
-                tuple(list(column) for column in zip(*(r.row() for r in records), strict=True)),
+                tuple(
+                    list(column)
+                    for column in zip(*(r.row(self.macs) for r in records), strict=True)
+                ),
             )
 
     def _feed_last(self, curs: Cursor[DictRow], agency_ids: Sequence[str]) -> dict[str, int]:
@@ -739,13 +752,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL(
-                    "SELECT agency_id, idem_key, fingerprint, result, created_at FROM {} "
-                    "WHERE agency_id=%s AND idem_key=%s"
+                    "SELECT " + IDEMPOTENCY_COLUMNS + " FROM {} WHERE agency_id=%s AND idem_key=%s"
                 ).format(self.idempotency_table),
                 (agency_id, key),
             )
             row = curs.fetchone()
-            return IdempotencyRecord.from_row(tuple(row.values())) if row else None
+        return IdempotencyRecord.from_row(tuple(row.values()), self.macs) if row else None
+
+    def unsealed_idempotency_rows(self) -> bool:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT 1 FROM {} WHERE mac IS NULL LIMIT 1").format(self.idempotency_table)
+            )
+            return curs.fetchone() is not None
 
 
 class SealedPostgresSnapshotRecorder(PostgresAggregateRecorder):

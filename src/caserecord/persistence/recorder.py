@@ -78,7 +78,12 @@ class CaseRecorder(Protocol):
         (``persistence/quarantine.py``)."""
 
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
-        """The stored result of the command sent with this idempotency key, if any."""
+        """The stored result of the command sent with this idempotency key, if any; a row
+        that fails its MAC raises ``TamperedIdempotencyError``."""
+
+    def unsealed_idempotency_rows(self) -> bool:
+        """Whether idempotency rows without a MAC are stored (a store written before them,
+        until `db init` seals them); fails if the table lacks the column."""
 
     def client_identities(
         self, agency_id: str, *, client_number: str = "", person: tuple[str, str, str] | None = None

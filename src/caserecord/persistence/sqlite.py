@@ -37,7 +37,12 @@ from caserecord.persistence.feed import (
     index_rows,
 )
 from caserecord.persistence.group_commit import GroupCommit
-from caserecord.persistence.idempotency import IdempotencyRecord
+from caserecord.persistence.idempotency import (
+    IDEMPOTENCY_COLUMNS,
+    IDEMPOTENCY_TABLE,
+    IDEMPOTENCY_UNSEALED,
+    IdempotencyRecord,
+)
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import pack, unpack
@@ -189,9 +194,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
             "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT, leaf INTEGER, "
             "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
-            "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+            f"CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} ("
             "agency_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
-            "result TEXT NOT NULL, created_at TEXT NOT NULL, "
+            "result TEXT NOT NULL, created_at TEXT NOT NULL, mac TEXT, "
             "PRIMARY KEY (agency_id, idem_key)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {FEED_TABLE} ("
             "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, mac TEXT, seq INTEGER, "
@@ -223,6 +228,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 ("event_chain", "leaf", "INTEGER"),
                 (FEED_TABLE, "mac", "TEXT"),
                 (FEED_TABLE, "seq", "INTEGER"),
+                (IDEMPOTENCY_TABLE, "mac", "TEXT"),
                 *((TREE_NODES, column, kind) for column, kind in LEAF_COLUMNS),
             ):
                 c.execute(f"PRAGMA table_info({table})")
@@ -235,6 +241,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(
                 f"CREATE INDEX IF NOT EXISTS {FEED_UNNUMBERED} ON {FEED_TABLE} (notification_id) "
                 "WHERE seq IS NULL"
+            )
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {IDEMPOTENCY_UNSEALED} "
+                f"ON {IDEMPOTENCY_TABLE} (agency_id) WHERE mac IS NULL"
             )
 
     def _insert_events(
@@ -297,7 +307,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         records = [*kwargs.get("idempotencies", ()), *([idempotency] if idempotency else [])]
         if records:
             c.executemany(
-                "INSERT INTO idempotency_keys VALUES (?,?,?,?,?)", [r.row() for r in records]
+                f"INSERT INTO {IDEMPOTENCY_TABLE} ({IDEMPOTENCY_COLUMNS}) VALUES (?,?,?,?,?,?)",
+                [r.row(self.macs) for r in records],
             )
         return ids
 
@@ -653,11 +664,17 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def find_idempotency(self, agency_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT * FROM idempotency_keys WHERE agency_id=? AND idem_key=?",
+                f"SELECT {IDEMPOTENCY_COLUMNS} FROM {IDEMPOTENCY_TABLE} "
+                "WHERE agency_id=? AND idem_key=?",
                 (agency_id, key),
             )
             row = c.fetchone()
-            return IdempotencyRecord.from_row(tuple(row)) if row else None
+        return IdempotencyRecord.from_row(tuple(row), self.macs) if row else None
+
+    def unsealed_idempotency_rows(self) -> bool:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT 1 FROM {IDEMPOTENCY_TABLE} WHERE mac IS NULL LIMIT 1")
+            return c.fetchone() is not None
 
 
 def group(stored_events: Sequence[StoredEvent]) -> dict[str, list[Record]]:
