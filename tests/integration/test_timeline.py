@@ -125,9 +125,9 @@ def test_as_of_reads_again_none_of_the_events_it_replayed_to_show_the_case(
     asked: list[list[int]] = []
     events_at = sqlite_records.events_at
 
-    def spy(stream_id: UUID, versions: list[int]) -> dict[int, Any]:
+    def spy(stream_id: UUID, versions: list[int], index: Any = None) -> dict[int, Any]:
         asked.append(sorted(versions))
-        return events_at(stream_id, versions)
+        return events_at(stream_id, versions, index)
 
     monkeypatch.setattr(sqlite_records, "events_at", spy)
     result = case_as_of(sqlite_records, worker, case_id, recorded_at=at)
