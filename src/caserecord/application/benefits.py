@@ -240,7 +240,8 @@ class BenefitCommands(NeedToKnow):
             raise BenefitApplicationNotFoundError(
                 f"no benefits application {application_id} on this case"
             )
-        return self.reading(actor, case).entry(benefit_to_dict(case_id, application))
+        found = self.reading(actor, case).entry(benefit_to_dict(case_id, application))
+        return found | {"case_version": case.version}
 
     def case_benefit_applications(
         self,

@@ -40,7 +40,8 @@ from caserecord.presenters import (
 
 
 class CaseView(NeedToKnow):
-    """A client, a case, or one part of a case, as plain data."""
+    """A client, a case, or one part of a case, as plain data. A part names the version
+    of the case it was read from (``case_version``), which its read answers as ETag."""
 
     def get_client(self, actor: Actor, client_id: UUID) -> dict[str, Any]:
         return client_to_dict(self._client(actor, client_id))
@@ -73,14 +74,15 @@ class CaseView(NeedToKnow):
         if not rated:
             raise EntryNotFoundError(f"no standing assessment at version {version} of the case")
         reading = self.reading(actor, case)
-        return {"version": version, "assessments": [reading.entry(a) for a in rated]}
+        found = {"version": version, "assessments": [reading.entry(a) for a in rated]}
+        return found | {"case_version": case.version}
 
     def get_prior_treatment(self, actor: Actor, case_id: UUID, version: int) -> dict[str, Any]:
         case = self._case(actor, case_id)
         found = [plain(t) for t in case.prior_treatments if t.version == version and not t.in_error]
         if not found:
             raise EntryNotFoundError(f"no standing prior treatment at version {version}")
-        return self.reading(actor, case).entry(found[0])
+        return self.reading(actor, case).entry(found[0]) | {"case_version": case.version}
 
     def get_plan(self, actor: Actor, case_id: UUID, plan_id: str) -> dict[str, Any]:
         """The plan with its versions, status history and goals (each goal's latest
@@ -95,7 +97,7 @@ class CaseView(NeedToKnow):
         )
         shown = [v for versions in progress.values() for v in versions]
         found = plan_to_dict(case, plan, self.events_at(case.id, shown), contents, False)
-        return self.reading(actor, case).plan(found)
+        return self.reading(actor, case).plan(found) | {"case_version": case.version}
 
     def readable_current_plan(
         self, actor: Actor, case_id: UUID, plan: dict[str, Any] | None
@@ -136,7 +138,8 @@ class CaseView(NeedToKnow):
         plan = standing_plan(case, plan_id)
         for version in plan.versions:
             if version.number == number and not version.in_error:
-                return self.reading(actor, case).entry(plain(version))
+                found = self.reading(actor, case).entry(plain(version))
+                return found | {"case_version": case.version}
         raise EntryNotFoundError(f"plan {plan_id} has no standing version {number}")
 
     def get_goal(self, actor: Actor, case_id: UUID, goal_id: str) -> dict[str, Any]:
@@ -151,7 +154,8 @@ class CaseView(NeedToKnow):
         reading = self.reading(actor, case)
         found = goal_to_dict(goal, progress, entries.progress_count(goal), events, scores)
         notes = list(entries.concerning("goal", goal_id, RECENT))
-        return reading.goal(found) | {"notes": self.notes_of(case, notes, reading)}
+        notes_of = self.notes_of(case, notes, reading)
+        return reading.goal(found) | {"notes": notes_of, "case_version": case.version}
 
     def goal_scores(self, case: Case, target: dict[str, Any]) -> list[dict[str, Any]]:
         """The latest administrations of the instrument a goal targets, oldest first, each
@@ -176,7 +180,8 @@ class CaseView(NeedToKnow):
         ):
             raise EntryNotFoundError(f"goal {goal_id} has no standing progress at {version}")
         event = self.events_at(case.id, [version], entries)[version]
-        return self.reading(actor, case).entry(progress_to_dict(event), str(event.actor_id))
+        entry = self.reading(actor, case).entry(progress_to_dict(event), str(event.actor_id))
+        return entry | {"case_version": case.version}
 
     def get_referral(self, actor: Actor, case_id: UUID, referral_id: str) -> dict[str, Any]:
         """The referral as made, with its status history and the latest notes that concern
@@ -192,7 +197,8 @@ class CaseView(NeedToKnow):
             str(events[version].actor_id),
         )
         concerning = self.entries(case).concerning("referral", referral_id, RECENT)
-        return found | {"notes": self.notes_of(case, list(concerning), reading)}
+        notes = self.notes_of(case, list(concerning), reading)
+        return found | {"notes": notes, "case_version": case.version}
 
     def get_note(self, actor: Actor, case_id: UUID, note_id: str) -> dict[str, Any]:
         """The note with its addenda still standing."""
@@ -202,14 +208,16 @@ class CaseView(NeedToKnow):
             raise NoteNotFoundError(f"no note {note_id} on this case")
         note = self.notes_of(case, [note_id])[0]
         author = self._author(case, found.version)
-        return self.readable_note(self.reading(actor, case), note, author)
+        shown = self.readable_note(self.reading(actor, case), note, author)
+        return shown | {"case_version": case.version}
 
     def get_addendum(
         self, actor: Actor, case_id: UUID, note_id: str, version: int
     ) -> dict[str, Any]:
-        for addendum in self.get_note(actor, case_id, note_id)["addenda"]:
+        note = self.get_note(actor, case_id, note_id)
+        for addendum in note["addenda"]:
             if addendum["version"] == version:
-                return dict(addendum)
+                return dict(addendum) | {"case_version": note["case_version"]}
         raise EntryNotFoundError(f"note {note_id} has no standing addendum at version {version}")
 
     def case_state(

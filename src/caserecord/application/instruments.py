@@ -143,7 +143,8 @@ class InstrumentCommands(InstrumentDefinitions, NeedToKnow):
         if found is None or found.kind != "score" or version in entries.aside:
             raise EntryNotFoundError(f"no standing administration at version {version}")
         event = self.events_at(case.id, [version], entries)[version]
-        return self.reading(actor, case).entry(score_to_dict(event), str(event.actor_id))
+        score = self.reading(actor, case).entry(score_to_dict(event), str(event.actor_id))
+        return score | {"case_version": case.version}
 
     def review_safety_flag(
         self, actor: Actor, case_id: UUID, *, flag_version: int, note: str, **opts: Unpack[Options]

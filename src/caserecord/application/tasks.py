@@ -71,7 +71,8 @@ class TaskCommands(StaffDirectory, NeedToKnow):
         task = case.tasks.get(task_id)
         if task is None or task.in_error:
             raise TaskNotFoundError(f"no task {task_id} on this case")
-        return self.reading(actor, case).entry(task_to_dict(case_id, task))
+        found = self.reading(actor, case).entry(task_to_dict(case_id, task))
+        return found | {"case_version": case.version}
 
     def case_tasks(
         self,

@@ -93,14 +93,15 @@ class CareTeams(StaffDirectory, NeedToKnow):
         if member is None:
             raise CareTeamMemberNotFoundError(f"no care team member {member_id} on this case")
         found: dict[str, Any] = plain(member)
-        return self.reading(actor, case).entry(found | {"current": member.current})
+        shown = self.reading(actor, case).entry(found | {"current": member.current})
+        return shown | {"case_version": case.version}
 
     def transfer(self, actor: Actor, case_id: UUID, transfer_id: str) -> dict[str, Any]:
         case = self._case(actor, case_id)
         found = [t for t in case.transfers if t.transfer_id == transfer_id]
         if not found:
             raise TransferNotFoundError(f"no transfer {transfer_id} on this case")
-        return self.reading(actor, case).entry(plain(found[0]))
+        return self.reading(actor, case).entry(plain(found[0])) | {"case_version": case.version}
 
     # ---- transfers -------------------------------------------------------------------
     def request_transfer(
