@@ -67,3 +67,27 @@ def test_notes_are_listed_newest_first_in_pages_and_as_they_stood_at_a_moment(
     assert (first["note_count"], rest["next"]) == (4, None)
     assert [n["note_id"] for n in at_then["items"]] == ids[::-1]
     assert at_then["as_of"]["known_version"] == 4
+
+
+def test_a_note_read_answers_the_case_version_as_etag_for_if_match_on_the_note(
+    sqlite_api: Api,
+) -> None:
+    _, case_id = a_case(sqlite_api)
+    base = f"/v1/cases/{case_id}/notes"
+    note_id = sqlite_api.created(base, VISIT)["entity_id"]
+    addendum = sqlite_api.created(f"{base}/{note_id}/addenda", {"text": "Sister helps."})
+
+    read = sqlite_api.get(f"{base}/{note_id}")
+    added = sqlite_api.get(f"{base}/{note_id}/addenda/{addendum['entity_id']}")
+    fresh = sqlite_api.post(
+        f"{base}/{note_id}/addenda",
+        {"text": "And a cousin."},
+        headers={"If-Match": read.headers["etag"]},
+    )
+    stale = sqlite_api.post(
+        f"{base}/{note_id}/addenda", {"text": "Again."}, headers={"If-Match": read.headers["etag"]}
+    )
+
+    assert read.headers["etag"] == added.headers["etag"] == f'"{addendum["version"]}"'
+    assert fresh.status_code == 201
+    assert (stale.status_code, stale.json()["code"]) == (412, "version_mismatch")

@@ -103,3 +103,51 @@ def test_a_revoked_plan_can_be_followed_by_a_new_one(sqlite_api: Api) -> None:
 
     assert second.status_code == 201
     assert sqlite_api.get(f"/v1/cases/{case_id}").json()["current_plan"]["title"] == "New plan"
+
+
+def test_a_goal_read_answers_the_case_version_as_etag_for_if_match_on_the_goal(
+    sqlite_api: Api,
+) -> None:
+    _, case_id = a_case(sqlite_api)
+    base = f"/v1/cases/{case_id}"
+    plan_id = a_plan(sqlite_api, case_id)
+    goal = {"plan_id": plan_id, "description": "Stable housing", "need_domain": "psycho_social"}
+    goal_id = sqlite_api.created(f"{base}/goals", goal)["entity_id"]
+    sqlite_api.created(
+        f"{base}/notes", {"text": "Visit", "contact_kind": "client", "contact_mode": "phone"}
+    )
+
+    read = sqlite_api.get(f"{base}/goals/{goal_id}")
+    case_version = sqlite_api.get(base).json()["version"]
+    fresh = sqlite_api.post(
+        f"{base}/goals/{goal_id}/lifecycle",
+        {"lifecycle": "active"},
+        headers={"If-Match": read.headers["etag"]},
+    )
+    stale = sqlite_api.post(
+        f"{base}/goals/{goal_id}/lifecycle",
+        {"lifecycle": "on-hold"},
+        headers={"If-Match": read.headers["etag"]},
+    )
+
+    assert read.headers["etag"] == f'"{case_version}"'
+    assert fresh.status_code == 200
+    assert (stale.status_code, stale.json()["code"]) == (412, "version_mismatch")
+
+
+def test_plan_reads_answer_the_case_version_they_were_read_from_as_etag(sqlite_api: Api) -> None:
+    _, case_id = a_case(sqlite_api)
+    base = f"/v1/cases/{case_id}"
+    plan_id = a_plan(sqlite_api, case_id)
+    sqlite_api.created(f"{base}/plans/{plan_id}/revisions", PLAN | {"reason": "more detail"})
+    goal = {"plan_id": plan_id, "description": "Stable housing", "need_domain": "psycho_social"}
+    goal_id = sqlite_api.created(f"{base}/goals", goal)["entity_id"]
+    sqlite_api.created(f"{base}/goals/{goal_id}/lifecycle", {"lifecycle": "active"})
+    progress = sqlite_api.created(f"{base}/goals/{goal_id}/progress", {"achievement": "improving"})
+    version = sqlite_api.get(base).json()["version"]
+
+    plan = sqlite_api.get(f"{base}/plans/{plan_id}")
+    revision = sqlite_api.get(f"{base}/plans/{plan_id}/versions/2")
+    entry = sqlite_api.get(f"{base}/goals/{goal_id}/progress/{progress['entity_id']}")
+
+    assert [r.headers["etag"] for r in (plan, revision, entry)] == [f'"{version}"'] * 3

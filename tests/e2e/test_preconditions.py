@@ -8,6 +8,7 @@ import pytest
 from caserecord.application import CaseRecords
 from caserecord.domain.recording import Actor
 from tests.e2e.http import Api, a_case
+from tests.e2e.matrix import call, routes_of, seed_agency
 
 WORKER = Actor("caseworker@agency-a", "caseworker", "agency-a")  # the cases' manager
 NOTE = {"text": "Called the client.", "contact_kind": "client", "contact_mode": "phone"}
@@ -96,3 +97,47 @@ def test_a_lost_race_without_if_match_is_run_again_on_the_fresh_case(
     assert written.json()["version"] == 3
     notes = sqlite_api.get(f"/v1/cases/{case_id}").json()["notes"]
     assert [n["text"] for n in notes] == ["rival", NOTE["text"]]
+
+
+def test_a_task_read_answers_the_case_version_as_etag_for_if_match_on_the_task(
+    sqlite_api: Api,
+) -> None:
+    _, case_id = a_case(sqlite_api)
+    base = f"/v1/cases/{case_id}/tasks"
+    task = {"title": "Call the landlord", "owner_id": WORKER.id, "due_on": "2027-01-04"}
+    task_id = sqlite_api.created(base, task)["entity_id"]
+    sqlite_api.created(f"/v1/cases/{case_id}/notes", NOTE)
+
+    read = sqlite_api.get(f"{base}/{task_id}")
+    stale = sqlite_api.post(
+        f"{base}/{task_id}/completion", {"outcome": "done"}, headers={"If-Match": '"2"'}
+    )
+    fresh = sqlite_api.post(
+        f"{base}/{task_id}/completion",
+        {"outcome": "done"},
+        headers={"If-Match": read.headers["etag"]},
+    )
+
+    assert read.headers["etag"] == '"3"'
+    assert (stale.status_code, stale.json()["code"]) == (412, "version_mismatch")
+    assert fresh.status_code == 200
+
+
+def test_every_read_of_one_part_of_a_case_answers_the_case_version_as_etag(
+    sqlite_api: Api,
+) -> None:
+    seeded = seed_agency(sqlite_api, "agency-a", "Alpha")
+    case_id = seeded.ids["case_id"]
+    version = sqlite_api.get(f"/v1/cases/{case_id}").json()["version"]
+    # One part each: a path under the case that ends with the part's id.
+    parts = [
+        r
+        for r in routes_of(sqlite_api)
+        if r.method == "GET" and r.path.startswith("/v1/cases/{case_id}/") and r.path.endswith("}")
+    ]
+
+    answered = {r.path: call(sqlite_api, r, seeded.ids, "caseworker", "agency-a") for r in parts}
+    seen = {p: (a.status_code, a.headers.get("etag")) for p, a in answered.items()}
+
+    assert len(seen) >= 15
+    assert seen == dict.fromkeys(answered, (200, f'"{version}"'))

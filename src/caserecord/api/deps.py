@@ -16,8 +16,10 @@ from uuid import UUID
 from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from caserecord.access import Basis, Reader, Subject, TokenInfo
 from caserecord.api.errors import ApiError, forbidden, unauthorized
@@ -377,3 +379,11 @@ VersionPath = Annotated[
 
 def etag(version: Any) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
+
+
+def part_of_case(model: type[BaseModel], found: dict[str, Any]) -> JSONResponse:
+    """One part of a case as ``model``, with the version of the case it was read from
+    (``case_version``, which the part's schema does not show) as ETag: a write to the part
+    takes If-Match with the case's version, and this spares reading the whole case for it."""
+    version = found.pop("case_version")
+    return JSONResponse(model.model_validate(found).model_dump(mode="json"), headers=etag(version))

@@ -8,7 +8,15 @@ from uuid import UUID
 from fastapi.responses import JSONResponse
 
 from caserecord.access import listed_subjects
-from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, ViewsDep, reveal, reveal_case
+from caserecord.api.deps import (
+    AtQuery,
+    ReaderDep,
+    RuntimeDep,
+    ViewsDep,
+    part_of_case,
+    reveal,
+    reveal_case,
+)
 from caserecord.api.openapi import LIST, created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
@@ -79,14 +87,16 @@ def start_benefit_application(
     return write.run(body, command, status=201, location=location)
 
 
-@router.get(ONE, response_model=BenefitApplicationOut, responses=read("The application"))
+@router.get(
+    ONE, response_model=BenefitApplicationOut, responses=read("The application", versioned=True)
+)
 def read_benefit_application(
     case_id: UUID, application_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """One benefits application with every step taken on it."""
     application = runtime.records.get_benefit_application(caller.actor, case_id, application_id)
     reveal_case(runtime, caller, "read_benefit_application", case_id)
-    return application
+    return part_of_case(BenefitApplicationOut, application)
 
 
 def step(name: str, write: WriteDep, case_id: UUID, application_id: str, body: Any) -> JSONResponse:
@@ -140,7 +150,7 @@ def part(
     if found is None:
         raise BenefitApplicationNotFoundError(f"no {name} {id} on this benefits application")
     reveal_case(runtime, caller, "read_benefit_application", case_id)
-    return dict(found)
+    return dict(found) | {"case_version": application["case_version"]}
 
 
 PARTS = {
@@ -152,13 +162,14 @@ PARTS = {
 @router.get(
     ONE + "/documents-requests/{request_id}",
     response_model=DocumentRequestOut,
-    responses=read("The documents request"),
+    responses=read("The documents request", versioned=True),
 )
 def read_benefit_documents_request(
     case_id: UUID, application_id: str, request_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """One request of the benefits agency for documents."""
-    return part(runtime, caller, case_id, application_id, "documents", request_id)
+    found = part(runtime, caller, case_id, application_id, "documents", request_id)
+    return part_of_case(DocumentRequestOut, found)
 
 
 @router.post(
@@ -205,13 +216,14 @@ def schedule_benefit_appointment(
 @router.get(
     ONE + "/appointments/{appointment_id}",
     response_model=AppointmentOut,
-    responses=read("The appointment"),
+    responses=read("The appointment", versioned=True),
 )
 def read_benefit_appointment(
     case_id: UUID, application_id: str, appointment_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """One appointment of a benefits application."""
-    return part(runtime, caller, case_id, application_id, "appointments", appointment_id)
+    found = part(runtime, caller, case_id, application_id, "appointments", appointment_id)
+    return part_of_case(AppointmentOut, found)
 
 
 @router.post(

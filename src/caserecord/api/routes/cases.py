@@ -1,7 +1,7 @@
 """Cases: intake, read, assessment, prior treatment, assignment, closure, corrections."""
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import Query
@@ -14,6 +14,7 @@ from caserecord.api.deps import (
     RuntimeDep,
     VersionPath,
     etag,
+    part_of_case,
     reveal,
     reveal_case,
 )
@@ -86,16 +87,16 @@ def assess_needs(case_id: UUID, body: AssessmentIn, write: WriteDep) -> JSONResp
 @router.get(
     "/{case_id}/assessments/{assessment_id}",
     response_model=AssessmentEntryOut,
-    responses=read("The needs rated by one assessment"),
+    responses=read("The needs rated by one assessment", versioned=True),
 )
 def read_assessment(
     case_id: UUID, assessment_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A needs assessment, known by the case version that recorded it (404 once marked in
     error)."""
     assessment = runtime.records.get_assessment(caller.actor, case_id, assessment_id)
     reveal_case(runtime, caller, "read_assessment", case_id)
-    return assessment
+    return part_of_case(AssessmentEntryOut, assessment)
 
 
 @router.post(
@@ -114,16 +115,16 @@ def review_prior_treatment(case_id: UUID, body: PriorTreatmentIn, write: WriteDe
 @router.get(
     "/{case_id}/prior-treatments/{treatment_id}",
     response_model=PriorTreatmentOut,
-    responses=read("One prior treatment as reviewed"),
+    responses=read("One prior treatment as reviewed", versioned=True),
 )
 def read_prior_treatment(
     case_id: UUID, treatment_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A prior treatment review, known by the case version that recorded it (404 once marked
     in error)."""
     treatment = runtime.records.get_prior_treatment(caller.actor, case_id, treatment_id)
     reveal_case(runtime, caller, "read_prior_treatment", case_id)
-    return treatment
+    return part_of_case(PriorTreatmentOut, treatment)
 
 
 @router.post("/{case_id}/assignment", response_model=CommandOut, responses=written())

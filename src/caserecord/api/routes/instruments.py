@@ -15,6 +15,7 @@ from caserecord.api.deps import (
     RuntimeDep,
     VersionPath,
     ViewsDep,
+    part_of_case,
     reveal,
     reveal_case,
 )
@@ -107,16 +108,16 @@ def list_case_scores(
 @router.get(
     CASE + "/{score_id}",
     response_model=ScoreOut,
-    responses=read("One administration with its responses and score"),
+    responses=read("One administration with its responses and score", versioned=True),
 )
 def read_score(
     case_id: UUID, score_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A scored assessment, known by the case version that recorded it: responses, total,
     band and flags."""
     score = runtime.records.get_score(caller.actor, case_id, score_id)
     reveal_case(runtime, caller, "read_score", case_id)
-    return score
+    return part_of_case(ScoreOut, score)
 
 
 @router.post(

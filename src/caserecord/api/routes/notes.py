@@ -12,6 +12,7 @@ from caserecord.api.deps import (
     ReaderDep,
     RuntimeDep,
     VersionPath,
+    part_of_case,
     reveal_case,
 )
 from caserecord.api.openapi import created, read
@@ -73,14 +74,16 @@ def record_note(case_id: UUID, body: NoteIn, write: WriteDep) -> JSONResponse:
     return write.run(body, command, status=201, location=location)
 
 
-@router.get("/{note_id}", response_model=NoteOut, responses=read("The note with its addenda"))
-def read_note(
-    case_id: UUID, note_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+@router.get(
+    "/{note_id}",
+    response_model=NoteOut,
+    responses=read("The note with its addenda", versioned=True),
+)
+def read_note(case_id: UUID, note_id: str, caller: ReaderDep, runtime: RuntimeDep) -> JSONResponse:
     """The note with the addenda still standing (404 once marked in error)."""
     note = runtime.records.get_note(caller.actor, case_id, note_id)
     reveal_case(runtime, caller, "read_note", case_id)
-    return note
+    return part_of_case(NoteOut, note)
 
 
 @router.post(
@@ -100,12 +103,14 @@ def append_addendum(case_id: UUID, note_id: str, body: AddendumIn, write: WriteD
 
 
 @router.get(
-    "/{note_id}/addenda/{addendum_id}", response_model=AddendumOut, responses=read("The addendum")
+    "/{note_id}/addenda/{addendum_id}",
+    response_model=AddendumOut,
+    responses=read("The addendum", versioned=True),
 )
 def read_addendum(
     case_id: UUID, note_id: str, addendum_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """An addendum to a note, known by the case version that recorded it."""
     addendum = runtime.records.get_addendum(caller.actor, case_id, note_id, addendum_id)
     reveal_case(runtime, caller, "read_note", case_id)
-    return addendum
+    return part_of_case(AddendumOut, addendum)

@@ -14,6 +14,7 @@ from caserecord.api.deps import (
     RuntimeDep,
     VersionPath,
     ViewsDep,
+    part_of_case,
     reveal,
     reveal_case,
 )
@@ -71,14 +72,12 @@ def draft_plan(case_id: UUID, body: PlanIn, write: WriteDep) -> JSONResponse:
     return write.run(body, command, status=201, location=location)
 
 
-@router.get("/plans/{plan_id}", response_model=PlanOut, responses=read("The plan"))
-def read_plan(
-    case_id: UUID, plan_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+@router.get("/plans/{plan_id}", response_model=PlanOut, responses=read("The plan", versioned=True))
+def read_plan(case_id: UUID, plan_id: str, caller: ReaderDep, runtime: RuntimeDep) -> JSONResponse:
     """The plan (current or former) with its versions, status history and goals."""
     plan = runtime.records.get_plan(caller.actor, case_id, plan_id)
     reveal_case(runtime, caller, "read_plan", case_id)
-    return plan
+    return part_of_case(PlanOut, plan)
 
 
 @router.post(
@@ -101,15 +100,15 @@ def revise_plan(case_id: UUID, plan_id: str, body: PlanRevisionIn, write: WriteD
 @router.get(
     "/plans/{plan_id}/versions/{number}",
     response_model=PlanVersionOut,
-    responses=read("One version of the plan"),
+    responses=read("One version of the plan", versioned=True),
 )
 def read_plan_version(
     case_id: UUID, plan_id: str, number: PlanNumber, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """One version of a plan, by its number (`entity_id` of the revision that made it)."""
     version = runtime.records.get_plan_version(caller.actor, case_id, plan_id, number)
     reveal_case(runtime, caller, "read_plan", case_id)
-    return version
+    return part_of_case(PlanVersionOut, version)
 
 
 @router.post("/plans/{plan_id}/suspend", response_model=CommandOut, responses=written())
@@ -167,15 +166,15 @@ def add_goal(case_id: UUID, body: GoalIn, write: WriteDep) -> JSONResponse:
     return write.run(body, command, status=201, location=location)
 
 
-@router.get("/goals/{goal_id}", response_model=GoalPageOut, responses=read("The goal"))
-def read_goal(
-    case_id: UUID, goal_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+@router.get(
+    "/goals/{goal_id}", response_model=GoalPageOut, responses=read("The goal", versioned=True)
+)
+def read_goal(case_id: UUID, goal_id: str, caller: ReaderDep, runtime: RuntimeDep) -> JSONResponse:
     """The goal with its revisions, its latest progress (all of it: `/progress`) and the
     latest notes that concern it."""
     goal = runtime.records.get_goal(caller.actor, case_id, goal_id)
     reveal_case(runtime, caller, "read_goal", case_id)
-    return goal
+    return part_of_case(GoalPageOut, goal)
 
 
 @router.post("/goals/{goal_id}/revisions", response_model=CommandOut, responses=written())
@@ -258,12 +257,12 @@ def record_goal_progress(
 @router.get(
     "/goals/{goal_id}/progress/{progress_id}",
     response_model=ProgressOut,
-    responses=read("One progress entry"),
+    responses=read("One progress entry", versioned=True),
 )
 def read_goal_progress(
     case_id: UUID, goal_id: str, progress_id: VersionPath, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A progress entry of a goal, known by the case version that recorded it."""
     entry = runtime.records.get_progress(caller.actor, case_id, goal_id, progress_id)
     reveal_case(runtime, caller, "read_goal_progress", case_id)
-    return entry
+    return part_of_case(ProgressOut, entry)

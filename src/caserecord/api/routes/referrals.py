@@ -14,6 +14,7 @@ from caserecord.api.deps import (
     ReaderDep,
     RuntimeDep,
     ViewsDep,
+    part_of_case,
     reveal,
     reveal_case,
 )
@@ -101,16 +102,16 @@ def referral_disclosure(
 @router.get(
     CASE + "/{referral_id}",
     response_model=ReferralPageOut,
-    responses=read("The referral with its status history"),
+    responses=read("The referral with its status history", versioned=True),
 )
 def read_referral(
     case_id: UUID, referral_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """The referral with its status history and the latest 20 notes about it; `expired` is
     worked out as of now for a referral past its deadline."""
     referral = runtime.records.get_referral(caller.actor, case_id, referral_id)
     reveal_case(runtime, caller, "read_referral", case_id)
-    return referral
+    return part_of_case(ReferralPageOut, referral)
 
 
 @router.post(CASE + "/{referral_id}/acceptance", response_model=CommandOut, responses=written())

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi.responses import JSONResponse
 
-from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, reveal_case
+from caserecord.api.deps import AtQuery, ReaderDep, RuntimeDep, part_of_case, reveal_case
 from caserecord.api.openapi import created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
@@ -55,14 +55,12 @@ def create_task(case_id: UUID, body: TaskIn, write: WriteDep) -> JSONResponse:
     return write.run(body, command, status=201, location=location)
 
 
-@router.get("/{task_id}", response_model=TaskOut, responses=read("The task"))
-def read_task(
-    case_id: UUID, task_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+@router.get("/{task_id}", response_model=TaskOut, responses=read("The task", versioned=True))
+def read_task(case_id: UUID, task_id: str, caller: ReaderDep, runtime: RuntimeDep) -> JSONResponse:
     """One task of the case: owner, due date, what it concerns and its status."""
     task = runtime.records.get_task(caller.actor, case_id, task_id)
     reveal_case(runtime, caller, "read_task", case_id)
-    return task
+    return part_of_case(TaskOut, task)
 
 
 @router.post("/{task_id}/completion", response_model=CommandOut, responses=written())

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import Query
 from fastapi.responses import JSONResponse
 
-from caserecord.api.deps import ReaderDep, RuntimeDep, reveal_case
+from caserecord.api.deps import ReaderDep, RuntimeDep, part_of_case, reveal_case
 from caserecord.api.openapi import created, read, written
 from caserecord.api.paging import PagingDep, bad_cursor
 from caserecord.api.routing import Router
@@ -65,14 +65,18 @@ def add_care_team_member(case_id: UUID, body: CareTeamMemberIn, write: WriteDep)
     )
 
 
-@router.get(TEAM + "/{member_id}", response_model=CareTeamMemberOut, responses=read("The member"))
+@router.get(
+    TEAM + "/{member_id}",
+    response_model=CareTeamMemberOut,
+    responses=read("The member", versioned=True),
+)
 def read_care_team_member(
     case_id: UUID, member_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """One member of the case's care team, current or past."""
     member = runtime.records.care_team_member(caller.actor, case_id, member_id)
     reveal_case(runtime, caller, "read_care_team", case_id)
-    return member
+    return part_of_case(CareTeamMemberOut, member)
 
 
 @router.post(TEAM + "/{member_id}/end", response_model=CommandOut, responses=written("Ended"))
@@ -106,15 +110,17 @@ def request_transfer(case_id: UUID, body: TransferIn, write: WriteDep) -> JSONRe
 
 
 @router.get(
-    TRANSFERS + "/{transfer_id}", response_model=TransferOut, responses=read("The transfer")
+    TRANSFERS + "/{transfer_id}",
+    response_model=TransferOut,
+    responses=read("The transfer", versioned=True),
 )
 def read_transfer(
     case_id: UUID, transfer_id: str, caller: ReaderDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A transfer of the case to another case manager, with each status it took."""
     transfer = runtime.records.transfer(caller.actor, case_id, transfer_id)
     reveal_case(runtime, caller, "read_transfer", case_id)
-    return transfer
+    return part_of_case(TransferOut, transfer)
 
 
 @router.post(
