@@ -143,11 +143,36 @@ def test_plan_reads_answer_the_case_version_they_were_read_from_as_etag(sqlite_a
     goal = {"plan_id": plan_id, "description": "Stable housing", "need_domain": "psycho_social"}
     goal_id = sqlite_api.created(f"{base}/goals", goal)["entity_id"]
     sqlite_api.created(f"{base}/goals/{goal_id}/lifecycle", {"lifecycle": "active"})
-    progress = sqlite_api.created(f"{base}/goals/{goal_id}/progress", {"achievement": "improving"})
+    recorded = sqlite_api.post(f"{base}/goals/{goal_id}/progress", {"achievement": "improving"})
+    progress, reached = recorded.json(), {"X-Min-Position": recorded.headers["x-record-position"]}
     version = sqlite_api.get(base).json()["version"]
 
     plan = sqlite_api.get(f"{base}/plans/{plan_id}")
     revision = sqlite_api.get(f"{base}/plans/{plan_id}/versions/2")
     entry = sqlite_api.get(f"{base}/goals/{goal_id}/progress/{progress['entity_id']}")
+    current = sqlite_api.get(f"{base}/plan", headers=reached)
 
     assert [r.headers["etag"] for r in (plan, revision, entry)] == [f'"{version}"'] * 3
+    # The current plan is the read model's row, which shows the case as of its last
+    # change to the plan: here the progress just recorded.
+    assert current.headers["etag"] == f'"{progress["version"]}"' == f'"{version}"'
+
+
+def test_the_current_plan_answers_etag_only_while_there_is_one_and_it_serves_as_if_match(
+    sqlite_api: Api,
+) -> None:
+    _, case_id = a_case(sqlite_api)
+    base = f"/v1/cases/{case_id}"
+    none = sqlite_api.get(f"{base}/plan")
+    drafted = sqlite_api.post(f"{base}/plans", PLAN)
+    reached = {"X-Min-Position": drafted.headers["x-record-position"]}
+
+    current = sqlite_api.get(f"{base}/plan", headers=reached)
+    plan_id = drafted.json()["entity_id"]
+    activated = sqlite_api.post(
+        f"{base}/plans/{plan_id}/activate", {}, headers={"If-Match": current.headers["etag"]}
+    )
+
+    assert none.json()["plan"] is None and "etag" not in none.headers
+    assert current.headers["etag"] == f'"{drafted.json()["version"]}"'
+    assert activated.status_code == 200

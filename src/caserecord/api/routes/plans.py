@@ -14,11 +14,12 @@ from caserecord.api.deps import (
     RuntimeDep,
     VersionPath,
     ViewsDep,
+    etag,
     part_of_case,
     reveal,
     reveal_case,
 )
-from caserecord.api.openapi import READ, created, read, written
+from caserecord.api.openapi import created, read, written
 from caserecord.api.pages import Version, case_page
 from caserecord.api.paging import PagingDep
 from caserecord.api.routing import Router
@@ -49,17 +50,21 @@ PlanAction = Literal["activate", "resume", "complete"]
 PlanNumber = Annotated[int, Path(ge=1, le=2**53, description="The plan version's number")]
 
 
-@router.get("/plan", response_model=CurrentPlanOut, responses=READ)
+@router.get("/plan", response_model=CurrentPlanOut, responses=read("The plan", versioned=True))
 def current_plan(
     case_id: UUID, caller: ReaderDep, views: ViewsDep, runtime: RuntimeDep
-) -> dict[str, Any]:
-    """The current plan from the read model (goals, routines, next review)."""
+) -> JSONResponse:
+    """The current plan from the read model (goals, routines, next review). While there is
+    one, its ETag is the case version the plan is shown as of (`plan.case_version`): a
+    later write anywhere on the case makes it stale for If-Match, as the view cannot tell
+    whether that write changed the plan before it has applied it."""
     client_id = runtime.records.client_of_case(caller.actor, case_id)  # 404 if not theirs
     runtime.records.refuse_quarantined(case_id)  # the view's row stops before the damage
     found = views.current_plan(caller.agency_id, case_id)
     plan = runtime.records.readable_current_plan(caller.actor, case_id, found)
     reveal(runtime, caller, "read_plan", [Subject(client_id, case_id)])
-    return {"case_id": case_id, "plan": plan}
+    body = CurrentPlanOut(case_id=case_id, plan=plan).model_dump(mode="json")
+    return JSONResponse(body, headers=etag(plan["case_version"]) if plan else None)
 
 
 @router.post(
