@@ -99,6 +99,34 @@ def test_operation_ids_are_the_route_names_and_unique(
     assert "register_client" in ids and "record_note" in ids
 
 
+# Verbs that name a read. A generated client shows an operation by its id alone, so a POST
+# named like a read (`list_service` creating one) or a GET named like a change
+# (`open_referrals`, `break_glass`) misleads its caller.
+READ_VERBS = {"list", "read", "search"}
+
+
+def test_operation_ids_name_what_their_method_does(
+    operations: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    verb = {op["operationId"]: op["operationId"].split("_")[0] for _, _, op in operations}
+    # An export answers the data in a format to take away, read (GET) or disclosed (POST).
+    changing = {verb[op["operationId"]] for m, _, op in operations if m == "POST"} - {"export"}
+
+    posts_named_as_reads = [
+        op["operationId"]
+        for m, _, op in operations
+        if m == "POST" and verb[op["operationId"]] in READ_VERBS
+    ]
+    gets_named_as_changes = [
+        op["operationId"]
+        for m, _, op in operations
+        if m == "GET" and verb[op["operationId"]] in changing
+    ]
+
+    assert posts_named_as_reads == []
+    assert gets_named_as_changes == []
+
+
 def test_every_operation_says_what_it_does_for_a_generated_clients_doc_comments(
     operations: list[tuple[str, str, dict[str, Any]]],
 ) -> None:

@@ -33,7 +33,7 @@ CREATING = {
     "start_benefit_application",
     "request_benefit_documents",
     "schedule_benefit_appointment",
-    "list_service",
+    "add_service",
 }
 DRAFT = "/v1/cases/{case_id}/plans"
 

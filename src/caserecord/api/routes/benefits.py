@@ -229,7 +229,7 @@ def read_benefit_appointment(
 @router.post(
     ONE + "/appointments/{appointment_id}/outcome", response_model=CommandOut, responses=written()
 )
-def record_benefit_appointment(
+def record_benefit_appointment_outcome(
     case_id: UUID,
     application_id: str,
     appointment_id: str,

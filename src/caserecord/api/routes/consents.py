@@ -242,7 +242,7 @@ def export_case(case_id: UUID, body: ExportIn, write: WriteDep) -> JSONResponse:
 
 
 @review.get("/v1/break-glass", response_model=BreakGlassPage, responses=LIST)
-def break_glass(
+def list_break_glass_disclosures(
     caller: AuditorDep, views: ViewsDep, runtime: RuntimeDep, paging: PagingDep
 ) -> dict[str, Any]:
     """Every disclosure made without consent in an emergency ("break the glass"), across
@@ -262,7 +262,7 @@ def break_glass(
 
 
 @review.get("/v1/break-glass/reads", response_model=BreakGlassReadPage, responses=LIST)
-def break_glass_reads(
+def list_break_glass_reads(
     caller: AuditorDep, views: ViewsDep, runtime: RuntimeDep, paging: PagingDep
 ) -> dict[str, Any]:
     """Every break-glass read of a case (`POST /v1/cases/{id}/break-glass`): who, why and

@@ -63,7 +63,7 @@ def list_services(
 
 
 @router.post("/services", status_code=201, response_model=CommandOut, responses=created("Listed"))
-def list_service(body: ServiceIn, write: DirectoryListingDep) -> JSONResponse:
+def add_service(body: ServiceIn, write: DirectoryListingDep) -> JSONResponse:
     """Admins and supervisors: a new service in the directory."""
     command = partial(
         write.records.list_directory_service,

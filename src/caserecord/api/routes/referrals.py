@@ -222,7 +222,7 @@ def referral_outcomes(caller: ReaderDep, views: ViewsDep, paging: PagingDep) -> 
 
 
 @router.get("/v1/referrals/open", response_model=ReferralRowPage, responses=LIST)
-def open_referrals(
+def list_open_referrals(
     caller: ReaderDep, views: ViewsDep, runtime: RuntimeDep, paging: PagingDep
 ) -> dict[str, Any]:
     """Referrals still open (sent, received, waitlisted, accepted, in progress; expired
