@@ -4,6 +4,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from caserecord.access import Tables
 from caserecord.config import Settings
 from caserecord.projections import VIEW_NAMES
@@ -63,15 +65,38 @@ def test_the_audit_trails_event_type_filter_says_which_spelling_of_a_type_it_mat
     written = api.post(f"/v1/cases/{case_id}/notes", note)
     reached = {"X-Min-Position": written.headers["X-Record-Position"]}
 
-    def rows(event_type: str) -> list[dict[str, Any]]:
-        page = api.get("/v1/audit-trail", role="supervisor", event_type=event_type, headers=reached)
-        return list(page.json()["items"])
+    def trail(event_type: str) -> Any:
+        return api.get("/v1/audit-trail", role="supervisor", event_type=event_type, headers=reached)
 
-    assert [r["case_id"] for r in rows("ProgressNoteRecorded")] == [case_id]
-    assert rows("Case.ProgressNoteRecorded") == []
+    assert [r["case_id"] for r in trail("ProgressNoteRecorded").json()["items"]] == [case_id]
+    assert trail("Case.ProgressNoteRecorded").status_code == 422
     operation = api.get("/openapi.json").json()["paths"]["/v1/audit-trail"]["get"]
     [parameter] = [p for p in operation["parameters"] if p["name"] == "event_type"]
     assert "not `Case.ProgressNoteRecorded`" in parameter["description"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("Case.ProgressNoteRecorded", "ProgressNoteRecorded"),
+        ("ProgresNoteRecorded", "ProgressNoteRecorded"),
+        ("Nothing", None),
+    ],
+)
+def test_an_event_type_filter_naming_no_event_type_answers_422_naming_it_and_the_types(
+    sqlite_api: Api, typed: str, hint: str | None
+) -> None:
+    answer = sqlite_api.get("/v1/audit-trail", role="supervisor", event_type=typed)
+
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "validation_failed"
+    [error] = problem["errors"]
+    assert error["path"] == "query:event_type" and error["type"] == "unknown_event_type"
+    assert f"{typed!r} is not an event type" in error["message"]
+    assert ("did you mean ProgressNoteRecorded?" in error["message"]) == (hint is not None)
+    assert "AccountingRequested, AddendumAppended," in error["message"]
 
 
 def test_compliance_routes_are_refused_to_caseworkers(sqlite_api: Api) -> None:

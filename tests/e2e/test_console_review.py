@@ -181,6 +181,25 @@ def test_an_audit_filter_that_is_not_an_id_keeps_every_filter_typed_and_says_whi
     assert "the whole id" in answer.text
 
 
+def test_an_event_type_filter_naming_no_event_type_says_so_rather_than_showing_no_events(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api)
+    client = signed_in(api)
+
+    audit = client.get("/console/audit", params={"event_type": "Case.Opened", "actor": "cm-1"})
+    timeline = client.get(f"/console/cases/{case_id}/timeline?event_type=Openned")
+
+    assert audit.status_code == 400
+    assert 'id="event_type" name="event_type" value="Case.Opened"' in audit.text
+    assert 'id="actor" name="actor" value="cm-1"' in audit.text
+    assert "&#39;Case.Opened&#39; is not an event type (did you mean Opened?)" in audit.text
+    assert "No events match" not in audit.text
+    assert timeline.status_code == 400
+    assert "&#39;Openned&#39; is not an event type (did you mean Opened?)" in timeline.text
+    assert client.get("/console/audit", params={"event_type": "Opened"}).status_code == 200
+
+
 def test_the_date_filters_of_the_audit_trail_and_the_timeline_say_their_days_are_utc(
     api: Api,
 ) -> None:

@@ -19,7 +19,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
+from pydantic_core import PydanticCustomError
 
 from caserecord.access import Basis, Reader, Subject, TokenInfo
 from caserecord.api.errors import ApiError, forbidden, unauthorized
@@ -30,6 +31,7 @@ from caserecord.domain.errors import VersionMismatchError
 from caserecord.domain.recording import Actor
 from caserecord.domain.values import Role
 from caserecord.projections import ReadModels
+from caserecord.projections.summaries import SUMMARIES, unknown_event_type
 
 DEFAULT_PURPOSE = "case_management"
 
@@ -303,6 +305,32 @@ async def get_limit(
 
 
 AtQuery = Annotated[Moment | None, Query(description="ISO 8601 with an offset")]
+
+
+def known_event_type(value: str | None) -> str | None:
+    """A filter on a type no event has would answer an empty page, as if nothing happened."""
+    if value is not None and (problem := unknown_event_type(value)):
+        types = ", ".join(sorted(SUMMARIES))
+        raise PydanticCustomError(
+            "unknown_event_type",
+            "{problem}; the types are: {types}",
+            {"problem": problem, "types": types},
+        )
+    return value
+
+
+EventTypeQuery = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="`event_type` as the rows name it, without the aggregate "
+        "docs/events.md puts before it: `ProgressNoteRecorded`, not "
+        "`Case.ProgressNoteRecorded`; a name that is no event type answers 422 "
+        "`validation_failed` naming it and listing the types",
+        examples=["ProgressNoteRecorded"],
+    ),
+    AfterValidator(known_event_type),
+]
 
 
 def query_names(dependant: Dependant) -> frozenset[str]:

@@ -24,7 +24,7 @@ from caserecord.console.web import (
 )
 from caserecord.domain.values import CaseStatus
 from caserecord.projections.caseload import caseload_key
-from caserecord.projections.summaries import SUMMARIES
+from caserecord.projections.summaries import SUMMARIES, unknown_event_type
 from caserecord.projections.worklist import contact_due, contact_standards
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -74,6 +74,8 @@ def audit_trail(
         case, client = uuid_or_none(case_id, "case"), uuid_or_none(client_id, "client")
         start = day_start(since) if since else None
         end = day_start(until) + timedelta(days=1, microseconds=-1) if until else None
+        if event_type.strip() and (unknown := unknown_event_type(event_type.strip())):
+            raise PageError(400, "Cannot filter", f"{unknown}: pick one from the list")
     except PageError as e:
         # The form again with every filter as typed, rather than an error page that
         # loses them all; no record is shown, so nothing is logged.

@@ -36,7 +36,7 @@ from caserecord.history import (
     decoded_events,
 )
 from caserecord.presenters import event_to_dict
-from caserecord.projections.summaries import summarise
+from caserecord.projections.summaries import summarise, unknown_event_type
 from caserecord.projections.worklist import contact_standards
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -409,6 +409,10 @@ def timeline_page(
 ) -> HTMLResponse:
     """Every event of the case and its client, filtered by event type, actor and the
     period they were recorded in (both days included)."""
+    if event_type and (unknown := unknown_event_type(event_type)):
+        # Only an edited address gets here (the form offers the types the case has), and an
+        # empty page would read as "none happened".
+        raise PageError(400, "Cannot filter", f"{unknown}: pick one from the list")
     records = console.backend.records
     found = checked_timeline(records, viewer.actor, case_id)
     timeline = found.entries

@@ -5,6 +5,7 @@ the audit trail is read by people who may not need to see the clinical content.
 """
 
 from collections.abc import Callable
+from difflib import get_close_matches
 from typing import Any
 
 Data = dict[str, Any]
@@ -179,3 +180,14 @@ SUMMARIES: dict[str, Callable[[Data], str]] = {
 def summarise(event_type: str, data: Data) -> str:
     describe = SUMMARIES.get(event_type)
     return describe(data) if describe else event_type
+
+
+def unknown_event_type(event_type: str) -> str | None:
+    """Why `event_type` names no event the records hold (with the nearest that does), or None
+    when it names one: a filter on a misspelt type would otherwise just match nothing."""
+    if event_type in SUMMARIES:
+        return None
+    # "Case.ProgressNoteRecorded", as docs/events.md writes it, is nearest its last part.
+    nearest = get_close_matches(event_type.rsplit(".", 1)[-1], SUMMARIES, n=1, cutoff=0.7)
+    hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+    return f"{event_type!r} is not an event type{hint}"

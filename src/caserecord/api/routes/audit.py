@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import Query
 
 from caserecord.access import listed_subjects
-from caserecord.api.deps import AuditorDep, RuntimeDep, ViewsDep, reveal
+from caserecord.api.deps import AuditorDep, EventTypeQuery, RuntimeDep, ViewsDep, reveal
 from caserecord.api.openapi import LIST, read
 from caserecord.api.paging import PagingDep
 from caserecord.api.routing import Router
@@ -50,16 +50,7 @@ def audit_trail(
     case_id: UUID | None = None,
     client_id: UUID | None = None,
     actor_id: Annotated[str | None, Query(max_length=200, description="`actor.id`")] = None,
-    event_type: Annotated[
-        str | None,
-        Query(
-            max_length=100,
-            description="`event_type` as the rows name it, without the aggregate "
-            "docs/events.md puts before it: `ProgressNoteRecorded`, not "
-            "`Case.ProgressNoteRecorded`; a type no row has matches nothing",
-            examples=["ProgressNoteRecorded"],
-        ),
-    ] = None,
+    event_type: EventTypeQuery = None,
     recorded_since: Annotated[Moment | None, Query(description="`recorded_at` from")] = None,
     recorded_until: Annotated[Moment | None, Query(description="`recorded_at` up to")] = None,
 ) -> dict[str, Any]:
