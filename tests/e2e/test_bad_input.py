@@ -118,3 +118,64 @@ def test_a_correction_cannot_take_another_clients_number(sqlite_api: Api) -> Non
 
     assert response.status_code == 409, response.text
     assert response.json()["client_id"] == first
+
+
+# Every rule a request schema enforces between its fields: what breaks it, the fields the
+# 422 names, and the OpenAPI schema that must state the rule (a field's description or its
+# own), so a client written from the document alone can keep it.
+BROKEN_RULES = [
+    (
+        "/v1/cases/{case}/referrals",
+        {"resource_kind": "housing", "organisation": "Shelter"},
+        ["service_name"],
+        ("ReferralIn", "service_name"),
+    ),
+    (
+        "/v1/cases/{case}/referrals",
+        {"resource_kind": "housing"},
+        ["organisation", "service_name"],
+        ("ReferralIn", "organisation"),
+    ),
+    (
+        "/v1/clients/{client}/detail-corrections",
+        {"reason": "typo", "changes": {}},
+        ["changes"],
+        ("ClientCorrection", "changes"),
+    ),
+    (
+        "/v1/cases/{case}/plans/p-1/revisions",
+        {"reason": "review"},
+        ["body"],
+        ("PlanRevisionIn", None),
+    ),
+    (
+        "/v1/cases/{case}/goals/g-1/revisions",
+        {"reason": "review"},
+        ["body"],
+        ("GoalRevisionIn", None),
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "fields", "stated"), BROKEN_RULES)
+def test_a_rule_between_fields_is_stated_in_the_openapi_and_its_422_names_the_fields(
+    sqlite_api: Api,
+    path: str,
+    body: dict[str, object],
+    fields: list[str],
+    stated: tuple[str, str | None],
+) -> None:
+    client_id, case_id = a_case(sqlite_api)
+    schemas = sqlite_api.get("/openapi.json").json()["components"]["schemas"]
+    schema, field = stated
+
+    answer = sqlite_api.post(path.format(case=case_id, client=client_id), body)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "validation_failed"
+    errors = answer.json()["errors"]
+    assert [e["path"] for e in errors] == fields
+    assert {e["type"] for e in errors} == {"field_rule"}
+    described = schemas[schema]["properties"][field] if field else schemas[schema]
+    assert "422 `validation_failed`" in described["description"]

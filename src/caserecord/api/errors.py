@@ -178,14 +178,23 @@ def on_validation_error(_request: Request, error: Exception) -> JSONResponse:
     errors = [
         {
             # A JSON syntax error's location is a character offset, not a field.
-            "path": "body" if e["type"] == "json_invalid" else field_path(e.get("loc", ())),
+            "path": "body" if e["type"] == "json_invalid" else field_path(loc),
             "message": e.get("msg", ""),
             "type": e["type"],
         }
         for e in error.errors()
+        for loc in error_locations(e)
     ]
     detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
     return problem(422, "validation_failed", detail or "the request is not valid", errors=errors)
+
+
+def error_locations(error: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Where an error is: a rule between fields (schemas/common.py `rule_broken`) is at each
+    field it names, not at the object that holds them."""
+    loc = tuple(error.get("loc", ()))
+    fields = (error.get("ctx") or {}).get("fields") if error["type"] == "field_rule" else None
+    return [(*loc, field) for field in fields] if fields else [loc]
 
 
 def on_http_error(request: Request, error: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from caserecord.api.schemas.common import (
     Page,
     ReasonedWrite,
     WriteOptions,
+    rule_broken,
 )
 from caserecord.domain.values import Relationship
 
@@ -66,12 +67,15 @@ class ClientChanges(Body):
 
 
 class ClientCorrection(ReasonedWrite):
-    changes: ClientChanges = Field(description="Only the fields to correct")
+    changes: ClientChanges = Field(
+        description="Only the fields to correct, at least one (else 422 `validation_failed` "
+        "at `changes`)"
+    )
 
     @model_validator(mode="after")
     def _something_to_correct(self) -> "ClientCorrection":
         if not self.changes.model_fields_set:
-            raise ValueError("changes must name at least one field to correct")
+            raise rule_broken("changes must name at least one field to correct", "changes")
         return self
 
 

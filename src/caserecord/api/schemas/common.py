@@ -17,6 +17,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from caserecord.domain.errors import InvalidValueError
 from caserecord.domain.values import EARLIEST_BIRTH, EARLIEST_EFFECTIVE, check_birth_date
@@ -116,6 +117,12 @@ class Redactable(BaseModel):
     )
 
 
+def rule_broken(message: str, *fields: str) -> PydanticCustomError:
+    """A rule between a body's fields, broken: the 422 gives each field named as an error's
+    `path`, where a client shows it, rather than the whole body."""
+    return PydanticCustomError("field_rule", message, {"fields": list(fields)})
+
+
 class Body(BaseModel):
     # Python's json reads NaN, Infinity and 1e400 (as infinity): none is a value a record
     # can hold, and JSON cannot carry it back out.
@@ -160,7 +167,8 @@ class ReasonedWrite(WriteOptions):
 
 class Revision(WriteOptions):
     """A revision names only what changes: a field left out keeps its value, and a field
-    sent as `null` (where allowed) is cleared."""
+    sent as `null` (where allowed) is cleared. It names at least one field besides
+    `effective_at`, `reason` and `correlation_id`, else 422."""
 
     def values(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude=OPTIONS)
@@ -168,7 +176,8 @@ class Revision(WriteOptions):
     @model_validator(mode="after")
     def _something_to_revise(self) -> "Revision":
         if not self.model_fields_set - OPTIONS:
-            raise ValueError("a revision must name at least one field to change")
+            fields = ", ".join(name for name in type(self).model_fields if name not in OPTIONS)
+            raise rule_broken(f"a revision must name at least one field to change: {fields}")
         return self
 
 

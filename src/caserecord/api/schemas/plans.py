@@ -50,7 +50,8 @@ class PlanIn(WriteOptions):
 class PlanRevisionIn(Revision):
     """`reason` is the rationale of the new version. A field left out is carried over from
     the current version; `activities: null` (or `[]`) clears the activities and
-    `next_review_on: null` the review date."""
+    `next_review_on: null` the review date. It names at least one of `title`, `activities`
+    and `next_review_on`, else 422 `validation_failed`."""
 
     # Left out: None, never validated, so kept; sent as null: refused (the type has no None).
     reason: str = Reason
@@ -160,7 +161,8 @@ class GoalIn(WriteOptions):
 
 class GoalRevisionIn(Revision):
     """A field left out keeps its value; `target_measure: null` and `due_on: null` clear
-    them. `reason` says why the goal changes."""
+    them. `reason` says why the goal changes. It names at least one field besides
+    `effective_at`, `reason` and `correlation_id`, else 422 `validation_failed`."""
 
     # Left out: None, never validated, so kept; sent as null: refused (the type has no None).
     description: str = Field(default=None, min_length=1, max_length=2_000)  # type: ignore[assignment]

@@ -15,6 +15,7 @@ from caserecord.api.schemas.common import (
     ReasonedWrite,
     Redactable,
     WriteOptions,
+    rule_broken,
 )
 from caserecord.api.schemas.consents import (
     BASIS_DESCRIPTION,
@@ -40,12 +41,13 @@ class ReferralIn(WriteOptions):
         default="",
         max_length=200,
         description="Required unless `service_id` names a service of the agency's directory "
-        "(its organisation then)",
+        "(its organisation then): without `service_id`, blank is 422 `validation_failed`",
     )
     service_name: str = Field(
         default="",
         max_length=200,
-        description="Required unless `service_id` names a service of the agency's directory",
+        description="Required unless `service_id` names a service of the agency's directory: "
+        "without `service_id`, blank is 422 `validation_failed`",
     )
     referral_reason: str = Field(default="", max_length=2_000)
     urgency: Urgency = Urgency.ROUTINE
@@ -103,8 +105,13 @@ class ReferralIn(WriteOptions):
 
     @model_validator(mode="after")
     def named(self) -> "ReferralIn":
-        if not self.service_id and not (self.organisation.strip() and self.service_name.strip()):
-            raise ValueError("organisation and service_name are required without a service_id")
+        if self.service_id:
+            return self
+        blank = [f for f in ("organisation", "service_name") if not getattr(self, f).strip()]
+        if blank:
+            raise rule_broken(
+                "organisation and service_name are required without a service_id", *blank
+            )
         return self
 
 
