@@ -387,6 +387,22 @@ def test_the_client_page_shows_consents_and_the_accounting_and_logs_reading_them
     assert {"console_read_consents", "console_read_disclosures"} <= actions
 
 
+def test_the_client_pages_cases_show_when_each_took_effect_as_opened_and_when_it_was_recorded(
+    api: Api,
+) -> None:
+    client_id, case_id = a_case(api, effective_at="2024-01-01T09:00:00+00:00")
+    console(api).backend.catch_up("", console(api).backend.head())
+    client = signed_in(api, "caseworker")
+
+    page = client.get(f"/console/clients/{client_id}")
+
+    [row] = re.findall(r"<tr><td><a href=\"/console/cases/[^<]*</a>.*?</tr>", page.text, re.S)
+    opened = re.sub(r"<[^>]+>", "", row.split("</td>")[-2])
+    # As the case page shows it: the intake was recorded late, and took effect earlier.
+    assert opened.startswith("2024-01-01 09:00:00 UTC (recorded 20")
+    assert case_id[:8] in row
+
+
 def test_the_favicon_and_the_print_script_are_served_from_the_package(api: Api) -> None:
     client = signed_in(api)
 

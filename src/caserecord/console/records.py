@@ -152,7 +152,13 @@ def client_record(
     opened = console.backend.views.audit_trail(
         viewer.actor.agency_id, client_id=client_id, event_type="Opened", limit=500
     )
-    cases = [records.get_case(viewer.actor, row["case_id"]) for row in opened if row["case_id"]]
+    # The opening row's effective time, as the case page shows it: an intake recorded late
+    # took effect earlier than the case's `opened_at` (when it was recorded).
+    cases = [
+        {**records.get_case(viewer.actor, row["case_id"]), "took_effect": row["effective_at"]}
+        for row in opened
+        if row["case_id"]
+    ]
     consents = records.consents(viewer.actor, client_id, every=True)
     since = records.accounting_start(part2=False)
     disclosures = records.disclosures(viewer.actor, client_id, since=since)
