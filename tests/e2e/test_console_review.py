@@ -121,11 +121,44 @@ def test_a_typed_time_before_the_case_keeps_the_as_of_form_and_names_the_first_m
     assert answer.status_code == 404
     assert "had no events then" in answer.text
     # The form is still there with what was typed, and the page says where the case begins.
-    assert 'name="at" type="datetime-local" step="0.001" value="2023-12-31T23:59:59.999"' in (
+    assert 'name="at" type="text"' in answer.text and 'value="2023-12-31T23:59:59.999"' in (
         answer.text
     )
     assert 'value="effective" checked' in answer.text
     assert "2024-01-01 09:00:00.000 UTC" in answer.text
+
+
+def test_the_as_of_time_fields_take_and_show_utc_in_iso_form_not_the_browsers_locale(
+    api: Api,
+) -> None:
+    _, case_id = a_case(api, effective_at="2024-01-01T09:00:00+00:00")
+    client = signed_in(api)
+
+    # Typed with an offset (as the API writes times): read as written, shown back in UTC.
+    answer = client.get(
+        f"/console/cases/{case_id}/as-of",
+        params={
+            "axis": "both",
+            "use": "time",
+            "at": "2099-01-01T11:00+02:00",
+            "effective": "2024-01-01T09:00:30.5Z",
+        },
+    )
+
+    tags = re.findall(r'<input id="(?:at|effective)"[^>]*>', answer.text)
+    attributes = [dict(re.findall(r'([a-z-]+)="([^"]*)"', tag)) for tag in tags]
+    fields = {field["id"]: field for field in attributes}
+    assert answer.status_code == 200
+    for field in fields.values():
+        # A datetime-local field shows its value in the browser's locale order and clock.
+        assert field["type"] == "text"
+        assert field["aria-describedby"] == "moment-format"
+        assert re.fullmatch(field["pattern"], "2026-03-01T09:30:05.250Z")
+    assert fields["at"]["value"] == "2099-01-01T09:00:59.999"
+    assert fields["effective"]["value"] == "2024-01-01T09:00:30.599"
+    assert '<label for="at">Recorded up to (UTC)</label>' in answer.text
+    assert '<label for="effective">In effect at (UTC)</label>' in answer.text
+    assert 'id="moment-format">In UTC as YYYY-MM-DDTHH:MM' in answer.text
 
 
 def opened(html: str) -> str:

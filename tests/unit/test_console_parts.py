@@ -16,6 +16,10 @@ from caserecord.console.web import PageError, moment_through
         ("2026-03-01T10:30", datetime(2026, 3, 1, 10, 30, 59, 999999, UTC)),
         ("2026-03-01T10:30:05", datetime(2026, 3, 1, 10, 30, 5, 999999, UTC)),
         ("2026-03-01T10:30:05.123", datetime(2026, 3, 1, 10, 30, 5, 123999, UTC)),
+        # An ISO time as the API writes it, or pasted with its offset, is read as written.
+        ("2026-03-01T10:30:05.123Z", datetime(2026, 3, 1, 10, 30, 5, 123999, UTC)),
+        ("2026-03-01 10:30:05Z", datetime(2026, 3, 1, 10, 30, 5, 999999, UTC)),
+        ("2026-03-01T12:30+02:00", datetime(2026, 3, 1, 10, 30, 59, 999999, UTC)),
     ],
 )
 def test_a_typed_time_reaches_through_the_end_of_what_it_names(
@@ -27,6 +31,8 @@ def test_a_typed_time_reaches_through_the_end_of_what_it_names(
 def test_a_typed_time_that_is_not_one_is_a_clear_error() -> None:
     with pytest.raises(PageError, match="is not a date and time"):
         moment_through("yesterday")
+    with pytest.raises(PageError, match="is not a date and time"):
+        moment_through("01/03/2026 10:30")  # a locale's order, which a reader could misread
 
 
 def progress(day: int, value: str, achievement: str = "improving") -> dict[str, Any]:

@@ -422,29 +422,40 @@ def shown(value: Any) -> str:
 
 
 def local_input(value: Any) -> str:
-    """A moment as a ``datetime-local`` field shows it (UTC, to the millisecond)."""
+    """A moment as the date-time fields show it: UTC, ISO 8601, to the millisecond."""
     moment = as_datetime(value)
     if moment is None:
         return ""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
+# What the date-time fields take: ISO 8601 in UTC, seconds and their fraction optional; a
+# `Z` or an offset typed (or pasted from the API) is read as written, never as the browser's.
+TYPED_MOMENT = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|z|[+-]\d{2}:\d{2})?"
+)
+
+
 def moment_through(text: str) -> datetime:
-    """A ``datetime-local`` value read as UTC and through the end of what it names: 10:30
-    is up to 10:30:59.999999, 10:30:05.123 up to 10:30:05.123999, so the event shown at a
-    moment is in the record as of that moment."""
+    """A typed date and time read as UTC (unless it says otherwise) and through the end of
+    what it names: 10:30 is up to 10:30:59.999999, 10:30:05.123 up to 10:30:05.123999, so
+    the event shown at a moment is in the record as of that moment."""
+    found = TYPED_MOMENT.fullmatch(text.strip())
     try:
-        start = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        if found is None:
+            raise ValueError(text)
+        day, clock, offset = found.groups()
+        zone = "+00:00" if offset in (None, "Z", "z") else offset
+        start = datetime.fromisoformat(f"{day}T{clock}{zone}").astimezone(UTC)
     except ValueError:
         raise PageError(400, "Cannot show that", f"{text!r} is not a date and time") from None
-    clock = text.partition("T")[2]
     seconds = clock.split(":")[2] if clock.count(":") == 2 else None
     if seconds is None:
         span = timedelta(minutes=1)
     elif "." not in seconds:
         span = timedelta(seconds=1)
     else:
-        span = timedelta(microseconds=10 ** (6 - min(len(seconds.split(".")[1]), 6)))
+        span = timedelta(microseconds=10 ** (6 - len(seconds.split(".")[1])))
     return start + span - timedelta(microseconds=1)
 
 
