@@ -141,3 +141,37 @@ def test_every_read_of_one_part_of_a_case_answers_the_case_version_as_etag(
 
     assert len(seen) >= 15
     assert seen == dict.fromkeys(answered, (200, f'"{version}"'))
+
+
+# The lists of one case's parts read from the case as it stands (a part's page under it).
+PAGES_OF_PARTS = {
+    "/v1/cases/{case_id}/notes",
+    "/v1/cases/{case_id}/referrals",
+    "/v1/cases/{case_id}/goals/{goal_id}/progress",
+    "/v1/cases/{case_id}/tasks",
+    "/v1/cases/{case_id}/benefit-applications",
+}
+
+
+def test_a_page_of_a_cases_parts_answers_the_case_version_as_etag_and_as_of_a_moment_none(
+    sqlite_api: Api,
+) -> None:
+    seeded = seed_agency(sqlite_api, "agency-a", "Alpha")
+    case_id = seeded.ids["case_id"]
+    version = sqlite_api.get(f"/v1/cases/{case_id}").json()["version"]
+    document = sqlite_api.get("/openapi.json").json()
+    pages = [r for r in routes_of(sqlite_api) if r.method == "GET" and r.path in PAGES_OF_PARTS]
+    then = {"as_of": "2099-01-01T00:00:00Z"}
+
+    now = {r.path: call(sqlite_api, r, seeded.ids, "caseworker", "agency-a") for r in pages}
+    past = {r.path: call(sqlite_api, r, seeded.ids, "caseworker", "agency-a", then) for r in pages}
+
+    assert {r.path for r in pages} == PAGES_OF_PARTS
+    assert {p: (a.status_code, a.headers.get("etag")) for p, a in now.items()} == dict.fromkeys(
+        PAGES_OF_PARTS, (200, f'"{version}"')
+    )
+    assert {p: (a.status_code, a.headers.get("etag")) for p, a in past.items()} == dict.fromkeys(
+        PAGES_OF_PARTS, (200, None)
+    )
+    for path in PAGES_OF_PARTS:
+        assert "ETag" in document["paths"][path]["get"]["responses"]["200"]["headers"], path

@@ -1,4 +1,5 @@
-"""Pages of a case's long lists (notes, referrals, a goal's progress), now or as of a moment."""
+"""Pages of a case's long lists (notes, referrals, a goal's progress, tasks, benefits
+applications), now or as of a moment."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -8,7 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from caserecord.access import Subject
-from caserecord.api.deps import Caller, reveal
+from caserecord.api.deps import Caller, etag, reveal
 from caserecord.api.paging import Paging, encode
 from caserecord.api.runtime import Runtime
 from caserecord.domain.case import Case
@@ -50,6 +51,12 @@ def case_page(
     reveal(
         runtime, caller, action, [Subject(records.client_of_case(caller.actor, case_id), case_id)]
     )
+    # Read as the case stands, the page is of one version of the case: its ETag, as a part's
+    # own read answers, for If-Match on a write to an item listed. A page as of a moment
+    # shows no version a write could go on from.
+    version = page.pop("case_version", None)
+    if version is not None:
+        paging.response.headers.update(etag(version))
     next_before = page.pop("next_before")
     items = page.pop("items")
     cursor = None if next_before is None else encode(next_before)

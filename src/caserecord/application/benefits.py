@@ -255,7 +255,8 @@ class BenefitCommands(NeedToKnow):
         """A page of the case's applications, latest started first."""
         case = self._case(actor, case_id, version)
         reading = self.reading(actor, case if version is None else self._case(actor, case_id))
-        return self.benefit_page(case, limit=limit, before=before, reading=reading)
+        page = self.benefit_page(case, limit=limit, before=before, reading=reading)
+        return page | {"case_version": case.version}
 
     def benefit_page(
         self, case: Case, *, limit: int, before: int | None = None, reading: Reading | None = None

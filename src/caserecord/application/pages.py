@@ -41,7 +41,7 @@ class Pages(NeedToKnow):
         page = self.note_page(
             case, limit=limit, before=before, concerning=concerning, reading=reading
         )
-        return page | {"read_basis": reading.basis}
+        return page | {"read_basis": reading.basis, "case_version": case.version}
 
     def case_referrals(
         self,
@@ -55,7 +55,8 @@ class Pages(NeedToKnow):
         """A page of the case's referrals, latest made first, each as it stands."""
         case = self._case(actor, case_id, version)
         reading = self.reading(actor, case if version is None else self._case(actor, case_id))
-        return self.referral_page(case, limit=limit, before=before, reading=reading)
+        page = self.referral_page(case, limit=limit, before=before, reading=reading)
+        return page | {"case_version": case.version}
 
     def goal_progress(
         self,
@@ -70,7 +71,8 @@ class Pages(NeedToKnow):
         """A page of the progress recorded on a goal, newest first."""
         case = self._case(actor, case_id, version)
         reading = self.reading(actor, case if version is None else self._case(actor, case_id))
-        return self.progress_page(case, goal_id, limit=limit, before=before, reading=reading)
+        page = self.progress_page(case, goal_id, limit=limit, before=before, reading=reading)
+        return page | {"case_version": case.version}
 
     def note_page(
         self,

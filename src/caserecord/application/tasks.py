@@ -86,7 +86,8 @@ class TaskCommands(StaffDirectory, NeedToKnow):
         """A page of the case's tasks, latest created first."""
         case = self._case(actor, case_id, version)
         reading = self.reading(actor, case if version is None else self._case(actor, case_id))
-        return self.task_page(case, limit=limit, before=before, reading=reading)
+        page = self.task_page(case, limit=limit, before=before, reading=reading)
+        return page | {"case_version": case.version}
 
     def task_page(
         self, case: Case, *, limit: int, before: int | None = None, reading: Reading | None = None

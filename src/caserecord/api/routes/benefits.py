@@ -51,7 +51,11 @@ CASE = "/v1/cases/{case_id}/benefit-applications"
 ONE = CASE + "/{application_id}"
 
 
-@router.get(CASE, response_model=BenefitApplicationPage, responses=read("A page of applications"))
+@router.get(
+    CASE,
+    response_model=BenefitApplicationPage,
+    responses=read("A page of applications", versioned=True),
+)
 def list_benefit_applications(
     case_id: UUID,
     caller: ReaderDep,

@@ -27,7 +27,7 @@ from caserecord.domain.errors import InvalidValueError
 router = Router(prefix="/v1/cases/{case_id}/notes", tags=["notes"])
 
 
-@router.get("", response_model=NotePage, responses=read("A page of notes"))
+@router.get("", response_model=NotePage, responses=read("A page of notes", versioned=True))
 def list_notes(
     case_id: UUID,
     caller: ReaderDep,

@@ -219,7 +219,7 @@ def change_goal_lifecycle(
 @router.get(
     "/goals/{goal_id}/progress",
     response_model=ProgressPage,
-    responses=read("A page of progress"),
+    responses=read("A page of progress", versioned=True),
 )
 def list_goal_progress(
     case_id: UUID,

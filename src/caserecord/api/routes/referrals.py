@@ -48,7 +48,9 @@ router = Router(tags=["referrals"])
 CASE = "/v1/cases/{case_id}/referrals"
 
 
-@router.get(CASE, response_model=ReferralPage, responses=read("A page of referrals"))
+@router.get(
+    CASE, response_model=ReferralPage, responses=read("A page of referrals", versioned=True)
+)
 def list_case_referrals(
     case_id: UUID,
     caller: ReaderDep,

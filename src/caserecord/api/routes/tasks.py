@@ -25,7 +25,7 @@ from caserecord.api.writes import WriteDep
 router = Router(prefix="/v1/cases/{case_id}/tasks", tags=["tasks"])
 
 
-@router.get("", response_model=TaskPage, responses=read("A page of tasks"))
+@router.get("", response_model=TaskPage, responses=read("A page of tasks", versioned=True))
 def list_tasks(
     case_id: UUID,
     caller: ReaderDep,
