@@ -179,3 +179,26 @@ def test_a_rule_between_fields_is_stated_in_the_openapi_and_its_422_names_the_fi
     assert {e["type"] for e in errors} == {"field_rule"}
     described = schemas[schema]["properties"][field] if field else schemas[schema]
     assert "422 `validation_failed`" in described["description"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("prior-treatments", {"treatment": "Detox", "effectiveness": True}, "effectiveness"),
+        (
+            "assessments",
+            {"assessments": [{"domain": "medical", "level": "low", "score": False}]},
+            "assessments[0].score",
+        ),
+    ],
+)
+def test_true_or_false_where_a_number_belongs_is_refused_not_read_as_one_or_zero(
+    sqlite_api: Api, path: str, body: dict[str, object], field: str
+) -> None:
+    _, case_id = a_case(sqlite_api)
+
+    response = sqlite_api.post(f"/v1/cases/{case_id}/{path}", body)
+
+    assert response.status_code == 422, response.text
+    assert [e["path"] for e in response.json()["errors"]] == [field]
+    assert sqlite_api.get(f"/v1/cases/{case_id}").json()[path.replace("-", "_")] == []

@@ -4,7 +4,7 @@ accepts, what a write answers, problems, pages and actors."""
 import math
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -123,10 +124,40 @@ def rule_broken(message: str, *fields: str) -> PydanticCustomError:
     return PydanticCustomError("field_rule", message, {"fields": list(fields)})
 
 
+def holds_truth_value(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, list):
+        return any(holds_truth_value(item) for item in value)
+    if isinstance(value, dict):
+        return any(holds_truth_value(item) for item in value.values())
+    return False
+
+
+def takes_truth_value(annotation: Any) -> bool:
+    """Whether a field of this type may hold true or false somewhere: a flag, a free-form
+    value, or a nested body, which checks its own fields."""
+    if annotation is bool or annotation is Any:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(takes_truth_value(arg) for arg in get_args(annotation))
+
+
 class Body(BaseModel):
     # Python's json reads NaN, Infinity and 1e400 (as infinity): none is a value a record
     # can hold, and JSON cannot carry it back out.
     model_config = ConfigDict(extra="forbid", use_enum_values=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def no_truth_value_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic would take JSON's true and false as 1 and 0: an amount, a score or a
+        # version sent as one is a client's mistake, and the schema says number.
+        field = cls.model_fields.get(info.field_name or "")
+        if field and holds_truth_value(value) and not takes_truth_value(field.annotation):
+            raise ValueError("must be a number or text as the schema says, not true or false")
+        return value
 
     @field_validator("*")
     @classmethod
