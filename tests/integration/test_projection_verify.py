@@ -2,6 +2,7 @@
 behind the service, or left by events that were cut from the log, is named by its view, its
 key and both values, on both stores."""
 
+import json
 import os
 import subprocess
 import sys
@@ -161,6 +162,34 @@ def test_verify_all_with_views_exits_2_naming_a_view_row_changed_behind_the_serv
     (line,) = [x for x in with_views.stderr.splitlines() if x.startswith("TAMPERED")]
     assert line.startswith("TAMPERED: views: ")
     assert "[case_id=" in line
+
+
+def test_verify_all_with_views_exits_2_naming_derived_rows_changed_behind_the_service(
+    service: ProjectionService, scenario: ScenarioResult, database_url: str
+) -> None:
+    rows = StoredRows(database_url)
+    case, client = str(scenario.case_id), str(scenario.client_id)
+    ((version,),) = rows._run(
+        "SELECT MAX(version) FROM case_entries WHERE stream_id=? AND kind='note'", case
+    )
+    rows._run(
+        "UPDATE case_entries SET entity_id=? WHERE stream_id=? AND version=?",
+        str(uuid4()),
+        case,
+        version,
+    )
+    rows._run("DELETE FROM client_identity WHERE client_id=?", client)
+
+    without_views = cli(database_url, "--all", command="")
+    with_views = cli(database_url, "--all", "--views", "--json", command="")
+
+    assert without_views.returncode == 0  # the flat pass decodes nothing
+    assert with_views.returncode == 2, with_views.stderr
+    problems = json.loads(with_views.stdout)["problems"]
+    assert {(p["part"], p["where"]) for p in problems} == {
+        ("entry_index", f"stream {case} version {version}"),
+        ("client_identity", f"client {client}"),
+    }
 
 
 def test_the_cli_exits_1_when_it_cannot_check(tmp_path: Path) -> None:

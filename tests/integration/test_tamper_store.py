@@ -16,6 +16,7 @@ from caserecord.access import AccessLog, Reader, Subject, Tables, TokenStore
 from caserecord.api.feed import agency_events
 from caserecord.application import CaseRecords
 from caserecord.audit import Report, verify_all
+from caserecord.audit_indexes import verify_indexes
 from caserecord.config import Settings
 from caserecord.domain.errors import CaseNotFoundError
 from caserecord.domain.recording import Actor
@@ -55,6 +56,8 @@ class Store:
     secrets: dict[str, str]  # token id -> secret
     checkpoint: dict[str, Any]  # signed after all of the above
     client_a: UUID  # case_a's client, whom the access log's entries name
+    goal_a: str = ""  # a goal and a referral of case_a, for a note to concern
+    referral_a: str = ""
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.rows._run(query, *params)
@@ -141,6 +144,8 @@ def store(
         secrets,
         sign(records),
         scenario.client_id,
+        scenario.sobriety_goal_id,
+        scenario.housing_referral_id,
     )
     assert store.verify().ok, store.verify().problems
     return store
@@ -844,3 +849,138 @@ def test_verify_all_exits_2_naming_an_idempotency_row_whose_result_was_edited(
     assert [(p["part"], p["where"]) for p in report["problems"]] == [
         ("idempotency", "idempotency key note-key of agency agency-a")
     ]
+
+
+# ---- the tables derived from the events' content (`verify --all --views`) --------------
+
+
+def linked_note(store: Store, worker: Actor) -> int:
+    """A note of case_a that concerns its goal and its referral; its version."""
+    manager = store.records.get_case(worker, store.case_a)["case_manager_id"]
+    store.records.record_note(
+        Actor(manager, worker.role, worker.agency_id),
+        store.case_a,
+        text="about the goal and the referral",
+        contact_kind="client",
+        contact_mode="phone",
+        goal_ids=[store.goal_a],
+        referral_ids=[store.referral_a],
+    )
+    return max(r.version for r in stored(store, store.case_a))
+
+
+def decoded_check(store: Store) -> Report:
+    """What `verify --all --views` adds: the derived tables against the decoded log."""
+    report = Report()
+    verify_indexes(store.records, report)
+    return report
+
+
+def test_the_derived_tables_of_an_intact_store_match_the_decoded_log(
+    store: Store, worker: Actor
+) -> None:
+    linked_note(store, worker)
+
+    report = decoded_check(store)
+
+    assert (report.problems, report.unchecked) == ([], [])
+
+
+@pytest.mark.parametrize("edit", ["entity_id", "link_edited", "link_deleted", "link_made_up"])
+def test_an_entry_rows_entity_id_or_a_note_link_changed_is_named_with_views(
+    store: Store, worker: Actor, edit: str
+) -> None:
+    note = linked_note(store, worker)
+    case = str(store.case_a)
+    where = f"stream {case} version {note}"
+    if edit == "entity_id":
+        store.sql(
+            "UPDATE case_entries SET entity_id=? WHERE stream_id=? AND version=?",
+            str(uuid4()),
+            case,
+            note,
+        )
+    elif edit == "link_edited":  # the note moves from its goal's page to another's
+        store.sql(
+            "UPDATE case_entry_links SET entity_id=? WHERE stream_id=? AND version=? "
+            "AND kind='goal'",
+            str(uuid4()),
+            case,
+            note,
+        )
+    elif edit == "link_deleted":
+        store.sql(
+            "DELETE FROM case_entry_links WHERE stream_id=? AND version=? AND kind='referral'",
+            case,
+            note,
+        )
+    else:
+        where = f"stream {case} version {note - 1}"
+        store.sql(
+            "INSERT INTO case_entry_links (stream_id, kind, entity_id, version) VALUES (?,?,?,?)",
+            case,
+            "goal",
+            store.goal_a,
+            note - 1,
+        )
+
+    report = decoded_check(store)
+
+    assert store.verify().ok  # the flat pass decodes nothing
+    expected = {"entity_id": {"entry_index"}, "link_edited": {"entry_links"}}
+    assert parts(report) == expected.get(edit, {"entry_links"}), report.problems
+    assert {p.where for p in report.problems} == {where}, report.problems
+    if edit == "link_edited":  # the row the note lost, and the row it gained
+        assert len(report.problems) == 2, report.problems
+
+
+@pytest.mark.parametrize("edit", ["edited", "deleted", "made_up", "id_edited"])
+def test_a_client_identity_row_changed_is_named_with_views(store: Store, edit: str) -> None:
+    client = str(store.client_a)
+    named = {f"client {client}"}
+    if edit == "edited":
+        store.sql("UPDATE client_identity SET family_key='someone else' WHERE client_id=?", client)
+    elif edit == "deleted":
+        store.sql("DELETE FROM client_identity WHERE client_id=?", client)
+    else:
+        forged = str(uuid4())
+        named = {f"client {forged}"} | (named if edit == "id_edited" else set())
+        if edit == "id_edited":
+            store.sql("UPDATE client_identity SET client_id=? WHERE client_id=?", forged, client)
+        else:
+            store.sql(
+                "INSERT INTO client_identity VALUES (?,?,?,?,?,?)",
+                forged,
+                "agency-a",
+                "forged-number",
+                "nobody",
+                "nobody",
+                "2000-01-01",
+            )
+
+    report = decoded_check(store)
+
+    assert store.verify().ok
+    assert parts(report) == {"client_identity"}, report.problems
+    assert {p.where for p in report.problems} == named, report.problems
+    if edit == "edited":
+        assert "family_key" in report.problems[0].problem
+
+
+@pytest.mark.parametrize("kept", ["first", "later"])
+def test_a_number_two_clients_share_explains_a_missing_row_only_as_an_upgrade_fills_it(
+    store: Store, worker: Actor, kept: str
+) -> None:
+    """Filling the table on an upgraded store keeps the first of two clients sharing a
+    number; a row deleted and its number taken again by a later client is tampering."""
+    first = a_client(store.records, worker, client_number="SHARED-1")
+    (row,) = store.sql("SELECT * FROM client_identity WHERE client_id=?", str(first))
+    store.sql("DELETE FROM client_identity WHERE client_id=?", str(first))
+    later = a_client(store.records, worker, client_number="SHARED-1")
+    if kept == "first":  # as `db init` fills the table of an upgraded store
+        store.sql("DELETE FROM client_identity WHERE client_id=?", str(later))
+        store.sql("INSERT INTO client_identity VALUES (?,?,?,?,?,?)", *row)
+
+    report = decoded_check(store)
+
+    assert [p.where for p in report.problems] == ([] if kept == "first" else [f"client {first}"])
