@@ -887,7 +887,7 @@ def test_the_derived_tables_of_an_intact_store_match_the_decoded_log(
 
 
 @pytest.mark.parametrize("edit", ["entity_id", "link_edited", "link_deleted", "link_made_up"])
-def test_an_entry_rows_entity_id_or_a_note_link_changed_is_named_with_views(
+def test_an_entry_rows_entity_id_or_a_note_link_changed_is_named_with_views_and_by_the_case(
     store: Store, worker: Actor, edit: str
 ) -> None:
     note = linked_note(store, worker)
@@ -925,8 +925,11 @@ def test_an_entry_rows_entity_id_or_a_note_link_changed_is_named_with_views(
         )
 
     report = decoded_check(store)
+    served = store.served(store.case_a)
 
     assert store.verify().ok  # the flat pass decodes nothing
+    assert (served.ok, served.first_bad_version) == (False, int(where.rsplit(" ", 1)[1]))
+    assert ("entry-index" if edit == "entity_id" else "link row") in served.problem
     expected = {"entity_id": {"entry_index"}, "link_edited": {"entry_links"}}
     assert parts(report) == expected.get(edit, {"entry_links"}), report.problems
     assert {p.where for p in report.problems} == {where}, report.problems

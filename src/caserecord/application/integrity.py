@@ -30,7 +30,7 @@ from caserecord.persistence.checkpoint import (
     load_public_key,
     newest_checkpoint,
 )
-from caserecord.persistence.entries import ENTRY_KINDS
+from caserecord.persistence.entries import ENTRY_KINDS, entry_of, links_of
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import consistency_proof, inclusion_proof
 from caserecord.persistence.quarantine import Quarantined
@@ -118,10 +118,8 @@ class Integrity(RecordsBase):
         the kind its stored topic says, and no row at another event: the case's pages are
         read from the index, so a row deleted leaves a note out of them."""
         wanted = {r.version: ENTRY_KINDS[r.topic] for r in records if r.topic in ENTRY_KINDS}
-        found = {
-            version: kind
-            for version, kind, _ in self.store.entries_at(stream_id, [r.version for r in records])
-        }
+        rows = self.store.entries_at(stream_id, [r.version for r in records])
+        found = {version: kind for version, kind, _ in rows}
         for version in sorted(wanted.keys() | found.keys()):
             if wanted.get(version) != found.get(version):
                 problem = (
@@ -132,7 +130,48 @@ class Integrity(RecordsBase):
                 return dataclasses.replace(
                     result, ok=False, first_bad_version=version, problem=problem
                 )
-        return result
+        return self._verify_entry_content(stream_id, records, rows, result)
+
+    def _verify_entry_content(
+        self,
+        stream_id: UUID,
+        records: list[Record],
+        rows: list[tuple[int, str, str]],
+        result: Verification,
+    ) -> Verification:
+        """Each indexed event, decoded, against the entity id its entry-index row names and
+        the link rows of the goals and referrals it concerns: a link row edited or deleted
+        leaves a note out of a goal's or a referral's page."""
+        entities = {version: entity for version, _, entity in rows}
+        links: set[tuple[int, str, str]] = set()
+        unread: set[int] = set()
+        problems: dict[int, str] = {}
+        for record in records:
+            if record.topic not in ENTRY_KINDS:
+                continue
+            try:
+                event = self._decode_record(record)
+            except Exception:  # the chain vouches for its bytes; a read of it says why
+                unread.add(record.version)
+                continue
+            entry = entry_of(event)
+            if entry is not None and entities.get(record.version) != entry[1]:
+                problems[record.version] = "the entry-index row names another entity"
+            links.update((record.version, kind, entity) for kind, entity in links_of(event))
+        stored = set(self.store.links_upto(stream_id, records[-1].version if records else 0))
+        for version, kind, _ in sorted(links - stored):
+            problems.setdefault(
+                version, f"the note's {kind} has no link row: its page leaves it out"
+            )
+        for version, kind, _ in sorted(stored - links):
+            if version not in unread:
+                problems.setdefault(version, f"a link row names a {kind} the event does not")
+        if not problems:
+            return result
+        first = min(problems)
+        return dataclasses.replace(
+            result, ok=False, first_bad_version=first, problem=problems[first]
+        )
 
     def _verify_link_macs(
         self, stream_id: UUID, links: dict[int, Link], result: Verification

@@ -616,6 +616,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
             return [int(r["version"]) for r in curs]
 
+    def links_upto(self, stream_id: UUID, upto: int) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id) of every link row of a case up to version ``upto``."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT version, kind, entity_id FROM {} WHERE stream_id=%s AND version<=%s"
+                ).format(self.link_table),
+                (str(stream_id), upto),
+            )
+            return sorted((int(r["version"]), str(r["kind"]), str(r["entity_id"])) for r in curs)
+
     def add_entries(self, rows: Sequence[Row]) -> None:
         """Index entries logged before the index existed; rows already there are kept."""
         if not rows:

@@ -123,6 +123,9 @@ class CaseRecorder(Protocol):
     ) -> list[int]:
         """Versions of the notes concerning the goal or referral, newest first."""
 
+    def links_upto(self, stream_id: UUID, upto: int) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id) of every link row of a case up to version ``upto``."""
+
     def add_entries(self, rows: Sequence[Row]) -> None:
         """Index entries logged before the index existed."""
 

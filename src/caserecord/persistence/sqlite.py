@@ -547,6 +547,16 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
             return [int(v) for (v,) in c.fetchall()]
 
+    def links_upto(self, stream_id: UUID, upto: int) -> list[tuple[int, str, str]]:
+        """(version, kind, entity id) of every link row of a case up to version ``upto``."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT version, kind, entity_id FROM {LINK_TABLE} WHERE stream_id=? "
+                "AND version<=?",
+                (str(stream_id), upto),
+            )
+            return sorted((int(v), str(k), str(e)) for v, k, e in c.fetchall())
+
     def add_entries(self, rows: Sequence[Row]) -> None:
         """Index entries logged before the index existed; rows already there are kept."""
         with self.datastore.transaction(commit=True) as c:
