@@ -191,7 +191,7 @@ def prepare(stack: ExitStack, kind: str, events: int) -> Prepared:
         others = [str(new_case(app)[0]) for _ in range(4)]  # for background writers
         total = app.recorder.max_notification_id() or 0
         token = TokenStore(Tables(app)).create(
-            agency_id=ACTOR.agency_id, role="caseworker", name="bench"
+            agency_id=ACTOR.agency_id, role="caseworker", name=ACTOR.id
         )[1]
     finally:
         app.close()
