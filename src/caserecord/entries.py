@@ -74,6 +74,8 @@ class Entries:
     def addenda(self, note_ids: list[str]) -> dict[str, list[int]]:
         """Note id -> the versions of its addenda standing, oldest first."""
         found: dict[str, list[int]] = {i: [] for i in note_ids}
+        if not note_ids:  # a read transaction with nothing to ask in it
+            return found
         for version, note_id in self.recorder.entries_of(
             self.stream_id, "addendum", note_ids, self.upto
         ):

@@ -3,13 +3,18 @@ expression and a few dictionary writes each, until one matches. With some 160 ro
 was a fifth of a POST's time on the event loop (py-spy); a router that can answer no path
 of the request is now passed over with one regular expression."""
 
+import functools
+import inspect
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
+
+from caserecord.application import one_read
 
 GROUP = re.compile(r"\(\?P<\w+>")
 
@@ -34,6 +39,12 @@ class Router(APIRouter):
         super().__init__(*args, **kwargs)
         self._paths: tuple[int, re.Pattern[str] | None] = (-1, None)
 
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = set(kwargs.get("methods") or ())
+        if methods and methods <= {"GET", "HEAD"} and not inspect.iscoroutinefunction(endpoint):
+            endpoint = as_one_read(endpoint)
+        super().add_api_route(path, endpoint, **kwargs)
+
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         count, paths = self._paths
         if count != len(self.routes):  # routes are added at import; found once after that
@@ -42,3 +53,16 @@ class Router(APIRouter):
         if paths is not None and paths.match(get_route_path(scope)) is None:
             return Match.NONE, {}
         return super().matches(scope)
+
+
+def as_one_read(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A read route's body loads each record once (``one_read``): it runs in one thread
+    of the pool, from its first check to the access log's entry. FastAPI reads the
+    parameters through ``__wrapped__``, so the route is described as before."""
+
+    @functools.wraps(endpoint)
+    def read(*args: Any, **kwargs: Any) -> Any:
+        with one_read():
+            return endpoint(*args, **kwargs)
+
+    return read

@@ -166,9 +166,10 @@ class Runtime:
         position = max(self._written.get(token_id, 0), at_least or 0)
         if service is None:
             return None
-        if position:
-            try:
-                service.wait(position, timeout=self.settings.read_your_writes_timeout)
-            except ReadModelTimeoutError:
-                raise unavailable("the read models are behind: retry shortly") from None
-        return min(service.positions().values(), default=0)
+        if not position:
+            return min(service.positions().values(), default=0)
+        try:
+            found = service.wait(position, timeout=self.settings.read_your_writes_timeout)
+        except ReadModelTimeoutError:
+            raise unavailable("the read models are behind: retry shortly") from None
+        return min(found.values(), default=0)

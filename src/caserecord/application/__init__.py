@@ -8,7 +8,7 @@
 - ``replay``: the projector and repository; ``base``: what all of them share.
 """
 
-from caserecord.application.base import CommandResult, Options, new_id
+from caserecord.application.base import CommandResult, Options, new_id, one_read
 from caserecord.application.integrity import compare_snapshot, snapshot_state, upcast_state
 from caserecord.application.pages import keyset_page
 from caserecord.application.plans import KEEP, Unchanged
@@ -25,6 +25,7 @@ __all__ = [
     "compare_snapshot",
     "keyset_page",
     "new_id",
+    "one_read",
     "project",
     "project_keeping",
     "snapshot_state",

@@ -2,7 +2,9 @@
 transcodings), the typed store, reading events by version, and loading a record the actor
 may see."""
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
@@ -53,8 +55,26 @@ if TYPE_CHECKING:
     from caserecord.application.need_to_know import Reading
 
 A = TypeVar("A", bound=Aggregate)
+_ONE_READ = threading.local()
 READ_CHUNK = 500  # versions per query: SQLite caps the parameters of one statement
 OWNERS_KEPT = 100_000  # streams whose agency is remembered (a stream id and a short text each)
+
+
+@contextmanager
+def one_read() -> Iterator[None]:
+    """Within it, this thread loads each record as it stands once: a read of a case asks
+    for the case and its client from several checks (need to know, consent, the access
+    log's basis), and each load from the process cache is a query for newer events and a
+    deep copy. The records seen are those of the first load, so the checks of one read
+    agree about them. Only for reads: a command's own changes would not be seen."""
+    if getattr(_ONE_READ, "held", None) is not None:  # already within one
+        yield
+        return
+    _ONE_READ.held = {}
+    try:
+        yield
+    finally:
+        _ONE_READ.held = None
 
 
 class Options(TypedDict):
@@ -275,10 +295,18 @@ class RecordsBase(Application[UUID]):
         ]
 
     def _get(self, kind: type[A], aggregate_id: UUID, version: int | None) -> A | None:
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
-        except AggregateNotFoundError:
-            return None
+        held: dict[tuple[int, UUID], Aggregate] | None = getattr(_ONE_READ, "held", None)
+        key = (id(self), aggregate_id)
+        aggregate: Aggregate | None = None
+        if held is not None and version is None:
+            aggregate = held.get(key)
+        if aggregate is None:
+            try:
+                aggregate = self.repository.get(aggregate_id, version=version)
+            except AggregateNotFoundError:
+                return None
+            if held is not None and version is None:
+                held[key] = aggregate
         return aggregate if isinstance(aggregate, kind) else None
 
     def _case(self, actor: Actor, case_id: UUID, version: int | None = None) -> Case:

@@ -23,7 +23,7 @@ from caserecord.projections.runner import (
     latest_for,
     loader_for,
     reader_for,
-    view_position,
+    view_positions,
 )
 from caserecord.projections.sql import Database, View
 from caserecord.projections.supervisor import Supervisor
@@ -109,10 +109,11 @@ class ProjectionService:
 
     def wait(
         self, position: int, timeout: float | None = None, *, views: list[str] | None = None
-    ) -> None:
+    ) -> dict[str, int]:
         """Block until every view (or the ``views`` named) has processed ``position``
         (read-your-writes); ReadModelTimeoutError when that takes longer than ``timeout``
-        (default: the read_your_writes_timeout setting)."""
+        (default: the read_your_writes_timeout setting). Answers the positions that showed
+        it, so the caller need not ask again."""
         names = check_names(views) if views else self.names
         limit = self.settings.read_your_writes_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
@@ -121,9 +122,10 @@ class ProjectionService:
         else:
             ring(self._doorbell_address)  # the runners are in another process
         while True:
-            behind = [n for n in names if view_position(self.db, n) < position]
+            found = view_positions(self.db, names)
+            behind = [n for n in names if found[n] < position]
             if not behind:
-                return
+                return found
             if time.monotonic() >= deadline:
                 raise ReadModelTimeoutError(
                     f"the read models ({', '.join(behind)}) have not reached position "
@@ -132,7 +134,7 @@ class ProjectionService:
             time.sleep(WAIT_STEP)
 
     def positions(self) -> dict[str, int]:
-        return {name: view_position(self.db, name) for name in self.names}
+        return view_positions(self.db, self.names)
 
     # ---- maintenance ---------------------------------------------------------------
     def catch_up(
