@@ -220,32 +220,48 @@ CatalogueReaderDep = Annotated[Caller, Depends(allow(*READERS, Role.ADMIN))]
 DirectoryKeeperDep = Annotated[Caller, Depends(allow(Role.ADMIN, Role.SUPERVISOR))]
 
 
-def get_views(
+async def get_views(
     request: Request,
     runtime: RuntimeDep,
     caller: Annotated[Caller, Depends(get_caller)],
     min_position: ObservedDep,
 ) -> ReadModels:
-    """The read models, caught up with the caller's (token's) own writes."""
-    views = runtime.views
-    reflected = runtime.catch_up(caller.token.token_id, min_position)
-    if reflected is not None:
-        request.state.position = reflected
-    return views
+    """The read models, caught up with the caller's (token's) own writes before the route
+    first asks them. The wait runs in the route's thread: in a thread of its own (a plain
+    ``def`` dependency) the hop to the pool cost more CPU than the wait's query."""
+    token_id, state = caller.token.token_id, request.state
+
+    def catch_up() -> None:
+        reflected = runtime.catch_up(token_id, min_position)
+        if reflected is not None:
+            state.position = reflected
+
+    return (await opened_views(runtime)).waiting_first(catch_up)
 
 
 ViewsDep = Annotated[ReadModels, Depends(get_views)]
 
 
-def get_current_views(
+async def get_current_views(
     request: Request, runtime: RuntimeDep, caller: Annotated[Caller, Depends(get_caller)]
 ) -> ReadModels:
-    """The read models, caught up with the whole log as it stood when the request came: a
-    provider never wrote the referrals it reads, the agency's staff did."""
-    views = runtime.views
-    reflected = runtime.catch_up(caller.token.token_id, runtime.head())
-    if reflected is not None:
-        request.state.position = reflected
+    """The read models, caught up with the whole log as it stood when the route first asks
+    them: a provider never wrote the referrals it reads, the agency's staff did."""
+    token_id, state = caller.token.token_id, request.state
+
+    def catch_up() -> None:
+        reflected = runtime.catch_up(token_id, runtime.head())
+        if reflected is not None:
+            state.position = reflected
+
+    return (await opened_views(runtime)).waiting_first(catch_up)
+
+
+async def opened_views(runtime: Runtime) -> ReadModels:
+    """The read models; opening them (or answering 503) reads the store: off the loop."""
+    views = runtime.open_views()
+    if views is None:
+        views = await run_in_threadpool(lambda: runtime.views)
     return views
 
 

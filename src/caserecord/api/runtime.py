@@ -148,6 +148,12 @@ class Runtime:
             raise unavailable("the read models are not available on this server")
         return service.queries
 
+    def open_views(self) -> ReadModels | None:
+        """The read models if they are open, else None (``views`` opens them or answers
+        503). Does no I/O, so the event loop may call it."""
+        service = self._projections
+        return None if service is None else service.queries
+
     def wrote(self, token_id: str, position: int) -> None:
         """Remember the caller's (token's) last write, for its next reads."""
         with self._lock:

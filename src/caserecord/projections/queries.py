@@ -1,5 +1,6 @@
 """Queries over the views: plain dicts out, always within one agency (the tenant)."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -11,12 +12,16 @@ from caserecord.projections import client_index as clients
 from caserecord.projections import current_plans as plans
 from caserecord.projections import referrals as tracker
 from caserecord.projections import worklist as work
-from caserecord.projections.sql import Database
+from caserecord.projections.sql import Database, WaitingFirst
 
 
 class ReadModels:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def waiting_first(self, first: Callable[[], None]) -> "ReadModels":
+        """These read models for one read, which runs ``first`` before its first query."""
+        return ReadModels(WaitingFirst(self.db, first))
 
     def current_plan(self, agency_id: str, case_id: UUID) -> dict[str, Any] | None:
         return plans.current_plan(self.db, agency_id, case_id)

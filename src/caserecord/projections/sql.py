@@ -9,7 +9,7 @@ after a crash.
 """
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -89,6 +89,24 @@ class Database:
 
     def close(self) -> None:
         self.datastore.close()
+
+
+class WaitingFirst(Database):
+    """The views' database for one read, which runs ``first`` before its first statement
+    (waiting for the views to reach the reader's writes): the route's own thread waits,
+    not a thread of its own for the wait, and a read that never asks a view never waits."""
+
+    def __init__(self, db: Database, first: Callable[[], None]) -> None:
+        super().__init__(db.datastore)
+        self._first: Callable[[], None] | None = first
+
+    @contextmanager
+    def cursor(self, *, commit: bool = False) -> Iterator[Any]:
+        first, self._first = self._first, None
+        if first is not None:
+            first()
+        with super().cursor(commit=commit) as c:
+            yield c
 
 
 def run_writes(c: Any, db: Database, writes: Sequence[Statement]) -> None:
