@@ -13,7 +13,7 @@ from uuid import UUID
 
 import pytest
 
-from caserecord.application import CaseRecords, CommandResult
+from caserecord.application import CaseRecords, CommandResult, one_read
 from caserecord.config import Settings
 from caserecord.domain.errors import ConcurrencyConflictError
 from caserecord.domain.recording import Actor
@@ -323,3 +323,34 @@ def test_four_processes_with_retries_lose_no_acknowledged_write(
     assert len(acknowledged) == 40
     assert sum(conflicts for _, conflicts in batches) == 0  # the service retried them
     assert_nothing_lost(records, case_id, acknowledged)
+
+
+def test_a_command_run_within_a_read_retries_on_the_fresh_case_not_the_reads_copy(
+    settings: Settings, records: CaseRecords
+) -> None:
+    case_id = an_open_case(records, WORKER)
+    other = open_records(settings)
+    try:
+        with one_read():
+            records.get_case(WORKER, case_id)  # the read's copy, held for the request
+            other.record_note(
+                WORKER,
+                case_id,
+                text="From another process.",
+                contact_kind="client",
+                contact_mode="phone",
+            )
+
+            recorded = records.record_note(
+                WORKER,
+                case_id,
+                text="Within the read.",
+                contact_kind="client",
+                contact_mode="phone",
+            )
+    finally:
+        other.close()
+
+    texts = [n["text"] for n in all_notes(records, WORKER, case_id)]
+    assert sorted(texts) == ["From another process.", "Within the read."]
+    assert recorded.version == records.get_case(WORKER, case_id)["version"]

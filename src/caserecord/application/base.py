@@ -77,6 +77,18 @@ def one_read() -> Iterator[None]:
         _ONE_READ.held = None
 
 
+@contextmanager
+def outside_one_read() -> Iterator[None]:
+    """A command run within a read would otherwise change the record every check of the
+    read shares, and retry a lost race on the same stale copy: it loads its own."""
+    held = getattr(_ONE_READ, "held", None)
+    _ONE_READ.held = None
+    try:
+        yield
+    finally:
+        _ONE_READ.held = held
+
+
 class Options(TypedDict):
     """What every command accepts besides its own values."""
 

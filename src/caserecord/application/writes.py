@@ -14,7 +14,14 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from caserecord.application.base import A, CommandResult, Options, RecordsBase, new_id
+from caserecord.application.base import (
+    A,
+    CommandResult,
+    Options,
+    RecordsBase,
+    new_id,
+    outside_one_read,
+)
 from caserecord.domain.case import Case
 from caserecord.domain.client import Client
 from caserecord.domain.errors import (
@@ -204,6 +211,16 @@ class WritePath(RecordsBase):
         changed meanwhile makes it lose the race and run again on the fresh state.  Only
         what the store says decides: an error on the cached state is not reported before
         the fresh state gives it too."""
+        with outside_one_read():
+            return self._retry_loop(opts, actor, attempt, saved)
+
+    def _retry_loop(
+        self,
+        opts: Options,
+        actor: Actor,
+        attempt: Callable[[], CommandResult],
+        saved: Sequence[UUID],
+    ) -> CommandResult:
         tries, deadline = 0, time.monotonic() + RETRY_SECONDS
         cached = opts.get("expected_version") is None and self._cache_worth_trying()
         while True:
