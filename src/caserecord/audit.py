@@ -20,7 +20,14 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore
 
 from caserecord.access.log import ACCESS_COLUMNS, subject_key
-from caserecord.access.tokens import ISSUED, MAC_READ_COLUMNS, REVOKED, TOKEN_COLUMNS, covered
+from caserecord.access.tokens import (
+    ISSUED,
+    MAC_READ_COLUMNS,
+    REVOKED,
+    TOKEN_COLUMNS,
+    append_to_ledger,
+    covered,
+)
 from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest, plain_text
 from caserecord.persistence.entries import ENTRY_KINDS, ENTRY_TABLE
@@ -111,6 +118,11 @@ class Raw:
 
     def t(self, name: str) -> str:
         return self.prefix + name
+
+    def sql(self, statement: str) -> str:
+        """A statement written as for ``access.db.Tables``: ``{t}`` table prefixes, ``?``."""
+        statement = statement.replace("{t}", self.prefix)
+        return statement.replace("?", "%s") if self.postgres else statement
 
     def rows(
         self, statement: str, params: Sequence[Any] = (), cursor: Any = None
@@ -665,9 +677,7 @@ def _check_tokens(raw: Raw, macs: Macs, report: Report) -> None:
             )
         previous = int(entry_id)
         ledger.setdefault(str(token_id), set()).add(str(action))
-    last = _last_entry_id(raw, "token_ledger")
-    if last is not None and last > previous:
-        report.add(Problem("tokens", "token ledger", f"entries {previous + 1}..{last} are missing"))
+    _check_ledger_head(raw, macs, report, previous)
     for token_id, actions in ledger.items():
         where = f"token {token_id}"
         if token_id not in revoked_at:
@@ -684,11 +694,44 @@ def _check_tokens(raw: Raw, macs: Macs, report: Report) -> None:
             report.add(Problem("tokens", where, "revoked, but the ledger has no revocation"))
 
 
+def _check_ledger_head(raw: Raw, macs: Macs, report: Report, last_id: int) -> None:
+    """The ledger's head names its last entry: entries deleted at its end leave it ahead.
+    On SQLite the id sequence is checked too (its AUTOINCREMENT rolls back with its
+    transaction, so it has no gaps but deleted ones)."""
+    heads = raw.rows(f"SELECT last_entry, mac FROM {raw.t('token_ledger_head')} WHERE id = 1")
+    where = "token-ledger head"
+    if not heads:
+        if last_id:
+            report.add(Problem("tokens", where, "the ledger has entries but no head (deleted)"))
+        return
+    head, mac = int(heads[0][0]), heads[0][1]
+    if not Macs.same(macs.ledger_head(head), mac):
+        report.add(Problem("tokens", where, "the head fails its MAC"))
+    elif head > last_id:
+        report.add(
+            Problem("tokens", where, f"entries {last_id + 1}..{head} are missing (the last)")
+        )
+    elif head < last_id:
+        report.add(Problem("tokens", where, "the head is behind the ledger (an older head)"))
+    last = _last_entry_id(raw, "token_ledger")
+    if last is not None and last > max(head, last_id):
+        report.add(
+            Problem(
+                "tokens", "token ledger", f"entries {max(head, last_id) + 1}..{last} are missing"
+            )
+        )
+
+
 def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
+    """Each entry's MAC, each subject's numbers and each subject's head.  Entry ids are
+    checked on SQLite only: a PostgreSQL sequence value taken by a write that rolled back is
+    gone, so a gap there is no sign of a deletion; the heads find a subject's newest entries
+    deleted on both stores."""
     columns = ", ".join([*ACCESS_COLUMNS, "mac"])
     previous = 0
     subjects_of: dict[int, list[tuple[Any, ...]]] = {}
     numbers: dict[tuple[str, str], int] = {}  # each subject's last number, entry by entry
+    highest: dict[tuple[str, str], int] = {}  # and over every row, authentic or not
     fetched_to = 0
     for row in raw.keyset(raw.t("access_log"), columns, ("entry_id",)):
         report.access_entries += 1
@@ -704,11 +747,15 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
                 subjects_of.setdefault(int(entry), []).append(tuple(subject))
         subjects = subjects_of.get(entry_id, [])
         where = f"access-log entry {entry_id}"
+        for named in subjects:
+            if named[3] is not None:
+                key = subject_key(named)
+                highest[key] = max(highest.get(key, 0), int(named[3]))
         if not Macs.same(macs.access_entry(row[:-1], subjects), row[-1]):
             report.add(Problem("access_log", where, "the entry fails its MAC"))
         else:
             _check_subject_numbers(entry_id, subjects, numbers, report)
-        if entry_id != previous + 1:
+        if entry_id != previous + 1 and not raw.postgres:
             report.add(
                 Problem("access_log", where, f"entries {previous + 1}..{entry_id - 1} are missing")
             )
@@ -717,6 +764,45 @@ def _check_access_log(raw: Raw, macs: Macs, report: Report) -> None:
     if last is not None and last > previous:
         report.add(
             Problem("access_log", "end", f"entries {previous + 1}..{last} are missing (the last)")
+        )
+    _check_access_heads(raw, macs, report, highest)
+
+
+def _check_access_heads(
+    raw: Raw, macs: Macs, report: Report, highest: dict[tuple[str, str], int]
+) -> None:
+    """Each subject's entries run up to its head: its newest entries deleted leave the head
+    ahead; a head edited fails its MAC; a head deleted leaves numbered entries without one."""
+    for agency, key, head, mac in raw.keyset(
+        raw.t("access_log_heads"),
+        "agency_id, subject_key, last_seq, mac",
+        ("agency_id", "subject_key"),
+    ):
+        where = f"access-log head {agency}/{key}"
+        seen = highest.pop((str(agency), str(key)), 0)
+        if not Macs.same(macs.access_head(str(agency), str(key), int(head)), mac):
+            report.add(Problem("access_log", where, "the head fails its MAC"))
+        elif int(head) > seen:
+            report.add(
+                Problem(
+                    "access_log",
+                    where,
+                    f"the subject's entries numbered {seen + 1}..{head} are missing (its newest)",
+                )
+            )
+        elif int(head) < seen:
+            report.add(
+                Problem(
+                    "access_log", where, "the head is behind the subject's entries (an older head)"
+                )
+            )
+    for (agency, key), seen in highest.items():
+        report.add(
+            Problem(
+                "access_log",
+                f"access-log head {agency}/{key}",
+                f"the subject has entries numbered up to {seen} but no head (deleted)",
+            )
         )
 
 
@@ -765,18 +851,11 @@ def _check_subject_numbers(
 
 
 def _last_entry_id(raw: Raw, table: str) -> int | None:
-    """The last entry id the store handed out for ``table`` (its sequence), or None if
-    unknown."""
+    """The last entry id SQLite handed out for ``table`` (its AUTOINCREMENT sequence, rolled
+    back with its transaction), or None: a PostgreSQL sequence keeps values taken by writes
+    that rolled back, so its last value says nothing of deleted entries."""
     if raw.postgres:
-        schema = raw.prefix.rstrip(".").strip('"')
-        rows = raw.rows(
-            "SELECT last_value, is_called FROM "
-            + raw.rows("SELECT pg_get_serial_sequence(?, 'entry_id')", (f'"{schema}".{table}',))[0][
-                0
-            ]
-        )
-        value, called = rows[0]
-        return int(value) if called else None
+        return None
     rows = raw.rows("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
     return int(rows[0][0]) if rows else None
 
@@ -820,9 +899,11 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     _seal_rows(
         raw, "api_tokens", MAC_READ_COLUMNS, lambda row: macs.token(covered(row)), ("token_id",)
     )
+    _head_token_ledger(raw, macs)
     _seal_token_ledger(raw, macs)
     _seal_access_log(raw, macs)
     _number_access_log(raw, macs)
+    _head_access_log(raw, macs)
     _seal_snapshots(raw, macs)
     return sealed
 
@@ -969,7 +1050,6 @@ def _number_feed(raw: Raw, macs: Macs) -> None:
 
 def _seal_token_ledger(raw: Raw, macs: Macs) -> None:
     """Ledger rows for the tokens made before the ledger (issued, and revoked if so)."""
-    mark = "%s" if raw.postgres else "?"
     have = {
         (str(t), str(a))
         for t, a in raw.rows(f"SELECT token_id, action FROM {raw.t('token_ledger')}")
@@ -986,16 +1066,64 @@ def _seal_token_ledger(raw: Raw, macs: Macs) -> None:
         return
     with raw.datastore.transaction(commit=True) as c:
         for token_id, action, at in missing:
-            c.execute(
-                f"INSERT INTO {raw.t('token_ledger')} (token_id, action, at) "
-                f"VALUES ({mark},{mark},{mark}) RETURNING entry_id",
-                (token_id, action, at),
+            append_to_ledger(c, raw.sql, macs, token_id, action, at)
+
+
+def _head_token_ledger(raw: Raw, macs: Macs) -> None:
+    """The ledger's head, from its last entry, for a store from before the heads.  Once a
+    subject of the access log has its head the store was upgraded, and a ledger without one
+    lost it behind the service: refused, not made again over entries deleted at its end."""
+    if raw.rows(f"SELECT 1 FROM {raw.t('token_ledger_head')}"):
+        return
+    ((last,),) = raw.rows(f"SELECT COALESCE(MAX(entry_id), 0) FROM {raw.t('token_ledger')}")
+    if not last:
+        return
+    if raw.rows(f"SELECT 1 FROM {raw.t('access_log_heads')} LIMIT 1"):
+        raise UnsealableStoreError(
+            "the token ledger has entries but no head in a store already given heads: it was "
+            "deleted behind the service (check the store with `caserecord verify --all`)"
+        )
+    with raw.datastore.transaction(commit=True) as c:
+        c.execute(
+            raw.sql("INSERT INTO {t}token_ledger_head (id, last_entry, mac) VALUES (1, ?, ?)"),
+            (int(last), macs.ledger_head(int(last))),
+        )
+
+
+def _head_access_log(raw: Raw, macs: Macs) -> None:
+    """Each subject's head, from its numbered rows, for a store from before the heads (none
+    has one).  In a store given heads, a subject with numbered rows and no head lost it behind
+    the service: refused, not made again over its newest entries deleted."""
+    last = {
+        (str(agency), str(key)): int(top)
+        for agency, key, top in raw.rows(
+            f"SELECT agency_id, COALESCE(client_id, case_id), MAX(seq) "
+            f"FROM {raw.t('access_log_subjects')} WHERE seq IS NOT NULL GROUP BY 1, 2"
+        )
+    }
+    heads = {
+        (str(agency), str(key))
+        for agency, key in raw.rows(
+            f"SELECT agency_id, subject_key FROM {raw.t('access_log_heads')}"
+        )
+    }
+    if heads:
+        lacking = sorted(set(last) - heads)
+        if lacking:
+            raise UnsealableStoreError(
+                f"the access log of {lacking[0][0]}/{lacking[0][1]} has entries but no head "
+                "in a store already given heads: it was deleted behind the service (check "
+                "the store with `caserecord verify --all`)"
             )
-            found = c.fetchone()
-            entry_id = int(found["entry_id"] if isinstance(found, dict) else found[0])
-            c.execute(
-                f"UPDATE {raw.t('token_ledger')} SET mac={mark} WHERE entry_id={mark}",
-                (macs.token_ledger(entry_id, token_id, action, at), entry_id),
+        return
+    if last:
+        with raw.datastore.transaction(commit=True) as c:
+            c.executemany(
+                raw.sql(
+                    "INSERT INTO {t}access_log_heads (agency_id, subject_key, last_seq, mac) "
+                    "VALUES (?,?,?,?)"
+                ),
+                [(*key, n, macs.access_head(*key, n)) for key, n in last.items()],
             )
 
 

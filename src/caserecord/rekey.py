@@ -112,6 +112,11 @@ def rotate_key(records: CaseRecords, new: Macs, *, progress: Progress | None = N
             )
             ledger.append((new.token_ledger(int(entry_id), token_id, action, at), entry_id))
         update("token_ledger", ("entry_id",), ledger)
+        ledger_heads = []
+        for id_, last, mac in _all(raw, c, "token_ledger_head", "id, last_entry, mac", ("id",)):
+            refuse_unless(Macs.same(old.ledger_head(int(last)), mac), "the token ledger's head")
+            ledger_heads.append((new.ledger_head(int(last)), id_))
+        update("token_ledger_head", ("id",), ledger_heads)
 
         subjects: dict[int, list[tuple[Any, ...]]] = {}
         for entry, *subject in raw.rows(
@@ -128,6 +133,20 @@ def rotate_key(records: CaseRecords, new: Macs, *, progress: Progress | None = N
             )
             entries.append((new.access_entry(row[:-1], named), row[0]))
         update("access_log", ("entry_id",), entries)
+        subject_heads = []
+        for agency, key, last, mac in _all(
+            raw,
+            c,
+            "access_log_heads",
+            "agency_id, subject_key, last_seq, mac",
+            ("agency_id", "subject_key"),
+        ):
+            refuse_unless(
+                Macs.same(old.access_head(agency, key, int(last)), mac),
+                f"the access-log head of {agency}/{key}",
+            )
+            subject_heads.append((new.access_head(agency, key, int(last)), agency, key))
+        update("access_log_heads", ("agency_id", "subject_key"), subject_heads)
 
         kept = []
         for agency, key, fingerprint, result, created_at, mac in _all(

@@ -197,3 +197,25 @@ def test_the_consoles_access_log_page_warns_of_an_entry_deleted_behind_the_servi
     assert whole.status_code == gapped.status_code == 200
     assert "changed behind the service" not in whole.text
     assert "entries are missing from this log" in gapped.text
+
+
+def test_a_clients_newest_entries_deleted_are_flagged_after_the_next_read(api: Api) -> None:
+    client_id, _ = a_case(api)
+    for _ in range(3):
+        api.get(f"/v1/clients/{client_id}")
+    path = f"/v1/clients/{client_id}/access-log"
+    kept = api.get(path, role="compliance_reviewer").json()["items"][-2]["entry_id"]
+    records = open_records(api.settings)
+    try:  # the newest entry (the last read), with its subject rows
+        for table in ("access_log_subjects", "access_log"):
+            Tables(records).execute(f"DELETE FROM {{t}}{table} WHERE entry_id > ?", (kept,))
+    finally:
+        records.close()
+
+    api.get(f"/v1/clients/{client_id}")
+    log = api.get(path, role="compliance_reviewer").json()
+
+    [gap] = log["integrity"]["missing"]
+    assert log["integrity"]["intact"] is False
+    assert (gap["after_entry"], gap["before_entry"]) == (kept, log["items"][-1]["entry_id"])
+    assert gap["first"] == gap["last"]

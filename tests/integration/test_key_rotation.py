@@ -64,6 +64,8 @@ def test_every_mac_is_remade_under_the_new_key(
         table for table, count in rotated.rows.items() if count
     }
     assert rotated.rows["idempotency_keys"] == 2
+    assert rotated.rows["access_log_heads"] == 1  # the client read
+    assert rotated.rows["token_ledger_head"] == 1
     assert verified_under(settings, new_key).ok
     records.repository.cache = None
     old = verify_all(records)
@@ -119,6 +121,24 @@ def test_an_idempotency_key_failing_its_mac_stops_the_rotation_and_nothing_chang
         rotate_key(records, Macs(new_key))
 
     assert {p.part for p in verify_all(records).problems} == {"idempotency"}
+    assert not verified_under(settings, new_key).ok
+
+
+@pytest.mark.parametrize("head", ["access_log_heads", "token_ledger_head"])
+def test_a_head_failing_its_mac_stops_the_rotation_and_nothing_changes(
+    store: tuple[CaseRecords, ScenarioResult], settings: Settings, database_url: str, head: str
+) -> None:
+    records, _ = store
+    column = "last_seq" if head == "access_log_heads" else "last_entry"
+    StoredRows(database_url)._run(f"UPDATE {head} SET {column} = {column} + 1")
+    new_key = secrets.token_bytes(32)
+
+    with pytest.raises(RotationRefusedError, match="head"):
+        rotate_key(records, Macs(new_key))
+
+    assert {p.part for p in verify_all(records).problems} == {
+        "access_log" if head == "access_log_heads" else "tokens"
+    }
     assert not verified_under(settings, new_key).ok
 
 

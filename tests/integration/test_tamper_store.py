@@ -549,7 +549,9 @@ def test_verify_all_exits_2_naming_an_access_log_entry_deleted_from_a_clients_lo
 
     assert done.returncode == 2, done.stderr
     found = {(p["where"], p["problem"]) for p in json.loads(done.stdout)["problems"]}
-    assert (f"access-log entry {ids[2]}", f"entries {ids[1]}..{ids[1]} are missing") in found
+    # Entry ids are checked on SQLite only: PostgreSQL's have gaps from rolled-back writes.
+    id_gap = (f"access-log entry {ids[2]}", f"entries {ids[1]}..{ids[1]} are missing")
+    assert (id_gap in found) is not store.rows.postgres
     assert (
         f"access-log entry {ids[2]}",
         f"the access log of client {store.client_a} lacks numbers 2..2 before it (entries deleted)",

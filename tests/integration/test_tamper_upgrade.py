@@ -45,6 +45,8 @@ def unseal(rows: StoredRows) -> None:
         "UPDATE access_log SET mac=NULL",
         "UPDATE access_log_subjects SET seq=NULL",
         "UPDATE idempotency_keys SET mac=NULL",
+        "DELETE FROM access_log_heads",
+        "DELETE FROM token_ledger_head",
         "DELETE FROM snapshot_macs",
         "DELETE FROM merkle_nodes",
         "DELETE FROM merkle_head",
@@ -179,9 +181,10 @@ def test_a_feed_row_moved_before_the_numbers_is_not_numbered(
 
 def unnumber_access_log(rows: StoredRows, records: CaseRecords) -> None:
     """What a store sealed by the version before the access log's numbers holds: subject
-    rows without numbers, entries whose MAC covers their subjects without them."""
+    rows without numbers, entries whose MAC covers their subjects without them, no heads."""
     macs = records.integrity_macs
     rows._run("UPDATE access_log_subjects SET seq=NULL")
+    rows._run("DELETE FROM access_log_heads")
     columns = ", ".join(ACCESS_COLUMNS)
     for entry in rows._run(f"SELECT {columns} FROM access_log"):
         named = rows._run(
@@ -297,3 +300,66 @@ def test_an_idempotency_key_without_a_mac_in_a_sealed_store_is_not_sealed_by_db_
     finally:
         app.close()
     assert [p.where for p in report.problems] == ["idempotency key note-2 of agency agency-a"]
+
+
+def test_a_store_from_before_the_heads_is_given_them_by_db_init(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor
+) -> None:
+    client, other = a_client(records, worker), a_client(records, worker)
+    log = AccessLog(Tables(records))
+    reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care", "r")
+    for subjects in ([Subject(client)], [Subject(client), Subject(other)], [Subject(client)]):
+        log.record(reader, "read", subjects)
+    tokens = TokenStore(Tables(records))
+    tokens.create(agency_id="agency-a", role="caseworker", name="w")
+    rows = StoredRows(database_url)
+    rows._run("DROP TABLE access_log_heads")  # as the version before the heads made it
+    rows._run("DROP TABLE token_ledger_head")
+    with pytest.raises(Exception, match="access_log_heads"):  # the API starts without it
+        AccessLog(Tables(records)).check_numbered()
+
+    init_store(settings)
+    init_store(settings)  # once: a second run finds the heads made
+
+    app = open_records(settings)
+    try:
+        AccessLog(Tables(app)).check_numbered()
+        AccessLog(Tables(app)).record(reader, "read", [Subject(client)])
+        TokenStore(Tables(app)).create(agency_id="agency-a", role="caseworker", name="x")
+        intact = verify_all(app)
+        heads = rows._run("SELECT subject_key, last_seq FROM access_log_heads")
+        ledger = rows._run("SELECT last_entry FROM token_ledger_head")
+        newest = rows._run(
+            "SELECT MAX(entry_id) FROM access_log_subjects WHERE client_id=?", str(client)
+        )[0][0]
+        rows._run("DELETE FROM access_log WHERE entry_id=?", newest)
+        gone = verify_all(app)
+    finally:
+        app.close()
+    assert intact.ok, intact.problems
+    assert sorted(heads) == sorted([(str(client), 4), (str(other), 1)])
+    assert ledger == [(2,)]
+    assert (
+        f"access-log head agency-a/{client}",
+        "the subject's entries numbered 4..4 are missing (its newest)",
+    ) in [(p.where, p.problem) for p in gone.problems]
+
+
+def test_a_head_deleted_from_a_store_given_heads_is_not_made_again_by_db_init(
+    records: CaseRecords, settings: Settings, database_url: str, worker: Actor
+) -> None:
+    client, other = a_client(records, worker), a_client(records, worker)
+    reader = Reader(worker.id, worker.role, worker.agency_id, "t", "care", "r")
+    AccessLog(Tables(records)).record(reader, "read", [Subject(client), Subject(other)])
+    TokenStore(Tables(records)).create(agency_id="agency-a", role="caseworker", name="w")
+    rows = StoredRows(database_url)
+    rows._run("DELETE FROM access_log_heads WHERE subject_key=?", str(client))
+
+    with pytest.raises(UnsealableStoreError, match=f"agency-a/{client} has entries but no head"):
+        init_store(settings)
+    rows._run("DELETE FROM access_log_heads")
+    rows._run("DELETE FROM token_ledger_head")
+    init_store(settings)  # a store without any head is one from before them
+    rows._run("DELETE FROM token_ledger_head")
+    with pytest.raises(UnsealableStoreError, match="token ledger has entries but no head"):
+        init_store(settings)

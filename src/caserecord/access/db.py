@@ -34,6 +34,17 @@ UNNUMBERED_SUBJECTS = (
     "ON {t}access_log_subjects (entry_id) WHERE seq IS NULL"
 )
 
+# Each subject's last number in its access log, and the token ledger's last entry id, under a
+# MAC, written in the same transaction as the rows they count: the newest rows deleted leave
+# the head ahead of them, whatever the ids' sequence did.
+HEADS = (
+    "CREATE TABLE IF NOT EXISTS {t}access_log_heads (agency_id TEXT NOT NULL, "
+    "subject_key TEXT NOT NULL, last_seq BIGINT NOT NULL, mac TEXT, "
+    "PRIMARY KEY (agency_id, subject_key))",
+    "CREATE TABLE IF NOT EXISTS {t}token_ledger_head ("
+    "id INTEGER PRIMARY KEY, last_entry BIGINT NOT NULL, mac TEXT)",
+)
+
 SQLITE_TABLES = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     "token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, "
@@ -55,6 +66,7 @@ SQLITE_TABLES = (
     "entry_id INTEGER PRIMARY KEY AUTOINCREMENT, token_id TEXT NOT NULL, "
     "action TEXT NOT NULL, at TEXT NOT NULL, mac TEXT)",
     "CREATE INDEX IF NOT EXISTS token_ledger_token ON token_ledger (token_id)",
+    *(h.format(t="") for h in HEADS),
 )
 
 # Columns added after their tables were first created: a store made before gains them at
@@ -111,6 +123,7 @@ POSTGRES_TABLES = (
     "ALTER TABLE {schema}.access_log_subjects ADD COLUMN IF NOT EXISTS seq bigint",
     SUBJECT_NUMBERS.format(t="{schema}."),
     UNNUMBERED_SUBJECTS.format(t="{schema}."),
+    *(h.format(t="{schema}.") for h in HEADS),
 )
 
 

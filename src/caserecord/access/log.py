@@ -58,11 +58,21 @@ ADD_SUBJECT = (
     "INSERT INTO {t}access_log_subjects (entry_id, agency_id, client_id, case_id, seq) "
     "VALUES (?,?,?,?,?)"
 )
-# A subject's last number, read by the entry's own INSERT: on SQLite under the write lock that
-# INSERT takes, on PostgreSQL after LOCK_SUBJECTS, in a snapshot taken after the lock.
+# A subject's head (its last number and the MAC over it), read by the entry's own INSERT: on
+# SQLite under the write lock that INSERT takes, on PostgreSQL after LOCK_SUBJECTS, in a
+# snapshot taken after the lock.
+HEAD_NUMBER = "(SELECT last_seq FROM {t}access_log_heads WHERE agency_id = ? AND subject_key = ?)"
+HEAD_MAC = "(SELECT mac FROM {t}access_log_heads WHERE agency_id = ? AND subject_key = ?)"
+# A subject's last number from its rows: read only when its head is missing (a new subject)
+# or not authentic.
 LAST_NUMBER = (
-    "(SELECT COALESCE(MAX(seq), 0) FROM {t}access_log_subjects "
-    "WHERE agency_id = ? AND COALESCE(client_id, case_id) = ?)"
+    "SELECT COALESCE(MAX(seq), 0) FROM {t}access_log_subjects "
+    "WHERE agency_id = ? AND COALESCE(client_id, case_id) = ?"
+)
+SET_HEAD = (
+    "INSERT INTO {t}access_log_heads (agency_id, subject_key, last_seq, mac) VALUES (?,?,?,?) "
+    "ON CONFLICT (agency_id, subject_key) DO UPDATE SET last_seq = excluded.last_seq, "
+    "mac = excluded.mac"
 )
 # PostgreSQL: one writer at a time per subject, in one order, until the transaction ends.
 LOCK_SUBJECTS = (
@@ -141,7 +151,9 @@ class AccessLog:
             dict.fromkeys((reader.agency_id, text(s.client_id), text(s.case_id)) for s in subjects)
         )
         keys = sorted({subject_key(n) for n in named})
-        insert = ADD_ENTRY + "".join(f", {LAST_NUMBER} AS n{i}" for i in range(len(keys)))
+        insert = ADD_ENTRY + "".join(
+            f", {HEAD_NUMBER} AS n{i}, {HEAD_MAC} AS m{i}" for i in range(len(keys))
+        )
         try:
             tables = self.tables
             macs = tables.mac_key()
@@ -149,10 +161,26 @@ class AccessLog:
                 if tables.postgres:
                     locks = [f"{agency}\x1f{k}" for agency, k in keys]
                     c.execute(tables.sql(LOCK_SUBJECTS), (locks,))
-                c.execute(tables.sql(insert), (*entry, *why, *(v for key in keys for v in key)))
+                c.execute(tables.sql(insert), (*entry, *why, *(v for key in keys for v in key * 2)))
                 found = c.fetchone()
                 values = list(found.values()) if isinstance(found, dict) else list(found)
-                entry_id, last = values[0], dict(zip(keys, map(int, values[1:]), strict=True))
+                entry_id = values[0]
+                last: dict[tuple[str, str], int] = {}
+                vouched: dict[tuple[str, str], bool] = {}
+                for i, key in enumerate(keys):
+                    head, mac = values[1 + 2 * i], values[2 + 2 * i]
+                    if head is not None and Macs.same(macs.access_head(*key, int(head)), mac):
+                        last[key], vouched[key] = int(head), True
+                    else:
+                        last[key] = number_from_rows(c, tables, key)
+                        vouched[key] = head is None and last[key] == 0  # a new subject
+                        if not vouched[key]:
+                            log.error(
+                                "the access-log head of %s/%s is %s: numbered from its rows, "
+                                "its head left without a MAC",
+                                *key,
+                                "missing" if head is None else "not authentic",
+                            )
                 rows: list[tuple[Any, ...]] = []
                 for n in named:
                     last[subject_key(n)] += 1
@@ -162,18 +190,39 @@ class AccessLog:
                     tables.sql("UPDATE {t}access_log SET mac = ? WHERE entry_id = ?"),
                     (macs.access_entry((entry_id, *entry, None, None, *why), rows), entry_id),
                 )
+                # A head the writer did not find authentic is not vouched for: a newest entry
+                # deleted with its head edited stays found.
+                c.executemany(
+                    tables.sql(SET_HEAD),
+                    [
+                        (*key, n, macs.access_head(*key, n) if vouched[key] else None)
+                        for key, n in last.items()
+                    ],
+                )
         except Exception as e:
             raise AccessLogUnavailableError(
                 "the read could not be recorded in the access log"
             ) from e
 
     def check_numbered(self) -> None:
-        """Raises unless ``db init`` numbered the subject rows (a store of an earlier version
-        lacks the column, or holds rows without a number): entries written beside unnumbered
-        rows would take numbers the upgrade then gives again.  Reads a partial index that
-        is empty once numbered."""
+        """Raises unless ``db init`` numbered the subject rows and gave the subjects and the
+        token ledger their heads (a store of an earlier version lacks the column or the
+        tables, or holds rows without a number or no heads): entries written beside
+        unnumbered rows would take numbers the upgrade then gives again, and a writer finding
+        no head would take a subject's numbers from the start.  Reads a partial index that is
+        empty once numbered, and the first row of four tables."""
         if self.tables.query("SELECT 1 FROM {t}access_log_subjects WHERE seq IS NULL LIMIT 1"):
             raise RuntimeError("the access log's subject rows are not numbered")
+        for rows, head in (
+            ("access_log_subjects", "access_log_heads"),
+            ("token_ledger", "token_ledger_head"),
+        ):
+            found = self.tables.query(
+                f"SELECT EXISTS (SELECT 1 FROM {{t}}{rows}) AS has_rows, "
+                f"EXISTS (SELECT 1 FROM {{t}}{head}) AS has_head"
+            )[0]
+            if found["has_rows"] and not found["has_head"]:
+                raise RuntimeError(f"the {rows} table has rows but no heads")
 
     def for_client(
         self, agency_id: str, client_id: UUID, *, after: int = 0, limit: int = 100
@@ -265,6 +314,12 @@ class AccessLog:
                 "access-log entry %s fails its MAC: served marked as not intact", entry["entry_id"]
             )
         return intact
+
+
+def number_from_rows(c: Any, tables: Tables, key: tuple[str, str]) -> int:
+    c.execute(tables.sql(LAST_NUMBER), key)
+    found = c.fetchone()
+    return int(next(iter(found.values())) if isinstance(found, dict) else found[0])
 
 
 def entry_row(

@@ -28,9 +28,17 @@ TOKEN_PREFIX = "crt_"
 # gaps), written in the token's own transaction: a token deleted from ``api_tokens``, or an
 # older copy of its row restored over a revocation, disagrees with the ledger.
 ISSUED, REVOKED = "issued", "revoked"
-ADD_TO_LEDGER = (
-    "INSERT INTO {t}token_ledger (token_id, action, at) VALUES (?,?,?) RETURNING entry_id"
+# The entry id comes from the ledger's head, advanced in the entry's transaction (its row
+# lock makes ledger writers wait on each other until commit), not from a sequence: an id
+# taken by a write that rolls back is taken again, so the ids run without a gap.
+ADVANCE_LEDGER = (
+    "INSERT INTO {t}token_ledger_head AS h (id, last_entry) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET last_entry = h.last_entry + 1 RETURNING last_entry, mac"
 )
+ADD_TO_LEDGER = (
+    "INSERT INTO {t}token_ledger (entry_id, token_id, action, at, mac) VALUES (?,?,?,?,?)"
+)
+SET_LEDGER_HEAD = "UPDATE {t}token_ledger_head SET last_entry = ?, mac = ? WHERE id = 1"
 # A token's row with whether the ledger revoked it, in the lookup's one query: an older copy
 # of the row restored over its revocation carries its then valid MAC, and only the ledger
 # (which the service never changes) still says the token was revoked.
@@ -127,6 +135,35 @@ def covered(values: Sequence[Any]) -> list[Any]:
 def mac_columns(row: dict[str, Any]) -> list[Any]:
     """What a token's MAC covers, from a row read by name."""
     return covered([*(row[c] for c in TOKEN_COLUMNS), row.get("organization_id")])
+
+
+def append_to_ledger(
+    c: Any, sql: Callable[[str], str], macs: Macs, token_id: str, action: str, at: str
+) -> int:
+    """Add a ledger entry on ``c`` (inside the caller's transaction) and move the head to it.
+    A head not found authentic is not vouched for: the entry takes the id after the ledger's
+    last, and the head keeps no MAC, so ledger rows deleted with the head edited stay found."""
+
+    def one(statement: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
+        c.execute(sql(statement), tuple(params))
+        found = c.fetchone()
+        return tuple(found.values()) if isinstance(found, dict) else tuple(found)
+
+    entry_id, mac = one(ADVANCE_LEDGER)
+    entry_id = int(entry_id)
+    vouched = Macs.same(macs.ledger_head(entry_id - 1), mac)
+    if not vouched:
+        (top,) = one("SELECT COALESCE(MAX(entry_id), 0) FROM {t}token_ledger")
+        vouched = entry_id == 1 and mac is None and int(top) == 0  # the ledger's first entry
+        if not vouched:
+            log.error("the token ledger's head is not authentic: left without a MAC")
+            entry_id = int(top) + 1
+    c.execute(
+        sql(ADD_TO_LEDGER),
+        (entry_id, token_id, action, at, macs.token_ledger(entry_id, token_id, action, at)),
+    )
+    c.execute(sql(SET_LEDGER_HEAD), (entry_id, macs.ledger_head(entry_id) if vouched else None))
+    return entry_id
 
 
 def hash_token(secret: str) -> str:
@@ -238,13 +275,7 @@ class TokenStore:
         return info, secret
 
     def _ledger(self, c: Any, token_id: str, action: str, at: str) -> None:
-        c.execute(self.tables.sql(ADD_TO_LEDGER), (token_id, action, at))
-        found = c.fetchone()
-        entry_id = int(next(iter(found.values())) if isinstance(found, dict) else found[0])
-        c.execute(
-            self.tables.sql("UPDATE {t}token_ledger SET mac = ? WHERE entry_id = ?"),
-            (self.tables.mac_key().token_ledger(entry_id, token_id, action, at), entry_id),
-        )
+        append_to_ledger(c, self.tables.sql, self.tables.mac_key(), token_id, action, at)
 
     def authenticate(self, secret: str) -> TokenInfo | None:
         """The active token with this secret, or None (unknown and revoked look the same).

@@ -65,7 +65,7 @@ class Runtime:
                 except Exception as e:
                     records.close()
                     raise StoreError(
-                        "has an access log without numbers (made by an earlier version): "
+                        "has an access log without numbers or heads (made by an earlier version): "
                         "run `caserecord db init` to add them"
                     ) from e
                 self._tokens = TokenStore(tables, cache_seconds=self.settings.token_cache_seconds)

@@ -109,6 +109,15 @@ class Macs:
         """A row of the append-only token ledger: a token issued or revoked."""
         return self._mac("token-ledger", entry_id, token_id, action, at)
 
+    def ledger_head(self, last_entry: int) -> str:
+        """The token ledger's last entry id: entries deleted at its end leave it ahead."""
+        return self._mac("token-ledger-head", last_entry)
+
+    def access_head(self, agency_id: str, subject_key: str, last: int) -> str:
+        """A subject's last number in its access log (client, or case naming no client):
+        its newest entries deleted leave it ahead of them."""
+        return self._mac("access-head", agency_id, subject_key, last)
+
     def console_session(
         self, session_hash: str, token_id: str, csrf_token: str, purpose: str, created_at: str
     ) -> str:
