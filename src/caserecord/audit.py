@@ -700,12 +700,11 @@ def _check_ledger_head(raw: Raw, macs: Macs, report: Report, last_id: int) -> No
     transaction, so it has no gaps but deleted ones)."""
     heads = raw.rows(f"SELECT last_entry, mac FROM {raw.t('token_ledger_head')} WHERE id = 1")
     where = "token-ledger head"
+    head = int(heads[0][0]) if heads else 0
     if not heads:
         if last_id:
             report.add(Problem("tokens", where, "the ledger has entries but no head (deleted)"))
-        return
-    head, mac = int(heads[0][0]), heads[0][1]
-    if not Macs.same(macs.ledger_head(head), mac):
+    elif not Macs.same(macs.ledger_head(head), heads[0][1]):
         report.add(Problem("tokens", where, "the head fails its MAC"))
     elif head > last_id:
         report.add(

@@ -203,3 +203,37 @@ def test_a_head_of_a_subject_without_entries_is_found(
         f"access-log head agency-a/{client}",
         "the subject's entries numbered 1..2 are missing (its newest)",
     ) in problems(verify_all(records))
+
+
+@pytest.mark.parametrize("edit", ["last_deleted", "head_edited", "head_deleted"])
+def test_the_token_ledgers_end_is_found_by_its_head_and_not_vouched_for_by_the_next_write(
+    records: CaseRecords, database_url: str, edit: str
+) -> None:
+    tokens = TokenStore(Tables(records))
+    for name in ("a", "b", "c"):
+        tokens.create(agency_id="agency-a", role="caseworker", name=name)
+    rows = StoredRows(database_url)
+    if edit != "head_deleted":  # with its token, so only the ledger's end shows it
+        ((token_id,),) = rows._run("SELECT token_id FROM token_ledger WHERE entry_id = 3")
+        rows._run("DELETE FROM token_ledger WHERE entry_id = 3")
+        rows._run("DELETE FROM api_tokens WHERE token_id = ?", token_id)
+    if edit == "head_edited":
+        rows._run("UPDATE token_ledger_head SET last_entry = 2")
+    elif edit == "head_deleted":
+        rows._run("DELETE FROM token_ledger_head")
+
+    found = problems(verify_all(records))
+    tokens.create(agency_id="agency-a", role="caseworker", name="d")
+    after = problems(verify_all(records))
+
+    expected = {
+        "last_deleted": "entries 3..3 are missing (the last)",
+        "head_edited": "the head fails its MAC",
+        "head_deleted": "the ledger has entries but no head (deleted)",
+    }[edit]
+    assert ("token-ledger head", expected) in found
+    assert after == (
+        [("token-ledger entry 4", "entries 3..3 are missing")]
+        if edit == "last_deleted"
+        else [("token-ledger head", "the head fails its MAC")]  # the write did not vouch
+    )

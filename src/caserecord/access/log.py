@@ -58,21 +58,35 @@ ADD_SUBJECT = (
     "INSERT INTO {t}access_log_subjects (entry_id, agency_id, client_id, case_id, seq) "
     "VALUES (?,?,?,?,?)"
 )
-# A subject's head (its last number and the MAC over it), read by the entry's own INSERT: on
-# SQLite under the write lock that INSERT takes, on PostgreSQL after LOCK_SUBJECTS, in a
-# snapshot taken after the lock.
-HEAD_NUMBER = "(SELECT last_seq FROM {t}access_log_heads WHERE agency_id = ? AND subject_key = ?)"
-HEAD_MAC = "(SELECT mac FROM {t}access_log_heads WHERE agency_id = ? AND subject_key = ?)"
 # A subject's last number from its rows: read only when its head is missing (a new subject)
 # or not authentic.
 LAST_NUMBER = (
     "SELECT COALESCE(MAX(seq), 0) FROM {t}access_log_subjects "
     "WHERE agency_id = ? AND COALESCE(client_id, case_id) = ?"
 )
+# A subject's head (its last number and the MAC over it), read by the entry's own INSERT: on
+# SQLite under the write lock that INSERT takes, on PostgreSQL after LOCK_SUBJECTS, in a
+# snapshot taken after the lock.  Without a head, -1 minus the rows' last number (COALESCE
+# reads the rows only then).
+HEAD_NUMBER = (
+    "COALESCE((SELECT last_seq FROM {t}access_log_heads WHERE agency_id = ? AND subject_key = ?), "
+    f"-1 - ({LAST_NUMBER}))"
+)
+HEAD_MAC = "(SELECT mac FROM {t}access_log_heads WHERE agency_id = ? AND subject_key = ?)"
 SET_HEAD = (
     "INSERT INTO {t}access_log_heads (agency_id, subject_key, last_seq, mac) VALUES (?,?,?,?) "
     "ON CONFLICT (agency_id, subject_key) DO UPDATE SET last_seq = excluded.last_seq, "
     "mac = excluded.mac"
+)
+# PostgreSQL: the subject rows, the heads and the entry's MAC in one statement (one round trip).
+WRITE_REST = (
+    "WITH s AS (INSERT INTO {t}access_log_subjects (entry_id, agency_id, client_id, case_id, "
+    "seq) SELECT ?::bigint, * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[])), "
+    "h AS (INSERT INTO {t}access_log_heads (agency_id, subject_key, last_seq, mac) "
+    "SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[]) "
+    "ON CONFLICT (agency_id, subject_key) DO UPDATE SET last_seq = excluded.last_seq, "
+    "mac = excluded.mac) "
+    "UPDATE {t}access_log SET mac = ? WHERE entry_id = ?"
 )
 # PostgreSQL: one writer at a time per subject, in one order, until the transaction ends.
 LOCK_SUBJECTS = (
@@ -161,18 +175,21 @@ class AccessLog:
                 if tables.postgres:
                     locks = [f"{agency}\x1f{k}" for agency, k in keys]
                     c.execute(tables.sql(LOCK_SUBJECTS), (locks,))
-                c.execute(tables.sql(insert), (*entry, *why, *(v for key in keys for v in key * 2)))
+                c.execute(tables.sql(insert), (*entry, *why, *(v for key in keys for v in key * 3)))
                 found = c.fetchone()
                 values = list(found.values()) if isinstance(found, dict) else list(found)
                 entry_id = values[0]
                 last: dict[tuple[str, str], int] = {}
                 vouched: dict[tuple[str, str], bool] = {}
                 for i, key in enumerate(keys):
-                    head, mac = values[1 + 2 * i], values[2 + 2 * i]
-                    if head is not None and Macs.same(macs.access_head(*key, int(head)), mac):
-                        last[key], vouched[key] = int(head), True
+                    number, mac = int(values[1 + 2 * i]), values[2 + 2 * i]
+                    head = number if number >= 0 else None
+                    if head is not None and Macs.same(macs.access_head(*key, head), mac):
+                        last[key], vouched[key] = head, True
                     else:
-                        last[key] = number_from_rows(c, tables, key)
+                        last[key] = (
+                            number_from_rows(c, tables, key) if head is not None else -1 - number
+                        )
                         vouched[key] = head is None and last[key] == 0  # a new subject
                         if not vouched[key]:
                             log.error(
@@ -185,20 +202,31 @@ class AccessLog:
                 for n in named:
                     last[subject_key(n)] += 1
                     rows.append((*n, last[subject_key(n)]))
-                c.executemany(tables.sql(ADD_SUBJECT), [(entry_id, *n) for n in rows])
-                c.execute(
-                    tables.sql("UPDATE {t}access_log SET mac = ? WHERE entry_id = ?"),
-                    (macs.access_entry((entry_id, *entry, None, None, *why), rows), entry_id),
-                )
+                entry_mac = macs.access_entry((entry_id, *entry, None, None, *why), rows)
                 # A head the writer did not find authentic is not vouched for: a newest entry
                 # deleted with its head edited stays found.
-                c.executemany(
-                    tables.sql(SET_HEAD),
-                    [
-                        (*key, n, macs.access_head(*key, n) if vouched[key] else None)
-                        for key, n in last.items()
-                    ],
-                )
+                heads = [
+                    (*key, n, macs.access_head(*key, n) if vouched[key] else None)
+                    for key, n in last.items()
+                ]
+                if tables.postgres:
+                    c.execute(
+                        tables.sql(WRITE_REST),
+                        (
+                            entry_id,
+                            *map(list, zip(*rows, strict=True)),
+                            *map(list, zip(*heads, strict=True)),
+                            entry_mac,
+                            entry_id,
+                        ),
+                    )
+                else:
+                    c.executemany(tables.sql(ADD_SUBJECT), [(entry_id, *n) for n in rows])
+                    c.execute(
+                        tables.sql("UPDATE {t}access_log SET mac = ? WHERE entry_id = ?"),
+                        (entry_mac, entry_id),
+                    )
+                    c.executemany(tables.sql(SET_HEAD), heads)
         except Exception as e:
             raise AccessLogUnavailableError(
                 "the read could not be recorded in the access log"
