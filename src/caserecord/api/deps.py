@@ -1,9 +1,10 @@
 """Request dependencies: who is calling, in which role, and what they asked for.
 
-Those that only look at the request are ``async def``: FastAPI runs a plain ``def``
+They are all ``async def`` and read nothing from the store: FastAPI runs a plain ``def``
 dependency in its thread pool, a hop that cost more than the check itself on every request.
-Those that read the store (the views) stay plain ``def``, off the event loop; the caller's
-token is ``async def`` and goes to the pool only when it is not in the token cache.
+What needs the store before the route (the caller's token unless the token cache has it,
+who it acts for, the log's head for a read) is put off to the route's own thread
+(``api/deferred.py``), in the order the checks are made.
 """
 
 import re
@@ -23,6 +24,7 @@ from pydantic import AfterValidator, BaseModel
 from pydantic_core import PydanticCustomError
 
 from caserecord.access import Basis, Reader, Subject, TokenInfo
+from caserecord.api import deferred
 from caserecord.api.errors import ApiError, forbidden, unauthorized
 from caserecord.api.identity import Identity
 from caserecord.api.runtime import Runtime
@@ -46,13 +48,37 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-@dataclass(frozen=True)
 class Caller:
-    actor: Actor
-    token: TokenInfo
-    purpose: str
-    request_id: str | None = None
-    staff: dict[str, Any] | None = None  # the staff member acted for, if any
+    """Who is calling and why. Who the token is and acts for is known on the event loop
+    only from the token cache; otherwise it is found in the route's thread, before the
+    route's body (``settle``), and asking for it earlier is a mistake."""
+
+    __slots__ = ("_identity", "_token", "purpose", "request_id")
+
+    def __init__(self, purpose: str, request_id: str | None = None) -> None:
+        self.purpose = purpose
+        self.request_id = request_id
+        self._token: TokenInfo | None = None
+        self._identity: Identity | None = None
+
+    def settle(self, token: TokenInfo, identity: Identity) -> None:
+        self._token, self._identity = token, identity
+
+    @property
+    def token(self) -> TokenInfo:
+        assert self._token is not None, "the caller is found in the route's thread"
+        return self._token
+
+    @property
+    def actor(self) -> Actor:
+        assert self._identity is not None, "the caller is found in the route's thread"
+        return self._identity.actor
+
+    @property
+    def staff(self) -> dict[str, Any] | None:
+        """The staff member acted for, if any."""
+        assert self._identity is not None, "the caller is found in the route's thread"
+        return self._identity.staff
 
     @property
     def actor_name(self) -> str | None:
@@ -87,12 +113,13 @@ def request_id_of(request: Request, response: Response) -> str:
     return found
 
 
-@dataclass(frozen=True)
+@dataclass
 class Presented:
-    """The token a request presented, as the store (or this process's token cache) knows
-    it: who is calling is settled before anything else the request says is looked at."""
+    """The token a request presented, as this process's token cache knows it, or (put off
+    to the route's thread) as the store does: who is calling is settled before anything
+    else the request says is looked at."""
 
-    token: TokenInfo
+    token: TokenInfo | None
     cached: bool
 
 
@@ -104,13 +131,18 @@ async def get_presented(
         raise unauthorized("a bearer token is required")
     runtime: Runtime = request.app.state.runtime
     secret = credentials.credentials
-    # A token this process trusts is checked on the event loop; any other is looked up in
-    # the thread pool, off the loop.
-    cached = runtime.cached_token(secret)
-    token = cached or await run_in_threadpool(lambda: runtime.tokens.authenticate(secret))
-    if token is None:
-        raise unauthorized("the token is unknown or revoked")
-    return Presented(token, cached is not None)
+    later = deferred.begin()
+    cached = runtime.cached_token(secret)  # no I/O
+    presented = Presented(cached, cached is not None)
+    if cached is None:
+
+        def look_up() -> None:
+            presented.token = runtime.tokens.authenticate(secret)
+            if presented.token is None:
+                raise unauthorized("the token is unknown or revoked")
+
+        later.add(look_up)
+    return presented
 
 
 PresentedDep = Annotated[Presented, Depends(get_presented)]
@@ -138,16 +170,33 @@ async def get_caller(
         ),
     ] = None,
 ) -> Caller:
+    caller = Caller(x_purpose_of_use, request_id_of(request, response))
+    if presented.token is not None:
+        known = known_identity(runtime, presented, x_on_behalf_of)
+        if known is not None:
+            caller.settle(presented.token, known)
+            return caller
+
+    def identify() -> None:  # after the token's own check
+        token = presented.token
+        assert token is not None
+        identity = known_identity(runtime, presented, x_on_behalf_of)
+        caller.settle(token, identity or runtime.identify(token, x_on_behalf_of))
+
+    deferred.current().add(identify)
+    return caller
+
+
+def known_identity(
+    runtime: Runtime, presented: Presented, on_behalf_of: str | None
+) -> Identity | None:
+    """Who the token acts for when that needs no query: an admin's own token, or a cached
+    token's answer (kept as long as the token); None if the directory must be asked."""
     token = presented.token
-    identity: Identity | None = None
-    if token.staff_id is None and token.role == Role.ADMIN and x_on_behalf_of is None:
-        identity = Identity(Actor(token.name, token.role, token.agency_id), None)
-    elif presented.cached:  # a cached token's answer, kept as long
-        identity = runtime.cached_identity(token, x_on_behalf_of)
-    if identity is None:  # the directory is read: off the loop
-        identity = await run_in_threadpool(lambda: runtime.identify(token, x_on_behalf_of))
-    request_id = request_id_of(request, response)
-    return Caller(identity.actor, token, x_purpose_of_use, request_id, identity.staff)
+    assert token is not None
+    if token.staff_id is None and token.role == Role.ADMIN and on_behalf_of is None:
+        return Identity(Actor(token.name, token.role, token.agency_id), None)
+    return runtime.cached_identity(token, on_behalf_of) if presented.cached else None
 
 
 def staff_id_of(caller: Caller) -> str:
@@ -176,16 +225,20 @@ async def observe(
     end in a timeout."""
     if request.method not in ("GET", "HEAD"):
         return None
-    head = await run_in_threadpool(runtime.head)
-    if x_min_position is not None and x_min_position > head:
-        message = f"X-Min-Position {x_min_position} is past the end of the log ({head})"
-        raise ApiError(
-            422,
-            "position_beyond_log",
-            message,
-            errors=[{"path": "header:X-Min-Position", "message": message, "type": "too_large"}],
-        )
-    request.state.position = head
+
+    def look() -> None:
+        head = runtime.head()
+        if x_min_position is not None and x_min_position > head:
+            message = f"X-Min-Position {x_min_position} is past the end of the log ({head})"
+            raise ApiError(
+                422,
+                "position_beyond_log",
+                message,
+                errors=[{"path": "header:X-Min-Position", "message": message, "type": "too_large"}],
+            )
+        request.state.position = head
+
+    deferred.current().add(look)
     return x_min_position
 
 
@@ -196,8 +249,11 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
     allowed = {r.value for r in roles}
 
     async def check(caller: Annotated[Caller, Depends(get_caller)], _: ObservedDep) -> Caller:
-        if caller.actor.role not in allowed:
-            raise forbidden(caller.actor.role)
+        def role() -> None:
+            if caller.actor.role not in allowed:
+                raise forbidden(caller.actor.role)
+
+        deferred.current().then(role)
         return caller
 
     return check
@@ -229,10 +285,10 @@ async def get_views(
     """The read models, caught up with the caller's (token's) own writes before the route
     first asks them. The wait runs in the route's thread: in a thread of its own (a plain
     ``def`` dependency) the hop to the pool cost more CPU than the wait's query."""
-    token_id, state = caller.token.token_id, request.state
+    state = request.state
 
     def catch_up() -> None:
-        reflected = runtime.catch_up(token_id, min_position)
+        reflected = runtime.catch_up(caller.token.token_id, min_position)
         if reflected is not None:
             state.position = reflected
 
@@ -247,10 +303,10 @@ async def get_current_views(
 ) -> ReadModels:
     """The read models, caught up with the whole log as it stood when the route first asks
     them: a provider never wrote the referrals it reads, the agency's staff did."""
-    token_id, state = caller.token.token_id, request.state
+    state = request.state
 
     def catch_up() -> None:
-        reflected = runtime.catch_up(token_id, runtime.head())
+        reflected = runtime.catch_up(caller.token.token_id, runtime.head())
         if reflected is not None:
             state.position = reflected
 

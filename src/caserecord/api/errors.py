@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.domain import OriginatorVersionError
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caserecord.access.log import AccessLogUnavailableError
+from caserecord.api import deferred
 from caserecord.domain import errors as domain
 from caserecord.persistence.chain import MissingEventsError, UnreadableEventError
 from caserecord.persistence.idempotency import TamperedIdempotencyError
@@ -294,18 +296,46 @@ def on_unexpected(request: Request, error: Exception) -> JSONResponse:
     return problem(500, "internal_error", "an unexpected error occurred")
 
 
+Handler = Callable[[Request, Exception], JSONResponse]
+
+HANDLERS: dict[type[Exception], Handler] = {
+    domain.DomainError: on_domain_error,
+    ApiError: on_api_error,
+    RequestValidationError: on_validation_error,
+    StarletteHTTPException: on_http_error,
+    PersistenceError: on_store_error,
+    StoreReplacedError: on_store_replaced,
+    StoreError: on_store_unavailable,
+    AccessLogUnavailableError: on_access_log_unavailable,
+    MissingEventsError: on_missing_events,
+    OriginatorVersionError: on_missing_events,
+    UnreadableEventError: on_unreadable,
+    TamperedIdempotencyError: on_unreadable,
+    RecordQuarantinedError: on_missing_events,
+    Exception: on_unexpected,
+}
+
+
+def handler_of(error: Exception) -> Handler:
+    return next(HANDLERS[kind] for kind in type(error).__mro__ if kind in HANDLERS)
+
+
+def settled_first(handler: Handler) -> Handler:
+    """An error met before the route's body (a malformed header, a later dependency's
+    refusal) is answered only once the checks put off before it are made, and the first
+    of them that refuses is the answer: a bad token is 401 whatever else is wrong. The
+    handlers are plain ``def``, so these run in the pool, off the loop."""
+
+    def answer(request: Request, error: Exception) -> JSONResponse:
+        try:
+            deferred.settle()
+        except Exception as refusal:
+            return handler_of(refusal)(request, refusal)
+        return handler(request, error)
+
+    return answer
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(domain.DomainError, on_domain_error)
-    app.add_exception_handler(ApiError, on_api_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(PersistenceError, on_store_error)
-    app.add_exception_handler(StoreReplacedError, on_store_replaced)
-    app.add_exception_handler(StoreError, on_store_unavailable)
-    app.add_exception_handler(AccessLogUnavailableError, on_access_log_unavailable)
-    app.add_exception_handler(MissingEventsError, on_missing_events)
-    app.add_exception_handler(OriginatorVersionError, on_missing_events)
-    app.add_exception_handler(UnreadableEventError, on_unreadable)
-    app.add_exception_handler(TamperedIdempotencyError, on_unreadable)
-    app.add_exception_handler(RecordQuarantinedError, on_missing_events)
-    app.add_exception_handler(Exception, on_unexpected)
+    for kind, handler in HANDLERS.items():
+        app.add_exception_handler(kind, settled_first(handler))

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
+from caserecord.api import deferred
 from caserecord.application import one_read
 
 GROUP = re.compile(r"\(\?P<\w+>")
@@ -41,8 +43,11 @@ class Router(APIRouter):
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = set(kwargs.get("methods") or ())
-        if methods and methods <= {"GET", "HEAD"} and not inspect.iscoroutinefunction(endpoint):
-            endpoint = as_one_read(endpoint)
+        if inspect.iscoroutinefunction(endpoint):
+            endpoint = settled_on_a_thread(endpoint)
+        else:
+            reading = bool(methods) and methods <= {"GET", "HEAD"}
+            endpoint = settled_first(as_one_read(endpoint) if reading else endpoint)
         super().add_api_route(path, endpoint, **kwargs)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -66,3 +71,27 @@ def as_one_read(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             return endpoint(*args, **kwargs)
 
     return read
+
+
+def settled_first(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """The route's body after the checks its dependencies put off (``deferred``), in the
+    same thread of the pool: a request hops to a thread once."""
+
+    @functools.wraps(endpoint)
+    def route(*args: Any, **kwargs: Any) -> Any:
+        deferred.settle()
+        return endpoint(*args, **kwargs)
+
+    return route
+
+
+def settled_on_a_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """An ``async def`` route's body runs on the event loop: the checks put off are made
+    in the pool first."""
+
+    @functools.wraps(endpoint)
+    async def route(*args: Any, **kwargs: Any) -> Any:
+        await run_in_threadpool(deferred.settle)
+        return await endpoint(*args, **kwargs)
+
+    return route

@@ -36,9 +36,14 @@ class Write:
     runtime: Runtime
     caller: Caller
     expected_version: int | None
-    idempotency_key: str | None
+    given_key: str | None  # the Idempotency-Key as sent
     method: str
     path: str
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The key as stored: the caller's own (known in the route's thread)."""
+        return None if self.given_key is None else caller_key(self.caller, self.given_key)
 
     @property
     def records(self) -> CaseRecords:
@@ -167,8 +172,7 @@ def writing(*roles: Role, versioned: bool = True) -> Callable[..., Awaitable[Wri
         if_match: IfMatchDep,
         idempotency_key: IdempotencyKeyDep = None,
     ) -> Write:
-        key = None if idempotency_key is None else caller_key(caller, idempotency_key)
-        return Write(runtime, caller, if_match, key, request.method, request.url.path)
+        return Write(runtime, caller, if_match, idempotency_key, request.method, request.url.path)
 
     async def unversioned(
         request: Request,
