@@ -15,8 +15,9 @@ from tests.e2e.http import Api, a_case, serve, staff_the_agency
 from tests.e2e.test_plans import a_plan
 
 # A read transaction is BEGIN, SELECT, ROLLBACK; the access log's entry BEGIN, two
-# INSERTs, the entry's MAC, its subject's head and COMMIT. Every read below asks for the token, the caller's
-# staff record and the log's head first, and writes the access log's entry last.
+# INSERTs, the entry's MAC, its subject's head and COMMIT. Every read below asks for the
+# token, the caller's staff record and the log's head first, and writes the access log's
+# entry last.
 BOUNDS = {
     # The views' positions (one query), the quarantine check, the view's row, the case
     # and its client (need to know and consent, once for the request).
