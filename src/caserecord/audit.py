@@ -32,7 +32,11 @@ from caserecord.application import CaseRecords
 from caserecord.persistence.chain import GENESIS, link_digest, plain_text
 from caserecord.persistence.entries import ENTRY_KINDS, ENTRY_TABLE
 from caserecord.persistence.feed import FEED_TABLE
-from caserecord.persistence.idempotency import IDEMPOTENCY_COLUMNS, IDEMPOTENCY_TABLE
+from caserecord.persistence.idempotency import (
+    IDEMPOTENCY_COLUMNS,
+    IDEMPOTENCY_HEADS,
+    IDEMPOTENCY_TABLE,
+)
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.merkle import (
     EMPTY_ROOT,
@@ -806,13 +810,21 @@ def _check_access_heads(
 
 
 def _check_idempotency_keys(raw: Raw, macs: Macs, report: Report) -> None:
-    """Each stored result a retry would be answered with.  A row deleted leaves nothing to
-    check: the retry then runs the command again."""
-    for agency, key, fingerprint, result, created_at, mac in raw.keyset(
+    """Each stored result a retry would be answered with, and each agency's rows numbered
+    1..its head: a row deleted leaves a gap, the newest deleted leave the head ahead (a
+    retry with a deleted row's key runs its command again; only this finds it)."""
+    numbers: dict[str, list[int]] = {}  # each agency's numbers, authentic or not
+    for agency, key, fingerprint, result, created_at, seq, mac in raw.keyset(
         raw.t(IDEMPOTENCY_TABLE), IDEMPOTENCY_COLUMNS, ("agency_id", "idem_key")
     ):
         report.idempotency_keys += 1
-        expected = macs.idempotency(agency, key, fingerprint, result, str(created_at))
+        if seq is not None:
+            numbers.setdefault(str(agency), []).append(int(seq))
+        expected = (
+            macs.idempotency(agency, key, fingerprint, result, str(created_at), int(seq))
+            if seq is not None
+            else ""
+        )
         if not Macs.same(expected, mac):
             report.add(
                 Problem(
@@ -821,6 +833,62 @@ def _check_idempotency_keys(raw: Raw, macs: Macs, report: Report) -> None:
                     "the stored result fails its MAC",
                 )
             )
+    for agency, found in numbers.items():
+        found.sort()
+        last = 0
+        for number in found:
+            if number == last:
+                report.add(
+                    Problem(
+                        "idempotency",
+                        f"idempotency keys of agency {agency}",
+                        f"number {number} repeats",
+                    )
+                )
+            elif number > last + 1:
+                report.add(
+                    Problem(
+                        "idempotency",
+                        f"idempotency keys of agency {agency}",
+                        f"keys numbered {last + 1}..{number - 1} are missing (rows deleted)",
+                    )
+                )
+            last = number
+    _check_idempotency_heads(raw, macs, report, {a: n[-1] for a, n in numbers.items()})
+
+
+def _check_idempotency_heads(raw: Raw, macs: Macs, report: Report, highest: dict[str, int]) -> None:
+    """Each agency's keys run up to its head: its newest rows deleted leave the head ahead;
+    a head edited fails its MAC; a head deleted leaves numbered rows without one."""
+    for agency, head, mac in raw.keyset(
+        raw.t(IDEMPOTENCY_HEADS), "agency_id, last_seq, mac", ("agency_id",)
+    ):
+        where = f"idempotency head of agency {agency}"
+        seen = highest.pop(str(agency), 0)
+        if not Macs.same(macs.idempotency_head(str(agency), int(head)), mac):
+            report.add(Problem("idempotency", where, "the head fails its MAC"))
+        elif int(head) > seen:
+            report.add(
+                Problem(
+                    "idempotency",
+                    where,
+                    f"the agency's keys numbered {seen + 1}..{head} are missing (its newest)",
+                )
+            )
+        elif int(head) < seen:
+            report.add(
+                Problem(
+                    "idempotency", where, "the head is behind the agency's keys (an older head)"
+                )
+            )
+    for agency, seen in highest.items():
+        report.add(
+            Problem(
+                "idempotency",
+                f"idempotency head of agency {agency}",
+                f"the agency has keys numbered up to {seen} but no head (deleted)",
+            )
+        )
 
 
 def _check_subject_numbers(
@@ -893,6 +961,7 @@ def seal_existing(records: CaseRecords, *, progress: Progress | None = None) -> 
     raw, macs = Raw(records), records.integrity_macs
     total = refuse_events_behind_tree(records)
     _seal_idempotency_keys(raw, macs)
+    _number_idempotency_keys(raw, macs)
     sealed = _seal_events(raw, macs, total, progress) if total else 0
     _number_feed(raw, macs)
     _seal_rows(
@@ -999,9 +1068,13 @@ def _seal_idempotency_keys(raw: Raw, macs: Macs) -> None:
             "from a backup)"
         )
     mark = "%s" if raw.postgres else "?"
-    columns = IDEMPOTENCY_COLUMNS.removesuffix(", mac")
+    columns = "agency_id, idem_key, fingerprint, result, created_at"
     updates = [
-        (macs.idempotency(agency, key, fingerprint, result, str(created_at)), agency, key)
+        (
+            macs.unnumbered_idempotency(agency, key, fingerprint, result, str(created_at)),
+            agency,
+            key,
+        )
         for agency, key, fingerprint, result, created_at in raw.keyset(
             table, columns, ("agency_id", "idem_key")
         )
@@ -1009,6 +1082,66 @@ def _seal_idempotency_keys(raw: Raw, macs: Macs) -> None:
     with raw.datastore.transaction(commit=True) as c:
         c.executemany(
             f"UPDATE {table} SET mac={mark} WHERE agency_id={mark} AND idem_key={mark}", updates
+        )
+
+
+def _number_idempotency_keys(raw: Raw, macs: Macs) -> None:
+    """Number the idempotency rows of a store from before the numbers (1, 2, 3, ... per
+    agency, in the order written: by time, then key), MAC them with their numbers and give
+    each agency its head, in one transaction.  Only a store none of whose rows has a number
+    and that has no head is numbered: from then on the service writes each row numbered with
+    its head, so a row without a number was written behind the service, and an agency with
+    numbered rows and no head lost its head behind the service (made again, it would vouch
+    for the newest rows deleted).  A row must hold its earlier MAC first: one edited or
+    made up is refused, not numbered."""
+    table, heads = raw.t(IDEMPOTENCY_TABLE), raw.t(IDEMPOTENCY_HEADS)
+    has_heads = bool(raw.rows(f"SELECT 1 FROM {heads} LIMIT 1"))
+    numbered_rows = bool(raw.rows(f"SELECT 1 FROM {table} WHERE seq IS NOT NULL LIMIT 1"))
+    unnumbered = raw.rows(f"SELECT agency_id, idem_key FROM {table} WHERE seq IS NULL LIMIT 1")
+    if has_heads or numbered_rows:
+        if unnumbered:
+            agency, key = unnumbered[0]
+            raise UnsealableStoreError(
+                f"idempotency key {key} of agency {agency} has no number in a store whose keys "
+                "were numbered: it was written behind the service and is not numbered "
+                "(`caserecord verify --all` names it)"
+            )
+        lacking = raw.rows(
+            f"SELECT MIN(agency_id) FROM {table} WHERE agency_id NOT IN "
+            f"(SELECT agency_id FROM {heads})"
+        )
+        if lacking and lacking[0][0] is not None:
+            raise UnsealableStoreError(
+                f"the idempotency keys of agency {lacking[0][0]} have no head in a store "
+                "already given heads: it was deleted behind the service (check the store "
+                "with `caserecord verify --all`)"
+            )
+        return
+    if not unnumbered:
+        return
+    mark = "%s" if raw.postgres else "?"
+    last: dict[str, int] = {}
+    updates = []
+    for agency, key, fingerprint, result, created_at, mac in raw.rows(
+        "SELECT agency_id, idem_key, fingerprint, result, created_at, mac "
+        f"FROM {table} ORDER BY agency_id, created_at, idem_key"
+    ):
+        values = (agency, key, fingerprint, result, str(created_at))
+        if not Macs.same(macs.unnumbered_idempotency(*values), mac):
+            raise UnsealableStoreError(
+                f"idempotency key {key} of agency {agency} fails its MAC: it is not numbered "
+                "(check the store with `caserecord verify --all`)"
+            )
+        last[agency] = number = last.get(agency, 0) + 1
+        updates.append((number, macs.idempotency(*values, number), agency, key))
+    with raw.datastore.transaction(commit=True) as c:
+        c.executemany(
+            f"UPDATE {table} SET seq={mark}, mac={mark} WHERE agency_id={mark} AND idem_key={mark}",
+            updates,
+        )
+        c.executemany(
+            f"INSERT INTO {heads} (agency_id, last_seq, mac) VALUES ({mark},{mark},{mark})",
+            [(agency, n, macs.idempotency_head(agency, n)) for agency, n in last.items()],
         )
 
 

@@ -19,7 +19,11 @@ from caserecord.access.tokens import MAC_READ_COLUMNS, covered
 from caserecord.application import CaseRecords
 from caserecord.audit import PAGE, Raw, _key_of
 from caserecord.persistence.feed import FEED_TABLE
-from caserecord.persistence.idempotency import IDEMPOTENCY_COLUMNS, IDEMPOTENCY_TABLE
+from caserecord.persistence.idempotency import (
+    IDEMPOTENCY_COLUMNS,
+    IDEMPOTENCY_HEADS,
+    IDEMPOTENCY_TABLE,
+)
 from caserecord.persistence.mac import Macs
 from caserecord.persistence.sealing import SNAPSHOT_MACS, TREE_HEAD
 from caserecord.store import StoreError
@@ -149,15 +153,26 @@ def rotate_key(records: CaseRecords, new: Macs, *, progress: Progress | None = N
         update("access_log_heads", ("agency_id", "subject_key"), subject_heads)
 
         kept = []
-        for agency, key, fingerprint, result, created_at, mac in _all(
+        for agency, key, fingerprint, result, created_at, seq, mac in _all(
             raw, c, IDEMPOTENCY_TABLE, IDEMPOTENCY_COLUMNS, ("agency_id", "idem_key")
         ):
             values = (agency, key, fingerprint, result, str(created_at))
             refuse_unless(
-                Macs.same(old.idempotency(*values), mac), f"idempotency key {key} of {agency}"
+                seq is not None and Macs.same(old.idempotency(*values, int(seq)), mac),
+                f"idempotency key {key} of {agency}",
             )
-            kept.append((new.idempotency(*values), agency, key))
+            kept.append((new.idempotency(*values, int(seq)), agency, key))
         update(IDEMPOTENCY_TABLE, ("agency_id", "idem_key"), kept)
+        keyed_heads = []
+        for agency, last, mac in _all(
+            raw, c, IDEMPOTENCY_HEADS, "agency_id, last_seq, mac", ("agency_id",)
+        ):
+            refuse_unless(
+                Macs.same(old.idempotency_head(agency, int(last)), mac),
+                f"the idempotency head of agency {agency}",
+            )
+            keyed_heads.append((new.idempotency_head(agency, int(last)), agency))
+        update(IDEMPOTENCY_HEADS, ("agency_id",), keyed_heads)
 
         heads = []
         for size, root, mac in raw.rows(

@@ -82,7 +82,8 @@ def open_records(
     probe(app, settings, app.store.quarantined, no_quarantine)
     unsealed = (
         "has no integrity MACs and Merkle tree, no numbers in its feed index, or idempotency "
-        "keys without MACs (made by an earlier version): run `caserecord db init` to add them"
+        "keys without MACs, numbers or heads (made by an earlier version): run "
+        "`caserecord db init` to add them"
     )
     if app.macs is None:
         app.close()
@@ -123,10 +124,11 @@ def check_sealed(app: CaseRecords, verifying: bool = False) -> None:
     if app.store.unnumbered_feed_rows():
         raise ProgrammingError("no such table: the feed index is not numbered")
     # A row without a MAC would be refused at every retry with its key, and the service's
-    # new rows beside it would make `db init` take the store for one sealed already.  `verify`
-    # opens it (the query still fails without the column): such a row is one it names.
+    # new rows beside it would make `db init` take the store for one sealed already; a row
+    # without a number, or rows without heads, likewise for the numbers.  `verify` opens it
+    # (the query still fails without the column or the heads): such a row is one it names.
     if app.store.unsealed_idempotency_rows() and not verifying:
-        raise ProgrammingError("no such table: the idempotency keys are not sealed")
+        raise ProgrammingError("no such table: the idempotency keys are not sealed or numbered")
 
 
 def probe(app: CaseRecords, settings: Settings, query: Callable[[], object], missing: str) -> None:

@@ -66,6 +66,7 @@ def test_every_mac_is_remade_under_the_new_key(
     assert rotated.rows["idempotency_keys"] == 2
     assert rotated.rows["access_log_heads"] == 1  # the client read
     assert rotated.rows["token_ledger_head"] == 1
+    assert rotated.rows["idempotency_heads"] == 1  # agency-a's
     assert verified_under(settings, new_key).ok
     records.repository.cache = None
     old = verify_all(records)
@@ -124,12 +125,12 @@ def test_an_idempotency_key_failing_its_mac_stops_the_rotation_and_nothing_chang
     assert not verified_under(settings, new_key).ok
 
 
-@pytest.mark.parametrize("head", ["access_log_heads", "token_ledger_head"])
+@pytest.mark.parametrize("head", ["access_log_heads", "token_ledger_head", "idempotency_heads"])
 def test_a_head_failing_its_mac_stops_the_rotation_and_nothing_changes(
     store: tuple[CaseRecords, ScenarioResult], settings: Settings, database_url: str, head: str
 ) -> None:
     records, _ = store
-    column = "last_seq" if head == "access_log_heads" else "last_entry"
+    column = "last_entry" if head == "token_ledger_head" else "last_seq"
     StoredRows(database_url)._run(f"UPDATE {head} SET {column} = {column} + 1")
     new_key = secrets.token_bytes(32)
 
@@ -137,7 +138,7 @@ def test_a_head_failing_its_mac_stops_the_rotation_and_nothing_changes(
         rotate_key(records, Macs(new_key))
 
     assert {p.part for p in verify_all(records).problems} == {
-        "access_log" if head == "access_log_heads" else "tokens"
+        {"access_log_heads": "access_log", "token_ledger_head": "tokens"}.get(head, "idempotency")
     }
     assert not verified_under(settings, new_key).ok
 

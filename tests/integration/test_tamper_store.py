@@ -831,8 +831,11 @@ def test_idempotency_rows_edited_moved_or_made_up_are_named_by_verify_all_and_re
 
     report = store.verify()
 
+    # Moving note-key over token-key deleted the newest row (number 2): the head names it.
+    deleted = {("idempotency", "idempotency head of agency agency-a")} if edit == "moved" else set()
     assert {(p.part, p.where) for p in report.problems} == {
-        ("idempotency", f"idempotency key {key} of agency agency-a")
+        ("idempotency", f"idempotency key {key} of agency agency-a"),
+        *deleted,
     }
     with pytest.raises(TamperedIdempotencyError):
         store.records.find_idempotent_result(worker, key)

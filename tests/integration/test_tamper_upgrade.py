@@ -36,6 +36,14 @@ def keyed_note(records: CaseRecords, worker: Actor, case_id: UUID, key: str) -> 
     )
 
 
+def drop_idempotency_numbers(rows: StoredRows) -> None:
+    """The idempotency table as the version before its numbers made it."""
+    rows._run("DROP INDEX idempotency_keys_seq")
+    rows._run("DROP INDEX idempotency_keys_unnumbered")
+    rows._run("ALTER TABLE idempotency_keys DROP COLUMN seq")
+    rows._run("DROP TABLE idempotency_heads")
+
+
 def unseal(rows: StoredRows) -> None:
     """What a store written by the version before the MACs holds: no MACs, no tree."""
     for statement in (
@@ -44,7 +52,8 @@ def unseal(rows: StoredRows) -> None:
         "UPDATE api_tokens SET mac=NULL",
         "UPDATE access_log SET mac=NULL",
         "UPDATE access_log_subjects SET seq=NULL",
-        "UPDATE idempotency_keys SET mac=NULL",
+        "UPDATE idempotency_keys SET mac=NULL, seq=NULL",
+        "DELETE FROM idempotency_heads",
         "DELETE FROM access_log_heads",
         "DELETE FROM token_ledger_head",
         "DELETE FROM snapshot_macs",
@@ -260,7 +269,8 @@ def test_idempotency_keys_stored_before_their_macs_are_sealed_by_db_init_and_rep
     keyed_note(records, worker, case_id, "note-1")
     keyed_note(records, worker, case_id, "note-2")
     rows = StoredRows(database_url)
-    # The table as the version before the MACs made it: without the column.
+    # The table as the version before the MACs made it: without the columns or the heads.
+    drop_idempotency_numbers(rows)
     rows._run("DROP INDEX idempotency_keys_unsealed")
     rows._run("ALTER TABLE idempotency_keys DROP COLUMN mac")
     with pytest.raises(StoreError, match="run `caserecord db init`"):

@@ -29,6 +29,7 @@ TABLES = (
     "event_agency",
     "case_entries",
     "idempotency_keys",
+    "idempotency_heads",
     "merkle_nodes",
 )
 
@@ -71,16 +72,25 @@ def test_a_note_writes_its_event_and_every_row_beside_it(
     assert (check.ok, check.versions_checked) == (True, 2)
 
 
-def test_a_save_refused_at_its_last_statement_leaves_no_row_behind(
+def test_a_save_refused_at_its_idempotency_key_leaves_no_row_behind(
     records: CaseRecords, worker: Actor, database_url: str
 ) -> None:
     case_id = an_open_case(records, worker)
     rows = StoredRows(database_url)
     taken = ("agency-a", "key-2", "other", "{}", "2026-01-01T00:00:00+00:00")
+    macs = records.integrity_macs
     rows._run(
-        "INSERT INTO idempotency_keys VALUES (?,?,?,?,?,?)",
+        "INSERT INTO idempotency_keys (agency_id, idem_key, fingerprint, result, created_at, "
+        "seq, mac) VALUES (?,?,?,?,?,?,?)",
         *taken,
-        records.integrity_macs.idempotency(*taken),
+        1,
+        macs.idempotency(*taken, 1),
+    )
+    rows._run(
+        "INSERT INTO idempotency_heads VALUES (?,?,?)",
+        "agency-a",
+        1,
+        macs.idempotency_head("agency-a", 1),
     )
     before = counts(rows)
 
@@ -88,6 +98,7 @@ def test_a_save_refused_at_its_last_statement_leaves_no_row_behind(
         write_note(records, worker, case_id, idempotency=("key-2", "fingerprint"))
 
     assert counts(rows) == before
+    assert rows._run("SELECT last_seq FROM idempotency_heads") == [(1,)]
     assert write_note(records, worker, case_id).version == 2
     assert records.verify_stream(case_id).ok
 

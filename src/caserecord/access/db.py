@@ -144,6 +144,12 @@ class Tables:
             raise RuntimeError("the access tables are used without the integrity key")
         return self.macs
 
+    def lock_writers(self) -> str:
+        """PostgreSQL: the statement taking the lock an event save holds (the library's,
+        on the events table), for rows numbered beside the events written outside a save."""
+        recorder: Any = self.records.store
+        return f"LOCK TABLE {self.prefix}{recorder.events_table_name} IN EXCLUSIVE MODE"
+
     def sql(self, statement: str) -> str:
         statement = statement.replace("{t}", self.prefix)
         return statement.replace("?", "%s") if self.postgres else statement

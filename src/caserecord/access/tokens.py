@@ -14,11 +14,7 @@ from typing import Any
 from caserecord.access.db import Tables
 from caserecord.domain.errors import InvalidValueError, NotFoundError
 from caserecord.domain.values import Role, parse
-from caserecord.persistence.idempotency import (
-    IDEMPOTENCY_COLUMNS,
-    IDEMPOTENCY_TABLE,
-    IdempotencyRecord,
-)
+from caserecord.persistence.idempotency import IdempotencyRecord, write_numbered
 from caserecord.persistence.mac import Macs
 
 log = logging.getLogger("caserecord.integrity")
@@ -256,21 +252,19 @@ class TokenStore:
                 ),
             )
         ]
-        if idempotency is not None:
-            key, fingerprint = idempotency
-            record = IdempotencyRecord(
-                info.agency_id, key, fingerprint, {"token_id": info.token_id}, info.created_at
-            )
-            statements.append(
-                (
-                    f"INSERT INTO {{t}}{IDEMPOTENCY_TABLE} ({IDEMPOTENCY_COLUMNS}) "
-                    "VALUES (?,?,?,?,?,?)",
-                    record.row(self.tables.mac_key()),
-                )
-            )
         with self.tables.cursor(commit=True) as c:
+            if idempotency is not None and self.tables.postgres:
+                # The lock every writer of idempotency rows holds (an event save's), taken
+                # first: the key is numbered among its agency's under it.
+                c.execute(self.tables.lock_writers())
             for statement, params in statements:
                 c.execute(self.tables.sql(statement), params)
+            if idempotency is not None:
+                key, fingerprint = idempotency
+                record = IdempotencyRecord(
+                    info.agency_id, key, fingerprint, {"token_id": info.token_id}, info.created_at
+                )
+                write_numbered(c, self.tables.sql, self.tables.mac_key(), [record])
             self._ledger(c, info.token_id, ISSUED, info.created_at)
         return info, secret
 

@@ -137,11 +137,23 @@ class Macs:
         return self._mac("access", *columns, *named)
 
     def idempotency(
+        self, agency_id: str, key: str, fingerprint: str, result: str, created_at: str, seq: int
+    ) -> str:
+        """An idempotency key's row: whose key it is, the request it is bound to, the
+        stored result (its JSON text) a retry is answered with, and its number among the
+        agency's keys (1, 2, 3, ... in the order written), so a deleted row leaves a gap."""
+        return self._mac("idempotency", agency_id, key, fingerprint, result, created_at, seq)
+
+    def unnumbered_idempotency(
         self, agency_id: str, key: str, fingerprint: str, result: str, created_at: str
     ) -> str:
-        """An idempotency key's row: whose key it is, the request it is bound to and the
-        stored result (its JSON text) a retry is answered with."""
+        """The MAC of an idempotency row sealed before the rows were numbered: `db init`
+        checks it once before it numbers the row and gives it :meth:`idempotency`."""
         return self._mac("idempotency", agency_id, key, fingerprint, result, created_at)
+
+    def idempotency_head(self, agency_id: str, last: int) -> str:
+        """An agency's last idempotency-key number: its newest rows deleted leave it ahead."""
+        return self._mac("idempotency-head", agency_id, last)
 
     @staticmethod
     def same(expected: str, found: object) -> bool:

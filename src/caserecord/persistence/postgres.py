@@ -46,10 +46,17 @@ from caserecord.persistence.feed import (
 )
 from caserecord.persistence.group_commit import GroupCommit
 from caserecord.persistence.idempotency import (
+    HEADS_DDL,
     IDEMPOTENCY_COLUMNS,
+    IDEMPOTENCY_HEADS,
     IDEMPOTENCY_TABLE,
     IDEMPOTENCY_UNSEALED,
+    INDEXES_DDL,
+    NOT_SEALED,
+    Head,
     IdempotencyRecord,
+    idempotency_records,
+    numbered,
 )
 from caserecord.persistence.identity import IDENTITY_TABLE, update_statement
 from caserecord.persistence.mac import Macs
@@ -160,6 +167,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 Identifier(IDEMPOTENCY_UNSEALED), self.idempotency_table
             )
         )
+        # Each idempotency row's number among its agency's, and each agency's head; rows from
+        # before them are numbered, and the heads made, by `db init`.
+        self.sql_create_statements.append(
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS seq bigint").format(self.idempotency_table)
+        )
+        self.prefix = f'"{self.datastore.schema}".'
+        for statement in (HEADS_DDL, *INDEXES_DDL):
+            self.sql_create_statements.append(SQL(statement.format(t=self.prefix)).format())
+        self.idempotency_heads = SQL("{}.{}").format(schema, Identifier(IDEMPOTENCY_HEADS))
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (level integer NOT NULL, idx bigint NOT NULL, "
@@ -260,6 +276,16 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert ids is not None
+        idempotency_agencies = sorted({r.agency_id for r in idempotency_records(kwargs)})
+        heads: dict[str, Head] = {}
+        if idempotency_agencies:
+            curs.execute(
+                SQL(
+                    "SELECT w.a AS agency, {} AS number, {} AS mac FROM unnest(%s::text[]) AS w(a)"
+                ).format(self.idempotency_head_number, self.idempotency_head_mac),
+                (idempotency_agencies,),
+            )
+            heads = {str(r["agency"]): (int(r["number"]), r["mac"]) for r in curs.fetchall()}
         self._write_beside(
             curs,
             stored_events,
@@ -267,9 +293,39 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             lambda stream, version: self._prev_hash(curs, stream, version),
             self._tree_head(curs),
             self._feed_last(curs, agencies(stored_events)),
+            heads,
+            lambda agency: self._idempotency_last(curs, agency),
             **kwargs,
         )
         return ids
+
+    @property
+    def idempotency_head_number(self) -> Composed:
+        """Agency ``w.a``'s last idempotency number as its head names it, or without a head
+        -1 minus its rows' last number (read only then; a subquery)."""
+        return SQL(
+            "COALESCE((SELECT h.last_seq FROM {} h WHERE h.agency_id = w.a), "
+            "-1 - COALESCE((SELECT MAX(i.seq) FROM {} i WHERE i.agency_id = w.a), 0))"
+        ).format(self.idempotency_heads, self.idempotency_table)
+
+    @property
+    def idempotency_head_mac(self) -> Composed:
+        return SQL("(SELECT h.mac FROM {} h WHERE h.agency_id = w.a)").format(
+            self.idempotency_heads
+        )
+
+    def _idempotency_last(self, curs: Cursor[DictRow], agency: str) -> int:
+        """An agency's last idempotency number from its rows (its head missing or not
+        authentic)."""
+        curs.execute(
+            SQL("SELECT COALESCE(MAX(seq), 0) AS n FROM {} WHERE agency_id = %s").format(
+                self.idempotency_table
+            ),
+            (agency,),
+        )
+        row = curs.fetchone()
+        assert row is not None
+        return int(row["n"])
 
     def _write_beside(
         self,
@@ -279,10 +335,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         prev_hash: Callable[[str, int], str],
         head: TreeHead,
         feed_last: dict[str, int],
+        idempotency_heads: dict[str, Head],
+        idempotency_last: Callable[[str], int],
         **kwargs: Any,
     ) -> None:
         """Every row written beside the events, from the positions the log gave them, the
-        chain's previous links, the tree's head and each agency's last feed number.  Only
+        chain's previous links, the tree's head, each agency's last feed number and the
+        heads of the agencies of the idempotency keys (``idempotency.numbered``).  Only
         ``execute`` is called on ``curs``: the two-flight save (``postgres_flights.py``)
         hands in a batch that sends these statements as one."""
         # Each table gets one statement of arrays, not executemany: psycopg runs executemany
@@ -346,19 +405,24 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ).format(self.link_table),
                 tuple(list(column) for column in zip(*concerns, strict=True)),
             )
-        records: list[IdempotencyRecord] = list(kwargs.get("idempotencies", ()))
-        if kwargs.get("idempotency") is not None:
-            records.append(kwargs["idempotency"])
+        records = idempotency_records(kwargs)
         if records:
+            assert self.macs is not None
+            rows, heads = numbered(records, idempotency_heads, self.macs, idempotency_last)
             curs.execute(
                 SQL(
-                    "INSERT INTO {} (" + IDEMPOTENCY_COLUMNS + ") SELECT * FROM unnest("
-                    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+                    "INSERT INTO {} (" + IDEMPOTENCY_COLUMNS + ") SELECT * FROM unnest(%s::text[], "
+                    "%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[])"
                 ).format(self.idempotency_table),
-                tuple(
-                    list(column)
-                    for column in zip(*(r.row(self.macs) for r in records), strict=True)
-                ),
+                tuple(list(column) for column in zip(*rows, strict=True)),
+            )
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (agency_id, last_seq, mac) SELECT * FROM unnest(%s::text[], "
+                    "%s::bigint[], %s::text[]) ON CONFLICT (agency_id) DO UPDATE SET "
+                    "last_seq = excluded.last_seq, mac = excluded.mac"
+                ).format(self.idempotency_heads),
+                tuple(list(column) for column in zip(*heads, strict=True)),
             )
 
     def _feed_last(self, curs: Cursor[DictRow], agency_ids: Sequence[str]) -> dict[str, int]:
@@ -772,10 +836,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def unsealed_idempotency_rows(self) -> bool:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                SQL("SELECT 1 FROM {} WHERE mac IS NULL LIMIT 1").format(self.idempotency_table)
-            )
-            return curs.fetchone() is not None
+            curs.execute(SQL(NOT_SEALED.replace("{t}", self.prefix) + " AS not_sealed"))
+            row = curs.fetchone()
+            return row is not None and bool(row["not_sealed"])
 
 
 class SealedPostgresSnapshotRecorder(PostgresAggregateRecorder):

@@ -7,10 +7,12 @@ lock, so each round trip under it is paid by every writer waiting.  Here, in psy
 pipeline mode:
 
 1. BEGIN, the lock, NOTIFY, the events (answering with their positions) and one SELECT of
-   the tree's head, the streams' previous links and the agencies' last feed numbers, sent
+   the tree's head, the streams' previous links, the agencies' last feed numbers and their
+   idempotency heads, sent
    together;
 2. the rows written beside the events (feed index, chain links with their MACs, tree nodes
-   and head, entry index, idempotency key: :meth:`_write_beside`, the same code as the
+   and head, entry index, idempotency keys numbered and their agencies' heads, read in the
+   first flight's SELECT too: :meth:`_write_beside`, the same code as the
    plain save) as one statement of data-modifying CTEs, and COMMIT, sent together.
 
 The MACs need the positions the log gives the events and the key that never enters the
@@ -31,6 +33,7 @@ from psycopg.sql import SQL, Composable
 
 from caserecord.persistence.chain import GENESIS, stream_key
 from caserecord.persistence.feed import agencies
+from caserecord.persistence.idempotency import Head, idempotency_records
 from caserecord.persistence.merkle import unpack
 from caserecord.persistence.sealing import NoIntegrityKeyError, TreeHead
 
@@ -96,6 +99,7 @@ def insert_in_two_flights(
     if recorder.macs is None:
         raise NoIntegrityKeyError("the recorder holds no integrity key: nothing was written")
     wanted = previous_links(stored_events)
+    keyed = sorted({r.agency_id for r in idempotency_records(kwargs)})
     with recorder.datastore.get_connection() as conn:
         # BEGIN and COMMIT as statements: psycopg's transaction blocks sync the pipeline
         # on entering and leaving, a round trip each.
@@ -110,12 +114,20 @@ def insert_in_two_flights(
                         "c.hash FROM {} c JOIN unnest(%s::text[], %s::bigint[]) AS w(id, v) "
                         "ON c.originator_id = w.id AND c.originator_version = w.v) AS links, "
                         "ARRAY(SELECT COALESCE(({}), 0) FROM unnest(%s::text[]) "
-                        "WITH ORDINALITY AS w(a, n) ORDER BY w.n) AS feed "
+                        "WITH ORDINALITY AS w(a, n) ORDER BY w.n) AS feed, "
+                        "ARRAY(SELECT {} FROM unnest(%s::text[]) WITH ORDINALITY AS w(a, n) "
+                        "ORDER BY w.n) AS keyed, "
+                        "ARRAY(SELECT {} FROM unnest(%s::text[]) WITH ORDINALITY AS w(a, n) "
+                        "ORDER BY w.n) AS keyed_macs "
                         "FROM (SELECT 1) AS one LEFT JOIN {} h ON h.id = 1"
                     ).format(
-                        recorder.chain_table, recorder.feed_last_query, recorder.tree_head_table
+                        recorder.chain_table,
+                        recorder.feed_last_query,
+                        recorder.idempotency_head_number,
+                        recorder.idempotency_head_mac,
+                        recorder.tree_head_table,
                     ),
-                    ([k for k, _ in wanted], [v for _, v in wanted], agency_ids),
+                    ([k for k, _ in wanted], [v for _, v in wanted], agency_ids, keyed, keyed),
                 )
                 pipeline.sync()  # the first flight; a version already taken fails here
                 ids = PostgresApplicationRecorder._fetch_ids_after_insert_events(
@@ -123,11 +135,26 @@ def insert_in_two_flights(
                 )
                 assert ids is not None
                 batch = Batch()
+
+                def idempotency_last(agency: str) -> int:
+                    # Only for a head missing or not authentic: a round trip of its own.
+                    ahead.execute(
+                        SQL(
+                            "SELECT COALESCE(MAX(seq), 0) AS n FROM {} WHERE agency_id = %s"
+                        ).format(recorder.idempotency_table),
+                        (agency,),
+                    )
+                    pipeline.sync()
+                    found = ahead.fetchone()
+                    assert found is not None
+                    return int(found["n"])
+
                 recorder._write_beside(
                     batch,
                     stored_events,
                     ids,
-                    *_chain_and_head(ahead.fetchone(), agency_ids),
+                    *_chain_and_head(ahead.fetchone(), agency_ids, keyed),
+                    idempotency_last,
                     **kwargs,
                 )
                 batch.send(conn, curs)
@@ -141,18 +168,22 @@ def insert_in_two_flights(
 
 
 def _chain_and_head(
-    row: DictRow | None, agency_ids: Sequence[str]
-) -> tuple[Callable[[str, int], str], TreeHead, dict[str, int]]:
-    """What the first flight's SELECT read: the previous links, the tree's head, and the
-    last feed number of each of ``agency_ids``."""
+    row: DictRow | None, agency_ids: Sequence[str], keyed: Sequence[str]
+) -> tuple[Callable[[str, int], str], TreeHead, dict[str, int], dict[str, Head]]:
+    """What the first flight's SELECT read: the previous links, the tree's head, the last
+    feed number of each of ``agency_ids`` and the idempotency head of each of ``keyed``."""
     assert row is not None
     feed_last = dict(zip(agency_ids, (int(n) for n in row["feed"]), strict=True))
+    heads = {
+        agency: (int(number), mac)
+        for agency, number, mac in zip(keyed, row["keyed"], row["keyed_macs"], strict=True)
+    }
     links = {(k, int(v)): h for k, v, h in (s.split(" ") for s in row["links"])}
     head = TreeHead()
     if row["size"] is not None:
         frontier = unpack(row["frontier"])
         head = TreeHead(int(row["size"]), bytes(row["root"]), frontier, row["mac"])
-    return (lambda stream, version: _prev_hash(links, stream, version)), head, feed_last
+    return (lambda stream, version: _prev_hash(links, stream, version)), head, feed_last, heads
 
 
 def previous_links(stored_events: Sequence[StoredEvent]) -> list[tuple[str, int]]:

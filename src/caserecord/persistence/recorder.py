@@ -82,8 +82,9 @@ class CaseRecorder(Protocol):
         that fails its MAC raises ``TamperedIdempotencyError``."""
 
     def unsealed_idempotency_rows(self) -> bool:
-        """Whether idempotency rows without a MAC are stored (a store written before them,
-        until `db init` seals them); fails if the table lacks the column."""
+        """Whether idempotency rows without a MAC or a number are stored, or rows and no
+        agency's head (a store written before them, until `db init` seals and numbers them);
+        fails if the table lacks the columns or the heads."""
 
     def client_identities(
         self, agency_id: str, *, client_number: str = "", person: tuple[str, str, str] | None = None

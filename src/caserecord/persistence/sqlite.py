@@ -38,10 +38,15 @@ from caserecord.persistence.feed import (
 )
 from caserecord.persistence.group_commit import GroupCommit
 from caserecord.persistence.idempotency import (
+    HEADS_DDL,
     IDEMPOTENCY_COLUMNS,
     IDEMPOTENCY_TABLE,
     IDEMPOTENCY_UNSEALED,
+    INDEXES_DDL,
+    NOT_SEALED,
     IdempotencyRecord,
+    idempotency_records,
+    write_numbered,
 )
 from caserecord.persistence.identity import IDENTITY_TABLE, SQLITE_DDL, update_statement
 from caserecord.persistence.mac import Macs
@@ -196,8 +201,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} ("
             "agency_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
-            "result TEXT NOT NULL, created_at TEXT NOT NULL, mac TEXT, "
+            "result TEXT NOT NULL, created_at TEXT NOT NULL, mac TEXT, seq INTEGER, "
             "PRIMARY KEY (agency_id, idem_key)) WITHOUT ROWID",
+            HEADS_DDL.format(t=""),
             f"CREATE TABLE IF NOT EXISTS {FEED_TABLE} ("
             "agency_id TEXT NOT NULL, notification_id INTEGER NOT NULL, mac TEXT, seq INTEGER, "
             "PRIMARY KEY (agency_id, notification_id)) WITHOUT ROWID",
@@ -229,6 +235,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 (FEED_TABLE, "mac", "TEXT"),
                 (FEED_TABLE, "seq", "INTEGER"),
                 (IDEMPOTENCY_TABLE, "mac", "TEXT"),
+                (IDEMPOTENCY_TABLE, "seq", "INTEGER"),
                 *((TREE_NODES, column, kind) for column, kind in LEAF_COLUMNS),
             ):
                 c.execute(f"PRAGMA table_info({table})")
@@ -246,6 +253,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 f"CREATE INDEX IF NOT EXISTS {IDEMPOTENCY_UNSEALED} "
                 f"ON {IDEMPOTENCY_TABLE} (agency_id) WHERE mac IS NULL"
             )
+            for statement in INDEXES_DDL:
+                c.execute(statement.format(t=""))
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -303,13 +312,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 c.execute(f"INSERT INTO {IDENTITY_TABLE} VALUES (?,?,?,?,?,?)", change.insert_row())
             else:
                 c.execute(*update_statement(change, IDENTITY_TABLE, "?"))
-        idempotency: IdempotencyRecord | None = kwargs.get("idempotency")
-        records = [*kwargs.get("idempotencies", ()), *([idempotency] if idempotency else [])]
-        if records:
-            c.executemany(
-                f"INSERT INTO {IDEMPOTENCY_TABLE} ({IDEMPOTENCY_COLUMNS}) VALUES (?,?,?,?,?,?)",
-                [r.row(self.macs) for r in records],
-            )
+        records = idempotency_records(kwargs)
+        if records:  # under the write lock the events' INSERT took
+            write_numbered(c, _plain, self.macs, records)
         return ids
 
     def _replace_head(self, c: SQLiteCursor, sealed: Sealed, expected: TreeHead | None) -> bool:
@@ -683,8 +688,13 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def unsealed_idempotency_rows(self) -> bool:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT 1 FROM {IDEMPOTENCY_TABLE} WHERE mac IS NULL LIMIT 1")
-            return c.fetchone() is not None
+            c.execute(_plain(NOT_SEALED))
+            return bool(c.fetchone()[0])
+
+
+def _plain(statement: str) -> str:
+    """A statement written for either store (``{t}`` table prefixes, ``?``) for SQLite."""
+    return statement.replace("{t}", "")
 
 
 def group(stored_events: Sequence[StoredEvent]) -> dict[str, list[Record]]:
