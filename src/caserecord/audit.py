@@ -781,24 +781,10 @@ def _check_access_heads(
         "agency_id, subject_key, last_seq, mac",
         ("agency_id", "subject_key"),
     ):
-        where = f"access-log head {agency}/{key}"
         seen = highest.pop((str(agency), str(key)), 0)
-        if not Macs.same(macs.access_head(str(agency), str(key), int(head)), mac):
-            report.add(Problem("access_log", where, "the head fails its MAC"))
-        elif int(head) > seen:
-            report.add(
-                Problem(
-                    "access_log",
-                    where,
-                    f"the subject's entries numbered {seen + 1}..{head} are missing (its newest)",
-                )
-            )
-        elif int(head) < seen:
-            report.add(
-                Problem(
-                    "access_log", where, "the head is behind the subject's entries (an older head)"
-                )
-            )
+        authentic = Macs.same(macs.access_head(str(agency), str(key), int(head)), mac)
+        if problem := _head_problem(authentic, int(head), seen, "the subject's entries"):
+            report.add(Problem("access_log", f"access-log head {agency}/{key}", problem))
     for (agency, key), seen in highest.items():
         report.add(
             Problem(
@@ -857,30 +843,28 @@ def _check_idempotency_keys(raw: Raw, macs: Macs, report: Report) -> None:
     _check_idempotency_heads(raw, macs, report, {a: n[-1] for a, n in numbers.items()})
 
 
+def _head_problem(authentic: bool, head: int, seen: int, rows: str) -> str | None:
+    """What is wrong with a head, against the highest number ``seen`` among its ``rows``
+    ("the subject's entries", "the agency's keys"), if anything."""
+    if not authentic:
+        return "the head fails its MAC"
+    if head > seen:
+        return f"{rows} numbered {seen + 1}..{head} are missing (its newest)"
+    if head < seen:
+        return f"the head is behind {rows} (an older head)"
+    return None
+
+
 def _check_idempotency_heads(raw: Raw, macs: Macs, report: Report, highest: dict[str, int]) -> None:
     """Each agency's keys run up to its head: its newest rows deleted leave the head ahead;
     a head edited fails its MAC; a head deleted leaves numbered rows without one."""
     for agency, head, mac in raw.keyset(
         raw.t(IDEMPOTENCY_HEADS), "agency_id, last_seq, mac", ("agency_id",)
     ):
-        where = f"idempotency head of agency {agency}"
         seen = highest.pop(str(agency), 0)
-        if not Macs.same(macs.idempotency_head(str(agency), int(head)), mac):
-            report.add(Problem("idempotency", where, "the head fails its MAC"))
-        elif int(head) > seen:
-            report.add(
-                Problem(
-                    "idempotency",
-                    where,
-                    f"the agency's keys numbered {seen + 1}..{head} are missing (its newest)",
-                )
-            )
-        elif int(head) < seen:
-            report.add(
-                Problem(
-                    "idempotency", where, "the head is behind the agency's keys (an older head)"
-                )
-            )
+        authentic = Macs.same(macs.idempotency_head(str(agency), int(head)), mac)
+        if problem := _head_problem(authentic, int(head), seen, "the agency's keys"):
+            report.add(Problem("idempotency", f"idempotency head of agency {agency}", problem))
     for agency, seen in highest.items():
         report.add(
             Problem(

@@ -211,21 +211,11 @@ class WritePath(RecordsBase):
         changed meanwhile makes it lose the race and run again on the fresh state.  Only
         what the store says decides: an error on the cached state is not reported before
         the fresh state gives it too."""
-        with outside_one_read():
-            return self._retry_loop(opts, actor, attempt, saved)
-
-    def _retry_loop(
-        self,
-        opts: Options,
-        actor: Actor,
-        attempt: Callable[[], CommandResult],
-        saved: Sequence[UUID],
-    ) -> CommandResult:
         tries, deadline = 0, time.monotonic() + RETRY_SECONDS
         cached = opts.get("expected_version") is None and self._cache_worth_trying()
         while True:
             try:
-                with self._answering_from_cache(saved if cached else ()):
+                with self._answering_from_cache(saved if cached else ()), outside_one_read():
                     result = attempt()
                 if cached:
                     self._note_staleness(stale=False)
