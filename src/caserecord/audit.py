@@ -410,6 +410,23 @@ def _check_events(
     return streams
 
 
+def entry_column(
+    raw: Raw, column: str, keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], str]:
+    """(stream, version) -> ``column`` of the entry-index rows of ``keys`` that exist."""
+    pairs = ", ".join(["(?, ?)"] * len(keys))
+    return {
+        (str(stream), int(version)): str(value)
+        for stream, version, value in raw.rows(
+            # From the keys to the rows, so that each is a search of the primary key (a
+            # row-value IN list would scan the table once per statement).
+            f"SELECT e.stream_id, e.version, e.{column} FROM (VALUES {pairs}) AS v "
+            f"JOIN {raw.t(ENTRY_TABLE)} e ON e.stream_id = v.column1 AND e.version = v.column2",
+            [value for key in keys for value in key],
+        )
+    }
+
+
 def _check_entries(raw: Raw, report: Report, entries: list[tuple[str, int, str]]) -> int:
     """The entry index's row of each of a page's notes, addenda, goal progress and scores
     (a note whose row was deleted is left out of the case's pages); returns how many
@@ -417,17 +434,7 @@ def _check_entries(raw: Raw, report: Report, entries: list[tuple[str, int, str]]
     matched = 0
     for start in range(0, len(entries), 500):
         chunk = entries[start : start + 500]
-        pairs = ", ".join(["(?, ?)"] * len(chunk))
-        found = {
-            (str(stream), int(version)): str(kind)
-            for stream, version, kind in raw.rows(
-                # From the keys to the rows, so that each is a search of the primary key
-                # (a row-value IN list would scan the table once per statement).
-                f"SELECT e.stream_id, e.version, e.kind FROM (VALUES {pairs}) AS v "
-                f"JOIN {raw.t(ENTRY_TABLE)} e ON e.stream_id = v.column1 AND e.version = v.column2",
-                [value for key, version, _ in chunk for value in (key, version)],
-            )
-        }
+        found = entry_column(raw, "kind", [(key, version) for key, version, _ in chunk])
         for key, version, kind in chunk:
             row = found.get((key, version))
             if row == kind:

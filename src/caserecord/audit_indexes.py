@@ -19,9 +19,9 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from caserecord.application import CaseRecords
-from caserecord.audit import PAGE, Problem, Raw, Report
+from caserecord.audit import PAGE, Problem, Raw, Report, entry_column
 from caserecord.persistence.chain import stream_key
-from caserecord.persistence.entries import ENTRY_KINDS, ENTRY_TABLE, LINK_TABLE, entry_of, links_of
+from caserecord.persistence.entries import ENTRY_KINDS, LINK_TABLE, entry_of, links_of
 from caserecord.persistence.identity import (
     COLUMNS,
     CORRECTED,
@@ -121,15 +121,7 @@ def _check_entity_ids(walk: Walk, entries: list[tuple[str, int, str]]) -> None:
     another kind, is the flat pass's to name)."""
     raw = walk.raw
     for chunk in _chunks(entries):
-        pairs = ", ".join(["(?, ?)"] * len(chunk))
-        found = {
-            (str(stream), int(version)): str(entity)
-            for stream, version, entity in raw.rows(
-                f"SELECT e.stream_id, e.version, e.entity_id FROM (VALUES {pairs}) AS v "
-                f"JOIN {raw.t(ENTRY_TABLE)} e ON e.stream_id = v.column1 AND e.version = v.column2",
-                [value for key, version, _ in chunk for value in (key, version)],
-            )
-        }
+        found = entry_column(raw, "entity_id", [(key, version) for key, version, _ in chunk])
         for key, version, entity in chunk:
             row = found.get((key, version))
             if row is not None and row != entity:

@@ -1,10 +1,11 @@
 """The API's routers pass over a request none of their paths can answer, and match, refuse
 a method and redirect a slash as FastAPI's own do."""
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from starlette.routing import Match
 
+from caserecord.api import deferred
 from caserecord.api.routing import Router, any_path
 
 
@@ -78,3 +79,29 @@ def test_a_path_with_a_trailing_slash_is_redirected_to_the_route() -> None:
 
     assert response.status_code == 307
     assert response.headers["location"].endswith("/v1/cases/c1")
+
+
+def test_an_async_route_makes_the_checks_its_dependencies_put_off_before_its_body() -> None:
+    ran: list[str] = []
+
+    async def refused_later() -> None:
+        def check() -> None:
+            ran.append("check")
+            raise HTTPException(401, "the token is unknown or revoked")
+
+        deferred.begin().add(check)
+
+    guarded = Router()
+
+    @guarded.get("/v1/guarded", dependencies=[Depends(refused_later)])
+    async def body() -> dict[str, str]:
+        ran.append("body")
+        return {}
+
+    app = FastAPI()
+    app.include_router(guarded)
+
+    response = TestClient(app).get("/v1/guarded")
+
+    assert response.status_code == 401
+    assert ran == ["check"]

@@ -32,7 +32,7 @@ from caserecord.projections.runner import (
     latest_for,
     loader_for,
     reader_for,
-    view_position,
+    view_positions,
 )
 from caserecord.projections.sql import Database, View
 
@@ -85,7 +85,7 @@ def compare_views(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[RowDifference]:
     """Rebuild the named views into a scratch copy and name every row that differs."""
-    positions = {name: view_position(db, name) for name in names}
+    positions = view_positions(db, names)
     with scratch_env(db, env) as scratch:
         scratch_db = Database.from_env(scratch)
         try:
@@ -97,7 +97,8 @@ def compare_views(
             ]
         finally:
             scratch_db.close()
-    moved = [n for n in names if view_position(db, n) != positions[n]]
+    now = view_positions(db, names)
+    moved = [n for n in names if now[n] != positions[n]]
     if moved:
         raise ViewsMovedError(
             f"the views {', '.join(moved)} applied new events while they were compared: "

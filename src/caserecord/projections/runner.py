@@ -238,10 +238,6 @@ def catch_up_views(
     return applied
 
 
-def view_position(db: Database, name: str) -> int:
-    return view_positions(db, [name])[name]
-
-
 def view_positions(db: Database, names: Sequence[str]) -> dict[str, int]:
     """The positions of the views named, in one statement: a read that waits for its
     writer's position asks for every view's, and a query (a read transaction) per view
